@@ -1,0 +1,152 @@
+"""Device specifications: frozen dataclasses for a chip and its components.
+
+Field names carry units (``clock_hz``, ``read_pj``); YAML may give either plain numbers in that
+unit or unit strings ("500MHz", "0.2pJ") that are converted when the file is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ConfigDict
+
+from accelsim.spec.validate import (Bytes, BytesPerSecond, Hertz, Milliwatts, Nanoseconds,
+                                    NonNegativeInt, Picojoules, PicojoulesPerBit, PositiveFloat,
+                                    PositiveInt)
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class CrossbarSpec:
+    """Analog compute-in-memory tiles: ``tiles`` crossbars of ``rows`` x ``cols`` cells.
+
+    Timing per input cycle: one array read (``read_cycles``) then the used columns converted by
+    ``adcs_per_tile`` ADCs, columns interleaved across ADCs, ``adc_cycles`` per conversion.
+    """
+
+    __pydantic_config__ = _STRICT
+    tiles: PositiveInt
+    rows: PositiveInt
+    cols: PositiveInt
+    cell_bits: PositiveInt
+    weight_bits: PositiveInt
+    input_bits: PositiveInt
+    output_bits: PositiveInt
+    dac_bits: PositiveInt
+    adc_bits: PositiveInt
+    adcs_per_tile: PositiveInt
+    psum_bits: PositiveInt
+    signed_weights: Literal["cell", "offset", "differential"]
+    read_cycles: PositiveInt
+    adc_cycles: PositiveInt
+    write_cycles_per_row: PositiveInt
+    dac_pj: Picojoules            # per row driven, per input cycle
+    row_read_pj: Picojoules       # one driven row across all `cols` cells, per input cycle
+    adc_fom_pj: Picojoules        # Walden-style energy per conversion step: E = fom * 2**adc_bits
+    shift_add_pj: Picojoules      # per converted column value
+    accumulate_pj: Picojoules     # per partial-sum addition across row tiles
+    cell_write_pj: Picojoules     # per cell programmed
+    tile_leakage_mw: Milliwatts   # per tile
+
+    def __post_init__(self) -> None:
+        if self.cells_per_weight > self.cols:
+            raise ValueError(
+                f"a {self.weight_bits}-bit weight needs {self.cells_per_weight} cells "
+                f"({self.signed_weights} signed weights, {self.cell_bits}-bit cells) but a tile "
+                f"has only {self.cols} columns")
+        if self.adcs_per_tile > self.cols:
+            raise ValueError(f"adcs_per_tile ({self.adcs_per_tile}) exceeds cols ({self.cols})")
+
+    @property
+    def cells_per_weight(self) -> int:
+        """Cells side by side per weight: ceil(weight_bits / cell_bits), doubled for pairs."""
+        slices = math.ceil(self.weight_bits / self.cell_bits)
+        return 2 * slices if self.signed_weights == "differential" else slices
+
+    @property
+    def input_cycles(self) -> int:
+        """Input cycles per matrix-vector product: ceil(input_bits / dac_bits)."""
+        return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def adc_pj(self) -> float:
+        """Energy of one conversion at ``adc_bits`` resolution."""
+        return self.adc_fom_pj * 2.0 ** self.adc_bits
+
+
+@dataclass(frozen=True)
+class BufferSpec:
+    """An SRAM buffer accessed in whole words; ``banks`` words per cycle."""
+
+    __pydantic_config__ = _STRICT
+    size_bytes: Bytes
+    word_bits: PositiveInt
+    banks: PositiveInt
+    read_pj: Picojoules   # per word
+    write_pj: Picojoules  # per word
+    leakage_mw: Milliwatts
+
+
+@dataclass(frozen=True)
+class InterconnectSpec:
+    """The on-chip interconnect; a shared bus moves ``width_bits`` per cycle."""
+
+    __pydantic_config__ = _STRICT
+    kind: Literal["bus"]
+    width_bits: PositiveInt
+    latency_cycles: NonNegativeInt
+    pj_per_bit: PicojoulesPerBit
+
+
+@dataclass(frozen=True)
+class DramSpec:
+    """Off-chip memory: one channel of ``bandwidth_bytes_per_s``, accessed in bursts."""
+
+    __pydantic_config__ = _STRICT
+    kind: str
+    bandwidth_bytes_per_s: BytesPerSecond
+    latency_ns: Nanoseconds
+    burst_bytes: PositiveInt
+    read_pj_per_bit: PicojoulesPerBit
+    write_pj_per_bit: PicojoulesPerBit
+
+
+@dataclass(frozen=True)
+class DigitalUnitSpec:
+    """Digital vector unit for pooling, elementwise ops and activations: ``lanes`` ops/cycle."""
+
+    __pydantic_config__ = _STRICT
+    lanes: PositiveInt
+    add_pj: Picojoules
+    mul_pj: Picojoules
+    compare_pj: Picojoules
+    leakage_mw: Milliwatts
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """A whole chip. Load one with :func:`accelsim.load_device`."""
+
+    __pydantic_config__ = _STRICT
+    version: Literal[1]
+    name: str
+    description: str
+    technology_nm: PositiveFloat
+    voltage_v: PositiveFloat
+    clock_hz: Hertz
+    cim: CrossbarSpec
+    global_buffer: BufferSpec
+    interconnect: InterconnectSpec
+    dram: DramSpec
+    digital: DigitalUnitSpec
+
+    def cycles(self, nanoseconds: float) -> int:
+        """Whole clock cycles covering ``nanoseconds``."""
+        return math.ceil(nanoseconds * 1e-9 * self.clock_hz - 1e-9)
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        return self.dram.bandwidth_bytes_per_s / self.clock_hz

@@ -1,0 +1,40 @@
+"""Loading device specs by name (a file in devices/) or by path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from accelsim._data import data_dir, looks_like_path
+from accelsim.errors import SpecError
+from accelsim.spec.device import DeviceSpec
+from accelsim.spec.validate import build
+from accelsim.spec.yamlfile import read_yaml
+
+
+def available_devices() -> dict[str, Path]:
+    """Shipped device names and their files."""
+    return {p.stem: p for p in sorted(data_dir("devices").glob("*.yaml"))}
+
+
+def load_device(name_or_path: str | Path) -> DeviceSpec:
+    """Load a device by shipped name (``"cim-16x16"``) or by path to a YAML file."""
+    if isinstance(name_or_path, DeviceSpec):
+        return name_or_path
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or looks_like_path(text):
+        path = Path(text)
+    else:
+        shipped = available_devices()
+        if text not in shipped:
+            raise SpecError(text, "", "unknown device; shipped devices are: "
+                            + ", ".join(shipped))
+        path = shipped[text]
+    return device_from_dict(read_yaml(path), source=str(path))
+
+
+def device_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> DeviceSpec:
+    """Validate a device given as a plain dict (as read from YAML)."""
+    if "version" not in data:
+        raise SpecError(source, "version", "required key is missing (write 'version: 1')")
+    return build(DeviceSpec, data, source)
