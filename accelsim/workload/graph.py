@@ -1,0 +1,140 @@
+"""The Workload: a validated, shape-annotated DAG of layers (held in a networkx.DiGraph).
+
+Validation happens once, at construction: unknown inputs, cycles, disconnected parts and shapes
+that do not chain all raise WorkloadError naming the layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from accelsim.errors import WorkloadError
+from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A network to simulate. Build with :class:`WorkloadBuilder` or :func:`load_workload`."""
+
+    name: str
+    graph: nx.DiGraph = field(repr=False, compare=False)
+    order: tuple[str, ...]                       # topological order, deterministic
+    layers: dict[str, Layer] = field(repr=False)
+    shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
+
+    @classmethod
+    def from_layers(cls, name: str, layers: list[Layer], *,
+                    source: str | None = None) -> "Workload":
+        """Validate ``layers`` (inputs given by name) into a Workload.
+
+        ``source`` (a file name) is added to error messages.
+        """
+        label = f"{source} ({name})" if source else name
+        by_name: dict[str, Layer] = {}
+        for layer in layers:
+            if layer.name in by_name:
+                raise WorkloadError(label, "two layers share this name", layer=layer.name)
+            by_name[layer.name] = layer
+        if not by_name:
+            raise WorkloadError(label, "the workload has no layers")
+        graph = nx.DiGraph()
+        for layer in layers:
+            graph.add_node(layer.name)
+            low, high = layer.arity
+            if not low <= len(layer.inputs) <= high:
+                need = f"{low}" if low == high else f"{low} to {high}"
+                raise WorkloadError(label, f"a {layer.kind} layer takes {need} inputs, got "
+                                    f"{len(layer.inputs)}", layer=layer.name)
+            for source in layer.inputs:
+                if source not in by_name:
+                    raise WorkloadError(label, f"input '{source}' is not a layer of this workload",
+                                        layer=layer.name)
+                graph.add_edge(source, layer.name)
+            _check_activation(label, layer)
+        if not nx.is_directed_acyclic_graph(graph):
+            edges = nx.find_cycle(graph)
+            cycle = " -> ".join([edge[0] for edge in edges] + [edges[0][0]])
+            raise WorkloadError(label, f"the layer graph has a cycle: {cycle}",
+                                layer=edges[0][0])
+        if not any(isinstance(layer, Input) for layer in layers):
+            raise WorkloadError(label, "the workload has no input layer")
+        parts = list(nx.weakly_connected_components(graph))
+        if len(parts) > 1:
+            first = layers[0].name
+            stray = sorted(n for part in parts if first not in part for n in part)
+            raise WorkloadError(label, "the layer graph is not connected: "
+                                f"{', '.join(stray[:5])} not linked to '{first}'",
+                                layer=stray[0])
+        position = {layer.name: i for i, layer in enumerate(layers)}
+        order = tuple(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+        shapes: dict[str, Shape] = {}
+        for layer_name in order:
+            layer = by_name[layer_name]
+            in_shapes = [shapes[s] for s in layer.inputs]
+            try:
+                shape = layer.output_shape(in_shapes)
+                layer.macs(in_shapes)
+            except ValueError as exc:
+                raise WorkloadError(label, f"{exc} (input shapes {in_shapes})",
+                                    layer=layer_name) from None
+            if min(shape) < 1:
+                raise WorkloadError(label, f"output shape {shape} is empty", layer=layer_name)
+            shapes[layer_name] = tuple(int(s) for s in shape)
+        return cls(name=name, graph=graph, order=order, layers=by_name, shapes=shapes)
+
+    def input_shapes(self, layer_name: str) -> list[Shape]:
+        return [self.shapes[s] for s in self.layers[layer_name].inputs]
+
+    def layer_macs(self, layer_name: str) -> int:
+        return self.layers[layer_name].macs(self.input_shapes(layer_name))
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per image (weighted layers)."""
+        return sum(self.layer_macs(n) for n in self.order)
+
+    @property
+    def weights(self) -> int:
+        """Number of weights in all weighted layers."""
+        total = 0
+        for n in self.order:
+            layer = self.layers[n]
+            if layer.weighted:
+                k, cols, groups = layer.matrix(self.input_shapes(n))
+                total += k * cols * groups
+        return total
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+class WorkloadBuilder:
+    """Builds a layer list; each added layer takes the previous one as input unless told."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.layers: list[Layer] = []
+
+    @property
+    def last(self) -> str:
+        return self.layers[-1].name
+
+    def add(self, cls: type[Layer], name: str, *, inputs: tuple[str, ...] | list[str] | None = None,
+            **params) -> str:
+        if inputs is None:
+            inputs = (self.last,) if self.layers and cls is not Input else ()
+        self.layers.append(cls(name=name, inputs=tuple(inputs), **params))
+        return name
+
+    def build(self) -> Workload:
+        return Workload.from_layers(self.name, self.layers)
+
+
+def _check_activation(workload: str, layer: Layer) -> None:
+    function = getattr(layer, "activation", None) or (
+        layer.function if layer.kind == "activation" else None)
+    if function is not None and function not in ACTIVATIONS:
+        raise WorkloadError(workload, f"unknown activation '{function}' (known: "
+                            f"{', '.join(ACTIVATIONS)})", layer=layer.name)

@@ -1,0 +1,106 @@
+"""Loading workloads: a zoo name, a shipped workloads/*.yaml name, or a path to a YAML file.
+
+YAML format (version 1)::
+
+    version: 1
+    name: linear-20x20
+    layers:
+      - {name: input, type: input, shape: [20, 1, 1]}
+      - {name: fc, type: linear, out_features: 20}      # input: the previous layer
+
+``inputs: [a, b]`` names a layer's inputs explicitly; ``kernel``, ``stride``, ``padding`` and
+``dilation`` take an int or an [h, w] pair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from accelsim._data import data_dir, looks_like_path
+from accelsim.errors import SpecError
+from accelsim.spec.validate import build
+from accelsim.spec.yamlfile import read_yaml
+from accelsim.workload.graph import Workload
+from accelsim.workload.layers import LAYER_TYPES, Layer
+from accelsim.workload.zoo import ZOO
+
+_PAIRS = ("kernel", "stride", "padding", "dilation")
+
+
+def available_workloads() -> dict[str, str]:
+    """Names that :func:`load_workload` accepts, with a one-line description each."""
+    names = {name: (builder.__doc__ or "").strip().splitlines()[0] if builder.__doc__
+             else f"built-in {name}" for name, builder in ZOO.items()}
+    for path in sorted(data_dir("workloads").glob("*.yaml")):
+        names[path.stem] = f"{path.name}"
+    return names
+
+
+def load_workload(name_or_path: str | Path | Workload) -> Workload:
+    """A Workload from a zoo name ("resnet18"), a shipped YAML name, or a YAML path."""
+    if isinstance(name_or_path, Workload):
+        return name_or_path
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or looks_like_path(text):
+        path = Path(text)
+        if path.suffix == ".onnx":
+            raise SpecError(text, "", "ONNX import is not supported yet; describe the network "
+                            "in a workloads/*.yaml file")
+        if path.suffix not in (".yaml", ".yml"):
+            raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
+                            "(expected .yaml)")
+        return workload_from_dict(read_yaml(path), source=str(path))
+    if text in ZOO:
+        return ZOO[text]()
+    shipped = data_dir("workloads") / f"{text}.yaml"
+    if shipped.is_file():
+        return workload_from_dict(read_yaml(shipped), source=str(shipped))
+    raise SpecError(text, "", "unknown workload; available: "
+                    + ", ".join(available_workloads()))
+
+
+def workload_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Workload:
+    """Validate a workload given as a plain dict (as read from YAML)."""
+    for key in data:
+        if key not in ("version", "name", "description", "layers"):
+            raise SpecError(source, key, "unknown key (expected version, name, description, "
+                            "layers)")
+    if data.get("version") != 1:
+        raise SpecError(source, "version", "required, and must be 1"
+                        + ("" if "version" not in data else f" (got {data['version']!r})"))
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str):
+        raise SpecError(source, "name", f"must be a string (got {name!r})")
+    entries = data.get("layers")
+    if not isinstance(entries, list) or not entries:
+        raise SpecError(source, "layers", "must be a non-empty list of layers")
+    layers: list[Layer] = []
+    for index, entry in enumerate(entries):
+        layers.append(_layer(entry, index, layers, source))
+    return Workload.from_layers(name, layers, source=source)
+
+
+def _layer(entry: Any, index: int, previous: list[Layer], source: str) -> Layer:
+    where = f"layers[{index}]"
+    if not isinstance(entry, dict):
+        raise SpecError(source, where, "each layer must be a mapping with name and type")
+    params = dict(entry)
+    kind = params.pop("type", None)
+    if kind not in LAYER_TYPES:
+        raise SpecError(source, f"{where}.type", f"unknown layer type {kind!r}; known: "
+                        + ", ".join(LAYER_TYPES))
+    if "name" in params:
+        where = f"layers[{index}] ({params['name']})"
+    if "inputs" not in params:
+        params["inputs"] = [previous[-1].name] if previous and kind != "input" else []
+    elif isinstance(params["inputs"], str):
+        params["inputs"] = [params["inputs"]]
+    for key in _PAIRS:
+        if isinstance(params.get(key), int) and not isinstance(params[key], bool):
+            params[key] = [params[key], params[key]]
+    try:
+        return build(LAYER_TYPES[kind], params, source)
+    except SpecError as exc:
+        raise SpecError(source, f"{where}.{exc.path}" if exc.path else where,
+                        exc.message) from None
