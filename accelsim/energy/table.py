@@ -1,0 +1,88 @@
+"""The energy ledger's vocabulary: countable actions, their price in pJ, and leakage power.
+
+Components only count actions; energy is counts x price, computed after the run, so the same
+counts can be re-priced for another energy table without simulating again.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from accelsim.spec.device import DeviceSpec
+
+
+class Action(IntEnum):
+    """Countable actions. Counts of the *_BIT actions are in bits, the others in events."""
+
+    DAC_CONVERT = 0       # one row driven for one input cycle
+    ARRAY_READ = 1        # one physical row of a tile read for one input cycle
+    ADC_CONVERT = 2       # one column converted
+    SHIFT_ADD = 3         # one converted value shifted and added
+    ACCUMULATE = 4        # one partial-sum addition across row tiles
+    CELL_WRITE = 5        # one crossbar cell programmed
+    BUFFER_READ = 6       # one global-buffer word read
+    BUFFER_WRITE = 7      # one global-buffer word written
+    BUS_BIT = 8           # one bit moved over the interconnect
+    DRAM_READ_BIT = 9     # one bit read from DRAM (whole bursts)
+    DRAM_WRITE_BIT = 10   # one bit written to DRAM (whole bursts)
+    DIGITAL_ADD = 11
+    DIGITAL_MUL = 12
+    DIGITAL_COMPARE = 13
+
+
+N_ACTIONS = len(Action)
+
+# (component, action) label of each Action, as shown in breakdowns.
+ACTION_LABELS: dict[Action, tuple[str, str]] = {
+    Action.DAC_CONVERT: ("dac", "convert"),
+    Action.ARRAY_READ: ("array", "read"),
+    Action.ADC_CONVERT: ("adc", "convert"),
+    Action.SHIFT_ADD: ("shift_add", "add"),
+    Action.ACCUMULATE: ("accumulator", "add"),
+    Action.CELL_WRITE: ("array", "write"),
+    Action.BUFFER_READ: ("global_buffer", "read"),
+    Action.BUFFER_WRITE: ("global_buffer", "write"),
+    Action.BUS_BIT: ("interconnect", "transfer"),
+    Action.DRAM_READ_BIT: ("dram", "read"),
+    Action.DRAM_WRITE_BIT: ("dram", "write"),
+    Action.DIGITAL_ADD: ("digital", "add"),
+    Action.DIGITAL_MUL: ("digital", "mul"),
+    Action.DIGITAL_COMPARE: ("digital", "compare"),
+}
+
+
+def energy_per_action(device: DeviceSpec) -> np.ndarray:
+    """pJ per counted action, indexed by Action."""
+    cim, buf, dram, dig = device.cim, device.global_buffer, device.dram, device.digital
+    price = np.zeros(N_ACTIONS)
+    price[Action.DAC_CONVERT] = cim.dac_pj
+    price[Action.ARRAY_READ] = cim.row_read_pj
+    price[Action.ADC_CONVERT] = cim.adc_pj
+    price[Action.SHIFT_ADD] = cim.shift_add_pj
+    price[Action.ACCUMULATE] = cim.accumulate_pj
+    price[Action.CELL_WRITE] = cim.cell_write_pj
+    price[Action.BUFFER_READ] = buf.read_pj
+    price[Action.BUFFER_WRITE] = buf.write_pj
+    price[Action.BUS_BIT] = device.interconnect.pj_per_bit
+    price[Action.DRAM_READ_BIT] = dram.read_pj_per_bit
+    price[Action.DRAM_WRITE_BIT] = dram.write_pj_per_bit
+    price[Action.DIGITAL_ADD] = dig.add_pj
+    price[Action.DIGITAL_MUL] = dig.mul_pj
+    price[Action.DIGITAL_COMPARE] = dig.compare_pj
+    return price
+
+
+def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
+    """Static power of each component, mW. All tiles leak for the whole run (no power gating)."""
+    return {
+        "array": device.cim.tiles * device.cim.tile_leakage_mw,
+        "global_buffer": device.global_buffer.leakage_mw,
+        "digital": device.digital.leakage_mw,
+    }
+
+
+def leakage_pj(power_mw: float, cycles: int, clock_hz: float) -> float:
+    """Energy in pJ of ``power_mw`` over ``cycles`` clock cycles."""
+    return power_mw * 1e-3 * (cycles / clock_hz) * 1e12

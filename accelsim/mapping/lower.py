@@ -1,0 +1,202 @@
+"""Lowering plans to a Program: steps of vectors, their tasks, resources and dependencies.
+
+Each part processes its output vectors in steps. A step runs the part's stages in order
+(buffer read -> bus -> crossbar -> bus -> digital -> buffer write); steps of successive vectors
+and of other layers overlap wherever resources allow. A step of a consumer starts once the
+producer steps holding the inputs it needs are done (for a conv: the input rows under its
+window), so layers pipeline within an image and images stream through resident layers.
+
+fast mode: up to ``max_steps`` steps per part and image, the part's tiles as one resource
+(they work in lockstep, so this is exact for them). reference mode: one step per vector and one
+task per tile MVM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.engine.program import Program
+from accelsim.mapping.plan import BUFFER, BUS, DIGITAL, DRAM, LayerPlan, PartPlan
+
+MODES = ("fast", "reference")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which layer group each CIM part belongs to and its first physical tile there."""
+
+    group: dict[tuple[str, int], int]
+    first_tile: dict[tuple[str, int], int]
+    groups: int
+    last_part: dict[int, tuple[str, int]]      # group -> its last CIM part
+
+
+@dataclass(frozen=True)
+class Lowered:
+    program: Program
+    part_tasks: dict[tuple[str, int], tuple[int, int]]     # (layer, part) -> task id range
+    programming_tasks: dict[tuple[str, int], tuple[int, int]]
+    placement: Placement
+    programmed_in_run: bool
+
+
+def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
+    """Fill the chip with CIM parts in topological order; a new group when it is full."""
+    group, first_tile, last_part = {}, {}, {}
+    current, used = 0, 0
+    for plan in plans:
+        for part in plan.parts:
+            if part.unit != "cim":
+                continue
+            if used + part.tiles > chip_tiles:
+                current, used = current + 1, 0
+            group[(part.layer, part.part)] = current
+            first_tile[(part.layer, part.part)] = used
+            last_part[current] = (part.layer, part.part)
+            used += part.tiles
+    return Placement(group, first_tile, current + 1 if group else 0, last_part)
+
+
+class _Tasks:
+    """Growing task arrays and edge lists (numpy chunks, concatenated once)."""
+
+    def __init__(self):
+        self.resource, self.occupancy, self.latency = [], [], []
+        self.sources, self.targets = [], []
+        self.count = 0
+        self.names: dict[str, int] = {name: i for i, name in enumerate((BUFFER, BUS, DRAM,
+                                                                         DIGITAL))}
+
+    def resource_id(self, name: str) -> int:
+        return self.names.setdefault(name, len(self.names))
+
+    def add(self, resource, occupancy, latency) -> np.ndarray:
+        resource = np.asarray(resource, dtype=np.int64).ravel()
+        n = resource.size
+        self.resource.append(resource)
+        self.occupancy.append(np.broadcast_to(np.asarray(occupancy, dtype=np.int64).ravel(),
+                                              (n,)))
+        self.latency.append(np.broadcast_to(np.asarray(latency, dtype=np.int64).ravel(), (n,)))
+        ids = np.arange(self.count, self.count + n, dtype=np.int64)
+        self.count += n
+        return ids
+
+    def edges(self, sources, targets) -> None:
+        sources, targets = np.broadcast_arrays(np.asarray(sources, dtype=np.int64),
+                                               np.asarray(targets, dtype=np.int64))
+        self.sources.append(sources.ravel())
+        self.targets.append(targets.ravel())
+
+    def program(self) -> Program:
+        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return Program.from_edges(cat(self.resource), cat(self.occupancy), cat(self.latency),
+                                  cat(self.sources), cat(self.targets), list(self.names))
+
+
+def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
+          max_steps: int = 512, preload_weights: bool = True) -> Lowered:
+    """Build the Program for ``batch`` images. See the module docstring for the modes."""
+    placement = place(plans, chip_tiles)
+    programmed = placement.groups > 1 or not preload_weights
+    tasks = _Tasks()
+    steps: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    part_tasks, programming_tasks = {}, {}
+    barrier_inputs: dict[int, list[np.ndarray]] = {}
+    barriers: dict[int, int] = {}
+    for plan in plans:
+        layer_exits = []
+        previous_part = None
+        for part in plan.parts:
+            key = (part.layer, part.part)
+            first = tasks.count
+            entry, exit_, mvm, bounds = _lower_part(part, tasks, placement, batch, mode,
+                                                    max_steps)
+            for producer, need in part.needs:
+                for producer_exit, producer_bounds in exits[producer]:
+                    last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
+                    step = np.searchsorted(producer_bounds, last, side="right") - 1
+                    tasks.edges(producer_exit[:, step], entry)
+            if part.carries_from_previous_part and previous_part is not None:
+                tasks.edges(previous_part, entry)
+            part_tasks[key] = (first, tasks.count)
+            if part.unit == "cim":
+                group = placement.group[key]
+                barrier_inputs.setdefault(group, []).append(mvm.ravel())
+                if programmed:
+                    begin = tasks.count
+                    done = _lower_programming(part, tasks, placement, mode,
+                                              after=barriers.get(group - 1))
+                    programming_tasks[key] = (begin, tasks.count)
+                    # mvm has shape (images, steps, slots); done has one task per slot.
+                    tasks.edges(done[None, None, :], mvm)
+                if placement.groups > 1 and placement.last_part[group] == key:
+                    barriers[group] = _barrier(tasks, barrier_inputs[group])
+            layer_exits.append((exit_, bounds))
+            previous_part = exit_
+        exits[plan.name] = layer_exits
+    return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed)
+
+
+def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
+                max_steps: int):
+    """Add a part's step tasks; returns (entry ids, exit ids, mvm ids, step bounds)."""
+    if part.unit == "view":
+        ids = tasks.add(np.full(batch, -1), 0, 0).reshape(batch, 1)
+        return ids, ids, ids[:, :, None], np.array([0, 1], dtype=np.int64)
+    n_steps = part.vectors if mode == "reference" else min(part.vectors, max_steps)
+    bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
+    sizes = np.diff(bounds)
+    slots = []  # (stage index, resource id, occupancy per vector, latency)
+    for index, stage in enumerate(part.stages):
+        if stage.kind == "mvm" and mode == "reference":
+            first = placement.first_tile[(part.layer, part.part)]
+            for t, cycles in enumerate(part.tile_cycles):
+                slots.append((index, tasks.resource_id(f"tile:{first + t}"), int(cycles), 0))
+        else:
+            slots.append((index, tasks.resource_id(stage.resource), stage.occupancy,
+                          stage.latency))
+    slot_stage = np.array([s[0] for s in slots])
+    per_step = len(slots)
+    total_steps = batch * n_steps
+    step_sizes = np.tile(sizes, batch)
+    resource = np.tile(np.array([s[1] for s in slots]), total_steps)
+    occupancy = (step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]).ravel()
+    latency = np.tile(np.array([s[3] for s in slots]), total_steps)
+    ids = tasks.add(resource, occupancy, latency).reshape(batch, n_steps, per_step)
+    for stage in range(len(part.stages) - 1):
+        before = np.flatnonzero(slot_stage == stage)
+        after = np.flatnonzero(slot_stage == stage + 1)
+        tasks.edges(ids[:, :, before][:, :, :, None], ids[:, :, after][:, :, None, :])
+    mvm_stage = [i for i, s in enumerate(part.stages) if s.kind == "mvm"]
+    mvm = ids[:, :, np.flatnonzero(slot_stage == mvm_stage[0])] if mvm_stage else ids[:, :, :0]
+    return ids[:, :, 0], ids[:, :, -1], mvm, bounds
+
+
+def _lower_programming(part: PartPlan, tasks: _Tasks, placement: Placement, mode: str,
+                       after: int | None) -> np.ndarray:
+    """Tasks that write a part's weights; returns the task(s) the part's MVMs must wait for."""
+    dram, bus, program = part.programming.stages
+    chain = tasks.add([tasks.resource_id(dram.resource), tasks.resource_id(bus.resource)],
+                      [dram.occupancy, bus.occupancy], [dram.latency, bus.latency])
+    tasks.edges(chain[:1], chain[1:])
+    if after is not None:
+        tasks.edges(np.array([after]), chain[:1])
+    if mode == "reference":
+        first = placement.first_tile[(part.layer, part.part)]
+        resources = [tasks.resource_id(f"tile:{first + t}") for t in range(part.tiles)]
+    else:
+        resources = [tasks.resource_id(program.resource)]
+    writes = tasks.add(resources, program.occupancy, 0)
+    tasks.edges(chain[1:], writes)
+    return writes
+
+
+def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:
+    """A zero-time task done when all of a group's MVMs are: its tiles may then be rewritten."""
+    barrier = int(tasks.add([-1], 0, 0)[0])
+    inputs = np.concatenate(mvm_tasks)
+    tasks.edges(inputs, np.full(inputs.size, barrier))
+    return barrier

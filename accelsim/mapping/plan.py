@@ -1,0 +1,350 @@
+"""Per-layer plans: what one output vector of a layer costs in time and in counted actions.
+
+A plan is the single source of truth for both timing (stages and their per-vector occupancy)
+and energy (action counts per vector), so the engine and the ledger cannot disagree.
+A layer whose tiles exceed the chip is split into parts that run one after another, with the
+crossbars reprogrammed in between and partial sums kept in the global buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accelsim.energy.table import N_ACTIONS, Action
+from accelsim.errors import MappingError
+from accelsim.mapping.crossbar import CrossbarTiling, tile_layer
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.graph import Workload
+from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
+                                      GlobalAvgPool, Input, Linear, Pool2d)
+
+# Resources shared by all layers; each CIM part also gets its own array resource.
+BUFFER, BUS, DRAM, DIGITAL = "global_buffer", "interconnect", "dram", "digital"
+
+# Digital operations per element for each activation function. relu is one compare; the
+# smooth functions are taken as piecewise-linear approximations (2 multiplies, 2 adds; assumed).
+ACTIVATION_OPS: dict[str, dict[Action, int]] = {
+    "relu": {Action.DIGITAL_COMPARE: 1},
+    "relu6": {Action.DIGITAL_COMPARE: 2},
+    "hardswish": {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 1},
+    "sigmoid": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+    "tanh": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+    "gelu": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+    "softmax": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+}
+_DIGITAL_ACTIONS = (Action.DIGITAL_ADD, Action.DIGITAL_MUL, Action.DIGITAL_COMPARE)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage of a step: ``occupancy`` cycles per vector on ``resource``.
+
+    ``latency`` cycles pass after the resource is released and before the stage is done
+    (wire and pipeline delay that does not block the resource).
+    """
+
+    kind: str
+    resource: str
+    occupancy: int
+    latency: int = 0
+
+
+@dataclass(frozen=True)
+class Need:
+    """Which producer vector a consumer vector needs: same index, a conv window, or all."""
+
+    rule: str                      # "same" | "window" | "all"
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    out_width: int = 1
+    in_height: int = 1
+    in_width: int = 1
+
+    def last_needed(self, last_vector: np.ndarray, producer_vectors: int) -> np.ndarray:
+        """Index of the last producer vector each consumer vector (array) depends on."""
+        if self.rule == "all":
+            return np.full_like(last_vector, producer_vectors - 1)
+        if self.rule == "same":
+            return np.minimum(last_vector, producer_vectors - 1)
+        out_row = last_vector // self.out_width
+        in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
+        in_row = np.clip(in_row, 0, self.in_height - 1)
+        return np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1)
+
+
+@dataclass(frozen=True)
+class Programming:
+    """Writing one part's weights: DRAM read, bus transfer, then rows written into the tiles."""
+
+    stages: tuple[Stage, ...]
+    counts: np.ndarray
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """The schedulable unit: a whole layer, or one part of a layer larger than the chip."""
+
+    layer: str
+    part: int
+    unit: str                      # "cim" | "digital" | "dram" | "view"
+    vectors: int                   # per image
+    stages: tuple[Stage, ...]
+    counts_per_vector: np.ndarray
+    needs: tuple[tuple[str, Need], ...]   # (producer layer, rule), one per input
+    tiles: int = 0
+    tile_cycles: np.ndarray | None = None  # per tile, per vector (reference mode)
+    programming: Programming | None = None
+    carries_from_previous_part: bool = False
+
+    @property
+    def resource(self) -> str:
+        return f"array:{self.layer}#{self.part}"
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    name: str
+    kind: str
+    unit: str
+    macs: int
+    parts: tuple[PartPlan, ...]
+    tiling: CrossbarTiling | None = None
+    parameters: dict = field(default_factory=dict)
+
+
+def plan_workload(workload: Workload, device: DeviceSpec) -> list[LayerPlan]:
+    """Plans for every layer in topological order, plus a final DRAM store of the outputs."""
+    planner = _Planner(workload, device)
+    plans = [planner.plan(name) for name in workload.order]
+    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
+    for sink in sinks:
+        plans.append(planner.store(sink, "output" if len(sinks) == 1 else f"output:{sink}"))
+    return plans
+
+
+class _Planner:
+    def __init__(self, workload: Workload, device: DeviceSpec):
+        self.wl, self.dev = workload, device
+        self.in_bits = device.cim.input_bits
+        self.out_bits = device.cim.output_bits
+
+    # -- helpers -------------------------------------------------------------------------
+    def words(self, elements, bits: int):
+        """Whole buffer words for ``elements`` values of ``bits`` (residues pay a full word)."""
+        return -(-np.asarray(elements, dtype=np.int64) * bits // self.dev.global_buffer.word_bits)
+
+    def buffer_stage(self, kind: str, words: int) -> Stage:
+        return Stage(kind, BUFFER, math.ceil(words / self.dev.global_buffer.banks))
+
+    def digital_stage(self, counts: np.ndarray) -> Stage:
+        ops = int(sum(counts[a] for a in _DIGITAL_ACTIONS))
+        return Stage("digital", DIGITAL, math.ceil(ops / self.dev.digital.lanes))
+
+    def activation_counts(self, counts: np.ndarray, function: str | None, elements: int) -> None:
+        for action, per_element in ACTIVATION_OPS.get(function or "", {}).items():
+            counts[action] += per_element * elements
+
+    def dram_stage(self, kind: str, bits: int) -> tuple[Stage, int]:
+        """A DRAM transfer of ``bits`` in whole bursts; returns the stage and bits moved."""
+        burst = self.dev.dram.burst_bytes
+        moved = math.ceil(bits / 8 / burst) * burst
+        occupancy = math.ceil(moved / self.dev.dram_bytes_per_cycle)
+        return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns)), moved * 8
+
+    def needs(self, name: str) -> tuple[tuple[str, Need], ...]:
+        layer, shape = self.wl.layers[name], self.wl.shapes[name]
+        result = []
+        for source in layer.inputs:
+            c, h, w = self.wl.shapes[source]
+            if isinstance(layer, (Conv2d, Pool2d)):
+                dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
+                need = Need("window", layer.kernel[0], layer.stride[0], layer.padding[0],
+                            dilation, out_width=shape[2], in_height=h, in_width=w)
+            elif isinstance(layer, (Linear, Elementwise, Activation)):
+                need = Need("same")
+            else:
+                need = Need("all")
+            result.append((source, need))
+        return tuple(result)
+
+    # -- layers --------------------------------------------------------------------------
+    def plan(self, name: str) -> LayerPlan:
+        layer = self.wl.layers[name]
+        if isinstance(layer, (Conv2d, Linear)):
+            return self.crossbar(name)
+        if isinstance(layer, Input):
+            return self.load(name)
+        if isinstance(layer, (Flatten, Concat)):
+            part = PartPlan(name, 0, "view", 1, (), np.zeros(N_ACTIONS), self.needs(name))
+            return LayerPlan(name, layer.kind, "view", 0, (part,))
+        if isinstance(layer, (Pool2d, GlobalAvgPool, Elementwise, Activation)):
+            return self.digital(name)
+        raise MappingError(f"layer '{name}': no unit of device '{self.dev.name}' can run a "
+                           f"{layer.kind} layer")
+
+    def load(self, name: str) -> LayerPlan:
+        c, h, w = self.wl.shapes[name]
+        counts = np.zeros(N_ACTIONS)
+        dram, bits = self.dram_stage("dram_read", c * h * w * self.in_bits)
+        counts[Action.DRAM_READ_BIT] = bits
+        words = h * w * int(self.words(c, self.in_bits))
+        counts[Action.BUFFER_WRITE] = words
+        part = PartPlan(name, 0, "dram", 1, (dram, self.buffer_stage("buffer_write", words)),
+                        counts, ())
+        return LayerPlan(name, "input", "dram", 0, (part,))
+
+    def store(self, sink: str, name: str) -> LayerPlan:
+        c, h, w = self.wl.shapes[sink]
+        counts = np.zeros(N_ACTIONS)
+        words = h * w * int(self.words(c, self.out_bits))
+        counts[Action.BUFFER_READ] = words
+        dram, bits = self.dram_stage("dram_write", c * h * w * self.out_bits)
+        counts[Action.DRAM_WRITE_BIT] = bits
+        part = PartPlan(name, 0, "dram", 1, (self.buffer_stage("buffer_read", words), dram),
+                        counts, ((sink, Need("all")),))
+        return LayerPlan(name, "output", "dram", 0, (part,))
+
+    def digital(self, name: str) -> LayerPlan:
+        layer = self.wl.layers[name]
+        in_shapes = self.wl.input_shapes(name)
+        c, h, w = self.wl.shapes[name]
+        counts = np.zeros(N_ACTIONS)
+        read = int(self.words(c, self.in_bits))
+        vectors = h * w
+        if isinstance(layer, Elementwise):
+            reads = read * len(in_shapes)
+            op = Action.DIGITAL_ADD if layer.function == "add" else Action.DIGITAL_MUL
+            counts[op] = c * (len(in_shapes) - 1)
+            self.activation_counts(counts, layer.activation, c)
+        elif isinstance(layer, Activation):
+            reads = read
+            self.activation_counts(counts, layer.function, c)
+        else:
+            window = (layer.kernel[0] * layer.kernel[1] if isinstance(layer, Pool2d)
+                      else in_shapes[0][1] * in_shapes[0][2])
+            reads = read * window
+            if isinstance(layer, Pool2d) and layer.function == "max":
+                counts[Action.DIGITAL_COMPARE] = c * (window - 1)
+            else:
+                counts[Action.DIGITAL_ADD] = c * (window - 1)
+                counts[Action.DIGITAL_MUL] = c
+        writes = int(self.words(c, self.out_bits))
+        counts[Action.BUFFER_READ] = reads
+        counts[Action.BUFFER_WRITE] = writes
+        stages = (self.buffer_stage("buffer_read", reads), self.digital_stage(counts),
+                  self.buffer_stage("buffer_write", writes))
+        part = PartPlan(name, 0, "digital", vectors, stages, counts, self.needs(name))
+        return LayerPlan(name, layer.kind, "digital", 0, (part,), parameters=layer.params())
+
+    def crossbar(self, name: str) -> LayerPlan:
+        layer = self.wl.layers[name]
+        cim = self.dev.cim
+        k, n, groups = layer.matrix(self.wl.input_shapes(name))
+        tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
+                            cells_per_weight=cim.cells_per_weight)
+        _, h, w = self.wl.shapes[name]
+        parts = tuple(self.crossbar_part(name, layer, tiling, index, tiles)
+                      for index, tiles in enumerate(_split(tiling, cim.tiles)))
+        return LayerPlan(name, layer.kind, "cim", self.wl.layer_macs(name), parts, tiling,
+                         parameters=layer.params())
+
+    def crossbar_part(self, name, layer, tiling: CrossbarTiling, index: int,
+                      tiles: np.ndarray) -> PartPlan:
+        """Plan the tiles ``tiles`` (indices into the layer's tiling) as one schedulable part."""
+        cim, dev = self.dev.cim, self.dev
+        rows_used, cols_used = tiling.rows_used[tiles], tiling.cols_used[tiles]
+        counts = np.zeros(N_ACTIONS)
+        cycles_in = cim.input_cycles
+        counts[Action.DAC_CONVERT] = rows_used.sum() * cycles_in
+        counts[Action.ARRAY_READ] = rows_used.sum() * cycles_in
+        counts[Action.ADC_CONVERT] = cols_used.sum() * cycles_in
+        counts[Action.SHIFT_ADD] = cols_used.sum() * cycles_in
+        in_slices, out_slices, depth = _slices(tiling, tiles)
+        in_words = int(self.words(in_slices, self.in_bits).sum())
+        # Partial sums of row tiles are added by adder trees beside the tiles; a part that
+        # holds only some row tiles of a column writes its sums to the buffer for the next part.
+        counts[Action.ACCUMULATE] = float(np.sum(out_slices * (depth["rows"] - 1)))
+        first, last = depth["first"], depth["last"]
+        carried_in = out_slices[~first]
+        carried_out = out_slices[~last]
+        psum_read = int(self.words(carried_in, cim.psum_bits).sum())
+        psum_write = int(self.words(carried_out, cim.psum_bits).sum())
+        counts[Action.ACCUMULATE] += carried_in.sum()
+        final = out_slices[last]
+        out_words = int(self.words(final.sum(), self.out_bits)) if final.size else 0
+        self.activation_counts(counts, layer.activation, int(final.sum()))
+        counts[Action.BUFFER_READ] = in_words + psum_read
+        counts[Action.BUFFER_WRITE] = out_words + psum_write
+        bus = dev.interconnect
+        counts[Action.BUS_BIT] = (in_slices.sum() * self.in_bits + final.sum() * self.out_bits
+                                  + (carried_in.sum() + carried_out.sum()) * cim.psum_bits)
+        tile_cycles = cycles_in * (cim.read_cycles
+                                   + -(-cols_used // cim.adcs_per_tile) * cim.adc_cycles)
+        flits_in = int(np.sum(-(-(in_slices * self.in_bits) // bus.width_bits))
+                       + np.sum(-(-(carried_in * cim.psum_bits) // bus.width_bits)))
+        flits_out = int(np.sum(-(-(final * self.out_bits) // bus.width_bits))
+                        + np.sum(-(-(carried_out * cim.psum_bits) // bus.width_bits)))
+        tree = math.ceil(math.log2(int(depth["rows"].max()))) if depth["rows"].max() > 1 else 0
+        resource = f"array:{name}#{index}"
+        stages = (
+            self.buffer_stage("buffer_read", in_words + psum_read),
+            Stage("bus_in", BUS, flits_in, bus.latency_cycles),
+            Stage("mvm", resource, int(tile_cycles.max())),
+            Stage("bus_out", BUS, flits_out, bus.latency_cycles + tree),
+            self.digital_stage(counts),
+            self.buffer_stage("buffer_write", out_words + psum_write),
+        )
+        _, h, w = self.wl.shapes[name]
+        return PartPlan(name, index, "cim", h * w, stages, counts, self.needs(name),
+                        tiles=int(tiles.size), tile_cycles=tile_cycles,
+                        programming=self.programming(layer, tiling, tiles, resource),
+                        carries_from_previous_part=bool(carried_in.size))
+
+    def programming(self, layer, tiling: CrossbarTiling, tiles: np.ndarray,
+                    resource: str) -> Programming:
+        cim, dev = self.dev.cim, self.dev
+        weight_bits = int(tiling.weights[tiles].sum()) * cim.weight_bits
+        counts = np.zeros(N_ACTIONS)
+        dram, moved = self.dram_stage("dram_read", weight_bits)
+        counts[Action.DRAM_READ_BIT] = moved
+        counts[Action.BUS_BIT] = weight_bits
+        counts[Action.CELL_WRITE] = np.sum(tiling.rows_used[tiles] * tiling.cols_used[tiles])
+        bus = dev.interconnect
+        stages = (dram, Stage("bus_in", BUS, math.ceil(weight_bits / bus.width_bits),
+                              bus.latency_cycles),
+                  Stage("program", resource,
+                        int(tiling.rows_used[tiles].max()) * cim.write_cycles_per_row))
+        return Programming(stages, counts)
+
+
+def _split(tiling: CrossbarTiling, chip_tiles: int) -> list[np.ndarray]:
+    """Tile indices of each part: chunks of at most ``chip_tiles`` tiles, taken column by
+    column so that a part completes as many output columns as it can."""
+    index = np.arange(tiling.tiles).reshape(tiling.blocks, tiling.tile_rows, tiling.tile_cols)
+    order = index.transpose(0, 2, 1).reshape(-1)
+    return [order[i:i + chip_tiles] for i in range(0, order.size, chip_tiles)]
+
+
+def _slices(tiling: CrossbarTiling, tiles: np.ndarray):
+    """Input slices read, output slices produced and per-column reduction facts of a part.
+
+    Returns (input slice sizes, output slice sizes, dict of per-output-slice arrays: ``rows``
+    row tiles reduced here, ``first``/``last`` whether the part holds the first/last row tile).
+    """
+    rows, cols = tiling.tile_rows, tiling.tile_cols
+    block, rest = np.divmod(tiles, rows * cols)
+    row, col = np.divmod(rest, cols)
+    input_ids = np.unique(block * rows + row)
+    columns, inverse = np.unique(block * cols + col, return_inverse=True)
+    rows_here = np.bincount(inverse, minlength=columns.size)
+    first_row = np.full(columns.size, rows, dtype=np.int64)
+    last_row = np.full(columns.size, -1, dtype=np.int64)
+    np.minimum.at(first_row, inverse, row)
+    np.maximum.at(last_row, inverse, row)
+    return (tiling.input_slices[input_ids], tiling.output_slices[columns],
+            {"rows": rows_here, "first": first_row == 0, "last": last_row == rows - 1})

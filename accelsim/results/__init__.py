@@ -1,0 +1,5 @@
+"""Simulation results and their exports and reports."""
+
+from accelsim.results.result import LayerResult, Result
+
+__all__ = ["LayerResult", "Result"]

@@ -1,0 +1,159 @@
+"""Result and LayerResult: typed simulation outputs that convert to dicts, JSON, CSV, pandas.
+
+Energy is kept as action counts and prices; every total is computed from the same breakdown,
+so the total always equals the sum of its parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.energy.table import ACTION_LABELS, Action
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer's row. ``cycles`` is its span (first start to last finish); layers overlap."""
+
+    name: str
+    kind: str
+    unit: str
+    macs: int
+    start_cycle: int
+    end_cycle: int
+    energy_pj: float
+    tiles: int
+    utilization: float
+    parts: int
+    group: int | None
+
+    @property
+    def cycles(self) -> int:
+        return self.end_cycle - self.start_cycle
+
+    def to_dict(self) -> dict:
+        row = asdict(self)
+        row["cycles"] = self.cycles
+        return row
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outcome of :func:`accelsim.simulate`. Energies in pJ, times in clock cycles."""
+
+    device: str
+    workload: str
+    batch: int
+    mode: str
+    clock_hz: float
+    cycles: int
+    macs: int
+    layers: tuple[LayerResult, ...]
+    action_counts: np.ndarray = field(repr=False)     # [layer, Action]
+    prices_pj: np.ndarray = field(repr=False)         # [Action]
+    leakage_pj: dict[str, float] = field(repr=False)
+    one_time_programming_pj: float                    # preloaded weights; not in the totals
+    weight_groups: int
+    events: int
+    engine_seconds: float
+    wall_seconds: float
+
+    # -- energy ------------------------------------------------------------------------
+    def energy_breakdown(self) -> dict[tuple[str, str], float]:
+        """{(component, action): pJ}, dynamic actions summed over layers, plus leakage."""
+        totals = self.action_counts.sum(axis=0) * self.prices_pj
+        breakdown: dict[tuple[str, str], float] = {}
+        for action in Action:
+            if totals[action] > 0:
+                label = ACTION_LABELS[action]
+                breakdown[label] = breakdown.get(label, 0.0) + float(totals[action])
+        for component, pj in self.leakage_pj.items():
+            if pj > 0:
+                breakdown[(component, "leakage")] = pj
+        return breakdown
+
+    def energy_by_component(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for (component, _), pj in self.energy_breakdown().items():
+            out[component] = out.get(component, 0.0) + pj
+        return out
+
+    @property
+    def energy_pj(self) -> float:
+        return math.fsum(self.energy_breakdown().values())
+
+    @property
+    def action_totals(self) -> dict[str, float]:
+        """Total count of each action (bits for transfers) over all layers."""
+        totals = self.action_counts.sum(axis=0)
+        return {action.name.lower(): float(totals[action]) for action in Action}
+
+    # -- derived figures ---------------------------------------------------------------
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.clock_hz
+
+    @property
+    def tops_per_watt(self) -> float:
+        """Useful operations (2 per MAC) per pJ equals tera-operations per second per watt."""
+        return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
+
+    @property
+    def average_power_mw(self) -> float:
+        return self.energy_pj * 1e-12 / self.seconds * 1e3 if self.cycles else 0.0
+
+    # -- export ------------------------------------------------------------------------
+    def summary(self) -> dict:
+        return {
+            "device": self.device, "workload": self.workload, "batch": self.batch,
+            "mode": self.mode, "cycles": self.cycles, "seconds": self.seconds,
+            "energy_pj": self.energy_pj, "macs": self.macs,
+            "tops_per_watt": self.tops_per_watt, "average_power_mw": self.average_power_mw,
+            "weight_groups": self.weight_groups,
+            "one_time_programming_pj": self.one_time_programming_pj,
+            "events": self.events, "engine_seconds": self.engine_seconds,
+            "wall_seconds": self.wall_seconds,
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            **self.summary(),
+            "energy_breakdown": [{"component": c, "action": a, "energy_pj": pj}
+                                 for (c, a), pj in self.energy_breakdown().items()],
+            "action_counts": self.action_totals,
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The result as JSON; written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def to_csv(self, path: str | Path | None = None) -> str:
+        """Per-layer rows as CSV; written to ``path`` when given."""
+        rows = [layer.to_dict() for layer in self.layers]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        if path is not None:
+            Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+        return buffer.getvalue()
+
+    def to_dataframe(self):
+        """Per-layer rows as a pandas DataFrame (needs pandas: pip install 'accelsim[pandas]')."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe() needs pandas: pip install 'accelsim[pandas]'"
+                              ) from None
+        return pd.DataFrame([layer.to_dict() for layer in self.layers])

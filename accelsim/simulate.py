@@ -1,0 +1,85 @@
+"""simulate(): device spec + workload -> plans -> Program -> engine -> energy ledger -> Result."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.energy.table import N_ACTIONS, energy_per_action, leakage_pj, leakage_power_mw
+from accelsim.errors import AccelsimError
+from accelsim.mapping.lower import MODES, lower
+from accelsim.mapping.plan import plan_workload
+from accelsim.results.result import LayerResult, Result
+from accelsim.spec.device import DeviceSpec
+from accelsim.spec.load import load_device
+from accelsim.workload.graph import Workload
+from accelsim.workload.load import load_workload
+
+
+def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
+             batch: int = 1, mode: str = "fast", max_steps: int = 512,
+             preload_weights: bool = True) -> Result:
+    """Simulate ``batch`` images of ``workload`` on ``device``.
+
+    workload: a Workload, zoo name, shipped workload name or YAML path.
+    device: a DeviceSpec, shipped device name or YAML path.
+    mode: "fast" (default; up to ``max_steps`` steps of vectors per layer part) or
+        "reference" (one event per tile MVM per input vector; for validation, much slower).
+    preload_weights: when the whole network fits on the chip, its weights are taken as already
+        written and their one-time cost is reported apart (``one_time_programming_pj``);
+        otherwise, and always when False, writing weights is simulated and counted.
+    Returns a Result; times are clock cycles, energies pJ.
+    """
+    began = time.perf_counter()
+    if mode not in MODES:
+        raise AccelsimError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    for name, value in (("batch", batch), ("max_steps", max_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise AccelsimError(f"{name} must be a positive integer, got {value!r}")
+    wl = load_workload(workload)
+    dev = load_device(device)
+    plans = plan_workload(wl, dev)
+    lowered = lower(plans, chip_tiles=dev.cim.tiles, batch=batch, mode=mode,
+                    max_steps=max_steps, preload_weights=preload_weights)
+    timeline = lowered.program.run()
+    prices = energy_per_action(dev)
+
+    counts = np.zeros((len(plans), N_ACTIONS))
+    one_time = np.zeros(N_ACTIONS)
+    rows = []
+    for index, plan in enumerate(plans):
+        starts, ends = [], []
+        for part in plan.parts:
+            key = (part.layer, part.part)
+            counts[index] += part.counts_per_vector * part.vectors * batch
+            ranges = [lowered.part_tasks[key]]
+            if part.programming is not None:
+                if lowered.programmed_in_run:
+                    counts[index] += part.programming.counts
+                    ranges.append(lowered.programming_tasks[key])
+                else:
+                    one_time += part.programming.counts
+            for first, last in ranges:
+                if last > first:
+                    starts.append(int(timeline.start[first:last].min()))
+                    ends.append(int(timeline.finish[first:last].max()))
+        group = lowered.placement.group.get((plan.name, 0))
+        rows.append(LayerResult(
+            name=plan.name, kind=plan.kind, unit=plan.unit, macs=plan.macs * batch,
+            start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
+            energy_pj=float(np.dot(counts[index], prices)),
+            tiles=plan.tiling.tiles if plan.tiling else 0,
+            utilization=plan.tiling.utilization if plan.tiling else 0.0,
+            parts=len(plan.parts), group=group))
+    cycles = timeline.cycles
+    leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
+               for component, mw in leakage_power_mw(dev).items()}
+    return Result(
+        device=dev.name, workload=wl.name, batch=batch, mode=mode, clock_hz=dev.clock_hz,
+        cycles=cycles, macs=wl.macs * batch, layers=tuple(rows), action_counts=counts,
+        prices_pj=prices, leakage_pj=leakage,
+        one_time_programming_pj=float(np.dot(one_time, prices)),
+        weight_groups=lowered.placement.groups, events=timeline.events,
+        engine_seconds=timeline.seconds, wall_seconds=time.perf_counter() - began)
