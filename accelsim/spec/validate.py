@@ -61,6 +61,6 @@ def _describe(error: dict) -> tuple[str, str]:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     given = error.get("input")
-    if kind not in ("dataclass_type",) and not isinstance(given, dict):
+    if not isinstance(given, dict) and repr(given) not in message:
         message += f" (got {given!r})"
     return ".".join(loc), message

@@ -77,8 +77,7 @@ class Workload:
                 shape = layer.output_shape(in_shapes)
                 layer.macs(in_shapes)
             except ValueError as exc:
-                raise WorkloadError(label, f"{exc} (input shapes {in_shapes})",
-                                    layer=layer_name) from None
+                raise WorkloadError(label, str(exc), layer=layer_name) from None
             if min(shape) < 1:
                 raise WorkloadError(label, f"output shape {shape} is empty", layer=layer_name)
             shapes[layer_name] = tuple(int(s) for s in shape)

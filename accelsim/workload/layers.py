@@ -85,7 +85,8 @@ class Conv2d(Layer):
         cin, h, w = shapes[0]
         if cin % self.groups or self.out_channels % self.groups:
             raise ValueError(f"groups={self.groups} must divide the {cin} input channels and "
-                             f"the {self.out_channels} output channels")
+                             f"the {self.out_channels} output channels (input shape "
+                             f"{shapes[0]})")
         ho = _conv_out(h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0])
         wo = _conv_out(w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1])
         if ho < 1 or wo < 1:

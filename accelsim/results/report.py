@@ -1,0 +1,86 @@
+"""Human-readable reports of a Result: a per-layer table, totals and the energy breakdown."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from accelsim.results.result import Result
+
+
+def format_energy(pj: float) -> str:
+    """pJ with an SI prefix chosen for readability: 12.3 nJ, 4.56 mJ."""
+    for scale, unit in ((1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
+        if abs(pj) >= scale:
+            return f"{pj / scale:.3f} {unit}"
+    return f"{pj:.3f} pJ"
+
+
+def format_time(seconds: float) -> str:
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds * 1e9:.1f} ns"
+
+
+def layer_table(result: Result) -> Table:
+    table = Table(title=f"{result.workload} on {result.device} "
+                        f"(batch {result.batch}, {result.mode} mode)", title_justify="left")
+    for column, justify in (("layer", "left"), ("kind", "left"), ("unit", "left"),
+                            ("tiles", "right"), ("util %", "right"), ("group", "right"),
+                            ("start", "right"), ("cycles", "right"), ("MACs", "right"),
+                            ("energy", "right"), ("share %", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)
+    dynamic = sum(layer.energy_pj for layer in result.layers) or 1.0
+    for layer in result.layers:
+        table.add_row(
+            layer.name, layer.kind, layer.unit,
+            f"{layer.tiles:,}" if layer.tiles else "",
+            f"{100 * layer.utilization:.2f}" if layer.tiles else "",
+            "" if layer.group is None else str(layer.group),
+            f"{layer.start_cycle:,}", f"{layer.cycles:,}",
+            f"{layer.macs:,}" if layer.macs else "",
+            format_energy(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}")
+    return table
+
+
+def breakdown_table(result: Result) -> Table:
+    table = Table(title="Energy by component and action", title_justify="left")
+    for column, justify in (("component", "left"), ("action", "left"), ("energy", "right"),
+                            ("share %", "right")):
+        table.add_column(column, justify=justify)
+    total = result.energy_pj or 1.0
+    items = sorted(result.energy_breakdown().items(), key=lambda item: -item[1])
+    for (component, action), pj in items:
+        table.add_row(component, action, format_energy(pj), f"{100 * pj / total:.1f}")
+    return table
+
+
+def totals_lines(result: Result) -> list[str]:
+    lines = [
+        f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
+        f"{result.clock_hz / 1e6:g} MHz)",
+        f"total energy      {format_energy(result.energy_pj)} "
+        f"(per image {format_energy(result.energy_pj / result.batch)})",
+        f"MACs              {result.macs:,}",
+        f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
+        f"{format_energy(result.energy_pj / max(result.macs, 1))} per MAC",
+        f"average power     {result.average_power_mw:.2f} mW",
+        f"weight groups     {result.weight_groups}"
+        + (" (weights resident)" if result.weight_groups == 1 else
+           " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
+    ]
+    if result.one_time_programming_pj:
+        lines.append(f"one-time weight load {format_energy(result.one_time_programming_pj)} "
+                     "(not in the totals)")
+    lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
+                 f"(engine), {result.wall_seconds:.3f} s in all")
+    return lines
+
+
+def print_report(result: Result, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(layer_table(result))
+    console.print(breakdown_table(result))
+    for line in totals_lines(result):
+        console.print(line, highlight=False)
