@@ -19,7 +19,7 @@ from accelsim.workload.load import load_workload
 
 
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
-             batch: int = 1, mode: str = "fast", max_steps: int = 512,
+             batch: int = 1, mode: str = "fast", max_steps: int = 2048,
              preload_weights: bool = True) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 

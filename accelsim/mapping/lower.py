@@ -96,7 +96,7 @@ class _Tasks:
 
 
 def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
-          max_steps: int = 512, preload_weights: bool = True) -> Lowered:
+          max_steps: int = 2048, preload_weights: bool = True) -> Lowered:
     """Build the Program for ``batch`` images. See the module docstring for the modes."""
     placement = place(plans, chip_tiles)
     programmed = placement.groups > 1 or not preload_weights

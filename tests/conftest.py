@@ -1,0 +1,33 @@
+"""Shared fixtures: shipped devices as dicts that tests can modify."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from accelsim import device_from_dict, load_device
+from accelsim._data import data_dir
+from accelsim.spec.yamlfile import read_yaml
+
+
+@pytest.fixture
+def cim16_dict() -> dict:
+    return copy.deepcopy(read_yaml(data_dir("devices") / "cim-16x16.yaml"))
+
+
+@pytest.fixture
+def cim16():
+    return load_device("cim-16x16")
+
+
+def modified(data: dict, **changes) -> object:
+    """A device from ``data`` with dotted-path changes: modified(d, **{"cim.tiles": 1})."""
+    data = copy.deepcopy(data)
+    for path, value in changes.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return device_from_dict(data, source="test")

@@ -1,0 +1,154 @@
+"""The event engine, specified by exact cycle counts (as SimPy's tests do with env.now)."""
+
+import heapq
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from accelsim.engine import ProgramBuilder
+from accelsim.engine.des import _pop, _push
+
+
+def run(builder):
+    timeline = builder.build().run()
+    return list(timeline.start), list(timeline.finish)
+
+
+def test_two_tasks_on_one_bus_serialize():
+    b = ProgramBuilder()
+    b.task("bus", 10)
+    b.task("bus", 10)
+    assert run(b) == ([0, 10], [10, 20])
+
+
+def test_two_tasks_on_two_buses_overlap():
+    b = ProgramBuilder()
+    b.task("bus0", 10)
+    b.task("bus1", 10)
+    assert run(b) == ([0, 0], [10, 10])
+
+
+def test_dependencies_wait_for_all_predecessors():
+    b = ProgramBuilder()
+    a = b.task("x", 3)
+    c = b.task("y", 7)
+    b.task("z", 2, after=[a, c])
+    assert run(b) == ([0, 0, 7], [3, 7, 9])
+
+
+def test_latency_does_not_hold_the_resource():
+    # A pipelined link: each transfer holds the link 4 cycles, arrives 10 cycles later.
+    b = ProgramBuilder()
+    first = b.task("link", 4, latency=10)
+    second = b.task("link", 4, latency=10)
+    b.task("sink", 1, after=[first, second])
+    assert run(b) == ([0, 4, 18], [14, 18, 19])
+
+
+def test_queue_is_first_come_first_served():
+    b = ProgramBuilder()
+    gate = b.task("g", 5)
+    early = b.task("bus", 8)                  # ready at 0, runs 0..8
+    late = b.task("bus", 1, after=[gate])     # ready at 5, waits for the bus
+    later = b.task("bus", 1, after=[gate])    # ready at 5 too, queued behind `late`
+    start, finish = run(b)
+    assert (start[late], start[later]) == (8, 9)
+    assert finish[later] == 10
+
+
+def test_tasks_without_resource_start_at_once():
+    b = ProgramBuilder()
+    a = b.task(None, 5)
+    c = b.task(None, 5)
+    b.task(None, 0, after=[a, c])
+    assert run(b) == ([0, 0, 5], [5, 5, 5])
+
+
+def test_zero_length_tasks_and_chains():
+    b = ProgramBuilder()
+    previous = b.task("r", 0)
+    for _ in range(5):
+        previous = b.task("r", 2, after=[previous])
+    assert run(b)[1][-1] == 10
+
+
+def test_cycle_is_reported():
+    from accelsim.engine.program import Program
+    program = Program.from_edges([0, 0], [1, 1], [0, 0], [0, 1], [1, 0], ["r"])
+    with pytest.raises(RuntimeError, match="dependency cycle"):
+        program.run()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 50)), min_size=1, max_size=200))
+def test_heap_pops_in_time_then_sequence_order(entries):
+    n = len(entries)
+    times, seqs, items = (np.empty(n, np.int64) for _ in range(3))
+    size = 0
+    for seq, (time, item) in enumerate(entries):
+        size = _push(times, seqs, items, size, time, seq, item)
+    popped = []
+    while size:
+        size = _pop(times, seqs, items, size)
+        popped.append((int(times[size]), int(seqs[size])))
+    expected = sorted((time, seq) for seq, (time, _) in enumerate(entries))
+    assert popped == expected == [heapq.heappop(h) for h in [list(expected)] for _ in expected]
+
+
+@st.composite
+def random_programs(draw):
+    n = draw(st.integers(1, 60))
+    tasks = []
+    for i in range(n):
+        resource = draw(st.sampled_from([None, "a", "b", "c"]))
+        occupancy = draw(st.integers(0, 9))
+        latency = draw(st.integers(0, 4))
+        deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
+        tasks.append((resource, occupancy, latency, deps))
+    return tasks
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_programs())
+def test_schedule_is_a_valid_fifo_work_conserving_schedule(tasks):
+    """Checks the defining properties instead of the engine's own numbers:
+    dependencies respected, no overlap per resource, finish = start + occupancy + latency,
+    no idle resource while a ready task waits, and FIFO by ready time per resource."""
+    b = ProgramBuilder()
+    for resource, occupancy, latency, deps in tasks:
+        b.task(resource, occupancy, latency=latency, after=deps)
+    start, finish = run(b)
+    ready = []
+    for i, (resource, occupancy, latency, deps) in enumerate(tasks):
+        r = max((finish[d] for d in deps), default=0)
+        ready.append(r)
+        assert start[i] >= r
+        assert finish[i] == start[i] + occupancy + latency
+        if resource is None:
+            assert start[i] == r
+    for resource in "abc":
+        mine = [i for i, t in enumerate(tasks) if t[0] == resource]
+        busy = [(start[j], start[j] + tasks[j][1]) for j in mine]
+        for x, (s0, e0) in enumerate(busy):
+            for s1, e1 in busy[x + 1:]:
+                assert e0 <= s1 or e1 <= s0                      # no overlap
+        for i in mine:
+            for t in range(ready[i], start[i]):                  # waited: resource was busy
+                assert any(s0 <= t < e0 for s0, e0 in busy)
+        for i in mine:
+            for j in mine:
+                if ready[i] < ready[j]:
+                    assert start[i] <= start[j]                  # first come, first served
+
+
+def test_same_program_same_schedule():
+    rng = np.random.default_rng(7)
+    b = ProgramBuilder()
+    for i in range(2000):
+        deps = list(rng.choice(i, size=min(i, 2), replace=False)) if i else []
+        b.task(f"r{rng.integers(5)}", int(rng.integers(1, 9)), after=deps)
+    program = b.build()
+    first, second = program.run(), program.run()
+    assert np.array_equal(first.start, second.start)
+    assert np.array_equal(first.finish, second.finish)

@@ -1,0 +1,78 @@
+"""Strict device loading: every bad input gives one SpecError naming the file and key."""
+
+import pytest
+
+from accelsim import SpecError, available_devices, load_device
+from accelsim.spec.yamlfile import parse_yaml
+from conftest import modified
+
+
+def test_all_shipped_devices_load():
+    names = set(available_devices())
+    assert {"cim-16x16", "cim-128x128-rram", "ania-like"} <= names
+    for name in names:
+        device = load_device(name)
+        assert device.name == name
+        assert device.version == 1
+
+
+def test_units_are_converted_at_load_time(cim16):
+    assert cim16.clock_hz == 500e6
+    assert cim16.global_buffer.size_bytes == 2 * 1024 * 1024
+    assert cim16.dram.bandwidth_bytes_per_s == 25.6e9
+    assert cim16.cim.adc_pj == pytest.approx(0.0078125 * 2**8)   # Walden: fom * 2^bits
+
+
+def test_duplicate_keys_are_refused_with_their_lines():
+    with pytest.raises(SpecError, match=r"f.yaml: line 4: duplicate key 'rows' \(first given at line 3\)"):
+        parse_yaml("version: 1\ncim:\n  rows: 16\n  rows: 32\n", "f.yaml")
+
+
+def test_invalid_yaml_names_line_and_column():
+    with pytest.raises(SpecError, match=r"f.yaml: line \d+, column \d+: invalid YAML"):
+        parse_yaml("a: 1\nb: [1, 2\n", "f.yaml")
+
+
+@pytest.mark.parametrize("path, value, fragment", [
+    ("cim.rows", -16, "cim.rows: Input should be greater than 0"),
+    ("cim.tiles", 0, "cim.tiles: Input should be greater than 0"),
+    ("cim.rows", "16", "cim.rows: Input should be a valid integer"),
+    ("cim.rows", 16.5, "cim.rows: Input should be a valid integer"),
+    ("cim.signed_weights", "twos", "cim.signed_weights: Input should be"),
+    ("clock_hz", "500MB", "clock_hz: '500MB' has unit 'MB'"),
+    ("global_buffer.read_pj", "-1pJ", "global_buffer.read_pj: Input should be greater than or equal to 0"),
+    ("version", 2, "version: Input should be 1"),
+    ("cim.cols", 4, "needs 8 cells"),
+])
+def test_bad_values_name_the_key(cim16_dict, path, value, fragment):
+    if path == "cim.cols":  # 8-bit weights in 1-bit cells need 8 columns
+        cim16_dict["cim"]["cell_bits"] = 1
+    with pytest.raises(SpecError) as caught:
+        modified(cim16_dict, **{path: value})
+    assert fragment in str(caught.value)
+    assert str(caught.value).startswith("test: ")
+
+
+def test_unknown_and_missing_keys(cim16_dict):
+    cim16_dict["cim"]["rowz"] = 3
+    with pytest.raises(SpecError, match="test: cim.rowz: unknown key"):
+        modified(cim16_dict)
+    del cim16_dict["cim"]["rowz"]
+    del cim16_dict["dram"]
+    with pytest.raises(SpecError, match="test: dram: required key is missing"):
+        modified(cim16_dict)
+    del cim16_dict["version"]
+    with pytest.raises(SpecError, match="version: required key is missing"):
+        modified(cim16_dict)
+
+
+def test_unknown_device_and_missing_file(tmp_path):
+    with pytest.raises(SpecError, match="unknown device; shipped devices are: .*cim-16x16"):
+        load_device("cim-99")
+    with pytest.raises(SpecError, match="file not found"):
+        load_device(tmp_path / "missing.yaml")
+
+
+def test_specs_are_frozen(cim16):
+    with pytest.raises(AttributeError):
+        cim16.cim.rows = 32

@@ -1,0 +1,106 @@
+"""Zoo MAC counts against published figures; the YAML format; graph validation errors."""
+
+import pytest
+
+from accelsim import SpecError, WorkloadError, load_workload, workload_from_dict
+from accelsim.workload import Conv2d, Input, Linear, Workload
+
+# REFERENCES.md: conv + fully connected MACs, batch 1, 224x224.
+PUBLISHED_MACS = {
+    "resnet18": 1_814_073_344, "resnet34": 3_663_761_408, "resnet50": 4_089_184_256,
+    "vgg16": 15_470_264_320, "mobilenetv2": 300_774_272,
+}
+
+
+@pytest.mark.parametrize("name, macs", PUBLISHED_MACS.items())
+def test_zoo_macs_equal_published_counts(name, macs):
+    assert load_workload(name).macs == macs
+
+
+def test_lenet5_and_mlp_macs_by_hand():
+    # LeNet-5: C1 28*28*6*25, C3 10*10*16*6*25, C5 120*400, F6 120*84, output 84*10.
+    assert load_workload("lenet5").macs == 117_600 + 240_000 + 48_000 + 10_080 + 840
+    assert load_workload("mlp").macs == 784 * 256 + 256 * 256 + 256 * 10
+
+
+def test_resnet18_weights_match_torchvision_without_batchnorm_and_biases():
+    # torchvision resnet18 has 11,689,512 parameters: 9,600 batch-norm parameters and the
+    # fc bias (1,000) are not crossbar weights.
+    assert load_workload("resnet18").weights == 11_689_512 - 9_600 - 1_000
+
+
+def test_mobilenetv2_depthwise_layers():
+    wl = load_workload("mobilenetv2")
+    depthwise = [n for n in wl.order if isinstance(wl.layers[n], Conv2d) and wl.layers[n].depthwise]
+    assert len(depthwise) == 17
+    assert wl.shapes["features.1.depthwise"] == (32, 112, 112)
+
+
+def test_shipped_yaml_workloads():
+    wl = load_workload("linear-20x20")
+    assert wl.macs == 400 and wl.shapes["fc"] == (20, 1, 1)
+    cnn = load_workload("small-cnn")
+    assert cnn.shapes["pool"] == (32, 16, 16)
+    assert cnn.layers["add"].inputs == ("conv2", "conv1")
+    tokens = load_workload("mlp-tokens")
+    assert tokens.macs == 64 * 128 * 512 * 2
+
+
+def _doc(*layers):
+    return {"version": 1, "name": "t",
+            "layers": [{"name": "in", "type": "input", "shape": [4, 8, 8]}, *layers]}
+
+
+@pytest.mark.parametrize("layers, error, fragment", [
+    ([{"name": "c", "type": "conv2d", "out_channels": 0}], SpecError,
+     "layers[1] (c).out_channels: Input should be greater than 0"),
+    ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernl": 3}], SpecError,
+     "layers[1] (c).kernl: unknown key"),
+    ([{"name": "c", "type": "lstm"}], SpecError, "layers[1].type: unknown layer type 'lstm'"),
+    ([{"name": "c", "type": "linear", "out_features": "4"}], SpecError,
+     "out_features: Input should be a valid integer"),
+    ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernel": 9}], WorkloadError,
+     "layer 'c': a 9x9 kernel does not fit the 8x8 input"),
+    ([{"name": "c", "type": "conv2d", "out_channels": 6, "groups": 4}], WorkloadError,
+     "layer 'c': groups=4 must divide"),
+    ([{"name": "a", "type": "activation", "inputs": ["b"]},
+      {"name": "b", "type": "activation", "inputs": ["a"]}], WorkloadError,
+     "the layer graph has a cycle: a -> b -> a"),
+    ([{"name": "x", "type": "input", "shape": [1, 1, 1]}], WorkloadError,
+     "layer 'x': the layer graph is not connected: x not linked to 'in'"),
+    ([{"name": "c", "type": "linear", "out_features": 3, "inputs": ["nope"]}], WorkloadError,
+     "layer 'c': input 'nope' is not a layer of this workload"),
+    ([{"name": "l", "type": "linear", "out_features": 3},
+      {"name": "s", "type": "elementwise", "inputs": ["l", "in"]}], WorkloadError,
+     "layer 's': inputs must have equal shapes"),
+    ([{"name": "in", "type": "activation"}], WorkloadError, "layer 'in': two layers share"),
+])
+def test_bad_workloads_name_the_layer(layers, error, fragment):
+    with pytest.raises(error) as caught:
+        workload_from_dict(_doc(*layers), source="w.yaml")
+    assert fragment in str(caught.value)
+    assert str(caught.value).startswith("w.yaml")
+
+
+def test_top_level_keys_and_version():
+    with pytest.raises(SpecError, match="w.yaml: extra: unknown key"):
+        workload_from_dict({**_doc(), "extra": 1}, source="w.yaml")
+    with pytest.raises(SpecError, match="version: required, and must be 1"):
+        workload_from_dict({"layers": []}, source="w.yaml")
+    with pytest.raises(SpecError, match="layers: must be a non-empty list"):
+        workload_from_dict({"version": 1, "layers": []}, source="w.yaml")
+
+
+def test_unknown_names_and_file_types(tmp_path):
+    with pytest.raises(SpecError, match="unknown workload; available: mlp"):
+        load_workload("resnet1000")
+    with pytest.raises(SpecError, match="ONNX import is not supported yet"):
+        load_workload(tmp_path / "m.onnx")
+    with pytest.raises(SpecError, match="file not found"):
+        load_workload(tmp_path / "missing.yaml")
+
+
+def test_built_graph_is_a_held_networkx_digraph():
+    wl = Workload.from_layers("w", [Input("in", shape=(3, 1, 1)), Linear("fc", ("in",), 2)])
+    assert list(wl.graph.edges) == [("in", "fc")]
+    assert wl.order == ("in", "fc")
