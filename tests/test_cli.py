@@ -1,0 +1,80 @@
+"""The command line: report contents, JSON equality, listings, and exit code 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from accelsim.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_resnet18_reports_layers_and_totals_and_writes_matching_json(tmp_path):
+    out = tmp_path / "r18.json"
+    result = invoke("run", "--device", "cim-16x16", "--workload", "resnet18", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for heading in ("layer", "tiles", "util %", "cycles", "energy", "layer4.1.conv2",
+                    "Energy by component", "total cycles", "TOPS/W"):
+        assert heading in text
+    data = json.loads(out.read_text())
+    assert f"{data['cycles']:,}" in text
+    conv = next(row for row in data["layers"] if row["name"] == "layer1.0.conv1")
+    line = next(l for l in text.splitlines() if "layer1.0.conv1" in l)
+    assert f"{conv['cycles']:,}" in line and f"{conv['tiles']:,}" in line
+    assert f"{100 * conv['utilization']:.2f}" in line
+
+
+def test_listings():
+    devices = invoke("devices")
+    assert devices.exit_code == 0
+    for name in ("cim-16x16", "cim-128x128-rram", "ania-like"):
+        assert name in devices.output
+    workloads = invoke("workloads")
+    assert workloads.exit_code == 0
+    assert "1,814,073,344" in workloads.output and "linear-20x20" in workloads.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--device", "nope", "--workload", "mlp"], "unknown device"),
+    (["--device", "cim-16x16", "--workload", "nope"], "unknown workload"),
+    (["--device", "missing.yaml", "--workload", "mlp"], "missing.yaml: file not found"),
+])
+def test_bad_names_exit_2_with_one_line(args, fragment):
+    result = CliRunner().invoke(main, ["run", *args])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and fragment in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_file_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "dev.yaml"
+    bad.write_text("version: 1\nname: a\nname: b\n")
+    proc = subprocess.run([sys.executable, "-m", "accelsim", "run", "--device", str(bad),
+                           "--workload", "mlp"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"error: {bad}: line 3: duplicate key 'name' (first given at line 2)"
+
+
+def test_cyclic_workload_exits_2(tmp_path):
+    wl = tmp_path / "w.yaml"
+    wl.write_text("version: 1\nlayers:\n  - {name: i, type: input, shape: [4, 1, 1]}\n"
+                  "  - {name: a, type: elementwise, inputs: [i, b]}\n"
+                  "  - {name: b, type: activation, inputs: [a]}\n")
+    result = invoke("run", "--device", "cim-16x16", "--workload", str(wl))
+    assert result.exit_code == 2
+    assert "cycle" in result.output and "Traceback" not in result.output
+
+
+def test_quiet_and_csv(tmp_path):
+    csv_path = tmp_path / "layers.csv"
+    result = invoke("run", "-d", "cim-16x16", "-w", "linear-20x20", "-q", "--csv", str(csv_path))
+    assert result.exit_code == 0
+    assert "total energy" in result.output and "┃ layer" not in result.output
+    assert csv_path.read_text().splitlines()[2].startswith("fc,linear,cim,400")
