@@ -82,4 +82,5 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         prices_pj=prices, leakage_pj=leakage,
         one_time_programming_pj=float(np.dot(one_time, prices)),
         weight_groups=lowered.placement.groups, events=timeline.events,
-        engine_seconds=timeline.seconds, wall_seconds=time.perf_counter() - began)
+        engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
+        wall_seconds=time.perf_counter() - began)

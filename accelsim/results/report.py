@@ -73,8 +73,10 @@ def totals_lines(result: Result) -> list[str]:
     if result.one_time_programming_pj:
         lines.append(f"one-time weight load {format_energy(result.one_time_programming_pj)} "
                      "(not in the totals)")
+    compiled = (f", of which {result.compile_seconds:.2f} s compiling or loading the numba "
+                "engine" if result.compile_seconds > 0.05 else "")
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
-                 f"(engine), {result.wall_seconds:.3f} s in all")
+                 f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
     return lines
 
 
