@@ -9,3 +9,4 @@ from __future__ import annotations
 import numba
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+

@@ -74,6 +74,7 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
     """
     n = resource.shape[0]
     remaining = indegree.copy()
+    roots = np.flatnonzero(indegree == 0)
     busy = np.zeros(n_resources, dtype=np.bool_)
     queue_head = np.full(n_resources, -1, dtype=np.int64)
     queue_tail = np.full(n_resources, -1, dtype=np.int64)
@@ -86,69 +87,69 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
     seq = 0
     events = 0
     done = 0
-    # Tasks with no dependencies are ready at time 0, in task order.
-    for i in range(n):
-        if remaining[i] == 0:
-            r = resource[i]
+    now = 0
+    finished = -1   # the task just done; -1 is a virtual task, done at 0, preceding the roots
+    while True:
+        # Tasks that depend on `finished` and have nothing else to wait for become ready now:
+        # each starts at once if its resource is free, else joins the resource's queue.
+        if finished < 0:
+            targets, low, high = roots, 0, roots.shape[0]
+        else:
+            finish[finished] = now
+            done += 1
+            targets = successor_index
+            low, high = successor_ptr[finished], successor_ptr[finished + 1]
+        for e in range(low, high):
+            j = targets[e]
+            if finished >= 0:
+                remaining[j] -= 1
+                if remaining[j] > 0:
+                    continue
+            r = resource[j]
             if r >= 0 and busy[r]:
                 if queue_tail[r] < 0:
-                    queue_head[r] = i
+                    queue_head[r] = j
                 else:
-                    queue_next[queue_tail[r]] = i
-                queue_tail[r] = i
+                    queue_next[queue_tail[r]] = j
+                queue_tail[r] = j
             else:
                 if r >= 0:
                     busy[r] = True
-                start[i] = 0
-                size = _push(heap_time, heap_seq, heap_item, size, occupancy[i], seq,
-                             2 * i + _RELEASE)
+                start[j] = now
+                size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[j], seq,
+                             2 * j + _RELEASE)
                 seq += 1
-    while size > 0:
-        size = _pop(heap_time, heap_seq, heap_item, size)
-        now = heap_time[size]
-        item = heap_item[size]
-        i = item >> 1
-        events += 1
-        if (item & 1) == _RELEASE:
-            r = resource[i]
-            if r >= 0:
-                nxt = queue_head[r]
-                if nxt >= 0:
-                    queue_head[r] = queue_next[nxt]
-                    if queue_head[r] < 0:
-                        queue_tail[r] = -1
-                    start[nxt] = now
-                    size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[nxt],
-                                 seq, 2 * nxt + _RELEASE)
-                    seq += 1
-                else:
-                    busy[r] = False
-            if latency[i] > 0:
-                size = _push(heap_time, heap_seq, heap_item, size, now + latency[i], seq,
-                             2 * i + _DONE)
-                seq += 1
-                continue
-        # The task is done: its successors may become ready now.
-        finish[i] = now
-        done += 1
-        for e in range(successor_ptr[i], successor_ptr[i + 1]):
-            j = successor_index[e]
-            remaining[j] -= 1
-            if remaining[j] == 0:
-                r = resource[j]
-                if r >= 0 and busy[r]:
-                    if queue_tail[r] < 0:
-                        queue_head[r] = j
+        # Advance to the next task that is done.
+        finished = -1
+        while size > 0:
+            size = _pop(heap_time, heap_seq, heap_item, size)
+            now = heap_time[size]
+            item = heap_item[size]
+            i = item >> 1
+            events += 1
+            if (item & 1) == _RELEASE:
+                r = resource[i]
+                if r >= 0:
+                    nxt = queue_head[r]
+                    if nxt >= 0:
+                        queue_head[r] = queue_next[nxt]
+                        if queue_head[r] < 0:
+                            queue_tail[r] = -1
+                        start[nxt] = now
+                        size = _push(heap_time, heap_seq, heap_item, size,
+                                     now + occupancy[nxt], seq, 2 * nxt + _RELEASE)
+                        seq += 1
                     else:
-                        queue_next[queue_tail[r]] = j
-                    queue_tail[r] = j
-                else:
-                    if r >= 0:
-                        busy[r] = True
-                    start[j] = now
-                    size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[j], seq,
-                                 2 * j + _RELEASE)
+                        busy[r] = False
+                if latency[i] > 0:
+                    size = _push(heap_time, heap_seq, heap_item, size, now + latency[i], seq,
+                                 2 * i + _DONE)
                     seq += 1
+                    continue
+            finished = i
+            break
+        if finished < 0:
+            break
     if done != n:
         raise RuntimeError("dependency cycle: some tasks never became ready")
     return events

@@ -87,12 +87,9 @@ class Conv2d(Layer):
             raise ValueError(f"groups={self.groups} must divide the {cin} input channels and "
                              f"the {self.out_channels} output channels (input shape "
                              f"{shapes[0]})")
-        ho = _conv_out(h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0])
-        wo = _conv_out(w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1])
-        if ho < 1 or wo < 1:
-            raise ValueError(f"a {self.kernel[0]}x{self.kernel[1]} kernel does not fit the "
-                             f"{h}x{w} input")
-        return (self.out_channels, ho, wo)
+        return (self.out_channels,
+                *_window_output(h, w, self.kernel, self.stride, self.padding, self.dilation,
+                                "kernel"))
 
     def macs(self, shapes: list[Shape]) -> int:
         cin = shapes[0][0]
@@ -143,12 +140,8 @@ class Pool2d(Layer):
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         c, h, w = shapes[0]
-        ho = _conv_out(h, self.kernel[0], self.stride[0], self.padding[0], 1)
-        wo = _conv_out(w, self.kernel[1], self.stride[1], self.padding[1], 1)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"a {self.kernel[0]}x{self.kernel[1]} window does not fit the "
-                             f"{h}x{w} input")
-        return (c, ho, wo)
+        return (c, *_window_output(h, w, self.kernel, self.stride, self.padding, (1, 1),
+                                   "window"))
 
 
 @dataclass(frozen=True)
@@ -213,5 +206,11 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 }
 
 
-def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    return math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+def _window_output(h: int, w: int, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
+                   what: str) -> tuple[int, int]:
+    """Output height and width of a sliding window (PyTorch's formula, floor rounding)."""
+    out = tuple(math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
+                for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise ValueError(f"a {kernel[0]}x{kernel[1]} {what} does not fit the {h}x{w} input")
+    return out
