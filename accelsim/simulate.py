@@ -66,13 +66,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                     starts.append(int(timeline.start[first:last].min()))
                     ends.append(int(timeline.finish[first:last].max()))
         group = lowered.placement.group.get((plan.name, 0))
+        first_tile = lowered.placement.first_tile.get((plan.name, 0))
         rows.append(LayerResult(
             name=plan.name, kind=plan.kind, unit=plan.unit, macs=plan.macs * batch,
             start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
             energy_pj=float(np.dot(counts[index], prices)),
             tiles=plan.tiling.tiles if plan.tiling else 0,
             utilization=plan.tiling.utilization if plan.tiling else 0.0,
-            parts=len(plan.parts), group=group))
+            parts=len(plan.parts), group=group, first_tile=first_tile))
     cycles = timeline.cycles
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}

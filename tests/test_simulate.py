@@ -155,3 +155,13 @@ def test_energy_per_mac_is_a_sawtooth_with_minima_at_tile_multiples():
     assert minima == [16, 32, 48]
     assert per_mac[-1] < per_mac[-2]                     # 64 ends a falling run too
     assert per_mac[sizes.index(17)] > per_mac[sizes.index(16)]
+
+
+def test_layers_are_placed_on_disjoint_tile_ranges():
+    res = simulate("resnet18", "cim-16x16")
+    placed = sorted((layer.first_tile, layer.first_tile + layer.tiles)
+                    for layer in res.layers if layer.unit == "cim")
+    assert placed[0][0] == 0
+    for (_, end), (begin, _) in zip(placed, placed[1:]):
+        assert end == begin                                  # packed, no overlap
+    assert placed[-1][1] == 45_640 <= 65_536

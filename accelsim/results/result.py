@@ -32,7 +32,8 @@ class LayerResult:
     tiles: int
     utilization: float
     parts: int
-    group: int | None
+    group: int | None           # layer group (tiles are reprogrammed between groups)
+    first_tile: int | None      # first physical tile of the layer's (first) part in its group
 
     @property
     def cycles(self) -> int:
