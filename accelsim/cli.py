@@ -42,17 +42,29 @@ def main() -> None:
 @click.option("--mode", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
 @click.option("--no-preload", is_flag=True, help="Count writing the weights even when they all fit.")
+@click.option("--policy", type=click.Choice(["rules", "energy", "latency", "edp", "cim", "systolic"]),
+              default="rules", show_default=True,
+              help="Which unit runs each conv/linear layer on a device with crossbars and a systolic array.")
+@click.option("--assign", "assignments", multiple=True, metavar="LAYER=UNIT",
+              help="Run one layer on a given unit (cim or systolic); repeatable.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the full result as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write per-layer rows as CSV.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
-def run(device: str, workload: str, batch: int, mode: str, no_preload: bool,
-        json_path: Path | None, csv_path: Path | None, quiet: bool) -> None:
+def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, policy: str,
+        assignments: tuple[str, ...], json_path: Path | None, csv_path: Path | None,
+        quiet: bool) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
 
+    assign = {}
+    for item in assignments:
+        layer, sep, unit = item.rpartition("=")
+        if not sep or not layer:
+            raise click.BadParameter(f"'{item}' is not LAYER=UNIT", param_hint="--assign")
+        assign[layer] = unit
     result = simulate(workload, device, batch=batch, mode=mode,
-                      preload_weights=not no_preload)
+                      preload_weights=not no_preload, policy=policy, assign=assign)
     console = _console()
     if quiet:
         for line in totals_lines(result):
@@ -74,13 +86,16 @@ def devices() -> None:
     from accelsim.spec.load import available_devices, load_device
 
     table = Table(title="Devices (use the name with --device)", title_justify="left")
-    for column in ("name", "crossbar", "tiles", "weight/input/ADC bits", "clock", "description"):
+    for column in ("name", "crossbars", "weight/input/ADC bits", "systolic array", "clock",
+                   "description"):
         table.add_column(column)
     for name in available_devices():
         dev = load_device(name)
-        cim = dev.cim
-        table.add_row(name, f"{cim.rows}x{cim.cols}", f"{cim.tiles:,}",
-                      f"{cim.weight_bits}/{cim.input_bits}/{cim.adc_bits}",
+        cim, array = dev.cim, dev.systolic
+        table.add_row(name, f"{cim.tiles:,} x {cim.rows}x{cim.cols}" if cim else "",
+                      f"{cim.weight_bits}/{cim.input_bits}/{cim.adc_bits}" if cim else "",
+                      f"{array.rows}x{array.cols} {array.dataflow}, {array.operand_bits}-bit"
+                      if array else "",
                       f"{dev.clock_hz / 1e6:g} MHz", dev.description)
     _console().print(table)
 

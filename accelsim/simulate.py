@@ -20,7 +20,8 @@ from accelsim.workload.load import load_workload
 
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
              batch: int = 1, mode: str = "fast", max_steps: int = 2048,
-             preload_weights: bool = True) -> Result:
+             preload_weights: bool = True, policy: str = "rules",
+             assign: dict[str, str] | None = None) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
@@ -30,6 +31,11 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     preload_weights: when the whole network fits on the chip, its weights are taken as already
         written and their one-time cost is reported apart (``one_time_programming_pj``);
         otherwise, and always when False, writing weights is simulated and counted.
+        Layers on a systolic array always fetch their weights from DRAM (once per batch).
+    policy: which unit runs each conv/linear layer on a device with both crossbars and a
+        systolic array: "rules" (depthwise convs digital, the rest on crossbars), "energy",
+        "latency", "edp" (per-layer estimates), "cim" or "systolic" (forced).
+    assign: per-layer overrides, {"layer name": "cim" | "systolic"}.
     Returns a Result; times are clock cycles, energies pJ.
     """
     began = time.perf_counter()
@@ -40,8 +46,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             raise AccelsimError(f"{name} must be a positive integer, got {value!r}")
     wl = load_workload(workload)
     dev = load_device(device)
-    plans = plan_workload(wl, dev)
-    lowered = lower(plans, chip_tiles=dev.cim.tiles, batch=batch, mode=mode,
+    plans = plan_workload(wl, dev, policy=policy, assign=assign)
+    lowered = lower(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch, mode=mode,
                     max_steps=max_steps, preload_weights=preload_weights)
     timeline = lowered.program.run()
     prices = energy_per_action(dev)
@@ -53,8 +59,11 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         starts, ends = [], []
         for part in plan.parts:
             key = (part.layer, part.part)
-            counts[index] += part.counts_per_vector * part.vectors * batch
+            counts[index] += part.counts * batch
             ranges = [lowered.part_tasks[key]]
+            if part.weight_load is not None:
+                counts[index] += part.weight_load.counts
+                ranges.append(lowered.programming_tasks[key])
             if part.programming is not None:
                 if lowered.programmed_in_run:
                     counts[index] += part.programming.counts
@@ -73,7 +82,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             energy_pj=float(np.dot(counts[index], prices)),
             tiles=plan.tiling.tiles if plan.tiling else 0,
             utilization=plan.tiling.utilization if plan.tiling else 0.0,
-            parts=len(plan.parts), group=group, first_tile=first_tile))
+            parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
+            compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}

@@ -73,3 +73,11 @@ def _unit_scale(symbol: str, base: str) -> float | None:
 def _example(base: str) -> str:
     return {"J": "pJ", "Hz": "MHz", "s": "ns", "W": "mW", "B": "KiB", "b": "b",
             "B/s": "GB/s", "J/b": "pJ/b"}[base]
+
+
+def format_pj(pj: float) -> str:
+    """An energy in pJ with a readable SI prefix: '12.300 nJ', '4.560 mJ'."""
+    for scale, unit in ((1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
+        if abs(pj) >= scale:
+            return f"{pj / scale:.3f} {unit}"
+    return f"{pj:.3f} pJ"

@@ -78,3 +78,17 @@ def test_quiet_and_csv(tmp_path):
     assert result.exit_code == 0
     assert "total energy" in result.output and "┃ layer" not in result.output
     assert csv_path.read_text().splitlines()[2].startswith("fc,linear,cim,400")
+
+
+def test_hybrid_report_says_which_unit_and_why():
+    result = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mobilenetv2",
+                    "--assign", "features.0=systolic")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Mapping: which unit runs each layer, and why" in result.output
+    line = next(l for l in lines if "features.1.depthwise" in l and "rule" in l)
+    assert "systolic" in line and "rule: depthwise conv goes digital" in line
+    line = next(l for l in lines if "features.0 " in l and "assigned" in l)
+    assert "assigned by the user" in line and "systolic" in line
+    bad = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mlp", "--assign", "fc1")
+    assert bad.exit_code == 2 and "LAYER=UNIT" in bad.output

@@ -30,6 +30,9 @@ class Action(IntEnum):
     DIGITAL_ADD = 11
     DIGITAL_MUL = 12
     DIGITAL_COMPARE = 13
+    PE_MAC = 14           # one multiply-accumulate in a systolic array PE
+    RF_ACCESS = 15        # one PE register-file read or write
+    PE_HOP = 16           # one operand passed to a neighbouring PE
 
 
 N_ACTIONS = len(Action)
@@ -50,19 +53,28 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.DIGITAL_ADD: ("digital", "add"),
     Action.DIGITAL_MUL: ("digital", "mul"),
     Action.DIGITAL_COMPARE: ("digital", "compare"),
+    Action.PE_MAC: ("systolic", "mac"),
+    Action.RF_ACCESS: ("systolic", "register_file"),
+    Action.PE_HOP: ("systolic", "pe_to_pe"),
 }
 
 
 def energy_per_action(device: DeviceSpec) -> np.ndarray:
-    """pJ per counted action, indexed by Action."""
-    cim, buf, dram, dig = device.cim, device.global_buffer, device.dram, device.digital
+    """pJ per counted action, indexed by Action (0 for a unit the device does not have)."""
+    buf, dram, dig = device.global_buffer, device.dram, device.digital
     price = np.zeros(N_ACTIONS)
-    price[Action.DAC_CONVERT] = cim.dac_pj
-    price[Action.ARRAY_READ] = cim.row_read_pj
-    price[Action.ADC_CONVERT] = cim.adc_pj
-    price[Action.SHIFT_ADD] = cim.shift_add_pj
-    price[Action.ACCUMULATE] = cim.accumulate_pj
-    price[Action.CELL_WRITE] = cim.cell_write_pj
+    if device.cim is not None:
+        cim = device.cim
+        price[Action.DAC_CONVERT] = cim.dac_pj
+        price[Action.ARRAY_READ] = cim.row_read_pj
+        price[Action.ADC_CONVERT] = cim.adc_pj
+        price[Action.SHIFT_ADD] = cim.shift_add_pj
+        price[Action.ACCUMULATE] = cim.accumulate_pj
+        price[Action.CELL_WRITE] = cim.cell_write_pj
+    if device.systolic is not None:
+        price[Action.PE_MAC] = device.systolic.mac_pj
+        price[Action.RF_ACCESS] = device.systolic.rf_access_pj
+        price[Action.PE_HOP] = device.systolic.pe_hop_pj
     price[Action.BUFFER_READ] = buf.read_pj
     price[Action.BUFFER_WRITE] = buf.write_pj
     price[Action.BUS_BIT] = device.interconnect.pj_per_bit
@@ -76,11 +88,13 @@ def energy_per_action(device: DeviceSpec) -> np.ndarray:
 
 def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
     """Static power of each component, mW. All tiles leak for the whole run (no power gating)."""
-    return {
-        "array": device.cim.tiles * device.cim.tile_leakage_mw,
-        "global_buffer": device.global_buffer.leakage_mw,
-        "digital": device.digital.leakage_mw,
-    }
+    power = {"global_buffer": device.global_buffer.leakage_mw,
+             "digital": device.digital.leakage_mw}
+    if device.cim is not None:
+        power["array"] = device.cim.tiles * device.cim.tile_leakage_mw
+    if device.systolic is not None:
+        power["systolic"] = device.systolic.leakage_mw
+    return power
 
 
 def leakage_pj(power_mw: float, cycles: int, clock_hz: float) -> float:

@@ -112,13 +112,19 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
         for part in plan.parts:
             key = (part.layer, part.part)
             first = tasks.count
-            entry, exit_, mvm, bounds = _lower_part(part, tasks, placement, batch, mode,
-                                                    max_steps)
+            entry, exit_, mvm, bounds, exit_bounds = _lower_part(part, tasks, placement, batch,
+                                                                 mode, max_steps)
             for producer, need in part.needs:
                 for producer_exit, producer_bounds in exits[producer]:
                     last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
                     step = np.searchsorted(producer_bounds, last, side="right") - 1
                     tasks.edges(producer_exit[:, step], entry)
+            if part.weight_load is not None:
+                # Weights are fetched once per batch, before the layer's first fold.
+                begin = tasks.count
+                loaded = _lower_chain(part.weight_load.stages, tasks)
+                programming_tasks[key] = (begin, tasks.count)
+                tasks.edges(loaded, entry)
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
             part_tasks[key] = (first, tasks.count)
@@ -127,14 +133,18 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
                 barrier_inputs.setdefault(group, []).append(mvm.ravel())
                 if programmed:
                     begin = tasks.count
-                    done = _lower_programming(part, tasks, placement, mode,
-                                              after=barriers.get(group - 1))
+                    tiles = None
+                    if mode == "reference":
+                        first_tile = placement.first_tile[key]
+                        tiles = [f"tile:{first_tile + t}" for t in range(part.tiles)]
+                    done = _lower_chain(part.programming.stages, tasks,
+                                        after=barriers.get(group - 1), last_resources=tiles)
                     programming_tasks[key] = (begin, tasks.count)
                     # mvm has shape (images, steps, slots); done has one task per slot.
                     tasks.edges(done[None, None, :], mvm)
                 if placement.groups > 1 and placement.last_part[group] == key:
                     barriers[group] = _barrier(tasks, barrier_inputs[group])
-            layer_exits.append((exit_, bounds))
+            layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = layer_exits
     return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed)
@@ -142,10 +152,18 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
 
 def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
                 max_steps: int):
-    """Add a part's step tasks; returns (entry ids, exit ids, mvm ids, step bounds)."""
+    """Add a part's step tasks.
+
+    Returns (entry ids, exit ids, mvm ids, step bounds, exit bounds): entry and exit are
+    [image, step] task ids, bounds the vectors each step covers. A systolic part's steps are
+    folds; consumers see a single exit, done when its last fold is.
+    """
     if part.unit == "view":
         ids = tasks.add(np.full(batch, -1), 0, 0).reshape(batch, 1)
-        return ids, ids, ids[:, :, None], np.array([0, 1], dtype=np.int64)
+        bounds = np.array([0, 1], dtype=np.int64)
+        return ids, ids, ids[:, :, None], bounds, bounds
+    if part.folds is not None:
+        return _lower_folds(part, tasks, batch, mode, max_steps)
     n_steps = part.vectors if mode == "reference" else min(part.vectors, max_steps)
     bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
     sizes = np.diff(bounds)
@@ -172,26 +190,47 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
         tasks.edges(ids[:, :, before][:, :, :, None], ids[:, :, after][:, :, None, :])
     mvm_stage = [i for i, s in enumerate(part.stages) if s.kind == "mvm"]
     mvm = ids[:, :, np.flatnonzero(slot_stage == mvm_stage[0])] if mvm_stage else ids[:, :, :0]
-    return ids[:, :, 0], ids[:, :, -1], mvm, bounds
+    return ids[:, :, 0], ids[:, :, -1], mvm, bounds, bounds
 
 
-def _lower_programming(part: PartPlan, tasks: _Tasks, placement: Placement, mode: str,
-                       after: int | None) -> np.ndarray:
-    """Tasks that write a part's weights; returns the task(s) the part's MVMs must wait for."""
-    dram, bus, program = part.programming.stages
-    chain = tasks.add([tasks.resource_id(dram.resource), tasks.resource_id(bus.resource)],
-                      [dram.occupancy, bus.occupancy], [dram.latency, bus.latency])
-    tasks.edges(chain[:1], chain[1:])
-    if after is not None:
-        tasks.edges(np.array([after]), chain[:1])
-    if mode == "reference":
-        first = placement.first_tile[(part.layer, part.part)]
-        resources = [tasks.resource_id(f"tile:{first + t}") for t in range(part.tiles)]
-    else:
-        resources = [tasks.resource_id(program.resource)]
-    writes = tasks.add(resources, program.occupancy, 0)
-    tasks.edges(chain[1:], writes)
-    return writes
+def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps: int):
+    """Steps of consecutive folds (one fold per step in reference mode), stages in a chain."""
+    folds = part.folds
+    n_steps = folds.shape[0] if mode == "reference" else min(folds.shape[0], max_steps)
+    starts = (np.arange(n_steps, dtype=np.int64) * folds.shape[0]) // n_steps
+    occupancy = np.add.reduceat(folds, starts, axis=0)                 # [step, stage]
+    stages = len(part.stages)
+    resource = [tasks.resource_id(stage.resource) for stage in part.stages]
+    latency = [stage.latency for stage in part.stages]
+    ids = tasks.add(np.tile(resource, batch * n_steps), np.tile(occupancy.ravel(), batch),
+                    np.tile(latency, batch * n_steps)).reshape(batch, n_steps, stages)
+    tasks.edges(ids[:, :, :-1], ids[:, :, 1:])
+    vector_bounds = np.array([0, part.vectors], dtype=np.int64)
+    step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
+    step_bounds[0] = 0
+    return (ids[:, :, 0], ids[:, -1:, -1], ids[:, :, :0], step_bounds, vector_bounds)
+
+
+def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
+                 last_resources: list[str] | None = None) -> np.ndarray:
+    """Stages run one after the other (a weight load or write); returns the final task ids.
+
+    ``last_resources`` splits the final stage into one task per resource (reference mode:
+    each tile writes its own rows).
+    """
+    *leading, final = stages
+    previous = None if after is None else np.array([after])
+    for stage in leading:
+        task = tasks.add([tasks.resource_id(stage.resource)], stage.occupancy, stage.latency)
+        if previous is not None:
+            tasks.edges(previous, task)
+        previous = task
+    names = last_resources or [final.resource]
+    done = tasks.add([tasks.resource_id(name) for name in names], final.occupancy,
+                     final.latency)
+    if previous is not None:
+        tasks.edges(previous[:, None], done[None, :])
+    return done
 
 
 def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:

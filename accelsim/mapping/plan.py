@@ -9,20 +9,22 @@ crossbars reprogrammed in between and partial sums kept in the global buffer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from accelsim.energy.table import N_ACTIONS, Action
 from accelsim.errors import MappingError
 from accelsim.mapping.crossbar import CrossbarTiling, tile_layer
+from accelsim.mapping.systolic import Folds, fold_schedule
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
                                       GlobalAvgPool, Input, Linear, Pool2d)
 
 # Resources shared by all layers; each CIM part also gets its own array resource.
-BUFFER, BUS, DRAM, DIGITAL = "global_buffer", "interconnect", "dram", "digital"
+BUFFER, BUS, DRAM, DIGITAL, SYSTOLIC = ("global_buffer", "interconnect", "dram", "digital",
+                                        "systolic")
 
 # Digital operations per element for each activation function. relu is one compare; the
 # smooth functions are taken as piecewise-linear approximations (2 multiplies, 2 adds; assumed).
@@ -91,19 +93,26 @@ class PartPlan:
 
     layer: str
     part: int
-    unit: str                      # "cim" | "digital" | "dram" | "view"
-    vectors: int                   # per image
-    stages: tuple[Stage, ...]
-    counts_per_vector: np.ndarray
+    unit: str                      # "cim" | "systolic" | "digital" | "dram" | "view"
+    vectors: int                   # output vectors per image
+    stages: tuple[Stage, ...]      # occupancy per vector (ignored where ``folds`` is given)
+    counts: np.ndarray             # actions per image
     needs: tuple[tuple[str, Need], ...]   # (producer layer, rule), one per input
     tiles: int = 0
     tile_cycles: np.ndarray | None = None  # per tile, per vector (reference mode)
-    programming: Programming | None = None
+    programming: Programming | None = None  # writing CIM weights (unless preloaded)
     carries_from_previous_part: bool = False
+    folds: np.ndarray | None = None         # systolic: [fold, stage] occupancy per image
+    weight_load: Programming | None = None  # systolic: weights from DRAM, once per batch
 
     @property
-    def resource(self) -> str:
-        return f"array:{self.layer}#{self.part}"
+    def compute_cycles(self) -> int:
+        """Cycles per image its compute unit is busy (crossbar MVMs or systolic folds)."""
+        for index, stage in enumerate(self.stages):
+            if stage.kind in ("mvm", "compute"):
+                return int(self.folds[:, index].sum() if self.folds is not None
+                           else stage.occupancy * self.vectors)
+        return 0
 
 
 @dataclass(frozen=True)
@@ -115,12 +124,20 @@ class LayerPlan:
     parts: tuple[PartPlan, ...]
     tiling: CrossbarTiling | None = None
     parameters: dict = field(default_factory=dict)
+    reason: str = ""               # why the layer runs on its unit
 
 
-def plan_workload(workload: Workload, device: DeviceSpec) -> list[LayerPlan]:
-    """Plans for every layer in topological order, plus a final DRAM store of the outputs."""
+def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
+                  assign: dict[str, str] | None = None) -> list[LayerPlan]:
+    """Plans for every layer in topological order, plus a final DRAM store of the outputs.
+
+    ``policy`` and ``assign`` choose the unit of each weighted layer (see mapping.policy).
+    """
+    from accelsim.mapping.policy import assign_units
+
     planner = _Planner(workload, device)
-    plans = [planner.plan(name) for name in workload.order]
+    units = assign_units(planner, policy=policy, assign=assign or {})
+    plans = [planner.plan(name, *units.get(name, ("", ""))) for name in workload.order]
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
     for sink in sinks:
         plans.append(planner.store(sink, "output" if len(sinks) == 1 else f"output:{sink}"))
@@ -130,8 +147,8 @@ def plan_workload(workload: Workload, device: DeviceSpec) -> list[LayerPlan]:
 class _Planner:
     def __init__(self, workload: Workload, device: DeviceSpec):
         self.wl, self.dev = workload, device
-        self.in_bits = device.cim.input_bits
-        self.out_bits = device.cim.output_bits
+        self.in_bits = device.activation_bits
+        self.out_bits = device.output_bits
 
     # -- helpers -------------------------------------------------------------------------
     def words(self, elements, bits: int):
@@ -173,10 +190,11 @@ class _Planner:
         return tuple(result)
 
     # -- layers --------------------------------------------------------------------------
-    def plan(self, name: str) -> LayerPlan:
+    def plan(self, name: str, unit: str = "", reason: str = "") -> LayerPlan:
         layer = self.wl.layers[name]
         if isinstance(layer, (Conv2d, Linear)):
-            return self.crossbar(name)
+            plan = self.systolic(name) if unit == "systolic" else self.crossbar(name)
+            return replace(plan, reason=reason)
         if isinstance(layer, Input):
             return self.load(name)
         if isinstance(layer, (Flatten, Concat)):
@@ -238,12 +256,14 @@ class _Planner:
         counts[Action.BUFFER_WRITE] = writes
         stages = (self.buffer_stage("buffer_read", reads), self.digital_stage(counts),
                   self.buffer_stage("buffer_write", writes))
-        part = PartPlan(name, 0, "digital", vectors, stages, counts, self.needs(name))
+        part = PartPlan(name, 0, "digital", vectors, stages, counts * vectors, self.needs(name))
         return LayerPlan(name, layer.kind, "digital", 0, (part,), parameters=layer.params())
 
     def crossbar(self, name: str) -> LayerPlan:
         layer = self.wl.layers[name]
         cim = self.dev.cim
+        if cim is None:
+            raise MappingError(f"layer '{name}': device '{self.dev.name}' has no CIM tiles")
         k, n, groups = layer.matrix(self.wl.input_shapes(name))
         tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
                             cells_per_weight=cim.cells_per_weight)
@@ -300,10 +320,67 @@ class _Planner:
             self.buffer_stage("buffer_write", out_words + psum_write),
         )
         _, h, w = self.wl.shapes[name]
-        return PartPlan(name, index, "cim", h * w, stages, counts, self.needs(name),
+        return PartPlan(name, index, "cim", h * w, stages, counts * (h * w), self.needs(name),
                         tiles=int(tiles.size), tile_cycles=tile_cycles,
                         programming=self.programming(layer, tiling, tiles, resource),
                         carries_from_previous_part=bool(carried_in.size))
+
+    def systolic(self, name: str) -> LayerPlan:
+        """A weighted layer on the systolic array: one step per fold (see mapping.systolic)."""
+        layer, dev = self.wl.layers[name], self.dev
+        array, bus = dev.systolic, dev.interconnect
+        if array is None:
+            raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
+        k, n, groups = layer.matrix(self.wl.input_shapes(name))
+        _, h, w = self.wl.shapes[name]
+        one = fold_schedule(h * w, n, k, rows=array.rows, cols=array.cols,
+                            dataflow=array.dataflow)
+        folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
+        bits, acc = array.operand_bits, array.accumulator_bits
+        words = lambda elements, width: -(-elements * width // dev.global_buffer.word_bits)
+        read_words = (words(folds.input_reads, bits) + words(folds.weight_reads, bits)
+                      + words(folds.psum_reads, acc))
+        write_words = words(folds.psum_writes, acc) + words(folds.output_writes, bits)
+        bits_in = (folds.input_reads + folds.weight_reads) * bits + folds.psum_reads * acc
+        bits_out = folds.psum_writes * acc + folds.output_writes * bits
+        counts = np.zeros(N_ACTIONS)
+        counts[Action.PE_MAC] = folds.macs.sum()
+        counts[Action.RF_ACCESS] = folds.macs.sum() + folds.stationary.sum()
+        counts[Action.PE_HOP] = 2 * folds.macs.sum()
+        counts[Action.BUFFER_READ] = read_words.sum()
+        counts[Action.BUFFER_WRITE] = write_words.sum()
+        counts[Action.BUS_BIT] = bits_in.sum() + bits_out.sum()
+        activation = np.zeros(N_ACTIONS)
+        self.activation_counts(activation, layer.activation, 1)
+        counts += activation * folds.output_writes.sum()
+        digital_ops = int(sum(activation[a] for a in _DIGITAL_ACTIONS))
+        banks, width = dev.global_buffer.banks, bus.width_bits
+        occupancy = np.stack([-(-read_words // banks), -(-bits_in // width), folds.cycles,
+                              -(-bits_out // width),
+                              -(-folds.output_writes * digital_ops // dev.digital.lanes),
+                              -(-write_words // banks)], axis=1)
+        stages = (Stage("buffer_read", BUFFER, 0), Stage("bus_in", BUS, 0, bus.latency_cycles),
+                  Stage("compute", SYSTOLIC, 0), Stage("bus_out", BUS, 0, bus.latency_cycles),
+                  Stage("digital", DIGITAL, 0), Stage("buffer_write", BUFFER, 0))
+        part = PartPlan(name, 0, "systolic", h * w, stages, counts,
+                        tuple((source, Need("all")) for source in layer.inputs),
+                        folds=occupancy, weight_load=self.weight_load(k * n * groups * bits))
+        return LayerPlan(name, layer.kind, "systolic", self.wl.layer_macs(name), (part,),
+                         parameters=layer.params())
+
+    def weight_load(self, bits: int) -> Programming:
+        """Weights from DRAM over the bus into the global buffer, for a systolic layer."""
+        dev = self.dev
+        counts = np.zeros(N_ACTIONS)
+        dram, moved = self.dram_stage("dram_read", bits)
+        words = math.ceil(bits / dev.global_buffer.word_bits)
+        counts[Action.DRAM_READ_BIT] = moved
+        counts[Action.BUS_BIT] = bits
+        counts[Action.BUFFER_WRITE] = words
+        bus = dev.interconnect
+        return Programming((dram, Stage("bus_in", BUS, math.ceil(bits / bus.width_bits),
+                                        bus.latency_cycles),
+                            self.buffer_stage("buffer_write", words)), counts)
 
     def programming(self, layer, tiling: CrossbarTiling, tiles: np.ndarray,
                     resource: str) -> Programming:

@@ -6,14 +6,10 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.results.result import Result
+from accelsim.units import format_pj
 
 
-def format_energy(pj: float) -> str:
-    """pJ with an SI prefix chosen for readability: 12.3 nJ, 4.56 mJ."""
-    for scale, unit in ((1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
-        if abs(pj) >= scale:
-            return f"{pj / scale:.3f} {unit}"
-    return f"{pj:.3f} pJ"
+format_energy = format_pj
 
 
 def format_time(seconds: float) -> str:
@@ -41,6 +37,20 @@ def layer_table(result: Result) -> Table:
             f"{layer.start_cycle:,}", f"{layer.cycles:,}",
             f"{layer.macs:,}" if layer.macs else "",
             format_energy(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}")
+    return table
+
+
+def mapping_table(result: Result) -> Table | None:
+    """Which unit runs each weighted layer and why; None when the device has only one unit."""
+    reasons = {layer.reason for layer in result.layers if layer.reason}
+    if not reasons - {"the device's only unit"}:
+        return None
+    table = Table(title="Mapping: which unit runs each layer, and why", title_justify="left")
+    for column in ("layer", "unit", "compute cycles", "why"):
+        table.add_column(column, justify="right" if column == "compute cycles" else "left")
+    for layer in result.layers:
+        if layer.reason:
+            table.add_row(layer.name, layer.unit, f"{layer.compute_cycles:,}", layer.reason)
     return table
 
 
@@ -83,6 +93,9 @@ def totals_lines(result: Result) -> list[str]:
 def print_report(result: Result, console: Console | None = None) -> None:
     console = console or Console()
     console.print(layer_table(result))
+    mapping = mapping_table(result)
+    if mapping is not None:
+        console.print(mapping)
     console.print(breakdown_table(result))
     for line in totals_lines(result):
         console.print(line, highlight=False)

@@ -34,6 +34,8 @@ class LayerResult:
     parts: int
     group: int | None           # layer group (tiles are reprogrammed between groups)
     first_tile: int | None      # first physical tile of the layer's (first) part in its group
+    reason: str = ""            # why the layer runs on its unit (mapping policy)
+    compute_cycles: int = 0     # cycles its crossbars or systolic array compute (all images)
 
     @property
     def cycles(self) -> int:

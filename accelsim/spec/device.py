@@ -78,6 +78,26 @@ class CrossbarSpec:
 
 
 @dataclass(frozen=True)
+class SystolicSpec:
+    """A digital systolic array of ``rows`` x ``cols`` PEs (SCALE-Sim's timing model).
+
+    ``dataflow`` is weight- (ws), output- (os) or input-stationary (is). Each MAC reads or
+    updates one register-file entry and passes two operands on to neighbouring PEs.
+    """
+
+    __pydantic_config__ = _STRICT
+    rows: PositiveInt
+    cols: PositiveInt
+    dataflow: Literal["ws", "os", "is"]
+    operand_bits: PositiveInt       # weights and activations
+    accumulator_bits: PositiveInt   # partial sums spilled to the buffer between folds
+    mac_pj: Picojoules              # one multiply-accumulate at operand_bits
+    rf_access_pj: Picojoules        # one register-file read or write
+    pe_hop_pj: Picojoules           # one operand moved to a neighbouring PE
+    leakage_mw: Milliwatts
+
+
+@dataclass(frozen=True)
 class BufferSpec:
     """An SRAM buffer accessed in whole words; ``banks`` words per cycle."""
 
@@ -137,11 +157,26 @@ class DeviceSpec:
     technology_nm: PositiveFloat
     voltage_v: PositiveFloat
     clock_hz: Hertz
-    cim: CrossbarSpec
     global_buffer: BufferSpec
     interconnect: InterconnectSpec
     dram: DramSpec
     digital: DigitalUnitSpec
+    cim: CrossbarSpec | None = None
+    systolic: SystolicSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.cim is None and self.systolic is None:
+            raise ValueError("a device needs at least one compute unit: cim or systolic")
+
+    @property
+    def activation_bits(self) -> int:
+        """Bits of an activation in buffers and on the bus (inputs to the next layer)."""
+        return self.cim.input_bits if self.cim else self.systolic.operand_bits
+
+    @property
+    def output_bits(self) -> int:
+        """Bits of a layer output as written to the buffer."""
+        return self.cim.output_bits if self.cim else self.systolic.operand_bits
 
     def cycles(self, nanoseconds: float) -> int:
         """Whole clock cycles covering ``nanoseconds``."""

@@ -1,0 +1,93 @@
+"""Systolic-array folds: SCALE-Sim's compute timing and each fold's operand traffic.
+
+A GEMM of M x K inputs by K x N weights runs on an R x C array in folds. Per dataflow
+(SCALE-Sim 3, checked in tests/test_systolic.py):
+
+    ws  weights stationary: folds over (K/R, N/C), each 2R + C + M - 2 cycles
+    os  outputs stationary: folds over (M/R, N/C), each  R + C + K - 2 cycles
+    is  inputs stationary:  folds over (K/R, M/C), each 2R + C + N - 2 cycles
+
+and SCALE-Sim reports folds x cycles - 1 for a layer (a grouped conv: per group). The last fold
+here is therefore one cycle shorter, so the array's busy time equals SCALE-Sim's exactly.
+
+Traffic per fold (elements), with r x c the part of the array a fold uses:
+    ws  weights r*c, inputs M*r, outputs M*c (partial sums while K is not done: read back
+        and written at accumulator width)
+    os  inputs r*K, weights K*c, outputs r*c
+    is  inputs r*c, weights N*r, outputs N*c (partial sums as for ws)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Folds:
+    """Per-fold arrays for one group of a layer (all int64)."""
+
+    cycles: np.ndarray
+    macs: np.ndarray
+    stationary: np.ndarray        # operands loaded into (or drained from) PE registers
+    input_reads: np.ndarray
+    weight_reads: np.ndarray
+    psum_reads: np.ndarray        # partial sums read back (accumulator width)
+    psum_writes: np.ndarray       # partial sums written (accumulator width)
+    output_writes: np.ndarray     # final outputs written (operand width)
+
+    @property
+    def count(self) -> int:
+        return int(self.cycles.size)
+
+
+def compute_cycles(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str) -> int:
+    """SCALE-Sim's compute cycles for one M x K by K x N GEMM."""
+    per_fold, folds = _per_fold(m, n, k, rows, cols, dataflow)
+    return folds * per_fold - 1
+
+
+def _per_fold(m, n, k, rows, cols, dataflow):
+    if dataflow == "ws":
+        return 2 * rows + cols + m - 2, math.ceil(k / rows) * math.ceil(n / cols)
+    if dataflow == "os":
+        return rows + cols + k - 2, math.ceil(m / rows) * math.ceil(n / cols)
+    if dataflow == "is":
+        return 2 * rows + cols + n - 2, math.ceil(k / rows) * math.ceil(m / cols)
+    raise ValueError(f"unknown dataflow {dataflow!r}")
+
+
+def _spans(total: int, size: int) -> np.ndarray:
+    """Sizes of the pieces of ``total`` cut into chunks of ``size``."""
+    return np.minimum(size, total - size * np.arange(math.ceil(total / size), dtype=np.int64))
+
+
+def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str) -> Folds:
+    """The folds of one GEMM in execution order (outer loop over the first fold index)."""
+    per_fold, folds = _per_fold(m, n, k, rows, cols, dataflow)
+    if dataflow == "ws":
+        outer, inner = _spans(k, rows), _spans(n, cols)          # r: K part, c: N part
+    elif dataflow == "os":
+        outer, inner = _spans(m, rows), _spans(n, cols)          # r: M part, c: N part
+    else:
+        outer, inner = _spans(k, rows), _spans(m, cols)          # r: K part, c: M part
+    r = np.repeat(outer, inner.size)
+    c = np.tile(inner, outer.size)
+    first = np.repeat(np.arange(outer.size) == 0, inner.size)
+    last = np.repeat(np.arange(outer.size) == outer.size - 1, inner.size)
+    cycles = np.full(folds, per_fold, dtype=np.int64)
+    cycles[-1] -= 1
+    zero = np.zeros(folds, dtype=np.int64)
+    if dataflow == "os":
+        return Folds(cycles, macs=r * c * k, stationary=r * c, input_reads=r * k,
+                     weight_reads=k * c, psum_reads=zero, psum_writes=zero,
+                     output_writes=r * c)
+    streamed = m if dataflow == "ws" else n        # vectors streamed through the array
+    macs = streamed * r * c
+    outputs = streamed * c
+    inputs, weights = (streamed * r, r * c) if dataflow == "ws" else (r * c, streamed * r)
+    return Folds(cycles, macs=macs, stationary=r * c, input_reads=inputs, weight_reads=weights,
+                 psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
+                 output_writes=np.where(last, outputs, 0))

@@ -1,0 +1,114 @@
+"""Run SCALE-Sim on a fixed set of layers and print its compute cycles (for tests/test_systolic.py).
+
+SCALE-Sim needs its own environment (scalesim 3.0.0 crashes on numpy 2.4):
+
+    python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install "numpy<2.4" scalesim==3.0.0
+    /tmp/ssvenv/bin/python benchmarks/scalesim_reference.py           # the table in the test
+    /tmp/ssvenv/bin/python benchmarks/scalesim_reference.py --json spec.json   # custom layers
+
+This script does not import accelsim. SCALE-Sim has no padding field, so conv rows give the
+padded input size; GEMM rows are M (output rows), N (output columns), K (reduction).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+ARRAYS = [(8, 8), (16, 16), (32, 32), (128, 128), (12, 14)]
+DATAFLOWS = ["ws", "os", "is"]
+# name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride
+CONVS = [("conv3x3", 10, 10, 3, 3, 4, 16, 1), ("conv5x5", 32, 32, 5, 5, 3, 6, 1),
+         ("conv3x3s2", 17, 17, 3, 3, 8, 24, 2), ("conv1x1", 14, 14, 1, 1, 64, 128, 1),
+         ("conv3x3wide", 16, 16, 3, 3, 32, 64, 1)]
+# name, M, N, K
+GEMMS = [("gemm_a", 50, 20, 30), ("gemm_b", 128, 128, 128), ("gemm_c", 7, 300, 500),
+         ("gemm_d", 1000, 64, 27), ("gemm_e", 1, 1000, 512)]
+
+_CONFIG = """[general]
+run_name = run
+[architecture_presets]
+ArrayHeight = {rows}
+ArrayWidth = {cols}
+ifmapsramszkB = 4096
+filtersramszkB = 4096
+ofmapsramszkB = 4096
+IfmapOffset = 0
+FilterOffset = 10000000
+OfmapOffset = 20000000
+Bandwidth = 10
+Dataflow = {dataflow}
+ReadRequestBuffer = 32
+WriteRequestBuffer = 32
+[layout]
+IfmapCustomLayout = False
+FilterCustomLayout = False
+IfmapSRAMBankBandwidth = 10
+IfmapSRAMBankNum = 10
+IfmapSRAMBankPort = 2
+FilterSRAMBankBandwidth = 10
+FilterSRAMBankNum = 10
+FilterSRAMBankPort = 2
+[sparsity]
+SparsitySupport = false
+SparseRep = ellpack_block
+OptimizedMapping = false
+BlockSize = 8
+RandomNumberGeneratorSeed = 40
+[run_presets]
+InterfaceBandwidth = CALC
+UseRamulatorTrace = False
+"""
+
+
+def compute_cycles(rows: int, cols: int, dataflow: str, layers: list[tuple], gemm: bool,
+                   work: Path) -> list[int]:
+    """SCALE-Sim's 'Total Cycles' (compute, without prefetch) for each layer."""
+    from scalesim.scale_sim import scalesim
+
+    tag = f"{'gemm' if gemm else 'conv'}_{rows}x{cols}_{dataflow}"
+    config, topology, layout = work / f"{tag}.cfg", work / f"{tag}.csv", work / "layout.csv"
+    config.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow))
+    layout.write_text("")
+    header = "Layer, M, N, K," if gemm else ("Layer name, IFMAP Height, IFMAP Width, Filter "
+                                            "Height, Filter Width, Channels, Num Filter, Strides,")
+    topology.write_text(header + "\n" + "".join(
+        ", ".join(str(v) for v in layer) + ",\n" for layer in layers))
+    sim = scalesim(save_disk_space=True, verbose=False, config=str(config),
+                   topology=str(topology), layout=str(layout), input_type_gemm=gemm)
+    sim.run_scale(top_path=str(work / tag))
+    with open(work / tag / "run" / "COMPUTE_REPORT.csv") as handle:
+        rows_out = list(csv.reader(handle))[1:]
+    return [int(row[2]) for row in rows_out]
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--json":
+        # {"rows": R, "cols": C, "dataflow": df, "convs": [...], "gemms": [...]} -> cycles
+        import json
+        spec = json.loads(Path(sys.argv[2]).read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            out = {kind: compute_cycles(spec["rows"], spec["cols"], spec["dataflow"],
+                                        [tuple(layer) for layer in spec[kind]], kind == "gemms",
+                                        Path(tmp)) if spec[kind] else []
+                   for kind in ("convs", "gemms")}
+        print(json.dumps(out))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        print("# (kind, name, array rows, array cols, dataflow, compute cycles)")
+        for rows, cols in ARRAYS:
+            for dataflow in DATAFLOWS:
+                for gemm, layers in ((False, CONVS), (True, GEMMS)):
+                    cycles = compute_cycles(rows, cols, dataflow, layers, gemm, work)
+                    for layer, value in zip(layers, cycles):
+                        kind = "gemm" if gemm else "conv"
+                        print(f"    (\"{kind}\", \"{layer[0]}\", {rows}, {cols}, \"{dataflow}\", "
+                              f"{value}),", flush=True)
+    print(f"# scalesim run with Python {sys.version.split()[0]}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""The systolic array's compute cycles against SCALE-Sim 3.0.0, layer by layer.
+
+SCALE_SIM holds values measured with SCALE-Sim itself, produced by
+
+    python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install "numpy<2.4" scalesim==3.0.0
+    /tmp/ssvenv/bin/python benchmarks/scalesim_reference.py
+
+(SCALE-Sim's COMPUTE_REPORT "Total Cycles", 2026-11-23). Set ACCELSIM_SCALESIM_PYTHON to such
+an interpreter to also compare on random shapes.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accelsim import load_device, simulate
+from accelsim.mapping.systolic import compute_cycles, fold_schedule
+from accelsim.workload import Conv2d, Input, Linear, Workload
+from conftest import modified
+
+# name: (ifmap h, ifmap w, filter h, filter w, channels, filters, stride), padding 0
+CONVS = {"conv3x3": (10, 10, 3, 3, 4, 16, 1), "conv5x5": (32, 32, 5, 5, 3, 6, 1),
+         "conv3x3s2": (17, 17, 3, 3, 8, 24, 2), "conv1x1": (14, 14, 1, 1, 64, 128, 1),
+         "conv3x3wide": (16, 16, 3, 3, 32, 64, 1)}
+# name: (M, N, K)
+GEMMS = {"gemm_a": (50, 20, 30), "gemm_b": (128, 128, 128), "gemm_c": (7, 300, 500),
+         "gemm_d": (1000, 64, 27), "gemm_e": (1, 1000, 512)}
+
+SCALE_SIM = [
+    ("conv", "conv3x3", 8, 8, "ws", 859),
+    ("conv", "conv5x5", 8, 8, "ws", 8059),
+    ("conv", "conv3x3s2", 8, 8, "ws", 2321),
+    ("conv", "conv1x1", 8, 8, "ws", 27903),
+    ("conv", "conv3x3wide", 8, 8, "ws", 62783),
+    ("gemm", "gemm_a", 8, 8, "ws", 863),
+    ("gemm", "gemm_b", 8, 8, "ws", 38399),
+    ("gemm", "gemm_c", 8, 8, "ws", 69425),
+    ("gemm", "gemm_d", 8, 8, "ws", 32703),
+    ("gemm", "gemm_e", 8, 8, "ws", 183999),
+    ("conv", "conv3x3", 8, 8, "os", 799),
+    ("conv", "conv5x5", 8, 8, "os", 8721),
+    ("conv", "conv3x3s2", 8, 8, "os", 2063),
+    ("conv", "conv1x1", 8, 8, "os", 31199),
+    ("conv", "conv3x3wide", 8, 8, "os", 60399),
+    ("gemm", "gemm_a", 8, 8, "os", 923),
+    ("gemm", "gemm_b", 8, 8, "os", 36351),
+    ("gemm", "gemm_c", 8, 8, "os", 19531),
+    ("gemm", "gemm_d", 8, 8, "os", 40999),
+    ("gemm", "gemm_e", 8, 8, "os", 65749),
+    ("conv", "conv3x3", 8, 8, "is", 1519),
+    ("conv", "conv5x5", 8, 8, "is", 27439),
+    ("conv", "conv3x3s2", 8, 8, "is", 3311),
+    ("conv", "conv1x1", 8, 8, "is", 29999),
+    ("conv", "conv3x3wide", 8, 8, "is", 77399),
+    ("gemm", "gemm_a", 8, 8, "is", 1175),
+    ("gemm", "gemm_b", 8, 8, "is", 38399),
+    ("gemm", "gemm_c", 8, 8, "is", 20285),
+    ("gemm", "gemm_d", 8, 8, "is", 42999),
+    ("gemm", "gemm_e", 8, 8, "is", 65407),
+    ("conv", "conv3x3", 16, 16, "ws", 329),
+    ("conv", "conv5x5", 16, 16, "ws", 4149),
+    ("conv", "conv3x3s2", 16, 16, "ws", 1099),
+    ("conv", "conv1x1", 16, 16, "ws", 7743),
+    ("conv", "conv3x3wide", 16, 16, "ws", 17423),
+    ("gemm", "gemm_a", 16, 16, "ws", 383),
+    ("gemm", "gemm_b", 16, 16, "ws", 11135),
+    ("gemm", "gemm_c", 16, 16, "ws", 32223),
+    ("gemm", "gemm_d", 16, 16, "ws", 8367),
+    ("gemm", "gemm_e", 16, 16, "ws", 94751),
+    ("conv", "conv3x3", 16, 16, "os", 263),
+    ("conv", "conv5x5", 16, 16, "os", 5144),
+    ("conv", "conv3x3s2", 16, 16, "os", 815),
+    ("conv", "conv1x1", 16, 16, "os", 9775),
+    ("conv", "conv3x3wide", 16, 16, "os", 16535),
+    ("gemm", "gemm_a", 16, 16, "os", 479),
+    ("gemm", "gemm_b", 16, 16, "os", 10111),
+    ("gemm", "gemm_c", 16, 16, "os", 10069),
+    ("gemm", "gemm_d", 16, 16, "os", 14363),
+    ("gemm", "gemm_e", 16, 16, "os", 34145),
+    ("conv", "conv3x3", 16, 16, "is", 743),
+    ("conv", "conv5x5", 16, 16, "is", 12739),
+    ("conv", "conv3x3s2", 16, 16, "is", 1399),
+    ("conv", "conv1x1", 16, 16, "is", 9047),
+    ("conv", "conv3x3wide", 16, 16, "is", 25739),
+    ("gemm", "gemm_a", 16, 16, "is", 527),
+    ("gemm", "gemm_b", 16, 16, "is", 11135),
+    ("gemm", "gemm_c", 16, 16, "is", 11071),
+    ("gemm", "gemm_d", 16, 16, "is", 13859),
+    ("gemm", "gemm_e", 16, 16, "is", 33471),
+    ("conv", "conv3x3", 32, 32, "ws", 315),
+    ("conv", "conv5x5", 32, 32, "ws", 2633),
+    ("conv", "conv3x3s2", 32, 32, "ws", 473),
+    ("conv", "conv1x1", 32, 32, "ws", 2319),
+    ("conv", "conv3x3wide", 32, 32, "ws", 5219),
+    ("gemm", "gemm_a", 32, 32, "ws", 143),
+    ("gemm", "gemm_b", 32, 32, "ws", 3551),
+    ("gemm", "gemm_c", 32, 32, "ws", 16159),
+    ("gemm", "gemm_d", 32, 32, "ws", 2187),
+    ("gemm", "gemm_e", 32, 32, "ws", 48639),
+    ("conv", "conv3x3", 32, 32, "os", 195),
+    ("conv", "conv5x5", 32, 32, "os", 3424),
+    ("conv", "conv3x3s2", 32, 32, "os", 267),
+    ("conv", "conv1x1", 32, 32, "os", 3527),
+    ("conv", "conv3x3wide", 32, 32, "os", 4899),
+    ("gemm", "gemm_a", 32, 32, "os", 183),
+    ("gemm", "gemm_b", 32, 32, "os", 3039),
+    ("gemm", "gemm_c", 32, 32, "os", 5619),
+    ("gemm", "gemm_d", 32, 32, "os", 5695),
+    ("gemm", "gemm_e", 32, 32, "os", 18367),
+    ("conv", "conv3x3", 32, 32, "is", 439),
+    ("conv", "conv5x5", 32, 32, "is", 7499),
+    ("conv", "conv3x3s2", 32, 32, "is", 707),
+    ("conv", "conv1x1", 32, 32, "is", 3107),
+    ("conv", "conv3x3wide", 32, 32, "is", 9953),
+    ("gemm", "gemm_a", 32, 32, "is", 227),
+    ("gemm", "gemm_b", 32, 32, "is", 3551),
+    ("gemm", "gemm_c", 32, 32, "is", 6303),
+    ("gemm", "gemm_d", 32, 32, "is", 5055),
+    ("gemm", "gemm_e", 32, 32, "is", 17503),
+    ("conv", "conv3x3", 128, 128, "ws", 445),
+    ("conv", "conv5x5", 128, 128, "ws", 1165),
+    ("conv", "conv3x3s2", 128, 128, "ws", 445),
+    ("conv", "conv1x1", 128, 128, "ws", 577),
+    ("conv", "conv3x3wide", 128, 128, "ws", 1733),
+    ("gemm", "gemm_a", 128, 128, "ws", 431),
+    ("gemm", "gemm_b", 128, 128, "ws", 509),
+    ("gemm", "gemm_c", 128, 128, "ws", 4667),
+    ("gemm", "gemm_d", 128, 128, "ws", 1381),
+    ("gemm", "gemm_e", 128, 128, "ws", 12255),
+    ("conv", "conv3x3", 128, 128, "os", 289),
+    ("conv", "conv5x5", 128, 128, "os", 2302),
+    ("conv", "conv3x3s2", 128, 128, "os", 325),
+    ("conv", "conv1x1", 128, 128, "os", 635),
+    ("conv", "conv3x3wide", 128, 128, "os", 1083),
+    ("gemm", "gemm_a", 128, 128, "os", 283),
+    ("gemm", "gemm_b", 128, 128, "os", 381),
+    ("gemm", "gemm_c", 128, 128, "os", 2261),
+    ("gemm", "gemm_d", 128, 128, "os", 2247),
+    ("gemm", "gemm_e", 128, 128, "os", 6127),
+    ("conv", "conv3x3", 128, 128, "is", 397),
+    ("conv", "conv5x5", 128, 128, "is", 2715),
+    ("conv", "conv3x3s2", 128, 128, "is", 405),
+    ("conv", "conv1x1", 128, 128, "is", 1019),
+    ("conv", "conv3x3wide", 128, 128, "is", 2675),
+    ("gemm", "gemm_a", 128, 128, "is", 401),
+    ("gemm", "gemm_b", 128, 128, "is", 509),
+    ("gemm", "gemm_c", 128, 128, "is", 2727),
+    ("gemm", "gemm_d", 128, 128, "is", 3567),
+    ("gemm", "gemm_e", 128, 128, "is", 5527),
+    ("conv", "conv3x3", 12, 14, "ws", 599),
+    ("conv", "conv5x5", 12, 14, "ws", 5739),
+    ("conv", "conv3x3s2", 12, 14, "ws", 1199),
+    ("conv", "conv1x1", 12, 14, "ws", 13919),
+    ("conv", "conv3x3wide", 12, 14, "ws", 27839),
+    ("gemm", "gemm_a", 12, 14, "ws", 515),
+    ("gemm", "gemm_b", 12, 14, "ws", 18039),
+    ("gemm", "gemm_c", 12, 14, "ws", 39731),
+    ("gemm", "gemm_d", 12, 14, "ws", 15539),
+    ("gemm", "gemm_e", 12, 14, "ws", 114551),
+    ("conv", "conv3x3", 12, 14, "os", 719),
+    ("conv", "conv5x5", 12, 14, "os", 6533),
+    ("conv", "conv3x3s2", 12, 14, "os", 1151),
+    ("conv", "conv1x1", 12, 14, "os", 14959),
+    ("conv", "conv3x3wide", 12, 14, "os", 26519),
+    ("gemm", "gemm_a", 12, 14, "os", 539),
+    ("gemm", "gemm_b", 12, 14, "os", 16719),
+    ("gemm", "gemm_c", 12, 14, "os", 11527),
+    ("gemm", "gemm_d", 12, 14, "os", 21419),
+    ("gemm", "gemm_e", 12, 14, "os", 38591),
+    ("conv", "conv3x3", 12, 14, "is", 779),
+    ("conv", "conv5x5", 12, 14, "is", 16463),
+    ("conv", "conv3x3s2", 12, 14, "is", 1799),
+    ("conv", "conv1x1", 12, 14, "is", 13775),
+    ("conv", "conv3x3wide", 12, 14, "is", 33599),
+    ("gemm", "gemm_a", 12, 14, "is", 671),
+    ("gemm", "gemm_b", 12, 14, "is", 18039),
+    ("gemm", "gemm_c", 12, 14, "is", 14111),
+    ("gemm", "gemm_d", 12, 14, "is", 21599),
+    ("gemm", "gemm_e", 12, 14, "is", 44547),
+]
+
+
+def workload(kind, name):
+    if kind == "conv":
+        h, w, fh, fw, c, f, s = CONVS[name]
+        return Workload.from_layers(name, [
+            Input("in", shape=(c, h, w)),
+            Conv2d("layer", ("in",), out_channels=f, kernel=(fh, fw), stride=(s, s))])
+    m, n, k = GEMMS[name]
+    return Workload.from_layers(name, [Input("in", shape=(k, m, 1)), Linear("layer", ("in",), n)])
+
+
+@pytest.fixture(scope="module")
+def eyeriss_dict():
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    return read_yaml(data_dir("devices") / "eyeriss-like.yaml")
+
+
+@pytest.mark.parametrize("kind, name, rows, cols, dataflow, expected", SCALE_SIM)
+def test_compute_cycles_equal_scale_sim(eyeriss_dict, kind, name, rows, cols, dataflow, expected):
+    device = modified(eyeriss_dict, **{"systolic.rows": rows, "systolic.cols": cols,
+                                       "systolic.dataflow": dataflow})
+    result = simulate(workload(kind, name), device)
+    layer = next(row for row in result.layers if row.name == "layer")
+    assert layer.unit == "systolic"
+    assert layer.compute_cycles == expected
+
+
+def test_covers_all_dataflows_and_arrays_8_to_128():
+    assert {row[4] for row in SCALE_SIM} == {"ws", "os", "is"}
+    assert {(row[2], row[3]) for row in SCALE_SIM} >= {(8, 8), (16, 16), (32, 32), (128, 128)}
+    assert len({row[1] for row in SCALE_SIM}) == len(CONVS) + len(GEMMS)
+
+
+def test_array_busy_time_in_the_timeline_is_the_compute_cycles(eyeriss_dict):
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "os"})
+    for mode in ("fast", "reference"):
+        from accelsim.mapping import lower, plan_workload
+        plans = plan_workload(workload("conv", "conv3x3wide"), device)
+        program = lower(plans, chip_tiles=0, mode=mode).program
+        systolic = program.resource_names.index("systolic")
+        busy = int(program.occupancy[program.resource == systolic].sum())
+        assert busy == compute_cycles(14 * 14, 64, 288, rows=12, cols=14, dataflow="os")
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
+def test_fold_traffic_conserves_macs_and_outputs(dataflow):
+    folds = fold_schedule(37, 29, 53, rows=8, cols=16, dataflow=dataflow)
+    assert folds.macs.sum() == 37 * 29 * 53
+    assert folds.output_writes.sum() == 37 * 29          # every output written once, final
+    assert folds.psum_writes.sum() == folds.psum_reads.sum()
+
+
+def test_depthwise_conv_runs_as_one_gemm_per_channel(eyeriss_dict):
+    # SCALE-Sim runs a depthwise layer as one single-channel layer per channel ("DP" rows).
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "ws"})
+    wl = Workload.from_layers("dw", [Input("in", shape=(5, 10, 10)),
+                                     Conv2d("layer", ("in",), out_channels=5, kernel=(3, 3),
+                                            groups=5)])
+    layer = next(row for row in simulate(wl, device).layers if row.name == "layer")
+    one = compute_cycles(64, 1, 9, rows=12, cols=14, dataflow="ws")
+    assert layer.compute_cycles == 5 * one
+
+
+SCALESIM_PYTHON = os.environ.get("ACCELSIM_SCALESIM_PYTHON")
+
+
+@pytest.mark.skipif(not SCALESIM_PYTHON, reason="SCALE-Sim is not installed: set "
+                    "ACCELSIM_SCALESIM_PYTHON to a Python with scalesim==3.0.0 and numpy<2.4")
+@pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
+def test_random_shapes_against_a_live_scale_sim(tmp_path, eyeriss_dict, dataflow):
+    rng = np.random.default_rng({"ws": 1, "os": 2, "is": 3}[dataflow])
+    rows, cols = (int(x) for x in rng.choice([4, 8, 16, 32], size=2))
+    # SCALE-Sim sizes outputs as ceil((h - k) / s) + 1, PyTorch and accelsim as
+    # floor((h - k) / s) + 1: trim h so that the stride divides h - k and both mean one layer.
+    convs = [(f"c{i}", int(h - (h - k) % s), int(h - (h - k) % s), int(k), int(k), int(c),
+              int(f), int(s))
+             for i, (h, k, c, f, s) in enumerate(zip(rng.integers(6, 20, 8), rng.integers(1, 4, 8),
+                                                     rng.integers(1, 40, 8), rng.integers(1, 40, 8),
+                                                     rng.integers(1, 3, 8)))]
+    gemms = [(f"g{i}", int(m), int(n), int(k)) for i, (m, n, k) in
+             enumerate(rng.integers(1, 200, size=(8, 3)))]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"rows": rows, "cols": cols, "dataflow": dataflow,
+                                "convs": convs, "gemms": gemms}))
+    script = Path(__file__).parents[1] / "benchmarks" / "scalesim_reference.py"
+    out = json.loads(subprocess.run([SCALESIM_PYTHON, str(script), "--json", str(spec)],
+                                    capture_output=True, text=True, check=True).stdout)
+    device = modified(eyeriss_dict, **{"systolic.rows": rows, "systolic.cols": cols,
+                                       "systolic.dataflow": dataflow})
+    for (name, h, w, fh, fw, c, f, s), expected in zip(convs, out["convs"]):
+        CONVS[name] = (h, w, fh, fw, c, f, s)
+        layer = next(r for r in simulate(workload("conv", name), device).layers
+                     if r.name == "layer")
+        assert layer.compute_cycles == expected, (name, rows, cols)
+    for (name, m, n, k), expected in zip(gemms, out["gemms"]):
+        GEMMS[name] = (m, n, k)
+        layer = next(r for r in simulate(workload("gemm", name), device).layers
+                     if r.name == "layer")
+        assert layer.compute_cycles == expected, (name, rows, cols)
