@@ -49,10 +49,12 @@ def main() -> None:
               help="Run one layer on a given unit (cim or systolic); repeatable.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the full result as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write per-layer rows as CSV.")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
 def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, policy: str,
         assignments: tuple[str, ...], json_path: Path | None, csv_path: Path | None,
-        quiet: bool) -> None:
+        trace_path: Path | None, quiet: bool) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
@@ -64,20 +66,122 @@ def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, pol
             raise click.BadParameter(f"'{item}' is not LAYER=UNIT", param_hint="--assign")
         assign[layer] = unit
     result = simulate(workload, device, batch=batch, mode=mode,
-                      preload_weights=not no_preload, policy=policy, assign=assign)
+                      preload_weights=not no_preload, policy=policy, assign=assign,
+                      trace=trace_path is not None)
     console = _console()
     if quiet:
         for line in totals_lines(result):
             console.print(line, highlight=False)
     else:
         print_report(result, console)
-    for path, write in ((json_path, result.to_json), (csv_path, result.to_csv)):
+    for path, write in ((json_path, result.to_json), (csv_path, result.to_csv),
+                        (trace_path, result.to_trace)):
         if path is not None:
             try:
                 write(path)
             except OSError as exc:
                 raise AccelsimError(f"{path}: cannot write: {exc.strerror}") from None
             console.print(f"wrote {path}", highlight=False)
+
+
+@main.command("sweep")
+@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Results file (.csv, or .parquet); default: the file's `output:` or SWEEP.csv.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, scheduler: str | None,
+                  no_progress: bool) -> None:
+    """Run the design points of SWEEP_FILE; run it again to resume after an interruption."""
+    from accelsim.results.report import format_energy
+    from accelsim.sweep import load_sweep, pareto_front, sweep
+
+    kwargs = load_sweep(sweep_file)
+    if output is not None:
+        kwargs["output"] = str(output)
+    kwargs.setdefault("output", str(sweep_file.with_suffix(".csv")))
+    if jobs is not None:
+        kwargs["jobs"] = jobs
+    try:
+        result = sweep(**kwargs, scheduler=scheduler, progress=False if no_progress else None)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished points are in {kwargs['output']}; run the same "
+                   "command again to resume", err=True)
+        sys.exit(130)
+    console = _console()
+    ok = [row for row in result.rows if row["status"] == "ok"]
+    console.print(f"{len(result.rows)} points, {len(result.errors)} errors, written to "
+                  f"{result.path}", highlight=False)
+    for row in result.errors[:5]:
+        console.print(f"  error at point {row['point']}: {row['error']}", highlight=False)
+    if ok:
+        front = [row for row, best in zip(result.rows, pareto_front(result.rows)) if best]
+        table = Table(title="Pareto front (energy vs cycles)", title_justify="left")
+        for column in ("point", "workload", *result.parameters, "cycles", "energy", "TOPS/W"):
+            table.add_column(column)
+        for row in sorted(front, key=lambda r: r["cycles"]):
+            table.add_row(str(row["point"]), row["workload"],
+                          *(str(row[p]) for p in result.parameters), f"{row['cycles']:,}",
+                          format_energy(row["energy_pj"]), f"{row['tops_per_watt']:.3f}")
+        console.print(table)
+
+
+PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto")
+
+
+@main.command("plot")
+@click.argument("kind", type=click.Choice(PLOTS))
+@click.option("--device", "-d", help="Device name or YAML path (all plots but pareto).")
+@click.option("--workload", "-w", help="Workload (breakdown, utilization, roofline).")
+@click.option("--sweep", "sweep_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sweep results CSV (pareto).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Image file to write (default: KIND.png).")
+@click.option("--top", type=click.IntRange(min=1), help="breakdown: only the N most energetic layers.")
+def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv: Path | None,
+                 output: Path | None, top: int | None) -> None:
+    """Draw a plot: breakdown | mismatch | utilization | roofline | pareto."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from accelsim.results import plots
+
+    needs = {"breakdown": ("device", "workload"), "utilization": ("device", "workload"),
+             "roofline": ("device", "workload"), "mismatch": ("device",), "pareto": ("sweep",)}
+    given = {"device": device, "workload": workload, "sweep": sweep_csv}
+    for option in needs[kind]:
+        if given[option] is None:
+            raise click.UsageError(f"`accelsim plot {kind}` needs --{option}")
+    output = output or Path(f"{kind}.png")
+    if kind == "mismatch":
+        ax = plots.tile_mismatch(device)
+    elif kind == "pareto":
+        import csv
+        with open(sweep_csv, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "energy_pj" not in rows[0]:
+            raise AccelsimError(f"{sweep_csv}: not a sweep results file")
+        ax = plots.pareto(rows)
+    else:
+        from accelsim.simulate import simulate
+        from accelsim.spec.load import load_device
+        dev = load_device(device)
+        result = simulate(workload, dev)
+        if kind == "breakdown":
+            ax = plots.energy_breakdown(result, top=top)
+        elif kind == "utilization":
+            ax = plots.tile_utilization(result, chip_tiles=dev.cim.tiles if dev.cim else None)
+        else:
+            ax = plots.roofline(result, dev)
+    ax.figure.tight_layout()
+    try:
+        ax.figure.savefig(output, dpi=120)
+    except OSError as exc:
+        raise AccelsimError(f"{output}: cannot write: {exc.strerror}") from None
+    plt.close(ax.figure)
+    click.echo(f"wrote {output}")
 
 
 @main.command()

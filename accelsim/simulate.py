@@ -12,6 +12,7 @@ from accelsim.errors import AccelsimError
 from accelsim.mapping.lower import MODES, lower
 from accelsim.mapping.plan import plan_workload
 from accelsim.results.result import LayerResult, Result
+from accelsim.results.trace import TaskTrace
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.workload.graph import Workload
@@ -21,7 +22,7 @@ from accelsim.workload.load import load_workload
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
              batch: int = 1, mode: str = "fast", max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
-             assign: dict[str, str] | None = None) -> Result:
+             assign: dict[str, str] | None = None, trace: bool = False) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
@@ -36,6 +37,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         systolic array: "rules" (depthwise convs digital, the rest on crossbars), "energy",
         "latency", "edp" (per-layer estimates), "cim" or "systolic" (forced).
     assign: per-layer overrides, {"layer name": "cim" | "systolic"}.
+    trace: keep every task's timing so ``Result.to_trace(path)`` can write a timeline.
     Returns a Result; times are clock cycles, energies pJ.
     """
     began = time.perf_counter()
@@ -87,6 +89,13 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     cycles = timeline.cycles
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
+    task_trace = None
+    if trace:
+        program = lowered.program
+        task_trace = TaskTrace(timeline.start, program.occupancy, program.resource,
+                               lowered.task_layer, lowered.task_stage, program.resource_names,
+                               tuple(plan.name for plan in plans), lowered.stage_names,
+                               dev.clock_hz)
     return Result(
         device=dev.name, workload=wl.name, batch=batch, mode=mode, clock_hz=dev.clock_hz,
         cycles=cycles, macs=wl.macs * batch, layers=tuple(rows), action_counts=counts,
@@ -94,4 +103,4 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         one_time_programming_pj=float(np.dot(one_time, prices)),
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
-        wall_seconds=time.perf_counter() - began)
+        wall_seconds=time.perf_counter() - began, trace=task_trace)

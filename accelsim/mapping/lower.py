@@ -40,6 +40,9 @@ class Lowered:
     programming_tasks: dict[tuple[str, int], tuple[int, int]]
     placement: Placement
     programmed_in_run: bool
+    task_layer: np.ndarray          # per task: index into the plans (-1: barrier)
+    task_stage: np.ndarray          # per task: index into stage_names
+    stage_names: tuple[str, ...]
 
 
 def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
@@ -64,17 +67,27 @@ class _Tasks:
 
     def __init__(self):
         self.resource, self.occupancy, self.latency = [], [], []
+        self.layer_labels, self.stage_labels = [], []
         self.sources, self.targets = [], []
         self.count = 0
+        self.layer = -1                       # plan index that added tasks belong to
+        self.stages: dict[str, int] = {}
         self.names: dict[str, int] = {name: i for i, name in enumerate((BUFFER, BUS, DRAM,
                                                                          DIGITAL))}
 
     def resource_id(self, name: str) -> int:
         return self.names.setdefault(name, len(self.names))
 
-    def add(self, resource, occupancy, latency) -> np.ndarray:
+    def stage_id(self, kind: str) -> int:
+        return self.stages.setdefault(kind, len(self.stages))
+
+    def add(self, resource, occupancy, latency, stage) -> np.ndarray:
+        """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids."""
         resource = np.asarray(resource, dtype=np.int64).ravel()
         n = resource.size
+        stage = self.stage_id(stage) if isinstance(stage, str) else stage
+        self.stage_labels.append(np.broadcast_to(np.asarray(stage, dtype=np.int16).ravel(), (n,)))
+        self.layer_labels.append(np.full(n, self.layer, dtype=np.int32))
         self.resource.append(resource)
         self.occupancy.append(np.broadcast_to(np.asarray(occupancy, dtype=np.int64).ravel(),
                                               (n,)))
@@ -106,7 +119,8 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
     part_tasks, programming_tasks = {}, {}
     barrier_inputs: dict[int, list[np.ndarray]] = {}
     barriers: dict[int, int] = {}
-    for plan in plans:
+    for plan_index, plan in enumerate(plans):
+        tasks.layer = plan_index
         layer_exits = []
         previous_part = None
         for part in plan.parts:
@@ -147,7 +161,10 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = layer_exits
-    return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed)
+    cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed,
+                   cat(tasks.layer_labels, np.int32), cat(tasks.stage_labels, np.int16),
+                   tuple(tasks.stages))
 
 
 def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
@@ -159,7 +176,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     folds; consumers see a single exit, done when its last fold is.
     """
     if part.unit == "view":
-        ids = tasks.add(np.full(batch, -1), 0, 0).reshape(batch, 1)
+        ids = tasks.add(np.full(batch, -1), 0, 0, "view").reshape(batch, 1)
         bounds = np.array([0, 1], dtype=np.int64)
         return ids, ids, ids[:, :, None], bounds, bounds
     if part.folds is not None:
@@ -177,13 +194,15 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
             slots.append((index, tasks.resource_id(stage.resource), stage.occupancy,
                           stage.latency))
     slot_stage = np.array([s[0] for s in slots])
+    slot_kind = np.array([tasks.stage_id(part.stages[i].kind) for i in slot_stage])
     per_step = len(slots)
     total_steps = batch * n_steps
     step_sizes = np.tile(sizes, batch)
     resource = np.tile(np.array([s[1] for s in slots]), total_steps)
     occupancy = (step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]).ravel()
     latency = np.tile(np.array([s[3] for s in slots]), total_steps)
-    ids = tasks.add(resource, occupancy, latency).reshape(batch, n_steps, per_step)
+    ids = tasks.add(resource, occupancy, latency,
+                    np.tile(slot_kind, total_steps)).reshape(batch, n_steps, per_step)
     for stage in range(len(part.stages) - 1):
         before = np.flatnonzero(slot_stage == stage)
         after = np.flatnonzero(slot_stage == stage + 1)
@@ -202,8 +221,10 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     stages = len(part.stages)
     resource = [tasks.resource_id(stage.resource) for stage in part.stages]
     latency = [stage.latency for stage in part.stages]
+    kinds = [tasks.stage_id(stage.kind) for stage in part.stages]
     ids = tasks.add(np.tile(resource, batch * n_steps), np.tile(occupancy.ravel(), batch),
-                    np.tile(latency, batch * n_steps)).reshape(batch, n_steps, stages)
+                    np.tile(latency, batch * n_steps),
+                    np.tile(kinds, batch * n_steps)).reshape(batch, n_steps, stages)
     tasks.edges(ids[:, :, :-1], ids[:, :, 1:])
     vector_bounds = np.array([0, part.vectors], dtype=np.int64)
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
@@ -221,13 +242,14 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
     *leading, final = stages
     previous = None if after is None else np.array([after])
     for stage in leading:
-        task = tasks.add([tasks.resource_id(stage.resource)], stage.occupancy, stage.latency)
+        task = tasks.add([tasks.resource_id(stage.resource)], stage.occupancy, stage.latency,
+                         f"weights:{stage.kind}")
         if previous is not None:
             tasks.edges(previous, task)
         previous = task
     names = last_resources or [final.resource]
     done = tasks.add([tasks.resource_id(name) for name in names], final.occupancy,
-                     final.latency)
+                     final.latency, f"weights:{final.kind}")
     if previous is not None:
         tasks.edges(previous[:, None], done[None, :])
     return done
@@ -235,7 +257,9 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
 
 def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:
     """A zero-time task done when all of a group's MVMs are: its tiles may then be rewritten."""
-    barrier = int(tasks.add([-1], 0, 0)[0])
+    layer, tasks.layer = tasks.layer, -1
+    barrier = int(tasks.add([-1], 0, 0, "barrier")[0])
+    tasks.layer = layer
     inputs = np.concatenate(mvm_tasks)
     tasks.edges(inputs, np.full(inputs.size, barrier))
     return barrier

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.energy.table import ACTION_LABELS, Action
+from accelsim.results.trace import TaskTrace
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Result:
     engine_seconds: float          # the event loop alone
     compile_seconds: float         # numba compile or cache load (first run in a process)
     wall_seconds: float            # the whole simulate() call
+    trace: "TaskTrace | None" = field(default=None, repr=False, compare=False)
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -152,6 +154,13 @@ class Result:
         if path is not None:
             Path(path).write_text(buffer.getvalue(), encoding="utf-8")
         return buffer.getvalue()
+
+    def to_trace(self, path: str | Path) -> None:
+        """Write the event timeline as a Chrome/Perfetto trace (needs simulate(trace=True))."""
+        if self.trace is None:
+            from accelsim.errors import AccelsimError
+            raise AccelsimError("this result has no timeline: run simulate(..., trace=True)")
+        self.trace.write(path)
 
     def to_dataframe(self):
         """Per-layer rows as a pandas DataFrame (needs pandas: pip install 'accelsim[pandas]')."""

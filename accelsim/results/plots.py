@@ -1,0 +1,197 @@
+"""Plots of results and sweeps. Each function takes ``ax=`` (a matplotlib Axes; a new figure
+when None) and returns the Axes. Nothing here changes global matplotlib settings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from accelsim.energy.table import ACTION_LABELS, Action
+from accelsim.results.result import Result
+from accelsim.spec.device import DeviceSpec
+from accelsim.spec.load import load_device
+
+
+def _axes(ax, figsize=(8, 4.5)):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def layer_energy_by_component(result: Result) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Layer names and, per component, each layer's dynamic energy in pJ."""
+    names = [layer.name for layer in result.layers]
+    per_action = result.action_counts * result.prices_pj
+    components: dict[str, np.ndarray] = {}
+    for action in Action:
+        component = ACTION_LABELS[action][0]
+        components.setdefault(component, np.zeros(len(names)))
+        components[component] += per_action[:, action]
+    return names, {c: v for c, v in components.items() if v.any()}
+
+
+def energy_breakdown(result: Result, *, ax=None, top: int | None = None):
+    """Stacked bars: each layer's dynamic energy by component (leakage is chip-wide, not shown).
+
+    ``top`` keeps the layers with the most energy."""
+    ax = _axes(ax, (max(8, 0.25 * len(result.layers)), 4.5))
+    names, components = layer_energy_by_component(result)
+    order = np.arange(len(names))
+    if top is not None:
+        totals = sum(components.values())
+        order = np.sort(np.argsort(totals)[::-1][:top])
+    bottom = np.zeros(order.size)
+    ranked = sorted(components, key=lambda c: -components[c].sum())
+    for component in ranked:
+        values = components[component][order] / 1e6
+        ax.bar(np.arange(order.size), values, bottom=bottom, label=component)
+        bottom += values
+    ax.set_xticks(np.arange(order.size), [names[i] for i in order], rotation=90, fontsize=7)
+    ax.set_ylabel("energy (µJ)")
+    ax.set_title(f"{result.workload} on {result.device}: energy per layer by component")
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def tile_mismatch_curve(device: DeviceSpec | str, sizes=range(8, 65)) -> list[dict[str, Any]]:
+    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes``."""
+    from accelsim.simulate import simulate
+    from accelsim.workload import Input, Linear, Workload
+
+    device = load_device(device)
+    rows = []
+    for n in sizes:
+        wl = Workload.from_layers(f"square-{n}", [Input("in", shape=(n, 1, 1)),
+                                                  Linear("fc", ("in",), n)])
+        fc = next(layer for layer in simulate(wl, device).layers if layer.name == "fc")
+        rows.append({"n": n, "tiles": fc.tiles, "utilization": fc.utilization,
+                     "layer_pj": fc.energy_pj, "pj_per_mac": fc.energy_pj / fc.macs})
+    return rows
+
+
+def tile_mismatch(device: DeviceSpec | str, *, sizes=range(8, 65), ax=None):
+    """The sawtooth: energy per useful MAC against layer size, tile multiples marked."""
+    device = load_device(device)
+    ax = _axes(ax, (7, 4))
+    rows = tile_mismatch_curve(device, sizes)
+    ax.plot([r["n"] for r in rows], [r["pj_per_mac"] for r in rows], marker=".")
+    if device.cim is not None:
+        for m in range(device.cim.rows, rows[-1]["n"] + 1, device.cim.rows):
+            ax.axvline(m, color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("layer size n (n x n Linear)")
+    ax.set_ylabel("layer energy per MAC (pJ)")
+    ax.set_title(f"Tile mismatch on {device.name}")
+    return ax
+
+
+def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None = None, ax=None):
+    """Map of the chip's tiles in one weight group, coloured by the utilization of the layer on
+    each tile (grey: unused)."""
+    layers = [l for l in result.layers if l.tiles and l.group == group]
+    used = max((l.first_tile + l.tiles for l in layers), default=1)
+    total = chip_tiles or used
+    side = math.ceil(math.sqrt(total))
+    grid = np.full(side * side, np.nan)
+    for layer in layers:
+        grid[layer.first_tile:layer.first_tile + layer.tiles] = layer.utilization
+    ax = _axes(ax, (6, 5))
+    import matplotlib.pyplot as plt
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = ax.imshow(np.ma.masked_invalid(grid.reshape(side, side)), cmap=cmap, vmin=0, vmax=1,
+                      interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="utilization of the tile's layer")
+    ax.set_title(f"{result.workload} on {result.device}: {used:,} tiles of group {group}")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def device_roofs(device: DeviceSpec | str) -> dict[str, float]:
+    """Peak MACs per cycle and memory bandwidths (bytes per cycle) of a device."""
+    device = load_device(device)
+    peak = 0.0
+    if device.cim is not None:
+        c = device.cim
+        per_vector = c.input_cycles * (c.read_cycles + math.ceil(c.cols / c.adcs_per_tile)
+                                       * c.adc_cycles)
+        peak += c.tiles * c.rows * (c.cols // c.cells_per_weight) / per_vector
+    if device.systolic is not None:
+        peak += device.systolic.rows * device.systolic.cols
+    buffer = device.global_buffer
+    return {"peak_macs_per_cycle": peak,
+            "buffer_bytes_per_cycle": buffer.banks * buffer.word_bits / 8,
+            "dram_bytes_per_cycle": device.dram_bytes_per_cycle}
+
+
+def roofline_points(result: Result) -> list[dict[str, Any]]:
+    """Per layer with MACs: bytes moved (buffer and DRAM), MACs per byte, achieved MACs/cycle."""
+    rows = []
+    counts = result.action_counts
+    for index, layer in enumerate(result.layers):
+        if not layer.macs or not layer.cycles:
+            continue
+        buffer_words = counts[index, Action.BUFFER_READ] + counts[index, Action.BUFFER_WRITE]
+        dram_bits = counts[index, Action.DRAM_READ_BIT] + counts[index, Action.DRAM_WRITE_BIT]
+        rows.append({"layer": layer.name, "unit": layer.unit, "macs": layer.macs,
+                     "cycles": layer.cycles, "buffer_words": float(buffer_words),
+                     "dram_bytes": float(dram_bits / 8),
+                     "macs_per_cycle": layer.macs / layer.cycles})
+    return rows
+
+
+def roofline(result: Result, device: DeviceSpec | str, *, ax=None):
+    """Achieved MACs per cycle of each layer against the device's compute and bandwidth roofs,
+    with operational intensity in MACs per byte of global-buffer and DRAM traffic."""
+    device = load_device(device)
+    roofs = device_roofs(device)
+    ax = _axes(ax, (7, 5))
+    word_bytes = device.global_buffer.word_bits / 8
+    points = roofline_points(result)
+    intensity = np.array([p["macs"] / max(p["buffer_words"] * word_bytes + p["dram_bytes"], 1)
+                          for p in points])
+    achieved = np.array([p["macs_per_cycle"] for p in points])
+    low = max(min(intensity.min(initial=1.0), 1.0) / 4, 1e-3)
+    high = max(intensity.max(initial=1.0), roofs["peak_macs_per_cycle"]) * 4
+    x = np.geomspace(low, high, 200)
+    ax.loglog(x, np.full_like(x, roofs["peak_macs_per_cycle"]), "k-", lw=1, label="compute roof")
+    for key, style in (("buffer_bytes_per_cycle", "--"), ("dram_bytes_per_cycle", ":")):
+        ax.loglog(x, np.minimum(roofs["peak_macs_per_cycle"], roofs[key] * x), "k" + style,
+                  lw=1, label=key.replace("_bytes_per_cycle", " bandwidth roof"))
+    for unit in sorted({p["unit"] for p in points}):
+        mask = np.array([p["unit"] == unit for p in points])
+        ax.scatter(intensity[mask], achieved[mask], s=14, label=f"layers on {unit}")
+    ax.set_xlabel("operational intensity (MACs per byte of buffer + DRAM traffic)")
+    ax.set_ylabel("achieved MACs per cycle (layer span)")
+    ax.set_title(f"Roofline: {result.workload} on {result.device}")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def pareto(rows: list[dict], *, x: str = "cycles", y: str = "energy_pj", ax=None,
+           label: str | None = None):
+    """Scatter of sweep rows with the Pareto front (lower x and y) highlighted."""
+    from accelsim.sweep import pareto_front
+
+    ok = [row for row in rows if row.get("status", "ok") == "ok"]
+    mask = pareto_front(ok, x, y)
+    ax = _axes(ax, (7, 5))
+    xs = np.array([float(r[x]) for r in ok])
+    ys = np.array([float(r[y]) for r in ok])
+    ax.scatter(xs[~mask], ys[~mask], s=12, color="lightgrey", label="design points")
+    order = np.argsort(xs[mask])
+    ax.plot(xs[mask][order], ys[mask][order], "o-", color="crimson", ms=5, label="Pareto front")
+    if label:
+        for row, on in zip(ok, mask):
+            if on:
+                ax.annotate(str(row[label]), (float(row[x]), float(row[y])), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{len(ok)} design points, {int(mask.sum())} on the front")
+    ax.legend(fontsize=8)
+    return ax

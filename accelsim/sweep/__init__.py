@@ -1,0 +1,184 @@
+"""Design-space sweeps over dotted device-spec paths, on local processes or a Dask cluster.
+
+    import accelsim
+    res = accelsim.sweep("cim-16x16", ["resnet18"], grid={"cim.rows": [16, 32, 64, 128]},
+                         output="sweep.csv")
+    res.rows            # one dict per (point, workload); res.to_dataframe() with pandas
+
+Running the same sweep again with the same ``output`` skips the points already in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accelsim._data import data_dir, looks_like_path
+from accelsim.errors import AccelsimError, SpecError
+from accelsim.spec.load import available_devices, load_device
+from accelsim.spec.yamlfile import read_yaml
+from accelsim.sweep.grid import apply, expand
+from accelsim.sweep.run import COMPONENTS, METRICS, Journal, Point, columns, execute
+
+_OPTIONS = ("batch", "mode", "max_steps", "preload_weights", "policy", "assign")
+_NUMERIC = set(METRICS) | {f"energy_{c}_pj" for c in COMPONENTS} | {"point"}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Rows of a sweep (one per design point and workload) and where they were written."""
+
+    rows: list[dict[str, Any]]
+    path: Path | None
+    parameters: tuple[str, ...]
+
+    @property
+    def errors(self) -> list[dict]:
+        return [row for row in self.rows if row["status"] != "ok"]
+
+    def to_dataframe(self):
+        """The rows as a pandas DataFrame (pip install 'accelsim[pandas]')."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe() needs pandas: pip install 'accelsim[pandas]'"
+                              ) from None
+        return pd.DataFrame(self.rows)
+
+
+def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, list],
+          sample: int | None = None, seed: int = 0, output: str | Path | None = None,
+          jobs: int | None = None, client=None, scheduler: str | None = None,
+          progress: bool | None = None, **options) -> SweepResult:
+    """Simulate every grid point (or ``sample`` random ones) for every workload.
+
+    device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...}.
+    output: a .csv journal (a .parquet path writes Parquet at the end, journaling beside it).
+    jobs: local worker processes (default: all cores). client / scheduler: a
+    dask.distributed Client, or a scheduler address, to run the points on a cluster instead.
+    progress: a progress bar with ETA on stderr (default: when stderr is a terminal).
+    Other keyword options go to simulate(): batch, mode, policy, assign, ...
+    """
+    for name in options:
+        if name not in _OPTIONS:
+            raise AccelsimError(f"unknown sweep option '{name}' (simulate options: "
+                                f"{', '.join(_OPTIONS)})")
+    base, base_name = _device_dict(device)
+    workloads = [workloads] if isinstance(workloads, str) else list(workloads)
+    if not workloads:
+        raise AccelsimError("sweep: give at least one workload")
+    params = expand(grid, sample=sample, seed=seed)
+    for params_of_point in params[:1]:
+        apply(base, params_of_point, source=f"{base_name} with the first grid point")
+    points = [Point(index, workload, p, options) for index, (p, workload) in
+              enumerate((p, w) for p in params for w in workloads)]
+    paths = list(grid)
+    path = Path(output) if output is not None else None
+    journal_path = path
+    if path is not None and path.suffix == ".parquet":
+        journal_path = path.with_name(path.name + ".journal.csv")
+    journal = Journal(journal_path, columns(paths)) if journal_path else None
+    if client is None and scheduler is not None:
+        client = _dask_client(scheduler)
+    elif client is not None:
+        _dask_client(None)  # only checks that dask is installed
+    rows = execute(points, base, base_name, journal,
+                   jobs=jobs or os.cpu_count() or 1, client=client,
+                   progress=sys.stderr.isatty() if progress is None else progress)
+    rows = [_typed(row) for row in rows]
+    if path is not None and path.suffix == ".parquet":
+        SweepResult(rows, path, tuple(paths)).to_dataframe().to_parquet(path)
+    return SweepResult(rows, path, tuple(paths))
+
+
+def load_sweep(path: str | Path) -> dict[str, Any]:
+    """Read a sweep file (version 1) into keyword arguments for :func:`sweep`.
+
+    Keys: device, workloads, grid, and optionally sample, seed, output, jobs, options.
+    """
+    data = read_yaml(path)
+    source = str(path)
+    allowed = {"version", "device", "workloads", "grid", "sample", "seed", "output", "jobs",
+               "options", "description"}
+    for key in data:
+        if key not in allowed:
+            raise SpecError(source, key, f"unknown key (expected {', '.join(sorted(allowed))})")
+    if data.get("version") != 1:
+        raise SpecError(source, "version", "required, and must be 1")
+    for key in ("device", "workloads", "grid"):
+        if key not in data:
+            raise SpecError(source, key, "required key is missing")
+    options = data.get("options", {}) or {}
+    if not isinstance(options, dict):
+        raise SpecError(source, "options", "must be a mapping of simulate() options")
+    for key in options:
+        if key not in _OPTIONS:
+            raise SpecError(source, f"options.{key}", f"unknown option (known: "
+                            f"{', '.join(_OPTIONS)})")
+    workloads = data["workloads"]
+    if isinstance(workloads, str):
+        workloads = [workloads]
+    if not isinstance(workloads, list) or not all(isinstance(w, str) for w in workloads):
+        raise SpecError(source, "workloads", "must be a workload name or a list of names")
+    expand(data["grid"], sample=data.get("sample"), seed=data.get("seed", 0), source=source)
+    here = Path(source).parent
+    device = data["device"]
+    if isinstance(device, str) and looks_like_path(device):
+        device = str(here / device)
+    kwargs = {"device": device, "workloads": workloads, "grid": data["grid"],
+              "sample": data.get("sample"), "seed": data.get("seed", 0), **options}
+    if "output" in data:
+        kwargs["output"] = str(here / data["output"])
+    if "jobs" in data:
+        kwargs["jobs"] = data["jobs"]
+    return kwargs
+
+
+def pareto_front(rows: list[dict], x: str = "cycles", y: str = "energy_pj") -> np.ndarray:
+    """Boolean mask of the rows no other row beats in both ``x`` and ``y`` (lower is better)."""
+    values = np.array([[float(row[x]), float(row[y])] if row.get("status", "ok") == "ok"
+                       else [np.inf, np.inf] for row in rows])
+    mask = np.zeros(len(rows), dtype=bool)
+    best_y = np.inf
+    for i in np.lexsort((values[:, 1], values[:, 0])):
+        if np.isfinite(values[i, 0]) and values[i, 1] < best_y:
+            mask[i], best_y = True, values[i, 1]
+    return mask
+
+
+def _device_dict(device) -> tuple[dict, str]:
+    text = str(device)
+    if isinstance(device, Path) or looks_like_path(text):
+        return read_yaml(Path(text)), text
+    shipped = available_devices()
+    if text not in shipped:
+        load_device(text)   # raises the usual "unknown device" error
+    return read_yaml(shipped[text]), text
+
+
+def _dask_client(scheduler: str | None):
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise AccelsimError("running a sweep on Dask needs dask.distributed: "
+                            "pip install 'accelsim[dask]'") from None
+    return Client(scheduler) if scheduler is not None else None
+
+
+def _typed(row: dict) -> dict:
+    """Numbers read back from a CSV journal become numbers again."""
+    out = {}
+    for key, value in row.items():
+        if key in _NUMERIC and isinstance(value, str):
+            out[key] = (float(value) if value not in ("",) else None)
+            if out[key] is not None and key in ("point", "cycles", "macs", "weight_groups"):
+                out[key] = int(out[key])
+        else:
+            out[key] = value
+    return out

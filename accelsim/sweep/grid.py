@@ -1,0 +1,60 @@
+"""Design points: grids and random samples over dotted device-spec paths ("cim.rows")."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import random
+from typing import Any
+
+from accelsim.errors import SpecError
+from accelsim.spec.device import DeviceSpec
+from accelsim.spec.load import device_from_dict
+
+
+def expand(grid: dict[str, list], *, sample: int | None = None, seed: int = 0,
+           source: str = "grid") -> list[dict[str, Any]]:
+    """Every combination of the grid's values (the last path varies fastest), or ``sample``
+    combinations drawn without replacement, in grid order, with a seeded generator."""
+    if not isinstance(grid, dict) or not grid:
+        raise SpecError(source, "grid", "must map dotted spec paths to lists of values")
+    for path, values in grid.items():
+        if not isinstance(path, str) or not path:
+            raise SpecError(source, "grid", f"keys must be dotted paths, got {path!r}")
+        if not isinstance(values, (list, tuple)) or not values:
+            raise SpecError(source, f"grid.{path}", "must be a non-empty list of values")
+    paths = list(grid)
+    sizes = [len(grid[p]) for p in paths]
+    total = 1
+    for size in sizes:
+        total *= size
+    if sample is None:
+        chosen = range(total)
+    else:
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
+            raise SpecError(source, "sample", f"must be a positive integer, got {sample!r}")
+        chosen = sorted(random.Random(seed).sample(range(total), min(sample, total)))
+    points = []
+    for index in chosen:
+        point, rest = {}, index
+        for path, size in zip(reversed(paths), reversed(sizes)):
+            rest, digit = divmod(rest, size)
+            point[path] = grid[path][digit]
+        points.append({p: point[p] for p in paths})
+    return points
+
+
+def apply(base: dict, point: dict[str, Any], *, source: str) -> DeviceSpec:
+    """The device ``base`` (a YAML dict) with the point's dotted paths set, validated."""
+    data = copy.deepcopy(base)
+    for path, value in point.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for depth, key in enumerate(parents):
+            if not isinstance(node, dict) or key not in node:
+                raise SpecError(source, ".".join(parents[:depth + 1]), "no such section")
+            node = node[key]
+        if not isinstance(node, dict):
+            raise SpecError(source, path, "is not inside a section")
+        node[leaf] = value          # an unknown key is reported by the validation below
+    return device_from_dict(data, source=source)

@@ -1,0 +1,171 @@
+"""Sweeps: grid expansion, error rows, resume after a kill, crashed workers, Dask."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import accelsim
+from accelsim import AccelsimError, SpecError
+from accelsim.sweep import load_sweep, pareto_front
+from accelsim.sweep.grid import expand
+
+
+def test_grid_expands_every_combination_last_path_fastest():
+    points = expand({"a": [1, 2], "b": ["x", "y", "z"]})
+    assert points == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"},
+                      {"a": 2, "b": "x"}, {"a": 2, "b": "y"}, {"a": 2, "b": "z"}]
+
+
+def test_random_sampling_is_seeded_and_without_replacement():
+    grid = {"a": list(range(10)), "b": list(range(10))}
+    first = expand(grid, sample=15, seed=3)
+    assert first == expand(grid, sample=15, seed=3)
+    assert first != expand(grid, sample=15, seed=4)
+    assert len({(p["a"], p["b"]) for p in first}) == 15
+    assert all(p in expand(grid) for p in first)
+    assert len(expand(grid, sample=500)) == 100
+
+
+@pytest.mark.parametrize("grid, fragment", [
+    ({}, "must map dotted spec paths"), ({"cim.rows": []}, "grid.cim.rows: must be a non-empty"),
+    ({"cim.rows": 16}, "must be a non-empty list"),
+])
+def test_bad_grids(grid, fragment):
+    with pytest.raises(SpecError, match=fragment):
+        expand(grid)
+
+
+def test_rows_have_the_simulation_results():
+    res = accelsim.sweep("cim-16x16", ["mlp", "lenet5"], grid={"cim.rows": [16, 32]}, jobs=1,
+                         progress=False)
+    assert [(r["workload"], r["cim.rows"]) for r in res.rows] == [
+        ("mlp", 16), ("lenet5", 16), ("mlp", 32), ("lenet5", 32)]
+    direct = accelsim.simulate("lenet5", "cim-16x16")
+    row = res.rows[1]
+    assert row["status"] == "ok" and row["cycles"] == direct.cycles
+    assert row["energy_pj"] == pytest.approx(direct.energy_pj)
+    assert row["energy_adc_pj"] == pytest.approx(direct.energy_by_component()["adc"])
+    assert len(res.to_dataframe()) == 4
+
+
+def test_a_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path):
+    res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, -4, 32]}, jobs=2,
+                         output=tmp_path / "s.csv", progress=False)
+    assert [r["status"] for r in res.rows] == ["ok", "error", "ok"]
+    assert "cim.rows: Input should be greater than 0" in res.rows[1]["error"]
+    written = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert [r["status"] for r in sorted(written, key=lambda r: int(r["point"]))] == [
+        "ok", "error", "ok"]
+
+
+def test_unknown_paths_and_options_are_refused():
+    with pytest.raises(SpecError, match="cim.rowz: unknown key"):
+        accelsim.sweep("cim-16x16", "mlp", grid={"cim.rowz": [1]}, progress=False)
+    with pytest.raises(AccelsimError, match="unknown sweep option 'bach'"):
+        accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16]}, bach=2)
+
+
+SWEEP_YAML = """version: 1
+device: cim-16x16
+workloads: [lenet5]
+grid:
+  cim.rows: [16, 32, 64, 128, 256]
+  cim.cols: [16, 32, 64, 128, 256]
+  cim.adcs_per_tile: [1, 2, 4, 8]
+output: results.csv
+jobs: 1
+"""
+
+
+def test_killed_sweep_resumes_without_losing_or_repeating_points(tmp_path):
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(SWEEP_YAML)
+    out = tmp_path / "results.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "accelsim", "sweep", str(sweep_file),
+                             "--no-progress"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if out.exists() and len(out.read_text().splitlines()) > 8:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {row["key"]: row for row in csv.DictReader(open(out))}
+    assert 7 <= len(before) < 100, "the kill should land mid-way"
+    with open(out, "a") as handle:
+        handle.write("99,deadbeef,lenet5,16")            # a row torn by the kill
+    done = subprocess.run([sys.executable, "-m", "accelsim", "sweep", str(sweep_file),
+                           "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    after = list(csv.DictReader(open(out)))
+    keys = [row["key"] for row in after]
+    assert len(keys) == len(set(keys)) == 100
+    assert sorted(int(row["point"]) for row in after) == list(range(100))
+    for key, row in before.items():                   # the first run's rows are kept as they were
+        assert next(r for r in after if r["key"] == key) == row
+
+
+def _crash_once(base, base_name, point):
+    from accelsim.sweep import run
+    marker = Path(os.environ["ACCELSIM_TEST_CRASH_MARKER"])
+    if point.index == 1 and not marker.exists():
+        marker.write_text("crashed")
+        os._exit(3)
+    return run._original_run_point(base, base_name, point)
+
+
+def test_a_crashed_worker_loses_no_points(tmp_path, monkeypatch):
+    from accelsim.sweep import run
+    monkeypatch.setenv("ACCELSIM_TEST_CRASH_MARKER", str(tmp_path / "marker"))
+    monkeypatch.setattr(run, "_original_run_point", run.run_point, raising=False)
+    monkeypatch.setattr(run, "run_point", _crash_once)
+    res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, 32, 64, 128]}, jobs=2,
+                         output=tmp_path / "s.csv", progress=False)
+    assert (tmp_path / "marker").exists()
+    assert [r["status"] for r in res.rows] == ["ok"] * 4
+
+
+def test_dask_local_cluster(tmp_path):
+    distributed = pytest.importorskip("dask.distributed", reason="dask is not installed "
+                                      "(pip install 'accelsim[dask]')")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, 32, 64]},
+                             client=client, output=tmp_path / "d.csv", progress=False)
+    local = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, 32, 64]}, jobs=1,
+                           progress=False)
+    assert [r["cycles"] for r in res.rows] == [r["cycles"] for r in local.rows]
+
+
+def test_sweep_file_and_cli(tmp_path):
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\n"
+                          "grid: {cim.rows: [16, 32], cim.adcs_per_tile: [1, 4]}\n")
+    kwargs = load_sweep(sweep_file)
+    assert kwargs["workloads"] == ["mlp"] and kwargs["grid"]["cim.rows"] == [16, 32]
+    proc = subprocess.run([sys.executable, "-m", "accelsim", "sweep", str(sweep_file),
+                           "--no-progress", "-j", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 points, 0 errors" in proc.stdout and "Pareto front" in proc.stdout
+    assert (tmp_path / "s.csv").exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\ngrid: {cim.rows: [16]}\n"
+                   "speed: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "accelsim", "sweep", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "bad.yaml: speed: unknown key" in proc.stderr
+
+
+def test_pareto_front_by_hand():
+    rows = [{"cycles": 10, "energy_pj": 5}, {"cycles": 5, "energy_pj": 10},
+            {"cycles": 12, "energy_pj": 6}, {"cycles": 7, "energy_pj": 7},
+            {"cycles": 1, "energy_pj": 100, "status": "error"}]
+    assert list(pareto_front(rows)) == [True, True, False, True, False]
