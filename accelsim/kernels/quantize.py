@@ -1,0 +1,83 @@
+"""Quantization and bit slicing (vectorized numpy; small pure functions).
+
+Inputs are sign-magnitude: the magnitude is applied ``dac_bits`` at a time (least significant
+chunk first) and the DAC drives the sign, so each input cycle's column sum may be negative.
+Weights are sliced into ``cell_bits`` cells in one of three encodings (see slice_weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def quantize(x: np.ndarray, bits: int, *, signed: bool, axis: int | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric linear quantization to integers; returns (integers, scale).
+
+    Signed values use [-(2^(bits-1) - 1), 2^(bits-1) - 1], unsigned [0, 2^bits - 1]; ``axis``
+    gives a scale per slice along that axis (per output channel), else one scale.
+    x ≈ integers * scale.
+    """
+    levels = (2 ** (bits - 1) - 1) if signed else (2 ** bits - 1)
+    if levels < 1:
+        raise ValueError(f"{bits} bits leave no levels for {'signed' if signed else 'unsigned'}"
+                         " values")
+    peak = np.max(np.abs(x), axis=axis, keepdims=axis is not None) if x.size else np.zeros(1)
+    scale = np.where(peak > 0, peak / levels, 1.0)
+    q = np.clip(np.rint(x / scale), -levels if signed else 0, levels).astype(np.int64)
+    return q, scale
+
+
+def input_chunks(q: np.ndarray, magnitude_bits: int, dac_bits: int, cycles: int) -> np.ndarray:
+    """Signed drive values per input cycle: q [..., rows] -> [..., cycles, rows] (int32).
+
+    Cycle c drives sign(q) * ((|q| >> (c * dac_bits)) & (2^dac_bits - 1)).
+    """
+    magnitude = np.abs(q)
+    if magnitude.size and magnitude.max() >= 2 ** magnitude_bits:
+        raise ValueError(f"inputs exceed {magnitude_bits} magnitude bits")
+    sign = np.sign(q)
+    mask = (1 << dac_bits) - 1
+    shifts = dac_bits * np.arange(cycles)
+    chunks = (magnitude[..., None, :] >> shifts[:, None]) & mask
+    return (chunks * sign[..., None, :]).astype(np.int32)
+
+
+def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Slice integer weights w [K, N] into cells [K, N * S], weight by weight, side by side.
+
+    Returns (cells, column_weight [N * S], offset): a column's converted sum is multiplied by
+    its column_weight and added into its weight's output; ``offset`` (for "offset" encoding)
+    times the sum of the inputs is then subtracted digitally.
+
+    cell:          two's-complement slices, the most significant one signed.
+    offset:        w + 2^(weight_bits-1) >= 0 in unsigned slices.
+    differential:  |w| in unsigned slices on a positive and a negative set of columns.
+    """
+    k, n = w.shape
+    slices = -(-weight_bits // cell_bits)
+    base = 2 ** cell_bits
+    place = base ** np.arange(slices, dtype=np.float64)
+    if encoding == "offset":
+        offset = 2 ** (weight_bits - 1)
+        cells = _unsigned_slices(w + offset, slices, cell_bits)
+        return cells.reshape(k, n * slices), np.tile(place, n), offset
+    if encoding == "differential":
+        plus = _unsigned_slices(np.maximum(w, 0), slices, cell_bits)
+        minus = _unsigned_slices(np.maximum(-w, 0), slices, cell_bits)
+        cells = np.concatenate([plus, minus], axis=2)               # [K, N, 2S]
+        weights = np.concatenate([place, -place])
+        return cells.reshape(k, n * 2 * slices), np.tile(weights, n), 0
+    if encoding == "cell":
+        low = _unsigned_slices(w, slices, cell_bits)                 # two's complement digits
+        top = (w >> (cell_bits * (slices - 1)))                      # arithmetic shift: signed
+        low[..., -1] = top
+        return low.reshape(k, n * slices), np.tile(place, n), 0
+    raise ValueError(f"unknown signed-weight encoding {encoding!r}")
+
+
+def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
+    mask = (1 << cell_bits) - 1
+    shifts = cell_bits * np.arange(slices)
+    return ((w[..., None] >> shifts) & mask).astype(np.int64)
