@@ -215,7 +215,7 @@ def workloads() -> None:
         table.add_column(column, justify=justify)
     for name, about in available_workloads().items():
         wl = load_workload(name)
-        table.add_row(name, str(len(wl)), f"{wl.macs:,}", f"{wl.weights:,}", about)
+        table.add_row(name, str(len(wl)), f"{wl.macs:,}", f"{wl.weight_count:,}", about)
     _console().print(table)
 
 

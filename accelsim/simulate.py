@@ -13,6 +13,7 @@ from accelsim.mapping.lower import MODES, lower
 from accelsim.mapping.plan import plan_workload
 from accelsim.results.result import LayerResult, Result
 from accelsim.results.trace import TaskTrace
+from accelsim.values import ValueOptions
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.workload.graph import Workload
@@ -22,7 +23,9 @@ from accelsim.workload.load import load_workload
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
              batch: int = 1, mode: str = "fast", max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
-             assign: dict[str, str] | None = None, trace: bool = False) -> Result:
+             assign: dict[str, str] | None = None, trace: bool = False,
+             values: bool = False, inputs=None, seed: int = 0,
+             value_options: ValueOptions | dict | None = None) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
@@ -38,6 +41,12 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         "latency", "edp" (per-layer estimates), "cim" or "systolic" (forced).
     assign: per-layer overrides, {"layer name": "cim" | "systolic"}.
     trace: keep every task's timing so ``Result.to_trace(path)`` can write a timeline.
+    values: run real numbers (see accelsim.values): ``inputs`` is one image (C, H, W) or a
+        batch (B, C, H, W) (default: uniform random in [0, 1) from ``seed``); a workload
+        without weights gets seeded He-normal ones. The network's output is
+        ``Result.output``, and crossbar counts and MVM cycles come from the data (input-zero
+        skipping, gating, unmapped zero tiles: the device's policies). ``value_options``: a
+        ValueOptions or a dict of its fields (ADC bits, range, noise, ...).
     Returns a Result; times are clock cycles, energies pJ.
     """
     began = time.perf_counter()
@@ -49,6 +58,12 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     wl = load_workload(workload)
     dev = load_device(device)
     plans = plan_workload(wl, dev, policy=policy, assign=assign)
+    output, skipped = None, {}
+    if values:
+        plans, output, batch, skipped = _run_values(wl, dev, plans, inputs, seed,
+                                                    value_options, batch)
+    elif inputs is not None or value_options is not None:
+        raise AccelsimError("inputs and value_options need values=True")
     lowered = lower(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch, mode=mode,
                     max_steps=max_steps, preload_weights=preload_weights)
     timeline = lowered.program.run()
@@ -61,7 +76,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         starts, ends = [], []
         for part in plan.parts:
             key = (part.layer, part.part)
-            counts[index] += part.counts * batch
+            counts[index] += (part.batch_counts if part.batch_counts is not None
+                              else part.counts * batch)
             ranges = [lowered.part_tasks[key]]
             if part.weight_load is not None:
                 counts[index] += part.weight_load.counts
@@ -103,4 +119,65 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         one_time_programming_pj=float(np.dot(one_time, prices)),
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
-        wall_seconds=time.perf_counter() - began, trace=task_trace)
+        wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
+        skipped=_price_skipped(skipped, prices))
+
+
+def _run_values(wl, dev, plans, inputs, seed, options, batch):
+    """Value mode: forward pass, then plans whose crossbar counts come from the data."""
+    import numpy as np
+
+    from accelsim.mapping.measured import measured_plan
+    from accelsim.values import ValueOptions, run_values
+    from accelsim.workload.weights import random_weights
+
+    if isinstance(options, dict):
+        try:
+            options = ValueOptions(**options)
+        except TypeError as exc:
+            raise AccelsimError(f"value_options: {exc}") from None
+    options = options or ValueOptions()
+    shape = wl.shapes[wl.order[0]]
+    if inputs is None:
+        inputs = np.random.default_rng(seed).random((batch, *shape))
+    inputs = np.asarray(inputs, dtype=np.float64)
+    single = inputs.shape == tuple(shape)
+    if single:
+        inputs = inputs[None]
+    if inputs.ndim != 4 or inputs.shape[1:] != tuple(shape):
+        raise AccelsimError(f"inputs must have shape {tuple(shape)} or (batch, "
+                            f"{', '.join(map(str, shape))}), got {inputs.shape}")
+    if batch not in (1, inputs.shape[0]):
+        raise AccelsimError(f"batch={batch} but {inputs.shape[0]} inputs were given")
+    batch = inputs.shape[0]
+    if not wl.weights:
+        wl = wl.with_weights(random_weights(wl, seed))
+    run = run_values(wl, dev, plans, inputs, options, seed)
+    skipped = {}
+    measured = []
+    for plan in plans:
+        if plan.name in run.crossbar_stats:
+            new = measured_plan(plan, run.crossbar_stats[plan.name], dev, batch)
+            dense = sum(part.counts for part in plan.parts) * batch
+            actual = sum(part.batch_counts for part in new.parts)
+            skipped[plan.name] = (dense - actual, plan.tiling.tiles - sum(
+                part.tiles for part in new.parts))
+            plan = new
+        measured.append(plan)
+    output = run.output[0] if single else run.output
+    return measured, output, batch, skipped
+
+
+def _price_skipped(skipped, prices):
+    """{layer: {"tiles_not_mapped": n, "energy_saved_pj": pJ, action: count avoided}}."""
+    from accelsim.energy.table import Action
+
+    out = {}
+    for layer, (avoided, tiles) in skipped.items():
+        entry = {"tiles_not_mapped": int(tiles),
+                 "energy_saved_pj": float(np.dot(avoided, prices))}
+        for action in Action:
+            if avoided[action] > 0:
+                entry[action.name.lower()] = float(avoided[action])
+        out[layer] = entry
+    return out

@@ -26,7 +26,7 @@ def test_lenet5_and_mlp_macs_by_hand():
 def test_resnet18_weights_match_torchvision_without_batchnorm_and_biases():
     # torchvision resnet18 has 11,689,512 parameters: 9,600 batch-norm parameters and the
     # fc bias (1,000) are not crossbar weights.
-    assert load_workload("resnet18").weights == 11_689_512 - 9_600 - 1_000
+    assert load_workload("resnet18").weight_count == 11_689_512 - 9_600 - 1_000
 
 
 def test_mobilenetv2_depthwise_layers():

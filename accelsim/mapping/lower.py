@@ -150,7 +150,7 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
                     tiles = None
                     if mode == "reference":
                         first_tile = placement.first_tile[key]
-                        tiles = [f"tile:{first_tile + t}" for t in range(part.tiles)]
+                        tiles = [f"tile:{first_tile + t}" for t in range(max(part.tiles, 1))]
                     done = _lower_chain(part.programming.stages, tasks,
                                         after=barriers.get(group - 1), last_resources=tiles)
                     programming_tasks[key] = (begin, tasks.count)
@@ -184,11 +184,13 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     n_steps = part.vectors if mode == "reference" else min(part.vectors, max_steps)
     bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
     sizes = np.diff(bounds)
+    measured = part.measured_tile_cycles          # [tiles, batch * vectors], value mode
     slots = []  # (stage index, resource id, occupancy per vector, latency)
     for index, stage in enumerate(part.stages):
         if stage.kind == "mvm" and mode == "reference":
             first = placement.first_tile[(part.layer, part.part)]
-            for t, cycles in enumerate(part.tile_cycles):
+            per_tile = part.tile_cycles if measured is None else np.zeros(measured.shape[0])
+            for t, cycles in enumerate(per_tile):
                 slots.append((index, tasks.resource_id(f"tile:{first + t}"), int(cycles), 0))
         else:
             slots.append((index, tasks.resource_id(stage.resource), stage.occupancy,
@@ -199,7 +201,19 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     total_steps = batch * n_steps
     step_sizes = np.tile(sizes, batch)
     resource = np.tile(np.array([s[1] for s in slots]), total_steps)
-    occupancy = (step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]).ravel()
+    occupancy = step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]
+    if measured is not None:
+        # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
+        # the slowest tile per vector; reference: each tile its own).
+        mvm_slots = np.flatnonzero([part.stages[s[0]].kind == "mvm" for s in slots])
+        if mode == "reference":
+            occupancy[:, mvm_slots] = measured.T
+        else:
+            slowest = (measured.max(axis=0) if measured.shape[0]
+                       else np.zeros(measured.shape[1], dtype=np.int64))
+            per_image = slowest.reshape(batch, part.vectors)
+            occupancy[:, mvm_slots[0]] = np.add.reduceat(per_image, bounds[:-1], axis=1).ravel()
+    occupancy = occupancy.ravel()
     latency = np.tile(np.array([s[3] for s in slots]), total_steps)
     ids = tasks.add(resource, occupancy, latency,
                     np.tile(slot_kind, total_steps)).reshape(batch, n_steps, per_step)

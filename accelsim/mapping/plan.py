@@ -104,6 +104,11 @@ class PartPlan:
     carries_from_previous_part: bool = False
     folds: np.ndarray | None = None         # systolic: [fold, stage] occupancy per image
     weight_load: Programming | None = None  # systolic: weights from DRAM, once per batch
+    tile_indices: np.ndarray | None = None  # cim: which of the layer's tiles this part holds
+    # Value mode (measured from data): MVM cycles per tile and vector of the whole batch,
+    # and action counts for the whole batch, replacing the dense per-image ones.
+    measured_tile_cycles: np.ndarray | None = None
+    batch_counts: np.ndarray | None = None
 
     @property
     def compute_cycles(self) -> int:
@@ -140,7 +145,10 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
     plans = [planner.plan(name, *units.get(name, ("", ""))) for name in workload.order]
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
     for sink in sinks:
-        plans.append(planner.store(sink, "output" if len(sinks) == 1 else f"output:{sink}"))
+        name = "output" if len(sinks) == 1 else f"output:{sink}"
+        while name in workload.layers:          # a layer may itself be called "output"
+            name += " (store)"
+        plans.append(planner.store(sink, name))
     return plans
 
 
@@ -321,7 +329,7 @@ class _Planner:
         )
         _, h, w = self.wl.shapes[name]
         return PartPlan(name, index, "cim", h * w, stages, counts * (h * w), self.needs(name),
-                        tiles=int(tiles.size), tile_cycles=tile_cycles,
+                        tiles=int(tiles.size), tile_cycles=tile_cycles, tile_indices=tiles,
                         programming=self.programming(layer, tiling, tiles, resource),
                         carries_from_previous_part=bool(carried_in.size))
 

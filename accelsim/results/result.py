@@ -70,6 +70,8 @@ class Result:
     compile_seconds: float         # numba compile or cache load (first run in a process)
     wall_seconds: float            # the whole simulate() call
     trace: "TaskTrace | None" = field(default=None, repr=False, compare=False)
+    output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode
+    skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -135,6 +137,7 @@ class Result:
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
+            **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:

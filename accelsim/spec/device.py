@@ -50,6 +50,10 @@ class CrossbarSpec:
     accumulate_pj: Picojoules     # per partial-sum addition across row tiles
     cell_write_pj: Picojoules     # per cell programmed
     tile_leakage_mw: Milliwatts   # per tile
+    # Sparsity policies, applied in value mode (simulate(values=True)):
+    skip_zero_input_cycles: bool = True  # an input cycle with no nonzero drive is not run
+    gate_zero_inputs: bool = True        # rows whose input chunk is zero are not driven
+    skip_zero_weight_tiles: bool = True  # tiles holding only zero weights are never mapped
 
     def __post_init__(self) -> None:
         if self.cells_per_weight > self.cols:

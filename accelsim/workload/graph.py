@@ -23,6 +23,16 @@ class Workload:
     order: tuple[str, ...]                       # topological order, deterministic
     layers: dict[str, Layer] = field(repr=False)
     shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
+    weights: dict[str, "np.ndarray"] = field(default_factory=dict, repr=False, compare=False)
+    biases: dict[str, "np.ndarray"] = field(default_factory=dict, repr=False, compare=False)
+
+    def with_weights(self, weights: dict, biases: dict | None = None) -> "Workload":
+        """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""
+        from dataclasses import replace
+
+        from accelsim.workload.weights import check_weights
+        checked, checked_biases = check_weights(self, weights, biases or {})
+        return replace(self, weights=checked, biases=checked_biases)
 
     @classmethod
     def from_layers(cls, name: str, layers: list[Layer], *,
@@ -95,7 +105,7 @@ class Workload:
         return sum(self.layer_macs(n) for n in self.order)
 
     @property
-    def weights(self) -> int:
+    def weight_count(self) -> int:
         """Number of weights in all weighted layers."""
         total = 0
         for n in self.order:

@@ -1,0 +1,291 @@
+"""Value mode: real numbers through the network, as the hardware would compute them.
+
+Crossbar layers quantize their inputs (sign-magnitude, ``input_bits``) and weights (per output
+channel, ``weight_bits``), slice the weights into cells, drive the inputs ``dac_bits`` per input
+cycle, convert every column sum with the ADC (resolution, range, clipping, optional noise and
+offset), shift and add, add the partial sums of the row tiles, then dequantize, add the bias and
+apply the activation. Systolic layers compute the same quantized product exactly. Pooling,
+additions and activations run in floating point. Along the way the rows each input cycle
+drives are counted per row of tiles: the sparsity statistics the energy ledger uses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accelsim.errors import AccelsimError
+from accelsim.kernels.crossbar import crossbar_mvm
+from accelsim.kernels.quantize import input_chunks, quantize, slice_weights
+from accelsim.mapping.crossbar import CrossbarTiling
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.graph import Workload
+from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
+                                      GlobalAvgPool, Input, Linear, Pool2d)
+
+_NO_NOISE = np.zeros((0, 0, 0))
+
+
+@dataclass(frozen=True)
+class ValueOptions:
+    """How value mode quantizes and which non-idealities it adds (all seeded).
+
+    adc_bits: ADC resolution (None: the device's). ideal_adc: enough levels and range for every
+    column sum, so results equal the integer computation exactly. adc_full_scale: the ADC
+    range as a fraction of the largest possible column sum (smaller: finer steps, more
+    clipping). per_channel: one weight scale per output channel (else one per layer).
+    cell_variation: relative std-dev of each programmed cell value. read_noise: std-dev of
+    each column sum, in units of one input step times one cell step. adc_offset: std-dev of a
+    fixed offset per column, in ADC steps. zero_threshold: inputs with |x| at most this
+    fraction of the layer's largest input are treated as zero.
+    """
+
+    adc_bits: int | None = None
+    ideal_adc: bool = False
+    adc_full_scale: float = 1.0
+    per_channel: bool = True
+    cell_variation: float = 0.0
+    read_noise: float = 0.0
+    adc_offset: float = 0.0
+    zero_threshold: float = 0.0
+
+    def __post_init__(self):
+        if self.adc_bits is not None and not (1 <= self.adc_bits <= 24):
+            raise AccelsimError(f"adc_bits must be 1 to 24, got {self.adc_bits}")
+        if not 0 < self.adc_full_scale <= 1:
+            raise AccelsimError(f"adc_full_scale must be in (0, 1], got {self.adc_full_scale}")
+        for name in ("cell_variation", "read_noise", "adc_offset", "zero_threshold"):
+            if getattr(self, name) < 0:
+                raise AccelsimError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass
+class CrossbarStats:
+    """Measured per row of tiles of one layer: rows driven per vector and input cycle."""
+
+    active: list[np.ndarray]              # per row block: [vectors, input cycles] int32
+    tile_kept: np.ndarray                 # per tile: holds a nonzero weight (is mapped)
+
+
+@dataclass
+class ValueRun:
+    output: np.ndarray
+    activations: dict[str, np.ndarray] = field(repr=False)
+    crossbar_stats: dict[str, CrossbarStats] = field(repr=False)
+
+
+def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
+    """(first row, end row, first output, end output) of each row of tiles, in tiling order,
+    in the layer's block-diagonal matrix of groups * K rows by groups * N outputs."""
+    blocks = []
+    k, n, rows = tiling.k, tiling.n, tiling.rows
+    for block in range(tiling.blocks):
+        if tiling.groups_per_tile > 1:            # several groups packed in one tile
+            first_group = block * tiling.groups_per_tile
+            held = int(tiling.rows_used[block] // k)
+            blocks.append((first_group * k, (first_group + held) * k,
+                           first_group * n, (first_group + held) * n))
+            continue
+        for row in range(tiling.tile_rows):
+            r0 = block * k + row * rows
+            blocks.append((r0, min(r0 + rows, (block + 1) * k), block * n, (block + 1) * n))
+    return blocks
+
+
+def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray,
+               options: ValueOptions, seed: int) -> ValueRun:
+    """The network's output for ``inputs`` [batch, C, H, W] and the crossbar statistics."""
+    rng = np.random.default_rng(seed)
+    plan_of = {plan.name: plan for plan in plans}
+    acts: dict[str, np.ndarray] = {}
+    stats: dict[str, CrossbarStats] = {}
+    for name in workload.order:
+        layer = workload.layers[name]
+        xs = [acts[source] for source in layer.inputs]
+        if isinstance(layer, Input):
+            y = inputs
+        elif isinstance(layer, (Conv2d, Linear)):
+            columns = _lowered_inputs(layer, xs[0], workload.shapes[name])
+            matrix = _layer_matrix(workload, name)
+            plan = plan_of[name]
+            if plan.unit == "cim":
+                product, stats[name] = _crossbar_product(columns, matrix, plan.tiling, device,
+                                                         options, rng)
+            else:
+                product = _systolic_product(columns, matrix, device.systolic.operand_bits,
+                                            options)
+            if name in workload.biases:
+                product = product + workload.biases[name]
+            batch = xs[0].shape[0]
+            _, h, w = workload.shapes[name]
+            y = product.reshape(batch, h, w, -1).transpose(0, 3, 1, 2)
+            y = activate(y, layer.activation)
+        elif isinstance(layer, Pool2d):
+            y = _pool(xs[0], layer)
+        elif isinstance(layer, GlobalAvgPool):
+            y = xs[0].mean(axis=(2, 3), keepdims=True)
+        elif isinstance(layer, Elementwise):
+            y = xs[0]
+            for x in xs[1:]:
+                y = y + x if layer.function == "add" else y * x
+            y = activate(y, layer.activation)
+        elif isinstance(layer, Activation):
+            y = activate(xs[0], layer.function)
+        elif isinstance(layer, Flatten):
+            y = xs[0].reshape(xs[0].shape[0], -1, 1, 1)
+        elif isinstance(layer, Concat):
+            y = np.concatenate(xs, axis=1)
+        else:  # pragma: no cover - every layer type is handled above
+            raise AccelsimError(f"layer '{name}': value mode cannot run a {layer.kind} layer")
+        acts[name] = y
+    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
+    return ValueRun(acts[sinks[-1]], acts, stats)
+
+
+def activate(x: np.ndarray, function: str | None) -> np.ndarray:
+    if function is None:
+        return x
+    if function == "relu":
+        return np.maximum(x, 0.0)
+    if function == "relu6":
+        return np.clip(x, 0.0, 6.0)
+    if function == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    if function == "tanh":
+        return np.tanh(x)
+    if function == "gelu":
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    if function == "hardswish":
+        return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    if function == "softmax":
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    raise AccelsimError(f"unknown activation {function!r}")
+
+
+def _lowered_inputs(layer, x: np.ndarray, out_shape) -> np.ndarray:
+    """Input vectors [batch * positions, groups * K] (per group: channel, kh, kw order)."""
+    batch = x.shape[0]
+    if isinstance(layer, Linear):
+        return x.transpose(0, 2, 3, 1).reshape(batch * x.shape[2] * x.shape[3], x.shape[1])
+    (ph, pw), (sh, sw), (dh, dw), (kh, kw) = (layer.padding, layer.stride, layer.dilation,
+                                              layer.kernel)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    _, ho, wo = out_shape
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (span_h, span_w), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo, ::dh, ::dw]   # [B, C, Ho, Wo, kh, kw]
+    cin = x.shape[1]
+    groups = layer.groups
+    per_group = windows.reshape(batch, groups, cin // groups, ho, wo, kh, kw)
+    return per_group.transpose(0, 3, 4, 1, 2, 5, 6).reshape(batch * ho * wo, -1)
+
+
+def _layer_matrix(workload: Workload, name: str) -> np.ndarray:
+    """The block-diagonal [groups * K, groups * N] weight matrix of a layer."""
+    if name not in workload.weights:
+        raise AccelsimError(f"layer '{name}' has no weights; give them with "
+                            "workload.with_weights(...) or let simulate() draw random ones")
+    layer = workload.layers[name]
+    weight = workload.weights[name]
+    k, n, groups = layer.matrix(workload.input_shapes(name))
+    if groups == 1:
+        return weight.reshape(n, k).T
+    matrix = np.zeros((groups * k, groups * n))
+    for g in range(groups):
+        matrix[g * k:(g + 1) * k, g * n:(g + 1) * n] = weight[g * n:(g + 1) * n].reshape(n, k).T
+    return matrix
+
+
+def _quantized_inputs(columns: np.ndarray, bits: int, options: ValueOptions):
+    if options.zero_threshold > 0 and columns.size:
+        columns = np.where(np.abs(columns) <= options.zero_threshold * np.abs(columns).max(),
+                           0.0, columns)
+    signed = bool(columns.size and columns.min() < 0)
+    q, scale = quantize(columns, bits, signed=signed)
+    return q, float(np.asarray(scale).ravel()[0]), signed
+
+
+def _quantized_weights(matrix: np.ndarray, bits: int, options: ValueOptions):
+    q, scale = quantize(matrix, bits, signed=True, axis=0 if options.per_channel else None)
+    return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
+
+
+def _systolic_product(columns, matrix, bits: int, options: ValueOptions) -> np.ndarray:
+    q_x, scale_x, _ = _quantized_inputs(columns, bits, options)
+    q_w, scale_w = _quantized_weights(matrix, bits, options)
+    return (q_x @ q_w).astype(np.float64) * scale_x * scale_w
+
+
+def _crossbar_product(columns, matrix, tiling: CrossbarTiling, device: DeviceSpec,
+                      options: ValueOptions, rng: np.random.Generator):
+    cim = device.cim
+    q_x, scale_x, signed_inputs = _quantized_inputs(columns, cim.input_bits, options)
+    q_w, scale_w = _quantized_weights(matrix, cim.weight_bits, options)
+    magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
+    drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
+    cells, column_weight, offset = slice_weights(q_w, cim.weight_bits, cim.cell_bits,
+                                                 cim.signed_weights)
+    slices = cells.shape[1] // q_w.shape[1]
+    cells = cells.astype(np.float64)
+    if options.cell_variation > 0:
+        cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
+    bits = options.adc_bits or cim.adc_bits
+    cell_peak = 2 ** cim.cell_bits - 1
+    bipolar = signed_inputs or cim.signed_weights == "cell"
+    full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
+    levels = 2 ** (bits - 1) - 1 if bipolar else 2 ** bits - 1
+    if options.ideal_adc:
+        step, low, high = 1.0, -np.inf, np.inf
+    else:
+        step = max(1.0, full_scale / levels)
+        low, high = (-(levels + 1), levels) if bipolar else (0, levels)
+    cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
+    accumulated = np.zeros((q_x.shape[0], q_w.shape[1]))
+    active = []
+    for r0, r1, o0, o1 in row_blocks(tiling):
+        block_cells = cells[r0:r1, o0 * slices:o1 * slices]
+        width = block_cells.shape[1]
+        offsets = (options.adc_offset * step * rng.standard_normal(width)
+                   if options.adc_offset > 0 else np.zeros(width))
+        noise = (options.read_noise * rng.standard_normal((q_x.shape[0], cim.input_cycles,
+                                                           width))
+                 if options.read_noise > 0 else _NO_NOISE)
+        counts = np.zeros((q_x.shape[0], cim.input_cycles), dtype=np.int32)
+        block = np.zeros((q_x.shape[0], o1 - o0))
+        crossbar_mvm(np.ascontiguousarray(drives[:, :, r0:r1]),
+                     np.ascontiguousarray(block_cells), step, low, high, cycle_weight,
+                     column_weight[:width], np.repeat(np.arange(o1 - o0), slices), offsets,
+                     noise, block, counts)
+        if offset:
+            block -= offset * q_x[:, r0:r1].sum(axis=1, keepdims=True)
+        accumulated[:, o0:o1] += block
+        active.append(counts)
+    product = accumulated * scale_x * scale_w
+    return product, CrossbarStats(active, _kept_tiles(q_w, tiling))
+
+
+def _kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:
+    """Which tiles hold at least one nonzero weight (all-zero tiles are never mapped).
+
+    Tiles are numbered row block by row block, the tile columns of a row block in order."""
+    per_tile = tiling.cols // tiling.cells_per_weight
+    kept = []
+    for r0, r1, o0, o1 in row_blocks(tiling):
+        for c in range(tiling.tile_cols):
+            c0 = o0 + c * per_tile
+            kept.append(bool(np.any(q_w[r0:r1, c0:min(c0 + per_tile, o1)])))
+    return np.array(kept, dtype=bool)
+
+
+def _pool(x: np.ndarray, layer: Pool2d) -> np.ndarray:
+    (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
+    fill = -np.inf if layer.function == "max" else 0.0
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
+    ho = (x.shape[2] + 2 * ph - kh) // sh + 1
+    wo = (x.shape[3] + 2 * pw - kw) // sw + 1
+    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo]
+    return windows.max(axis=(4, 5)) if layer.function == "max" else windows.mean(axis=(4, 5))
