@@ -92,14 +92,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                 if last > first:
                     starts.append(int(timeline.start[first:last].min()))
                     ends.append(int(timeline.finish[first:last].max()))
+        tiles, utilization = _mapped_tiles(plan)
         group = lowered.placement.group.get((plan.name, 0))
         first_tile = lowered.placement.first_tile.get((plan.name, 0))
         rows.append(LayerResult(
             name=plan.name, kind=plan.kind, unit=plan.unit, macs=plan.macs * batch,
             start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
             energy_pj=float(np.dot(counts[index], prices)),
-            tiles=plan.tiling.tiles if plan.tiling else 0,
-            utilization=plan.tiling.utilization if plan.tiling else 0.0,
+            tiles=tiles, utilization=utilization,
             parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
             compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
@@ -181,3 +181,18 @@ def _price_skipped(skipped, prices):
                 entry[action.name.lower()] = float(avoided[action])
         out[layer] = entry
     return out
+
+
+def _mapped_tiles(plan) -> tuple[int, float]:
+    """Tiles a layer occupies (value mode: without all-zero ones) and their utilization."""
+    tiling = plan.tiling
+    if tiling is None:
+        return 0, 0.0
+    held = [part.tile_indices for part in plan.parts if part.tile_indices is not None]
+    if not held:
+        return tiling.tiles, tiling.utilization
+    tiles = np.concatenate(held)
+    if not tiles.size:
+        return 0, 0.0
+    useful = float(tiling.weights[tiles].sum()) * tiling.cells_per_weight
+    return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)

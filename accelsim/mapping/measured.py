@@ -59,4 +59,4 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         written[Action.DRAM_READ_BIT] = np.ceil(weight_bits / burst_bits) * burst_bits
         programming = replace(programming, counts=written)
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,
-                   tiles=int(kept.sum()), programming=programming)
+                   tiles=int(kept.sum()), tile_indices=tiles[kept], programming=programming)

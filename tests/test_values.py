@@ -1,0 +1,204 @@
+"""Value mode: kernels against naive twins, exactness, a hand-worked ADC, measured sparsity."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import accelsim
+from accelsim.energy.table import Action
+from accelsim.kernels import crossbar_mvm, input_chunks, slice_weights
+from accelsim.workload import Input, Linear, Workload
+from conftest import modified
+
+NO_NOISE = np.zeros((0, 0, 0))
+
+
+def naive_crossbar(drives, cells, step, low, high, cycle_weight, column_weight, column_output,
+                   offset, noise, outputs):
+    """The kernel's contract, written the slow, obvious way."""
+    vectors, cycles, _ = drives.shape
+    acc = np.zeros((vectors, outputs))
+    active = (drives != 0).sum(axis=2)
+    for v in range(vectors):
+        for c in range(cycles):
+            if active[v, c] == 0:
+                continue
+            for k in range(cells.shape[1]):
+                total = float(drives[v, c] @ cells[:, k]) + offset[k]
+                if noise.size:
+                    total += noise[v, c, k]
+                code = min(max(np.rint(total * (1.0 / step)), low), high)
+                acc[v, column_output[k]] += code * step * cycle_weight[c] * column_weight[k]
+    return acc, active
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_crossbar_kernel_matches_its_naive_twin(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    v, c, r = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 20))
+    outputs, slices = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 3))
+    k = outputs * slices
+    drives = rng.integers(-3, 4, size=(v, c, r)).astype(np.int32)
+    drives[rng.random((v, c, r)) < 0.4] = 0
+    cells = rng.integers(-7, 8, size=(r, k)).astype(np.float64)
+    step = float(data.draw(st.sampled_from([1.0, 2.0, 3.0, 0.5, 7.25])))
+    low, high = (-np.inf, np.inf) if data.draw(st.booleans()) else (-4.0, 3.0)
+    cycle_weight = 2.0 ** np.arange(c)
+    column_weight = rng.choice([1.0, -1.0, 4.0], size=k)
+    column_output = np.repeat(np.arange(outputs), slices)
+    offset = rng.normal(size=k) if data.draw(st.booleans()) else np.zeros(k)
+    noise = rng.normal(size=(v, c, k)) if data.draw(st.booleans()) else NO_NOISE
+    acc = np.zeros((v, outputs))
+    active = np.zeros((v, c), dtype=np.int32)
+    crossbar_mvm(drives, cells, step, low, high, cycle_weight, column_weight, column_output,
+                 offset, noise, acc, active)
+    expected, expected_active = naive_crossbar(drives, cells, step, low, high, cycle_weight,
+                                               column_weight, column_output, offset, noise,
+                                               outputs)
+    np.testing.assert_allclose(acc, expected, rtol=1e-12, atol=1e-9)
+    assert np.array_equal(active, expected_active)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_slices_and_chunks_reconstruct_the_integers(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    bits, cell_bits = data.draw(st.integers(2, 8)), data.draw(st.integers(1, 8))
+    encoding = data.draw(st.sampled_from(["cell", "offset", "differential"]))
+    limit = 2 ** (bits - 1) - 1
+    w = rng.integers(-limit, limit + 1, size=(5, 4))
+    cells, column_weight, offset = slice_weights(w, bits, cell_bits, encoding)
+    slices = cells.shape[1] // 4
+    rebuilt = (cells * column_weight).reshape(5, 4, slices).sum(axis=2) - offset
+    assert np.array_equal(rebuilt, w)
+    if encoding != "cell":
+        assert cells.min() >= 0 and cells.max() < 2 ** cell_bits
+    dac, magnitude = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 8))
+    q = rng.integers(-(2 ** magnitude - 1), 2 ** magnitude, size=(3, 6))
+    cycles = -(-magnitude // dac)
+    chunks = input_chunks(q, magnitude, dac, cycles)
+    assert np.array_equal((chunks * (2 ** (dac * np.arange(cycles)))[:, None]).sum(axis=1), q)
+
+
+def linear(k, n, weights, bias=None):
+    wl = Workload.from_layers(f"linear-{k}x{n}", [Input("in", shape=(k, 1, 1)),
+                                                  Linear("fc", ("in",), n)])
+    return wl.with_weights({"fc": weights}, {"fc": bias} if bias is not None else None)
+
+
+@pytest.mark.parametrize("device, encoding, cell_bits, k", [
+    ("cim-16x16", "cell", 8, 50), ("cim-16x16", "offset", 2, 50),
+    ("cim-16x16", "differential", 4, 40), ("cim-128x128-rram", "offset", 2, 300),
+])
+def test_ideal_adc_gives_the_integer_product_exactly(device, encoding, cell_bits, k):
+    """Integer weights reaching +-127 and inputs reaching 255 quantize with scale 1, so the
+    output must be exactly x @ W, across row tiles, slices and encodings."""
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    d = modified(read_yaml(data_dir("devices") / f"{device}.yaml"),
+                 **{"cim.signed_weights": encoding, "cim.cell_bits": cell_bits})
+    rng = np.random.default_rng(5)
+    n = 24
+    w = rng.integers(-127, 128, size=(n, k)).astype(float)
+    w[:, 0] = 127                      # every output channel reaches the full range
+    x = rng.integers(0, 256, size=(3, k, 1, 1)).astype(float)
+    x[:, 0] = 255
+    res = accelsim.simulate(linear(k, n, w), d, values=True, inputs=x,
+                            value_options={"ideal_adc": True})
+    assert np.array_equal(res.output[:, :, 0, 0], x[:, :, 0, 0] @ w.T)
+
+
+def test_ternary_weights_and_signed_inputs_on_ania():
+    rng = np.random.default_rng(1)
+    w = rng.integers(-1, 2, size=(64, 1024)).astype(float)
+    w[:, 0] = 1
+    x = rng.integers(-63, 64, size=(1, 1024, 1, 1)).astype(float)   # 6 bits + sign
+    x[0, 0] = 63
+    res = accelsim.simulate(linear(1024, 64, w), "ania-like", values=True, inputs=x,
+                            value_options={"ideal_adc": True})
+    assert np.array_equal(res.output[0, :, 0, 0], x[0, :, 0, 0] @ w.T)
+
+
+def test_hand_computed_3_bit_adc_on_one_16x16_tile():
+    """Every input is 255 (q = 255: all 8 bit-planes drive all 16 rows), column k holds the
+    weight w_k in all 16 rows, so every input cycle's column sum is 16 * w_k.
+    3-bit bipolar ADC, full scale 0.25 * 16 rows * 1 * 255 = 1020: step 1020 / 3 = 340,
+    codes -4 ... 3. The output is 255 (the 8 cycles' shifts 1 + 2 + ... + 128) * code * 340."""
+    levels = {127: 3, 85: 3, 40: 2, 0: 0, -21: -1, -127: -4}
+    # 16 * 127 / 340 = 5.98 -> 6 -> clipped to 3;  16 * 85 / 340 = 4 -> clipped to 3
+    # 16 * 40 / 340 = 1.88 -> 2;  16 * -21 / 340 = -0.99 -> -1;  16 * -127 / 340 -> -4 (clip)
+    column_values = [127, 85, 40, 0, -21, -127] * 2 + [0, 0, 0, 0]
+    w = np.array([[value] * 16 for value in column_values], dtype=float)   # [out, in]
+    x = np.full((16, 1, 1), 255.0)
+    res = accelsim.simulate(linear(16, 16, w), "cim-16x16", values=True, inputs=x,
+                            value_options={"adc_bits": 3, "adc_full_scale": 0.25,
+                                           "per_channel": False})
+    expected = [255 * levels[value] * 340 for value in column_values]
+    assert res.output[:, 0, 0].tolist() == expected
+    assert expected[:6] == [260100, 260100, 173400, 0, -86700, -346800]
+
+
+def layer_row(res, name="fc"):
+    index = [layer.name for layer in res.layers].index(name)
+    return res.layers[index], dict(zip(Action, res.action_counts[index]))
+
+
+def test_half_zero_inputs_skip_cycles_and_save_the_counted_energy(cim16):
+    """32 inputs on two row tiles; the first 16 are zero, so tile row 0 never runs."""
+    rng = np.random.default_rng(2)
+    w = rng.integers(-127, 128, size=(16, 32)).astype(float)
+    x = np.concatenate([np.zeros(16), rng.integers(1, 256, size=16)]).reshape(32, 1, 1)
+    x[16] = 255                                       # quantization scale 1: q equals x
+    wl = linear(32, 16, w)
+    dense = accelsim.simulate(wl, cim16)
+    sparse = accelsim.simulate(wl, cim16, values=True, inputs=x)
+    _, dense_counts = layer_row(dense)
+    _, counts = layer_row(sparse)
+    assert dense_counts[Action.ADC_CONVERT] == 2 * 16 * 8
+    assert counts[Action.ADC_CONVERT] == 16 * 8                     # half the conversions
+    driven = int(sum(np.count_nonzero((x[16:, 0, 0].astype(int) >> b) & 1) for b in range(8)))
+    assert counts[Action.DAC_CONVERT] == driven                      # only nonzero bits driven
+    c = cim16.cim
+    saved = ((dense_counts[Action.DAC_CONVERT] - driven) * (c.dac_pj + c.row_read_pj)
+             + 16 * 8 * (c.adc_pj + c.shift_add_pj))
+    assert layer_row(dense)[0].energy_pj - layer_row(sparse)[0].energy_pj == pytest.approx(saved)
+    assert sparse.skipped["fc"]["energy_saved_pj"] == pytest.approx(saved)
+    assert sparse.skipped["fc"]["adc_convert"] == 16 * 8
+
+
+def test_zero_weight_tiles_are_not_mapped():
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, size=(16, 32)).astype(float)
+    w[:, :16] = 0                                                    # tile row 0 all zero
+    x = rng.integers(0, 256, size=(32, 1, 1)).astype(float)
+    res = accelsim.simulate(linear(32, 16, w), "cim-16x16", values=True, inputs=x,
+                            value_options={"ideal_adc": True})
+    fc, counts = layer_row(res)
+    assert fc.tiles == 1 and res.skipped["fc"]["tiles_not_mapped"] == 1
+    assert counts[Action.ADC_CONVERT] == 16 * 8
+    q_x = np.rint(x[:, 0, 0] / (x.max() / 255))
+    assert np.allclose(res.output[:, 0, 0] / (x.max() / 255 * np.abs(w).max(axis=1) / 127),
+                       q_x @ np.rint(w.T / (np.abs(w).max(axis=1) / 127)))
+
+
+def test_noise_is_seeded_bit_for_bit():
+    options = {"cell_variation": 0.05, "read_noise": 0.5, "adc_offset": 0.2}
+    first = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=7, value_options=options)
+    again = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=7, value_options=options)
+    other = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=8, value_options=options)
+    clean = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=7)
+    assert np.array_equal(first.output, again.output)
+    assert not np.array_equal(first.output, other.output)
+    assert not np.array_equal(first.output, clean.output)
+
+
+def test_value_mode_input_errors():
+    with pytest.raises(accelsim.AccelsimError, match=r"inputs must have shape \(1, 32, 32\)"):
+        accelsim.simulate("lenet5", "cim-16x16", values=True, inputs=np.zeros((3, 32, 32)))
+    with pytest.raises(accelsim.AccelsimError, match="need values=True"):
+        accelsim.simulate("lenet5", "cim-16x16", inputs=np.zeros((1, 32, 32)))
+    with pytest.raises(accelsim.AccelsimError, match="value_options"):
+        accelsim.simulate("lenet5", "cim-16x16", values=True, value_options={"adcbits": 3})
+    with pytest.raises(accelsim.WorkloadError, match="weight shape"):
+        linear(4, 2, np.zeros((4, 2)))
