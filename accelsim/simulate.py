@@ -127,7 +127,7 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
     """Value mode: forward pass, then plans whose crossbar counts come from the data."""
     import numpy as np
 
-    from accelsim.mapping.measured import measured_plan
+    from accelsim.mapping.measured import measured_plan, measured_systolic_plan
     from accelsim.values import ValueOptions, run_values
     from accelsim.workload.weights import random_weights
 
@@ -162,6 +162,11 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
             actual = sum(part.batch_counts for part in new.parts)
             skipped[plan.name] = (dense - actual, plan.tiling.tiles - sum(
                 part.tiles for part in new.parts))
+            plan = new
+        elif plan.name in run.systolic_stats:
+            new = measured_systolic_plan(plan, run.systolic_stats[plan.name], dev, batch)
+            dense = plan.parts[0].counts * batch
+            skipped[plan.name] = (dense - new.parts[0].batch_counts, 0)
             plan = new
         measured.append(plan)
     output = run.output[0] if single else run.output

@@ -32,8 +32,10 @@ _NO_NOISE = np.zeros((0, 0, 0))
 class ValueOptions:
     """How value mode quantizes and which non-idealities it adds (all seeded).
 
-    adc_bits: ADC resolution (None: the device's). ideal_adc: enough levels and range for every
-    column sum, so results equal the integer computation exactly. adc_full_scale: the ADC
+    ADC resolution is the device's (cim.adc_bits), which also prices each conversion; to study
+    it, vary the device. ideal_adc: enough levels and range for every column sum, so results
+    equal the integer computation exactly (values only: energy is still the device's ADC).
+    adc_full_scale: the ADC
     range as a fraction of the largest possible column sum (smaller: finer steps, more
     clipping). per_channel: one weight scale per output channel (else one per layer).
     cell_variation: relative std-dev of each programmed cell value. read_noise: std-dev of
@@ -42,7 +44,6 @@ class ValueOptions:
     fraction of the layer's largest input are treated as zero.
     """
 
-    adc_bits: int | None = None
     ideal_adc: bool = False
     adc_full_scale: float = 1.0
     per_channel: bool = True
@@ -52,8 +53,6 @@ class ValueOptions:
     zero_threshold: float = 0.0
 
     def __post_init__(self):
-        if self.adc_bits is not None and not (1 <= self.adc_bits <= 24):
-            raise AccelsimError(f"adc_bits must be 1 to 24, got {self.adc_bits}")
         if not 0 < self.adc_full_scale <= 1:
             raise AccelsimError(f"adc_full_scale must be in (0, 1], got {self.adc_full_scale}")
         for name in ("cell_variation", "read_noise", "adc_offset", "zero_threshold"):
@@ -70,10 +69,19 @@ class CrossbarStats:
 
 
 @dataclass
+class SystolicStats:
+    """Measured on a systolic layer: MACs whose operands are both nonzero, of all MACs."""
+
+    nonzero_macs: int
+    macs: int
+
+
+@dataclass
 class ValueRun:
     output: np.ndarray
     activations: dict[str, np.ndarray] = field(repr=False)
     crossbar_stats: dict[str, CrossbarStats] = field(repr=False)
+    systolic_stats: dict[str, SystolicStats] = field(default_factory=dict, repr=False)
 
 
 def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
@@ -101,6 +109,7 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
     plan_of = {plan.name: plan for plan in plans}
     acts: dict[str, np.ndarray] = {}
     stats: dict[str, CrossbarStats] = {}
+    systolic: dict[str, SystolicStats] = {}
     for name in workload.order:
         layer = workload.layers[name]
         xs = [acts[source] for source in layer.inputs]
@@ -114,34 +123,63 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
                 product, stats[name] = _crossbar_product(columns, matrix, plan.tiling, device,
                                                          options, rng)
             else:
-                product = _systolic_product(columns, matrix, device.systolic.operand_bits,
-                                            options)
+                product, systolic[name] = _systolic_product(
+                    columns, matrix, device.systolic.operand_bits, options,
+                    workload.layer_macs(name) * xs[0].shape[0])
             if name in workload.biases:
                 product = product + workload.biases[name]
             batch = xs[0].shape[0]
             _, h, w = workload.shapes[name]
             y = product.reshape(batch, h, w, -1).transpose(0, 3, 1, 2)
             y = activate(y, layer.activation)
-        elif isinstance(layer, Pool2d):
-            y = _pool(xs[0], layer)
-        elif isinstance(layer, GlobalAvgPool):
-            y = xs[0].mean(axis=(2, 3), keepdims=True)
-        elif isinstance(layer, Elementwise):
-            y = xs[0]
-            for x in xs[1:]:
-                y = y + x if layer.function == "add" else y * x
-            y = activate(y, layer.activation)
-        elif isinstance(layer, Activation):
-            y = activate(xs[0], layer.function)
-        elif isinstance(layer, Flatten):
-            y = xs[0].reshape(xs[0].shape[0], -1, 1, 1)
-        elif isinstance(layer, Concat):
-            y = np.concatenate(xs, axis=1)
-        else:  # pragma: no cover - every layer type is handled above
-            raise AccelsimError(f"layer '{name}': value mode cannot run a {layer.kind} layer")
+        else:
+            y = _digital(layer, xs)
         acts[name] = y
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
-    return ValueRun(acts[sinks[-1]], acts, stats)
+    return ValueRun(acts[sinks[-1]], acts, stats, systolic)
+
+
+def reference_forward(workload: Workload, inputs: np.ndarray) -> np.ndarray:
+    """The network in float64 without quantization: the accuracy reference for value mode."""
+    acts: dict[str, np.ndarray] = {}
+    for name in workload.order:
+        layer = workload.layers[name]
+        xs = [acts[source] for source in layer.inputs]
+        if isinstance(layer, Input):
+            acts[name] = np.asarray(inputs, dtype=np.float64)
+            continue
+        if isinstance(layer, (Conv2d, Linear)):
+            product = _lowered_inputs(layer, xs[0], workload.shapes[name]) @ _layer_matrix(
+                workload, name)
+            if name in workload.biases:
+                product = product + workload.biases[name]
+            _, h, w = workload.shapes[name]
+            y = product.reshape(xs[0].shape[0], h, w, -1).transpose(0, 3, 1, 2)
+            acts[name] = activate(y, layer.activation)
+        else:
+            acts[name] = _digital(layer, xs)
+    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
+    return acts[sinks[-1]]
+
+
+def _digital(layer, xs: list[np.ndarray]) -> np.ndarray:
+    """Pooling, elementwise, activation and view layers (floating point in both modes)."""
+    if isinstance(layer, Pool2d):
+        return _pool(xs[0], layer)
+    if isinstance(layer, GlobalAvgPool):
+        return xs[0].mean(axis=(2, 3), keepdims=True)
+    if isinstance(layer, Elementwise):
+        y = xs[0]
+        for x in xs[1:]:
+            y = y + x if layer.function == "add" else y * x
+        return activate(y, layer.activation)
+    if isinstance(layer, Activation):
+        return activate(xs[0], layer.function)
+    if isinstance(layer, Flatten):
+        return xs[0].reshape(xs[0].shape[0], -1, 1, 1)
+    if isinstance(layer, Concat):
+        return np.concatenate(xs, axis=1)
+    raise AccelsimError(f"layer '{layer.name}': value mode cannot run a {layer.kind} layer")
 
 
 def activate(x: np.ndarray, function: str | None) -> np.ndarray:
@@ -213,10 +251,12 @@ def _quantized_weights(matrix: np.ndarray, bits: int, options: ValueOptions):
     return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
 
 
-def _systolic_product(columns, matrix, bits: int, options: ValueOptions) -> np.ndarray:
+def _systolic_product(columns, matrix, bits: int, options: ValueOptions, macs: int):
     q_x, scale_x, _ = _quantized_inputs(columns, bits, options)
     q_w, scale_w = _quantized_weights(matrix, bits, options)
-    return (q_x @ q_w).astype(np.float64) * scale_x * scale_w
+    # Each weight row k meets every input in column k: pairs with both nonzero.
+    nonzero = int(np.count_nonzero(q_x, axis=0) @ np.count_nonzero(q_w, axis=1))
+    return (q_x @ q_w).astype(np.float64) * scale_x * scale_w, SystolicStats(nonzero, macs)
 
 
 def _crossbar_product(columns, matrix, tiling: CrossbarTiling, device: DeviceSpec,
@@ -232,7 +272,7 @@ def _crossbar_product(columns, matrix, tiling: CrossbarTiling, device: DeviceSpe
     cells = cells.astype(np.float64)
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
-    bits = options.adc_bits or cim.adc_bits
+    bits = cim.adc_bits
     cell_peak = 2 ** cim.cell_bits - 1
     bipolar = signed_inputs or cim.signed_weights == "cell"
     full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale

@@ -120,7 +120,7 @@ def test_ternary_weights_and_signed_inputs_on_ania():
     assert np.array_equal(res.output[0, :, 0, 0], x[0, :, 0, 0] @ w.T)
 
 
-def test_hand_computed_3_bit_adc_on_one_16x16_tile():
+def test_hand_computed_3_bit_adc_on_one_16x16_tile(cim16_dict):
     """Every input is 255 (q = 255: all 8 bit-planes drive all 16 rows), column k holds the
     weight w_k in all 16 rows, so every input cycle's column sum is 16 * w_k.
     3-bit bipolar ADC, full scale 0.25 * 16 rows * 1 * 255 = 1020: step 1020 / 3 = 340,
@@ -131,9 +131,9 @@ def test_hand_computed_3_bit_adc_on_one_16x16_tile():
     column_values = [127, 85, 40, 0, -21, -127] * 2 + [0, 0, 0, 0]
     w = np.array([[value] * 16 for value in column_values], dtype=float)   # [out, in]
     x = np.full((16, 1, 1), 255.0)
-    res = accelsim.simulate(linear(16, 16, w), "cim-16x16", values=True, inputs=x,
-                            value_options={"adc_bits": 3, "adc_full_scale": 0.25,
-                                           "per_channel": False})
+    device = modified(cim16_dict, **{"cim.adc_bits": 3})
+    res = accelsim.simulate(linear(16, 16, w), device, values=True, inputs=x,
+                            value_options={"adc_full_scale": 0.25, "per_channel": False})
     expected = [255 * levels[value] * 340 for value in column_values]
     assert res.output[:, 0, 0].tolist() == expected
     assert expected[:6] == [260100, 260100, 173400, 0, -86700, -346800]
@@ -199,6 +199,6 @@ def test_value_mode_input_errors():
     with pytest.raises(accelsim.AccelsimError, match="need values=True"):
         accelsim.simulate("lenet5", "cim-16x16", inputs=np.zeros((1, 32, 32)))
     with pytest.raises(accelsim.AccelsimError, match="value_options"):
-        accelsim.simulate("lenet5", "cim-16x16", values=True, value_options={"adcbits": 3})
+        accelsim.simulate("lenet5", "cim-16x16", values=True, value_options={"adc_bits": 3})
     with pytest.raises(accelsim.WorkloadError, match="weight shape"):
         linear(4, 2, np.zeros((4, 2)))

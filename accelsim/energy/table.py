@@ -33,6 +33,7 @@ class Action(IntEnum):
     PE_MAC = 14           # one multiply-accumulate in a systolic array PE
     RF_ACCESS = 15        # one PE register-file read or write
     PE_HOP = 16           # one operand passed to a neighbouring PE
+    PE_INDEX = 17         # one index read to skip zero operands
 
 
 N_ACTIONS = len(Action)
@@ -56,6 +57,7 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.PE_MAC: ("systolic", "mac"),
     Action.RF_ACCESS: ("systolic", "register_file"),
     Action.PE_HOP: ("systolic", "pe_to_pe"),
+    Action.PE_INDEX: ("systolic", "index"),
 }
 
 
@@ -75,6 +77,7 @@ def energy_per_action(device: DeviceSpec) -> np.ndarray:
         price[Action.PE_MAC] = device.systolic.mac_pj
         price[Action.RF_ACCESS] = device.systolic.rf_access_pj
         price[Action.PE_HOP] = device.systolic.pe_hop_pj
+        price[Action.PE_INDEX] = device.systolic.index_pj
     price[Action.BUFFER_READ] = buf.read_pj
     price[Action.BUFFER_WRITE] = buf.write_pj
     price[Action.BUS_BIT] = device.interconnect.pj_per_bit

@@ -15,7 +15,7 @@ import numpy as np
 from accelsim.energy.table import Action
 from accelsim.mapping.plan import LayerPlan, PartPlan
 from accelsim.spec.device import DeviceSpec
-from accelsim.values import CrossbarStats
+from accelsim.values import CrossbarStats, SystolicStats
 
 
 def measured_plan(plan: LayerPlan, stats: CrossbarStats, device: DeviceSpec,
@@ -60,3 +60,27 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         programming = replace(programming, counts=written)
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,
                    tiles=int(kept.sum()), tile_indices=tiles[kept], programming=programming)
+
+
+def measured_systolic_plan(plan: LayerPlan, stats: SystolicStats, device: DeviceSpec,
+                           batch: int) -> LayerPlan:
+    """A systolic layer under the array's zero policy: gating saves the MAC and register-file
+    energy of MACs with a zero operand; skipping saves their cycles too (spread evenly over
+    the folds) and reads an index per remaining MAC."""
+    policy = device.systolic.zero_policy
+    (part,) = plan.parts
+    counts = part.counts * batch
+    if policy == "none" or stats.macs == 0:
+        return replace(plan, parts=(replace(part, batch_counts=counts),))
+    zeros = stats.macs - stats.nonzero_macs
+    counts = counts.copy()
+    counts[Action.PE_MAC] -= zeros
+    counts[Action.RF_ACCESS] -= zeros
+    folds = part.folds
+    if policy == "skipping":
+        counts[Action.PE_HOP] -= 2 * zeros
+        counts[Action.PE_INDEX] += stats.nonzero_macs
+        compute = [i for i, stage in enumerate(part.stages) if stage.kind == "compute"][0]
+        folds = folds.copy()
+        folds[:, compute] = -(-folds[:, compute] * stats.nonzero_macs // stats.macs)
+    return replace(plan, parts=(replace(part, batch_counts=counts, folds=folds),))

@@ -99,6 +99,10 @@ class SystolicSpec:
     rf_access_pj: Picojoules        # one register-file read or write
     pe_hop_pj: Picojoules           # one operand moved to a neighbouring PE
     leakage_mw: Milliwatts
+    # Value mode: MACs with a zero operand are gated (energy saved, cycles not) or skipped
+    # (both saved, plus an index read per remaining MAC).
+    zero_policy: Literal["none", "gating", "skipping"] = "none"
+    index_pj: Picojoules = 0.0      # one index read when skipping zeros
 
 
 @dataclass(frozen=True)
