@@ -49,12 +49,17 @@ def main() -> None:
               help="Run one layer on a given unit (cim or systolic); repeatable.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the full result as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write per-layer rows as CSV.")
+@click.option("--values", "values", is_flag=True,
+              help="Run real numbers (seeded random weights and inputs unless the workload has "
+                   "weights); counts then come from the data, and the report shows what "
+                   "sparsity skipped.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --values.")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
 def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, policy: str,
-        assignments: tuple[str, ...], json_path: Path | None, csv_path: Path | None,
-        trace_path: Path | None, quiet: bool) -> None:
+        assignments: tuple[str, ...], values: bool, seed: int, json_path: Path | None,
+        csv_path: Path | None, trace_path: Path | None, quiet: bool) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
@@ -67,7 +72,7 @@ def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, pol
         assign[layer] = unit
     result = simulate(workload, device, batch=batch, mode=mode,
                       preload_weights=not no_preload, policy=policy, assign=assign,
-                      trace=trace_path is not None)
+                      trace=trace_path is not None, values=values, seed=seed)
     console = _console()
     if quiet:
         for line in totals_lines(result):

@@ -92,3 +92,11 @@ def test_hybrid_report_says_which_unit_and_why():
     assert "assigned by the user" in line and "systolic" in line
     bad = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mlp", "--assign", "fc1")
     assert bad.exit_code == 2 and "LAYER=UNIT" in bad.output
+
+
+def test_values_report_shows_what_sparsity_skipped():
+    result = invoke("run", "-d", "cim-16x16", "-w", "lenet5", "--values", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "Skipped by sparsity" in result.output
+    line = next(l for l in result.output.splitlines() if l.startswith("│ c3 ") and "J" in l)
+    assert "nJ" in line or "µJ" in line or "pJ" in line

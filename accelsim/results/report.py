@@ -66,6 +66,21 @@ def breakdown_table(result: Result) -> Table:
     return table
 
 
+def sparsity_table(result: Result) -> Table | None:
+    """What value mode's sparsity policies avoided, per layer; None without value mode."""
+    if not result.skipped:
+        return None
+    table = Table(title="Skipped by sparsity (measured from the data)", title_justify="left")
+    for column in ("layer", "rows not driven", "conversions avoided", "tiles not mapped",
+                   "MACs gated/skipped", "energy saved"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for layer, entry in result.skipped.items():
+        table.add_row(layer, f"{entry.get('dac_convert', 0):,.0f}",
+                      f"{entry.get('adc_convert', 0):,.0f}", f"{entry['tiles_not_mapped']:,}",
+                      f"{entry.get('pe_mac', 0):,.0f}", format_energy(entry["energy_saved_pj"]))
+    return table
+
+
 def totals_lines(result: Result) -> list[str]:
     lines = [
         f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
@@ -93,9 +108,9 @@ def totals_lines(result: Result) -> list[str]:
 def print_report(result: Result, console: Console | None = None) -> None:
     console = console or Console()
     console.print(layer_table(result))
-    mapping = mapping_table(result)
-    if mapping is not None:
-        console.print(mapping)
+    for extra in (mapping_table(result), sparsity_table(result)):
+        if extra is not None:
+            console.print(extra)
     console.print(breakdown_table(result))
     for line in totals_lines(result):
         console.print(line, highlight=False)
