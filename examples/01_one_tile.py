@@ -1,0 +1,44 @@
+"""01 - One tile: where does the energy of a single 16x16 matrix-vector product go?
+
+One 16x16 Linear layer on cim-16x16 fills exactly one crossbar tile. We split the energy of its
+single MVM into the array, DACs, ADCs, shift-and-add and buffer accesses.
+"""
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+import accelsim
+from accelsim.workload import Input, Linear, Workload
+from _common import output_dir, pj, save
+
+out = output_dir(__doc__.splitlines()[0])
+layer = Workload.from_layers("one-tile", [Input("in", shape=(16, 1, 1)),
+                                          Linear("fc", ("in",), 16)])
+result = accelsim.simulate(layer, "cim-16x16")
+row = [l.name for l in result.layers].index("fc")
+prices = dict(zip(accelsim.energy.Action, result.prices_pj))
+counts = dict(zip(accelsim.energy.Action, result.action_counts[row]))
+A = accelsim.energy.Action
+parts = {
+    "array (16 rows x 8 input cycles)": counts[A.ARRAY_READ] * prices[A.ARRAY_READ],
+    "DACs (row drives)": counts[A.DAC_CONVERT] * prices[A.DAC_CONVERT],
+    "ADCs (16 columns x 8 cycles)": counts[A.ADC_CONVERT] * prices[A.ADC_CONVERT],
+    "shift-and-add": counts[A.SHIFT_ADD] * prices[A.SHIFT_ADD],
+    "buffer (1 word in, 1 word out)": (counts[A.BUFFER_READ] * prices[A.BUFFER_READ]
+                                       + counts[A.BUFFER_WRITE] * prices[A.BUFFER_WRITE]),
+    "bus (inputs and outputs)": counts[A.BUS_BIT] * prices[A.BUS_BIT],
+}
+total = sum(parts.values())
+fc = result.layers[row]
+print(f"one 16x16 MVM: {fc.tiles} tile, {fc.macs} MACs, {fc.compute_cycles} cycles in the tile")
+for name, value in parts.items():
+    print(f"  {name:34s} {pj(value):>10s}  {100 * value / total:5.1f} %")
+print(f"  {'total':34s} {pj(total):>10s}  = {total / fc.macs:.3g} pJ per MAC")
+print("answer: the ADCs dominate; then the buffer; the analog array itself is almost free")
+
+figure, ax = plt.subplots(figsize=(7, 3.5))
+ax.barh(list(parts), [v for v in parts.values()])
+ax.set_xlabel("energy (pJ)")
+ax.set_title("Energy of one 16x16 MVM on cim-16x16")
+save(figure, out / "01_one_tile.png")

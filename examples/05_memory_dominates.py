@@ -1,0 +1,48 @@
+"""05 - Memory dominates: how much energy moves data rather than computing, digital vs CIM?
+
+ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
+action) of the energy breakdown is either data movement (DRAM, global buffer, interconnect,
+PE register files and PE-to-PE links, writing weights) or arithmetic (MACs, ADCs, DACs, the
+analog array, shift-and-add, digital ops); leakage is counted apart.
+"""
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+import accelsim
+from _common import output_dir, pj, save
+
+MOVEMENT = {("dram", "read"), ("dram", "write"), ("global_buffer", "read"),
+            ("global_buffer", "write"), ("interconnect", "transfer"),
+            ("systolic", "register_file"), ("systolic", "pe_to_pe"), ("array", "write")}
+
+out = output_dir(__doc__.splitlines()[0])
+split = {}
+for device in ("eyeriss-like", "cim-16x16", "cim-128x128-rram"):
+    result = accelsim.simulate("resnet18", device)
+    total = result.energy_pj
+    moving = sum(v for key, v in result.energy_breakdown().items() if key in MOVEMENT)
+    leaking = sum(v for (c, a), v in result.energy_breakdown().items() if a == "leakage")
+    computing = total - moving - leaking
+    split[device] = (100 * moving / total, 100 * computing / total, 100 * leaking / total)
+    by_component = result.energy_by_component()
+    top = max(by_component, key=by_component.get)
+    print(f"{device:17s}: {pj(total):>10s} per image; data movement {split[device][0]:5.1f} %,"
+          f" arithmetic {split[device][1]:5.1f} %, leakage {split[device][2]:4.1f} %; "
+          f"largest component {top}")
+digital, cim = split["eyeriss-like"][0], split["cim-16x16"][0]
+print(f"answer: moving data is {digital:.0f} % of the digital accelerator's energy (its MACs "
+      f"are the rest); with weights resident in crossbars it falls to {cim:.0f} %, and the "
+      "ADCs become the cost to beat")
+
+figure, ax = plt.subplots(figsize=(6.5, 4))
+labels = list(split)
+for index, (name, color) in enumerate((("data movement", "tab:orange"),
+                                       ("arithmetic", "tab:blue"), ("leakage", "tab:grey"))):
+    bottom = [sum(split[d][:index]) for d in labels]
+    ax.bar(labels, [split[d][index] for d in labels], bottom=bottom, label=name, color=color)
+ax.set_ylabel("share of energy (%)")
+ax.set_title("ResNet-18: moving data vs computing")
+ax.legend()
+save(figure, out / "05_memory_dominates.png")

@@ -1,0 +1,41 @@
+"""06 - Hybrid: on a chip with crossbars and a digital array, which layer goes where and why?
+
+MobileNetV2 on hybrid-cim-systolic. By default depthwise convs go to the digital array (on
+crossbars a depthwise channel uses 9 rows and 1 column of a tile). The energy policy instead
+plans every layer on both units and keeps the cheaper one.
+"""
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+import accelsim
+from _common import output_dir, pj, save
+
+out = output_dir(__doc__.splitlines()[0])
+runs = {policy: accelsim.simulate("mobilenetv2", "hybrid-cim-systolic", policy=policy)
+        for policy in ("rules", "energy", "cim", "systolic")}
+rules = runs["rules"]
+for name in ("features.1.depthwise", "features.2.expand", "features.2.depthwise", "classifier"):
+    layer = next(l for l in rules.layers if l.name == name)
+    print(f"{name:22s} -> {layer.unit:8s} ({layer.reason})")
+for name in ("features.2.expand", "features.2.depthwise"):
+    layer = next(l for l in runs["energy"].layers if l.name == name)
+    print(f"energy policy, {name}: {layer.unit} because {layer.reason.split(': ', 1)[1]}")
+labels = {"rules": "hybrid (rules)", "energy": "hybrid (energy)", "cim": "all analog",
+          "systolic": "all digital"}
+for policy, result in runs.items():
+    print(f"{labels[policy]:16s}: {pj(result.energy_pj):>10s}, {result.cycles:,} cycles")
+print("answer: the hybrid uses less energy than either unit alone; one small digital array "
+      "serializes the depthwise layers, so it is slower than all-analog")
+
+figure, ax = plt.subplots(figsize=(6.5, 4))
+for policy, result in runs.items():
+    ax.scatter(result.cycles, result.energy_pj / 1e6, s=40)
+    ax.annotate(labels[policy], (result.cycles, result.energy_pj / 1e6), fontsize=8)
+ax.set_xlabel("cycles")
+ax.set_ylabel("energy (uJ)")
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_title("MobileNetV2 on a hybrid chip: mapping policies")
+save(figure, out / "06_hybrid.png")

@@ -1,0 +1,38 @@
+"""The numbered examples run and print what their .out files show (as SimPy checks its docs).
+
+The .out files are the documented output; independent checks of the same facts live in the
+unit tests (tiling, hand-computed energies, SCALE-Sim, ...) and a few are repeated here.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("[0-9][0-9]_*.py"))
+
+
+def test_all_seven_examples_are_there():
+    assert [p.name[:2] for p in EXAMPLES] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
+def test_example_prints_its_expected_output(script, tmp_path):
+    if script.stem == "04_precision":
+        pytest.importorskip("sklearn", reason="example 04 needs scikit-learn (pip install "
+                            "'accelsim[examples]')")
+    proc = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=script.parent, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    expected = script.with_suffix(".out").read_text()
+    assert proc.stdout == expected
+    assert (tmp_path / f"{script.stem}.png").stat().st_size > 1000
+
+
+def test_examples_state_independently_known_facts():
+    two = (EXAMPLES[1].with_suffix(".out")).read_text()
+    assert "20x20: 4 tiles, utilization 39.06 %" in two           # REFERENCES.md worked example
+    assert "local minima of energy per MAC at n = [16, 32, 48]" in two
+    one = (EXAMPLES[0].with_suffix(".out")).read_text()
+    assert "ADCs (16 columns x 8 cycles)" in one and "256 pJ" in one   # 128 conversions x 2 pJ
