@@ -169,3 +169,16 @@ def test_pareto_front_by_hand():
             {"cycles": 12, "energy_pj": 6}, {"cycles": 7, "energy_pj": 7},
             {"cycles": 1, "energy_pj": 100, "status": "error"}]
     assert list(pareto_front(rows)) == [True, True, False, True, False]
+
+
+def test_parquet_output_and_resume(tmp_path):
+    pytest.importorskip("pyarrow", reason="Parquet needs pyarrow: pip install 'accelsim[parquet]'")
+    import pandas as pd
+    grid = {"cim.rows": [16, 32]}
+    first = accelsim.sweep("cim-16x16", "mlp", grid=grid, output=tmp_path / "s.parquet",
+                           jobs=1, progress=False)
+    table = pd.read_parquet(tmp_path / "s.parquet")
+    assert list(table["cycles"]) == [row["cycles"] for row in first.rows]
+    again = accelsim.sweep("cim-16x16", "mlp", grid=grid, output=tmp_path / "s.parquet",
+                           jobs=1, progress=False)
+    assert [r["key"] for r in again.rows] == [r["key"] for r in first.rows]

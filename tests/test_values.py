@@ -202,3 +202,19 @@ def test_value_mode_input_errors():
         accelsim.simulate("lenet5", "cim-16x16", values=True, value_options={"adc_bits": 3})
     with pytest.raises(accelsim.WorkloadError, match="weight shape"):
         linear(4, 2, np.zeros((4, 2)))
+
+
+def test_zero_threshold_treats_small_inputs_as_zero():
+    rng = np.random.default_rng(4)
+    w = rng.integers(-127, 128, size=(16, 32)).astype(float)
+    x = rng.random((32, 1, 1))
+    small = np.abs(x) <= 0.3 * np.abs(x).max()
+    zeroed = np.where(small, 0.0, x)
+    options = {"ideal_adc": True, "zero_threshold": 0.3}
+    thresholded = accelsim.simulate(linear(32, 16, w), "cim-16x16", values=True, inputs=x,
+                                    value_options=options)
+    by_hand = accelsim.simulate(linear(32, 16, w), "cim-16x16", values=True, inputs=zeroed,
+                                value_options={"ideal_adc": True})
+    assert small.any()
+    assert np.array_equal(thresholded.output, by_hand.output)
+    assert np.array_equal(thresholded.action_counts, by_hand.action_counts)
