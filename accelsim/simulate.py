@@ -103,6 +103,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
             compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
+    resources, stalls = _resource_report(lowered, timeline, plans, dev)
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
     task_trace = None
@@ -120,6 +121,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
+        resources=resources, stalls=stalls,
         skipped=_price_skipped(skipped, prices))
 
 
@@ -201,3 +203,56 @@ def _mapped_tiles(plan) -> tuple[int, float]:
         return 0, 0.0
     useful = float(tiling.weights[tiles].sum()) * tiling.cells_per_weight
     return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
+
+
+_RESOURCE_LABEL = {"global_buffer": "the global buffer", "interconnect": "the interconnect",
+                   "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array"}
+
+
+def _resource_report(lowered, timeline, plans, device):
+    """Busy cycles and utilization per shared resource (crossbar tiles as tile-cycles), and
+    stall cycles by cause: tasks waiting for a busy resource, and compute units idle inside
+    their active span because their inputs were not ready (waiting for data)."""
+    program = lowered.program
+    names = program.resource_names
+    cycles = max(timeline.cycles, 1)
+    n = program.tasks
+    sources = np.repeat(np.arange(n), np.diff(program.successor_ptr))
+    ready = np.zeros(n, dtype=np.int64)
+    np.maximum.at(ready, program.successor_index, timeline.finish[sources])
+    waiting = timeline.start - ready
+    has = program.resource >= 0
+    busy = np.bincount(program.resource[has], weights=program.occupancy[has],
+                       minlength=len(names))
+    waited = np.bincount(program.resource[has], weights=waiting[has], minlength=len(names))
+    first = np.full(len(names), np.iinfo(np.int64).max)
+    last = np.zeros(len(names), dtype=np.int64)
+    np.minimum.at(first, program.resource[has], timeline.start[has])
+    np.maximum.at(last, program.resource[has], timeline.finish[has])
+    resources, stalls = {}, {}
+    tiles_of = {}
+    for plan in plans:
+        for part in plan.parts:
+            if part.unit == "cim":
+                tiles_of[f"array:{part.layer}#{part.part}"] = part.tiles
+    tile_cycles = 0.0
+    data_wait = 0.0
+    for r, name in enumerate(names):
+        if name.startswith(("array:", "tile:")):
+            tile_cycles += busy[r] * (tiles_of.get(name, 1) if name.startswith("array:") else 1)
+        else:
+            resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles}
+        label = ("crossbar tiles" if name.startswith(("array:", "tile:"))
+                 else _RESOURCE_LABEL.get(name, name))
+        if waited[r] > 0:
+            key = f"waiting for {label}"
+            stalls[key] = stalls.get(key, 0) + int(waited[r])
+        if name.startswith(("array:", "tile:")) or name == "systolic":
+            if busy[r] > 0:
+                data_wait += (last[r] - first[r]) - busy[r]
+    if device.cim is not None:
+        resources["crossbar tiles"] = {"busy_cycles": int(tile_cycles),
+                                       "utilization": tile_cycles / (device.cim.tiles * cycles)}
+    if data_wait > 0:
+        stalls["compute waiting for data"] = int(data_wait)
+    return resources, stalls

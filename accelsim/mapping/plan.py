@@ -149,7 +149,8 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
         while name in workload.layers:          # a layer may itself be called "output"
             name += " (store)"
         plans.append(planner.store(sink, name))
-    return plans
+    from accelsim.mapping.memory import with_spills
+    return with_spills(plans, workload, device)
 
 
 class _Planner:

@@ -81,6 +81,17 @@ def sparsity_table(result: Result) -> Table | None:
     return table
 
 
+def resource_table(result: Result) -> Table:
+    table = Table(title="Resources: utilization and stalls", title_justify="left")
+    for column in ("resource", "busy cycles", "utilization %"):
+        table.add_column(column, justify="left" if column == "resource" else "right")
+    for name, entry in sorted(result.resources.items(), key=lambda kv: -kv[1]["utilization"]):
+        table.add_row(name, f"{entry['busy_cycles']:,}", f"{100 * entry['utilization']:.1f}")
+    for cause, cycles in sorted(result.stalls.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"stall: {cause}", f"{cycles:,}", "")
+    return table
+
+
 def totals_lines(result: Result) -> list[str]:
     lines = [
         f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
@@ -108,7 +119,7 @@ def totals_lines(result: Result) -> list[str]:
 def print_report(result: Result, console: Console | None = None) -> None:
     console = console or Console()
     console.print(layer_table(result))
-    for extra in (mapping_table(result), sparsity_table(result)):
+    for extra in (mapping_table(result), sparsity_table(result), resource_table(result)):
         if extra is not None:
             console.print(extra)
     console.print(breakdown_table(result))

@@ -72,6 +72,10 @@ class Result:
     trace: "TaskTrace | None" = field(default=None, repr=False, compare=False)
     output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode
     skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
+    # Per shared resource: busy cycles and utilization (crossbar tiles: tile-cycles used over
+    # tiles x cycles); stall cycles by cause, summed over tasks (they may overlap in time).
+    resources: dict[str, dict] = field(default_factory=dict, repr=False)
+    stalls: dict[str, int] = field(default_factory=dict, repr=False)
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -137,6 +141,7 @@ class Result:
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
+            "resources": self.resources, "stalls": self.stalls,
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
 
