@@ -65,7 +65,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     elif inputs is not None or value_options is not None:
         raise AccelsimError("inputs and value_options need values=True")
     lowered = lower(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch, mode=mode,
-                    max_steps=max_steps, preload_weights=preload_weights)
+                    max_steps=max_steps, preload_weights=preload_weights,
+                    dram_channels=dev.dram.channels)
     timeline = lowered.program.run()
     prices = energy_per_action(dev)
 
@@ -104,6 +105,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
     resources, stalls = _resource_report(lowered, timeline, plans, dev)
+    done = timeline.finish
+    image_done = [int(done[lowered.task_image == i].max()) for i in range(batch)]
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
     task_trace = None
@@ -121,7 +124,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
-        resources=resources, stalls=stalls,
+        resources=resources, stalls=stalls, image_done_cycles=tuple(image_done),
         skipped=_price_skipped(skipped, prices))
 
 
@@ -243,7 +246,7 @@ def _resource_report(lowered, timeline, plans, device):
         else:
             resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles}
         label = ("crossbar tiles" if name.startswith(("array:", "tile:"))
-                 else _RESOURCE_LABEL.get(name, name))
+                 else _RESOURCE_LABEL.get(name.split(":")[0], name))
         if waited[r] > 0:
             key = f"waiting for {label}"
             stalls[key] = stalls.get(key, 0) + int(waited[r])

@@ -73,3 +73,37 @@ def test_contention_shows_as_stalls():
     res = accelsim.simulate("resnet18", "cim-16x16")
     assert res.stalls["waiting for the interconnect"] > 0
     assert 0 < res.resources["interconnect"]["utilization"] <= 1
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_double_buffered_pipeline_by_hand(cim16, mode):
+    """Two images through one 16x16 layer. Image 0 alone takes 154 cycles (see
+    test_hand_computed). Image 1's input load (DRAM 2..4, done 54, buffer write 54..55)
+    overlaps image 0's compute; its layer reads 55..56, crosses the bus 56..57 (+2: 59) and
+    waits for the tile, busy with image 0 until 97: MVM 97..137, bus 137..138 (+2: 140), write
+    140..141, output read 141..142, DRAM write 142..144 (+50): done at 194, not 2 x 154."""
+    wl = Workload.from_layers("one", [Input("in", shape=(16, 1, 1)), Linear("fc", ("in",), 16)])
+    res = accelsim.simulate(wl, cim16, batch=2, mode=mode)
+    assert res.image_done_cycles == (154, 194)
+    assert res.cycles == 194
+    assert res.first_image_cycles == 154
+    assert res.steady_state_cycles_per_image == 40         # the MVM is the bottleneck
+    assert res.images_per_second == pytest.approx(500e6 / 40)
+
+
+@pytest.mark.parametrize("channels, second_load_done", [(1, 12800 + 50), (2, 6400 + 50)])
+def test_dram_channels_are_separate_resources(cim16_dict, channels, second_load_done):
+    """Two images' 6,400-byte input loads at 1 byte per cycle per channel: on one channel the
+    second waits for the first; on two they run side by side."""
+    d = modified(cim16_dict, **{"dram.bandwidth_bytes_per_s": "500MB/s",
+                                "dram.channels": channels})
+    wl = Workload.from_layers("load", [Input("in", shape=(64, 10, 10)),
+                                       Linear("fc", ("in",), 16)])
+    res = accelsim.simulate(wl, d, batch=2, trace=True)
+    trace = res.trace
+    loads = [i for i in range(len(trace.start))
+             if trace.stage_names[trace.stage[i]] == "dram_read" and trace.layer[i] == 0]
+    done = sorted(int(trace.start[i] + trace.occupancy[i]) + 50 for i in loads)
+    assert done == [6400 + 50, second_load_done]
+    names = set(res.resources)
+    assert names >= ({"dram"} if channels == 1 else {"dram:0", "dram:1"})

@@ -43,6 +43,7 @@ class Lowered:
     task_layer: np.ndarray          # per task: index into the plans (-1: barrier)
     task_stage: np.ndarray          # per task: index into stage_names
     stage_names: tuple[str, ...]
+    task_image: np.ndarray          # per task: image of the batch (-1: shared, e.g. weights)
 
 
 def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
@@ -65,9 +66,11 @@ def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
 class _Tasks:
     """Growing task arrays and edge lists (numpy chunks, concatenated once)."""
 
-    def __init__(self):
+    def __init__(self, dram_channels: int = 1):
+        self.dram_channels = dram_channels
+        self.next_channel = 0
         self.resource, self.occupancy, self.latency = [], [], []
-        self.layer_labels, self.stage_labels = [], []
+        self.layer_labels, self.stage_labels, self.image_labels = [], [], []
         self.sources, self.targets = [], []
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -78,13 +81,25 @@ class _Tasks:
     def resource_id(self, name: str) -> int:
         return self.names.setdefault(name, len(self.names))
 
+    def dram_ids(self, count: int) -> np.ndarray:
+        """Channel resources for ``count`` successive DRAM transfers, round robin."""
+        if self.dram_channels == 1:
+            return np.full(count, self.names[DRAM], dtype=np.int64)
+        channels = [self.resource_id(f"{DRAM}:{c}") for c in range(self.dram_channels)]
+        picks = (self.next_channel + np.arange(count)) % self.dram_channels
+        self.next_channel = int((self.next_channel + count) % self.dram_channels)
+        return np.asarray(channels, dtype=np.int64)[picks]
+
     def stage_id(self, kind: str) -> int:
         return self.stages.setdefault(kind, len(self.stages))
 
-    def add(self, resource, occupancy, latency, stage) -> np.ndarray:
-        """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids."""
+    def add(self, resource, occupancy, latency, stage, image=-1) -> np.ndarray:
+        """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids; ``image`` the
+        batch image of each task (-1: shared by all)."""
         resource = np.asarray(resource, dtype=np.int64).ravel()
         n = resource.size
+        self.image_labels.append(np.broadcast_to(np.asarray(image, dtype=np.int32).ravel(),
+                                                 (n,)))
         stage = self.stage_id(stage) if isinstance(stage, str) else stage
         self.stage_labels.append(np.broadcast_to(np.asarray(stage, dtype=np.int16).ravel(), (n,)))
         self.layer_labels.append(np.full(n, self.layer, dtype=np.int32))
@@ -109,11 +124,12 @@ class _Tasks:
 
 
 def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
-          max_steps: int = 2048, preload_weights: bool = True) -> Lowered:
+          max_steps: int = 2048, preload_weights: bool = True,
+          dram_channels: int = 1) -> Lowered:
     """Build the Program for ``batch`` images. See the module docstring for the modes."""
     placement = place(plans, chip_tiles)
     programmed = placement.groups > 1 or not preload_weights
-    tasks = _Tasks()
+    tasks = _Tasks(dram_channels)
     steps: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
@@ -164,7 +180,7 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
     cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
     return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed,
                    cat(tasks.layer_labels, np.int32), cat(tasks.stage_labels, np.int16),
-                   tuple(tasks.stages))
+                   tuple(tasks.stages), cat(tasks.image_labels, np.int32))
 
 
 def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
@@ -176,7 +192,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     folds; consumers see a single exit, done when its last fold is.
     """
     if part.unit == "view":
-        ids = tasks.add(np.full(batch, -1), 0, 0, "view").reshape(batch, 1)
+        ids = tasks.add(np.full(batch, -1), 0, 0, "view", np.arange(batch)).reshape(batch, 1)
         bounds = np.array([0, 1], dtype=np.int64)
         return ids, ids, ids[:, :, None], bounds, bounds
     if part.folds is not None:
@@ -200,7 +216,10 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     per_step = len(slots)
     total_steps = batch * n_steps
     step_sizes = np.tile(sizes, batch)
-    resource = np.tile(np.array([s[1] for s in slots]), total_steps)
+    resource = np.tile(np.array([s[1] for s in slots]), (total_steps, 1))
+    for slot, (stage_index, *_rest) in enumerate(slots):
+        if part.stages[stage_index].resource == DRAM:
+            resource[:, slot] = tasks.dram_ids(total_steps)
     occupancy = step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]
     if measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
@@ -215,8 +234,9 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
             occupancy[:, mvm_slots[0]] = np.add.reduceat(per_image, bounds[:-1], axis=1).ravel()
     occupancy = occupancy.ravel()
     latency = np.tile(np.array([s[3] for s in slots]), total_steps)
-    ids = tasks.add(resource, occupancy, latency,
-                    np.tile(slot_kind, total_steps)).reshape(batch, n_steps, per_step)
+    images = np.repeat(np.arange(batch), n_steps * per_step)
+    ids = tasks.add(resource.ravel(), occupancy, latency, np.tile(slot_kind, total_steps),
+                    images).reshape(batch, n_steps, per_step)
     for stage in range(len(part.stages) - 1):
         before = np.flatnonzero(slot_stage == stage)
         after = np.flatnonzero(slot_stage == stage + 1)
@@ -237,8 +257,9 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     latency = [stage.latency for stage in part.stages]
     kinds = [tasks.stage_id(stage.kind) for stage in part.stages]
     ids = tasks.add(np.tile(resource, batch * n_steps), np.tile(occupancy.ravel(), batch),
-                    np.tile(latency, batch * n_steps),
-                    np.tile(kinds, batch * n_steps)).reshape(batch, n_steps, stages)
+                    np.tile(latency, batch * n_steps), np.tile(kinds, batch * n_steps),
+                    np.repeat(np.arange(batch), n_steps * stages)
+                    ).reshape(batch, n_steps, stages)
     tasks.edges(ids[:, :, :-1], ids[:, :, 1:])
     vector_bounds = np.array([0, part.vectors], dtype=np.int64)
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
@@ -256,8 +277,9 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
     *leading, final = stages
     previous = None if after is None else np.array([after])
     for stage in leading:
-        task = tasks.add([tasks.resource_id(stage.resource)], stage.occupancy, stage.latency,
-                         f"weights:{stage.kind}")
+        resource = (tasks.dram_ids(1) if stage.resource == DRAM
+                    else [tasks.resource_id(stage.resource)])
+        task = tasks.add(resource, stage.occupancy, stage.latency, f"weights:{stage.kind}")
         if previous is not None:
             tasks.edges(previous, task)
         previous = task

@@ -102,6 +102,9 @@ def totals_lines(result: Result) -> list[str]:
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
         f"{format_energy(result.energy_pj / max(result.macs, 1))} per MAC",
         f"average power     {result.average_power_mw:.2f} mW",
+        *([f"batch of {result.batch}      first image after {result.first_image_cycles:,} "
+           f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} "
+           f"({result.images_per_second:,.0f} images/s)"] if result.batch > 1 else []),
         f"weight groups     {result.weight_groups}"
         + (" (weights resident)" if result.weight_groups == 1 else
            " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),

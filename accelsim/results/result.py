@@ -76,6 +76,7 @@ class Result:
     # tiles x cycles); stall cycles by cause, summed over tasks (they may overlap in time).
     resources: dict[str, dict] = field(default_factory=dict, repr=False)
     stalls: dict[str, int] = field(default_factory=dict, repr=False)
+    image_done_cycles: tuple[int, ...] = ()   # when each image of the batch was finished
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -118,6 +119,25 @@ class Result:
         return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
 
     @property
+    def first_image_cycles(self) -> int:
+        """Latency of the first image: when its last task was done."""
+        return self.image_done_cycles[0] if self.image_done_cycles else self.cycles
+
+    @property
+    def steady_state_cycles_per_image(self) -> float | None:
+        """Cycles between successive images once the pipeline is full (None for batch 1)."""
+        done = self.image_done_cycles
+        if len(done) < 2:
+            return None
+        return (done[-1] - done[0]) / (len(done) - 1)
+
+    @property
+    def images_per_second(self) -> float:
+        """Steady-state throughput (for batch 1: one over the latency)."""
+        per_image = self.steady_state_cycles_per_image or self.cycles
+        return self.clock_hz / per_image if per_image else 0.0
+
+    @property
     def average_power_mw(self) -> float:
         return self.energy_pj * 1e-12 / self.seconds * 1e3 if self.cycles else 0.0
 
@@ -129,6 +149,9 @@ class Result:
             "energy_pj": self.energy_pj, "macs": self.macs,
             "tops_per_watt": self.tops_per_watt, "average_power_mw": self.average_power_mw,
             "weight_groups": self.weight_groups,
+            "first_image_cycles": self.first_image_cycles,
+            "steady_state_cycles_per_image": self.steady_state_cycles_per_image,
+            "images_per_second": self.images_per_second,
             "one_time_programming_pj": self.one_time_programming_pj,
             "events": self.events, "engine_seconds": self.engine_seconds,
             "compile_seconds": self.compile_seconds, "wall_seconds": self.wall_seconds,

@@ -131,7 +131,8 @@ class InterconnectSpec:
 
 @dataclass(frozen=True)
 class DramSpec:
-    """Off-chip memory: one channel of ``bandwidth_bytes_per_s``, accessed in bursts."""
+    """Off-chip memory: ``channels`` channels of ``bandwidth_bytes_per_s`` each, accessed in
+    bursts; successive transfers are interleaved over the channels."""
 
     __pydantic_config__ = _STRICT
     kind: str
@@ -140,6 +141,7 @@ class DramSpec:
     burst_bytes: PositiveInt
     read_pj_per_bit: PicojoulesPerBit
     write_pj_per_bit: PicojoulesPerBit
+    channels: PositiveInt = 1       # independent channels, each of bandwidth_bytes_per_s
 
 
 @dataclass(frozen=True)
