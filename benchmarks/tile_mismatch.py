@@ -12,38 +12,7 @@ import argparse
 import csv
 from pathlib import Path
 
-import accelsim
-from accelsim.workload import Input, Linear, Workload
-
-
-def sweep(device: str = "cim-16x16", sizes=range(8, 65)) -> list[dict]:
-    rows = []
-    for n in sizes:
-        wl = Workload.from_layers(f"square-{n}", [Input("in", shape=(n, 1, 1)),
-                                                  Linear("fc", ("in",), n)])
-        res = accelsim.simulate(wl, device)
-        fc = next(layer for layer in res.layers if layer.name == "fc")
-        rows.append({"n": n, "tiles": fc.tiles, "utilization": fc.utilization,
-                     "layer_pj": fc.energy_pj, "pj_per_mac": fc.energy_pj / fc.macs,
-                     "total_pj_per_mac": res.energy_pj / res.macs})
-    return rows
-
-
-def plot(rows: list[dict], path: Path, *, tile: int = 16) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot([r["n"] for r in rows], [r["pj_per_mac"] for r in rows], marker=".")
-    for m in range(tile, rows[-1]["n"] + 1, tile):
-        ax.axvline(m, color="grey", lw=0.6, ls=":")
-    ax.set_xlabel("layer size n (n x n Linear)")
-    ax.set_ylabel("layer energy per MAC (pJ)")
-    ax.set_title("Tile mismatch on cim-16x16: minima at multiples of 16")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+from accelsim.results import plots
 
 
 def main() -> None:
@@ -51,12 +20,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = sweep()
+    rows = plots.tile_mismatch_curve("cim-16x16", range(8, 65))
     with open(args.out / "tile_mismatch.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    plot(rows, args.out / "tile_mismatch.png")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ax = plots.tile_mismatch("cim-16x16", sizes=range(8, 65))
+    ax.set_title("Tile mismatch on cim-16x16: minima at multiples of 16")
+    ax.figure.tight_layout()
+    ax.figure.savefig(args.out / "tile_mismatch.png", dpi=120)
+    plt.close(ax.figure)
     minima = [rows[i]["n"] for i in range(1, len(rows) - 1)
               if rows[i]["pj_per_mac"] < min(rows[i - 1]["pj_per_mac"],
                                              rows[i + 1]["pj_per_mac"])]
