@@ -49,7 +49,7 @@ def test_latency_does_not_hold_the_resource():
 def test_queue_is_first_come_first_served():
     b = ProgramBuilder()
     gate = b.task("g", 5)
-    early = b.task("bus", 8)                  # ready at 0, runs 0..8
+    b.task("bus", 8)                          # ready at 0, runs 0..8
     late = b.task("bus", 1, after=[gate])     # ready at 5, waits for the bus
     later = b.task("bus", 1, after=[gate])    # ready at 5 too, queued behind `late`
     start, finish = run(b)

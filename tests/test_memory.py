@@ -1,6 +1,5 @@
 """Memory: DRAM-bound timing, global-buffer spills, resource utilization and stalls."""
 
-import math
 
 import pytest
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from accelsim import AccelsimError, simulate
-from accelsim.energy.table import Action
 from accelsim.workload import Input, Linear, Workload
 
 SMALL = ["mlp", "lenet5", "resnet18", "mobilenetv2", "small-cnn", "mlp-tokens"]

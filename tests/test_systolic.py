@@ -12,13 +12,12 @@ an interpreter to also compare on random shapes.
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from accelsim import load_device, simulate
+from accelsim import simulate
 from accelsim.mapping.systolic import compute_cycles, fold_schedule
 from accelsim.workload import Conv2d, Input, Linear, Workload
 from conftest import modified

@@ -130,7 +130,6 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
     placement = place(plans, chip_tiles)
     programmed = placement.groups > 1 or not preload_weights
     tasks = _Tasks(dram_channels)
-    steps: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
     barrier_inputs: dict[int, list[np.ndarray]] = {}

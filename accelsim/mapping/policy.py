@@ -41,7 +41,7 @@ def assign_units(planner, *, policy: str, assign: dict[str, str]) -> dict[str, t
         if name in assign:
             chosen[name] = (assign[name], "assigned by the user")
         elif len(units) == 1:
-            chosen[name] = (units[0], f"the device's only unit")
+            chosen[name] = (units[0], "the device's only unit")
         elif policy in UNITS:
             chosen[name] = (policy, f"policy '{policy}' puts every weighted layer there")
         elif policy == "rules":

@@ -10,7 +10,6 @@ Running the same sweep again with the same ``output`` skips the points already i
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from accelsim._data import data_dir, looks_like_path
+from accelsim._data import looks_like_path
 from accelsim.errors import AccelsimError, SpecError
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from accelsim.errors import WorkloadError
 from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
@@ -23,8 +24,8 @@ class Workload:
     order: tuple[str, ...]                       # topological order, deterministic
     layers: dict[str, Layer] = field(repr=False)
     shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
-    weights: dict[str, "np.ndarray"] = field(default_factory=dict, repr=False, compare=False)
-    biases: dict[str, "np.ndarray"] = field(default_factory=dict, repr=False, compare=False)
+    weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    biases: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def with_weights(self, weights: dict, biases: dict | None = None) -> "Workload":
         """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""
