@@ -105,8 +105,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
     resources, stalls = _resource_report(lowered, timeline, plans, dev)
-    done = timeline.finish
-    image_done = [int(done[lowered.task_image == i].max()) for i in range(batch)]
+    image_done = lowered.program.summarize(timeline, lowered.task_image, batch)["last"]
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
     task_trace = None
@@ -124,14 +123,13 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
-        resources=resources, stalls=stalls, image_done_cycles=tuple(image_done),
+        resources=resources, stalls=stalls,
+        image_done_cycles=tuple(int(cycle) for cycle in image_done),
         skipped=_price_skipped(skipped, prices))
 
 
 def _run_values(wl, dev, plans, inputs, seed, options, batch):
     """Value mode: forward pass, then plans whose crossbar counts come from the data."""
-    import numpy as np
-
     from accelsim.mapping.measured import measured_plan, measured_systolic_plan
     from accelsim.values import ValueOptions, run_values
     from accelsim.workload.weights import random_weights
@@ -219,19 +217,9 @@ def _resource_report(lowered, timeline, plans, device):
     program = lowered.program
     names = program.resource_names
     cycles = max(timeline.cycles, 1)
-    n = program.tasks
-    sources = np.repeat(np.arange(n), np.diff(program.successor_ptr))
-    ready = np.zeros(n, dtype=np.int64)
-    np.maximum.at(ready, program.successor_index, timeline.finish[sources])
-    waiting = timeline.start - ready
-    has = program.resource >= 0
-    busy = np.bincount(program.resource[has], weights=program.occupancy[has],
-                       minlength=len(names))
-    waited = np.bincount(program.resource[has], weights=waiting[has], minlength=len(names))
-    first = np.full(len(names), np.iinfo(np.int64).max)
-    last = np.zeros(len(names), dtype=np.int64)
-    np.minimum.at(first, program.resource[has], timeline.start[has])
-    np.maximum.at(last, program.resource[has], timeline.finish[has])
+    summary = program.summarize(timeline, program.resource, len(names))
+    busy, waited = summary["busy"], summary["waited"]
+    first, last = summary["first"], summary["last"]
     resources, stalls = {}, {}
     tiles_of = {}
     for plan in plans:
@@ -241,18 +229,19 @@ def _resource_report(lowered, timeline, plans, device):
     tile_cycles = 0.0
     data_wait = 0.0
     for r, name in enumerate(names):
-        if name.startswith(("array:", "tile:")):
-            tile_cycles += busy[r] * (tiles_of.get(name, 1) if name.startswith("array:") else 1)
+        crossbar = name.startswith(("array:", "tile:"))
+        if crossbar:
+            # A fast-mode array resource stands for all of its part's tiles.
+            tile_cycles += busy[r] * tiles_of.get(name, 1)
+            label = "crossbar tiles"
         else:
             resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles}
-        label = ("crossbar tiles" if name.startswith(("array:", "tile:"))
-                 else _RESOURCE_LABEL.get(name.split(":")[0], name))
+            label = _RESOURCE_LABEL.get(name.split(":")[0], name)
         if waited[r] > 0:
             key = f"waiting for {label}"
             stalls[key] = stalls.get(key, 0) + int(waited[r])
-        if name.startswith(("array:", "tile:")) or name == "systolic":
-            if busy[r] > 0:
-                data_wait += (last[r] - first[r]) - busy[r]
+        if (crossbar or name == "systolic") and busy[r] > 0:
+            data_wait += (last[r] - first[r]) - busy[r]
     if device.cim is not None:
         resources["crossbar tiles"] = {"busy_cycles": int(tile_cycles),
                                        "utilization": tile_cycles / (device.cim.tiles * cycles)}

@@ -152,3 +152,29 @@ def test_same_program_same_schedule():
     first, second = program.run(), program.run()
     assert np.array_equal(first.start, second.start)
     assert np.array_equal(first.finish, second.finish)
+
+
+def test_group_summary_matches_numpy():
+    from accelsim.engine.des import summarize_groups
+    rng = np.random.default_rng(3)
+    n, groups = 500, 7
+    group = rng.integers(-1, groups, n)
+    occupancy, ready = rng.integers(0, 9, n), rng.integers(0, 50, n)
+    start = ready + rng.integers(0, 9, n)
+    finish = start + occupancy
+    busy, waited = np.zeros(groups, np.int64), np.zeros(groups, np.int64)
+    first, last = np.full(groups, 10**9, np.int64), np.zeros(groups, np.int64)
+    summarize_groups(group, occupancy, ready, start, finish, busy, waited, first, last)
+    for g in range(groups):
+        mine = group == g
+        assert busy[g] == occupancy[mine].sum() and waited[g] == (start - ready)[mine].sum()
+        assert first[g] == start[mine].min() and last[g] == finish[mine].max()
+
+
+def test_ready_is_when_the_last_dependency_finished():
+    b = ProgramBuilder()
+    a = b.task("x", 3)
+    c = b.task("y", 7)
+    d = b.task("x", 2, after=[a, c])
+    timeline = b.build().run()
+    assert list(timeline.ready) == [0, 0, 7] and timeline.start[d] == 7

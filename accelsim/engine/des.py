@@ -66,8 +66,9 @@ def _pop(heap_time, heap_seq, heap_item, size):
 
 @jit
 def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_index,
-              n_resources, start, finish):
-    """Simulate every task; fills ``start`` and ``finish`` (cycles). Returns events handled.
+              n_resources, ready, start, finish):
+    """Simulate every task; fills ``ready`` (dependencies done), ``start`` and ``finish``
+    (cycles). Returns the number of events handled.
 
     resource[i] is the task's resource (-1: none), successor_ptr/successor_index the CSR list
     of tasks that depend on task i. Raises if a dependency cycle leaves tasks unfinished.
@@ -105,6 +106,7 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
                 remaining[j] -= 1
                 if remaining[j] > 0:
                     continue
+            ready[j] = now
             r = resource[j]
             if r >= 0 and busy[r]:
                 if queue_tail[r] < 0:
@@ -153,3 +155,22 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
     if done != n:
         raise RuntimeError("dependency cycle: some tasks never became ready")
     return events
+
+
+@jit
+def summarize_groups(group, occupancy, ready, start, finish, busy, waited, first, last):
+    """Per group (a resource, an image...; group -1 is skipped) of the tasks: total occupancy,
+    total cycles waited between ready and start, first start and last finish.
+
+    ``first`` must come filled with a large value and ``last`` with 0.
+    """
+    for i in range(group.shape[0]):
+        g = group[i]
+        if g < 0:
+            continue
+        busy[g] += occupancy[i]
+        waited[g] += start[i] - ready[i]
+        if start[i] < first[g]:
+            first[g] = start[i]
+        if finish[i] > last[g]:
+            last[g] = finish[i]

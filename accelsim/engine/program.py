@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.engine.des import run_tasks
+from accelsim.engine.des import run_tasks, summarize_groups
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,26 @@ class Program:
 
     def run(self) -> "Timeline":
         compile_seconds = warm_up()
+        ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
         finish = np.zeros(self.tasks, dtype=np.int64)
         began = time.perf_counter()
         events = run_tasks(self.resource, self.occupancy, self.latency, self.indegree,
                            self.successor_ptr, self.successor_index,
-                           max(1, len(self.resource_names)), start, finish)
-        return Timeline(start, finish, int(events), time.perf_counter() - began,
+                           max(1, len(self.resource_names)), ready, start, finish)
+        return Timeline(ready, start, finish, int(events), time.perf_counter() - began,
                         compile_seconds)
+
+    def summarize(self, timeline: "Timeline", group: np.ndarray, groups: int) -> dict:
+        """Per group of tasks (``group[i]`` in 0..groups-1, or -1 to leave task i out):
+        busy cycles, cycles waited for the resource, first start and last finish."""
+        busy = np.zeros(groups, dtype=np.int64)
+        waited = np.zeros(groups, dtype=np.int64)
+        first = np.full(groups, np.iinfo(np.int64).max, dtype=np.int64)
+        last = np.zeros(groups, dtype=np.int64)
+        summarize_groups(np.asarray(group, dtype=np.int64), self.occupancy, timeline.ready,
+                         timeline.start, timeline.finish, busy, waited, first, last)
+        return {"busy": busy, "waited": waited, "first": first, "last": last}
 
 
 _warm = False
@@ -67,13 +79,14 @@ def warm_up() -> float:
     one = np.zeros(1, dtype=np.int64)
     run_tasks(np.full(1, -1, dtype=np.int64), one, one, one, np.zeros(2, dtype=np.int64),
               np.zeros(0, dtype=np.int64), 1, np.zeros(1, dtype=np.int64),
-              np.zeros(1, dtype=np.int64))
+              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     _warm = True
     return time.perf_counter() - began
 
 
 @dataclass(frozen=True)
 class Timeline:
+    ready: np.ndarray        # when each task's dependencies were all done
     start: np.ndarray
     finish: np.ndarray
     events: int
