@@ -160,17 +160,11 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
     measured = []
     for plan in plans:
         if plan.name in run.crossbar_stats:
-            new = measured_plan(plan, run.crossbar_stats[plan.name], dev, batch)
-            dense = sum(part.counts for part in plan.parts) * batch
-            actual = sum(part.batch_counts for part in new.parts)
-            skipped[plan.name] = (dense - actual, plan.tiling.tiles - sum(
-                part.tiles for part in new.parts))
-            plan = new
+            plan, *skipped[plan.name] = measured_plan(plan, run.crossbar_stats[plan.name], dev,
+                                                      batch)
         elif plan.name in run.systolic_stats:
-            new = measured_systolic_plan(plan, run.systolic_stats[plan.name], dev, batch)
-            dense = plan.parts[0].counts * batch
-            skipped[plan.name] = (dense - new.parts[0].batch_counts, 0)
-            plan = new
+            plan, *skipped[plan.name] = measured_systolic_plan(
+                plan, run.systolic_stats[plan.name], dev, batch)
         measured.append(plan)
     output = run.output[0] if single else run.output
     return measured, output, batch, skipped

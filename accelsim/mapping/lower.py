@@ -118,9 +118,13 @@ class _Tasks:
         self.targets.append(targets.ravel())
 
     def program(self) -> Program:
-        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        return Program.from_edges(cat(self.resource), cat(self.occupancy), cat(self.latency),
-                                  cat(self.sources), cat(self.targets), list(self.names))
+        return Program.from_edges(_concat(self.resource), _concat(self.occupancy),
+                                  _concat(self.latency), _concat(self.sources),
+                                  _concat(self.targets), list(self.names))
+
+
+def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
 
 
 def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
@@ -176,10 +180,9 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = layer_exits
-    cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
     return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed,
-                   cat(tasks.layer_labels, np.int32), cat(tasks.stage_labels, np.int16),
-                   tuple(tasks.stages), cat(tasks.image_labels, np.int32))
+                   _concat(tasks.layer_labels, np.int32), _concat(tasks.stage_labels, np.int16),
+                   tuple(tasks.stages), _concat(tasks.image_labels, np.int32))
 
 
 def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,

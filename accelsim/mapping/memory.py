@@ -21,11 +21,16 @@ from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 
 
+def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
+    """Bytes of each layer's output tensor for one image, at the chip's output width."""
+    return {name: math.prod(workload.shapes[name]) * device.output_bits / 8
+            for name in workload.order}
+
+
 def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:
     """Fraction of each layer's output tensor that lives in DRAM instead of the buffer."""
     capacity = device.global_buffer.size_bytes
-    out_bits = device.output_bits
-    size = {name: math.prod(workload.shapes[name]) * out_bits / 8 for name in workload.order}
+    size = tensor_bytes(workload, device)
     fractions: dict[str, float] = {}
     for name in workload.order:
         layer = workload.layers[name]
@@ -41,8 +46,7 @@ def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:
 def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec) -> list[LayerPlan]:
     """Plans with DRAM spill stages and counts wherever a working set exceeds the buffer."""
     fractions = spill_fractions(workload, device)
-    out_bits = device.output_bits
-    size = {name: math.prod(workload.shapes[name]) * out_bits / 8 for name in workload.order}
+    size = tensor_bytes(workload, device)
     producers = {}
     for name in workload.order:
         layer = workload.layers[name]
@@ -70,12 +74,11 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec) 
 def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
                    device: DeviceSpec) -> PartPlan:
     """Add a DRAM read before and a DRAM write after the part's other stages (per image)."""
-    burst = device.dram.burst_bytes
     per_cycle = device.dram_bytes_per_cycle
     latency = device.cycles(device.dram.latency_ns)
     counts = part.counts.copy()
-    counts[Action.DRAM_READ_BIT] += math.ceil(read_bytes / burst) * burst * 8
-    counts[Action.DRAM_WRITE_BIT] += math.ceil(write_bytes / burst) * burst * 8
+    counts[Action.DRAM_READ_BIT] += device.dram.burst_bits(read_bytes * 8)
+    counts[Action.DRAM_WRITE_BIT] += device.dram.burst_bits(write_bytes * 8)
     if part.folds is not None:
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]

@@ -164,6 +164,12 @@ class _Planner:
         """Whole buffer words for ``elements`` values of ``bits`` (residues pay a full word)."""
         return -(-np.asarray(elements, dtype=np.int64) * bits // self.dev.global_buffer.word_bits)
 
+    def flits(self, elements, bits: int) -> int:
+        """Bus cycles to send each of ``elements`` (int or array) values of ``bits`` as its own
+        packet of whole ``width_bits`` flits."""
+        width = self.dev.interconnect.width_bits
+        return int(np.sum(-(-np.asarray(elements, dtype=np.int64) * bits // width)))
+
     def buffer_stage(self, kind: str, words: int) -> Stage:
         return Stage(kind, BUFFER, math.ceil(words / self.dev.global_buffer.banks))
 
@@ -177,10 +183,9 @@ class _Planner:
 
     def dram_stage(self, kind: str, bits: int) -> tuple[Stage, int]:
         """A DRAM transfer of ``bits`` in whole bursts; returns the stage and bits moved."""
-        burst = self.dev.dram.burst_bytes
-        moved = math.ceil(bits / 8 / burst) * burst
-        occupancy = math.ceil(moved / self.dev.dram_bytes_per_cycle)
-        return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns)), moved * 8
+        moved = self.dev.dram.burst_bits(bits)
+        occupancy = math.ceil(moved / 8 / self.dev.dram_bytes_per_cycle)
+        return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns)), moved
 
     def needs(self, name: str) -> tuple[tuple[str, Need], ...]:
         layer, shape = self.wl.layers[name], self.wl.shapes[name]
@@ -276,7 +281,6 @@ class _Planner:
         k, n, groups = layer.matrix(self.wl.input_shapes(name))
         tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
                             cells_per_weight=cim.cells_per_weight)
-        _, h, w = self.wl.shapes[name]
         parts = tuple(self.crossbar_part(name, layer, tiling, index, tiles)
                       for index, tiles in enumerate(_split(tiling, cim.tiles)))
         return LayerPlan(name, layer.kind, "cim", self.wl.layer_macs(name), parts, tiling,
@@ -312,12 +316,9 @@ class _Planner:
         bus = dev.interconnect
         counts[Action.BUS_BIT] = (in_slices.sum() * self.in_bits + final.sum() * self.out_bits
                                   + (carried_in.sum() + carried_out.sum()) * cim.psum_bits)
-        tile_cycles = cycles_in * (cim.read_cycles
-                                   + -(-cols_used // cim.adcs_per_tile) * cim.adc_cycles)
-        flits_in = int(np.sum(-(-(in_slices * self.in_bits) // bus.width_bits))
-                       + np.sum(-(-(carried_in * cim.psum_bits) // bus.width_bits)))
-        flits_out = int(np.sum(-(-(final * self.out_bits) // bus.width_bits))
-                        + np.sum(-(-(carried_out * cim.psum_bits) // bus.width_bits)))
+        tile_cycles = cycles_in * cim.cycles_per_input_cycle(cols_used)
+        flits_in = self.flits(in_slices, self.in_bits) + self.flits(carried_in, cim.psum_bits)
+        flits_out = self.flits(final, self.out_bits) + self.flits(carried_out, cim.psum_bits)
         tree = math.ceil(math.log2(int(depth["rows"].max()))) if depth["rows"].max() > 1 else 0
         resource = f"array:{name}#{index}"
         stages = (
@@ -346,7 +347,7 @@ class _Planner:
                             dataflow=array.dataflow)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         bits, acc = array.operand_bits, array.accumulator_bits
-        words = lambda elements, width: -(-elements * width // dev.global_buffer.word_bits)
+        words = self.words
         read_words = (words(folds.input_reads, bits) + words(folds.weight_reads, bits)
                       + words(folds.psum_reads, acc))
         write_words = words(folds.psum_writes, acc) + words(folds.output_writes, bits)

@@ -116,8 +116,7 @@ def device_roofs(device: DeviceSpec | str) -> dict[str, float]:
     peak = 0.0
     if device.cim is not None:
         c = device.cim
-        per_vector = c.input_cycles * (c.read_cycles + math.ceil(c.cols / c.adcs_per_tile)
-                                       * c.adc_cycles)
+        per_vector = c.input_cycles * c.cycles_per_input_cycle(c.cols)
         peak += c.tiles * c.rows * (c.cols // c.cells_per_weight) / per_vector
     if device.systolic is not None:
         peak += device.systolic.rows * device.systolic.cols

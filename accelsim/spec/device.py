@@ -80,6 +80,11 @@ class CrossbarSpec:
         """Energy of one conversion at ``adc_bits`` resolution."""
         return self.adc_fom_pj * 2.0 ** self.adc_bits
 
+    def cycles_per_input_cycle(self, cols_used):
+        """Cycles of one input cycle of a tile using ``cols_used`` columns (int or array):
+        one array read, then the busiest ADC's conversions (columns interleaved over ADCs)."""
+        return self.read_cycles + -(-cols_used // self.adcs_per_tile) * self.adc_cycles
+
 
 @dataclass(frozen=True)
 class SystolicSpec:
@@ -142,6 +147,10 @@ class DramSpec:
     read_pj_per_bit: PicojoulesPerBit
     write_pj_per_bit: PicojoulesPerBit
     channels: PositiveInt = 1       # independent channels, each of bandwidth_bytes_per_s
+
+    def burst_bits(self, bits: float) -> int:
+        """Bits actually moved to transfer ``bits``: whole bursts."""
+        return math.ceil(bits / 8 / self.burst_bytes) * self.burst_bytes * 8
 
 
 @dataclass(frozen=True)
