@@ -107,9 +107,34 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
     """The network's output for ``inputs`` [batch, C, H, W] and the crossbar statistics."""
     rng = np.random.default_rng(seed)
     plan_of = {plan.name: plan for plan in plans}
-    acts: dict[str, np.ndarray] = {}
     stats: dict[str, CrossbarStats] = {}
     systolic: dict[str, SystolicStats] = {}
+
+    def hardware_product(name: str, columns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        plan = plan_of[name]
+        if plan.unit == "cim":
+            product, stats[name] = _crossbar_product(columns, matrix, plan.tiling, device,
+                                                     options, rng)
+        else:
+            macs = workload.layer_macs(name) * inputs.shape[0]
+            product, systolic[name] = _systolic_product(
+                columns, matrix, device.systolic.operand_bits, options, macs)
+        return product
+
+    output, acts = _forward(workload, inputs, hardware_product)
+    return ValueRun(output, acts, stats, systolic)
+
+
+def reference_forward(workload: Workload, inputs: np.ndarray) -> np.ndarray:
+    """The network in float64 without quantization: the accuracy reference for value mode."""
+    return _forward(workload, np.asarray(inputs, dtype=np.float64),
+                    lambda name, columns, matrix: columns @ matrix)[0]
+
+
+def _forward(workload: Workload, inputs: np.ndarray, product):
+    """Walk the layer graph; ``product(name, columns, matrix)`` multiplies a weighted layer's
+    input vectors by its weight matrix. Returns (the sink's output, every layer's output)."""
+    acts: dict[str, np.ndarray] = {}
     for name in workload.order:
         layer = workload.layers[name]
         xs = [acts[source] for source in layer.inputs]
@@ -117,49 +142,17 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
             y = inputs
         elif isinstance(layer, (Conv2d, Linear)):
             columns = _lowered_inputs(layer, xs[0], workload.shapes[name])
-            matrix = _layer_matrix(workload, name)
-            plan = plan_of[name]
-            if plan.unit == "cim":
-                product, stats[name] = _crossbar_product(columns, matrix, plan.tiling, device,
-                                                         options, rng)
-            else:
-                product, systolic[name] = _systolic_product(
-                    columns, matrix, device.systolic.operand_bits, options,
-                    workload.layer_macs(name) * xs[0].shape[0])
+            result = product(name, columns, _layer_matrix(workload, name))
             if name in workload.biases:
-                product = product + workload.biases[name]
-            batch = xs[0].shape[0]
+                result = result + workload.biases[name]
             _, h, w = workload.shapes[name]
-            y = product.reshape(batch, h, w, -1).transpose(0, 3, 1, 2)
+            y = result.reshape(xs[0].shape[0], h, w, -1).transpose(0, 3, 1, 2)
             y = activate(y, layer.activation)
         else:
             y = _digital(layer, xs)
         acts[name] = y
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
-    return ValueRun(acts[sinks[-1]], acts, stats, systolic)
-
-
-def reference_forward(workload: Workload, inputs: np.ndarray) -> np.ndarray:
-    """The network in float64 without quantization: the accuracy reference for value mode."""
-    acts: dict[str, np.ndarray] = {}
-    for name in workload.order:
-        layer = workload.layers[name]
-        xs = [acts[source] for source in layer.inputs]
-        if isinstance(layer, Input):
-            acts[name] = np.asarray(inputs, dtype=np.float64)
-            continue
-        if isinstance(layer, (Conv2d, Linear)):
-            product = _lowered_inputs(layer, xs[0], workload.shapes[name]) @ _layer_matrix(
-                workload, name)
-            if name in workload.biases:
-                product = product + workload.biases[name]
-            _, h, w = workload.shapes[name]
-            y = product.reshape(xs[0].shape[0], h, w, -1).transpose(0, 3, 1, 2)
-            acts[name] = activate(y, layer.activation)
-        else:
-            acts[name] = _digital(layer, xs)
-    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
-    return acts[sinks[-1]]
+    return acts[sinks[-1]], acts
 
 
 def _digital(layer, xs: list[np.ndarray]) -> np.ndarray:
