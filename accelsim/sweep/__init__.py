@@ -73,8 +73,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     if not workloads:
         raise AccelsimError("sweep: give at least one workload")
     params = expand(grid, sample=sample, seed=seed)
-    for params_of_point in params[:1]:
-        apply(base, params_of_point, source=f"{base_name} with the first grid point")
+    # Catch a wrong path before starting workers (each point would fail the same way).
+    apply(base, params[0], source=f"{base_name} with the first grid point")
     points = [Point(index, workload, p, options) for index, (p, workload) in
               enumerate((p, w) for p in params for w in workloads)]
     paths = list(grid)
@@ -170,14 +170,14 @@ def _dask_client(scheduler: str | None):
     return Client(scheduler) if scheduler is not None else None
 
 
+_INTEGERS = {"point", "cycles", "macs", "weight_groups"}
+
+
 def _typed(row: dict) -> dict:
-    """Numbers read back from a CSV journal become numbers again."""
-    out = {}
-    for key, value in row.items():
-        if key in _NUMERIC and isinstance(value, str):
-            out[key] = (float(value) if value not in ("",) else None)
-            if out[key] is not None and key in ("point", "cycles", "macs", "weight_groups"):
-                out[key] = int(out[key])
-        else:
-            out[key] = value
-    return out
+    """Numbers read back from a CSV journal become numbers again ("" becomes None)."""
+    def number(key, text):
+        if text == "":
+            return None
+        return int(float(text)) if key in _INTEGERS else float(text)
+    return {key: number(key, value) if key in _NUMERIC and isinstance(value, str) else value
+            for key, value in row.items()}

@@ -16,6 +16,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,16 @@ class Point:
     params: dict[str, Any]
     options: dict[str, Any]
 
-    @property
+    @cached_property
     def key(self) -> str:
         text = json.dumps({"workload": self.workload, "params": self.params,
                            "options": self.options}, sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def row(self, error: str = "") -> dict[str, Any]:
+        """The row's identifying columns and status; an ``error`` makes it an error row."""
+        return {"point": self.index, "key": self.key, "workload": self.workload,
+                **self.params, "status": "error" if error else "ok", "error": error}
 
 
 def columns(paths: list[str]) -> list[str]:
@@ -52,8 +58,7 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
     from accelsim.simulate import simulate
     from accelsim.sweep.grid import apply
 
-    row: dict[str, Any] = {"point": point.index, "key": point.key, "workload": point.workload,
-                           **point.params, "status": "ok", "error": ""}
+    row = point.row()
     try:
         label = f"{base_name} with " + ", ".join(f"{k}={v}" for k, v in point.params.items())
         device = apply(base, point.params, source=label)
@@ -63,9 +68,9 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
         for component, pj in result.energy_by_component().items():
             row[f"energy_{component}_pj"] = pj
     except AccelsimError as exc:
-        row.update(status="error", error=str(exc))
+        row = point.row(str(exc))
     except Exception as exc:  # a bug must not stop the sweep; the row says what happened
-        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        row = point.row(f"{type(exc).__name__}: {exc}")
     return row
 
 
@@ -158,9 +163,7 @@ def _on_processes(todo: list[Point], base: dict, base_name: str, jobs: int, fini
                 crashes[point.key] += 1
                 if crashes[point.key] >= MAX_CRASHES:
                     pending.remove(point)
-                    finished({"point": point.index, "key": point.key,
-                              "workload": point.workload, **point.params, "status": "error",
-                              "error": f"worker crashed {MAX_CRASHES} times on this point"})
+                    finished(point.row(f"worker crashed {MAX_CRASHES} times on this point"))
 
 
 def _on_dask(todo: list[Point], base: dict, base_name: str, client, finished) -> None:
