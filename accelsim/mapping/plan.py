@@ -158,6 +158,16 @@ class _Planner:
         self.wl, self.dev = workload, device
         self.in_bits = device.activation_bits
         self.out_bits = device.output_bits
+        self._weighted: dict[tuple[str, str], LayerPlan] = {}
+
+    def weighted(self, name: str, unit: str) -> LayerPlan:
+        """The plan of a conv/linear layer on ``unit``, built once (policies that compare
+        both units and the final plan share it)."""
+        key = (name, unit)
+        if key not in self._weighted:
+            build = self.systolic if unit == "systolic" else self.crossbar
+            self._weighted[key] = build(name)
+        return self._weighted[key]
 
     # -- helpers -------------------------------------------------------------------------
     def words(self, elements, bits: int):
@@ -207,8 +217,7 @@ class _Planner:
     def plan(self, name: str, unit: str = "", reason: str = "") -> LayerPlan:
         layer = self.wl.layers[name]
         if isinstance(layer, (Conv2d, Linear)):
-            plan = self.systolic(name) if unit == "systolic" else self.crossbar(name)
-            return replace(plan, reason=reason)
+            return replace(self.weighted(name, unit or "cim"), reason=reason)
         if isinstance(layer, Input):
             return self.load(name)
         if isinstance(layer, (Flatten, Concat)):

@@ -49,9 +49,7 @@ def assign_units(planner, *, policy: str, assign: dict[str, str]) -> dict[str, t
                             if getattr(layer, "depthwise", False)
                             else ("cim", "rule: weights stay in the crossbars"))
         else:
-            estimates = {unit: estimate(planner.systolic(name) if unit == "systolic"
-                                        else planner.crossbar(name), prices)
-                         for unit in units}
+            estimates = {unit: estimate(planner.weighted(name, unit), prices) for unit in units}
             score = {"energy": lambda e: e[0], "latency": lambda e: e[1],
                      "edp": lambda e: e[0] * e[1]}[policy]
             best = min(units, key=lambda unit: (score(estimates[unit]), unit))
