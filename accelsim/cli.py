@@ -99,7 +99,7 @@ def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, pol
 def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, scheduler: str | None,
                   no_progress: bool) -> None:
     """Run the design points of SWEEP_FILE; run it again to resume after an interruption."""
-    from accelsim.results.report import format_energy
+    from accelsim.units import format_pj
     from accelsim.sweep import load_sweep, pareto_front, sweep
 
     kwargs = load_sweep(sweep_file)
@@ -128,7 +128,7 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
         for row in sorted(front, key=lambda r: r["cycles"]):
             table.add_row(str(row["point"]), row["workload"],
                           *(str(row[p]) for p in result.parameters), f"{row['cycles']:,}",
-                          format_energy(row["energy_pj"]), f"{row['tops_per_watt']:.3f}")
+                          format_pj(row["energy_pj"]), f"{row['tops_per_watt']:.3f}")
         console.print(table)
 
 

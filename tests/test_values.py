@@ -218,3 +218,15 @@ def test_zero_threshold_treats_small_inputs_as_zero():
     assert small.any()
     assert np.array_equal(thresholded.output, by_hand.output)
     assert np.array_equal(thresholded.action_counts, by_hand.action_counts)
+
+
+def test_an_all_zero_layer_maps_and_programs_nothing():
+    w = np.zeros((16, 32))
+    x = np.random.default_rng(5).random((32, 1, 1))
+    for mode in ("fast", "reference"):
+        res = accelsim.simulate(linear(32, 16, w), "cim-16x16", values=True, inputs=x,
+                                preload_weights=False, mode=mode)
+        fc, counts = layer_row(res)
+        assert fc.tiles == 0 and res.skipped["fc"]["tiles_not_mapped"] == 2
+        assert counts[Action.CELL_WRITE] == 0 and counts[Action.ADC_CONVERT] == 0
+        assert np.all(res.output == 0)

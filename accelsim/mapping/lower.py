@@ -164,12 +164,12 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
             if part.unit == "cim":
                 group = placement.group[key]
                 barrier_inputs.setdefault(group, []).append(mvm.ravel())
-                if programmed:
+                if programmed and part.programming is not None:
                     begin = tasks.count
                     tiles = None
                     if mode == "reference":
                         first_tile = placement.first_tile[key]
-                        tiles = [f"tile:{first_tile + t}" for t in range(max(part.tiles, 1))]
+                        tiles = [f"tile:{first_tile + t}" for t in range(part.tiles)]
                     done = _lower_chain(part.programming.stages, tasks,
                                         after=barriers.get(group - 1), last_resources=tiles)
                     programming_tasks[key] = (begin, tasks.count)

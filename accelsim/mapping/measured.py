@@ -59,7 +59,7 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         written[Action.CELL_WRITE] = float((tiling.rows_used[tiles] * cols_used)[kept].sum())
         written[Action.BUS_BIT] = weight_bits
         written[Action.DRAM_READ_BIT] = device.dram.burst_bits(weight_bits)
-        programming = replace(programming, counts=written)
+        programming = replace(programming, counts=written) if kept.any() else None
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,
                    tiles=int(kept.sum()), tile_indices=tiles[kept], programming=programming)
 

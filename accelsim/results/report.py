@@ -9,7 +9,6 @@ from accelsim.results.result import Result
 from accelsim.units import format_pj
 
 
-format_energy = format_pj
 
 
 def format_time(seconds: float) -> str:
@@ -36,7 +35,7 @@ def layer_table(result: Result) -> Table:
             "" if layer.group is None else str(layer.group),
             f"{layer.start_cycle:,}", f"{layer.cycles:,}",
             f"{layer.macs:,}" if layer.macs else "",
-            format_energy(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}")
+            format_pj(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}")
     return table
 
 
@@ -62,7 +61,7 @@ def breakdown_table(result: Result) -> Table:
     total = result.energy_pj or 1.0
     items = sorted(result.energy_breakdown().items(), key=lambda item: -item[1])
     for (component, action), pj in items:
-        table.add_row(component, action, format_energy(pj), f"{100 * pj / total:.1f}")
+        table.add_row(component, action, format_pj(pj), f"{100 * pj / total:.1f}")
     return table
 
 
@@ -77,7 +76,7 @@ def sparsity_table(result: Result) -> Table | None:
     for layer, entry in result.skipped.items():
         table.add_row(layer, f"{entry.get('dac_convert', 0):,.0f}",
                       f"{entry.get('adc_convert', 0):,.0f}", f"{entry['tiles_not_mapped']:,}",
-                      f"{entry.get('pe_mac', 0):,.0f}", format_energy(entry["energy_saved_pj"]))
+                      f"{entry.get('pe_mac', 0):,.0f}", format_pj(entry["energy_saved_pj"]))
     return table
 
 
@@ -96,11 +95,11 @@ def totals_lines(result: Result) -> list[str]:
     lines = [
         f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
         f"{result.clock_hz / 1e6:g} MHz)",
-        f"total energy      {format_energy(result.energy_pj)} "
-        f"(per image {format_energy(result.energy_pj / result.batch)})",
+        f"total energy      {format_pj(result.energy_pj)} "
+        f"(per image {format_pj(result.energy_pj / result.batch)})",
         f"MACs              {result.macs:,}",
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
-        f"{format_energy(result.energy_pj / max(result.macs, 1))} per MAC",
+        f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
         f"average power     {result.average_power_mw:.2f} mW",
         *([f"batch of {result.batch}      first image after {result.first_image_cycles:,} "
            f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} "
@@ -110,7 +109,7 @@ def totals_lines(result: Result) -> list[str]:
            " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
     ]
     if result.one_time_programming_pj:
-        lines.append(f"one-time weight load {format_energy(result.one_time_programming_pj)} "
+        lines.append(f"one-time weight load {format_pj(result.one_time_programming_pj)} "
                      "(not in the totals)")
     compiled = (f", of which {result.compile_seconds:.2f} s compiling or loading the numba "
                 "engine" if result.compile_seconds > 0.05 else "")
