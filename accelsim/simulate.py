@@ -140,21 +140,9 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
         except TypeError as exc:
             raise AccelsimError(f"value_options: {exc}") from None
     options = options or ValueOptions()
-    shape = wl.shapes[wl.order[0]]
-    if inputs is None:
-        inputs = np.random.default_rng(seed).random((batch, *shape))
-    inputs = np.asarray(inputs, dtype=np.float64)
-    single = inputs.shape == tuple(shape)
-    if single:
-        inputs = inputs[None]
-    if inputs.ndim != 4 or inputs.shape[1:] != tuple(shape):
-        raise AccelsimError(f"inputs must have shape {tuple(shape)} or (batch, "
-                            f"{', '.join(map(str, shape))}), got {inputs.shape}")
-    if batch not in (1, inputs.shape[0]):
-        raise AccelsimError(f"batch={batch} but {inputs.shape[0]} inputs were given")
-    batch = inputs.shape[0]
-    if not wl.weights:
-        wl = wl.with_weights(random_weights(wl, seed))
+    inputs, batch, single = _value_inputs(wl, inputs, batch, seed)
+    if not any(wl.layers[name].weighted for name in wl.weights):
+        wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
     run = run_values(wl, dev, plans, inputs, options, seed)
     skipped = {}
     measured = []
@@ -168,6 +156,47 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
         measured.append(plan)
     output = run.output[0] if single else run.output
     return measured, output, batch, skipped
+
+
+def _value_inputs(wl, inputs, batch: int, seed: int):
+    """Inputs as [batch, C, H, W] (or a dict of them, one per input layer), the batch size,
+    and whether a single image was given without a batch axis."""
+    names = [n for n in wl.order if wl.layers[n].kind == "input"]
+    if not isinstance(inputs, dict):
+        if inputs is not None and len(names) > 1:
+            raise AccelsimError(f"the workload has {len(names)} input layers "
+                                f"({', '.join(names)}); give inputs as a dict by name")
+        inputs = {names[0]: inputs} if inputs is not None else {}
+    unknown = sorted(set(inputs) - set(names))
+    if unknown:
+        raise AccelsimError(f"inputs given for {', '.join(unknown)}, which is not an input "
+                            f"layer (input layers: {', '.join(names)})")
+    rng = np.random.default_rng(seed)
+    arrays, single, given = {}, False, None
+    for name in names:
+        shape = tuple(wl.shapes[name])
+        if name not in inputs or inputs[name] is None:
+            arrays[name] = None
+            continue
+        array = np.asarray(inputs[name], dtype=np.float64)
+        single = array.shape == shape
+        if single:
+            array = array[None]
+        if array.ndim != 4 or array.shape[1:] != shape:
+            label = "inputs" if len(names) == 1 else f"inputs of '{name}'"
+            raise AccelsimError(f"{label} must have shape {shape} or (batch, "
+                                f"{', '.join(map(str, shape))}), got {array.shape}")
+        if given not in (None, array.shape[0]):
+            raise AccelsimError("every input layer needs the same batch size")
+        given = array.shape[0]
+        arrays[name] = array
+    if given is not None and batch not in (1, given):
+        raise AccelsimError(f"batch={batch} but {given} inputs were given")
+    batch = given or batch
+    for name in names:
+        if arrays[name] is None:
+            arrays[name] = rng.random((batch, *wl.shapes[name]))
+    return (arrays[names[0]] if len(names) == 1 else arrays), batch, single
 
 
 def _price_skipped(skipped, prices):

@@ -22,8 +22,9 @@ from accelsim.kernels.quantize import input_chunks, quantize, slice_weights
 from accelsim.mapping.crossbar import CrossbarTiling
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
-                                      GlobalAvgPool, Input, Linear, Pool2d)
+from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise, Flatten,
+                                      GlobalAvgPool, Input, LayerNorm, Linear, MatMul, Pool2d,
+                                      Reshape, Slice, Softmax)
 
 _NO_NOISE = np.zeros((0, 0, 0))
 
@@ -102,9 +103,12 @@ def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
     return blocks
 
 
-def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray,
+def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
                options: ValueOptions, seed: int) -> ValueRun:
-    """The network's output for ``inputs`` [batch, C, H, W] and the crossbar statistics."""
+    """The network's output for ``inputs`` and the crossbar statistics.
+
+    ``inputs`` is [batch, C, H, W] for a network with one input layer, else a dict
+    {input layer: [batch, C, H, W]}."""
     rng = np.random.default_rng(seed)
     plan_of = {plan.name: plan for plan in plans}
     stats: dict[str, CrossbarStats] = {}
@@ -116,7 +120,7 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
             product, stats[name] = _crossbar_product(columns, matrix, plan.tiling, device,
                                                      options, rng)
         else:
-            macs = workload.layer_macs(name) * inputs.shape[0]
+            macs = workload.layer_macs(name) * columns.shape[0] // _positions(workload, name)
             product, systolic[name] = _systolic_product(
                 columns, matrix, device.systolic.operand_bits, options, macs)
         return product
@@ -125,10 +129,18 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs: np.ndarray
     return ValueRun(output, acts, stats, systolic)
 
 
-def reference_forward(workload: Workload, inputs: np.ndarray) -> np.ndarray:
+def reference_forward(workload: Workload, inputs) -> np.ndarray:
     """The network in float64 without quantization: the accuracy reference for value mode."""
-    return _forward(workload, np.asarray(inputs, dtype=np.float64),
-                    lambda name, columns, matrix: columns @ matrix)[0]
+    if isinstance(inputs, dict):
+        inputs = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    else:
+        inputs = np.asarray(inputs, dtype=np.float64)
+    return _forward(workload, inputs, lambda name, columns, matrix: columns @ matrix)[0]
+
+
+def _positions(workload: Workload, name: str) -> int:
+    _, h, w = workload.shapes[name]
+    return h * w
 
 
 def _forward(workload: Workload, inputs: np.ndarray, product):
@@ -139,7 +151,7 @@ def _forward(workload: Workload, inputs: np.ndarray, product):
         layer = workload.layers[name]
         xs = [acts[source] for source in layer.inputs]
         if isinstance(layer, Input):
-            y = inputs
+            y = inputs[name] if isinstance(inputs, dict) else inputs
         elif isinstance(layer, (Conv2d, Linear)):
             columns = _lowered_inputs(layer, xs[0], workload.shapes[name])
             result = product(name, columns, _layer_matrix(workload, name))
@@ -149,14 +161,15 @@ def _forward(workload: Workload, inputs: np.ndarray, product):
             y = result.reshape(xs[0].shape[0], h, w, -1).transpose(0, 3, 1, 2)
             y = activate(y, layer.activation)
         else:
-            y = _digital(layer, xs)
+            y = _digital(layer, xs, workload)
         acts[name] = y
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
     return acts[sinks[-1]], acts
 
 
-def _digital(layer, xs: list[np.ndarray]) -> np.ndarray:
-    """Pooling, elementwise, activation and view layers (floating point in both modes)."""
+def _digital(layer, xs: list[np.ndarray], workload: Workload) -> np.ndarray:
+    """Pooling, elementwise, activation, normalization, activation products and view layers
+    (floating point in both modes)."""
     if isinstance(layer, Pool2d):
         return _pool(xs[0], layer)
     if isinstance(layer, GlobalAvgPool):
@@ -171,8 +184,54 @@ def _digital(layer, xs: list[np.ndarray]) -> np.ndarray:
     if isinstance(layer, Flatten):
         return xs[0].reshape(xs[0].shape[0], -1, 1, 1)
     if isinstance(layer, Concat):
-        return np.concatenate(xs, axis=1)
+        return np.concatenate(xs, axis=1 if layer.axis == "channels" else 2)
+    if isinstance(layer, Slice):
+        return (xs[0][:, layer.start:layer.stop] if layer.axis == "channels"
+                else xs[0][:, :, layer.start:layer.stop])
+    if isinstance(layer, Reshape):
+        batch = xs[0].shape[0]
+        moved = xs[0].reshape(batch, *layer.source).transpose(0, *(p + 1 for p in layer.perm))
+        return moved.reshape(batch, *layer.shape)
+    if isinstance(layer, MatMul):
+        return _matmul(layer, *xs)
+    if isinstance(layer, Affine):
+        y = xs[0]
+        if layer.name in workload.weights:
+            y = y * workload.weights[layer.name]
+        if layer.name in workload.biases:
+            y = y + workload.biases[layer.name]
+        return activate(y, layer.activation)
+    if isinstance(layer, LayerNorm):
+        x = xs[0]
+        grouped = x.reshape(x.shape[0], layer.groups, -1, *x.shape[2:])
+        mean = grouped.mean(axis=2, keepdims=True)
+        var = grouped.var(axis=2, keepdims=True)
+        y = ((grouped - mean) / np.sqrt(var + layer.epsilon)).reshape(x.shape)
+        gamma = workload.weights.get(layer.name)
+        beta = workload.biases.get(layer.name)
+        if gamma is not None:
+            y = y * gamma[:, None, None]
+        if beta is not None:
+            y = y + beta[:, None, None]
+        return y
+    if isinstance(layer, Softmax):
+        x = xs[0]
+        grouped = x.reshape(x.shape[0], layer.groups, -1, *x.shape[2:])
+        e = np.exp(grouped - grouped.max(axis=2, keepdims=True))
+        return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
     raise AccelsimError(f"layer '{layer.name}': value mode cannot run a {layer.kind} layer")
+
+
+def _matmul(layer: MatMul, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per head: [M, K] @ [K, N], from the layouts MatMul documents."""
+    batch, _, h, w = a.shape
+    heads = layer.heads
+    a_heads = a.reshape(batch, heads, -1, h * w).transpose(0, 1, 3, 2)       # [B, h, M, K]
+    b_heads = b.reshape(batch, heads, -1, b.shape[2] * b.shape[3])         # [B, h, ., .]
+    b_heads = b_heads if layer.transpose_b else b_heads.transpose(0, 1, 3, 2)
+    # with transpose_b: [B, h, K, N] as stored; without: stored [B, h, N, K] -> [B, h, K, N]
+    product = a_heads @ b_heads                                             # [B, h, M, N]
+    return product.transpose(0, 1, 3, 2).reshape(batch, -1, h, w)
 
 
 def activate(x: np.ndarray, function: str | None) -> np.ndarray:
@@ -190,10 +249,17 @@ def activate(x: np.ndarray, function: str | None) -> np.ndarray:
         return 0.5 * x * (1.0 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
     if function == "hardswish":
         return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    if function == "erf":
+        return _erf(x)
     if function == "softmax":
         e = np.exp(x - x.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
     raise AccelsimError(f"unknown activation {function!r}")
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from math import erf
+    return np.vectorize(erf, otypes=[np.float64])(x)
 
 
 def _lowered_inputs(layer, x: np.ndarray, out_shape) -> np.ndarray:

@@ -5,7 +5,7 @@ output widths as on the chip). When it exceeds the global buffer, the part of th
 does not fit is written to DRAM as the layer produces it, and every consumer reads that part
 back from DRAM once, streaming it in beside its buffer reads. Both are DRAM stages of each
 step, so bandwidth and queueing show in cycles; energy counts whole bursts per layer and image.
-Views (flatten, concat) alias their producers' storage.
+Views (flatten, concat, reshapes without a permutation) alias their producers' storage.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:
     fractions: dict[str, float] = {}
     for name in workload.order:
         layer = workload.layers[name]
-        if layer.kind in ("flatten", "concat"):
+        if layer.aliases_input:
             sources = [fractions[s] for s in layer.inputs]
             fractions[name] = max(sources) if sources else 0.0
             continue
@@ -51,7 +51,7 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec) 
     for name in workload.order:
         layer = workload.layers[name]
         producers[name] = ([p for s in layer.inputs for p in producers[s]]
-                           if layer.kind in ("flatten", "concat") else [name])
+                           if layer.aliases_input else [name])
     result = []
     for plan in plans:
         if plan.name not in workload.layers or plan.unit in ("view", "dram"):

@@ -19,8 +19,9 @@ from accelsim.mapping.crossbar import CrossbarTiling, tile_layer
 from accelsim.mapping.systolic import Folds, fold_schedule
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
-                                      GlobalAvgPool, Input, Linear, Pool2d)
+from accelsim.workload.layers import (Activation, Affine, Conv2d, Elementwise, GenericOp,
+                                      GlobalAvgPool, Input, LayerNorm, Linear, MatMul, Pool2d,
+                                      Reshape, Softmax)
 
 # Resources shared by all layers; each CIM part also gets its own array resource.
 BUFFER, BUS, DRAM, DIGITAL, SYSTOLIC = ("global_buffer", "interconnect", "dram", "digital",
@@ -35,8 +36,15 @@ ACTIVATION_OPS: dict[str, dict[Action, int]] = {
     "sigmoid": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
     "tanh": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
     "gelu": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-    "softmax": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+    "erf": {Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+    # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
+    "softmax": {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},
 }
+# Layer norm per element: sum and sum of squares (2 adds, 1 multiply), subtract the mean
+# (1 add), normalize (1 multiply), gamma and beta (1 multiply, 1 add); per group: the mean,
+# variance and reciprocal square root (4 multiplies; a lookup plus one Newton step; assumed).
+LAYER_NORM_OPS = {Action.DIGITAL_ADD: 4, Action.DIGITAL_MUL: 3}
+LAYER_NORM_GROUP_OPS = {Action.DIGITAL_MUL: 4}
 _DIGITAL_ACTIONS = (Action.DIGITAL_ADD, Action.DIGITAL_MUL, Action.DIGITAL_COMPARE)
 
 
@@ -206,8 +214,10 @@ class _Planner:
                 dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
                 need = Need("window", layer.kernel[0], layer.stride[0], layer.padding[0],
                             dilation, out_width=shape[2], in_height=h, in_width=w)
-            elif isinstance(layer, (Linear, Elementwise, Activation)):
+            elif isinstance(layer, (Linear, Elementwise, Activation, Affine, LayerNorm, Softmax)):
                 need = Need("same")
+            elif isinstance(layer, MatMul):
+                need = Need("same" if source == layer.inputs[0] else "all")
             else:
                 need = Need("all")
             result.append((source, need))
@@ -220,10 +230,11 @@ class _Planner:
             return replace(self.weighted(name, unit or "cim"), reason=reason)
         if isinstance(layer, Input):
             return self.load(name)
-        if isinstance(layer, (Flatten, Concat)):
+        if layer.aliases_input:
             part = PartPlan(name, 0, "view", 1, (), np.zeros(N_ACTIONS), self.needs(name))
-            return LayerPlan(name, layer.kind, "view", 0, (part,))
-        if isinstance(layer, (Pool2d, GlobalAvgPool, Elementwise, Activation)):
+            return LayerPlan(name, layer.kind, "view", 0, (part,), parameters=layer.params())
+        if isinstance(layer, (Pool2d, GlobalAvgPool, Elementwise, Activation, MatMul, Reshape,
+                              Affine, LayerNorm, Softmax, GenericOp)):
             return self.digital(name)
         raise MappingError(f"layer '{name}': no unit of device '{self.dev.name}' can run a "
                            f"{layer.kind} layer")
@@ -251,6 +262,7 @@ class _Planner:
         return LayerPlan(name, "output", "dram", 0, (part,))
 
     def digital(self, name: str) -> LayerPlan:
+        """A layer on the digital unit, per output vector: buffer reads, operations, writes."""
         layer = self.wl.layers[name]
         in_shapes = self.wl.input_shapes(name)
         c, h, w = self.wl.shapes[name]
@@ -265,6 +277,36 @@ class _Planner:
         elif isinstance(layer, Activation):
             reads = read
             self.activation_counts(counts, layer.function, c)
+        elif isinstance(layer, Softmax):
+            reads = read
+            self.activation_counts(counts, "softmax", c)
+        elif isinstance(layer, Affine):
+            # Scalar and per-channel constants stay in the unit; per-element ones are read.
+            reads = read * (1 + (layer.scale == "full") + (layer.shift == "full"))
+            counts[Action.DIGITAL_MUL] = c * (layer.scale != "none")
+            counts[Action.DIGITAL_ADD] = c * (layer.shift != "none")
+            self.activation_counts(counts, layer.activation, c)
+        elif isinstance(layer, LayerNorm):
+            reads = read
+            for action, n in LAYER_NORM_OPS.items():
+                counts[action] += n * c
+            for action, n in LAYER_NORM_GROUP_OPS.items():
+                counts[action] += n * layer.groups
+        elif isinstance(layer, MatMul):
+            # Each output vector reads its row of the first operand and streams the whole
+            # second operand from the buffer (the unit keeps no operand between vectors).
+            m, k, n = layer.dims(in_shapes)
+            reads = (int(self.words(layer.heads * k, self.in_bits))
+                     + layer.heads * int(self.words(k * n, self.in_bits)))
+            counts[Action.DIGITAL_MUL] = layer.heads * k * n
+            counts[Action.DIGITAL_ADD] = layer.heads * k * n
+        elif isinstance(layer, Reshape):
+            # A real permutation: every element is read and written once.
+            reads = read
+        elif isinstance(layer, GenericOp):
+            inputs = sum(math.prod(shape) for shape in in_shapes)
+            reads = -(-int(self.words(inputs, self.in_bits)) // vectors)
+            counts[Action.DIGITAL_ADD] = c * layer.ops_per_element
         else:
             window = (layer.kernel[0] * layer.kernel[1] if isinstance(layer, Pool2d)
                       else in_shapes[0][1] * in_shapes[0][2])
@@ -280,7 +322,8 @@ class _Planner:
         stages = (self.buffer_stage("buffer_read", reads), self.digital_stage(counts),
                   self.buffer_stage("buffer_write", writes))
         part = PartPlan(name, 0, "digital", vectors, stages, counts * vectors, self.needs(name))
-        return LayerPlan(name, layer.kind, "digital", 0, (part,), parameters=layer.params())
+        return LayerPlan(name, layer.kind, "digital", self.wl.layer_macs(name), (part,),
+                         parameters=layer.params())
 
     def crossbar(self, name: str) -> LayerPlan:
         layer = self.wl.layers[name]

@@ -1,12 +1,14 @@
-"""Workloads: typed layers in a validated graph, the built-in zoo, and YAML loading."""
+"""Workloads: typed layers in a validated graph, the built-in zoo, and YAML and ONNX loading."""
 
 from accelsim.workload.graph import Workload, WorkloadBuilder
-from accelsim.workload.layers import (Activation, Concat, Conv2d, Elementwise, Flatten,
-                                      GlobalAvgPool, Input, Layer, Linear, Pool2d)
+from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise, Flatten,
+                                      GenericOp, GlobalAvgPool, Input, Layer, LayerNorm, Linear,
+                                      MatMul, Pool2d, Reshape, Slice, Softmax)
 from accelsim.workload.load import available_workloads, load_workload, workload_from_dict
 from accelsim.workload.weights import random_weights
 from accelsim.workload.zoo import ZOO
 
-__all__ = ["Activation", "Concat", "Conv2d", "Elementwise", "Flatten", "GlobalAvgPool", "Input",
-           "Layer", "Linear", "Pool2d", "Workload", "WorkloadBuilder", "ZOO",
+__all__ = ["Activation", "Affine", "Concat", "Conv2d", "Elementwise", "Flatten", "GenericOp",
+           "GlobalAvgPool", "Input", "Layer", "LayerNorm", "Linear", "MatMul", "Pool2d",
+           "Reshape", "Slice", "Softmax", "Workload", "WorkloadBuilder", "ZOO",
            "available_workloads", "load_workload", "random_weights", "workload_from_dict"]

@@ -102,7 +102,7 @@ class Workload:
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulates per image (weighted layers)."""
+        """Multiply-accumulates per image (weighted layers and products of activations)."""
         return sum(self.layer_macs(n) for n in self.order)
 
     @property

@@ -19,7 +19,9 @@ Shape = tuple[int, int, int]
 # Field types are annotated for pydantic, which validates layers read from YAML or ONNX.
 Pair = tuple[PositiveInt, PositiveInt]
 Padding = tuple[NonNegativeInt, NonNegativeInt]
-ActivationName = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "hardswish", "softmax"]
+ActivationName = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "hardswish", "softmax",
+                         "erf"]
+ConstantKind = Literal["none", "scalar", "channel", "full"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
 
@@ -43,6 +45,12 @@ class Layer:
     kind: ClassVar[str] = "layer"
     arity: ClassVar[tuple[int, int]] = (1, 1)   # allowed (min, max) number of inputs
     weighted: ClassVar[bool] = False            # holds a weight matrix (crossbar-mappable)
+    constants: ClassVar[bool] = False           # holds constant operands (scale, shift, gamma)
+
+    @property
+    def aliases_input(self) -> bool:
+        """True when the output is a view of the input storage (no data moves)."""
+        return False
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         """Shape of this layer's output given its inputs' shapes; ValueError if they do not fit."""
@@ -180,6 +188,7 @@ class Flatten(Layer):
     """(C, H, W) -> (C·H·W, 1, 1); moves no data (a view of the buffer)."""
 
     kind: ClassVar[str] = "flatten"
+    aliases_input: ClassVar[bool] = True
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         c, h, w = shapes[0]
@@ -188,21 +197,186 @@ class Flatten(Layer):
 
 @dataclass(frozen=True)
 class Concat(Layer):
-    """Concatenation along channels; moves no data (producers write adjacent buffer regions)."""
+    """Concatenation along channels or along height; moves no data (producers write adjacent
+    buffer regions)."""
 
+    axis: Literal["channels", "height"] = "channels"
     kind: ClassVar[str] = "concat"
     arity: ClassVar[tuple[int, int]] = (2, 64)
+    aliases_input: ClassVar[bool] = True
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
-        if any(s[1:] != shapes[0][1:] for s in shapes):
-            raise ValueError("inputs must have equal height and width, got "
+        if self.axis == "channels":
+            if any(s[1:] != shapes[0][1:] for s in shapes):
+                raise ValueError("inputs must have equal height and width, got "
+                                 + ", ".join(map(str, shapes)))
+            return (sum(s[0] for s in shapes), shapes[0][1], shapes[0][2])
+        if any((s[0], s[2]) != (shapes[0][0], shapes[0][2]) for s in shapes):
+            raise ValueError("inputs must have equal channels and width, got "
                              + ", ".join(map(str, shapes)))
-        return (sum(s[0] for s in shapes), shapes[0][1], shapes[0][2])
+        return (shapes[0][0], sum(s[1] for s in shapes), shapes[0][2])
+
+
+@dataclass(frozen=True)
+class Slice(Layer):
+    """Channels or rows [start, stop) of the input (a view: no data moves)."""
+
+    axis: Literal["channels", "height"] = "height"
+    start: NonNegativeInt = 0
+    stop: PositiveInt = 1
+    kind: ClassVar[str] = "slice"
+    aliases_input: ClassVar[bool] = True
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        size = c if self.axis == "channels" else h
+        if not self.start < self.stop <= size:
+            raise ValueError(f"slice [{self.start}, {self.stop}) does not fit the {size} "
+                             f"{self.axis} of {shapes[0]}")
+        if self.axis == "channels":
+            return (self.stop - self.start, h, w)
+        return (c, self.stop - self.start, w)
+
+
+@dataclass(frozen=True)
+class MatMul(Layer):
+    """Product of two activations (attention), with no weights to keep in place.
+
+    The first input holds, for each of ``heads`` heads, M = height·width vectors of K channels:
+    shape (heads·K, H, W). With ``transpose_b`` the second input holds N vectors of the same K
+    channels (keys: Q·Kᵀ), shape (heads·K, N, 1); without, it holds K vectors of N channels
+    (values: P·V), shape (heads·N, K, 1). The output is (heads·N, H, W): per head and position,
+    N values.
+    """
+
+    heads: PositiveInt = 1
+    transpose_b: bool = False
+    kind: ClassVar[str] = "matmul"
+    arity: ClassVar[tuple[int, int]] = (2, 2)
+
+    def dims(self, shapes: list[Shape]) -> tuple[int, int, int]:
+        """(M, K, N) of each head's product."""
+        (ca, ha, wa), (cb, hb, wb) = shapes
+        h = self.heads
+        if ca % h or cb % h:
+            raise ValueError(f"heads={h} must divide both inputs' channels, got {ca} and {cb}")
+        k = ca // h
+        if self.transpose_b:
+            if cb // h != k:
+                raise ValueError(f"the second input has {cb // h} channels per head, the first "
+                                 f"{k} (with transpose_b both hold vectors of K channels)")
+            return ha * wa, k, hb * wb
+        if hb * wb != k:
+            raise ValueError(f"the second input holds {hb * wb} vectors, but the first has "
+                             f"{k} channels per head (without transpose_b they must match)")
+        return ha * wa, k, cb // h
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        _, _, n = self.dims(shapes)
+        return (self.heads * n, shapes[0][1], shapes[0][2])
+
+    def macs(self, shapes: list[Shape]) -> int:
+        m, k, n = self.dims(shapes)
+        return self.heads * m * k * n
+
+
+@dataclass(frozen=True)
+class Reshape(Layer):
+    """Reinterpret the input: view its data as ``source`` (row-major), permute the axes by
+    ``perm`` and read the result as ``shape``. Without a real permutation it is a view and moves
+    no data; otherwise every element is read and written once (a transpose in the buffer)."""
+
+    source: tuple[PositiveInt, ...] = (1,)
+    perm: tuple[NonNegativeInt, ...] = (0,)
+    shape: tuple[PositiveInt, PositiveInt, PositiveInt] = (1, 1, 1)
+    kind: ClassVar[str] = "reshape"
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        size = math.prod(shapes[0])
+        if sorted(self.perm) != list(range(len(self.source))):
+            raise ValueError(f"perm {self.perm} is not a permutation of the {len(self.source)} "
+                             "source axes")
+        if math.prod(self.source) != size or math.prod(self.shape) != size:
+            raise ValueError(f"cannot reshape {shapes[0]} ({size} elements) through "
+                             f"{self.source} to {self.shape}")
+        return self.shape
+
+    @property
+    def aliases_input(self) -> bool:
+        moved = [axis for axis in self.perm if self.source[axis] > 1]
+        return moved == sorted(moved)
+
+
+@dataclass(frozen=True)
+class Affine(Layer):
+    """y = x·scale + shift, elementwise, with constants that are absent, one scalar, one per
+    channel or one per element (held in the workload's weights and biases)."""
+
+    scale: ConstantKind = "none"
+    shift: ConstantKind = "none"
+    activation: ActivationName | None = None
+    kind: ClassVar[str] = "affine"
+    constants: ClassVar[bool] = True
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int, int, int] | None:
+        """Shape of the scale or shift array for an output of ``shape`` (None if absent)."""
+        kind = self.scale if which == "scale" else self.shift
+        return {"none": None, "scalar": (1, 1, 1), "channel": (shape[0], 1, 1),
+                "full": tuple(shape)}[kind]
+
+
+@dataclass(frozen=True)
+class LayerNorm(Layer):
+    """Normalize each vector's channels (in ``groups`` equal groups) to zero mean and unit
+    variance, then scale by gamma and add beta (per channel, in weights and biases)."""
+
+    groups: PositiveInt = 1
+    epsilon: float = 1e-5
+    kind: ClassVar[str] = "layer_norm"
+    constants: ClassVar[bool] = True
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        if shapes[0][0] % self.groups:
+            raise ValueError(f"groups={self.groups} must divide the {shapes[0][0]} channels")
+        return shapes[0]
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int, ...]:
+        return (shape[0],)
+
+
+@dataclass(frozen=True)
+class Softmax(Layer):
+    """Softmax over each vector's channels, in ``groups`` equal groups (one per head)."""
+
+    groups: PositiveInt = 1
+    kind: ClassVar[str] = "softmax"
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        if shapes[0][0] % self.groups:
+            raise ValueError(f"groups={self.groups} must divide the {shapes[0][0]} channels")
+        return shapes[0]
+
+
+@dataclass(frozen=True)
+class GenericOp(Layer):
+    """An operation accelsim does not model, counted as ``ops_per_element`` digital operations
+    per output element, reading its inputs and writing its output once. Value mode cannot run it.
+    """
+
+    op_type: str = "op"
+    shape: tuple[PositiveInt, PositiveInt, PositiveInt] = (1, 1, 1)
+    ops_per_element: NonNegativeInt = 1
+    kind: ClassVar[str] = "generic"
+    arity: ClassVar[tuple[int, int]] = (1, 64)
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        return self.shape
 
 
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Input, Conv2d, Linear, Pool2d, GlobalAvgPool, Elementwise,
-                              Activation, Flatten, Concat)
+                              Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine, LayerNorm,
+                              Softmax, GenericOp)
 }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accelsim.workload.graph import Workload, WorkloadBuilder
-from accelsim.workload.layers import (Conv2d, Elementwise, Flatten, GlobalAvgPool, Input,
-                                      Linear, Pool2d)
+from accelsim.workload.layers import (Affine, Concat, Conv2d, Elementwise, Flatten,
+                                      GlobalAvgPool, Input, LayerNorm, Linear, MatMul, Pool2d,
+                                      Reshape, Slice, Softmax)
 
 
 def mlp() -> Workload:
@@ -139,3 +140,105 @@ ZOO: dict[str, Callable[[], Workload]] = {
     "mlp": mlp, "lenet5": lenet5, "resnet18": resnet18, "resnet34": resnet34,
     "resnet50": resnet50, "vgg16": vgg16, "mobilenetv2": mobilenetv2,
 }
+
+
+# -- transformers --------------------------------------------------------------------------
+# A token sequence is (features, tokens, 1). Attention uses MatMul layers between activations
+# (no weights to keep in place); each head's 1/sqrt(d_head) scale is folded into the query
+# weights. Embedding lookups are not modelled: the inputs are the summed embeddings.
+
+
+def _attention(b: WorkloadBuilder, prefix: str, x: str, d: int, heads: int, *,
+               past: tuple[str, str] | None = None) -> str:
+    """Multi-head self-attention on ``x``; ``past`` names (keys, values) of earlier tokens
+    (a decode step's cache). Returns the output projection's name."""
+    q = b.add(Linear, f"{prefix}.q", inputs=(x,), out_features=d)
+    k = b.add(Linear, f"{prefix}.k", inputs=(x,), out_features=d)
+    v = b.add(Linear, f"{prefix}.v", inputs=(x,), out_features=d)
+    if past is not None:
+        k = b.add(Concat, f"{prefix}.k_cache", inputs=(past[0], k), axis="height")
+        v = b.add(Concat, f"{prefix}.v_cache", inputs=(past[1], v), axis="height")
+    b.add(MatMul, f"{prefix}.scores", inputs=(q, k), heads=heads, transpose_b=True)
+    b.add(Softmax, f"{prefix}.softmax", groups=heads)
+    b.add(MatMul, f"{prefix}.context", inputs=(b.last, v), heads=heads)
+    return b.add(Linear, f"{prefix}.out", out_features=d)
+
+
+def _mlp(b: WorkloadBuilder, prefix: str, x: str, d: int, hidden: int) -> str:
+    b.add(Linear, f"{prefix}.fc1", inputs=(x,), out_features=hidden, activation="gelu")
+    return b.add(Linear, f"{prefix}.fc2", out_features=d)
+
+
+def _pre_norm_block(b: WorkloadBuilder, prefix: str, x: str, d: int, heads: int, hidden: int,
+                    past: tuple[str, str] | None = None) -> str:
+    """x + attention(LN(x)), then x + MLP(LN(x)): ViT and GPT-2."""
+    b.add(LayerNorm, f"{prefix}.ln1", inputs=(x,))
+    attn = _attention(b, f"{prefix}.attn", b.last, d, heads, past=past)
+    x = b.add(Elementwise, f"{prefix}.add1", inputs=(x, attn), function="add")
+    b.add(LayerNorm, f"{prefix}.ln2")
+    mlp = _mlp(b, f"{prefix}.mlp", b.last, d, hidden)
+    return b.add(Elementwise, f"{prefix}.add2", inputs=(x, mlp), function="add")
+
+
+def bert_base(seq: int = 128) -> Workload:
+    """BERT-base encoder (12 layers, d 768, 12 heads, FFN 3072), 128 tokens, post-norm."""
+    d, heads, hidden = 768, 12, 3072
+    b = WorkloadBuilder("bert-base")
+    b.add(Input, "embeddings", shape=(d, seq, 1))
+    b.add(LayerNorm, "embeddings.ln")
+    for i in range(12):
+        prefix, x = f"encoder.{i}", b.last
+        attn = _attention(b, f"{prefix}.attn", x, d, heads)
+        b.add(Elementwise, f"{prefix}.add1", inputs=(x, attn), function="add")
+        x = b.add(LayerNorm, f"{prefix}.ln1")
+        mlp = _mlp(b, f"{prefix}.ffn", x, d, hidden)
+        b.add(Elementwise, f"{prefix}.add2", inputs=(x, mlp), function="add")
+        b.add(LayerNorm, f"{prefix}.ln2")
+    return b.build()
+
+
+def vit_b16() -> Workload:
+    """ViT-B/16 on 224x224: 16x16 patches (196 tokens + class token), 12 pre-norm layers."""
+    d, heads, hidden = 768, 12, 3072
+    b = WorkloadBuilder("vit-b16")
+    b.add(Input, "input", shape=(3, 224, 224))
+    b.add(Conv2d, "patch_embed", out_channels=d, kernel=(16, 16), stride=(16, 16))
+    b.add(Reshape, "patches", source=(d, 196), perm=(0, 1), shape=(d, 196, 1))
+    b.add(Input, "class_token", shape=(d, 1, 1))
+    b.add(Concat, "tokens", inputs=("class_token", "patches"), axis="height")
+    b.add(Affine, "pos_embed", shift="full")
+    for i in range(12):
+        _pre_norm_block(b, f"blocks.{i}", b.last, d, heads, hidden)
+    b.add(LayerNorm, "norm")
+    b.add(Slice, "cls", axis="height", start=0, stop=1)
+    b.add(Linear, "head", out_features=1000)
+    return b.build()
+
+
+def _gpt2(name: str, tokens: int, past: int) -> Workload:
+    d, heads, hidden, vocab = 768, 12, 3072, 50257
+    b = WorkloadBuilder(name)
+    b.add(Input, "embeddings", shape=(d, tokens, 1))
+    for i in range(12):
+        x, cache = b.last, None
+        if past:
+            cache = (b.add(Input, f"h.{i}.past_keys", shape=(d, past, 1)),
+                     b.add(Input, f"h.{i}.past_values", shape=(d, past, 1)))
+        _pre_norm_block(b, f"h.{i}", x, d, heads, hidden, past=cache)
+    b.add(LayerNorm, "ln_f")
+    b.add(Linear, "lm_head", out_features=vocab)
+    return b.build()
+
+
+def gpt2_prefill(tokens: int = 128) -> Workload:
+    """GPT-2 small (12 layers, d 768, 12 heads) reading a 128-token prompt, logits for all."""
+    return _gpt2("gpt2-prefill", tokens, 0)
+
+
+def gpt2_decode(past: int = 127) -> Workload:
+    """GPT-2 small generating one token after 127 cached ones (keys and values as inputs)."""
+    return _gpt2("gpt2-decode", 1, past)
+
+
+ZOO.update({"bert-base": bert_base, "vit-b16": vit_b16, "gpt2-prefill": gpt2_prefill,
+            "gpt2-decode": gpt2_decode})
