@@ -94,8 +94,8 @@ def test_top_level_keys_and_version():
 def test_unknown_names_and_file_types(tmp_path):
     with pytest.raises(SpecError, match="unknown workload; available: mlp"):
         load_workload("resnet1000")
-    with pytest.raises(SpecError, match="ONNX import is not supported yet"):
-        load_workload(tmp_path / "m.onnx")
+    with pytest.raises(SpecError, match="m.txt: unsupported workload file type"):
+        load_workload(tmp_path / "m.txt")
     with pytest.raises(SpecError, match="file not found"):
         load_workload(tmp_path / "missing.yaml")
 

@@ -38,18 +38,19 @@ def available_workloads() -> dict[str, str]:
 
 
 def load_workload(name_or_path: str | Path | Workload) -> Workload:
-    """A Workload from a zoo name ("resnet18"), a shipped YAML name, or a YAML path."""
+    """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path or an ONNX
+    path (see :func:`accelsim.workload.onnx_import.load_onnx` for import options)."""
     if isinstance(name_or_path, Workload):
         return name_or_path
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or looks_like_path(text):
         path = Path(text)
         if path.suffix == ".onnx":
-            raise SpecError(text, "", "ONNX import is not supported yet; describe the network "
-                            "in a workloads/*.yaml file")
+            from accelsim.workload.onnx_import import load_onnx
+            return load_onnx(path)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
-                            "(expected .yaml)")
+                            "(expected .yaml or .onnx)")
         return workload_from_dict(read_yaml(path), source=str(path))
     if text in ZOO:
         return ZOO[text]()

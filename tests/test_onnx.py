@@ -1,0 +1,443 @@
+"""ONNX import: each supported op against onnxruntime and hand formulas, whole models in value
+mode, hostile files, the CLI and from_torch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from conftest import modified  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
+from onnx_models import (GraphBuilder, conv_bn_relu, resnet_style, run_onnxruntime,  # noqa: E402
+                         transformer_style)
+
+import accelsim  # noqa: E402
+from accelsim import SpecError  # noqa: E402
+from accelsim.values import reference_forward  # noqa: E402
+from accelsim.workload.onnx_import import from_onnx_layout, load_onnx, to_onnx_layout  # noqa: E402
+
+
+def save(model, tmp_path, name="model.onnx"):
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return path
+
+
+def check_values(model, wl, feeds, rtol=1e-5):
+    """accelsim's float reference equals onnxruntime's output (float32 rounding apart)."""
+    expected = run_onnxruntime(model, feeds)
+    inputs = {layer: from_onnx_layout(wl, layer, feeds[onnx_name])
+              for layer, (onnx_name, _, _) in wl.layouts.items() if onnx_name in feeds}
+    sink = [n for n in wl.order if wl.graph.out_degree(n) == 0][-1]
+    got = to_onnx_layout(wl, sink, reference_forward(
+        wl, inputs if len(inputs) > 1 else next(iter(inputs.values()))))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+def single(op_type, x_shape, *consts, opset=17, **attrs):
+    g = GraphBuilder(5)
+    names = [g.const(c) for c in consts]
+    y = g.op(op_type, ["x", *names], **attrs)
+    return g.model({"x": list(x_shape)}, [y], opset=opset)
+
+
+def feed(shape, seed=0):
+    return {"x": np.random.default_rng(seed).normal(size=shape).astype(np.float32)}
+
+
+# -- one op at a time -------------------------------------------------------------------------
+CONV_CASES = [  # (x shape, weight shape, attrs)
+    ((1, 3, 9, 9), (4, 3, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 4, 10, 8), (6, 2, 3, 3), {"group": 2, "strides": [2, 2]}),
+    ((1, 4, 9, 9), (4, 1, 3, 3), {"group": 4, "pads": [1, 1, 1, 1]}),              # depthwise
+    ((1, 2, 11, 11), (3, 2, 3, 3), {"dilations": [2, 2], "pads": [2, 2, 2, 2]}),
+    ((1, 3, 8, 8), (5, 3, 1, 1), {"auto_pad": "SAME_UPPER"}),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs", CONV_CASES)
+def test_conv(tmp_path, x_shape, w_shape, attrs):
+    rng = np.random.default_rng(1)
+    weight = rng.normal(size=w_shape).astype(np.float32)
+    bias = rng.normal(size=w_shape[0]).astype(np.float32)
+    model = single("Conv", x_shape, weight, bias, **attrs)
+    wl = load_onnx(save(model, tmp_path))
+    (conv,) = [n for n in wl.order if wl.layers[n].kind == "conv2d"]
+    out = run_onnxruntime(model, feed(x_shape)).shape
+    assert wl.shapes[conv] == out[1:]
+    # MACs: outputs x (input channels per group) x kernel area
+    assert wl.macs == int(np.prod(out)) * w_shape[1] * w_shape[2] * w_shape[3]
+    check_values(model, wl, feed(x_shape))
+
+
+def test_gemm_with_alpha_beta_and_transposed_b(tmp_path):
+    rng = np.random.default_rng(2)
+    model = single("Gemm", (1, 7), rng.normal(size=(5, 7)).astype(np.float32),
+                   rng.normal(size=(5,)).astype(np.float32), transB=1, alpha=0.5, beta=2.0)
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 7 * 5 and [wl.layers[n].kind for n in wl.order] == ["input", "linear"]
+    check_values(model, wl, feed((1, 7)))
+
+
+def test_matmul_with_constant_is_linear_over_tokens(tmp_path):
+    model = single("MatMul", (1, 4, 6), np.random.default_rng(3).normal(size=(6, 3)))
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 4 * 6 * 3
+    assert wl.shapes[wl.order[-1]] == (3, 4, 1)              # 4 token vectors of 3 features
+    check_values(model, wl, feed((1, 4, 6)))
+
+
+@pytest.mark.parametrize("op,extra,attrs,kind", [
+    ("Relu", [], {}, "relu"), ("Sigmoid", [], {}, "sigmoid"), ("Tanh", [], {}, "tanh"),
+    ("Clip", [np.float32(0), np.float32(6)], {}, "relu6"), ("Erf", [], {}, "erf"),
+    ("Gelu", [], {"opset": 20}, "gelu"), ("HardSwish", [], {}, "hardswish"),
+])
+def test_activations(tmp_path, op, extra, attrs, kind):
+    model = single(op, (1, 3, 4, 4), *extra, **attrs)
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "activation"]
+    assert layer.function == kind
+    check_values(model, wl, feed((1, 3, 4, 4)))
+
+
+def test_activation_after_conv_is_fused(tmp_path):
+    g = GraphBuilder()
+    y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d"]
+    assert wl.layers[wl.order[-1]].activation == "relu"
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
+def test_batchnorm_folds_into_the_conv(tmp_path):
+    g = GraphBuilder(3)
+    y = conv_bn_relu(g, "x", 3, 5, 3)
+    model = g.model({"x": [1, 3, 7, 7]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d"]
+    check_values(model, wl, feed((1, 3, 7, 7)))
+
+
+def test_batchnorm_alone_is_a_per_channel_affine(tmp_path):
+    rng = np.random.default_rng(4)
+    params = [rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.normal(size=3),
+              rng.uniform(0.5, 2, 3)]
+    model = single("BatchNormalization", (1, 3, 4, 4), *params)
+    wl = load_onnx(save(model, tmp_path))
+    layer = wl.layers[wl.order[-1]]
+    assert (layer.kind, layer.scale, layer.shift) == ("affine", "channel", "channel")
+    check_values(model, wl, feed((1, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ("AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
+    ("GlobalAveragePool", {}),
+])
+def test_pools(tmp_path, op, attrs):
+    model = single(op, (1, 2, 8, 8), **attrs)
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 0
+    check_values(model, wl, feed((1, 2, 8, 8)))
+
+
+def test_elementwise_add_mul_and_constants(tmp_path):
+    g = GraphBuilder(6)
+    a = g.op("Mul", ["x", g.const(g.rng.normal(size=(1, 3, 1, 1)))])     # per channel
+    b = g.op("Sub", ["x", g.const(np.float32(0.5))])                       # scalar
+    c = g.op("Add", [a, b])
+    d = g.op("Mul", [c, g.op("Sigmoid", ["x"])])
+    e = g.op("Div", [d, g.const(g.rng.uniform(1, 2, size=(3, 4, 4)))])    # per element
+    model = g.model({"x": [1, 3, 4, 4]}, [e])
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[n].kind for n in wl.order]
+    assert kinds.count("elementwise") == 2 and kinds.count("affine") == 3
+    check_values(model, wl, feed((1, 3, 4, 4)))
+
+
+def test_flatten_reshape_transpose_concat(tmp_path):
+    g = GraphBuilder(7)
+    t = g.op("Transpose", ["x"], perm=[0, 2, 3, 1])                       # NHWC
+    r = g.op("Reshape", [t, g.const(np.array([1, 12, 3]))])
+    f = g.op("Flatten", [r], axis=1)
+    cat = g.op("Concat", [f, g.op("Flatten", [g.op("Relu", ["x"])], axis=1)], axis=1)
+    model = g.model({"x": [1, 3, 3, 4]}, [cat])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.shapes[wl.order[-1]] == (72, 1, 1)
+    check_values(model, wl, feed((1, 3, 3, 4)))
+
+
+def test_reshape_that_needs_a_real_transpose_costs_a_buffer_pass(tmp_path):
+    g = GraphBuilder(8)
+    y = g.op("MatMul", ["x", g.random(4, 6)])                 # [1, 5, 6]: tokens x features
+    z = g.op("Reshape", [y, g.const(np.array([1, 30]))])       # row-major over tokens
+    model = g.model({"x": [1, 5, 4]}, [z])
+    wl = load_onnx(save(model, tmp_path))
+    moves = [n for n in wl.order if wl.layers[n].kind == "reshape"]
+    assert moves and not wl.layers[moves[0]].aliases_input
+    check_values(model, wl, feed((1, 5, 4)))
+    result = accelsim.simulate(wl, "cim-16x16")
+    (row,) = [layer for layer in result.layers if layer.name == moves[0]]
+    assert row.unit == "digital" and row.energy_pj > 0
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_softmax_and_layernorm(tmp_path, axis):
+    g = GraphBuilder(9)
+    s = g.op("Softmax", ["x"], axis=axis)
+    ln = g.op("LayerNormalization", [s, g.const(g.rng.normal(size=5)),
+                                     g.const(g.rng.normal(size=5))], axis=-1, epsilon=1e-3)
+    model = g.model({"x": [1, 2, 3, 5]}, [ln])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, feed((1, 2, 3, 5)), rtol=2e-5)
+
+
+def test_gather_and_slice_pick_tokens(tmp_path):
+    g = GraphBuilder(10)
+    first = g.op("Gather", ["x", g.const(np.array(0))], axis=1)            # class token
+    rest = g.op("Slice", ["x", g.const(np.array([1])), g.const(np.array([3])),
+                          g.const(np.array([1]))])
+    both = g.op("Add", [g.op("MatMul", [first, g.random(4, 4)]),
+                        g.op("ReduceSumSquare", [rest], axes=[1], keepdims=0)])
+    model = g.model({"x": [1, 5, 4]}, [both])
+    with pytest.raises(SpecError, match="ReduceSumSquare.*unsupported='digital'"):
+        load_onnx(save(model, tmp_path))
+    wl = load_onnx(save(model, tmp_path), unsupported="digital")
+    assert "generic" in [wl.layers[n].kind for n in wl.order]
+    accelsim.simulate(wl, "cim-16x16")                       # counted, simulated
+    with pytest.raises(accelsim.AccelsimError, match="value mode cannot run a generic"):
+        accelsim.simulate(wl, "cim-16x16", values=True)
+
+
+# -- whole models ---------------------------------------------------------------------------
+def resnet_style_macs(size=16, width=8, classes=10) -> int:
+    s1, s2, s3 = size, size // 2, size // 4
+    stem = s1 * s1 * width * 3 * 9
+    block1 = 2 * s2 * s2 * width * width * 9
+    block2 = s3 * s3 * 2 * width * width * 9 + s3 * s3 * 2 * width * 2 * width * 9
+    shortcut = s3 * s3 * 2 * width * width
+    return stem + block1 + block2 + shortcut + 2 * width * classes
+
+
+def test_resnet_style_model(tmp_path):
+    model = resnet_style()
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[n].kind for n in wl.order]
+    assert kinds.count("conv2d") == 6 and "batch" not in " ".join(kinds)
+    assert kinds.count("elementwise") == 2 and kinds[-1] == "linear"
+    assert wl.macs == resnet_style_macs()
+    check_values(model, wl, {"input": feed((1, 3, 16, 16))["x"]})
+
+
+def transformer_style_macs(tokens=6, d=16, hidden=32) -> int:
+    return 4 * tokens * d * d + 2 * tokens * tokens * d + 2 * tokens * d * hidden
+
+
+@pytest.mark.parametrize("gelu_as_erf", [True, False])
+def test_transformer_style_model(tmp_path, gelu_as_erf):
+    model = transformer_style(gelu_as_erf=gelu_as_erf)
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[n].kind for n in wl.order]
+    assert kinds.count("matmul") == 2 and kinds.count("linear") == 6
+    assert "reshape" not in kinds, "splitting and merging heads moves no data"
+    assert wl.macs == transformer_style_macs()
+    check_values(model, wl, {"tokens": np.random.default_rng(0).normal(
+        size=(1, 6, 16)).astype(np.float32)})
+    result = accelsim.simulate(wl, "cim-16x16")
+    units = {layer.kind: layer.unit for layer in result.layers}
+    assert units["matmul"] == "digital" and units["linear"] == "cim"
+
+
+@pytest.mark.parametrize("build,shape", [(resnet_style, (1, 3, 16, 16)),
+                                         (transformer_style, (1, 6, 16))])
+def test_value_mode_matches_onnxruntime_within_quantization_error(tmp_path, cim16_dict, build,
+                                                                  shape):
+    """16-bit inputs and weights, ideal ADC: the crossbar result is the quantized product."""
+    model = build()
+    wl = load_onnx(save(model, tmp_path))
+    device = modified(cim16_dict, **{"cim.input_bits": 16, "cim.weight_bits": 16,
+                                     "cim.cell_bits": 8, "cim.psum_bits": 40})
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    onnx_name, _, _ = wl.layouts[wl.order[0]]
+    expected = run_onnxruntime(model, {onnx_name: x})
+    result = accelsim.simulate(wl, device, values=True,
+                               inputs=from_onnx_layout(wl, wl.order[0], x),
+                               value_options={"ideal_adc": True})
+    got = to_onnx_layout(wl, wl.order[-1], result.output)
+    error = np.abs(got - expected).max() / np.abs(expected).max()
+    assert error < 2e-3, error             # 16-bit steps through a few layers
+    # at 8 bits the same run is visibly coarser: the check above is not vacuous
+    coarse = accelsim.simulate(wl, "cim-16x16", values=True,
+                               inputs=from_onnx_layout(wl, wl.order[0], x),
+                               value_options={"ideal_adc": True})
+    coarse_error = np.abs(to_onnx_layout(wl, wl.order[-1], coarse.output) - expected).max()
+    assert coarse_error / np.abs(expected).max() > 5 * error
+
+
+def test_cli_runs_an_onnx_model_end_to_end(tmp_path):
+    path = save(resnet_style(), tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "accelsim", "run", "--device", "cim-16x16",
+                           "--workload", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "resnet-style on cim-16x16" in proc.stdout
+    assert f"{resnet_style_macs():,}" in proc.stdout
+
+
+# -- hostile and broken files ---------------------------------------------------------------
+def test_truncated_and_garbage_files(tmp_path):
+    good = save(resnet_style(), tmp_path).read_bytes()
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(good[: len(good) // 2])
+    with pytest.raises(SpecError, match="truncated.onnx: "):
+        load_onnx(truncated)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\xff\x00not a protobuf" * 10)
+    with pytest.raises(SpecError, match="garbage.onnx: "):
+        load_onnx(garbage)
+    with pytest.raises(SpecError, match="no such file"):
+        load_onnx(tmp_path / "missing.onnx")
+
+
+def external_model(location: str):
+    g = GraphBuilder()
+    y = g.op("MatMul", ["x", g.random(4, 3)])
+    model = g.model({"x": [1, 4]}, [y])
+    tensor = model.graph.initializer[0]
+    tensor.ClearField("raw_data")
+    del tensor.float_data[:]
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", "48")):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, value
+    return model
+
+
+@pytest.mark.parametrize("location,fragment", [
+    ("/etc/passwd", "not a plain path inside the model's folder"),
+    ("../secret.bin", "not a plain path inside the model's folder"),
+    ("link.bin", "leads outside the model's folder"),
+    ("short.bin", "shorter than the tensor"),
+    ("absent.bin", "is missing"),
+])
+def test_external_data_outside_the_folder_is_refused(tmp_path, location, fragment):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.zeros(12, np.float32).tobytes())
+    os.symlink(secret, folder / "link.bin")
+    (folder / "short.bin").write_bytes(b"\x00" * 10)
+    path = save(external_model(location), folder)
+    with pytest.raises(SpecError, match=fragment):
+        load_onnx(path)
+
+
+def test_external_data_inside_the_folder_is_read(tmp_path):
+    weights = np.arange(12, dtype=np.float32).reshape(4, 3)
+    (tmp_path / "w.bin").write_bytes(weights.tobytes())
+    wl = load_onnx(save(external_model("w.bin"), tmp_path))
+    np.testing.assert_array_equal(wl.weights[wl.order[-1]], weights.T)
+
+
+def test_absurd_dimensions_are_refused(tmp_path):
+    g = GraphBuilder()
+    y = g.op("MatMul", ["x", g.random(4, 3)])
+    model = g.model({"x": [1, 4]}, [y])
+    tensor = model.graph.initializer[0]
+    tensor.dims[:] = [1 << 20, 1 << 20]                    # claims 2^40 floats, holds 12
+    with pytest.raises(SpecError, match="more than the 2,147,483,648"):
+        load_onnx(save(model, tmp_path))
+    tensor.dims[:] = [4, 4]
+    with pytest.raises(SpecError, match="holds 48 bytes.*need 64"):
+        load_onnx(save(model, tmp_path))
+    model = g.model({"x": [1, 1 << 40]}, [y])
+    with pytest.raises(SpecError, match="more than"):
+        load_onnx(save(model, tmp_path))
+
+
+def test_cycles_and_subgraphs_are_refused(tmp_path):
+    nodes = [helper.make_node("Relu", ["b"], ["a"], name="first"),
+             helper.make_node("Relu", ["a"], ["b"], name="second")]
+    graph = helper.make_graph(nodes, "cyclic",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 2])])
+    with pytest.raises(SpecError, match="graph: the graph has a cycle: first -> second"):
+        load_onnx(save(helper.make_model(graph), tmp_path))
+    branch = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "branch", [],
+                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])])
+    node = helper.make_node("If", ["cond"], ["out"], name="choose", then_branch=branch,
+                            else_branch=branch)
+    graph = helper.make_graph([node], "branchy",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2]),
+                               helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 2])])
+    with pytest.raises(SpecError, match=r"node 'choose' \(If\): subgraphs"):
+        load_onnx(save(helper.make_model(graph), tmp_path))
+
+
+def test_symbolic_dimensions(tmp_path):
+    g = GraphBuilder()
+    y = g.op("MatMul", ["x", g.random(4, 3)])
+    model = g.model({"x": ["batch", "tokens", 4]}, [y])
+    path = save(model, tmp_path)
+    with pytest.raises(SpecError, match="dimension 1 \\('tokens'\\) is symbolic"):
+        load_onnx(path)
+    wl = load_onnx(path, input_shapes={"x": [1, 7, 4]})
+    assert wl.macs == 7 * 4 * 3
+
+
+def test_unsupported_op_names_the_op_and_node(tmp_path):
+    model = single("LpNormalization", (1, 4), axis=-1)
+    with pytest.raises(SpecError, match=r"node 'lpnormalization_1' \(LpNormalization\): "
+                       r"operator LpNormalization is not supported"):
+        load_onnx(save(model, tmp_path))
+
+
+# -- PyTorch --------------------------------------------------------------------------------
+def test_from_torch_resnet_style_block():
+    torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+    nn = torch.nn
+    torch.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
+            self.conv2, self.bn2 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
+            self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(8, 5)
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            y = torch.relu(self.bn2(self.conv2(y)) + y)
+            return self.fc(torch.flatten(self.pool(y), 1))
+
+    module = Block()
+    for bn in (module.bn1, module.bn2):                 # non-trivial running statistics
+        bn.running_mean.uniform_(-0.2, 0.2)
+        bn.running_var.uniform_(0.5, 1.5)
+    module.train()
+    x = torch.randn(1, 3, 8, 8)
+    wl = accelsim.from_torch(module, x, name="block")
+    assert module.training, "from_torch restores the training flag"
+    assert wl.name == "block"
+    assert wl.macs == 8 * 8 * 8 * 3 * 9 + 8 * 8 * 8 * 8 * 9 + 8 * 5
+    with torch.no_grad():
+        expected = module.eval()(x).numpy()
+    got = to_onnx_layout(wl, wl.order[-1], reference_forward(
+        wl, from_onnx_layout(wl, wl.order[0], x.numpy())))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_from_torch_without_torch_gives_a_clear_message(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(accelsim.AccelsimError, match=r"pip install 'accelsim\[torch\]'"):
+        accelsim.from_torch(object(), None)
