@@ -37,7 +37,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--device", "-d", required=True, help="Device name (see `accelsim devices`) or YAML path.")
-@click.option("--workload", "-w", required=True, help="Workload name (see `accelsim workloads`) or YAML path.")
+@click.option("--workload", "-w", required=True,
+              help="Workload name (see `accelsim workloads`), YAML path or ONNX path.")
+@click.option("--unsupported-ops", type=click.Choice(["error", "digital"]), default="error",
+              show_default=True,
+              help="ONNX: refuse operators accelsim does not model, or count each as one "
+                   "digital operation per output element.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images to stream through.")
 @click.option("--mode", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
@@ -57,12 +62,17 @@ def main() -> None:
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
-def run(device: str, workload: str, batch: int, mode: str, no_preload: bool, policy: str,
-        assignments: tuple[str, ...], values: bool, seed: int, json_path: Path | None,
-        csv_path: Path | None, trace_path: Path | None, quiet: bool) -> None:
+def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
+        no_preload: bool, policy: str, assignments: tuple[str, ...], values: bool, seed: int,
+        json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
+        quiet: bool) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
+
+    if workload.endswith(".onnx"):
+        from accelsim.workload.onnx_import import load_onnx
+        workload = load_onnx(workload, unsupported=unsupported_ops)
 
     assign = {}
     for item in assignments:

@@ -441,3 +441,72 @@ def test_from_torch_without_torch_gives_a_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(accelsim.AccelsimError, match=r"pip install 'accelsim\[torch\]'"):
         accelsim.from_torch(object(), None)
+
+
+def test_cli_unsupported_ops_option(tmp_path):
+    g = GraphBuilder()
+    y = g.op("LpNormalization", [g.op("MatMul", ["x", g.random(4, 4)])], axis=-1)
+    path = save(g.model({"x": [1, 4]}, [y]), tmp_path)
+    base = [sys.executable, "-m", "accelsim", "run", "-d", "cim-16x16", "-w", str(path), "-q"]
+    refused = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert refused.returncode == 2 and "LpNormalization" in refused.stderr
+    counted = subprocess.run([*base, "--unsupported-ops", "digital"], capture_output=True,
+                             text=True, check=False)
+    assert counted.returncode == 0, counted.stderr
+
+
+@pytest.mark.slow
+def test_from_torch_resnet18_architecture_matches_the_zoo():
+    """torchvision's resnet18 layer for layer (written out here: torchvision is a heavy
+    install), random weights: same MACs as the zoo, same layer kinds, torch's output."""
+    torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+    nn = torch.nn
+    torch.manual_seed(1)
+
+    class BasicBlock(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                             nn.BatchNorm2d(cout))
+                               if stride != 1 or cin != cout else None)
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            y = self.bn2(self.conv2(y))
+            return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet18(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            blocks, cin = [], 64
+            for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+                blocks += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+                cin = cout
+            self.layers = nn.Sequential(*blocks)
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(512, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
+            return self.fc(torch.flatten(self.avgpool(self.layers(x)), 1))
+
+    module = ResNet18().eval()
+    x = torch.randn(1, 3, 224, 224)
+    wl = accelsim.from_torch(module, x)
+    zoo = accelsim.load_workload("resnet18")
+    assert wl.macs == zoo.macs == 1_814_073_344
+    kinds = sorted(wl.layers[n].kind for n in wl.order)
+    assert kinds == sorted(zoo.layers[n].kind for n in zoo.order if zoo.layers[n].kind
+                           != "flatten")
+    with torch.no_grad():
+        expected = module(x).numpy()
+    got = to_onnx_layout(wl, wl.order[-1], reference_forward(
+        wl, from_onnx_layout(wl, wl.order[0], x.numpy())))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
