@@ -17,7 +17,9 @@ import tempfile
 
 CASES = [("resnet18", "cim-16x16", "fast"), ("resnet50", "cim-16x16", "fast"),
          ("mobilenetv2", "cim-16x16", "fast"), ("vgg16", "cim-16x16", "fast"),
-         ("resnet18", "cim-16x16", "reference")]
+         ("resnet18", "cim-16x16", "reference"), ("bert-base", "cim-16x16", "fast"),
+         ("vit-b16", "cim-16x16", "fast"), ("gpt2-prefill", "cim-16x16", "fast"),
+         ("gpt2-decode", "cim-16x16", "fast")]
 
 _CHILD = r"""
 import json, sys, time
