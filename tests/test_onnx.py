@@ -219,6 +219,24 @@ def test_gather_and_slice_pick_tokens(tmp_path):
         accelsim.simulate(wl, "cim-16x16", values=True)
 
 
+def test_shape_only_ops_reducemean_gather_and_slice(tmp_path):
+    g = GraphBuilder(11)
+    pooled = g.op("ReduceMean", [g.op("Identity", ["x"])], axes=[2, 3], keepdims=1)
+    squeezed = g.op("Squeeze", [pooled, g.const(np.array([2, 3]))])          # [1, 3]
+    again = g.op("Unsqueeze", [g.op("Dropout", [squeezed]), g.const(np.array([1]))])  # [1,1,3]
+    tokens = g.op("Transpose", [g.op("Reshape", ["x", g.const(np.array([1, 3, 16]))])],
+                  perm=[0, 2, 1])                                             # [1, 16, 3]
+    window = g.op("Slice", [tokens, g.const(np.array([2])), g.const(np.array([6])),
+                            g.const(np.array([1]))])                          # [1, 4, 3]
+    picked = g.op("Gather", [window, g.const(np.array(-1))], axis=1)          # [1, 3]
+    both = g.op("Add", [g.op("Squeeze", [again, g.const(np.array([1]))]), picked])
+    model = g.model({"x": [1, 3, 4, 4]}, [both], opset=13)
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[n].kind for n in wl.order]
+    assert "global_avg_pool" in kinds and "slice" in kinds
+    check_values(model, wl, feed((1, 3, 4, 4)))
+
+
 # -- whole models ---------------------------------------------------------------------------
 def resnet_style_macs(size=16, width=8, classes=10) -> int:
     s1, s2, s3 = size, size // 2, size // 4
