@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.energy.table import N_ACTIONS, energy_per_action, leakage_pj, leakage_power_mw
+from accelsim.energy.table import (N_ACTIONS, Action, energy_per_action, leakage_pj,
+                                   leakage_power_mw)
 from accelsim.errors import AccelsimError
 from accelsim.mapping.lower import MODES, lower
 from accelsim.mapping.plan import plan_workload
@@ -104,7 +105,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
             compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
     cycles = timeline.cycles
-    resources, stalls = _resource_report(lowered, timeline, plans, dev)
+    resources, stalls, noc = _resource_report(lowered, timeline, plans, dev)
+    if noc:
+        noc["hop_bits"] = float(counts[:, Action.BUS_BIT].sum())
     image_done = lowered.program.summarize(timeline, lowered.task_image, batch)["last"]
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
@@ -123,7 +126,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
-        resources=resources, stalls=stalls,
+        resources=resources, stalls=stalls, noc=noc,
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         skipped=_price_skipped(skipped, prices))
 
@@ -230,7 +233,8 @@ def _mapped_tiles(plan) -> tuple[int, float]:
 
 
 _RESOURCE_LABEL = {"global_buffer": "the global buffer", "interconnect": "the interconnect",
-                   "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array"}
+                   "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array",
+                   "link": "a mesh link"}
 
 
 def _resource_report(lowered, timeline, plans, device):
@@ -251,9 +255,13 @@ def _resource_report(lowered, timeline, plans, device):
                 tiles_of[f"array:{part.layer}#{part.part}"] = part.tiles
     tile_cycles = 0.0
     data_wait = 0.0
+    links = {}
     for r, name in enumerate(names):
         crossbar = name.startswith(("array:", "tile:"))
-        if crossbar:
+        if name.startswith("link:"):
+            links[name[len("link:"):]] = int(busy[r])
+            label = _RESOURCE_LABEL["link"]
+        elif crossbar:
             # A fast-mode array resource stands for all of its part's tiles.
             tile_cycles += busy[r] * tiles_of.get(name, 1)
             label = "crossbar tiles"
@@ -270,4 +278,17 @@ def _resource_report(lowered, timeline, plans, device):
                                        "utilization": tile_cycles / (device.cim.tiles * cycles)}
     if data_wait > 0:
         stalls["compute waiting for data"] = int(data_wait)
-    return resources, stalls
+    noc = {}
+    if device.interconnect.kind == "mesh":
+        mesh = device.interconnect
+        total_links = 2 * ((mesh.cols - 1) * mesh.rows + (mesh.rows - 1) * mesh.cols)
+        busiest = max(links, key=lambda link: (links[link], link), default=None)
+        resources["mesh links"] = {"busy_cycles": sum(links.values()),
+                                   "utilization": sum(links.values()) /
+                                   (max(total_links, 1) * cycles)}
+        noc = {"links": total_links, "links_used": sum(1 for b in links.values() if b > 0),
+               "busiest_link": busiest,
+               "busiest_link_busy_cycles": links.get(busiest, 0),
+               "busiest_link_utilization": links.get(busiest, 0) / cycles,
+               "link_busy_cycles": dict(sorted(links.items()))}
+    return resources, stalls, noc

@@ -106,3 +106,65 @@ def test_dram_channels_are_separate_resources(cim16_dict, channels, second_load_
     assert done == [6400 + 50, second_load_done]
     names = set(res.resources)
     assert names >= ({"dram"} if channels == 1 else {"dram:0", "dram:1"})
+
+
+def three_layers():
+    """Three 16 -> 16 linear layers on one 16 x 8 x 8 input: one crossbar tile each."""
+    return Workload.from_layers("three", [Input("in", shape=(16, 8, 8)),
+                                          Linear("a", ("in",), 16), Linear("c", ("in",), 16),
+                                          Linear("b", ("in",), 16)])
+
+
+def mesh_line(cim16_dict, memory_router):
+    """A 3 x 1 mesh, one tile per router (a, c, b from left to right), 2-bit links so that
+    the links are the bottleneck, and buffer banks to spare."""
+    return modified(cim16_dict, **{"cim.tiles": 3, "interconnect.kind": "mesh",
+                                   "interconnect.cols": 3, "interconnect.rows": 1,
+                                   "interconnect.memory_router": memory_router,
+                                   "interconnect.width_bits": 2, "global_buffer.banks": 64})
+
+
+def test_two_tiles_over_one_mesh_link_take_twice_as_long_as_over_disjoint_links(cim16_dict):
+    # Each layer moves 64 vectors of 16 8-bit values each way: 64 x 128 / 2 = 4,096 link
+    # cycles per layer and direction. With the memory router in the middle, a and b use
+    # disjoint links (c sits at the memory router and uses none). With it at the left end,
+    # c's and b's traffic share the first link each way.
+    disjoint = accelsim.simulate(three_layers(), mesh_line(cim16_dict, [1, 0]))
+    shared = accelsim.simulate(three_layers(), mesh_line(cim16_dict, [0, 0]))
+    assert disjoint.noc["link_busy_cycles"] == {"0,0->1,0": 4096, "1,0->0,0": 4096,
+                                                "1,0->2,0": 4096, "2,0->1,0": 4096}
+    assert shared.noc["link_busy_cycles"] == {"0,0->1,0": 8192, "1,0->0,0": 8192,
+                                              "1,0->2,0": 4096, "2,0->1,0": 4096}
+    assert shared.noc["busiest_link_busy_cycles"] == 2 * disjoint.noc["busiest_link_busy_cycles"]
+    # bits x hops: 64 vectors x (128 in + 128 out) bits per layer and hop
+    per_hop = 64 * 256
+    assert disjoint.noc["hop_bits"] == 2 * per_hop            # a and b one hop each
+    assert shared.noc["hop_bits"] == 3 * per_hop              # c one hop, b two
+    # The layers end when the busiest link has carried its load: twice as long when shared
+    # (up to the fill of the pipeline: the input load, one vector's stages, the store).
+    b_disjoint, b_shared = (next(layer for layer in r.layers if layer.name == "b")
+                            for r in (disjoint, shared))
+    assert 4096 <= b_disjoint.end_cycle - b_disjoint.start_cycle < 4096 + 250
+    assert 8192 <= b_shared.end_cycle - b_shared.start_cycle < 8192 + 250
+    assert 1.9 < shared.cycles / disjoint.cycles < 2.0
+    assert "waiting for a mesh link" in shared.stalls
+
+
+def test_mesh_energy_counts_bit_hops(cim16_dict):
+    result = accelsim.simulate(three_layers(), mesh_line(cim16_dict, [0, 0]))
+    price = result.prices_pj[Action.BUS_BIT]
+    assert result.energy_breakdown()[("interconnect", "transfer")] == pytest.approx(
+        3 * 64 * 256 * price)
+    with pytest.raises(accelsim.SpecError, match="outside the 3 x 1 mesh"):
+        mesh_line(cim16_dict, [3, 0])
+
+
+def test_mesh_report_line_and_resnet18_runs(cim16_dict, capsys):
+    from accelsim.results.report import totals_lines
+    device = modified(cim16_dict, **{"interconnect.kind": "mesh", "interconnect.cols": 16,
+                                     "interconnect.rows": 16,
+                                     "interconnect.memory_router": [8, 8]})
+    result = accelsim.simulate("resnet18", device)
+    assert result.noc["links"] == 2 * (15 * 16 + 15 * 16)
+    line = next(line for line in totals_lines(result) if line.startswith("mesh"))
+    assert "bit-hops" in line and result.noc["busiest_link"] in line

@@ -57,7 +57,9 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         weight_bits = float(tiling.weights[tiles][kept].sum()) * cim.weight_bits
         written = programming.counts.copy()
         written[Action.CELL_WRITE] = float((tiling.rows_used[tiles] * cols_used)[kept].sum())
-        written[Action.BUS_BIT] = weight_bits
+        # bits times hops on a mesh: the share of the part's weights still written
+        written[Action.BUS_BIT] *= weight_bits / (float(tiling.weights[tiles].sum())
+                                                  * cim.weight_bits)
         written[Action.DRAM_READ_BIT] = device.dram.burst_bits(weight_bits)
         programming = replace(programming, counts=written) if kept.any() else None
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,

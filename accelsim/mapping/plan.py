@@ -158,7 +158,8 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
             name += " (store)"
         plans.append(planner.store(sink, name))
     from accelsim.mapping.memory import with_spills
-    return with_spills(plans, workload, device)
+    from accelsim.mapping.noc import with_mesh
+    return with_mesh(with_spills(plans, workload, device), device)
 
 
 class _Planner:

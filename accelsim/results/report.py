@@ -107,6 +107,11 @@ def totals_lines(result: Result) -> list[str]:
         f"weight groups     {result.weight_groups}"
         + (" (weights resident)" if result.weight_groups == 1 else
            " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
+        *([f"mesh              {result.noc['hop_bits']:,.0f} bit-hops over "
+           f"{result.noc['links_used']} of {result.noc['links']} links; busiest link "
+           f"{result.noc['busiest_link']} busy {result.noc['busiest_link_busy_cycles']:,} "
+           f"cycles ({100 * result.noc['busiest_link_utilization']:.1f} %)"]
+          if result.noc else []),
     ]
     if result.one_time_programming_pj:
         lines.append(f"one-time weight load {format_pj(result.one_time_programming_pj)} "

@@ -77,6 +77,9 @@ class Result:
     resources: dict[str, dict] = field(default_factory=dict, repr=False)
     stalls: dict[str, int] = field(default_factory=dict, repr=False)
     image_done_cycles: tuple[int, ...] = ()   # when each image of the batch was finished
+    # Mesh devices: hop_bits (bits times links crossed), links and links_used, the busiest
+    # link with its busy cycles and utilization, and busy cycles per link.
+    noc: dict = field(default_factory=dict, repr=False)
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -164,7 +167,7 @@ class Result:
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
-            "resources": self.resources, "stalls": self.stalls,
+            "resources": self.resources, "stalls": self.stalls, "noc": self.noc,
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
 

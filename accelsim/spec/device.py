@@ -125,13 +125,40 @@ class BufferSpec:
 
 @dataclass(frozen=True)
 class InterconnectSpec:
-    """The on-chip interconnect; a shared bus moves ``width_bits`` per cycle."""
+    """The on-chip interconnect.
+
+    ``kind: bus``: one shared bus moves ``width_bits`` per cycle, ``latency_cycles`` after it
+    is granted, at ``pj_per_bit``. ``kind: mesh``: ``cols`` x ``rows`` routers with XY routing
+    (first along x, then along y); every link carries ``width_bits`` per cycle in each
+    direction, and each hop adds ``latency_cycles`` and costs ``pj_per_bit`` per bit. The
+    global buffer, the digital unit, the DRAM interface and any systolic array sit at
+    ``memory_router``; the crossbar tiles are spread evenly over the routers in row-major order.
+    """
 
     __pydantic_config__ = _STRICT
-    kind: Literal["bus"]
+    kind: Literal["bus", "mesh"]
     width_bits: PositiveInt
     latency_cycles: NonNegativeInt
     pj_per_bit: PicojoulesPerBit
+    cols: PositiveInt | None = None
+    rows: PositiveInt | None = None
+    memory_router: tuple[NonNegativeInt, NonNegativeInt] = (0, 0)
+
+    def __post_init__(self) -> None:
+        if self.kind == "bus":
+            if self.cols is not None or self.rows is not None:
+                raise ValueError("cols and rows describe a mesh; a bus has neither")
+            return
+        if self.cols is None or self.rows is None:
+            raise ValueError("a mesh needs cols and rows (routers along x and y)")
+        x, y = self.memory_router
+        if x >= self.cols or y >= self.rows:
+            raise ValueError(f"memory_router {list(self.memory_router)} is outside the "
+                             f"{self.cols} x {self.rows} mesh")
+
+    @property
+    def routers(self) -> int:
+        return (self.cols or 1) * (self.rows or 1)
 
 
 @dataclass(frozen=True)
@@ -186,6 +213,9 @@ class DeviceSpec:
     def __post_init__(self) -> None:
         if self.cim is None and self.systolic is None:
             raise ValueError("a device needs at least one compute unit: cim or systolic")
+        if self.interconnect.kind == "mesh" and self.cim is None:
+            raise ValueError("a mesh interconnect places crossbar tiles on its routers; this "
+                             "device has no cim section")
 
     @property
     def activation_bits(self) -> int:
