@@ -7,7 +7,7 @@ unit or unit strings ("500MHz", "0.2pJ") that are converted when the file is loa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import ConfigDict
@@ -112,15 +112,29 @@ class SystolicSpec:
 
 @dataclass(frozen=True)
 class BufferSpec:
-    """An SRAM buffer accessed in whole words; ``banks`` words per cycle."""
+    """An SRAM buffer accessed in whole words; ``banks`` words per cycle.
+
+    ``read_pj`` and ``write_pj`` (per word) may be ``auto``: the 64-bit read energy of one
+    bank's capacity interpolated between Horowitz's 8 KB, 32 KB and 1 MB points (see
+    energy.scaling.sram_read_64b_45nm), times word_bits / 64, scaled to the device's node and
+    voltage; a write is taken equal to a read.
+    """
 
     __pydantic_config__ = _STRICT
     size_bytes: Bytes
     word_bits: PositiveInt
     banks: PositiveInt
-    read_pj: Picojoules   # per word
-    write_pj: Picojoules  # per word
+    read_pj: Picojoules | Literal["auto"]   # per word
+    write_pj: Picojoules | Literal["auto"]  # per word
     leakage_mw: Milliwatts
+
+    def sized(self, node_nm: float, voltage_v: float) -> "BufferSpec":
+        """This buffer with ``auto`` energies worked out from its bank size."""
+        from accelsim.energy.scaling import scale_energy, sram_read_64b_45nm
+        per_word = scale_energy(sram_read_64b_45nm(self.size_bytes / self.banks)
+                                * self.word_bits / 64, node_nm=node_nm, voltage_v=voltage_v)
+        return replace(self, **{name: per_word for name in ("read_pj", "write_pj")
+                                if getattr(self, name) == "auto"})
 
 
 @dataclass(frozen=True)
@@ -211,6 +225,8 @@ class DeviceSpec:
     systolic: SystolicSpec | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "global_buffer",
+                           self.global_buffer.sized(self.technology_nm, self.voltage_v))
         if self.cim is None and self.systolic is None:
             raise ValueError("a device needs at least one compute unit: cim or systolic")
         if self.interconnect.kind == "mesh" and self.cim is None:

@@ -37,4 +37,5 @@ def device_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> DeviceS
     """Validate a device given as a plain dict (as read from YAML)."""
     if "version" not in data:
         raise SpecError(source, "version", "required key is missing (write 'version: 1')")
-    return build(DeviceSpec, data, source)
+    from accelsim.spec.dram_presets import with_dram_preset
+    return build(DeviceSpec, with_dram_preset(data, source), source)

@@ -43,7 +43,7 @@ def build(cls: type[T], data: Any, source: str) -> T:
     try:
         return _adapter(cls).validate_python(data)
     except ValidationError as exc:
-        problems = [_describe(error) for error in exc.errors()]
+        problems = list(dict.fromkeys(_describe(error) for error in exc.errors()))
         path, first = problems[0]
         message = first if len(problems) == 1 else first + "".join(
             f"\n  also {p or '(top level)'}: {m}" for p, m in problems[1:])
@@ -51,7 +51,10 @@ def build(cls: type[T], data: Any, source: str) -> T:
 
 
 def _describe(error: dict) -> tuple[str, str]:
-    loc = [str(part) for part in error["loc"]]
+    # Union members appear in the location as "literal['auto']" or "function-after[...]";
+    # keep only the keys of the file.
+    loc = [str(part) for part in error["loc"]
+           if isinstance(part, int) or not any(c in str(part) for c in "[(")]
     kind = error["type"]
     if kind == "unexpected_keyword_argument":
         return ".".join(loc), "unknown key"
