@@ -77,14 +77,17 @@ def _resnet(name: str, block: str, counts: tuple[int, int, int, int]) -> Workloa
 
 
 def resnet18() -> Workload:
+    """ResNet-18 as in torchvision (basic blocks, batch norm folded), 224x224."""
     return _resnet("resnet18", "basic", (2, 2, 2, 2))
 
 
 def resnet34() -> Workload:
+    """ResNet-34 as in torchvision (basic blocks, batch norm folded), 224x224."""
     return _resnet("resnet34", "basic", (3, 4, 6, 3))
 
 
 def resnet50() -> Workload:
+    """ResNet-50 as in torchvision (bottleneck blocks, batch norm folded), 224x224."""
     return _resnet("resnet50", "bottleneck", (3, 4, 6, 3))
 
 
