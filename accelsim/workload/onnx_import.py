@@ -188,8 +188,7 @@ class _Importer:
         self.model, self.source, self.unsupported = model, str(path), unsupported
         self.input_shapes = input_shapes
         self.name = model.graph.name or path.stem
-        self.layers: list[Layer] = []
-        self.by_name: dict[str, Layer] = {}
+        self.layers: dict[str, Layer] = {}      # in the order they were added
         self.shape_of: dict[str, tuple[int, int, int]] = {}
         self.weights: dict[str, np.ndarray] = {}
         self.biases: dict[str, np.ndarray] = {}
@@ -231,14 +230,15 @@ class _Importer:
                 self.add_input(info)
         for node in graph.node:
             self.node(node)
-        if not self.layers or not any(layer.kind != "input" for layer in self.layers):
+        if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]
         if missing:
             raise SpecError(self.source, f"output '{missing[0]}'", "is a constant, not "
                             "computed from the inputs")
         self.prune_unused()
-        workload = Workload.from_layers(self.name, self.layers, source=self.source)
+        workload = Workload.from_layers(self.name, list(self.layers.values()),
+                                        source=self.source)
         layouts = {}
         for name in (*(i.name for i in graph.input if i.name not in self.consts),
                      *(o.name for o in graph.output)):
@@ -335,22 +335,19 @@ class _Importer:
     def unique(self, name: str) -> str:
         name = name or "layer"
         candidate, n = name, 1
-        while candidate in self.by_name:
+        while candidate in self.layers:
             n += 1
             candidate = f"{name}_{n}"
         return candidate
 
     def add(self, layer: Layer) -> str:
         shape = layer.output_shape([self.shape_of[s] for s in layer.inputs])
-        self.layers.append(layer)
-        self.by_name[layer.name] = layer
+        self.layers[layer.name] = layer
         self.shape_of[layer.name] = tuple(int(s) for s in shape)
         return layer.name
 
     def replace_layer(self, name: str, **changes) -> None:
-        new = replace(self.by_name[name], **changes)
-        self.layers[self.layers.index(self.by_name[name])] = new
-        self.by_name[name] = new
+        self.layers[name] = replace(self.layers[name], **changes)
 
     def full_shape(self, name: str, node) -> tuple[int, ...]:
         if name in self.inferred:
@@ -372,8 +369,10 @@ class _Importer:
         return full - 1
 
     def attrs(self, node) -> dict:
+        """Attribute values by name; strings decoded from bytes."""
         from onnx import helper
-        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
 
     def const(self, node, index: int) -> np.ndarray | None:
         if index >= len(node.input) or not node.input[index]:
@@ -394,8 +393,7 @@ class _Importer:
         """A layer holding ``tensor`` in layout ``perm`` with the first ``channel_axes`` axes
         of it as channels: the tensor's own layer, a view of it, or a real permutation."""
         shape = accelsim_shape(tensor.shape, perm, channel_axes)
-        same_order = ([a for a in tensor.perm if tensor.shape[a] > 1]
-                      == [a for a in perm if tensor.shape[a] > 1])
+        same_order = _same_order(tensor, perm)
         if same_order and self.shape_of[tensor.layer] == shape:
             return tensor.layer
         if same_order:
@@ -422,13 +420,12 @@ class _Importer:
     def prune_unused(self) -> None:
         """Drop layers nothing reads (folded remains, shape-only branches)."""
         keep = {self.tensors[o].layer for o in self.graph_outputs}
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers.values()):
             if layer.name in keep:
                 keep.update(layer.inputs)
-        self.layers = [layer for layer in self.layers if layer.name in keep]
-        kept = {layer.name for layer in self.layers}
-        self.weights = {k: v for k, v in self.weights.items() if k in kept}
-        self.biases = {k: v for k, v in self.biases.items() if k in kept}
+        self.layers = {name: layer for name, layer in self.layers.items() if name in keep}
+        self.weights = {k: v for k, v in self.weights.items() if k in keep}
+        self.biases = {k: v for k, v in self.biases.items() if k in keep}
 
     # -- nodes -------------------------------------------------------------------------------
     def node(self, node) -> None:
@@ -532,8 +529,7 @@ class _Importer:
 
     def window(self, node, attrs: dict, kernel) -> tuple:
         pads = list(attrs.get("pads", [0, 0, 0, 0]))
-        auto = attrs.get("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else auto
+        auto = attrs.get("auto_pad", "NOTSET")
         if auto not in ("NOTSET", "VALID"):
             x = self.act(node).shape
             out = self.per_image(node.output[0], node)
@@ -630,7 +626,7 @@ class _Importer:
             raise self.error(node, "scale, bias, mean and variance must be constants")
         scale = gamma / np.sqrt(var + self.attrs(node).get("epsilon", 1e-5))
         shift = beta - mean * scale
-        producer = self.by_name[x.layer]
+        producer = self.layers[x.layer]
         if (isinstance(producer, (Conv2d, Linear)) and producer.activation is None
                 and self.single_use(node.input[0]) and x.perm[0] == 0):
             weight = self.weights[x.layer]
@@ -669,12 +665,10 @@ class _Importer:
 
     def activation(self, node, function: str) -> None:
         if node.op_type == "Gelu":
-            approximate = self.attrs(node).get("approximate", b"none")
-            approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
-            if approximate != "none":
+            if self.attrs(node).get("approximate", "none") != "none":
                 return self.unknown(node, "Gelu with the tanh approximation is not supported")
         x = self.act(node)
-        producer = self.by_name[x.layer]
+        producer = self.layers[x.layer]
         if (hasattr(producer, "activation") and producer.activation is None
                 and self.single_use(node.input[0]) and producer.kind != "input"):
             self.replace_layer(x.layer, activation=function)
@@ -713,21 +707,22 @@ class _Importer:
             self.tensors[node.output[0]] = Tensor(name, a.shape, a.perm)
             return None
         index = 0 if constants[0] is None else 1
-        x, c = self.act(node, index), constants[1 - index]
+        x, c = self.act(node, index), np.asarray(constants[1 - index], dtype=np.float64)
         if op == "div" and index == 1:
             return self.unknown(node, "a constant divided by an activation is not supported")
         full = self.per_image(node.output[0], node)
         if full != x.shape:
             raise self.error(node, f"the constant broadcasts {list(x.shape)} to {list(full)}")
-        producer = self.by_name[x.layer]
+        if c.ndim > len(x.shape):                      # its batch axis (of size 1, as checked)
+            c = c.reshape(c.shape[1:])
+        producer = self.layers[x.layer]
         per_output = _per_output(c, x)
         if (op == "add" and per_output is not None and self.single_use(node.input[index])
                 and isinstance(producer, (Conv2d, Linear)) and producer.activation is None):
             self.biases[x.layer] = self.biases.get(x.layer, 0.0) + per_output
             self.tensors[node.output[0]] = x
             return None
-        value = np.broadcast_to(np.asarray(c, dtype=np.float64).reshape(
-            c.shape[1:] if c.ndim > len(x.shape) else c.shape), x.shape)
+        value = np.broadcast_to(c, x.shape)
         scale = shift = None
         if op == "add":
             shift = value
@@ -759,7 +754,7 @@ class _Importer:
                 kinds[which], arrays[which] = "channel", held[:, :1, :1].copy()
             else:
                 kinds[which], arrays[which] = "full", held.copy()
-        producer = self.by_name[source]
+        producer = self.layers[source]
         if (isinstance(producer, Affine) and producer.shift == "none"
                 and producer.activation is None and kinds["scale"] == "none"
                 and self.single_use(x_name)):
@@ -854,14 +849,8 @@ class _Importer:
         if any(name in self.consts for name in node.input):
             return self.unknown(node, "Concat with a constant input is not supported")
         parts = [self.act(node, i) for i in range(len(node.input))]
-        rank = len(parts[0].shape)
-        axis = self.axis(node, self.attrs(node)["axis"], rank)
-        others = tuple(a for a in range(rank) if a != axis)
-        as_channels, as_rows = (axis, *others), (*others, axis)
-        if _same_order(parts[0], as_channels) or not _same_order(parts[0], as_rows):
-            perm, channels, kind = as_channels, 1, "channels"
-        else:
-            perm, channels, kind = as_rows, rank - 1, "height"
+        axis = self.axis(node, self.attrs(node)["axis"], len(parts[0].shape))
+        perm, channels, kind = _axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)
         name = self.add(Concat(self.label(node), sources, axis=kind))
@@ -871,13 +860,7 @@ class _Importer:
         return None
 
     def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool) -> None:
-        rank = len(x.shape)
-        others = tuple(a for a in range(rank) if a != axis)
-        as_channels, as_rows = (axis, *others), (*others, axis)
-        if _same_order(x, as_rows) or not _same_order(x, as_channels):
-            perm, channels, kind = as_rows, rank - 1, "height"
-        else:
-            perm, channels, kind = as_channels, 1, "channels"
+        perm, channels, kind = _axis_layout(x, axis, prefer="height")
         source = self.materialize(x, perm, channels, node.name or "slice")
         name = self.add(Slice(self.label(node), (source,), axis=kind, start=start, stop=stop))
         shape = list(x.shape)
@@ -940,6 +923,18 @@ def _same_order(tensor: Tensor, perm: tuple[int, ...]) -> bool:
             == [a for a in perm if tensor.shape[a] > 1])
 
 
+def _axis_layout(tensor: Tensor, axis: int, prefer: str) -> tuple[tuple, int, str]:
+    """(perm, channel axes, "channels" or "height") that put ``axis`` outermost in the
+    channels or alone along the height: the one the tensor already has, else ``prefer``."""
+    rank = len(tensor.shape)
+    others = tuple(a for a in range(rank) if a != axis)
+    layouts = {"channels": ((axis, *others), 1), "height": ((*others, axis), rank - 1)}
+    other = "height" if prefer == "channels" else "channels"
+    kind = other if (_same_order(tensor, layouts[other][0])
+                     and not _same_order(tensor, layouts[prefer][0])) else prefer
+    return (*layouts[kind], kind)
+
+
 def _channel_axes(held: tuple[int, int, int], tensor: Tensor) -> int:
     """How many leading axes of the tensor's layout make up its layer's channels."""
     product = 1
@@ -962,15 +957,10 @@ def _grouped_layout(shape: tuple[int, ...], reduced: list[int]) -> tuple[tuple, 
 
 
 def _per_output(constant: np.ndarray, x: Tensor) -> np.ndarray | None:
-    """The constant as one value per output channel of a conv (axis 0) or linear layer (last
-    axis), or None when it varies along other axes."""
+    """The constant (per image, broadcastable to ``x``) as one value per output channel of a
+    conv (axis 0) or linear layer (last axis), or None when it varies along other axes."""
     rank = len(x.shape)
-    c = np.asarray(constant, dtype=np.float64)
-    if c.ndim > rank:
-        if c.shape[0] != 1:
-            return None
-        c = c.reshape(c.shape[1:])
-    c = c.reshape((1,) * (rank - c.ndim) + c.shape)
+    c = constant.reshape((1,) * (rank - constant.ndim) + constant.shape)
     axis = x.perm[0]
     if any(size != 1 for a, size in enumerate(c.shape) if a != axis):
         return None
