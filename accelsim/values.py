@@ -203,7 +203,7 @@ def _digital(layer, xs: list[np.ndarray], workload: Workload) -> np.ndarray:
         return activate(y, layer.activation)
     if isinstance(layer, LayerNorm):
         x = xs[0]
-        grouped = x.reshape(x.shape[0], layer.groups, -1, *x.shape[2:])
+        grouped = _grouped(x, layer.groups)
         mean = grouped.mean(axis=2, keepdims=True)
         var = grouped.var(axis=2, keepdims=True)
         y = ((grouped - mean) / np.sqrt(var + layer.epsilon)).reshape(x.shape)
@@ -215,10 +215,7 @@ def _digital(layer, xs: list[np.ndarray], workload: Workload) -> np.ndarray:
             y = y + beta[:, None, None]
         return y
     if isinstance(layer, Softmax):
-        x = xs[0]
-        grouped = x.reshape(x.shape[0], layer.groups, -1, *x.shape[2:])
-        e = np.exp(grouped - grouped.max(axis=2, keepdims=True))
-        return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
+        return _softmax(xs[0], layer.groups)
     raise AccelsimError(f"layer '{layer.name}': value mode cannot run a {layer.kind} layer")
 
 
@@ -252,9 +249,20 @@ def activate(x: np.ndarray, function: str | None) -> np.ndarray:
     if function == "erf":
         return _erf(x)
     if function == "softmax":
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return _softmax(x, 1)
     raise AccelsimError(f"unknown activation {function!r}")
+
+
+def _grouped(x: np.ndarray, groups: int) -> np.ndarray:
+    """[batch, C, H, W] viewed as [batch, groups, C / groups, H, W]."""
+    return x.reshape(x.shape[0], groups, -1, *x.shape[2:])
+
+
+def _softmax(x: np.ndarray, groups: int) -> np.ndarray:
+    """Softmax over the channels of each position, within each of ``groups`` groups."""
+    grouped = _grouped(x, groups)
+    e = np.exp(grouped - grouped.max(axis=2, keepdims=True))
+    return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
