@@ -280,8 +280,7 @@ def _resource_report(lowered, timeline, plans, device):
         stalls["compute waiting for data"] = int(data_wait)
     noc = {}
     if device.interconnect.kind == "mesh":
-        mesh = device.interconnect
-        total_links = 2 * ((mesh.cols - 1) * mesh.rows + (mesh.rows - 1) * mesh.cols)
+        total_links = device.interconnect.links
         busiest = max(links, key=lambda link: (links[link], link), default=None)
         resources["mesh links"] = {"busy_cycles": sum(links.values()),
                                    "utilization": sum(links.values()) /

@@ -130,6 +130,8 @@ class BufferSpec:
 
     def sized(self, node_nm: float, voltage_v: float) -> "BufferSpec":
         """This buffer with ``auto`` energies worked out from its bank size."""
+        if "auto" not in (self.read_pj, self.write_pj):
+            return self
         from accelsim.energy.scaling import scale_energy, sram_read_64b_45nm
         per_word = scale_energy(sram_read_64b_45nm(self.size_bytes / self.banks)
                                 * self.word_bits / 64, node_nm=node_nm, voltage_v=voltage_v)
@@ -173,6 +175,12 @@ class InterconnectSpec:
     @property
     def routers(self) -> int:
         return (self.cols or 1) * (self.rows or 1)
+
+    @property
+    def links(self) -> int:
+        """Directed links of the mesh (one each way between neighbouring routers)."""
+        cols, rows = self.cols or 1, self.rows or 1
+        return 2 * ((cols - 1) * rows + (rows - 1) * cols)
 
 
 @dataclass(frozen=True)
