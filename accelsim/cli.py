@@ -70,9 +70,9 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
 
-    if workload.endswith(".onnx"):
-        from accelsim.workload.onnx_import import load_onnx
-        workload = load_onnx(workload, unsupported=unsupported_ops)
+    from accelsim.workload.load import load_workload
+
+    workload = load_workload(workload, unsupported=unsupported_ops)
 
     assign = {}
     for item in assignments:

@@ -37,9 +37,11 @@ def available_workloads() -> dict[str, str]:
     return names
 
 
-def load_workload(name_or_path: str | Path | Workload) -> Workload:
+def load_workload(name_or_path: str | Path | Workload, *,
+                  unsupported: str = "error") -> Workload:
     """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path or an ONNX
-    path (see :func:`accelsim.workload.onnx_import.load_onnx` for import options)."""
+    path. ``unsupported`` applies to ONNX files: see
+    :func:`accelsim.workload.onnx_import.load_onnx`."""
     if isinstance(name_or_path, Workload):
         return name_or_path
     text = str(name_or_path)
@@ -47,7 +49,7 @@ def load_workload(name_or_path: str | Path | Workload) -> Workload:
         path = Path(text)
         if path.suffix == ".onnx":
             from accelsim.workload.onnx_import import load_onnx
-            return load_onnx(path)
+            return load_onnx(path, unsupported=unsupported)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
                             "(expected .yaml or .onnx)")
