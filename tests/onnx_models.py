@@ -64,7 +64,7 @@ def resnet_style(size: int = 16, width: int = 8, classes: int = 10) -> onnx.Mode
     x = conv_bn_relu(g, "input", 3, width, 3)
     x = g.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     for out, stride in ((width, 1), (2 * width, 2)):
-        cin = width if out == width else width
+        cin = width
         y = conv_bn_relu(g, x, cin, out, 3, stride)
         y = conv_bn_relu(g, y, out, out, 3, relu=False)
         shortcut = x if stride == 1 else conv_bn_relu(g, x, cin, out, 1, stride, relu=False)

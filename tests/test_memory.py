@@ -159,7 +159,7 @@ def test_mesh_energy_counts_bit_hops(cim16_dict):
         mesh_line(cim16_dict, [3, 0])
 
 
-def test_mesh_report_line_and_resnet18_runs(cim16_dict, capsys):
+def test_mesh_report_line_and_resnet18_runs(cim16_dict):
     from accelsim.results.report import totals_lines
     device = modified(cim16_dict, **{"interconnect.kind": "mesh", "interconnect.cols": 16,
                                      "interconnect.rows": 16,
