@@ -182,6 +182,9 @@ def test_dram_presets_fill_in_the_standard_figures(cim16_dict):
     cim16_dict["dram"] = {"preset": "ddr4"}
     with pytest.raises(accelsim.SpecError, match="dram.preset: unknown DRAM preset 'ddr4'"):
         accelsim.device_from_dict(cim16_dict, source="chip.yaml")
+    cim16_dict["dram"] = {"preset": ["hbm2"]}
+    with pytest.raises(accelsim.SpecError, match=r"dram.preset: unknown DRAM preset \['hbm2'\]"):
+        accelsim.device_from_dict(cim16_dict, source="chip.yaml")
 
 
 def test_dram_type_changes_time_and_energy_of_a_spilling_network(cim16_dict):

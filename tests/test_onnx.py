@@ -413,6 +413,17 @@ def test_symbolic_dimensions(tmp_path):
     assert wl.macs == 7 * 4 * 3
 
 
+def test_malformed_nodes_name_the_node(tmp_path):
+    model = single("MaxPool", (1, 2, 4, 4))                      # no kernel_shape
+    with pytest.raises(SpecError, match=r"node 'maxpool_1' \(MaxPool\): cannot be imported: "
+                       "KeyError"):
+        load_onnx(save(model, tmp_path))
+    weight = np.zeros((4, 1, 3, 3), np.float32)                  # 3 channels in 2 groups
+    model = single("Conv", (1, 3, 5, 5), weight, group=2)
+    with pytest.raises(SpecError, match=r"\(Conv\): cannot be imported: .*groups=2"):
+        load_onnx(save(model, tmp_path))
+
+
 def test_unsupported_op_names_the_op_and_node(tmp_path):
     model = single("LpNormalization", (1, 4), axis=-1)
     with pytest.raises(SpecError, match=r"node 'lpnormalization_1' \(LpNormalization\): "

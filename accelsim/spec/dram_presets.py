@@ -57,7 +57,7 @@ def with_dram_preset(data: dict, source: str) -> dict:
     if not isinstance(dram, dict) or "preset" not in dram:
         return data
     name = dram["preset"]
-    if name not in DRAM_PRESETS:
+    if not isinstance(name, str) or name not in DRAM_PRESETS:
         raise SpecError(source, "dram.preset", f"unknown DRAM preset {name!r}; known: "
                         + ", ".join(DRAM_PRESETS))
     merged = {**DRAM_PRESETS[name], **{k: v for k, v in dram.items() if k != "preset"}}

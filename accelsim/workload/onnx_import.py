@@ -229,7 +229,12 @@ class _Importer:
             if info.name not in self.consts:
                 self.add_input(info)
         for node in graph.node:
-            self.node(node)
+            try:
+                self.node(node)
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                # A malformed node (a missing attribute, shapes that do not fit the layer)
+                raise self.error(node, f"cannot be imported: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from None
         if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]
