@@ -108,6 +108,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     resources, stalls, noc = _resource_report(lowered, timeline, plans, dev)
     if noc:
         noc["hop_bits"] = float(counts[:, Action.BUS_BIT].sum())
+    dram = _dram_report(counts, dev)
     image_done = lowered.program.summarize(timeline, lowered.task_image, batch)["last"]
     leakage = {component: leakage_pj(mw, cycles, dev.clock_hz)
                for component, mw in leakage_power_mw(dev).items()}
@@ -126,7 +127,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
-        resources=resources, stalls=stalls, noc=noc,
+        resources=resources, stalls=stalls, noc=noc, dram=dram,
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         skipped=_price_skipped(skipped, prices))
 
@@ -232,9 +233,20 @@ def _mapped_tiles(plan) -> tuple[int, float]:
     return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
 
 
+def _dram_report(counts: np.ndarray, device) -> dict:
+    """Row-buffer figures of the run's DRAM traffic (empty without a row-buffer model)."""
+    if device.dram.row_bytes is None:
+        return {}
+    bits = float(counts[:, Action.DRAM_READ_BIT].sum() + counts[:, Action.DRAM_WRITE_BIT].sum())
+    bursts = bits / 8 / device.dram.burst_bytes
+    opened = float(counts[:, Action.DRAM_ACTIVATE].sum())
+    return {"bursts": bursts, "rows_opened": opened, "page_policy": device.dram.page_policy,
+            "row_hit_rate": 1 - opened / bursts if bursts else 0.0}
+
+
 _RESOURCE_LABEL = {"global_buffer": "the global buffer", "interconnect": "the interconnect",
                    "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array",
-                   "link": "a mesh link"}
+                   "link": "a mesh link", "tile_buffer": "the tile buffers"}
 
 
 def _resource_report(lowered, timeline, plans, device):
@@ -248,12 +260,14 @@ def _resource_report(lowered, timeline, plans, device):
     busy, waited = summary["busy"], summary["waited"]
     first, last = summary["first"], summary["last"]
     resources, stalls = {}, {}
-    tiles_of = {}
+    tiles_of, buffers_of = {}, {}
     for plan in plans:
         for part in plan.parts:
             if part.unit == "cim":
                 tiles_of[f"array:{part.layer}#{part.part}"] = part.tiles
-    tile_cycles = 0.0
+            if part.staging is not None:
+                buffers_of[f"tile_buffer:{part.layer}#{part.part}"] = part.staging.buffers
+    tile_cycles = buffer_cycles = 0.0
     data_wait = 0.0
     links = {}
     for r, name in enumerate(names):
@@ -265,6 +279,10 @@ def _resource_report(lowered, timeline, plans, device):
             # A fast-mode array resource stands for all of its part's tiles.
             tile_cycles += busy[r] * tiles_of.get(name, 1)
             label = "crossbar tiles"
+        elif name.startswith("tile_buffer:"):
+            # A part's buffers work in parallel; the resource is the busiest of them.
+            buffer_cycles += busy[r] * buffers_of[name]
+            label = "tile buffers"
         else:
             resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles}
             label = _RESOURCE_LABEL.get(name.split(":")[0], name)
@@ -276,6 +294,9 @@ def _resource_report(lowered, timeline, plans, device):
     if device.cim is not None:
         resources["crossbar tiles"] = {"busy_cycles": int(tile_cycles),
                                        "utilization": tile_cycles / (device.cim.tiles * cycles)}
+    if device.tile_buffer is not None:
+        resources["tile buffers"] = {"busy_cycles": int(buffer_cycles),
+                                     "utilization": buffer_cycles / (device.tile_buffers * cycles)}
     if data_wait > 0:
         stalls["compute waiting for data"] = int(data_wait)
     noc = {}

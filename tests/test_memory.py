@@ -179,8 +179,8 @@ def test_dram_presets_fill_in_the_standard_figures(cim16_dict):
     cim16_dict["dram"] = {"preset": "lpddr4", "channels": 2, "latency_ns": 50}
     dram = accelsim.device_from_dict(cim16_dict).dram
     assert (dram.channels, dram.latency_ns, dram.bandwidth_bytes_per_s) == (2, 50, 6.4e9)
-    cim16_dict["dram"] = {"preset": "ddr4"}
-    with pytest.raises(accelsim.SpecError, match="dram.preset: unknown DRAM preset 'ddr4'"):
+    cim16_dict["dram"] = {"preset": "ddr5"}
+    with pytest.raises(accelsim.SpecError, match="dram.preset: unknown DRAM preset 'ddr5'"):
         accelsim.device_from_dict(cim16_dict, source="chip.yaml")
     cim16_dict["dram"] = {"preset": ["hbm2"]}
     with pytest.raises(accelsim.SpecError, match=r"dram.preset: unknown DRAM preset \['hbm2'\]"):

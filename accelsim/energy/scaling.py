@@ -39,9 +39,14 @@ def sram_read_64b_45nm(size_bytes: float) -> float:
     """64-bit SRAM read energy at 45 nm for an array of ``size_bytes``.
 
     Log-linear interpolation between Horowitz's 8 KB, 32 KB and 1 MB points (energy grows by a
-    fixed amount per doubling of capacity); extrapolated linearly in log2(size) outside them.
+    fixed amount per doubling of capacity), extrapolated linearly in log2(size) above 1 MB.
+    Below 8 KB the energy scales with the square root of the capacity (bit and word lines as
+    long as the side of a square array), which is also what the 8 KB -> 32 KB step shows
+    (4x the capacity, 2x the energy); log-linear extrapolation would go negative below 2 KB.
     """
     points = [(8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0)]
+    if size_bytes < points[0][0]:
+        return points[0][1] * math.sqrt(size_bytes / points[0][0])
     x = math.log2(size_bytes)
     (s0, e0), (s1, e1) = (points[0], points[1]) if size_bytes <= points[1][0] else (points[1],
                                                                                    points[2])

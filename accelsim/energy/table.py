@@ -34,6 +34,9 @@ class Action(IntEnum):
     RF_ACCESS = 15        # one PE register-file read or write
     PE_HOP = 16           # one operand passed to a neighbouring PE
     PE_INDEX = 17         # one index read to skip zero operands
+    DRAM_ACTIVATE = 18    # one DRAM row opened (activate + precharge), row-buffer model only
+    TILE_BUFFER_READ = 19   # one tile-buffer word read
+    TILE_BUFFER_WRITE = 20  # one tile-buffer word written
 
 
 N_ACTIONS = len(Action)
@@ -58,6 +61,9 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.RF_ACCESS: ("systolic", "register_file"),
     Action.PE_HOP: ("systolic", "pe_to_pe"),
     Action.PE_INDEX: ("systolic", "index"),
+    Action.DRAM_ACTIVATE: ("dram", "activate"),
+    Action.TILE_BUFFER_READ: ("tile_buffer", "read"),
+    Action.TILE_BUFFER_WRITE: ("tile_buffer", "write"),
 }
 
 
@@ -83,6 +89,10 @@ def energy_per_action(device: DeviceSpec) -> np.ndarray:
     price[Action.BUS_BIT] = device.interconnect.pj_per_bit
     price[Action.DRAM_READ_BIT] = dram.read_pj_per_bit
     price[Action.DRAM_WRITE_BIT] = dram.write_pj_per_bit
+    price[Action.DRAM_ACTIVATE] = dram.activate_pj
+    if device.tile_buffer is not None:
+        price[Action.TILE_BUFFER_READ] = device.tile_buffer.read_pj
+        price[Action.TILE_BUFFER_WRITE] = device.tile_buffer.write_pj
     price[Action.DIGITAL_ADD] = dig.add_pj
     price[Action.DIGITAL_MUL] = dig.mul_pj
     price[Action.DIGITAL_COMPARE] = dig.compare_pj
@@ -95,6 +105,8 @@ def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
              "digital": device.digital.leakage_mw}
     if device.cim is not None:
         power["array"] = device.cim.tiles * device.cim.tile_leakage_mw
+    if device.tile_buffer is not None:
+        power["tile_buffer"] = device.tile_buffers * device.tile_buffer.leakage_mw
     if device.systolic is not None:
         power["systolic"] = device.systolic.leakage_mw
     return power

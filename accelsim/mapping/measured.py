@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from accelsim.energy.table import Action
-from accelsim.mapping.plan import LayerPlan, PartPlan
+from accelsim.mapping.plan import LayerPlan, PartPlan, count_dram
 from accelsim.spec.device import DeviceSpec
 from accelsim.values import CrossbarStats, SystolicStats
 
@@ -60,7 +60,8 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         # bits times hops on a mesh: the share of the part's weights still written
         written[Action.BUS_BIT] *= weight_bits / (float(tiling.weights[tiles].sum())
                                                   * cim.weight_bits)
-        written[Action.DRAM_READ_BIT] = device.dram.burst_bits(weight_bits)
+        written[Action.DRAM_READ_BIT] = written[Action.DRAM_ACTIVATE] = 0
+        count_dram(written, device, read=True, bits=weight_bits)
         programming = replace(programming, counts=written) if kept.any() else None
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,
                    tiles=int(kept.sum()), tile_indices=tiles[kept], programming=programming)

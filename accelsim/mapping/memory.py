@@ -15,8 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from accelsim.energy.table import Action
-from accelsim.mapping.plan import DRAM, LayerPlan, PartPlan, Stage
+from accelsim.mapping.plan import DRAM, LayerPlan, PartPlan, Stage, count_dram
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 
@@ -77,8 +76,8 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
     per_cycle = device.dram_bytes_per_cycle
     latency = device.cycles(device.dram.latency_ns)
     counts = part.counts.copy()
-    counts[Action.DRAM_READ_BIT] += device.dram.burst_bits(read_bytes * 8)
-    counts[Action.DRAM_WRITE_BIT] += device.dram.burst_bits(write_bytes * 8)
+    count_dram(counts, device, read=True, bits=read_bytes * 8)
+    count_dram(counts, device, read=False, bits=write_bytes * 8)
     if part.folds is not None:
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]

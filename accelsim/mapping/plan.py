@@ -88,6 +88,19 @@ class Need:
 
 
 @dataclass(frozen=True)
+class Staging:
+    """A crossbar part's inputs in the tile buffers, per output vector: the fraction of the
+    window inputs fetched from the global buffer, tile-buffer words read, cycles the busiest
+    buffer's banks are busy, and whether every buffer holds its sliding window."""
+
+    fetched: float
+    reads: float
+    occupancy: int
+    window_fits: bool
+    buffers: int = 0                # tile buffers the part uses
+
+
+@dataclass(frozen=True)
 class Programming:
     """Writing one part's weights: DRAM read, bus transfer, then rows written into the tiles."""
 
@@ -117,6 +130,7 @@ class PartPlan:
     # and action counts for the whole batch, replacing the dense per-image ones.
     measured_tile_cycles: np.ndarray | None = None
     batch_counts: np.ndarray | None = None
+    staging: Staging | None = None          # cim with tile buffers: how inputs are staged
 
     @property
     def compute_cycles(self) -> int:
@@ -200,11 +214,12 @@ class _Planner:
         for action, per_element in ACTIVATION_OPS.get(function or "", {}).items():
             counts[action] += per_element * elements
 
-    def dram_stage(self, kind: str, bits: int) -> tuple[Stage, int]:
-        """A DRAM transfer of ``bits`` in whole bursts; returns the stage and bits moved."""
-        moved = self.dev.dram.burst_bits(bits)
+    def dram_stage(self, kind: str, bits: int, counts: np.ndarray) -> Stage:
+        """A DRAM transfer of ``bits`` in whole bursts, its bits and rows opened added to
+        ``counts``."""
+        moved = count_dram(counts, self.dev, read=kind == "dram_read", bits=bits)
         occupancy = math.ceil(moved / 8 / self.dev.dram_bytes_per_cycle)
-        return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns)), moved
+        return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns))
 
     def needs(self, name: str) -> tuple[tuple[str, Need], ...]:
         layer, shape = self.wl.layers[name], self.wl.shapes[name]
@@ -243,8 +258,7 @@ class _Planner:
     def load(self, name: str) -> LayerPlan:
         c, h, w = self.wl.shapes[name]
         counts = np.zeros(N_ACTIONS)
-        dram, bits = self.dram_stage("dram_read", c * h * w * self.in_bits)
-        counts[Action.DRAM_READ_BIT] = bits
+        dram = self.dram_stage("dram_read", c * h * w * self.in_bits, counts)
         words = h * w * int(self.words(c, self.in_bits))
         counts[Action.BUFFER_WRITE] = words
         part = PartPlan(name, 0, "dram", 1, (dram, self.buffer_stage("buffer_write", words)),
@@ -256,8 +270,7 @@ class _Planner:
         counts = np.zeros(N_ACTIONS)
         words = h * w * int(self.words(c, self.out_bits))
         counts[Action.BUFFER_READ] = words
-        dram, bits = self.dram_stage("dram_write", c * h * w * self.out_bits)
-        counts[Action.DRAM_WRITE_BIT] = bits
+        dram = self.dram_stage("dram_write", c * h * w * self.out_bits, counts)
         part = PartPlan(name, 0, "dram", 1, (self.buffer_stage("buffer_read", words), dram),
                         counts, ((sink, Need("all")),))
         return LayerPlan(name, "output", "dram", 0, (part,))
@@ -351,6 +364,10 @@ class _Planner:
         counts[Action.ADC_CONVERT] = cols_used.sum() * cycles_in
         counts[Action.SHIFT_ADD] = cols_used.sum() * cycles_in
         in_slices, out_slices, depth = _slices(tiling, tiles)
+        # With tile buffers, a fraction `fetched` of the window inputs leaves the global
+        # buffer (1 when the layer reuses nothing or its window does not fit).
+        staging = self.staging(name, layer, tiling, tiles)
+        fetched = staging.fetched
         in_words = int(self.words(in_slices, self.in_bits).sum())
         # Partial sums of row tiles are added by adder trees beside the tiles; a part that
         # holds only some row tiles of a column writes its sums to the buffer for the next part.
@@ -364,19 +381,26 @@ class _Planner:
         final = out_slices[last]
         out_words = int(self.words(final.sum(), self.out_bits)) if final.size else 0
         self.activation_counts(counts, layer.activation, int(final.sum()))
-        counts[Action.BUFFER_READ] = in_words + psum_read
+        counts[Action.BUFFER_READ] = fetched * in_words + psum_read
         counts[Action.BUFFER_WRITE] = out_words + psum_write
+        counts[Action.TILE_BUFFER_READ] = staging.reads
+        counts[Action.TILE_BUFFER_WRITE] = fetched * staging.reads
         bus = dev.interconnect
-        counts[Action.BUS_BIT] = (in_slices.sum() * self.in_bits + final.sum() * self.out_bits
+        counts[Action.BUS_BIT] = (fetched * in_slices.sum() * self.in_bits
+                                  + final.sum() * self.out_bits
                                   + (carried_in.sum() + carried_out.sum()) * cim.psum_bits)
         tile_cycles = cycles_in * cim.cycles_per_input_cycle(cols_used)
-        flits_in = self.flits(in_slices, self.in_bits) + self.flits(carried_in, cim.psum_bits)
+        flits_in = (math.ceil(fetched * self.flits(in_slices, self.in_bits))
+                    + self.flits(carried_in, cim.psum_bits))
         flits_out = self.flits(final, self.out_bits) + self.flits(carried_out, cim.psum_bits)
         tree = math.ceil(math.log2(int(depth["rows"].max()))) if depth["rows"].max() > 1 else 0
         resource = f"array:{name}#{index}"
+        local = ((Stage("tile_buffer", f"tile_buffer:{name}#{index}", staging.occupancy),)
+                 if dev.tile_buffer is not None else ())
         stages = (
-            self.buffer_stage("buffer_read", in_words + psum_read),
+            self.buffer_stage("buffer_read", math.ceil(fetched * in_words) + psum_read),
             Stage("bus_in", BUS, flits_in, bus.latency_cycles),
+            *local,
             Stage("mvm", resource, int(tile_cycles.max())),
             Stage("bus_out", BUS, flits_out, bus.latency_cycles + tree),
             self.digital_stage(counts),
@@ -386,7 +410,49 @@ class _Planner:
         return PartPlan(name, index, "cim", h * w, stages, counts * (h * w), self.needs(name),
                         tiles=int(tiles.size), tile_cycles=tile_cycles, tile_indices=tiles,
                         programming=self.programming(layer, tiling, tiles, resource),
-                        carries_from_previous_part=bool(carried_in.size))
+                        carries_from_previous_part=bool(carried_in.size),
+                        staging=staging if dev.tile_buffer is not None else None)
+
+    def staging(self, name: str, layer, tiling: CrossbarTiling, tiles: np.ndarray) -> Staging:
+        """How a part's inputs pass through the tile buffers (see TileBufferSpec).
+
+        The part's tiles fill buffers ``crossbars`` at a time, tiles that read the same input
+        slice next to each other; a buffer holds the slices its tiles read. A conv can keep a sliding window of input rows there:
+        ((kernel height - 1) x dilation + 1) rows of the input, across the channels of its
+        slices. When every buffer holds its window, each input is fetched from the global
+        buffer once per image instead of once per window covering it; otherwise nothing is
+        kept and every window is fetched again (the extra reads are the spill).
+        """
+        buffer = self.dev.tile_buffer
+        if buffer is None:
+            return Staging(1.0, 0.0, 0, False)
+        rows, cols = tiling.tile_rows, tiling.tile_cols
+        block, rest = np.divmod(tiles, rows * cols)
+        input_id = block * rows + rest // cols
+        # Tiles reading the same inputs share a buffer where they can: one read feeds them all.
+        owner = np.empty(tiles.size, dtype=np.int64)
+        owner[np.argsort(input_id, kind="stable")] = np.arange(tiles.size) // buffer.crossbars
+        pairs = np.unique(np.stack([owner, input_id]), axis=1)
+        slices = tiling.input_slices[pairs[1]]
+        words = -(-slices * self.in_bits // buffer.word_bits)
+        per_buffer_words = np.bincount(pairs[0], weights=words)
+        per_buffer_inputs = np.bincount(pairs[0], weights=slices)
+        c, h_in, w_in = self.wl.input_shapes(name)[0]
+        _, h_out, w_out = self.wl.shapes[name]
+        fetched, fits = 1.0, True
+        if isinstance(layer, Conv2d):
+            kh, kw = layer.kernel
+            window_rows = (kh - 1) * layer.dilation[0] + 1
+            need = per_buffer_inputs.max() / (kh * kw) * window_rows * w_in * self.in_bits / 8
+            fits = bool(need <= buffer.size_bytes)
+            if fits:
+                fetched = min(1.0, h_in * w_in / (kh * kw * h_out * w_out))
+        else:
+            fits = bool(per_buffer_inputs.max() * self.in_bits / 8 <= buffer.size_bytes)
+        # One port per bank, shared by the writes that fill a buffer and the reads from it.
+        occupancy = math.ceil(per_buffer_words.max() * (1 + fetched) / buffer.banks)
+        return Staging(fetched, float(per_buffer_words.sum()), occupancy, fits,
+                       int(owner.max()) + 1)
 
     def systolic(self, name: str) -> LayerPlan:
         """A weighted layer on the systolic array: one step per fold (see mapping.systolic)."""
@@ -435,9 +501,8 @@ class _Planner:
         """Weights from DRAM over the bus into the global buffer, for a systolic layer."""
         dev = self.dev
         counts = np.zeros(N_ACTIONS)
-        dram, moved = self.dram_stage("dram_read", bits)
+        dram = self.dram_stage("dram_read", bits, counts)
         words = math.ceil(bits / dev.global_buffer.word_bits)
-        counts[Action.DRAM_READ_BIT] = moved
         counts[Action.BUS_BIT] = bits
         counts[Action.BUFFER_WRITE] = words
         bus = dev.interconnect
@@ -450,8 +515,7 @@ class _Planner:
         cim, dev = self.dev.cim, self.dev
         weight_bits = int(tiling.weights[tiles].sum()) * cim.weight_bits
         counts = np.zeros(N_ACTIONS)
-        dram, moved = self.dram_stage("dram_read", weight_bits)
-        counts[Action.DRAM_READ_BIT] = moved
+        dram = self.dram_stage("dram_read", weight_bits, counts)
         counts[Action.BUS_BIT] = weight_bits
         counts[Action.CELL_WRITE] = np.sum(tiling.rows_used[tiles] * tiling.cols_used[tiles])
         bus = dev.interconnect
@@ -460,6 +524,15 @@ class _Planner:
                   Stage("program", resource,
                         int(tiling.rows_used[tiles].max()) * cim.write_cycles_per_row))
         return Programming(stages, counts)
+
+
+def count_dram(counts: np.ndarray, device: DeviceSpec, *, read: bool, bits: float) -> int:
+    """Add one sequential DRAM transfer of ``bits`` to ``counts``: the bits of its whole
+    bursts and the rows it opens. Returns the bits moved."""
+    moved = device.dram.burst_bits(bits)
+    counts[Action.DRAM_READ_BIT if read else Action.DRAM_WRITE_BIT] += moved
+    counts[Action.DRAM_ACTIVATE] += device.dram.activations(bits)
+    return moved
 
 
 def _split(tiling: CrossbarTiling, chip_tiles: int) -> list[np.ndarray]:

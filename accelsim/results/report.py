@@ -112,6 +112,9 @@ def totals_lines(result: Result) -> list[str]:
            f"{result.noc['busiest_link']} busy {result.noc['busiest_link_busy_cycles']:,} "
            f"cycles ({100 * result.noc['busiest_link_utilization']:.1f} %)"]
           if result.noc else []),
+        *([f"DRAM rows         {result.dram['rows_opened']:,.0f} opened for "
+           f"{result.dram['bursts']:,.0f} bursts ({result.dram['page_policy']} page: "
+           f"{100 * result.dram['row_hit_rate']:.1f} % row hits)"] if result.dram else []),
     ]
     if result.one_time_programming_pj:
         lines.append(f"one-time weight load {format_pj(result.one_time_programming_pj)} "

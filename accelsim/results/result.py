@@ -80,6 +80,9 @@ class Result:
     # Mesh devices: hop_bits (bits times links crossed), links and links_used, the busiest
     # link with its busy cycles and utilization, and busy cycles per link.
     noc: dict = field(default_factory=dict, repr=False)
+    # DRAM with a row-buffer model: bursts, rows_opened, page_policy and row_hit_rate (the
+    # share of bursts that found their row open).
+    dram: dict = field(default_factory=dict, repr=False)
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -168,6 +171,7 @@ class Result:
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
             "resources": self.resources, "stalls": self.stalls, "noc": self.noc,
+            **({"dram": self.dram} if self.dram else {}),
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
 

@@ -140,6 +140,18 @@ class BufferSpec:
 
 
 @dataclass(frozen=True)
+class TileBufferSpec(BufferSpec):
+    """SRAM beside the crossbars: one buffer per ``crossbars`` crossbar tiles (ISAAC's tile
+    eDRAM serves 96). Inputs arrive here from the global buffer and are read from here into
+    the crossbars' rows. A layer's buffers keep a sliding window of input rows when it fits
+    (see mapping.plan), so each input leaves the global buffer once instead of once per
+    window that covers it. ``size_bytes``, energies and leakage are per buffer.
+    """
+
+    crossbars: PositiveInt = 1
+
+
+@dataclass(frozen=True)
 class InterconnectSpec:
     """The on-chip interconnect.
 
@@ -186,7 +198,15 @@ class InterconnectSpec:
 @dataclass(frozen=True)
 class DramSpec:
     """Off-chip memory: ``channels`` channels of ``bandwidth_bytes_per_s`` each, accessed in
-    bursts; successive transfers are interleaved over the channels."""
+    bursts; successive transfers are interleaved over the channels.
+
+    Row buffers (optional): with ``row_bytes`` given, every row opened costs ``activate_pj``
+    (activate plus precharge of one row across the rank) on top of the per-bit read and write
+    energies, which then price the column accesses alone. Each transfer is one sequential
+    stream starting at a row boundary, in its own bank: with the ``open`` page policy it opens
+    ceil(bytes / row_bytes) rows and every other burst hits the open row; with ``closed``
+    every burst opens its row.
+    """
 
     __pydantic_config__ = _STRICT
     kind: str
@@ -196,10 +216,29 @@ class DramSpec:
     read_pj_per_bit: PicojoulesPerBit
     write_pj_per_bit: PicojoulesPerBit
     channels: PositiveInt = 1       # independent channels, each of bandwidth_bytes_per_s
+    row_bytes: PositiveInt | None = None    # one row (page) across the rank
+    activate_pj: Picojoules = 0.0           # per row opened (activate + precharge)
+    page_policy: Literal["open", "closed"] = "open"
+
+    def __post_init__(self) -> None:
+        if self.row_bytes is None:
+            if self.activate_pj:
+                raise ValueError("activate_pj prices opening a row: give row_bytes too")
+            return
+        if self.row_bytes < self.burst_bytes or self.row_bytes % self.burst_bytes:
+            raise ValueError(f"row_bytes ({self.row_bytes}) must be a whole number of bursts "
+                             f"of burst_bytes ({self.burst_bytes})")
 
     def burst_bits(self, bits: float) -> int:
         """Bits actually moved to transfer ``bits``: whole bursts."""
         return math.ceil(bits / 8 / self.burst_bytes) * self.burst_bytes * 8
+
+    def activations(self, bits: float) -> int:
+        """Rows opened by one sequential transfer of ``bits`` (0 without a row-buffer model)."""
+        if self.row_bytes is None or bits <= 0:
+            return 0
+        step = self.burst_bytes if self.page_policy == "closed" else self.row_bytes
+        return math.ceil(self.burst_bits(bits) / 8 / step)
 
 
 @dataclass(frozen=True)
@@ -231,15 +270,28 @@ class DeviceSpec:
     digital: DigitalUnitSpec
     cim: CrossbarSpec | None = None
     systolic: SystolicSpec | None = None
+    tile_buffer: TileBufferSpec | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "global_buffer",
-                           self.global_buffer.sized(self.technology_nm, self.voltage_v))
+        for name in ("global_buffer", "tile_buffer"):
+            buffer = getattr(self, name)
+            if buffer is not None:
+                object.__setattr__(self, name, buffer.sized(self.technology_nm, self.voltage_v))
         if self.cim is None and self.systolic is None:
             raise ValueError("a device needs at least one compute unit: cim or systolic")
+        if self.tile_buffer is not None and self.cim is None:
+            raise ValueError("tile_buffer sits beside crossbar tiles; this device has no cim "
+                             "section")
         if self.interconnect.kind == "mesh" and self.cim is None:
             raise ValueError("a mesh interconnect places crossbar tiles on its routers; this "
                              "device has no cim section")
+
+    @property
+    def tile_buffers(self) -> int:
+        """Tile buffers on the chip: one per ``tile_buffer.crossbars`` crossbar tiles."""
+        if self.tile_buffer is None:
+            return 0
+        return -(-self.cim.tiles // self.tile_buffer.crossbars)
 
     @property
     def activation_bits(self) -> int:
