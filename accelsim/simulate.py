@@ -103,7 +103,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             energy_pj=float(np.dot(counts[index], prices)),
             tiles=tiles, utilization=utilization,
             parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
-            compute_cycles=batch * sum(part.compute_cycles for part in plan.parts)))
+            compute_cycles=batch * sum(part.compute_cycles for part in plan.parts),
+            inputs_fetched=max((part.staging.fetched for part in plan.parts
+                                if part.staging is not None), default=None)))
     cycles = timeline.cycles
     resources, stalls, noc = _resource_report(lowered, timeline, plans, dev)
     if noc:

@@ -1,5 +1,6 @@
-"""Bus against a 16 x 16 mesh (memory router in a corner or the centre), and DRAM presets,
-for ResNet-18 on cim-16x16.
+"""Bus against a 16 x 16 mesh (memory router in a corner or the centre), and DRAM presets
+(DDR4 with its row buffers under an open and a closed page policy), for ResNet-18 on
+cim-16x16.
 
     python benchmarks/interconnect.py     # prints Markdown tables for benchmarks/RESULTS.md
 """
@@ -38,13 +39,18 @@ def main() -> None:
               f"{format_pj(r.energy_by_component().get('interconnect', 0))} | {hops} | "
               f"{busiest} |")
     print()
-    print("| DRAM (64 KiB buffer) | cycles | energy | DRAM energy |")
-    print("|---|---:|---:|---:|")
-    for preset in ("lpddr4", "hbm2", "gddr5", "ddr3"):
-        r = accelsim.simulate("resnet18", device({"dram": {"preset": preset},
+    print("| DRAM (64 KiB buffer) | cycles | energy | DRAM energy | of which rows opened |")
+    print("|---|---:|---:|---:|---:|")
+    cases = [(preset, {"preset": preset}) for preset in ("lpddr4", "hbm2", "gddr5", "ddr3")]
+    cases += [("ddr4, open page", {"preset": "ddr4"}),
+              ("ddr4, closed page", {"preset": "ddr4", "page_policy": "closed"})]
+    for label, dram in cases:
+        r = accelsim.simulate("resnet18", device({"dram": dram,
                                                   "global_buffer": {"size_bytes": "64KiB"}}))
-        print(f"| {preset} | {r.cycles:,} | {format_pj(r.energy_pj)} | "
-              f"{format_pj(r.energy_by_component()['dram'])} |")
+        rows = (f"{format_pj(r.energy_breakdown()[('dram', 'activate')])} "
+                f"({100 * r.dram['row_hit_rate']:.1f} % row hits)" if r.dram else "")
+        print(f"| {label} | {r.cycles:,} | {format_pj(r.energy_pj)} | "
+              f"{format_pj(r.energy_by_component()['dram'])} | {rows} |")
 
 
 if __name__ == "__main__":

@@ -48,12 +48,14 @@ def test_a_window_that_fits_fetches_each_input_once(cim16_dict, stride, vectors)
     assert counts[Action.BUFFER_READ] == pytest.approx(64)
     # inputs once (8,192 bits) plus the outputs (16 channels x 8 bits per vector)
     assert counts[Action.BUS_BIT] == pytest.approx(64 * 128 + vectors * 16 * 8)
+    assert res.layers[1].inputs_fetched == pytest.approx(64 / (9 * vectors))
 
 
 def test_a_window_that_does_not_fit_refetches_every_window(cim16_dict):
     # 384 bytes of window in a 256-byte buffer: nothing is kept, so all 9 x 64 window words
     # come from the global buffer and pass through the tile buffer once each.
-    _, counts = conv_counts(with_tile_buffer(cim16_dict, size_bytes="256B"), conv())
+    res, counts = conv_counts(with_tile_buffer(cim16_dict, size_bytes="256B"), conv())
+    assert res.layers[1].inputs_fetched == 1.0
     assert counts[Action.BUFFER_READ] == 9 * 64
     assert counts[Action.TILE_BUFFER_WRITE] == counts[Action.TILE_BUFFER_READ] == 9 * 64
     _, plain = conv_counts(modified(cim16_dict), conv())
@@ -155,3 +157,23 @@ def test_row_buffer_spec_errors(cim16_dict):
 
 def test_shipped_devices_have_no_tile_buffer_unless_they_say_so():
     assert load_device("cim-16x16").tile_buffer is None
+
+
+@pytest.mark.parametrize("ports, span", [(1, 1024), (2, 522)])
+def test_a_second_port_lets_writes_overlap_reads(cim16_dict, ports, span):
+    # relu over 64 vectors of 128 8-bit channels on a one-bank buffer: per vector 8 words
+    # read, 128 compares on 64 lanes (2 cycles), 8 words written. One port: the 64 reads
+    # (ready first) take 512 cycles, then the 64 writes another 512. Two ports: read i runs
+    # [8i, 8i + 8), its write [8i + 10, 8i + 18), and writes never collide: 63 x 8 + 18.
+    from accelsim.workload import Activation
+    device = modified(cim16_dict, **{"global_buffer.banks": 1, "global_buffer.ports": ports})
+    wl = Workload.from_layers("relu", [Input("in", shape=(128, 1, 64)),
+                                       Activation("relu", ("in",), function="relu")])
+    res = accelsim.simulate(wl, device)
+    assert res.layers[1].cycles == span
+    busy = {name: entry["busy_cycles"] for name, entry in res.resources.items()}
+    # input load writes 512 words, relu reads and writes 512 each, the store reads 512
+    if ports == 1:
+        assert busy["global_buffer"] == 4 * 512
+    else:
+        assert busy["global_buffer"] == busy["global_buffer:write"] == 2 * 512

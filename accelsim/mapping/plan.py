@@ -26,6 +26,7 @@ from accelsim.workload.layers import (Activation, Affine, Conv2d, Elementwise, G
 # Resources shared by all layers; each CIM part also gets its own array resource.
 BUFFER, BUS, DRAM, DIGITAL, SYSTOLIC = ("global_buffer", "interconnect", "dram", "digital",
                                         "systolic")
+BUFFER_WRITE_PORT = "global_buffer:write"   # the write ports of a dual-ported global buffer
 
 # Digital operations per element for each activation function. relu is one compare; the
 # smooth functions are taken as piecewise-linear approximations (2 multiplies, 2 adds; assumed).
@@ -203,8 +204,14 @@ class _Planner:
         width = self.dev.interconnect.width_bits
         return int(np.sum(-(-np.asarray(elements, dtype=np.int64) * bits // width)))
 
+    def buffer_resource(self, kind: str) -> str:
+        """Writes use their own ports when the global buffer has two."""
+        two = self.dev.global_buffer.ports == 2
+        return BUFFER_WRITE_PORT if two and kind == "buffer_write" else BUFFER
+
     def buffer_stage(self, kind: str, words: int) -> Stage:
-        return Stage(kind, BUFFER, math.ceil(words / self.dev.global_buffer.banks))
+        return Stage(kind, self.buffer_resource(kind),
+                     math.ceil(words / self.dev.global_buffer.banks))
 
     def digital_stage(self, counts: np.ndarray) -> Stage:
         ops = int(sum(counts[a] for a in _DIGITAL_ACTIONS))
@@ -490,7 +497,8 @@ class _Planner:
                               -(-write_words // banks)], axis=1)
         stages = (Stage("buffer_read", BUFFER, 0), Stage("bus_in", BUS, 0, bus.latency_cycles),
                   Stage("compute", SYSTOLIC, 0), Stage("bus_out", BUS, 0, bus.latency_cycles),
-                  Stage("digital", DIGITAL, 0), Stage("buffer_write", BUFFER, 0))
+                  Stage("digital", DIGITAL, 0),
+                  Stage("buffer_write", self.buffer_resource("buffer_write"), 0))
         part = PartPlan(name, 0, "systolic", h * w, stages, counts,
                         tuple((source, Need("all")) for source in layer.inputs),
                         folds=occupancy, weight_load=self.weight_load(k * n * groups * bits))

@@ -37,6 +37,9 @@ class LayerResult:
     first_tile: int | None      # first physical tile of the layer's (first) part in its group
     reason: str = ""            # why the layer runs on its unit (mapping policy)
     compute_cycles: int = 0     # cycles its crossbars or systolic array compute (all images)
+    # Crossbar layers on a device with tile buffers: the share of their window inputs fetched
+    # from the global buffer (1: the window does not fit or the layer reuses no input).
+    inputs_fetched: float | None = None
 
     @property
     def cycles(self) -> int:

@@ -114,6 +114,10 @@ class SystolicSpec:
 class BufferSpec:
     """An SRAM buffer accessed in whole words; ``banks`` words per cycle.
 
+    ``ports: 1``: reads and writes share each bank's port. ``ports: 2``: each bank has a read
+    port and a write port, so a read and a write of every bank fit in one cycle (the energy
+    per access is as given; price a dual-ported array accordingly).
+
     ``read_pj`` and ``write_pj`` (per word) may be ``auto``: the 64-bit read energy of one
     bank's capacity interpolated between Horowitz's 8 KB, 32 KB and 1 MB points (see
     energy.scaling.sram_read_64b_45nm), times word_bits / 64, scaled to the device's node and
@@ -127,6 +131,7 @@ class BufferSpec:
     read_pj: Picojoules | Literal["auto"]   # per word
     write_pj: Picojoules | Literal["auto"]  # per word
     leakage_mw: Milliwatts
+    ports: Literal[1, 2] = 1
 
     def sized(self, node_nm: float, voltage_v: float) -> "BufferSpec":
         """This buffer with ``auto`` energies worked out from its bank size."""
