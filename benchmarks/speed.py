@@ -44,18 +44,41 @@ def measure(workload: str, device: str, mode: str, cache: str) -> dict:
     return json.loads(out)
 
 
+HIERARCHY = "cim-16x16 + tile buffers, mesh, ddr4"
+
+
+def hierarchy_device(folder: str) -> str:
+    """cim-16x16 with every contention model on: tile buffers, a 16 x 16 mesh, DDR4 rows."""
+    import yaml
+
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    data = read_yaml(data_dir("devices") / "cim-16x16.yaml")
+    data["tile_buffer"] = {"size_bytes": "2KiB", "word_bits": 128, "banks": 1,
+                           "read_pj": "auto", "write_pj": "auto", "leakage_mw": 0.001,
+                           "crossbars": 16}
+    data["interconnect"] = {**data["interconnect"], "kind": "mesh", "cols": 16, "rows": 16}
+    data["dram"] = {"preset": "ddr4"}
+    path = os.path.join(folder, "hierarchy.yaml")
+    with open(path, "w") as handle:
+        yaml.safe_dump(data, handle)
+    return path
+
+
 def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as cache:
+        devices = {HIERARCHY: hierarchy_device(cache)}
+        cases = CASES + [("resnet18", HIERARCHY, "fast"), ("resnet50", HIERARCHY, "fast")]
         cold = measure("mlp", "cim-16x16", "fast", cache)
         print(f"\ncold start (empty numba cache), mlp: import {cold['import_s']:.2f} s, "
               f"first simulate() incl. compile {cold['first_s']:.2f} s\n")
         print("| workload | device | mode | import s | simulate() s, new process | "
               "simulate() s, again | events | engine events/s | cycles |")
         print("|---|---|---|---:|---:|---:|---:|---:|---:|")
-        for workload, device, mode in CASES:
-            warm = measure(workload, device, mode, cache)
+        for workload, device, mode in cases:
+            warm = measure(workload, devices.get(device, device), mode, cache)
             rate = warm["events"] / warm["engine_s"] if warm["engine_s"] else float("nan")
             print(f"| {workload} | {device} | {mode} | {warm['import_s']:.2f} | "
                   f"{warm['first_s']:.3f} | {warm['again_s']:.3f} | {warm['events']:,} | "

@@ -177,3 +177,12 @@ def test_a_second_port_lets_writes_overlap_reads(cim16_dict, ports, span):
         assert busy["global_buffer"] == 4 * 512
     else:
         assert busy["global_buffer"] == busy["global_buffer:write"] == 2 * 512
+
+
+@pytest.mark.slow
+def test_fast_and_reference_modes_agree_with_tile_buffers(cim16_dict):
+    device = with_tile_buffer(cim16_dict, size_bytes="2KiB")
+    fast = accelsim.simulate("resnet18", device)
+    reference = accelsim.simulate("resnet18", device, mode="reference")
+    assert fast.cycles == pytest.approx(reference.cycles, rel=0.01)
+    assert fast.energy_pj == pytest.approx(reference.energy_pj, rel=0.01)
