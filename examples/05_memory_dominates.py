@@ -1,8 +1,8 @@
 """05 - Memory dominates: how much energy moves data rather than computing, digital vs CIM?
 
 ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
-action) of the energy breakdown is either data movement (DRAM, global buffer, interconnect,
-PE register files and PE-to-PE links, writing weights) or arithmetic (MACs, ADCs, DACs, the
+action) of the energy breakdown is either data movement (DRAM, global and tile buffers,
+interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs, ADCs, DACs, the
 analog array, shift-and-add, digital ops); leakage is counted apart.
 """
 
@@ -15,7 +15,8 @@ from _common import output_dir, pj, save
 
 MOVEMENT = {("dram", "read"), ("dram", "write"), ("global_buffer", "read"),
             ("global_buffer", "write"), ("interconnect", "transfer"),
-            ("systolic", "register_file"), ("systolic", "pe_to_pe"), ("array", "write")}
+            ("systolic", "register_file"), ("systolic", "pe_to_pe"), ("array", "write"),
+            ("tile_buffer", "read"), ("tile_buffer", "write"), ("dram", "activate")}
 
 out = output_dir(__doc__.splitlines()[0])
 split = {}

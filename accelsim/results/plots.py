@@ -122,7 +122,7 @@ def device_roofs(device: DeviceSpec | str) -> dict[str, float]:
         peak += device.systolic.rows * device.systolic.cols
     buffer = device.global_buffer
     return {"peak_macs_per_cycle": peak,
-            "buffer_bytes_per_cycle": buffer.banks * buffer.word_bits / 8,
+            "buffer_bytes_per_cycle": buffer.banks * buffer.ports * buffer.word_bits / 8,
             "dram_bytes_per_cycle": device.dram_bytes_per_cycle}
 
 
