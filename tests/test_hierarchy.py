@@ -186,3 +186,10 @@ def test_fast_and_reference_modes_agree_with_tile_buffers(cim16_dict):
     reference = accelsim.simulate("resnet18", device, mode="reference")
     assert fast.cycles == pytest.approx(reference.cycles, rel=0.01)
     assert fast.energy_pj == pytest.approx(reference.energy_pj, rel=0.01)
+
+
+def test_sweeping_a_section_the_base_device_lacks_says_so(tmp_path):
+    with pytest.raises(SpecError, match="tile_buffer: no such section in the base device; "
+                                        "add one there to sweep tile_buffer.size_bytes"):
+        accelsim.sweep("cim-16x16", "lenet5", grid={"tile_buffer.size_bytes": ["1KiB"]},
+                       output=tmp_path / "sweep.csv", progress=False)

@@ -51,7 +51,9 @@ def apply(base: dict, point: dict[str, Any], *, source: str) -> DeviceSpec:
         *parents, leaf = path.split(".")
         for depth, key in enumerate(parents):
             if not isinstance(node, dict) or key not in node:
-                raise SpecError(source, ".".join(parents[:depth + 1]), "no such section")
+                raise SpecError(source, ".".join(parents[:depth + 1]),
+                                f"no such section in the base device; add one there to "
+                                f"sweep {path}")
             node = node[key]
         if not isinstance(node, dict):
             raise SpecError(source, path, "is not inside a section")
