@@ -248,7 +248,7 @@ def _dram_report(counts: np.ndarray, device) -> dict:
 
 _RESOURCE_LABEL = {"global_buffer": "the global buffer", "interconnect": "the interconnect",
                    "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array",
-                   "link": "a mesh link", "tile_buffer": "the tile buffers"}
+                   "link": "a mesh link"}
 
 
 def _resource_report(lowered, timeline, plans, device):

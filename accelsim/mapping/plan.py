@@ -91,14 +91,13 @@ class Need:
 @dataclass(frozen=True)
 class Staging:
     """A crossbar part's inputs in the tile buffers, per output vector: the fraction of the
-    window inputs fetched from the global buffer, tile-buffer words read, cycles the busiest
-    buffer's banks are busy, and whether every buffer holds its sliding window."""
+    window inputs fetched from the global buffer (1: no reuse), tile-buffer words read, cycles
+    the busiest buffer's banks are busy, and how many buffers the part uses."""
 
     fetched: float
     reads: float
     occupancy: int
-    window_fits: bool
-    buffers: int = 0                # tile buffers the part uses
+    buffers: int
 
 
 @dataclass(frozen=True)
@@ -374,7 +373,7 @@ class _Planner:
         # With tile buffers, a fraction `fetched` of the window inputs leaves the global
         # buffer (1 when the layer reuses nothing or its window does not fit).
         staging = self.staging(name, layer, tiling, tiles)
-        fetched = staging.fetched
+        fetched = staging.fetched if staging is not None else 1.0
         in_words = int(self.words(in_slices, self.in_bits).sum())
         # Partial sums of row tiles are added by adder trees beside the tiles; a part that
         # holds only some row tiles of a column writes its sums to the buffer for the next part.
@@ -390,8 +389,9 @@ class _Planner:
         self.activation_counts(counts, layer.activation, int(final.sum()))
         counts[Action.BUFFER_READ] = fetched * in_words + psum_read
         counts[Action.BUFFER_WRITE] = out_words + psum_write
-        counts[Action.TILE_BUFFER_READ] = staging.reads
-        counts[Action.TILE_BUFFER_WRITE] = fetched * staging.reads
+        if staging is not None:
+            counts[Action.TILE_BUFFER_READ] = staging.reads
+            counts[Action.TILE_BUFFER_WRITE] = fetched * staging.reads
         bus = dev.interconnect
         counts[Action.BUS_BIT] = (fetched * in_slices.sum() * self.in_bits
                                   + final.sum() * self.out_bits
@@ -403,7 +403,7 @@ class _Planner:
         tree = math.ceil(math.log2(int(depth["rows"].max()))) if depth["rows"].max() > 1 else 0
         resource = f"array:{name}#{index}"
         local = ((Stage("tile_buffer", f"tile_buffer:{name}#{index}", staging.occupancy),)
-                 if dev.tile_buffer is not None else ())
+                 if staging is not None else ())
         stages = (
             self.buffer_stage("buffer_read", math.ceil(fetched * in_words) + psum_read),
             Stage("bus_in", BUS, flits_in, bus.latency_cycles),
@@ -418,21 +418,23 @@ class _Planner:
                         tiles=int(tiles.size), tile_cycles=tile_cycles, tile_indices=tiles,
                         programming=self.programming(layer, tiling, tiles, resource),
                         carries_from_previous_part=bool(carried_in.size),
-                        staging=staging if dev.tile_buffer is not None else None)
+                        staging=staging)
 
-    def staging(self, name: str, layer, tiling: CrossbarTiling, tiles: np.ndarray) -> Staging:
-        """How a part's inputs pass through the tile buffers (see TileBufferSpec).
+    def staging(self, name: str, layer, tiling: CrossbarTiling,
+                tiles: np.ndarray) -> Staging | None:
+        """How a part's inputs pass through the tile buffers (None: the device has none).
 
         The part's tiles fill buffers ``crossbars`` at a time, tiles that read the same input
-        slice next to each other; a buffer holds the slices its tiles read. A conv can keep a sliding window of input rows there:
-        ((kernel height - 1) x dilation + 1) rows of the input, across the channels of its
-        slices. When every buffer holds its window, each input is fetched from the global
-        buffer once per image instead of once per window covering it; otherwise nothing is
-        kept and every window is fetched again (the extra reads are the spill).
+        slice next to each other; a buffer holds the slices its tiles read. A conv can keep a
+        sliding window of input rows there: ((kernel height - 1) x dilation + 1) rows of the
+        input, across the channels of its slices. When every buffer holds its window, each
+        input is fetched from the global buffer once per image instead of once per window
+        covering it; otherwise nothing is kept and every window is fetched again (the extra
+        reads are the spill).
         """
         buffer = self.dev.tile_buffer
         if buffer is None:
-            return Staging(1.0, 0.0, 0, False)
+            return None
         rows, cols = tiling.tile_rows, tiling.tile_cols
         block, rest = np.divmod(tiles, rows * cols)
         input_id = block * rows + rest // cols
@@ -444,22 +446,18 @@ class _Planner:
         words = -(-slices * self.in_bits // buffer.word_bits)
         per_buffer_words = np.bincount(pairs[0], weights=words)
         per_buffer_inputs = np.bincount(pairs[0], weights=slices)
-        c, h_in, w_in = self.wl.input_shapes(name)[0]
-        _, h_out, w_out = self.wl.shapes[name]
-        fetched, fits = 1.0, True
+        fetched = 1.0
         if isinstance(layer, Conv2d):
+            _, h_in, w_in = self.wl.input_shapes(name)[0]
+            _, h_out, w_out = self.wl.shapes[name]
             kh, kw = layer.kernel
             window_rows = (kh - 1) * layer.dilation[0] + 1
             need = per_buffer_inputs.max() / (kh * kw) * window_rows * w_in * self.in_bits / 8
-            fits = bool(need <= buffer.size_bytes)
-            if fits:
+            if need <= buffer.size_bytes:
                 fetched = min(1.0, h_in * w_in / (kh * kw * h_out * w_out))
-        else:
-            fits = bool(per_buffer_inputs.max() * self.in_bits / 8 <= buffer.size_bytes)
         # One port per bank, shared by the writes that fill a buffer and the reads from it.
         occupancy = math.ceil(per_buffer_words.max() * (1 + fetched) / buffer.banks)
-        return Staging(fetched, float(per_buffer_words.sum()), occupancy, fits,
-                       int(owner.max()) + 1)
+        return Staging(fetched, float(per_buffer_words.sum()), occupancy, int(owner.max()) + 1)
 
     def systolic(self, name: str) -> LayerPlan:
         """A weighted layer on the systolic array: one step per fold (see mapping.systolic)."""

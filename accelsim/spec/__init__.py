@@ -6,4 +6,5 @@ from accelsim.spec.device import (BufferSpec, CrossbarSpec, DeviceSpec, DigitalU
 from accelsim.spec.load import available_devices, device_from_dict, load_device
 
 __all__ = ["BufferSpec", "CrossbarSpec", "DeviceSpec", "DigitalUnitSpec", "DramSpec",
-           "InterconnectSpec", "SystolicSpec", "TileBufferSpec", "available_devices", "device_from_dict", "load_device"]
+           "InterconnectSpec", "SystolicSpec", "TileBufferSpec", "available_devices",
+           "device_from_dict", "load_device"]
