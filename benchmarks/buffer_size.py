@@ -9,14 +9,9 @@ Writes buffer_size.csv and buffer_size.png.
 
 from __future__ import annotations
 
-import argparse
-import copy
-import csv
-from pathlib import Path
+from _common import output_dir, shipped, write_csv
 
 import accelsim
-from accelsim._data import data_dir
-from accelsim.spec.yamlfile import read_yaml
 
 SIZES = ["2MiB", "1MiB", "512KiB", "256KiB", "128KiB", "64KiB"]
 GROUPS = {"arrays and converters": ("array", "dac", "adc", "shift_add", "accumulator"),
@@ -25,14 +20,10 @@ GROUPS = {"arrays and converters": ("array", "dac", "adc", "shift_add", "accumul
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = read_yaml(data_dir("devices") / "cim-16x16.yaml")
+    out = output_dir(__doc__.splitlines()[0])
     rows = []
     for size in SIZES:
-        data = copy.deepcopy(base)
+        data = shipped()
         data["global_buffer"]["size_bytes"] = size
         result = accelsim.simulate("resnet18", accelsim.device_from_dict(data))
         parts = result.energy_by_component()
@@ -40,10 +31,7 @@ def main() -> None:
         for group, members in GROUPS.items():
             row[group] = sum(parts.get(m, 0.0) for m in members) / 1e6
         rows.append(row)
-    with open(args.out / "buffer_size.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "buffer_size.csv")
 
     import matplotlib
     matplotlib.use("Agg")
@@ -59,7 +47,7 @@ def main() -> None:
     ax.set_title("ResNet-18 on cim-16x16: energy as the global buffer shrinks")
     ax.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(args.out / "buffer_size.png", dpi=110)
+    figure.savefig(out / "buffer_size.png", dpi=110)
     print("| buffer | cycles | energy µJ | " + " | ".join(GROUPS) + " |")
     print("|---|---:|---:|" + "---:|" * len(GROUPS))
     for row in rows:

@@ -7,9 +7,9 @@ Writes hybrid.csv and hybrid.png (energy by component for each policy, cycles on
 
 from __future__ import annotations
 
-import argparse
-import csv
 from pathlib import Path
+
+from _common import output_dir, write_csv
 
 import accelsim
 
@@ -58,23 +58,17 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__.splitlines()[0])
     rows = run()
     fields = sorted({k for row in rows for k in row}, key=lambda k: (k not in rows[0], k))
-    with open(args.out / "hybrid.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, restval=0.0)
-        writer.writeheader()
-        writer.writerows(rows)
-    plot(rows, args.out / "hybrid.png")
+    write_csv(rows, out / "hybrid.csv", fields=fields, restval=0.0)
+    plot(rows, out / "hybrid.png")
     print("| policy | energy µJ | cycles | TOPS/W | layers on the systolic array |")
     print("|---|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {LABELS[row['policy']]} | {row['energy_uj']:.1f} | {row['cycles']:,} | "
               f"{row['tops_per_watt']:.3f} | {row['layers_on_systolic']} |")
-    print(f"wrote {args.out / 'hybrid.csv'} and {args.out / 'hybrid.png'}")
+    print(f"wrote {out / 'hybrid.csv'} and {out / 'hybrid.png'}")
 
 
 if __name__ == "__main__":

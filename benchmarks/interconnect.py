@@ -7,16 +7,14 @@ cim-16x16.
 
 from __future__ import annotations
 
-import copy
+from _common import shipped
 
 import accelsim
-from accelsim._data import data_dir
-from accelsim.spec.yamlfile import read_yaml
 from accelsim.units import format_pj
 
 
 def device(changes: dict) -> accelsim.DeviceSpec:
-    data = copy.deepcopy(read_yaml(data_dir("devices") / "cim-16x16.yaml"))
+    data = shipped()
     for key, value in changes.items():
         data[key] = {**data[key], **value} if key != "dram" else value
     return accelsim.device_from_dict(data, source="cim-16x16 variant")

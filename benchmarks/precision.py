@@ -10,17 +10,11 @@ and a quarter of it), then with weights pruned (unstructured and tile-aligned bl
 
 from __future__ import annotations
 
-import argparse
-import copy
-import csv
-from pathlib import Path
-
 import numpy as np
+from _common import output_dir, shipped, write_csv
 
 import accelsim
-from accelsim._data import data_dir
 from accelsim.pruning import block_prune, magnitude_prune
-from accelsim.spec.yamlfile import read_yaml
 from accelsim.train import train_mlp
 from accelsim.values import reference_forward
 
@@ -34,7 +28,7 @@ def data():
 
 
 def run(network, x, y, adc_bits: int, full_scale: float = 1.0) -> dict:
-    base = copy.deepcopy(read_yaml(data_dir("devices") / "cim-16x16.yaml"))
+    base = shipped()
     base["cim"]["adc_bits"] = adc_bits
     res = accelsim.simulate(network, accelsim.device_from_dict(base), values=True, inputs=x,
                             value_options={"adc_full_scale": full_scale})
@@ -43,10 +37,7 @@ def run(network, x, y, adc_bits: int, full_scale: float = 1.0) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__.splitlines()[0])
     x_train, y_train, x, y = data()
     network = train_mlp(x_train, y_train, hidden=(32,), epochs=60, seed=0)
     float_accuracy = float((reference_forward(network, x).reshape(len(y), -1).argmax(1)
@@ -61,10 +52,7 @@ def main() -> None:
                              ("tile blocks", lambda w, d: block_prune(w, "cim-16x16", d))):
             rows.append({"study": f"pruning, {label}", "x": density,
                          **run(prune(network, density), x, y, 8)})
-    with open(args.out / "precision.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "precision.csv")
 
     import matplotlib
     matplotlib.use("Agg")
@@ -85,7 +73,7 @@ def main() -> None:
         axes[1, column].legend(fontsize=7)
     fig.suptitle("Digits MLP on cim-16x16: accuracy and energy vs ADC bits and pruning")
     fig.tight_layout()
-    fig.savefig(args.out / "precision.png", dpi=110)
+    fig.savefig(out / "precision.png", dpi=110)
     print(f"float accuracy {100 * float_accuracy:.1f} %")
     print("| study | x | accuracy % | energy nJ/image |\n|---|---:|---:|---:|")
     for r in rows:

@@ -50,10 +50,8 @@ HIERARCHY = "cim-16x16 + tile buffers, mesh, ddr4"
 def hierarchy_device(folder: str) -> str:
     """cim-16x16 with every contention model on: tile buffers, a 16 x 16 mesh, DDR4 rows."""
     import yaml
-
-    from accelsim._data import data_dir
-    from accelsim.spec.yamlfile import read_yaml
-    data = read_yaml(data_dir("devices") / "cim-16x16.yaml")
+    from _common import shipped
+    data = shipped()
     data["tile_buffer"] = {"size_bytes": "2KiB", "word_bits": 128, "banks": 1,
                            "read_pj": "auto", "write_pj": "auto", "leakage_mw": 0.001,
                            "crossbars": 16}

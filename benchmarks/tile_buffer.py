@@ -11,14 +11,9 @@ tile_buffer.csv and tile_buffer.png.
 
 from __future__ import annotations
 
-import argparse
-import copy
-import csv
-from pathlib import Path
+from _common import output_dir, shipped, write_csv
 
 import accelsim
-from accelsim._data import data_dir
-from accelsim.spec.yamlfile import read_yaml
 
 SIZES = [None, "256B", "512B", "1KiB", "2KiB", "4KiB", "8KiB", "32KiB"]
 SHOWN = ("global_buffer", "interconnect", "tile_buffer")
@@ -31,14 +26,10 @@ def tile_buffer(size: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = read_yaml(data_dir("devices") / "cim-16x16.yaml")
+    out = output_dir(__doc__.splitlines()[0])
     rows = []
     for size in SIZES:
-        data = copy.deepcopy(base)
+        data = shipped()
         if size is not None:
             data["tile_buffer"] = tile_buffer(size)
         result = accelsim.simulate("resnet18", accelsim.device_from_dict(data))
@@ -50,10 +41,7 @@ def main() -> None:
                      "convs_reusing_inputs": sum(1 for layer in convs
                                                  if (layer.inputs_fetched or 1.0) < 1.0),
                      "convs": len(convs)})
-    with open(args.out / "tile_buffer.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "tile_buffer.csv")
     print("| tile buffer (per 16 crossbars) | cycles | energy (µJ) | global buffer | "
           "interconnect | tile buffers | convs reusing inputs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -83,7 +71,7 @@ def main() -> None:
     right.set_ylim(bottom=0)
     figure.suptitle("ResNet-18 on cim-16x16 with tile buffers")
     figure.tight_layout()
-    figure.savefig(args.out / "tile_buffer.png", dpi=120)
+    figure.savefig(out / "tile_buffer.png", dpi=120)
 
 
 if __name__ == "__main__":

@@ -8,30 +8,22 @@ multiples of the 16x16 tile: 16, 32, 48, 64).
 
 from __future__ import annotations
 
-import argparse
-import csv
-from pathlib import Path
+from _common import output_dir, write_csv
 
 from accelsim.results import plots
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__.splitlines()[0])
     rows = plots.tile_mismatch_curve("cim-16x16", range(8, 65))
-    with open(args.out / "tile_mismatch.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "tile_mismatch.csv")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ax = plots.tile_mismatch("cim-16x16", sizes=range(8, 65))
     ax.set_title("Tile mismatch on cim-16x16: minima at multiples of 16")
     ax.figure.tight_layout()
-    ax.figure.savefig(args.out / "tile_mismatch.png", dpi=120)
+    ax.figure.savefig(out / "tile_mismatch.png", dpi=120)
     plt.close(ax.figure)
     minima = [rows[i]["n"] for i in range(1, len(rows) - 1)
               if rows[i]["pj_per_mac"] < min(rows[i - 1]["pj_per_mac"],
@@ -41,7 +33,7 @@ def main() -> None:
         r = rows[n - 8]
         print(f"n={n:2d}: {r['tiles']} tiles, utilization {100 * r['utilization']:.2f} %, "
               f"{r['pj_per_mac']:.3f} pJ/MAC")
-    print(f"wrote {args.out / 'tile_mismatch.csv'} and {args.out / 'tile_mismatch.png'}")
+    print(f"wrote {out / 'tile_mismatch.csv'} and {out / 'tile_mismatch.png'}")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,13 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 
 import numpy as np
+from _common import shipped
 
 import accelsim
-from accelsim._data import data_dir
 from accelsim.kernels import crossbar_mvm, input_chunks
-from accelsim.spec.yamlfile import read_yaml
 
 
 def photo() -> np.ndarray:
@@ -37,7 +35,7 @@ def photo() -> np.ndarray:
 
 
 def device(**changes):
-    data = copy.deepcopy(read_yaml(data_dir("devices") / "cim-16x16.yaml"))
+    data = shipped()
     data["cim"].update(changes)
     return accelsim.device_from_dict(data)
 

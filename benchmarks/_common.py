@@ -1,0 +1,34 @@
+"""Shared bits of the benchmark scripts: where output goes, CSV files, shipped devices."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+from pathlib import Path
+
+from accelsim._data import data_dir
+from accelsim.spec.yamlfile import read_yaml
+
+
+def output_dir(description: str) -> Path:
+    """Parse --out (default: benchmarks/out) and return it, created."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_csv(rows: list[dict], path: Path, *, fields: list[str] | None = None,
+              restval="") -> None:
+    """Rows as CSV, columns ``fields`` (default: the first row's keys)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields or list(rows[0]), restval=restval)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def shipped(name: str = "cim-16x16") -> dict:
+    """A fresh, modifiable copy of a shipped device's YAML dict."""
+    return copy.deepcopy(read_yaml(data_dir("devices") / f"{name}.yaml"))
