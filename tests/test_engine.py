@@ -97,7 +97,7 @@ def test_heap_pops_in_time_then_sequence_order(entries):
 
 
 @st.composite
-def random_programs(draw):
+def random_programs(draw, priorities=1):
     n = draw(st.integers(1, 60))
     tasks = []
     for i in range(n):
@@ -105,7 +105,8 @@ def random_programs(draw):
         occupancy = draw(st.integers(0, 9))
         latency = draw(st.integers(0, 4))
         deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
-        tasks.append((resource, occupancy, latency, deps))
+        priority = draw(st.integers(-1, priorities - 2))
+        tasks.append((resource, occupancy, latency, deps, priority))
     return tasks
 
 
@@ -116,11 +117,11 @@ def test_schedule_is_a_valid_fifo_work_conserving_schedule(tasks):
     dependencies respected, no overlap per resource, finish = start + occupancy + latency,
     no idle resource while a ready task waits, and FIFO by ready time per resource."""
     b = ProgramBuilder()
-    for resource, occupancy, latency, deps in tasks:
+    for resource, occupancy, latency, deps, _ in tasks:
         b.task(resource, occupancy, latency=latency, after=deps)
     start, finish = run(b)
     ready = []
-    for i, (resource, occupancy, latency, deps) in enumerate(tasks):
+    for i, (resource, occupancy, latency, deps, _) in enumerate(tasks):
         r = max((finish[d] for d in deps), default=0)
         ready.append(r)
         assert start[i] >= r
@@ -140,6 +141,42 @@ def test_schedule_is_a_valid_fifo_work_conserving_schedule(tasks):
             for j in mine:
                 if ready[i] < ready[j]:
                     assert start[i] <= start[j]                  # first come, first served
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_programs(priorities=4))
+def test_waiting_tasks_are_served_by_priority_then_arrival(tasks):
+    """Whenever a task starts while another of its resource waits, it ranks before the
+    waiting one: a lower priority, or the same priority and ready no later."""
+    b = ProgramBuilder()
+    for resource, occupancy, latency, deps, priority in tasks:
+        b.task(resource, occupancy, latency=latency, after=deps, priority=priority)
+    timeline = b.build().run()
+    start, ready = timeline.start, timeline.ready
+    for resource in "abc":
+        mine = [i for i, t in enumerate(tasks) if t[0] == resource]
+        busy = [(start[j], start[j] + tasks[j][1]) for j in mine]
+        for i in mine:
+            for t in range(ready[i], start[i]):                  # still work conserving
+                assert any(s0 <= t < e0 for s0, e0 in busy)
+            for j in mine:
+                if j != i and ready[i] < start[j] < start[i] and ready[j] < start[j]:
+                    # j was picked from the queue while i waited in it
+                    assert (tasks[j][4], ready[j]) <= (tasks[i][4], ready[i])
+
+
+def test_older_images_first_by_hand():
+    """Image 1's transfer is ready first, but image 0's (ready while the bus is busy) is
+    served first when the bus frees."""
+    b = ProgramBuilder()
+    b.task("bus", 10, priority=5)                          # busy 0..10
+    gate0 = b.task("g0", 3)
+    gate1 = b.task("g1", 1)
+    late = b.task("bus", 4, after=[gate1], priority=1)     # ready at 1
+    early = b.task("bus", 4, after=[gate0], priority=0)    # ready at 3, older image
+    start, finish = run(b)
+    assert (start[early], start[late]) == (10, 14)
+    assert finish[late] == 18
 
 
 def test_same_program_same_schedule():

@@ -2,8 +2,10 @@
 
 Vocabulary follows SimPy: an event heap ordered by (time, sequence), the sequence number making
 ties FIFO and runs deterministic. Times are integer cycles. Each resource serves one task at a
-time in arrival order. A task holds its resource for ``occupancy`` cycles and is done
-``latency`` cycles after releasing it (pipelined delay that does not block the resource).
+time; waiting tasks are served by priority (lower first: a pipeline serves older images
+before newer ones), and in arrival order among equal priorities. A task holds its resource for
+``occupancy`` cycles and is done ``latency`` cycles after releasing it (pipelined delay that
+does not block the resource).
 """
 
 from __future__ import annotations
@@ -65,21 +67,104 @@ def _pop(heap_time, heap_seq, heap_item, size):
 
 
 @jit
-def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_index,
-              n_resources, ready, start, finish):
-    """Simulate every task; fills ``ready`` (dependencies done), ``start`` and ``finish``
-    (cycles). Returns the number of events handled.
+def _queue_push(keys, items, base, size, key, item):
+    """Insert (key, item) into the binary min-heap stored at keys[base:base + size]; returns
+    the new size. Keys are unique, so the order is total."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[base + parent] < key:
+            break
+        keys[base + i] = keys[base + parent]
+        items[base + i] = items[base + parent]
+        i = parent
+    keys[base + i] = key
+    items[base + i] = item
+    return size + 1
 
-    resource[i] is the task's resource (-1: none), successor_ptr/successor_index the CSR list
-    of tasks that depend on task i. Raises if a dependency cycle leaves tasks unfinished.
+
+@jit
+def _queue_pop(keys, items, base, size):
+    """Remove the smallest entry of the heap at keys[base:base + size]; returns its item."""
+    top = items[base]
+    last = size - 1
+    key, item = keys[base + last], items[base + last]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= last:
+            break
+        if child + 1 < last and keys[base + child + 1] < keys[base + child]:
+            child += 1
+        if key < keys[base + child]:
+            break
+        keys[base + i] = keys[base + child]
+        items[base + i] = items[base + child]
+        i = child
+    keys[base + i] = key
+    items[base + i] = item
+    return top
+
+
+@jit
+def _hold(labels, task, active, since, now):
+    """A task starts holding its resource: its label groups become busy if they were idle."""
+    for column in range(labels.shape[1]):
+        g = labels[task, column]
+        if g >= 0:
+            if active[g] == 0:
+                since[g] = now
+            active[g] += 1
+
+
+@jit
+def _release(labels, task, active, since, now, group_busy):
+    """A task releases its resource: a label group that goes idle adds the cycles it was busy."""
+    for column in range(labels.shape[1]):
+        g = labels[task, column]
+        if g >= 0:
+            active[g] -= 1
+            if active[g] == 0:
+                group_busy[g] += now - since[g]
+
+
+@jit
+def run_tasks(resource, occupancy, latency, priority, labels, indegree, successor_ptr,
+              successor_index, n_resources, resource_group, ready, start, finish, queued,
+              group_busy):
+    """Simulate every task; fills ``ready`` (dependencies done), ``start`` and ``finish``
+    (cycles), ``queued`` (per resource group, resource_group[r] for resource r: cycles during
+    which at least one ready task waited for a resource of the group) and ``group_busy`` (per
+    label group: cycles during which at least one of its tasks held a resource). Returns the
+    number of events handled.
+
+    labels[i, :] are the label groups of task i (-1: none), e.g. its layer and its unit.
+
+    resource[i] is the task's resource (-1: none), priority[i] its rank in a resource's queue
+    (lower is served first; arrival order among equals; 0 <= priority and
+    (max priority + 1) * n < 2**63), successor_ptr/successor_index the CSR list of tasks that
+    depend on task i. Raises if a dependency cycle leaves tasks unfinished.
     """
     n = resource.shape[0]
     remaining = indegree.copy()
     roots = np.flatnonzero(indegree == 0)
     busy = np.zeros(n_resources, dtype=np.bool_)
-    queue_head = np.full(n_resources, -1, dtype=np.int64)
-    queue_tail = np.full(n_resources, -1, dtype=np.int64)
-    queue_next = np.full(n, -1, dtype=np.int64)
+    # Per resource, a binary heap of its waiting tasks keyed by priority * n + arrival. Each
+    # resource's heap has its own segment of one array, as long as its number of tasks.
+    queue_base = np.zeros(n_resources + 1, dtype=np.int64)
+    for i in range(n):
+        if resource[i] >= 0:
+            queue_base[resource[i] + 1] += 1
+    for r in range(n_resources):
+        queue_base[r + 1] += queue_base[r]
+    queue_size = np.zeros(n_resources, dtype=np.int64)
+    queue_key = np.empty(max(n, 1), dtype=np.int64)
+    queue_item = np.empty(max(n, 1), dtype=np.int64)
+    queues_waiting = np.zeros(queued.shape[0], dtype=np.int64)   # non-empty queues per group
+    queue_since = np.zeros(queued.shape[0], dtype=np.int64)
+    arrivals = 0
+    active = np.zeros(group_busy.shape[0], dtype=np.int64)
+    since = np.zeros(group_busy.shape[0], dtype=np.int64)
     capacity = 2 * n + 1
     heap_time = np.empty(capacity, dtype=np.int64)
     heap_seq = np.empty(capacity, dtype=np.int64)
@@ -109,14 +194,18 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
             ready[j] = now
             r = resource[j]
             if r >= 0 and busy[r]:
-                if queue_tail[r] < 0:
-                    queue_head[r] = j
-                else:
-                    queue_next[queue_tail[r]] = j
-                queue_tail[r] = j
+                if queue_size[r] == 0:
+                    q = resource_group[r]
+                    if queues_waiting[q] == 0:
+                        queue_since[q] = now
+                    queues_waiting[q] += 1
+                queue_size[r] = _queue_push(queue_key, queue_item, queue_base[r], queue_size[r],
+                                            priority[j] * n + arrivals, j)
+                arrivals += 1
             else:
                 if r >= 0:
                     busy[r] = True
+                    _hold(labels, j, active, since, now)
                 start[j] = now
                 size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[j], seq,
                              2 * j + _RELEASE)
@@ -132,11 +221,16 @@ def run_tasks(resource, occupancy, latency, indegree, successor_ptr, successor_i
             if (item & 1) == _RELEASE:
                 r = resource[i]
                 if r >= 0:
-                    nxt = queue_head[r]
-                    if nxt >= 0:
-                        queue_head[r] = queue_next[nxt]
-                        if queue_head[r] < 0:
-                            queue_tail[r] = -1
+                    _release(labels, i, active, since, now, group_busy)
+                    if queue_size[r] > 0:
+                        nxt = _queue_pop(queue_key, queue_item, queue_base[r], queue_size[r])
+                        queue_size[r] -= 1
+                        if queue_size[r] == 0:
+                            q = resource_group[r]
+                            queues_waiting[q] -= 1
+                            if queues_waiting[q] == 0:
+                                queued[q] += now - queue_since[q]
+                        _hold(labels, nxt, active, since, now)
                         start[nxt] = now
                         size = _push(heap_time, heap_seq, heap_item, size,
                                      now + occupancy[nxt], seq, 2 * nxt + _RELEASE)

@@ -21,20 +21,45 @@ class Program:
     successor_index: np.ndarray  # int64
     indegree: np.ndarray        # int64 per task
     resource_names: tuple[str, ...]
+    priority: np.ndarray        # int64 per task: rank in a resource's queue, lower first
+    labels: np.ndarray          # int64 [task, column]: label groups (-1: none), see run()
+    label_groups: int           # number of label groups
+    resource_group: np.ndarray  # int64 per resource: its group for the waiting-cycle unions
 
     @classmethod
     def from_edges(cls, resource, occupancy, latency, sources, targets,
-                   resource_names) -> "Program":
-        """Build from task arrays and dependency edges (``sources[e]`` before ``targets[e]``)."""
+                   resource_names, priority=None, labels=None,
+                   resource_group=None) -> "Program":
+        """Build from task arrays and dependency edges (``sources[e]`` before ``targets[e]``).
+
+        ``priority`` (default: all equal, so queues are first come, first served) orders the
+        tasks waiting for the same resource. ``labels`` [task, column] puts each task in up
+        to one label group per column (-1: none, e.g. a layer and a unit); the run reports
+        each group's busy cycles (when at least one of its tasks holds a resource).
+        ``resource_group`` (default: each resource alone) groups resources whose waiting
+        cycles are reported as one (when a task waits for any of them)."""
         n = len(resource)
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
         order = np.argsort(sources, kind="stable")
         ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(sources, minlength=n), out=ptr[1:])
+        priority = (np.zeros(n, dtype=np.int64) if priority is None
+                    else np.asarray(priority, dtype=np.int64))
+        if priority.size:
+            # The engine keys its queues by rank * tasks + arrival: ranks from 0.
+            priority = priority - priority.min()
+            if (int(priority.max()) + 1) * max(n, 1) >= 2 ** 62:
+                raise ValueError(f"{int(priority.max()) + 1:,} priority levels for {n:,} "
+                                 "tasks overflow the engine's queue keys")
+        labels = (np.full((n, 0), -1, dtype=np.int64) if labels is None
+                  else np.asarray(labels, dtype=np.int64).reshape(n, -1))
         return cls(np.asarray(resource, dtype=np.int64), np.asarray(occupancy, dtype=np.int64),
                    np.asarray(latency, dtype=np.int64), ptr, targets[order],
-                   np.bincount(targets, minlength=n).astype(np.int64), tuple(resource_names))
+                   np.bincount(targets, minlength=n).astype(np.int64), tuple(resource_names),
+                   priority, labels, int(labels.max()) + 1 if labels.size else 0,
+                   np.arange(max(1, len(resource_names)), dtype=np.int64)
+                   if resource_group is None else np.asarray(resource_group, dtype=np.int64))
 
     @property
     def tasks(self) -> int:
@@ -45,12 +70,16 @@ class Program:
         ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
         finish = np.zeros(self.tasks, dtype=np.int64)
+        n_resources = max(1, len(self.resource_names))
+        queued = np.zeros(int(self.resource_group.max()) + 1, dtype=np.int64)
+        group_busy = np.zeros(self.label_groups, dtype=np.int64)
         began = time.perf_counter()
-        events = run_tasks(self.resource, self.occupancy, self.latency, self.indegree,
-                           self.successor_ptr, self.successor_index,
-                           max(1, len(self.resource_names)), ready, start, finish)
+        events = run_tasks(self.resource, self.occupancy, self.latency, self.priority,
+                           self.labels, self.indegree, self.successor_ptr,
+                           self.successor_index, n_resources, self.resource_group, ready,
+                           start, finish, queued, group_busy)
         return Timeline(ready, start, finish, int(events), time.perf_counter() - began,
-                        compile_seconds)
+                        compile_seconds, queued, group_busy)
 
     def summarize(self, timeline: "Timeline", group: np.ndarray, groups: int) -> dict:
         """Per group of tasks (``group[i]`` in 0..groups-1, or -1 to leave task i out):
@@ -77,9 +106,12 @@ def warm_up() -> float:
         return 0.0
     began = time.perf_counter()
     one = np.zeros(1, dtype=np.int64)
-    run_tasks(np.full(1, -1, dtype=np.int64), one, one, one, np.zeros(2, dtype=np.int64),
-              np.zeros(0, dtype=np.int64), 1, np.zeros(1, dtype=np.int64),
-              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    run_tasks(np.full(1, -1, dtype=np.int64), one, one, one, np.full((1, 1), -1, np.int64),
+              one, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), 1,
+              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+              np.zeros(1, dtype=np.int64),
+              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+              np.zeros(0, dtype=np.int64))
     _warm = True
     return time.perf_counter() - began
 
@@ -92,6 +124,8 @@ class Timeline:
     events: int
     seconds: float           # wall time of the event loop
     compile_seconds: float = 0.0   # numba compile or cache load, first run in a process only
+    queued: np.ndarray | None = None      # per resource group: cycles with a task waiting
+    group_busy: np.ndarray | None = None  # per label group: cycles with one of its tasks busy
 
     @property
     def cycles(self) -> int:
@@ -103,21 +137,22 @@ class ProgramBuilder:
 
     def __init__(self):
         self._resources: dict[str, int] = {}
-        self._rows: list[tuple[int, int, int]] = []
+        self._rows: list[tuple[int, int, int, int]] = []
         self._edges: list[tuple[int, int]] = []
 
     def task(self, resource: str | None, occupancy: int, *, latency: int = 0,
-             after: tuple[int, ...] | list[int] = ()) -> int:
-        """Add a task holding ``resource`` for ``occupancy`` cycles; returns its id."""
+             after: tuple[int, ...] | list[int] = (), priority: int = 0) -> int:
+        """Add a task holding ``resource`` for ``occupancy`` cycles; returns its id.
+        Waiting tasks with a lower ``priority`` get the resource first."""
         r = -1 if resource is None else self._resources.setdefault(resource,
                                                                    len(self._resources))
-        self._rows.append((r, occupancy, latency))
+        self._rows.append((r, occupancy, latency, priority))
         task = len(self._rows) - 1
         self._edges.extend((before, task) for before in after)
         return task
 
     def build(self) -> Program:
-        rows = np.array(self._rows, dtype=np.int64).reshape(-1, 3)
+        rows = np.array(self._rows, dtype=np.int64).reshape(-1, 4)
         edges = np.array(self._edges, dtype=np.int64).reshape(-1, 2)
         return Program.from_edges(rows[:, 0], rows[:, 1], rows[:, 2], edges[:, 0], edges[:, 1],
-                                  list(self._resources))
+                                  list(self._resources), rows[:, 3])
