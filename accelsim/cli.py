@@ -16,7 +16,10 @@ from accelsim.errors import AccelsimError
 
 
 def _console() -> Console:
-    # Wide enough for the layer table when output is piped to a file.
+    """The terminal's width (or $COLUMNS); 140 columns when output is piped to a file."""
+    import os
+    if os.environ.get("COLUMNS", "").isdigit():
+        return Console(width=int(os.environ["COLUMNS"]))
     return Console(width=None if sys.stdout.isatty() else 140)
 
 
@@ -62,10 +65,12 @@ def main() -> None:
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
+@click.option("--wide", is_flag=True,
+              help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
         no_preload: bool, policy: str, assignments: tuple[str, ...], values: bool, seed: int,
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
-        quiet: bool) -> None:
+        quiet: bool, wide: bool) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
@@ -88,7 +93,7 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
         for line in totals_lines(result):
             console.print(line, highlight=False)
     else:
-        print_report(result, console)
+        print_report(result, console, wide=wide)
     for path, write in ((json_path, result.to_json), (csv_path, result.to_csv),
                         (trace_path, result.to_trace)):
         if path is not None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.energy.table import (N_ACTIONS, Action, energy_per_action, leakage_pj,
-                                   leakage_power_mw)
+from accelsim.energy.table import (DRAM_READS, DRAM_WRITES, N_ACTIONS, TRAFFIC, Action,
+                                   Operand, energy_per_action, leakage_pj, leakage_power_mw)
 from accelsim.errors import AccelsimError
-from accelsim.mapping.lower import MODES, lower
+from accelsim.mapping.lower import COMPUTE_UNITS, MODES, lower, resource_groups
 from accelsim.mapping.plan import plan_workload
 from accelsim.results.result import LayerResult, Result
 from accelsim.results.trace import TaskTrace
@@ -58,13 +58,15 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             raise AccelsimError(f"{name} must be a positive integer, got {value!r}")
     wl = load_workload(workload)
     dev = load_device(device)
-    plans = plan_workload(wl, dev, policy=policy, assign=assign)
     output, skipped = None, {}
     if values:
-        plans, output, batch, skipped = _run_values(wl, dev, plans, inputs, seed,
-                                                    value_options, batch)
+        inputs, batch, single = _value_inputs(wl, inputs, batch, seed)
     elif inputs is not None or value_options is not None:
         raise AccelsimError("inputs and value_options need values=True")
+    plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch)
+    if values:
+        plans, output, skipped = _run_values(wl, dev, plans, inputs, single, seed,
+                                             value_options, batch)
     lowered = lower(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch, mode=mode,
                     max_steps=max_steps, preload_weights=preload_weights,
                     dram_channels=dev.dram.channels)
@@ -79,7 +81,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         for part in plan.parts:
             key = (part.layer, part.part)
             counts[index] += (part.batch_counts if part.batch_counts is not None
-                              else part.counts * batch)
+                              else part.counts * (batch // part.images))
             ranges = [lowered.part_tasks[key]]
             if part.weight_load is not None:
                 counts[index] += part.weight_load.counts
@@ -103,11 +105,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             energy_pj=float(np.dot(counts[index], prices)),
             tiles=tiles, utilization=utilization,
             parts=len(plan.parts), group=group, first_tile=first_tile, reason=plan.reason,
-            compute_cycles=batch * sum(part.compute_cycles for part in plan.parts),
+            compute_cycles=sum(part.compute_cycles * (batch // part.images)
+                               for part in plan.parts),
+            busy_cycles=int(timeline.group_busy[index]),
+            traffic=_traffic(counts[index]),
             inputs_fetched=max((part.staging.fetched for part in plan.parts
                                 if part.staging is not None), default=None)))
     cycles = timeline.cycles
-    resources, stalls, noc = _resource_report(lowered, timeline, plans, dev)
+    resources, stalls, task_waits, noc = _resource_report(lowered, timeline, plans, dev)
     if noc:
         noc["hop_bits"] = float(counts[:, Action.BUS_BIT].sum())
     dram = _dram_report(counts, dev)
@@ -129,12 +134,12 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         weight_groups=lowered.placement.groups, events=timeline.events,
         engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
         wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
-        resources=resources, stalls=stalls, noc=noc, dram=dram,
+        resources=resources, stalls=stalls, task_wait_cycles=task_waits, noc=noc, dram=dram,
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         skipped=_price_skipped(skipped, prices))
 
 
-def _run_values(wl, dev, plans, inputs, seed, options, batch):
+def _run_values(wl, dev, plans, inputs, single, seed, options, batch):
     """Value mode: forward pass, then plans whose crossbar counts come from the data."""
     from accelsim.mapping.measured import measured_plan, measured_systolic_plan
     from accelsim.values import ValueOptions, run_values
@@ -146,7 +151,6 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
         except TypeError as exc:
             raise AccelsimError(f"value_options: {exc}") from None
     options = options or ValueOptions()
-    inputs, batch, single = _value_inputs(wl, inputs, batch, seed)
     if not any(wl.layers[name].weighted for name in wl.weights):
         wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
     run = run_values(wl, dev, plans, inputs, options, seed)
@@ -161,7 +165,7 @@ def _run_values(wl, dev, plans, inputs, seed, options, batch):
                 plan, run.systolic_stats[plan.name], dev, batch)
         measured.append(plan)
     output = run.output[0] if single else run.output
-    return measured, output, batch, skipped
+    return measured, output, skipped
 
 
 def _value_inputs(wl, inputs, batch: int, seed: int):
@@ -235,11 +239,17 @@ def _mapped_tiles(plan) -> tuple[int, float]:
     return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
 
 
+def _traffic(counts: np.ndarray) -> dict[str, float]:
+    """A layer's global-buffer words and DRAM bytes, read and written, by operand."""
+    return {f"{kind}_{operand.name.lower()}_{unit}": float(counts[actions[operand]] * scale)
+            for kind, (actions, unit, scale) in TRAFFIC.items() for operand in Operand}
+
+
 def _dram_report(counts: np.ndarray, device) -> dict:
     """Row-buffer figures of the run's DRAM traffic (empty without a row-buffer model)."""
     if device.dram.row_bytes is None:
         return {}
-    bits = float(counts[:, Action.DRAM_READ_BIT].sum() + counts[:, Action.DRAM_WRITE_BIT].sum())
+    bits = float(counts[:, DRAM_READS + DRAM_WRITES].sum())
     bursts = bits / 8 / device.dram.burst_bytes
     opened = float(counts[:, Action.DRAM_ACTIVATE].sum())
     return {"bursts": bursts, "rows_opened": opened, "page_policy": device.dram.page_policy,
@@ -248,20 +258,25 @@ def _dram_report(counts: np.ndarray, device) -> dict:
 
 _RESOURCE_LABEL = {"global_buffer": "the global buffer", "interconnect": "the interconnect",
                    "dram": "DRAM", "digital": "the digital unit", "systolic": "the systolic array",
-                   "link": "a mesh link"}
+                   "mesh links": "a mesh link", "crossbar tiles": "crossbar tiles",
+                   "tile buffers": "tile buffers"}
 
 
 def _resource_report(lowered, timeline, plans, device):
-    """Busy cycles and utilization per shared resource (crossbar tiles as tile-cycles), and
-    stall cycles by cause: tasks waiting for a busy resource, and compute units idle inside
-    their active span because their inputs were not ready (waiting for data)."""
+    """Per shared resource: busy cycles, utilization and the cycles during which at least one
+    ready task waited for it (crossbar tiles, tile buffers and mesh links each as one group;
+    crossbar busy cycles are tile-cycles). Stalls by cause are those waiting cycles, plus, per
+    compute unit, the cycles inside its active span when none of it computed (waiting for
+    data). Also the waiting summed over tasks, which overlaps in time."""
     program = lowered.program
     names = program.resource_names
     cycles = max(timeline.cycles, 1)
     summary = program.summarize(timeline, program.resource, len(names))
     busy, waited = summary["busy"], summary["waited"]
     first, last = summary["first"], summary["last"]
-    resources, stalls = {}, {}
+    group_ids, group_names = resource_groups(names)
+    queued = dict(zip(group_names, timeline.queued.tolist()))
+    resources, stalls, task_waits = {}, {}, {}
     tiles_of, buffers_of = {}, {}
     for plan in plans:
         for part in plan.parts:
@@ -269,48 +284,57 @@ def _resource_report(lowered, timeline, plans, device):
                 tiles_of[f"array:{part.layer}#{part.part}"] = part.tiles
             if part.staging is not None:
                 buffers_of[f"tile_buffer:{part.layer}#{part.part}"] = part.staging.buffers
-    tile_cycles = buffer_cycles = 0.0
-    data_wait = 0.0
+    grouped = {"crossbar tiles": 0.0, "tile buffers": 0.0, "mesh links": 0.0}
     links = {}
     for r, name in enumerate(names):
-        crossbar = name.startswith(("array:", "tile:"))
+        group = group_names[group_ids[r]]
         if name.startswith("link:"):
             links[name[len("link:"):]] = int(busy[r])
-            label = _RESOURCE_LABEL["link"]
-        elif crossbar:
+            grouped[group] += busy[r]
+        elif group == "crossbar tiles":
             # A fast-mode array resource stands for all of its part's tiles.
-            tile_cycles += busy[r] * tiles_of.get(name, 1)
-            label = "crossbar tiles"
-        elif name.startswith("tile_buffer:"):
+            grouped[group] += busy[r] * tiles_of.get(name, 1)
+        elif group == "tile buffers":
             # A part's buffers work in parallel; the resource is the busiest of them.
-            buffer_cycles += busy[r] * buffers_of[name]
-            label = "tile buffers"
+            grouped[group] += busy[r] * buffers_of[name]
         else:
-            resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles}
-            label = _RESOURCE_LABEL.get(name.split(":")[0], name)
+            resources[name] = {"busy_cycles": int(busy[r]), "utilization": busy[r] / cycles,
+                               "waiting_cycles": int(queued[name])}
         if waited[r] > 0:
-            key = f"waiting for {label}"
-            stalls[key] = stalls.get(key, 0) + int(waited[r])
-        if (crossbar or name == "systolic") and busy[r] > 0:
-            data_wait += (last[r] - first[r]) - busy[r]
-    if device.cim is not None:
-        resources["crossbar tiles"] = {"busy_cycles": int(tile_cycles),
-                                       "utilization": tile_cycles / (device.cim.tiles * cycles)}
-    if device.tile_buffer is not None:
-        resources["tile buffers"] = {"busy_cycles": int(buffer_cycles),
-                                     "utilization": buffer_cycles / (device.tile_buffers * cycles)}
-    if data_wait > 0:
-        stalls["compute waiting for data"] = int(data_wait)
+            key = f"waiting for {_RESOURCE_LABEL.get(group.split(':')[0], group)}"
+            task_waits[key] = task_waits.get(key, 0) + int(waited[r])
+    units = {"crossbar tiles": device.cim.tiles if device.cim else 0,
+             "tile buffers": device.tile_buffers,
+             "mesh links": device.interconnect.links if device.interconnect.kind == "mesh"
+             else 0}
+    for group, count in units.items():
+        if count:
+            resources[group] = {"busy_cycles": int(grouped[group]),
+                                "utilization": grouped[group] / (count * cycles),
+                                "waiting_cycles": int(queued.get(group, 0))}
+    for name, entry in resources.items():
+        if entry["waiting_cycles"] > 0:
+            label = _RESOURCE_LABEL.get(name.split(":")[0], name)
+            suffix = name[len(name.split(":")[0]):] if name.startswith("dram:") else ""
+            stalls[f"waiting for {label}{suffix}"] = entry["waiting_cycles"]
+    # Compute units idle inside their active span: the span minus the cycles any of them
+    # computed (the union over the unit's resources, from the engine).
+    layers = len(plans)
+    for index, unit in enumerate(COMPUTE_UNITS):
+        mine = [r for r, name in enumerate(names) if name.startswith(COMPUTE_UNITS[unit])
+                and busy[r] > 0]
+        if mine:
+            span = int(max(last[r] for r in mine) - min(first[r] for r in mine))
+            idle = span - int(timeline.group_busy[layers + index])
+            if idle > 0:
+                stalls[f"{unit} idle, waiting for data"] = idle
     noc = {}
     if device.interconnect.kind == "mesh":
         total_links = device.interconnect.links
         busiest = max(links, key=lambda link: (links[link], link), default=None)
-        resources["mesh links"] = {"busy_cycles": sum(links.values()),
-                                   "utilization": sum(links.values()) /
-                                   (max(total_links, 1) * cycles)}
         noc = {"links": total_links, "links_used": sum(1 for b in links.values() if b > 0),
                "busiest_link": busiest,
                "busiest_link_busy_cycles": links.get(busiest, 0),
                "busiest_link_utilization": links.get(busiest, 0) / cycles,
                "link_busy_cycles": dict(sorted(links.items()))}
-    return resources, stalls, noc
+    return resources, stalls, task_waits, noc

@@ -20,13 +20,13 @@ row = [l.name for l in result.layers].index("fc")
 prices = dict(zip(accelsim.energy.Action, result.prices_pj))
 counts = dict(zip(accelsim.energy.Action, result.action_counts[row]))
 A = accelsim.energy.Action
+buffer_accesses = [*accelsim.energy.BUFFER_READS, *accelsim.energy.BUFFER_WRITES]
 parts = {
     "array (16 rows x 8 input cycles)": counts[A.ARRAY_READ] * prices[A.ARRAY_READ],
     "DACs (row drives)": counts[A.DAC_CONVERT] * prices[A.DAC_CONVERT],
     "ADCs (16 columns x 8 cycles)": counts[A.ADC_CONVERT] * prices[A.ADC_CONVERT],
     "shift-and-add": counts[A.SHIFT_ADD] * prices[A.SHIFT_ADD],
-    "buffer (1 word in, 1 word out)": (counts[A.BUFFER_READ] * prices[A.BUFFER_READ]
-                                       + counts[A.BUFFER_WRITE] * prices[A.BUFFER_WRITE]),
+    "buffer (1 word in, 1 word out)": sum(counts[a] * prices[a] for a in buffer_accesses),
     "bus (inputs and outputs)": counts[A.BUS_BIT] * prices[A.BUS_BIT],
 }
 total = sum(parts.values())

@@ -18,6 +18,9 @@ for n in (16, 20, 32):
     row = curve[n]
     print(f"{n}x{n}: {row['tiles']} tiles, utilization {100 * row['utilization']:.2f} %, "
           f"{row['pj_per_mac']:.3f} pJ per MAC")
+ratio = curve[20]["layer_pj"] / curve[16]["layer_pj"]
+print(f"a 20x20 layer does {400 / 256:.2f}x the MACs of a 16x16 layer and costs {ratio:.2f}x "
+      "its energy")
 minima = [n for n in range(9, 64) if curve[n]["pj_per_mac"] < min(curve[n - 1]["pj_per_mac"],
                                                                    curve[n + 1]["pj_per_mac"])]
 print(f"local minima of energy per MAC at n = {minima} (and 64, the end of the range)")

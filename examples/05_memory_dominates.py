@@ -3,7 +3,8 @@
 ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
 action) of the energy breakdown is either data movement (DRAM, global and tile buffers,
 interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs, ADCs, DACs, the
-analog array, shift-and-add, digital ops); leakage is counted apart.
+analog array, shift-and-add, digital ops); leakage is counted apart. Weights resident in
+crossbars were written once, before the first image: that one-time write is shown apart.
 """
 
 import matplotlib
@@ -32,6 +33,10 @@ for device in ("eyeriss-like", "cim-16x16", "cim-128x128-rram"):
     print(f"{device:17s}: {pj(total):>10s} per image; data movement {split[device][0]:5.1f} %,"
           f" arithmetic {split[device][1]:5.1f} %, leakage {split[device][2]:4.1f} %; "
           f"largest component {top}")
+    if result.one_time_programming_pj:
+        once = result.one_time_programming_pj
+        print(f"{'':17s}  plus a one-time weight write of {pj(once)} before the first image "
+              f"({once / total:.2f} inferences' worth)")
 digital, cim = split["eyeriss-like"][0], split["cim-16x16"][0]
 print(f"answer: moving data is {digital:.0f} % of the digital accelerator's energy (its MACs "
       f"are the rest); with weights resident in crossbars it falls to {cim:.0f} %, and the "

@@ -26,7 +26,8 @@ def test_run_resnet18_reports_layers_and_totals_and_writes_matching_json(tmp_pat
     assert f"{data['cycles']:,}" in text
     conv = next(row for row in data["layers"] if row["name"] == "layer1.0.conv1")
     line = next(l for l in text.splitlines() if "layer1.0.conv1" in l)
-    assert f"{conv['cycles']:,}" in line and f"{conv['tiles']:,}" in line
+    assert f"{conv['span_cycles']:,}" in line and f"{conv['tiles']:,}" in line
+    assert f"{conv['busy_cycles']:,}" in line
     assert f"{100 * conv['utilization']:.2f}" in line
 
 

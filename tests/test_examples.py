@@ -4,6 +4,7 @@ The .out files are the documented output; independent checks of the same facts l
 unit tests (tiling, hand-computed energies, SCALE-Sim, ...) and a few are repeated here.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,15 @@ def test_examples_state_independently_known_facts():
     assert "local minima of energy per MAC at n = [16, 32, 48]" in two
     one = (EXAMPLES[0].with_suffix(".out")).read_text()
     assert "ADCs (16 columns x 8 cycles)" in one and "256 pJ" in one   # 128 conversions x 2 pJ
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
+def test_docs_quote_the_output_they_explain(script):
+    """Every line of a ```text block in docs/examples/NN.md is a line of the example's .out,
+    so the numbers the docs discuss are the simulator's."""
+    doc = script.parents[1] / "docs" / "examples" / f"{script.stem}.md"
+    output = script.with_suffix(".out").read_text().splitlines()
+    blocks = re.findall(r"```text\n(.*?)```", doc.read_text(), flags=re.S)
+    for block in blocks:
+        for line in filter(str.strip, block.splitlines()):
+            assert line.strip() in {out.strip() for out in output}, line

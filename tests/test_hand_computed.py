@@ -11,7 +11,7 @@ import math
 import pytest
 
 from accelsim import simulate
-from accelsim.energy.table import Action
+from accelsim.energy.table import BUFFER_READS, BUFFER_WRITES, DRAM_READS, Action
 from accelsim.workload import Input, Linear, Workload
 from conftest import modified
 
@@ -77,7 +77,8 @@ def test_two_tile_layer_adds_partial_sums(cim16):
     counts = dict(zip(Action, res.action_counts[[layer.name for layer in res.layers].index("fc")]))
     assert counts[Action.ADC_CONVERT] == 2 * 16 * 8
     assert counts[Action.ACCUMULATE] == 16                 # one add per output
-    assert counts[Action.BUFFER_READ] == 2                 # two 16-element input words
+    assert counts[Action.BUFFER_READ_INPUTS] == 2          # two 16-element input words
+    assert sum(counts[a] for a in BUFFER_READS) == 2       # and nothing else
     assert counts[Action.BUS_BIT] == 32 * 8 + 16 * 8
 
 
@@ -86,8 +87,9 @@ def test_20x20_pays_for_residual_words_and_tiles(cim16):
     fc = next(layer for layer in res.layers if layer.name == "fc")
     assert (fc.tiles, round(100 * fc.utilization, 2)) == (4, 39.06)
     counts = dict(zip(Action, res.action_counts[1]))
-    assert counts[Action.BUFFER_READ] == 2                 # 16 + 4 elements: two words
-    assert counts[Action.BUFFER_WRITE] == 2                # 20 outputs: two words
+    assert counts[Action.BUFFER_READ_INPUTS] == 2          # 16 + 4 elements: two words
+    assert counts[Action.BUFFER_WRITE_OUTPUTS] == 2        # 20 outputs: two words
+    assert sum(counts[a] for a in BUFFER_READS + BUFFER_WRITES) == 4
     assert counts[Action.ADC_CONVERT] == (16 + 4 + 16 + 4) * 8
     assert counts[Action.DAC_CONVERT] == (16 + 16 + 4 + 4) * 8
 
@@ -107,7 +109,9 @@ def test_layers_that_do_not_fit_are_reprogrammed(cim16_dict):
     assert res.one_time_programming_pj == 0
     counts = dict(zip(Action, res.action_counts.sum(axis=0)))
     assert counts[Action.CELL_WRITE] == 2 * 256
-    assert counts[Action.DRAM_READ_BIT] == 512 + 2 * 4 * 512      # input + weights
+    assert counts[Action.DRAM_READ_BIT_INPUTS] == 512             # the input: one burst
+    assert counts[Action.DRAM_READ_BIT_WEIGHTS] == 2 * 4 * 512    # 2 x 256 B of weights
+    assert sum(counts[a] for a in DRAM_READS) == 512 + 2 * 4 * 512
     fc2 = next(layer for layer in res.layers if layer.name == "fc2")
     assert (fc2.start_cycle, fc2.end_cycle, fc2.group) == (123, 248, 1)
 
@@ -134,6 +138,9 @@ def test_layer_larger_than_the_chip_is_split_with_partial_sums(cim16_dict):
     assert fc.parts == 2 and res.weight_groups == 2
     counts = dict(zip(Action, res.action_counts[1]))
     psum_words = math.ceil(16 * 24 / 128)
-    assert counts[Action.BUFFER_WRITE] == psum_words + 1
-    assert counts[Action.BUFFER_READ] == 2 + psum_words
+    assert counts[Action.BUFFER_WRITE_PSUMS] == psum_words
+    assert counts[Action.BUFFER_WRITE_OUTPUTS] == 1
+    assert counts[Action.BUFFER_READ_INPUTS] == 2
+    assert counts[Action.BUFFER_READ_PSUMS] == psum_words
+    assert sum(counts[a] for a in BUFFER_READS + BUFFER_WRITES) == 2 * psum_words + 3
     assert counts[Action.ACCUMULATE] == 16

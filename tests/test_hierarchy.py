@@ -45,7 +45,7 @@ def test_a_window_that_fits_fetches_each_input_once(cim16_dict, stride, vectors)
     res, counts = conv_counts(with_tile_buffer(cim16_dict), conv(stride))
     assert counts[Action.TILE_BUFFER_READ] == pytest.approx(9 * vectors)
     assert counts[Action.TILE_BUFFER_WRITE] == pytest.approx(64)
-    assert counts[Action.BUFFER_READ] == pytest.approx(64)
+    assert counts[Action.BUFFER_READ_INPUTS] == pytest.approx(64)
     # inputs once (8,192 bits) plus the outputs (16 channels x 8 bits per vector)
     assert counts[Action.BUS_BIT] == pytest.approx(64 * 128 + vectors * 16 * 8)
     assert res.layers[1].inputs_fetched == pytest.approx(64 / (9 * vectors))
@@ -56,10 +56,10 @@ def test_a_window_that_does_not_fit_refetches_every_window(cim16_dict):
     # come from the global buffer and pass through the tile buffer once each.
     res, counts = conv_counts(with_tile_buffer(cim16_dict, size_bytes="256B"), conv())
     assert res.layers[1].inputs_fetched == 1.0
-    assert counts[Action.BUFFER_READ] == 9 * 64
+    assert counts[Action.BUFFER_READ_INPUTS] == 9 * 64
     assert counts[Action.TILE_BUFFER_WRITE] == counts[Action.TILE_BUFFER_READ] == 9 * 64
     _, plain = conv_counts(modified(cim16_dict), conv())
-    assert plain[Action.BUFFER_READ] == 9 * 64 and plain[Action.TILE_BUFFER_READ] == 0
+    assert plain[Action.BUFFER_READ_INPUTS] == 9 * 64 and plain[Action.TILE_BUFFER_READ] == 0
 
 
 def test_tiles_reading_the_same_inputs_share_a_buffer(cim16_dict):
@@ -69,7 +69,7 @@ def test_tiles_reading_the_same_inputs_share_a_buffer(cim16_dict):
     _, single = conv_counts(with_tile_buffer(cim16_dict, crossbars=1), conv(out_channels=32))
     assert paired[Action.TILE_BUFFER_READ] == 9 * 64
     assert single[Action.TILE_BUFFER_READ] == 18 * 64
-    assert paired[Action.BUFFER_READ] == single[Action.BUFFER_READ] == 64
+    assert paired[Action.BUFFER_READ_INPUTS] == single[Action.BUFFER_READ_INPUTS] == 64
 
 
 def test_tile_buffer_prices_busy_cycles_and_leakage_by_hand(cim16_dict):

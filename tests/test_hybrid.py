@@ -3,7 +3,8 @@
 import pytest
 
 from accelsim import MappingError, AccelsimError, load_device, load_workload, simulate
-from accelsim.energy.table import Action, energy_per_action
+from accelsim.energy.table import (Action, Operand, buffer_read, dram_read,
+                                   energy_per_action)
 from accelsim.workload import Conv2d
 
 HYBRID = "hybrid-cim-systolic"
@@ -40,7 +41,7 @@ def test_data_between_units_crosses_the_interconnect(mobilenet_runs):
     dw = names.index("features.2.depthwise")
     # Inputs and outputs of a digital layer travel over the bus, and its weights come from DRAM.
     counts = dict(zip(Action, res.action_counts[dw]))
-    assert counts[Action.BUS_BIT] > 0 and counts[Action.DRAM_READ_BIT] > 0
+    assert counts[Action.BUS_BIT] > 0 and counts[Action.DRAM_READ_BIT_WEIGHTS] > 0
     assert counts[Action.PE_MAC] == res.layers[dw].macs
 
 
@@ -77,8 +78,9 @@ def test_eyeriss_preset_matches_published_configuration_and_ratios():
     assert price[Action.RF_ACCESS] / mac == pytest.approx(1, rel=1e-3)
     assert price[Action.PE_HOP] / mac == pytest.approx(2, rel=1e-3)
     assert d.global_buffer.word_bits == value_bits
-    assert price[Action.BUFFER_READ] / mac == pytest.approx(6, rel=1e-3)
-    assert price[Action.DRAM_READ_BIT] * value_bits / mac == pytest.approx(200, rel=1e-3)
+    for operand in Operand:
+        assert price[buffer_read(operand)] / mac == pytest.approx(6, rel=1e-3)
+        assert price[dram_read(operand)] * value_bits / mac == pytest.approx(200, rel=1e-3)
 
 
 def test_digital_only_device_runs_whole_networks():

@@ -4,7 +4,7 @@
 import pytest
 
 import accelsim
-from accelsim.energy.table import Action
+from accelsim.energy.table import DRAM_READS, DRAM_WRITES, Action
 from accelsim.mapping.memory import spill_fractions
 from accelsim.workload import Input, Linear, Workload
 from conftest import modified
@@ -32,6 +32,8 @@ def chain(channels=256, side=16):
 def test_spill_fraction_and_dram_traffic_by_hand(cim16_dict):
     # Tensors of 256 x 16 x 16 bytes = 64 KiB. A 96 KiB buffer holds fc1's input and half its
     # output: half of fc1's output (32 KiB = 512 bursts) goes to DRAM and fc2 reads it back.
+    # fc2 is the network's output: its spilled half goes to DRAM as it is produced, and the
+    # final store moves only the other half, so the output is written once (64 KiB).
     d = modified(cim16_dict, **{"global_buffer.size_bytes": "96KiB"})
     fractions = spill_fractions(chain(), d)
     assert fractions["fc1"] == pytest.approx(0.5) and fractions["fc2"] == pytest.approx(0.5)
@@ -39,12 +41,32 @@ def test_spill_fraction_and_dram_traffic_by_hand(cim16_dict):
     rows = {layer.name: dict(zip(Action, res.action_counts[i]))
             for i, layer in enumerate(res.layers)}
     half = 32 * 1024 * 8
-    assert rows["fc1"][Action.DRAM_WRITE_BIT] == half
-    assert rows["fc2"][Action.DRAM_READ_BIT] == half            # fc1's spilled half, read back
-    assert rows["fc2"][Action.DRAM_WRITE_BIT] == half
+    assert rows["fc1"][Action.DRAM_WRITE_BIT_OUTPUTS] == half
+    assert rows["fc2"][Action.DRAM_READ_BIT_INPUTS] == half      # fc1's spilled half, read back
+    assert rows["fc2"][Action.DRAM_WRITE_BIT_OUTPUTS] == half
+    assert rows["output"][Action.DRAM_WRITE_BIT_OUTPUTS] == half  # the half in the buffer
+    assert rows["output"][Action.BUFFER_READ_OUTPUTS] == 16 * 16 * 256 / 2 / 16   # words
+    written = res.action_counts[:, DRAM_WRITES].sum()
+    assert written == 2 * half + half                            # fc1's half, fc2's whole
     roomy = accelsim.simulate(chain(), modified(cim16_dict, **{"global_buffer.size_bytes": "1MiB"}))
     extra = res.energy_breakdown()[("dram", "write")] - roomy.energy_breakdown()[("dram", "write")]
-    assert extra == pytest.approx(2 * half * 20.3125)
+    assert extra == pytest.approx(half * 20.3125)                # only fc1's spilled half
+
+
+def test_an_input_that_does_not_fit_is_read_from_dram_once(cim16_dict):
+    # A 64 KiB input in a 48 KiB buffer: fc1's working set is input + output = 128 KiB, so the
+    # input layer keeps 48 KiB (its working set is the input alone) and leaves 16 KiB in DRAM,
+    # which fc1 reads from there. Every input byte leaves DRAM once: 64 KiB = 524,288 bits.
+    d = modified(cim16_dict, **{"global_buffer.size_bytes": "48KiB"})
+    assert spill_fractions(chain(), d)["in"] == pytest.approx(0.25)
+    res = accelsim.simulate(chain(), d)
+    rows = {layer.name: dict(zip(Action, res.action_counts[i]))
+            for i, layer in enumerate(res.layers)}
+    assert rows["in"][Action.DRAM_READ_BIT_INPUTS] == 48 * 1024 * 8
+    assert rows["in"][Action.BUFFER_WRITE_INPUTS] == 48 * 1024 / 16      # 128-bit words
+    assert rows["fc1"][Action.DRAM_READ_BIT_INPUTS] == 16 * 1024 * 8
+    reads_of_input = rows["in"][Action.DRAM_READ_BIT_INPUTS] + rows["fc1"][Action.DRAM_READ_BIT_INPUTS]
+    assert reads_of_input == 64 * 1024 * 8
 
 
 def test_shrinking_the_buffer_moves_energy_to_dram(cim16_dict):
@@ -87,7 +109,8 @@ def test_double_buffered_pipeline_by_hand(cim16, mode):
     assert res.cycles == 194
     assert res.first_image_cycles == 154
     assert res.steady_state_cycles_per_image == 40         # the MVM is the bottleneck
-    assert res.images_per_second == pytest.approx(500e6 / 40)
+    assert res.steady_state_images_per_second == pytest.approx(500e6 / 40)
+    assert res.images_per_second == pytest.approx(2 * 500e6 / 194)   # 2 images in 194 cycles
 
 
 @pytest.mark.parametrize("channels, second_load_done", [(1, 12800 + 50), (2, 6400 + 50)])
@@ -195,7 +218,7 @@ def test_dram_type_changes_time_and_energy_of_a_spilling_network(cim16_dict):
         results[preset] = accelsim.simulate("resnet18", accelsim.device_from_dict(data))
     lp, hbm = results["lpddr4"], results["hbm2"]
     # same bits move; priced 8 against 3.9 pJ per bit
-    bits = [r.action_counts[:, Action.DRAM_READ_BIT].sum() for r in (lp, hbm)]
+    bits = [r.action_counts[:, DRAM_READS].sum() for r in (lp, hbm)]
     assert bits[0] == bits[1]
     assert (lp.energy_by_component()["dram"] / hbm.energy_by_component()["dram"]
             == pytest.approx(8 / 3.9))

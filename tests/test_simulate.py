@@ -88,7 +88,8 @@ def test_json_has_the_same_numbers(tmp_path):
     assert data["energy_pj"] == res.energy_pj
     assert [row["name"] for row in data["layers"]] == [layer.name for layer in res.layers]
     for row, layer in zip(data["layers"], res.layers):
-        assert row["cycles"] == layer.cycles and row["energy_pj"] == layer.energy_pj
+        assert row["span_cycles"] == layer.span_cycles and row["energy_pj"] == layer.energy_pj
+        assert row["busy_cycles"] == layer.busy_cycles
         assert row["tiles"] == layer.tiles and row["utilization"] == layer.utilization
     assert math.fsum(e["energy_pj"] for e in data["energy_breakdown"]) == pytest.approx(
         data["energy_pj"], rel=1e-12)

@@ -1,7 +1,9 @@
 """Energy: countable actions, per-action prices, leakage, and technology scaling."""
 
-from accelsim.energy.table import (ACTION_LABELS, N_ACTIONS, Action, energy_per_action,
-                                   leakage_pj, leakage_power_mw)
+from accelsim.energy.table import (ACTION_LABELS, BUFFER_READS, BUFFER_WRITES, DRAM_READS,
+                                   DRAM_WRITES, N_ACTIONS, TRAFFIC, Action, Operand,
+                                   energy_per_action, leakage_pj, leakage_power_mw)
 
-__all__ = ["ACTION_LABELS", "N_ACTIONS", "Action", "energy_per_action", "leakage_pj",
+__all__ = ["ACTION_LABELS", "BUFFER_READS", "BUFFER_WRITES", "DRAM_READS", "DRAM_WRITES",
+           "N_ACTIONS", "TRAFFIC", "Action", "Operand", "energy_per_action", "leakage_pj",
            "leakage_power_mw"]

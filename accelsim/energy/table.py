@@ -13,8 +13,21 @@ import numpy as np
 from accelsim.spec.device import DeviceSpec
 
 
+class Operand(IntEnum):
+    """What a memory access moves: layer inputs, weights, outputs, or partial sums."""
+
+    INPUTS = 0
+    WEIGHTS = 1
+    OUTPUTS = 2
+    PSUMS = 3
+
+
 class Action(IntEnum):
-    """Countable actions. Counts of the *_BIT actions are in bits, the others in events."""
+    """Countable actions. Counts of the *_BIT actions are in bits, the others in events.
+
+    Global-buffer and DRAM accesses are counted per operand (one action each), all priced
+    alike: the breakdown sums them, and results also report them per operand.
+    """
 
     DAC_CONVERT = 0       # one row driven for one input cycle
     ARRAY_READ = 1        # one physical row of a tile read for one input cycle
@@ -22,21 +35,63 @@ class Action(IntEnum):
     SHIFT_ADD = 3         # one converted value shifted and added
     ACCUMULATE = 4        # one partial-sum addition across row tiles
     CELL_WRITE = 5        # one crossbar cell programmed
-    BUFFER_READ = 6       # one global-buffer word read
-    BUFFER_WRITE = 7      # one global-buffer word written
-    BUS_BIT = 8           # one bit moved over the interconnect
-    DRAM_READ_BIT = 9     # one bit read from DRAM (whole bursts)
-    DRAM_WRITE_BIT = 10   # one bit written to DRAM (whole bursts)
-    DIGITAL_ADD = 11
-    DIGITAL_MUL = 12
-    DIGITAL_COMPARE = 13
-    PE_MAC = 14           # one multiply-accumulate in a systolic array PE
-    RF_ACCESS = 15        # one PE register-file read or write
-    PE_HOP = 16           # one operand passed to a neighbouring PE
-    PE_INDEX = 17         # one index read to skip zero operands
-    DRAM_ACTIVATE = 18    # one DRAM row opened (activate + precharge), row-buffer model only
-    TILE_BUFFER_READ = 19   # one tile-buffer word read
-    TILE_BUFFER_WRITE = 20  # one tile-buffer word written
+    BUS_BIT = 6           # one bit moved over the interconnect
+    DIGITAL_ADD = 7
+    DIGITAL_MUL = 8
+    DIGITAL_COMPARE = 9
+    PE_MAC = 10           # one multiply-accumulate in a systolic array PE
+    RF_ACCESS = 11        # one PE register-file read or write
+    PE_HOP = 12           # one operand passed to a neighbouring PE
+    PE_INDEX = 13         # one index read to skip zero operands
+    DRAM_ACTIVATE = 14    # one DRAM row opened (activate + precharge), row-buffer model only
+    TILE_BUFFER_READ = 15   # one tile-buffer word read
+    TILE_BUFFER_WRITE = 16  # one tile-buffer word written
+    # one global-buffer word read / written, by operand
+    BUFFER_READ_INPUTS = 17
+    BUFFER_READ_WEIGHTS = 18
+    BUFFER_READ_OUTPUTS = 19
+    BUFFER_READ_PSUMS = 20
+    BUFFER_WRITE_INPUTS = 21
+    BUFFER_WRITE_WEIGHTS = 22
+    BUFFER_WRITE_OUTPUTS = 23
+    BUFFER_WRITE_PSUMS = 24
+    # one bit read from / written to DRAM (whole bursts), by operand
+    DRAM_READ_BIT_INPUTS = 25
+    DRAM_READ_BIT_WEIGHTS = 26
+    DRAM_READ_BIT_OUTPUTS = 27
+    DRAM_READ_BIT_PSUMS = 28
+    DRAM_WRITE_BIT_INPUTS = 29
+    DRAM_WRITE_BIT_WEIGHTS = 30
+    DRAM_WRITE_BIT_OUTPUTS = 31
+    DRAM_WRITE_BIT_PSUMS = 32
+
+
+def buffer_read(operand: Operand) -> Action:
+    return Action(Action.BUFFER_READ_INPUTS + operand)
+
+
+def buffer_write(operand: Operand) -> Action:
+    return Action(Action.BUFFER_WRITE_INPUTS + operand)
+
+
+def dram_read(operand: Operand) -> Action:
+    return Action(Action.DRAM_READ_BIT_INPUTS + operand)
+
+
+def dram_write(operand: Operand) -> Action:
+    return Action(Action.DRAM_WRITE_BIT_INPUTS + operand)
+
+
+# The per-operand actions of each kind of memory access (index arrays into a count vector).
+BUFFER_READS = [buffer_read(o) for o in Operand]
+BUFFER_WRITES = [buffer_write(o) for o in Operand]
+DRAM_READS = [dram_read(o) for o in Operand]
+DRAM_WRITES = [dram_write(o) for o in Operand]
+# name -> (actions by operand, unit, scale to that unit): what results report per operand.
+TRAFFIC = {"buffer_read": (BUFFER_READS, "words", 1.0),
+           "buffer_write": (BUFFER_WRITES, "words", 1.0),
+           "dram_read": (DRAM_READS, "bytes", 1 / 8),
+           "dram_write": (DRAM_WRITES, "bytes", 1 / 8)}
 
 
 N_ACTIONS = len(Action)
@@ -49,11 +104,7 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.SHIFT_ADD: ("shift_add", "add"),
     Action.ACCUMULATE: ("accumulator", "add"),
     Action.CELL_WRITE: ("array", "write"),
-    Action.BUFFER_READ: ("global_buffer", "read"),
-    Action.BUFFER_WRITE: ("global_buffer", "write"),
     Action.BUS_BIT: ("interconnect", "transfer"),
-    Action.DRAM_READ_BIT: ("dram", "read"),
-    Action.DRAM_WRITE_BIT: ("dram", "write"),
     Action.DIGITAL_ADD: ("digital", "add"),
     Action.DIGITAL_MUL: ("digital", "mul"),
     Action.DIGITAL_COMPARE: ("digital", "compare"),
@@ -64,6 +115,10 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.DRAM_ACTIVATE: ("dram", "activate"),
     Action.TILE_BUFFER_READ: ("tile_buffer", "read"),
     Action.TILE_BUFFER_WRITE: ("tile_buffer", "write"),
+    **{action: ("global_buffer", "read") for action in BUFFER_READS},
+    **{action: ("global_buffer", "write") for action in BUFFER_WRITES},
+    **{action: ("dram", "read") for action in DRAM_READS},
+    **{action: ("dram", "write") for action in DRAM_WRITES},
 }
 
 
@@ -84,11 +139,11 @@ def energy_per_action(device: DeviceSpec) -> np.ndarray:
         price[Action.RF_ACCESS] = device.systolic.rf_access_pj
         price[Action.PE_HOP] = device.systolic.pe_hop_pj
         price[Action.PE_INDEX] = device.systolic.index_pj
-    price[Action.BUFFER_READ] = buf.read_pj
-    price[Action.BUFFER_WRITE] = buf.write_pj
+    price[BUFFER_READS] = buf.read_pj
+    price[BUFFER_WRITES] = buf.write_pj
     price[Action.BUS_BIT] = device.interconnect.pj_per_bit
-    price[Action.DRAM_READ_BIT] = dram.read_pj_per_bit
-    price[Action.DRAM_WRITE_BIT] = dram.write_pj_per_bit
+    price[DRAM_READS] = dram.read_pj_per_bit
+    price[DRAM_WRITES] = dram.write_pj_per_bit
     price[Action.DRAM_ACTIVATE] = dram.activate_pj
     if device.tile_buffer is not None:
         price[Action.TILE_BUFFER_READ] = device.tile_buffer.read_pj

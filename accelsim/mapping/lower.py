@@ -21,6 +21,22 @@ from accelsim.engine.program import Program
 from accelsim.mapping.plan import BUFFER, BUS, DIGITAL, DRAM, LayerPlan, PartPlan
 
 MODES = ("fast", "reference")
+# Compute units whose busy cycles are reported as one, by the prefixes of their resources.
+COMPUTE_UNITS = {"crossbar tiles": ("array:", "tile:"), "systolic array": ("systolic",)}
+# Resources reported as one (the others are reported each by its own name).
+RESOURCE_GROUPS = {"crossbar tiles": ("array:", "tile:"), "tile buffers": ("tile_buffer:",),
+                   "mesh links": ("link:",)}
+
+
+def resource_groups(names) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each resource's group (RESOURCE_GROUPS, else its own name) and the groups' names."""
+    groups: dict[str, int] = {}
+    ids = []
+    for name in names:
+        label = next((group for group, prefixes in RESOURCE_GROUPS.items()
+                      if name.startswith(prefixes)), name)
+        ids.append(groups.setdefault(label, len(groups)))
+    return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
 
 
 @dataclass(frozen=True)
@@ -117,10 +133,24 @@ class _Tasks:
         self.sources.append(sources.ravel())
         self.targets.append(targets.ravel())
 
-    def program(self) -> Program:
-        return Program.from_edges(_concat(self.resource), _concat(self.occupancy),
-                                  _concat(self.latency), _concat(self.sources),
-                                  _concat(self.targets), list(self.names))
+    def program(self, layers: int) -> Program:
+        """The Program; its tasks are labelled by layer (0..layers-1) and by compute unit
+        (COMPUTE_UNITS, numbered from ``layers``) for the busy-cycle unions."""
+        resource = _concat(self.resource)
+        unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
+        for name, r in self.names.items():
+            for index, prefixes in enumerate(COMPUTE_UNITS.values()):
+                if name.startswith(prefixes):
+                    unit_of[r] = layers + index
+        labels = np.stack([_concat(self.layer_labels).astype(np.int64), unit_of[resource]], 1)
+        groups, _ = resource_groups(self.names)
+        # Older images first in every queue. Shared work (weight loads and writes) ranks with
+        # the first image, so a batch of one keeps first-come-first-served queues.
+        return Program.from_edges(resource, _concat(self.occupancy), _concat(self.latency),
+                                  _concat(self.sources), _concat(self.targets),
+                                  list(self.names),
+                                  priority=np.maximum(_concat(self.image_labels), 0),
+                                  labels=labels, resource_group=groups)
 
 
 def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
@@ -180,7 +210,7 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = layer_exits
-    return Lowered(tasks.program(), part_tasks, programming_tasks, placement, programmed,
+    return Lowered(tasks.program(len(plans)), part_tasks, programming_tasks, placement, programmed,
                    _concat(tasks.layer_labels, np.int32), _concat(tasks.stage_labels, np.int16),
                    tuple(tasks.stages), _concat(tasks.image_labels, np.int32))
 
@@ -249,8 +279,13 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
 
 
 def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps: int):
-    """Steps of consecutive folds (one fold per step in reference mode), stages in a chain."""
+    """Steps of consecutive folds (one fold per step in reference mode), stages in a chain.
+
+    One pass per image, or a single pass for the whole batch when the part merged it
+    (its tasks then belong to no single image)."""
     folds = part.folds
+    passes = batch // part.images
+    images = np.arange(batch) if passes > 1 or part.images == 1 else np.full(1, -1)
     n_steps = folds.shape[0] if mode == "reference" else min(folds.shape[0], max_steps)
     starts = (np.arange(n_steps, dtype=np.int64) * folds.shape[0]) // n_steps
     occupancy = np.add.reduceat(folds, starts, axis=0)                 # [step, stage]
@@ -258,10 +293,14 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     resource = [tasks.resource_id(stage.resource) for stage in part.stages]
     latency = [stage.latency for stage in part.stages]
     kinds = [tasks.stage_id(stage.kind) for stage in part.stages]
-    ids = tasks.add(np.tile(resource, batch * n_steps), np.tile(occupancy.ravel(), batch),
-                    np.tile(latency, batch * n_steps), np.tile(kinds, batch * n_steps),
-                    np.repeat(np.arange(batch), n_steps * stages)
-                    ).reshape(batch, n_steps, stages)
+    resources = np.tile(np.asarray(resource, dtype=np.int64), (passes * n_steps, 1))
+    for index, stage in enumerate(part.stages):
+        if stage.resource == DRAM:          # successive transfers take the channels in turn
+            resources[:, index] = tasks.dram_ids(passes * n_steps)
+    ids = tasks.add(resources.ravel(), np.tile(occupancy.ravel(), passes),
+                    np.tile(latency, passes * n_steps), np.tile(kinds, passes * n_steps),
+                    np.repeat(images, n_steps * stages)
+                    ).reshape(passes, n_steps, stages)
     tasks.edges(ids[:, :, :-1], ids[:, :, 1:])
     vector_bounds = np.array([0, part.vectors], dtype=np.int64)
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)

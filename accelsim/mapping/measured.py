@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from accelsim.energy.table import Action
+from accelsim.energy.table import Action, Operand, dram_read
 from accelsim.mapping.plan import LayerPlan, PartPlan, count_dram
 from accelsim.spec.device import DeviceSpec
 from accelsim.values import CrossbarStats, SystolicStats
@@ -60,8 +60,8 @@ def _measured_part(part: PartPlan, plan: LayerPlan, stats: CrossbarStats, device
         # bits times hops on a mesh: the share of the part's weights still written
         written[Action.BUS_BIT] *= weight_bits / (float(tiling.weights[tiles].sum())
                                                   * cim.weight_bits)
-        written[Action.DRAM_READ_BIT] = written[Action.DRAM_ACTIVATE] = 0
-        count_dram(written, device, read=True, bits=weight_bits)
+        written[dram_read(Operand.WEIGHTS)] = written[Action.DRAM_ACTIVATE] = 0
+        count_dram(written, device, read=True, bits=weight_bits, operand=Operand.WEIGHTS)
         programming = replace(programming, counts=written) if kept.any() else None
     return replace(part, measured_tile_cycles=tile_cycles[kept], batch_counts=counts,
                    tiles=int(kept.sum()), tile_indices=tiles[kept], programming=programming)
@@ -77,7 +77,7 @@ def measured_systolic_plan(plan: LayerPlan, stats: SystolicStats, device: Device
     """
     policy = device.systolic.zero_policy
     (part,) = plan.parts
-    dense = part.counts * batch
+    dense = part.counts * (batch // part.images)
     counts = dense.copy()
     if policy == "none" or stats.macs == 0:
         return replace(plan, parts=(replace(part, batch_counts=counts),)), dense - counts, 0

@@ -1,23 +1,47 @@
-"""Global-buffer capacity: activations that do not fit spill to DRAM.
+"""Global-buffer capacity: activations that do not fit spill to DRAM, each byte counted once.
 
-A layer's working set is its input tensors plus its output tensor (one image, activation and
-output widths as on the chip). When it exceeds the global buffer, the part of the output that
-does not fit is written to DRAM as the layer produces it, and every consumer reads that part
-back from DRAM once, streaming it in beside its buffer reads. Both are DRAM stages of each
-step, so bandwidth and queueing show in cycles; energy counts whole bursts per layer and image.
-Views (flatten, concat, reshapes without a permutation) alias their producers' storage.
+A layer's working set is its input tensors plus its output tensor, at the activation and
+output widths of the chip. A tensor counts once per image, or once per image of the batch when
+a layer that merges the batch (a systolic GEMM, see mapping.plan) produces or reads it: all of
+its images are live at once. When the working set exceeds the global buffer, the part of the
+output that does not fit lives in DRAM:
+
+- an intermediate layer writes that part to DRAM as it produces it, and every consumer reads it
+  back once (a systolic consumer re-reads its inputs fold by fold, so it reads its share of
+  each fold's inputs from DRAM instead, see _Planner.systolic);
+- the network's input is loaded into the buffer only as far as it fits; the rest stays in DRAM
+  and its consumers read it from there;
+- a network output is written to DRAM once: the part that does not fit as it is produced, the
+  rest by the final store.
+
+The spill reads and writes are DRAM stages of each step, so bandwidth and queueing show in
+cycles; energy counts whole bursts per transfer. Views (flatten, concat, reshapes without a
+permutation) alias their producers' storage.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from accelsim.energy.table import Operand
 from accelsim.mapping.plan import DRAM, LayerPlan, PartPlan, Stage, count_dram
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
+
+
+@dataclass(frozen=True)
+class Residency:
+    """Where each layer's output lives, per image: the share in DRAM (``fraction``) and those
+    bytes (``dram_bytes``; for a view, the sum over the producers it aliases), plus the buffer
+    bytes left free beside each layer's working set (``free_bytes``, for staged weights)."""
+
+    fraction: dict[str, float]
+    dram_bytes: dict[str, float]
+    free_bytes: dict[str, float]
+    producers: dict[str, list[str]]      # the storage each layer's output aliases
 
 
 def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
@@ -26,40 +50,61 @@ def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
             for name in workload.order}
 
 
-def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:
-    """Fraction of each layer's output tensor that lives in DRAM instead of the buffer."""
+def residency(workload: Workload, device: DeviceSpec, *, batch: int = 1,
+              batched: frozenset[str] | set[str] = frozenset()) -> Residency:
+    """Residency of every layer's output. ``batched``: layers whose pass covers the whole
+    batch; the tensors they produce or read are live for all ``batch`` images at once."""
     capacity = device.global_buffer.size_bytes
     size = tensor_bytes(workload, device)
-    fractions: dict[str, float] = {}
-    for name in workload.order:
-        layer = workload.layers[name]
-        if layer.aliases_input:
-            sources = [fractions[s] for s in layer.inputs]
-            fractions[name] = max(sources) if sources else 0.0
-            continue
-        working = size[name] + sum(size[s] for s in layer.inputs)
-        fractions[name] = min(1.0, max(0.0, (working - capacity) / size[name]))
-    return fractions
-
-
-def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec) -> list[LayerPlan]:
-    """Plans with DRAM spill stages and counts wherever a working set exceeds the buffer."""
-    fractions = spill_fractions(workload, device)
-    size = tensor_bytes(workload, device)
-    producers = {}
+    producers: dict[str, list[str]] = {}
     for name in workload.order:
         layer = workload.layers[name]
         producers[name] = ([p for s in layer.inputs for p in producers[s]]
                            if layer.aliases_input else [name])
+    copies = dict.fromkeys(workload.order, 1)
+    for name in batched:
+        for tensor in (name, *workload.layers[name].inputs):
+            for producer in producers[tensor]:
+                copies[producer] = batch
+    fraction: dict[str, float] = {}
+    dram_bytes: dict[str, float] = {}
+    free: dict[str, float] = {}
+    for name in workload.order:
+        layer = workload.layers[name]
+        if layer.aliases_input:
+            dram_bytes[name] = sum(dram_bytes[p] for p in producers[name])
+            fraction[name] = min(1.0, dram_bytes[name] / size[name]) if size[name] else 0.0
+            free[name] = 0.0
+            continue
+        working = copies[name] * size[name] + sum(copies[p] * size[p]
+                                                  for s in layer.inputs for p in producers[s])
+        fraction[name] = min(1.0, max(0.0, (working - capacity) / (copies[name] * size[name])))
+        dram_bytes[name] = fraction[name] * size[name]
+        free[name] = max(0.0, capacity - working)
+    return Residency(fraction, dram_bytes, free, producers)
+
+
+def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:
+    """Fraction of each layer's output tensor that lives in DRAM instead of the buffer (one
+    image at a time, no layer merging the batch)."""
+    return residency(workload, device).fraction
+
+
+def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
+                held: Residency) -> list[LayerPlan]:
+    """Plans with DRAM spill stages and counts where an intermediate output does not fit.
+
+    The network's input and outputs are handled by the load and store plans themselves, and
+    systolic layers read their spilled inputs fold by fold (both planned with ``held``)."""
     result = []
     for plan in plans:
         if plan.name not in workload.layers or plan.unit in ("view", "dram"):
             result.append(plan)
             continue
         layer = workload.layers[plan.name]
-        write_bytes = fractions[plan.name] * size[plan.name]
-        sources = [p for s in layer.inputs for p in producers[s]]
-        read_bytes = sum(fractions[p] * size[p] for p in sources)
+        write_bytes = held.dram_bytes[plan.name]
+        read_bytes = (0.0 if plan.unit == "systolic" else
+                      sum(held.dram_bytes[p] for s in layer.inputs for p in held.producers[s]))
         if write_bytes <= 0 and read_bytes <= 0:
             result.append(plan)
             continue
@@ -72,23 +117,29 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec) 
 
 def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
                    device: DeviceSpec) -> PartPlan:
-    """Add a DRAM read before and a DRAM write after the part's other stages (per image)."""
+    """Add a DRAM read before and a DRAM write after the part's other stages (per image, or
+    for the whole batch when the part's pass covers it)."""
+    read_bytes, write_bytes = read_bytes * part.images, write_bytes * part.images
     per_cycle = device.dram_bytes_per_cycle
     latency = device.cycles(device.dram.latency_ns)
     counts = part.counts.copy()
-    count_dram(counts, device, read=True, bits=read_bytes * 8)
-    count_dram(counts, device, read=False, bits=write_bytes * 8)
+    count_dram(counts, device, read=True, bits=read_bytes * 8, operand=Operand.INPUTS)
+    count_dram(counts, device, read=False, bits=write_bytes * 8, operand=Operand.OUTPUTS)
+    reading, writing = read_bytes > 0, write_bytes > 0     # a stage only where bytes move
     if part.folds is not None:
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]
         read = -(-math.ceil(read_bytes / per_cycle) // folds)
         write = -(-math.ceil(write_bytes / per_cycle) // folds)
-        stages = (Stage("spill_read", DRAM, 0, latency), *part.stages,
-                  Stage("spill_write", DRAM, 0, latency))
-        occupancy = np.column_stack([np.full(folds, read), part.folds, np.full(folds, write)])
+        stages = (*([Stage("spill_read", DRAM, 0, latency)] if reading else []), *part.stages,
+                  *([Stage("spill_write", DRAM, 0, latency)] if writing else []))
+        occupancy = np.column_stack([*([np.full(folds, read)] if reading else []), part.folds,
+                                     *([np.full(folds, write)] if writing else [])])
         return replace(part, stages=stages, folds=occupancy, counts=counts)
     vectors = part.vectors
-    stages = (Stage("spill_read", DRAM, math.ceil(read_bytes / vectors / per_cycle), latency),
+    stages = (*([Stage("spill_read", DRAM, math.ceil(read_bytes / vectors / per_cycle),
+                       latency)] if reading else []),
               *part.stages,
-              Stage("spill_write", DRAM, math.ceil(write_bytes / vectors / per_cycle), latency))
+              *([Stage("spill_write", DRAM, math.ceil(write_bytes / vectors / per_cycle),
+                       latency)] if writing else []))
     return replace(part, stages=stages, counts=counts)

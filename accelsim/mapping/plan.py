@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from accelsim.energy.table import N_ACTIONS, Action
+from accelsim.energy.table import (N_ACTIONS, Action, Operand, buffer_read, buffer_write,
+                                   dram_read, dram_write)
 from accelsim.errors import MappingError
 from accelsim.mapping.crossbar import CrossbarTiling, tile_layer
 from accelsim.mapping.systolic import Folds, fold_schedule
@@ -131,10 +132,15 @@ class PartPlan:
     measured_tile_cycles: np.ndarray | None = None
     batch_counts: np.ndarray | None = None
     staging: Staging | None = None          # cim with tile buffers: how inputs are staged
+    # Images one pass of the part covers: 1 (counts and stages per image; the lowering runs
+    # one pass per image) or the whole batch (a systolic layer runs one GEMM with the batch
+    # merged into M; its counts and folds cover every image).
+    images: int = 1
 
     @property
     def compute_cycles(self) -> int:
-        """Cycles per image its compute unit is busy (crossbar MVMs or systolic folds)."""
+        """Cycles its compute unit is busy (crossbar MVMs or systolic folds) in one pass,
+        which covers ``images`` images."""
         for index, stage in enumerate(self.stages):
             if stage.kind in ("mvm", "compute"):
                 return int(self.folds[:, index].sum() if self.folds is not None
@@ -155,15 +161,21 @@ class LayerPlan:
 
 
 def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
-                  assign: dict[str, str] | None = None) -> list[LayerPlan]:
+                  assign: dict[str, str] | None = None, batch: int = 1) -> list[LayerPlan]:
     """Plans for every layer in topological order, plus a final DRAM store of the outputs.
 
     ``policy`` and ``assign`` choose the unit of each weighted layer (see mapping.policy).
+    ``batch``: systolic layers merge the batch into their GEMM's M (see _Planner.systolic).
     """
     from accelsim.mapping.policy import assign_units
 
-    planner = _Planner(workload, device)
+    from accelsim.mapping.memory import residency, with_spills
+    from accelsim.mapping.noc import with_mesh
+
+    planner = _Planner(workload, device, batch)
     units = assign_units(planner, policy=policy, assign=assign or {})
+    batched = {name for name, (unit, _) in units.items() if unit == "systolic"}
+    planner.settle(residency(workload, device, batch=batch, batched=batched))
     plans = [planner.plan(name, *units.get(name, ("", ""))) for name in workload.order]
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
     for sink in sinks:
@@ -171,17 +183,24 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
         while name in workload.layers:          # a layer may itself be called "output"
             name += " (store)"
         plans.append(planner.store(sink, name))
-    from accelsim.mapping.memory import with_spills
-    from accelsim.mapping.noc import with_mesh
-    return with_mesh(with_spills(plans, workload, device), device)
+    return with_mesh(with_spills(plans, workload, device, planner.held), device)
 
 
 class _Planner:
-    def __init__(self, workload: Workload, device: DeviceSpec):
-        self.wl, self.dev = workload, device
+    def __init__(self, workload: Workload, device: DeviceSpec, batch: int = 1):
+        self.wl, self.dev, self.batch = workload, device, batch
         self.in_bits = device.activation_bits
         self.out_bits = device.output_bits
         self._weighted: dict[tuple[str, str], LayerPlan] = {}
+        self.held = None        # where activations live (memory.Residency), once units are known
+
+    def settle(self, held) -> None:
+        """Plan from now on with the activations' residency ``held``: the network's input and
+        outputs move only what the buffer holds, and systolic layers stream what does not fit
+        (plans built before, for the mapping policy's estimates, are dropped)."""
+        self.held = held
+        self._weighted = {key: plan for key, plan in self._weighted.items()
+                          if key[1] != "systolic"}
 
     def weighted(self, name: str, unit: str) -> LayerPlan:
         """The plan of a conv/linear layer on ``unit``, built once (policies that compare
@@ -208,7 +227,7 @@ class _Planner:
         two = self.dev.global_buffer.ports == 2
         return BUFFER_WRITE_PORT if two and kind == "buffer_write" else BUFFER
 
-    def buffer_stage(self, kind: str, words: int) -> Stage:
+    def buffer_stage(self, kind: str, words: float) -> Stage:
         return Stage(kind, self.buffer_resource(kind),
                      math.ceil(words / self.dev.global_buffer.banks))
 
@@ -220,10 +239,11 @@ class _Planner:
         for action, per_element in ACTIVATION_OPS.get(function or "", {}).items():
             counts[action] += per_element * elements
 
-    def dram_stage(self, kind: str, bits: int, counts: np.ndarray) -> Stage:
-        """A DRAM transfer of ``bits`` in whole bursts, its bits and rows opened added to
-        ``counts``."""
-        moved = count_dram(counts, self.dev, read=kind == "dram_read", bits=bits)
+    def dram_stage(self, kind: str, bits: float, counts: np.ndarray, operand: Operand) -> Stage:
+        """A DRAM transfer of ``bits`` of ``operand`` in whole bursts, its bits and rows opened
+        added to ``counts``."""
+        moved = count_dram(counts, self.dev, read=kind == "dram_read", bits=bits,
+                           operand=operand)
         occupancy = math.ceil(moved / 8 / self.dev.dram_bytes_per_cycle)
         return Stage(kind, DRAM, occupancy, self.dev.cycles(self.dev.dram.latency_ns))
 
@@ -262,21 +282,29 @@ class _Planner:
                            f"{layer.kind} layer")
 
     def load(self, name: str) -> LayerPlan:
+        """The network's input from DRAM into the buffer, as far as it fits there (the rest
+        stays in DRAM, where its consumers read it)."""
         c, h, w = self.wl.shapes[name]
+        kept = 1.0 - (self.held.fraction[name] if self.held else 0.0)
         counts = np.zeros(N_ACTIONS)
-        dram = self.dram_stage("dram_read", c * h * w * self.in_bits, counts)
-        words = h * w * int(self.words(c, self.in_bits))
-        counts[Action.BUFFER_WRITE] = words
+        dram = self.dram_stage("dram_read", kept * c * h * w * self.in_bits, counts,
+                               Operand.INPUTS)
+        words = kept * h * w * int(self.words(c, self.in_bits))
+        counts[buffer_write(Operand.INPUTS)] = words
         part = PartPlan(name, 0, "dram", 1, (dram, self.buffer_stage("buffer_write", words)),
                         counts, ())
         return LayerPlan(name, "input", "dram", 0, (part,))
 
     def store(self, sink: str, name: str) -> LayerPlan:
+        """A network output from the buffer to DRAM: the part held in the buffer (what did
+        not fit went to DRAM as the layer produced it)."""
         c, h, w = self.wl.shapes[sink]
+        kept = 1.0 - (self.held.fraction[sink] if self.held else 0.0)
         counts = np.zeros(N_ACTIONS)
-        words = h * w * int(self.words(c, self.out_bits))
-        counts[Action.BUFFER_READ] = words
-        dram = self.dram_stage("dram_write", c * h * w * self.out_bits, counts)
+        words = kept * h * w * int(self.words(c, self.out_bits))
+        counts[buffer_read(Operand.OUTPUTS)] = words
+        dram = self.dram_stage("dram_write", kept * c * h * w * self.out_bits, counts,
+                               Operand.OUTPUTS)
         part = PartPlan(name, 0, "dram", 1, (self.buffer_stage("buffer_read", words), dram),
                         counts, ((sink, Need("all")),))
         return LayerPlan(name, "output", "dram", 0, (part,))
@@ -289,6 +317,7 @@ class _Planner:
         counts = np.zeros(N_ACTIONS)
         read = int(self.words(c, self.in_bits))
         vectors = h * w
+        constant_reads = 0
         if isinstance(layer, Elementwise):
             reads = read * len(in_shapes)
             op = Action.DIGITAL_ADD if layer.function == "add" else Action.DIGITAL_MUL
@@ -302,7 +331,8 @@ class _Planner:
             self.activation_counts(counts, "softmax", c)
         elif isinstance(layer, Affine):
             # Scalar and per-channel constants stay in the unit; per-element ones are read.
-            reads = read * (1 + (layer.scale == "full") + (layer.shift == "full"))
+            reads = read
+            constant_reads = read * ((layer.scale == "full") + (layer.shift == "full"))
             counts[Action.DIGITAL_MUL] = c * (layer.scale != "none")
             counts[Action.DIGITAL_ADD] = c * (layer.shift != "none")
             self.activation_counts(counts, layer.activation, c)
@@ -337,9 +367,11 @@ class _Planner:
                 counts[Action.DIGITAL_ADD] = c * (window - 1)
                 counts[Action.DIGITAL_MUL] = c
         writes = int(self.words(c, self.out_bits))
-        counts[Action.BUFFER_READ] = reads
-        counts[Action.BUFFER_WRITE] = writes
-        stages = (self.buffer_stage("buffer_read", reads), self.digital_stage(counts),
+        counts[buffer_read(Operand.INPUTS)] = reads
+        counts[buffer_read(Operand.WEIGHTS)] = constant_reads
+        counts[buffer_write(Operand.OUTPUTS)] = writes
+        stages = (self.buffer_stage("buffer_read", reads + constant_reads),
+                  self.digital_stage(counts),
                   self.buffer_stage("buffer_write", writes))
         part = PartPlan(name, 0, "digital", vectors, stages, counts * vectors, self.needs(name))
         return LayerPlan(name, layer.kind, "digital", self.wl.layer_macs(name), (part,),
@@ -387,8 +419,10 @@ class _Planner:
         final = out_slices[last]
         out_words = int(self.words(final.sum(), self.out_bits)) if final.size else 0
         self.activation_counts(counts, layer.activation, int(final.sum()))
-        counts[Action.BUFFER_READ] = fetched * in_words + psum_read
-        counts[Action.BUFFER_WRITE] = out_words + psum_write
+        counts[buffer_read(Operand.INPUTS)] = fetched * in_words
+        counts[buffer_read(Operand.PSUMS)] = psum_read
+        counts[buffer_write(Operand.OUTPUTS)] = out_words
+        counts[buffer_write(Operand.PSUMS)] = psum_write
         if staging is not None:
             counts[Action.TILE_BUFFER_READ] = staging.reads
             counts[Action.TILE_BUFFER_WRITE] = fetched * staging.reads
@@ -460,57 +494,107 @@ class _Planner:
         return Staging(fetched, float(per_buffer_words.sum()), occupancy, int(owner.max()) + 1)
 
     def systolic(self, name: str) -> LayerPlan:
-        """A weighted layer on the systolic array: one step per fold (see mapping.systolic)."""
+        """A weighted layer on the systolic array: one step per fold (see mapping.systolic).
+
+        The batch is merged into the GEMM: the array multiplies M = batch x positions input
+        vectors by the weights in one pass, so each fold's weights serve every image (as
+        SCALE-Sim and a TPU-style batch do). The layer then starts once every image's inputs
+        are ready, and its counts and folds cover the whole batch.
+
+        Operands that do not fit the global buffer stream from DRAM fold by fold: the share
+        of the input held in DRAM (see mapping.memory) is read from there by every fold that
+        reads inputs (the input elements under the fold's part of the lowered input matrix:
+        a conv window's overlap is expanded on chip), and weights that do not fit beside the
+        activations are not staged but read from DRAM by every fold that uses them. Each fold
+        then waits for its DRAM transfer (a stage of its own on the DRAM channels), which
+        shows in cycles.
+        """
         layer, dev = self.wl.layers[name], self.dev
         array, bus = dev.systolic, dev.interconnect
         if array is None:
             raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
         k, n, groups = layer.matrix(self.wl.input_shapes(name))
         _, h, w = self.wl.shapes[name]
-        one = fold_schedule(h * w, n, k, rows=array.rows, cols=array.cols,
+        one = fold_schedule(self.batch * h * w, n, k, rows=array.rows, cols=array.cols,
                             dataflow=array.dataflow)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         bits, acc = array.operand_bits, array.accumulator_bits
+        weight_bits = k * n * groups * bits
+        in_dram, streamed = self.streamed_operands(name, weight_bits / 8)
+        # A fold's DRAM inputs are the input tensor elements under its share of the lowered
+        # (im2col) input matrix: the window's overlap is expanded on chip, not fetched again.
+        lowered = k * groups * self.batch * h * w
+        unique = min(1.0, self.batch * math.prod(self.wl.shapes[layer.inputs[0]]) / lowered)
+        inputs_from_dram = np.rint(in_dram * unique * folds.input_reads).astype(np.int64)
+        weights_from_dram = folds.weight_reads if streamed else np.zeros_like(folds.weight_reads)
         words = self.words
-        read_words = (words(folds.input_reads, bits) + words(folds.weight_reads, bits)
-                      + words(folds.psum_reads, acc))
-        write_words = words(folds.psum_writes, acc) + words(folds.output_writes, bits)
+        input_words = words(folds.input_reads - inputs_from_dram, bits)
+        weight_words = words(folds.weight_reads - weights_from_dram, bits)
+        psum_words = words(folds.psum_reads, acc)
+        read_words = input_words + weight_words + psum_words
+        psum_write_words = words(folds.psum_writes, acc)
+        output_words = words(folds.output_writes, bits)
+        write_words = psum_write_words + output_words
         bits_in = (folds.input_reads + folds.weight_reads) * bits + folds.psum_reads * acc
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = np.zeros(N_ACTIONS)
         counts[Action.PE_MAC] = folds.macs.sum()
         counts[Action.RF_ACCESS] = folds.macs.sum() + folds.stationary.sum()
         counts[Action.PE_HOP] = 2 * folds.macs.sum()
-        counts[Action.BUFFER_READ] = read_words.sum()
-        counts[Action.BUFFER_WRITE] = write_words.sum()
+        counts[buffer_read(Operand.INPUTS)] = input_words.sum()
+        counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
+        counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
+        counts[buffer_write(Operand.PSUMS)] = psum_write_words.sum()
+        counts[buffer_write(Operand.OUTPUTS)] = output_words.sum()
         counts[Action.BUS_BIT] = bits_in.sum() + bits_out.sum()
         activation = np.zeros(N_ACTIONS)
         self.activation_counts(activation, layer.activation, 1)
         counts += activation * folds.output_writes.sum()
         digital_ops = int(sum(activation[a] for a in _DIGITAL_ACTIONS))
         banks, width = dev.global_buffer.banks, bus.width_bits
-        occupancy = np.stack([-(-read_words // banks), -(-bits_in // width), folds.cycles,
-                              -(-bits_out // width),
-                              -(-folds.output_writes * digital_ops // dev.digital.lanes),
-                              -(-write_words // banks)], axis=1)
-        stages = (Stage("buffer_read", BUFFER, 0), Stage("bus_in", BUS, 0, bus.latency_cycles),
+        columns = [-(-read_words // banks), -(-bits_in // width), folds.cycles,
+                   -(-bits_out // width),
+                   -(-folds.output_writes * digital_ops // dev.digital.lanes),
+                   -(-write_words // banks)]
+        stages = [Stage("buffer_read", BUFFER, 0), Stage("bus_in", BUS, 0, bus.latency_cycles),
                   Stage("compute", SYSTOLIC, 0), Stage("bus_out", BUS, 0, bus.latency_cycles),
                   Stage("digital", DIGITAL, 0),
-                  Stage("buffer_write", self.buffer_resource("buffer_write"), 0))
-        part = PartPlan(name, 0, "systolic", h * w, stages, counts,
+                  Stage("buffer_write", self.buffer_resource("buffer_write"), 0)]
+        if inputs_from_dram.any() or weights_from_dram.any():
+            # Each fold's DRAM operands as one sequential transfer per operand.
+            fetch = np.zeros(folds.count, dtype=np.int64)
+            for operand, elements in ((Operand.INPUTS, inputs_from_dram),
+                                      (Operand.WEIGHTS, weights_from_dram)):
+                fetch += count_dram_per_transfer(counts, dev, elements * bits, operand)
+            columns.insert(0, np.ceil(fetch / 8 / dev.dram_bytes_per_cycle).astype(np.int64))
+            stages.insert(0, Stage("operand_read", DRAM, 0, dev.cycles(dev.dram.latency_ns)))
+        part = PartPlan(name, 0, "systolic", h * w, tuple(stages), counts,
                         tuple((source, Need("all")) for source in layer.inputs),
-                        folds=occupancy, weight_load=self.weight_load(k * n * groups * bits))
+                        folds=np.stack(columns, axis=1),
+                        weight_load=None if streamed else self.weight_load(weight_bits),
+                        images=self.batch)
         return LayerPlan(name, layer.kind, "systolic", self.wl.layer_macs(name), (part,),
                          parameters=layer.params())
+
+    def streamed_operands(self, name: str, weight_bytes: float) -> tuple[float, bool]:
+        """(share of the layer's input held in DRAM, whether its weights stream from DRAM)
+        under the residency the planner settled on (none yet: everything fits)."""
+        if self.held is None:
+            return 0.0, False
+        layer = self.wl.layers[name]
+        (source,) = layer.inputs
+        tensor = math.prod(self.wl.shapes[source]) * self.dev.output_bits / 8
+        share = self.held.dram_bytes[source] / tensor if tensor else 0.0
+        return min(1.0, share), weight_bytes > self.held.free_bytes[name]
 
     def weight_load(self, bits: int) -> Programming:
         """Weights from DRAM over the bus into the global buffer, for a systolic layer."""
         dev = self.dev
         counts = np.zeros(N_ACTIONS)
-        dram = self.dram_stage("dram_read", bits, counts)
+        dram = self.dram_stage("dram_read", bits, counts, Operand.WEIGHTS)
         words = math.ceil(bits / dev.global_buffer.word_bits)
         counts[Action.BUS_BIT] = bits
-        counts[Action.BUFFER_WRITE] = words
+        counts[buffer_write(Operand.WEIGHTS)] = words
         bus = dev.interconnect
         return Programming((dram, Stage("bus_in", BUS, math.ceil(bits / bus.width_bits),
                                         bus.latency_cycles),
@@ -521,7 +605,7 @@ class _Planner:
         cim, dev = self.dev.cim, self.dev
         weight_bits = int(tiling.weights[tiles].sum()) * cim.weight_bits
         counts = np.zeros(N_ACTIONS)
-        dram = self.dram_stage("dram_read", weight_bits, counts)
+        dram = self.dram_stage("dram_read", weight_bits, counts, Operand.WEIGHTS)
         counts[Action.BUS_BIT] = weight_bits
         counts[Action.CELL_WRITE] = np.sum(tiling.rows_used[tiles] * tiling.cols_used[tiles])
         bus = dev.interconnect
@@ -532,12 +616,27 @@ class _Planner:
         return Programming(stages, counts)
 
 
-def count_dram(counts: np.ndarray, device: DeviceSpec, *, read: bool, bits: float) -> int:
-    """Add one sequential DRAM transfer of ``bits`` to ``counts``: the bits of its whole
-    bursts and the rows it opens. Returns the bits moved."""
+def count_dram(counts: np.ndarray, device: DeviceSpec, *, read: bool, bits: float,
+               operand: Operand) -> int:
+    """Add one sequential DRAM transfer of ``bits`` of ``operand`` to ``counts``: the bits of
+    its whole bursts and the rows it opens. Returns the bits moved."""
     moved = device.dram.burst_bits(bits)
-    counts[Action.DRAM_READ_BIT if read else Action.DRAM_WRITE_BIT] += moved
+    counts[dram_read(operand) if read else dram_write(operand)] += moved
     counts[Action.DRAM_ACTIVATE] += device.dram.activations(bits)
+    return moved
+
+
+def count_dram_per_transfer(counts: np.ndarray, device: DeviceSpec, bits: np.ndarray,
+                            operand: Operand) -> np.ndarray:
+    """Add many sequential DRAM reads (``bits`` each, an array) of ``operand`` to ``counts``,
+    as count_dram does for one. Returns the bits each moves (whole bursts)."""
+    dram = device.dram
+    burst = dram.burst_bytes * 8
+    moved = -(-np.asarray(bits, dtype=np.int64) // burst) * burst
+    counts[dram_read(operand)] += moved.sum()
+    if dram.row_bytes is not None:
+        step = 8 * (dram.burst_bytes if dram.page_policy == "closed" else dram.row_bytes)
+        counts[Action.DRAM_ACTIVATE] += (-(-moved // step)).sum()
     return moved
 
 

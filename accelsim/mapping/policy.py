@@ -8,6 +8,8 @@ overrides single layers: {"features.1.depthwise": "cim"}.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from accelsim.energy.table import energy_per_action
@@ -60,20 +62,21 @@ def assign_units(planner, *, policy: str, assign: dict[str, str]) -> dict[str, t
 
 
 def estimate(plan, prices: np.ndarray) -> tuple[float, int]:
-    """(energy pJ, cycles) of one image of a layer run alone.
+    """(energy pJ, cycles) per image of a layer run alone.
 
     Energy counts weight loads (systolic) and reprogramming when a layer is larger than the
-    chip; cycles are those of the layer's busiest resource.
+    chip; cycles are those of the layer's busiest resource. A part whose pass covers the whole
+    batch (a systolic GEMM with the batch merged into M) counts its share per image.
     """
     energy, busy = 0.0, {}
     for part in plan.parts:
-        energy += float(np.dot(part.counts, prices))
+        energy += float(np.dot(part.counts, prices)) / part.images
         if part.weight_load is not None:
-            energy += float(np.dot(part.weight_load.counts, prices))
+            energy += float(np.dot(part.weight_load.counts, prices)) / part.images
         if part.programming is not None and len(plan.parts) > 1:
             energy += float(np.dot(part.programming.counts, prices))
         for index, stage in enumerate(part.stages):
             cycles = (int(part.folds[:, index].sum()) if part.folds is not None
                       else stage.occupancy * part.vectors)
-            busy[stage.resource] = busy.get(stage.resource, 0) + cycles
-    return energy, max(busy.values(), default=0)
+            busy[stage.resource] = busy.get(stage.resource, 0) + cycles / part.images
+    return energy, math.ceil(max(busy.values(), default=0))

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from accelsim.energy.table import ACTION_LABELS, Action
+from accelsim.energy.table import (ACTION_LABELS, BUFFER_READS, BUFFER_WRITES, DRAM_READS,
+                                   DRAM_WRITES, Action)
 from accelsim.results.result import Result
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
@@ -133,8 +134,8 @@ def roofline_points(result: Result) -> list[dict[str, Any]]:
     for index, layer in enumerate(result.layers):
         if not layer.macs or not layer.cycles:
             continue
-        buffer_words = counts[index, Action.BUFFER_READ] + counts[index, Action.BUFFER_WRITE]
-        dram_bits = counts[index, Action.DRAM_READ_BIT] + counts[index, Action.DRAM_WRITE_BIT]
+        buffer_words = counts[index, BUFFER_READS + BUFFER_WRITES].sum()
+        dram_bits = counts[index, DRAM_READS + DRAM_WRITES].sum()
         rows.append({"layer": layer.name, "unit": layer.unit, "macs": layer.macs,
                      "cycles": layer.cycles, "buffer_words": float(buffer_words),
                      "dram_bytes": float(dram_bits / 8),

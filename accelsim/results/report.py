@@ -8,7 +8,45 @@ from rich.table import Table
 from accelsim.results.result import Result
 from accelsim.units import format_pj
 
+# Rich's default box draws "│ " before each cell, " " after, and a closing "│".
+_CELL_PADDING = 3
 
+
+def fitted_table(title: str, columns: list[tuple[str, str, int]], rows: list[list[str]], *,
+                 width: int | None = None, wrap: tuple[str, ...] = ()) -> Table:
+    """A table whose cells are never cut: each column is as wide as its widest cell, except
+    the ``wrap`` columns (names), which fold onto more lines. When the table is wider than
+    ``width``, whole columns are left out, highest ``priority`` number first (0: always
+    kept), and a caption names them.
+
+    columns: (header, justify, priority) each; rows: cell texts.
+    """
+    needed = [max([len(header), *(len(row[i]) for row in rows)])
+              for i, (header, _, _) in enumerate(columns)]
+    minimum = [min(needed[i], max(len(header), 24)) if header in wrap else needed[i]
+               for i, (header, _, _) in enumerate(columns)]
+    keep = list(range(len(columns)))
+    dropped = []
+    if width is not None:
+        def total(indices):
+            return sum(minimum[i] + _CELL_PADDING for i in indices) + 1
+        for i in sorted(keep, key=lambda i: -columns[i][2]):
+            if total(keep) <= width or columns[i][2] == 0:
+                break
+            keep.remove(i)
+            dropped.append(columns[i][0])
+    caption = (f"left out to fit {width} columns: {', '.join(reversed(dropped))} "
+               "(--wide shows them)" if dropped else None)
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for i in keep:
+        header, justify, _ = columns[i]
+        if header in wrap:
+            table.add_column(header, justify=justify, overflow="fold", min_width=minimum[i])
+        else:
+            table.add_column(header, justify=justify, no_wrap=True, min_width=needed[i])
+    for row in rows:
+        table.add_row(*(row[i] for i in keep))
+    return table
 
 
 def format_time(seconds: float) -> str:
@@ -18,25 +56,26 @@ def format_time(seconds: float) -> str:
     return f"{seconds * 1e9:.1f} ns"
 
 
-def layer_table(result: Result) -> Table:
-    table = Table(title=f"{result.workload} on {result.device} "
-                        f"(batch {result.batch}, {result.mode} mode)", title_justify="left")
-    for column, justify in (("layer", "left"), ("kind", "left"), ("unit", "left"),
-                            ("tiles", "right"), ("util %", "right"), ("group", "right"),
-                            ("start", "right"), ("cycles", "right"), ("MACs", "right"),
-                            ("energy", "right"), ("share %", "right")):
-        table.add_column(column, justify=justify, no_wrap=True)
+def layer_table(result: Result, width: int | None = None) -> Table:
+    """Per layer: unit, tiles, span and busy cycles, MACs and energy. Columns that do not fit
+    ``width`` are left out, least important first (the numbers are never cut)."""
+    columns = [("layer", "left", 0), ("kind", "left", 3), ("unit", "left", 5),
+               ("tiles", "right", 6), ("util %", "right", 2), ("group", "right", 8),
+               ("start", "right", 7), ("span", "right", 4), ("busy", "right", 1),
+               ("MACs", "right", 6), ("energy", "right", 0), ("share %", "right", 1)]
     dynamic = sum(layer.energy_pj for layer in result.layers) or 1.0
-    for layer in result.layers:
-        table.add_row(
-            layer.name, layer.kind, layer.unit,
-            f"{layer.tiles:,}" if layer.tiles else "",
-            f"{100 * layer.utilization:.2f}" if layer.tiles else "",
-            "" if layer.group is None else str(layer.group),
-            f"{layer.start_cycle:,}", f"{layer.cycles:,}",
-            f"{layer.macs:,}" if layer.macs else "",
-            format_pj(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}")
-    return table
+    rows = [[layer.name, layer.kind, layer.unit,
+             f"{layer.tiles:,}" if layer.tiles else "",
+             f"{100 * layer.utilization:.2f}" if layer.tiles else "",
+             "" if layer.group is None else str(layer.group),
+             f"{layer.start_cycle:,}", f"{layer.span_cycles:,}", f"{layer.busy_cycles:,}",
+             f"{layer.macs:,}" if layer.macs else "",
+             format_pj(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}"]
+            for layer in result.layers]
+    return fitted_table(f"{result.workload} on {result.device} (batch {result.batch}, "
+                        f"{result.mode} mode; span: first start to last finish, busy: cycles "
+                        "with a task of the layer running)", columns, rows, width=width,
+                        wrap=("layer",))
 
 
 def mapping_table(result: Result) -> Table | None:
@@ -81,13 +120,26 @@ def sparsity_table(result: Result) -> Table | None:
 
 
 def resource_table(result: Result) -> Table:
-    table = Table(title="Resources: utilization and stalls", title_justify="left")
-    for column in ("resource", "busy cycles", "utilization %"):
+    table = Table(title="Resources: busy cycles, and cycles with tasks waiting for them",
+                  title_justify="left")
+    for column in ("resource", "busy cycles", "utilization %", "cycles with a task waiting"):
         table.add_column(column, justify="left" if column == "resource" else "right")
     for name, entry in sorted(result.resources.items(), key=lambda kv: -kv[1]["utilization"]):
-        table.add_row(name, f"{entry['busy_cycles']:,}", f"{100 * entry['utilization']:.1f}")
+        table.add_row(name, f"{entry['busy_cycles']:,}", f"{100 * entry['utilization']:.1f}",
+                      f"{entry.get('waiting_cycles', 0):,}")
+    return table
+
+
+def stall_table(result: Result) -> Table | None:
+    """Stall cycles by cause (each at most the run's cycles; causes overlap in time)."""
+    if not result.stalls:
+        return None
+    table = Table(title="Stalls: cycles in which a task waited for a resource, or a compute "
+                        "unit for data (causes overlap)", title_justify="left")
+    for column in ("cause", "cycles", "% of the run"):
+        table.add_column(column, justify="left" if column == "cause" else "right")
     for cause, cycles in sorted(result.stalls.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"stall: {cause}", f"{cycles:,}", "")
+        table.add_row(cause, f"{cycles:,}", f"{100 * cycles / max(result.cycles, 1):.1f}")
     return table
 
 
@@ -101,9 +153,10 @@ def totals_lines(result: Result) -> list[str]:
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
         f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
         f"average power     {result.average_power_mw:.2f} mW",
-        *([f"batch of {result.batch}      first image after {result.first_image_cycles:,} "
-           f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} "
-           f"({result.images_per_second:,.0f} images/s)"] if result.batch > 1 else []),
+        *([f"batch of {result.batch}      first image done after {result.first_image_cycles:,} "
+           f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} on average; "
+           f"{result.batch} images in {result.cycles:,} cycles "
+           f"({result.images_per_second:,.1f} images/s)"] if result.batch > 1 else []),
         f"weight groups     {result.weight_groups}"
         + (" (weights resident)" if result.weight_groups == 1 else
            " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
@@ -126,10 +179,14 @@ def totals_lines(result: Result) -> list[str]:
     return lines
 
 
-def print_report(result: Result, console: Console | None = None) -> None:
+def print_report(result: Result, console: Console | None = None, *,
+                 wide: bool = False) -> None:
+    """Print the layer table, the other tables and the totals. ``wide``: every column, however
+    wide the console."""
     console = console or Console()
-    console.print(layer_table(result))
-    for extra in (mapping_table(result), sparsity_table(result), resource_table(result)):
+    console.print(layer_table(result, None if wide else console.width))
+    for extra in (mapping_table(result), sparsity_table(result), resource_table(result),
+                  stall_table(result)):
         if extra is not None:
             console.print(extra)
     console.print(breakdown_table(result))

@@ -21,7 +21,14 @@ from accelsim.results.trace import TaskTrace
 
 @dataclass(frozen=True)
 class LayerResult:
-    """One layer's row. ``cycles`` is its span (first start to last finish); layers overlap."""
+    """One layer's row.
+
+    ``span_cycles`` (also ``cycles``) runs from the layer's first task start to its last task
+    finish; layers overlap, so spans do not add up to the run. ``busy_cycles`` counts the
+    cycles in which at least one of its tasks held a resource (buffer, bus, compute, DRAM).
+    ``traffic`` gives its global-buffer words and DRAM bytes read and written by operand
+    (inputs, weights, outputs, psums), e.g. ``buffer_read_inputs_words``.
+    """
 
     name: str
     kind: str
@@ -40,14 +47,25 @@ class LayerResult:
     # Crossbar layers on a device with tile buffers: the share of their window inputs fetched
     # from the global buffer (1: the window does not fit or the layer reuses no input).
     inputs_fetched: float | None = None
+    busy_cycles: int = 0
+    traffic: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def span_cycles(self) -> int:
+        """First start to last finish of the layer's tasks (overlaps other layers)."""
+        return self.end_cycle - self.start_cycle
 
     @property
     def cycles(self) -> int:
-        return self.end_cycle - self.start_cycle
+        """The layer's span (see span_cycles)."""
+        return self.span_cycles
 
     def to_dict(self) -> dict:
+        """A flat row: the fields, ``span_cycles``, and the traffic figures as columns."""
         row = asdict(self)
-        row["cycles"] = self.cycles
+        traffic = row.pop("traffic")
+        row["span_cycles"] = self.span_cycles
+        row.update(traffic)
         return row
 
 
@@ -75,10 +93,14 @@ class Result:
     trace: "TaskTrace | None" = field(default=None, repr=False, compare=False)
     output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode
     skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
-    # Per shared resource: busy cycles and utilization (crossbar tiles: tile-cycles used over
-    # tiles x cycles); stall cycles by cause, summed over tasks (they may overlap in time).
+    # Per shared resource: busy cycles, utilization (crossbar tiles: tile-cycles used over
+    # tiles x cycles) and waiting cycles (at least one ready task waited for it). Stalls by
+    # cause: those waiting cycles, and compute units idle inside their span waiting for data;
+    # each is at most the run's cycles. task_wait_cycles: waiting summed over tasks, which
+    # overlaps in time (it can exceed the run's cycles many times).
     resources: dict[str, dict] = field(default_factory=dict, repr=False)
     stalls: dict[str, int] = field(default_factory=dict, repr=False)
+    task_wait_cycles: dict[str, int] = field(default_factory=dict, repr=False)
     image_done_cycles: tuple[int, ...] = ()   # when each image of the batch was finished
     # Mesh devices: hop_bits (bits times links crossed), links and links_used, the busiest
     # link with its busy cycles and utilization, and busy cycles per link.
@@ -129,12 +151,13 @@ class Result:
 
     @property
     def first_image_cycles(self) -> int:
-        """Latency of the first image: when its last task was done."""
+        """Latency of the first image: the cycle its last task was done."""
         return self.image_done_cycles[0] if self.image_done_cycles else self.cycles
 
     @property
     def steady_state_cycles_per_image(self) -> float | None:
-        """Cycles between successive images once the pipeline is full (None for batch 1)."""
+        """Mean cycles between successive images' completions, (last - first) / (batch - 1):
+        the pipeline's interval once it is full. None for batch 1."""
         done = self.image_done_cycles
         if len(done) < 2:
             return None
@@ -142,9 +165,18 @@ class Result:
 
     @property
     def images_per_second(self) -> float:
-        """Steady-state throughput (for batch 1: one over the latency)."""
-        per_image = self.steady_state_cycles_per_image or self.cycles
-        return self.clock_hz / per_image if per_image else 0.0
+        """Throughput over the whole run: batch images in ``cycles`` (so it can never exceed
+        what the timeline shows). For batch 1, one over the latency."""
+        return self.batch * self.clock_hz / self.cycles if self.cycles else 0.0
+
+    @property
+    def steady_state_images_per_second(self) -> float | None:
+        """One image per steady-state interval: the rate a longer batch approaches once the
+        pipeline is full. None for batch 1."""
+        interval = self.steady_state_cycles_per_image
+        if interval is None:
+            return None
+        return self.clock_hz / interval if interval else math.inf
 
     @property
     def average_power_mw(self) -> float:
@@ -161,6 +193,7 @@ class Result:
             "first_image_cycles": self.first_image_cycles,
             "steady_state_cycles_per_image": self.steady_state_cycles_per_image,
             "images_per_second": self.images_per_second,
+            "steady_state_images_per_second": self.steady_state_images_per_second,
             "one_time_programming_pj": self.one_time_programming_pj,
             "events": self.events, "engine_seconds": self.engine_seconds,
             "compile_seconds": self.compile_seconds, "wall_seconds": self.wall_seconds,
@@ -173,7 +206,8 @@ class Result:
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
-            "resources": self.resources, "stalls": self.stalls, "noc": self.noc,
+            "resources": self.resources, "stalls": self.stalls,
+            "task_wait_cycles": self.task_wait_cycles, "noc": self.noc,
             **({"dram": self.dram} if self.dram else {}),
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
