@@ -111,8 +111,11 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--keep-errors", is_flag=True,
+              help="On resume, keep the error rows already in the output instead of running "
+                   "those points again.")
 def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, scheduler: str | None,
-                  no_progress: bool) -> None:
+                  no_progress: bool, keep_errors: bool) -> None:
     """Run the design points of SWEEP_FILE; run it again to resume after an interruption."""
     from accelsim.units import format_pj
     from accelsim.sweep import load_sweep, pareto_front, sweep
@@ -124,7 +127,8 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
     if jobs is not None:
         kwargs["jobs"] = jobs
     try:
-        result = sweep(**kwargs, scheduler=scheduler, progress=False if no_progress else None)
+        result = sweep(**kwargs, scheduler=scheduler, progress=False if no_progress else None,
+                       retry_errors=not keep_errors)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished points are in {kwargs['output']}; run the same "
                    "command again to resume", err=True)
@@ -137,11 +141,14 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
         console.print(f"  error at point {row['point']}: {row['error']}", highlight=False)
     if ok:
         front = [row for row, best in zip(result.rows, pareto_front(result.rows)) if best]
-        table = Table(title="Pareto front (energy vs cycles)", title_justify="left")
-        for column in ("point", "workload", *result.parameters, "cycles", "energy", "TOPS/W"):
-            table.add_column(column)
-        for row in sorted(front, key=lambda r: r["cycles"]):
-            table.add_row(str(row["point"]), row["workload"],
+        table = Table(title="Pareto fronts (energy vs cycles), one per workload and device",
+                      title_justify="left")
+        for column in ("workload", "device", "point", *result.parameters, "cycles", "energy",
+                       "TOPS/W"):
+            table.add_column(column, no_wrap=True,
+                             justify="left" if column in ("workload", "device") else "right")
+        for row in sorted(front, key=lambda r: (r["workload"], r["device"], r["cycles"])):
+            table.add_row(row["workload"], row["device"], str(row["point"]),
                           *(str(row[p]) for p in result.parameters), f"{row['cycles']:,}",
                           format_pj(row["energy_pj"]), f"{row['tops_per_watt']:.3f}")
         console.print(table)

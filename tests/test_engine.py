@@ -215,3 +215,52 @@ def test_ready_is_when_the_last_dependency_finished():
     d = b.task("x", 2, after=[a, c])
     timeline = b.build().run()
     assert list(timeline.ready) == [0, 0, 7] and timeline.start[d] == 7
+
+
+def pipeline(priorities: bool):
+    """Three images through two stages (A on tile a, B on tile b, 4 cycles each), each stage's
+    result crossing one bus (6 cycles), so the bus is the bottleneck."""
+    b = ProgramBuilder()
+    last = []
+    for image in range(3):
+        rank = image if priorities else 0
+        a = b.task("a", 4, priority=rank)
+        x = b.task("bus", 6, after=[a], priority=rank)
+        bb = b.task("b", 4, after=[x], priority=rank)
+        last.append(b.task("bus", 6, after=[bb], priority=rank))
+    timeline = b.build().run()
+    return [int(timeline.finish[t]) for t in last]
+
+
+def test_a_two_stage_pipeline_at_batch_3_serves_older_images_first():
+    # A: 0-4, 4-8, 8-12. Bus: image 0's x 4-10, image 1's x 10-16 (ready 8). Image 0's B
+    # 10-14; its y is ready at 14 while image 2's x waits since 12. By age, y goes first:
+    # 16-22 (image 0 done 22). Image 1's B 16-20, y ready 20 and served 22-28 before image
+    # 2's x (28-34); image 2's B 34-38, y 38-44.
+    assert pipeline(priorities=True) == [22, 28, 44]
+    # First come, first served: image 2's x (ready 12) goes before image 0's y (ready 14),
+    # delaying image 0 to 28: image 0 22-28, image 1's y 28-34, image 2's B 22-26, y 34-40.
+    assert pipeline(priorities=False) == [28, 34, 40]
+
+
+def test_waiting_cycles_are_a_union_over_time():
+    # Three 10-cycle tasks on one bus, all ready at 0: the second waits 0-10, the third 0-20.
+    # Summed over tasks that is 30 cycles; the bus had a task waiting during 20 of them.
+    b = ProgramBuilder()
+    for _ in range(3):
+        b.task("bus", 10)
+    program = b.build()
+    timeline = program.run()
+    assert list(timeline.queued) == [20]
+    assert int((timeline.start - timeline.ready).sum()) == 30
+
+
+def test_busy_cycles_of_a_label_group_are_a_union():
+    # A layer's tasks: 0 on x (0-10) and 1 on y (0-7) overlap, then 2 on x (10-15) after
+    # both. They hold resources for 22 cycles; the layer is busy during 15.
+    from accelsim.engine.program import Program
+    program = Program.from_edges([0, 1, 0], [10, 7, 5], [0, 0, 0], [0, 1], [2, 2],
+                                 ["x", "y"], labels=[[0], [0], [0]])
+    timeline = program.run()
+    assert list(timeline.start) == [0, 0, 10]
+    assert list(timeline.group_busy) == [15]

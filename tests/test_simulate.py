@@ -165,3 +165,17 @@ def test_layers_are_placed_on_disjoint_tile_ranges():
     for (_, end), (begin, _) in zip(placed, placed[1:]):
         assert end == begin                                  # packed, no overlap
     assert placed[-1][1] == 45_640 <= 65_536
+
+
+def test_a_batch_finishes_its_first_image_first():
+    """ResNet-18 on cim-16x16 at batch 8: older images are served first, so image 0 finishes
+    within 5 % of its batch-1 latency, the images finish in order, and the throughput is the
+    batch over the whole run."""
+    alone = simulate("resnet18", "cim-16x16")
+    batch = simulate("resnet18", "cim-16x16", batch=8)
+    assert batch.first_image_cycles <= 1.05 * alone.cycles
+    assert list(batch.image_done_cycles) == sorted(batch.image_done_cycles)
+    assert batch.image_done_cycles[-1] <= batch.cycles
+    assert batch.images_per_second * batch.seconds == pytest.approx(8)   # as the timeline
+    for stall in batch.stalls.values():
+        assert 0 < stall <= batch.cycles                        # a union, not a sum over tasks

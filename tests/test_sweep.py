@@ -182,3 +182,94 @@ def test_parquet_output_and_resume(tmp_path):
     again = accelsim.sweep("cim-16x16", "mlp", grid=grid, output=tmp_path / "s.parquet",
                            jobs=1, progress=False)
     assert [r["key"] for r in again.rows] == [r["key"] for r in first.rows]
+
+
+def test_two_devices_into_one_file_give_their_own_rows(tmp_path):
+    out = tmp_path / "s.csv"
+    first = accelsim.sweep("cim-16x16", "mlp", grid={"cim.adcs_per_tile": [1, 4]}, jobs=1,
+                           output=out, progress=False)
+    second = accelsim.sweep("cim-128x128-rram", "mlp", grid={"cim.adcs_per_tile": [1, 4]},
+                            jobs=1, output=out, progress=False)
+    written = list(csv.DictReader(open(out)))
+    assert len(written) == 4                                      # 2x the rows, none reused
+    assert sorted(r["device"] for r in written) == ["cim-128x128-rram"] * 2 + ["cim-16x16"] * 2
+    direct = accelsim.simulate("mlp", "cim-128x128-rram")
+    rram = [r for r in second.rows if r["cim.adcs_per_tile"] == 4][0]
+    assert rram["device"] == "cim-128x128-rram"
+    assert rram["cycles"] != first.rows[1]["cycles"]
+    assert rram["energy_pj"] != pytest.approx(first.rows[1]["energy_pj"])
+    base = accelsim.load_device("cim-128x128-rram")
+    assert base.cim.adcs_per_tile == 16 and direct.cycles > 0
+
+
+def test_a_workload_file_that_changed_is_simulated_again(tmp_path):
+    workload = tmp_path / "net.yaml"
+    text = ("version: 1\nname: net\nlayers:\n  - {name: in, type: input, shape: [16, 1, 1]}\n"
+            "  - {name: fc, type: linear, out_features: WIDTH}\n")
+    workload.write_text(text.replace("WIDTH", "16"))
+    out = tmp_path / "s.csv"
+    one = accelsim.sweep("cim-16x16", str(workload), grid={"cim.rows": [16]}, jobs=1,
+                         output=out, progress=False)
+    workload.write_text(text.replace("WIDTH", "64"))
+    two = accelsim.sweep("cim-16x16", str(workload), grid={"cim.rows": [16]}, jobs=1,
+                         output=out, progress=False)
+    assert one.rows[0]["key"] != two.rows[0]["key"]
+    assert two.rows[0]["macs"] == 16 * 64 and one.rows[0]["macs"] == 16 * 16
+
+
+def _fail_once(base, base_name, point):
+    from accelsim.sweep import run
+    marker = Path(os.environ["ACCELSIM_TEST_FAIL_MARKER"])
+    if point.index == 0 and not marker.exists():
+        marker.write_text("failed")
+        return point.row("a passing failure")
+    return run._original_run_point(base, base_name, point)
+
+
+def test_error_rows_are_retried_on_resume_unless_kept(tmp_path, monkeypatch):
+    from accelsim.sweep import run
+    monkeypatch.setenv("ACCELSIM_TEST_FAIL_MARKER", str(tmp_path / "marker"))
+    monkeypatch.setattr(run, "_original_run_point", run.run_point, raising=False)
+    monkeypatch.setattr(run, "run_point", _fail_once)
+    out = tmp_path / "s.csv"
+    grid = {"cim.rows": [16, 32]}
+    first = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False)
+    assert [r["status"] for r in first.rows] == ["error", "ok"]
+    kept = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False,
+                          retry_errors=False)
+    assert [r["status"] for r in kept.rows] == ["error", "ok"]
+    retried = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False)
+    assert [r["status"] for r in retried.rows] == ["ok", "ok"]
+    again = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False)
+    assert [r["status"] for r in again.rows] == ["ok", "ok"]     # the last row of a key wins
+
+
+def _crash_always(base, base_name, point):
+    from accelsim.sweep import run
+    if point.index in (1, 4, 5, 7):
+        os._exit(9)
+    return run._original_run_point(base, base_name, point)
+
+
+def test_points_that_kill_their_worker_fail_alone(tmp_path, monkeypatch):
+    from accelsim.sweep import run
+    monkeypatch.setattr(run, "_original_run_point", run.run_point, raising=False)
+    monkeypatch.setattr(run, "run_point", _crash_always)
+    res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.adcs_per_tile": list(range(1, 11))},
+                         jobs=2, output=tmp_path / "s.csv", progress=False)
+    status = [r["status"] for r in res.rows]
+    assert [i for i, s in enumerate(status) if s == "error"] == [1, 4, 5, 7]
+    assert all("worker crashed 3 times" in res.rows[i]["error"] for i in (1, 4, 5, 7))
+
+
+def test_pareto_front_is_per_workload():
+    rows = [{"workload": "small", "cycles": 10, "energy_pj": 10},
+            {"workload": "small", "cycles": 20, "energy_pj": 5},
+            {"workload": "small", "cycles": 30, "energy_pj": 30},
+            {"workload": "large", "cycles": 1000, "energy_pj": 900},
+            {"workload": "large", "cycles": 2000, "energy_pj": 800},
+            {"workload": "large", "cycles": 3000, "energy_pj": 950}]
+    # One front over all rows would hold only the small network's points.
+    assert list(pareto_front(rows)) == [True, True, False, True, True, False]
+    pd = pytest.importorskip("pandas")
+    assert list(pareto_front(pd.DataFrame(rows))) == list(pareto_front(rows))

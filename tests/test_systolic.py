@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from accelsim import simulate
+from accelsim.energy.table import Action
 from accelsim.mapping.systolic import compute_cycles, fold_schedule
 from accelsim.workload import Conv2d, Input, Linear, Workload
 from conftest import modified
@@ -283,3 +284,38 @@ def test_random_shapes_against_a_live_scale_sim(tmp_path, eyeriss_dict, dataflow
         layer = next(r for r in simulate(workload("gemm", name), device).layers
                      if r.name == "layer")
         assert layer.compute_cycles == expected, (name, rows, cols)
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
+def test_a_batch_is_one_gemm_with_m_merged(eyeriss_dict, dataflow):
+    """A 9216 -> 4096 Linear at batch 16 is one GEMM with M = 16 (SCALE-Sim's formula on a
+    12 x 14 array), not 16 GEMMs with M = 1."""
+    wl = Workload.from_layers("fc", [Input("in", shape=(9216, 1, 1)),
+                                     Linear("fc", ("in",), 4096)])
+    device = modified(eyeriss_dict, **{"systolic.dataflow": dataflow})
+    fc = next(l for l in simulate(wl, device, batch=16).layers if l.name == "fc")
+    per_fold, folds = {"ws": (2 * 12 + 14 + 16 - 2, 768 * 293),          # K/R x N/C
+                       "os": (12 + 14 + 9216 - 2, 2 * 293),              # M/R x N/C
+                       "is": (2 * 12 + 14 + 4096 - 2, 768 * 2)}[dataflow]  # K/R x M/C
+    assert fc.compute_cycles == folds * per_fold - 1
+    assert fc.compute_cycles == compute_cycles(16, 4096, 9216, rows=12, cols=14,
+                                               dataflow=dataflow)
+
+
+def test_weights_that_do_not_fit_stream_from_dram_fold_by_fold(eyeriss_dict):
+    """A 24 -> 28 Linear on the 12 x 14 array: 2 x 2 WS folds of 12 x 14 16-bit weights
+    (336 bytes, 6 bursts of 64 = 384 bytes each). With a 1 KiB buffer the 1,344 bytes of
+    weights do not fit beside the 104 bytes of activations, so each fold reads its own from
+    DRAM (4 x 384 bytes) and none pass through the buffer. With room they are staged once:
+    1,344 bytes = 21 bursts, written to the buffer and read by the folds."""
+    wl = Workload.from_layers("fc", [Input("in", shape=(24, 1, 1)), Linear("fc", ("in",), 28)])
+    small = modified(eyeriss_dict, **{"global_buffer.size_bytes": "1KiB"})
+    res = simulate(wl, small)
+    counts = dict(zip(Action, res.action_counts[1]))
+    assert counts[Action.DRAM_READ_BIT_WEIGHTS] == 4 * 384 * 8
+    assert counts[Action.BUFFER_READ_WEIGHTS] == counts[Action.BUFFER_WRITE_WEIGHTS] == 0
+    roomy = simulate(wl, modified(eyeriss_dict))
+    counts = dict(zip(Action, roomy.action_counts[1]))
+    assert counts[Action.DRAM_READ_BIT_WEIGHTS] == 1344 * 8
+    assert counts[Action.BUFFER_WRITE_WEIGHTS] == 1344 / 2       # 16-bit words
+    assert counts[Action.BUFFER_READ_WEIGHTS] == 24 * 28          # each weight read once (ws)

@@ -171,27 +171,43 @@ def roofline(result: Result, device: DeviceSpec | str, *, ax=None):
     return ax
 
 
-def pareto(rows: list[dict], *, x: str = "cycles", y: str = "energy_pj", ax=None,
-           label: str | None = None):
-    """Scatter of sweep rows with the Pareto front (lower x and y) highlighted."""
-    from accelsim.sweep import pareto_front
+_AXIS_LABELS = {"cycles": ("cycles", 1.0), "energy_pj": ("energy (µJ)", 1e-6),
+                "seconds": ("time (s)", 1.0), "area_mm2": ("area (mm²)", 1.0),
+                "tops_per_watt": ("TOPS/W", 1.0), "average_power_mw": ("average power (mW)", 1.0)}
 
-    ok = [row for row in rows if row.get("status", "ok") == "ok"]
+
+def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,
+           label: str | None = "point"):
+    """Scatter of sweep rows with the Pareto front (lower x and y) of each workload and base
+    device highlighted, its points labelled by the ``label`` column (None: no labels).
+
+    rows: a list of dicts, a SweepResult or a pandas DataFrame (e.g. from load_results)."""
+    from accelsim.sweep import _as_rows, pareto_front
+
+    ok = [row for row in _as_rows(rows) if row.get("status", "ok") == "ok"]
     mask = pareto_front(ok, x, y)
     ax = _axes(ax, (7, 5))
-    xs = np.array([float(r[x]) for r in ok])
-    ys = np.array([float(r[y]) for r in ok])
+    (x_label, x_scale), (y_label, y_scale) = (_AXIS_LABELS.get(x, (x, 1.0)),
+                                              _AXIS_LABELS.get(y, (y, 1.0)))
+    xs = np.array([float(r[x]) for r in ok]) * x_scale
+    ys = np.array([float(r[y]) for r in ok]) * y_scale
     ax.scatter(xs[~mask], ys[~mask], s=12, color="lightgrey", label="design points")
-    order = np.argsort(xs[mask])
-    ax.plot(xs[mask][order], ys[mask][order], "o-", color="crimson", ms=5, label="Pareto front")
-    if label:
-        for row, on in zip(ok, mask):
-            if on:
-                ax.annotate(str(row[label]), (float(row[x]), float(row[y])), fontsize=7)
+    groups = sorted({(str(r.get("workload", "")), str(r.get("device", ""))) for r in ok})
+    for group in groups:
+        on = mask & np.array([(str(r.get("workload", "")), str(r.get("device", ""))) == group
+                              for r in ok])
+        order = np.argsort(xs[on])
+        name = " on ".join(part for part in group if part) or "Pareto front"
+        ax.plot(xs[on][order], ys[on][order], "o-", ms=5, label=f"front: {name}")
+        if label:
+            for row, px, py in zip([r for r, f in zip(ok, on) if f], xs[on], ys[on]):
+                ax.annotate(str(row.get(label, "")), (px, py), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(f"{len(ok)} design points, {int(mask.sum())} on the front")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.set_title(f"{len(ok)} design points, {int(mask.sum())} on the fronts"
+                 + (f" (labels: {label})" if label else ""))
     ax.legend(fontsize=8)
     return ax

@@ -54,7 +54,7 @@ class SweepResult:
 def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, list],
           sample: int | None = None, seed: int = 0, output: str | Path | None = None,
           jobs: int | None = None, client=None, scheduler: str | None = None,
-          progress: bool | None = None, **options) -> SweepResult:
+          progress: bool | None = None, retry_errors: bool = True, **options) -> SweepResult:
     """Simulate every grid point (or ``sample`` random ones) for every workload.
 
     device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...}.
@@ -62,7 +62,13 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     jobs: local worker processes (default: all cores). client / scheduler: a
     dask.distributed Client, or a scheduler address, to run the points on a cluster instead.
     progress: a progress bar with ETA on stderr (default: when stderr is a terminal).
+    retry_errors: on resume, run again the points whose rows in ``output`` are errors
+    (False keeps those rows).
     Other keyword options go to simulate(): batch, mode, policy, assign, ...
+
+    Rows are keyed by everything that defines them (the base device's content, the workload
+    and its file, grid values, options, accelsim version), so one output file can collect
+    sweeps of several devices; each row names its base device in ``device``.
     """
     for name in options:
         if name not in _OPTIONS:
@@ -75,8 +81,9 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     params = expand(grid, sample=sample, seed=seed)
     # Catch a wrong path before starting workers (each point would fail the same way).
     apply(base, params[0], source=f"{base_name} with the first grid point")
-    points = [Point(index, workload, p, options) for index, (p, workload) in
-              enumerate((p, w) for p in params for w in workloads)]
+    identities = {w: _identity(base, w) for w in workloads}
+    points = [Point(index, workload, p, options, base_name, identities[workload])
+              for index, (p, workload) in enumerate((p, w) for p in params for w in workloads)]
     paths = list(grid)
     path = Path(output) if output is not None else None
     journal_path = path
@@ -89,7 +96,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
         _dask_client(None)  # only checks that dask is installed
     rows = execute(points, base, base_name, journal,
                    jobs=jobs or os.cpu_count() or 1, client=client,
-                   progress=sys.stderr.isatty() if progress is None else progress)
+                   progress=sys.stderr.isatty() if progress is None else progress,
+                   retry_errors=retry_errors)
     rows = [_typed(row) for row in rows]
     if path is not None and path.suffix == ".parquet":
         SweepResult(rows, path, tuple(paths)).to_dataframe().to_parquet(path)
@@ -139,16 +147,46 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     return kwargs
 
 
-def pareto_front(rows: list[dict], x: str = "cycles", y: str = "energy_pj") -> np.ndarray:
-    """Boolean mask of the rows no other row beats in both ``x`` and ``y`` (lower is better)."""
-    values = np.array([[float(row[x]), float(row[y])] if row.get("status", "ok") == "ok"
-                       else [np.inf, np.inf] for row in rows])
+def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
+                 by: tuple[str, ...] = ("workload", "device")) -> np.ndarray:
+    """Boolean mask of the rows no other row of the same group beats in both ``x`` and ``y``
+    (lower is better). Rows are grouped by the ``by`` columns they have (by default one front
+    per workload and base device: a small network must not hide a large one). ``rows``: a
+    list of dicts, a SweepResult or a pandas DataFrame. Error rows are never on a front."""
+    rows = _as_rows(rows)
+    groups: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(tuple(row.get(column) for column in by), []).append(i)
     mask = np.zeros(len(rows), dtype=bool)
-    best_y = np.inf
-    for i in np.lexsort((values[:, 1], values[:, 0])):
-        if np.isfinite(values[i, 0]) and values[i, 1] < best_y:
-            mask[i], best_y = True, values[i, 1]
+    for members in groups.values():
+        values = np.array([[float(rows[i][x]), float(rows[i][y])]
+                           if rows[i].get("status", "ok") == "ok" else [np.inf, np.inf]
+                           for i in members]).reshape(-1, 2)
+        best_y = np.inf
+        for j in np.lexsort((values[:, 1], values[:, 0])):
+            if np.isfinite(values[j, 0]) and values[j, 1] < best_y:
+                mask[members[j]], best_y = True, values[j, 1]
     return mask
+
+
+def _as_rows(rows) -> list[dict]:
+    """Sweep rows from a list of dicts, a SweepResult or a pandas DataFrame."""
+    if isinstance(rows, SweepResult):
+        return rows.rows
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return rows.to_dict("records")
+    return list(rows)
+
+
+def _identity(base: dict, workload: str) -> str:
+    """What a row's key must cover beyond the grid point: the base device's content, the
+    workload's file content (zoo names are part of the version) and accelsim's version."""
+    from accelsim import __version__
+    from accelsim.sweep.run import content_hash
+    text = ""
+    if looks_like_path(workload) and Path(workload).is_file():
+        text = content_hash(Path(workload).read_bytes().hex())
+    return content_hash({"device": base, "workload_file": text, "version": __version__})
 
 
 def _device_dict(device) -> tuple[dict, str]:

@@ -1,9 +1,16 @@
 """Running design points: local processes or a Dask cluster, results journaled as they finish.
 
 Every finished point (or its error) is appended to a CSV journal and flushed to disk at once.
-Points are identified by a key (a hash of workload, parameters and options), so running the
-same sweep again with the same output file skips what is already there: an interrupted sweep
-(Ctrl-C, a killed process, a crashed worker) loses nothing.
+Points are identified by a key: a hash of everything that defines the result (the base
+device's content, the workload and its file's content, the grid values, the simulate()
+options and the accelsim version). Running a sweep again with the same output file skips the
+points already there and retries the ones that failed: an interrupted sweep (Ctrl-C, a killed
+process, a crashed worker) loses nothing, and a sweep of another device or version adds its
+own rows instead of reusing stale ones.
+
+Local points run in worker processes of our own: each worker runs one point at a time, so a
+point that kills its worker (a crash, the out-of-memory killer) is retried on a fresh worker
+and, after MAX_CRASHES, recorded as an error alone. Workers exit when the parent dies.
 """
 
 from __future__ import annotations
@@ -13,8 +20,6 @@ import hashlib
 import json
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,27 +34,35 @@ METRICS = ["cycles", "seconds", "energy_pj", "macs", "tops_per_watt", "average_p
 MAX_CRASHES = 3
 
 
+def content_hash(value: Any) -> str:
+    """A short hash of a JSON-able value (dict keys sorted)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Point:
     index: int
     workload: str
     params: dict[str, Any]
     options: dict[str, Any]
+    device: str = ""                 # the base device's name, as given
+    identity: str = ""               # hash of the base device, workload file and version
 
     @cached_property
     def key(self) -> str:
-        text = json.dumps({"workload": self.workload, "params": self.params,
-                           "options": self.options}, sort_keys=True, default=str)
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
+        return content_hash({"workload": self.workload, "params": self.params,
+                             "options": self.options, "identity": self.identity})
 
     def row(self, error: str = "") -> dict[str, Any]:
         """The row's identifying columns and status; an ``error`` makes it an error row."""
-        return {"point": self.index, "key": self.key, "workload": self.workload,
-                **self.params, "status": "error" if error else "ok", "error": error}
+        return {"point": self.index, "key": self.key, "device": self.device,
+                "workload": self.workload, **self.params, "status": "error" if error else "ok",
+                "error": error}
 
 
 def columns(paths: list[str]) -> list[str]:
-    return (["point", "key", "workload", *paths, "status", "error", *METRICS]
+    return (["point", "key", "device", "workload", *paths, "status", "error", *METRICS]
             + [f"energy_{c}_pj" for c in COMPONENTS])
 
 
@@ -116,9 +129,11 @@ class Journal:
 
 
 def execute(points: list[Point], base: dict, base_name: str, journal: Journal | None, *,
-            jobs: int, client=None, progress: bool) -> list[dict]:
-    """Run the points not yet in the journal; returns all rows, in point order."""
-    done = dict(journal.done) if journal else {}
+            jobs: int, client=None, progress: bool, retry_errors: bool = True) -> list[dict]:
+    """Run the points not yet in the journal (and, with ``retry_errors``, those that failed
+    there); returns all rows, in point order."""
+    done = {key: row for key, row in (journal.done.items() if journal else ())
+            if row.get("status") == "ok" or not retry_errors}
     todo = [p for p in points if p.key not in done]
     rows: dict[str, dict] = {}
     with _Progress(len(points), len(points) - len(todo), progress) as bar:
@@ -140,30 +155,88 @@ def execute(points: list[Point], base: dict, base_name: str, journal: Journal | 
     return [{**merged[p.key], **p.params} for p in points if p.key in merged]
 
 
+def _worker(connection, parent: int) -> None:
+    """A worker process: run the points it is sent, one at a time, until told to stop or
+    until its parent is gone (a watchdog thread ends it then, even mid-point)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        connection.send(run_point(*job))
+
+
 def _on_processes(todo: list[Point], base: dict, base_name: str, jobs: int, finished) -> None:
+    """Run the points on ``jobs`` worker processes of our own (fork: the compiled engine is
+    inherited). A worker that dies takes only its own point with it: that point is retried on
+    a new worker, and after MAX_CRASHES deaths it becomes an error row."""
+    import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
     from accelsim.engine.program import warm_up
 
     warm_up()  # compiled once here; forked workers inherit the engine
+    context = multiprocessing.get_context("fork")
+    pending = list(reversed(todo))               # popped from the end: in point order
     crashes = {p.key: 0 for p in todo}
-    pending = list(todo)
-    while pending:
-        try:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(run_point, base, base_name, p): p for p in pending}
-                while futures:
-                    ready, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in ready:
-                        point = futures.pop(future)
-                        finished(future.result())
-                        pending.remove(point)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory, crashed). Its point is among the pending
-            # ones: run them again on a fresh pool; a point that keeps crashing is an error.
-            for point in list(pending):
-                crashes[point.key] += 1
-                if crashes[point.key] >= MAX_CRASHES:
-                    pending.remove(point)
-                    finished(point.row(f"worker crashed {MAX_CRASHES} times on this point"))
+    busy: dict[Any, tuple[Any, Point]] = {}      # connection -> (process, its point)
+    idle: list[tuple[Any, Any]] = []
+
+    def start_worker():
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker, args=(theirs, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        return process, ours
+
+    try:
+        while pending or busy:
+            while pending and len(busy) < jobs:
+                process, connection = idle.pop() if idle else start_worker()
+                point = pending.pop()
+                connection.send((base, base_name, point))
+                busy[connection] = (process, point)
+            for connection in wait_for(list(busy)):
+                process, point = busy.pop(connection)
+                try:
+                    row = connection.recv()
+                except (EOFError, OSError):
+                    # The worker died with this point: retry it alone on a new worker.
+                    process.join(timeout=5)
+                    connection.close()
+                    crashes[point.key] += 1
+                    if crashes[point.key] >= MAX_CRASHES:
+                        finished(point.row(f"worker crashed {MAX_CRASHES} times on this point "
+                                           f"(exit code {process.exitcode})"))
+                    else:
+                        pending.append(point)
+                    continue
+                idle.append((process, connection))
+                finished(row)
+    finally:
+        for process, connection in idle:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+        for process, _ in busy.values():      # interrupted mid-point (Ctrl-C)
+            process.terminate()
+        for process, _ in idle:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
 
 
 def _on_dask(todo: list[Point], base: dict, base_name: str, client, finished) -> None:

@@ -1,0 +1,47 @@
+"""Batches on three devices: latency of the first image, the pipeline's interval, throughput.
+
+    python benchmarks/batch.py [--out benchmarks/out]
+
+ResNet-18 at batch 1, 8 and 64 on cim-16x16, cim-128x128-rram and eyeriss-like. Images/s is
+the batch over the whole run (so it never exceeds what the timeline shows); the steady-state
+interval is (last image done - first image done) / (batch - 1). Writes batch.csv.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+from _common import output_dir, write_csv
+
+import accelsim
+
+
+def main() -> None:
+    out = output_dir(__doc__.splitlines()[0])
+    rows = []
+    print("| device | batch | cycles | first image | steady-state interval | images/s "
+          "| energy per image | wall s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for device in ("cim-16x16", "cim-128x128-rram", "eyeriss-like"):
+        for batch in (1, 8, 64):
+            began = time.perf_counter()
+            res = accelsim.simulate("resnet18", device, batch=batch)
+            wall = time.perf_counter() - began
+            interval = res.steady_state_cycles_per_image
+            rows.append({"device": device, "batch": batch, "cycles": res.cycles,
+                         "first_image_cycles": res.first_image_cycles,
+                         "steady_state_cycles_per_image": interval,
+                         "images_per_second": res.images_per_second,
+                         "energy_per_image_pj": res.energy_pj / batch, "wall_seconds": wall})
+            print(f"| {device} | {batch} | {res.cycles:,} | {res.first_image_cycles:,} | "
+                  f"{'' if interval is None else f'{interval:,.0f}'} | "
+                  f"{res.images_per_second:,.1f} | {res.energy_pj / batch / 1e9:.3f} mJ | "
+                  f"{wall:.2f} |")
+    write_csv(rows, out / "batch.csv")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
