@@ -23,12 +23,44 @@ def _console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 140)
 
 
+def _check_output(path: Path | None) -> None:
+    """Refuse an output path that exists but is not a regular file: writing to a FIFO blocks
+    until someone reads it, and a device or directory is never what was meant."""
+    if path is not None and path.exists() and not path.is_file():
+        raise AccelsimError(f"{path}: exists and is not a regular file; choose another output")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 class _Group(click.Group):
+    """Every user error ends the command with one line on stderr and exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            hint = f" (see accelsim {exc.ctx.info_name} --help)" if getattr(
+                exc, "ctx", None) is not None and exc.ctx.info_name != "accelsim" else ""
+            click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except AccelsimError as exc:
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except AccelsimError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(2)
 
 
@@ -46,7 +78,8 @@ def main() -> None:
               show_default=True,
               help="ONNX: refuse operators accelsim does not model, or count each as one "
                    "digital operation per output element.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images to stream through.")
+@click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=1, show_default=True,
+              help="Images to stream through.")
 @click.option("--mode", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
 @click.option("--no-preload", is_flag=True, help="Count writing the weights even when they all fit.")
@@ -61,7 +94,11 @@ def main() -> None:
               help="Run real numbers (seeded random weights and inputs unless the workload has "
                    "weights); counts then come from the data, and the report shows what "
                    "sparsity skipped.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --values.")
+@click.option("--seed", type=click.IntRange(min=0, max=2 ** 63 - 1), default=0,
+              show_default=True, help="Seed for --values.")
+@click.option("--memory-limit-gib", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Refuse runs estimated to need more memory (default: 4 GiB or half the "
+                   "machine's memory, or $ACCELSIM_MEMORY_LIMIT_GIB).")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
@@ -70,11 +107,13 @@ def main() -> None:
 def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
         no_preload: bool, policy: str, assignments: tuple[str, ...], values: bool, seed: int,
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
-        quiet: bool, wide: bool) -> None:
+        quiet: bool, wide: bool, memory_limit_gib: float | None) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
 
+    for path in (json_path, csv_path, trace_path):
+        _check_output(path)
     from accelsim.workload.load import load_workload
 
     workload = load_workload(workload, unsupported=unsupported_ops)
@@ -87,7 +126,8 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
         assign[layer] = unit
     result = simulate(workload, device, batch=batch, mode=mode,
                       preload_weights=not no_preload, policy=policy, assign=assign,
-                      trace=trace_path is not None, values=values, seed=seed)
+                      trace=trace_path is not None, values=values, seed=seed,
+                      memory_limit_gib=memory_limit_gib)
     console = _console()
     if quiet:
         for line in totals_lines(result):
@@ -108,8 +148,11 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
 @click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Results file (.csv, or .parquet); default: the file's `output:` or SWEEP.csv.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
-@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=1024),
+              help="Local worker processes (default: all cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a Dask cluster (e.g. tcp://host:8786). The cluster runs the code it "
+                   "is sent: use only a scheduler you trust.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--keep-errors", is_flag=True,
               help="On resume, keep the error rows already in the output instead of running "
@@ -121,6 +164,7 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
     from accelsim.sweep import load_sweep, pareto_front, sweep
 
     kwargs = load_sweep(sweep_file)
+    _check_output(output)
     if output is not None:
         kwargs["output"] = str(output)
     kwargs.setdefault("output", str(sweep_file.with_suffix(".csv")))
@@ -182,15 +226,12 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
         if given[option] is None:
             raise click.UsageError(f"`accelsim plot {kind}` needs --{option}")
     output = output or Path(f"{kind}.png")
+    _check_output(output)
     if kind == "mismatch":
         ax = plots.tile_mismatch(device)
     elif kind == "pareto":
-        import csv
-        with open(sweep_csv, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows or "energy_pj" not in rows[0]:
-            raise AccelsimError(f"{sweep_csv}: not a sweep results file")
-        ax = plots.pareto(rows)
+        from accelsim.sweep import load_results
+        ax = plots.pareto(load_results(sweep_csv))
     else:
         from accelsim.simulate import simulate
         from accelsim.spec.load import load_device

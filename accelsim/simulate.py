@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -26,13 +27,15 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
              preload_weights: bool = True, policy: str = "rules",
              assign: dict[str, str] | None = None, trace: bool = False,
              values: bool = False, inputs=None, seed: int = 0,
-             value_options: ValueOptions | dict | None = None) -> Result:
+             value_options: ValueOptions | dict | None = None,
+             memory_limit_gib: float | None = None) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
     device: a DeviceSpec, shipped device name or YAML path.
-    mode: "fast" (default; up to ``max_steps`` steps of vectors per layer part) or
-        "reference" (one event per tile MVM per input vector; for validation, much slower).
+    mode: "fast" (default; up to ``max_steps`` steps of vectors per layer, shared by its
+        parts and the batch's images) or "reference" (one event per tile MVM per input
+        vector; for validation, much slower).
     preload_weights: when the whole network fits on the chip, its weights are taken as already
         written and their one-time cost is reported apart (``one_time_programming_pj``);
         otherwise, and always when False, writing weights is simulated and counted.
@@ -42,6 +45,10 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         "latency", "edp" (per-layer estimates), "cim" or "systolic" (forced).
     assign: per-layer overrides, {"layer name": "cim" | "systolic"}.
     trace: keep every task's timing so ``Result.to_trace(path)`` can write a timeline.
+    memory_limit_gib: refuse, before building anything, a run whose estimated memory
+        (tasks and dependencies of the event simulation, value mode's activations) exceeds
+        this (default: $ACCELSIM_MEMORY_LIMIT_GIB, else 4 GiB or half the machine's memory,
+        whichever is less). The error gives the estimate and what to change.
     values: run real numbers (see accelsim.values): ``inputs`` is one image (C, H, W) or a
         batch (B, C, H, W) (default: uniform random in [0, 1) from ``seed``); a workload
         without weights gets seeded He-normal ones. The network's output is
@@ -53,9 +60,11 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     began = time.perf_counter()
     if mode not in MODES:
         raise AccelsimError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    for name, value in (("batch", batch), ("max_steps", max_steps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise AccelsimError(f"{name} must be a positive integer, got {value!r}")
+    for name, value, high in (("batch", batch, 10 ** 7), ("max_steps", max_steps, 10 ** 7)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise AccelsimError(f"{name} must be an integer from 1 to {high:,}, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+        raise AccelsimError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
     wl = load_workload(workload)
     dev = load_device(device)
     output, skipped = None, {}
@@ -64,6 +73,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     elif inputs is not None or value_options is not None:
         raise AccelsimError("inputs and value_options need values=True")
     plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch)
+    _check_memory(wl, dev, plans, batch=batch, mode=mode, max_steps=max_steps,
+                  preload_weights=preload_weights, values=values, limit=memory_limit_gib)
     if values:
         plans, output, skipped = _run_values(wl, dev, plans, inputs, single, seed,
                                              value_options, batch)
@@ -139,6 +150,66 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         skipped=_price_skipped(skipped, prices))
 
 
+def memory_limit_gib(given: float | None = None) -> float:
+    """The memory budget of one simulation, GiB: ``given``, else $ACCELSIM_MEMORY_LIMIT_GIB,
+    else 4 GiB or half the machine's memory, whichever is less."""
+    import os
+    if given is not None:
+        if isinstance(given, bool) or not isinstance(given, (int, float)) \
+                or not math.isfinite(given) or given <= 0:
+            raise AccelsimError(f"memory_limit_gib must be a positive number, got {given!r}")
+        return float(given)
+    text = os.environ.get("ACCELSIM_MEMORY_LIMIT_GIB")
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not math.isfinite(value) or value <= 0:
+            raise AccelsimError(f"ACCELSIM_MEMORY_LIMIT_GIB must be a positive number of GiB, "
+                                f"got {text!r}")
+        return value
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError, AttributeError):
+        physical = 8.0
+    return min(4.0, physical / 2)
+
+
+def _check_memory(wl, dev, plans, *, batch, mode, max_steps, preload_weights, values,
+                  limit) -> None:
+    """Refuse a run whose estimated memory exceeds the budget, saying what to change."""
+    from accelsim.mapping.lower import BYTES_PER_EDGE, BYTES_PER_TASK, footprint
+    budget = memory_limit_gib(limit)
+    tasks, edges = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch,
+                             mode=mode, max_steps=max_steps, preload_weights=preload_weights)
+    need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE) / 2 ** 30
+    what = f"{tasks:,} tasks and {edges:,} dependencies of the event simulation"
+    if values:
+        # Every layer's output is kept (float64), and the largest weighted layer's lowered
+        # inputs, quantized copy and bit-planes exist at once.
+        activations = sum(math.prod(wl.shapes[n]) for n in wl.order) * 8
+        lowered = max((wl.layers[n].matrix(wl.input_shapes(n))[0]
+                       * wl.layers[n].matrix(wl.input_shapes(n))[2]
+                       * wl.shapes[n][1] * wl.shapes[n][2]
+                       for n in wl.order if wl.layers[n].weighted), default=0)
+        per_element = 8 + 8 + 4 * (dev.cim.input_cycles if dev.cim else 1)
+        need_values = batch * (activations + lowered * per_element) / 2 ** 30
+        need += need_values
+        what += f", and {need_values:.1f} GiB of activations for value mode"
+    if need > budget:
+        advice = ["a smaller batch"] if batch > 1 else []
+        if mode == "reference":
+            advice.append("mode='fast'")
+        elif max_steps > 64:
+            advice.append("a smaller max_steps")
+        advice.append("memory_limit_gib= (CLI: --memory-limit-gib; environment: "
+                      "ACCELSIM_MEMORY_LIMIT_GIB) if the machine has the memory")
+        raise AccelsimError(f"{wl.name} on {dev.name} at batch {batch} in {mode} mode needs "
+                            f"about {need:.1f} GiB ({what}), more than the limit of "
+                            f"{budget:.1f} GiB; use " + ", or ".join(advice))
+
+
 def _run_values(wl, dev, plans, inputs, single, seed, options, batch):
     """Value mode: forward pass, then plans whose crossbar counts come from the data."""
     from accelsim.mapping.measured import measured_plan, measured_systolic_plan
@@ -188,7 +259,15 @@ def _value_inputs(wl, inputs, batch: int, seed: int):
         if name not in inputs or inputs[name] is None:
             arrays[name] = None
             continue
-        array = np.asarray(inputs[name], dtype=np.float64)
+        try:
+            array = np.asarray(inputs[name], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise AccelsimError(f"inputs of '{name}' are not an array of numbers: "
+                                f"{str(exc)[:100]}") from None
+        bad = array.size - int(np.isfinite(array).sum())
+        if bad:
+            raise AccelsimError(f"inputs of '{name}' hold {bad:,} values that are not finite "
+                                "(inf or NaN); value mode needs finite inputs")
         single = array.shape == shape
         if single:
             array = array[None]

@@ -48,8 +48,8 @@ def parse_quantity(value: object, dimension: str) -> float:
         raise ValueError(f"cannot read '{value}' as a quantity in {base}")
     number, symbol = float(match.group(1)), match.group(2)
     if symbol == "":
-        raise ValueError(f"'{value}' has no unit; write it as '{value}{_example(base)}' "
-                         f"or as a plain number")
+        # A plain number that YAML 1.1 read as text ("2e6" has no dot, so it is a string).
+        return number
     scale = _unit_scale(symbol, base)
     if scale is None:
         raise ValueError(f"'{value}' has unit '{symbol}', expected a unit of {base} "
@@ -77,7 +77,7 @@ def _example(base: str) -> str:
 
 def format_pj(pj: float) -> str:
     """An energy in pJ with a readable SI prefix: '12.300 nJ', '4.560 mJ'."""
-    for scale, unit in ((1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
+    for scale, unit in ((1e12, "J"), (1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
         if abs(pj) >= scale:
             return f"{pj / scale:.3f} {unit}"
     return f"{pj:.3f} pJ"

@@ -54,11 +54,21 @@ class ValueOptions:
     zero_threshold: float = 0.0
 
     def __post_init__(self):
-        if not 0 < self.adc_full_scale <= 1:
-            raise AccelsimError(f"adc_full_scale must be in (0, 1], got {self.adc_full_scale}")
-        for name in ("cell_variation", "read_noise", "adc_offset", "zero_threshold"):
-            if getattr(self, name) < 0:
-                raise AccelsimError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("ideal_adc", "per_channel"):
+            if not isinstance(getattr(self, name), bool):
+                raise AccelsimError(f"value_options.{name} must be true or false, got "
+                                    f"{getattr(self, name)!r}")
+        numbers = {"adc_full_scale": (0, 1), "cell_variation": (0, 10), "read_noise": (0, 1e6),
+                   "adc_offset": (0, 1e6), "zero_threshold": (0, 1)}
+        for name, (low, high) in numbers.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or not low <= value <= high \
+                    or (name == "adc_full_scale" and value == 0):
+                allowed = (f"in (0, {high}]" if name == "adc_full_scale"
+                           else f"from {low} to {high:g}")
+                raise AccelsimError(f"value_options.{name} must be a finite number {allowed}, "
+                                    f"got {value!r}")
 
 
 @dataclass

@@ -264,3 +264,14 @@ def test_busy_cycles_of_a_label_group_are_a_union():
     timeline = program.run()
     assert list(timeline.start) == [0, 0, 10]
     assert list(timeline.group_busy) == [15]
+
+
+def test_many_simultaneous_tasks_grow_the_event_heap():
+    # 5,000 tasks on their own resources all run at once, each with a latency: the event heap
+    # (which starts small) must hold 5,000 releases and then 5,000 completions.
+    b = ProgramBuilder()
+    for i in range(5000):
+        b.task(f"r{i}", 3 + i % 7, latency=2)
+    start, finish = run(b)
+    assert start == [0] * 5000
+    assert finish == [3 + i % 7 + 2 for i in range(5000)]

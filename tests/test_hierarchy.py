@@ -97,7 +97,7 @@ def test_sram_energy_below_8kb_scales_with_the_square_root():
 
 
 def test_tile_buffer_spec_errors(cim16_dict):
-    with pytest.raises(SpecError, match="tile_buffer.crossbars: Input should be greater"):
+    with pytest.raises(SpecError, match="tile_buffer.crossbars: must be at least 1"):
         with_tile_buffer(cim16_dict, crossbars=0)
     with pytest.raises(SpecError, match="tile_buffer.cols: unknown key"):
         with_tile_buffer(cim16_dict, cols=4)

@@ -34,13 +34,13 @@ def test_invalid_yaml_names_line_and_column():
 
 
 @pytest.mark.parametrize("path, value, fragment", [
-    ("cim.rows", -16, "cim.rows: Input should be greater than 0"),
-    ("cim.tiles", 0, "cim.tiles: Input should be greater than 0"),
+    ("cim.rows", -16, "cim.rows: must be at least 1 and at most 65,536 (got -16)"),
+    ("cim.tiles", 0, "cim.tiles: must be at least 1 and at most 16,777,216 (got 0)"),
     ("cim.rows", "16", "cim.rows: Input should be a valid integer"),
     ("cim.rows", 16.5, "cim.rows: Input should be a valid integer"),
     ("cim.signed_weights", "twos", "cim.signed_weights: Input should be"),
     ("clock_hz", "500MB", "clock_hz: '500MB' has unit 'MB'"),
-    ("global_buffer.read_pj", "-1pJ", "global_buffer.read_pj: Input should be greater than or equal to 0"),
+    ("global_buffer.read_pj", "-1pJ", "global_buffer.read_pj: must be at least 0 and at most 1,000,000,000 pJ (got -1)"),
     ("version", 2, "version: Input should be 1"),
     ("cim.cols", 4, "needs 8 cells"),
 ])

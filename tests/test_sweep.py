@@ -58,7 +58,7 @@ def test_a_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path):
     res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, -4, 32]}, jobs=2,
                          output=tmp_path / "s.csv", progress=False)
     assert [r["status"] for r in res.rows] == ["ok", "error", "ok"]
-    assert "cim.rows: Input should be greater than 0" in res.rows[1]["error"]
+    assert "cim.rows: must be at least 1 and at most 65,536 (got -4)" in res.rows[1]["error"]
     written = list(csv.DictReader(open(tmp_path / "s.csv")))
     assert [r["status"] for r in sorted(written, key=lambda r: int(r["point"]))] == [
         "ok", "error", "ok"]

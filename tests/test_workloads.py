@@ -53,7 +53,7 @@ def _doc(*layers):
 
 @pytest.mark.parametrize("layers, error, fragment", [
     ([{"name": "c", "type": "conv2d", "out_channels": 0}], SpecError,
-     "layers[1] (c).out_channels: Input should be greater than 0"),
+     "layers[1] (c).out_channels: must be at least 1"),
     ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernl": 3}], SpecError,
      "layers[1] (c).kernl: unknown key"),
     ([{"name": "c", "type": "lstm"}], SpecError, "layers[1].type: unknown layer type 'lstm'"),

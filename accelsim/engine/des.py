@@ -67,6 +67,20 @@ def _pop(heap_time, heap_seq, heap_item, size):
 
 
 @jit
+def _grown(heap_time, heap_seq, heap_item):
+    """The event heap's arrays at twice their length (the heap holds the running tasks and
+    those in their latency: usually few, so it starts small and grows when needed)."""
+    size = heap_time.shape[0]
+    time = np.empty(2 * size, dtype=np.int64)
+    seq = np.empty(2 * size, dtype=np.int64)
+    item = np.empty(2 * size, dtype=np.int64)
+    time[:size] = heap_time
+    seq[:size] = heap_seq
+    item[:size] = heap_item
+    return time, seq, item
+
+
+@jit
 def _queue_push(keys, items, base, size, key, item):
     """Insert (key, item) into the binary min-heap stored at keys[base:base + size]; returns
     the new size. Keys are unique, so the order is total."""
@@ -165,7 +179,7 @@ def run_tasks(resource, occupancy, latency, priority, labels, indegree, successo
     arrivals = 0
     active = np.zeros(group_busy.shape[0], dtype=np.int64)
     since = np.zeros(group_busy.shape[0], dtype=np.int64)
-    capacity = 2 * n + 1
+    capacity = 1024
     heap_time = np.empty(capacity, dtype=np.int64)
     heap_seq = np.empty(capacity, dtype=np.int64)
     heap_item = np.empty(capacity, dtype=np.int64)
@@ -207,6 +221,8 @@ def run_tasks(resource, occupancy, latency, priority, labels, indegree, successo
                     busy[r] = True
                     _hold(labels, j, active, since, now)
                 start[j] = now
+                if size == heap_time.shape[0]:
+                    heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq, heap_item)
                 size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[j], seq,
                              2 * j + _RELEASE)
                 seq += 1
@@ -232,12 +248,17 @@ def run_tasks(resource, occupancy, latency, priority, labels, indegree, successo
                                 queued[q] += now - queue_since[q]
                         _hold(labels, nxt, active, since, now)
                         start[nxt] = now
+                        if size == heap_time.shape[0]:
+                            heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq,
+                                                                    heap_item)
                         size = _push(heap_time, heap_seq, heap_item, size,
                                      now + occupancy[nxt], seq, 2 * nxt + _RELEASE)
                         seq += 1
                     else:
                         busy[r] = False
                 if latency[i] > 0:
+                    if size == heap_time.shape[0]:
+                        heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq, heap_item)
                     size = _push(heap_time, heap_seq, heap_item, size, now + latency[i], seq,
                                  2 * i + _DONE)
                     seq += 1

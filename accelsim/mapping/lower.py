@@ -6,9 +6,11 @@ and of other layers overlap wherever resources allow. A step of a consumer start
 producer steps holding the inputs it needs are done (for a conv: the input rows under its
 window), so layers pipeline within an image and images stream through resident layers.
 
-fast mode: up to ``max_steps`` steps per part and image, the part's tiles as one resource
-(they work in lockstep, so this is exact for them). reference mode: one step per vector and one
-task per tile MVM.
+fast mode: up to ``max_steps`` steps per layer, shared by the layer's parts and the batch's
+images (each image gets at least one step per part), the part's tiles as one resource (they
+work in lockstep, so this is exact for them). The number of tasks therefore grows with the
+network, not with the batch or the parts a layer is cut into. reference mode: one step per
+vector and one task per tile MVM.
 """
 
 from __future__ import annotations
@@ -111,18 +113,16 @@ class _Tasks:
 
     def add(self, resource, occupancy, latency, stage, image=-1) -> np.ndarray:
         """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids; ``image`` the
-        batch image of each task (-1: shared by all)."""
+        batch image of each task (-1: shared by all). Scalars apply to every task."""
         resource = np.asarray(resource, dtype=np.int64).ravel()
         n = resource.size
-        self.image_labels.append(np.broadcast_to(np.asarray(image, dtype=np.int32).ravel(),
-                                                 (n,)))
         stage = self.stage_id(stage) if isinstance(stage, str) else stage
-        self.stage_labels.append(np.broadcast_to(np.asarray(stage, dtype=np.int16).ravel(), (n,)))
+        self.image_labels.append(_per_task(image, n, np.int32))
+        self.stage_labels.append(_per_task(stage, n, np.int16))
         self.layer_labels.append(np.full(n, self.layer, dtype=np.int32))
         self.resource.append(resource)
-        self.occupancy.append(np.broadcast_to(np.asarray(occupancy, dtype=np.int64).ravel(),
-                                              (n,)))
-        self.latency.append(np.broadcast_to(np.asarray(latency, dtype=np.int64).ravel(), (n,)))
+        self.occupancy.append(_per_task(occupancy, n, np.int64))
+        self.latency.append(_per_task(latency, n, np.int64))
         ids = np.arange(self.count, self.count + n, dtype=np.int64)
         self.count += n
         return ids
@@ -133,28 +133,87 @@ class _Tasks:
         self.sources.append(sources.ravel())
         self.targets.append(targets.ravel())
 
-    def program(self, layers: int) -> Program:
-        """The Program; its tasks are labelled by layer (0..layers-1) and by compute unit
-        (COMPUTE_UNITS, numbered from ``layers``) for the busy-cycle unions."""
-        resource = _concat(self.resource)
+    def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray) -> Program:
+        """The Program (the task chunks are released as they are joined); its tasks are
+        labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
+        ``layers``) for the busy-cycle unions."""
+        resource = _take(self.resource)
         unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
         for name, r in self.names.items():
             for index, prefixes in enumerate(COMPUTE_UNITS.values()):
                 if name.startswith(prefixes):
                     unit_of[r] = layers + index
-        labels = np.stack([_concat(self.layer_labels).astype(np.int64), unit_of[resource]], 1)
+        labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
         groups, _ = resource_groups(self.names)
         # Older images first in every queue. Shared work (weight loads and writes) ranks with
         # the first image, so a batch of one keeps first-come-first-served queues.
-        return Program.from_edges(resource, _concat(self.occupancy), _concat(self.latency),
-                                  _concat(self.sources), _concat(self.targets),
-                                  list(self.names),
-                                  priority=np.maximum(_concat(self.image_labels), 0),
-                                  labels=labels, resource_group=groups)
+        return Program.from_edges(resource, _take(self.occupancy), _take(self.latency),
+                                  _take(self.sources), _take(self.targets), list(self.names),
+                                  priority=np.maximum(task_image, 0), labels=labels,
+                                  resource_group=groups)
+
+
+def _per_task(value, n: int, dtype) -> np.ndarray:
+    """``value`` (a scalar, or one value per task) as an array of ``n``."""
+    if np.ndim(value) == 0:
+        return np.full(n, value, dtype=dtype)
+    return np.asarray(value, dtype=dtype).reshape(n)
 
 
 def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+
+
+def _take(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    """The chunks joined into one array; the list is emptied so they can be freed."""
+    joined = _concat(chunks, dtype)
+    chunks.clear()
+    return joined
+
+
+# Bytes of memory per task and per dependency edge while lowering and simulating (peak RSS
+# over tasks of ResNet-18 and MobileNetV2 in reference mode, about 210 bytes per task with
+# 2 to 4 edges each, rounded up: see benchmarks/memory.py).
+BYTES_PER_TASK = 160
+BYTES_PER_EDGE = 40
+
+
+def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
+              max_steps: int = 2048, preload_weights: bool = True) -> tuple[int, int]:
+    """(tasks, dependency edges) that lower() would build, counted without building them,
+    so a run too large for memory can be refused before it starts."""
+    placement = place(plans, chip_tiles)
+    programmed = placement.groups > 1 or not preload_weights
+    tasks = edges = 0
+    for plan in plans:
+        budget = max(1, max_steps // len(plan.parts))
+        for part in plan.parts:
+            inputs = len(part.needs)
+            if part.unit == "view":
+                tasks += batch
+                edges += batch * inputs
+                continue
+            if part.folds is not None:
+                passes = batch // part.images
+                n = steps(part.folds.shape[0], mode, budget, passes)
+                chain = passes * n * len(part.stages)
+                tasks += chain
+                edges += chain + passes * n * inputs * batch
+                if part.weight_load is not None:
+                    tasks += len(part.weight_load.stages)
+                    edges += len(part.weight_load.stages) + passes * n
+                continue
+            n = steps(part.vectors, mode, budget, batch)
+            tiles = part.tiles if mode == "reference" and part.unit == "cim" else 1
+            slots = len(part.stages) + tiles - 1
+            tasks += batch * n * slots
+            edges += batch * n * (slots + tiles + inputs)
+            if programmed and part.programming is not None:
+                tasks += len(part.programming.stages) - 1 + tiles
+                edges += len(part.programming.stages) + batch * n * tiles
+            if placement.groups > 1 and part.unit == "cim":
+                edges += batch * n * tiles          # every MVM precedes its group's barrier
+    return tasks, edges
 
 
 def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
@@ -172,16 +231,19 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
         tasks.layer = plan_index
         layer_exits = []
         previous_part = None
+        wanted = {}       # producer -> its exit step each of this layer's steps waits for
         for part in plan.parts:
             key = (part.layer, part.part)
             first = tasks.count
+            budget = max(1, max_steps // len(plan.parts))      # steps of this part, all images
             entry, exit_, mvm, bounds, exit_bounds = _lower_part(part, tasks, placement, batch,
-                                                                 mode, max_steps)
+                                                                 mode, budget)
             for producer, need in part.needs:
-                for producer_exit, producer_bounds in exits[producer]:
+                producer_exit, producer_bounds = exits[producer]
+                if producer not in wanted:     # the parts of a layer share their steps
                     last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
-                    step = np.searchsorted(producer_bounds, last, side="right") - 1
-                    tasks.edges(producer_exit[:, step], entry)
+                    wanted[producer] = np.searchsorted(producer_bounds, last, side="right") - 1
+                tasks.edges(producer_exit[:, wanted[producer]], entry)
             if part.weight_load is not None:
                 # Weights are fetched once per batch, before the layer's first fold.
                 begin = tasks.count
@@ -209,10 +271,12 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
                     barriers[group] = _barrier(tasks, barrier_inputs[group])
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
-        exits[plan.name] = layer_exits
-    return Lowered(tasks.program(len(plans)), part_tasks, programming_tasks, placement, programmed,
-                   _concat(tasks.layer_labels, np.int32), _concat(tasks.stage_labels, np.int16),
-                   tuple(tasks.stages), _concat(tasks.image_labels, np.int32))
+        exits[plan.name] = _joined(layer_exits, tasks)
+    task_layer = _take(tasks.layer_labels, np.int32)
+    task_image = _take(tasks.image_labels, np.int32)
+    return Lowered(tasks.program(len(plans), task_layer, task_image), part_tasks,
+                   programming_tasks, placement, programmed, task_layer,
+                   _take(tasks.stage_labels, np.int16), tuple(tasks.stages), task_image)
 
 
 def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
@@ -229,7 +293,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
         return ids, ids, ids[:, :, None], bounds, bounds
     if part.folds is not None:
         return _lower_folds(part, tasks, batch, mode, max_steps)
-    n_steps = part.vectors if mode == "reference" else min(part.vectors, max_steps)
+    n_steps = steps(part.vectors, mode, max_steps, batch)
     bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
     sizes = np.diff(bounds)
     measured = part.measured_tile_cycles          # [tiles, batch * vectors], value mode
@@ -286,7 +350,7 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     folds = part.folds
     passes = batch // part.images
     images = np.arange(batch) if passes > 1 or part.images == 1 else np.full(1, -1)
-    n_steps = folds.shape[0] if mode == "reference" else min(folds.shape[0], max_steps)
+    n_steps = steps(folds.shape[0], mode, max_steps, passes)
     starts = (np.arange(n_steps, dtype=np.int64) * folds.shape[0]) // n_steps
     occupancy = np.add.reduceat(folds, starts, axis=0)                 # [step, stage]
     stages = len(part.stages)
@@ -306,6 +370,15 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
     step_bounds[0] = 0
     return (ids[:, :, 0], ids[:, -1:, -1], ids[:, :, :0], step_bounds, vector_bounds)
+
+
+def steps(units: int, mode: str, budget: int, passes: int) -> int:
+    """Steps per pass of a part with ``units`` vectors or folds: one per unit in reference
+    mode; in fast mode the part's ``budget`` shared by its ``passes`` (one per image, or one
+    for a batch merged into a GEMM), at least one each."""
+    if mode == "reference":
+        return units
+    return min(units, max(1, budget // passes))
 
 
 def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
@@ -330,6 +403,22 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
     if previous is not None:
         tasks.edges(previous[:, None], done[None, :])
     return done
+
+
+def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: _Tasks):
+    """A layer's exit tasks and step bounds as its consumers see them. A layer cut into
+    parts gets zero-time join tasks, one per image and step, done when every part's step is:
+    consumers wait for those instead of for every part (which would take parts x parts
+    dependencies)."""
+    if len(layer_exits) == 1:
+        return layer_exits[0]
+    exit_, bounds = layer_exits[0]
+    joins = tasks.add(np.full(exit_.size, -1), 0, 0, "join",
+                      np.repeat(np.arange(exit_.shape[0]), exit_.shape[1])
+                      if exit_.shape[0] > 1 else -1).reshape(exit_.shape)
+    for part_exit, _ in layer_exits:
+        tasks.edges(part_exit, joins)
+    return joins, bounds
 
 
 def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:

@@ -12,9 +12,17 @@ from typing import Literal
 
 from pydantic import ConfigDict
 
-from accelsim.spec.validate import (Bytes, BytesPerSecond, Hertz, Milliwatts, Nanoseconds,
-                                    NonNegativeInt, Picojoules, PicojoulesPerBit, PositiveFloat,
+from accelsim.spec.validate import (Bytes, BytesPerSecond, Hertz, Integer, Milliwatts,
+                                    Nanoseconds, Number, Picojoules, PicojoulesPerBit,
                                     PositiveInt)
+
+# Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
+Tiles = Integer(1, 2 ** 24)
+Side = Integer(1, 65536)            # rows or columns of an array
+Cycles = Integer(1, 10 ** 6)
+Bits = Integer(1, 32)               # operand widths: value mode quantizes into int64
+WideBits = Integer(1, 64)           # partial sums and accumulators
+Routers = Integer(1, 1024)
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -28,21 +36,21 @@ class CrossbarSpec:
     """
 
     __pydantic_config__ = _STRICT
-    tiles: PositiveInt
-    rows: PositiveInt
-    cols: PositiveInt
-    cell_bits: PositiveInt
-    weight_bits: PositiveInt
-    input_bits: PositiveInt
-    output_bits: PositiveInt
-    dac_bits: PositiveInt
-    adc_bits: PositiveInt
-    adcs_per_tile: PositiveInt
-    psum_bits: PositiveInt
+    tiles: Tiles
+    rows: Side
+    cols: Side
+    cell_bits: Integer(1, 16)
+    weight_bits: Bits
+    input_bits: Bits
+    output_bits: Bits
+    dac_bits: Bits
+    adc_bits: Integer(1, 24)      # no ADC on record resolves more than 24 bits
+    adcs_per_tile: Side
+    psum_bits: WideBits
     signed_weights: Literal["cell", "offset", "differential"]
-    read_cycles: PositiveInt
-    adc_cycles: PositiveInt
-    write_cycles_per_row: PositiveInt
+    read_cycles: Cycles
+    adc_cycles: Cycles
+    write_cycles_per_row: Cycles
     dac_pj: Picojoules            # per row driven, per input cycle
     row_read_pj: Picojoules       # one driven row across all `cols` cells, per input cycle
     adc_fom_pj: Picojoules        # Walden-style energy per conversion step: E = fom * 2**adc_bits
@@ -95,11 +103,11 @@ class SystolicSpec:
     """
 
     __pydantic_config__ = _STRICT
-    rows: PositiveInt
-    cols: PositiveInt
+    rows: Side
+    cols: Side
     dataflow: Literal["ws", "os", "is"]
-    operand_bits: PositiveInt       # weights and activations
-    accumulator_bits: PositiveInt   # partial sums spilled to the buffer between folds
+    operand_bits: Bits              # weights and activations
+    accumulator_bits: WideBits      # partial sums spilled to the buffer between folds
     mac_pj: Picojoules              # one multiply-accumulate at operand_bits
     rf_access_pj: Picojoules        # one register-file read or write
     pe_hop_pj: Picojoules           # one operand moved to a neighbouring PE
@@ -126,8 +134,8 @@ class BufferSpec:
 
     __pydantic_config__ = _STRICT
     size_bytes: Bytes
-    word_bits: PositiveInt
-    banks: PositiveInt
+    word_bits: Integer(1, 8192)
+    banks: Side
     read_pj: Picojoules | Literal["auto"]   # per word
     write_pj: Picojoules | Literal["auto"]  # per word
     leakage_mw: Milliwatts
@@ -153,7 +161,7 @@ class TileBufferSpec(BufferSpec):
     window that covers it. ``size_bytes``, energies and leakage are per buffer.
     """
 
-    crossbars: PositiveInt = 1
+    crossbars: Tiles = 1
 
 
 @dataclass(frozen=True)
@@ -170,12 +178,12 @@ class InterconnectSpec:
 
     __pydantic_config__ = _STRICT
     kind: Literal["bus", "mesh"]
-    width_bits: PositiveInt
-    latency_cycles: NonNegativeInt
+    width_bits: Side
+    latency_cycles: Integer(0, 10 ** 6)
     pj_per_bit: PicojoulesPerBit
-    cols: PositiveInt | None = None
-    rows: PositiveInt | None = None
-    memory_router: tuple[NonNegativeInt, NonNegativeInt] = (0, 0)
+    cols: Routers | None = None
+    rows: Routers | None = None
+    memory_router: tuple[Integer(0, 1023), Integer(0, 1023)] = (0, 0)
 
     def __post_init__(self) -> None:
         if self.kind == "bus":
@@ -217,11 +225,11 @@ class DramSpec:
     kind: str
     bandwidth_bytes_per_s: BytesPerSecond
     latency_ns: Nanoseconds
-    burst_bytes: PositiveInt
+    burst_bytes: Integer(1, 2 ** 20)
     read_pj_per_bit: PicojoulesPerBit
     write_pj_per_bit: PicojoulesPerBit
-    channels: PositiveInt = 1       # independent channels, each of bandwidth_bytes_per_s
-    row_bytes: PositiveInt | None = None    # one row (page) across the rank
+    channels: Integer(1, 1024) = 1  # independent channels, each of bandwidth_bytes_per_s
+    row_bytes: Integer(1, 2 ** 30) | None = None    # one row (page) across the rank
     activate_pj: Picojoules = 0.0           # per row opened (activate + precharge)
     page_policy: Literal["open", "closed"] = "open"
 
@@ -251,7 +259,7 @@ class DigitalUnitSpec:
     """Digital vector unit for pooling, elementwise ops and activations: ``lanes`` ops/cycle."""
 
     __pydantic_config__ = _STRICT
-    lanes: PositiveInt
+    lanes: Integer(1, 2 ** 20)
     add_pj: Picojoules
     mul_pj: Picojoules
     compare_pj: Picojoules
@@ -266,8 +274,8 @@ class DeviceSpec:
     version: Literal[1]
     name: str
     description: str
-    technology_nm: PositiveFloat
-    voltage_v: PositiveFloat
+    technology_nm: Number(1, 1000, " nm")
+    voltage_v: Number(0.1, 5, " V")
     clock_hz: Hertz
     global_buffer: BufferSpec
     interconnect: InterconnectSpec

@@ -6,10 +6,11 @@ one-line "file: key.path: problem" form.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, Field, Strict, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Strict, TypeAdapter, ValidationError
 
 from accelsim.errors import SpecError
 from accelsim.units import parse_quantity
@@ -21,16 +22,53 @@ def _quantity(dimension: str):
     return BeforeValidator(lambda value: parse_quantity(value, dimension))
 
 
-PositiveInt = Annotated[int, Strict(), Field(gt=0)]
-NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-Picojoules = Annotated[float, _quantity("pj"), Field(ge=0)]
-PicojoulesPerBit = Annotated[float, _quantity("pj_per_bit"), Field(ge=0)]
-Milliwatts = Annotated[float, _quantity("mw"), Field(ge=0)]
-Hertz = Annotated[float, _quantity("hz"), Field(gt=0)]
-Nanoseconds = Annotated[float, _quantity("ns"), Field(ge=0)]
-Bytes = Annotated[float, _quantity("bytes"), Field(gt=0)]
-BytesPerSecond = Annotated[float, _quantity("bytes_per_s"), Field(gt=0)]
+def _within(low: float, high: float, unit: str = "", *, open_low: bool = False):
+    """A check that a number is finite and in [low, high] (or (low, high]), with a message
+    that gives the range: values outside it would overflow the simulator's integer
+    arithmetic or describe no real chip."""
+    def shown(value: float) -> str:
+        return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 \
+            else f"{value:g}"
+
+    allowed = (f"greater than {shown(low)}" if open_low else f"at least {shown(low)}") \
+        + f" and at most {shown(high)}{unit}"
+
+    def check(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"must be a finite number, {allowed} (got {value})")
+        if value < low or value > high or (open_low and value == low):
+            raise ValueError(f"must be {allowed} (got {shown(value)})")
+        return value
+    return AfterValidator(check)
+
+
+def Integer(low: int, high: int):
+    """An integer in [low, high] (booleans and floats refused)."""
+    return Annotated[int, Strict(), _within(low, high)]
+
+
+def Quantity(dimension: str, low: float, high: float, unit: str, *, open_low: bool = False):
+    """A physical quantity (plain number in the field's unit, or a string with a unit)."""
+    return Annotated[float, _quantity(dimension), _within(low, high, unit, open_low=open_low)]
+
+
+def Number(low: float, high: float, unit: str = "", *, open_low: bool = False):
+    """A plain finite number in a range."""
+    return Annotated[float, _within(low, high, unit, open_low=open_low)]
+
+
+# Bounds: wide enough for any chip on record and some way beyond, tight enough that counts
+# times cycles stay far inside 64-bit integers.
+PositiveInt = Integer(1, 2 ** 31 - 1)
+NonNegativeInt = Integer(0, 2 ** 31 - 1)
+PositiveFloat = Number(0, 1e12, open_low=True)
+Picojoules = Quantity("pj", 0, 1e9, " pJ")
+PicojoulesPerBit = Quantity("pj_per_bit", 0, 1e6, " pJ/b")
+Milliwatts = Quantity("mw", 0, 1e9, " mW")
+Hertz = Quantity("hz", 1e3, 1e12, " Hz")
+Nanoseconds = Quantity("ns", 0, 1e9, " ns")
+Bytes = Quantity("bytes", 1, 2 ** 50, " bytes")
+BytesPerSecond = Quantity("bytes_per_s", 1, 1e15, " B/s")
 
 
 @cache
@@ -46,7 +84,8 @@ def build(cls: type[T], data: Any, source: str) -> T:
         problems = list(dict.fromkeys(_describe(error) for error in exc.errors()))
         path, first = problems[0]
         message = first if len(problems) == 1 else first + "".join(
-            f"\n  also {p or '(top level)'}: {m}" for p, m in problems[1:])
+            f"; also {p or '(top level)'}: {m}" for p, m in problems[1:4]) + (
+            f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
         raise SpecError(source, path, message) from None
 
 
@@ -64,6 +103,26 @@ def _describe(error: dict) -> tuple[str, str]:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     given = error.get("input")
-    if not isinstance(given, dict) and repr(given) not in message:
-        message += f" (got {given!r})"
+    shown = _short_repr(given)
+    if not isinstance(given, dict) and "(got " not in message and shown not in message:
+        message += f" (got {shown})"
     return ".".join(loc), message
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    """repr() of a value, cut to ``limit`` characters: an error must never echo a huge value
+    (a YAML alias bomb expands to gigabytes)."""
+    try:
+        text = reprlib_repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def reprlib_repr(value: Any) -> str:
+    import reprlib
+    short = reprlib.Repr()
+    short.maxlist = short.maxdict = short.maxtuple = short.maxset = 6
+    short.maxstring = short.maxother = 60
+    short.maxlevel = 3
+    return short.repr(value)

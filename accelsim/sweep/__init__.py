@@ -25,6 +25,8 @@ from accelsim.spec.yamlfile import read_yaml
 from accelsim.sweep.grid import apply, expand
 from accelsim.sweep.run import COMPONENTS, METRICS, Journal, Point, columns, execute
 
+__all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
+
 _OPTIONS = ("batch", "mode", "max_steps", "preload_weights", "policy", "assign")
 _NUMERIC = set(METRICS) | {f"energy_{c}_pj" for c in COMPONENTS} | {"point"}
 
@@ -54,7 +56,8 @@ class SweepResult:
 def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, list],
           sample: int | None = None, seed: int = 0, output: str | Path | None = None,
           jobs: int | None = None, client=None, scheduler: str | None = None,
-          progress: bool | None = None, retry_errors: bool = True, **options) -> SweepResult:
+          progress: bool | None = None, retry_errors: bool = True,
+          max_points: int = 100_000, **options) -> SweepResult:
     """Simulate every grid point (or ``sample`` random ones) for every workload.
 
     device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...}.
@@ -63,7 +66,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     dask.distributed Client, or a scheduler address, to run the points on a cluster instead.
     progress: a progress bar with ETA on stderr (default: when stderr is a terminal).
     retry_errors: on resume, run again the points whose rows in ``output`` are errors
-    (False keeps those rows).
+    (False keeps those rows). max_points: a larger grid is refused unless ``sample`` draws
+    from it (raise it to run every point anyway).
     Other keyword options go to simulate(): batch, mode, policy, assign, ...
 
     Rows are keyed by everything that defines them (the base device's content, the workload
@@ -78,7 +82,10 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     workloads = [workloads] if isinstance(workloads, str) else list(workloads)
     if not workloads:
         raise AccelsimError("sweep: give at least one workload")
-    params = expand(grid, sample=sample, seed=seed)
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int)
+                             or not 1 <= jobs <= 1024):
+        raise AccelsimError(f"jobs must be an integer from 1 to 1,024, got {jobs!r}")
+    params = expand(grid, sample=sample, seed=seed, max_points=max_points)
     # Catch a wrong path before starting workers (each point would fail the same way).
     apply(base, params[0], source=f"{base_name} with the first grid point")
     identities = {w: _identity(base, w) for w in workloads}
@@ -90,14 +97,21 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     if path is not None and path.suffix == ".parquet":
         journal_path = path.with_name(path.name + ".journal.csv")
     journal = Journal(journal_path, columns(paths)) if journal_path else None
-    if client is None and scheduler is not None:
-        client = _dask_client(scheduler)
-    elif client is not None:
-        _dask_client(None)  # only checks that dask is installed
-    rows = execute(points, base, base_name, journal,
-                   jobs=jobs or os.cpu_count() or 1, client=client,
-                   progress=sys.stderr.isatty() if progress is None else progress,
-                   retry_errors=retry_errors)
+    owned = None
+    try:
+        if client is None and scheduler is not None:
+            client = owned = _dask_client(scheduler)
+        elif client is not None:
+            _dask_client(None)  # only checks that dask is installed
+        rows = execute(points, base, base_name, journal, jobs=jobs or os.cpu_count() or 1,
+                       client=client,
+                       progress=sys.stderr.isatty() if progress is None else progress,
+                       retry_errors=retry_errors)
+    finally:
+        if journal is not None:
+            journal.close()
+        if owned is not None:
+            owned.close()
     rows = [_typed(row) for row in rows]
     if path is not None and path.suffix == ".parquet":
         SweepResult(rows, path, tuple(paths)).to_dataframe().to_parquet(path)
@@ -112,7 +126,7 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     data = read_yaml(path)
     source = str(path)
     allowed = {"version", "device", "workloads", "grid", "sample", "seed", "output", "jobs",
-               "options", "description"}
+               "options", "description", "max_points"}
     for key in data:
         if key not in allowed:
             raise SpecError(source, key, f"unknown key (expected {', '.join(sorted(allowed))})")
@@ -133,18 +147,76 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
         workloads = [workloads]
     if not isinstance(workloads, list) or not all(isinstance(w, str) for w in workloads):
         raise SpecError(source, "workloads", "must be a workload name or a list of names")
-    expand(data["grid"], sample=data.get("sample"), seed=data.get("seed", 0), source=source)
+    for key, low, high in (("jobs", 1, 1024), ("max_points", 1, 10 ** 9),
+                           ("seed", 0, 2 ** 63 - 1)):
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not low <= value <= high):
+            raise SpecError(source, key, f"must be an integer from {low:,} to {high:,} "
+                            f"(got {value!r})")
+    for key in ("output", "device"):
+        if key in data and not isinstance(data[key], str):
+            raise SpecError(source, key, f"must be a name or a path (got {data[key]!r})")
+    max_points = data.get("max_points", 100_000)
+    expand(data["grid"], sample=data.get("sample"), seed=data.get("seed", 0), source=source,
+           max_points=max_points)
     here = Path(source).parent
     device = data["device"]
-    if isinstance(device, str) and looks_like_path(device):
+    if looks_like_path(device):
         device = str(here / device)
+    # Paths in the file are relative to the file, as the device's is.
+    workloads = [str(here / w) if looks_like_path(w) else w for w in workloads]
     kwargs = {"device": device, "workloads": workloads, "grid": data["grid"],
-              "sample": data.get("sample"), "seed": data.get("seed", 0), **options}
+              "sample": data.get("sample"), "seed": data.get("seed", 0),
+              "max_points": max_points, **options}
     if "output" in data:
         kwargs["output"] = str(here / data["output"])
     if "jobs" in data:
         kwargs["jobs"] = data["jobs"]
     return kwargs
+
+
+def load_results(path: str | Path) -> SweepResult:
+    """A sweep's results file (the .csv journal, or a .parquet file) as a SweepResult, numbers
+    typed. Raises SpecError naming the file, and the row and column of a bad value."""
+    from accelsim.spec.yamlfile import check_regular_file
+    import csv
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise SpecError(source, "", "file not found")
+    check_regular_file(path, 2 ** 34)
+    if path.suffix == ".parquet":
+        try:
+            import pandas as pd
+            rows = pd.read_parquet(path).to_dict("records")
+        except ImportError:
+            raise AccelsimError("reading Parquet needs pandas and pyarrow: "
+                                "pip install 'accelsim[parquet]'") from None
+        except Exception as exc:
+            raise SpecError(source, "", f"not a Parquet file ({type(exc).__name__})") from None
+    else:
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SpecError(source, "", f"not a sweep results CSV ({exc})") from None
+    needed = {"point", "key", "workload", "status", *METRICS}
+    if not rows or not needed <= set(rows[0]):
+        missing = sorted(needed - set(rows[0])) if rows else ["every row"]
+        raise SpecError(source, "", f"not a sweep results file (missing {', '.join(missing)})")
+    typed = []
+    for number, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise SpecError(source, f"line {number}", "a row with the wrong number of columns")
+        try:
+            typed.append(_typed(row) if row.get("status") == "ok" else row)
+        except ValueError as exc:
+            raise SpecError(source, f"line {number}", f"a value is not a number ({exc})") \
+                from None
+    parameters = tuple(column for column in rows[0]
+                       if column not in set(columns([])) and column != "device")
+    return SweepResult(typed, path, parameters)
 
 
 def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
@@ -200,12 +272,20 @@ def _device_dict(device) -> tuple[dict, str]:
 
 
 def _dask_client(scheduler: str | None):
+    """A client of the scheduler at ``scheduler`` (None: only check that dask is installed).
+    The scheduler runs what it is sent: point it only at a cluster you trust."""
     try:
         from dask.distributed import Client
     except ImportError:
         raise AccelsimError("running a sweep on Dask needs dask.distributed: "
                             "pip install 'accelsim[dask]'") from None
-    return Client(scheduler) if scheduler is not None else None
+    if scheduler is None:
+        return None
+    try:
+        return Client(scheduler, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise AccelsimError(f"cannot reach the Dask scheduler at {scheduler!r} within 10 s "
+                            f"({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 _INTEGERS = {"point", "cycles", "macs", "weight_groups"}

@@ -12,9 +12,10 @@ from accelsim.spec.load import device_from_dict
 
 
 def expand(grid: dict[str, list], *, sample: int | None = None, seed: int = 0,
-           source: str = "grid") -> list[dict[str, Any]]:
+           source: str = "grid", max_points: int = 100_000) -> list[dict[str, Any]]:
     """Every combination of the grid's values (the last path varies fastest), or ``sample``
-    combinations drawn without replacement, in grid order, with a seeded generator."""
+    combinations drawn without replacement, in grid order, with a seeded generator. A grid of
+    more than ``max_points`` points is refused unless ``sample`` is given."""
     if not isinstance(grid, dict) or not grid:
         raise SpecError(source, "grid", "must map dotted spec paths to lists of values")
     for path, values in grid.items():
@@ -28,10 +29,14 @@ def expand(grid: dict[str, list], *, sample: int | None = None, seed: int = 0,
     for size in sizes:
         total *= size
     if sample is None:
+        if total > max_points:
+            raise SpecError(source, "grid", f"has {total:,} points, more than {max_points:,}; "
+                            "give sample: N to draw N of them, or raise max_points")
         chosen = range(total)
     else:
-        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
-            raise SpecError(source, "sample", f"must be a positive integer, got {sample!r}")
+        if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= max_points:
+            raise SpecError(source, "sample", f"must be an integer from 1 to {max_points:,}, "
+                            f"got {sample!r}")
         chosen = sorted(random.Random(seed).sample(range(total), min(sample, total)))
     points = []
     for index in chosen:

@@ -6,12 +6,16 @@ that do not chain all raise WorkloadError naming the layer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 
 from accelsim.errors import WorkloadError
+
+MAX_ELEMENTS = 2 ** 36     # per layer output and image: far beyond any network, inside int64
+MAX_MACS = 2 ** 50         # per layer and image
 from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
 
 
@@ -94,6 +98,11 @@ class Workload:
                 raise WorkloadError(label, str(exc), layer=layer_name) from None
             if min(shape) < 1:
                 raise WorkloadError(label, f"output shape {shape} is empty", layer=layer_name)
+            if math.prod(shape) > MAX_ELEMENTS or layer.macs(in_shapes) > MAX_MACS:
+                raise WorkloadError(label, f"output {shape} with {layer.macs(in_shapes):,} MACs "
+                                    f"is beyond what accelsim simulates ({MAX_ELEMENTS:,} "
+                                    f"elements and {MAX_MACS:,} MACs per layer)",
+                                    layer=layer_name)
             shapes[layer_name] = tuple(int(s) for s in shape)
         return cls(name=name, graph=graph, order=order, layers=by_name, shapes=shapes)
 

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import ConfigDict
 
-from accelsim.spec.validate import NonNegativeInt, PositiveInt
+from accelsim.spec.validate import NonNegativeInt, Number, PositiveInt
 
 Shape = tuple[int, int, int]
 # Field types are annotated for pydantic, which validates layers read from YAML or ONNX.
@@ -331,7 +331,7 @@ class LayerNorm(Layer):
     variance, then scale by gamma and add beta (per channel, in weights and biases)."""
 
     groups: PositiveInt = 1
-    epsilon: float = 1e-5
+    epsilon: Number(0, 1, open_low=True) = 1e-5
     kind: ClassVar[str] = "layer_norm"
     constants: ClassVar[bool] = True
 

@@ -37,7 +37,7 @@ from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elemen
                                       Pool2d, Reshape, Slice, Softmax)
 
 MAX_ELEMENTS = 1 << 31          # per tensor: anything larger is refused as absurd
-MAX_FOLDED_ELEMENTS = 1 << 26   # constant folding does not build tensors larger than this
+MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Gelu": "gelu",
                   "HardSwish": "hardswish", "Erf": "erf"}
@@ -102,10 +102,12 @@ def from_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.nd
 
 # -- reading, with the safety checks -------------------------------------------------------
 def _read(path: Path):
+    from accelsim.spec.yamlfile import check_regular_file
     onnx = _onnx()
     source = str(path)
-    if not path.is_file():
+    if not path.exists():
         raise SpecError(source, "", "no such file")
+    check_regular_file(path, 2 ** 32)
     try:
         model = onnx.load_model(str(path), load_external_data=False)
     except Exception as exc:         # protobuf raises its own DecodeError types
@@ -469,6 +471,7 @@ class _Importer:
     def fold(self, node) -> None:
         from onnx.reference import ReferenceEvaluator
         inputs = [self.consts[name] if name else None for name in node.input]
+        self.check_fold_size(node, inputs)
         try:
             results = ReferenceEvaluator(node).run(
                 None, {name: value for name, value in zip(node.input, inputs) if name})
@@ -480,6 +483,41 @@ class _Importer:
             if value.size > MAX_FOLDED_ELEMENTS:
                 raise self.error(node, f"folds to {value.size:,} elements; refused")
             self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def check_fold_size(self, node, inputs: list) -> None:
+        """Refuse, before evaluating, a constant expression whose result would be larger
+        than MAX_FOLDED_ELEMENTS: its inferred shape, or for the operators that build tensors
+        from a shape (a 300-byte model can ask for gigabytes) the size their inputs ask for."""
+        def refuse(size) -> None:
+            raise self.error(node, f"folds to {size:,} elements, more than the "
+                             f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
+
+        for name in node.output:
+            if name in self.inferred and math.prod(self.inferred[name]) > MAX_FOLDED_ELEMENTS:
+                refuse(math.prod(self.inferred[name]))
+        op = node.op_type
+        values = [np.asarray(v) if v is not None else None for v in inputs]
+        try:
+            if op == "ConstantOfShape" and values:
+                size = math.prod(int(d) for d in values[0].reshape(-1))
+            elif op == "Expand" and len(values) > 1:
+                size = math.prod(np.broadcast_shapes(values[0].shape,
+                                                     tuple(int(d) for d in values[1].reshape(-1))))
+            elif op == "Tile" and len(values) > 1:
+                size = values[0].size * math.prod(int(r) for r in values[1].reshape(-1))
+            elif op == "Range" and len(values) > 2:
+                start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
+                size = math.ceil((limit - start) / delta) if delta else math.inf
+            elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
+                        "RandomUniform") and not all(n in self.inferred for n in node.output):
+                raise self.error(node, f"cannot bound the size of this constant {op}; "
+                                 "refused")
+            else:
+                return
+        except (ValueError, TypeError, OverflowError):
+            raise self.error(node, "has inputs that do not describe a valid shape") from None
+        if not math.isfinite(size) or size > MAX_FOLDED_ELEMENTS or size < 0:
+            refuse(size)
 
     def unknown(self, node, message: str) -> None:
         if self.unsupported == "error":
