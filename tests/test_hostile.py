@@ -341,3 +341,35 @@ def test_random_devices_are_refused_clearly_or_give_sound_figures(changes):
             assert entry["busy_cycles"] <= res.cycles, name
     for layer in res.layers:
         assert layer.energy_pj >= 0 and layer.busy_cycles <= res.cycles
+
+
+_INTS = st.one_of(st.integers(-3, 40), st.sampled_from([0, 1, 2 ** 31, 2 ** 40]),
+                  st.just("3"), st.just(2.5), st.none(), st.lists(st.integers(-1, 5),
+                                                                    min_size=1, max_size=3))
+_LAYERS = st.sampled_from([
+    ("conv2d", ("out_channels", "kernel", "stride", "padding", "dilation", "groups")),
+    ("linear", ("out_features",)), ("pool2d", ("kernel", "stride", "padding")),
+    ("activation", ()), ("layer_norm", ("groups",)), ("softmax", ("groups",)),
+    ("flatten", ()), ("global_avg_pool", ()), ("slice", ("start", "stop"))])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(st.integers(1, 8), st.integers(1, 12), st.integers(1, 12)),
+       st.lists(st.tuples(_LAYERS, st.lists(_INTS, min_size=6, max_size=6)), min_size=1,
+                max_size=4))
+def test_random_workloads_are_refused_clearly_or_run(shape, layers):
+    entries = [{"name": "in", "type": "input", "shape": list(shape)}]
+    for index, ((kind, keys), values) in enumerate(layers):
+        entry = {"name": f"l{index}", "type": kind}
+        for key, value in zip(keys, values):
+            if value is not None:
+                entry[key] = value
+        entries.append(entry)
+    try:
+        workload = accelsim.workload_from_dict({"version": 1, "name": "random",
+                                                "layers": entries}, source="random.yaml")
+        res = accelsim.simulate(workload, "cim-16x16")
+    except accelsim.AccelsimError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 1000
+        return
+    assert math.isfinite(res.energy_pj) and res.energy_pj > 0 and res.cycles > 0
