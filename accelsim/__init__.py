@@ -13,7 +13,7 @@ from accelsim.simulate import simulate
 from accelsim.spec import DeviceSpec, available_devices, device_from_dict, load_device
 from accelsim.sweep import SweepResult, load_results, load_sweep, pareto_front, sweep
 from accelsim.workload import Workload, available_workloads, load_workload, workload_from_dict
-from accelsim.workload.onnx_import import load_onnx
+from accelsim.workload.onnx import load_onnx
 from accelsim.workload.torch_import import from_torch
 
 __version__ = "0.1.0"

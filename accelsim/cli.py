@@ -228,7 +228,8 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
     output = output or Path(f"{kind}.png")
     _check_output(output)
     if kind == "mismatch":
-        ax = plots.tile_mismatch(device)
+        from accelsim.analysis import tile_mismatch_curve
+        ax = plots.tile_mismatch(tile_mismatch_curve(device), device)
     elif kind == "pareto":
         from accelsim.sweep import load_results
         ax = plots.pareto(load_results(sweep_csv))

@@ -46,7 +46,7 @@ def main() -> None:
         r = accelsim.simulate("resnet18", device({"dram": dram,
                                                   "global_buffer": {"size_bytes": "64KiB"}}))
         rows = (f"{format_pj(r.energy_breakdown()[('dram', 'activate')])} "
-                f"({100 * r.dram['row_hit_rate']:.1f} % row hits)" if r.dram else "")
+                f"({100 * r.dram.row_hit_rate:.1f} % row hits)" if r.dram else "")
         print(f"| {label} | {r.cycles:,} | {format_pj(r.energy_pj)} | "
               f"{format_pj(r.energy_by_component()['dram'])} | {rows} |")
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from _common import output_dir, write_csv
 
+from accelsim.analysis import tile_mismatch_curve
 from accelsim.results import plots
 
 
 def main() -> None:
     out = output_dir(__doc__.splitlines()[0])
-    rows = plots.tile_mismatch_curve("cim-16x16", range(8, 65))
+    rows = tile_mismatch_curve("cim-16x16", range(8, 65))
     write_csv(rows, out / "tile_mismatch.csv")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    ax = plots.tile_mismatch("cim-16x16", sizes=range(8, 65))
+    ax = plots.tile_mismatch(rows, "cim-16x16")
     ax.set_title("Tile mismatch on cim-16x16: minima at multiples of 16")
     ax.figure.tight_layout()
     ax.figure.savefig(out / "tile_mismatch.png", dpi=120)

@@ -97,7 +97,7 @@ def kernel_against_blas() -> list[str]:
 
 
 def pruning() -> list[str]:
-    from accelsim.pruning import block_prune, magnitude_prune
+    from accelsim.workload.pruning import block_prune, magnitude_prune
     from accelsim.workload import Input, Linear, Workload, random_weights
     wl = Workload.from_layers("linear-256", [Input("in", shape=(256, 1, 1)),
                                              Linear("fc", ("in",), 256)])

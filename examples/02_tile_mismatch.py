@@ -9,11 +9,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from accelsim.analysis import tile_mismatch_curve
 from accelsim.results import plots
 from _common import output_dir, save
 
 out = output_dir(__doc__.splitlines()[0])
-curve = {row["n"]: row for row in plots.tile_mismatch_curve("cim-16x16", range(8, 65))}
+curve = {row["n"]: row for row in tile_mismatch_curve("cim-16x16", range(8, 65))}
 for n in (16, 20, 32):
     row = curve[n]
     print(f"{n}x{n}: {row['tiles']} tiles, utilization {100 * row['utilization']:.2f} %, "
@@ -29,7 +30,7 @@ for n in (16, 32):
     print(f"retraining the 20-wide layer to {n} wide: {100 * saving:.1f} % less energy per MAC")
 
 figure, ax = plt.subplots(figsize=(7, 4))
-plots.tile_mismatch("cim-16x16", ax=ax)
+plots.tile_mismatch(list(curve.values()), "cim-16x16", ax=ax)
 ax.annotate("20x20: 4 tiles, 39 %", (20, curve[20]["pj_per_mac"]), xytext=(24, 2.6),
             arrowprops={"arrowstyle": "->"})
 save(figure, out / "02_tile_mismatch.png")

@@ -16,9 +16,9 @@ import numpy as np
 
 import accelsim
 from accelsim._data import data_dir
-from accelsim.pruning import block_prune, magnitude_prune
+from accelsim.workload.pruning import block_prune, magnitude_prune
 from accelsim.spec.yamlfile import read_yaml
-from accelsim.train import train_mlp
+from accelsim.workload.train import train_mlp
 from accelsim.workload import Input, Linear, Workload, random_weights
 from _common import output_dir, pj, save
 

@@ -16,7 +16,7 @@ from sklearn.datasets import load_digits
 import accelsim
 from accelsim._data import data_dir
 from accelsim.spec.yamlfile import read_yaml
-from accelsim.train import train_mlp
+from accelsim.workload.train import train_mlp
 from accelsim.values import reference_forward
 from _common import output_dir, pj, save
 

@@ -5,8 +5,8 @@ import pytest
 
 import accelsim
 from accelsim.energy.table import Action
-from accelsim.pruning import block_prune, density, magnitude_prune
-from accelsim.train import train_mlp
+from accelsim.workload.pruning import block_prune, density, magnitude_prune
+from accelsim.workload.train import train_mlp
 from accelsim.values import reference_forward
 from accelsim.workload import Input, Linear, Workload, random_weights
 from conftest import modified

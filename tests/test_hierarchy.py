@@ -5,6 +5,7 @@ import math
 import pytest
 
 import accelsim
+from accelsim.hardware.pricing import resolve
 from accelsim.energy.scaling import sram_read_64b_45nm
 from accelsim.energy.table import Action
 from accelsim.errors import SpecError
@@ -77,7 +78,7 @@ def test_tile_buffer_prices_busy_cycles_and_leakage_by_hand(cim16_dict):
     # 512 bytes is below Horowitz's 8 KB point: 10 pJ x sqrt(512 / 8192) = 2.5 pJ per 64 bits
     # at 45 nm; x2 for 128-bit words, scaled to 22 nm and 0.8 V.
     expected = 2.5 * 2 * (22 / 45) * (0.8 / 0.9) ** 2
-    assert device.tile_buffer.read_pj == pytest.approx(expected)
+    assert resolve(device).tile_buffer.read_pj == pytest.approx(expected)
     assert device.tile_buffers == 65536 // 16
     res, counts = conv_counts(device, conv())
     breakdown = res.energy_breakdown()
@@ -87,7 +88,7 @@ def test_tile_buffer_prices_busy_cycles_and_leakage_by_hand(cim16_dict):
                                                                   * 1e12)
     # Per vector the buffer is read 9 words and written 1 (on average): 10 cycles on its
     # single bank, 64 vectors; the crossbars take 8 x (1 + 16 / 4) = 40 cycles per vector.
-    assert res.resources["tile buffers"]["busy_cycles"] == 64 * 10
+    assert res.resources["tile buffers"].busy_cycles == 64 * 10
 
 
 def test_sram_energy_below_8kb_scales_with_the_square_root():
@@ -119,16 +120,16 @@ def test_rows_opened_by_hand(cim16_dict, policy, opened):
     device = modified(cim16_dict, **{"dram.row_bytes": 1024, "dram.activate_pj": 1000.0,
                                      "dram.page_policy": policy})
     res = accelsim.simulate(load_and_store(), device)
-    assert res.dram["bursts"] == 125
-    assert res.dram["rows_opened"] == opened
-    assert res.dram["row_hit_rate"] == pytest.approx(1 - opened / 125)
+    assert res.dram.bursts == 125
+    assert res.dram.rows_opened == opened
+    assert res.dram.row_hit_rate == pytest.approx(1 - opened / 125)
     assert res.energy_breakdown()[("dram", "activate")] == pytest.approx(1000.0 * opened)
     assert res.to_dict()["dram"]["rows_opened"] == opened
 
 
 def test_without_row_buffers_nothing_changes(cim16):
     res = accelsim.simulate(load_and_store(), cim16)
-    assert res.dram == {} and ("dram", "activate") not in res.energy_breakdown()
+    assert res.dram is None and ("dram", "activate") not in res.energy_breakdown()
 
 
 def test_ddr4_preset_from_the_datasheet_currents_by_hand(cim16_dict):
@@ -171,7 +172,7 @@ def test_a_second_port_lets_writes_overlap_reads(cim16_dict, ports, span):
                                        Activation("relu", ("in",), function="relu")])
     res = accelsim.simulate(wl, device)
     assert res.layers[1].cycles == span
-    busy = {name: entry["busy_cycles"] for name, entry in res.resources.items()}
+    busy = {name: entry.busy_cycles for name, entry in res.resources.items()}
     # input load writes 512 words, relu reads and writes 512 each, the store reads 512
     if ports == 1:
         assert busy["global_buffer"] == 4 * 512

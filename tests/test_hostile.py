@@ -338,7 +338,7 @@ def test_random_devices_are_refused_clearly_or_give_sound_figures(changes):
     assert res.cycles > 0
     for name, entry in res.resources.items():
         if name not in ("crossbar tiles", "tile buffers", "mesh links"):
-            assert entry["busy_cycles"] <= res.cycles, name
+            assert entry.busy_cycles <= res.cycles, name
     for layer in res.layers:
         assert layer.energy_pj >= 0 and layer.busy_cycles <= res.cycles
 

@@ -3,8 +3,8 @@
 import pytest
 
 from accelsim import MappingError, AccelsimError, load_device, load_workload, simulate
-from accelsim.energy.table import (Action, Operand, buffer_read, dram_read,
-                                   energy_per_action)
+from accelsim.energy.table import Action, Operand, buffer_read, dram_read
+from accelsim.hardware.pricing import energy_per_action
 from accelsim.workload import Conv2d
 
 HYBRID = "hybrid-cim-systolic"

@@ -4,6 +4,7 @@
 import pytest
 
 import accelsim
+from accelsim.hardware.pricing import resolve
 from accelsim.energy.table import DRAM_READS, DRAM_WRITES, Action
 from accelsim.mapping.memory import spill_fractions
 from accelsim.workload import Input, Linear, Workload
@@ -20,7 +21,7 @@ def test_a_dram_bound_load_takes_bytes_over_bandwidth_plus_latency(cim16_dict):
     res = accelsim.simulate(wl, d)
     load = res.layers[0]
     assert (load.start_cycle, load.end_cycle) == (0, 6400 + 50 + 25)
-    assert res.resources["dram"]["busy_cycles"] >= 6400
+    assert res.resources["dram"].busy_cycles >= 6400
 
 
 def chain(channels=256, side=16):
@@ -83,17 +84,17 @@ def test_resource_busy_cycles_by_hand(cim16):
     # DRAM 2 transfers of 2 cycles, the tile 40 cycles; nothing ever waits.
     wl = Workload.from_layers("one", [Input("in", shape=(16, 1, 1)), Linear("fc", ("in",), 16)])
     res = accelsim.simulate(wl, cim16)
-    busy = {name: entry["busy_cycles"] for name, entry in res.resources.items()}
+    busy = {name: entry.busy_cycles for name, entry in res.resources.items()}
     assert busy == {"global_buffer": 4, "interconnect": 2, "dram": 4, "digital": 0,
                     "crossbar tiles": 40}
-    assert res.resources["crossbar tiles"]["utilization"] == pytest.approx(40 / (65536 * 154))
+    assert res.resources["crossbar tiles"].utilization == pytest.approx(40 / (65536 * 154))
     assert res.stalls == {}
 
 
 def test_contention_shows_as_stalls():
     res = accelsim.simulate("resnet18", "cim-16x16")
     assert res.stalls["waiting for the interconnect"] > 0
-    assert 0 < res.resources["interconnect"]["utilization"] <= 1
+    assert 0 < res.resources["interconnect"].utilization <= 1
 
 
 @pytest.mark.parametrize("mode", ["fast", "reference"])
@@ -154,15 +155,15 @@ def test_two_tiles_over_one_mesh_link_take_twice_as_long_as_over_disjoint_links(
     # c's and b's traffic share the first link each way.
     disjoint = accelsim.simulate(three_layers(), mesh_line(cim16_dict, [1, 0]))
     shared = accelsim.simulate(three_layers(), mesh_line(cim16_dict, [0, 0]))
-    assert disjoint.noc["link_busy_cycles"] == {"0,0->1,0": 4096, "1,0->0,0": 4096,
+    assert disjoint.noc.link_busy_cycles == {"0,0->1,0": 4096, "1,0->0,0": 4096,
                                                 "1,0->2,0": 4096, "2,0->1,0": 4096}
-    assert shared.noc["link_busy_cycles"] == {"0,0->1,0": 8192, "1,0->0,0": 8192,
+    assert shared.noc.link_busy_cycles == {"0,0->1,0": 8192, "1,0->0,0": 8192,
                                               "1,0->2,0": 4096, "2,0->1,0": 4096}
-    assert shared.noc["busiest_link_busy_cycles"] == 2 * disjoint.noc["busiest_link_busy_cycles"]
+    assert shared.noc.busiest_link_busy_cycles == 2 * disjoint.noc.busiest_link_busy_cycles
     # bits x hops: 64 vectors x (128 in + 128 out) bits per layer and hop
     per_hop = 64 * 256
-    assert disjoint.noc["hop_bits"] == 2 * per_hop            # a and b one hop each
-    assert shared.noc["hop_bits"] == 3 * per_hop              # c one hop, b two
+    assert disjoint.noc.hop_bits == 2 * per_hop            # a and b one hop each
+    assert shared.noc.hop_bits == 3 * per_hop              # c one hop, b two
     # The layers end when the busiest link has carried its load: twice as long when shared
     # (up to the fill of the pipeline: the input load, one vector's stages, the store).
     b_disjoint, b_shared = (next(layer for layer in r.layers if layer.name == "b")
@@ -188,9 +189,9 @@ def test_mesh_report_line_and_resnet18_runs(cim16_dict):
                                      "interconnect.rows": 16,
                                      "interconnect.memory_router": [8, 8]})
     result = accelsim.simulate("resnet18", device)
-    assert result.noc["links"] == 2 * (15 * 16 + 15 * 16)
+    assert result.noc.links == 2 * (15 * 16 + 15 * 16)
     line = next(line for line in totals_lines(result) if line.startswith("mesh"))
-    assert "bit-hops" in line and result.noc["busiest_link"] in line
+    assert "bit-hops" in line and result.noc.busiest_link in line
 
 
 def test_dram_presets_fill_in_the_standard_figures(cim16_dict):
@@ -232,6 +233,7 @@ def test_auto_sram_energy_scales_with_bank_size(cim16_dict):
     # 2 MiB in 16 banks: 128 KiB per bank, 2/5 of the way from 32 KB (20 pJ) to 1 MB
     # (100 pJ) in log2 size: 52 pJ per 64 bits at 45 nm; x2 for 128-bit words, then
     # 22 nm and 0.8 V: the 40.17 pJ the shipped device states by hand.
+    data = resolve(data)
     assert data.global_buffer.read_pj == pytest.approx(
         scale_energy(104.0, node_nm=22, voltage_v=0.8))
     assert data.global_buffer.read_pj == pytest.approx(40.17, abs=0.01)
@@ -240,5 +242,6 @@ def test_auto_sram_energy_scales_with_bank_size(cim16_dict):
                                     "global_buffer.write_pj": "auto",
                                     "global_buffer.size_bytes": "128KiB"})
     # 8 KiB banks: the 10 pJ point
+    small = resolve(small)
     assert small.global_buffer.read_pj == pytest.approx(
         scale_energy(20.0, node_nm=22, voltage_v=0.8))

@@ -21,7 +21,7 @@ from onnx_models import (GraphBuilder, conv_bn_relu, resnet_style, run_onnxrunti
 import accelsim  # noqa: E402
 from accelsim import SpecError  # noqa: E402
 from accelsim.values import reference_forward  # noqa: E402
-from accelsim.workload.onnx_import import from_onnx_layout, load_onnx, to_onnx_layout  # noqa: E402
+from accelsim.workload.onnx import from_onnx_layout, load_onnx, to_onnx_layout  # noqa: E402
 
 
 def save(model, tmp_path, name="model.onnx"):

@@ -8,6 +8,7 @@ import pytest
 matplotlib.use("Agg")
 
 import accelsim  # noqa: E402
+from accelsim.analysis import tile_mismatch_curve
 from accelsim.results import plots  # noqa: E402
 
 
@@ -29,9 +30,10 @@ def test_energy_breakdown(result, tmp_path):
 
 
 def test_tile_mismatch(tmp_path):
-    rows = plots.tile_mismatch_curve("cim-16x16", range(14, 19))
+    rows = tile_mismatch_curve("cim-16x16", range(14, 19))
     assert [r["tiles"] for r in rows] == [1, 1, 1, 4, 4]
-    _saved(plots.tile_mismatch("cim-16x16", sizes=range(8, 40)), tmp_path / "mismatch.png")
+    _saved(plots.tile_mismatch(tile_mismatch_curve("cim-16x16", range(8, 40)), "cim-16x16"),
+           tmp_path / "mismatch.png")
 
 
 def test_tile_utilization(result, tmp_path):

@@ -39,11 +39,12 @@ def test_fast_and_reference_agree_on_larger_networks(device, workload):
 
 def test_reference_mode_has_one_task_per_tile_mvm_per_vector():
     from accelsim import load_device, load_workload
-    from accelsim.mapping import lower, plan_workload
-    plans = plan_workload(load_workload("lenet5"), load_device("cim-16x16"))
-    program = lower(plans, chip_tiles=65536, mode="reference").program
+    from accelsim.hardware.plan import ResourceKind
+    from accelsim.mapping import lower, map_workload
+    mapped = map_workload(load_workload("lenet5"), load_device("cim-16x16"))
+    program = lower(mapped.plans, placement=mapped.placement, mode="reference").program
     on_tiles = sum(1 for r in program.resource if r >= 0
-                   and program.resource_names[r].startswith("tile:"))
+                   and program.resource_names[r].kind == ResourceKind.TILE)
     # c1: 28x28 vectors x 2x1 tiles (K=25); c3: 10x10 x 10x1 (K=150); c5: 1 x 25x8 (K=400,
     # N=120); f6: 1 x 8x6; output: 1 x 6x1.
     assert on_tiles == 784 * 2 + 100 * 10 + 25 * 8 + 8 * 6 + 6 * 1
@@ -64,7 +65,7 @@ def test_total_equals_sum_of_breakdown_and_of_layers_plus_leakage(workload):
 def test_counts_follow_from_the_mapping_for_resnet18():
     """ADC conversions = sum over conv/fc layers of vectors x used columns x input cycles."""
     from accelsim import load_device, load_workload
-    from accelsim.mapping.crossbar import tile_layer
+    from accelsim.hardware.tiling import tile_layer
     dev, wl = load_device("cim-16x16"), load_workload("resnet18")
     expected = 0
     for name in wl.order:

@@ -19,7 +19,7 @@ import pytest
 
 from accelsim import simulate
 from accelsim.energy.table import Action
-from accelsim.mapping.systolic import compute_cycles, fold_schedule
+from accelsim.hardware.folds import compute_cycles, fold_schedule
 from accelsim.workload import Conv2d, Input, Linear, Workload
 from conftest import modified
 
@@ -221,10 +221,11 @@ def test_covers_all_dataflows_and_arrays_8_to_128():
 def test_array_busy_time_in_the_timeline_is_the_compute_cycles(eyeriss_dict):
     device = modified(eyeriss_dict, **{"systolic.dataflow": "os"})
     for mode in ("fast", "reference"):
-        from accelsim.mapping import lower, plan_workload
-        plans = plan_workload(workload("conv", "conv3x3wide"), device)
-        program = lower(plans, chip_tiles=0, mode=mode).program
-        systolic = program.resource_names.index("systolic")
+        from accelsim.hardware.plan import SYSTOLIC
+        from accelsim.mapping import lower, map_workload
+        mapped = map_workload(workload("conv", "conv3x3wide"), device)
+        program = lower(mapped.plans, placement=mapped.placement, mode=mode).program
+        systolic = program.resource_names.index(SYSTOLIC)
         busy = int(program.occupancy[program.resource == systolic].sum())
         assert busy == compute_cycles(14 * 14, 64, 288, rows=12, cols=14, dataflow="os")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from accelsim.mapping.crossbar import tile_layer
+from accelsim.hardware.tiling import tile_layer
 
 
 def test_20x20_on_16x16_takes_four_tiles_at_39_percent():

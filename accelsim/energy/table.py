@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-import numpy as np
 
-from accelsim.spec.device import DeviceSpec
 
 
 class Operand(IntEnum):
@@ -94,7 +92,7 @@ TRAFFIC = {"buffer_read": (BUFFER_READS, "words", 1.0),
            "dram_write": (DRAM_WRITES, "bytes", 1 / 8)}
 
 
-N_ACTIONS = len(Action)
+N_ACTIONS = len(Action)      # the built-in actions; units may register more (action_count)
 
 # (component, action) label of each Action, as shown in breakdowns.
 ACTION_LABELS: dict[Action, tuple[str, str]] = {
@@ -122,49 +120,39 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
 }
 
 
-def energy_per_action(device: DeviceSpec) -> np.ndarray:
-    """pJ per counted action, indexed by Action (0 for a unit the device does not have)."""
-    buf, dram, dig = device.global_buffer, device.dram, device.digital
-    price = np.zeros(N_ACTIONS)
-    if device.cim is not None:
-        cim = device.cim
-        price[Action.DAC_CONVERT] = cim.dac_pj
-        price[Action.ARRAY_READ] = cim.row_read_pj
-        price[Action.ADC_CONVERT] = cim.adc_pj
-        price[Action.SHIFT_ADD] = cim.shift_add_pj
-        price[Action.ACCUMULATE] = cim.accumulate_pj
-        price[Action.CELL_WRITE] = cim.cell_write_pj
-    if device.systolic is not None:
-        price[Action.PE_MAC] = device.systolic.mac_pj
-        price[Action.RF_ACCESS] = device.systolic.rf_access_pj
-        price[Action.PE_HOP] = device.systolic.pe_hop_pj
-        price[Action.PE_INDEX] = device.systolic.index_pj
-    price[BUFFER_READS] = buf.read_pj
-    price[BUFFER_WRITES] = buf.write_pj
-    price[Action.BUS_BIT] = device.interconnect.pj_per_bit
-    price[DRAM_READS] = dram.read_pj_per_bit
-    price[DRAM_WRITES] = dram.write_pj_per_bit
-    price[Action.DRAM_ACTIVATE] = dram.activate_pj
-    if device.tile_buffer is not None:
-        price[Action.TILE_BUFFER_READ] = device.tile_buffer.read_pj
-        price[Action.TILE_BUFFER_WRITE] = device.tile_buffer.write_pj
-    price[Action.DIGITAL_ADD] = dig.add_pj
-    price[Action.DIGITAL_MUL] = dig.mul_pj
-    price[Action.DIGITAL_COMPARE] = dig.compare_pj
-    return price
+# Actions that units register beyond the built-in ones: (component, action) labels, indexed
+# from len(Action) on. Registering the same label twice returns the same index.
+_REGISTERED: list[tuple[str, str]] = []
 
 
-def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
-    """Static power of each component, mW. All tiles leak for the whole run (no power gating)."""
-    power = {"global_buffer": device.global_buffer.leakage_mw,
-             "digital": device.digital.leakage_mw}
-    if device.cim is not None:
-        power["array"] = device.cim.tiles * device.cim.tile_leakage_mw
-    if device.tile_buffer is not None:
-        power["tile_buffer"] = device.tile_buffers * device.tile_buffer.leakage_mw
-    if device.systolic is not None:
-        power["systolic"] = device.systolic.leakage_mw
-    return power
+def register_action(component: str, action: str) -> int:
+    """The index of the action labelled (component, action), registering it if it is new.
+    Units that count something the built-in actions do not name call this once, at import."""
+    label = (component, action)
+    for existing, known in ACTION_LABELS.items():
+        if known == label and existing < N_ACTIONS:
+            return int(existing)
+    if label not in _REGISTERED:
+        _REGISTERED.append(label)
+    return N_ACTIONS + _REGISTERED.index(label)
+
+
+def action_count() -> int:
+    """How many actions there are: the built-in ones and those units registered."""
+    return N_ACTIONS + len(_REGISTERED)
+
+
+def action_label(index: int) -> tuple[str, str]:
+    """The (component, action) label of action ``index``."""
+    return ACTION_LABELS[Action(index)] if index < N_ACTIONS else _REGISTERED[index - N_ACTIONS]
+
+
+def action_name(index: int) -> str:
+    """A name for action ``index``: the Action's name, or component_action."""
+    if index < N_ACTIONS:
+        return Action(index).name.lower()
+    component, action = _REGISTERED[index - N_ACTIONS]
+    return f"{component}_{action}"
 
 
 def leakage_pj(power_mw: float, cycles: int, clock_hz: float) -> float:

@@ -81,3 +81,20 @@ def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
     mask = (1 << cell_bits) - 1
     shifts = cell_bits * np.arange(slices)
     return ((w[..., None] >> shifts) & mask).astype(np.int64)
+
+
+def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0):
+    """Input vectors quantized for a layer: (integers, scale, signed). Inputs with |x| at most
+    ``zero_threshold`` times the largest are taken as zero first."""
+    if zero_threshold > 0 and columns.size:
+        columns = np.where(np.abs(columns) <= zero_threshold * np.abs(columns).max(),
+                           0.0, columns)
+    signed = bool(columns.size and columns.min() < 0)
+    q, scale = quantize(columns, bits, signed=signed)
+    return q, float(np.asarray(scale).ravel()[0]), signed
+
+
+def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True):
+    """A [K, N] weight matrix quantized: (integers, scale per output column)."""
+    q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
+    return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))

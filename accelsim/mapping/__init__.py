@@ -1,8 +1,9 @@
-"""Mapping: crossbar tiling, per-layer plans, placement in layer groups, lowering to a Program."""
+"""The mapping pipeline: assign units, plan, spill, place, route (mapping.plan), then lower
+the plans to the engine's Program (mapping.lower)."""
 
-from accelsim.mapping.crossbar import CrossbarTiling, tile_layer
-from accelsim.mapping.lower import MODES, Lowered, Placement, lower, place
-from accelsim.mapping.plan import LayerPlan, PartPlan, Stage, plan_workload
+from accelsim.mapping.lower import MODES, Lowered, lower
+from accelsim.mapping.place import Placement, place
+from accelsim.mapping.plan import Mapping, map_workload, place_and_route, plan_workload
 
-__all__ = ["CrossbarTiling", "LayerPlan", "Lowered", "MODES", "PartPlan", "Placement", "Stage",
-           "lower", "place", "plan_workload", "tile_layer"]
+__all__ = ["MODES", "Lowered", "Mapping", "Placement", "lower", "map_workload", "place",
+           "place_and_route", "plan_workload"]

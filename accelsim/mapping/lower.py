@@ -20,35 +20,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.engine.program import Program
-from accelsim.mapping.plan import BUFFER, BUS, DIGITAL, DRAM, LayerPlan, PartPlan
+from accelsim.hardware.plan import (BUFFER, BUS, DIGITAL, DRAM, LayerPlan, PartPlan, Resource,
+                                    ResourceKind, StageKind, UnitKind)
+from accelsim.mapping.place import Placement
 
 MODES = ("fast", "reference")
-# Compute units whose busy cycles are reported as one, by the prefixes of their resources.
-COMPUTE_UNITS = {"crossbar tiles": ("array:", "tile:"), "systolic array": ("systolic",)}
-# Resources reported as one (the others are reported each by its own name).
-RESOURCE_GROUPS = {"crossbar tiles": ("array:", "tile:"), "tile buffers": ("tile_buffer:",),
-                   "mesh links": ("link:",)}
+# Compute units whose busy cycles are reported as one, by the kinds of their resources.
+COMPUTE_UNITS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
+                 "systolic array": (ResourceKind.SYSTOLIC,)}
+# Resources reported as one group (the others are reported each by its own name).
+RESOURCE_GROUPS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
+                   "tile buffers": (ResourceKind.TILE_BUFFER,),
+                   "mesh links": (ResourceKind.LINK,)}
 
 
-def resource_groups(names) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Each resource's group (RESOURCE_GROUPS, else its own name) and the groups' names."""
+def resource_group(resource: Resource) -> str:
+    """The name a resource is reported under: its group's, or its own."""
+    return next((group for group, kinds in RESOURCE_GROUPS.items() if resource.kind in kinds),
+                str(resource))
+
+
+def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each resource's group id and the groups' names (see resource_group)."""
     groups: dict[str, int] = {}
-    ids = []
-    for name in names:
-        label = next((group for group, prefixes in RESOURCE_GROUPS.items()
-                      if name.startswith(prefixes)), name)
-        ids.append(groups.setdefault(label, len(groups)))
+    ids = [groups.setdefault(resource_group(r), len(groups)) for r in resources]
     return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Which layer group each CIM part belongs to and its first physical tile there."""
-
-    group: dict[tuple[str, int], int]
-    first_tile: dict[tuple[str, int], int]
-    groups: int
-    last_part: dict[int, tuple[str, int]]      # group -> its last CIM part
 
 
 @dataclass(frozen=True)
@@ -64,23 +60,6 @@ class Lowered:
     task_image: np.ndarray          # per task: image of the batch (-1: shared, e.g. weights)
 
 
-def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
-    """Fill the chip with CIM parts in topological order; a new group when it is full."""
-    group, first_tile, last_part = {}, {}, {}
-    current, used = 0, 0
-    for plan in plans:
-        for part in plan.parts:
-            if part.unit != "cim":
-                continue
-            if used + part.tiles > chip_tiles:
-                current, used = current + 1, 0
-            group[(part.layer, part.part)] = current
-            first_tile[(part.layer, part.part)] = used
-            last_part[current] = (part.layer, part.part)
-            used += part.tiles
-    return Placement(group, first_tile, current + 1 if group else 0, last_part)
-
-
 class _Tasks:
     """Growing task arrays and edge lists (numpy chunks, concatenated once)."""
 
@@ -93,17 +72,20 @@ class _Tasks:
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
         self.stages: dict[str, int] = {}
-        self.names: dict[str, int] = {name: i for i, name in enumerate((BUFFER, BUS, DRAM,
-                                                                         DIGITAL))}
+        self.names: dict[Resource, int] = {resource: i for i, resource in
+                                           enumerate((BUFFER, BUS, DIGITAL))}
+        if dram_channels == 1:
+            self.names[DRAM] = len(self.names)
 
-    def resource_id(self, name: str) -> int:
-        return self.names.setdefault(name, len(self.names))
+    def resource_id(self, resource: Resource) -> int:
+        return self.names.setdefault(resource, len(self.names))
 
     def dram_ids(self, count: int) -> np.ndarray:
         """Channel resources for ``count`` successive DRAM transfers, round robin."""
         if self.dram_channels == 1:
             return np.full(count, self.names[DRAM], dtype=np.int64)
-        channels = [self.resource_id(f"{DRAM}:{c}") for c in range(self.dram_channels)]
+        channels = [self.resource_id(Resource(ResourceKind.DRAM, str(c)))
+                    for c in range(self.dram_channels)]
         picks = (self.next_channel + np.arange(count)) % self.dram_channels
         self.next_channel = int((self.next_channel + count) % self.dram_channels)
         return np.asarray(channels, dtype=np.int64)[picks]
@@ -139,9 +121,9 @@ class _Tasks:
         ``layers``) for the busy-cycle unions."""
         resource = _take(self.resource)
         unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
-        for name, r in self.names.items():
-            for index, prefixes in enumerate(COMPUTE_UNITS.values()):
-                if name.startswith(prefixes):
+        for named, r in self.names.items():
+            for index, kinds in enumerate(COMPUTE_UNITS.values()):
+                if named.kind in kinds:
                     unit_of[r] = layers + index
         labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
         groups, _ = resource_groups(self.names)
@@ -178,18 +160,21 @@ BYTES_PER_TASK = 160
 BYTES_PER_EDGE = 40
 
 
-def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
-              max_steps: int = 2048, preload_weights: bool = True) -> tuple[int, int]:
+def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
+              mode: str = "fast", max_steps: int = 2048,
+              preload_weights: bool = True) -> tuple[int, int]:
     """(tasks, dependency edges) that lower() would build, counted without building them,
-    so a run too large for memory can be refused before it starts."""
-    placement = place(plans, chip_tiles)
-    programmed = placement.groups > 1 or not preload_weights
+    so a run too large for memory can be refused before it starts. (Parts fill the chip in
+    order, so they need more than one layer group exactly when their tiles exceed it.)"""
+    tiles = sum(part.tiles for plan in plans for part in plan.parts if part.unit == UnitKind.CIM)
+    groups = 2 if tiles > chip_tiles else 1
+    programmed = groups > 1 or not preload_weights
     tasks = edges = 0
     for plan in plans:
         budget = max(1, max_steps // len(plan.parts))
         for part in plan.parts:
             inputs = len(part.needs)
-            if part.unit == "view":
+            if part.unit == UnitKind.VIEW:
                 tasks += batch
                 edges += batch * inputs
                 continue
@@ -204,23 +189,22 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: 
                     edges += len(part.weight_load.stages) + passes * n
                 continue
             n = steps(part.vectors, mode, budget, batch)
-            tiles = part.tiles if mode == "reference" and part.unit == "cim" else 1
+            tiles = part.tiles if mode == "reference" and part.unit == UnitKind.CIM else 1
             slots = len(part.stages) + tiles - 1
             tasks += batch * n * slots
             edges += batch * n * (slots + tiles + inputs)
             if programmed and part.programming is not None:
                 tasks += len(part.programming.stages) - 1 + tiles
                 edges += len(part.programming.stages) + batch * n * tiles
-            if placement.groups > 1 and part.unit == "cim":
+            if groups > 1 and part.unit == UnitKind.CIM:
                 edges += batch * n * tiles          # every MVM precedes its group's barrier
     return tasks, edges
 
 
-def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str = "fast",
-          max_steps: int = 2048, preload_weights: bool = True,
+def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
+          mode: str = "fast", max_steps: int = 2048, preload_weights: bool = True,
           dram_channels: int = 1) -> Lowered:
     """Build the Program for ``batch`` images. See the module docstring for the modes."""
-    placement = place(plans, chip_tiles)
     programmed = placement.groups > 1 or not preload_weights
     tasks = _Tasks(dram_channels)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -253,7 +237,7 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
             part_tasks[key] = (first, tasks.count)
-            if part.unit == "cim":
+            if part.unit == UnitKind.CIM:
                 group = placement.group[key]
                 barrier_inputs.setdefault(group, []).append(mvm.ravel())
                 if programmed and part.programming is not None:
@@ -261,7 +245,8 @@ def lower(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1, mode: str 
                     tiles = None
                     if mode == "reference":
                         first_tile = placement.first_tile[key]
-                        tiles = [f"tile:{first_tile + t}" for t in range(part.tiles)]
+                        tiles = [Resource(ResourceKind.TILE, str(first_tile + t))
+                                 for t in range(part.tiles)]
                     done = _lower_chain(part.programming.stages, tasks,
                                         after=barriers.get(group - 1), last_resources=tiles)
                     programming_tasks[key] = (begin, tasks.count)
@@ -287,7 +272,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     [image, step] task ids, bounds the vectors each step covers. A systolic part's steps are
     folds; consumers see a single exit, done when its last fold is.
     """
-    if part.unit == "view":
+    if part.unit == UnitKind.VIEW:
         ids = tasks.add(np.full(batch, -1), 0, 0, "view", np.arange(batch)).reshape(batch, 1)
         bounds = np.array([0, 1], dtype=np.int64)
         return ids, ids, ids[:, :, None], bounds, bounds
@@ -296,16 +281,20 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     n_steps = steps(part.vectors, mode, max_steps, batch)
     bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
     sizes = np.diff(bounds)
-    measured = part.measured_tile_cycles          # [tiles, batch * vectors], value mode
+    # value mode: [kept tiles, batch * vectors]
+    measured = part.measured.tile_cycles if part.measured is not None else None
     slots = []  # (stage index, resource id, occupancy per vector, latency)
     for index, stage in enumerate(part.stages):
-        if stage.kind == "mvm" and mode == "reference":
+        if stage.kind == StageKind.MVM and mode == "reference":
             first = placement.first_tile[(part.layer, part.part)]
             per_tile = part.tile_cycles if measured is None else np.zeros(measured.shape[0])
             for t, cycles in enumerate(per_tile):
-                slots.append((index, tasks.resource_id(f"tile:{first + t}"), int(cycles), 0))
+                slots.append((index, tasks.resource_id(Resource(ResourceKind.TILE,
+                                                                str(first + t))),
+                              int(cycles), 0))
         else:
-            slots.append((index, tasks.resource_id(stage.resource), stage.occupancy,
+            slots.append((index, -1 if stage.resource == DRAM else
+                          tasks.resource_id(stage.resource), stage.occupancy,
                           stage.latency))
     slot_stage = np.array([s[0] for s in slots])
     slot_kind = np.array([tasks.stage_id(part.stages[i].kind) for i in slot_stage])
@@ -320,7 +309,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     if measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
         # the slowest tile per vector; reference: each tile its own).
-        mvm_slots = np.flatnonzero([part.stages[s[0]].kind == "mvm" for s in slots])
+        mvm_slots = np.flatnonzero([part.stages[s[0]].kind == StageKind.MVM for s in slots])
         if mode == "reference":
             occupancy[:, mvm_slots] = measured.T
         else:
@@ -337,7 +326,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
         before = np.flatnonzero(slot_stage == stage)
         after = np.flatnonzero(slot_stage == stage + 1)
         tasks.edges(ids[:, :, before][:, :, :, None], ids[:, :, after][:, :, None, :])
-    mvm_stage = [i for i, s in enumerate(part.stages) if s.kind == "mvm"]
+    mvm_stage = [i for i, s in enumerate(part.stages) if s.kind == StageKind.MVM]
     mvm = ids[:, :, np.flatnonzero(slot_stage == mvm_stage[0])] if mvm_stage else ids[:, :, :0]
     return ids[:, :, 0], ids[:, :, -1], mvm, bounds, bounds
 
@@ -354,7 +343,8 @@ def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps
     starts = (np.arange(n_steps, dtype=np.int64) * folds.shape[0]) // n_steps
     occupancy = np.add.reduceat(folds, starts, axis=0)                 # [step, stage]
     stages = len(part.stages)
-    resource = [tasks.resource_id(stage.resource) for stage in part.stages]
+    resource = [-1 if stage.resource == DRAM else tasks.resource_id(stage.resource)
+                for stage in part.stages]
     latency = [stage.latency for stage in part.stages]
     kinds = [tasks.stage_id(stage.kind) for stage in part.stages]
     resources = np.tile(np.asarray(resource, dtype=np.int64), (passes * n_steps, 1))

@@ -22,26 +22,15 @@ permutation) alias their producers' storage.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from accelsim.energy.table import Operand
-from accelsim.mapping.plan import DRAM, LayerPlan, PartPlan, Stage, count_dram
+from accelsim.hardware.context import Residency, count_dram
+from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-
-
-@dataclass(frozen=True)
-class Residency:
-    """Where each layer's output lives, per image: the share in DRAM (``fraction``) and those
-    bytes (``dram_bytes``; for a view, the sum over the producers it aliases), plus the buffer
-    bytes left free beside each layer's working set (``free_bytes``, for staged weights)."""
-
-    fraction: dict[str, float]
-    dram_bytes: dict[str, float]
-    free_bytes: dict[str, float]
-    producers: dict[str, list[str]]      # the storage each layer's output aliases
 
 
 def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
@@ -98,12 +87,12 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
     systolic layers read their spilled inputs fold by fold (both planned with ``held``)."""
     result = []
     for plan in plans:
-        if plan.name not in workload.layers or plan.unit in ("view", "dram"):
+        if plan.name not in workload.layers or plan.unit in (UnitKind.VIEW, UnitKind.DRAM):
             result.append(plan)
             continue
         layer = workload.layers[plan.name]
         write_bytes = held.dram_bytes[plan.name]
-        read_bytes = (0.0 if plan.unit == "systolic" else
+        read_bytes = (0.0 if plan.unit == UnitKind.SYSTOLIC else
                       sum(held.dram_bytes[p] for s in layer.inputs for p in held.producers[s]))
         if write_bytes <= 0 and read_bytes <= 0:
             result.append(plan)
@@ -131,15 +120,18 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
         folds = part.folds.shape[0]
         read = -(-math.ceil(read_bytes / per_cycle) // folds)
         write = -(-math.ceil(write_bytes / per_cycle) // folds)
-        stages = (*([Stage("spill_read", DRAM, 0, latency)] if reading else []), *part.stages,
-                  *([Stage("spill_write", DRAM, 0, latency)] if writing else []))
+        stages = (*([Stage(StageKind.SPILL_READ, DRAM, 0, latency)] if reading else []),
+                  *part.stages,
+                  *([Stage(StageKind.SPILL_WRITE, DRAM, 0, latency)] if writing else []))
         occupancy = np.column_stack([*([np.full(folds, read)] if reading else []), part.folds,
                                      *([np.full(folds, write)] if writing else [])])
         return replace(part, stages=stages, folds=occupancy, counts=counts)
     vectors = part.vectors
-    stages = (*([Stage("spill_read", DRAM, math.ceil(read_bytes / vectors / per_cycle),
-                       latency)] if reading else []),
+    stages = (*([Stage(StageKind.SPILL_READ, DRAM,
+                       math.ceil(read_bytes / vectors / per_cycle), latency)]
+                if reading else []),
               *part.stages,
-              *([Stage("spill_write", DRAM, math.ceil(write_bytes / vectors / per_cycle),
-                       latency)] if writing else []))
+              *([Stage(StageKind.SPILL_WRITE, DRAM,
+                       math.ceil(write_bytes / vectors / per_cycle), latency)]
+                if writing else []))
     return replace(part, stages=stages, counts=counts)

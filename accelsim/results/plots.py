@@ -58,27 +58,11 @@ def energy_breakdown(result: Result, *, ax=None, top: int | None = None):
     return ax
 
 
-def tile_mismatch_curve(device: DeviceSpec | str, sizes=range(8, 65)) -> list[dict[str, Any]]:
-    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes``."""
-    from accelsim.simulate import simulate
-    from accelsim.workload import Input, Linear, Workload
-
-    device = load_device(device)
-    rows = []
-    for n in sizes:
-        wl = Workload.from_layers(f"square-{n}", [Input("in", shape=(n, 1, 1)),
-                                                  Linear("fc", ("in",), n)])
-        fc = next(layer for layer in simulate(wl, device).layers if layer.name == "fc")
-        rows.append({"n": n, "tiles": fc.tiles, "utilization": fc.utilization,
-                     "layer_pj": fc.energy_pj, "pj_per_mac": fc.energy_pj / fc.macs})
-    return rows
-
-
-def tile_mismatch(device: DeviceSpec | str, *, sizes=range(8, 65), ax=None):
-    """The sawtooth: energy per useful MAC against layer size, tile multiples marked."""
+def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=None):
+    """The sawtooth: energy per useful MAC against layer size (``rows`` from
+    accelsim.analysis.tile_mismatch_curve), multiples of the tile size marked."""
     device = load_device(device)
     ax = _axes(ax, (7, 4))
-    rows = tile_mismatch_curve(device, sizes)
     ax.plot([r["n"] for r in rows], [r["pj_per_mac"] for r in rows], marker=".")
     if device.cim is not None:
         for m in range(device.cim.rows, rows[-1]["n"] + 1, device.cim.rows):
@@ -182,7 +166,7 @@ def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,
     device highlighted, its points labelled by the ``label`` column (None: no labels).
 
     rows: a list of dicts, a SweepResult or a pandas DataFrame (e.g. from load_results)."""
-    from accelsim.sweep import _as_rows, pareto_front
+    from accelsim.results.pareto import as_rows as _as_rows, pareto_front
 
     ok = [row for row in _as_rows(rows) if row.get("status", "ok") == "ok"]
     mask = pareto_front(ok, x, y)

@@ -124,9 +124,9 @@ def resource_table(result: Result) -> Table:
                   title_justify="left")
     for column in ("resource", "busy cycles", "utilization %", "cycles with a task waiting"):
         table.add_column(column, justify="left" if column == "resource" else "right")
-    for name, entry in sorted(result.resources.items(), key=lambda kv: -kv[1]["utilization"]):
-        table.add_row(name, f"{entry['busy_cycles']:,}", f"{100 * entry['utilization']:.1f}",
-                      f"{entry.get('waiting_cycles', 0):,}")
+    for name, entry in sorted(result.resources.items(), key=lambda kv: -kv[1].utilization):
+        table.add_row(name, f"{entry.busy_cycles:,}", f"{100 * entry.utilization:.1f}",
+                      f"{entry.waiting_cycles:,}")
     return table
 
 
@@ -160,14 +160,14 @@ def totals_lines(result: Result) -> list[str]:
         f"weight groups     {result.weight_groups}"
         + (" (weights resident)" if result.weight_groups == 1 else
            " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
-        *([f"mesh              {result.noc['hop_bits']:,.0f} bit-hops over "
-           f"{result.noc['links_used']} of {result.noc['links']} links; busiest link "
-           f"{result.noc['busiest_link']} busy {result.noc['busiest_link_busy_cycles']:,} "
-           f"cycles ({100 * result.noc['busiest_link_utilization']:.1f} %)"]
+        *([f"mesh              {result.noc.hop_bits:,.0f} bit-hops over "
+           f"{result.noc.links_used} of {result.noc.links} links; busiest link "
+           f"{result.noc.busiest_link} busy {result.noc.busiest_link_busy_cycles:,} "
+           f"cycles ({100 * result.noc.busiest_link_utilization:.1f} %)"]
           if result.noc else []),
-        *([f"DRAM rows         {result.dram['rows_opened']:,.0f} opened for "
-           f"{result.dram['bursts']:,.0f} bursts ({result.dram['page_policy']} page: "
-           f"{100 * result.dram['row_hit_rate']:.1f} % row hits)"] if result.dram else []),
+        *([f"DRAM rows         {result.dram.rows_opened:,.0f} opened for "
+           f"{result.dram.bursts:,.0f} bursts ({result.dram.page_policy} page: "
+           f"{100 * result.dram.row_hit_rate:.1f} % row hits)"] if result.dram else []),
     ]
     if result.one_time_programming_pj:
         lines.append(f"one-time weight load {format_pj(result.one_time_programming_pj)} "

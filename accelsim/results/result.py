@@ -10,12 +10,12 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from accelsim.energy.table import ACTION_LABELS, Action
+from accelsim.energy.table import action_label, action_name
 from accelsim.results.trace import TaskTrace
 
 
@@ -70,6 +70,42 @@ class LayerResult:
 
 
 @dataclass(frozen=True)
+class ResourceUse:
+    """A shared resource over a run: cycles busy, busy over the run's cycles (crossbar tiles:
+    tile-cycles over tiles x cycles), and cycles during which at least one ready task waited
+    for it."""
+
+    busy_cycles: int
+    utilization: float
+    waiting_cycles: int = 0
+
+
+@dataclass(frozen=True)
+class NocReport:
+    """A mesh's traffic: bits times links crossed, links in all and used, the busiest link
+    with its busy cycles and utilization, and busy cycles per link ("x,y->u,v")."""
+
+    hop_bits: float
+    links: int
+    links_used: int
+    busiest_link: str | None
+    busiest_link_busy_cycles: int
+    busiest_link_utilization: float
+    link_busy_cycles: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DramReport:
+    """DRAM traffic under a row-buffer model: bursts, rows opened, the page policy and the
+    share of bursts that found their row open."""
+
+    bursts: float
+    rows_opened: float
+    page_policy: str
+    row_hit_rate: float
+
+
+@dataclass(frozen=True)
 class Result:
     """Outcome of :func:`accelsim.simulate`. Energies in pJ, times in clock cycles."""
 
@@ -81,9 +117,10 @@ class Result:
     cycles: int
     macs: int
     layers: tuple[LayerResult, ...]
-    action_counts: np.ndarray = field(repr=False)     # [layer, Action]
-    prices_pj: np.ndarray = field(repr=False)         # [Action]
+    action_counts: np.ndarray = field(repr=False)     # [layer, action]
+    prices_pj: np.ndarray = field(repr=False)         # [action]
     leakage_pj: dict[str, float] = field(repr=False)
+    one_time_counts: np.ndarray = field(repr=False)   # [action]: writing resident weights
     one_time_programming_pj: float                    # preloaded weights; not in the totals
     weight_groups: int
     events: int
@@ -98,25 +135,21 @@ class Result:
     # cause: those waiting cycles, and compute units idle inside their span waiting for data;
     # each is at most the run's cycles. task_wait_cycles: waiting summed over tasks, which
     # overlaps in time (it can exceed the run's cycles many times).
-    resources: dict[str, dict] = field(default_factory=dict, repr=False)
+    resources: dict[str, ResourceUse] = field(default_factory=dict, repr=False)
     stalls: dict[str, int] = field(default_factory=dict, repr=False)
     task_wait_cycles: dict[str, int] = field(default_factory=dict, repr=False)
     image_done_cycles: tuple[int, ...] = ()   # when each image of the batch was finished
-    # Mesh devices: hop_bits (bits times links crossed), links and links_used, the busiest
-    # link with its busy cycles and utilization, and busy cycles per link.
-    noc: dict = field(default_factory=dict, repr=False)
-    # DRAM with a row-buffer model: bursts, rows_opened, page_policy and row_hit_rate (the
-    # share of bursts that found their row open).
-    dram: dict = field(default_factory=dict, repr=False)
+    noc: NocReport | None = field(default=None, repr=False)     # mesh devices
+    dram: DramReport | None = field(default=None, repr=False)   # DRAM with row buffers
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
         """{(component, action): pJ}, dynamic actions summed over layers, plus leakage."""
         totals = self.action_counts.sum(axis=0) * self.prices_pj
         breakdown: dict[tuple[str, str], float] = {}
-        for action in Action:
+        for action in range(totals.size):
             if totals[action] > 0:
-                label = ACTION_LABELS[action]
+                label = action_label(action)
                 breakdown[label] = breakdown.get(label, 0.0) + float(totals[action])
         for component, pj in self.leakage_pj.items():
             if pj > 0:
@@ -137,7 +170,27 @@ class Result:
     def action_totals(self) -> dict[str, float]:
         """Total count of each action (bits for transfers) over all layers."""
         totals = self.action_counts.sum(axis=0)
-        return {action.name.lower(): float(totals[action]) for action in Action}
+        return {action_name(action): float(totals[action]) for action in range(totals.size)}
+
+    def repriced(self, device) -> "Result":
+        """This run priced with ``device``'s energy table and static power, without simulating
+        again. Only prices may differ: the device must have the same timing (what a sweep over
+        energies or leakage varies)."""
+        from accelsim.hardware.pricing import energy_per_action, leakage_power_mw
+        from accelsim.spec.load import load_device
+        device = load_device(device)
+        prices = energy_per_action(device)
+        layers = tuple(replace(layer, energy_pj=float(np.dot(counts, prices)))
+                       for layer, counts in zip(self.layers, self.action_counts))
+        leakage = {component: mw * 1e-3 * self.seconds * 1e12
+                   for component, mw in leakage_power_mw(device).items()}
+        index = {action_name(action): action for action in range(prices.size)}
+        skipped = {name: {**entry, "energy_saved_pj": float(sum(
+            count * prices[index[key]] for key, count in entry.items() if key in index))}
+            for name, entry in self.skipped.items()}
+        return replace(self, device=device.name, prices_pj=prices, leakage_pj=leakage,
+                       layers=layers, skipped=skipped,
+                       one_time_programming_pj=float(np.dot(self.one_time_counts, prices)))
 
     # -- derived figures ---------------------------------------------------------------
     @property
@@ -206,9 +259,10 @@ class Result:
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
             "layers": [layer.to_dict() for layer in self.layers],
-            "resources": self.resources, "stalls": self.stalls,
-            "task_wait_cycles": self.task_wait_cycles, "noc": self.noc,
-            **({"dram": self.dram} if self.dram else {}),
+            "resources": {name: asdict(use) for name, use in self.resources.items()},
+            "stalls": self.stalls, "task_wait_cycles": self.task_wait_cycles,
+            "noc": asdict(self.noc) if self.noc else {},
+            **({"dram": asdict(self.dram)} if self.dram else {}),
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
         }
 

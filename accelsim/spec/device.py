@@ -7,14 +7,13 @@ unit or unit strings ("500MHz", "0.2pJ") that are converted when the file is loa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import ConfigDict
 
 from accelsim.spec.validate import (Bytes, BytesPerSecond, Hertz, Integer, Milliwatts,
-                                    Nanoseconds, Number, Picojoules, PicojoulesPerBit,
-                                    PositiveInt)
+                                    Nanoseconds, Number, Picojoules, PicojoulesPerBit)
 
 # Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
 Tiles = Integer(1, 2 ** 24)
@@ -23,6 +22,17 @@ Cycles = Integer(1, 10 ** 6)
 Bits = Integer(1, 32)               # operand widths: value mode quantizes into int64
 WideBits = Integer(1, 64)           # partial sums and accumulators
 Routers = Integer(1, 1024)
+RouterIndex = Integer(0, 1023)
+CellBits = Integer(1, 16)
+AdcBits = Integer(1, 24)           # no ADC on record resolves more than 24 bits
+WordBits = Integer(1, 8192)
+LatencyCycles = Integer(0, 10 ** 6)
+BurstBytes = Integer(1, 2 ** 20)
+Channels = Integer(1, 1024)
+RowBytes = Integer(1, 2 ** 30)
+Lanes = Integer(1, 2 ** 20)
+Nanometers = Number(1, 1000, " nm")
+Volts = Number(0.1, 5, " V")
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -39,12 +49,12 @@ class CrossbarSpec:
     tiles: Tiles
     rows: Side
     cols: Side
-    cell_bits: Integer(1, 16)
+    cell_bits: CellBits
     weight_bits: Bits
     input_bits: Bits
     output_bits: Bits
     dac_bits: Bits
-    adc_bits: Integer(1, 24)      # no ADC on record resolves more than 24 bits
+    adc_bits: AdcBits
     adcs_per_tile: Side
     psum_bits: WideBits
     signed_weights: Literal["cell", "offset", "differential"]
@@ -126,30 +136,19 @@ class BufferSpec:
     port and a write port, so a read and a write of every bank fit in one cycle (the energy
     per access is as given; price a dual-ported array accordingly).
 
-    ``read_pj`` and ``write_pj`` (per word) may be ``auto``: the 64-bit read energy of one
-    bank's capacity interpolated between Horowitz's 8 KB, 32 KB and 1 MB points (see
-    energy.scaling.sram_read_64b_45nm), times word_bits / 64, scaled to the device's node and
-    voltage; a write is taken equal to a read.
+    ``read_pj`` and ``write_pj`` (per word) may be ``auto``: worked out from the bank size,
+    node and voltage by the buffer's unit (hardware.sram; hardware.resolve gives the device
+    with every ``auto`` filled in).
     """
 
     __pydantic_config__ = _STRICT
     size_bytes: Bytes
-    word_bits: Integer(1, 8192)
+    word_bits: WordBits
     banks: Side
     read_pj: Picojoules | Literal["auto"]   # per word
     write_pj: Picojoules | Literal["auto"]  # per word
     leakage_mw: Milliwatts
     ports: Literal[1, 2] = 1
-
-    def sized(self, node_nm: float, voltage_v: float) -> "BufferSpec":
-        """This buffer with ``auto`` energies worked out from its bank size."""
-        if "auto" not in (self.read_pj, self.write_pj):
-            return self
-        from accelsim.energy.scaling import scale_energy, sram_read_64b_45nm
-        per_word = scale_energy(sram_read_64b_45nm(self.size_bytes / self.banks)
-                                * self.word_bits / 64, node_nm=node_nm, voltage_v=voltage_v)
-        return replace(self, **{name: per_word for name in ("read_pj", "write_pj")
-                                if getattr(self, name) == "auto"})
 
 
 @dataclass(frozen=True)
@@ -179,11 +178,11 @@ class InterconnectSpec:
     __pydantic_config__ = _STRICT
     kind: Literal["bus", "mesh"]
     width_bits: Side
-    latency_cycles: Integer(0, 10 ** 6)
+    latency_cycles: LatencyCycles
     pj_per_bit: PicojoulesPerBit
     cols: Routers | None = None
     rows: Routers | None = None
-    memory_router: tuple[Integer(0, 1023), Integer(0, 1023)] = (0, 0)
+    memory_router: tuple[RouterIndex, RouterIndex] = (0, 0)
 
     def __post_init__(self) -> None:
         if self.kind == "bus":
@@ -225,11 +224,11 @@ class DramSpec:
     kind: str
     bandwidth_bytes_per_s: BytesPerSecond
     latency_ns: Nanoseconds
-    burst_bytes: Integer(1, 2 ** 20)
+    burst_bytes: BurstBytes
     read_pj_per_bit: PicojoulesPerBit
     write_pj_per_bit: PicojoulesPerBit
-    channels: Integer(1, 1024) = 1  # independent channels, each of bandwidth_bytes_per_s
-    row_bytes: Integer(1, 2 ** 30) | None = None    # one row (page) across the rank
+    channels: Channels = 1          # independent channels, each of bandwidth_bytes_per_s
+    row_bytes: RowBytes | None = None    # one row (page) across the rank
     activate_pj: Picojoules = 0.0           # per row opened (activate + precharge)
     page_policy: Literal["open", "closed"] = "open"
 
@@ -259,7 +258,7 @@ class DigitalUnitSpec:
     """Digital vector unit for pooling, elementwise ops and activations: ``lanes`` ops/cycle."""
 
     __pydantic_config__ = _STRICT
-    lanes: Integer(1, 2 ** 20)
+    lanes: Lanes
     add_pj: Picojoules
     mul_pj: Picojoules
     compare_pj: Picojoules
@@ -274,8 +273,8 @@ class DeviceSpec:
     version: Literal[1]
     name: str
     description: str
-    technology_nm: Number(1, 1000, " nm")
-    voltage_v: Number(0.1, 5, " V")
+    technology_nm: Nanometers
+    voltage_v: Volts
     clock_hz: Hertz
     global_buffer: BufferSpec
     interconnect: InterconnectSpec
@@ -286,10 +285,6 @@ class DeviceSpec:
     tile_buffer: TileBufferSpec | None = None
 
     def __post_init__(self) -> None:
-        for name in ("global_buffer", "tile_buffer"):
-            buffer = getattr(self, name)
-            if buffer is not None:
-                object.__setattr__(self, name, buffer.sized(self.technology_nm, self.voltage_v))
         if self.cim is None and self.systolic is None:
             raise ValueError("a device needs at least one compute unit: cim or systolic")
         if self.tile_buffer is not None and self.cim is None:

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from accelsim._data import looks_like_path
 from accelsim.errors import AccelsimError, SpecError
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.sweep.grid import apply, expand
+from accelsim.results.pareto import pareto_front
 from accelsim.sweep.run import COMPONENTS, METRICS, Journal, Point, columns, execute
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
@@ -217,37 +216,6 @@ def load_results(path: str | Path) -> SweepResult:
     parameters = tuple(column for column in rows[0]
                        if column not in set(columns([])) and column != "device")
     return SweepResult(typed, path, parameters)
-
-
-def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
-                 by: tuple[str, ...] = ("workload", "device")) -> np.ndarray:
-    """Boolean mask of the rows no other row of the same group beats in both ``x`` and ``y``
-    (lower is better). Rows are grouped by the ``by`` columns they have (by default one front
-    per workload and base device: a small network must not hide a large one). ``rows``: a
-    list of dicts, a SweepResult or a pandas DataFrame. Error rows are never on a front."""
-    rows = _as_rows(rows)
-    groups: dict[tuple, list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault(tuple(row.get(column) for column in by), []).append(i)
-    mask = np.zeros(len(rows), dtype=bool)
-    for members in groups.values():
-        values = np.array([[float(rows[i][x]), float(rows[i][y])]
-                           if rows[i].get("status", "ok") == "ok" else [np.inf, np.inf]
-                           for i in members]).reshape(-1, 2)
-        best_y = np.inf
-        for j in np.lexsort((values[:, 1], values[:, 0])):
-            if np.isfinite(values[j, 0]) and values[j, 1] < best_y:
-                mask[members[j]], best_y = True, values[j, 1]
-    return mask
-
-
-def _as_rows(rows) -> list[dict]:
-    """Sweep rows from a list of dicts, a SweepResult or a pandas DataFrame."""
-    if isinstance(rows, SweepResult):
-        return rows.rows
-    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
-        return rows.to_dict("records")
-    return list(rows)
 
 
 def _identity(base: dict, workload: str) -> str:

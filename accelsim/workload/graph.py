@@ -31,7 +31,7 @@ class Workload:
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     biases: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     # Imported models: {layer: (ONNX tensor name, per-image ONNX shape, permutation)} for the
-    # input and output layers (see workload.onnx_import.to_onnx_layout).
+    # input and output layers (see workload.onnx.to_onnx_layout).
     layouts: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def with_weights(self, weights: dict, biases: dict | None = None) -> "Workload":

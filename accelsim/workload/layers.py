@@ -24,6 +24,7 @@ ActivationName = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "hardswish"
 ConstantKind = Literal["none", "scalar", "channel", "full"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
+Epsilon = Number(0, 1, open_low=True)
 
 
 def pair(value: int | Pair | list[int]) -> Pair:
@@ -331,7 +332,7 @@ class LayerNorm(Layer):
     variance, then scale by gamma and add beta (per channel, in weights and biases)."""
 
     groups: PositiveInt = 1
-    epsilon: Number(0, 1, open_low=True) = 1e-5
+    epsilon: Epsilon = 1e-5
     kind: ClassVar[str] = "layer_norm"
     constants: ClassVar[bool] = True
 

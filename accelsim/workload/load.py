@@ -41,14 +41,14 @@ def load_workload(name_or_path: str | Path | Workload, *,
                   unsupported: str = "error") -> Workload:
     """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path or an ONNX
     path. ``unsupported`` applies to ONNX files: see
-    :func:`accelsim.workload.onnx_import.load_onnx`."""
+    :func:`accelsim.workload.onnx.load_onnx`."""
     if isinstance(name_or_path, Workload):
         return name_or_path
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or looks_like_path(text):
         path = Path(text)
         if path.suffix == ".onnx":
-            from accelsim.workload.onnx_import import load_onnx
+            from accelsim.workload.onnx import load_onnx
             return load_onnx(path, unsupported=unsupported)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "

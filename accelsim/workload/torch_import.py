@@ -2,7 +2,7 @@
 
 Needs torch (``pip install 'accelsim[torch]'``). The module is exported in inference mode
 (``eval()``, restored afterwards) with torch's ONNX exporter into a temporary folder, and read
-back with :func:`accelsim.workload.onnx_import.load_onnx`.
+back with :func:`accelsim.workload.onnx.load_onnx`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def from_torch(module, example_input, *, name: str | None = None, unsupported: s
         import torch
     except ImportError:
         raise AccelsimError("from_torch needs PyTorch: pip install 'accelsim[torch]'") from None
-    from accelsim.workload.onnx_import import load_onnx
+    from accelsim.workload.onnx import load_onnx
 
     if not isinstance(module, torch.nn.Module):
         raise AccelsimError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")

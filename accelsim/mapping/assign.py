@@ -1,9 +1,10 @@
-"""Which unit runs each weighted layer, and why.
+"""Which unit runs each weighted layer, and why (the first stage of the mapping pipeline).
 
-Policies: "rules" (default: depthwise convs go to the digital array, which wastes no rows on
+Policies: "rules" (default: depthwise convs go to a digital array, which wastes no rows on
 them, everything else to the crossbars), "energy", "latency" and "edp" (each layer planned on
-both units and the better estimate taken), or "cim" / "systolic" to force one unit. ``assign``
-overrides single layers: {"features.1.depthwise": "cim"}.
+every unit that can run it and the best estimate taken), or a unit's name ("cim",
+"systolic") to force that unit. ``assign`` overrides single layers:
+{"features.1.depthwise": "cim"}.
 """
 
 from __future__ import annotations
@@ -12,27 +13,46 @@ import math
 
 import numpy as np
 
-from accelsim.energy.table import energy_per_action
 from accelsim.errors import AccelsimError, MappingError
+from accelsim.hardware.context import PlanContext
+from accelsim.hardware.plan import LayerPlan, UnitKind
+from accelsim.hardware.pricing import energy_per_action
+from accelsim.hardware.registry import weighted_units
 from accelsim.units import format_pj
 
 POLICIES = ("rules", "energy", "latency", "edp", "cim", "systolic")
-UNITS = ("cim", "systolic")
 
 
-def assign_units(planner, *, policy: str, assign: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """{layer: (unit, reason)} for every weighted layer of the planner's workload."""
-    dev, wl = planner.dev, planner.wl
+class Assigner:
+    """Plans weighted layers on candidate units (once each) for the policies to compare."""
+
+    def __init__(self, ctx: PlanContext):
+        self.ctx = ctx
+        self.units = {u.name: u for u in weighted_units(ctx.dev)}
+        self._plans: dict[tuple[str, str], LayerPlan] = {}
+
+    def plan(self, name: str, unit: str) -> LayerPlan:
+        key = (name, unit)
+        if key not in self._plans:
+            self._plans[key] = self.units[unit].plan(self.ctx, name)
+        return self._plans[key]
+
+
+def assign_units(ctx: PlanContext, *, policy: str,
+                 assign: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """{layer: (unit, reason)} for every weighted layer of the workload."""
+    dev, wl = ctx.dev, ctx.wl
     if policy not in POLICIES:
         raise AccelsimError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
-    units = [unit for unit in UNITS if getattr(dev, unit) is not None]
+    assigner = Assigner(ctx)
+    names = list(assigner.units)
     for name, unit in assign.items():
         if name not in wl.layers or not wl.layers[name].weighted:
             raise MappingError(f"assign: '{name}' is not a conv or linear layer of {wl.name}")
-        if unit not in units:
+        if unit not in names:
             raise MappingError(f"assign: layer '{name}' to '{unit}', but device '{dev.name}' "
-                               f"has {' and '.join(units)}")
-    if policy in UNITS and policy not in units:
+                               f"has {' and '.join(names)}")
+    if policy not in ("rules", "energy", "latency", "edp") and policy not in names:
         raise MappingError(f"policy '{policy}': device '{dev.name}' has no {policy} unit")
     prices = energy_per_action(dev)
     chosen: dict[str, tuple[str, str]] = {}
@@ -42,26 +62,30 @@ def assign_units(planner, *, policy: str, assign: dict[str, str]) -> dict[str, t
             continue
         if name in assign:
             chosen[name] = (assign[name], "assigned by the user")
-        elif len(units) == 1:
-            chosen[name] = (units[0], "the device's only unit")
-        elif policy in UNITS:
+        elif len(names) == 1:
+            chosen[name] = (names[0], "the device's only unit")
+        elif policy in names:
             chosen[name] = (policy, f"policy '{policy}' puts every weighted layer there")
         elif policy == "rules":
-            chosen[name] = (("systolic", "rule: depthwise conv goes digital")
-                            if getattr(layer, "depthwise", False)
-                            else ("cim", "rule: weights stay in the crossbars"))
+            digital = [n for n in names if n != UnitKind.CIM]
+            if getattr(layer, "depthwise", False) and digital:
+                chosen[name] = (digital[0], "rule: depthwise conv goes digital")
+            elif UnitKind.CIM in names:
+                chosen[name] = (UnitKind.CIM, "rule: weights stay in the crossbars")
+            else:
+                chosen[name] = (names[0], "rule: the first unit that runs it")
         else:
-            estimates = {unit: estimate(planner.weighted(name, unit), prices) for unit in units}
+            estimates = {unit: estimate(assigner.plan(name, unit), prices) for unit in names}
             score = {"energy": lambda e: e[0], "latency": lambda e: e[1],
                      "edp": lambda e: e[0] * e[1]}[policy]
-            best = min(units, key=lambda unit: (score(estimates[unit]), unit))
+            best = min(names, key=lambda unit: (score(estimates[unit]), unit))
             detail = " vs ".join(f"{unit} {format_pj(e[0])}, {e[1]:,} cycles"
                                  for unit, e in estimates.items())
             chosen[name] = (best, f"{policy}: {detail}")
     return chosen
 
 
-def estimate(plan, prices: np.ndarray) -> tuple[float, int]:
+def estimate(plan: LayerPlan, prices: np.ndarray) -> tuple[float, int]:
     """(energy pJ, cycles) per image of a layer run alone.
 
     Energy counts weight loads (systolic) and reprogramming when a layer is larger than the

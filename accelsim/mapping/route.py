@@ -1,4 +1,4 @@
-"""The 2-D mesh: XY routes between the memory router and each crossbar part's router.
+"""Routing on a 2-D mesh: XY routes between the memory router and each crossbar part's router.
 
 On a mesh device every transfer between the global buffer (at the memory router) and a
 crossbar part travels hop by hop: each link on its XY route is its own resource, so transfers
@@ -10,66 +10,38 @@ the bus. Energy counts bit-hops: bits moved times the links they cross.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from accelsim.energy.table import Action
-from accelsim.mapping.plan import BUS, LayerPlan, PartPlan, Programming, Stage
+from accelsim.hardware.interconnect import link_resource, router_of_tile, xy_route
+from accelsim.hardware.plan import (BUS, LayerPlan, PartPlan, Programming, Stage, StageKind,
+                                    UnitKind)
+from accelsim.mapping.place import Placement
 from accelsim.spec.device import DeviceSpec
 
-Router = tuple[int, int]
 
-
-def xy_route(source: Router, target: Router) -> list[tuple[Router, Router]]:
-    """The links from ``source`` to ``target``: along x first, then along y."""
-    (x, y), (tx, ty) = source, target
-    links = []
-    while x != tx:
-        step = 1 if tx > x else -1
-        links.append(((x, y), (x + step, y)))
-        x += step
-    while y != ty:
-        step = 1 if ty > y else -1
-        links.append(((x, y), (x, y + step)))
-        y += step
-    return links
-
-
-def link_name(link: tuple[Router, Router]) -> str:
-    (x, y), (u, v) = link
-    return f"link:{x},{y}->{u},{v}"
-
-
-def router_of_tile(tile: int, device: DeviceSpec) -> Router:
-    noc = device.interconnect
-    per_router = math.ceil(device.cim.tiles / noc.routers)
-    index = tile // per_router
-    return (index % noc.cols, index // noc.cols)
-
-
-def part_routers(plans: list[LayerPlan], device: DeviceSpec) -> dict[tuple[str, int], Router]:
+def part_routers(plans: list[LayerPlan], device: DeviceSpec, placement: Placement):
     """The router of each crossbar part (the one holding its middle tile)."""
-    from accelsim.mapping.lower import place
-    placement = place(plans, device.cim.tiles)
     routers = {}
     for plan in plans:
         for part in plan.parts:
-            if part.unit == "cim":
+            if part.unit == UnitKind.CIM:
                 first = placement.first_tile[(part.layer, part.part)]
                 routers[(part.layer, part.part)] = router_of_tile(
                     first + (part.tiles - 1) // 2, device)
     return routers
 
 
-def with_mesh(plans: list[LayerPlan], device: DeviceSpec) -> list[LayerPlan]:
+def with_mesh(plans: list[LayerPlan], device: DeviceSpec,
+              placement: Placement) -> list[LayerPlan]:
     """Plans whose crossbar transfers cross the mesh link by link (a no-op on a bus)."""
     if device.interconnect.kind != "mesh":
         return plans
-    routers = part_routers(plans, device)
+    routers = part_routers(plans, device, placement)
     memory = device.interconnect.memory_router
     result = []
     for plan in plans:
-        if plan.unit != "cim":
+        if plan.unit != UnitKind.CIM:
             result.append(plan)
             continue
         parts = tuple(_routed_part(part, xy_route(memory, routers[(part.layer, part.part)]),
@@ -87,10 +59,11 @@ def _routed_stages(stages: tuple[Stage, ...], inbound, outbound,
         if stage.resource != BUS:
             routed.append(stage)
             continue
-        links = inbound if stage.kind.endswith("in") else outbound
+        into = stage.kind == StageKind.BUS_IN
+        links = inbound if into else outbound
         extra = stage.latency - hop          # an adder tree's delay rides on the last hop
-        direction = "noc_in" if stage.kind.endswith("in") else "noc_out"
-        hops = [Stage(direction, link_name(link), stage.occupancy, hop) for link in links]
+        direction = StageKind.NOC_IN if into else StageKind.NOC_OUT
+        hops = [Stage(direction, link_resource(link), stage.occupancy, hop) for link in links]
         if hops:
             hops[-1] = replace(hops[-1], latency=hop + extra)
             routed.extend(hops)

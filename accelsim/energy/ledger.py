@@ -1,0 +1,55 @@
+"""The energy ledger: what every layer counted, gathered from its plans.
+
+Components only count actions; energy is counts x prices plus leakage, computed afterwards,
+so the same ledger can be priced for another device's energy table without simulating again
+(Result.repriced). Plans are read by their fields (counts, batch_counts, images, weight_load,
+programming), so this module depends on no hardware unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.energy.table import action_count
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Action counts per layer ([layer, action]) and the one-time weight write ([action])
+    that the totals leave out."""
+
+    counts: np.ndarray
+    one_time: np.ndarray
+
+    @classmethod
+    def of(cls, plans, *, batch: int, programmed_in_run: bool) -> "Ledger":
+        """Count every part of every plan over the batch: its measured counts (value mode)
+        or its per-pass counts times the passes; systolic weight loads; and crossbar weight
+        writes, counted in the run when the chip is reprogrammed (or preloading is off), else
+        set apart as one-time."""
+        counts = np.zeros((len(plans), action_count()))
+        one_time = np.zeros(action_count())
+        for index, plan in enumerate(plans):
+            for part in plan.parts:
+                counts[index] += (part.batch_counts if part.batch_counts is not None
+                                  else part.counts * (batch // part.images))
+                if part.weight_load is not None:
+                    counts[index] += part.weight_load.counts
+                if part.programming is not None:
+                    if programmed_in_run:
+                        counts[index] += part.programming.counts
+                    else:
+                        one_time += part.programming.counts
+        return cls(counts, one_time)
+
+    def layer_energy(self, prices: np.ndarray) -> np.ndarray:
+        """pJ per layer (dynamic energy only; leakage is chip-wide)."""
+        return np.array([float(np.dot(row, prices)) for row in self.counts])
+
+
+def leakage_energy(power_mw: dict[str, float], cycles: int, clock_hz: float) -> dict[str, float]:
+    """pJ by component of each static power over ``cycles`` clock cycles."""
+    return {component: mw * 1e-3 * (cycles / clock_hz) * 1e12
+            for component, mw in power_mw.items()}

@@ -1,0 +1,261 @@
+"""Crossbar tiles (analog compute in memory): prices and leakage, how a conv or linear layer
+is planned on them, and what value mode's measurements change.
+
+A layer's weights occupy a grid of tiles (hardware.tiling). Per output vector, its inputs are
+read from the global buffer (or, with tile buffers, staged there), cross the interconnect, are
+driven into the tiles input cycle by input cycle, converted by the ADCs, shifted and added;
+partial sums of row tiles are added beside the tiles, and the outputs cross back and are
+written. A layer whose tiles exceed the chip is split into parts that run one after another,
+with the tiles reprogrammed in between and partial sums kept in the global buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from accelsim.energy.table import Action, Operand, buffer_read, buffer_write, dram_read
+from accelsim.errors import MappingError
+from accelsim.hardware.context import PlanContext, count_dram
+from accelsim.hardware.crossbar_values import CrossbarStats, crossbar_product
+from accelsim.hardware.plan import (BUS, CrossbarPart, LayerPlan, Measured, Programming,
+                                    Resource, ResourceKind, Stage, StageKind, Staging, UnitKind)
+from accelsim.hardware.registry import Unit, register
+from accelsim.hardware.tiling import CrossbarTiling, tile_layer
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.layers import Conv2d
+
+
+@register
+class Crossbars(Unit):
+    name = UnitKind.CIM
+    section = "cim"
+    order = 30
+    weighted = True
+
+    def prices(self, device: DeviceSpec) -> dict[int, float]:
+        cim = device.cim
+        return {Action.DAC_CONVERT: cim.dac_pj, Action.ARRAY_READ: cim.row_read_pj,
+                Action.ADC_CONVERT: cim.adc_pj, Action.SHIFT_ADD: cim.shift_add_pj,
+                Action.ACCUMULATE: cim.accumulate_pj, Action.CELL_WRITE: cim.cell_write_pj}
+
+    def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
+        # All tiles leak for the whole run (no power gating).
+        return {"array": device.cim.tiles * device.cim.tile_leakage_mw}
+
+    def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        layer = ctx.wl.layers[name]
+        cim = ctx.dev.cim
+        if cim is None:
+            raise MappingError(f"layer '{name}': device '{ctx.dev.name}' has no CIM tiles")
+        k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
+        tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
+                            cells_per_weight=cim.cells_per_weight)
+        parts = tuple(_part(ctx, name, layer, tiling, index, tiles)
+                      for index, tiles in enumerate(_split(tiling, cim.tiles)))
+        return LayerPlan(name, layer.kind, UnitKind.CIM, ctx.wl.layer_macs(name), parts, tiling,
+                         parameters=layer.params())
+
+    def product(self, ctx, plan, columns, matrix, options, rng):
+        return crossbar_product(columns, matrix, plan.tiling, ctx.dev, options, rng)
+
+    def measured(self, plan: LayerPlan, stats: CrossbarStats, device: DeviceSpec,
+                 batch: int) -> tuple[LayerPlan, np.ndarray, int]:
+        """Input cycles whose drives are all zero are skipped, zero inputs are not driven,
+        and tiles that hold only zero weights are not mapped (each as the device's policies
+        say). Counts become totals over the batch; each tile's MVM time becomes (cycles run)
+        x (one read + its sequential conversions) per vector."""
+        parts = tuple(_measured_part(part, plan, stats, device, batch) for part in plan.parts)
+        dense = sum(part.counts for part in plan.parts) * batch
+        avoided = dense - sum(part.batch_counts for part in parts)
+        assert avoided.min() >= -1e-6, "measured counts cannot exceed dense ones"
+        return (replace(plan, parts=parts), avoided,
+                plan.tiling.tiles - sum(part.tiles for part in parts))
+
+
+def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
+          tiles: np.ndarray) -> CrossbarPart:
+    """Plan the tiles ``tiles`` (indices into the layer's tiling) as one schedulable part."""
+    cim, dev = ctx.dev.cim, ctx.dev
+    rows_used, cols_used = tiling.rows_used[tiles], tiling.cols_used[tiles]
+    counts = ctx.counts()
+    cycles_in = cim.input_cycles
+    counts[Action.DAC_CONVERT] = rows_used.sum() * cycles_in
+    counts[Action.ARRAY_READ] = rows_used.sum() * cycles_in
+    counts[Action.ADC_CONVERT] = cols_used.sum() * cycles_in
+    counts[Action.SHIFT_ADD] = cols_used.sum() * cycles_in
+    in_slices, out_slices, depth = _slices(tiling, tiles)
+    # With tile buffers, a fraction `fetched` of the window inputs leaves the global
+    # buffer (1 when the layer reuses nothing or its window does not fit).
+    staging = _staging(ctx, name, layer, tiling, tiles)
+    fetched = staging.fetched if staging is not None else 1.0
+    in_words = int(ctx.words(in_slices, ctx.in_bits).sum())
+    # Partial sums of row tiles are added by adder trees beside the tiles; a part that
+    # holds only some row tiles of a column writes its sums to the buffer for the next part.
+    counts[Action.ACCUMULATE] = float(np.sum(out_slices * (depth["rows"] - 1)))
+    first, last = depth["first"], depth["last"]
+    carried_in = out_slices[~first]
+    carried_out = out_slices[~last]
+    psum_read = int(ctx.words(carried_in, cim.psum_bits).sum())
+    psum_write = int(ctx.words(carried_out, cim.psum_bits).sum())
+    counts[Action.ACCUMULATE] += carried_in.sum()
+    final = out_slices[last]
+    out_words = int(ctx.words(final.sum(), ctx.out_bits)) if final.size else 0
+    ctx.activation_counts(counts, layer.activation, int(final.sum()))
+    counts[buffer_read(Operand.INPUTS)] = fetched * in_words
+    counts[buffer_read(Operand.PSUMS)] = psum_read
+    counts[buffer_write(Operand.OUTPUTS)] = out_words
+    counts[buffer_write(Operand.PSUMS)] = psum_write
+    if staging is not None:
+        counts[Action.TILE_BUFFER_READ] = staging.reads
+        counts[Action.TILE_BUFFER_WRITE] = fetched * staging.reads
+    bus = dev.interconnect
+    counts[Action.BUS_BIT] = (fetched * in_slices.sum() * ctx.in_bits
+                              + final.sum() * ctx.out_bits
+                              + (carried_in.sum() + carried_out.sum()) * cim.psum_bits)
+    tile_cycles = cycles_in * cim.cycles_per_input_cycle(cols_used)
+    flits_in = (math.ceil(fetched * ctx.flits(in_slices, ctx.in_bits))
+                + ctx.flits(carried_in, cim.psum_bits))
+    flits_out = ctx.flits(final, ctx.out_bits) + ctx.flits(carried_out, cim.psum_bits)
+    tree = math.ceil(math.log2(int(depth["rows"].max()))) if depth["rows"].max() > 1 else 0
+    key = f"{name}#{index}"
+    resource = Resource(ResourceKind.ARRAY, key)
+    local = ((Stage(StageKind.TILE_BUFFER, Resource(ResourceKind.TILE_BUFFER, key),
+                    staging.occupancy),) if staging is not None else ())
+    stages = (
+        ctx.buffer_stage(StageKind.BUFFER_READ, math.ceil(fetched * in_words) + psum_read),
+        Stage(StageKind.BUS_IN, BUS, flits_in, bus.latency_cycles),
+        *local,
+        Stage(StageKind.MVM, resource, int(tile_cycles.max())),
+        Stage(StageKind.BUS_OUT, BUS, flits_out, bus.latency_cycles + tree),
+        ctx.digital_stage(counts),
+        ctx.buffer_stage(StageKind.BUFFER_WRITE, out_words + psum_write),
+    )
+    _, h, w = ctx.wl.shapes[name]
+    return CrossbarPart(name, index, UnitKind.CIM, h * w, stages, counts * (h * w),
+                        ctx.needs(name), tiles=int(tiles.size), tile_cycles=tile_cycles,
+                        tile_indices=tiles,
+                        programming=_programming(ctx, tiling, tiles, resource),
+                        carries_from_previous_part=bool(carried_in.size), staging=staging)
+
+
+def _staging(ctx: PlanContext, name: str, layer, tiling: CrossbarTiling,
+             tiles: np.ndarray) -> Staging | None:
+    """How a part's inputs pass through the tile buffers (None: the device has none).
+
+    The part's tiles fill buffers ``crossbars`` at a time, tiles that read the same input
+    slice next to each other; a buffer holds the slices its tiles read. A conv can keep a
+    sliding window of input rows there: ((kernel height - 1) x dilation + 1) rows of the
+    input, across the channels of its slices. When every buffer holds its window, each
+    input is fetched from the global buffer once per image instead of once per window
+    covering it; otherwise nothing is kept and every window is fetched again (the extra
+    reads are the spill).
+    """
+    buffer = ctx.dev.tile_buffer
+    if buffer is None:
+        return None
+    rows, cols = tiling.tile_rows, tiling.tile_cols
+    block, rest = np.divmod(tiles, rows * cols)
+    input_id = block * rows + rest // cols
+    # Tiles reading the same inputs share a buffer where they can: one read feeds them all.
+    owner = np.empty(tiles.size, dtype=np.int64)
+    owner[np.argsort(input_id, kind="stable")] = np.arange(tiles.size) // buffer.crossbars
+    pairs = np.unique(np.stack([owner, input_id]), axis=1)
+    slices = tiling.input_slices[pairs[1]]
+    words = -(-slices * ctx.in_bits // buffer.word_bits)
+    per_buffer_words = np.bincount(pairs[0], weights=words)
+    per_buffer_inputs = np.bincount(pairs[0], weights=slices)
+    fetched = 1.0
+    if isinstance(layer, Conv2d):
+        _, h_in, w_in = ctx.wl.input_shapes(name)[0]
+        _, h_out, w_out = ctx.wl.shapes[name]
+        kh, kw = layer.kernel
+        window_rows = (kh - 1) * layer.dilation[0] + 1
+        need = per_buffer_inputs.max() / (kh * kw) * window_rows * w_in * ctx.in_bits / 8
+        if need <= buffer.size_bytes:
+            fetched = min(1.0, h_in * w_in / (kh * kw * h_out * w_out))
+    # One port per bank, shared by the writes that fill a buffer and the reads from it.
+    occupancy = math.ceil(per_buffer_words.max() * (1 + fetched) / buffer.banks)
+    return Staging(fetched, float(per_buffer_words.sum()), occupancy, int(owner.max()) + 1)
+
+
+def _programming(ctx: PlanContext, tiling: CrossbarTiling, tiles: np.ndarray,
+                 resource: Resource) -> Programming:
+    """Writing a part's weights: DRAM read, bus transfer, then rows written into the tiles."""
+    cim, dev = ctx.dev.cim, ctx.dev
+    weight_bits = int(tiling.weights[tiles].sum()) * cim.weight_bits
+    counts = ctx.counts()
+    dram = ctx.dram_stage(StageKind.DRAM_READ, weight_bits, counts, Operand.WEIGHTS)
+    counts[Action.BUS_BIT] = weight_bits
+    counts[Action.CELL_WRITE] = np.sum(tiling.rows_used[tiles] * tiling.cols_used[tiles])
+    bus = dev.interconnect
+    stages = (dram, Stage(StageKind.BUS_IN, BUS, math.ceil(weight_bits / bus.width_bits),
+                          bus.latency_cycles),
+              Stage(StageKind.PROGRAM, resource,
+                    int(tiling.rows_used[tiles].max()) * cim.write_cycles_per_row))
+    return Programming(stages, counts)
+
+
+def _split(tiling: CrossbarTiling, chip_tiles: int) -> list[np.ndarray]:
+    """Tile indices of each part: chunks of at most ``chip_tiles`` tiles, taken column by
+    column so that a part completes as many output columns as it can."""
+    index = np.arange(tiling.tiles).reshape(tiling.blocks, tiling.tile_rows, tiling.tile_cols)
+    order = index.transpose(0, 2, 1).reshape(-1)
+    return [order[i:i + chip_tiles] for i in range(0, order.size, chip_tiles)]
+
+
+def _slices(tiling: CrossbarTiling, tiles: np.ndarray):
+    """Input slices read, output slices produced and per-column reduction facts of a part.
+
+    Returns (input slice sizes, output slice sizes, dict of per-output-slice arrays: ``rows``
+    row tiles reduced here, ``first``/``last`` whether the part holds the first/last row tile).
+    """
+    rows, cols = tiling.tile_rows, tiling.tile_cols
+    block, rest = np.divmod(tiles, rows * cols)
+    row, col = np.divmod(rest, cols)
+    input_ids = np.unique(block * rows + row)
+    columns, inverse = np.unique(block * cols + col, return_inverse=True)
+    rows_here = np.bincount(inverse, minlength=columns.size)
+    first_row = np.full(columns.size, rows, dtype=np.int64)
+    last_row = np.full(columns.size, -1, dtype=np.int64)
+    np.minimum.at(first_row, inverse, row)
+    np.maximum.at(last_row, inverse, row)
+    return (tiling.input_slices[input_ids], tiling.output_slices[columns],
+            {"rows": rows_here, "first": first_row == 0, "last": last_row == rows - 1})
+
+
+def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
+                   device: DeviceSpec, batch: int) -> CrossbarPart:
+    cim, tiling = device.cim, plan.tiling
+    tiles = part.tile_indices
+    # Tiles of one row of tiles see the same inputs: reduce once per row block, then fan out.
+    blocks, row_block = np.unique(tiles // tiling.tile_cols, return_inverse=True)
+    active = np.stack([stats.active[b] for b in blocks])              # [blocks, vectors, cycles]
+    run = active > 0 if cim.skip_zero_input_cycles else np.ones_like(active, dtype=bool)
+    cycles_run = run.sum(axis=2)[row_block]                            # [tiles, vectors]
+    rows_used = tiling.rows_used[tiles][:, None]
+    driven = (active.sum(axis=2)[row_block] if cim.gate_zero_inputs
+              else rows_used * cycles_run)
+    kept = stats.tile_kept[tiles] if cim.skip_zero_weight_tiles else np.ones(tiles.size, bool)
+    cols_used = tiling.cols_used[tiles]
+    tile_cycles = (cycles_run * cim.cycles_per_input_cycle(cols_used)[:, None]).astype(np.int64)
+    counts = part.counts * batch
+    counts[Action.DAC_CONVERT] = counts[Action.ARRAY_READ] = float(driven[kept].sum())
+    conversions = float((cols_used[kept][:, None] * cycles_run[kept]).sum())
+    counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions
+    programming = part.programming
+    if programming is not None and not kept.all():
+        # Only mapped tiles are written, and only their weights come from DRAM.
+        weight_bits = float(tiling.weights[tiles][kept].sum()) * cim.weight_bits
+        written = programming.counts.copy()
+        written[Action.CELL_WRITE] = float((tiling.rows_used[tiles] * cols_used)[kept].sum())
+        # bits times hops on a mesh: the share of the part's weights still written
+        written[Action.BUS_BIT] *= weight_bits / (float(tiling.weights[tiles].sum())
+                                                  * cim.weight_bits)
+        written[dram_read(Operand.WEIGHTS)] = written[Action.DRAM_ACTIVATE] = 0
+        count_dram(written, device, read=True, bits=weight_bits, operand=Operand.WEIGHTS)
+        programming = replace(programming, counts=written) if kept.any() else None
+    return replace(part, measured=Measured(counts, tile_cycles[kept]), tiles=int(kept.sum()),
+                   tile_indices=tiles[kept], programming=programming)

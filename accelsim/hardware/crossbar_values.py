@@ -1,0 +1,109 @@
+"""Value mode on crossbar tiles: quantized inputs driven bit-serially into sliced weights, the
+ADC, shift-and-add and the row tiles' partial sums, as the hardware computes them; and what
+the data lets the tiles skip (rows driven per input cycle, tiles of zero weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.hardware.tiling import CrossbarTiling
+from accelsim.kernels.crossbar import crossbar_mvm
+from accelsim.kernels.options import ValueOptions
+from accelsim.kernels.quantize import (input_chunks, quantized_inputs, quantized_weights,
+                                       slice_weights)
+from accelsim.spec.device import DeviceSpec
+
+_NO_NOISE = np.zeros((0, 0, 0))
+
+
+@dataclass
+class CrossbarStats:
+    """Measured per row of tiles of one layer: rows driven per vector and input cycle."""
+
+    active: list[np.ndarray]              # per row block: [vectors, input cycles] int32
+    tile_kept: np.ndarray                 # per tile: holds a nonzero weight (is mapped)
+
+
+def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
+    """(first row, end row, first output, end output) of each row of tiles, in tiling order,
+    in the layer's block-diagonal matrix of groups * K rows by groups * N outputs."""
+    blocks = []
+    k, n, rows = tiling.k, tiling.n, tiling.rows
+    for block in range(tiling.blocks):
+        if tiling.groups_per_tile > 1:            # several groups packed in one tile
+            first_group = block * tiling.groups_per_tile
+            held = int(tiling.rows_used[block] // k)
+            blocks.append((first_group * k, (first_group + held) * k,
+                           first_group * n, (first_group + held) * n))
+            continue
+        for row in range(tiling.tile_rows):
+            r0 = block * k + row * rows
+            blocks.append((r0, min(r0 + rows, (block + 1) * k), block * n, (block + 1) * n))
+    return blocks
+
+
+def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTiling,
+                     device: DeviceSpec, options: ValueOptions, rng: np.random.Generator):
+    """The product of input vectors [V, K] and a weight matrix [K, N] on the device's tiles,
+    and the statistics the energy ledger uses."""
+    cim = device.cim
+    q_x, scale_x, signed_inputs = quantized_inputs(columns, cim.input_bits,
+                                                   options.zero_threshold)
+    q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel)
+    magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
+    drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
+    cells, column_weight, offset = slice_weights(q_w, cim.weight_bits, cim.cell_bits,
+                                                 cim.signed_weights)
+    slices = cells.shape[1] // q_w.shape[1]
+    cells = cells.astype(np.float64)
+    if options.cell_variation > 0:
+        cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
+    bits = cim.adc_bits
+    cell_peak = 2 ** cim.cell_bits - 1
+    bipolar = signed_inputs or cim.signed_weights == "cell"
+    full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
+    levels = 2 ** (bits - 1) - 1 if bipolar else 2 ** bits - 1
+    if options.ideal_adc:
+        step, low, high = 1.0, -np.inf, np.inf
+    else:
+        step = max(1.0, full_scale / levels)
+        low, high = (-(levels + 1), levels) if bipolar else (0, levels)
+    cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
+    accumulated = np.zeros((q_x.shape[0], q_w.shape[1]))
+    active = []
+    for r0, r1, o0, o1 in row_blocks(tiling):
+        block_cells = cells[r0:r1, o0 * slices:o1 * slices]
+        width = block_cells.shape[1]
+        offsets = (options.adc_offset * step * rng.standard_normal(width)
+                   if options.adc_offset > 0 else np.zeros(width))
+        noise = (options.read_noise * rng.standard_normal((q_x.shape[0], cim.input_cycles,
+                                                           width))
+                 if options.read_noise > 0 else _NO_NOISE)
+        counts = np.zeros((q_x.shape[0], cim.input_cycles), dtype=np.int32)
+        block = np.zeros((q_x.shape[0], o1 - o0))
+        crossbar_mvm(np.ascontiguousarray(drives[:, :, r0:r1]),
+                     np.ascontiguousarray(block_cells), step, low, high, cycle_weight,
+                     column_weight[:width], np.repeat(np.arange(o1 - o0), slices), offsets,
+                     noise, block, counts)
+        if offset:
+            block -= offset * q_x[:, r0:r1].sum(axis=1, keepdims=True)
+        accumulated[:, o0:o1] += block
+        active.append(counts)
+    product = accumulated * scale_x * scale_w
+    return product, CrossbarStats(active, kept_tiles(q_w, tiling))
+
+
+def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:
+    """Which tiles hold at least one nonzero weight (all-zero tiles are never mapped).
+
+    Tiles are numbered row block by row block, the tile columns of a row block in order."""
+    per_tile = tiling.cols // tiling.cells_per_weight
+    kept = []
+    for r0, r1, o0, o1 in row_blocks(tiling):
+        for c in range(tiling.tile_cols):
+            c0 = o0 + c * per_tile
+            kept.append(bool(np.any(q_w[r0:r1, c0:min(c0 + per_tile, o1)])))
+    return np.array(kept, dtype=bool)

@@ -1,0 +1,57 @@
+"""Off-chip DRAM: its prices (per bit, and per row opened with a row-buffer model), and the
+transfers between it and the global buffer that start and end a network: loading the input
+and storing the outputs.
+"""
+
+from __future__ import annotations
+
+from accelsim.energy.table import DRAM_READS, DRAM_WRITES, Action, Operand, buffer_read, \
+    buffer_write
+from accelsim.hardware.context import PlanContext
+from accelsim.hardware.plan import LayerPlan, Need, NeedRule, PartPlan, StageKind, UnitKind
+from accelsim.hardware.registry import Unit, register
+from accelsim.spec.device import DeviceSpec
+
+
+@register
+class Dram(Unit):
+    name = "dram"
+    section = "dram"
+    order = 70
+
+    def prices(self, device: DeviceSpec) -> dict[int, float]:
+        dram = device.dram
+        return {**{a: dram.read_pj_per_bit for a in DRAM_READS},
+                **{a: dram.write_pj_per_bit for a in DRAM_WRITES},
+                Action.DRAM_ACTIVATE: dram.activate_pj}
+
+
+def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
+    """The network's input from DRAM into the buffer, as far as it fits there (the rest stays
+    in DRAM, where its consumers read it)."""
+    c, h, w = ctx.wl.shapes[name]
+    kept = 1.0 - (ctx.held.fraction[name] if ctx.held else 0.0)
+    counts = ctx.counts()
+    dram = ctx.dram_stage(StageKind.DRAM_READ, kept * c * h * w * ctx.in_bits, counts,
+                          Operand.INPUTS)
+    words = kept * h * w * int(ctx.words(c, ctx.in_bits))
+    counts[buffer_write(Operand.INPUTS)] = words
+    part = PartPlan(name, 0, UnitKind.DRAM, 1,
+                    (dram, ctx.buffer_stage(StageKind.BUFFER_WRITE, words)), counts, ())
+    return LayerPlan(name, "input", UnitKind.DRAM, 0, (part,))
+
+
+def store_plan(ctx: PlanContext, sink: str, name: str) -> LayerPlan:
+    """A network output from the buffer to DRAM: the part held in the buffer (what did not
+    fit went to DRAM as the layer produced it)."""
+    c, h, w = ctx.wl.shapes[sink]
+    kept = 1.0 - (ctx.held.fraction[sink] if ctx.held else 0.0)
+    counts = ctx.counts()
+    words = kept * h * w * int(ctx.words(c, ctx.out_bits))
+    counts[buffer_read(Operand.OUTPUTS)] = words
+    dram = ctx.dram_stage(StageKind.DRAM_WRITE, kept * c * h * w * ctx.out_bits, counts,
+                          Operand.OUTPUTS)
+    part = PartPlan(name, 0, UnitKind.DRAM, 1,
+                    (ctx.buffer_stage(StageKind.BUFFER_READ, words), dram), counts,
+                    ((sink, Need(NeedRule.ALL)),))
+    return LayerPlan(name, "output", UnitKind.DRAM, 0, (part,))

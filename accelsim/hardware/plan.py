@@ -1,0 +1,215 @@
+"""The vocabulary of plans, shared by the hardware units that make them and the mapping
+pipeline that places and lowers them: resources, stages, dependency rules, part and layer
+plans.
+
+A plan is the single source of truth for both timing (stages and their occupancy per vector
+or per fold) and energy (action counts), so the engine and the ledger cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+import numpy as np
+
+from accelsim.workload.ops import Need, NeedRule
+
+__all__ = ["BUFFER", "BUFFER_WRITE_PORT", "BUS", "DIGITAL", "DRAM", "SYSTOLIC", "CrossbarPart",
+           "LayerPlan", "Measured", "Need", "NeedRule", "PartPlan", "Programming", "Resource",
+           "ResourceKind", "Stage", "StageKind", "Staging", "SystolicPart", "UnitKind"]
+
+
+class UnitKind(StrEnum):
+    """What runs a layer part (the values compare equal to the strings reports show)."""
+
+    CIM = "cim"              # analog crossbar tiles
+    SYSTOLIC = "systolic"    # a digital PE array
+    DIGITAL = "digital"      # the digital vector unit
+    DRAM = "dram"            # a transfer between DRAM and the buffer (input load, output store)
+    VIEW = "view"            # a layer that moves no data (flatten, concat, ...)
+
+
+class ResourceKind(StrEnum):
+    """Kinds of resources tasks hold; a resource is a kind and a key (see Resource)."""
+
+    GLOBAL_BUFFER = "global_buffer"
+    BUFFER_WRITE_PORT = "global_buffer:write"   # the write ports of a dual-ported buffer
+    INTERCONNECT = "interconnect"
+    DRAM = "dram"                               # key: the channel, or "" for one channel
+    DIGITAL = "digital"
+    SYSTOLIC = "systolic"
+    ARRAY = "array"                             # key: "layer#part" (fast mode: a part's tiles)
+    TILE = "tile"                               # key: the physical tile (reference mode)
+    TILE_BUFFER = "tile_buffer"                 # key: "layer#part"
+    LINK = "link"                               # key: "x,y->u,v" (a mesh link)
+
+
+class Resource(NamedTuple):
+    """A resource: its kind and, for kinds with many, which one."""
+
+    kind: ResourceKind
+    key: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}" if self.key != "" else str(self.kind)
+
+
+# The resources every layer shares.
+BUFFER = Resource(ResourceKind.GLOBAL_BUFFER)
+BUFFER_WRITE_PORT = Resource(ResourceKind.BUFFER_WRITE_PORT)
+BUS = Resource(ResourceKind.INTERCONNECT)
+DRAM = Resource(ResourceKind.DRAM)
+DIGITAL = Resource(ResourceKind.DIGITAL)
+SYSTOLIC = Resource(ResourceKind.SYSTOLIC)
+
+
+class StageKind(StrEnum):
+    """What a stage of a step does (shown in traces)."""
+
+    BUFFER_READ = "buffer_read"
+    BUFFER_WRITE = "buffer_write"
+    BUS_IN = "bus_in"
+    BUS_OUT = "bus_out"
+    NOC_IN = "noc_in"
+    NOC_OUT = "noc_out"
+    TILE_BUFFER = "tile_buffer"
+    MVM = "mvm"
+    COMPUTE = "compute"
+    DIGITAL = "digital"
+    DRAM_READ = "dram_read"
+    DRAM_WRITE = "dram_write"
+    SPILL_READ = "spill_read"
+    SPILL_WRITE = "spill_write"
+    OPERAND_READ = "operand_read"
+    PROGRAM = "program"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage of a step: ``occupancy`` cycles per vector on ``resource``.
+
+    ``latency`` cycles pass after the resource is released and before the stage is done
+    (wire and pipeline delay that does not block the resource).
+    """
+
+    kind: StageKind
+    resource: Resource
+    occupancy: int
+    latency: int = 0
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A crossbar part's inputs in the tile buffers, per output vector: the fraction of the
+    window inputs fetched from the global buffer (1: no reuse), tile-buffer words read, cycles
+    the busiest buffer's banks are busy, and how many buffers the part uses."""
+
+    fetched: float
+    reads: float
+    occupancy: int
+    buffers: int
+
+
+@dataclass(frozen=True)
+class Programming:
+    """Moving weights before a part runs: DRAM read, bus transfer, then rows written into the
+    tiles (crossbars) or words into the buffer (systolic weights staged once per batch)."""
+
+    stages: tuple[Stage, ...]
+    counts: np.ndarray
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What value mode measured on a part (replacing its dense, data-blind figures): action
+    counts for the whole batch and, for crossbars, MVM cycles per kept tile and vector."""
+
+    batch_counts: np.ndarray
+    tile_cycles: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """The schedulable unit: a whole layer, or one part of a layer larger than the chip.
+
+    Counts and stages cover one pass of the part, which covers ``images`` images: 1 (the
+    lowering runs one pass per image) or the whole batch (a systolic GEMM with the batch merged
+    into M). Subclasses add what their unit needs.
+    """
+
+    layer: str
+    part: int
+    unit: UnitKind
+    vectors: int                   # output vectors per image
+    stages: tuple[Stage, ...]      # occupancy per vector (folds: see SystolicPart)
+    counts: np.ndarray             # actions per pass
+    needs: tuple[tuple[str, Need], ...]   # (producer layer, rule), one per input
+    images: int = 1
+    measured: Measured | None = None       # value mode's overlay
+
+    # Part-kind hooks with neutral defaults (the lowering and the ledger read these).
+    tiles = 0
+    folds = None
+    staging = None
+    programming = None
+    weight_load = None
+    carries_from_previous_part = False
+
+    @property
+    def batch_counts(self) -> np.ndarray | None:
+        return self.measured.batch_counts if self.measured is not None else None
+
+    @property
+    def compute_cycles(self) -> int:
+        """Cycles its compute unit is busy in one pass (crossbar MVMs or systolic folds)."""
+        return 0
+
+
+@dataclass(frozen=True)
+class CrossbarPart(PartPlan):
+    """A part on crossbar tiles: which of the layer's tiles it holds, their MVM cycles per
+    vector, how weights are written into them, and how inputs are staged."""
+
+    tiles: int = 0
+    tile_cycles: np.ndarray | None = None  # per tile, per vector (reference mode)
+    tile_indices: np.ndarray | None = None  # which of the layer's tiles this part holds
+    programming: Programming | None = None  # writing the weights (unless preloaded)
+    carries_from_previous_part: bool = False
+    staging: Staging | None = None          # with tile buffers: how inputs are staged
+
+    @property
+    def compute_cycles(self) -> int:
+        for stage in self.stages:
+            if stage.kind == StageKind.MVM:
+                return int(stage.occupancy * self.vectors)
+        return 0
+
+
+@dataclass(frozen=True)
+class SystolicPart(PartPlan):
+    """A part on a systolic array, run fold by fold: ``folds`` gives each fold's occupancy of
+    each stage; ``weight_load`` stages the weights in the buffer once per batch."""
+
+    folds: np.ndarray | None = None         # [fold, stage] occupancy per pass
+    weight_load: Programming | None = None
+
+    @property
+    def compute_cycles(self) -> int:
+        for index, stage in enumerate(self.stages):
+            if stage.kind == StageKind.COMPUTE:
+                return int(self.folds[:, index].sum())
+        return 0
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    name: str
+    kind: str
+    unit: UnitKind
+    macs: int
+    parts: tuple[PartPlan, ...]
+    tiling: object | None = None   # the crossbar tiling (hardware.crossbar.CrossbarTiling)
+    parameters: dict = field(default_factory=dict)
+    reason: str = ""               # why the layer runs on its unit

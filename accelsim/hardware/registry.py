@@ -1,0 +1,102 @@
+"""The unit registry: every hardware unit behind one protocol, registered by name.
+
+A unit owns its spec section (an attribute of DeviceSpec), its prices, leakage and area (the
+component models plug in here), its per-layer planning and its value-mode measurement.
+Pricing, planning, the mapping policy, value mode and reports loop over the registry instead
+of naming units. Every module of the ``accelsim.hardware`` package is imported when the
+package is, so a new unit registers itself by being there (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from accelsim.spec.device import DeviceSpec
+
+if TYPE_CHECKING:
+    from accelsim.hardware.context import PlanContext
+    from accelsim.hardware.plan import LayerPlan
+
+
+class Unit:
+    """Base class of a hardware unit. Subclasses set ``name`` and ``section`` and override
+    what applies; the defaults describe a unit with no cost and no layers.
+
+    name: the unit's name in reports and in ``assign=``/``policy=`` (for compute units).
+    section: the DeviceSpec attribute holding its spec (None: always present).
+    order: position in listings and in the pricing loop (lower first).
+    weighted: it can run conv and linear layers (the mapping policy chooses among these).
+    """
+
+    name: ClassVar[str] = ""
+    section: ClassVar[str | None] = None
+    order: ClassVar[int] = 100
+    weighted: ClassVar[bool] = False
+
+    def spec(self, device: DeviceSpec):
+        return getattr(device, self.section) if self.section else None
+
+    def present(self, device: DeviceSpec) -> bool:
+        return self.section is None or self.spec(device) is not None
+
+    # -- prices, leakage, area -------------------------------------------------------------
+    def resolve(self, device: DeviceSpec) -> DeviceSpec:
+        """``device`` with this unit's ``auto`` fields worked out (a new object)."""
+        return device
+
+    def prices(self, device: DeviceSpec) -> dict[int, float]:
+        """pJ per action (indices into the action vocabulary) for the actions it counts, from
+        the resolved device."""
+        return {}
+
+    def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
+        """Static power by component (a chip-wide figure, leaking for the whole run)."""
+        return {}
+
+    # -- planning ---------------------------------------------------------------------------
+    def claims(self, layer) -> bool:
+        """It runs this non-weighted layer instead of the digital unit (checked in order)."""
+        return False
+
+    def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        """The plan of layer ``name`` on this unit."""
+        raise NotImplementedError(f"{self.name} does not plan layers")
+
+    # -- value mode -------------------------------------------------------------------------
+    def product(self, ctx: PlanContext, plan: LayerPlan, columns: np.ndarray,
+                matrix: np.ndarray, options, rng: np.random.Generator):
+        """Value mode: the layer's product of input vectors [V, K] and weights [K, N] as the
+        unit computes it, and what it measured (for ``measured``)."""
+        raise NotImplementedError(f"{self.name} computes no weighted layers")
+
+    def measured(self, plan: LayerPlan, stats, device: DeviceSpec,
+                 batch: int) -> tuple[LayerPlan, np.ndarray, int]:
+        """``plan`` with counts and cycles from what value mode measured; returns (plan,
+        actions avoided against the dense plan, tiles not mapped)."""
+        return plan, np.zeros(0), 0
+
+
+REGISTRY: dict[str, Unit] = {}
+
+
+def register(cls: type[Unit]) -> type[Unit]:
+    """Class decorator: add one instance of the unit to the registry."""
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def units(device: DeviceSpec | None = None) -> list[Unit]:
+    """The registered units (those present on ``device``, if given), in order."""
+    found = sorted(REGISTRY.values(), key=lambda unit: (unit.order, unit.name))
+    return [u for u in found if device is None or u.present(device)]
+
+
+def unit(name: str) -> Unit:
+    return REGISTRY[name]
+
+
+def weighted_units(device: DeviceSpec) -> list[Unit]:
+    """The units of ``device`` that can run conv and linear layers."""
+    return [u for u in units(device) if u.weighted]

@@ -1,0 +1,194 @@
+"""A digital systolic (PE) array: prices and leakage, how a conv or linear layer is planned on
+it fold by fold (timing as SCALE-Sim, see hardware.folds), and value mode's exact product and
+zero-operand statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
+from accelsim.errors import MappingError
+from accelsim.hardware.context import PlanContext, count_dram_per_transfer
+from accelsim.hardware.folds import Folds, fold_schedule
+from accelsim.hardware.plan import (BUFFER, BUS, DIGITAL, DRAM, SYSTOLIC, LayerPlan, Measured,
+                                    NeedRule, Need, Programming, Stage, StageKind,
+                                    SystolicPart, UnitKind)
+from accelsim.hardware.registry import Unit, register
+from accelsim.kernels.quantize import quantized_inputs, quantized_weights
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.ops import DIGITAL_ACTIONS
+
+
+@dataclass
+class SystolicStats:
+    """Measured on a systolic layer: MACs whose operands are both nonzero, of all MACs."""
+
+    nonzero_macs: int
+    macs: int
+
+
+@register
+class SystolicArray(Unit):
+    name = UnitKind.SYSTOLIC
+    section = "systolic"
+    order = 50
+    weighted = True
+
+    def prices(self, device: DeviceSpec) -> dict[int, float]:
+        array = device.systolic
+        return {Action.PE_MAC: array.mac_pj, Action.RF_ACCESS: array.rf_access_pj,
+                Action.PE_HOP: array.pe_hop_pj, Action.PE_INDEX: array.index_pj}
+
+    def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
+        return {"systolic": device.systolic.leakage_mw}
+
+    def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        """One step per fold. The batch is merged into the GEMM: the array multiplies
+        M = batch x positions input vectors by the weights in one pass, so each fold's weights
+        serve every image (as SCALE-Sim and a TPU-style batch do). The layer then starts once
+        every image's inputs are ready, and its counts and folds cover the whole batch.
+
+        Operands that do not fit the global buffer stream from DRAM fold by fold: the share
+        of the input held in DRAM (see mapping.memory) is read from there by every fold that
+        reads inputs (the input elements under the fold's part of the lowered input matrix:
+        a conv window's overlap is expanded on chip), and weights that do not fit beside the
+        activations are not staged but read from DRAM by every fold that uses them. Each fold
+        then waits for its DRAM transfer (a stage of its own on the DRAM channels), which
+        shows in cycles.
+        """
+        layer, dev = ctx.wl.layers[name], ctx.dev
+        array, bus = dev.systolic, dev.interconnect
+        if array is None:
+            raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
+        k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
+        _, h, w = ctx.wl.shapes[name]
+        one = fold_schedule(ctx.batch * h * w, n, k, rows=array.rows, cols=array.cols,
+                            dataflow=array.dataflow)
+        folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
+        bits, acc = array.operand_bits, array.accumulator_bits
+        weight_bits = k * n * groups * bits
+        in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
+        # A fold's DRAM inputs are the input tensor elements under its share of the lowered
+        # (im2col) input matrix: the window's overlap is expanded on chip, not fetched again.
+        lowered = k * groups * ctx.batch * h * w
+        unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
+        inputs_from_dram = np.rint(in_dram * unique * folds.input_reads).astype(np.int64)
+        weights_from_dram = folds.weight_reads if streamed else np.zeros_like(folds.weight_reads)
+        words = ctx.words
+        input_words = words(folds.input_reads - inputs_from_dram, bits)
+        weight_words = words(folds.weight_reads - weights_from_dram, bits)
+        psum_words = words(folds.psum_reads, acc)
+        read_words = input_words + weight_words + psum_words
+        psum_write_words = words(folds.psum_writes, acc)
+        output_words = words(folds.output_writes, bits)
+        write_words = psum_write_words + output_words
+        bits_in = (folds.input_reads + folds.weight_reads) * bits + folds.psum_reads * acc
+        bits_out = folds.psum_writes * acc + folds.output_writes * bits
+        counts = ctx.counts()
+        counts[Action.PE_MAC] = folds.macs.sum()
+        counts[Action.RF_ACCESS] = folds.macs.sum() + folds.stationary.sum()
+        counts[Action.PE_HOP] = 2 * folds.macs.sum()
+        counts[buffer_read(Operand.INPUTS)] = input_words.sum()
+        counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
+        counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
+        counts[buffer_write(Operand.PSUMS)] = psum_write_words.sum()
+        counts[buffer_write(Operand.OUTPUTS)] = output_words.sum()
+        counts[Action.BUS_BIT] = bits_in.sum() + bits_out.sum()
+        activation = ctx.counts()
+        ctx.activation_counts(activation, layer.activation, 1)
+        counts += activation * folds.output_writes.sum()
+        digital_ops = int(sum(activation[a] for a in DIGITAL_ACTIONS))
+        banks, width = dev.global_buffer.banks, bus.width_bits
+        columns = [-(-read_words // banks), -(-bits_in // width), folds.cycles,
+                   -(-bits_out // width),
+                   -(-folds.output_writes * digital_ops // dev.digital.lanes),
+                   -(-write_words // banks)]
+        stages = [Stage(StageKind.BUFFER_READ, BUFFER, 0),
+                  Stage(StageKind.BUS_IN, BUS, 0, bus.latency_cycles),
+                  Stage(StageKind.COMPUTE, SYSTOLIC, 0),
+                  Stage(StageKind.BUS_OUT, BUS, 0, bus.latency_cycles),
+                  Stage(StageKind.DIGITAL, DIGITAL, 0),
+                  Stage(StageKind.BUFFER_WRITE, ctx.buffer_resource(StageKind.BUFFER_WRITE), 0)]
+        if inputs_from_dram.any() or weights_from_dram.any():
+            # Each fold's DRAM operands as one sequential transfer per operand.
+            fetch = np.zeros(folds.count, dtype=np.int64)
+            for operand, elements in ((Operand.INPUTS, inputs_from_dram),
+                                      (Operand.WEIGHTS, weights_from_dram)):
+                fetch += count_dram_per_transfer(counts, dev, elements * bits, operand)
+            columns.insert(0, np.ceil(fetch / 8 / dev.dram_bytes_per_cycle).astype(np.int64))
+            stages.insert(0, Stage(StageKind.OPERAND_READ, DRAM, 0,
+                                   dev.cycles(dev.dram.latency_ns)))
+        part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts,
+                            tuple((source, Need(NeedRule.ALL)) for source in layer.inputs),
+                            images=ctx.batch, folds=np.stack(columns, axis=1),
+                            weight_load=None if streamed else _weight_load(ctx, weight_bits))
+        return LayerPlan(name, layer.kind, UnitKind.SYSTOLIC, ctx.wl.layer_macs(name), (part,),
+                         parameters=layer.params())
+
+    def product(self, ctx, plan, columns, matrix, options, rng):
+        """The exact quantized product, and the MACs whose operands are both nonzero."""
+        bits = ctx.dev.systolic.operand_bits
+        _, h, w = ctx.wl.shapes[plan.name]
+        macs = ctx.wl.layer_macs(plan.name) * columns.shape[0] // (h * w)
+        q_x, scale_x, _ = quantized_inputs(columns, bits, options.zero_threshold)
+        q_w, scale_w = quantized_weights(matrix, bits, options.per_channel)
+        # Each weight row k meets every input in column k: pairs with both nonzero.
+        nonzero = int(np.count_nonzero(q_x, axis=0) @ np.count_nonzero(q_w, axis=1))
+        return ((q_x @ q_w).astype(np.float64) * scale_x * scale_w,
+                SystolicStats(nonzero, macs))
+
+    def measured(self, plan: LayerPlan, stats: SystolicStats, device: DeviceSpec,
+                 batch: int) -> tuple[LayerPlan, np.ndarray, int]:
+        """The array's zero policy: gating saves the MAC and register-file energy of MACs
+        with a zero operand; skipping saves their cycles too (spread evenly over the folds)
+        and reads an index per remaining MAC."""
+        policy = device.systolic.zero_policy
+        (part,) = plan.parts
+        dense = part.counts * (batch // part.images)
+        counts = dense.copy()
+        if policy == "none" or stats.macs == 0:
+            return (replace(plan, parts=(replace(part, measured=Measured(counts)),)),
+                    dense - counts, 0)
+        zeros = stats.macs - stats.nonzero_macs
+        counts[Action.PE_MAC] -= zeros
+        counts[Action.RF_ACCESS] -= zeros
+        folds = part.folds
+        if policy == "skipping":
+            counts[Action.PE_HOP] -= 2 * zeros
+            counts[Action.PE_INDEX] += stats.nonzero_macs
+            compute = [i for i, stage in enumerate(part.stages)
+                       if stage.kind == StageKind.COMPUTE][0]
+            folds = folds.copy()
+            folds[:, compute] = -(-folds[:, compute] * stats.nonzero_macs // stats.macs)
+        return (replace(plan, parts=(replace(part, measured=Measured(counts), folds=folds),)),
+                dense - counts, 0)
+
+
+def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tuple[float, bool]:
+    """(share of the layer's input held in DRAM, whether its weights stream from DRAM)
+    under the residency planning settled on (none yet: everything fits)."""
+    if ctx.held is None:
+        return 0.0, False
+    layer = ctx.wl.layers[name]
+    (source,) = layer.inputs
+    tensor = math.prod(ctx.wl.shapes[source]) * ctx.dev.output_bits / 8
+    share = ctx.held.dram_bytes[source] / tensor if tensor else 0.0
+    return min(1.0, share), weight_bytes > ctx.held.free_bytes[name]
+
+
+def _weight_load(ctx: PlanContext, bits: int) -> Programming:
+    """Weights from DRAM over the bus into the global buffer, once per batch."""
+    dev = ctx.dev
+    counts = ctx.counts()
+    dram = ctx.dram_stage(StageKind.DRAM_READ, bits, counts, Operand.WEIGHTS)
+    words = math.ceil(bits / dev.global_buffer.word_bits)
+    counts[Action.BUS_BIT] = bits
+    counts[buffer_write(Operand.WEIGHTS)] = words
+    bus = dev.interconnect
+    return Programming((dram, Stage(StageKind.BUS_IN, BUS, math.ceil(bits / bus.width_bits),
+                                    bus.latency_cycles),
+                        ctx.buffer_stage(StageKind.BUFFER_WRITE, words)), counts)

@@ -1,0 +1,211 @@
+"""Turning a simulated run into a Result: per-layer rows from the plans and the timeline, the
+energy ledger priced, and the resource, stall, mesh and DRAM reports."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from accelsim.energy.ledger import Ledger, leakage_energy
+from accelsim.energy.table import (DRAM_READS, DRAM_WRITES, TRAFFIC, Action, Operand,
+                                   action_name)
+from accelsim.hardware.plan import ResourceKind, UnitKind
+from accelsim.hardware.pricing import energy_per_action, leakage_power_mw
+from accelsim.mapping.lower import COMPUTE_UNITS, resource_group, resource_groups
+from accelsim.results.result import (DramReport, LayerResult, NocReport, ResourceUse, Result)
+from accelsim.results.trace import TaskTrace
+
+
+def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, trace: bool,
+                 output, skipped: dict, began: float) -> Result:
+    """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
+    prices = energy_per_action(dev)
+    ledger = Ledger.of(plans, batch=batch, programmed_in_run=lowered.programmed_in_run)
+    rows = []
+    for index, plan in enumerate(plans):
+        starts, ends = [], []
+        for part in plan.parts:
+            key = (part.layer, part.part)
+            ranges = [lowered.part_tasks[key]]
+            if key in lowered.programming_tasks and (part.weight_load is not None
+                                                     or lowered.programmed_in_run):
+                ranges.append(lowered.programming_tasks[key])
+            for first, last in ranges:
+                if last > first:
+                    starts.append(int(timeline.start[first:last].min()))
+                    ends.append(int(timeline.finish[first:last].max()))
+        tiles, utilization = _mapped_tiles(plan)
+        rows.append(LayerResult(
+            name=plan.name, kind=plan.kind, unit=str(plan.unit), macs=plan.macs * batch,
+            start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
+            energy_pj=float(np.dot(ledger.counts[index], prices)),
+            tiles=tiles, utilization=utilization, parts=len(plan.parts),
+            group=lowered.placement.group.get((plan.name, 0)),
+            first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
+            compute_cycles=sum(part.compute_cycles * (batch // part.images)
+                               for part in plan.parts),
+            busy_cycles=int(timeline.group_busy[index]),
+            traffic=_traffic(ledger.counts[index]),
+            inputs_fetched=max((part.staging.fetched for part in plan.parts
+                                if part.staging is not None), default=None)))
+    cycles = timeline.cycles
+    resources, stalls, task_waits, links = _resource_report(lowered, timeline, plans, dev)
+    noc = None
+    if dev.interconnect.kind == "mesh":
+        busiest = max(links, key=lambda link: (links[link], link), default=None)
+        noc = NocReport(hop_bits=float(ledger.counts[:, Action.BUS_BIT].sum()),
+                        links=dev.interconnect.links,
+                        links_used=sum(1 for b in links.values() if b > 0),
+                        busiest_link=busiest,
+                        busiest_link_busy_cycles=links.get(busiest, 0),
+                        busiest_link_utilization=links.get(busiest, 0) / max(cycles, 1),
+                        link_busy_cycles=dict(sorted(links.items())))
+    image_done = lowered.program.summarize(timeline, lowered.task_image, batch)["last"]
+    task_trace = None
+    if trace:
+        program = lowered.program
+        task_trace = TaskTrace(timeline.start, program.occupancy, program.resource,
+                               lowered.task_layer, lowered.task_stage,
+                               tuple(str(r) for r in program.resource_names),
+                               tuple(plan.name for plan in plans), lowered.stage_names,
+                               dev.clock_hz)
+    return Result(
+        device=dev.name, workload=wl.name, batch=batch, mode=mode, clock_hz=dev.clock_hz,
+        cycles=cycles, macs=wl.macs * batch, layers=tuple(rows), action_counts=ledger.counts,
+        prices_pj=prices,
+        leakage_pj=leakage_energy(leakage_power_mw(dev), cycles, dev.clock_hz),
+        one_time_counts=ledger.one_time,
+        one_time_programming_pj=float(np.dot(ledger.one_time, prices)),
+        weight_groups=lowered.placement.groups, events=timeline.events,
+        engine_seconds=timeline.seconds, compile_seconds=timeline.compile_seconds,
+        wall_seconds=time.perf_counter() - began, trace=task_trace, output=output,
+        resources=resources, stalls=stalls, task_wait_cycles=task_waits, noc=noc,
+        dram=_dram_report(ledger.counts, dev),
+        image_done_cycles=tuple(int(cycle) for cycle in image_done),
+        skipped=price_skipped(skipped, prices) if skipped else {})
+
+
+def price_skipped(skipped, prices: np.ndarray) -> dict[str, dict]:
+    """{layer: {"tiles_not_mapped": n, "energy_saved_pj": pJ, action: count avoided}}."""
+    out = {}
+    for layer, (avoided, tiles) in skipped.items():
+        entry = {"tiles_not_mapped": int(tiles),
+                 "energy_saved_pj": float(np.dot(avoided, prices[:avoided.size]))}
+        for action in range(avoided.size):
+            if avoided[action] > 0:
+                entry[action_name(action)] = float(avoided[action])
+        out[layer] = entry
+    return out
+
+
+def _mapped_tiles(plan) -> tuple[int, float]:
+    """Tiles a layer occupies (value mode: without all-zero ones) and their utilization."""
+    tiling = plan.tiling
+    if tiling is None:
+        return 0, 0.0
+    held = [part.tile_indices for part in plan.parts if part.unit == UnitKind.CIM]
+    tiles = np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
+    if not tiles.size:
+        return 0, 0.0
+    useful = float(tiling.weights[tiles].sum()) * tiling.cells_per_weight
+    return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
+
+
+def _traffic(counts: np.ndarray) -> dict[str, float]:
+    """A layer's global-buffer words and DRAM bytes, read and written, by operand."""
+    return {f"{kind}_{operand.name.lower()}_{unit}": float(counts[actions[operand]] * scale)
+            for kind, (actions, unit, scale) in TRAFFIC.items() for operand in Operand}
+
+
+def _dram_report(counts: np.ndarray, device) -> DramReport | None:
+    """Row-buffer figures of the run's DRAM traffic (None without a row-buffer model)."""
+    if device.dram.row_bytes is None:
+        return None
+    bits = float(counts[:, DRAM_READS + DRAM_WRITES].sum())
+    bursts = bits / 8 / device.dram.burst_bytes
+    opened = float(counts[:, Action.DRAM_ACTIVATE].sum())
+    return DramReport(bursts=bursts, rows_opened=opened, page_policy=device.dram.page_policy,
+                      row_hit_rate=1 - opened / bursts if bursts else 0.0)
+
+
+_LABEL = {ResourceKind.GLOBAL_BUFFER: "the global buffer",
+          ResourceKind.BUFFER_WRITE_PORT: "the global buffer's write ports",
+          ResourceKind.INTERCONNECT: "the interconnect", ResourceKind.DRAM: "DRAM",
+          ResourceKind.DIGITAL: "the digital unit", ResourceKind.SYSTOLIC: "the systolic array"}
+
+
+def _resource_report(lowered, timeline, plans, device):
+    """Per shared resource: busy cycles, utilization and the cycles during which at least one
+    ready task waited for it (crossbar tiles, tile buffers and mesh links each as one group;
+    crossbar busy cycles are tile-cycles). Stalls by cause are those waiting cycles, plus, per
+    compute unit, the cycles inside its active span when none of it computed (waiting for
+    data). Also the waiting summed over tasks, which overlaps in time; and each link's busy
+    cycles on a mesh."""
+    program = lowered.program
+    resources_of = program.resource_names
+    cycles = max(timeline.cycles, 1)
+    summary = program.summarize(timeline, program.resource, len(resources_of))
+    busy, waited = summary["busy"], summary["waited"]
+    first, last = summary["first"], summary["last"]
+    _, group_names = resource_groups(resources_of)
+    queued = dict(zip(group_names, timeline.queued.tolist()))
+    resources, stalls, task_waits = {}, {}, {}
+    tiles_of, buffers_of = {}, {}
+    for plan in plans:
+        for part in plan.parts:
+            key = f"{part.layer}#{part.part}"
+            if part.unit == UnitKind.CIM:
+                tiles_of[key] = part.tiles
+            if part.staging is not None:
+                buffers_of[key] = part.staging.buffers
+    grouped = {"crossbar tiles": 0.0, "tile buffers": 0.0, "mesh links": 0.0}
+    links = {}
+    for r, resource in enumerate(resources_of):
+        group = resource_group(resource)
+        if resource.kind == ResourceKind.LINK:
+            links[resource.key] = int(busy[r])
+            grouped[group] += busy[r]
+        elif resource.kind == ResourceKind.ARRAY:
+            # A fast-mode array resource stands for all of its part's tiles.
+            grouped[group] += busy[r] * tiles_of.get(resource.key, 1)
+        elif resource.kind == ResourceKind.TILE:
+            grouped[group] += busy[r]
+        elif resource.kind == ResourceKind.TILE_BUFFER:
+            # A part's buffers work in parallel; the resource is the busiest of them.
+            grouped[group] += busy[r] * buffers_of[resource.key]
+        else:
+            resources[group] = ResourceUse(int(busy[r]), float(busy[r] / cycles),
+                                           int(queued[group]))
+        if waited[r] > 0:
+            key = f"waiting for {_LABEL.get(resource.kind, group)}"
+            task_waits[key] = task_waits.get(key, 0) + int(waited[r])
+    counts = {"crossbar tiles": device.cim.tiles if device.cim else 0,
+              "tile buffers": device.tile_buffers,
+              "mesh links": device.interconnect.links if device.interconnect.kind == "mesh"
+              else 0}
+    for group, count in counts.items():
+        if count:
+            resources[group] = ResourceUse(int(grouped[group]),
+                                           float(grouped[group] / (count * cycles)),
+                                           int(queued.get(group, 0)))
+    for resource in resources_of:
+        name = resource_group(resource)
+        entry = resources.get(name)
+        if entry is not None and entry.waiting_cycles > 0:
+            label = _LABEL.get(resource.kind, "a mesh link" if name == "mesh links" else name)
+            suffix = f":{resource.key}" if resource.kind == ResourceKind.DRAM and resource.key \
+                else ""
+            stalls[f"waiting for {label}{suffix}"] = entry.waiting_cycles
+    # Compute units idle inside their active span: the span minus the cycles any of them
+    # computed (the union over the unit's resources, from the engine).
+    layers = len(plans)
+    for index, (unit, kinds) in enumerate(COMPUTE_UNITS.items()):
+        mine = [r for r, resource in enumerate(resources_of)
+                if resource.kind in kinds and busy[r] > 0]
+        if mine:
+            span = int(max(last[r] for r in mine) - min(first[r] for r in mine))
+            idle = span - int(timeline.group_busy[layers + index])
+            if idle > 0:
+                stalls[f"{unit} idle, waiting for data"] = idle
+    return resources, stalls, task_waits, links

@@ -1,0 +1,37 @@
+"""Pareto fronts of sweep rows: the designs no other design of their group beats."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
+                 by: tuple[str, ...] = ("workload", "device")) -> np.ndarray:
+    """Boolean mask of the rows no other row of the same group beats in both ``x`` and ``y``
+    (lower is better). Rows are grouped by the ``by`` columns they have (by default one front
+    per workload and base device: a small network must not hide a large one). ``rows``: a
+    list of dicts, a SweepResult or a pandas DataFrame. Error rows are never on a front."""
+    rows = as_rows(rows)
+    groups: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(tuple(row.get(column) for column in by), []).append(i)
+    mask = np.zeros(len(rows), dtype=bool)
+    for members in groups.values():
+        values = np.array([[float(rows[i][x]), float(rows[i][y])]
+                           if rows[i].get("status", "ok") == "ok" else [np.inf, np.inf]
+                           for i in members]).reshape(-1, 2)
+        best_y = np.inf
+        for j in np.lexsort((values[:, 1], values[:, 0])):
+            if np.isfinite(values[j, 0]) and values[j, 1] < best_y:
+                mask[members[j]], best_y = True, values[j, 1]
+    return mask
+
+
+def as_rows(rows) -> list[dict]:
+    """Sweep rows from a list of dicts, a SweepResult (anything with ``rows``) or a pandas
+    DataFrame."""
+    if hasattr(rows, "rows") and isinstance(rows.rows, list):
+        return rows.rows
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return rows.to_dict("records")
+    return list(rows)

@@ -1,0 +1,111 @@
+"""The graph walk of value mode and of its floating-point reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accelsim.errors import AccelsimError
+from accelsim.hardware.context import PlanContext
+from accelsim.hardware.registry import unit
+from accelsim.kernels.options import ValueOptions
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.graph import Workload
+from accelsim.workload.layers import Conv2d, Input, Linear
+from accelsim.workload.ops import activate, forward
+
+
+@dataclass
+class ValueRun:
+    output: np.ndarray
+    activations: dict[str, np.ndarray] = field(repr=False)
+    stats: dict[str, object] = field(repr=False)     # per weighted layer: its unit's measures
+
+
+def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
+               options: ValueOptions, seed: int) -> ValueRun:
+    """The network's output for ``inputs`` and each weighted layer's measured statistics.
+
+    ``inputs`` is [batch, C, H, W] for a network with one input layer, else a dict
+    {input layer: [batch, C, H, W]}."""
+    rng = np.random.default_rng(seed)
+    plan_of = {plan.name: plan for plan in plans}
+    stats: dict[str, object] = {}
+    ctx = PlanContext(workload, device)
+
+    def hardware_product(name: str, columns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        plan = plan_of[name]
+        product, stats[name] = unit(plan.unit).product(ctx, plan, columns, matrix, options,
+                                                       rng)
+        return product
+
+    output, acts = _forward(workload, inputs, hardware_product)
+    return ValueRun(output, acts, stats)
+
+
+def reference_forward(workload: Workload, inputs) -> np.ndarray:
+    """The network in float64 without quantization: the accuracy reference for value mode."""
+    if isinstance(inputs, dict):
+        inputs = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    else:
+        inputs = np.asarray(inputs, dtype=np.float64)
+    return _forward(workload, inputs, lambda name, columns, matrix: columns @ matrix)[0]
+
+
+def _forward(workload: Workload, inputs, product):
+    """Walk the layer graph; ``product(name, columns, matrix)`` multiplies a weighted layer's
+    input vectors by its weight matrix. Returns (the sink's output, every layer's output)."""
+    acts: dict[str, np.ndarray] = {}
+    for name in workload.order:
+        layer = workload.layers[name]
+        xs = [acts[source] for source in layer.inputs]
+        if isinstance(layer, Input):
+            y = inputs[name] if isinstance(inputs, dict) else inputs
+        elif isinstance(layer, (Conv2d, Linear)):
+            columns = _lowered_inputs(layer, xs[0], workload.shapes[name])
+            result = product(name, columns, _layer_matrix(workload, name))
+            if name in workload.biases:
+                result = result + workload.biases[name]
+            _, h, w = workload.shapes[name]
+            y = result.reshape(xs[0].shape[0], h, w, -1).transpose(0, 3, 1, 2)
+            y = activate(y, layer.activation)
+        else:
+            y = forward(layer, xs, workload)
+        acts[name] = y
+    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
+    return acts[sinks[-1]], acts
+
+
+def _lowered_inputs(layer, x: np.ndarray, out_shape) -> np.ndarray:
+    """Input vectors [batch * positions, groups * K] (per group: channel, kh, kw order)."""
+    batch = x.shape[0]
+    if isinstance(layer, Linear):
+        return x.transpose(0, 2, 3, 1).reshape(batch * x.shape[2] * x.shape[3], x.shape[1])
+    (ph, pw), (sh, sw), (dh, dw), (kh, kw) = (layer.padding, layer.stride, layer.dilation,
+                                              layer.kernel)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    _, ho, wo = out_shape
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (span_h, span_w), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo, ::dh, ::dw]   # [B, C, Ho, Wo, kh, kw]
+    cin = x.shape[1]
+    groups = layer.groups
+    per_group = windows.reshape(batch, groups, cin // groups, ho, wo, kh, kw)
+    return per_group.transpose(0, 3, 4, 1, 2, 5, 6).reshape(batch * ho * wo, -1)
+
+
+def _layer_matrix(workload: Workload, name: str) -> np.ndarray:
+    """The block-diagonal [groups * K, groups * N] weight matrix of a layer."""
+    if name not in workload.weights:
+        raise AccelsimError(f"layer '{name}' has no weights; give them with "
+                            "workload.with_weights(...) or let simulate() draw random ones")
+    layer = workload.layers[name]
+    weight = workload.weights[name]
+    k, n, groups = layer.matrix(workload.input_shapes(name))
+    if groups == 1:
+        return weight.reshape(n, k).T
+    matrix = np.zeros((groups * k, groups * n))
+    for g in range(groups):
+        matrix[g * k:(g + 1) * k, g * n:(g + 1) * n] = weight[g * n:(g + 1) * n].reshape(n, k).T
+    return matrix

@@ -1,0 +1,85 @@
+"""Value mode as simulate() uses it: the inputs, the forward pass, and plans whose counts
+and cycles come from what the units measured on the data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.errors import AccelsimError
+from accelsim.hardware.registry import unit
+from accelsim.kernels.options import ValueOptions
+from accelsim.values.forward import run_values
+from accelsim.workload.weights import random_weights
+
+
+def measure(wl, dev, plans, inputs, options, seed: int, batch: int):
+    """The forward pass, then plans measured by their units.
+
+    Returns (plans, output, skipped): skipped is {layer: (actions avoided, tiles not
+    mapped)}."""
+    if isinstance(options, dict):
+        try:
+            options = ValueOptions(**options)
+        except TypeError as exc:
+            raise AccelsimError(f"value_options: {exc}") from None
+    options = options or ValueOptions()
+    if not any(wl.layers[name].weighted for name in wl.weights):
+        wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
+    run = run_values(wl, dev, plans, inputs, options, seed)
+    skipped = {}
+    measured = []
+    for plan in plans:
+        if plan.name in run.stats:
+            plan, *skipped[plan.name] = unit(plan.unit).measured(plan, run.stats[plan.name],
+                                                                 dev, batch)
+        measured.append(plan)
+    return measured, run.output, skipped
+
+
+def value_inputs(wl, inputs, batch: int, seed: int):
+    """Inputs as [batch, C, H, W] (or a dict of them, one per input layer), the batch size,
+    and whether a single image was given without a batch axis."""
+    names = [n for n in wl.order if wl.layers[n].kind == "input"]
+    if not isinstance(inputs, dict):
+        if inputs is not None and len(names) > 1:
+            raise AccelsimError(f"the workload has {len(names)} input layers "
+                                f"({', '.join(names)}); give inputs as a dict by name")
+        inputs = {names[0]: inputs} if inputs is not None else {}
+    unknown = sorted(set(inputs) - set(names))
+    if unknown:
+        raise AccelsimError(f"inputs given for {', '.join(unknown)}, which is not an input "
+                            f"layer (input layers: {', '.join(names)})")
+    rng = np.random.default_rng(seed)
+    arrays, single, given = {}, False, None
+    for name in names:
+        shape = tuple(wl.shapes[name])
+        if name not in inputs or inputs[name] is None:
+            arrays[name] = None
+            continue
+        try:
+            array = np.asarray(inputs[name], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise AccelsimError(f"inputs of '{name}' are not an array of numbers: "
+                                f"{str(exc)[:100]}") from None
+        bad = array.size - int(np.isfinite(array).sum())
+        if bad:
+            raise AccelsimError(f"inputs of '{name}' hold {bad:,} values that are not finite "
+                                "(inf or NaN); value mode needs finite inputs")
+        single = array.shape == shape
+        if single:
+            array = array[None]
+        if array.ndim != 4 or array.shape[1:] != shape:
+            label = "inputs" if len(names) == 1 else f"inputs of '{name}'"
+            raise AccelsimError(f"{label} must have shape {shape} or (batch, "
+                                f"{', '.join(map(str, shape))}), got {array.shape}")
+        if given not in (None, array.shape[0]):
+            raise AccelsimError("every input layer needs the same batch size")
+        given = array.shape[0]
+        arrays[name] = array
+    if given is not None and batch not in (1, given):
+        raise AccelsimError(f"batch={batch} but {given} inputs were given")
+    batch = given or batch
+    for name in names:
+        if arrays[name] is None:
+            arrays[name] = rng.random((batch, *wl.shapes[name]))
+    return (arrays[names[0]] if len(names) == 1 else arrays), batch, single

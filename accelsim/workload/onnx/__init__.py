@@ -1,0 +1,67 @@
+"""ONNX import: a .onnx file to a Workload with shapes, weights and constants.
+
+Needs the ``onnx`` package (``pip install 'accelsim[onnx]'``). The first axis of every
+activation is the batch and must be 1 (or symbolic); the rest must be static.
+
+How ONNX tensors become accelsim tensors. An accelsim tensor is (channels, height, width): each
+of the height·width positions holds one vector of channels. Every ONNX tensor X (one image,
+batch axis dropped) is kept as an accelsim layer plus a permutation P of its axes, meaning the
+layer's data, read in row-major order, is ``X.transpose(P)`` in row-major order. So Transpose
+and most Reshapes move no data: they only change P. Each operation asks for its inputs in the
+layout it computes in (a matrix product wants the contracted axis as channels; a conv wants
+(C, H, W)); when the data is not already in that order, a Reshape layer that really permutes
+it is inserted, and is costed as a buffer read and write of the tensor.
+
+Folded on import: BatchNormalization into the preceding conv or linear layer, a bias Add into
+the preceding conv or linear layer, activations into the layer before them, and every node
+whose inputs are all constants (with onnx's reference evaluator), such as shape arithmetic.
+
+Safety: the model's external data must lie inside the model's folder (no absolute paths, no
+"..", no symlinks leading out); tensor sizes are checked against their dimensions before any
+is read; cycles, subgraphs and absurd dimensions are refused with an error naming the node.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.errors import SpecError
+from accelsim.workload.graph import Workload
+from accelsim.workload.onnx.importer import Importer
+from accelsim.workload.onnx.reading import read_model
+
+__all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
+
+
+def load_onnx(path: str | Path, *, unsupported: str = "error",
+              input_shapes: dict[str, list[int]] | None = None) -> Workload:
+    """A Workload from an ONNX file.
+
+    unsupported: "error" (default) refuses an operation accelsim does not model, naming it;
+    "digital" counts it as one digital operation per output element (value mode then cannot
+    run the network). input_shapes: {graph input: full shape} for inputs with symbolic axes.
+    """
+    if unsupported not in ("error", "digital"):
+        raise SpecError(str(path), "", f"unsupported must be 'error' or 'digital', got "
+                        f"{unsupported!r}")
+    path = Path(path)
+    model = read_model(path)
+    return Importer(model, path, unsupported, input_shapes or {}).run()
+
+
+def to_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:
+    """An accelsim output [batch, C, H, W] of ``layer`` in its ONNX tensor's shape."""
+    onnx_name, shape, perm = workload.layouts[layer]
+    batch = array.shape[0]
+    moved = np.asarray(array).reshape(batch, *(shape[p] for p in perm))
+    return moved.transpose(0, *(int(i) + 1 for i in np.argsort(perm)))
+
+
+def from_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:
+    """An ONNX input tensor (batch first) as accelsim input [batch, C, H, W] for ``layer``."""
+    _, shape, perm = workload.layouts[layer]
+    array = np.asarray(array)
+    moved = array.reshape(array.shape[0], *shape).transpose(0, *(p + 1 for p in perm))
+    return moved.reshape(array.shape[0], *workload.shapes[layer])

@@ -1,0 +1,378 @@
+"""The importer: an ONNX graph walked node by node into accelsim layers, weights and constants.
+The operators themselves are in ops.NodeOps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.errors import SpecError
+from accelsim.workload.graph import Workload
+from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
+from accelsim.workload.onnx.layouts import Named, Tensor, accelsim_shape, in_same_order
+from accelsim.workload.onnx.ops import NodeOps
+from accelsim.workload.onnx.reading import element_count, itemsize, onnx_module
+from accelsim.workload.ops import ONNX_ACTIVATIONS
+
+MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
+PASS_THROUGH = ("Identity", "Dropout")
+SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
+SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
+             + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
+                "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+                "Transpose", "Concat", "Softmax", "LayerNormalization", "Gather", "Slice",
+                "Constant", "Shape", "ReduceMean"))
+
+
+class Importer(NodeOps):
+    def __init__(self, model, path: Path, unsupported: str, input_shapes: dict):
+        self.model, self.source, self.unsupported = model, str(path), unsupported
+        self.input_shapes = input_shapes
+        self.name = model.graph.name or path.stem
+        self.layers: dict[str, Layer] = {}      # in the order they were added
+        self.shape_of: dict[str, tuple[int, int, int]] = {}
+        self.weights: dict[str, np.ndarray] = {}
+        self.biases: dict[str, np.ndarray] = {}
+        self.consts: dict[str, np.ndarray] = {}
+        self.tensors: dict[str, Tensor] = {}
+        self.uses: dict[str, int] = {}
+        self.graph_outputs = {o.name for o in model.graph.output}
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
+                          13)
+
+    def error(self, node, message: str) -> SpecError:
+        label = f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
+        return SpecError(self.source, label, message)
+
+    # -- set-up ------------------------------------------------------------------------------
+    def run(self) -> Workload:
+        onnx = onnx_module()
+        graph = self.model.graph
+        self.check_graph()
+        for tensor in graph.initializer:
+            self.consts[tensor.name] = self.array(tensor, f"initializer '{tensor.name}'")
+        self.set_input_shapes()
+        try:
+            inferred = onnx.shape_inference.infer_shapes(self.model, strict_mode=False,
+                                                         data_prop=True)
+        except Exception as exc:
+            raise SpecError(self.source, "", f"shape inference failed: {str(exc)[:300]}") \
+                from None
+        self.inferred = {}
+        for info in (*inferred.graph.value_info, *inferred.graph.output, *graph.input):
+            dims = self.static_dims(info)
+            if dims is not None:
+                self.inferred[info.name] = dims
+        for node in graph.node:
+            for name in node.input:
+                self.uses[name] = self.uses.get(name, 0) + 1
+        for info in graph.input:
+            if info.name not in self.consts:
+                self.add_input(info)
+        for node in graph.node:
+            try:
+                self.node(node)
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                # A malformed node (a missing attribute, shapes that do not fit the layer)
+                raise self.error(node, f"cannot be imported: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from None
+        if not any(layer.kind != "input" for layer in self.layers.values()):
+            raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
+        missing = [o for o in self.graph_outputs if o not in self.tensors]
+        if missing:
+            raise SpecError(self.source, f"output '{missing[0]}'", "is a constant, not "
+                            "computed from the inputs")
+        self.prune_unused()
+        workload = Workload.from_layers(self.name, list(self.layers.values()),
+                                        source=self.source)
+        layouts = {}
+        for name in (*(i.name for i in graph.input if i.name not in self.consts),
+                     *(o.name for o in graph.output)):
+            tensor = self.tensors[name]
+            if tensor.layer in workload.layers:
+                layouts[tensor.layer] = (name, tensor.shape, tensor.perm)
+        workload = replace(workload, layouts=layouts)
+        return workload.with_weights(self.weights, self.biases)
+
+    def check_graph(self) -> None:
+        """Refuse cycles (or nodes out of order) and subgraphs, naming the node."""
+        import networkx as nx
+        graph = self.model.graph
+        producer = {}
+        for index, node in enumerate(graph.node):
+            for attribute in node.attribute:
+                if attribute.HasField("g") or len(attribute.graphs):
+                    raise self.error(node, "subgraphs (If, Loop, Scan) are not supported")
+            for out in node.output:
+                if out in producer:
+                    raise self.error(node, f"tensor '{out}' is produced twice")
+                producer[out] = index
+        dependencies = nx.DiGraph()
+        dependencies.add_nodes_from(range(len(graph.node)))
+        for index, node in enumerate(graph.node):
+            for name in node.input:
+                if name in producer:
+                    dependencies.add_edge(producer[name], index)
+        if not nx.is_directed_acyclic_graph(dependencies):
+            cycle = nx.find_cycle(dependencies)
+            names = [graph.node[a].name or graph.node[a].op_type for a, _ in cycle]
+            raise SpecError(self.source, "graph", "the graph has a cycle: "
+                            + " -> ".join([*names, names[0]]))
+        for index, node in enumerate(graph.node):
+            for name in node.input:
+                if name in producer and producer[name] > index:
+                    raise self.error(node, f"uses '{name}' before the node that produces it "
+                                     "(the graph is not in topological order)")
+
+    def array(self, tensor, where: str) -> np.ndarray:
+        from onnx import numpy_helper
+        count = element_count(tensor.dims, self.source, where)
+        if tensor.raw_data:
+            expected = count * itemsize(tensor, self.source, where)
+            if len(tensor.raw_data) != expected:
+                raise SpecError(self.source, where, f"holds {len(tensor.raw_data)} bytes, its "
+                                f"dimensions {list(tensor.dims)} need {expected} (truncated?)")
+        try:
+            value = numpy_helper.to_array(tensor)
+        except Exception as exc:
+            raise SpecError(self.source, where, f"cannot be read: {str(exc)[:200]}") from None
+        if value.size != count:
+            raise SpecError(self.source, where, f"holds {value.size} values, its dimensions "
+                            f"{list(tensor.dims)} need {count}")
+        return value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def static_dims(self, info) -> tuple[int, ...] | None:
+        kind = info.type.WhichOneof("value")
+        if kind != "tensor_type" or not info.type.tensor_type.HasField("shape"):
+            return None
+        dims = []
+        for dim in info.type.tensor_type.shape.dim:
+            if not dim.HasField("dim_value"):
+                return None
+            dims.append(int(dim.dim_value))
+        element_count(dims, self.source, f"tensor '{info.name}'")
+        return tuple(dims)
+
+    def set_input_shapes(self) -> None:
+        for info in self.model.graph.input:
+            if info.name in self.consts:
+                continue
+            dims = info.type.tensor_type.shape.dim
+            given = self.input_shapes.get(info.name)
+            if given is not None:
+                if len(given) != len(dims):
+                    raise SpecError(self.source, f"input '{info.name}'", f"input_shapes gives "
+                                    f"{len(given)} dimensions, the model has {len(dims)}")
+                for dim, value in zip(dims, given):
+                    dim.Clear()
+                    dim.dim_value = int(value)
+                continue
+            for position, dim in enumerate(dims):
+                if not dim.HasField("dim_value"):
+                    if position == 0:
+                        dim.Clear()
+                        dim.dim_value = 1          # a symbolic batch axis: one image
+                    else:
+                        raise SpecError(self.source, f"input '{info.name}'", f"dimension "
+                                        f"{position} ('{dim.dim_param}') is symbolic; export "
+                                        "with static shapes or give input_shapes=")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def unique(self, name: str) -> str:
+        name = name or "layer"
+        candidate, n = name, 1
+        while candidate in self.layers:
+            n += 1
+            candidate = f"{name}_{n}"
+        return candidate
+
+    def add(self, layer: Layer) -> str:
+        shape = layer.output_shape([self.shape_of[s] for s in layer.inputs])
+        self.layers[layer.name] = layer
+        self.shape_of[layer.name] = tuple(int(s) for s in shape)
+        return layer.name
+
+    def replace_layer(self, name: str, **changes) -> None:
+        self.layers[name] = replace(self.layers[name], **changes)
+
+    def full_shape(self, name: str, node) -> tuple[int, ...]:
+        if name in self.inferred:
+            return self.inferred[name]
+        raise self.error(node, f"the shape of '{name}' could not be inferred")
+
+    def per_image(self, name: str, node) -> tuple[int, ...]:
+        full = self.full_shape(name, node)
+        if not full or full[0] != 1:
+            raise self.error(node, f"'{name}' has shape {list(full)}; accelsim needs the batch "
+                             "axis first, of size 1")
+        return full[1:]
+
+    def axis(self, node, axis: int, rank: int) -> int:
+        """An ONNX axis (with batch) as a per-image axis; the batch axis is refused."""
+        full = axis + rank + 1 if axis < 0 else axis
+        if not 1 <= full <= rank:
+            raise self.error(node, f"axis {axis} is the batch axis or out of range")
+        return full - 1
+
+    def attrs(self, node) -> dict:
+        """Attribute values by name; strings decoded from bytes."""
+        from onnx import helper
+        values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
+
+    def const(self, node, index: int) -> np.ndarray | None:
+        if index >= len(node.input) or not node.input[index]:
+            return None
+        return self.consts.get(node.input[index])
+
+    def act(self, node, index: int = 0) -> Tensor:
+        name = node.input[index]
+        if name not in self.tensors:
+            raise self.error(node, f"input '{name}' is neither an activation nor a constant")
+        return self.tensors[name]
+
+    def single_use(self, tensor_name: str) -> bool:
+        return self.uses.get(tensor_name, 0) == 1 and tensor_name not in self.graph_outputs
+
+    def materialize(self, tensor: Tensor, perm: tuple[int, ...], channel_axes: int,
+                    name: str) -> str:
+        """A layer holding ``tensor`` in layout ``perm`` with the first ``channel_axes`` axes
+        of it as channels: the tensor's own layer, a view of it, or a real permutation."""
+        shape = accelsim_shape(tensor.shape, perm, channel_axes)
+        same_order = in_same_order(tensor, perm)
+        if same_order and self.shape_of[tensor.layer] == shape:
+            return tensor.layer
+        if same_order:
+            layer = Reshape(self.unique(f"{name}.view"), (tensor.layer,),
+                            source=(math.prod(shape),), perm=(0,), shape=shape)
+        else:
+            inverse = np.argsort(tensor.perm)
+            layer = Reshape(self.unique(f"{name}.transpose"), (tensor.layer,),
+                            source=tuple(tensor.shape[p] for p in tensor.perm),
+                            perm=tuple(int(inverse[p]) for p in perm), shape=shape)
+        return self.add(layer)
+
+    def add_input(self, info) -> None:
+        shape = self.per_image(info.name, Named(info.name, "input"))
+        rank = len(shape)
+        if rank == 0:
+            raise SpecError(self.source, f"input '{info.name}'", "a scalar input is not "
+                            "supported")
+        perm = tuple(range(rank)) if rank == 3 else (rank - 1, *range(rank - 1))
+        acc = accelsim_shape(shape, perm, 1)
+        name = self.add(Input(self.unique(info.name), (), shape=acc))
+        self.tensors[info.name] = Tensor(name, shape, perm)
+
+    def prune_unused(self) -> None:
+        """Drop layers nothing reads (folded remains, shape-only branches)."""
+        keep = {self.tensors[o].layer for o in self.graph_outputs}
+        for layer in reversed(self.layers.values()):
+            if layer.name in keep:
+                keep.update(layer.inputs)
+        self.layers = {name: layer for name, layer in self.layers.items() if name in keep}
+        self.weights = {k: v for k, v in self.weights.items() if k in keep}
+        self.biases = {k: v for k, v in self.biases.items() if k in keep}
+
+    # -- nodes -------------------------------------------------------------------------------
+    def node(self, node) -> None:
+        op = node.op_type
+        if node.domain not in ("", "ai.onnx"):
+            return self.unknown(node, f"operator domain '{node.domain}' is not supported")
+        if op == "Constant":
+            (key, attr), = self.attrs(node).items()
+            self.consts[node.output[0]] = (self.array(attr, f"constant '{node.output[0]}'")
+                                           if key == "value" else np.asarray(attr))
+            return None
+        if all((not name) or name in self.consts for name in node.input) and node.input:
+            return self.fold(node)
+        if op == "Shape":
+            full = self.full_shape(node.input[0], node)
+            attrs = self.attrs(node)
+            chosen = full[attrs.get("start", 0):attrs.get("end", len(full))]
+            self.consts[node.output[0]] = np.asarray(chosen, dtype=np.int64)
+            return None
+        handler = getattr(self, f"op_{op}", None)
+        if op in ONNX_ACTIVATIONS:
+            handler = self.op_activation
+        elif op in PASS_THROUGH:
+            handler = self.op_pass
+        elif op in SHAPE_OPS:
+            handler = self.op_reshape
+        if handler is None:
+            return self.unknown(node, f"operator {op} is not supported (supported: "
+                                f"{', '.join(sorted(SUPPORTED))}); pass "
+                                "unsupported='digital' to count it as a generic digital op")
+        return handler(node)
+
+    def label(self, node) -> str:
+        return self.unique(node.name or node.output[0])
+
+    def fold(self, node) -> None:
+        from onnx.reference import ReferenceEvaluator
+        inputs = [self.consts[name] if name else None for name in node.input]
+        self.check_fold_size(node, inputs)
+        try:
+            results = ReferenceEvaluator(node).run(
+                None, {name: value for name, value in zip(node.input, inputs) if name})
+        except Exception as exc:
+            raise self.error(node, f"could not fold this constant expression: "
+                             f"{str(exc)[:200]}") from None
+        for name, value in zip(node.output, results):
+            value = np.asarray(value)
+            if value.size > MAX_FOLDED_ELEMENTS:
+                raise self.error(node, f"folds to {value.size:,} elements; refused")
+            self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def check_fold_size(self, node, inputs: list) -> None:
+        """Refuse, before evaluating, a constant expression whose result would be larger
+        than MAX_FOLDED_ELEMENTS: its inferred shape, or for the operators that build tensors
+        from a shape (a 300-byte model can ask for gigabytes) the size their inputs ask for."""
+        def refuse(size) -> None:
+            raise self.error(node, f"folds to {size:,} elements, more than the "
+                             f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
+
+        for name in node.output:
+            if name in self.inferred and math.prod(self.inferred[name]) > MAX_FOLDED_ELEMENTS:
+                refuse(math.prod(self.inferred[name]))
+        op = node.op_type
+        values = [np.asarray(v) if v is not None else None for v in inputs]
+        try:
+            if op == "ConstantOfShape" and values:
+                size = math.prod(int(d) for d in values[0].reshape(-1))
+            elif op == "Expand" and len(values) > 1:
+                size = math.prod(np.broadcast_shapes(values[0].shape,
+                                                     tuple(int(d) for d in values[1].reshape(-1))))
+            elif op == "Tile" and len(values) > 1:
+                size = values[0].size * math.prod(int(r) for r in values[1].reshape(-1))
+            elif op == "Range" and len(values) > 2:
+                start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
+                size = math.ceil((limit - start) / delta) if delta else math.inf
+            elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
+                        "RandomUniform") and not all(n in self.inferred for n in node.output):
+                raise self.error(node, f"cannot bound the size of this constant {op}; "
+                                 "refused")
+            else:
+                return
+        except (ValueError, TypeError, OverflowError):
+            raise self.error(node, "has inputs that do not describe a valid shape") from None
+        if not math.isfinite(size) or size > MAX_FOLDED_ELEMENTS or size < 0:
+            refuse(size)
+
+    def unknown(self, node, message: str) -> None:
+        if self.unsupported == "error":
+            raise self.error(node, message)
+        if len(node.output) != 1:
+            raise self.error(node, "cannot count an unsupported op with several outputs")
+        shape = self.per_image(node.output[0], node)
+        perm = tuple(range(len(shape)))
+        sources = [self.materialize(self.tensors[n], tuple(range(len(self.tensors[n].shape))),
+                                    1, node.name or n)
+                   for n in node.input if n in self.tensors]
+        if not sources:
+            raise self.error(node, "has no activation input")
+        name = self.add(GenericOp(self.label(node), tuple(sources), op_type=node.op_type,
+                                  shape=accelsim_shape(shape, perm, 1)))
+        self.tensors[node.output[0]] = Tensor(name, shape, perm)

@@ -1,0 +1,112 @@
+"""Layout arithmetic: ONNX tensors held as accelsim layers plus a permutation of their axes
+(see the package docstring)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """An ONNX activation as accelsim holds it: layer, per-image ONNX shape, permutation."""
+
+    layer: str
+    shape: tuple[int, ...]
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+    op_type: str
+
+
+def accelsim_shape(shape: tuple[int, ...], perm: tuple[int, ...],
+                   channel_axes: int) -> tuple[int, int, int]:
+    """(C, H, W) of a tensor laid out in ``perm`` order with its first ``channel_axes`` axes
+    as channels; of the other axes the last is the width when there are two, else all are
+    positions along the height."""
+    channels = math.prod(shape[a] for a in perm[:channel_axes])
+    rest = [shape[a] for a in perm[channel_axes:]]
+    if len(rest) == 2:
+        return (channels, rest[0], rest[1])
+    return (channels, math.prod(rest), 1)
+
+
+def in_same_order(tensor: Tensor, perm: tuple[int, ...]) -> bool:
+    return ([a for a in tensor.perm if tensor.shape[a] > 1]
+            == [a for a in perm if tensor.shape[a] > 1])
+
+
+def axis_layout(tensor: Tensor, axis: int, prefer: str) -> tuple[tuple, int, str]:
+    """(perm, channel axes, "channels" or "height") that put ``axis`` outermost in the
+    channels or alone along the height: the one the tensor already has, else ``prefer``."""
+    rank = len(tensor.shape)
+    others = tuple(a for a in range(rank) if a != axis)
+    layouts = {"channels": ((axis, *others), 1), "height": ((*others, axis), rank - 1)}
+    other = "height" if prefer == "channels" else "channels"
+    kind = other if (in_same_order(tensor, layouts[other][0])
+                     and not in_same_order(tensor, layouts[prefer][0])) else prefer
+    return (*layouts[kind], kind)
+
+
+def channel_axes(held: tuple[int, int, int], tensor: Tensor) -> int:
+    """How many leading axes of the tensor's layout make up its layer's channels."""
+    product = 1
+    for count, axis in enumerate(tensor.perm, start=1):
+        product *= tensor.shape[axis]
+        if product == held[0]:
+            return count
+    return 1
+
+
+def grouped_layout(shape: tuple[int, ...], reduced: list[int]) -> tuple[tuple, int, int]:
+    """Layout for an operation over the ``reduced`` axes of each vector: (perm, channel axes,
+    groups). The last other axis gives the positions; the rest become groups of channels."""
+    others = [a for a in range(len(shape)) if a not in reduced]
+    if not others:
+        return tuple(reduced), len(reduced), 1
+    groups_axes = others[:-1]
+    perm = (*groups_axes, *reduced, others[-1])
+    return perm, len(groups_axes) + len(reduced), math.prod(shape[a] for a in groups_axes)
+
+
+def per_output_values(constant: np.ndarray, x: Tensor) -> np.ndarray | None:
+    """The constant (per image, broadcastable to ``x``) as one value per output channel of a
+    conv (axis 0) or linear layer (last axis), or None when it varies along other axes."""
+    rank = len(x.shape)
+    c = constant.reshape((1,) * (rank - constant.ndim) + constant.shape)
+    axis = x.perm[0]
+    if any(size != 1 for a, size in enumerate(c.shape) if a != axis):
+        return None
+    return np.broadcast_to(c.reshape(-1), (x.shape[axis],)).astype(np.float64)
+
+
+def reshape_target(shape: tuple[int, ...], target: np.ndarray) -> tuple[int, ...]:
+    """ONNX Reshape's output shape: 0 copies the input's size, -1 takes the rest."""
+    dims = [shape[i] if d == 0 else int(d) for i, d in enumerate(target.reshape(-1))]
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        dims[dims.index(-1)] = math.prod(shape) // max(known, 1)
+    return tuple(dims)
+
+
+def reshaped_perm(shape: tuple[int, ...], perm: tuple[int, ...],
+                   out: tuple[int, ...]) -> tuple[int, ...] | None:
+    """A layout of the reshaped tensor that reads the same data order, or None."""
+    if all(a < b for a, b in itertools.pairwise([a for a in perm if shape[a] > 1])):
+        return tuple(range(len(out)))
+    if len(out) > 6:
+        return None
+    size = math.prod(shape)
+    index = np.arange(size).reshape(shape)
+    held = index.transpose(perm).ravel()
+    reshaped = index.reshape(out)
+    for candidate in itertools.permutations(range(len(out))):
+        if np.array_equal(reshaped.transpose(candidate).ravel(), held):
+            return candidate
+    return None

@@ -1,0 +1,427 @@
+"""The ONNX operators accelsim imports, one handler each (op_<OpType>), as a mixin of the
+importer: each turns a node into layers, weights and the layout of its output."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise,
+                                      GlobalAvgPool, LayerNorm, Linear, MatMul, Pool2d, Slice,
+                                      Softmax)
+from accelsim.workload.onnx.layouts import (Tensor, axis_layout, channel_axes, grouped_layout,
+                                            per_output_values, reshape_target, reshaped_perm,
+                                            in_same_order)
+from accelsim.workload.ops import ONNX_ACTIVATIONS
+
+
+class NodeOps:
+    """Operator handlers; the importer provides error(), act(), const(), attrs(), add(),
+    materialize() and the tensor tables they use."""
+
+    def op_pass(self, node) -> None:
+        self.tensors[node.output[0]] = self.act(node)
+
+    def op_reshape(self, node) -> None:
+        x = self.act(node)
+        target = self.const(node, 1)
+        if (node.output[0] not in self.inferred and node.op_type == "Reshape"
+                and target is not None):
+            self.inferred[node.output[0]] = reshape_target((1, *x.shape), target)
+        out = self.per_image(node.output[0], node)
+        if math.prod(out) != math.prod(x.shape):
+            raise self.error(node, f"reshapes {list(x.shape)} to {list(out)}")
+        perm = reshaped_perm(x.shape, x.perm, out)
+        if perm is None:                      # the data order must become row-major first
+            layer = self.materialize(x, tuple(range(len(x.shape))), 1, node.name or "reshape")
+            x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(range(len(out)))
+        self.tensors[node.output[0]] = Tensor(x.layer, out, perm)
+
+    def op_Transpose(self, node) -> None:
+        x = self.act(node)
+        rank = len(x.shape)
+        order = list(self.attrs(node).get("perm", range(rank, -1, -1)))
+        if order[0] != 0:
+            raise self.error(node, f"perm {order} moves the batch axis")
+        p = [a - 1 for a in order[1:]]
+        inverse = np.argsort(p)
+        self.tensors[node.output[0]] = Tensor(x.layer, tuple(x.shape[a] for a in p),
+                                              tuple(int(inverse[a]) for a in x.perm))
+
+    def image(self, node, x: Tensor) -> str:
+        if len(x.shape) != 3:
+            raise self.error(node, f"needs an image (N, C, H, W), got per-image shape "
+                             f"{list(x.shape)}")
+        return self.materialize(x, (0, 1, 2), 1, node.name or node.op_type)
+
+    def window(self, node, attrs: dict, kernel) -> tuple:
+        pads = list(attrs.get("pads", [0, 0, 0, 0]))
+        auto = attrs.get("auto_pad", "NOTSET")
+        if auto not in ("NOTSET", "VALID"):
+            x = self.act(node).shape
+            out = self.per_image(node.output[0], node)
+            strides = attrs.get("strides", [1, 1])
+            pads = []
+            for size, o, k, s in zip(x[1:], out[1:], kernel, strides):
+                total = max(0, (o - 1) * s + k - size)
+                pads.append((total // 2, total - total // 2))
+            pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
+        if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.error(node, f"asymmetric padding {pads} is not supported")
+        return (int(pads[0]), int(pads[1]))
+
+    def op_Conv(self, node) -> None:
+        x, weight, bias = self.act(node), self.const(node, 1), self.const(node, 2)
+        if weight is None:
+            raise self.error(node, "the weights must be a constant (initializer)")
+        if weight.ndim != 4:
+            raise self.error(node, f"only 2-D convolutions are supported (weight "
+                             f"{list(weight.shape)})")
+        attrs = self.attrs(node)
+        kernel = tuple(int(k) for k in attrs.get("kernel_shape", weight.shape[2:]))
+        layer = Conv2d(self.label(node), (self.image(node, x),), out_channels=weight.shape[0],
+                       kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
+                       padding=self.window(node, attrs, kernel),
+                       dilation=tuple(attrs.get("dilations", (1, 1))),
+                       groups=int(attrs.get("group", 1)))
+        name = self.add(layer)
+        self.weights[name] = weight
+        if bias is not None:
+            self.biases[name] = bias.reshape(-1)
+        out = self.shape_of[name]
+        self.tensors[node.output[0]] = Tensor(name, out, (0, 1, 2))
+
+    def linear(self, node, x: Tensor, weight: np.ndarray, bias) -> None:
+        """y = x @ weight.T + bias over the last axis."""
+        rank = len(x.shape)
+        if rank == 0 or x.shape[-1] != weight.shape[1]:
+            raise self.error(node, f"multiplies {list(x.shape)} by a {weight.shape[1]}-row "
+                             "matrix")
+        perm = (rank - 1, *range(rank - 1))
+        source = self.materialize(x, perm, 1, node.name or "linear")
+        name = self.add(Linear(self.label(node), (source,), out_features=weight.shape[0]))
+        self.weights[name] = weight
+        if bias is not None:
+            self.biases[name] = np.broadcast_to(bias.reshape(-1) if bias.size > 1 else bias,
+                                                (weight.shape[0],)).astype(np.float64)
+        self.tensors[node.output[0]] = Tensor(name, (*x.shape[:-1], weight.shape[0]), perm)
+
+    def op_Gemm(self, node) -> None:
+        attrs = self.attrs(node)
+        x, b, c = self.act(node), self.const(node, 1), self.const(node, 2)
+        if b is None or attrs.get("transA", 0):
+            raise self.error(node, "needs a constant B and transA=0")
+        weight = attrs.get("alpha", 1.0) * (b if attrs.get("transB", 0) else b.T)
+        bias = None if c is None else attrs.get("beta", 1.0) * c
+        if bias is not None and bias.size not in (1, weight.shape[0]):
+            raise self.error(node, f"bias of shape {list(c.shape)} is not per output")
+        self.linear(node, x, weight, bias)
+
+    def op_MatMul(self, node) -> None:
+        b = self.const(node, 1)
+        if b is not None:
+            if b.ndim != 2:
+                raise self.error(node, "a constant right operand must be a matrix")
+            return self.linear(node, self.act(node), b.T, None)
+        if self.const(node, 0) is not None:
+            raise self.error(node, "a constant left operand times an activation is not "
+                             "supported")
+        a, b = self.act(node, 0), self.act(node, 1)
+        ra, rb = len(a.shape), len(b.shape)
+        if ra < 2 or ra != rb or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+            raise self.error(node, f"product of {list(a.shape)} and {list(b.shape)}: needs "
+                             "equal batch axes and matching inner sizes")
+        batch = tuple(range(ra - 2))
+        heads = math.prod(a.shape[:-2])
+        left = self.materialize(a, (*batch, ra - 1, ra - 2), len(batch) + 1,
+                                node.name or "matmul")
+        keys = (*batch, rb - 2, rb - 1)            # B held as N vectors of K (transpose_b)
+        values = (*batch, rb - 1, rb - 2)          # B held as K vectors of N
+        transpose_b = not in_same_order(b, values) or in_same_order(b, keys)
+        right = self.materialize(b, keys if transpose_b else values, len(batch) + 1,
+                                 node.name or "matmul")
+        name = self.add(MatMul(self.label(node), (left, right), heads=heads,
+                               transpose_b=transpose_b))
+        out = (*a.shape[:-1], b.shape[-1])
+        self.tensors[node.output[0]] = Tensor(name, out, (*batch, ra - 1, ra - 2))
+        return None
+
+    def op_BatchNormalization(self, node) -> None:
+        x = self.act(node)
+        gamma, beta, mean, var = (self.const(node, i) for i in range(1, 5))
+        if any(v is None for v in (gamma, beta, mean, var)):
+            raise self.error(node, "scale, bias, mean and variance must be constants")
+        scale = gamma / np.sqrt(var + self.attrs(node).get("epsilon", 1e-5))
+        shift = beta - mean * scale
+        producer = self.layers[x.layer]
+        if (isinstance(producer, (Conv2d, Linear)) and producer.activation is None
+                and self.single_use(node.input[0]) and x.perm[0] == 0):
+            weight = self.weights[x.layer]
+            self.weights[x.layer] = weight * scale.reshape(-1, *([1] * (weight.ndim - 1)))
+            self.biases[x.layer] = self.biases.get(x.layer, 0.0) * scale + shift
+            self.tensors[node.output[0]] = x
+            return
+        self.channel_affine(node, x, scale, shift)
+
+    def channel_affine(self, node, x: Tensor, scale, shift) -> None:
+        """Per-channel (axis 0 of the image) scale and shift."""
+        rank = len(x.shape)
+        source = self.materialize(x, tuple(range(rank)), 1, node.name or "affine")
+        shape = self.shape_of[source]
+        layer = Affine(self.label(node), (source,), scale="channel", shift="channel")
+        name = self.add(layer)
+        self.weights[name] = np.asarray(scale, dtype=np.float64).reshape(shape[0], 1, 1)
+        self.biases[name] = np.asarray(shift, dtype=np.float64).reshape(shape[0], 1, 1)
+        self.tensors[node.output[0]] = Tensor(name, x.shape, tuple(range(rank)))
+
+    def op_activation(self, node) -> None:
+        self.activation(node, ONNX_ACTIVATIONS[node.op_type])
+
+    def op_Clip(self, node) -> None:
+        attrs = self.attrs(node)
+        low = self.const(node, 1)
+        high = self.const(node, 2)
+        low = float(low) if low is not None else attrs.get("min", -np.inf)
+        high = float(high) if high is not None else attrs.get("max", np.inf)
+        if low == 0 and high == 6:
+            return self.activation(node, "relu6")
+        if low == 0 and high == np.inf:
+            return self.activation(node, "relu")
+        return self.unknown(node, f"Clip to [{low}, {high}] is not supported (only relu and "
+                            "relu6 ranges)")
+
+    def activation(self, node, function: str) -> None:
+        if node.op_type == "Gelu":
+            if self.attrs(node).get("approximate", "none") != "none":
+                return self.unknown(node, "Gelu with the tanh approximation is not supported")
+        x = self.act(node)
+        producer = self.layers[x.layer]
+        if (hasattr(producer, "activation") and producer.activation is None
+                and self.single_use(node.input[0]) and producer.kind != "input"):
+            self.replace_layer(x.layer, activation=function)
+            self.tensors[node.output[0]] = x
+            return None
+        name = self.add(Activation(self.label(node), (x.layer,), function=function))
+        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+        return None
+
+    def op_Add(self, node) -> None:
+        self.arithmetic(node, "add")
+
+    def op_Sub(self, node) -> None:
+        self.arithmetic(node, "sub")
+
+    def op_Mul(self, node) -> None:
+        self.arithmetic(node, "mul")
+
+    def op_Div(self, node) -> None:
+        self.arithmetic(node, "div")
+
+    def arithmetic(self, node, op: str) -> None:
+        constants = [self.const(node, i) for i in range(2)]
+        if constants[0] is None and constants[1] is None:
+            if op in ("sub", "div"):
+                return self.unknown(node, f"{node.op_type} of two activations is not "
+                                    "supported")
+            a, b = self.act(node, 0), self.act(node, 1)
+            if a.shape != b.shape:
+                raise self.error(node, f"broadcasting between activations {list(a.shape)} and "
+                                 f"{list(b.shape)} is not supported")
+            channels = channel_axes(self.shape_of[a.layer], a)
+            left = self.materialize(a, a.perm, channels, node.name or op)
+            right = self.materialize(b, a.perm, channels, node.name or op)
+            name = self.add(Elementwise(self.label(node), (left, right), function=op))
+            self.tensors[node.output[0]] = Tensor(name, a.shape, a.perm)
+            return None
+        index = 0 if constants[0] is None else 1
+        x, c = self.act(node, index), np.asarray(constants[1 - index], dtype=np.float64)
+        if op == "div" and index == 1:
+            return self.unknown(node, "a constant divided by an activation is not supported")
+        full = self.per_image(node.output[0], node)
+        if full != x.shape:
+            raise self.error(node, f"the constant broadcasts {list(x.shape)} to {list(full)}")
+        if c.ndim > len(x.shape):                      # its batch axis (of size 1, as checked)
+            c = c.reshape(c.shape[1:])
+        producer = self.layers[x.layer]
+        per_output = per_output_values(c, x)
+        if (op == "add" and per_output is not None and self.single_use(node.input[index])
+                and isinstance(producer, (Conv2d, Linear)) and producer.activation is None):
+            self.biases[x.layer] = self.biases.get(x.layer, 0.0) + per_output
+            self.tensors[node.output[0]] = x
+            return None
+        value = np.broadcast_to(c, x.shape)
+        scale = shift = None
+        if op == "add":
+            shift = value
+        elif op == "mul":
+            scale = value
+        elif op == "div":
+            if np.any(value == 0):
+                raise self.error(node, "divides by zero")
+            scale = 1.0 / value
+        elif index == 0:                               # x - c
+            shift = -value
+        else:                                          # c - x
+            scale, shift = np.full(x.shape, -1.0), value
+        self.affine(node, x, node.input[index], scale, shift)
+        return None
+
+    def affine(self, node, x: Tensor, x_name: str, scale, shift) -> None:
+        source = x.layer
+        shape = self.shape_of[source]
+        kinds, arrays = {}, {}
+        for which, value in (("scale", scale), ("shift", shift)):
+            if value is None:
+                kinds[which] = "none"
+                continue
+            held = np.ascontiguousarray(value.transpose(x.perm)).reshape(shape)
+            if np.all(held == held.flat[0]):
+                kinds[which], arrays[which] = "scalar", held.reshape(-1)[:1].reshape(1, 1, 1)
+            elif np.all(held == held[:, :1, :1]):
+                kinds[which], arrays[which] = "channel", held[:, :1, :1].copy()
+            else:
+                kinds[which], arrays[which] = "full", held.copy()
+        producer = self.layers[source]
+        if (isinstance(producer, Affine) and producer.shift == "none"
+                and producer.activation is None and kinds["scale"] == "none"
+                and self.single_use(x_name)):
+            self.replace_layer(source, shift=kinds["shift"])   # x * a + b in one layer
+            self.biases[source] = arrays["shift"]
+            self.tensors[node.output[0]] = x
+            return
+        name = self.add(Affine(self.label(node), (source,), scale=kinds["scale"],
+                               shift=kinds["shift"]))
+        if "scale" in arrays:
+            self.weights[name] = arrays["scale"]
+        if "shift" in arrays:
+            self.biases[name] = arrays["shift"]
+        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+
+    def op_Softmax(self, node) -> None:
+        x = self.act(node)
+        rank = len(x.shape)
+        axis = self.axis(node, self.attrs(node).get("axis", -1 if self.opset >= 13 else 1),
+                         rank)
+        if self.opset < 13 and axis != rank - 1:
+            raise self.error(node, "Softmax before opset 13 flattens its input; only the last "
+                             "axis is supported")
+        perm, channels, groups = grouped_layout(x.shape, [axis])
+        source = self.materialize(x, perm, channels, node.name or "softmax")
+        name = self.add(Softmax(self.label(node), (source,), groups=groups))
+        self.tensors[node.output[0]] = Tensor(name, x.shape, perm)
+
+    def op_LayerNormalization(self, node) -> None:
+        x = self.act(node)
+        rank = len(x.shape)
+        attrs = self.attrs(node)
+        axis = self.axis(node, attrs.get("axis", -1), rank)
+        perm, channels, groups = grouped_layout(x.shape, list(range(axis, rank)))
+        source = self.materialize(x, perm, channels, node.name or "layer_norm")
+        name = self.add(LayerNorm(self.label(node), (source,), groups=groups,
+                                  epsilon=float(attrs.get("epsilon", 1e-5))))
+        gamma, beta = self.const(node, 1), self.const(node, 2)
+        if gamma is not None:
+            self.weights[name] = np.tile(gamma.reshape(-1), groups)
+        if beta is not None:
+            self.biases[name] = np.tile(beta.reshape(-1), groups)
+        self.tensors[node.output[0]] = Tensor(name, x.shape, perm)
+
+    def op_GlobalAveragePool(self, node) -> None:
+        x = self.act(node)
+        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
+        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+
+    def op_ReduceMean(self, node) -> None:
+        """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
+        x = self.act(node)
+        attrs = self.attrs(node)
+        axes = self.const(node, 1)
+        axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
+        rank = len(x.shape)
+        per_image = sorted(self.axis(node, int(a), rank) for a in axes)
+        if rank != 3 or per_image != [1, 2]:
+            return self.unknown(node, "ReduceMean is supported over an image's height and "
+                                "width only")
+        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
+        keep = attrs.get("keepdims", 1)
+        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name] if keep
+                                              else (self.shape_of[name][0],),
+                                              (0, 1, 2) if keep else (0,))
+        return None
+
+    def op_MaxPool(self, node) -> None:
+        self.pool(node, "max")
+
+    def op_AveragePool(self, node) -> None:
+        self.pool(node, "avg")
+
+    def pool(self, node, function: str) -> None:
+        x = self.act(node)
+        attrs = self.attrs(node)
+        if len(node.output) > 1 and node.output[1]:
+            raise self.error(node, "MaxPool indices are not supported")
+        if attrs.get("ceil_mode", 0) or any(d != 1 for d in attrs.get("dilations", [1, 1])):
+            raise self.error(node, "ceil_mode and dilations are not supported")
+        kernel = tuple(int(k) for k in attrs["kernel_shape"])
+        padding = self.window(node, attrs, kernel)
+        if function == "avg" and any(padding) and not attrs.get("count_include_pad", 0):
+            raise self.error(node, "average pooling with padding must count the padding "
+                             "(count_include_pad=1)")
+        name = self.add(Pool2d(self.label(node), (self.image(node, x),), function=function,
+                               kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
+                               padding=padding))
+        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+
+    def op_Concat(self, node) -> None:
+        if any(name in self.consts for name in node.input):
+            return self.unknown(node, "Concat with a constant input is not supported")
+        parts = [self.act(node, i) for i in range(len(node.input))]
+        axis = self.axis(node, self.attrs(node)["axis"], len(parts[0].shape))
+        perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
+        sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
+                        for p in parts)
+        name = self.add(Concat(self.label(node), sources, axis=kind))
+        shape = list(parts[0].shape)
+        shape[axis] = sum(p.shape[axis] for p in parts)
+        self.tensors[node.output[0]] = Tensor(name, tuple(shape), perm)
+        return None
+
+    def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool) -> None:
+        perm, channels, kind = axis_layout(x, axis, prefer="height")
+        source = self.materialize(x, perm, channels, node.name or "slice")
+        name = self.add(Slice(self.label(node), (source,), axis=kind, start=start, stop=stop))
+        shape = list(x.shape)
+        shape[axis] = stop - start
+        if keep:
+            self.tensors[node.output[0]] = Tensor(name, tuple(shape), perm)
+            return
+        del shape[axis]
+        renumber = [a - (a > axis) for a in perm if a != axis]
+        self.tensors[node.output[0]] = Tensor(name, tuple(shape), tuple(renumber))
+
+    def op_Gather(self, node) -> None:
+        x, index = self.act(node), self.const(node, 1)
+        if index is None or index.ndim != 0:
+            return self.unknown(node, "Gather is supported with one constant index only")
+        axis = self.axis(node, self.attrs(node).get("axis", 0), len(x.shape))
+        i = int(index) % x.shape[axis]
+        self.select(node, x, axis, i, i + 1, keep=False)
+        return None
+
+    def op_Slice(self, node) -> None:
+        x = self.act(node)
+        starts, ends, axes, steps = (self.const(node, i) for i in range(1, 5))
+        if starts is None or ends is None or starts.size != 1:
+            return self.unknown(node, "Slice is supported on one axis with constant bounds")
+        if steps is not None and int(steps.reshape(-1)[0]) != 1:
+            return self.unknown(node, "Slice with a step other than 1 is not supported")
+        axis = int(axes.reshape(-1)[0]) if axes is not None else 0
+        axis = self.axis(node, axis, len(x.shape))
+        size = x.shape[axis]
+        start, stop, _ = slice(int(starts.reshape(-1)[0]),
+                               int(min(ends.reshape(-1)[0], 2 ** 62))).indices(size)
+        if stop <= start:
+            raise self.error(node, "the slice is empty")
+        self.select(node, x, axis, start, stop, keep=True)
+        return None

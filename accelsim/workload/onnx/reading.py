@@ -1,0 +1,106 @@
+"""Reading an ONNX file safely: external data only from inside the model's folder, tensor
+sizes checked against their dimensions before anything is read."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.errors import SpecError
+
+MAX_ELEMENTS = 1 << 31          # per tensor: anything larger is refused as absurd
+
+
+def onnx_module():
+    """The onnx package, or a clear error saying how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise SpecError("onnx", "", "ONNX import needs the onnx package: "
+                        "pip install 'accelsim[onnx]'") from None
+    return onnx
+
+
+def read_model(path: Path):
+    from accelsim.spec.yamlfile import check_regular_file
+    onnx = onnx_module()
+    source = str(path)
+    if not path.exists():
+        raise SpecError(source, "", "no such file")
+    check_regular_file(path, 2 ** 32)
+    try:
+        model = onnx.load_model(str(path), load_external_data=False)
+    except Exception as exc:         # protobuf raises its own DecodeError types
+        raise SpecError(source, "", f"not a valid ONNX model ({type(exc).__name__}: "
+                        f"{str(exc)[:200] or 'could not be parsed'})") from None
+    if not model.HasField("graph") or not model.graph.node:
+        raise SpecError(source, "", "the model has no graph nodes (truncated or empty file?)")
+    load_external_data(model, path)
+    return model
+
+
+def all_tensors(model):
+    graph = model.graph
+    yield from graph.initializer
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+
+
+def load_external_data(model, path: Path) -> None:
+    """Read external tensor data, refusing any location outside the model's folder."""
+    onnx = onnx_module()
+    folder = path.resolve().parent
+    for tensor in all_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        where = f"initializer '{tensor.name}'"
+        location = info.get("location", "")
+        relative = Path(location)
+        if not location or relative.is_absolute() or ".." in relative.parts:
+            raise SpecError(str(path), where, f"external data location {location!r} is not a "
+                            "plain path inside the model's folder; refused")
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder):
+            raise SpecError(str(path), where, f"external data {location!r} leads outside the "
+                            "model's folder (a symlink?); refused")
+        if not target.is_file():
+            raise SpecError(str(path), where, f"external data file {location!r} is missing")
+        offset = int(info.get("offset", 0))
+        size = target.stat().st_size
+        length = int(info.get("length", size - offset))
+        if offset < 0 or length < 0 or offset + length > size:
+            raise SpecError(str(path), where, f"external data {location!r} is shorter than "
+                            f"the tensor (offset {offset}, length {length}, file {size} bytes)")
+        expected = element_count(tensor.dims, str(path), where) * itemsize(tensor, str(path), where)
+        if length != expected:
+            raise SpecError(str(path), where, f"external data holds {length} bytes, the "
+                            f"tensor's dimensions need {expected}")
+        with open(target, "rb") as handle:
+            handle.seek(offset)
+            tensor.raw_data = handle.read(length)
+        del tensor.external_data[:]
+        tensor.data_location = onnx.TensorProto.DEFAULT
+
+
+def element_count(dims, source: str, where: str) -> int:
+    if any(d < 0 for d in dims):
+        raise SpecError(source, where, f"negative dimension in {list(dims)}")
+    total = math.prod(int(d) for d in dims)
+    if total > MAX_ELEMENTS:
+        raise SpecError(source, where, f"dimensions {list(dims)} give {total:,} elements, "
+                        f"more than the {MAX_ELEMENTS:,} accelsim accepts")
+    return total
+
+
+def itemsize(tensor, source: str, where: str) -> int:
+    from onnx import helper
+    try:
+        return np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize
+    except Exception:
+        raise SpecError(source, where, f"unsupported tensor data type {tensor.data_type}") \
+            from None

@@ -1,0 +1,359 @@
+"""One registry entry per layer type: which producer vectors each output vector needs, what
+it costs on the digital unit, how value mode computes it, and the ONNX operators it comes
+from; and one table of activation functions (their digital cost, their numpy form, their ONNX
+name).
+
+Planning, value mode and the ONNX importer read these tables instead of testing layer types.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from accelsim.energy.table import Action
+from accelsim.errors import AccelsimError
+from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise, Flatten,
+                                      GenericOp, GlobalAvgPool, Input, Layer, LayerNorm, Linear,
+                                      MatMul, Pool2d, Reshape, Slice, Softmax)
+
+# -- dependency rules ------------------------------------------------------------------------
+
+
+class NeedRule(StrEnum):
+    """Which producer vectors a consumer vector needs."""
+
+    SAME = "same"        # the vector at the same position
+    WINDOW = "window"    # the input rows under a conv or pooling window
+    ALL = "all"          # the whole tensor
+
+
+@dataclass(frozen=True)
+class Need:
+    """Which producer vector a consumer vector needs: same index, a conv window, or all."""
+
+    rule: NeedRule
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    out_width: int = 1
+    in_height: int = 1
+    in_width: int = 1
+
+    def last_needed(self, last_vector: np.ndarray, producer_vectors: int) -> np.ndarray:
+        """Index of the last producer vector each consumer vector (array) depends on."""
+        if self.rule == NeedRule.ALL:
+            return np.full_like(last_vector, producer_vectors - 1)
+        if self.rule == NeedRule.SAME:
+            return np.minimum(last_vector, producer_vectors - 1)
+        out_row = last_vector // self.out_width
+        in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
+        in_row = np.clip(in_row, 0, self.in_height - 1)
+        return np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1)
+
+
+# -- activation functions -----------------------------------------------------------------------
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf to within 1.5e-7 (Abramowitz and Stegun 1964, formula 7.1.26), vectorized."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+                                                                          + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def grouped(x: np.ndarray, groups: int) -> np.ndarray:
+    """[batch, C, H, W] viewed as [batch, groups, C / groups, H, W]."""
+    return x.reshape(x.shape[0], groups, -1, *x.shape[2:])
+
+
+def softmax(x: np.ndarray, groups: int) -> np.ndarray:
+    """Softmax over the channels of each position, within each of ``groups`` groups."""
+    parts = grouped(x, groups)
+    e = np.exp(parts - parts.max(axis=2, keepdims=True))
+    return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
+
+
+@dataclass(frozen=True)
+class ActivationFunction:
+    """An activation: digital operations per element (relu is one compare; the smooth ones
+    are taken as piecewise-linear approximations, 2 multiplies and 2 adds: assumed), its
+    numpy form, and the ONNX operator it comes from."""
+
+    ops: dict[Action, int]
+    function: Callable[[np.ndarray], np.ndarray]
+    onnx: str | None
+
+
+ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
+    "relu": ActivationFunction({Action.DIGITAL_COMPARE: 1}, lambda x: np.maximum(x, 0.0),
+                               "Relu"),
+    "relu6": ActivationFunction({Action.DIGITAL_COMPARE: 2}, lambda x: np.clip(x, 0.0, 6.0),
+                                None),
+    "hardswish": ActivationFunction(
+        {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 1},
+        lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, "HardSwish"),
+    "sigmoid": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                                  lambda x: 1.0 / (1.0 + np.exp(-x)), "Sigmoid"),
+    "tanh": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.tanh, "Tanh"),
+    # the exact form (PyTorch's and ONNX's default)
+    "gelu": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                               lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))), "Gelu"),
+    "erf": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, _erf, "Erf"),
+    # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
+    "softmax": ActivationFunction(
+        {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},
+        lambda x: softmax(x, 1), None),
+}
+# ONNX operator -> activation name
+ONNX_ACTIVATIONS = {a.onnx: name for name, a in ACTIVATION_FUNCTIONS.items() if a.onnx}
+
+# Layer norm per element: sum and sum of squares (2 adds, 1 multiply), subtract the mean
+# (1 add), normalize (1 multiply), gamma and beta (1 multiply, 1 add); per group: the mean,
+# variance and reciprocal square root (4 multiplies; a lookup plus one Newton step; assumed).
+LAYER_NORM_OPS = {Action.DIGITAL_ADD: 4, Action.DIGITAL_MUL: 3}
+LAYER_NORM_GROUP_OPS = {Action.DIGITAL_MUL: 4}
+DIGITAL_ACTIONS = (Action.DIGITAL_ADD, Action.DIGITAL_MUL, Action.DIGITAL_COMPARE)
+
+
+def activation_counts(counts: np.ndarray, function: str | None, elements: float) -> None:
+    """Add ``elements`` applications of the activation ``function`` to ``counts``."""
+    if function:
+        for action, per_element in ACTIVATION_FUNCTIONS[function].ops.items():
+            counts[action] += per_element * elements
+
+
+def activate(x: np.ndarray, function: str | None) -> np.ndarray:
+    if function is None:
+        return x
+    if function not in ACTIVATION_FUNCTIONS:
+        raise AccelsimError(f"unknown activation {function!r}")
+    return ACTIVATION_FUNCTIONS[function].function(x)
+
+
+# -- digital costs ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigitalCost:
+    """Per output vector of a layer on the digital unit: activation words read, constant
+    words read, and digital operations (by Action)."""
+
+    reads: int
+    constant_reads: int
+    ops: dict[Action, float]
+
+
+Words = Callable[[int], int]        # elements -> whole buffer words at the activation width
+
+
+def _elementwise_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    c = shape[0]
+    op = Action.DIGITAL_ADD if layer.function == "add" else Action.DIGITAL_MUL
+    ops = {op: c * (len(in_shapes) - 1)}
+    return DigitalCost(words(c) * len(in_shapes), 0, _plus_activation(ops, layer.activation, c))
+
+
+def _plus_activation(ops: dict, function: str | None, elements: int) -> dict:
+    counts = np.zeros(max(Action) + 1)
+    for action, n in ops.items():
+        counts[action] += n
+    activation_counts(counts, function, elements)
+    return {action: float(counts[action]) for action in DIGITAL_ACTIONS if counts[action]}
+
+
+def _activation_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    return DigitalCost(words(shape[0]), 0, _plus_activation({}, layer.function, shape[0]))
+
+
+def _softmax_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    return DigitalCost(words(shape[0]), 0, _plus_activation({}, "softmax", shape[0]))
+
+
+def _affine_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Scalar and per-channel constants stay in the unit; per-element ones are read.
+    c = shape[0]
+    ops = {Action.DIGITAL_MUL: c * (layer.scale != "none"),
+           Action.DIGITAL_ADD: c * (layer.shift != "none")}
+    constants = words(c) * ((layer.scale == "full") + (layer.shift == "full"))
+    return DigitalCost(words(c), constants, _plus_activation(ops, layer.activation, c))
+
+
+def _layer_norm_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    c = shape[0]
+    ops = {action: n * c for action, n in LAYER_NORM_OPS.items()}
+    for action, n in LAYER_NORM_GROUP_OPS.items():
+        ops[action] = ops.get(action, 0) + n * layer.groups
+    return DigitalCost(words(c), 0, ops)
+
+
+def _matmul_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Each output vector reads its row of the first operand and streams the whole second
+    # operand from the buffer (the unit keeps no operand between vectors).
+    m, k, n = layer.dims(in_shapes)
+    reads = words(layer.heads * k) + layer.heads * words(k * n)
+    return DigitalCost(reads, 0, {Action.DIGITAL_MUL: layer.heads * k * n,
+                                  Action.DIGITAL_ADD: layer.heads * k * n})
+
+
+def _reshape_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # A real permutation: every element is read and written once.
+    return DigitalCost(words(shape[0]), 0, {})
+
+
+def _generic_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    vectors = shape[1] * shape[2]
+    inputs = sum(math.prod(s) for s in in_shapes)
+    return DigitalCost(-(-words(inputs) // vectors), 0,
+                       {Action.DIGITAL_ADD: shape[0] * layer.ops_per_element})
+
+
+def _pool_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    c = shape[0]
+    window = (layer.kernel[0] * layer.kernel[1] if isinstance(layer, Pool2d)
+              else in_shapes[0][1] * in_shapes[0][2])
+    if isinstance(layer, Pool2d) and layer.function == "max":
+        ops = {Action.DIGITAL_COMPARE: c * (window - 1)}
+    else:
+        ops = {Action.DIGITAL_ADD: c * (window - 1), Action.DIGITAL_MUL: c}
+    return DigitalCost(words(c) * window, 0, ops)
+
+
+# -- forward passes (value mode; floating point) ---------------------------------------------
+def _pool(layer: Pool2d, xs, workload) -> np.ndarray:
+    x = xs[0]
+    (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
+    fill = -np.inf if layer.function == "max" else 0.0
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
+    ho = (x.shape[2] + 2 * ph - kh) // sh + 1
+    wo = (x.shape[3] + 2 * pw - kw) // sw + 1
+    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo]
+    return windows.max(axis=(4, 5)) if layer.function == "max" else windows.mean(axis=(4, 5))
+
+
+def _elementwise(layer: Elementwise, xs, workload) -> np.ndarray:
+    y = xs[0]
+    for x in xs[1:]:
+        y = y + x if layer.function == "add" else y * x
+    return activate(y, layer.activation)
+
+
+def _reshape(layer: Reshape, xs, workload) -> np.ndarray:
+    batch = xs[0].shape[0]
+    moved = xs[0].reshape(batch, *layer.source).transpose(0, *(p + 1 for p in layer.perm))
+    return moved.reshape(batch, *layer.shape)
+
+
+def _matmul(layer: MatMul, xs, workload) -> np.ndarray:
+    """Per head: [M, K] @ [K, N], from the layouts MatMul documents."""
+    a, b = xs
+    batch, _, h, w = a.shape
+    heads = layer.heads
+    a_heads = a.reshape(batch, heads, -1, h * w).transpose(0, 1, 3, 2)       # [B, h, M, K]
+    b_heads = b.reshape(batch, heads, -1, b.shape[2] * b.shape[3])         # [B, h, ., .]
+    b_heads = b_heads if layer.transpose_b else b_heads.transpose(0, 1, 3, 2)
+    # with transpose_b: [B, h, K, N] as stored; without: stored [B, h, N, K] -> [B, h, K, N]
+    product = a_heads @ b_heads                                             # [B, h, M, N]
+    return product.transpose(0, 1, 3, 2).reshape(batch, -1, h, w)
+
+
+def _affine(layer: Affine, xs, workload) -> np.ndarray:
+    y = xs[0]
+    if layer.name in workload.weights:
+        y = y * workload.weights[layer.name]
+    if layer.name in workload.biases:
+        y = y + workload.biases[layer.name]
+    return activate(y, layer.activation)
+
+
+def _layer_norm(layer: LayerNorm, xs, workload) -> np.ndarray:
+    x = xs[0]
+    parts = grouped(x, layer.groups)
+    mean = parts.mean(axis=2, keepdims=True)
+    var = parts.var(axis=2, keepdims=True)
+    y = ((parts - mean) / np.sqrt(var + layer.epsilon)).reshape(x.shape)
+    gamma = workload.weights.get(layer.name)
+    beta = workload.biases.get(layer.name)
+    if gamma is not None:
+        y = y * gamma[:, None, None]
+    if beta is not None:
+        y = y + beta[:, None, None]
+    return y
+
+
+# -- the registry ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Op:
+    """What a layer type is to the rest of accelsim.
+
+    need: the dependency rule of each input (window rules are built from the layer).
+    digital: its cost per output vector on the digital unit (None: it does not run there).
+    forward: its value-mode computation (None: weighted layers are computed by their unit).
+    onnx: the ONNX operators imported as this layer type (for messages and listings).
+    """
+
+    need: NeedRule
+    digital: Callable[..., DigitalCost] | None = None
+    forward: Callable[..., np.ndarray] | None = None
+    onnx: tuple[str, ...] = ()
+
+
+OPS: dict[type[Layer], Op] = {
+    Input: Op(NeedRule.ALL, onnx=("graph input",)),
+    Conv2d: Op(NeedRule.WINDOW, onnx=("Conv",)),
+    Linear: Op(NeedRule.SAME, onnx=("Gemm", "MatMul with a constant")),
+    Pool2d: Op(NeedRule.WINDOW, _pool_cost, _pool, ("MaxPool", "AveragePool")),
+    GlobalAvgPool: Op(NeedRule.ALL, _pool_cost, lambda layer, xs, wl: xs[0].mean(
+        axis=(2, 3), keepdims=True), ("GlobalAveragePool", "ReduceMean")),
+    Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise, ("Add", "Mul")),
+    Activation: Op(NeedRule.SAME, _activation_cost,
+                   lambda layer, xs, wl: activate(xs[0], layer.function),
+                   tuple(ONNX_ACTIVATIONS) + ("Clip",)),
+    Flatten: Op(NeedRule.ALL, forward=lambda layer, xs, wl: xs[0].reshape(
+        xs[0].shape[0], -1, 1, 1), onnx=("Flatten",)),
+    Concat: Op(NeedRule.ALL, forward=lambda layer, xs, wl: np.concatenate(
+        xs, axis=1 if layer.axis == "channels" else 2), onnx=("Concat",)),
+    Slice: Op(NeedRule.ALL, forward=lambda layer, xs, wl: (
+        xs[0][:, layer.start:layer.stop] if layer.axis == "channels"
+        else xs[0][:, :, layer.start:layer.stop]), onnx=("Slice", "Gather")),
+    MatMul: Op(NeedRule.SAME, _matmul_cost, _matmul, ("MatMul",)),   # first input; see need()
+    Reshape: Op(NeedRule.ALL, _reshape_cost, _reshape, ("Reshape", "Transpose", "Squeeze",
+                                                        "Unsqueeze")),
+    Affine: Op(NeedRule.SAME, _affine_cost, _affine, ("Add", "Sub", "Mul", "Div",
+                                                      "BatchNormalization")),
+    LayerNorm: Op(NeedRule.SAME, _layer_norm_cost, _layer_norm, ("LayerNormalization",)),
+    Softmax: Op(NeedRule.SAME, _softmax_cost, lambda layer, xs, wl: softmax(xs[0], layer.groups),
+                ("Softmax",)),
+    GenericOp: Op(NeedRule.ALL, _generic_cost, None, ("any other",)),
+}
+
+
+def op(layer: Layer) -> Op:
+    return OPS[type(layer)]
+
+
+def need(workload, name: str, source: str) -> Need:
+    """What each output vector of layer ``name`` needs of its input ``source``."""
+    layer, shape = workload.layers[name], workload.shapes[name]
+    rule = op(layer).need
+    if isinstance(layer, MatMul) and source != layer.inputs[0]:
+        rule = NeedRule.ALL            # every vector needs all of the second operand
+    if rule != NeedRule.WINDOW:
+        return Need(rule)
+    _, h, w = workload.shapes[source]
+    dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
+    return Need(NeedRule.WINDOW, layer.kernel[0], layer.stride[0], layer.padding[0], dilation,
+                out_width=shape[2], in_height=h, in_width=w)
+
+
+def forward(layer: Layer, xs: list[np.ndarray], workload) -> np.ndarray:
+    """A non-weighted layer's output in value mode (floating point)."""
+    compute = op(layer).forward
+    if compute is None:
+        raise AccelsimError(f"layer '{layer.name}': value mode cannot run a {layer.kind} layer")
+    return compute(layer, xs, workload)

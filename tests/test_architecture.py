@@ -1,0 +1,123 @@
+"""The code's structure: no import cycles between modules or packages, modules of a readable
+size, and results that do not drive simulations.
+
+Imports are read with the ast module, those inside functions included (a cycle hidden in a
+function is still a cycle). Imports guarded by ``if TYPE_CHECKING:`` are for annotations only
+and are left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+import accelsim
+
+ROOT = Path(accelsim.__file__).parent
+MAX_LINES = 600
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        if "_data" in path.parts:
+            continue
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node, skipping the bodies of ``if TYPE_CHECKING:``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The accelsim modules ``name`` imports, and the packages whose __init__ that runs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in _runtime_nodes(tree):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base]) if base else ".".join(anchor)
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    found = set()
+    own = {".".join(name.split(".")[:end]) for end in range(1, name.count(".") + 1)}
+    for target in targets:
+        if not target.startswith("accelsim"):
+            continue
+        parts = target.split(".")
+        # the module itself (or a name from it), and every package __init__ on the way,
+        # except the module's own packages (already being imported when it runs)
+        for end in range(2, len(parts) + 1):
+            candidate = ".".join(parts[:end])
+            if candidate in known and candidate != name and candidate not in own:
+                found.add(candidate)
+    return found
+
+
+def graph() -> nx.DiGraph:
+    mods = modules()
+    g = nx.DiGraph()
+    for name, path in mods.items():
+        g.add_node(name)
+        for target in imports(name, path, set(mods)):
+            g.add_edge(name, target)
+    return g
+
+
+def package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_import_cycle_between_modules():
+    g = graph()
+    g.remove_node("accelsim")
+    cycles = list(nx.simple_cycles(g))
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c + [c[0]])
+                                                      for c in sorted(cycles)[:10])
+
+
+def test_no_import_cycle_between_packages():
+    packages = nx.DiGraph()
+    for source, target in graph().edges:
+        if "accelsim" in (source, target):
+            continue
+        a, b = package(source), package(target)
+        if a != b:
+            packages.add_edge(a, b)
+    cycles = list(nx.simple_cycles(packages))
+    assert not cycles, "package cycles: " + "; ".join(" -> ".join(c + [c[0]])
+                                                       for c in sorted(cycles)[:10])
+
+
+def test_no_module_is_over_600_lines():
+    long = {name: n for name, path in modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, long
+
+
+def test_results_do_not_run_simulations_or_sweeps():
+    g = graph()
+    for module in g:
+        if package(module) == "accelsim.results":
+            reached = {package(t) for t in g.successors(module)}
+            assert not reached & {"accelsim.simulate", "accelsim.sweep"}, module
