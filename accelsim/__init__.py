@@ -20,5 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = ["AccelsimError", "DeviceSpec", "LayerResult", "MappingError", "Result", "SpecError",
            "Workload", "WorkloadError", "available_devices", "available_workloads",
-           "device_from_dict", "from_torch", "load_device", "load_onnx", "load_results", "load_sweep", "load_workload", "pareto_front", "simulate",
+           "device_from_dict", "from_torch", "load_device", "load_onnx", "load_results",
+           "load_sweep", "load_workload", "pareto_front", "simulate",
            "sweep", "SweepResult", "workload_from_dict"]

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from accelsim.choices import MODES, POLICIES
 from accelsim.errors import AccelsimError
 
 
@@ -71,7 +72,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--device", "-d", required=True, help="Device name (see `accelsim devices`) or YAML path.")
+@click.option("--device", "-d", required=True,
+              help="Device name (see `accelsim devices`) or YAML path.")
 @click.option("--workload", "-w", required=True,
               help="Workload name (see `accelsim workloads`), YAML path or ONNX path.")
 @click.option("--unsupported-ops", type=click.Choice(["error", "digital"]), default="error",
@@ -80,16 +82,20 @@ def main() -> None:
                    "digital operation per output element.")
 @click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=1, show_default=True,
               help="Images to stream through.")
-@click.option("--mode", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
+@click.option("--mode", type=click.Choice(MODES), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
-@click.option("--no-preload", is_flag=True, help="Count writing the weights even when they all fit.")
-@click.option("--policy", type=click.Choice(["rules", "energy", "latency", "edp", "cim", "systolic"]),
+@click.option("--no-preload", is_flag=True,
+              help="Count writing the weights even when they all fit.")
+@click.option("--policy", type=click.Choice(POLICIES),
               default="rules", show_default=True,
-              help="Which unit runs each conv/linear layer on a device with crossbars and a systolic array.")
+              help="Which unit runs each conv/linear layer on a device with crossbars and a "
+                   "systolic array.")
 @click.option("--assign", "assignments", multiple=True, metavar="LAYER=UNIT",
               help="Run one layer on a given unit (cim or systolic); repeatable.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the full result as JSON.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write per-layer rows as CSV.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full result as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write per-layer rows as CSV.")
 @click.option("--values", "values", is_flag=True,
               help="Run real numbers (seeded random weights and inputs unless the workload has "
                    "weights); counts then come from the data, and the report shows what "
@@ -160,8 +166,8 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
 def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, scheduler: str | None,
                   no_progress: bool, keep_errors: bool) -> None:
     """Run the design points of SWEEP_FILE; run it again to resume after an interruption."""
-    from accelsim.units import format_pj
     from accelsim.sweep import load_sweep, pareto_front, sweep
+    from accelsim.units import format_pj
 
     kwargs = load_sweep(sweep_file)
     _check_output(output)
@@ -209,7 +215,8 @@ PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto")
               help="Sweep results CSV (pareto).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Image file to write (default: KIND.png).")
-@click.option("--top", type=click.IntRange(min=1), help="breakdown: only the N most energetic layers.")
+@click.option("--top", type=click.IntRange(min=1),
+              help="breakdown: only the N most energetic layers.")
 def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv: Path | None,
                  output: Path | None, top: int | None) -> None:
     """Draw a plot: breakdown | mismatch | utilization | roofline | pareto."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any
 
+from accelsim.choices import MODES
 from accelsim.errors import AccelsimError
+from accelsim.hardware.plan import LayerPlan
 from accelsim.kernels.options import ValueOptions
-from accelsim.mapping.lower import (BYTES_PER_EDGE, BYTES_PER_TASK, MODES, footprint, lower)
+from accelsim.mapping.lower import BYTES_PER_EDGE, BYTES_PER_TASK, footprint, lower
 from accelsim.mapping.plan import place_and_route, plan_workload
 from accelsim.results.build import build_result
 from accelsim.results.result import Result
@@ -23,7 +26,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
              batch: int = 1, mode: str = "fast", max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
              assign: dict[str, str] | None = None, trace: bool = False,
-             values: bool = False, inputs=None, seed: int = 0,
+             values: bool = False, inputs: Any = None, seed: int = 0,
              value_options: ValueOptions | dict | None = None,
              memory_limit_gib: float | None = None) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
@@ -110,8 +113,9 @@ def memory_limit_gib(given: float | None = None) -> float:
     return min(4.0, physical / 2)
 
 
-def _check_memory(wl, dev, plans, *, batch, mode, max_steps, preload_weights, values,
-                  limit) -> None:
+def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batch: int,
+                  mode: str, max_steps: int, preload_weights: bool, values: bool,
+                  limit: float | None) -> None:
     """Refuse a run whose estimated memory exceeds the budget, saying what to change."""
     budget = memory_limit_gib(limit)
     tasks, edges = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch,
@@ -122,8 +126,7 @@ def _check_memory(wl, dev, plans, *, batch, mode, max_steps, preload_weights, va
         # Every layer's output is kept (float64), and the largest weighted layer's lowered
         # inputs, quantized copy and bit-planes exist at once.
         activations = sum(math.prod(wl.shapes[n]) for n in wl.order) * 8
-        lowered = max((wl.layers[n].matrix(wl.input_shapes(n))[0]
-                       * wl.layers[n].matrix(wl.input_shapes(n))[2]
+        lowered = max((math.prod(wl.layers[n].matrix(wl.input_shapes(n))[::2])
                        * wl.shapes[n][1] * wl.shapes[n][2]
                        for n in wl.order if wl.layers[n].weighted), default=0)
         per_element = 8 + 8 + 4 * (dev.cim.input_cycles if dev.cim else 1)

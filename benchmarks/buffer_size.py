@@ -15,7 +15,8 @@ import accelsim
 
 SIZES = ["2MiB", "1MiB", "512KiB", "256KiB", "128KiB", "64KiB"]
 GROUPS = {"arrays and converters": ("array", "dac", "adc", "shift_add", "accumulator"),
-          "buffers": ("global_buffer", "tile_buffer"), "interconnect": ("interconnect",), "DRAM": ("dram",),
+          "buffers": ("global_buffer", "tile_buffer"), "interconnect": ("interconnect",),
+          "DRAM": ("dram",),
           "digital": ("digital",)}
 
 

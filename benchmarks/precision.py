@@ -14,9 +14,9 @@ import numpy as np
 from _common import output_dir, shipped, write_csv
 
 import accelsim
+from accelsim.values import reference_forward
 from accelsim.workload.pruning import block_prune, magnitude_prune
 from accelsim.workload.train import train_mlp
-from accelsim.values import reference_forward
 
 
 def data():

@@ -97,8 +97,8 @@ def kernel_against_blas() -> list[str]:
 
 
 def pruning() -> list[str]:
-    from accelsim.workload.pruning import block_prune, magnitude_prune
     from accelsim.workload import Input, Linear, Workload, random_weights
+    from accelsim.workload.pruning import block_prune, magnitude_prune
     wl = Workload.from_layers("linear-256", [Input("in", shape=(256, 1, 1)),
                                              Linear("fc", ("in",), 256)])
     wl = wl.with_weights(random_weights(wl, 0))

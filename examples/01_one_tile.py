@@ -5,18 +5,19 @@ single MVM into the array, DACs, ADCs, shift-and-add and buffer accesses.
 """
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from _common import output_dir, pj, save
 
 import accelsim
 from accelsim.workload import Input, Linear, Workload
-from _common import output_dir, pj, save
 
 out = output_dir(__doc__.splitlines()[0])
 layer = Workload.from_layers("one-tile", [Input("in", shape=(16, 1, 1)),
                                           Linear("fc", ("in",), 16)])
 result = accelsim.simulate(layer, "cim-16x16")
-row = [l.name for l in result.layers].index("fc")
+row = [layer.name for layer in result.layers].index("fc")
 prices = dict(zip(accelsim.energy.Action, result.prices_pj))
 counts = dict(zip(accelsim.energy.Action, result.action_counts[row]))
 A = accelsim.energy.Action

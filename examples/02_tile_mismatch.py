@@ -6,12 +6,13 @@ multiples of the tile size; retraining the layer to a tile-friendly width recove
 """
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from _common import output_dir, save
 
 from accelsim.analysis import tile_mismatch_curve
 from accelsim.results import plots
-from _common import output_dir, save
 
 out = output_dir(__doc__.splitlines()[0])
 curve = {row["n"]: row for row in tile_mismatch_curve("cim-16x16", range(8, 65))}

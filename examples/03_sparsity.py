@@ -10,17 +10,18 @@ digital array (MACs gated: energy; or skipped: energy and cycles).
 import copy
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import output_dir, pj, save
 
 import accelsim
 from accelsim._data import data_dir
-from accelsim.workload.pruning import block_prune, magnitude_prune
 from accelsim.spec.yamlfile import read_yaml
-from accelsim.workload.train import train_mlp
 from accelsim.workload import Input, Linear, Workload, random_weights
-from _common import output_dir, pj, save
+from accelsim.workload.pruning import block_prune, magnitude_prune
+from accelsim.workload.train import train_mlp
 
 out = output_dir(__doc__.splitlines()[0])
 layer = Workload.from_layers("fc256", [Input("in", shape=(256, 1, 1)),
@@ -29,8 +30,12 @@ layer = layer.with_weights(random_weights(layer, seed=0))
 inputs = np.random.default_rng(1).random((4, 256, 1, 1))
 
 
+def fc_named(result, name):
+    return next(layer for layer in result.layers if layer.name == name)
+
+
 def fc(result):
-    return next(l for l in result.layers if l.name == "fc")
+    return next(layer for layer in result.layers if layer.name == "fc")
 
 
 dense = fc(accelsim.simulate(layer, "cim-16x16", values=True, inputs=inputs))
@@ -59,7 +64,7 @@ def accuracy_and_energy(network):
     """Test accuracy in value mode on cim-16x16, and the two layers' energy."""
     result = accelsim.simulate(network, "cim-16x16", values=True, inputs=test)
     right = (result.output.reshape(len(truth), -1).argmax(axis=1) == truth).mean()
-    return right, sum(l.energy_pj for l in result.layers if l.name in ("fc1", "fc2"))
+    return right, sum(layer.energy_pj for layer in result.layers if layer.name in ("fc1", "fc2"))
 
 
 full_accuracy, full_energy = accuracy_and_energy(classifier)
@@ -80,7 +85,7 @@ signed_inputs = np.random.default_rng(3).normal(size=(4, 256, 1, 1))
 print("zero activations after ReLU (the input of fc2), by unit:")
 crossbar = accelsim.simulate(relu, "cim-16x16", values=True, inputs=signed_inputs)
 saved = crossbar.skipped["fc2"]["energy_saved_pj"]
-spent = next(l for l in crossbar.layers if l.name == "fc2").energy_pj
+spent = next(layer for layer in crossbar.layers if layer.name == "fc2").energy_pj
 print(f"  crossbars: {pj(saved)} saved on fc2 ({100 * saved / (saved + spent):.1f} %): "
       "zero inputs are not driven, but an input cycle is skipped only if all 16 rows are 0")
 for policy in ("gating", "skipping"):
@@ -92,9 +97,9 @@ for policy in ("gating", "skipping"):
     base = accelsim.simulate(relu, accelsim.device_from_dict(none), values=True,
                              inputs=signed_inputs)
     run = accelsim.simulate(relu, device, values=True, inputs=signed_inputs)
-    layer_of = lambda r: next(l for l in r.layers if l.name == "fc2")
-    print(f"  digital array, {policy:8s}: {100 * (1 - layer_of(run).energy_pj / layer_of(base).energy_pj):5.1f} % "
-          f"energy, {100 * (1 - layer_of(run).compute_cycles / layer_of(base).compute_cycles):5.1f} % "
+    fc2, fc2_base = fc_named(run, "fc2"), fc_named(base, "fc2")
+    print(f"  digital array, {policy:8s}: {100 * (1 - fc2.energy_pj / fc2_base.energy_pj):5.1f} % "
+          f"energy, {100 * (1 - fc2.compute_cycles / fc2_base.compute_cycles):5.1f} % "
           "compute cycles saved on fc2")
 print("answer: on crossbars only structure aligned to tiles (or whole zero inputs) saves, and "
       "removing whole blocks costs accuracy that scattered pruning does not")

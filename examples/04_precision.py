@@ -8,17 +8,18 @@ at a quarter of it. ADC energy per conversion halves with every bit removed.
 import copy
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import output_dir, pj, save
 from sklearn.datasets import load_digits
 
 import accelsim
 from accelsim._data import data_dir
 from accelsim.spec.yamlfile import read_yaml
-from accelsim.workload.train import train_mlp
 from accelsim.values import reference_forward
-from _common import output_dir, pj, save
+from accelsim.workload.train import train_mlp
 
 out = output_dir(__doc__.splitlines()[0])
 digits = load_digits()
@@ -26,7 +27,12 @@ x, y = digits.data / 16.0, digits.target
 order = np.random.default_rng(0).permutation(len(x))
 network = train_mlp(x[order[:1437]], y[order[:1437]], hidden=(32,), epochs=60, seed=0)
 test_x, test_y = x[order[1437:]].reshape(-1, 64, 1, 1), y[order[1437:]]
-accuracy = lambda scores: 100 * float((scores.reshape(len(test_y), -1).argmax(1) == test_y).mean())
+
+
+def accuracy(scores):
+    return 100 * float((scores.reshape(len(test_y), -1).argmax(1) == test_y).mean())
+
+
 print(f"float accuracy: {accuracy(reference_forward(network, test_x)):.1f} %")
 base = read_yaml(data_dir("devices") / "cim-16x16.yaml")
 curves = {}

@@ -2,17 +2,19 @@
 
 ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
 action) of the energy breakdown is either data movement (DRAM, global and tile buffers,
-interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs, ADCs, DACs, the
-analog array, shift-and-add, digital ops); leakage is counted apart. Weights resident in
-crossbars were written once, before the first image: that one-time write is shown apart.
+interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs,
+ADCs, DACs, the analog array, shift-and-add, digital ops); leakage is counted apart. Weights
+resident in crossbars were written once, before the first image: that one-time write is
+shown apart.
 """
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from _common import output_dir, pj, save
 
 import accelsim
-from _common import output_dir, pj, save
 
 MOVEMENT = {("dram", "read"), ("dram", "write"), ("global_buffer", "read"),
             ("global_buffer", "write"), ("interconnect", "transfer"),

@@ -6,21 +6,22 @@ plans every layer on both units and keeps the cheaper one.
 """
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from _common import output_dir, pj, save
 
 import accelsim
-from _common import output_dir, pj, save
 
 out = output_dir(__doc__.splitlines()[0])
 runs = {policy: accelsim.simulate("mobilenetv2", "hybrid-cim-systolic", policy=policy)
         for policy in ("rules", "energy", "cim", "systolic")}
 rules = runs["rules"]
 for name in ("features.1.depthwise", "features.2.expand", "features.2.depthwise", "classifier"):
-    layer = next(l for l in rules.layers if l.name == name)
+    layer = next(layer for layer in rules.layers if layer.name == name)
     print(f"{name:22s} -> {layer.unit:8s} ({layer.reason})")
 for name in ("features.2.expand", "features.2.depthwise"):
-    layer = next(l for l in runs["energy"].layers if l.name == name)
+    layer = next(layer for layer in runs["energy"].layers if layer.name == name)
     print(f"energy policy, {name}: {layer.unit} because {layer.reason.split(': ', 1)[1]}")
 labels = {"rules": "hybrid (rules)", "energy": "hybrid (energy)", "cim": "all analog",
           "systolic": "all digital"}

@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
+from conftest import modified
 
 import accelsim
 from accelsim.energy.table import Action
-from accelsim.workload.pruning import block_prune, density, magnitude_prune
-from accelsim.workload.train import train_mlp
 from accelsim.values import reference_forward
 from accelsim.workload import Input, Linear, Workload, random_weights
-from conftest import modified
+from accelsim.workload.pruning import block_prune, density, magnitude_prune
+from accelsim.workload.train import train_mlp
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,9 @@ def test_tile_aligned_block_pruning_saves_tiles_and_energy_unstructured_does_not
     blocks = accelsim.simulate(block_prune(wl, "cim-16x16", 0.5), "cim-16x16", values=True,
                                inputs=x)
     scattered = accelsim.simulate(magnitude_prune(wl, 0.5), "cim-16x16", values=True, inputs=x)
-    fc = lambda r: next(l for l in r.layers if l.name == "fc")
+    def fc(result):
+        return next(layer for layer in result.layers if layer.name == "fc")
+
     assert fc(dense).tiles == 256 and fc(blocks).tiles == 128 and fc(scattered).tiles == 256
     saved_blocks = 1 - fc(blocks).energy_pj / fc(dense).energy_pj
     saved_scattered = 1 - fc(scattered).energy_pj / fc(dense).energy_pj
@@ -90,7 +92,9 @@ def test_digital_zero_policies(policy):
     nonzero = 32 * 64                               # 32 nonzero inputs x 64 nonzero weights
     assert counts[Action.PE_MAC] == (64 * 64 if policy == "none" else nonzero)
     assert counts[Action.PE_INDEX] == (nonzero if policy == "skipping" else 0)
-    compute = lambda r: next(l for l in r.layers if l.name == "fc").compute_cycles
+    def compute(result):
+        return next(layer for layer in result.layers if layer.name == "fc").compute_cycles
+
     if policy == "skipping":
         assert compute(res) < compute(dense)
     else:

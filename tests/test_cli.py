@@ -25,7 +25,7 @@ def test_run_resnet18_reports_layers_and_totals_and_writes_matching_json(tmp_pat
     data = json.loads(out.read_text())
     assert f"{data['cycles']:,}" in text
     conv = next(row for row in data["layers"] if row["name"] == "layer1.0.conv1")
-    line = next(l for l in text.splitlines() if "layer1.0.conv1" in l)
+    line = next(layer for layer in text.splitlines() if "layer1.0.conv1" in layer)
     assert f"{conv['span_cycles']:,}" in line and f"{conv['tiles']:,}" in line
     assert f"{conv['busy_cycles']:,}" in line
     assert f"{100 * conv['utilization']:.2f}" in line
@@ -60,7 +60,8 @@ def test_bad_file_exits_2_without_traceback(tmp_path):
                            "--workload", "mlp"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == f"error: {bad}: line 3: duplicate key 'name' (first given at line 2)"
+    assert proc.stderr.strip() == (f"error: {bad}: line 3: duplicate key 'name' (first given at "
+                                   "line 2)")
 
 
 def test_cyclic_workload_exits_2(tmp_path):
@@ -87,9 +88,9 @@ def test_hybrid_report_says_which_unit_and_why():
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "Mapping: which unit runs each layer, and why" in result.output
-    line = next(l for l in lines if "features.1.depthwise" in l and "rule" in l)
+    line = next(layer for layer in lines if "features.1.depthwise" in layer and "rule" in layer)
     assert "systolic" in line and "rule: depthwise conv goes digital" in line
-    line = next(l for l in lines if "features.0 " in l and "assigned" in l)
+    line = next(layer for layer in lines if "features.0 " in layer and "assigned" in layer)
     assert "assigned by the user" in line and "systolic" in line
     bad = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mlp", "--assign", "fc1")
     assert bad.exit_code == 2 and "LAYER=UNIT" in bad.output
@@ -99,5 +100,6 @@ def test_values_report_shows_what_sparsity_skipped():
     result = invoke("run", "-d", "cim-16x16", "-w", "lenet5", "--values", "--seed", "3")
     assert result.exit_code == 0, result.output
     assert "Skipped by sparsity" in result.output
-    line = next(l for l in result.output.splitlines() if l.startswith("│ c3 ") and "J" in l)
+    line = next(text for text in result.output.splitlines()
+                if text.startswith("│ c3 ") and "J" in text)
     assert "nJ" in line or "µJ" in line or "pJ" in line

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from accelsim import load_device
-from accelsim.energy.scaling import HOROWITZ_45NM_PJ as H, scale_energy, sram_read_64b_45nm
+from accelsim.energy.scaling import HOROWITZ_45NM_PJ as H
+from accelsim.energy.scaling import scale_energy, sram_read_64b_45nm
 
 
 def scaled(pj45, device):
@@ -44,7 +45,8 @@ def test_cim_16x16_sources():
     d = load_device("cim-16x16")
     assert d.cim.adc_pj == pytest.approx(2.0)                     # ISAAC 2 mW at 1 GS/s
     assert d.cim.row_read_pj == pytest.approx(0.3 / 128)          # ISAAC 0.3 mW x 1 ns / 128 rows
-    assert d.cim.cell_write_pj == pytest.approx(8 * scaled(H["sram_64b_read_8KB"] / 64, d), rel=1e-3)
+    assert d.cim.cell_write_pj == pytest.approx(8 * scaled(H["sram_64b_read_8KB"] / 64, d),
+                                                rel=1e-3)
     assert d.cim.tiles * d.cim.rows * d.cim.cols * d.cim.cell_bits == 16 * 2**20 * 8
 
 

@@ -4,7 +4,8 @@ import heapq
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accelsim.engine import ProgramBuilder
 from accelsim.engine.des import _pop, _push

@@ -9,11 +9,11 @@ moves one flit per cycle and adds 2 cycles; an 8-bit bit-serial MVM takes 8 inpu
 import math
 
 import pytest
+from conftest import modified
 
 from accelsim import simulate
 from accelsim.energy.table import BUFFER_READS, BUFFER_WRITES, DRAM_READS, Action
 from accelsim.workload import Input, Linear, Workload
-from conftest import modified
 
 
 def linear(k, n, *more):

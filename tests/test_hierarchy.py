@@ -3,16 +3,16 @@
 import math
 
 import pytest
+from conftest import modified
 
 import accelsim
-from accelsim.hardware.pricing import resolve
 from accelsim.energy.scaling import sram_read_64b_45nm
 from accelsim.energy.table import Action
 from accelsim.errors import SpecError
+from accelsim.hardware.pricing import resolve
 from accelsim.spec import available_devices, device_from_dict, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.workload import Conv2d, Input, Linear, Workload
-from conftest import modified
 
 # A 512-byte buffer of one bank, 128-bit words, for every 16 crossbars.
 TILE_BUFFER = {"size_bytes": "512B", "word_bits": 128, "banks": 1, "read_pj": "auto",

@@ -13,11 +13,11 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import accelsim
 from accelsim._data import data_dir

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accelsim import MappingError, AccelsimError, load_device, load_workload, simulate
+from accelsim import AccelsimError, MappingError, load_device, load_workload, simulate
 from accelsim.energy.table import Action, Operand, buffer_read, dram_read
 from accelsim.hardware.pricing import energy_per_action
 from accelsim.workload import Conv2d
@@ -54,7 +54,7 @@ def test_energy_policy_is_no_worse_than_its_per_layer_alternatives():
 
 def test_overrides_and_errors():
     res = simulate("mobilenetv2", HYBRID, assign={"features.2.depthwise": "cim"})
-    layer = next(l for l in res.layers if l.name == "features.2.depthwise")
+    layer = next(layer for layer in res.layers if layer.name == "features.2.depthwise")
     assert (layer.unit, layer.reason) == ("cim", "assigned by the user")
     with pytest.raises(MappingError, match="'nope' is not a conv or linear layer"):
         simulate("mobilenetv2", HYBRID, assign={"nope": "cim"})
@@ -92,8 +92,9 @@ def test_digital_only_device_runs_whole_networks():
 
 
 def test_device_needs_a_compute_unit(cim16_dict):
-    from accelsim import SpecError
     from conftest import modified
+
+    from accelsim import SpecError
     del cim16_dict["cim"]
     with pytest.raises(SpecError, match="at least one compute unit"):
         modified(cim16_dict)

@@ -2,13 +2,13 @@
 
 
 import pytest
+from conftest import modified
 
 import accelsim
-from accelsim.hardware.pricing import resolve
 from accelsim.energy.table import DRAM_READS, DRAM_WRITES, Action
+from accelsim.hardware.pricing import resolve
 from accelsim.mapping.memory import spill_fractions
 from accelsim.workload import Input, Linear, Workload
-from conftest import modified
 
 
 def test_a_dram_bound_load_takes_bytes_over_bandwidth_plus_latency(cim16_dict):
@@ -66,7 +66,8 @@ def test_an_input_that_does_not_fit_is_read_from_dram_once(cim16_dict):
     assert rows["in"][Action.DRAM_READ_BIT_INPUTS] == 48 * 1024 * 8
     assert rows["in"][Action.BUFFER_WRITE_INPUTS] == 48 * 1024 / 16      # 128-bit words
     assert rows["fc1"][Action.DRAM_READ_BIT_INPUTS] == 16 * 1024 * 8
-    reads_of_input = rows["in"][Action.DRAM_READ_BIT_INPUTS] + rows["fc1"][Action.DRAM_READ_BIT_INPUTS]
+    reads_of_input = (rows["in"][Action.DRAM_READ_BIT_INPUTS]
+                      + rows["fc1"][Action.DRAM_READ_BIT_INPUTS])
     assert reads_of_input == 64 * 1024 * 8
 
 

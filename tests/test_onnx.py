@@ -15,8 +15,7 @@ ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 
 from conftest import modified  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
-from onnx_models import (GraphBuilder, conv_bn_relu, resnet_style, run_onnxruntime,  # noqa: E402
-                         transformer_style)
+from onnx_models import GraphBuilder, conv_bn_relu, resnet_style, run_onnxruntime, transformer_style  # noqa: E402
 
 import accelsim  # noqa: E402
 from accelsim import SpecError  # noqa: E402

@@ -59,6 +59,7 @@ def test_pareto(tmp_path):
 
 def test_plot_cli(tmp_path):
     from click.testing import CliRunner
+
     from accelsim.cli import main
     out = tmp_path / "m.png"
     result = CliRunner().invoke(main, ["plot", "mismatch", "-d", "cim-16x16", "-o", str(out)])

@@ -121,14 +121,17 @@ def test_same_inputs_same_result():
     second = simulate("resnet18", "cim-128x128-rram", batch=2)
     assert first.cycles == second.cycles
     assert first.energy_breakdown() == second.energy_breakdown()
-    assert [l.to_dict() for l in first.layers] == [l.to_dict() for l in second.layers]
+    assert ([layer.to_dict() for layer in first.layers]
+            == [layer.to_dict() for layer in second.layers])
 
 
 def test_batches_stream_through_resident_layers():
     one = simulate("resnet18", "cim-128x128-rram")
     four = simulate("resnet18", "cim-128x128-rram", batch=4)
     # Dynamic energy scales exactly with the batch; time grows less than 4x: images overlap.
-    dyn = lambda r: sum(layer.energy_pj for layer in r.layers)
+    def dyn(result):
+        return sum(layer.energy_pj for layer in result.layers)
+
     assert dyn(four) == pytest.approx(4 * dyn(one), rel=1e-12)
     assert one.cycles < four.cycles < 4 * one.cycles
     assert four.macs == 4 * one.macs

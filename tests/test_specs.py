@@ -1,10 +1,10 @@
 """Strict device loading: every bad input gives one SpecError naming the file and key."""
 
 import pytest
+from conftest import modified
 
 from accelsim import SpecError, available_devices, load_device
 from accelsim.spec.yamlfile import parse_yaml
-from conftest import modified
 
 
 def test_all_shipped_devices_load():
@@ -24,7 +24,8 @@ def test_units_are_converted_at_load_time(cim16):
 
 
 def test_duplicate_keys_are_refused_with_their_lines():
-    with pytest.raises(SpecError, match=r"f.yaml: line 4: duplicate key 'rows' \(first given at line 3\)"):
+    with pytest.raises(SpecError,
+                       match=r"f.yaml: line 4: duplicate key 'rows' \(first given at line 3\)"):
         parse_yaml("version: 1\ncim:\n  rows: 16\n  rows: 32\n", "f.yaml")
 
 
@@ -40,7 +41,8 @@ def test_invalid_yaml_names_line_and_column():
     ("cim.rows", 16.5, "cim.rows: Input should be a valid integer"),
     ("cim.signed_weights", "twos", "cim.signed_weights: Input should be"),
     ("clock_hz", "500MB", "clock_hz: '500MB' has unit 'MB'"),
-    ("global_buffer.read_pj", "-1pJ", "global_buffer.read_pj: must be at least 0 and at most 1,000,000,000 pJ (got -1)"),
+    ("global_buffer.read_pj", "-1pJ",
+     "global_buffer.read_pj: must be at least 0 and at most 1,000,000,000 pJ (got -1)"),
     ("version", 2, "version: Input should be 1"),
     ("cim.cols", 4, "needs 8 cells"),
 ])

@@ -273,3 +273,37 @@ def test_pareto_front_is_per_workload():
     assert list(pareto_front(rows)) == [True, True, False, True, True, False]
     pd = pytest.importorskip("pandas")
     assert list(pareto_front(pd.DataFrame(rows))) == list(pareto_front(rows))
+
+
+def test_a_sweep_over_prices_simulates_once_and_reprices(monkeypatch):
+    """Points that differ only in energies or leakage share one simulation: the sweep
+    re-prices it (Result.repriced), and every row equals a simulation of its own."""
+    from accelsim.sweep import run
+    simulate_module = sys.modules["accelsim.simulate"]
+    calls = []
+    real = simulate_module.simulate
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(simulate_module, "simulate", counted)
+    run._TIMED.clear()
+    grid = {"cim.adc_fom_pj": [0.004, 0.008, 0.016], "global_buffer.leakage_mw": [0.1, 1.0]}
+    res = accelsim.sweep("cim-16x16", "lenet5", grid=grid, jobs=1, progress=False)
+    assert len(calls) == 1
+    for row in res.rows:
+        device = accelsim.device_from_dict({**_cim16(), "cim": {**_cim16()["cim"],
+                                            "adc_fom_pj": row["cim.adc_fom_pj"]},
+                                            "global_buffer": {**_cim16()["global_buffer"],
+                                            "leakage_mw": row["global_buffer.leakage_mw"]}})
+        direct = real("lenet5", device)
+        assert row["cycles"] == direct.cycles
+        assert row["energy_pj"] == pytest.approx(direct.energy_pj, rel=1e-12)
+        assert row["energy_adc_pj"] == pytest.approx(direct.energy_by_component()["adc"])
+
+
+def _cim16() -> dict:
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    return read_yaml(data_dir("devices") / "cim-16x16.yaml")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import modified
 
 from accelsim import simulate
 from accelsim.energy.table import Action
 from accelsim.hardware.folds import compute_cycles, fold_schedule
 from accelsim.workload import Conv2d, Input, Linear, Workload
-from conftest import modified
 
 # name: (ifmap h, ifmap w, filter h, filter w, channels, filters, stride), padding 0
 CONVS = {"conv3x3": (10, 10, 3, 3, 4, 16, 1), "conv5x5": (32, 32, 5, 5, 3, 6, 1),
@@ -294,7 +294,7 @@ def test_a_batch_is_one_gemm_with_m_merged(eyeriss_dict, dataflow):
     wl = Workload.from_layers("fc", [Input("in", shape=(9216, 1, 1)),
                                      Linear("fc", ("in",), 4096)])
     device = modified(eyeriss_dict, **{"systolic.dataflow": dataflow})
-    fc = next(l for l in simulate(wl, device, batch=16).layers if l.name == "fc")
+    fc = next(layer for layer in simulate(wl, device, batch=16).layers if layer.name == "fc")
     per_fold, folds = {"ws": (2 * 12 + 14 + 16 - 2, 768 * 293),          # K/R x N/C
                        "os": (12 + 14 + 9216 - 2, 2 * 293),              # M/R x N/C
                        "is": (2 * 12 + 14 + 4096 - 2, 768 * 2)}[dataflow]  # K/R x M/C

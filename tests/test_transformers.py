@@ -10,8 +10,17 @@ import pytest
 import accelsim
 from accelsim.values import reference_forward
 from accelsim.workload import WorkloadBuilder, random_weights
-from accelsim.workload.layers import (Affine, Concat, Input, LayerNorm, Linear, MatMul, Reshape,
-                                      Slice, Softmax)
+from accelsim.workload.layers import (
+    Affine,
+    Concat,
+    Input,
+    LayerNorm,
+    Linear,
+    MatMul,
+    Reshape,
+    Slice,
+    Softmax,
+)
 from accelsim.workload.zoo import ZOO
 
 

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import modified
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import accelsim
 from accelsim.energy.table import Action
 from accelsim.kernels import crossbar_mvm, input_chunks, slice_weights
 from accelsim.workload import Input, Linear, Workload
-from conftest import modified
 
 NO_NOISE = np.zeros((0, 0, 0))
 
@@ -36,7 +37,8 @@ def naive_crossbar(drives, cells, step, low, high, cycle_weight, column_weight, 
 @given(st.data())
 def test_crossbar_kernel_matches_its_naive_twin(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    v, c, r = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 20))
+    v, c = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4))
+    r = data.draw(st.integers(1, 20))
     outputs, slices = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 3))
     k = outputs * slices
     drives = rng.integers(-3, 4, size=(v, c, r)).astype(np.int32)

@@ -1,10 +1,22 @@
 """Energy: countable actions, the ledger of what a run counted, and technology scaling.
 Prices come from the hardware units (accelsim.hardware.pricing)."""
 
-from accelsim.energy.table import (ACTION_LABELS, BUFFER_READS, BUFFER_WRITES, DRAM_READS,
-                                   DRAM_WRITES, N_ACTIONS, TRAFFIC, Action, Operand,
-                                   action_count, action_label, action_name, leakage_pj,
-                                   register_action)
+from accelsim.energy.table import (
+                                   ACTION_LABELS,
+                                   BUFFER_READS,
+                                   BUFFER_WRITES,
+                                   DRAM_READS,
+                                   DRAM_WRITES,
+                                   N_ACTIONS,
+                                   TRAFFIC,
+                                   Action,
+                                   Operand,
+                                   action_count,
+                                   action_label,
+                                   action_name,
+                                   leakage_pj,
+                                   register_action,
+)
 
 __all__ = ["ACTION_LABELS", "BUFFER_READS", "BUFFER_WRITES", "DRAM_READS", "DRAM_WRITES",
            "N_ACTIONS", "TRAFFIC", "Action", "Operand", "action_count", "action_label",

@@ -24,7 +24,7 @@ class Ledger:
     one_time: np.ndarray
 
     @classmethod
-    def of(cls, plans, *, batch: int, programmed_in_run: bool) -> "Ledger":
+    def of(cls, plans, *, batch: int, programmed_in_run: bool) -> Ledger:
         """Count every part of every plan over the batch: its measured counts (value mode)
         or its per-pass counts times the passes; systolic weight loads; and crossbar weight
         writes, counted in the run when the chip is reprogrammed (or preloading is off), else

@@ -9,8 +9,6 @@ from __future__ import annotations
 from enum import IntEnum
 
 
-
-
 class Operand(IntEnum):
     """What a memory access moves: layer inputs, weights, outputs, or partial sums."""
 

@@ -14,12 +14,15 @@ import numpy as np
 
 from accelsim._jit import jit
 
+Array = np.ndarray
+
 _RELEASE = 0
 _DONE = 1
 
 
 @jit
-def _push(heap_time, heap_seq, heap_item, size, time, seq, item):
+def _push(heap_time: Array, heap_seq: Array, heap_item: Array, size: int, time: int, seq: int,
+          item: int) -> int:
     """Insert (time, seq, item) into the binary heap of ``size`` entries; returns new size."""
     i = size
     while i > 0:
@@ -37,7 +40,7 @@ def _push(heap_time, heap_seq, heap_item, size, time, seq, item):
 
 
 @jit
-def _pop(heap_time, heap_seq, heap_item, size):
+def _pop(heap_time: Array, heap_seq: Array, heap_item: Array, size: int) -> int:
     """Remove the smallest entry (left in slot ``size - 1``); returns new size."""
     last = size - 1
     top_time, top_seq, top_item = heap_time[0], heap_seq[0], heap_item[0]
@@ -67,7 +70,7 @@ def _pop(heap_time, heap_seq, heap_item, size):
 
 
 @jit
-def _grown(heap_time, heap_seq, heap_item):
+def _grown(heap_time: Array, heap_seq: Array, heap_item: Array) -> tuple[Array, Array, Array]:
     """The event heap's arrays at twice their length (the heap holds the running tasks and
     those in their latency: usually few, so it starts small and grows when needed)."""
     size = heap_time.shape[0]
@@ -81,7 +84,7 @@ def _grown(heap_time, heap_seq, heap_item):
 
 
 @jit
-def _queue_push(keys, items, base, size, key, item):
+def _queue_push(keys: Array, items: Array, base: int, size: int, key: int, item: int) -> int:
     """Insert (key, item) into the binary min-heap stored at keys[base:base + size]; returns
     the new size. Keys are unique, so the order is total."""
     i = size
@@ -98,7 +101,7 @@ def _queue_push(keys, items, base, size, key, item):
 
 
 @jit
-def _queue_pop(keys, items, base, size):
+def _queue_pop(keys: Array, items: Array, base: int, size: int) -> int:
     """Remove the smallest entry of the heap at keys[base:base + size]; returns its item."""
     top = items[base]
     last = size - 1
@@ -121,7 +124,7 @@ def _queue_pop(keys, items, base, size):
 
 
 @jit
-def _hold(labels, task, active, since, now):
+def _hold(labels: Array, task: int, active: Array, since: Array, now: int) -> None:
     """A task starts holding its resource: its label groups become busy if they were idle."""
     for column in range(labels.shape[1]):
         g = labels[task, column]
@@ -132,7 +135,8 @@ def _hold(labels, task, active, since, now):
 
 
 @jit
-def _release(labels, task, active, since, now, group_busy):
+def _release(labels: Array, task: int, active: Array, since: Array, now: int,
+             group_busy: Array) -> None:
     """A task releases its resource: a label group that goes idle adds the cycles it was busy."""
     for column in range(labels.shape[1]):
         g = labels[task, column]
@@ -143,9 +147,10 @@ def _release(labels, task, active, since, now, group_busy):
 
 
 @jit
-def run_tasks(resource, occupancy, latency, priority, labels, indegree, successor_ptr,
-              successor_index, n_resources, resource_group, ready, start, finish, queued,
-              group_busy):
+def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array, labels: Array,
+              indegree: Array, successor_ptr: Array, successor_index: Array, n_resources: int,
+              resource_group: Array, ready: Array, start: Array, finish: Array, queued: Array,
+              group_busy: Array) -> int:
     """Simulate every task; fills ``ready`` (dependencies done), ``start`` and ``finish``
     (cycles), ``queued`` (per resource group, resource_group[r] for resource r: cycles during
     which at least one ready task waited for a resource of the group) and ``group_busy`` (per
@@ -273,7 +278,8 @@ def run_tasks(resource, occupancy, latency, priority, labels, indegree, successo
 
 
 @jit
-def summarize_groups(group, occupancy, ready, start, finish, busy, waited, first, last):
+def summarize_groups(group: Array, occupancy: Array, ready: Array, start: Array, finish: Array,
+                     busy: Array, waited: Array, first: Array, last: Array) -> None:
     """Per group (a resource, an image...; group -1 is skipped) of the tasks: total occupancy,
     total cycles waited between ready and start, first start and last finish.
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from accelsim.engine.des import run_tasks, summarize_groups
 
@@ -20,16 +23,17 @@ class Program:
     successor_ptr: np.ndarray   # int64, len tasks + 1
     successor_index: np.ndarray  # int64
     indegree: np.ndarray        # int64 per task
-    resource_names: tuple[str, ...]
+    resource_names: tuple[Any, ...]   # what each resource id stands for (mapping: Resource)
     priority: np.ndarray        # int64 per task: rank in a resource's queue, lower first
     labels: np.ndarray          # int64 [task, column]: label groups (-1: none), see run()
     label_groups: int           # number of label groups
     resource_group: np.ndarray  # int64 per resource: its group for the waiting-cycle unions
 
     @classmethod
-    def from_edges(cls, resource, occupancy, latency, sources, targets,
-                   resource_names, priority=None, labels=None,
-                   resource_group=None) -> "Program":
+    def from_edges(cls, resource: ArrayLike, occupancy: ArrayLike, latency: ArrayLike,
+                   sources: ArrayLike, targets: ArrayLike, resource_names: Sequence[object],
+                   priority: ArrayLike | None = None, labels: ArrayLike | None = None,
+                   resource_group: ArrayLike | None = None) -> Program:
         """Build from task arrays and dependency edges (``sources[e]`` before ``targets[e]``).
 
         ``priority`` (default: all equal, so queues are first come, first served) orders the
@@ -38,26 +42,27 @@ class Program:
         each group's busy cycles (when at least one of its tasks holds a resource).
         ``resource_group`` (default: each resource alone) groups resources whose waiting
         cycles are reported as one (when a task waits for any of them)."""
-        n = len(resource)
-        sources = np.asarray(sources, dtype=np.int64)
-        targets = np.asarray(targets, dtype=np.int64)
-        order = np.argsort(sources, kind="stable")
+        task_resource = np.asarray(resource, dtype=np.int64)
+        n = task_resource.size
+        source = np.asarray(sources, dtype=np.int64)
+        target = np.asarray(targets, dtype=np.int64)
+        order = np.argsort(source, kind="stable")
         ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(sources, minlength=n), out=ptr[1:])
-        priority = (np.zeros(n, dtype=np.int64) if priority is None
-                    else np.asarray(priority, dtype=np.int64))
-        if priority.size:
+        np.cumsum(np.bincount(source, minlength=n), out=ptr[1:])
+        rank = (np.zeros(n, dtype=np.int64) if priority is None
+                else np.asarray(priority, dtype=np.int64))
+        if rank.size:
             # The engine keys its queues by rank * tasks + arrival: ranks from 0.
-            priority = priority - priority.min()
-            if (int(priority.max()) + 1) * max(n, 1) >= 2 ** 62:
-                raise ValueError(f"{int(priority.max()) + 1:,} priority levels for {n:,} "
+            rank = rank - rank.min()
+            if (int(rank.max()) + 1) * max(n, 1) >= 2 ** 62:
+                raise ValueError(f"{int(rank.max()) + 1:,} priority levels for {n:,} "
                                  "tasks overflow the engine's queue keys")
-        labels = (np.full((n, 0), -1, dtype=np.int64) if labels is None
-                  else np.asarray(labels, dtype=np.int64).reshape(n, -1))
-        return cls(np.asarray(resource, dtype=np.int64), np.asarray(occupancy, dtype=np.int64),
-                   np.asarray(latency, dtype=np.int64), ptr, targets[order],
-                   np.bincount(targets, minlength=n).astype(np.int64), tuple(resource_names),
-                   priority, labels, int(labels.max()) + 1 if labels.size else 0,
+        groups_of = (np.full((n, 0), -1, dtype=np.int64) if labels is None
+                     else np.asarray(labels, dtype=np.int64).reshape(n, -1))
+        return cls(task_resource, np.asarray(occupancy, dtype=np.int64),
+                   np.asarray(latency, dtype=np.int64), ptr, target[order],
+                   np.bincount(target, minlength=n).astype(np.int64), tuple(resource_names),
+                   rank, groups_of, int(groups_of.max()) + 1 if groups_of.size else 0,
                    np.arange(max(1, len(resource_names)), dtype=np.int64)
                    if resource_group is None else np.asarray(resource_group, dtype=np.int64))
 
@@ -65,7 +70,7 @@ class Program:
     def tasks(self) -> int:
         return int(self.resource.size)
 
-    def run(self) -> "Timeline":
+    def run(self) -> Timeline:
         compile_seconds = warm_up()
         ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
@@ -81,7 +86,7 @@ class Program:
         return Timeline(ready, start, finish, int(events), time.perf_counter() - began,
                         compile_seconds, queued, group_busy)
 
-    def summarize(self, timeline: "Timeline", group: np.ndarray, groups: int) -> dict:
+    def summarize(self, timeline: Timeline, group: np.ndarray, groups: int) -> dict:
         """Per group of tasks (``group[i]`` in 0..groups-1, or -1 to leave task i out):
         busy cycles, cycles waited for the resource, first start and last finish."""
         busy = np.zeros(groups, dtype=np.int64)
@@ -135,7 +140,7 @@ class Timeline:
 class ProgramBuilder:
     """Adds tasks one by one (for tests and small hand-built scenarios)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._resources: dict[str, int] = {}
         self._rows: list[tuple[int, int, int, int]] = []
         self._edges: list[tuple[int, int]] = []

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, action_count, dram_read, dram_write
-from accelsim.hardware.plan import (BUFFER, BUFFER_WRITE_PORT, DIGITAL, DRAM, Need, Resource,
-                                    Stage, StageKind)
+from accelsim.hardware.plan import (
+    BUFFER,
+    BUFFER_WRITE_PORT,
+    DIGITAL,
+    DRAM,
+    Need,
+    Resource,
+    Stage,
+    StageKind,
+)
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 from accelsim.workload.ops import DIGITAL_ACTIONS, activation_counts, need
@@ -46,13 +55,14 @@ class PlanContext:
 
     def words(self, elements, bits: int):
         """Whole buffer words for ``elements`` values of ``bits`` (residues pay a full word)."""
-        return -(-np.asarray(elements, dtype=np.int64) * bits // self.dev.global_buffer.word_bits)
+        return ceil_div(np.asarray(elements, dtype=np.int64) * bits,
+                        self.dev.global_buffer.word_bits)
 
     def flits(self, elements, bits: int) -> int:
         """Bus cycles to send each of ``elements`` (int or array) values of ``bits`` as its own
         packet of whole ``width_bits`` flits."""
         width = self.dev.interconnect.width_bits
-        return int(np.sum(-(-np.asarray(elements, dtype=np.int64) * bits // width)))
+        return int(np.sum(ceil_div(np.asarray(elements, dtype=np.int64) * bits, width)))
 
     def buffer_resource(self, kind: StageKind) -> Resource:
         """Writes use their own ports when the global buffer has two."""
@@ -101,9 +111,9 @@ def count_dram_per_transfer(counts: np.ndarray, device: DeviceSpec, bits: np.nda
     as count_dram does for one. Returns the bits each moves (whole bursts)."""
     dram = device.dram
     burst = dram.burst_bytes * 8
-    moved = -(-np.asarray(bits, dtype=np.int64) // burst) * burst
+    moved = ceil_div(np.asarray(bits, dtype=np.int64), burst) * burst
     counts[dram_read(operand)] += moved.sum()
     if dram.row_bytes is not None:
         step = 8 * (dram.burst_bytes if dram.page_policy == "closed" else dram.row_bytes)
-        counts[Action.DRAM_ACTIVATE] += (-(-moved // step)).sum()
+        counts[Action.DRAM_ACTIVATE] += (ceil_div(moved, step)).sum()
     return moved

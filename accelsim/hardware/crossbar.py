@@ -16,12 +16,24 @@ from dataclasses import replace
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write, dram_read
 from accelsim.errors import MappingError
 from accelsim.hardware.context import PlanContext, count_dram
 from accelsim.hardware.crossbar_values import CrossbarStats, crossbar_product
-from accelsim.hardware.plan import (BUS, CrossbarPart, LayerPlan, Measured, Programming,
-                                    Resource, ResourceKind, Stage, StageKind, Staging, UnitKind)
+from accelsim.hardware.plan import (
+    BUS,
+    CrossbarPart,
+    LayerPlan,
+    Measured,
+    Programming,
+    Resource,
+    ResourceKind,
+    Stage,
+    StageKind,
+    Staging,
+    UnitKind,
+)
 from accelsim.hardware.registry import Unit, register
 from accelsim.hardware.tiling import CrossbarTiling, tile_layer
 from accelsim.spec.device import DeviceSpec
@@ -164,7 +176,7 @@ def _staging(ctx: PlanContext, name: str, layer, tiling: CrossbarTiling,
     owner[np.argsort(input_id, kind="stable")] = np.arange(tiles.size) // buffer.crossbars
     pairs = np.unique(np.stack([owner, input_id]), axis=1)
     slices = tiling.input_slices[pairs[1]]
-    words = -(-slices * ctx.in_bits // buffer.word_bits)
+    words = ceil_div(slices * ctx.in_bits, buffer.word_bits)
     per_buffer_words = np.bincount(pairs[0], weights=words)
     per_buffer_inputs = np.bincount(pairs[0], weights=slices)
     fetched = 1.0

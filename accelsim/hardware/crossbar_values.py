@@ -12,8 +12,12 @@ import numpy as np
 from accelsim.hardware.tiling import CrossbarTiling
 from accelsim.kernels.crossbar import crossbar_mvm
 from accelsim.kernels.options import ValueOptions
-from accelsim.kernels.quantize import (input_chunks, quantized_inputs, quantized_weights,
-                                       slice_weights)
+from accelsim.kernels.quantize import (
+    input_chunks,
+    quantized_inputs,
+    quantized_weights,
+    slice_weights,
+)
 from accelsim.spec.device import DeviceSpec
 
 _NO_NOISE = np.zeros((0, 0, 0))

@@ -5,8 +5,14 @@ and storing the outputs.
 
 from __future__ import annotations
 
-from accelsim.energy.table import DRAM_READS, DRAM_WRITES, Action, Operand, buffer_read, \
-    buffer_write
+from accelsim.energy.table import (
+    DRAM_READS,
+    DRAM_WRITES,
+    Action,
+    Operand,
+    buffer_read,
+    buffer_write,
+)
 from accelsim.hardware.context import PlanContext
 from accelsim.hardware.plan import LayerPlan, Need, NeedRule, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register

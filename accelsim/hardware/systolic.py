@@ -10,13 +10,27 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
 from accelsim.errors import MappingError
 from accelsim.hardware.context import PlanContext, count_dram_per_transfer
 from accelsim.hardware.folds import Folds, fold_schedule
-from accelsim.hardware.plan import (BUFFER, BUS, DIGITAL, DRAM, SYSTOLIC, LayerPlan, Measured,
-                                    NeedRule, Need, Programming, Stage, StageKind,
-                                    SystolicPart, UnitKind)
+from accelsim.hardware.plan import (
+    BUFFER,
+    BUS,
+    DIGITAL,
+    DRAM,
+    SYSTOLIC,
+    LayerPlan,
+    Measured,
+    Need,
+    NeedRule,
+    Programming,
+    Stage,
+    StageKind,
+    SystolicPart,
+    UnitKind,
+)
 from accelsim.hardware.registry import Unit, register
 from accelsim.kernels.quantize import quantized_inputs, quantized_weights
 from accelsim.spec.device import DeviceSpec
@@ -103,10 +117,10 @@ class SystolicArray(Unit):
         counts += activation * folds.output_writes.sum()
         digital_ops = int(sum(activation[a] for a in DIGITAL_ACTIONS))
         banks, width = dev.global_buffer.banks, bus.width_bits
-        columns = [-(-read_words // banks), -(-bits_in // width), folds.cycles,
-                   -(-bits_out // width),
-                   -(-folds.output_writes * digital_ops // dev.digital.lanes),
-                   -(-write_words // banks)]
+        columns = [ceil_div(read_words, banks), ceil_div(bits_in, width), folds.cycles,
+                   ceil_div(bits_out, width),
+                   ceil_div(folds.output_writes * digital_ops, dev.digital.lanes),
+                   ceil_div(write_words, banks)]
         stages = [Stage(StageKind.BUFFER_READ, BUFFER, 0),
                   Stage(StageKind.BUS_IN, BUS, 0, bus.latency_cycles),
                   Stage(StageKind.COMPUTE, SYSTOLIC, 0),
@@ -163,7 +177,7 @@ class SystolicArray(Unit):
             compute = [i for i, stage in enumerate(part.stages)
                        if stage.kind == StageKind.COMPUTE][0]
             folds = folds.copy()
-            folds[:, compute] = -(-folds[:, compute] * stats.nonzero_macs // stats.macs)
+            folds[:, compute] = ceil_div(folds[:, compute] * stats.nonzero_macs, stats.macs)
         return (replace(plan, parts=(replace(part, measured=Measured(counts), folds=folds),)),
                 dense - counts, 0)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.arith import ceil_div
+
 
 def quantize(x: np.ndarray, bits: int, *, signed: bool, axis: int | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +58,7 @@ def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
     differential:  |w| in unsigned slices on a positive and a negative set of columns.
     """
     k, n = w.shape
-    slices = -(-weight_bits // cell_bits)
+    slices = ceil_div(weight_bits, cell_bits)
     base = 2 ** cell_bits
     place = base ** np.arange(slices, dtype=np.float64)
     if encoding == "offset":

@@ -13,14 +13,13 @@ import math
 
 import numpy as np
 
+from accelsim.choices import POLICIES
 from accelsim.errors import AccelsimError, MappingError
 from accelsim.hardware.context import PlanContext
 from accelsim.hardware.plan import LayerPlan, UnitKind
 from accelsim.hardware.pricing import energy_per_action
 from accelsim.hardware.registry import weighted_units
 from accelsim.units import format_pj
-
-POLICIES = ("rules", "energy", "latency", "edp", "cim", "systolic")
 
 
 class Assigner:

@@ -20,11 +20,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.engine.program import Program
-from accelsim.hardware.plan import (BUFFER, BUS, DIGITAL, DRAM, LayerPlan, PartPlan, Resource,
-                                    ResourceKind, StageKind, UnitKind)
+from accelsim.hardware.plan import (
+    BUFFER,
+    BUS,
+    DIGITAL,
+    DRAM,
+    LayerPlan,
+    PartPlan,
+    Resource,
+    ResourceKind,
+    StageKind,
+    UnitKind,
+)
 from accelsim.mapping.place import Placement
 
-MODES = ("fast", "reference")
 # Compute units whose busy cycles are reported as one, by the kinds of their resources.
 COMPUTE_UNITS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
                  "systolic array": (ResourceKind.SYSTOLIC,)}

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.energy.table import Operand
 from accelsim.hardware.context import Residency, count_dram
 from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
@@ -118,8 +119,8 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
     if part.folds is not None:
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]
-        read = -(-math.ceil(read_bytes / per_cycle) // folds)
-        write = -(-math.ceil(write_bytes / per_cycle) // folds)
+        read = ceil_div(math.ceil(read_bytes / per_cycle), folds)
+        write = ceil_div(math.ceil(write_bytes / per_cycle), folds)
         stages = (*([Stage(StageKind.SPILL_READ, DRAM, 0, latency)] if reading else []),
                   *part.stages,
                   *([Stage(StageKind.SPILL_WRITE, DRAM, 0, latency)] if writing else []))

@@ -14,8 +14,7 @@ from dataclasses import replace
 
 from accelsim.energy.table import Action
 from accelsim.hardware.interconnect import link_resource, router_of_tile, xy_route
-from accelsim.hardware.plan import (BUS, LayerPlan, PartPlan, Programming, Stage, StageKind,
-                                    UnitKind)
+from accelsim.hardware.plan import BUS, LayerPlan, PartPlan, Programming, Stage, StageKind, UnitKind
 from accelsim.mapping.place import Placement
 from accelsim.spec.device import DeviceSpec
 

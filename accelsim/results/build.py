@@ -8,12 +8,11 @@ import time
 import numpy as np
 
 from accelsim.energy.ledger import Ledger, leakage_energy
-from accelsim.energy.table import (DRAM_READS, DRAM_WRITES, TRAFFIC, Action, Operand,
-                                   action_name)
+from accelsim.energy.table import DRAM_READS, DRAM_WRITES, TRAFFIC, Action, Operand, action_name
 from accelsim.hardware.plan import ResourceKind, UnitKind
 from accelsim.hardware.pricing import energy_per_action, leakage_power_mw
 from accelsim.mapping.lower import COMPUTE_UNITS, resource_group, resource_groups
-from accelsim.results.result import (DramReport, LayerResult, NocReport, ResourceUse, Result)
+from accelsim.results.result import DramReport, LayerResult, NocReport, ResourceUse, Result
 from accelsim.results.trace import TaskTrace
 
 

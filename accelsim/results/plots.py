@@ -9,8 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from accelsim.energy.table import (ACTION_LABELS, BUFFER_READS, BUFFER_WRITES, DRAM_READS,
-                                   DRAM_WRITES, Action)
+from accelsim.energy.table import (
+    ACTION_LABELS,
+    BUFFER_READS,
+    BUFFER_WRITES,
+    DRAM_READS,
+    DRAM_WRITES,
+    Action,
+)
 from accelsim.results.result import Result
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
@@ -76,8 +82,8 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
 def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None = None, ax=None):
     """Map of the chip's tiles in one weight group, coloured by the utilization of the layer on
     each tile (grey: unused)."""
-    layers = [l for l in result.layers if l.tiles and l.group == group]
-    used = max((l.first_tile + l.tiles for l in layers), default=1)
+    layers = [layer for layer in result.layers if layer.tiles and layer.group == group]
+    used = max((layer.first_tile + layer.tiles for layer in layers), default=1)
     total = chip_tiles or used
     side = math.ceil(math.sqrt(total))
     grid = np.full(side * side, np.nan)
@@ -166,7 +172,8 @@ def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,
     device highlighted, its points labelled by the ``label`` column (None: no labels).
 
     rows: a list of dicts, a SweepResult or a pandas DataFrame (e.g. from load_results)."""
-    from accelsim.results.pareto import as_rows as _as_rows, pareto_front
+    from accelsim.results.pareto import as_rows as _as_rows
+    from accelsim.results.pareto import pareto_front
 
     ok = [row for row in _as_rows(rows) if row.get("status", "ok") == "ok"]
     mask = pareto_front(ok, x, y)

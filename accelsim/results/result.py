@@ -12,11 +12,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from accelsim.energy.table import action_label, action_name
 from accelsim.results.trace import TaskTrace
+from accelsim.spec.device import DeviceSpec
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class Result:
     engine_seconds: float          # the event loop alone
     compile_seconds: float         # numba compile or cache load (first run in a process)
     wall_seconds: float            # the whole simulate() call
-    trace: "TaskTrace | None" = field(default=None, repr=False, compare=False)
+    trace: TaskTrace | None = field(default=None, repr=False, compare=False)
     output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode
     skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
     # Per shared resource: busy cycles, utilization (crossbar tiles: tile-cycles used over
@@ -172,7 +174,7 @@ class Result:
         totals = self.action_counts.sum(axis=0)
         return {action_name(action): float(totals[action]) for action in range(totals.size)}
 
-    def repriced(self, device) -> "Result":
+    def repriced(self, device: DeviceSpec | str | Path) -> Result:
         """This run priced with ``device``'s energy table and static power, without simulating
         again. Only prices may differ: the device must have the same timing (what a sweep over
         energies or leakage varies)."""
@@ -291,7 +293,7 @@ class Result:
             raise AccelsimError("this result has no timeline: run simulate(..., trace=True)")
         self.trace.write(path)
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> Any:
         """Per-layer rows as a pandas DataFrame (needs pandas: pip install 'accelsim[pandas]')."""
         try:
             import pandas as pd

@@ -12,8 +12,18 @@ from typing import Literal
 
 from pydantic import ConfigDict
 
-from accelsim.spec.validate import (Bytes, BytesPerSecond, Hertz, Integer, Milliwatts,
-                                    Nanoseconds, Number, Picojoules, PicojoulesPerBit)
+from accelsim.arith import ceil_div
+from accelsim.spec.validate import (
+    Bytes,
+    BytesPerSecond,
+    Hertz,
+    Integer,
+    Milliwatts,
+    Nanoseconds,
+    Number,
+    Picojoules,
+    PicojoulesPerBit,
+)
 
 # Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
 Tiles = Integer(1, 2 ** 24)
@@ -101,7 +111,7 @@ class CrossbarSpec:
     def cycles_per_input_cycle(self, cols_used):
         """Cycles of one input cycle of a tile using ``cols_used`` columns (int or array):
         one array read, then the busiest ADC's conversions (columns interleaved over ADCs)."""
-        return self.read_cycles + -(-cols_used // self.adcs_per_tile) * self.adc_cycles
+        return self.read_cycles + ceil_div(cols_used, self.adcs_per_tile) * self.adc_cycles
 
 
 @dataclass(frozen=True)
@@ -299,7 +309,7 @@ class DeviceSpec:
         """Tile buffers on the chip: one per ``tile_buffer.crossbars`` crossbar tiles."""
         if self.tile_buffer is None:
             return 0
-        return -(-self.cim.tiles // self.tile_buffer.crossbars)
+        return ceil_div(self.cim.tiles, self.tile_buffer.crossbars)
 
     @property
     def activation_bits(self) -> int:

@@ -17,7 +17,7 @@ def available_devices() -> dict[str, Path]:
     return {p.stem: p for p in sorted(data_dir("devices").glob("*.yaml"))}
 
 
-def load_device(name_or_path: str | Path) -> DeviceSpec:
+def load_device(name_or_path: DeviceSpec | str | Path) -> DeviceSpec:
     """Load a device by shipped name (``"cim-16x16"``) or by path to a YAML file."""
     if isinstance(name_or_path, DeviceSpec):
         return name_or_path

@@ -15,7 +15,6 @@ import yaml
 
 from accelsim.errors import SpecError
 
-
 MAX_VALUES = 1_000_000        # values a document may hold once its aliases are expanded
 MAX_BYTES = 64 * 2 ** 20      # size of a spec file
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from accelsim._data import looks_like_path
 from accelsim.errors import AccelsimError, SpecError
+from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.sweep.grid import apply, expand
-from accelsim.results.pareto import pareto_front
 from accelsim.sweep.run import COMPONENTS, METRICS, Journal, Point, columns, execute
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
@@ -178,8 +178,9 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
 def load_results(path: str | Path) -> SweepResult:
     """A sweep's results file (the .csv journal, or a .parquet file) as a SweepResult, numbers
     typed. Raises SpecError naming the file, and the row and column of a bad value."""
-    from accelsim.spec.yamlfile import check_regular_file
     import csv
+
+    from accelsim.spec.yamlfile import check_regular_file
     path = Path(path)
     source = str(path)
     if not path.exists():

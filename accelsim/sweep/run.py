@@ -66,8 +66,24 @@ def columns(paths: list[str]) -> list[str]:
             + [f"energy_{c}_pj" for c in COMPONENTS])
 
 
+# Spec keys whose values are prices or static powers: they change energy, never timing, so
+# points that differ only in them share one simulation, re-priced (Result.repriced).
+PRICE_SUFFIXES = ("_pj", "_pj_per_bit", "_mw")
+_TIMED: dict[str, Any] = {}      # per worker process: recent simulations by timing key
+_TIMED_KEEP = 16
+
+
+def timing_key(point: Point) -> str:
+    """What a point's simulation depends on: everything but its price-only grid values."""
+    timing = {path: value for path, value in point.params.items()
+              if not path.endswith(PRICE_SUFFIXES)}
+    return content_hash({"workload": point.workload, "params": timing,
+                         "options": point.options, "identity": point.identity})
+
+
 def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
-    """Simulate one point; never raises: errors become the row's ``error``."""
+    """Simulate one point (or re-price a simulation of a point that differs only in prices);
+    never raises: errors become the row's ``error``."""
     from accelsim.simulate import simulate
     from accelsim.sweep.grid import apply
 
@@ -75,7 +91,14 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
     try:
         label = f"{base_name} with " + ", ".join(f"{k}={v}" for k, v in point.params.items())
         device = apply(base, point.params, source=label)
-        result = simulate(point.workload, device, **point.options)
+        key = timing_key(point)
+        if key in _TIMED:
+            result = _TIMED[key].repriced(device)
+        else:
+            result = simulate(point.workload, device, **point.options)
+            _TIMED[key] = result
+            while len(_TIMED) > _TIMED_KEEP:
+                _TIMED.pop(next(iter(_TIMED)))
         summary = result.summary()
         row.update({metric: summary[metric] for metric in METRICS})
         for component, pj in result.energy_by_component().items():
@@ -121,7 +144,7 @@ class Journal:
         self._writer = csv.DictWriter(self._handle, fieldnames=fields, restval="")
         self._synced = time.monotonic()
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -263,7 +286,7 @@ def _on_processes(todo: list[Point], base: dict, base_name: str, jobs: int, fini
                 idle.append((process, connection))
                 finished(row)
     finally:
-        for process, connection in idle:
+        for _, connection in idle:
             try:
                 connection.send(None)
             except OSError:
@@ -305,8 +328,14 @@ class _Progress:
         self.enabled, self.errors = enabled, 0
         if enabled:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
             self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[errors]} errors"), TimeElapsedColumn(),
                                 TextColumn("eta"), TimeRemainingColumn(),

@@ -1,9 +1,25 @@
 """Workloads: typed layers in a validated graph, the built-in zoo, and YAML and ONNX loading."""
 
 from accelsim.workload.graph import Workload, WorkloadBuilder
-from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise, Flatten,
-                                      GenericOp, GlobalAvgPool, Input, Layer, LayerNorm, Linear,
-                                      MatMul, Pool2d, Reshape, Slice, Softmax)
+from accelsim.workload.layers import (
+                                      Activation,
+                                      Affine,
+                                      Concat,
+                                      Conv2d,
+                                      Elementwise,
+                                      Flatten,
+                                      GenericOp,
+                                      GlobalAvgPool,
+                                      Input,
+                                      Layer,
+                                      LayerNorm,
+                                      Linear,
+                                      MatMul,
+                                      Pool2d,
+                                      Reshape,
+                                      Slice,
+                                      Softmax,
+)
 from accelsim.workload.load import available_workloads, load_workload, workload_from_dict
 from accelsim.workload.weights import random_weights
 from accelsim.workload.zoo import ZOO

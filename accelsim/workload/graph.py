@@ -13,10 +13,10 @@ import networkx as nx
 import numpy as np
 
 from accelsim.errors import WorkloadError
+from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
 
 MAX_ELEMENTS = 2 ** 36     # per layer output and image: far beyond any network, inside int64
 MAX_MACS = 2 ** 50         # per layer and image
-from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Workload:
     # input and output layers (see workload.onnx.to_onnx_layout).
     layouts: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
-    def with_weights(self, weights: dict, biases: dict | None = None) -> "Workload":
+    def with_weights(self, weights: dict, biases: dict | None = None) -> Workload:
         """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""
         from dataclasses import replace
 
@@ -44,7 +44,7 @@ class Workload:
 
     @classmethod
     def from_layers(cls, name: str, layers: list[Layer], *,
-                    source: str | None = None) -> "Workload":
+                    source: str | None = None) -> Workload:
         """Validate ``layers`` (inputs given by name) into a Workload.
 
         ``source`` (a file name) is added to error messages.

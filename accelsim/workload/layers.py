@@ -61,6 +61,10 @@ class Layer:
         """Multiply-accumulates per image."""
         return 0
 
+    def matrix(self, shapes: list[Shape]) -> tuple[int, int, int]:
+        """(K, N, groups) of a weighted layer: each group multiplies K-vectors by K x N."""
+        raise TypeError(f"a {self.kind} layer has no weight matrix")
+
     def params(self) -> dict:
         """Parameters for reports and YAML (everything but name and inputs)."""
         return {k: v for k, v in self.__dict__.items() if k not in ("name", "inputs")}
@@ -376,7 +380,8 @@ class GenericOp(Layer):
 
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Input, Conv2d, Linear, Pool2d, GlobalAvgPool, Elementwise,
-                              Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine, LayerNorm,
+                              Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine,
+                              LayerNorm,
                               Softmax, GenericOp)
 }
 

@@ -15,11 +15,28 @@ from enum import StrEnum
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
-from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise, Flatten,
-                                      GenericOp, GlobalAvgPool, Input, Layer, LayerNorm, Linear,
-                                      MatMul, Pool2d, Reshape, Slice, Softmax)
+from accelsim.workload.layers import (
+    Activation,
+    Affine,
+    Concat,
+    Conv2d,
+    Elementwise,
+    Flatten,
+    GenericOp,
+    GlobalAvgPool,
+    Input,
+    Layer,
+    LayerNorm,
+    Linear,
+    MatMul,
+    Pool2d,
+    Reshape,
+    Slice,
+    Softmax,
+)
 
 # -- dependency rules ------------------------------------------------------------------------
 
@@ -208,7 +225,7 @@ def _reshape_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 def _generic_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     vectors = shape[1] * shape[2]
     inputs = sum(math.prod(s) for s in in_shapes)
-    return DigitalCost(-(-words(inputs) // vectors), 0,
+    return DigitalCost(ceil_div(words(inputs), vectors), 0,
                        {Action.DIGITAL_ADD: shape[0] * layer.ops_per_element})
 
 

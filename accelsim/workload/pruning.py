@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.errors import AccelsimError
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
@@ -50,7 +51,7 @@ def block_prune(workload: Workload, device: DeviceSpec | str, density: float) ->
         rows, cols = cim.rows, max(1, cim.cols // cim.cells_per_weight)
         # [groups, K, N] matrices as they sit on the crossbars (weights are [out, in...]).
         matrix = weight.reshape(groups, n, k).transpose(0, 2, 1)
-        row_blocks, col_blocks = -(-k // rows), -(-n // cols)
+        row_blocks, col_blocks = ceil_div(k, rows), ceil_div(n, cols)
         padded = np.zeros((groups, row_blocks * rows, col_blocks * cols))
         padded[:, :k, :n] = matrix
         blocks = padded.reshape(groups, row_blocks, rows, col_blocks, cols)

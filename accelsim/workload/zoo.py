@@ -9,9 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accelsim.workload.graph import Workload, WorkloadBuilder
-from accelsim.workload.layers import (Affine, Concat, Conv2d, Elementwise, Flatten,
-                                      GlobalAvgPool, Input, LayerNorm, Linear, MatMul, Pool2d,
-                                      Reshape, Slice, Softmax)
+from accelsim.workload.layers import (
+    Affine,
+    Concat,
+    Conv2d,
+    Elementwise,
+    Flatten,
+    GlobalAvgPool,
+    Input,
+    LayerNorm,
+    Linear,
+    MatMul,
+    Pool2d,
+    Reshape,
+    Slice,
+    Softmax,
+)
 
 
 def mlp() -> Workload:

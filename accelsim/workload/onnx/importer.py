@@ -17,6 +17,12 @@ from accelsim.workload.onnx.ops import NodeOps
 from accelsim.workload.onnx.reading import element_count, itemsize, onnx_module
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
+
+class Malformed(Exception):
+    """A node the ONNX specification would refuse: a missing attribute or input, or shapes
+    that do not fit the layer it becomes (reported naming the node)."""
+
+
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 PASS_THROUGH = ("Identity", "Dropout")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
@@ -75,10 +81,10 @@ class Importer(NodeOps):
         for node in graph.node:
             try:
                 self.node(node)
-            except (KeyError, IndexError, TypeError, ValueError) as exc:
-                # A malformed node (a missing attribute, shapes that do not fit the layer)
-                raise self.error(node, f"cannot be imported: {type(exc).__name__}: "
-                                 f"{str(exc)[:200]}") from None
+            except Malformed as exc:
+                # A malformed node (a missing attribute, shapes that do not fit the layer);
+                # anything else is a bug of the importer and is not disguised as one.
+                raise self.error(node, f"cannot be imported: {exc}") from None
         if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]
@@ -190,7 +196,10 @@ class Importer(NodeOps):
         return candidate
 
     def add(self, layer: Layer) -> str:
-        shape = layer.output_shape([self.shape_of[s] for s in layer.inputs])
+        try:
+            shape = layer.output_shape([self.shape_of[s] for s in layer.inputs])
+        except ValueError as exc:         # the layer refuses the shapes the node gives it
+            raise Malformed(f"ValueError: {str(exc)[:200]}") from None
         self.layers[layer.name] = layer
         self.shape_of[layer.name] = tuple(int(s) for s in shape)
         return layer.name
@@ -228,7 +237,16 @@ class Importer(NodeOps):
             return None
         return self.consts.get(node.input[index])
 
+    def required(self, node, name: str):
+        """A required attribute's value."""
+        attrs = self.attrs(node)
+        if name not in attrs:
+            raise Malformed(f"KeyError: missing required attribute '{name}'")
+        return attrs[name]
+
     def act(self, node, index: int = 0) -> Tensor:
+        if index >= len(node.input) or not node.input[index]:
+            raise Malformed(f"IndexError: input {index} is missing")
         name = node.input[index]
         if name not in self.tensors:
             raise self.error(node, f"input '{name}' is neither an activation nor a constant")

@@ -7,12 +7,30 @@ import math
 
 import numpy as np
 
-from accelsim.workload.layers import (Activation, Affine, Concat, Conv2d, Elementwise,
-                                      GlobalAvgPool, LayerNorm, Linear, MatMul, Pool2d, Slice,
-                                      Softmax)
-from accelsim.workload.onnx.layouts import (Tensor, axis_layout, channel_axes, grouped_layout,
-                                            per_output_values, reshape_target, reshaped_perm,
-                                            in_same_order)
+from accelsim.workload.layers import (
+    Activation,
+    Affine,
+    Concat,
+    Conv2d,
+    Elementwise,
+    GlobalAvgPool,
+    LayerNorm,
+    Linear,
+    MatMul,
+    Pool2d,
+    Slice,
+    Softmax,
+)
+from accelsim.workload.onnx.layouts import (
+    Tensor,
+    axis_layout,
+    channel_axes,
+    grouped_layout,
+    in_same_order,
+    per_output_values,
+    reshape_target,
+    reshaped_perm,
+)
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
@@ -363,7 +381,7 @@ class NodeOps:
             raise self.error(node, "MaxPool indices are not supported")
         if attrs.get("ceil_mode", 0) or any(d != 1 for d in attrs.get("dilations", [1, 1])):
             raise self.error(node, "ceil_mode and dilations are not supported")
-        kernel = tuple(int(k) for k in attrs["kernel_shape"])
+        kernel = tuple(int(k) for k in self.required(node, "kernel_shape"))
         padding = self.window(node, attrs, kernel)
         if function == "avg" and any(padding) and not attrs.get("count_include_pad", 0):
             raise self.error(node, "average pooling with padding must count the padding "
@@ -377,7 +395,7 @@ class NodeOps:
         if any(name in self.consts for name in node.input):
             return self.unknown(node, "Concat with a constant input is not supported")
         parts = [self.act(node, i) for i in range(len(node.input))]
-        axis = self.axis(node, self.attrs(node)["axis"], len(parts[0].shape))
+        axis = self.axis(node, self.required(node, "axis"), len(parts[0].shape))
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)

@@ -1,0 +1,8 @@
+"""The choices simulate() offers, in one light module the command line can read without
+importing the simulator."""
+
+# Simulation modes (see mapping.lower): steps of vectors, or one event per tile MVM.
+MODES = ("fast", "reference")
+
+# Mapping policies (see mapping.assign): rules, per-layer estimates, or one unit forced.
+POLICIES = ("rules", "energy", "latency", "edp", "cim", "systolic")
