@@ -30,7 +30,7 @@ class DigitalUnit(Unit):
     def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
         return {"digital": device.digital.leakage_mw}
 
-    def claims(self, layer) -> bool:
+    def claims(self, layer, device: DeviceSpec) -> bool:
         return op(layer).digital is not None
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:

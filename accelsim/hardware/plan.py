@@ -47,9 +47,10 @@ class ResourceKind(StrEnum):
 
 
 class Resource(NamedTuple):
-    """A resource: its kind and, for kinds with many, which one."""
+    """A resource: its kind (a ResourceKind, or a unit's own name for a resource of its own)
+    and, for kinds with many, which one."""
 
-    kind: ResourceKind
+    kind: str
     key: str = ""
 
     def __str__(self) -> str:

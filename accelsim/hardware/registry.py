@@ -56,8 +56,9 @@ class Unit:
         return {}
 
     # -- planning ---------------------------------------------------------------------------
-    def claims(self, layer) -> bool:
-        """It runs this non-weighted layer instead of the digital unit (checked in order)."""
+    def claims(self, layer, device: DeviceSpec) -> bool:
+        """It runs this non-weighted layer instead of the digital unit (units are asked in
+        order; the digital unit runs what none claims)."""
         return False
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:

@@ -81,7 +81,7 @@ def _plan_layer(ctx: PlanContext, name: str, unit_name: str, reason: str) -> Lay
     if layer.aliases_input:
         return view_plan(ctx, name)
     for candidate in units(ctx.dev):
-        if candidate.claims(layer):
+        if candidate.claims(layer, ctx.dev):
             return candidate.plan(ctx, name)
     return unit(UnitKind.DIGITAL).plan(ctx, name)      # raises: no unit runs this layer
 
