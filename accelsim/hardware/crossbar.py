@@ -45,6 +45,7 @@ class Crossbars(Unit):
     name = UnitKind.CIM
     section = "cim"
     order = 30
+    components = ("dac", "array", "adc", "shift_add", "accumulator")
     weighted = True
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:

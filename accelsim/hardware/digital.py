@@ -21,6 +21,7 @@ class DigitalUnit(Unit):
     name = UnitKind.DIGITAL
     section = "digital"
     order = 20
+    components = ("digital",)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         dig = device.digital

@@ -24,6 +24,7 @@ class Dram(Unit):
     name = "dram"
     section = "dram"
     order = 70
+    components = ("dram",)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         dram = device.dram

@@ -20,6 +20,7 @@ class Interconnect(Unit):
     name = "interconnect"
     section = "interconnect"
     order = 60
+    components = ("interconnect",)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         return {Action.BUS_BIT: device.interconnect.pj_per_bit}

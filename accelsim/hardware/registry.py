@@ -34,6 +34,7 @@ class Unit:
     section: ClassVar[str | None] = None
     order: ClassVar[int] = 100
     weighted: ClassVar[bool] = False
+    components: ClassVar[tuple[str, ...]] = ()    # its names in energy breakdowns
 
     def spec(self, device: DeviceSpec):
         return getattr(device, self.section) if self.section else None
@@ -96,6 +97,14 @@ def units(device: DeviceSpec | None = None) -> list[Unit]:
 
 def unit(name: str) -> Unit:
     return REGISTRY[name]
+
+
+def components() -> list[str]:
+    """Every component an energy breakdown can name: those of the actions and of the units."""
+    from accelsim.energy.table import action_count, action_label
+    names = {action_label(action)[0] for action in range(action_count())}
+    names.update(c for u in REGISTRY.values() for c in u.components)
+    return sorted(names)
 
 
 def weighted_units(device: DeviceSpec) -> list[Unit]:

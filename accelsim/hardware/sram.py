@@ -31,6 +31,7 @@ class GlobalBuffer(Unit):
     name = "global_buffer"
     section = "global_buffer"
     order = 10
+    components = ("global_buffer",)
 
     def resolve(self, device: DeviceSpec) -> DeviceSpec:
         return replace(device, global_buffer=sized(device.global_buffer, device))
@@ -49,6 +50,7 @@ class TileBuffers(Unit):
     name = "tile_buffer"
     section = "tile_buffer"
     order = 40
+    components = ("tile_buffer",)
 
     def resolve(self, device: DeviceSpec) -> DeviceSpec:
         return replace(device, tile_buffer=sized(device.tile_buffer, device))

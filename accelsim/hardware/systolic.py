@@ -50,6 +50,7 @@ class SystolicArray(Unit):
     name = UnitKind.SYSTOLIC
     section = "systolic"
     order = 50
+    components = ("systolic",)
     weighted = True
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:

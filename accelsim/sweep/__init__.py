@@ -22,12 +22,13 @@ from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.sweep.grid import apply, expand
-from accelsim.sweep.run import COMPONENTS, METRICS, Journal, Point, columns, execute
+from accelsim.sweep.run import METRICS, Journal, Point, columns, components, execute
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
 _OPTIONS = ("batch", "mode", "max_steps", "preload_weights", "policy", "assign")
-_NUMERIC = set(METRICS) | {f"energy_{c}_pj" for c in COMPONENTS} | {"point"}
+def _numeric() -> set[str]:
+    return set(METRICS) | {f"energy_{c}_pj" for c in components()} | {"point"}
 
 
 @dataclass(frozen=True)
@@ -266,5 +267,6 @@ def _typed(row: dict) -> dict:
         if text == "":
             return None
         return int(float(text)) if key in _INTEGERS else float(text)
-    return {key: number(key, value) if key in _NUMERIC and isinstance(value, str) else value
+    numeric = _numeric()
+    return {key: number(key, value) if key in numeric and isinstance(value, str) else value
             for key, value in row.items()}

@@ -25,10 +25,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from accelsim.energy.table import ACTION_LABELS
 from accelsim.errors import AccelsimError
 
-COMPONENTS = sorted({component for component, _ in ACTION_LABELS.values()} | {"array"})
+
+def components() -> list[str]:
+    """The energy components a row has a column for (every unit's, registered ones too)."""
+    import accelsim.hardware
+    return accelsim.hardware.registry.components()
 METRICS = ["cycles", "seconds", "energy_pj", "macs", "tops_per_watt", "average_power_mw",
            "weight_groups"]
 MAX_CRASHES = 3
@@ -63,7 +66,7 @@ class Point:
 
 def columns(paths: list[str]) -> list[str]:
     return (["point", "key", "device", "workload", *paths, "status", "error", *METRICS]
-            + [f"energy_{c}_pj" for c in COMPONENTS])
+            + [f"energy_{c}_pj" for c in components()])
 
 
 # Spec keys whose values are prices or static powers: they change energy, never timing, so
