@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, Strict, TypeAdapter, ValidationError
 
@@ -56,6 +56,10 @@ def Number(low: float, high: float, unit: str = "", *, open_low: bool = False):
     """A plain finite number in a range."""
     return Annotated[float, _within(low, high, unit, open_low=open_low)]
 
+
+# The activation functions accelsim knows (their costs and forms: workload.ops).
+ActivationName = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "hardswish", "softmax",
+                         "erf"]
 
 # Bounds: wide enough for any chip on record and some way beyond, tight enough that counts
 # times cycles stay far inside 64-bit integers.

@@ -13,14 +13,12 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import ConfigDict
 
-from accelsim.spec.validate import NonNegativeInt, Number, PositiveInt
+from accelsim.spec.validate import ActivationName, NonNegativeInt, Number, PositiveInt
 
 Shape = tuple[int, int, int]
 # Field types are annotated for pydantic, which validates layers read from YAML or ONNX.
 Pair = tuple[PositiveInt, PositiveInt]
 Padding = tuple[NonNegativeInt, NonNegativeInt]
-ActivationName = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "hardswish", "softmax",
-                         "erf"]
 ConstantKind = Literal["none", "scalar", "channel", "full"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
