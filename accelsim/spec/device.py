@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from accelsim.arith import ceil_div
 from accelsim.spec.validate import (
+    ActivationName,
     Bytes,
     BytesPerSecond,
     Hertz,
@@ -276,6 +277,18 @@ class DigitalUnitSpec:
 
 
 @dataclass(frozen=True)
+class LutSpec:
+    """Lookup tables for smooth activation functions (hardware.lut): ``lanes`` elements looked
+    up per cycle, ``lookup_pj`` each."""
+
+    __pydantic_config__ = _STRICT
+    lanes: Lanes
+    lookup_pj: Picojoules
+    leakage_mw: Milliwatts
+    functions: tuple[ActivationName, ...] = ("sigmoid", "tanh", "gelu", "erf", "hardswish")
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     """A whole chip. Load one with :func:`accelsim.load_device`."""
 
@@ -293,6 +306,7 @@ class DeviceSpec:
     cim: CrossbarSpec | None = None
     systolic: SystolicSpec | None = None
     tile_buffer: TileBufferSpec | None = None
+    lut: LutSpec | None = None
 
     def __post_init__(self) -> None:
         if self.cim is None and self.systolic is None:

@@ -1,0 +1,54 @@
+"""Lookup tables for activation functions: a smooth activation (sigmoid, tanh, gelu...) costs
+one table lookup per element here instead of the digital unit's piecewise-linear
+approximation (2 multiplies and 2 adds). Optional (``lut:`` in a device); the worked example
+of docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+from accelsim.energy.table import Operand, buffer_read, buffer_write, register_action
+from accelsim.hardware.context import PlanContext
+from accelsim.hardware.plan import LayerPlan, PartPlan, Resource, Stage, StageKind, UnitKind
+from accelsim.hardware.registry import Unit, register
+from accelsim.spec.device import DeviceSpec
+from accelsim.workload.layers import Activation
+
+LOOKUP = register_action("lut", "lookup")     # one element looked up
+TABLES = Resource("lut")
+
+
+@register
+class LookupTables(Unit):
+    name = "lut"
+    section = "lut"
+    order = 15                      # asked before the digital unit (20), which runs the rest
+    components = ("lut",)
+
+    def prices(self, device: DeviceSpec) -> dict[int, float]:
+        return {LOOKUP: device.lut.lookup_pj}
+
+    def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
+        return {"lut": device.lut.leakage_mw}
+
+    def claims(self, layer, device: DeviceSpec) -> bool:
+        return isinstance(layer, Activation) and layer.function in device.lut.functions
+
+    def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        """Per output vector: read the inputs, look each element up (``lanes`` a cycle),
+        write the outputs."""
+        layer = ctx.wl.layers[name]
+        c, h, w = ctx.wl.shapes[name]
+        words = int(ctx.words(c, ctx.in_bits))
+        counts = ctx.counts()
+        counts[LOOKUP] = c
+        counts[buffer_read(Operand.INPUTS)] = words
+        counts[buffer_write(Operand.OUTPUTS)] = int(ctx.words(c, ctx.out_bits))
+        stages = (ctx.buffer_stage(StageKind.BUFFER_READ, words),
+                  Stage(StageKind.DIGITAL, TABLES, math.ceil(c / ctx.dev.lut.lanes)),
+                  ctx.buffer_stage(StageKind.BUFFER_WRITE, counts[buffer_write(Operand.OUTPUTS)]))
+        part = PartPlan(name, 0, UnitKind.DIGITAL, h * w, stages, counts * (h * w),
+                        ctx.needs(name))
+        return LayerPlan(name, layer.kind, UnitKind.DIGITAL, 0, (part,),
+                         parameters=layer.params(), reason="activation looked up in a table")
