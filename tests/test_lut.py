@@ -2,10 +2,10 @@
 smooth activations at one lookup per element, by hand."""
 
 import pytest
+from conftest import modified
 
 import accelsim
 from accelsim.workload import Activation, Input, Linear, Workload
-from conftest import modified
 
 LUT = {"lanes": 8, "lookup_pj": "0.05pJ", "leakage_mw": "0.002mW"}
 
