@@ -45,7 +45,8 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
             compute_cycles=sum(part.compute_cycles * (batch // part.images)
                                for part in plan.parts),
             busy_cycles=int(timeline.group_busy[index]),
-            traffic=_traffic(ledger.counts[index]),
+            traffic=dict(zip(_TRAFFIC_KEYS,
+                             (ledger.counts[index, _TRAFFIC_ACTIONS] * _TRAFFIC_SCALES).tolist())),
             inputs_fetched=max((part.staging.fetched for part in plan.parts
                                 if part.staging is not None), default=None)))
     cycles = timeline.cycles
@@ -111,10 +112,12 @@ def _mapped_tiles(plan) -> tuple[int, float]:
     return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
 
 
-def _traffic(counts: np.ndarray) -> dict[str, float]:
-    """A layer's global-buffer words and DRAM bytes, read and written, by operand."""
-    return {f"{kind}_{operand.name.lower()}_{unit}": float(counts[actions[operand]] * scale)
-            for kind, (actions, unit, scale) in TRAFFIC.items() for operand in Operand}
+# A layer's global-buffer words and DRAM bytes, read and written, by operand: the names of
+# the figures, the actions they count and the scale to their unit.
+_TRAFFIC_KEYS = [f"{kind}_{operand.name.lower()}_{unit}"
+                 for kind, (_, unit, _) in TRAFFIC.items() for operand in Operand]
+_TRAFFIC_ACTIONS = [actions[operand] for actions, _, _ in TRAFFIC.values() for operand in Operand]
+_TRAFFIC_SCALES = np.array([scale for _, _, scale in TRAFFIC.values() for _ in Operand])
 
 
 def _dram_report(counts: np.ndarray, device) -> DramReport | None:
