@@ -70,20 +70,6 @@ def _pop(heap_time: Array, heap_seq: Array, heap_item: Array, size: int) -> int:
 
 
 @jit
-def _grown(heap_time: Array, heap_seq: Array, heap_item: Array) -> tuple[Array, Array, Array]:
-    """The event heap's arrays at twice their length (the heap holds the running tasks and
-    those in their latency: usually few, so it starts small and grows when needed)."""
-    size = heap_time.shape[0]
-    time = np.empty(2 * size, dtype=np.int64)
-    seq = np.empty(2 * size, dtype=np.int64)
-    item = np.empty(2 * size, dtype=np.int64)
-    time[:size] = heap_time
-    seq[:size] = heap_seq
-    item[:size] = heap_item
-    return time, seq, item
-
-
-@jit
 def _queue_push(keys: Array, items: Array, base: int, size: int, key: int, item: int) -> int:
     """Insert (key, item) into the binary min-heap stored at keys[base:base + size]; returns
     the new size. Keys are unique, so the order is total."""
@@ -177,6 +163,10 @@ def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array
     for r in range(n_resources):
         queue_base[r + 1] += queue_base[r]
     queue_size = np.zeros(n_resources, dtype=np.int64)
+    # With every priority equal (a batch of one) each queue is first come, first served: a
+    # ring buffer in the resource's segment, O(1) per task, instead of the heap.
+    fifo = n == 0 or priority.max() == priority.min()
+    queue_head = np.zeros(n_resources, dtype=np.int64)
     queue_key = np.empty(max(n, 1), dtype=np.int64)
     queue_item = np.empty(max(n, 1), dtype=np.int64)
     queues_waiting = np.zeros(queued.shape[0], dtype=np.int64)   # non-empty queues per group
@@ -184,7 +174,7 @@ def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array
     arrivals = 0
     active = np.zeros(group_busy.shape[0], dtype=np.int64)
     since = np.zeros(group_busy.shape[0], dtype=np.int64)
-    capacity = 1024
+    capacity = n + 1          # each task has at most one event pending at a time
     heap_time = np.empty(capacity, dtype=np.int64)
     heap_seq = np.empty(capacity, dtype=np.int64)
     heap_item = np.empty(capacity, dtype=np.int64)
@@ -218,16 +208,19 @@ def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array
                     if queues_waiting[q] == 0:
                         queue_since[q] = now
                     queues_waiting[q] += 1
-                queue_size[r] = _queue_push(queue_key, queue_item, queue_base[r], queue_size[r],
-                                            priority[j] * n + arrivals, j)
+                if fifo:
+                    span = queue_base[r + 1] - queue_base[r]
+                    queue_item[queue_base[r] + (queue_head[r] + queue_size[r]) % span] = j
+                    queue_size[r] += 1
+                else:
+                    queue_size[r] = _queue_push(queue_key, queue_item, queue_base[r],
+                                                queue_size[r], priority[j] * n + arrivals, j)
                 arrivals += 1
             else:
                 if r >= 0:
                     busy[r] = True
                     _hold(labels, j, active, since, now)
                 start[j] = now
-                if size == heap_time.shape[0]:
-                    heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq, heap_item)
                 size = _push(heap_time, heap_seq, heap_item, size, now + occupancy[j], seq,
                              2 * j + _RELEASE)
                 seq += 1
@@ -244,7 +237,13 @@ def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array
                 if r >= 0:
                     _release(labels, i, active, since, now, group_busy)
                     if queue_size[r] > 0:
-                        nxt = _queue_pop(queue_key, queue_item, queue_base[r], queue_size[r])
+                        if fifo:
+                            nxt = queue_item[queue_base[r] + queue_head[r]]
+                            queue_head[r] = (queue_head[r] + 1) % (queue_base[r + 1]
+                                                                   - queue_base[r])
+                        else:
+                            nxt = _queue_pop(queue_key, queue_item, queue_base[r],
+                                             queue_size[r])
                         queue_size[r] -= 1
                         if queue_size[r] == 0:
                             q = resource_group[r]
@@ -253,17 +252,12 @@ def run_tasks(resource: Array, occupancy: Array, latency: Array, priority: Array
                                 queued[q] += now - queue_since[q]
                         _hold(labels, nxt, active, since, now)
                         start[nxt] = now
-                        if size == heap_time.shape[0]:
-                            heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq,
-                                                                    heap_item)
                         size = _push(heap_time, heap_seq, heap_item, size,
                                      now + occupancy[nxt], seq, 2 * nxt + _RELEASE)
                         seq += 1
                     else:
                         busy[r] = False
                 if latency[i] > 0:
-                    if size == heap_time.shape[0]:
-                        heap_time, heap_seq, heap_item = _grown(heap_time, heap_seq, heap_item)
                     size = _push(heap_time, heap_seq, heap_item, size, now + latency[i], seq,
                                  2 * i + _DONE)
                     seq += 1

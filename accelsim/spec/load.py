@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,18 @@ def load_device(name_or_path: DeviceSpec | str | Path) -> DeviceSpec:
             raise SpecError(text, "", "unknown device; shipped devices are: "
                             + ", ".join(shipped))
         path = shipped[text]
-    return device_from_dict(read_yaml(path), source=str(path))
+    try:
+        info = path.stat()
+    except OSError:
+        return device_from_dict(read_yaml(path), source=str(path))   # raises, naming the file
+    return _load(str(path), info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+@lru_cache(maxsize=64)
+def _load(path: str, mtime_ns: int, size: int, inode: int) -> DeviceSpec:
+    """A device file read and validated once while it does not change (specs are frozen, so
+    every caller may share the result)."""
+    return device_from_dict(read_yaml(Path(path)), source=path)
 
 
 def device_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> DeviceSpec:

@@ -19,7 +19,7 @@ MAX_VALUES = 1_000_000        # values a document may hold once its aliases are 
 MAX_BYTES = 64 * 2 ** 20      # size of a spec file
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """SafeLoader that records the source name and rejects duplicate mapping keys."""
 
 
