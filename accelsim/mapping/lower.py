@@ -43,10 +43,13 @@ RESOURCE_GROUPS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
                    "mesh links": (ResourceKind.LINK,)}
 
 
+_GROUP_OF_KIND = {kind: group for group, kinds in RESOURCE_GROUPS.items() for kind in kinds}
+
+
 def resource_group(resource: Resource) -> str:
     """The name a resource is reported under: its group's, or its own."""
-    return next((group for group, kinds in RESOURCE_GROUPS.items() if resource.kind in kinds),
-                str(resource))
+    group = _GROUP_OF_KIND.get(resource.kind)
+    return str(resource) if group is None else group
 
 
 def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -163,7 +163,18 @@ def _resource_report(lowered, timeline, plans, device):
                 buffers_of[key] = part.staging.buffers
     grouped = {"crossbar tiles": 0.0, "tile buffers": 0.0, "mesh links": 0.0}
     links = {}
-    for r, resource in enumerate(resources_of):
+    # Reference mode has a resource per physical tile (tens of thousands): those are summed
+    # with numpy, the few others visited one by one.
+    tile = np.fromiter((r.kind == ResourceKind.TILE for r in resources_of), dtype=bool,
+                       count=len(resources_of))
+    if tile.any():
+        grouped["crossbar tiles"] += float(busy[tile].sum())
+        if waited[tile].sum() > 0:
+            key = f"waiting for {resource_group(resources_of[int(np.argmax(tile))])}"
+            task_waits[key] = int(waited[tile].sum())
+    others = np.flatnonzero(~tile).tolist()
+    for r in others:
+        resource = resources_of[r]
         group = resource_group(resource)
         if resource.kind == ResourceKind.LINK:
             links[resource.key] = int(busy[r])
@@ -171,8 +182,6 @@ def _resource_report(lowered, timeline, plans, device):
         elif resource.kind == ResourceKind.ARRAY:
             # A fast-mode array resource stands for all of its part's tiles.
             grouped[group] += busy[r] * tiles_of.get(resource.key, 1)
-        elif resource.kind == ResourceKind.TILE:
-            grouped[group] += busy[r]
         elif resource.kind == ResourceKind.TILE_BUFFER:
             # A part's buffers work in parallel; the resource is the busiest of them.
             grouped[group] += busy[r] * buffers_of[resource.key]
@@ -191,7 +200,10 @@ def _resource_report(lowered, timeline, plans, device):
             resources[group] = ResourceUse(int(grouped[group]),
                                            float(grouped[group] / (count * cycles)),
                                            int(queued.get(group, 0)))
-    for resource in resources_of:
+    # One resource per group stands for the group (all tiles share a label).
+    representatives = ([int(np.argmax(tile))] if tile.any() else []) + others
+    for r in representatives:
+        resource = resources_of[r]
         name = resource_group(resource)
         entry = resources.get(name)
         if entry is not None and entry.waiting_cycles > 0:
@@ -203,10 +215,10 @@ def _resource_report(lowered, timeline, plans, device):
     # computed (the union over the unit's resources, from the engine).
     layers = len(plans)
     for index, (unit, kinds) in enumerate(COMPUTE_UNITS.items()):
-        mine = [r for r, resource in enumerate(resources_of)
-                if resource.kind in kinds and busy[r] > 0]
-        if mine:
-            span = int(max(last[r] for r in mine) - min(first[r] for r in mine))
+        mine = np.fromiter((r.kind in kinds for r in resources_of), dtype=bool,
+                           count=len(resources_of)) & (busy > 0)
+        if mine.any():
+            span = int(last[mine].max() - first[mine].min())
             idle = span - int(timeline.group_busy[layers + index])
             if idle > 0:
                 stalls[f"{unit} idle, waiting for data"] = idle
