@@ -1,0 +1,37 @@
+"""Component models: energy, leakage, area and latency of hardware components from their
+parameters, the process node, the supply and the clock.
+
+- technology: node and voltage scaling (Stillmaker & Baas), wires.
+- adc: converters fitted to B. Murmann's ADC survey.
+- sram: SRAM arrays fitted to CACTI.
+- logic: adders, registers, multipliers (Horowitz energies, Nangate 45 nm areas).
+- crossbar: crossbar cells by technology, row drivers, DACs and column lines.
+
+The hardware units (accelsim.hardware) call these to fill every ``auto`` field of a device;
+each figure is an Estimate that records where it came from, shown by ``accelsim devices
+--explain NAME``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIVEN = "given in the file"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A figure of a device and its provenance: ``source`` is GIVEN for a number from the
+    device file, else the model that computed it; ``detail`` the parameters it used."""
+
+    value: float
+    unit: str
+    source: str = GIVEN
+    detail: str = ""
+
+    @property
+    def given(self) -> bool:
+        return self.source == GIVEN
+
+
+__all__ = ["GIVEN", "Estimate"]
