@@ -15,14 +15,28 @@ from accelsim.workload.layers import Input, Linear
 __all__ = ["pareto_front", "tile_mismatch_curve"]
 
 
+# The crossbar tiles' own components (what tile utilization changes), apart from data
+# movement through buffers and the interconnect.
+TILE_COMPONENTS = ("dac", "array", "adc", "shift_add", "accumulator")
+
+
 def tile_mismatch_curve(device: DeviceSpec | str, sizes=range(8, 65)) -> list[dict[str, Any]]:
-    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes``."""
+    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes``: the
+    layer's (``pj_per_mac``) and its tiles' alone (``tile_pj_per_mac``: row drives, cells,
+    columns, conversions, shift-and-add and partial sums)."""
+    from accelsim.energy.table import action_label
     device = load_device(device)
     rows = []
     for n in sizes:
         wl = Workload.from_layers(f"square-{n}", [Input("in", shape=(n, 1, 1)),
                                                   Linear("fc", ("in",), n)])
-        fc = next(layer for layer in simulate(wl, device).layers if layer.name == "fc")
+        result = simulate(wl, device)
+        index = [layer.name for layer in result.layers].index("fc")
+        fc = result.layers[index]
+        tile_pj = sum(count * result.prices_pj[action]
+                      for action, count in enumerate(result.action_counts[index])
+                      if action_label(action)[0] in TILE_COMPONENTS)
         rows.append({"n": n, "tiles": fc.tiles, "utilization": fc.utilization,
-                     "layer_pj": fc.energy_pj, "pj_per_mac": fc.energy_pj / fc.macs})
+                     "layer_pj": fc.energy_pj, "pj_per_mac": fc.energy_pj / fc.macs,
+                     "tile_pj": tile_pj, "tile_pj_per_mac": tile_pj / fc.macs})
     return rows

@@ -204,7 +204,9 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
         console.print(table)
 
 
-PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto")
+PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto", "area")
+# Sweep columns a Pareto plot can put on its axes (each minimized).
+PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
 
 
 @main.command("plot")
@@ -217,9 +219,13 @@ PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto")
               help="Image file to write (default: KIND.png).")
 @click.option("--top", type=click.IntRange(min=1),
               help="breakdown: only the N most energetic layers.")
+@click.option("--x", "x_axis", type=click.Choice(PARETO_AXES), default="cycles",
+              show_default=True, help="pareto: the quantity on the x axis.")
+@click.option("--y", "y_axis", type=click.Choice(PARETO_AXES), default="energy_pj",
+              show_default=True, help="pareto: the quantity on the y axis.")
 def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv: Path | None,
-                 output: Path | None, top: int | None) -> None:
-    """Draw a plot: breakdown | mismatch | utilization | roofline | pareto."""
+                 output: Path | None, top: int | None, x_axis: str, y_axis: str) -> None:
+    """Draw a plot: breakdown | mismatch | utilization | roofline | pareto | area."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -227,7 +233,8 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
     from accelsim.results import plots
 
     needs = {"breakdown": ("device", "workload"), "utilization": ("device", "workload"),
-             "roofline": ("device", "workload"), "mismatch": ("device",), "pareto": ("sweep",)}
+             "roofline": ("device", "workload"), "mismatch": ("device",), "pareto": ("sweep",),
+             "area": ("device",)}
     given = {"device": device, "workload": workload, "sweep": sweep_csv}
     for option in needs[kind]:
         if given[option] is None:
@@ -239,7 +246,9 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
         ax = plots.tile_mismatch(tile_mismatch_curve(device), device)
     elif kind == "pareto":
         from accelsim.sweep import load_results
-        ax = plots.pareto(load_results(sweep_csv))
+        ax = plots.pareto(load_results(sweep_csv), x=x_axis, y=y_axis)
+    elif kind == "area":
+        ax = plots.area_breakdown(device)
     else:
         from accelsim.simulate import simulate
         from accelsim.spec.load import load_device
@@ -261,11 +270,18 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
 
 
 @main.command()
-def devices() -> None:
-    """List the devices that ship with accelsim."""
+@click.option("--explain", "explain", metavar="NAME",
+              help="Show every price, area and latency of device NAME (a shipped name or a "
+                   "YAML path) with where it comes from: the file, or a model and its inputs.")
+def devices(explain: str | None) -> None:
+    """List the devices that ship with accelsim (or explain one)."""
     from accelsim.spec.load import available_devices, load_device
 
-    table = Table(title="Devices (use the name with --device)", title_justify="left")
+    if explain is not None:
+        _explain(load_device(explain))
+        return
+    table = Table(title="Devices (use the name with --device; --explain NAME for its figures)",
+                  title_justify="left")
     for column in ("name", "crossbars", "weight/input/ADC bits", "systolic array", "clock",
                    "description"):
         table.add_column(column)
@@ -278,6 +294,50 @@ def devices() -> None:
                       if array else "",
                       f"{dev.clock_hz / 1e6:g} MHz", dev.description)
     _console().print(table)
+
+
+def _explain(device) -> None:
+    """Print a device's resolved figures with their provenance."""
+    from accelsim.hardware.pricing import area_by_component, estimates, latencies
+
+    console = _console()
+    console.print(f"{device.name}: {device.technology_nm:g} nm, {device.voltage_v:g} V, "
+                  f"{device.clock_hz / 1e6:g} MHz. Figures marked 'given' come from the file; "
+                  "the others from the component models (docs/models.md).", highlight=False)
+    table = Table(title="Prices, leakage, cycles and cell parameters", title_justify="left")
+    for column, justify in (("field", "left"), ("value", "right"), ("unit", "left"),
+                            ("source", "left"), ("inputs", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for section, figures in estimates(device).items():
+        for name, estimate in figures.items():
+            table.add_row(f"{section}.{name}", _figure(estimate.value), estimate.unit,
+                          "given" if estimate.given else estimate.source, estimate.detail)
+    console.print(table)
+    area = area_by_component(device)
+    total = sum(e.value for e in area.values())
+    table = Table(title=f"Area: {total:,.4g} mm² (DRAM off chip)", title_justify="left")
+    for column, justify in (("component", "left"), ("mm²", "right"), ("share", "right"),
+                            ("source", "left"), ("inputs", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for name, estimate in sorted(area.items(), key=lambda item: -item[1].value):
+        table.add_row(name, _figure(estimate.value),
+                      f"{estimate.value / total:.1%}" if total else "", estimate.source,
+                      estimate.detail)
+    console.print(table)
+    table = Table(title=f"Latencies (clock period {1e9 / device.clock_hz:.3g} ns)",
+                  title_justify="left")
+    for column, justify in (("component", "left"), ("ns", "right"), ("source", "left"),
+                            ("note", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for name, estimate in latencies(device).items():
+        table.add_row(name, _figure(estimate.value), estimate.source, estimate.detail)
+    console.print(table)
+
+
+def _figure(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e9:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
 
 
 @main.command()

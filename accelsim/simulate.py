@@ -10,6 +10,7 @@ from typing import Any
 from accelsim.choices import MODES
 from accelsim.errors import AccelsimError
 from accelsim.hardware.plan import LayerPlan
+from accelsim.hardware.pricing import resolve
 from accelsim.kernels.options import ValueOptions
 from accelsim.mapping.lower import BYTES_PER_EDGE, BYTES_PER_TASK, footprint, lower
 from accelsim.mapping.plan import place_and_route, plan_workload
@@ -66,7 +67,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
         raise AccelsimError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
     wl = load_workload(workload)
-    dev = load_device(device)
+    dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
     output, skipped, single = None, {}, False
     if values:
         inputs, batch, single = value_inputs(wl, inputs, batch, seed)

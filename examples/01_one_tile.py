@@ -22,8 +22,9 @@ prices = dict(zip(accelsim.energy.Action, result.prices_pj))
 counts = dict(zip(accelsim.energy.Action, result.action_counts[row]))
 A = accelsim.energy.Action
 buffer_accesses = [*accelsim.energy.BUFFER_READS, *accelsim.energy.BUFFER_WRITES]
+array = (A.ARRAY_READ, A.CELL_SIGNAL, A.COLUMN_READ)
 parts = {
-    "array (16 rows x 8 input cycles)": counts[A.ARRAY_READ] * prices[A.ARRAY_READ],
+    "array (256 cells, 16 columns, 8 cycles)": sum(counts[a] * prices[a] for a in array),
     "DACs (row drives)": counts[A.DAC_CONVERT] * prices[A.DAC_CONVERT],
     "ADCs (16 columns x 8 cycles)": counts[A.ADC_CONVERT] * prices[A.ADC_CONVERT],
     "shift-and-add": counts[A.SHIFT_ADD] * prices[A.SHIFT_ADD],
@@ -34,9 +35,17 @@ total = sum(parts.values())
 fc = result.layers[row]
 print(f"one 16x16 MVM: {fc.tiles} tile, {fc.macs} MACs, {fc.compute_cycles} cycles in the tile")
 for name, value in parts.items():
-    print(f"  {name:34s} {pj(value):>10s}  {100 * value / total:5.1f} %")
-print(f"  {'total':34s} {pj(total):>10s}  = {total / fc.macs:.3g} pJ per MAC")
-print("answer: the ADCs dominate; then the buffer; the analog array itself is almost free")
+    print(f"  {name:39s} {pj(value):>10s}  {100 * value / total:5.1f} %")
+print(f"  {'total':39s} {pj(total):>10s}  = {total / fc.macs:.3g} pJ per MAC")
+tile = sum(parts[name] for name in list(parts)[:4])
+area = result.area_breakdown()
+print(f"in the tile: ADCs {100 * parts['ADCs (16 columns x 8 cycles)'] / tile:.0f} %, the analog "
+      f"array and DACs {100 * (parts['DACs (row drives)'] + list(parts.values())[0]) / tile:.0f} %")
+print(f"the chip: {result.area_mm2:,.0f} mm², {100 * area['adc'] / result.area_mm2:.0f} % of it "
+      f"ADCs (4 per tile x {65536:,} tiles); its bus costs "
+      f"{result.prices_pj[A.BUS_BIT]:.2f} pJ per bit")
+print("answer: inside the tile the ADCs take most of the energy; on this chip of "
+      "tiny tiles, moving the 256 bits over the bus costs more than the tile itself")
 
 figure, ax = plt.subplots(figsize=(7, 3.5))
 ax.barh(list(parts), [v for v in parts.values()])

@@ -18,7 +18,9 @@ def cim16_dict() -> dict:
 
 @pytest.fixture
 def cim16():
-    return load_device("cim-16x16")
+    """cim-16x16 with every 'auto' figure worked out (as simulate() sees it)."""
+    from accelsim.hardware.pricing import resolve
+    return resolve(load_device("cim-16x16"))
 
 
 def modified(data: dict, **changes) -> object:

@@ -71,10 +71,16 @@ def test_tile_aligned_block_pruning_saves_tiles_and_energy_unstructured_does_not
     def fc(result):
         return next(layer for layer in result.layers if layer.name == "fc")
 
+    def crossbar_pj(result):     # the tiles' dynamic energy (inputs still cross the bus)
+        return sum(pj for (component, action), pj in result.energy_breakdown().items()
+                   if component in ("dac", "adc", "shift_add", "array") and action != "leakage")
+
     assert fc(dense).tiles == 256 and fc(blocks).tiles == 128 and fc(scattered).tiles == 256
-    saved_blocks = 1 - fc(blocks).energy_pj / fc(dense).energy_pj
-    saved_scattered = 1 - fc(scattered).energy_pj / fc(dense).energy_pj
-    assert saved_blocks > 0.4 and saved_scattered < 0.05
+    # Half the tiles are never mapped: half the row drives, conversions and cell reads.
+    saved_blocks = 1 - crossbar_pj(blocks) / crossbar_pj(dense)
+    saved_scattered = 1 - crossbar_pj(scattered) / crossbar_pj(dense)
+    assert saved_blocks == pytest.approx(0.5, abs=0.01) and saved_scattered < 0.05
+    assert fc(blocks).energy_pj < fc(dense).energy_pj
 
 
 @pytest.mark.parametrize("policy", ["none", "gating", "skipping"])

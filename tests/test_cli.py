@@ -103,3 +103,28 @@ def test_values_report_shows_what_sparsity_skipped():
     line = next(text for text in result.output.splitlines()
                 if text.startswith("│ c3 ") and "J" in text)
     assert "nJ" in line or "µJ" in line or "pJ" in line
+
+
+def test_explain_shows_every_figure_with_its_source():
+    result = CliRunner().invoke(main, ["devices", "--explain", "cim-128x128-rram"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for field in ("cim.adc_pj", "cim.cell_signal_pj", "global_buffer.read_pj",
+                  "interconnect.pj_per_bit", "digital.mul_pj", "cim.tile_leakage_mw"):
+        assert field in text, field
+    assert "Murmann ADC survey fit" in text and "CACTI 7 fit" in text
+    line = next(row for row in text.splitlines() if "cim.read_pulse_ns" in row)
+    assert "given" in line                        # a number in the file stays as given
+    assert "Area:" in text and "mm²" in text and "Latencies" in text
+
+
+def test_area_in_the_report_and_the_area_plot(tmp_path):
+    result = invoke("run", "-d", "eyeriss-like", "-w", "lenet5", "-q")
+    assert result.exit_code == 0 and "silicon area" in result.output and "TOPS/mm²" in result.output
+    png = tmp_path / "area.png"
+    plot = invoke("plot", "area", "-d", "cim-16x16", "-o", str(png))
+    assert plot.exit_code == 0, plot.output
+    assert png.stat().st_size > 1000
+    missing = invoke("plot", "area")
+    assert missing.exit_code == 2 and "needs --device" in missing.output

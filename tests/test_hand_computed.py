@@ -40,15 +40,17 @@ def test_single_tile_mvm_cycles_and_every_energy_term(cim16):
     assert res.cycles == 154
     fc = next(layer for layer in res.layers if layer.name == "fc")
     assert (fc.start_cycle, fc.end_cycle, fc.tiles, fc.utilization) == (53, 101, 1, 1.0)
-    c, g = d.cim, d.global_buffer
+    c, g, bus = d.cim, d.global_buffer, d.interconnect.pj_per_bit
+    assert c.cell_read_pj == 0                                 # charge-domain cells
     expected = {
         ("dac", "convert"): 16 * 8 * c.dac_pj,                 # 16 rows x 8 input cycles
-        ("array", "read"): 16 * 8 * c.row_read_pj,
-        ("adc", "convert"): 16 * 8 * 2.0,                      # 16 columns x 8 cycles x 2 pJ
+        ("array", "signal"): 16 * 16 * 8 * 0.5 * c.cell_signal_pj,  # 256 cells at half scale
+        ("array", "column"): 16 * 8 * c.column_read_pj,        # 16 columns x 8 cycles
+        ("adc", "convert"): 16 * 8 * c.adc_pj,                 # 16 columns x 8 cycles
         ("shift_add", "add"): 16 * 8 * c.shift_add_pj,
         ("global_buffer", "read"): 2 * g.read_pj,              # fc inputs, output store
         ("global_buffer", "write"): 2 * g.write_pj,            # input load, fc outputs
-        ("interconnect", "transfer"): (128 + 128) * 0.1,       # 16 x 8 bits in, 16 x 8 out
+        ("interconnect", "transfer"): (128 + 128) * bus,       # 16 x 8 bits in, 16 x 8 out
         ("dram", "read"): 512 * 20.3125,                       # one 64-byte burst
         ("dram", "write"): 512 * 20.3125,
         ("array", "leakage"): 65536 * c.tile_leakage_mw * 1e-3 * 154 / 500e6 * 1e12,
@@ -62,7 +64,7 @@ def test_single_tile_mvm_cycles_and_every_energy_term(cim16):
     assert res.energy_pj == pytest.approx(sum(expected.values()), rel=1e-12)
     assert res.macs == 256
     assert res.tops_per_watt == pytest.approx(512 / res.energy_pj)
-    assert res.one_time_programming_pj == pytest.approx(256 * c.cell_write_pj + 2048 * 0.1
+    assert res.one_time_programming_pj == pytest.approx(256 * c.cell_write_pj + 2048 * bus
                                                         + 4 * 512 * 20.3125)
 
 

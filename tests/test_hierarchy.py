@@ -6,10 +6,11 @@ import pytest
 from conftest import modified
 
 import accelsim
-from accelsim.energy.scaling import sram_read_64b_45nm
 from accelsim.energy.table import Action
 from accelsim.errors import SpecError
 from accelsim.hardware.pricing import resolve
+from accelsim.models import sram
+from accelsim.models.technology import technology
 from accelsim.spec import available_devices, device_from_dict, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.workload import Conv2d, Input, Linear, Workload
@@ -75,9 +76,9 @@ def test_tiles_reading_the_same_inputs_share_a_buffer(cim16_dict):
 
 def test_tile_buffer_prices_busy_cycles_and_leakage_by_hand(cim16_dict):
     device = with_tile_buffer(cim16_dict)
-    # 512 bytes is below Horowitz's 8 KB point: 10 pJ x sqrt(512 / 8192) = 2.5 pJ per 64 bits
-    # at 45 nm; x2 for 128-bit words, scaled to 22 nm and 0.8 V.
-    expected = 2.5 * 2 * (22 / 45) * (0.8 / 0.9) ** 2
+    # 'auto': the SRAM model (checked against CACTI in test_models) for one 512-byte bank of
+    # 128-bit words at the device's 22 nm and 0.8 V.
+    expected = sram.read_pj(512, 128, technology(22, 0.8))
     assert resolve(device).tile_buffer.read_pj == pytest.approx(expected)
     assert device.tile_buffers == 65536 // 16
     res, counts = conv_counts(device, conv())
@@ -89,12 +90,6 @@ def test_tile_buffer_prices_busy_cycles_and_leakage_by_hand(cim16_dict):
     # Per vector the buffer is read 9 words and written 1 (on average): 10 cycles on its
     # single bank, 64 vectors; the crossbars take 8 x (1 + 16 / 4) = 40 cycles per vector.
     assert res.resources["tile buffers"].busy_cycles == 64 * 10
-
-
-def test_sram_energy_below_8kb_scales_with_the_square_root():
-    assert sram_read_64b_45nm(2048) == pytest.approx(5.0)
-    assert sram_read_64b_45nm(8192) == pytest.approx(10.0)
-    assert sram_read_64b_45nm(64) > 0
 
 
 def test_tile_buffer_spec_errors(cim16_dict):

@@ -228,21 +228,18 @@ def test_dram_type_changes_time_and_energy_of_a_spilling_network(cim16_dict):
 
 
 def test_auto_sram_energy_scales_with_bank_size(cim16_dict):
-    from accelsim.energy.scaling import scale_energy
     data = modified(cim16_dict, **{"global_buffer.read_pj": "auto",
                                    "global_buffer.write_pj": "auto"})
-    # 2 MiB in 16 banks: 128 KiB per bank, 2/5 of the way from 32 KB (20 pJ) to 1 MB
-    # (100 pJ) in log2 size: 52 pJ per 64 bits at 45 nm; x2 for 128-bit words, then
-    # 22 nm and 0.8 V: the 40.17 pJ the shipped device states by hand.
+    # 2 MiB in 16 banks: a 128 KiB bank of 128-bit words at 22 nm. CACTI 7 (itrs-lstp, 0.8 V
+    # at 22 nm; tools/data/cacti_sram.csv) reads one in 13.8 pJ and writes it in 12.3 pJ; the
+    # fitted model is within its stated error of those points.
     data = resolve(data)
-    assert data.global_buffer.read_pj == pytest.approx(
-        scale_energy(104.0, node_nm=22, voltage_v=0.8))
-    assert data.global_buffer.read_pj == pytest.approx(40.17, abs=0.01)
-    assert data.global_buffer.write_pj == data.global_buffer.read_pj
+    assert data.global_buffer.read_pj == pytest.approx(13.8026, rel=0.25)
+    assert data.global_buffer.write_pj == pytest.approx(12.2676, rel=0.25)
     small = modified(cim16_dict, **{"global_buffer.read_pj": "auto",
                                     "global_buffer.write_pj": "auto",
                                     "global_buffer.size_bytes": "128KiB"})
-    # 8 KiB banks: the 10 pJ point
+    # 8 KiB banks: CACTI reads 128 bits in 2.35 pJ
     small = resolve(small)
-    assert small.global_buffer.read_pj == pytest.approx(
-        scale_energy(20.0, node_nm=22, voltage_v=0.8))
+    assert small.global_buffer.read_pj == pytest.approx(2.35335, rel=0.25)
+    assert small.global_buffer.read_pj < data.global_buffer.read_pj

@@ -20,7 +20,16 @@ def test_units_are_converted_at_load_time(cim16):
     assert cim16.clock_hz == 500e6
     assert cim16.global_buffer.size_bytes == 2 * 1024 * 1024
     assert cim16.dram.bandwidth_bytes_per_s == 25.6e9
-    assert cim16.cim.adc_pj == pytest.approx(0.0078125 * 2**8)   # Walden: fom * 2^bits
+    assert cim16.dram.read_pj_per_bit == pytest.approx(20.3125)     # "20.3125pJ/b"
+
+
+def test_renamed_price_keys_say_what_replaced_them(cim16_dict):
+    from conftest import modified
+    with pytest.raises(SpecError, match=r"cim.adc_fom_pj: unknown key: replaced by adc_pj, the "
+                                        r"energy of one conversion \(adc_fom_pj x 2\^adc_bits"):
+        modified(cim16_dict, **{"cim.adc_fom_pj": 0.01})
+    with pytest.raises(SpecError, match="cim.row_read_pj: unknown key: replaced by cell_read_pj"):
+        modified(cim16_dict, **{"cim.row_read_pj": 0.01})
 
 
 def test_duplicate_keys_are_refused_with_their_lines():

@@ -51,7 +51,18 @@ def test_rows_have_the_simulation_results():
     assert row["status"] == "ok" and row["cycles"] == direct.cycles
     assert row["energy_pj"] == pytest.approx(direct.energy_pj)
     assert row["energy_adc_pj"] == pytest.approx(direct.energy_by_component()["adc"])
+    assert row["area_mm2"] == pytest.approx(direct.area_mm2)
+    assert row["area_adc_mm2"] == pytest.approx(direct.area_breakdown()["adc"])
+    assert row["tops_per_mm2"] == pytest.approx(direct.tops_per_mm2)
+    # 32-row tiles: twice the cells (the column multiplexers stay), the same ADCs
+    assert 1.8 < res.rows[3]["area_array_mm2"] / res.rows[1]["area_array_mm2"] < 2
+    assert res.rows[3]["area_adc_mm2"] == pytest.approx(res.rows[1]["area_adc_mm2"])
     assert len(res.to_dataframe()) == 4
+    import matplotlib
+    matplotlib.use("Agg")
+    from accelsim.results import plots
+    ax = plots.pareto(res.rows, x="area_mm2", y="energy_pj")
+    assert ax.get_xlabel()
 
 
 def test_a_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path):
@@ -289,12 +300,12 @@ def test_a_sweep_over_prices_simulates_once_and_reprices(monkeypatch):
 
     monkeypatch.setattr(simulate_module, "simulate", counted)
     run._TIMED.clear()
-    grid = {"cim.adc_fom_pj": [0.004, 0.008, 0.016], "global_buffer.leakage_mw": [0.1, 1.0]}
+    grid = {"cim.adc_pj": [0.5, 1.0, 2.0], "global_buffer.leakage_mw": [0.1, 1.0]}
     res = accelsim.sweep("cim-16x16", "lenet5", grid=grid, jobs=1, progress=False)
     assert len(calls) == 1
     for row in res.rows:
         device = accelsim.device_from_dict({**_cim16(), "cim": {**_cim16()["cim"],
-                                            "adc_fom_pj": row["cim.adc_fom_pj"]},
+                                            "adc_pj": row["cim.adc_pj"]},
                                             "global_buffer": {**_cim16()["global_buffer"],
                                             "leakage_mw": row["global_buffer.leakage_mw"]}})
         direct = real("lenet5", device)

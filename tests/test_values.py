@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 import accelsim
 from accelsim.energy.table import Action
 from accelsim.kernels import crossbar_mvm, input_chunks, slice_weights
+from accelsim.kernels.options import ValueOptions
+from accelsim.kernels.quantize import quantized_weights
 from accelsim.workload import Input, Linear, Workload
 
 NO_NOISE = np.zeros((0, 0, 0))
@@ -162,8 +164,19 @@ def test_half_zero_inputs_skip_cycles_and_save_the_counted_energy(cim16):
     driven = int(sum(np.count_nonzero((x[16:, 0, 0].astype(int) >> b) & 1) for b in range(8)))
     assert counts[Action.DAC_CONVERT] == driven                      # only nonzero bits driven
     c = cim16.cim
-    saved = ((dense_counts[Action.DAC_CONVERT] - driven) * (c.dac_pj + c.row_read_pj)
-             + 16 * 8 * (c.adc_pj + c.shift_add_pj))
+    # Cells read: 16 per driven row (dense: every row of both tiles, every cycle). Their
+    # signal: the stored level (|quantized weight| / 255 for 8-bit cells, averaged over the
+    # row's 16 columns) of each driven row; fast mode takes half scale.
+    q_w, _ = quantized_weights(w.T, 8, ValueOptions().per_channel)
+    row_level = (np.abs(q_w) / 255).mean(axis=1)
+    signal = sum(16 * row_level[r] for b in range(8) for r in range(16, 32)
+                 if (int(x[r, 0, 0]) >> b) & 1)
+    assert counts[Action.ARRAY_READ] == 16 * driven
+    assert counts[Action.CELL_SIGNAL] == pytest.approx(signal)
+    saved = ((dense_counts[Action.DAC_CONVERT] - driven) * c.dac_pj
+             + (2 * 16 * 16 * 8 - 16 * driven) * c.cell_read_pj
+             + (0.5 * 2 * 16 * 16 * 8 - signal) * c.cell_signal_pj
+             + 16 * 8 * (c.adc_pj + c.shift_add_pj + c.column_read_pj))
     assert layer_row(dense)[0].energy_pj - layer_row(sparse)[0].energy_pj == pytest.approx(saved)
     assert sparse.skipped["fc"]["energy_saved_pj"] == pytest.approx(saved)
     assert sparse.skipped["fc"]["adc_convert"] == 16 * 8

@@ -1,4 +1,5 @@
-"""Energy: countable actions, the ledger of what a run counted, and technology scaling.
+"""Energy: countable actions and the ledger of what a run counted (technology scaling and
+component models live in accelsim.models).
 Prices come from the hardware units (accelsim.hardware.pricing)."""
 
 from accelsim.energy.table import (

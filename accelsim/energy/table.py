@@ -26,7 +26,7 @@ class Action(IntEnum):
     """
 
     DAC_CONVERT = 0       # one row driven for one input cycle
-    ARRAY_READ = 1        # one physical row of a tile read for one input cycle
+    ARRAY_READ = 1        # one cell read: a cell of a driven row in a read column
     ADC_CONVERT = 2       # one column converted
     SHIFT_ADD = 3         # one converted value shifted and added
     ACCUMULATE = 4        # one partial-sum addition across row tiles
@@ -60,6 +60,8 @@ class Action(IntEnum):
     DRAM_WRITE_BIT_WEIGHTS = 30
     DRAM_WRITE_BIT_OUTPUTS = 31
     DRAM_WRITE_BIT_PSUMS = 32
+    CELL_SIGNAL = 33      # one full-scale cell level read (counts are sums of level fractions)
+    COLUMN_READ = 34      # one column line precharged and read for conversion
 
 
 def buffer_read(operand: Operand) -> Action:
@@ -96,6 +98,8 @@ N_ACTIONS = len(Action)      # the built-in actions; units may register more (ac
 ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.DAC_CONVERT: ("dac", "convert"),
     Action.ARRAY_READ: ("array", "read"),
+    Action.CELL_SIGNAL: ("array", "signal"),
+    Action.COLUMN_READ: ("array", "column"),
     Action.ADC_CONVERT: ("adc", "convert"),
     Action.SHIFT_ADD: ("shift_add", "add"),
     Action.ACCUMULATE: ("accumulator", "add"),

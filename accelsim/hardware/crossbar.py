@@ -19,6 +19,7 @@ import numpy as np
 from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write, dram_read
 from accelsim.errors import MappingError
+from accelsim.hardware import crossbar_figures
 from accelsim.hardware.context import PlanContext, count_dram
 from accelsim.hardware.crossbar_values import CrossbarStats, crossbar_product
 from accelsim.hardware.plan import (
@@ -39,6 +40,8 @@ from accelsim.hardware.tiling import CrossbarTiling, tile_layer
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.layers import Conv2d
 
+HALF_SCALE = 0.5     # mean stored level of a cell, as a fraction of full scale, in fast mode
+
 
 @register
 class Crossbars(Unit):
@@ -48,9 +51,19 @@ class Crossbars(Unit):
     components = ("dac", "array", "adc", "shift_add", "accumulator")
     weighted = True
 
+    def estimates(self, device: DeviceSpec):
+        return crossbar_figures.estimates(device)
+
+    def area(self, device: DeviceSpec):
+        return crossbar_figures.area(device)
+
+    def latencies(self, device: DeviceSpec):
+        return crossbar_figures.latencies(device)
+
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         cim = device.cim
-        return {Action.DAC_CONVERT: cim.dac_pj, Action.ARRAY_READ: cim.row_read_pj,
+        return {Action.DAC_CONVERT: cim.dac_pj, Action.ARRAY_READ: cim.cell_read_pj,
+                Action.CELL_SIGNAL: cim.cell_signal_pj, Action.COLUMN_READ: cim.column_read_pj,
                 Action.ADC_CONVERT: cim.adc_pj, Action.SHIFT_ADD: cim.shift_add_pj,
                 Action.ACCUMULATE: cim.accumulate_pj, Action.CELL_WRITE: cim.cell_write_pj}
 
@@ -96,8 +109,11 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
     counts = ctx.counts()
     cycles_in = cim.input_cycles
     counts[Action.DAC_CONVERT] = rows_used.sum() * cycles_in
-    counts[Action.ARRAY_READ] = rows_used.sum() * cycles_in
+    counts[Action.ARRAY_READ] = (rows_used * cols_used).sum() * cycles_in
+    # Without the data, cells are taken at half scale (value mode counts their levels).
+    counts[Action.CELL_SIGNAL] = HALF_SCALE * counts[Action.ARRAY_READ]
     counts[Action.ADC_CONVERT] = cols_used.sum() * cycles_in
+    counts[Action.COLUMN_READ] = counts[Action.ADC_CONVERT]
     counts[Action.SHIFT_ADD] = cols_used.sum() * cycles_in
     in_slices, out_slices, depth = _slices(tiling, tiles)
     # With tile buffers, a fraction `fetched` of the window inputs leaves the global
@@ -255,9 +271,17 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     cols_used = tiling.cols_used[tiles]
     tile_cycles = (cycles_run * cim.cycles_per_input_cycle(cols_used)[:, None]).astype(np.int64)
     counts = part.counts * batch
-    counts[Action.DAC_CONVERT] = counts[Action.ARRAY_READ] = float(driven[kept].sum())
-    conversions = float((cols_used[kept][:, None] * cycles_run[kept]).sum())
+    counts[Action.DAC_CONVERT] = float(driven[kept].sum())
+    cols_kept = cols_used[kept][:, None]
+    counts[Action.ARRAY_READ] = float((driven[kept] * cols_kept).sum())
+    # levels stored in the driven rows, per column (the mean over the row block's columns)
+    signal = (np.stack([stats.signal[b] for b in blocks]).sum(axis=2)[row_block]
+              if cim.gate_zero_inputs else
+              np.stack([stats.level[b] for b in blocks])[row_block][:, None] * cycles_run)
+    counts[Action.CELL_SIGNAL] = float((signal[kept] * cols_kept).sum())
+    conversions = float((cols_kept * cycles_run[kept]).sum())
     counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions
+    counts[Action.COLUMN_READ] = conversions
     programming = part.programming
     if programming is not None and not kept.all():
         # Only mapped tiles are written, and only their weights come from DRAM.

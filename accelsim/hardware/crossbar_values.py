@@ -29,6 +29,10 @@ class CrossbarStats:
 
     active: list[np.ndarray]              # per row block: [vectors, input cycles] int32
     tile_kept: np.ndarray                 # per tile: holds a nonzero weight (is mapped)
+    # per row block: the stored level (fraction of full scale, mean over the block's
+    # columns) summed over the rows driven, [vectors, input cycles]; and over all its rows
+    signal: list[np.ndarray]
+    level: list[float]
 
 
 def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
@@ -63,6 +67,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                                                  cim.signed_weights)
     slices = cells.shape[1] // q_w.shape[1]
     cells = cells.astype(np.float64)
+    stored = np.abs(cells) / (2 ** cim.cell_bits - 1)     # level of each cell, before noise
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
     bits = cim.adc_bits
@@ -77,7 +82,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         low, high = (-(levels + 1), levels) if bipolar else (0, levels)
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
     accumulated = np.zeros((q_x.shape[0], q_w.shape[1]))
-    active = []
+    active, signal, level = [], [], []
     for r0, r1, o0, o1 in row_blocks(tiling):
         block_cells = cells[r0:r1, o0 * slices:o1 * slices]
         width = block_cells.shape[1]
@@ -96,8 +101,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
             block -= offset * q_x[:, r0:r1].sum(axis=1, keepdims=True)
         accumulated[:, o0:o1] += block
         active.append(counts)
+        row_level = stored[r0:r1, o0 * slices:o1 * slices].mean(axis=1)
+        signal.append(np.stack([(drives[:, c, r0:r1] != 0) @ row_level
+                                for c in range(cim.input_cycles)], axis=1))
+        level.append(float(row_level.sum()))
     product = accumulated * scale_x * scale_w
-    return product, CrossbarStats(active, kept_tiles(q_w, tiling))
+    return product, CrossbarStats(active, kept_tiles(q_w, tiling), signal, level)
 
 
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:

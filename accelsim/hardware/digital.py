@@ -10,8 +10,16 @@ import numpy as np
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
 from accelsim.errors import MappingError
 from accelsim.hardware.context import PlanContext
+from accelsim.hardware.figures import (
+    LEAKAGE_SOURCE,
+    Figures,
+    describe,
+    logic_leakage_mw,
+    tech_of,
+)
 from accelsim.hardware.plan import LayerPlan, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
+from accelsim.models import Estimate, logic
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.ops import op
 
@@ -22,6 +30,26 @@ class DigitalUnit(Unit):
     section = "digital"
     order = 20
     components = ("digital",)
+
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        f = Figures(device, "digital")
+        tech, bits = tech_of(device), device.activation_bits
+        detail = f"{bits}-bit operands; {describe(device)}"
+        source = "models.logic (Horowitz, scaled)"
+        f.add("add_pj", "pJ", lambda: Estimate(logic.add_pj(bits, tech), "pJ", source, detail))
+        f.add("mul_pj", "pJ", lambda: Estimate(logic.multiply_pj(bits, tech), "pJ", source,
+                                               detail))
+        f.add("compare_pj", "pJ", lambda: Estimate(logic.compare_pj(bits, tech), "pJ", source,
+                                                   detail))
+        f.add("leakage_mw", "mW", lambda: Estimate(
+            logic_leakage_mw(_lanes_um2(device), device), "mW", LEAKAGE_SOURCE, detail))
+        return f.out
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return {"digital": Estimate(
+            _lanes_um2(device) * 1e-6, "mm²", "models.logic (Nangate 45 nm cells, scaled)",
+            f"{device.digital.lanes} lanes of a {device.activation_bits}-bit multiplier, "
+            f"adder and register; {describe(device)}")}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         dig = device.digital
@@ -59,6 +87,12 @@ class DigitalUnit(Unit):
                         ctx.needs(name))
         return LayerPlan(name, layer.kind, UnitKind.DIGITAL, ctx.wl.layer_macs(name), (part,),
                          parameters=layer.params())
+
+
+def _lanes_um2(device: DeviceSpec) -> float:
+    tech, bits = tech_of(device), device.activation_bits
+    return device.digital.lanes * (logic.multiplier_um2(bits, tech) + logic.adder_um2(bits, tech)
+                                   + logic.register_um2(bits, tech))
 
 
 def view_plan(ctx: PlanContext, name: str) -> LayerPlan:

@@ -10,8 +10,11 @@ import math
 
 from accelsim.energy.table import Operand, buffer_read, buffer_write, register_action
 from accelsim.hardware.context import PlanContext
+from accelsim.hardware.figures import Figures, describe, tech_of
 from accelsim.hardware.plan import LayerPlan, PartPlan, Resource, Stage, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
+from accelsim.models import Estimate
+from accelsim.models import sram as sram_model
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.layers import Activation
 
@@ -25,6 +28,28 @@ class LookupTables(Unit):
     section = "lut"
     order = 15                      # asked before the digital unit (20), which runs the rest
     components = ("lut",)
+
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        f = Figures(device, "lut")
+        lut, tech, bits = device.lut, tech_of(device), device.activation_bits
+        size = lut.entries * bits / 8
+        detail = f"{lut.entries} entries of {bits} bits per function; {describe(device)}"
+        f.add("lookup_pj", "pJ", lambda: Estimate(sram_model.read_pj(size, bits, tech), "pJ",
+                                                  "models.sram (CACTI 7 fit)", detail))
+        f.add("leakage_mw", "mW", lambda: Estimate(
+            len(lut.functions) * lut.lanes * sram_model.leakage_mw(size, bits, tech), "mW",
+            "models.sram (CACTI 7 fit)", detail))
+        return f.out
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        lut, tech, bits = device.lut, tech_of(device), device.activation_bits
+        size = lut.entries * bits / 8
+        tables = len(lut.functions) * lut.lanes
+        return {"lut": Estimate(tables * sram_model.area_mm2(size, bits, tech), "mm²",
+                                "models.sram (CACTI 7 fit)",
+                                f"{tables} tables ({len(lut.functions)} functions x "
+                                f"{lut.lanes} lanes) of {lut.entries} entries; "
+                                f"{describe(device)}")}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         return {LOOKUP: device.lut.lookup_pj}

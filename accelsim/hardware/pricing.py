@@ -9,6 +9,7 @@ import numpy as np
 
 from accelsim.energy.table import action_count
 from accelsim.hardware.registry import units
+from accelsim.models import Estimate
 from accelsim.spec.device import DeviceSpec
 
 
@@ -38,3 +39,31 @@ def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
     for unit in units(device):
         power.update(unit.leakage_mw(device))
     return power
+
+
+def area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
+    """Silicon area of each component, mm², with its provenance (off-chip DRAM excluded)."""
+    device = resolve(device)
+    area: dict[str, Estimate] = {}
+    for unit in units(device):
+        area.update(unit.area(device))
+    return area
+
+
+def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
+    """Every figure a unit works out, by spec section: given numbers and model estimates."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for unit in units(device):
+        figures = unit.estimates(device)
+        if figures:
+            out.setdefault(unit.section or unit.name, {}).update(figures)
+        device = unit.resolve(device)
+    return out
+
+
+def latencies(device: DeviceSpec) -> dict[str, Estimate]:
+    device = resolve(device)
+    out: dict[str, Estimate] = {}
+    for unit in units(device):
+        out.update({f"{unit.name}: {k}": v for k, v in unit.latencies(device).items()})
+    return out

@@ -9,10 +9,12 @@ package is, so a new unit registers itself by being there (see docs/architecture
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from accelsim.models import Estimate
 from accelsim.spec.device import DeviceSpec
 
 if TYPE_CHECKING:
@@ -43,9 +45,32 @@ class Unit:
         return self.section is None or self.spec(device) is not None
 
     # -- prices, leakage, area -------------------------------------------------------------
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        """Every field of this unit's section that may be ``auto``: its value on ``device``
+        (where earlier units are already resolved) and where it comes from (the file, or a
+        component model). Raises SpecError when a figure cannot be worked out or the clock
+        is too fast for a component."""
+        return {}
+
     def resolve(self, device: DeviceSpec) -> DeviceSpec:
-        """``device`` with this unit's ``auto`` fields worked out (a new object)."""
-        return device
+        """``device`` with this unit's ``auto`` fields replaced by their estimates."""
+        spec = self.spec(device)
+        if spec is None or self.section is None:
+            return device
+        changes = {name: estimate.value
+                   for name, estimate in self.estimates(device).items()
+                   if getattr(spec, name) == "auto"}
+        if not changes:
+            return device
+        return replace(device, **{self.section: replace(spec, **changes)})
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        """Silicon area by component, mm² (of the resolved device)."""
+        return {}
+
+    def latencies(self, device: DeviceSpec) -> dict[str, Estimate]:
+        """Component latencies worth checking against the clock, ns (for --explain)."""
+        return {}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         """pJ per action (indices into the action vocabulary) for the actions it counts, from

@@ -1,29 +1,62 @@
 """SRAM buffers: the global buffer and the optional tile buffers beside the crossbars. Their
-prices per word (given, or ``auto`` from the bank size) and their leakage.
+prices per word, leakage and area (given, or ``auto`` from the SRAM model fitted to CACTI,
+models.sram: each bank is an SRAM of size / banks).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from accelsim.energy.scaling import scale_energy, sram_read_64b_45nm
 from accelsim.energy.table import BUFFER_READS, BUFFER_WRITES, Action
+from accelsim.hardware.figures import Figures, describe, tech_of
 from accelsim.hardware.registry import Unit, register
+from accelsim.models import Estimate
+from accelsim.models import sram as sram_model
 from accelsim.spec.device import BufferSpec, DeviceSpec
 
+SOURCE = "models.sram (CACTI 7 fit)"
 
-def sized(buffer: BufferSpec, device: DeviceSpec) -> BufferSpec:
-    """``buffer`` with ``auto`` energies per word worked out: the 64-bit read energy of one
-    bank's capacity interpolated between Horowitz's 8 KB, 32 KB and 1 MB points
-    (energy.scaling), times word_bits / 64, scaled to the device's node and voltage; a write
-    taken equal to a read."""
-    if "auto" not in (buffer.read_pj, buffer.write_pj):
-        return buffer
-    per_word = scale_energy(sram_read_64b_45nm(buffer.size_bytes / buffer.banks)
-                            * buffer.word_bits / 64, node_nm=device.technology_nm,
-                            voltage_v=device.voltage_v)
-    return replace(buffer, **{name: per_word for name in ("read_pj", "write_pj")
-                              if getattr(buffer, name) == "auto"})
+
+def buffer_estimates(device: DeviceSpec, section: str) -> dict[str, Estimate]:
+    f = Figures(device, section)
+    buffer: BufferSpec = f.spec
+    tech = tech_of(device)
+    bank = buffer.size_bytes / buffer.banks
+    detail = (f"{buffer.banks} bank(s) of {_size(bank)}, {buffer.word_bits}-bit words; "
+              f"{describe(device)}")
+    f.add("read_pj", "pJ", lambda: Estimate(
+        sram_model.read_pj(bank, buffer.word_bits, tech), "pJ", SOURCE, detail))
+    f.add("write_pj", "pJ", lambda: Estimate(
+        sram_model.write_pj(bank, buffer.word_bits, tech), "pJ", SOURCE, detail))
+    f.add("leakage_mw", "mW", lambda: Estimate(
+        buffer.banks * sram_model.leakage_mw(bank, buffer.word_bits, tech), "mW", SOURCE,
+        detail))
+    return f.out
+
+
+def buffer_area(device: DeviceSpec, buffer: BufferSpec, count: int, name: str
+                ) -> dict[str, Estimate]:
+    tech = tech_of(device)
+    bank = buffer.size_bytes / buffer.banks
+    each = sram_model.area_mm2(bank, buffer.word_bits, tech, buffer.ports)
+    return {name: Estimate(count * buffer.banks * each, "mm²", SOURCE,
+                           f"{count:,} x {buffer.banks} bank(s) of {_size(bank)}, "
+                           f"{buffer.ports} port(s); {describe(device)}")}
+
+
+def buffer_latency(device: DeviceSpec, buffer: BufferSpec) -> dict[str, Estimate]:
+    bank = buffer.size_bytes / buffer.banks
+    access = sram_model.access_ns(bank, buffer.word_bits, tech_of(device))
+    period = 1e9 / device.clock_hz
+    note = (f"within the {period:.3g} ns clock period" if access <= period else
+            f"longer than the {period:.3g} ns clock period: the bank is taken as pipelined "
+            "(one word per bank per cycle, as the timing model assumes)")
+    return {"bank access": Estimate(access, "ns", SOURCE, note)}
+
+
+def _size(size: float) -> str:
+    for unit, scale in (("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if size >= scale:
+            return f"{size / scale:g} {unit}"
+    return f"{size:g} B"
 
 
 @register
@@ -33,8 +66,14 @@ class GlobalBuffer(Unit):
     order = 10
     components = ("global_buffer",)
 
-    def resolve(self, device: DeviceSpec) -> DeviceSpec:
-        return replace(device, global_buffer=sized(device.global_buffer, device))
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_estimates(device, "global_buffer")
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_area(device, device.global_buffer, 1, "global_buffer")
+
+    def latencies(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_latency(device, device.global_buffer)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         buffer = device.global_buffer
@@ -52,8 +91,14 @@ class TileBuffers(Unit):
     order = 40
     components = ("tile_buffer",)
 
-    def resolve(self, device: DeviceSpec) -> DeviceSpec:
-        return replace(device, tile_buffer=sized(device.tile_buffer, device))
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_estimates(device, "tile_buffer")
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_area(device, device.tile_buffer, device.tile_buffers, "tile_buffer")
+
+    def latencies(self, device: DeviceSpec) -> dict[str, Estimate]:
+        return buffer_latency(device, device.tile_buffer)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         return {Action.TILE_BUFFER_READ: device.tile_buffer.read_pj,

@@ -14,6 +14,13 @@ from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
 from accelsim.errors import MappingError
 from accelsim.hardware.context import PlanContext, count_dram_per_transfer
+from accelsim.hardware.figures import (
+    LEAKAGE_SOURCE,
+    Figures,
+    describe,
+    logic_leakage_mw,
+    tech_of,
+)
 from accelsim.hardware.folds import Folds, fold_schedule
 from accelsim.hardware.plan import (
     BUFFER,
@@ -33,8 +40,17 @@ from accelsim.hardware.plan import (
 )
 from accelsim.hardware.registry import Unit, register
 from accelsim.kernels.quantize import quantized_inputs, quantized_weights
+from accelsim.models import Estimate, logic
+from accelsim.models import sram as sram_model
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.ops import DIGITAL_ACTIONS
+
+
+def _pe_um2(device: DeviceSpec) -> float:
+    """Area of one PE: its MAC and its register file."""
+    array, tech = device.systolic, tech_of(device)
+    return (logic.mac_um2(array.operand_bits, array.accumulator_bits, tech)
+            + sram_model.area_mm2(array.rf_bytes, array.operand_bits, tech) * 1e6)
 
 
 @dataclass
@@ -52,6 +68,35 @@ class SystolicArray(Unit):
     order = 50
     components = ("systolic",)
     weighted = True
+
+    def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
+        f = Figures(device, "systolic")
+        array, tech = device.systolic, tech_of(device)
+        bits, acc = array.operand_bits, array.accumulator_bits
+        where = describe(device)
+        f.add("mac_pj", "pJ", lambda: Estimate(
+            logic.mac_pj(bits, acc, tech), "pJ", "models.logic (Horowitz, scaled)",
+            f"{bits}-bit multiply, {acc}-bit add; {where}"))
+        f.add("rf_access_pj", "pJ", lambda: Estimate(
+            sram_model.read_pj(array.rf_bytes, bits, tech), "pJ", "models.sram (CACTI 7 fit)",
+            f"{array.rf_bytes} B register file, {bits}-bit words; {where}"))
+        pitch_mm = math.sqrt(_pe_um2(device)) * 1e-3
+        f.add("pe_hop_pj", "pJ", lambda: Estimate(
+            bits * (tech.wire_pj_per_bit(pitch_mm) + logic.register_pj(1, tech)), "pJ",
+            "models.technology wires and models.logic registers",
+            f"{bits} bits over one PE pitch ({pitch_mm * 1e3:.3g} µm) into a register; {where}"))
+        f.add("leakage_mw", "mW", lambda: Estimate(
+            logic_leakage_mw(array.rows * array.cols * _pe_um2(device), device), "mW",
+            LEAKAGE_SOURCE, where))
+        return f.out
+
+    def area(self, device: DeviceSpec) -> dict[str, Estimate]:
+        array = device.systolic
+        return {"systolic": Estimate(
+            array.rows * array.cols * _pe_um2(device) * 1e-6, "mm²",
+            "models.logic and models.sram",
+            f"{array.rows} x {array.cols} PEs: {array.operand_bits}-bit MAC and a "
+            f"{array.rf_bytes} B register file each; {describe(device)}")}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         array = device.systolic

@@ -20,6 +20,7 @@ from accelsim.hardware.context import PlanContext
 from accelsim.hardware.digital import view_plan
 from accelsim.hardware.dram import load_plan, store_plan
 from accelsim.hardware.plan import LayerPlan, UnitKind
+from accelsim.hardware.pricing import resolve
 from accelsim.hardware.registry import unit, units
 from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import residency, with_spills
@@ -42,6 +43,7 @@ class Mapping:
 def map_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
                  assign: dict[str, str] | None = None, batch: int = 1) -> Mapping:
     """Run the whole pipeline (see the module docstring)."""
+    device = resolve(device)
     return place_and_route(plan_workload(workload, device, policy=policy, assign=assign,
                                          batch=batch), device)
 
@@ -49,7 +51,8 @@ def map_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules
 def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
                   assign: dict[str, str] | None = None, batch: int = 1) -> list[LayerPlan]:
     """Assign, plan and spill: plans for every layer in topological order, plus a final DRAM
-    store of each output."""
+    store of each output. ``device`` may hold 'auto' figures (they are worked out here)."""
+    device = resolve(device)
     ctx = PlanContext(workload, device, batch)
     chosen = assign_units(ctx, policy=policy, assign=assign or {})
     batched = {name for name, (name_of_unit, _) in chosen.items()

@@ -10,7 +10,7 @@ import numpy as np
 from accelsim.energy.ledger import Ledger, leakage_energy
 from accelsim.energy.table import DRAM_READS, DRAM_WRITES, TRAFFIC, Action, Operand, action_name
 from accelsim.hardware.plan import ResourceKind, UnitKind
-from accelsim.hardware.pricing import energy_per_action, leakage_power_mw
+from accelsim.hardware.pricing import area_by_component, energy_per_action, leakage_power_mw
 from accelsim.mapping.lower import COMPUTE_UNITS, resource_group, resource_groups
 from accelsim.results.result import DramReport, LayerResult, NocReport, ResourceUse, Result
 from accelsim.results.trace import TaskTrace
@@ -21,6 +21,8 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
     """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
     prices = energy_per_action(dev)
     ledger = Ledger.of(plans, batch=batch, programmed_in_run=lowered.programmed_in_run)
+    area = {name: estimate.value for name, estimate in area_by_component(dev).items()}
+    unit_area = _unit_area(area, dev)
     rows = []
     for index, plan in enumerate(plans):
         starts, ends = [], []
@@ -40,6 +42,8 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
             start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
             energy_pj=float(np.dot(ledger.counts[index], prices)),
             tiles=tiles, utilization=utilization, parts=len(plan.parts),
+            area_mm2=unit_area.get(str(plan.unit), 0.0) * (tiles if plan.unit == UnitKind.CIM
+                                                          else 1),
             group=lowered.placement.group.get((plan.name, 0)),
             first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
             compute_cycles=sum(part.compute_cycles * (batch // part.images)
@@ -83,7 +87,19 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         resources=resources, stalls=stalls, task_wait_cycles=task_waits, noc=noc,
         dram=_dram_report(ledger.counts, dev),
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
+        area_by_component=area,
         skipped=price_skipped(skipped, prices) if skipped else {})
+
+
+def _unit_area(area: dict[str, float], dev) -> dict[str, float]:
+    """Area a layer occupies on each compute unit: per crossbar tile (all crossbar components
+    over the tiles), or the whole systolic array or digital unit."""
+    cim_parts = ("array", "dac", "adc", "shift_add")
+    out = {str(UnitKind.SYSTOLIC): area.get("systolic", 0.0),
+           str(UnitKind.DIGITAL): area.get("digital", 0.0)}
+    if dev.cim is not None:
+        out[str(UnitKind.CIM)] = sum(area.get(name, 0.0) for name in cim_parts) / dev.cim.tiles
+    return out
 
 
 def price_skipped(skipped, prices: np.ndarray) -> dict[str, dict]:

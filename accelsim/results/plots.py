@@ -69,12 +69,17 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
     accelsim.analysis.tile_mismatch_curve), multiples of the tile size marked."""
     device = load_device(device)
     ax = _axes(ax, (7, 4))
-    ax.plot([r["n"] for r in rows], [r["pj_per_mac"] for r in rows], marker=".")
+    sizes = [r["n"] for r in rows]
+    ax.plot(sizes, [r["pj_per_mac"] for r in rows], marker=".", label="layer (with buffers, bus)")
+    if "tile_pj_per_mac" in rows[0]:
+        ax.plot(sizes, [r["tile_pj_per_mac"] for r in rows], marker=".",
+                label="its crossbar tiles alone")
+        ax.legend(fontsize=8)
     if device.cim is not None:
         for m in range(device.cim.rows, rows[-1]["n"] + 1, device.cim.rows):
             ax.axvline(m, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("layer size n (n x n Linear)")
-    ax.set_ylabel("layer energy per MAC (pJ)")
+    ax.set_ylabel("energy per MAC (pJ)")
     ax.set_title(f"Tile mismatch on {device.name}")
     return ax
 
@@ -103,7 +108,8 @@ def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None =
 
 def device_roofs(device: DeviceSpec | str) -> dict[str, float]:
     """Peak MACs per cycle and memory bandwidths (bytes per cycle) of a device."""
-    device = load_device(device)
+    from accelsim.hardware.pricing import resolve
+    device = resolve(load_device(device))
     peak = 0.0
     if device.cim is not None:
         c = device.cim
@@ -201,4 +207,29 @@ def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,
     ax.set_title(f"{len(ok)} design points, {int(mask.sum())} on the fronts"
                  + (f" (labels: {label})" if label else ""))
     ax.legend(fontsize=8)
+    return ax
+
+
+def area_breakdown(device: DeviceSpec | str, *, ax=None):
+    """Silicon area by component (horizontal bars, mm², share of the chip and the model each
+    figure comes from)."""
+    from accelsim.hardware.pricing import area_by_component
+    device = load_device(device)
+    area = {name: e for name, e in area_by_component(device).items() if e.value > 0}
+    total = sum(e.value for e in area.values())
+    names = sorted(area, key=lambda name: area[name].value)
+    ax = _axes(ax, (8, 0.5 * len(names) + 1.5))
+    values = [area[name].value for name in names]
+    bars = ax.barh(names, values, color="tab:blue")
+    for bar, name in zip(bars, names):
+        source = area[name].source.split(" (")[0]
+        share = area[name].value / total
+        shown = f"{share:.0%}" if share >= 0.1 else f"{100 * share:.2g} %"
+        ax.annotate(f" {area[name].value:,.4g} mm² ({shown}), {source}",
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center",
+                    fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("area (mm², log scale)")
+    ax.set_title(f"{device.name}: {total:,.4g} mm² of silicon by component (DRAM off chip)")
+    ax.set_xlim(min(values) / 2, max(values) * 400)
     return ax

@@ -153,6 +153,12 @@ def totals_lines(result: Result) -> list[str]:
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
         f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
         f"average power     {result.average_power_mw:.2f} mW",
+        *([f"silicon area      {result.area_mm2:,.4g} mm² ("
+           + ", ".join(f"{name} {mm2 / result.area_mm2:.0%}" for name, mm2 in
+                       sorted(result.area_breakdown().items(), key=lambda item: -item[1])
+                       if mm2 >= 0.005 * result.area_mm2)
+           + f"); {result.tops:.3g} TOPS, {result.tops_per_mm2:.3g} TOPS/mm²"]
+          if result.area_mm2 else []),
         *([f"batch of {result.batch}      first image done after {result.first_image_cycles:,} "
            f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} on average; "
            f"{result.batch} images in {result.cycles:,} cycles "

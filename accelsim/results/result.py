@@ -51,6 +51,9 @@ class LayerResult:
     inputs_fetched: float | None = None
     busy_cycles: int = 0
     traffic: dict[str, float] = field(default_factory=dict)
+    # Silicon the layer occupies: its crossbar tiles, or the systolic array or digital unit
+    # it runs on (mm²).
+    area_mm2: float = 0.0
 
     @property
     def span_cycles(self) -> int:
@@ -143,6 +146,8 @@ class Result:
     image_done_cycles: tuple[int, ...] = ()   # when each image of the batch was finished
     noc: NocReport | None = field(default=None, repr=False)     # mesh devices
     dram: DramReport | None = field(default=None, repr=False)   # DRAM with row buffers
+    # Silicon area by component, mm² (the chip's, from the component models; no DRAM).
+    area_by_component: dict[str, float] = field(default_factory=dict, repr=False)
 
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
@@ -200,6 +205,25 @@ class Result:
         return self.cycles / self.clock_hz
 
     @property
+    def area_mm2(self) -> float:
+        """The chip's silicon area, mm² (the sum of area_breakdown())."""
+        return math.fsum(self.area_by_component.values())
+
+    def area_breakdown(self) -> dict[str, float]:
+        """{component: mm²}, summing to area_mm2."""
+        return dict(self.area_by_component)
+
+    @property
+    def tops(self) -> float:
+        """Useful tera-operations (2 per MAC) per second over the run."""
+        return 2 * self.macs / self.seconds / 1e12 if self.cycles else 0.0
+
+    @property
+    def tops_per_mm2(self) -> float:
+        """Useful throughput per silicon area: tops / area_mm2."""
+        return self.tops / self.area_mm2 if self.area_mm2 else 0.0
+
+    @property
     def tops_per_watt(self) -> float:
         """Useful operations (2 per MAC) per pJ equals tera-operations per second per watt."""
         return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
@@ -244,6 +268,7 @@ class Result:
             "mode": self.mode, "cycles": self.cycles, "seconds": self.seconds,
             "energy_pj": self.energy_pj, "macs": self.macs,
             "tops_per_watt": self.tops_per_watt, "average_power_mw": self.average_power_mw,
+            "area_mm2": self.area_mm2, "tops": self.tops, "tops_per_mm2": self.tops_per_mm2,
             "weight_groups": self.weight_groups,
             "first_image_cycles": self.first_image_cycles,
             "steady_state_cycles_per_image": self.steady_state_cycles_per_image,
@@ -260,6 +285,7 @@ class Result:
             "energy_breakdown": [{"component": c, "action": a, "energy_pj": pj}
                                  for (c, a), pj in self.energy_breakdown().items()],
             "action_counts": self.action_totals,
+            "area_breakdown": self.area_breakdown(),
             "layers": [layer.to_dict() for layer in self.layers],
             "resources": {name: asdict(use) for name, use in self.resources.items()},
             "stalls": self.stalls, "task_wait_cycles": self.task_wait_cycles,

@@ -46,14 +46,28 @@ Nanometers = Number(1, 1000, " nm")
 Volts = Number(0.1, 5, " V")
 
 _STRICT = ConfigDict(extra="forbid")
+Auto = Literal["auto"]
+CellKind = Literal["sram-charge", "sram-current", "rram", "pcm", "fefet"]
+ReadCycles = Integer(0, 10 ** 6)
+CellArea = Number(1, 100000, " F²")
+CapFemto = Number(0, 10000, " fF")
+
+
+
 
 
 @dataclass(frozen=True)
 class CrossbarSpec:
     """Analog compute-in-memory tiles: ``tiles`` crossbars of ``rows`` x ``cols`` cells.
 
-    Timing per input cycle: one array read (``read_cycles``) then the used columns converted by
-    ``adcs_per_tile`` ADCs, columns interleaved across ADCs, ``adc_cycles`` per conversion.
+    Timing per input cycle: one array read (``read_cycles``; 0 when the array settles within
+    the ADC's conversion cycle) then the used columns converted by ``adcs_per_tile`` ADCs,
+    columns interleaved across ADCs, ``adc_cycles`` per conversion.
+
+    Every price, the leakage, ``read_cycles``, ``adc_cycles`` and ``cell_area_f2`` may be
+    ``auto`` (the default for prices): worked out from ``cell``, the array's shape, node,
+    supply and clock by the component models (accelsim.models; ``accelsim devices
+    --explain NAME`` shows each figure and its source). A number is kept as given.
     """
 
     __pydantic_config__ = _STRICT
@@ -69,16 +83,22 @@ class CrossbarSpec:
     adcs_per_tile: Side
     psum_bits: WideBits
     signed_weights: Literal["cell", "offset", "differential"]
-    read_cycles: Cycles
-    adc_cycles: Cycles
     write_cycles_per_row: Cycles
-    dac_pj: Picojoules            # per row driven, per input cycle
-    row_read_pj: Picojoules       # one driven row across all `cols` cells, per input cycle
-    adc_fom_pj: Picojoules        # Walden-style energy per conversion step: E = fom * 2**adc_bits
-    shift_add_pj: Picojoules      # per converted column value
-    accumulate_pj: Picojoules     # per partial-sum addition across row tiles
-    cell_write_pj: Picojoules     # per cell programmed
-    tile_leakage_mw: Milliwatts   # per tile
+    read_cycles: ReadCycles | Auto = "auto"
+    adc_cycles: Cycles | Auto = "auto"
+    cell: CellKind | None = None  # the cell technology (needed by every 'auto' figure)
+    cell_area_f2: CellArea | Auto = "auto"
+    read_pulse_ns: Nanoseconds | Auto = "auto"  # resistive cells: the read pulse (energy, time)
+    cell_cap_ff: CapFemto | Auto = "auto"  # charge-domain cells: compute capacitance per bit
+    dac_pj: Picojoules | Auto = "auto"          # per row driven, per input cycle
+    cell_read_pj: Picojoules | Auto = "auto"    # per cell in a driven row and read column
+    cell_signal_pj: Picojoules | Auto = "auto"  # extra per full-scale cell read (x its level)
+    column_read_pj: Picojoules | Auto = "auto"  # per column read and converted
+    adc_pj: Picojoules | Auto = "auto"          # per conversion
+    shift_add_pj: Picojoules | Auto = "auto"    # per converted column value
+    accumulate_pj: Picojoules | Auto = "auto"   # per partial-sum addition across row tiles
+    cell_write_pj: Picojoules | Auto = "auto"   # per cell programmed
+    tile_leakage_mw: Milliwatts | Auto = "auto"  # per tile
     # Sparsity policies, applied in value mode (simulate(values=True)):
     skip_zero_input_cycles: bool = True  # an input cycle with no nonzero drive is not run
     gate_zero_inputs: bool = True        # rows whose input chunk is zero are not driven
@@ -104,14 +124,10 @@ class CrossbarSpec:
         """Input cycles per matrix-vector product: ceil(input_bits / dac_bits)."""
         return math.ceil(self.input_bits / self.dac_bits)
 
-    @property
-    def adc_pj(self) -> float:
-        """Energy of one conversion at ``adc_bits`` resolution."""
-        return self.adc_fom_pj * 2.0 ** self.adc_bits
-
     def cycles_per_input_cycle(self, cols_used):
         """Cycles of one input cycle of a tile using ``cols_used`` columns (int or array):
-        one array read, then the busiest ADC's conversions (columns interleaved over ADCs)."""
+        one array read, then the busiest ADC's conversions (columns interleaved over ADCs).
+        Needs the resolved device (hardware.resolve): cycles given as 'auto' are numbers there."""
         return self.read_cycles + ceil_div(cols_used, self.adcs_per_tile) * self.adc_cycles
 
 
@@ -129,10 +145,11 @@ class SystolicSpec:
     dataflow: Literal["ws", "os", "is"]
     operand_bits: Bits              # weights and activations
     accumulator_bits: WideBits      # partial sums spilled to the buffer between folds
-    mac_pj: Picojoules              # one multiply-accumulate at operand_bits
-    rf_access_pj: Picojoules        # one register-file read or write
-    pe_hop_pj: Picojoules           # one operand moved to a neighbouring PE
-    leakage_mw: Milliwatts
+    mac_pj: Picojoules | Auto = "auto"        # one multiply-accumulate at operand_bits
+    rf_access_pj: Picojoules | Auto = "auto"  # one register-file read or write
+    pe_hop_pj: Picojoules | Auto = "auto"     # one operand moved to a neighbouring PE
+    leakage_mw: Milliwatts | Auto = "auto"
+    rf_bytes: Bytes = 64            # register file (scratchpad) per PE, for 'auto' figures
     # Value mode: MACs with a zero operand are gated (energy saved, cycles not) or skipped
     # (both saved, plus an index read per remaining MAC).
     zero_policy: Literal["none", "gating", "skipping"] = "none"
@@ -156,9 +173,9 @@ class BufferSpec:
     size_bytes: Bytes
     word_bits: WordBits
     banks: Side
-    read_pj: Picojoules | Literal["auto"]   # per word
-    write_pj: Picojoules | Literal["auto"]  # per word
-    leakage_mw: Milliwatts
+    read_pj: Picojoules | Auto = "auto"     # per word
+    write_pj: Picojoules | Auto = "auto"    # per word
+    leakage_mw: Milliwatts | Auto = "auto"
     ports: Literal[1, 2] = 1
 
 
@@ -190,7 +207,7 @@ class InterconnectSpec:
     kind: Literal["bus", "mesh"]
     width_bits: Side
     latency_cycles: LatencyCycles
-    pj_per_bit: PicojoulesPerBit
+    pj_per_bit: PicojoulesPerBit | Auto = "auto"   # 'auto': wire length from the floorplan
     cols: Routers | None = None
     rows: Routers | None = None
     memory_router: tuple[RouterIndex, RouterIndex] = (0, 0)
@@ -270,10 +287,10 @@ class DigitalUnitSpec:
 
     __pydantic_config__ = _STRICT
     lanes: Lanes
-    add_pj: Picojoules
-    mul_pj: Picojoules
-    compare_pj: Picojoules
-    leakage_mw: Milliwatts
+    add_pj: Picojoules | Auto = "auto"
+    mul_pj: Picojoules | Auto = "auto"
+    compare_pj: Picojoules | Auto = "auto"
+    leakage_mw: Milliwatts | Auto = "auto"
 
 
 @dataclass(frozen=True)
@@ -283,8 +300,9 @@ class LutSpec:
 
     __pydantic_config__ = _STRICT
     lanes: Lanes
-    lookup_pj: Picojoules
-    leakage_mw: Milliwatts
+    lookup_pj: Picojoules | Auto = "auto"
+    leakage_mw: Milliwatts | Auto = "auto"
+    entries: Integer(2, 2 ** 20) = 256    # table entries per function, for 'auto' figures
     functions: tuple[ActivationName, ...] = ("sigmoid", "tanh", "gelu", "erf", "hardswish")
 
 

@@ -75,6 +75,16 @@ Bytes = Quantity("bytes", 1, 2 ** 50, " bytes")
 BytesPerSecond = Quantity("bytes_per_s", 1, 1e15, " B/s")
 
 
+# Keys an older accelsim accepted, with what replaced them (named in the unknown-key error).
+RENAMED = {
+    "row_read_pj": "replaced by cell_read_pj and cell_signal_pj (per cell read, so the array "
+                   "energy grows with the columns read: row_read_pj / cols is the old "
+                   "figure per cell), or leave them out for 'auto'",
+    "adc_fom_pj": "replaced by adc_pj, the energy of one conversion (adc_fom_pj x "
+                  "2^adc_bits), or leave it out for 'auto' (fitted to the ADC survey)",
+}
+
+
 @cache
 def _adapter(cls: type) -> TypeAdapter:
     return TypeAdapter(cls)
@@ -100,7 +110,8 @@ def _describe(error: dict) -> tuple[str, str]:
            if isinstance(part, int) or not any(c in str(part) for c in "[(")]
     kind = error["type"]
     if kind == "unexpected_keyword_argument":
-        return ".".join(loc), "unknown key"
+        hint = RENAMED.get(loc[-1]) if loc else None
+        return ".".join(loc), f"unknown key: {hint}" if hint else "unknown key"
     if kind == "missing":
         return ".".join(loc), "required key is missing"
     message = error["msg"]

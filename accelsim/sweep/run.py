@@ -33,7 +33,7 @@ def components() -> list[str]:
     import accelsim.hardware
     return accelsim.hardware.registry.components()
 METRICS = ["cycles", "seconds", "energy_pj", "macs", "tops_per_watt", "average_power_mw",
-           "weight_groups"]
+           "weight_groups", "area_mm2", "tops_per_mm2"]
 MAX_CRASHES = 3
 
 
@@ -66,7 +66,8 @@ class Point:
 
 def columns(paths: list[str]) -> list[str]:
     return (["point", "key", "device", "workload", *paths, "status", "error", *METRICS]
-            + [f"energy_{c}_pj" for c in components()])
+            + [f"energy_{c}_pj" for c in components()]
+            + [f"area_{c}_mm2" for c in components()])
 
 
 # Spec keys whose values are prices or static powers: they change energy, never timing, so
@@ -106,6 +107,8 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
         row.update({metric: summary[metric] for metric in METRICS})
         for component, pj in result.energy_by_component().items():
             row[f"energy_{component}_pj"] = pj
+        for component, mm2 in result.area_breakdown().items():
+            row[f"area_{component}_mm2"] = mm2
     except AccelsimError as exc:
         row = point.row(str(exc))
     except Exception as exc:  # a bug must not stop the sweep; the row says what happened

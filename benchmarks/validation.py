@@ -1,0 +1,140 @@
+"""Predicted against published TOPS/W and TOPS/mm² of compute-in-memory macros.
+
+    python benchmarks/validation.py            # prints the Markdown table of docs/validation.md
+
+Each macro is a device file in validation/macros/, written from its published configuration
+only (array, cell, bits, node, supply, clock); every energy and area is 'auto'. Nothing is
+tuned to the published efficiency. The macro runs one Linear layer that fills its arrays,
+64 input vectors in fast mode (every row driven, cells at half scale: the dense condition);
+its energy is the crossbar components' (row drivers and DACs, cells and column lines, ADCs,
+shift-and-add, accumulation) plus the tiles' leakage over the compute time, its time the
+crossbars' compute cycles, its area the crossbar components' (cells, drivers, ADCs,
+shift-and-add). Buffers, bus, DRAM and digital units are outside a macro measurement.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim  # noqa: E402
+from accelsim.energy.table import action_label  # noqa: E402
+from accelsim.workload import Input, Linear, Workload  # noqa: E402
+
+MACROS = ROOT / "validation" / "macros"
+MACRO_COMPONENTS = ("dac", "array", "adc", "shift_add", "accumulator")
+VECTORS = 64
+
+
+@dataclass(frozen=True)
+class Published:
+    file: str
+    point: str                    # operating point
+    tops_per_w: float
+    tops_per_mm2: float | None    # None: not published
+    source: str
+    changes: tuple = ()           # (dotted key, value) applied to the device file
+
+
+PUBLISHED = [
+    Published("ania_cicc2021", "0.8 V, 7b x ternary", 1050, 12.1,
+              "Papistas et al., CICC 2021 (12.1 TOPS/mm²); 1050 TOPS/W at 0.8 V with every "
+              "input toggling: imec/GF, as used by ZigZag-IMC"),
+    Published("wang_vlsi2022", "0.7 V, 8b x 8b", 32.2, 2.4, "Wang et al., VLSI 2022, Table III"),
+    Published("wang_vlsi2022", "1.1 V, 8b x 8b", 15.5, 4.0, "Wang et al., VLSI 2022, Table III",
+              (("voltage_v", 1.1), ("clock_hz", 244.1e6))),
+    Published("sinangil_jssc2021", "0.8 V, 4b x 4b", 351, 0.3724 / 0.002396,
+              "Sinangil et al., JSSC 2021: 351 TOPS/W, 372.4 GOPS; area 1596 + 800 µm² "
+              "(Section IV, as transcribed by CiMLoop)"),
+    Published("sinangil_jssc2021", "1.0 V, 4b x 4b", 321, 0.4551 / 0.002396,
+              "Sinangil et al., JSSC 2021, Table I: 455.1 GOPS, 321 TOPS/W at mid outputs",
+              (("voltage_v", 1.0), ("clock_hz", 222.2e6))),
+    Published("jia_jssc2020", "0.85 V, 1b x 1b", 400, 0.24, "Jia et al., JSSC 2020, Table II"),
+    Published("jia_jssc2020", "1.2 V, 1b x 1b", 192, 0.6, "Jia et al., JSSC 2020, Table II",
+              (("voltage_v", 1.2), ("clock_hz", 100e6))),
+    Published("hermes_jssc2022", "8b in, 8b out", 10.5, 1.59,
+              "Khaddam-Aljameh et al., JSSC 2022, abstract"),
+    Published("neurram_nature2022", "4b in, 6b out", 15.95, None,
+              "Wan et al., Nature 2022, Fig. 12 (48 cores), as transcribed by CiMLoop"),
+]
+
+
+@dataclass(frozen=True)
+class Predicted:
+    tops_per_w: float
+    tops: float
+    tops_per_mm2: float
+    area_mm2: float
+    breakdown: dict
+
+
+def device(entry: Published):
+    from accelsim.spec.yamlfile import read_yaml
+    data = read_yaml(MACROS / f"{entry.file}.yaml")
+    for key, value in entry.changes:
+        data[key] = value
+    return accelsim.device_from_dict(data, source=f"{entry.file}.yaml")
+
+
+def predict(dev) -> Predicted:
+    from accelsim.hardware.pricing import resolve
+    dev = resolve(dev)
+    cim = dev.cim
+    outputs = cim.tiles * (cim.cols // cim.cells_per_weight)
+    wl = Workload.from_layers("macro", [Input("in", shape=(cim.rows, VECTORS, 1)),
+                                        Linear("fc", ("in",), outputs)])
+    res = accelsim.simulate(wl, dev)
+    row = [layer.name for layer in res.layers].index("fc")
+    layer = res.layers[row]
+    energy: dict[str, float] = {}
+    for action, count in enumerate(res.action_counts[row]):
+        component, what = action_label(action)
+        if component in MACRO_COMPONENTS and what != "write" and count:
+            energy[component] = energy.get(component, 0.0) + count * res.prices_pj[action]
+    seconds = layer.compute_cycles / dev.clock_hz
+    energy["leakage"] = cim.tiles * cim.tile_leakage_mw * 1e-3 * seconds * 1e12
+    total = math.fsum(energy.values())
+    ops = 2 * layer.macs
+    tops = ops / seconds / 1e12
+    area = math.fsum(mm2 for name, mm2 in res.area_breakdown().items()
+                     if name in MACRO_COMPONENTS)
+    return Predicted(ops / total, tops, tops / area, area,
+                     {name: pj / total for name, pj in energy.items()})
+
+
+def error(predicted: float, published: float) -> float:
+    return predicted / published - 1
+
+
+def main() -> int:
+    print("| macro | point | TOPS/W published | predicted | error | TOPS/mm² published | "
+          "predicted | error | largest energy share | area mm² |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    w_errors, a_errors = [], []
+    for entry in PUBLISHED:
+        p = predict(device(entry))
+        ew = error(p.tops_per_w, entry.tops_per_w)
+        w_errors.append(abs(ew))
+        if entry.tops_per_mm2 is not None:
+            ea = error(p.tops_per_mm2, entry.tops_per_mm2)
+            a_errors.append(abs(ea))
+            area_cells = f"{entry.tops_per_mm2:.3g} | {p.tops_per_mm2:.3g} | {ea:+.0%}"
+        else:
+            area_cells = f"not published | {p.tops_per_mm2:.3g} | "
+        top = max(p.breakdown, key=p.breakdown.get)
+        print(f"| {entry.file} | {entry.point} | {entry.tops_per_w:.3g} | {p.tops_per_w:.3g} | "
+              f"{ew:+.0%} | {area_cells} | {top} {p.breakdown[top]:.0%} | {p.area_mm2:.4g} |")
+    print()
+    print(f"median |error|: TOPS/W {statistics.median(w_errors):.0%} over {len(w_errors)} "
+          f"points, TOPS/mm² {statistics.median(a_errors):.0%} over {len(a_errors)} points")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
