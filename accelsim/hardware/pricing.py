@@ -41,8 +41,10 @@ def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
     return power
 
 
+@lru_cache(maxsize=512)
 def area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
-    """Silicon area of each component, mm², with its provenance (off-chip DRAM excluded)."""
+    """Silicon area of each component, mm², with its provenance (off-chip DRAM excluded;
+    computed once per device: do not modify the returned dict)."""
     device = resolve(device)
     area: dict[str, Estimate] = {}
     for unit in units(device):

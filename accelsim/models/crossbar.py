@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from accelsim.models import logic
 from accelsim.models import sram as sram_model
-from accelsim.models.technology import WIRE_FF_PER_UM, Technology, _interpolate
+from accelsim.models.technology import WIRE_FF_PER_UM, Technology, interpolate_log
 
 # NeuroSim V1.4 (Param.cpp) 6T SRAM cell, height x width in F, by node.
 _SRAM_6T_F2 = {180: 280.0, 22: 280.0, 14: 10.6 * 30.8, 10: 12.8 * 31.25, 7: 16 * 34.43,
@@ -97,7 +97,7 @@ def cell(name: str) -> Cell:
 def cell_area_f2(spec: Cell, tech: Technology) -> float:
     if spec.area_f2 is not None:
         return spec.area_f2
-    return _interpolate(_SRAM_6T_F2, tech.node_nm)[0] * spec.sram_factor
+    return interpolate_log(_SRAM_6T_F2, tech.node_nm)[0] * spec.sram_factor
 
 
 def cell_area_um2(spec: Cell, tech: Technology) -> float:

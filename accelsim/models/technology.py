@@ -65,7 +65,7 @@ def _capacitance(node: int) -> float:
 _CAP = {node: _capacitance(node) / _capacitance(45) for node in _ENERGY_FIT}
 
 
-def _interpolate(table: dict[int, float], node_nm: float) -> tuple[float, bool]:
+def interpolate_log(table: dict[int, float], node_nm: float) -> tuple[float, bool]:
     """log-log interpolation of ``table`` at ``node_nm``; True when extrapolated."""
     nodes = sorted(table)
     x = math.log(node_nm)
@@ -97,22 +97,22 @@ class Technology:
     @property
     def capacitance_factor(self) -> float:
         """Switched capacitance of the same circuit relative to 45 nm ([SB17], see above)."""
-        return _interpolate(_CAP, self.node_nm)[0]
+        return interpolate_log(_CAP, self.node_nm)[0]
 
     @property
     def area_factor(self) -> float:
         """Area of the same logic relative to 45 nm ([SB17])."""
-        return _interpolate(_AREA, self.node_nm)[0]
+        return interpolate_log(_AREA, self.node_nm)[0]
 
     @property
     def extrapolated(self) -> bool:
         """The node lies outside [SB17]'s 7-180 nm tables."""
-        return _interpolate(_CAP, self.node_nm)[1]
+        return interpolate_log(_CAP, self.node_nm)[1]
 
     @property
     def nominal_v(self) -> float:
         """The node's nominal supply (PTM, interpolated in log(node))."""
-        return _interpolate(NOMINAL_V, self.node_nm)[0]
+        return interpolate_log(NOMINAL_V, self.node_nm)[0]
 
     @property
     def feature_um(self) -> float:
