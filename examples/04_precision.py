@@ -2,7 +2,8 @@
 
 A 64-32-10 MLP is trained (in numpy, in a second) on scikit-learn's 8x8 digits and run in
 value mode on cim-16x16 with 2 to 8 ADC bits, with the ADC range at the full column range and
-at a quarter of it. ADC energy per conversion halves with every bit removed.
+at a quarter of it. ADC energy per conversion halves with every bit removed (the Walden
+term of the ADC model, which dominates at these resolutions).
 """
 
 import copy
@@ -13,7 +14,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from _common import output_dir, pj, save
-from sklearn.datasets import load_digits
+
+try:
+    from sklearn.datasets import load_digits
+except ModuleNotFoundError:
+    raise SystemExit("example 04 trains on scikit-learn's digits: pip install scikit-learn "
+                     "(or, from the repository, pip install '.[examples]')") from None
 
 import accelsim
 from accelsim._data import data_dir

@@ -128,3 +128,41 @@ def test_area_in_the_report_and_the_area_plot(tmp_path):
     assert png.stat().st_size > 1000
     missing = invoke("plot", "area")
     assert missing.exit_code == 2 and "needs --device" in missing.output
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("device, workload", [("cim-16x16", "resnet18"),
+                                              ("hybrid-cim-systolic", "mobilenetv2")])
+def test_reports_fit_the_terminal_and_never_cut_a_number(columns, device, workload):
+    result = CliRunner().invoke(main, ["run", "-d", device, "-w", workload],
+                                env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    for line in result.output.splitlines():
+        assert "…" not in line, line
+        assert len(line) <= columns, line
+    assert "layer4.1.conv2" in result.output or "features.2.depthwise" in result.output
+
+
+def test_result_reprs_are_short_and_notebooks_get_a_table():
+    from accelsim import simulate
+    res = simulate("lenet5", "cim-16x16")
+    assert len(repr(res)) < 200 and "lenet5 on cim-16x16" in repr(res)
+    assert len(repr(res.layers[1])) < 120
+    html = res._repr_html_()
+    assert html.startswith("<table>") and "TOPS/W" in html and "energy: adc" in html
+    frame_columns = res._layer_rows()[0]
+    assert "energy_adc_pj" in frame_columns and "energy_global_buffer_pj" in frame_columns
+    # the components of a layer add up to its energy
+    row = res._layer_rows()[1]
+    assert sum(v for k, v in row.items() if k.startswith("energy_") and k != "energy_pj") \
+        == pytest.approx(row["energy_pj"])
+
+
+def test_wording_fits_what_the_run_is():
+    text = invoke("run", "-d", "eyeriss-like", "-w", "lenet5", "-q").output
+    assert "weight groups" not in text                       # no crossbars, no groups
+    assert "per input" not in text                           # batch of one
+    batch = invoke("run", "-d", "cim-16x16", "-w", "mlp", "-q", "--batch", "2").output
+    assert "per input of the batch of 2" in batch
+    hybrid = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mobilenetv2", "-q").output
+    assert "cannot see contention" in hybrid

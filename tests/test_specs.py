@@ -87,3 +87,19 @@ def test_unknown_device_and_missing_file(tmp_path):
 def test_specs_are_frozen(cim16):
     with pytest.raises(AttributeError):
         cim16.cim.rows = 32
+
+
+def test_unknown_device_keys_suggest_the_closest(cim16_dict):
+    from conftest import modified
+    with pytest.raises(SpecError, match=r"cim.adc_bitz: unknown key: did you mean 'adc_bits'\?"):
+        modified(cim16_dict, **{"cim.adc_bitz": 8})
+    with pytest.raises(SpecError, match=r"clok_hz: unknown key: did you mean 'clock_hz'\?"):
+        modified(cim16_dict, clok_hz=1e9)
+
+
+def test_device_replace_validates_like_a_file(cim16):
+    assert cim16.replace({"cim.rows": 32}, clock_hz="1GHz").cim.rows == 32
+    with pytest.raises(SpecError, match=r"cim.rows: must be at least 1"):
+        cim16.replace({"cim.rows": -5})
+    with pytest.raises(SpecError, match=r"nope: no such section"):
+        cim16.replace({"nope.rows": 5})

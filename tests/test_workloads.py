@@ -104,3 +104,31 @@ def test_built_graph_is_a_held_networkx_digraph():
     wl = Workload.from_layers("w", [Input("in", shape=(3, 1, 1)), Linear("fc", ("in",), 2)])
     assert list(wl.graph.edges) == [("in", "fc")]
     assert wl.order == ("in", "fc")
+
+
+def test_the_workload_reference_in_docs_is_the_schema():
+    """docs/workloads.md is rendered from the layer classes; regenerate it with
+    `python -m accelsim.workload.reference > docs/workloads.md` after changing a layer."""
+    from pathlib import Path
+
+    from accelsim.workload.reference import render
+    doc = Path(__file__).parents[1] / "docs" / "workloads.md"
+    assert doc.read_text() == render()
+    for kind in ("conv2d", "pool2d", "layer_norm", "matmul"):
+        assert f"## `type: {kind}`" in doc.read_text()
+
+
+@pytest.mark.parametrize("entry, hint", [
+    ("{name: c, type: conv2d, out_channels: 4, kernel_size: 3}", "did you mean 'kernel'?"),
+    ("{name: p, type: pool2d, mode: max}", "did you mean 'function'?"),
+    ("{name: f, type: linear, out_feature: 4}", "did you mean 'out_features'?"),
+    ("{name: f, type: linear, in_features: 16, out_features: 4}", "works it out from the"),
+])
+def test_unknown_layer_keys_suggest_the_right_one(tmp_path, entry, hint):
+    from accelsim.errors import SpecError
+    from accelsim.workload.load import load_workload
+    path = tmp_path / "w.yaml"
+    path.write_text("version: 1\nname: w\nlayers:\n  - {name: input, type: input, shape: "
+                    f"[16, 4, 4]}}\n  - {entry}\n")
+    with pytest.raises(SpecError, match=hint):
+        load_workload(path)

@@ -147,8 +147,9 @@ def totals_lines(result: Result) -> list[str]:
     lines = [
         f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
         f"{result.clock_hz / 1e6:g} MHz)",
-        f"total energy      {format_pj(result.energy_pj)} "
-        f"(per image {format_pj(result.energy_pj / result.batch)})",
+        f"total energy      {format_pj(result.energy_pj)}"
+        + (f" ({format_pj(result.energy_pj / result.batch)} per input of the batch of "
+           f"{result.batch})" if result.batch > 1 else ""),
         f"MACs              {result.macs:,}",
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
         f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
@@ -163,9 +164,10 @@ def totals_lines(result: Result) -> list[str]:
            f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} on average; "
            f"{result.batch} images in {result.cycles:,} cycles "
            f"({result.images_per_second:,.1f} images/s)"] if result.batch > 1 else []),
-        f"weight groups     {result.weight_groups}"
-        + (" (weights resident)" if result.weight_groups == 1 else
-           " (tiles reprogrammed between groups; writes and DRAM traffic counted)"),
+        *([f"weight groups     {result.weight_groups}"
+           + (" (weights resident)" if result.weight_groups == 1 else
+              " (tiles reprogrammed between groups; writes and DRAM traffic counted)")]
+          if result.weight_groups else []),
         *([f"mesh              {result.noc.hop_bits:,.0f} bit-hops over "
            f"{result.noc.links_used} of {result.noc.links} links; busiest link "
            f"{result.noc.busiest_link} busy {result.noc.busiest_link_busy_cycles:,} "
@@ -182,7 +184,7 @@ def totals_lines(result: Result) -> list[str]:
                 "engine" if result.compile_seconds > 0.05 else "")
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
-    return lines
+    return lines + contention_note(result)
 
 
 def print_report(result: Result, console: Console | None = None, *,
@@ -198,3 +200,16 @@ def print_report(result: Result, console: Console | None = None, *,
     console.print(breakdown_table(result))
     for line in totals_lines(result):
         console.print(line, highlight=False)
+
+
+def contention_note(result: Result) -> list[str]:
+    """On a device with crossbars and a systolic array, a reminder that the mapping chose layer
+    by layer, blind to the queue its choices build on the one array."""
+    on_array = [layer for layer in result.layers if layer.unit == "systolic"]
+    array = result.resources.get("systolic")
+    if not on_array or array is None or "crossbar tiles" not in result.resources:
+        return []
+    return [f"note              the mapping chose each layer's unit alone, from per-layer "
+            f"estimates that cannot see contention: {len(on_array)} layers queue for the one "
+            f"systolic array, busy {100 * array.utilization:.0f} % of the run (compare "
+            f"--policy cim)"]

@@ -21,6 +21,13 @@ from accelsim.results.trace import TaskTrace
 from accelsim.spec.device import DeviceSpec
 
 
+def _energy(pj: float) -> str:
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
+        if abs(pj) >= scale:
+            return f"{pj / scale:.4g} {unit}"
+    return f"{pj:.4g} pJ"
+
+
 @dataclass(frozen=True)
 class LayerResult:
     """One layer's row.
@@ -54,6 +61,10 @@ class LayerResult:
     # Silicon the layer occupies: its crossbar tiles, or the systolic array or digital unit
     # it runs on (mm²).
     area_mm2: float = 0.0
+
+    def __repr__(self) -> str:
+        return (f"<LayerResult {self.name} ({self.kind}) on {self.unit}: "
+                f"{self.span_cycles:,} cycles, {_energy(self.energy_pj)}, {self.macs:,} MACs>")
 
     @property
     def span_cycles(self) -> int:
@@ -149,6 +160,33 @@ class Result:
     # Silicon area by component, mm² (the chip's, from the component models; no DRAM).
     area_by_component: dict[str, float] = field(default_factory=dict, repr=False)
 
+    # -- display -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"<Result {self.workload} on {self.device}: batch {self.batch}, {self.mode} "
+                f"mode, {self.cycles:,} cycles, {_energy(self.energy_pj)}, "
+                f"{self.tops_per_watt:.3g} TOPS/W, {len(self.layers)} layers>")
+
+    def _repr_html_(self) -> str:
+        """A summary table for notebooks: the totals and the energy by component."""
+        import html
+        rows = [("cycles", f"{self.cycles:,} ({self.seconds * 1e3:.4g} ms)"),
+                ("energy", f"{_energy(self.energy_pj)} ({_energy(self.energy_pj / self.batch)} "
+                           f"per input)"),
+                ("MACs", f"{self.macs:,}"), ("efficiency", f"{self.tops_per_watt:.3g} TOPS/W"),
+                ("average power", f"{self.average_power_mw:.4g} mW")]
+        if self.area_mm2:
+            rows.append(("area", f"{self.area_mm2:,.4g} mm², {self.tops_per_mm2:.3g} TOPS/mm²"))
+        total = self.energy_pj or 1.0
+        parts = sorted(self.energy_by_component().items(), key=lambda item: -item[1])
+        rows += [(f"energy: {name}", f"{_energy(pj)} ({100 * pj / total:.1f} %)")
+                 for name, pj in parts]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:right'>{html.escape(v)}</td></tr>"
+                       for k, v in rows)
+        return (f"<table><caption>{html.escape(self.workload)} on {html.escape(self.device)}"
+                f" (batch {self.batch}, {self.mode} mode, {len(self.layers)} layers)"
+                f"</caption>{body}</table>")
+
     # -- energy ------------------------------------------------------------------------
     def energy_breakdown(self) -> dict[tuple[str, str], float]:
         """{(component, action): pJ}, dynamic actions summed over layers, plus leakage."""
@@ -164,6 +202,7 @@ class Result:
         return breakdown
 
     def energy_by_component(self) -> dict[str, float]:
+        """{component: pJ}: the breakdown summed over actions, leakage included."""
         out: dict[str, float] = {}
         for (component, _), pj in self.energy_breakdown().items():
             out[component] = out.get(component, 0.0) + pj
@@ -171,6 +210,7 @@ class Result:
 
     @property
     def energy_pj(self) -> float:
+        """The run's energy (all images of the batch), pJ: the sum of energy_breakdown()."""
         return math.fsum(self.energy_breakdown().values())
 
     @property
@@ -202,6 +242,7 @@ class Result:
     # -- derived figures ---------------------------------------------------------------
     @property
     def seconds(self) -> float:
+        """The run's time: cycles over the device's clock."""
         return self.cycles / self.clock_hz
 
     @property
@@ -259,10 +300,12 @@ class Result:
 
     @property
     def average_power_mw(self) -> float:
+        """energy_pj over seconds, mW (leakage included)."""
         return self.energy_pj * 1e-12 / self.seconds * 1e3 if self.cycles else 0.0
 
     # -- export ------------------------------------------------------------------------
     def summary(self) -> dict:
+        """The run's totals as a flat dict (what sweep rows and the CLI's -q print)."""
         return {
             "device": self.device, "workload": self.workload, "batch": self.batch,
             "mode": self.mode, "cycles": self.cycles, "seconds": self.seconds,
@@ -280,6 +323,8 @@ class Result:
         }
 
     def to_dict(self) -> dict:
+        """Everything as plain data: the summary, the energy breakdown, action counts, area,
+        layers, resources and stalls (what to_json writes)."""
         return {
             **self.summary(),
             "energy_breakdown": [{"component": c, "action": a, "energy_pj": pj}
@@ -302,8 +347,9 @@ class Result:
         return text
 
     def to_csv(self, path: str | Path | None = None) -> str:
-        """Per-layer rows as CSV; written to ``path`` when given."""
-        rows = [layer.to_dict() for layer in self.layers]
+        """Per-layer rows as CSV (with each component's energy); written to ``path`` when
+        given."""
+        rows = self._layer_rows()
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -326,4 +372,18 @@ class Result:
         except ImportError:
             raise ImportError("to_dataframe() needs pandas: pip install 'accelsim[pandas]'"
                               ) from None
-        return pd.DataFrame([layer.to_dict() for layer in self.layers])
+        return pd.DataFrame(self._layer_rows())
+
+    def _layer_rows(self) -> list[dict]:
+        """Per-layer rows with each component's dynamic energy (``energy_<c>_pj``)."""
+        totals = self.action_counts * self.prices_pj
+        labels = [action_label(action)[0] for action in range(totals.shape[1])]
+        components = sorted(set(labels))
+        rows = []
+        for layer, energies in zip(self.layers, totals):
+            row = layer.to_dict()
+            for component in components:
+                row[f"energy_{component}_pj"] = float(sum(
+                    e for e, c in zip(energies, labels) if c == component))
+            rows.append(row)
+        return rows

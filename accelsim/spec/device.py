@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict
 
 from accelsim.arith import ceil_div
+from accelsim.errors import SpecError
 from accelsim.spec.validate import (
     ActivationName,
     Bytes,
@@ -24,6 +25,7 @@ from accelsim.spec.validate import (
     Number,
     Picojoules,
     PicojoulesPerBit,
+    build,
 )
 
 # Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
@@ -335,6 +337,25 @@ class DeviceSpec:
         if self.interconnect.kind == "mesh" and self.cim is None:
             raise ValueError("a mesh interconnect places crossbar tiles on its routers; this "
                              "device has no cim section")
+
+    def replace(self, changes: dict[str, Any] | None = None, /, **fields: Any) -> DeviceSpec:
+        """A copy with some values changed, validated like a file:
+        ``dev.replace({"cim.rows": 32, "global_buffer.size_bytes": "1MiB"})`` or
+        ``dev.replace(clock_hz="1GHz")``. A bad value raises SpecError naming its key."""
+        import dataclasses
+        data = dataclasses.asdict(self)
+        changed = {**(changes or {}), **fields}
+        for path, value in changed.items():
+            node = data
+            *parents, leaf = str(path).split(".")
+            for depth, key in enumerate(parents):
+                if not isinstance(node.get(key), dict):
+                    raise SpecError(self.name, ".".join(parents[:depth + 1]),
+                                    "no such section in this device")
+                node = node[key]
+            node[leaf] = value
+        shown = ", ".join(f"{k}={v}" for k, v in changed.items())
+        return build(DeviceSpec, data, f"{self.name} with {shown}")
 
     @property
     def tile_buffers(self) -> int:

@@ -95,7 +95,7 @@ def build(cls: type[T], data: Any, source: str) -> T:
     try:
         return _adapter(cls).validate_python(data)
     except ValidationError as exc:
-        problems = list(dict.fromkeys(_describe(error) for error in exc.errors()))
+        problems = list(dict.fromkeys(_describe(error, cls) for error in exc.errors()))
         path, first = problems[0]
         message = first if len(problems) == 1 else first + "".join(
             f"; also {p or '(top level)'}: {m}" for p, m in problems[1:4]) + (
@@ -103,14 +103,53 @@ def build(cls: type[T], data: Any, source: str) -> T:
         raise SpecError(source, path, message) from None
 
 
-def _describe(error: dict) -> tuple[str, str]:
+# Names other tools use for a key, and the key accelsim calls it (suggested when unknown).
+SYNONYMS = {"kernel_size": "kernel", "mode": "function", "pool": "function",
+            "in_features": None, "in_channels": None, "bias": None}
+
+
+def _fields_at(cls: type, path: list[str]) -> list[str]:
+    """The field names of the dataclass reached from ``cls`` along ``path`` (empty if the
+    path leaves dataclasses)."""
+    import dataclasses
+    import typing
+    for part in path:
+        if not dataclasses.is_dataclass(cls):
+            return []
+        hints = typing.get_type_hints(cls)
+        target = hints.get(part)
+        candidates = [target, *typing.get_args(target)] if target is not None else []
+        cls = next((c for c in candidates if isinstance(c, type)
+                    and dataclasses.is_dataclass(c)), None)
+        if cls is None:
+            return []
+    return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+
+
+def _unknown_key_hint(key: str, known: list[str]) -> str | None:
+    import difflib
+    if key in RENAMED:
+        return RENAMED[key]
+    if key in SYNONYMS:
+        target = SYNONYMS[key]
+        if target is None:
+            return "accelsim works it out from the layer's inputs"
+        if target in known:
+            return f"did you mean '{target}'?"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else (
+        f"known keys: {', '.join(known)}" if known else None)
+
+
+def _describe(error: dict, cls: type | None = None) -> tuple[str, str]:
     # Union members appear in the location as "literal['auto']" or "function-after[...]";
     # keep only the keys of the file.
     loc = [str(part) for part in error["loc"]
            if isinstance(part, int) or not any(c in str(part) for c in "[(")]
     kind = error["type"]
     if kind == "unexpected_keyword_argument":
-        hint = RENAMED.get(loc[-1]) if loc else None
+        known = _fields_at(cls, [p for p in loc[:-1] if not p.isdigit()]) if cls and loc else []
+        hint = _unknown_key_hint(loc[-1], known) if loc else None
         return ".".join(loc), f"unknown key: {hint}" if hint else "unknown key"
     if kind == "missing":
         return ".".join(loc), "required key is missing"

@@ -33,7 +33,11 @@ def available_workloads() -> dict[str, str]:
     names = {name: (builder.__doc__ or "").strip().splitlines()[0] if builder.__doc__
              else f"built-in {name}" for name, builder in ZOO.items()}
     for path in sorted(data_dir("workloads").glob("*.yaml")):
-        names[path.stem] = f"{path.name}"
+        try:
+            about = read_yaml(path).get("description")
+        except SpecError:
+            about = None
+        names[path.stem] = " ".join(str(about).split()) if about else f"{path.name}"
     return names
 
 

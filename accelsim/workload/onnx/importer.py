@@ -321,8 +321,9 @@ class Importer(NodeOps):
             handler = self.op_reshape
         if handler is None:
             return self.unknown(node, f"operator {op} is not supported (supported: "
-                                f"{', '.join(sorted(SUPPORTED))}); pass "
-                                "unsupported='digital' to count it as a generic digital op")
+                                f"{', '.join(sorted(SUPPORTED))}); to count it as a generic "
+                                "digital op, pass unsupported='digital' (Python) or "
+                                "--unsupported-ops digital (command line)")
         return handler(node)
 
     def label(self, node) -> str:
