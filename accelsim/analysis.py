@@ -12,7 +12,7 @@ from accelsim.spec.load import load_device
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import Input, Linear
 
-__all__ = ["pareto_front", "tile_mismatch_curve"]
+__all__ = ["mismatch_sizes", "pareto_front", "tile_mismatch_curve"]
 
 
 # The crossbar tiles' own components (what tile utilization changes), apart from data
@@ -20,12 +20,24 @@ __all__ = ["pareto_front", "tile_mismatch_curve"]
 TILE_COMPONENTS = ("dac", "array", "adc", "shift_add", "accumulator")
 
 
-def tile_mismatch_curve(device: DeviceSpec | str, sizes=range(8, 65)) -> list[dict[str, Any]]:
-    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes``: the
-    layer's (``pj_per_mac``) and its tiles' alone (``tile_pj_per_mac``: row drives, cells,
-    columns, conversions, shift-and-add and partial sums)."""
+def mismatch_sizes(device: DeviceSpec | str, points: int = 64) -> range:
+    """Layer sizes that show a device's tile boundaries: from half a tile to four tiles, at
+    most about ``points`` of them (every size for small tiles)."""
+    device = load_device(device)
+    side = device.cim.rows if device.cim is not None else 16
+    step = max(1, (4 * side) // points)
+    return range(max(2, side // 2), 4 * side + 1, step)
+
+
+def tile_mismatch_curve(device: DeviceSpec | str, sizes=None) -> list[dict[str, Any]]:
+    """Energy per MAC of an n x n Linear layer on ``device`` for each n in ``sizes`` (default:
+    mismatch_sizes, from the tile size): the layer's (``pj_per_mac``) and its tiles' alone
+    (``tile_pj_per_mac``: row drives, cells, columns, conversions, shift-and-add and partial
+    sums)."""
     from accelsim.energy.table import action_label
     device = load_device(device)
+    if sizes is None:
+        sizes = mismatch_sizes(device)
     rows = []
     for n in sizes:
         wl = Workload.from_layers(f"square-{n}", [Input("in", shape=(n, 1, 1)),

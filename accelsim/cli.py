@@ -219,12 +219,16 @@ PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
               help="Image file to write (default: KIND.png).")
 @click.option("--top", type=click.IntRange(min=1),
               help="breakdown: only the N most energetic layers.")
+@click.option("--traffic", type=click.Choice(["interconnect", "memory"]),
+              default="interconnect", show_default=True,
+              help="roofline: the traffic on the x axis and its bandwidth roofs.")
 @click.option("--x", "x_axis", type=click.Choice(PARETO_AXES), default="cycles",
               show_default=True, help="pareto: the quantity on the x axis.")
 @click.option("--y", "y_axis", type=click.Choice(PARETO_AXES), default="energy_pj",
               show_default=True, help="pareto: the quantity on the y axis.")
 def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv: Path | None,
-                 output: Path | None, top: int | None, x_axis: str, y_axis: str) -> None:
+                 output: Path | None, top: int | None, traffic: str, x_axis: str,
+                 y_axis: str) -> None:
     """Draw a plot: breakdown | mismatch | utilization | roofline | pareto | area."""
     import matplotlib
     matplotlib.use("Agg")
@@ -259,7 +263,7 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
         elif kind == "utilization":
             ax = plots.tile_utilization(result, chip_tiles=dev.cim.tiles if dev.cim else None)
         else:
-            ax = plots.roofline(result, dev)
+            ax = plots.roofline(result, dev, traffic=traffic)
     ax.figure.tight_layout()
     try:
         ax.figure.savefig(output, dpi=120)

@@ -68,6 +68,7 @@ def main() -> None:
         axes[0, column].axhline(100 * float_accuracy, color="grey", ls=":", label="float")
         axes[0, column].set_ylabel("test accuracy (%)")
         axes[1, column].set_ylabel("energy per image (nJ)")
+        axes[1, column].set_ylim(bottom=0)     # from zero: a 10 % change looks like one
         axes[1, column].set_xlabel(xlabel)
         axes[0, column].legend(fontsize=7)
         axes[1, column].legend(fontsize=7)

@@ -47,8 +47,10 @@ print(f"the chip: {result.area_mm2:,.0f} mm², {100 * area['adc'] / result.area_
 print("answer: inside the tile the ADCs take most of the energy; on this chip of "
       "tiny tiles, moving the 256 bits over the bus costs more than the tile itself")
 
-figure, ax = plt.subplots(figsize=(7, 3.5))
-ax.barh(list(parts), [v for v in parts.values()])
-ax.set_xlabel("energy (pJ)")
+figure, ax = plt.subplots(figsize=(8, 3.5))
+bars = ax.barh(list(parts), [v for v in parts.values()])
+ax.bar_label(bars, labels=[f" {v:.3g} pJ" for v in parts.values()], fontsize=8)
+ax.set_xscale("log")          # the row drives are a thousandth of the bus: keep them visible
+ax.set_xlabel("energy (pJ, log scale)")
 ax.set_title("Energy of one 16x16 MVM on cim-16x16")
 save(figure, out / "01_one_tile.png")

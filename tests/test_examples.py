@@ -23,12 +23,22 @@ def test_example_prints_its_expected_output(script, tmp_path):
     if script.stem == "04_precision":
         pytest.importorskip("sklearn", reason="example 04 needs scikit-learn (pip install "
                             "'accelsim[examples]')")
+    import os
     proc = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
-                          capture_output=True, text=True, cwd=script.parent, timeout=600)
+                          capture_output=True, text=True, cwd=script.parent, timeout=600,
+                          env={**os.environ, "ACCELSIM_PLOT_CHECK": "1"})
     assert proc.returncode == 0, proc.stderr
     expected = script.with_suffix(".out").read_text()
     assert proc.stdout == expected
     assert (tmp_path / f"{script.stem}.png").stat().st_size > 1000
+    # every plot: bounded size, a title, and axes labelled with their units
+    import json
+    meta = json.loads((tmp_path / f"{script.stem}.json").read_text())
+    assert meta["inches"][0] <= 16 and meta["inches"][1] <= 12
+    for axis in meta["axes"]:
+        assert axis["title"] or len(meta["axes"]) > 1, axis
+        labels = axis["xlabel"] + " " + axis["ylabel"]
+        assert "(" in labels, axis                          # a unit or a count, in brackets
 
 
 def test_examples_state_independently_known_facts():

@@ -25,36 +25,88 @@ def _saved(ax, path):
     plt.close(ax.figure)
 
 
+def _labelled(ax, *units):
+    """The axes have labels and a title, and the labels name the given units."""
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    text = ax.get_xlabel() + " " + ax.get_ylabel()
+    for unit in units:
+        assert unit in text, (unit, text)
+
+
 def test_energy_breakdown(result, tmp_path):
-    _saved(plots.energy_breakdown(result, top=10), tmp_path / "breakdown.png")
+    ax = plots.energy_breakdown(result, top=10)
+    _labelled(ax, "µJ")
+    assert len(ax.get_xticklabels()) == 10 and "10 most energetic" in ax.get_xlabel()
+    _saved(ax, tmp_path / "breakdown.png")
+    bert = accelsim.simulate("bert-base", "cim-16x16")            # 159 layers
+    wide = plots.energy_breakdown(bert)
+    assert wide.figure.get_size_inches()[0] <= 20 and len(wide.get_xticklabels()) <= 60
+    _saved(wide, tmp_path / "bert.png")
 
 
 def test_tile_mismatch(tmp_path):
     rows = tile_mismatch_curve("cim-16x16", range(14, 19))
     assert [r["tiles"] for r in rows] == [1, 1, 1, 4, 4]
-    _saved(plots.tile_mismatch(tile_mismatch_curve("cim-16x16", range(8, 40)), "cim-16x16"),
-           tmp_path / "mismatch.png")
+    ax = plots.tile_mismatch(tile_mismatch_curve("cim-16x16", range(8, 40)), "cim-16x16")
+    _labelled(ax, "pJ")
+    _saved(ax, tmp_path / "mismatch.png")
+
+
+def test_mismatch_sizes_follow_the_tile_size():
+    from accelsim.analysis import mismatch_sizes
+    sizes = mismatch_sizes("cim-128x128-rram")
+    assert sizes[0] == 64 and sizes[-1] == 512 and 128 in sizes and 256 in sizes
+    assert len(sizes) <= 70
+    assert list(mismatch_sizes("cim-16x16")) == list(range(8, 65))
 
 
 def test_tile_utilization(result, tmp_path):
-    _saved(plots.tile_utilization(result, chip_tiles=1024), tmp_path / "utilization.png")
+    ax = plots.tile_utilization(result, chip_tiles=1024)
+    _labelled(ax)
+    assert ax.get_legend() is not None
+    assert "used cells" in ax.figure.axes[-1].get_ylabel()        # the colour bar says what
+    _saved(ax, tmp_path / "utilization.png")
 
 
 def test_roofline(result, tmp_path):
     roofs = plots.device_roofs("hybrid-cim-systolic")
     # 1024 tiles x 128 rows x 128 weights per 8 x (1 + 128/16) cycles, plus a 16x16 array.
+    assert roofs["cim_macs_per_cycle"] == pytest.approx(1024 * 128 * 128 / 72)
+    assert roofs["systolic_macs_per_cycle"] == 256
     assert roofs["peak_macs_per_cycle"] == pytest.approx(1024 * 128 * 128 / 72 + 256)
     assert roofs["buffer_bytes_per_cycle"] == 16 * 16
+    assert roofs["interconnect_bytes_per_cycle"] == 256 / 8          # the 256-bit bus
     points = plots.roofline_points(result)
     assert sum(p["macs"] for p in points) == result.macs
-    _saved(plots.roofline(result, "hybrid-cim-systolic"), tmp_path / "roofline.png")
+    ax = plots.roofline(result, "hybrid-cim-systolic")
+    _labelled(ax, "MACs per byte", "MACs per cycle")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("interconnect roof" in t for t in legend)
+    assert any(t.startswith("systolic compute roof (256") for t in legend)   # its own roof
+    _saved(ax, tmp_path / "roofline.png")
+    memory = plots.roofline(result, "hybrid-cim-systolic", traffic="memory")
+    assert "global buffer + DRAM" in memory.get_xlabel()
+    _saved(memory, tmp_path / "roofline-memory.png")
 
 
 def test_pareto(tmp_path):
     res = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, 32, 64],
                                                    "cim.adcs_per_tile": [1, 2, 4]},
                          jobs=1, progress=False)
-    _saved(plots.pareto(res.rows, label="point"), tmp_path / "pareto.png")
+    ax = plots.pareto(res.rows, label="point")
+    _labelled(ax, "µJ")
+    assert any(t.get_text() for t in ax.texts)                     # front points labelled
+    _saved(ax, tmp_path / "pareto.png")
+    import pandas as pd
+    _saved(plots.pareto(pd.DataFrame(res.rows), x="area_mm2"), tmp_path / "pareto-area.png")
+    _saved(plots.pareto(res, x="area_mm2"), tmp_path / "pareto-result.png")
+
+
+def test_area_plot(tmp_path):
+    ax = plots.area_breakdown("cim-16x16")
+    assert "mm²" in ax.get_xlabel() and "mm²" in ax.get_title()
+    assert ax.figure.get_size_inches()[1] <= 12
+    _saved(ax, tmp_path / "area.png")
 
 
 def test_plot_cli(tmp_path):

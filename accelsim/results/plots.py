@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from accelsim.energy.table import (
-    ACTION_LABELS,
     BUFFER_READS,
     BUFFER_WRITES,
     DRAM_READS,
@@ -31,34 +30,50 @@ def _axes(ax, figsize=(8, 4.5)):
 
 def layer_energy_by_component(result: Result) -> tuple[list[str], dict[str, np.ndarray]]:
     """Layer names and, per component, each layer's dynamic energy in pJ."""
+    from accelsim.energy.table import action_label
     names = [layer.name for layer in result.layers]
     per_action = result.action_counts * result.prices_pj
     components: dict[str, np.ndarray] = {}
-    for action in Action:
-        component = ACTION_LABELS[action][0]
+    for action in range(per_action.shape[1]):
+        component = action_label(action)[0]
         components.setdefault(component, np.zeros(len(names)))
         components[component] += per_action[:, action]
     return names, {c: v for c, v in components.items() if v.any()}
 
 
+MAX_BARS = 60       # layers shown by energy_breakdown at most (the most energetic)
+
+
+def _energy_unit(pj: float) -> tuple[str, float]:
+    """The unit (and its scale from pJ) that shows ``pj`` with a few digits."""
+    for unit, scale in (("J", 1e-12), ("mJ", 1e-9), ("µJ", 1e-6), ("nJ", 1e-3)):
+        if pj * scale >= 1:
+            return unit, scale
+    return "pJ", 1.0
+
+
 def energy_breakdown(result: Result, *, ax=None, top: int | None = None):
     """Stacked bars: each layer's dynamic energy by component (leakage is chip-wide, not shown).
 
-    ``top`` keeps the layers with the most energy."""
-    ax = _axes(ax, (max(8, 0.25 * len(result.layers)), 4.5))
+    ``top`` keeps the layers with the most energy (at most MAX_BARS are shown: the width stays
+    bounded whatever the network)."""
     names, components = layer_energy_by_component(result)
-    order = np.arange(len(names))
-    if top is not None:
-        totals = sum(components.values())
-        order = np.sort(np.argsort(totals)[::-1][:top])
+    totals = sum(components.values()) if components else np.zeros(len(names))
+    keep = min(top or len(names), MAX_BARS, len(names))
+    order = np.sort(np.argsort(totals)[::-1][:keep]) if keep < len(names) else np.arange(
+        len(names))
+    ax = _axes(ax, (min(20, max(8, 0.25 * order.size)), 4.5))
+    unit, scale = _energy_unit(float(totals[order].max(initial=0.0)))
     bottom = np.zeros(order.size)
     ranked = sorted(components, key=lambda c: -components[c].sum())
     for component in ranked:
-        values = components[component][order] / 1e6
+        values = components[component][order] * scale
         ax.bar(np.arange(order.size), values, bottom=bottom, label=component)
         bottom += values
     ax.set_xticks(np.arange(order.size), [names[i] for i in order], rotation=90, fontsize=7)
-    ax.set_ylabel("energy (µJ)")
+    ax.set_xlabel("layer" + ("" if order.size == len(names) else
+                             f" (the {order.size} most energetic of {len(names)})"))
+    ax.set_ylabel(f"dynamic energy ({unit})")
     ax.set_title(f"{result.workload} on {result.device}: energy per layer by component")
     ax.legend(fontsize=7, ncol=2)
     return ax
@@ -99,32 +114,46 @@ def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None =
     cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     image = ax.imshow(np.ma.masked_invalid(grid.reshape(side, side)), cmap=cmap, vmin=0, vmax=1,
                       interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax, label="utilization of the tile's layer")
-    ax.set_title(f"{result.workload} on {result.device}: {used:,} tiles of group {group}")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.figure.colorbar(image, ax=ax, label="utilization of the tile's layer (used cells / cells)")
+    ax.set_title(f"{result.workload} on {result.device}: {used:,} of {total:,} tiles used "
+                 f"(group {group})", fontsize=10)
+    ax.set_xlabel(f"tile index mod {side} (tiles fill the chip row by row)")
+    ax.set_ylabel(f"tile index // {side}")
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color="lightgrey", label="no layer in this group")], fontsize=7,
+              loc="upper right")
     return ax
 
 
 def device_roofs(device: DeviceSpec | str) -> dict[str, float]:
-    """Peak MACs per cycle and memory bandwidths (bytes per cycle) of a device."""
+    """Peak MACs per cycle of each compute unit (and together) and the bandwidths, bytes per
+    cycle, of the global buffer, DRAM and interconnect (a bus: its width; a mesh: the links
+    into the memory router)."""
     from accelsim.hardware.pricing import resolve
     device = resolve(load_device(device))
-    peak = 0.0
+    roofs = {"cim_macs_per_cycle": 0.0, "systolic_macs_per_cycle": 0.0}
     if device.cim is not None:
         c = device.cim
         per_vector = c.input_cycles * c.cycles_per_input_cycle(c.cols)
-        peak += c.tiles * c.rows * (c.cols // c.cells_per_weight) / per_vector
+        roofs["cim_macs_per_cycle"] = c.tiles * c.rows * (c.cols // c.cells_per_weight) / per_vector
     if device.systolic is not None:
-        peak += device.systolic.rows * device.systolic.cols
-    buffer = device.global_buffer
-    return {"peak_macs_per_cycle": peak,
+        roofs["systolic_macs_per_cycle"] = float(device.systolic.rows * device.systolic.cols)
+    buffer, noc = device.global_buffer, device.interconnect
+    links = 1
+    if noc.kind == "mesh":
+        x, y = noc.memory_router
+        links = sum(1 for ok in (x > 0, x < (noc.cols or 1) - 1, y > 0, y < (noc.rows or 1) - 1)
+                    if ok)
+    return {**roofs,
+            "peak_macs_per_cycle": roofs["cim_macs_per_cycle"] + roofs["systolic_macs_per_cycle"],
             "buffer_bytes_per_cycle": buffer.banks * buffer.ports * buffer.word_bits / 8,
-            "dram_bytes_per_cycle": device.dram_bytes_per_cycle}
+            "dram_bytes_per_cycle": device.dram_bytes_per_cycle,
+            "interconnect_bytes_per_cycle": max(links, 1) * noc.width_bits / 8}
 
 
 def roofline_points(result: Result) -> list[dict[str, Any]]:
-    """Per layer with MACs: bytes moved (buffer and DRAM), MACs per byte, achieved MACs/cycle."""
+    """Per layer with MACs: bytes moved (buffer words, DRAM and interconnect bytes), achieved
+    MACs per cycle over its span."""
     rows = []
     counts = result.action_counts
     for index, layer in enumerate(result.layers):
@@ -135,33 +164,53 @@ def roofline_points(result: Result) -> list[dict[str, Any]]:
         rows.append({"layer": layer.name, "unit": layer.unit, "macs": layer.macs,
                      "cycles": layer.cycles, "buffer_words": float(buffer_words),
                      "dram_bytes": float(dram_bits / 8),
+                     "interconnect_bytes": float(counts[index, Action.BUS_BIT] / 8),
                      "macs_per_cycle": layer.macs / layer.cycles})
     return rows
 
 
-def roofline(result: Result, device: DeviceSpec | str, *, ax=None):
-    """Achieved MACs per cycle of each layer against the device's compute and bandwidth roofs,
-    with operational intensity in MACs per byte of global-buffer and DRAM traffic."""
+def roofline(result: Result, device: DeviceSpec | str, *, traffic: str = "interconnect",
+             ax=None):
+    """Achieved MACs per cycle of each layer against its own unit's compute roof and the
+    bandwidth roofs of one traffic level: ``traffic="interconnect"`` (MACs per byte crossing
+    the bus or mesh, what crossbar layers are bound by) or ``"memory"`` (MACs per byte of
+    global-buffer and DRAM traffic, with both their roofs)."""
+    if traffic not in ("interconnect", "memory"):
+        raise ValueError(f"traffic must be 'interconnect' or 'memory', got {traffic!r}")
     device = load_device(device)
     roofs = device_roofs(device)
-    ax = _axes(ax, (7, 5))
+    ax = _axes(ax, (7.5, 5))
     word_bytes = device.global_buffer.word_bits / 8
     points = roofline_points(result)
-    intensity = np.array([p["macs"] / max(p["buffer_words"] * word_bytes + p["dram_bytes"], 1)
-                          for p in points])
+    if traffic == "interconnect":
+        moved = [p["interconnect_bytes"] for p in points]
+        bandwidths = {"interconnect": roofs["interconnect_bytes_per_cycle"]}
+    else:
+        moved = [p["buffer_words"] * word_bytes + p["dram_bytes"] for p in points]
+        bandwidths = {"global buffer": roofs["buffer_bytes_per_cycle"],
+                      "DRAM": roofs["dram_bytes_per_cycle"]}
+    intensity = np.array([p["macs"] / max(m, 1.0) for p, m in zip(points, moved)])
     achieved = np.array([p["macs_per_cycle"] for p in points])
+    units = sorted({p["unit"] for p in points})
+    peaks = {unit: roofs.get(f"{unit}_macs_per_cycle", 0.0) or roofs["peak_macs_per_cycle"]
+             for unit in units}
+    top = max(peaks.values(), default=roofs["peak_macs_per_cycle"])
     low = max(min(intensity.min(initial=1.0), 1.0) / 4, 1e-3)
-    high = max(intensity.max(initial=1.0), roofs["peak_macs_per_cycle"]) * 4
+    high = max(intensity.max(initial=1.0), top) * 4
     x = np.geomspace(low, high, 200)
-    ax.loglog(x, np.full_like(x, roofs["peak_macs_per_cycle"]), "k-", lw=1, label="compute roof")
-    for key, style in (("buffer_bytes_per_cycle", "--"), ("dram_bytes_per_cycle", ":")):
-        ax.loglog(x, np.minimum(roofs["peak_macs_per_cycle"], roofs[key] * x), "k" + style,
-                  lw=1, label=key.replace("_bytes_per_cycle", " bandwidth roof"))
-    for unit in sorted({p["unit"] for p in points}):
+    colors = {}
+    for unit in units:
         mask = np.array([p["unit"] == unit for p in points])
-        ax.scatter(intensity[mask], achieved[mask], s=14, label=f"layers on {unit}")
-    ax.set_xlabel("operational intensity (MACs per byte of buffer + DRAM traffic)")
-    ax.set_ylabel("achieved MACs per cycle (layer span)")
+        dots = ax.scatter(intensity[mask], achieved[mask], s=14, label=f"layers on {unit}")
+        colors[unit] = dots.get_facecolor()[0]
+        ax.loglog(x, np.full_like(x, peaks[unit]), "-", lw=1, color=colors[unit],
+                  label=f"{unit} compute roof ({peaks[unit]:,.0f} MACs/cycle)")
+    for (name, bandwidth), style in zip(bandwidths.items(), ("--", ":")):
+        ax.loglog(x, np.minimum(top, bandwidth * x), "k" + style, lw=1,
+                  label=f"{name} roof ({bandwidth:,.4g} B/cycle)")
+    what = "interconnect" if traffic == "interconnect" else "global buffer + DRAM"
+    ax.set_xlabel(f"operational intensity (MACs per byte of {what} traffic)")
+    ax.set_ylabel("achieved MACs per cycle (over the layer's span)")
     ax.set_title(f"Roofline: {result.workload} on {result.device}")
     ax.legend(fontsize=7)
     return ax
