@@ -108,21 +108,26 @@ def main() -> None:
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the event timeline (Chrome/Perfetto trace JSON, one track per resource).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the totals.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars for long work (ONNX import, value mode, building the event "
+                   "graph). Default: on when standard error is a terminal.")
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
         no_preload: bool, policy: str, assignments: tuple[str, ...], values: bool, seed: int,
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
-        quiet: bool, wide: bool, memory_limit_gib: float | None) -> None:
+        quiet: bool, wide: bool, memory_limit_gib: float | None,
+        progress: bool | None) -> None:
     """Simulate WORKLOAD on DEVICE and print per-layer cycles and energy."""
     from accelsim.results.report import print_report, totals_lines
     from accelsim.simulate import simulate
 
     for path in (json_path, csv_path, trace_path):
         _check_output(path)
+    from accelsim.progress import wanted
     from accelsim.workload.load import load_workload
-
-    workload = load_workload(workload, unsupported=unsupported_ops)
+    progress = wanted(progress)
+    workload = load_workload(workload, unsupported=unsupported_ops, progress=progress)
 
     assign = {}
     for item in assignments:
@@ -133,7 +138,7 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
     result = simulate(workload, device, batch=batch, mode=mode,
                       preload_weights=not no_preload, policy=policy, assign=assign,
                       trace=trace_path is not None, values=values, seed=seed,
-                      memory_limit_gib=memory_limit_gib)
+                      memory_limit_gib=memory_limit_gib, progress=progress)
     console = _console()
     if quiet:
         for line in totals_lines(result):

@@ -14,6 +14,7 @@ from accelsim.hardware.pricing import resolve
 from accelsim.kernels.options import ValueOptions
 from accelsim.mapping.lower import BYTES_PER_EDGE, BYTES_PER_TASK, footprint, lower
 from accelsim.mapping.plan import place_and_route, plan_workload
+from accelsim.progress import Steps
 from accelsim.results.build import build_result
 from accelsim.results.result import Result
 from accelsim.spec.device import DeviceSpec
@@ -29,7 +30,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
              assign: dict[str, str] | None = None, trace: bool = False,
              values: bool = False, inputs: Any = None, seed: int = 0,
              value_options: ValueOptions | dict | None = None,
-             memory_limit_gib: float | None = None) -> Result:
+             memory_limit_gib: float | None = None, progress: bool = False) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
@@ -56,6 +57,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         ``Result.output``, and crossbar counts and MVM cycles come from the data (input-zero
         skipping, gating, unmapped zero tiles: the device's policies). ``value_options``: a
         ValueOptions or a dict of its fields (ADC bits, range, noise, ...).
+    progress: show progress bars on standard error (value mode, lowering, the event loop);
+        the command line turns this on on a terminal. Off by default: the library never
+        prints unless asked.
     Returns a Result; times are clock cycles, energies pJ.
     """
     began = time.perf_counter()
@@ -76,14 +80,20 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch)
     _check_memory(wl, dev, plans, batch=batch, mode=mode, max_steps=max_steps,
                   preload_weights=preload_weights, values=values, limit=memory_limit_gib)
-    if values:
-        plans, output, skipped = measure(wl, dev, plans, inputs, value_options, seed, batch)
-        output = output[0] if single else output
-    mapping = place_and_route(plans, dev)
-    lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
-                    max_steps=max_steps, preload_weights=preload_weights,
-                    dram_channels=dev.dram.channels)
-    timeline = lowered.program.run()
+    with Steps(progress) as steps:
+        if values:
+            plans, output, skipped = measure(
+                wl, dev, plans, inputs, value_options, seed, batch,
+                on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
+            output = output[0] if single else output
+        mapping = place_and_route(plans, dev)
+        lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
+                        max_steps=max_steps, preload_weights=preload_weights,
+                        dram_channels=dev.dram.channels,
+                        on_layer=steps.phase(f"building the {mode}-mode event graph",
+                                             len(mapping.plans)))
+        steps.phase("event loop (numba)", None)
+        timeline = lowered.program.run()
     return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch, mode=mode,
                         trace=trace, output=output, skipped=skipped, began=began)
 

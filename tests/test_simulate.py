@@ -185,3 +185,16 @@ def test_a_batch_finishes_its_first_image_first():
     assert batch.images_per_second * batch.seconds == pytest.approx(8)   # as the timeline
     for stall in batch.stalls.values():
         assert 0 < stall <= batch.cycles                        # a union, not a sum over tasks
+
+
+def test_progress_is_off_by_default_and_changes_nothing(capsys):
+    quiet = simulate("lenet5", "cim-16x16", values=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""           # the library never prints
+    shown = simulate("lenet5", "cim-16x16", values=True, progress=True)
+    assert shown.cycles == quiet.cycles and shown.energy_pj == quiet.energy_pj
+    from accelsim.progress import Steps, wanted
+    assert wanted(True) and not wanted(False)
+    with Steps(False) as steps:
+        advance = steps.phase("nothing", 3)
+        advance(1, "a")                                          # a no-op when disabled

@@ -215,8 +215,9 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
 
 def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
           mode: str = "fast", max_steps: int = 2048, preload_weights: bool = True,
-          dram_channels: int = 1) -> Lowered:
-    """Build the Program for ``batch`` images. See the module docstring for the modes."""
+          dram_channels: int = 1, on_layer=None) -> Lowered:
+    """Build the Program for ``batch`` images. See the module docstring for the modes.
+    ``on_layer(1, name)`` is called after each layer (progress)."""
     programmed = placement.groups > 1 or not preload_weights
     tasks = _Tasks(dram_channels)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -269,6 +270,8 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = _joined(layer_exits, tasks)
+        if on_layer is not None:
+            on_layer(1, plan.name)
     task_layer = _take(tasks.layer_labels, np.int32)
     task_image = _take(tasks.image_labels, np.int32)
     return Lowered(tasks.program(len(plans), task_layer, task_image), part_tasks,

@@ -11,13 +11,13 @@ Running the same sweep again with the same ``output`` skips the points already i
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from accelsim._data import looks_like_path
 from accelsim.errors import AccelsimError, SpecError
+from accelsim.progress import wanted
 from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml
@@ -64,7 +64,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     output: a .csv journal (a .parquet path writes Parquet at the end, journaling beside it).
     jobs: local worker processes (default: all cores). client / scheduler: a
     dask.distributed Client, or a scheduler address, to run the points on a cluster instead.
-    progress: a progress bar with ETA on stderr (default: when stderr is a terminal).
+    progress: a progress bar with ETA on stderr (default: in a notebook, or when stderr is a
+        terminal).
     retry_errors: on resume, run again the points whose rows in ``output`` are errors
     (False keeps those rows). max_points: a larger grid is refused unless ``sample`` draws
     from it (raise it to run every point anyway).
@@ -105,7 +106,7 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
             _dask_client(None)  # only checks that dask is installed
         rows = execute(points, base, base_name, journal, jobs=jobs or os.cpu_count() or 1,
                        client=client,
-                       progress=sys.stderr.isatty() if progress is None else progress,
+                       progress=wanted(progress),
                        retry_errors=retry_errors)
     finally:
         if journal is not None:

@@ -24,7 +24,7 @@ class ValueRun:
 
 
 def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
-               options: ValueOptions, seed: int) -> ValueRun:
+               options: ValueOptions, seed: int, on_layer=None) -> ValueRun:
     """The network's output for ``inputs`` and each weighted layer's measured statistics.
 
     ``inputs`` is [batch, C, H, W] for a network with one input layer, else a dict
@@ -40,7 +40,7 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
                                                        rng)
         return product
 
-    output, acts = _forward(workload, inputs, hardware_product)
+    output, acts = _forward(workload, inputs, hardware_product, on_layer)
     return ValueRun(output, acts, stats)
 
 
@@ -53,11 +53,14 @@ def reference_forward(workload: Workload, inputs) -> np.ndarray:
     return _forward(workload, inputs, lambda name, columns, matrix: columns @ matrix)[0]
 
 
-def _forward(workload: Workload, inputs, product):
+def _forward(workload: Workload, inputs, product, on_layer=None):
     """Walk the layer graph; ``product(name, columns, matrix)`` multiplies a weighted layer's
-    input vectors by its weight matrix. Returns (the sink's output, every layer's output)."""
+    input vectors by its weight matrix; ``on_layer(1, name)`` is called after each layer.
+    Returns (the sink's output, every layer's output)."""
     acts: dict[str, np.ndarray] = {}
     for name in workload.order:
+        if on_layer is not None:
+            on_layer(0, name)
         layer = workload.layers[name]
         xs = [acts[source] for source in layer.inputs]
         if isinstance(layer, Input):
@@ -73,6 +76,8 @@ def _forward(workload: Workload, inputs, product):
         else:
             y = forward(layer, xs, workload)
         acts[name] = y
+        if on_layer is not None:
+            on_layer(1)
     sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
     return acts[sinks[-1]], acts
 

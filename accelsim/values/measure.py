@@ -12,7 +12,7 @@ from accelsim.values.forward import run_values
 from accelsim.workload.weights import random_weights
 
 
-def measure(wl, dev, plans, inputs, options, seed: int, batch: int):
+def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=None):
     """The forward pass, then plans measured by their units.
 
     Returns (plans, output, skipped): skipped is {layer: (actions avoided, tiles not
@@ -25,7 +25,7 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int):
     options = options or ValueOptions()
     if not any(wl.layers[name].weighted for name in wl.weights):
         wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
-    run = run_values(wl, dev, plans, inputs, options, seed)
+    run = run_values(wl, dev, plans, inputs, options, seed, on_layer)
     skipped = {}
     measured = []
     for plan in plans:

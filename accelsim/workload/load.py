@@ -42,9 +42,9 @@ def available_workloads() -> dict[str, str]:
 
 
 def load_workload(name_or_path: str | Path | Workload, *,
-                  unsupported: str = "error") -> Workload:
+                  unsupported: str = "error", progress: bool = False) -> Workload:
     """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path or an ONNX
-    path. ``unsupported`` applies to ONNX files: see
+    path. ``unsupported`` and ``progress`` apply to ONNX files: see
     :func:`accelsim.workload.onnx.load_onnx`."""
     if isinstance(name_or_path, Workload):
         return name_or_path
@@ -53,7 +53,7 @@ def load_workload(name_or_path: str | Path | Workload, *,
         path = Path(text)
         if path.suffix == ".onnx":
             from accelsim.workload.onnx import load_onnx
-            return load_onnx(path, unsupported=unsupported)
+            return load_onnx(path, unsupported=unsupported, progress=progress)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
                             "(expected .yaml or .onnx)")

@@ -36,19 +36,24 @@ __all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
 
 
 def load_onnx(path: str | Path, *, unsupported: str = "error",
-              input_shapes: dict[str, list[int]] | None = None) -> Workload:
+              input_shapes: dict[str, list[int]] | None = None,
+              progress: bool = False) -> Workload:
     """A Workload from an ONNX file.
 
     unsupported: "error" (default) refuses an operation accelsim does not model, naming it;
     "digital" counts it as one digital operation per output element (value mode then cannot
     run the network). input_shapes: {graph input: full shape} for inputs with symbolic axes.
+    progress: a progress bar over the graph's nodes on standard error.
     """
     if unsupported not in ("error", "digital"):
         raise SpecError(str(path), "", f"unsupported must be 'error' or 'digital', got "
                         f"{unsupported!r}")
     path = Path(path)
     model = read_model(path)
-    return Importer(model, path, unsupported, input_shapes or {}).run()
+    from accelsim.progress import Steps
+    with Steps(progress) as steps:
+        on_node = steps.phase(f"importing {path.name}", len(model.graph.node))
+        return Importer(model, path, unsupported, input_shapes or {}, on_node).run()
 
 
 def to_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:

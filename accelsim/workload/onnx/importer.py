@@ -34,8 +34,10 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
 
 
 class Importer(NodeOps):
-    def __init__(self, model, path: Path, unsupported: str, input_shapes: dict):
+    def __init__(self, model, path: Path, unsupported: str, input_shapes: dict,
+                 on_node=None):
         self.model, self.source, self.unsupported = model, str(path), unsupported
+        self.on_node = on_node          # on_node(1, name) after each node (progress)
         self.input_shapes = input_shapes
         self.name = model.graph.name or path.stem
         self.layers: dict[str, Layer] = {}      # in the order they were added
@@ -79,6 +81,8 @@ class Importer(NodeOps):
             if info.name not in self.consts:
                 self.add_input(info)
         for node in graph.node:
+            if self.on_node is not None:
+                self.on_node(1, node.op_type)
             try:
                 self.node(node)
             except Malformed as exc:
