@@ -121,3 +121,24 @@ def test_results_do_not_run_simulations_or_sweeps():
         if package(module) == "accelsim.results":
             reached = {package(t) for t in g.successors(module)}
             assert not reached & {"accelsim.simulate", "accelsim.sweep"}, module
+
+
+def test_import_is_light_and_names_resolve():
+    """`import accelsim` loads no heavy dependency (numba, networkx, pydantic, matplotlib) until
+    a name needs it, every public name resolves, and importing the modules that share a
+    function's name (accelsim.simulate, accelsim.sweep) keeps the functions."""
+    import subprocess
+    import sys
+    code = ("import sys, accelsim; heavy = [m for m in ('numba', 'networkx', 'pydantic', "
+            "'matplotlib', 'numpy') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    import accelsim
+    import accelsim.simulate
+    import accelsim.sweep.grid  # noqa: F401
+    for name in accelsim.__all__:
+        assert getattr(accelsim, name) is not None, name
+    assert callable(accelsim.simulate) and accelsim.simulate.__name__ == "simulate"
+    assert callable(accelsim.sweep) and accelsim.sweep.__name__ == "sweep"
+    assert accelsim.energy.Action is not None        # subpackages load on first use
