@@ -77,6 +77,21 @@ def test_conv(tmp_path, x_shape, w_shape, attrs):
     check_values(model, wl, feed(x_shape))
 
 
+@pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+def test_dilated_same_padding(tmp_path, auto_pad):
+    """The dilated kernel reaches 5, so SAME keeps 9x9: 81 x 3 x 2 x 9 = 4,374 MACs (an
+    importer that ignores the dilation pads by 1 and gets 7x7 and 2,646). onnxruntime does
+    not run dilated SAME convs, so its values come from the same conv with pads 2."""
+    rng = np.random.default_rng(1)
+    weight = rng.normal(size=(3, 2, 3, 3)).astype(np.float32)
+    model = single("Conv", (1, 2, 9, 9), weight, dilations=[2, 2], auto_pad=auto_pad)
+    wl = load_onnx(save(model, tmp_path))
+    (conv,) = [n for n in wl.order if wl.layers[n].kind == "conv2d"]
+    assert wl.shapes[conv] == (3, 9, 9) and wl.macs == 4374
+    explicit = single("Conv", (1, 2, 9, 9), weight, dilations=[2, 2], pads=[2, 2, 2, 2])
+    check_values(explicit, wl, feed((1, 2, 9, 9)))
+
+
 def test_gemm_with_alpha_beta_and_transposed_b(tmp_path):
     rng = np.random.default_rng(2)
     model = single("Gemm", (1, 7), rng.normal(size=(5, 7)).astype(np.float32),
@@ -124,6 +139,27 @@ def test_batchnorm_folds_into_the_conv(tmp_path):
     wl = load_onnx(save(model, tmp_path))
     assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d"]
     check_values(model, wl, feed((1, 3, 7, 7)))
+
+
+def test_batchnorm_in_training_mode_is_refused(tmp_path):
+    rng = np.random.default_rng(5)
+    stats = [rng.random(4).astype(np.float32) + 0.5 for _ in range(4)]
+    model = single("BatchNormalization", (1, 4, 5, 5), *stats, training_mode=1)
+    with pytest.raises(SpecError, match=r"BatchNormalization.*training_mode=1 normalizes with "
+                                        r"the batch's own statistics"):
+        load_onnx(save(model, tmp_path))
+
+
+def test_an_output_shape_onnx_disagrees_with_is_an_error_naming_the_node(tmp_path, monkeypatch):
+    """The class of the dilated-SAME bug: any node whose imported shape differs from ONNX's
+    shape inference stops the import (here a conv's padding is read wrong on purpose)."""
+    from accelsim.workload.onnx.ops import NodeOps
+    monkeypatch.setattr(NodeOps, "window", lambda self, node, attrs, kernel: (0, 0))
+    model = single("Conv", (1, 2, 9, 9), np.ones((3, 2, 3, 3), np.float32),
+                   pads=[1, 1, 1, 1])
+    with pytest.raises(SpecError, match=r"accelsim computes its output '\w+' as \[1, 3, 7, 7\] "
+                                        r"but ONNX shape inference gives \[1, 3, 9, 9\]"):
+        load_onnx(save(model, tmp_path))
 
 
 def test_batchnorm_alone_is_a_per_channel_affine(tmp_path):

@@ -89,6 +89,7 @@ class Importer(NodeOps):
                 # A malformed node (a missing attribute, shapes that do not fit the layer);
                 # anything else is a bug of the importer and is not disguised as one.
                 raise self.error(node, f"cannot be imported: {exc}") from None
+            self.check_shapes(node)
         if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]
@@ -153,6 +154,19 @@ class Importer(NodeOps):
             raise SpecError(self.source, where, f"holds {value.size} values, its dimensions "
                             f"{list(tensor.dims)} need {count}")
         return value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def check_shapes(self, node) -> None:
+        """Every output the importer made has the shape ONNX's shape inference gives it: a
+        disagreement (a padding or dilation rule read wrong) is an error naming the node,
+        never a silently different network."""
+        for name in node.output:
+            tensor, inferred = self.tensors.get(name), self.inferred.get(name)
+            if tensor is None or inferred is None or len(inferred) != len(tensor.shape) + 1:
+                continue
+            if tuple(tensor.shape) != tuple(inferred[1:]):
+                raise self.error(node, f"accelsim computes its output '{name}' as "
+                                 f"{[1, *tensor.shape]} but ONNX shape inference gives "
+                                 f"{list(inferred)}; this case is not supported")
 
     def static_dims(self, info) -> tuple[int, ...] | None:
         kind = info.type.WhichOneof("value")

@@ -80,10 +80,13 @@ class NodeOps:
             x = self.act(node).shape
             out = self.per_image(node.output[0], node)
             strides = attrs.get("strides", [1, 1])
+            dilations = attrs.get("dilations", [1, 1])
             pads = []
-            for size, o, k, s in zip(x[1:], out[1:], kernel, strides):
-                total = max(0, (o - 1) * s + k - size)
-                pads.append((total // 2, total - total // 2))
+            for size, o, k, s, d in zip(x[1:], out[1:], kernel, strides, dilations):
+                reach = (k - 1) * d + 1              # the dilated kernel's extent
+                total = max(0, (o - 1) * s + reach - size)
+                small, large = total // 2, total - total // 2
+                pads.append((large, small) if auto == "SAME_LOWER" else (small, large))
             pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
         if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
             raise self.error(node, f"asymmetric padding {pads} is not supported")
@@ -166,6 +169,9 @@ class NodeOps:
         return None
 
     def op_BatchNormalization(self, node) -> None:
+        if self.attrs(node).get("training_mode", 0):
+            raise self.error(node, "training_mode=1 normalizes with the batch's own "
+                             "statistics; export the model in inference mode (model.eval())")
         x = self.act(node)
         gamma, beta, mean, var = (self.const(node, i) for i in range(1, 5))
         if any(v is None for v in (gamma, beta, mean, var)):
