@@ -27,23 +27,31 @@ def wanted(progress: bool | None) -> bool:
     return in_notebook() or bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
+def bar(*columns: Any, transient: bool = False) -> Any:
+    """A rich Progress on standard error with the given columns (strings are text columns,
+    e.g. "{task.description}"; ":bar", ":count", ":elapsed" and ":remaining" are rich's)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    known = {":bar": BarColumn, ":count": MofNCompleteColumn, ":elapsed": TimeElapsedColumn,
+             ":remaining": TimeRemainingColumn}
+    built = [known[c]() if c in known else TextColumn(c) for c in columns]
+    return Progress(*built, console=Console(stderr=True), transient=transient)
+
+
 class Steps:
     """Phases of one run, each a bar with a known total of steps (a no-op when disabled)."""
 
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
         if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=True)
+            self._bar = bar("{task.description}", ":bar", ":count", ":elapsed", transient=True)
             self._bar.start()
 
     def phase(self, description: str, total: int | None) -> Callable[..., None]:

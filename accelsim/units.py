@@ -75,9 +75,17 @@ def _example(base: str) -> str:
             "B/s": "GB/s", "J/b": "pJ/b"}[base]
 
 
-def format_pj(pj: float) -> str:
-    """An energy in pJ with a readable SI prefix: '12.300 nJ', '4.560 mJ'."""
-    for scale, unit in ((1e12, "J"), (1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")):
+def energy_unit(pj: float) -> tuple[str, float]:
+    """The SI unit that shows an energy of ``pj`` picojoules in a few digits, and how many pJ
+    it holds: energy_unit(4.2e6) == ("µJ", 1e6)."""
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
         if abs(pj) >= scale:
-            return f"{pj / scale:.3f} {unit}"
-    return f"{pj:.3f} pJ"
+            return unit, scale
+    return "pJ", 1.0
+
+
+def format_pj(pj: float, digits: str = ".3f") -> str:
+    """An energy in pJ with a readable SI prefix: '12.300 nJ', '4.560 mJ' (``digits`` is the
+    number format, e.g. ".4g")."""
+    unit, scale = energy_unit(pj)
+    return f"{pj / scale:{digits}} {unit}"

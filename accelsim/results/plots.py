@@ -19,6 +19,7 @@ from accelsim.energy.table import (
 from accelsim.results.result import Result
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
+from accelsim.units import energy_unit
 
 
 def _axes(ax, figsize=(8, 4.5)):
@@ -44,14 +45,6 @@ def layer_energy_by_component(result: Result) -> tuple[list[str], dict[str, np.n
 MAX_BARS = 60       # layers shown by energy_breakdown at most (the most energetic)
 
 
-def _energy_unit(pj: float) -> tuple[str, float]:
-    """The unit (and its scale from pJ) that shows ``pj`` with a few digits."""
-    for unit, scale in (("J", 1e-12), ("mJ", 1e-9), ("µJ", 1e-6), ("nJ", 1e-3)):
-        if pj * scale >= 1:
-            return unit, scale
-    return "pJ", 1.0
-
-
 def energy_breakdown(result: Result, *, ax=None, top: int | None = None):
     """Stacked bars: each layer's dynamic energy by component (leakage is chip-wide, not shown).
 
@@ -63,11 +56,11 @@ def energy_breakdown(result: Result, *, ax=None, top: int | None = None):
     order = np.sort(np.argsort(totals)[::-1][:keep]) if keep < len(names) else np.arange(
         len(names))
     ax = _axes(ax, (min(20, max(8, 0.25 * order.size)), 4.5))
-    unit, scale = _energy_unit(float(totals[order].max(initial=0.0)))
+    unit, scale = energy_unit(float(totals[order].max(initial=0.0)))
     bottom = np.zeros(order.size)
     ranked = sorted(components, key=lambda c: -components[c].sum())
     for component in ranked:
-        values = components[component][order] * scale
+        values = components[component][order] / scale
         ax.bar(np.arange(order.size), values, bottom=bottom, label=component)
         bottom += values
     ax.set_xticks(np.arange(order.size), [names[i] for i in order], rotation=90, fontsize=7)

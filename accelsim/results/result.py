@@ -19,13 +19,11 @@ import numpy as np
 from accelsim.energy.table import action_label, action_name
 from accelsim.results.trace import TaskTrace
 from accelsim.spec.device import DeviceSpec
+from accelsim.units import format_pj
 
 
 def _energy(pj: float) -> str:
-    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
-        if abs(pj) >= scale:
-            return f"{pj / scale:.4g} {unit}"
-    return f"{pj:.4g} pJ"
+    return format_pj(pj, ".4g")
 
 
 @dataclass(frozen=True)

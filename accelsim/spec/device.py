@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import ConfigDict
 
 from accelsim.arith import ceil_div
-from accelsim.errors import SpecError
 from accelsim.spec.validate import (
     ActivationName,
     Bytes,
@@ -26,6 +25,7 @@ from accelsim.spec.validate import (
     Picojoules,
     PicojoulesPerBit,
     build,
+    set_path,
 )
 
 # Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
@@ -346,14 +346,7 @@ class DeviceSpec:
         data = dataclasses.asdict(self)
         changed = {**(changes or {}), **fields}
         for path, value in changed.items():
-            node = data
-            *parents, leaf = str(path).split(".")
-            for depth, key in enumerate(parents):
-                if not isinstance(node.get(key), dict):
-                    raise SpecError(self.name, ".".join(parents[:depth + 1]),
-                                    "no such section in this device")
-                node = node[key]
-            node[leaf] = value
+            set_path(data, path, value, source=self.name, missing="no such section in this device")
         shown = ", ".join(f"{k}={v}" for k, v in changed.items())
         return build(DeviceSpec, data, f"{self.name} with {shown}")
 

@@ -85,6 +85,19 @@ RENAMED = {
 }
 
 
+def set_path(data: dict, path: str, value: Any, *, source: str, missing: str) -> None:
+    """Set the dotted ``path`` ("cim.rows") in a nested dict in place; a section on the way
+    that is absent (or not a section) raises SpecError naming it, with ``missing`` as the
+    problem. An unknown final key is left for validation to report."""
+    node = data
+    *parents, leaf = str(path).split(".")
+    for depth, key in enumerate(parents):
+        if not isinstance(node.get(key), dict):
+            raise SpecError(source, ".".join(parents[:depth + 1]), missing)
+        node = node[key]
+    node[leaf] = value
+
+
 @cache
 def _adapter(cls: type) -> TypeAdapter:
     return TypeAdapter(cls)

@@ -9,6 +9,7 @@ from typing import Any
 from accelsim.errors import SpecError
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import device_from_dict
+from accelsim.spec.validate import set_path
 
 
 def expand(grid: dict[str, list], *, sample: int | None = None, seed: int = 0,
@@ -51,16 +52,7 @@ def expand(grid: dict[str, list], *, sample: int | None = None, seed: int = 0,
 def apply(base: dict, point: dict[str, Any], *, source: str) -> DeviceSpec:
     """The device ``base`` (a YAML dict) with the point's dotted paths set, validated."""
     data = copy.deepcopy(base)
-    for path, value in point.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for depth, key in enumerate(parents):
-            if not isinstance(node, dict) or key not in node:
-                raise SpecError(source, ".".join(parents[:depth + 1]),
-                                f"no such section in the base device; add one there to "
-                                f"sweep {path}")
-            node = node[key]
-        if not isinstance(node, dict):
-            raise SpecError(source, path, "is not inside a section")
-        node[leaf] = value          # an unknown key is reported by the validation below
+    for path, value in point.items():    # an unknown key is reported by the validation below
+        set_path(data, path, value, source=source,
+                 missing=f"no such section in the base device; add one there to sweep {path}")
     return device_from_dict(data, source=source)

@@ -19,7 +19,6 @@ import csv
 import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -333,19 +332,9 @@ class _Progress:
     def __init__(self, total: int, already: int, enabled: bool):
         self.enabled, self.errors = enabled, 0
         if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[errors]} errors"), TimeElapsedColumn(),
-                                TextColumn("eta"), TimeRemainingColumn(),
-                                console=Console(file=sys.stderr))
+            from accelsim.progress import bar
+            self.bar = bar("sweep", ":bar", ":count", "{task.fields[errors]} errors",
+                           ":elapsed", "eta", ":remaining")
             self.task = self.bar.add_task("sweep", total=total, completed=already, errors=0)
 
     def __enter__(self):
