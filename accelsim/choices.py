@@ -6,3 +6,7 @@ MODES = ("fast", "reference")
 
 # Mapping policies (see mapping.assign): rules, per-layer estimates, or one unit forced.
 POLICIES = ("rules", "energy", "latency", "edp", "cim", "systolic")
+
+# Execution orders (see mapping.memory.layer_by_layer): layers pipelined on chip, or one at a
+# time with every activation going through DRAM (as ZigZag and Timeloop assume).
+EXECUTIONS = ("pipelined", "layer_by_layer")

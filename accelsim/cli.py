@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from accelsim.choices import MODES, POLICIES
+from accelsim.choices import EXECUTIONS, MODES, POLICIES
 from accelsim.errors import AccelsimError
 
 
@@ -84,6 +84,11 @@ def main() -> None:
               help="Images to stream through.")
 @click.option("--mode", type=click.Choice(MODES), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
+@click.option("--execution", type=click.Choice([e.replace("_", "-") for e in EXECUTIONS]),
+              default="pipelined", show_default=True,
+              help="layer-by-layer: one layer at a time, every activation through DRAM (as "
+                   "ZigZag and Timeloop assume); compare with pipelined to see what on-chip "
+                   "pipelining saves.")
 @click.option("--no-preload", is_flag=True,
               help="Count writing the weights even when they all fit.")
 @click.option("--policy", type=click.Choice(POLICIES),
@@ -114,7 +119,8 @@ def main() -> None:
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
-        no_preload: bool, policy: str, assignments: tuple[str, ...], values: bool, seed: int,
+        execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
+        values: bool, seed: int,
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
         quiet: bool, wide: bool, memory_limit_gib: float | None,
         progress: bool | None) -> None:
@@ -136,7 +142,8 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
             raise click.BadParameter(f"'{item}' is not LAYER=UNIT", param_hint="--assign")
         assign[layer] = unit
     result = simulate(workload, device, batch=batch, mode=mode,
-                      preload_weights=not no_preload, policy=policy, assign=assign,
+                      execution=execution.replace("-", "_"), preload_weights=not no_preload,
+                      policy=policy, assign=assign,
                       trace=trace_path is not None, values=values, seed=seed,
                       memory_limit_gib=memory_limit_gib, progress=progress)
     console = _console()

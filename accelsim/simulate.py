@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from accelsim.choices import MODES
+from accelsim.choices import EXECUTIONS, MODES
 from accelsim.errors import AccelsimError
 from accelsim.hardware.plan import LayerPlan
 from accelsim.hardware.pricing import resolve
@@ -25,7 +25,8 @@ from accelsim.workload.load import load_workload
 
 
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
-             batch: int = 1, mode: str = "fast", max_steps: int = 2048,
+             batch: int = 1, mode: str = "fast", execution: str = "pipelined",
+             max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
              assign: dict[str, str] | None = None, trace: bool = False,
              values: bool = False, inputs: Any = None, seed: int = 0,
@@ -38,6 +39,10 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     mode: "fast" (default; up to ``max_steps`` steps of vectors per layer, shared by its
         parts and the batch's images) or "reference" (one event per tile MVM per input
         vector; for validation, much slower).
+    execution: "pipelined" (default: layers overlap on chip, activations stay in the global
+        buffer as far as they fit) or "layer_by_layer" (one layer at a time, for the whole
+        batch; every intermediate activation is written to DRAM and read back, as ZigZag
+        and Timeloop assume). Comparing the two shows what on-chip pipelining saves.
     preload_weights: when the whole network fits on the chip, its weights are taken as already
         written and their one-time cost is reported apart (``one_time_programming_pj``);
         otherwise, and always when False, writing weights is simulated and counted.
@@ -65,6 +70,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     began = time.perf_counter()
     if mode not in MODES:
         raise AccelsimError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if execution not in EXECUTIONS:
+        raise AccelsimError(f"execution must be one of {', '.join(EXECUTIONS)}, "
+                            f"got {execution!r}")
     for name, value, high in (("batch", batch, 10 ** 7), ("max_steps", max_steps, 10 ** 7)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
             raise AccelsimError(f"{name} must be an integer from 1 to {high:,}, got {value!r}")
@@ -77,8 +85,10 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         inputs, batch, single = value_inputs(wl, inputs, batch, seed)
     elif inputs is not None or value_options is not None:
         raise AccelsimError("inputs and value_options need values=True")
-    plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch)
-    _check_memory(wl, dev, plans, batch=batch, mode=mode, max_steps=max_steps,
+    plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
+                          execution=execution)
+    _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
+                  max_steps=max_steps,
                   preload_weights=preload_weights, values=values, limit=memory_limit_gib)
     with Steps(progress) as steps:
         if values:
@@ -89,13 +99,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         mapping = place_and_route(plans, dev)
         lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
                         max_steps=max_steps, preload_weights=preload_weights,
-                        dram_channels=dev.dram.channels,
+                        dram_channels=dev.dram.channels, execution=execution,
                         on_layer=steps.phase(f"building the {mode}-mode event graph",
                                              len(mapping.plans)))
         steps.phase("event loop (numba)", None)
         timeline = lowered.program.run()
     return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch, mode=mode,
-                        trace=trace, output=output, skipped=skipped, began=began)
+                        execution=execution, trace=trace, output=output, skipped=skipped,
+                        began=began)
 
 
 def memory_limit_gib(given: float | None = None) -> float:
@@ -125,12 +136,13 @@ def memory_limit_gib(given: float | None = None) -> float:
 
 
 def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batch: int,
-                  mode: str, max_steps: int, preload_weights: bool, values: bool,
+                  mode: str, execution: str, max_steps: int, preload_weights: bool, values: bool,
                   limit: float | None) -> None:
     """Refuse a run whose estimated memory exceeds the budget, saying what to change."""
     budget = memory_limit_gib(limit)
     tasks, edges = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch,
-                             mode=mode, max_steps=max_steps, preload_weights=preload_weights)
+                             mode=mode, max_steps=max_steps, preload_weights=preload_weights,
+                             execution=execution)
     need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE) / 2 ** 30
     what = f"{tasks:,} tasks and {edges:,} dependencies of the event simulation"
     if values:

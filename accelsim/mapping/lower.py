@@ -11,6 +11,10 @@ images (each image gets at least one step per part), the part's tiles as one res
 work in lockstep, so this is exact for them). The number of tasks therefore grows with the
 network, not with the batch or the parts a layer is cut into. reference mode: one step per
 vector and one task per tile MVM.
+
+execution: "pipelined" (the above), or "layer_by_layer": a layer starts (its first step, its
+weight load, its tiles' programming) once every task of the layer before it in topological
+order is done, for every image of the batch, so no two layers ever overlap.
 """
 
 from __future__ import annotations
@@ -174,7 +178,7 @@ BYTES_PER_EDGE = 40
 
 def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
               mode: str = "fast", max_steps: int = 2048,
-              preload_weights: bool = True) -> tuple[int, int]:
+              preload_weights: bool = True, execution: str = "pipelined") -> tuple[int, int]:
     """(tasks, dependency edges) that lower() would build, counted without building them,
     so a run too large for memory can be refused before it starts. (Parts fill the chip in
     order, so they need more than one layer group exactly when their tiles exceed it.)"""
@@ -210,22 +214,30 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
                 edges += len(part.programming.stages) + batch * n * tiles
             if groups > 1 and part.unit == UnitKind.CIM:
                 edges += batch * n * tiles          # every MVM precedes its group's barrier
+    if execution == "layer_by_layer":
+        # A barrier after each layer waits for all of its tasks; the next layer's entries
+        # wait for it (at most as many edges again as there are tasks).
+        edges += 2 * tasks
+        tasks += len(plans)
     return tasks, edges
 
 
 def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
           mode: str = "fast", max_steps: int = 2048, preload_weights: bool = True,
-          dram_channels: int = 1, on_layer=None) -> Lowered:
-    """Build the Program for ``batch`` images. See the module docstring for the modes.
-    ``on_layer(1, name)`` is called after each layer (progress)."""
+          dram_channels: int = 1, execution: str = "pipelined", on_layer=None) -> Lowered:
+    """Build the Program for ``batch`` images. See the module docstring for the modes and
+    the execution orders. ``on_layer(1, name)`` is called after each layer (progress)."""
     programmed = placement.groups > 1 or not preload_weights
     tasks = _Tasks(dram_channels)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
     barrier_inputs: dict[int, list[np.ndarray]] = {}
     barriers: dict[int, int] = {}
+    serial = execution == "layer_by_layer"
+    previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     for plan_index, plan in enumerate(plans):
         tasks.layer = plan_index
+        layer_first = tasks.count
         layer_exits = []
         previous_part = None
         wanted = {}       # producer -> its exit step each of this layer's steps waits for
@@ -235,6 +247,8 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             budget = max(1, max_steps // len(plan.parts))      # steps of this part, all images
             entry, exit_, mvm, bounds, exit_bounds = _lower_part(part, tasks, placement, batch,
                                                                  mode, budget)
+            if previous_layer is not None:
+                tasks.edges(previous_layer, entry)
             for producer, need in part.needs:
                 producer_exit, producer_bounds = exits[producer]
                 if producer not in wanted:     # the parts of a layer share their steps
@@ -244,7 +258,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             if part.weight_load is not None:
                 # Weights are fetched once per batch, before the layer's first fold.
                 begin = tasks.count
-                loaded = _lower_chain(part.weight_load.stages, tasks)
+                loaded = _lower_chain(part.weight_load.stages, tasks, after=previous_layer)
                 programming_tasks[key] = (begin, tasks.count)
                 tasks.edges(loaded, entry)
             if part.carries_from_previous_part and previous_part is not None:
@@ -260,8 +274,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                         first_tile = placement.first_tile[key]
                         tiles = [Resource(ResourceKind.TILE, str(first_tile + t))
                                  for t in range(part.tiles)]
+                    after = barriers.get(group - 1)
                     done = _lower_chain(part.programming.stages, tasks,
-                                        after=barriers.get(group - 1), last_resources=tiles)
+                                        after=previous_layer if after is None else after,
+                                        last_resources=tiles)
                     programming_tasks[key] = (begin, tasks.count)
                     # mvm has shape (images, steps, slots); done has one task per slot.
                     tasks.edges(done[None, None, :], mvm)
@@ -270,6 +286,8 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = _joined(layer_exits, tasks)
+        if serial and tasks.count > layer_first:
+            previous_layer = _barrier(tasks, [np.arange(layer_first, tasks.count)])
         if on_layer is not None:
             on_layer(1, plan.name)
     task_layer = _take(tasks.layer_labels, np.int32)

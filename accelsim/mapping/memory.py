@@ -14,6 +14,10 @@ output that does not fit lives in DRAM:
 - a network output is written to DRAM once: the part that does not fit as it is produced, the
   rest by the final store.
 
+In layer-by-layer execution (``layer_by_layer``) every layer also writes the part of its
+output that would have stayed in the buffer to DRAM, and its consumers read it back: each
+intermediate tensor goes to DRAM once and comes back once per consumer, through the buffer.
+
 The spill reads and writes are DRAM stages of each step, so bandwidth and queueing show in
 cycles; energy counts whole bursts per transfer. Views (flatten, concat, reshapes without a
 permutation) alias their producers' storage.
@@ -27,7 +31,7 @@ from dataclasses import replace
 import numpy as np
 
 from accelsim.arith import ceil_div
-from accelsim.energy.table import Operand
+from accelsim.energy.table import Operand, buffer_read, buffer_write
 from accelsim.hardware.context import Residency, count_dram
 from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
 from accelsim.spec.device import DeviceSpec
@@ -103,6 +107,55 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
                       for part in plan.parts)
         result.append(replace(plan, parts=parts))
     return result
+
+
+def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
+                   held: Residency) -> list[LayerPlan]:
+    """Plans for layer-by-layer execution (the assumption of ZigZag and Timeloop): each layer
+    reads its inputs from DRAM and writes its output to DRAM.
+
+    The residency is the pipelined one (``held``: a layer's working set against the whole
+    buffer, which in this order it has to itself), so what does not fit streams as before.
+    On top of it, each layer writes the share of its output that would have stayed in the
+    buffer to DRAM (after the buffer: a buffer read, then a DRAM write), and each consumer
+    reads that share back (a DRAM read, then a buffer write), spread over its steps or folds
+    so bandwidth shows in cycles. The network's input is read by its load plan and the
+    network's outputs written by their store plans, as in pipelined order. That layers run
+    one at a time is the lowering's part (mapping.lower, ``execution``).
+    """
+    size = tensor_bytes(workload, device)
+    consumed = {s for name in workload.order for s in workload.layers[name].inputs}
+    result = []
+    for plan in plans:
+        if plan.name not in workload.layers or plan.unit in (UnitKind.VIEW, UnitKind.DRAM):
+            result.append(plan)
+            continue
+        layer = workload.layers[plan.name]
+        kept = {p: (1.0 - held.fraction[p]) * size[p] for s in layer.inputs
+                for p in held.producers[s]
+                if workload.layers[p].kind != "input"}
+        read_bytes = sum(kept.values())
+        write_bytes = ((1.0 - held.fraction[plan.name]) * size[plan.name]
+                       if plan.name in consumed else 0.0)
+        if read_bytes <= 0 and write_bytes <= 0:
+            result.append(plan)
+            continue
+        parts = tuple(_through_dram(part, read_bytes / len(plan.parts),
+                                    write_bytes / len(plan.parts), device)
+                      for part in plan.parts)
+        result.append(replace(plan, parts=parts))
+    return result
+
+
+def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,
+                  device: DeviceSpec) -> PartPlan:
+    """A part whose inputs come from DRAM and whose output goes there, through the buffer."""
+    spilled = _spilling_part(part, read_bytes, write_bytes, device)
+    counts = spilled.counts.copy()
+    word = device.global_buffer.word_bits
+    counts[buffer_write(Operand.INPUTS)] += math.ceil(read_bytes * part.images * 8 / word)
+    counts[buffer_read(Operand.OUTPUTS)] += math.ceil(write_bytes * part.images * 8 / word)
+    return replace(spilled, counts=counts)
 
 
 def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,

@@ -23,7 +23,7 @@ from accelsim.hardware.plan import LayerPlan, UnitKind
 from accelsim.hardware.pricing import resolve
 from accelsim.hardware.registry import unit, units
 from accelsim.mapping.assign import Assigner, assign_units
-from accelsim.mapping.memory import residency, with_spills
+from accelsim.mapping.memory import layer_by_layer, residency, with_spills
 from accelsim.mapping.place import Placement, place
 from accelsim.mapping.route import with_mesh
 from accelsim.spec.device import DeviceSpec
@@ -41,17 +41,21 @@ class Mapping:
 
 
 def map_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
-                 assign: dict[str, str] | None = None, batch: int = 1) -> Mapping:
+                 assign: dict[str, str] | None = None, batch: int = 1,
+                 execution: str = "pipelined") -> Mapping:
     """Run the whole pipeline (see the module docstring)."""
     device = resolve(device)
     return place_and_route(plan_workload(workload, device, policy=policy, assign=assign,
-                                         batch=batch), device)
+                                         batch=batch, execution=execution), device)
 
 
 def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
-                  assign: dict[str, str] | None = None, batch: int = 1) -> list[LayerPlan]:
+                  assign: dict[str, str] | None = None, batch: int = 1,
+                  execution: str = "pipelined") -> list[LayerPlan]:
     """Assign, plan and spill: plans for every layer in topological order, plus a final DRAM
-    store of each output. ``device`` may hold 'auto' figures (they are worked out here)."""
+    store of each output. ``device`` may hold 'auto' figures (they are worked out here).
+    ``execution="layer_by_layer"``: every intermediate tensor also goes through DRAM
+    (mapping.memory.layer_by_layer)."""
     device = resolve(device)
     ctx = PlanContext(workload, device, batch)
     chosen = assign_units(ctx, policy=policy, assign=assign or {})
@@ -65,7 +69,10 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
         while name in workload.layers:          # a layer may itself be called "output"
             name += " (store)"
         plans.append(store_plan(ctx, sink, name))
-    return with_spills(plans, workload, device, ctx.held)
+    plans = with_spills(plans, workload, device, ctx.held)
+    if execution == "layer_by_layer":
+        plans = layer_by_layer(plans, workload, device, ctx.held)
+    return plans
 
 
 def place_and_route(plans: list[LayerPlan], device: DeviceSpec) -> Mapping:

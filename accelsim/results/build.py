@@ -17,6 +17,7 @@ from accelsim.results.trace import TaskTrace
 
 
 def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, trace: bool,
+                 execution: str = "pipelined",
                  output, skipped: dict, began: float) -> Result:
     """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
     prices = energy_per_action(dev)
@@ -75,7 +76,8 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
                                tuple(plan.name for plan in plans), lowered.stage_names,
                                dev.clock_hz)
     return Result(
-        device=dev.name, workload=wl.name, batch=batch, mode=mode, clock_hz=dev.clock_hz,
+        device=dev.name, workload=wl.name, batch=batch, mode=mode, execution=execution,
+        clock_hz=dev.clock_hz,
         cycles=cycles, macs=wl.macs * batch, layers=tuple(rows), action_counts=ledger.counts,
         prices_pj=prices,
         leakage_pj=leakage_energy(leakage_power_mw(dev), cycles, dev.clock_hz),

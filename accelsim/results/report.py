@@ -73,7 +73,9 @@ def layer_table(result: Result, width: int | None = None) -> Table:
              format_pj(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}"]
             for layer in result.layers]
     return fitted_table(f"{result.workload} on {result.device} (batch {result.batch}, "
-                        f"{result.mode} mode; span: first start to last finish, busy: cycles "
+                        f"{result.mode} mode"
+                        + (", layer by layer" if result.execution == "layer_by_layer" else "")
+                        + "; span: first start to last finish, busy: cycles "
                         "with a task of the layer running)", columns, rows, width=width,
                         wrap=("layer",))
 
@@ -151,6 +153,8 @@ def totals_lines(result: Result) -> list[str]:
         + (f" ({format_pj(result.energy_pj / result.batch)} per input of the batch of "
            f"{result.batch})" if result.batch > 1 else ""),
         f"MACs              {result.macs:,}",
+        *(["execution         layer by layer: one layer at a time, every activation through "
+           "DRAM"] if result.execution == "layer_by_layer" else []),
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
         f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
         f"average power     {result.average_power_mw:.2f} mW",

@@ -157,11 +157,15 @@ class Result:
     dram: DramReport | None = field(default=None, repr=False)   # DRAM with row buffers
     # Silicon area by component, mm² (the chip's, from the component models; no DRAM).
     area_by_component: dict[str, float] = field(default_factory=dict, repr=False)
+    # "pipelined" (layers overlap on chip) or "layer_by_layer" (one at a time, activations
+    # through DRAM): see simulate().
+    execution: str = "pipelined"
 
     # -- display -----------------------------------------------------------------------
     def __repr__(self) -> str:
+        order = ", layer by layer" if self.execution == "layer_by_layer" else ""
         return (f"<Result {self.workload} on {self.device}: batch {self.batch}, {self.mode} "
-                f"mode, {self.cycles:,} cycles, {_energy(self.energy_pj)}, "
+                f"mode{order}, {self.cycles:,} cycles, {_energy(self.energy_pj)}, "
                 f"{self.tops_per_watt:.3g} TOPS/W, {len(self.layers)} layers>")
 
     def _repr_html_(self) -> str:
@@ -306,7 +310,8 @@ class Result:
         """The run's totals as a flat dict (what sweep rows and the CLI's -q print)."""
         return {
             "device": self.device, "workload": self.workload, "batch": self.batch,
-            "mode": self.mode, "cycles": self.cycles, "seconds": self.seconds,
+            "mode": self.mode, "execution": self.execution, "cycles": self.cycles,
+            "seconds": self.seconds,
             "energy_pj": self.energy_pj, "macs": self.macs,
             "tops_per_watt": self.tops_per_watt, "average_power_mw": self.average_power_mw,
             "area_mm2": self.area_mm2, "tops": self.tops, "tops_per_mm2": self.tops_per_mm2,

@@ -26,7 +26,7 @@ from accelsim.sweep.run import METRICS, Journal, Point, columns, components, exe
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
-_OPTIONS = ("batch", "mode", "max_steps", "preload_weights", "policy", "assign")
+_OPTIONS = ("batch", "mode", "execution", "max_steps", "preload_weights", "policy", "assign")
 def _numeric() -> set[str]:
     return set(METRICS) | {f"energy_{c}_pj" for c in components()} | {"point"}
 

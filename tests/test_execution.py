@@ -1,0 +1,73 @@
+"""Layer-by-layer execution: one layer at a time, every activation through DRAM."""
+
+import pytest
+from click.testing import CliRunner
+
+import accelsim
+from accelsim.cli import main
+from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
+from accelsim.errors import AccelsimError
+from accelsim.workload import Input, Linear, Workload
+
+
+def two_layers():
+    # 64 bytes in, 40 bytes between the layers, 24 bytes out (8-bit activations).
+    return Workload.from_layers("two", [Input("in", shape=(64, 1, 1)),
+                                        Linear("fc1", ("in",), 40),
+                                        Linear("fc2", ("fc1",), 24)])
+
+
+def totals(result):
+    return dict(zip(Action, result.action_counts.sum(axis=0)))
+
+
+def test_intermediate_goes_to_dram_and_back_by_hand(cim16):
+    piped = accelsim.simulate(two_layers(), cim16)
+    serial = accelsim.simulate(two_layers(), cim16, execution="layer_by_layer")
+    assert serial.execution == "layer_by_layer" and piped.execution == "pipelined"
+    p, s = totals(piped), totals(serial)
+    burst = 64 * 8
+    # Pipelined: the input (64 B, one burst) is read and the output (24 B, one burst) written.
+    assert p[Action.DRAM_READ_BIT_INPUTS] == burst
+    assert p[Action.DRAM_WRITE_BIT_OUTPUTS] == burst
+    # Layer by layer: fc1's 40 bytes also go out (one burst) and come back (one burst), each
+    # through the buffer (40 x 8 bits in 128-bit words: 3 words each way).
+    assert s[Action.DRAM_READ_BIT_INPUTS] == 2 * burst
+    assert s[Action.DRAM_WRITE_BIT_OUTPUTS] == 2 * burst
+    assert s[buffer_write(Operand.INPUTS)] - p[buffer_write(Operand.INPUTS)] == 3
+    assert s[buffer_read(Operand.OUTPUTS)] - p[buffer_read(Operand.OUTPUTS)] == 3
+    # The compute is the same.
+    for action in (Action.ADC_CONVERT,):
+        assert s[action] == p[action]
+
+
+@pytest.mark.parametrize("device, batch", [("cim-16x16", 1), ("cim-16x16", 3),
+                                           ("eyeriss-like", 2), ("hybrid-cim-systolic", 2)])
+def test_layers_never_overlap(device, batch):
+    workload = "mobilenetv2" if device == "hybrid-cim-systolic" else "resnet18"
+    res = accelsim.simulate(workload, device, batch=batch, execution="layer_by_layer")
+    layers = res.layers
+    for before, after in zip(layers, layers[1:]):
+        assert after.start_cycle >= before.end_cycle, (before.name, after.name)
+    assert res.cycles >= sum(layer.span_cycles for layer in layers)
+    piped = accelsim.simulate(workload, device, batch=batch)
+    assert res.cycles >= piped.cycles
+    dram = [a for a in Action if a.name.startswith("DRAM_") and "BIT" in a.name]
+    assert sum(totals(res)[a] for a in dram) >= sum(totals(piped)[a] for a in dram)
+    assert res.macs == piped.macs
+
+
+def test_unknown_execution_is_refused(cim16):
+    with pytest.raises(AccelsimError, match="execution must be one of pipelined, "
+                                            "layer_by_layer"):
+        accelsim.simulate(two_layers(), cim16, execution="serial")
+
+
+def test_cli_and_summary():
+    out = CliRunner().invoke(main, ["run", "-d", "cim-16x16", "-w", "lenet5",
+                                    "--execution", "layer-by-layer", "--wide"])
+    assert out.exit_code == 0, out.output
+    assert "layer by layer" in out.output
+    res = accelsim.simulate("lenet5", "cim-16x16", execution="layer_by_layer")
+    assert res.summary()["execution"] == "layer_by_layer"
+    assert "layer by layer" in repr(res)
