@@ -17,6 +17,13 @@ def test_zoo_macs_equal_published_counts(name, macs):
     assert load_workload(name).macs == macs
 
 
+def test_alexnet_conv_macs_equal_eyeriss_table():
+    # Eyeriss (JSSC 2017, Table V), batch 4: 422, 896, 598, 449 and 299 million MACs.
+    wl = load_workload("alexnet")
+    table = {"conv1": 422, "conv2": 896, "conv3": 598, "conv4": 449, "conv5": 299}
+    assert {name: round(4 * wl.layer_macs(name) / 1e6) for name in table} == table
+
+
 def test_lenet5_and_mlp_macs_by_hand():
     # LeNet-5: C1 28*28*6*25, C3 10*10*16*6*25, C5 120*400, F6 120*84, output 84*10.
     assert load_workload("lenet5").macs == 117_600 + 240_000 + 48_000 + 10_080 + 840

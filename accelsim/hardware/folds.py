@@ -10,6 +10,10 @@ A GEMM of M x K inputs by K x N weights runs on an R x C array in folds. Per dat
 and SCALE-Sim reports folds x cycles - 1 for a layer (a grouped conv: per group). The last fold
 here is therefore one cycle shorter, so the array's busy time equals SCALE-Sim's exactly.
 
+Each MAC reads or updates one register-file entry (plus one access per operand loaded into or
+drained from a PE) and passes its two operands on to neighbouring PEs. (Row stationary, the
+fourth dataflow, has its own mapping and counts: hardware.row_stationary.)
+
 Traffic per fold (elements), with r x c the part of the array a fold uses:
     ws  weights r*c, inputs M*r, outputs M*c (partial sums while K is not done: read back
         and written at accumulator width)
@@ -37,6 +41,8 @@ class Folds:
     psum_reads: np.ndarray        # partial sums read back (accumulator width)
     psum_writes: np.ndarray       # partial sums written (accumulator width)
     output_writes: np.ndarray     # final outputs written (operand width)
+    rf_accesses: np.ndarray       # register-file reads and writes
+    pe_hops: np.ndarray           # operands moved into a PE from a neighbour or the network
 
     @property
     def count(self) -> int:
@@ -81,13 +87,15 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     cycles[-1] -= 1
     zero = np.zeros(folds, dtype=np.int64)
     if dataflow == "os":
-        return Folds(cycles, macs=r * c * k, stationary=r * c, input_reads=r * k,
+        macs = r * c * k
+        return Folds(cycles, macs=macs, stationary=r * c, input_reads=r * k,
                      weight_reads=k * c, psum_reads=zero, psum_writes=zero,
-                     output_writes=r * c)
+                     output_writes=r * c, rf_accesses=macs + r * c, pe_hops=2 * macs)
     streamed = m if dataflow == "ws" else n        # vectors streamed through the array
     macs = streamed * r * c
     outputs = streamed * c
     inputs, weights = (streamed * r, r * c) if dataflow == "ws" else (r * c, streamed * r)
     return Folds(cycles, macs=macs, stationary=r * c, input_reads=inputs, weight_reads=weights,
                  psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
-                 output_writes=np.where(last, outputs, 0))
+                 output_writes=np.where(last, outputs, 0), rf_accesses=macs + r * c,
+                 pe_hops=2 * macs)

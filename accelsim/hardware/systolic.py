@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,10 +40,13 @@ from accelsim.hardware.plan import (
     UnitKind,
 )
 from accelsim.hardware.registry import Unit, register
+from accelsim.hardware.row_stationary import ConvShape, RsCosts, RsMapping, best_mapping, spads
+from accelsim.hardware.row_stationary import passes as rs_passes
 from accelsim.kernels.quantize import quantized_inputs, quantized_weights
 from accelsim.models import Estimate, logic
 from accelsim.models import sram as sram_model
 from accelsim.spec.device import DeviceSpec
+from accelsim.workload.layers import Conv2d
 from accelsim.workload.ops import DIGITAL_ACTIONS
 
 
@@ -126,16 +130,20 @@ class SystolicArray(Unit):
             raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
         k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
         _, h, w = ctx.wl.shapes[name]
-        one = fold_schedule(ctx.batch * h * w, n, k, rows=array.rows, cols=array.cols,
-                            dataflow=array.dataflow)
-        folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         bits, acc = array.operand_bits, array.accumulator_bits
         weight_bits = k * n * groups * bits
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
-        # A fold's DRAM inputs are the input tensor elements under its share of the lowered
-        # (im2col) input matrix: the window's overlap is expanded on chip, not fetched again.
-        lowered = k * groups * ctx.batch * h * w
-        unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
+        if array.dataflow == "rs":
+            one = row_stationary_folds(ctx, name, streamed, in_dram)
+            unique = 1.0          # its input reads are input tensor elements already
+        else:
+            one = fold_schedule(ctx.batch * h * w, n, k, rows=array.rows, cols=array.cols,
+                                dataflow=array.dataflow)
+            # A fold's DRAM inputs are the input tensor elements under its share of the
+            # lowered (im2col) input matrix: the window's overlap is expanded on chip.
+            lowered = k * groups * ctx.batch * h * w
+            unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
+        folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         inputs_from_dram = np.rint(in_dram * unique * folds.input_reads).astype(np.int64)
         weights_from_dram = folds.weight_reads if streamed else np.zeros_like(folds.weight_reads)
         words = ctx.words
@@ -150,8 +158,8 @@ class SystolicArray(Unit):
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
         counts[Action.PE_MAC] = folds.macs.sum()
-        counts[Action.RF_ACCESS] = folds.macs.sum() + folds.stationary.sum()
-        counts[Action.PE_HOP] = 2 * folds.macs.sum()
+        counts[Action.RF_ACCESS] = folds.rf_accesses.sum()
+        counts[Action.PE_HOP] = folds.pe_hops.sum()
         counts[buffer_read(Operand.INPUTS)] = input_words.sum()
         counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
         counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
@@ -214,11 +222,16 @@ class SystolicArray(Unit):
             return (replace(plan, parts=(replace(part, measured=Measured(counts)),)),
                     dense - counts, 0)
         zeros = stats.macs - stats.nonzero_macs
+        row_stationary = device.systolic.dataflow == "rs"
         counts[Action.PE_MAC] -= zeros
-        counts[Action.RF_ACCESS] -= zeros
+        # A MAC with a zero operand skips its register-file accesses: one (its stationary
+        # operand's), or in a row-stationary PE the weight read and the psum read and write
+        # (the input is read to see it is zero).
+        counts[Action.RF_ACCESS] -= (3 if row_stationary else 1) * zeros
         folds = part.folds
         if policy == "skipping":
-            counts[Action.PE_HOP] -= 2 * zeros
+            if not row_stationary:      # its operands are not passed on either
+                counts[Action.PE_HOP] -= 2 * zeros
             counts[Action.PE_INDEX] += stats.nonzero_macs
             compute = [i for i, stage in enumerate(part.stages)
                        if stage.kind == StageKind.COMPUTE][0]
@@ -226,6 +239,46 @@ class SystolicArray(Unit):
             folds[:, compute] = ceil_div(folds[:, compute] * stats.nonzero_macs, stats.macs)
         return (replace(plan, parts=(replace(part, measured=Measured(counts), folds=folds),)),
                 dense - counts, 0)
+
+
+def _rs_shape(ctx: PlanContext, name: str) -> ConvShape:
+    """One group of the layer as a conv (a linear layer: 1 x 1 over its positions)."""
+    layer = ctx.wl.layers[name]
+    k, n, _ = layer.matrix(ctx.wl.input_shapes(name))
+    _, h, w = ctx.wl.shapes[name]
+    if isinstance(layer, Conv2d):
+        r, s = layer.kernel
+        return ConvShape(ctx.batch, n, k // (r * s), (r, s), (h, w), tuple(layer.stride),
+                         tuple(layer.dilation))
+    return ConvShape(ctx.batch, n, k, (1, 1), (h, w))
+
+
+def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
+                         inputs_in_dram: float) -> Folds:
+    """A layer's row-stationary passes (hardware.row_stationary) as folds: the mapping of
+    least energy at the device's prices (with the DRAM reads of streamed weights and of the
+    ``inputs_in_dram`` share of its inputs), its passes in execution order."""
+    dev = ctx.dev
+    array, buffer = dev.systolic, dev.global_buffer
+    costs = RsCosts(array.mac_pj, array.rf_access_pj, array.pe_hop_pj,
+                    (buffer.read_pj + buffer.write_pj) / 2, dev.dram.read_pj_per_bit,
+                    array.operand_bits, array.accumulator_bits, buffer.word_bits,
+                    dev.interconnect.width_bits, dev.dram_bytes_per_cycle * 8)
+    shape = _rs_shape(ctx, name)
+    mapping = _rs_mapping(shape, array.rows, array.cols,
+                          tuple(spads(array.rf_bytes, array.operand_bits).items()),
+                          buffer.size_bytes, costs, not weights_streamed,
+                          round(inputs_in_dram, 6))
+    figures = rs_passes(shape, mapping)
+    return Folds(**{field: figures[field] for field in Folds.__dataclass_fields__})
+
+
+@lru_cache(maxsize=4096)
+def _rs_mapping(shape, rows, cols, spad, buffer_bytes, costs, weights_fit,
+                inputs_in_dram) -> RsMapping:
+    return best_mapping(shape, rows=rows, cols=cols, spad=dict(spad),
+                        buffer_bytes=buffer_bytes, costs=costs, weights_fit=weights_fit,
+                        inputs_in_dram=inputs_in_dram)
 
 
 def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tuple[float, bool]:

@@ -137,14 +137,17 @@ class CrossbarSpec:
 class SystolicSpec:
     """A digital systolic array of ``rows`` x ``cols`` PEs (SCALE-Sim's timing model).
 
-    ``dataflow`` is weight- (ws), output- (os) or input-stationary (is). Each MAC reads or
-    updates one register-file entry and passes two operands on to neighbouring PEs.
+    ``dataflow`` is weight- (ws), output- (os) or input-stationary (is), with SCALE-Sim's
+    timing: each MAC reads or updates one register-file entry and passes two operands on to
+    neighbouring PEs. ``rs`` is Eyeriss's row stationary (hardware.row_stationary): PE sets
+    of filter rows x output rows, register files split into input, weight and psum
+    scratchpads, accesses counted per level from the mapping's reuse.
     """
 
     __pydantic_config__ = _STRICT
     rows: Side
     cols: Side
-    dataflow: Literal["ws", "os", "is"]
+    dataflow: Literal["ws", "os", "is", "rs"]
     operand_bits: Bits              # weights and activations
     accumulator_bits: WideBits      # partial sums spilled to the buffer between folds
     mac_pj: Picojoules | Auto = "auto"        # one multiply-accumulate at operand_bits

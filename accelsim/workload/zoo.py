@@ -104,6 +104,30 @@ def resnet50() -> Workload:
     return _resnet("resnet50", "bottleneck", (3, 4, 6, 3))
 
 
+def alexnet() -> Workload:
+    """AlexNet as published (Krizhevsky et al. 2012) and as Eyeriss ran it: a 3x227x227
+    input, CONV2, CONV4 and CONV5 in two groups (the two GPUs' towers), local response
+    normalization left out (it has no MACs)."""
+    b = WorkloadBuilder("alexnet")
+    b.add(Input, "input", shape=(3, 227, 227))
+    b.add(Conv2d, "conv1", out_channels=96, kernel=(11, 11), stride=(4, 4), activation="relu")
+    b.add(Pool2d, "pool1", function="max", kernel=(3, 3), stride=(2, 2))
+    b.add(Conv2d, "conv2", out_channels=256, kernel=(5, 5), padding=(2, 2), groups=2,
+          activation="relu")
+    b.add(Pool2d, "pool2", function="max", kernel=(3, 3), stride=(2, 2))
+    b.add(Conv2d, "conv3", out_channels=384, kernel=(3, 3), padding=(1, 1), activation="relu")
+    b.add(Conv2d, "conv4", out_channels=384, kernel=(3, 3), padding=(1, 1), groups=2,
+          activation="relu")
+    b.add(Conv2d, "conv5", out_channels=256, kernel=(3, 3), padding=(1, 1), groups=2,
+          activation="relu")
+    b.add(Pool2d, "pool5", function="max", kernel=(3, 3), stride=(2, 2))
+    b.add(Flatten, "flatten")
+    b.add(Linear, "fc6", out_features=4096, activation="relu")
+    b.add(Linear, "fc7", out_features=4096, activation="relu")
+    b.add(Linear, "fc8", out_features=1000)
+    return b.build()
+
+
 def vgg16() -> Workload:
     """VGG-16 (configuration D) with torchvision's classifier."""
     b = WorkloadBuilder("vgg16")
@@ -154,7 +178,7 @@ def mobilenetv2() -> Workload:
 
 ZOO: dict[str, Callable[[], Workload]] = {
     "mlp": mlp, "lenet5": lenet5, "resnet18": resnet18, "resnet34": resnet34,
-    "resnet50": resnet50, "vgg16": vgg16, "mobilenetv2": mobilenetv2,
+    "resnet50": resnet50, "vgg16": vgg16, "mobilenetv2": mobilenetv2, "alexnet": alexnet,
 }
 
 

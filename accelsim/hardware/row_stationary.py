@@ -1,0 +1,325 @@
+"""Row-stationary (RS) dataflow on a PE array, after Eyeriss (Chen, Emer, Sze, ISCA 2016;
+Chen et al., JSSC 52(1) 2017): the mapping, and each processing pass's cycles and accesses at
+every level (register files, inter-PE network, global buffer).
+
+Notation (one group of a conv): N images, M filters, C channels, R x S filter, E x F output,
+stride U, an input row of W = (F - 1) U + S' values (S' = (S - 1) dilation + 1).
+
+Mapping.
+- A *PE set* of R' x e PEs computes an e-row strip of one output plane: PE (i, j) runs the 1-D
+  convolution of filter row i over input row j U + i, giving psum row j; psums move up the
+  set's column and add (R' = R, or the array's rows when R is larger: the filter rows are then
+  folded into passes). E is cut into as few strips as fit the array's columns, of even
+  width (as Eyeriss does: AlexNet's 55 output rows in strips of 14, 14, 14 and 13).
+- ``floor(rows / R') x floor(cols / e)`` sets fit on the array; they take different filters
+  (t of them) and different channels (r), so r t sets work at once.
+- In its register file a PE keeps the rows of p filters for q channels (p q S weights), a
+  window of q S input values and p psums, for n images in turn.
+
+A pass: the array works on n images x p t filters x q r channels x one strip x R' filter rows.
+The passes run with the channel groups (and filter-row folds) innermost, so a pass's psums stay
+in the global buffer until the channels are done; then the filter groups, the strips and the
+image groups. Per pass:
+
+    cycles       n p q S F                        (every PE one MAC per cycle)
+    MACs         n m c e F R' S                   (m, c, e: this pass's filters, channels, rows)
+    RF           4 per MAC (weight, input and psum read, psum write), plus every value
+                 written into a register file: the weights and inputs delivered and the psums
+                 received from the PE below
+    inter-PE     inputs delivered to each PE that uses them (n c R' e W per filter set), weights
+                 broadcast along a set's rows (m c R' S e), psums moved up (n m e F (R' - 1))
+                 and between channel sets (n m e F (r - 1))
+    buffer       inputs n c ((e - 1) U + R'') W (R'' the rows the strip's window spans), read
+                 once per pass and multicast to the filter sets; weights m c R' S; psums of
+                 earlier channel groups read back and written (accumulator width); the
+                 outputs written once
+
+The mapping (r, t, p, q, n) is the one of least energy x delay at the device's own prices and
+bandwidths, among those whose register files hold their rows and whose pass fits the global
+buffer; DRAM traffic follows from the same passes (hardware.systolic: weights that do not fit
+are read by every pass, and so is the share of the inputs the buffer cannot hold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.errors import MappingError
+
+# Eyeriss's scratchpads per PE (JSSC 2017): 12 input, 224 weight and 24 psum entries. A PE's
+# register file of ``rf_bytes`` is split in these proportions.
+SPAD_SHARES = {"inputs": 12, "weights": 224, "psums": 24}
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """One group of a conv (a linear layer is a 1 x 1 conv over its positions)."""
+
+    images: int
+    filters: int
+    channels: int
+    kernel: tuple[int, int]
+    out: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+
+    @property
+    def macs(self) -> int:
+        r, s = self.kernel
+        return self.images * self.filters * self.channels * self.out[0] * self.out[1] * r * s
+
+    @property
+    def row_width(self) -> int:
+        """Input values in one input row the strip's PEs read: (F - 1) U + S'."""
+        s = (self.kernel[1] - 1) * self.dilation[1] + 1
+        return (self.out[1] - 1) * self.stride[1] + s
+
+
+@dataclass(frozen=True)
+class RsMapping:
+    strip: int             # e: output rows per set
+    filter_rows: int       # R': filter rows per set (the array's rows at most)
+    channel_sets: int      # r
+    filter_sets: int       # t
+    filters_per_pe: int    # p
+    channels_per_pe: int   # q
+    images_per_pass: int   # n
+
+    @property
+    def sets(self) -> int:
+        return self.channel_sets * self.filter_sets
+
+
+@dataclass(frozen=True)
+class RsCosts:
+    """What the mapping search weighs: prices (pJ) per MAC, RF access, inter-PE move, buffer
+    word read or write and DRAM bit; widths in bits; and the bits per cycle the network
+    between the buffer and the array and the DRAM channel move."""
+
+    mac: float
+    rf: float
+    hop: float
+    buffer: float
+    dram_bit: float
+    operand_bits: int
+    accumulator_bits: int
+    word_bits: int
+    bus_bits: float
+    dram_bits_per_cycle: float
+
+
+def spads(rf_bytes: int, operand_bits: int) -> dict[str, int]:
+    """Entries of each scratchpad in a PE's ``rf_bytes``, in Eyeriss's proportions."""
+    entries = int(rf_bytes) * 8 // int(operand_bits)
+    total = sum(SPAD_SHARES.values())
+    return {name: max(1, entries * share // total) for name, share in SPAD_SHARES.items()}
+
+
+def _spans(total: int, size: int) -> np.ndarray:
+    count = -(-total // size)
+    return np.minimum(size, total - size * np.arange(count, dtype=np.int64))
+
+
+def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
+    """Every pass's cycles and accesses, in execution order (see the module docstring)."""
+    r_full, s = shape.kernel
+    e_rows, f = shape.out
+    u, dil = shape.stride[0], shape.dilation[0]
+    m = mapping
+    images = _spans(shape.images, m.images_per_pass)
+    strips = _spans(e_rows, m.strip)
+    filters = _spans(shape.filters, m.filters_per_pe * m.filter_sets)
+    channels = _spans(shape.channels, m.channels_per_pe * m.channel_sets)
+    rows = _spans(r_full, m.filter_rows)
+    # Loop order, outer to inner: images, strips, filter groups, channel groups, row folds.
+    grid = np.meshgrid(images, strips, filters, channels, rows, indexing="ij")
+    n, e, mm, c, rr = (g.ravel() for g in grid)
+    inner = channels.size * rows.size                  # passes accumulating one psum tile
+    index = np.arange(n.size) % inner
+    first, last = index == 0, index == inner - 1
+    p = -(-mm // m.filter_sets)                        # filters per PE in this pass
+    q = -(-c // m.channel_sets)                        # channels per PE
+    r_sets = np.minimum(m.channel_sets, c)
+    width = shape.row_width
+    span = (rr - 1) * dil + 1                          # input rows one filter row fold spans
+    macs = n * mm * c * e * f * rr * s
+    weights = mm * c * rr * s
+    inputs = n * c * ((e - 1) * u + span) * width
+    outputs = n * mm * e * f
+    in_deliveries = n * c * rr * e * width * np.minimum(m.filter_sets, mm)
+    w_deliveries = weights * e
+    psum_moves = outputs * (rr - 1) + outputs * (r_sets - 1)
+    return {
+        "cycles": n * p * q * s * f,
+        "macs": macs,
+        "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
+        "pe_hops": in_deliveries + w_deliveries + psum_moves,
+        "input_reads": inputs,
+        "weight_reads": weights,
+        "psum_reads": np.where(first, 0, outputs),
+        "psum_writes": np.where(last, 0, outputs),
+        "output_writes": np.where(last, outputs, 0),
+        "stationary": w_deliveries,
+    }
+
+
+class _Cut:
+    """``total`` cut into pieces of ``size`` (the last one smaller), with the sums the closed
+    forms need, in plain integers."""
+
+    __slots__ = ("count", "full", "rest", "size", "total")
+
+    def __init__(self, total: int, size: int):
+        self.total, self.size = total, size
+        self.full, self.rest = divmod(total, size)
+        self.count = self.full + (self.rest > 0)
+
+    def sum_ceil(self, by: int) -> int:
+        """Sum over the pieces of ceil(piece / by)."""
+        return self.full * -(-self.size // by) + (-(-self.rest // by) if self.rest else 0)
+
+    def sum_min(self, cap: int) -> int:
+        """Sum over the pieces of min(piece, cap)."""
+        return self.full * min(self.size, cap) + (min(self.rest, cap) if self.rest else 0)
+
+
+def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
+    """The sums of passes() over all passes, in closed form (the mapping search's inner loop:
+    every figure is a product of sums over the five pass dimensions)."""
+    r_full, s = shape.kernel
+    e_rows, f = shape.out
+    m = mapping
+    images = shape.images
+    strips = _Cut(e_rows, m.strip)
+    filters = _Cut(shape.filters, m.filters_per_pe * m.filter_sets)
+    channels = _Cut(shape.channels, m.channels_per_pe * m.channel_sets)
+    rows = _Cut(r_full, m.filter_rows)
+    g_images = -(-images // m.images_per_pass)
+    n_m, n_c = shape.filters, shape.channels
+    outputs = images * n_m * e_rows * f
+    # Sum over strips and row folds of the input rows a pass reads, (e - 1) U + (R' - 1) d + 1.
+    input_rows = (rows.count * shape.stride[0] * (e_rows - strips.count)
+                  + strips.count * (shape.dilation[0] * (r_full - rows.count) + rows.count))
+    width = shape.row_width
+    in_deliveries = images * n_c * r_full * e_rows * width * filters.sum_min(m.filter_sets)
+    w_deliveries = n_m * n_c * r_full * s * e_rows * g_images
+    psum_moves = (outputs * channels.count * (r_full - rows.count)
+                  + outputs * rows.count * (channels.sum_min(m.channel_sets) - channels.count))
+    macs = shape.macs
+    tile = channels.count * rows.count
+    return {
+        "cycles": (s * f * images * filters.sum_ceil(m.filter_sets)
+                   * channels.sum_ceil(m.channel_sets) * strips.count * rows.count),
+        "macs": macs,
+        "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
+        "pe_hops": in_deliveries + w_deliveries + psum_moves,
+        "input_reads": images * n_c * width * filters.count * input_rows,
+        "weight_reads": n_m * n_c * r_full * s * g_images * strips.count,
+        "psum_reads": outputs * (tile - 1),
+        "psum_writes": outputs * (tile - 1),
+        "output_writes": outputs,
+    }
+
+
+def _energy(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
+            inputs_in_dram: float) -> float:
+    """Energy of a mapping's totals at ``costs`` (buffer words without per-pass rounding).
+    Weights that do not fit are read from DRAM by every pass, and so is the share
+    ``inputs_in_dram`` of each pass's inputs."""
+    bits, acc = costs.operand_bits, costs.accumulator_bits
+    words = ((figures["input_reads"] + figures["weight_reads"] + figures["output_writes"])
+             * bits + (figures["psum_reads"] + figures["psum_writes"]) * acc) / costs.word_bits
+    streamed = inputs_in_dram * figures["input_reads"]
+    if not weights_fit:
+        streamed += figures["weight_reads"]
+    dram = streamed * bits * costs.dram_bit
+    return (costs.mac * figures["macs"] + costs.rf * figures["rf_accesses"]
+            + costs.hop * figures["pe_hops"] + costs.buffer * words + dram)
+
+
+def _cycles(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
+            inputs_in_dram: float) -> float:
+    """A mapping's cycles if the array, the buffer network and the DRAM channel overlap: the
+    slowest of the three."""
+    bits, acc = costs.operand_bits, costs.accumulator_bits
+    network = ((figures["input_reads"] + figures["weight_reads"] + figures["output_writes"])
+               * bits + (figures["psum_reads"] + figures["psum_writes"]) * acc)
+    streamed = inputs_in_dram * figures["input_reads"]
+    if not weights_fit:
+        streamed += figures["weight_reads"]
+    return max(figures["cycles"], network / costs.bus_bits,
+               streamed * bits / costs.dram_bits_per_cycle)
+
+
+def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
+               buffer_bytes: float, operand_bits: int, accumulator_bits: int):
+    """Mappings that keep every set of the array busy while work remains (t = as many filter
+    sets as fit beside r channel sets) on strips that keep the most PEs busy, whose register
+    files hold their rows: for each number of images per pass, the most filters per PE whose
+    pass fits the global buffer (more filters per PE only saves input reads)."""
+    r_full, s = shape.kernel
+    e_rows, f = shape.out
+    filter_rows = min(r_full, rows)
+    span = (filter_rows - 1) * shape.dilation[0] + 1
+    width = shape.row_width
+    # Eyeriss's physical mapping: the strip is the whole output height when it fits the
+    # array's columns, else the narrowest even cut into as few strips as possible.
+    strips = [-(-e_rows // -(-e_rows // cols))]
+    for e in strips:
+        sets = (rows // filter_rows) * (cols // e)
+        seen = set()
+        for r in range(1, min(sets, shape.channels) + 1):
+            t = min(sets // r, shape.filters)
+            if (r, t) in seen:
+                continue
+            seen.add((r, t))
+            for q in _powers(min(spad["inputs"] // s, -(-shape.channels // r))):
+                cap = min(spad["psums"], spad["weights"] // (q * s), -(-shape.filters // t))
+                for n in reversed(_powers(shape.images)):
+                    # The most filters per PE whose pass (inputs and psums) fits the buffer.
+                    for p in reversed(_powers(cap)):
+                        held = (n * q * r * ((e - 1) * shape.stride[0] + span) * width
+                                * operand_bits + n * p * t * e * f * accumulator_bits) / 8
+                        if held <= buffer_bytes:
+                            yield RsMapping(e, filter_rows, r, t, p, q, n)
+                            break
+
+
+def _powers(limit: int) -> list[int]:
+    """1, 2, 4, ... below ``limit``, and ``limit`` itself."""
+    if limit < 1:
+        return []
+    out, k = {limit}, 1
+    while k < limit:
+        out.add(k)
+        k *= 2
+    return sorted(out)
+
+
+def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
+                 buffer_bytes: float, costs: RsCosts, weights_fit: bool,
+                 inputs_in_dram: float = 0.0) -> RsMapping:
+    """The mapping of least energy x delay at ``costs`` among candidates(): energy with the
+    DRAM reads (_energy), delay the slowest of the array, the buffer network and DRAM
+    (_cycles). Energy alone would trade a few DRAM reads for many psum round trips that the
+    network cannot carry in time."""
+    best, best_key = None, None
+    for mapping in candidates(shape, rows=rows, cols=cols, spad=spad,
+                              buffer_bytes=buffer_bytes, operand_bits=costs.operand_bits,
+                              accumulator_bits=costs.accumulator_bits):
+        figures = totals(shape, mapping)
+        energy = _energy(figures, costs, weights_fit, inputs_in_dram)
+        cycles = _cycles(figures, costs, weights_fit, inputs_in_dram)
+        key = (energy * cycles, cycles)
+        if best_key is None or key < best_key:
+            best, best_key = mapping, key
+    if best is None:
+        raise MappingError(
+            f"row stationary: no mapping of a {shape.kernel[0]}x{shape.kernel[1]} filter fits: "
+            f"a PE's {spad['inputs']} input entries must hold a filter row of "
+            f"{shape.kernel[1]}, and one pass's inputs and psums the global buffer "
+            f"({buffer_bytes:,.0f} bytes); give the PEs larger register files "
+            "(systolic.rf_bytes) or the chip a larger global_buffer")
+    return best

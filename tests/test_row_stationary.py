@@ -1,0 +1,132 @@
+"""Row stationary (Eyeriss): access counts per level against hand counts, the closed forms
+against the passes they sum, and the mapping against the published Eyeriss configuration."""
+
+import numpy as np
+import pytest
+from conftest import modified
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import accelsim
+from accelsim.energy.table import Action, Operand, buffer_read
+from accelsim.hardware.row_stationary import ConvShape, RsMapping, passes, spads, totals
+from accelsim.workload import Conv2d, Input, Workload
+
+# A 2-filter, 2-channel 3x3 conv over a 5x5 input: 3x3 outputs, 324 MACs.
+SMALL = ConvShape(images=1, filters=2, channels=2, kernel=(3, 3), out=(3, 3))
+# One 3x3 set, one filter and one channel per PE: four passes (2 filter groups x 2 channel
+# groups), the channels inner.
+ONE_SET = RsMapping(strip=3, filter_rows=3, channel_sets=1, filter_sets=1, filters_per_pe=1,
+                    channels_per_pe=1, images_per_pass=1)
+
+
+def test_small_conv_per_pass_by_hand():
+    p = passes(SMALL, ONE_SET)
+    # Each PE runs a 3-tap filter row over 3 outputs: 9 cycles, 9 PEs x 9 MACs per pass.
+    assert p["cycles"].tolist() == [9, 9, 9, 9]
+    assert p["macs"].tolist() == [81] * 4
+    # The strip's window is the whole 5x5 channel plane; 9 weights; 9 psums.
+    assert p["input_reads"].tolist() == [25] * 4
+    assert p["weight_reads"].tolist() == [9] * 4
+    # Channel 0 writes its psums, channel 1 reads them back and writes the outputs.
+    assert p["psum_writes"].tolist() == [9, 0, 9, 0]
+    assert p["psum_reads"].tolist() == [0, 9, 0, 9]
+    assert p["output_writes"].tolist() == [0, 9, 0, 9]
+    # Network: PE (i, j) receives input row i + j (5 values): 45; each filter row goes to the
+    # 3 PEs of its row: 27; each psum row (3 values) climbs 2 PEs: 18.
+    assert p["pe_hops"].tolist() == [45 + 27 + 18] * 4
+    # Register files: weight, input and psum read and a psum write per MAC, plus every value
+    # written into them.
+    assert p["rf_accesses"].tolist() == [4 * 81 + 45 + 27 + 18] * 4
+
+
+def test_two_filter_sets_share_the_input_reads():
+    # Two sets side by side on a 3x6 array, one filter each: one pass per channel; each
+    # input is read from the buffer once and delivered to both sets.
+    mapping = RsMapping(3, 3, 1, 2, 1, 1, 1)
+    p = passes(SMALL, mapping)
+    assert p["cycles"].tolist() == [9, 9]
+    assert p["input_reads"].tolist() == [25, 25]
+    assert p["pe_hops"].tolist() == [2 * 45 + 2 * 27 + 2 * 18] * 2
+
+
+shapes = st.builds(
+    ConvShape, images=st.integers(1, 5), filters=st.integers(1, 40),
+    channels=st.integers(1, 40), kernel=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    out=st.tuples(st.integers(1, 30), st.integers(1, 30)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)))
+mappings = st.builds(RsMapping, strip=st.integers(1, 14), filter_rows=st.integers(1, 12),
+                     channel_sets=st.integers(1, 6), filter_sets=st.integers(1, 6),
+                     filters_per_pe=st.integers(1, 24), channels_per_pe=st.integers(1, 6),
+                     images_per_pass=st.integers(1, 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(shapes, mappings)
+def test_closed_forms_equal_the_sums_over_passes(shape, mapping):
+    p = passes(shape, mapping)
+    t = totals(shape, mapping)
+    for key, value in t.items():
+        assert int(p[key].sum()) == value, key
+    assert t["macs"] == shape.macs
+
+
+def test_eyeriss_spads_from_its_register_file():
+    # 520 bytes of 16-bit entries: 12 input, 224 weight and 24 psum entries (JSSC 2017).
+    assert spads(520, 16) == {"inputs": 12, "weights": 224, "psums": 24}
+
+
+def rs_device(data, **changes):
+    return modified(data, **{"systolic.dataflow": "rs", "systolic.rows": 3,
+                             "systolic.cols": 3, "systolic.rf_bytes": 520, **changes})
+
+
+def one_channel_conv():
+    # 1 filter, 1 channel, 3x3 over 5x5: the only mapping on a 3x3 array is one 3x3 set.
+    return Workload.from_layers("rs", [Input("in", shape=(1, 5, 5)),
+                                       Conv2d("conv", ("in",), 1, kernel=(3, 3))])
+
+
+@pytest.fixture
+def eyeriss_dict():
+    from accelsim.spec import available_devices
+    from accelsim.spec.yamlfile import read_yaml
+    return read_yaml(available_devices()["eyeriss-like"])
+
+
+def test_simulated_counts_by_hand(eyeriss_dict):
+    res = accelsim.simulate(one_channel_conv(), rs_device(eyeriss_dict))
+    (row,) = [i for i, layer in enumerate(res.layers) if layer.name == "conv"]
+    counts = dict(zip(Action, res.action_counts[row]))
+    assert counts[Action.PE_MAC] == 81
+    # 9 PEs: 5 inputs each (45), 3 weights each (27), 3 psums climbing 2 PEs per column (18).
+    assert counts[Action.PE_HOP] == 45 + 27 + 18
+    assert counts[Action.RF_ACCESS] == 4 * 81 + 45 + 27 + 18
+    # 25 inputs and 9 weights of 16 bits from the buffer's 16-bit words.
+    assert counts[buffer_read(Operand.INPUTS)] == 25
+    assert counts[buffer_read(Operand.WEIGHTS)] == 9
+    assert res.layers[row].compute_cycles == 9
+
+
+def test_gating_zero_inputs_saves_three_register_file_accesses(eyeriss_dict):
+    device = rs_device(eyeriss_dict, **{"systolic.zero_policy": "gating"})
+    inputs = np.zeros((1, 5, 5))
+    inputs[0, 2, 2] = 1.0            # one nonzero input: used by 9 of the 81 MACs
+    res = accelsim.simulate(one_channel_conv(), device, values=True, inputs=inputs)
+    (row,) = [i for i, layer in enumerate(res.layers) if layer.name == "conv"]
+    counts = dict(zip(Action, res.action_counts[row]))
+    zeros = 81 - 9
+    assert counts[Action.PE_MAC] == 9
+    assert counts[Action.RF_ACCESS] == 4 * 81 + 90 - 3 * zeros
+
+
+def test_eyeriss_alexnet_uses_the_published_pe_counts():
+    # JSSC 2017, Table V: active PEs 154 (CONV1), 135 (CONV2), 156 (CONV3-5) of 168. Our
+    # measure: MACs per compute cycle of the array (CONV1's last strip has 13 rows of 14,
+    # so it averages 151.25).
+    res = accelsim.simulate("alexnet", "eyeriss", batch=4)
+    active = {layer.name: layer.macs / layer.compute_cycles for layer in res.layers
+              if layer.name.startswith("conv")}
+    assert active == pytest.approx({"conv1": 154, "conv2": 135, "conv3": 156, "conv4": 156,
+                                    "conv5": 156}, rel=0.02)
