@@ -1,0 +1,148 @@
+"""Row stationary against Eyeriss: the chip's AlexNet layers, and the energy by level against
+nn_dataflow's reproduction of the Eyeriss analysis.
+
+    python benchmarks/eyeriss.py          # prints the Markdown tables of docs/validation.md
+
+1. The chip (Chen et al., JSSC 52(1) 2017, Table V: AlexNet CONV1-5, batch 4, 200 MHz, 1 V):
+   devices/eyeriss.yaml, written from the published configuration, runs AlexNet layer by
+   layer (as the chip does) at batch 4. Latency is the layer's span; power is its energy
+   (dynamic, plus the chip's leakage over the span) over the span. Nothing is fitted to the
+   table. The chip's figures include run-length compression of activations in DRAM, zero
+   gating on real AlexNet data and its clock network, which the run does not model (dense
+   random data here: no zeros to gate).
+2. Energy by level: nn_dataflow (Gao et al.), an open reimplementation of the Eyeriss
+   analysis framework, on AlexNet's CONV layers at batch 16 on 16 x 16 PEs with the ISCA 2016
+   normalized costs (MAC 1, register file 1, array 2, buffer 6, DRAM 200 per 16-bit access).
+   Its figures are in benchmarks/data/nn_dataflow_alexnet.json with the command that made
+   them. accelsim runs the same array with the same prices (layer by layer, as nn_dataflow
+   assumes).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim  # noqa: E402
+from accelsim.energy.table import Action  # noqa: E402
+from accelsim.spec import load_device  # noqa: E402
+
+# JSSC 2017, Table V (batch 4, 1 V, 200 MHz): power (mW), latency (ms), buffer and DRAM data
+# accessed (MB).
+CHIP = {"conv1": (332, 20.9, 18.5, 5.0), "conv2": (288, 41.9, 77.6, 4.0),
+        "conv3": (266, 23.6, 50.2, 3.0), "conv4": (235, 18.4, 37.4, 2.1),
+        "conv5": (236, 10.5, 24.9, 1.3)}
+LEVELS = ("ALU", "RF", "array", "buffer", "DRAM")
+
+
+def level(action: Action) -> str | None:
+    """The memory level (or the ALU) an action's energy belongs to."""
+    name = action.name
+    if name.startswith("DRAM_") and "BIT" in name:
+        return "DRAM"
+    if name.startswith("BUFFER_"):
+        return "buffer"
+    return {"RF_ACCESS": "RF", "PE_HOP": "array", "PE_MAC": "ALU"}.get(name)
+
+
+def chip() -> list[dict]:
+    res = accelsim.simulate("alexnet", "eyeriss", batch=4, execution="layer_by_layer")
+    leakage_per_cycle = sum(res.leakage_pj.values()) / res.cycles
+    clock = res.clock_hz
+    rows = []
+    for layer in res.layers:
+        if layer.name not in CHIP:
+            continue
+        power, latency, buffer_mb, dram_mb = CHIP[layer.name]
+        seconds = layer.span_cycles / clock
+        energy = layer.energy_pj + leakage_per_cycle * layer.span_cycles
+        ours_power = energy * 1e-12 / seconds * 1e3
+        word_bytes = 64 / 8   # the buffer's 64-bit words
+        buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
+        dram = sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
+        rows.append({"layer": layer.name, "latency_ms": seconds * 1e3, "chip_latency_ms": latency,
+                     "power_mw": ours_power, "chip_power_mw": power,
+                     "buffer_mb": buffer / 1e6, "chip_buffer_mb": buffer_mb,
+                     "dram_mb": dram / 1e6, "chip_dram_mb": dram_mb,
+                     "active_pes": layer.macs / layer.compute_cycles})
+    return rows
+
+
+def normalized_device():
+    """Eyeriss's analysis setting: 16 x 16 PEs, 512 B register files, a 128 kB buffer of
+    16-bit words, and the normalized prices per 16-bit access (no leakage, free bus)."""
+    return load_device("eyeriss").replace({
+        "systolic.rows": 16, "systolic.cols": 16, "systolic.rf_bytes": 512,
+        "systolic.mac_pj": 1.0, "systolic.rf_access_pj": 1.0, "systolic.pe_hop_pj": 2.0,
+        "systolic.leakage_mw": 0.0, "systolic.zero_policy": "none",
+        "global_buffer.size_bytes": 131072, "global_buffer.word_bits": 16,
+        "global_buffer.banks": 64, "global_buffer.read_pj": 6.0, "global_buffer.write_pj": 6.0,
+        "global_buffer.leakage_mw": 0.0, "interconnect.pj_per_bit": 0.0,
+        "interconnect.width_bits": 4096, "dram.read_pj_per_bit": 200 / 16,
+        "dram.write_pj_per_bit": 200 / 16, "dram.bandwidth_bytes_per_s": 1e12,
+        "digital.add_pj": 0.0, "digital.mul_pj": 0.0, "digital.compare_pj": 0.0,
+        "digital.leakage_mw": 0.0})
+
+
+def by_level() -> dict:
+    reference = json.loads((ROOT / "benchmarks" / "data" / "nn_dataflow_alexnet.json")
+                           .read_text())["layers"]
+    res = accelsim.simulate("alexnet", normalized_device(), batch=16,
+                            execution="layer_by_layer")
+    ours = {lv: 0.0 for lv in LEVELS}
+    ours_accesses = {lv: 0.0 for lv in LEVELS}
+    for layer, counts in zip(res.layers, res.action_counts):
+        if layer.name not in reference:
+            continue
+        for action in Action:
+            lv = level(action)
+            if lv is not None:
+                ours[lv] += counts[action] * res.prices_pj[action]
+                ours_accesses[lv] += counts[action] / (16 if lv == "DRAM" else 1)
+    theirs, theirs_accesses = {lv: 0.0 for lv in LEVELS}, {lv: 0.0 for lv in LEVELS}
+    for figures in reference.values():
+        theirs["ALU"] += figures["macs"]
+        theirs_accesses["ALU"] += figures["macs"]
+        for lv, key, cost in (("DRAM", "dram", 200), ("buffer", "gbuf", 6), ("array", "itcn", 2),
+                              ("RF", "regf", 1)):
+            theirs[lv] += sum(figures[key]) * cost
+            theirs_accesses[lv] += sum(figures[key])
+    return {"ours": ours, "theirs": theirs, "ours_accesses": ours_accesses,
+            "theirs_accesses": theirs_accesses}
+
+
+def main() -> None:
+    rows = chip()
+    print("| layer | latency ms (chip) | error | power mW (chip) | error | buffer MB (chip) "
+          "| DRAM MB (chip) | active PEs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['layer']} | {r['latency_ms']:.1f} ({r['chip_latency_ms']}) | "
+              f"{r['latency_ms'] / r['chip_latency_ms'] - 1:+.0%} | {r['power_mw']:.0f} "
+              f"({r['chip_power_mw']}) | {r['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
+              f"{r['buffer_mb']:.1f} ({r['chip_buffer_mb']}) | {r['dram_mb']:.2f} "
+              f"({r['chip_dram_mb']}) | {r['active_pes']:.1f} |")
+    total = sum(r["latency_ms"] for r in rows)
+    chip_total = sum(r["chip_latency_ms"] for r in rows)
+    print(f"\nCONV1-5: {total:.1f} ms against {chip_total:.1f} ms "
+          f"({total / chip_total - 1:+.0%}); {4 / total * 1e3:.1f} frames/s against "
+          f"{4 / chip_total * 1e3:.1f}.\n")
+    levels = by_level()
+    ours, theirs = levels["ours"], levels["theirs"]
+    total_ours, total_theirs = sum(ours.values()), sum(theirs.values())
+    print("| level | accesses (nn_dataflow) | share of energy (nn_dataflow) |")
+    print("|---|---|---|")
+    for lv in LEVELS:
+        print(f"| {lv} | {levels['ours_accesses'][lv]:.3g} "
+              f"({levels['theirs_accesses'][lv]:.3g}) | {100 * ours[lv] / total_ours:.1f} % "
+              f"({100 * theirs[lv] / total_theirs:.1f} %) |")
+    print(f"\nTotal energy {total_ours:.3g} against {total_theirs:.3g} "
+          f"({total_ours / total_theirs - 1:+.0%}), in MAC units.")
+
+
+if __name__ == "__main__":
+    main()
