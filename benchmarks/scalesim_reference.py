@@ -6,6 +6,10 @@ SCALE-Sim needs its own environment (scalesim 3.0.0 crashes on numpy 2.4):
     /tmp/ssvenv/bin/python benchmarks/scalesim_reference.py           # the table in the test
     /tmp/ssvenv/bin/python benchmarks/scalesim_reference.py --json spec.json   # custom layers
 
+In a spec, "bandwidth" (words per cycle) runs SCALE-Sim's user-bandwidth mode, where operands
+stream from DRAM through double-buffered SRAMs of "sram_kb" kB each; the result then gives each
+layer's reports (total cycles with prefetch and stalls, compute and stall cycles, DRAM words).
+
 This script does not import accelsim. SCALE-Sim has no padding field, so conv rows give the
 padded input size; GEMM rows are M (output rows), N (output columns), K (reduction).
 """
@@ -32,13 +36,13 @@ run_name = run
 [architecture_presets]
 ArrayHeight = {rows}
 ArrayWidth = {cols}
-ifmapsramszkB = 4096
-filtersramszkB = 4096
-ofmapsramszkB = 4096
+ifmapsramszkB = {sram_kb}
+filtersramszkB = {sram_kb}
+ofmapsramszkB = {sram_kb}
 IfmapOffset = 0
 FilterOffset = 10000000
 OfmapOffset = 20000000
-Bandwidth = 10
+Bandwidth = {bandwidth}
 Dataflow = {dataflow}
 ReadRequestBuffer = 32
 WriteRequestBuffer = 32
@@ -58,19 +62,23 @@ OptimizedMapping = false
 BlockSize = 8
 RandomNumberGeneratorSeed = 40
 [run_presets]
-InterfaceBandwidth = CALC
+InterfaceBandwidth = {mode}
 UseRamulatorTrace = False
 """
 
 
-def compute_cycles(rows: int, cols: int, dataflow: str, layers: list[tuple], gemm: bool,
-                   work: Path) -> list[int]:
-    """SCALE-Sim's 'Total Cycles' (compute, without prefetch) for each layer."""
+def run_layers(rows: int, cols: int, dataflow: str, layers: list[tuple], gemm: bool,
+               work: Path, *, bandwidth: int | None = None, sram_kb: int = 4096) -> list[dict]:
+    """SCALE-Sim's reports for each layer: total cycles including prefetch and stalls, compute
+    cycles ('Total Cycles'), stall cycles, and the DRAM words it read and wrote per operand.
+    ``bandwidth``: words per cycle in user-bandwidth mode (default: SCALE-Sim's CALC mode)."""
     from scalesim.scale_sim import scalesim
 
-    tag = f"{'gemm' if gemm else 'conv'}_{rows}x{cols}_{dataflow}"
+    tag = f"{'gemm' if gemm else 'conv'}_{rows}x{cols}_{dataflow}_{bandwidth}"
     config, topology, layout = work / f"{tag}.cfg", work / f"{tag}.csv", work / "layout.csv"
-    config.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow))
+    config.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow,
+                                     bandwidth=bandwidth or 10, sram_kb=sram_kb,
+                                     mode="CALC" if bandwidth is None else "USER"))
     layout.write_text("")
     header = "Layer, M, N, K," if gemm else ("Layer name, IFMAP Height, IFMAP Width, Filter "
                                             "Height, Filter Width, Channels, Num Filter, Strides,")
@@ -80,8 +88,18 @@ def compute_cycles(rows: int, cols: int, dataflow: str, layers: list[tuple], gem
                    topology=str(topology), layout=str(layout), input_type_gemm=gemm)
     sim.run_scale(top_path=str(work / tag))
     with open(work / tag / "run" / "COMPUTE_REPORT.csv") as handle:
-        rows_out = list(csv.reader(handle))[1:]
-    return [int(row[2]) for row in rows_out]
+        compute = list(csv.reader(handle))[1:]
+    with open(work / tag / "run" / "DETAILED_ACCESS_REPORT.csv") as handle:
+        access = list(csv.reader(handle))[1:]
+    return [{"total": int(float(c[1])), "compute": int(float(c[2])), "stalls": int(float(c[3])),
+             "dram_ifmap_reads": int(float(a[12])), "dram_filter_reads": int(float(a[15])),
+             "dram_ofmap_writes": int(float(a[18]))} for c, a in zip(compute, access)]
+
+
+def compute_cycles(rows: int, cols: int, dataflow: str, layers: list[tuple], gemm: bool,
+                   work: Path) -> list[int]:
+    """SCALE-Sim's 'Total Cycles' (compute, without prefetch) for each layer."""
+    return [layer["compute"] for layer in run_layers(rows, cols, dataflow, layers, gemm, work)]
 
 
 def main() -> None:
@@ -90,10 +108,17 @@ def main() -> None:
         import json
         spec = json.loads(Path(sys.argv[2]).read_text())
         with tempfile.TemporaryDirectory() as tmp:
-            out = {kind: compute_cycles(spec["rows"], spec["cols"], spec["dataflow"],
-                                        [tuple(layer) for layer in spec[kind]], kind == "gemms",
-                                        Path(tmp)) if spec[kind] else []
-                   for kind in ("convs", "gemms")}
+            if "bandwidth" in spec:      # the whole reports
+                out = {kind: run_layers(spec["rows"], spec["cols"], spec["dataflow"],
+                                        [tuple(layer) for layer in spec[kind]],
+                                        kind == "gemms", Path(tmp), bandwidth=spec["bandwidth"],
+                                        sram_kb=spec.get("sram_kb", 64)) if spec[kind] else []
+                       for kind in ("convs", "gemms")}
+            else:                        # compute cycles
+                out = {kind: compute_cycles(spec["rows"], spec["cols"], spec["dataflow"],
+                                            [tuple(layer) for layer in spec[kind]],
+                                            kind == "gemms", Path(tmp)) if spec[kind] else []
+                       for kind in ("convs", "gemms")}
         print(json.dumps(out))
         return
     with tempfile.TemporaryDirectory() as tmp:

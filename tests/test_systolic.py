@@ -307,8 +307,9 @@ def test_weights_that_do_not_fit_stream_from_dram_fold_by_fold(eyeriss_dict):
     """A 24 -> 28 Linear on the 12 x 14 array: 2 x 2 WS folds of 12 x 14 16-bit weights
     (336 bytes, 6 bursts of 64 = 384 bytes each). With a 1 KiB buffer the 1,344 bytes of
     weights do not fit beside the 104 bytes of activations, so each fold reads its own from
-    DRAM (4 x 384 bytes) and none pass through the buffer. With room they are staged once:
-    1,344 bytes = 21 bursts, written to the buffer and read by the folds."""
+    DRAM (4 x 384 bytes) and none pass through the buffer. With room they are staged once
+    per batch: the weight tensor read in order (1,344 bytes = 21 bursts), each fold's share
+    arriving as it first needs it, written to the buffer and read by the folds."""
     wl = Workload.from_layers("fc", [Input("in", shape=(24, 1, 1)), Linear("fc", ("in",), 28)])
     small = modified(eyeriss_dict, **{"global_buffer.size_bytes": "1KiB"})
     res = simulate(wl, small)

@@ -2,7 +2,7 @@
 
 Components only count actions; energy is counts x prices plus leakage, computed afterwards,
 so the same ledger can be priced for another device's energy table without simulating again
-(Result.repriced). Plans are read by their fields (counts, batch_counts, images, weight_load,
+(Result.repriced). Plans are read by their fields (counts, batch_counts, images,
 programming), so this module depends on no hardware unit.
 """
 
@@ -26,8 +26,8 @@ class Ledger:
     @classmethod
     def of(cls, plans, *, batch: int, programmed_in_run: bool) -> Ledger:
         """Count every part of every plan over the batch: its measured counts (value mode)
-        or its per-pass counts times the passes; systolic weight loads; and crossbar weight
-        writes, counted in the run when the chip is reprogrammed (or preloading is off), else
+        or its per-pass counts times the passes; and crossbar weight writes, counted in the
+        run when the chip is reprogrammed (or preloading is off), else
         set apart as one-time."""
         counts = np.zeros((len(plans), action_count()))
         one_time = np.zeros(action_count())
@@ -35,8 +35,6 @@ class Ledger:
             for part in plan.parts:
                 counts[index] += (part.batch_counts if part.batch_counts is not None
                                   else part.counts * (batch // part.images))
-                if part.weight_load is not None:
-                    counts[index] += part.weight_load.counts
                 if part.programming is not None:
                     if programmed_in_run:
                         counts[index] += part.programming.counts

@@ -43,6 +43,7 @@ class Folds:
     output_writes: np.ndarray     # final outputs written (operand width)
     rf_accesses: np.ndarray       # register-file reads and writes
     pe_hops: np.ndarray           # operands moved into a PE from a neighbour or the network
+    new_weights: np.ndarray       # weights the fold uses for the first time (fetched for it)
 
     @property
     def count(self) -> int:
@@ -88,9 +89,11 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     zero = np.zeros(folds, dtype=np.int64)
     if dataflow == "os":
         macs = r * c * k
+        weights = k * c                 # the same weights again for every block of M
         return Folds(cycles, macs=macs, stationary=r * c, input_reads=r * k,
-                     weight_reads=k * c, psum_reads=zero, psum_writes=zero,
-                     output_writes=r * c, rf_accesses=macs + r * c, pe_hops=2 * macs)
+                     weight_reads=weights, psum_reads=zero, psum_writes=zero,
+                     output_writes=r * c, rf_accesses=macs + r * c, pe_hops=2 * macs,
+                     new_weights=np.where(first, weights, 0))
     streamed = m if dataflow == "ws" else n        # vectors streamed through the array
     macs = streamed * r * c
     outputs = streamed * c
@@ -98,4 +101,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     return Folds(cycles, macs=macs, stationary=r * c, input_reads=inputs, weight_reads=weights,
                  psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
                  output_writes=np.where(last, outputs, 0), rf_accesses=macs + r * c,
-                 pe_hops=2 * macs)
+                 pe_hops=2 * macs,
+                 # ws: every fold its own weights; is: the same weights for every block of M
+                 new_weights=weights if dataflow == "ws"
+                 else np.where(np.tile(np.arange(inner.size) == 0, outer.size), weights, 0))

@@ -116,7 +116,7 @@ class Staging:
 @dataclass(frozen=True)
 class Programming:
     """Moving weights before a part runs: DRAM read, bus transfer, then rows written into the
-    tiles (crossbars) or words into the buffer (systolic weights staged once per batch)."""
+    crossbar tiles."""
 
     stages: tuple[Stage, ...]
     counts: np.ndarray
@@ -155,7 +155,6 @@ class PartPlan:
     folds = None
     staging = None
     programming = None
-    weight_load = None
     carries_from_previous_part = False
 
     @property
@@ -191,10 +190,9 @@ class CrossbarPart(PartPlan):
 @dataclass(frozen=True)
 class SystolicPart(PartPlan):
     """A part on a systolic array, run fold by fold: ``folds`` gives each fold's occupancy of
-    each stage; ``weight_load`` stages the weights in the buffer once per batch."""
+    each stage."""
 
     folds: np.ndarray | None = None         # [fold, stage] occupancy per pass
-    weight_load: Programming | None = None
 
     @property
     def compute_cycles(self) -> int:

@@ -137,6 +137,8 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     grid = np.meshgrid(images, strips, filters, channels, rows, indexing="ij")
     n, e, mm, c, rr = (g.ravel() for g in grid)
     inner = channels.size * rows.size                  # passes accumulating one psum tile
+    # The first image group's first strip brings each weight on chip; later ones reuse it.
+    fresh = (np.arange(n.size) // (filters.size * inner)) == 0
     index = np.arange(n.size) % inner
     first, last = index == 0, index == inner - 1
     p = -(-mm // m.filter_sets)                        # filters per PE in this pass
@@ -162,6 +164,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "psum_writes": np.where(last, 0, outputs),
         "output_writes": np.where(last, outputs, 0),
         "stationary": w_deliveries,
+        "new_weights": np.where(fresh, weights, 0),
     }
 
 

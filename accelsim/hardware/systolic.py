@@ -14,7 +14,7 @@ import numpy as np
 from accelsim.arith import ceil_div
 from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
 from accelsim.errors import MappingError
-from accelsim.hardware.context import PlanContext, count_dram_per_transfer
+from accelsim.hardware.context import PlanContext, count_dram, count_dram_per_transfer
 from accelsim.hardware.figures import (
     LEAKAGE_SOURCE,
     Figures,
@@ -33,7 +33,6 @@ from accelsim.hardware.plan import (
     Measured,
     Need,
     NeedRule,
-    Programming,
     Stage,
     StageKind,
     SystolicPart,
@@ -120,9 +119,10 @@ class SystolicArray(Unit):
         of the input held in DRAM (see mapping.memory) is read from there by every fold that
         reads inputs (the input elements under the fold's part of the lowered input matrix:
         a conv window's overlap is expanded on chip), and weights that do not fit beside the
-        activations are not staged but read from DRAM by every fold that uses them. Each fold
-        then waits for its DRAM transfer (a stage of its own on the DRAM channels), which
-        shows in cycles.
+        activations are not staged but read from DRAM by every fold that uses them. Weights
+        that fit are fetched once per batch, each by the first fold that uses it, into the
+        buffer (double buffered: loading overlaps the folds before). Each fold then waits for
+        its DRAM transfer (a stage of its own on the DRAM channels), which shows in cycles.
         """
         layer, dev = ctx.wl.layers[name], ctx.dev
         array, bus = dev.systolic, dev.interconnect
@@ -145,16 +145,24 @@ class SystolicArray(Unit):
             unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         inputs_from_dram = np.rint(in_dram * unique * folds.input_reads).astype(np.int64)
-        weights_from_dram = folds.weight_reads if streamed else np.zeros_like(folds.weight_reads)
+        none = np.zeros_like(folds.weight_reads)
+        # Weights that fit are fetched fold by fold as folds first need them (double
+        # buffered: a fold waits only for its own), written to the buffer and read from it
+        # by every fold that uses them; weights that do not fit go from DRAM straight to the
+        # array, every fold fetching its own.
+        fetched = none if streamed else folds.new_weights
+        weights_from_dram = folds.weight_reads if streamed else none
         words = ctx.words
         input_words = words(folds.input_reads - inputs_from_dram, bits)
         weight_words = words(folds.weight_reads - weights_from_dram, bits)
+        fetched_words = words(fetched, bits)
         psum_words = words(folds.psum_reads, acc)
         read_words = input_words + weight_words + psum_words
         psum_write_words = words(folds.psum_writes, acc)
         output_words = words(folds.output_writes, bits)
         write_words = psum_write_words + output_words
-        bits_in = (folds.input_reads + folds.weight_reads) * bits + folds.psum_reads * acc
+        bits_in = ((folds.input_reads + folds.weight_reads + fetched) * bits
+                   + folds.psum_reads * acc)
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
         counts[Action.PE_MAC] = folds.macs.sum()
@@ -163,6 +171,7 @@ class SystolicArray(Unit):
         counts[buffer_read(Operand.INPUTS)] = input_words.sum()
         counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
         counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
+        counts[buffer_write(Operand.WEIGHTS)] = fetched_words.sum()
         counts[buffer_write(Operand.PSUMS)] = psum_write_words.sum()
         counts[buffer_write(Operand.OUTPUTS)] = output_words.sum()
         counts[Action.BUS_BIT] = bits_in.sum() + bits_out.sum()
@@ -171,7 +180,9 @@ class SystolicArray(Unit):
         counts += activation * folds.output_writes.sum()
         digital_ops = int(sum(activation[a] for a in DIGITAL_ACTIONS))
         banks, width = dev.global_buffer.banks, bus.width_bits
-        columns = [ceil_div(read_words, banks), ceil_div(bits_in, width), folds.cycles,
+        # The buffer's banks write a fold's fetched weights before it reads its operands.
+        columns = [ceil_div(read_words + fetched_words, banks), ceil_div(bits_in, width),
+                   folds.cycles,
                    ceil_div(bits_out, width),
                    ceil_div(folds.output_writes * digital_ops, dev.digital.lanes),
                    ceil_div(write_words, banks)]
@@ -181,19 +192,23 @@ class SystolicArray(Unit):
                   Stage(StageKind.BUS_OUT, BUS, 0, bus.latency_cycles),
                   Stage(StageKind.DIGITAL, DIGITAL, 0),
                   Stage(StageKind.BUFFER_WRITE, ctx.buffer_resource(StageKind.BUFFER_WRITE), 0)]
-        if inputs_from_dram.any() or weights_from_dram.any():
-            # Each fold's DRAM operands as one sequential transfer per operand.
-            fetch = np.zeros(folds.count, dtype=np.int64)
+        if inputs_from_dram.any() or weights_from_dram.any() or fetched.any():
+            # Each fold's streamed operands as one sequential transfer per operand. Staged
+            # weights are the layer's weight tensor read in order, one transfer split over
+            # the folds that first need them (counted once, in whole bursts).
+            fetch = fetched * bits
+            if fetched.any():
+                count_dram(counts, dev, read=True, bits=int(fetch.sum()),
+                           operand=Operand.WEIGHTS)
             for operand, elements in ((Operand.INPUTS, inputs_from_dram),
                                       (Operand.WEIGHTS, weights_from_dram)):
-                fetch += count_dram_per_transfer(counts, dev, elements * bits, operand)
+                fetch = fetch + count_dram_per_transfer(counts, dev, elements * bits, operand)
             columns.insert(0, np.ceil(fetch / 8 / dev.dram_bytes_per_cycle).astype(np.int64))
             stages.insert(0, Stage(StageKind.OPERAND_READ, DRAM, 0,
                                    dev.cycles(dev.dram.latency_ns)))
         part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts,
                             tuple((source, Need(NeedRule.ALL)) for source in layer.inputs),
-                            images=ctx.batch, folds=np.stack(columns, axis=1),
-                            weight_load=None if streamed else _weight_load(ctx, weight_bits))
+                            images=ctx.batch, folds=np.stack(columns, axis=1))
         return LayerPlan(name, layer.kind, UnitKind.SYSTOLIC, ctx.wl.layer_macs(name), (part,),
                          parameters=layer.params())
 
@@ -291,17 +306,3 @@ def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tupl
     tensor = math.prod(ctx.wl.shapes[source]) * ctx.dev.output_bits / 8
     share = ctx.held.dram_bytes[source] / tensor if tensor else 0.0
     return min(1.0, share), weight_bytes > ctx.held.free_bytes[name]
-
-
-def _weight_load(ctx: PlanContext, bits: int) -> Programming:
-    """Weights from DRAM over the bus into the global buffer, once per batch."""
-    dev = ctx.dev
-    counts = ctx.counts()
-    dram = ctx.dram_stage(StageKind.DRAM_READ, bits, counts, Operand.WEIGHTS)
-    words = math.ceil(bits / dev.global_buffer.word_bits)
-    counts[Action.BUS_BIT] = bits
-    counts[buffer_write(Operand.WEIGHTS)] = words
-    bus = dev.interconnect
-    return Programming((dram, Stage(StageKind.BUS_IN, BUS, math.ceil(bits / bus.width_bits),
-                                    bus.latency_cycles),
-                        ctx.buffer_stage(StageKind.BUFFER_WRITE, words)), counts)

@@ -87,15 +87,13 @@ def assign_units(ctx: PlanContext, *, policy: str,
 def estimate(plan: LayerPlan, prices: np.ndarray) -> tuple[float, int]:
     """(energy pJ, cycles) per image of a layer run alone.
 
-    Energy counts weight loads (systolic) and reprogramming when a layer is larger than the
-    chip; cycles are those of the layer's busiest resource. A part whose pass covers the whole
+    Energy counts reprogramming when a layer is larger than the chip; cycles are those of the
+    layer's busiest resource. A part whose pass covers the whole
     batch (a systolic GEMM with the batch merged into M) counts its share per image.
     """
     energy, busy = 0.0, {}
     for part in plan.parts:
         energy += float(np.dot(part.counts, prices)) / part.images
-        if part.weight_load is not None:
-            energy += float(np.dot(part.weight_load.counts, prices)) / part.images
         if part.programming is not None and len(plan.parts) > 1:
             energy += float(np.dot(part.programming.counts, prices))
         for index, stage in enumerate(part.stages):

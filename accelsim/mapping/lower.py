@@ -13,7 +13,7 @@ network, not with the batch or the parts a layer is cut into. reference mode: on
 vector and one task per tile MVM.
 
 execution: "pipelined" (the above), or "layer_by_layer": a layer starts (its first step, its
-weight load, its tiles' programming) once every task of the layer before it in topological
+tiles' programming) once every task of the layer before it in topological
 order is done, for every image of the batch, so no two layers ever overlap.
 """
 
@@ -200,9 +200,6 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
                 chain = passes * n * len(part.stages)
                 tasks += chain
                 edges += chain + passes * n * inputs * batch
-                if part.weight_load is not None:
-                    tasks += len(part.weight_load.stages)
-                    edges += len(part.weight_load.stages) + passes * n
                 continue
             n = steps(part.vectors, mode, budget, batch)
             tiles = part.tiles if mode == "reference" and part.unit == UnitKind.CIM else 1
@@ -255,12 +252,6 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                     last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
                     wanted[producer] = np.searchsorted(producer_bounds, last, side="right") - 1
                 tasks.edges(producer_exit[:, wanted[producer]], entry)
-            if part.weight_load is not None:
-                # Weights are fetched once per batch, before the layer's first fold.
-                begin = tasks.count
-                loaded = _lower_chain(part.weight_load.stages, tasks, after=previous_layer)
-                programming_tasks[key] = (begin, tasks.count)
-                tasks.edges(loaded, entry)
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
             part_tasks[key] = (first, tasks.count)

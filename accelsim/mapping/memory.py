@@ -36,6 +36,7 @@ from accelsim.hardware.context import Residency, count_dram
 from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
+from accelsim.workload.layers import Conv2d
 
 
 def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
@@ -112,31 +113,33 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
 def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
                    held: Residency) -> list[LayerPlan]:
     """Plans for layer-by-layer execution (the assumption of ZigZag and Timeloop): each layer
-    reads its inputs from DRAM and writes its output to DRAM.
+    reads its inputs from DRAM and writes its output to DRAM, streaming both.
 
     The residency is the pipelined one (``held``: a layer's working set against the whole
     buffer, which in this order it has to itself), so what does not fit streams as before.
     On top of it, each layer writes the share of its output that would have stayed in the
     buffer to DRAM (after the buffer: a buffer read, then a DRAM write), and each consumer
-    reads that share back (a DRAM read, then a buffer write), spread over its steps or folds
-    so bandwidth shows in cycles. The network's input is read by its load plan and the
-    network's outputs written by their store plans, as in pipelined order. That layers run
+    reads that share back (a DRAM read, then a buffer write), both spread over its steps or
+    folds so that transfers overlap computing and bandwidth shows in cycles. The network's
+    input and outputs move the same way, so their whole-tensor load and store plans move
+    nothing. A conv reads only the input rows and columns its windows touch. That layers run
     one at a time is the lowering's part (mapping.lower, ``execution``).
     """
     size = tensor_bytes(workload, device)
-    consumed = {s for name in workload.order for s in workload.layers[name].inputs}
     result = []
     for plan in plans:
-        if plan.name not in workload.layers or plan.unit in (UnitKind.VIEW, UnitKind.DRAM):
+        if plan.unit == UnitKind.DRAM:
+            result.append(replace(plan, parts=tuple(_idle(part) for part in plan.parts)))
+            continue
+        if plan.name not in workload.layers or plan.unit == UnitKind.VIEW:
             result.append(plan)
             continue
         layer = workload.layers[plan.name]
-        kept = {p: (1.0 - held.fraction[p]) * size[p] for s in layer.inputs
-                for p in held.producers[s]
-                if workload.layers[p].kind != "input"}
+        touched = touched_fraction(layer, workload.input_shapes(plan.name))
+        kept = {p: (1.0 - held.fraction[p]) * size[p] * share
+                for s, share in zip(layer.inputs, touched) for p in held.producers[s]}
         read_bytes = sum(kept.values())
-        write_bytes = ((1.0 - held.fraction[plan.name]) * size[plan.name]
-                       if plan.name in consumed else 0.0)
+        write_bytes = (1.0 - held.fraction[plan.name]) * size[plan.name]
         if read_bytes <= 0 and write_bytes <= 0:
             result.append(plan)
             continue
@@ -145,6 +148,29 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
                       for part in plan.parts)
         result.append(replace(plan, parts=parts))
     return result
+
+
+def _idle(part: PartPlan) -> PartPlan:
+    """A part that moves and counts nothing (its work is done by the layers themselves)."""
+    return replace(part, counts=np.zeros_like(part.counts),
+                   stages=tuple(replace(stage, occupancy=0, latency=0)
+                                for stage in part.stages))
+
+
+def touched_fraction(layer, shapes) -> list[float]:
+    """Per input, the share of its elements the layer reads at all: below 1 for a conv whose
+    windows skip rows or columns (a 1x1 conv of stride 2 reads a quarter of its input)."""
+    if not isinstance(layer, Conv2d):
+        return [1.0] * len(shapes)
+    _, h, w = shapes[0]
+    share = 1.0
+    for size, k, stride, pad, dilation in zip((h, w), layer.kernel, layer.stride,
+                                              layer.padding[:2], layer.dilation):
+        out = (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+        rows = (np.arange(out)[:, None] * stride - pad + dilation * np.arange(k)[None, :])
+        rows = rows[(rows >= 0) & (rows < size)]
+        share *= np.unique(rows).size / size
+    return [share]
 
 
 def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,

@@ -30,8 +30,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         for part in plan.parts:
             key = (part.layer, part.part)
             ranges = [lowered.part_tasks[key]]
-            if key in lowered.programming_tasks and (part.weight_load is not None
-                                                     or lowered.programmed_in_run):
+            if key in lowered.programming_tasks and lowered.programmed_in_run:
                 ranges.append(lowered.programming_tasks[key])
             for first, last in ranges:
                 if last > first:

@@ -1,0 +1,109 @@
+"""Layer by layer against ZigZag's tpu_like example on ResNet-18: energy per memory level and
+cycles per layer.
+
+    python benchmarks/zigzag.py          # prints the tables of docs/validation.md
+
+ZigZag's figures are in benchmarks/data/zigzag_tpu_like_resnet18.json, with the call that
+made them. accelsim runs the same hardware with ZigZag's own prices: a 32 x 32
+weight-stationary array of 8-bit MACs (0.04 pJ), a weight register file per PE (0.095 pJ per
+access), an output register per PE (0.021 pJ per access: priced here as the array's
+PE-to-PE moves, of which a weight-stationary array makes two per MAC, as ZigZag's output
+register makes a read and a write), a 2 MB SRAM (416.16 pJ per 2048-bit read, 378.4 per
+write) and DRAM at 700 / 750 pJ per 64-bit read / write and 64 bits per cycle. Execution is
+layer by layer, ZigZag's assumption. Nothing is fitted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim  # noqa: E402
+from accelsim.energy.table import Action  # noqa: E402
+from accelsim.spec import load_device  # noqa: E402
+
+LEVELS = ("MAC", "weight RF", "output register", "SRAM", "DRAM")
+ZIGZAG_KEYS = {"MAC": "mac_pj", "weight RF": "weight_rf_pj", "output register": "output_rf_pj",
+               "SRAM": "sram_pj", "DRAM": "dram_pj"}
+
+
+def tpu_like():
+    return load_device("eyeriss-like").replace({
+        "clock_hz": 1e9, "systolic.rows": 32, "systolic.cols": 32, "systolic.dataflow": "ws",
+        "systolic.operand_bits": 8, "systolic.accumulator_bits": 16, "systolic.mac_pj": 0.04,
+        "systolic.rf_access_pj": 0.095, "systolic.pe_hop_pj": 0.021,
+        "systolic.leakage_mw": 0.0, "systolic.zero_policy": "none",
+        "global_buffer.size_bytes": 2 * 2 ** 20, "global_buffer.word_bits": 2048,
+        "global_buffer.banks": 1, "global_buffer.read_pj": 416.16,
+        "global_buffer.write_pj": 378.4, "global_buffer.leakage_mw": 0.0,
+        "interconnect.pj_per_bit": 0.0, "interconnect.width_bits": 2048,
+        "dram.read_pj_per_bit": 700 / 64, "dram.write_pj_per_bit": 750 / 64,
+        "dram.bandwidth_bytes_per_s": 8e9, "dram.burst_bytes": 8, "dram.latency_ns": 0,
+        "digital.add_pj": 0.0, "digital.mul_pj": 0.0, "digital.compare_pj": 0.0,
+        "digital.leakage_mw": 0.0})
+
+
+def level(action: Action) -> str | None:
+    name = action.name
+    if name.startswith("DRAM_") and "BIT" in name:
+        return "DRAM"
+    if name.startswith("BUFFER_"):
+        return "SRAM"
+    return {"RF_ACCESS": "weight RF", "PE_HOP": "output register", "PE_MAC": "MAC"}.get(name)
+
+
+def compare() -> tuple[dict, dict]:
+    reference = json.loads((ROOT / "benchmarks" / "data" / "zigzag_tpu_like_resnet18.json")
+                           .read_text())["layers"]
+    res = accelsim.simulate("resnet18", tpu_like(), execution="layer_by_layer")
+    ours, theirs = {}, {}
+    for layer, counts in zip(res.layers, res.action_counts):
+        if layer.name not in reference:
+            continue
+        row = dict.fromkeys(LEVELS, 0.0)
+        for action in Action:
+            lv = level(action)
+            if lv is not None:
+                row[lv] += counts[action] * res.prices_pj[action]
+        row["cycles"] = layer.span_cycles
+        ours[layer.name] = row
+        z = reference[layer.name]
+        theirs[layer.name] = {**{lv: z[ZIGZAG_KEYS[lv]] for lv in LEVELS},
+                              "cycles": z["onloading_cycles"] + z["computation_cycles"]
+                              + z["offloading_cycles"]}
+    return ours, theirs
+
+
+def main() -> None:
+    ours, theirs = compare()
+    total = {lv: sum(row[lv] for row in ours.values()) for lv in LEVELS}
+    total_z = {lv: sum(row[lv] for row in theirs.values()) for lv in LEVELS}
+    energy, energy_z = sum(total.values()), sum(total_z.values())
+    print("| level | accelsim µJ | ZigZag µJ | share (ZigZag) |")
+    print("|---|---|---|---|")
+    for lv in LEVELS:
+        print(f"| {lv} | {total[lv] / 1e6:.1f} | {total_z[lv] / 1e6:.1f} | "
+              f"{100 * total[lv] / energy:.1f} % ({100 * total_z[lv] / energy_z:.1f} %) |")
+    cycles = sum(row["cycles"] for row in ours.values())
+    cycles_z = sum(row["cycles"] for row in theirs.values())
+    print(f"| total | {energy / 1e6:.1f} | {energy_z / 1e6:.1f} | {energy / energy_z - 1:+.0%} |")
+    print(f"\nCycles, summed over layers: {cycles:,} against {cycles_z:,.0f} "
+          f"({cycles / cycles_z - 1:+.0%}).\n")
+    print("| layer | energy µJ (ZigZag) | error | SRAM µJ (ZigZag) | DRAM µJ (ZigZag) "
+          "| cycles (ZigZag) | error |")
+    print("|---|---|---|---|---|---|---|")
+    for name, row in ours.items():
+        z = theirs[name]
+        e, ez = sum(row[lv] for lv in LEVELS), sum(z[lv] for lv in LEVELS)
+        print(f"| {name} | {e / 1e6:.1f} ({ez / 1e6:.1f}) | {e / ez - 1:+.0%} | "
+              f"{row['SRAM'] / 1e6:.1f} ({z['SRAM'] / 1e6:.1f}) | {row['DRAM'] / 1e6:.1f} "
+              f"({z['DRAM'] / 1e6:.1f}) | {row['cycles']:,} ({z['cycles']:,.0f}) | "
+              f"{row['cycles'] / z['cycles'] - 1:+.0%} |")
+
+
+if __name__ == "__main__":
+    main()
