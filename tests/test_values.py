@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import accelsim
 from accelsim.energy.table import Action
-from accelsim.kernels import crossbar_mvm, input_chunks, slice_weights
+from accelsim.kernels import crossbar_layer, crossbar_mvm, input_chunks, slice_weights
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import quantized_weights
 from accelsim.workload import Input, Linear, Workload
@@ -62,6 +62,62 @@ def test_crossbar_kernel_matches_its_naive_twin(data):
                                                outputs)
     np.testing.assert_allclose(acc, expected, rtol=1e-12, atol=1e-9)
     assert np.array_equal(active, expected_active)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_layer_kernel_equals_block_by_block_calls(data):
+    """crossbar_layer (bit-planes taken inside, every row block in one call) gives exactly
+    what crossbar_mvm gives block by block on input_chunks' drives, the offset correction
+    and the accumulation in the same order; its signal is the drive mask times the levels."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    v = data.draw(st.integers(1, 5))
+    dac_bits, cycles = data.draw(st.sampled_from([(1, 4), (2, 2), (4, 1), (1, 3)]))
+    magnitude_bits = dac_bits * cycles
+    groups, k, outputs = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 30)), \
+        data.draw(st.integers(1, 5))
+    slices, rows = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 12))
+    limit = 2 ** magnitude_bits - 1
+    q = rng.integers(-limit, limit + 1, size=(v, groups * k))
+    q[rng.random(q.shape) < 0.3] = 0
+    cells = rng.integers(-7, 8, size=(groups * k, groups * outputs * slices)).astype(float)
+    blocks = [(g * k + r0, min(g * k + r0 + rows, (g + 1) * k), g * outputs,
+               (g + 1) * outputs) for g in range(groups) for r0 in range(0, k, rows)]
+    step = float(data.draw(st.sampled_from([1.0, 2.0, 0.5, 7.25])))
+    low, high = (-np.inf, np.inf) if data.draw(st.booleans()) else (-6.0, 5.0)
+    cycle_weight = (2.0 ** dac_bits) ** np.arange(cycles)
+    column_weight = np.tile(rng.choice([1.0, -1.0, 4.0], size=slices), groups * outputs)
+    offset = int(data.draw(st.sampled_from([0, 0, 8])))
+    width = outputs * slices
+    column_offset = (rng.normal(size=(len(blocks), width)) if data.draw(st.booleans())
+                     else np.zeros((len(blocks), width)))
+    row_level = rng.random(groups * k)
+    drives = input_chunks(q, magnitude_bits, dac_bits, cycles)
+    expected = np.zeros((v, groups * outputs))
+    expected_active, expected_signal = [], []
+    for b, (r0, r1, o0, o1) in enumerate(blocks):
+        block = np.zeros((v, o1 - o0))
+        active = np.zeros((v, cycles), dtype=np.int32)
+        crossbar_mvm(np.ascontiguousarray(drives[:, :, r0:r1]),
+                     np.ascontiguousarray(cells[r0:r1, o0 * slices:o1 * slices]), step, low,
+                     high, cycle_weight, column_weight[:width],
+                     np.repeat(np.arange(o1 - o0), slices), column_offset[b], NO_NOISE, block,
+                     active)
+        if offset:
+            block -= offset * q[:, r0:r1].sum(axis=1, keepdims=True)
+        expected[:, o0:o1] += block
+        expected_active.append(active)
+        expected_signal.append((drives[:, :, r0:r1] != 0) @ row_level[r0:r1])
+    r0, r1, o0, o1 = np.array(blocks, dtype=np.int64).T
+    acc = np.zeros((v, groups * outputs))
+    active = np.zeros((v, len(blocks), cycles), dtype=np.int32)
+    signal = np.zeros((v, len(blocks), cycles))
+    crossbar_layer(q, dac_bits, cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
+                   step, low, high, cycle_weight, column_weight, offset, column_offset,
+                   row_level, acc, active, signal)
+    assert np.array_equal(acc, expected)
+    assert np.array_equal(active, np.stack(expected_active, axis=1))
+    np.testing.assert_allclose(signal, np.stack(expected_signal, axis=1), rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -245,3 +301,24 @@ def test_an_all_zero_layer_maps_and_programs_nothing():
         assert fc.tiles == 0 and res.skipped["fc"]["tiles_not_mapped"] == 2
         assert counts[Action.CELL_WRITE] == 0 and counts[Action.ADC_CONVERT] == 0
         assert np.all(res.output == 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_kept_tiles_equals_a_tile_by_tile_check(data):
+    from accelsim.hardware.crossbar_values import kept_tiles, row_blocks
+    from accelsim.hardware.tiling import tile_layer
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    k, n, groups = data.draw(st.integers(1, 40)), data.draw(st.integers(1, 40)), \
+        data.draw(st.integers(1, 4))
+    rows, cols, cells = data.draw(st.sampled_from([(8, 8, 1), (16, 16, 2), (4, 12, 4)]))
+    tiling = tile_layer(k, n, groups, rows=rows, cols=cols, cells_per_weight=cells)
+    q_w = np.zeros((groups * k, groups * n), dtype=np.int64)
+    for g in range(groups):
+        block = rng.integers(-3, 4, size=(k, n))
+        block[rng.random((k, n)) < data.draw(st.sampled_from([0.0, 0.7, 0.97, 1.0]))] = 0
+        q_w[g * k:(g + 1) * k, g * n:(g + 1) * n] = block
+    per_tile = cols // cells
+    expected = [bool(np.any(q_w[r0:r1, o0 + c * per_tile:min(o0 + (c + 1) * per_tile, o1)]))
+                for r0, r1, o0, o1 in row_blocks(tiling) for c in range(tiling.tile_cols)]
+    assert kept_tiles(q_w, tiling).tolist() == expected

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.hardware.tiling import CrossbarTiling
-from accelsim.kernels.crossbar import crossbar_mvm
+from accelsim.kernels.crossbar import crossbar_layer, crossbar_mvm
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
     input_chunks,
@@ -62,7 +62,8 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                                                    options.zero_threshold)
     q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel)
     magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
-    drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
+    if q_x.size and np.abs(q_x).max() >= 2 ** magnitude_bits:
+        raise ValueError(f"inputs exceed {magnitude_bits} magnitude bits")
     cells, column_weight, offset = slice_weights(q_w, cim.weight_bits, cim.cell_bits,
                                                  cim.signed_weights)
     slices = cells.shape[1] // q_w.shape[1]
@@ -81,6 +82,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         step = max(1.0, full_scale / levels)
         low, high = (-(levels + 1), levels) if bipolar else (0, levels)
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
+    if options.read_noise == 0:
+        return _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored,
+                      column_weight, offset, slices, step, low, high, cycle_weight, tiling,
+                      device, options, rng)
+    # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
+    drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
     accumulated = np.zeros((q_x.shape[0], q_w.shape[1]))
     active, signal, level = [], [], []
     for r0, r1, o0, o1 in row_blocks(tiling):
@@ -109,14 +116,52 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     return product, CrossbarStats(active, kept_tiles(q_w, tiling), signal, level)
 
 
+def _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored, column_weight, offset,
+           slices, step, low, high, cycle_weight, tiling, device, options, rng):
+    """crossbar_product without read noise: every row block in one parallel kernel call
+    (kernels.crossbar_layer), the same sums in the same order as block by block."""
+    cim = device.cim
+    blocks = np.array(row_blocks(tiling), dtype=np.int64).reshape(-1, 4)
+    r0, r1, o0, o1 = blocks.T
+    widths = (o1 - o0) * slices
+    column_offset = np.zeros((len(blocks), int(widths.max(initial=0))))
+    if options.adc_offset > 0:         # drawn block by block, as the per-block path does
+        for b, width in enumerate(widths):
+            column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
+    # Each row belongs to one block: its stored level averaged over that block's columns.
+    row_level = np.zeros(cells.shape[0])
+    for (a, z, first, last) in blocks:
+        row_level[a:z] = stored[a:z, first * slices:last * slices].mean(axis=1)
+    vectors, count = q_x.shape[0], len(blocks)
+    accumulated = np.zeros((vectors, q_w.shape[1]))
+    active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
+    signal = np.zeros((vectors, count, cim.input_cycles))
+    crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits, cim.input_cycles,
+                   np.ascontiguousarray(cells), r0, r1, o0 * slices, o1 * slices, o0, slices,
+                   step, low, high, cycle_weight,
+                   np.ascontiguousarray(column_weight, dtype=np.float64), int(offset),
+                   column_offset, row_level, accumulated, active, signal)
+    level = [float(row_level[a:z].sum()) for a, z in zip(r0, r1)]
+    product = accumulated * scale_x * scale_w
+    return product, CrossbarStats([active[:, b] for b in range(count)], kept_tiles(q_w, tiling),
+                                  [signal[:, b] for b in range(count)], level)
+
+
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:
     """Which tiles hold at least one nonzero weight (all-zero tiles are never mapped).
 
     Tiles are numbered row block by row block, the tile columns of a row block in order."""
     per_tile = tiling.cols // tiling.cells_per_weight
-    kept = []
-    for r0, r1, o0, o1 in row_blocks(tiling):
-        for c in range(tiling.tile_cols):
-            c0 = o0 + c * per_tile
-            kept.append(bool(np.any(q_w[r0:r1, c0:min(c0 + per_tile, o1)])))
-    return np.array(kept, dtype=bool)
+    blocks = row_blocks(tiling)
+    if not blocks:
+        return np.zeros(0, dtype=bool)
+    nonzero = q_w != 0
+    # Rows of each block at once (blocks are consecutive, disjoint row ranges in order).
+    starts = np.array([r0 for r0, *_ in blocks])
+    rows_any = np.logical_or.reduceat(nonzero, starts, axis=0)
+    kept = np.zeros((len(blocks), tiling.tile_cols), dtype=bool)
+    for b, (_, _, o0, o1) in enumerate(blocks):
+        segment = rows_any[b, o0:o1]
+        firsts = np.arange(0, segment.size, per_tile)
+        kept[b, :firsts.size] = np.logical_or.reduceat(segment, firsts)
+    return kept.ravel()

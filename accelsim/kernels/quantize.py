@@ -82,7 +82,7 @@ def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
 def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
     mask = (1 << cell_bits) - 1
     shifts = cell_bits * np.arange(slices)
-    return ((w[..., None] >> shifts) & mask).astype(np.int64)
+    return ((w[..., None] >> shifts) & mask).astype(np.int64, copy=False)
 
 
 def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0):
