@@ -46,7 +46,11 @@ def level(action: Action) -> str | None:
         return "DRAM"
     if name.startswith("BUFFER_"):
         return "buffer"
-    return {"RF_ACCESS": "RF", "PE_HOP": "array", "PE_MAC": "ALU"}.get(name)
+    if name.startswith("RF_ACCESS_"):
+        return "RF"
+    if name.startswith("PE_HOP_"):
+        return "array"
+    return {"PE_MAC": "ALU"}.get(name)
 
 
 def chip() -> list[dict]:

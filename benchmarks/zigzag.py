@@ -53,7 +53,11 @@ def level(action: Action) -> str | None:
         return "DRAM"
     if name.startswith("BUFFER_"):
         return "SRAM"
-    return {"RF_ACCESS": "weight RF", "PE_HOP": "output register", "PE_MAC": "MAC"}.get(name)
+    if name.startswith("RF_ACCESS_"):
+        return "weight RF"
+    if name.startswith("PE_HOP_"):
+        return "output register"
+    return {"PE_MAC": "MAC"}.get(name)
 
 
 def compare() -> tuple[dict, dict]:

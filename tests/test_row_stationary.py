@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import accelsim
-from accelsim.energy.table import Action, Operand, buffer_read
+from accelsim.energy.table import Action, Operand, buffer_read, pe_hop, rf_access
 from accelsim.hardware.row_stationary import ConvShape, RsMapping, passes, spads, totals
 from accelsim.workload import Conv2d, Input, Workload
 
@@ -100,9 +100,19 @@ def test_simulated_counts_by_hand(eyeriss_dict):
     (row,) = [i for i, layer in enumerate(res.layers) if layer.name == "conv"]
     counts = dict(zip(Action, res.action_counts[row]))
     assert counts[Action.PE_MAC] == 81
-    # 9 PEs: 5 inputs each (45), 3 weights each (27), 3 psums climbing 2 PEs per column (18).
-    assert counts[Action.PE_HOP] == 45 + 27 + 18
-    assert counts[Action.RF_ACCESS] == 4 * 81 + 45 + 27 + 18
+    # Per operand, into the PEs: 9 PEs get 5 inputs each (45) and 3 weights each (27); 3
+    # psums climb 2 PEs in each of 3 columns (18).
+    hops = {op: counts[pe_hop(op)] for op in Operand}
+    assert hops == {Operand.INPUTS: 45, Operand.WEIGHTS: 27, Operand.OUTPUTS: 0,
+                    Operand.PSUMS: 18}
+    # Register files: a weight and an input read per MAC plus each value written in; a psum
+    # read and write per MAC plus each psum received from below.
+    rf = {op: counts[rf_access(op)] for op in Operand}
+    assert rf == {Operand.INPUTS: 81 + 45, Operand.WEIGHTS: 81 + 27, Operand.OUTPUTS: 0,
+                  Operand.PSUMS: 2 * 81 + 18}
+    layer = res.layers[row]
+    assert layer.traffic["register_file_psums_accesses"] == 2 * 81 + 18
+    assert layer.traffic["pe_hop_inputs_moves"] == 45
     # 25 inputs and 9 weights of 16 bits from the buffer's 16-bit words.
     assert counts[buffer_read(Operand.INPUTS)] == 25
     assert counts[buffer_read(Operand.WEIGHTS)] == 9
@@ -118,7 +128,10 @@ def test_gating_zero_inputs_saves_three_register_file_accesses(eyeriss_dict):
     counts = dict(zip(Action, res.action_counts[row]))
     zeros = 81 - 9
     assert counts[Action.PE_MAC] == 9
-    assert counts[Action.RF_ACCESS] == 4 * 81 + 90 - 3 * zeros
+    # The weight read and the psum read and write are skipped; the input is read.
+    assert counts[rf_access(Operand.WEIGHTS)] == 81 + 27 - zeros
+    assert counts[rf_access(Operand.PSUMS)] == 2 * 81 + 18 - 2 * zeros
+    assert counts[rf_access(Operand.INPUTS)] == 81 + 45
 
 
 def test_eyeriss_alexnet_uses_the_published_pe_counts():

@@ -21,8 +21,9 @@ class Operand(IntEnum):
 class Action(IntEnum):
     """Countable actions. Counts of the *_BIT actions are in bits, the others in events.
 
-    Global-buffer and DRAM accesses are counted per operand (one action each), all priced
-    alike: the breakdown sums them, and results also report them per operand.
+    PE register-file accesses, operand moves into PEs, global-buffer and DRAM accesses are
+    counted per operand (one action each), all priced alike: the breakdown sums them, and
+    results also report them per operand.
     """
 
     DAC_CONVERT = 0       # one row driven for one input cycle
@@ -36,8 +37,10 @@ class Action(IntEnum):
     DIGITAL_MUL = 8
     DIGITAL_COMPARE = 9
     PE_MAC = 10           # one multiply-accumulate in a systolic array PE
-    RF_ACCESS = 11        # one PE register-file read or write
-    PE_HOP = 12           # one operand passed to a neighbouring PE
+    # one PE register-file read or write, and one operand moved into a PE (from a neighbour or
+    # over the array's network), by operand: the inputs' here, the others' after COLUMN_READ
+    RF_ACCESS_INPUTS = 11
+    PE_HOP_INPUTS = 12
     PE_INDEX = 13         # one index read to skip zero operands
     DRAM_ACTIVATE = 14    # one DRAM row opened (activate + precharge), row-buffer model only
     TILE_BUFFER_READ = 15   # one tile-buffer word read
@@ -62,6 +65,12 @@ class Action(IntEnum):
     DRAM_WRITE_BIT_PSUMS = 32
     CELL_SIGNAL = 33      # one full-scale cell level read (counts are sums of level fractions)
     COLUMN_READ = 34      # one column line precharged and read for conversion
+    RF_ACCESS_WEIGHTS = 35
+    RF_ACCESS_OUTPUTS = 36
+    RF_ACCESS_PSUMS = 37
+    PE_HOP_WEIGHTS = 38
+    PE_HOP_OUTPUTS = 39
+    PE_HOP_PSUMS = 40
 
 
 def buffer_read(operand: Operand) -> Action:
@@ -80,13 +89,29 @@ def dram_write(operand: Operand) -> Action:
     return Action(Action.DRAM_WRITE_BIT_INPUTS + operand)
 
 
+RF_ACCESSES = [Action.RF_ACCESS_INPUTS, Action.RF_ACCESS_WEIGHTS, Action.RF_ACCESS_OUTPUTS,
+               Action.RF_ACCESS_PSUMS]
+PE_HOPS = [Action.PE_HOP_INPUTS, Action.PE_HOP_WEIGHTS, Action.PE_HOP_OUTPUTS,
+           Action.PE_HOP_PSUMS]
+
+
+def rf_access(operand: Operand) -> Action:
+    return RF_ACCESSES[operand]
+
+
+def pe_hop(operand: Operand) -> Action:
+    return PE_HOPS[operand]
+
+
 # The per-operand actions of each kind of memory access (index arrays into a count vector).
 BUFFER_READS = [buffer_read(o) for o in Operand]
 BUFFER_WRITES = [buffer_write(o) for o in Operand]
 DRAM_READS = [dram_read(o) for o in Operand]
 DRAM_WRITES = [dram_write(o) for o in Operand]
 # name -> (actions by operand, unit, scale to that unit): what results report per operand.
-TRAFFIC = {"buffer_read": (BUFFER_READS, "words", 1.0),
+TRAFFIC = {"register_file": (RF_ACCESSES, "accesses", 1.0),
+           "pe_hop": (PE_HOPS, "moves", 1.0),
+           "buffer_read": (BUFFER_READS, "words", 1.0),
            "buffer_write": (BUFFER_WRITES, "words", 1.0),
            "dram_read": (DRAM_READS, "bytes", 1 / 8),
            "dram_write": (DRAM_WRITES, "bytes", 1 / 8)}
@@ -109,8 +134,8 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.DIGITAL_MUL: ("digital", "mul"),
     Action.DIGITAL_COMPARE: ("digital", "compare"),
     Action.PE_MAC: ("systolic", "mac"),
-    Action.RF_ACCESS: ("systolic", "register_file"),
-    Action.PE_HOP: ("systolic", "pe_to_pe"),
+    **{action: ("systolic", "register_file") for action in RF_ACCESSES},
+    **{action: ("systolic", "pe_to_pe") for action in PE_HOPS},
     Action.PE_INDEX: ("systolic", "index"),
     Action.DRAM_ACTIVATE: ("dram", "activate"),
     Action.TILE_BUFFER_READ: ("tile_buffer", "read"),

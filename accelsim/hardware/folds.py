@@ -10,8 +10,9 @@ A GEMM of M x K inputs by K x N weights runs on an R x C array in folds. Per dat
 and SCALE-Sim reports folds x cycles - 1 for a layer (a grouped conv: per group). The last fold
 here is therefore one cycle shorter, so the array's busy time equals SCALE-Sim's exactly.
 
-Each MAC reads or updates one register-file entry (plus one access per operand loaded into or
-drained from a PE) and passes its two operands on to neighbouring PEs. (Row stationary, the
+Each MAC reads or updates one register-file entry, its stationary operand's (plus one access
+per operand loaded into or drained from a PE), and two operands move on to neighbouring PEs:
+the streamed one and the partial sum (ws, is) or the input and the weight (os). (Row stationary, the
 fourth dataflow, has its own mapping and counts: hardware.row_stationary.)
 
 Traffic per fold (elements), with r x c the part of the array a fold uses:
@@ -41,13 +42,27 @@ class Folds:
     psum_reads: np.ndarray        # partial sums read back (accumulator width)
     psum_writes: np.ndarray       # partial sums written (accumulator width)
     output_writes: np.ndarray     # final outputs written (operand width)
-    rf_accesses: np.ndarray       # register-file reads and writes
-    pe_hops: np.ndarray           # operands moved into a PE from a neighbour or the network
+    # register-file reads and writes, and operands moved into a PE from a neighbour or over
+    # the array's network, by operand
+    rf_inputs: np.ndarray
+    rf_weights: np.ndarray
+    rf_psums: np.ndarray
+    hop_inputs: np.ndarray
+    hop_weights: np.ndarray
+    hop_psums: np.ndarray
     new_weights: np.ndarray       # weights the fold uses for the first time (fetched for it)
 
     @property
     def count(self) -> int:
         return int(self.cycles.size)
+
+    @property
+    def rf_accesses(self) -> np.ndarray:
+        return self.rf_inputs + self.rf_weights + self.rf_psums
+
+    @property
+    def pe_hops(self) -> np.ndarray:
+        return self.hop_inputs + self.hop_weights + self.hop_psums
 
 
 def compute_cycles(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str) -> int:
@@ -90,9 +105,12 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     if dataflow == "os":
         macs = r * c * k
         weights = k * c                 # the same weights again for every block of M
+        # Each MAC updates the PE's output register (drained once per fold); inputs move
+        # right and weights down.
         return Folds(cycles, macs=macs, stationary=r * c, input_reads=r * k,
                      weight_reads=weights, psum_reads=zero, psum_writes=zero,
-                     output_writes=r * c, rf_accesses=macs + r * c, pe_hops=2 * macs,
+                     output_writes=r * c, rf_inputs=zero, rf_weights=zero,
+                     rf_psums=macs + r * c, hop_inputs=macs, hop_weights=macs, hop_psums=zero,
                      new_weights=np.where(first, weights, 0))
     streamed = m if dataflow == "ws" else n        # vectors streamed through the array
     macs = streamed * r * c
@@ -100,8 +118,13 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     inputs, weights = (streamed * r, r * c) if dataflow == "ws" else (r * c, streamed * r)
     return Folds(cycles, macs=macs, stationary=r * c, input_reads=inputs, weight_reads=weights,
                  psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
-                 output_writes=np.where(last, outputs, 0), rf_accesses=macs + r * c,
-                 pe_hops=2 * macs,
+                 output_writes=np.where(last, outputs, 0),
+                 # Each MAC reads the PE's stationary operand (loaded once per fold); the
+                 # streamed operand moves right and the psums move down.
+                 rf_inputs=zero if dataflow == "ws" else macs + r * c,
+                 rf_weights=macs + r * c if dataflow == "ws" else zero,
+                 rf_psums=zero, hop_inputs=macs if dataflow == "ws" else zero,
+                 hop_weights=zero if dataflow == "ws" else macs, hop_psums=macs,
                  # ws: every fold its own weights; is: the same weights for every block of M
                  new_weights=weights if dataflow == "ws"
                  else np.where(np.tile(np.arange(inner.size) == 0, outer.size), weights, 0))

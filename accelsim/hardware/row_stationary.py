@@ -158,6 +158,14 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "macs": macs,
         "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
         "pe_hops": in_deliveries + w_deliveries + psum_moves,
+        # by operand: a read per MAC and a write per value delivered; psums read and written
+        # per MAC and written once more when they arrive from the PE below
+        "rf_inputs": macs + in_deliveries,
+        "rf_weights": macs + w_deliveries,
+        "rf_psums": 2 * macs + psum_moves,
+        "hop_inputs": in_deliveries,
+        "hop_weights": w_deliveries,
+        "hop_psums": psum_moves,
         "input_reads": inputs,
         "weight_reads": weights,
         "psum_reads": np.where(first, 0, outputs),

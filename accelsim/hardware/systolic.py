@@ -12,7 +12,16 @@ from functools import lru_cache
 import numpy as np
 
 from accelsim.arith import ceil_div
-from accelsim.energy.table import Action, Operand, buffer_read, buffer_write
+from accelsim.energy.table import (
+    PE_HOPS,
+    RF_ACCESSES,
+    Action,
+    Operand,
+    buffer_read,
+    buffer_write,
+    pe_hop,
+    rf_access,
+)
 from accelsim.errors import MappingError
 from accelsim.hardware.context import PlanContext, count_dram, count_dram_per_transfer
 from accelsim.hardware.figures import (
@@ -103,8 +112,9 @@ class SystolicArray(Unit):
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         array = device.systolic
-        return {Action.PE_MAC: array.mac_pj, Action.RF_ACCESS: array.rf_access_pj,
-                Action.PE_HOP: array.pe_hop_pj, Action.PE_INDEX: array.index_pj}
+        return {Action.PE_MAC: array.mac_pj, Action.PE_INDEX: array.index_pj,
+                **dict.fromkeys(RF_ACCESSES, array.rf_access_pj),
+                **dict.fromkeys(PE_HOPS, array.pe_hop_pj)}
 
     def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
         return {"systolic": device.systolic.leakage_mw}
@@ -166,8 +176,11 @@ class SystolicArray(Unit):
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
         counts[Action.PE_MAC] = folds.macs.sum()
-        counts[Action.RF_ACCESS] = folds.rf_accesses.sum()
-        counts[Action.PE_HOP] = folds.pe_hops.sum()
+        for operand, rf, hop in ((Operand.INPUTS, folds.rf_inputs, folds.hop_inputs),
+                                 (Operand.WEIGHTS, folds.rf_weights, folds.hop_weights),
+                                 (Operand.PSUMS, folds.rf_psums, folds.hop_psums)):
+            counts[rf_access(operand)] = rf.sum()
+            counts[pe_hop(operand)] = hop.sum()
         counts[buffer_read(Operand.INPUTS)] = input_words.sum()
         counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
         counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
@@ -237,16 +250,23 @@ class SystolicArray(Unit):
             return (replace(plan, parts=(replace(part, measured=Measured(counts)),)),
                     dense - counts, 0)
         zeros = stats.macs - stats.nonzero_macs
-        row_stationary = device.systolic.dataflow == "rs"
+        dataflow = device.systolic.dataflow
         counts[Action.PE_MAC] -= zeros
-        # A MAC with a zero operand skips its register-file accesses: one (its stationary
-        # operand's), or in a row-stationary PE the weight read and the psum read and write
+        # A MAC with a zero operand skips its register-file accesses: its stationary
+        # operand's, or in a row-stationary PE the weight read and the psum read and write
         # (the input is read to see it is zero).
-        counts[Action.RF_ACCESS] -= (3 if row_stationary else 1) * zeros
+        skipped = {"ws": {Operand.WEIGHTS: 1}, "os": {Operand.PSUMS: 1},
+                   "is": {Operand.INPUTS: 1}, "rs": {Operand.WEIGHTS: 1, Operand.PSUMS: 2}}
+        for operand, per_mac in skipped[dataflow].items():
+            counts[rf_access(operand)] -= per_mac * zeros
         folds = part.folds
         if policy == "skipping":
-            if not row_stationary:      # its operands are not passed on either
-                counts[Action.PE_HOP] -= 2 * zeros
+            # Its two moving operands are not passed on either (row stationary delivers rows,
+            # not per-MAC operands).
+            moving = {"ws": (Operand.INPUTS, Operand.PSUMS), "os": (Operand.INPUTS,
+                      Operand.WEIGHTS), "is": (Operand.WEIGHTS, Operand.PSUMS), "rs": ()}
+            for operand in moving[dataflow]:
+                counts[pe_hop(operand)] -= zeros
             counts[Action.PE_INDEX] += stats.nonzero_macs
             compute = [i for i, stage in enumerate(part.stages)
                        if stage.kind == StageKind.COMPUTE][0]

@@ -33,8 +33,9 @@ class LayerResult:
     ``span_cycles`` (also ``cycles``) runs from the layer's first task start to its last task
     finish; layers overlap, so spans do not add up to the run. ``busy_cycles`` counts the
     cycles in which at least one of its tasks held a resource (buffer, bus, compute, DRAM).
-    ``traffic`` gives its global-buffer words and DRAM bytes read and written by operand
-    (inputs, weights, outputs, psums), e.g. ``buffer_read_inputs_words``.
+    ``traffic`` gives its PE register-file accesses and operand moves into PEs, and its
+    global-buffer words and DRAM bytes read and written, by operand (inputs, weights,
+    outputs, psums), e.g. ``register_file_psums_accesses``, ``buffer_read_inputs_words``.
     """
 
     name: str
