@@ -122,6 +122,40 @@ def test_activations(tmp_path, op, extra, attrs, kind):
     check_values(model, wl, feed((1, 3, 4, 4)))
 
 
+@pytest.mark.parametrize("to", [TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16])
+def test_a_cast_between_float_types_is_free(tmp_path, to):
+    g = GraphBuilder()
+    y = g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])
+    y = g.op("Relu", [g.op("Cast", [g.op("Cast", [y], to=to)], to=TensorProto.FLOAT)])
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d"]
+    check_values(model, wl, feed((1, 3, 6, 6)), rtol=1e-2 if to == TensorProto.FLOAT16
+                 else 1e-5)
+
+
+def test_a_cast_to_integers_is_not_a_pass_through(tmp_path):
+    g = GraphBuilder()
+    y = g.op("Cast", [g.op("Relu", ["x"])], to=TensorProto.INT32)
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    with pytest.raises(SpecError, match="Cast of an activation to ONNX element type 6"):
+        load_onnx(save(model, tmp_path))
+
+
+def test_classical_ml_operators_are_refused_with_what_to_do(tmp_path):
+    node = helper.make_node("Scaler", ["x"], ["y"], domain="ai.onnx.ml", scale=[2.0],
+                            offset=[0.0])
+    graph = helper.make_graph([node], "ml", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 4])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, [1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    model.ir_version = 8
+    with pytest.raises(SpecError, match="classical machine-learning operator.*export the "
+                                        "neural network alone"):
+        load_onnx(save(model, tmp_path))
+
+
 def test_activation_after_conv_is_fused(tmp_path):
     g = GraphBuilder()
     y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])

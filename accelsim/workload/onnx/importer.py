@@ -25,10 +25,13 @@ class Malformed(Exception):
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 PASS_THROUGH = ("Identity", "Dropout")
+# Floating-point element types: a Cast between them changes no value accelsim models
+# (activations are quantized to the chip's widths anyway), so it is free.
+FLOAT_TYPES = (1, 10, 11, 16)         # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
-                "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+                "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Cast",
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "Gather", "Slice",
                 "Constant", "Shape", "ReduceMean"))
 
@@ -315,6 +318,11 @@ class Importer(NodeOps):
     # -- nodes -------------------------------------------------------------------------------
     def node(self, node) -> None:
         op = node.op_type
+        if node.domain == "ai.onnx.ml":
+            return self.unknown(node, f"{op} is a classical machine-learning operator "
+                                "(ai.onnx.ml: tree ensembles, scalers, encoders, as "
+                                "skl2onnx writes them), not a layer an accelerator runs; "
+                                "export the neural network alone")
         if node.domain not in ("", "ai.onnx"):
             return self.unknown(node, f"operator domain '{node.domain}' is not supported")
         if op == "Constant":

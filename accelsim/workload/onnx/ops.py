@@ -41,6 +41,16 @@ class NodeOps:
     def op_pass(self, node) -> None:
         self.tensors[node.output[0]] = self.act(node)
 
+    def op_Cast(self, node) -> None:
+        """Free between floating-point types (it changes no value accelsim models); a cast
+        to integers or booleans changes the data, so it is not a pass-through."""
+        from accelsim.workload.onnx.importer import FLOAT_TYPES
+        target = int(self.attrs(node).get("to", 0))
+        if target in FLOAT_TYPES:
+            return self.op_pass(node)
+        return self.unknown(node, f"Cast of an activation to ONNX element type {target} "
+                            "(not a floating-point type) is not supported")
+
     def op_reshape(self, node) -> None:
         x = self.act(node)
         target = self.const(node, 1)
