@@ -608,3 +608,41 @@ def test_from_torch_resnet18_architecture_matches_the_zoo():
     got = to_onnx_layout(wl, wl.order[-1], reference_forward(
         wl, from_onnx_layout(wl, wl.order[0], x.numpy())))
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_squeeze_excite_broadcast_mul(tmp_path):
+    """EfficientNet's and MobileNetV3's squeeze-excite: the feature map [C, H, W] times its
+    per-channel scale [C, 1, 1] (two activations), as onnxruntime computes it."""
+    g = GraphBuilder(3)
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3],
+                           pads=[1, 1, 1, 1])])
+    squeezed = g.op("GlobalAveragePool", [x])
+    scale = g.op("Sigmoid", [g.op("Conv", [g.op("Relu", [g.op(
+        "Conv", [squeezed, g.random(2, 8, 1, 1)], kernel_shape=[1, 1])]),
+        g.random(8, 2, 1, 1)], kernel_shape=[1, 1])])
+    y = g.op("Mul", [x, scale])
+    z = g.op("Add", [g.op("Mul", [scale, x]), y])          # the scale first, and an add
+    model = g.model({"x": [1, 3, 6, 6]}, [z])
+    wl = load_onnx(save(model, tmp_path))
+    products = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "elementwise"]
+    assert [wl.shapes[layer.inputs[1]] for layer in products[:2]] == [(8, 1, 1), (8, 1, 1)]
+    assert all(wl.shapes[layer.name] == (8, 6, 6) for layer in products)
+    check_values(model, wl, feed((1, 3, 6, 6)))
+    # 36 output vectors, each: 8 multiplies, and the 8 values of the map and the 8 of the
+    # scale read (one 128-bit buffer word each on cim-16x16).
+    from accelsim.energy.table import Action
+    res = accelsim.simulate(wl, "cim-16x16")
+    row = [layer.name for layer in res.layers].index(products[0].name)
+    counts = dict(zip(Action, res.action_counts[row]))
+    assert counts[Action.DIGITAL_MUL] == 36 * 8
+    assert res.layers[row].traffic["buffer_read_inputs_words"] == 36 * 2
+
+
+def test_activations_that_do_not_broadcast_are_refused(tmp_path):
+    g = GraphBuilder()
+    a = g.op("Relu", ["x"])
+    b = g.op("Relu", [g.op("GlobalAveragePool", ["x"])])
+    c = g.op("Mul", [g.op("Transpose", [b], perm=[0, 2, 1, 3]), a])
+    model = g.model({"x": [1, 3, 4, 5]}, [c])
+    with pytest.raises(SpecError, match="broadcast"):
+        load_onnx(save(model, tmp_path))

@@ -79,7 +79,7 @@ def _doc(*layers):
      "layer 'c': input 'nope' is not a layer of this workload"),
     ([{"name": "l", "type": "linear", "out_features": 3},
       {"name": "s", "type": "elementwise", "inputs": ["l", "in"]}], WorkloadError,
-     "layer 's': inputs must have equal shapes"),
+     "layer 's': input shapes (3, 8, 8), (4, 8, 8) do not broadcast"),
     ([{"name": "in", "type": "activation"}], WorkloadError, "layer 'in': two layers share"),
 ])
 def test_bad_workloads_name_the_layer(layers, error, fragment):

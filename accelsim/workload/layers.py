@@ -167,7 +167,9 @@ class GlobalAvgPool(Layer):
 
 @dataclass(frozen=True)
 class Elementwise(Layer):
-    """Elementwise add or multiply of two or more tensors of the same shape."""
+    """Elementwise add or multiply of two or more tensors. A tensor with 1 channel or 1 row
+    or column broadcasts over that axis, as in numpy (a squeeze-excite scale of (C, 1, 1)
+    times a (C, H, W) feature map)."""
 
     function: Literal["add", "mul"] = "add"
     activation: ActivationName | None = None
@@ -175,9 +177,11 @@ class Elementwise(Layer):
     arity: ClassVar[tuple[int, int]] = (2, 64)
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
-        if any(s != shapes[0] for s in shapes):
-            raise ValueError(f"inputs must have equal shapes, got {', '.join(map(str, shapes))}")
-        return shapes[0]
+        out = tuple(max(sizes) for sizes in zip(*shapes))
+        if any(s not in (1, o) for shape in shapes for s, o in zip(shape, out)):
+            raise ValueError(f"input shapes {', '.join(map(str, shapes))} do not broadcast "
+                             "(each axis must be equal or 1)")
+        return out
 
 
 @dataclass(frozen=True)

@@ -169,10 +169,14 @@ Words = Callable[[int], int]        # elements -> whole buffer words at the acti
 
 
 def _elementwise_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    """Per output vector: each input's vector read (a broadcast one read again for every
+    output vector: an upper bound), one operation per output element and input beyond the
+    first."""
     c = shape[0]
     op = Action.DIGITAL_ADD if layer.function == "add" else Action.DIGITAL_MUL
     ops = {op: c * (len(in_shapes) - 1)}
-    return DigitalCost(words(c) * len(in_shapes), 0, _plus_activation(ops, layer.activation, c))
+    return DigitalCost(sum(words(s[0]) for s in in_shapes), 0,
+                       _plus_activation(ops, layer.activation, c))
 
 
 def _plus_activation(ops: dict, function: str | None, elements: int) -> dict:

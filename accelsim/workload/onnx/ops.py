@@ -23,6 +23,7 @@ from accelsim.workload.layers import (
 )
 from accelsim.workload.onnx.layouts import (
     Tensor,
+    accelsim_shape,
     axis_layout,
     channel_axes,
     grouped_layout,
@@ -252,6 +253,34 @@ class NodeOps:
     def op_Div(self, node) -> None:
         self.arithmetic(node, "div")
 
+    def broadcast(self, node, op: str, a: Tensor, b: Tensor) -> None:
+        """Two activations of the same rank, one of which has size 1 where the other does
+        not (a squeeze-excite scale, [C, 1, 1] times [C, H, W]): both laid out as the full
+        one, so that the smaller one broadcasts in (C, H, W) as well."""
+        if len(a.shape) != len(b.shape):
+            raise self.error(node, f"broadcasting between activations of different ranks "
+                             f"({list(a.shape)} and {list(b.shape)}) is not supported")
+        try:
+            out = tuple(int(d) for d in np.broadcast_shapes(a.shape, b.shape))
+        except ValueError:
+            raise self.error(node, f"activations {list(a.shape)} and {list(b.shape)} do not "
+                             "broadcast") from None
+        full, small = (a, b) if a.shape == out else (b, a)
+        if full.shape != out:
+            raise self.error(node, f"neither activation ({list(a.shape)}, {list(b.shape)}) "
+                             "has the output's shape; this broadcast is not supported")
+        channels = channel_axes(self.shape_of[full.layer], full)
+        held = accelsim_shape(full.shape, full.perm, channels)
+        small_shape = accelsim_shape(small.shape, full.perm, channels)
+        if any(s not in (1, f) for s, f in zip(small_shape, held)):
+            raise self.error(node, f"broadcasting {list(small.shape)} to {list(out)} splits "
+                             "the channels of its layout; this broadcast is not supported")
+        left = self.materialize(full, full.perm, channels, node.name or op)
+        right = self.materialize(small, full.perm, channels, node.name or op)
+        name = self.add(Elementwise(self.label(node), (left, right), function=op))
+        self.tensors[node.output[0]] = Tensor(name, out, full.perm)
+        return None
+
     def arithmetic(self, node, op: str) -> None:
         constants = [self.const(node, i) for i in range(2)]
         if constants[0] is None and constants[1] is None:
@@ -260,8 +289,7 @@ class NodeOps:
                                     "supported")
             a, b = self.act(node, 0), self.act(node, 1)
             if a.shape != b.shape:
-                raise self.error(node, f"broadcasting between activations {list(a.shape)} and "
-                                 f"{list(b.shape)} is not supported")
+                return self.broadcast(node, op, a, b)
             channels = channel_axes(self.shape_of[a.layer], a)
             left = self.materialize(a, a.perm, channels, node.name or op)
             right = self.materialize(b, a.perm, channels, node.name or op)
