@@ -207,17 +207,34 @@ def test_batchnorm_alone_is_a_per_channel_affine(tmp_path):
     check_values(model, wl, feed((1, 3, 4, 4)))
 
 
-@pytest.mark.parametrize("op,attrs", [
+@pytest.mark.parametrize("op,attrs,shape", [(case + ((1, 2, 8, 8),))[:3] for case in [
     ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
     ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
     ("AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
+    ("AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}),      # pads not counted
     ("GlobalAveragePool", {}),
-])
-def test_pools(tmp_path, op, attrs):
-    model = single(op, (1, 2, 8, 8), **attrs)
+    # ceil mode (SqueezeNet, GoogLeNet): a last, partial window
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
+    ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}, (1, 2, 7, 9)),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, (1, 2, 7, 7)),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
+                     "ceil_mode": 1, "count_include_pad": 1}, (1, 2, 6, 6)),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
+                     "ceil_mode": 1}, (1, 2, 6, 6)),
+]])
+def test_pools(tmp_path, op, attrs, shape):
+    model = single(op, shape, **attrs)
     wl = load_onnx(save(model, tmp_path))
     assert wl.macs == 0
-    check_values(model, wl, feed((1, 2, 8, 8)))
+    check_values(model, wl, feed(shape))
+
+
+def test_ceil_mode_output_size_by_hand(tmp_path):
+    # 8 wide, 3-wide windows every 2: floor gives 3 windows (0, 2, 4), ceil a 4th at 6 (two
+    # inputs and the edge); 7 wide, 2-wide every 2: a 4th window holding the last input.
+    model = single("MaxPool", (1, 1, 8, 7), kernel_shape=[3, 2], strides=[2, 2], ceil_mode=1)
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.shapes[wl.order[-1]] == (1, 4, 4)
 
 
 def test_elementwise_add_mul_and_constants(tmp_path):

@@ -141,18 +141,37 @@ class Linear(Layer):
 
 @dataclass(frozen=True)
 class Pool2d(Layer):
-    """Max or average pooling over windows of one channel."""
+    """Max or average pooling over windows of one channel.
+
+    ``ceil_mode``: the output size rounds up, so a last, partial window covers the rest of
+    the input (the last window still starts inside the input or its padding: PyTorch's and
+    ONNX's rule). ``count_include_pad``: an average divides by the window's size including
+    the padding (true) or by the input values inside it (false); the part of a ceil-mode
+    window beyond the padding is never counted."""
 
     function: Literal["max", "avg"] = "max"
     kernel: Pair = (2, 2)
     stride: Pair = (2, 2)
     padding: Padding = (0, 0)
+    ceil_mode: bool = False
+    count_include_pad: bool = True
     kind: ClassVar[str] = "pool2d"
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         c, h, w = shapes[0]
-        return (c, *_window_output(h, w, self.kernel, self.stride, self.padding, (1, 1),
-                                   "window"))
+        if not self.ceil_mode:
+            return (c, *_window_output(h, w, self.kernel, self.stride, self.padding, (1, 1),
+                                       "window"))
+        out = []
+        for size, k, s, p in zip((h, w), self.kernel, self.stride, self.padding):
+            n = -(-(size + 2 * p - k) // s) + 1
+            if (n - 1) * s >= size + p:           # the last window would start in the padding
+                n -= 1
+            if n < 1:
+                raise ValueError(f"a {self.kernel[0]}x{self.kernel[1]} window does not fit "
+                                 f"the {h}x{w} input")
+            out.append(n)
+        return (c, *out)
 
 
 @dataclass(frozen=True)

@@ -248,13 +248,25 @@ def _pool_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 def _pool(layer: Pool2d, xs, workload) -> np.ndarray:
     x = xs[0]
     (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
-    fill = -np.inf if layer.function == "max" else 0.0
-    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
-    ho = (x.shape[2] + 2 * ph - kh) // sh + 1
-    wo = (x.shape[3] + 2 * pw - kw) // sw + 1
-    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo]
-    return windows.max(axis=(4, 5)) if layer.function == "max" else windows.mean(axis=(4, 5))
+    _, ho, wo = layer.output_shape([x.shape[1:]])
+    # The padding, then whatever a ceil-mode last window reaches beyond it.
+    extra_h = max(0, (ho - 1) * sh + kh - (x.shape[2] + 2 * ph))
+    extra_w = max(0, (wo - 1) * sw + kw - (x.shape[3] + 2 * pw))
+    pads = ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w))
+
+    def windows(a):
+        view = np.lib.stride_tricks.sliding_window_view(a, (kh, kw), axis=(2, 3))
+        return view[:, :, ::sh, ::sw][:, :, :ho, :wo]
+
+    if layer.function == "max":
+        return windows(np.pad(x, pads, constant_values=-np.inf)).max(axis=(4, 5))
+    total = windows(np.pad(x, pads)).sum(axis=(4, 5))
+    # What each window divides by: the input values in it, plus the padding if counted.
+    inside = np.ones((1, 1, x.shape[2], x.shape[3]))
+    counted = np.pad(inside, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
+                     constant_values=1.0 if layer.count_include_pad else 0.0)
+    counted = np.pad(counted, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
+    return total / windows(counted).sum(axis=(4, 5))
 
 
 def _elementwise(layer: Elementwise, xs, workload) -> np.ndarray:

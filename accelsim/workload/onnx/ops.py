@@ -423,16 +423,14 @@ class NodeOps:
         attrs = self.attrs(node)
         if len(node.output) > 1 and node.output[1]:
             raise self.error(node, "MaxPool indices are not supported")
-        if attrs.get("ceil_mode", 0) or any(d != 1 for d in attrs.get("dilations", [1, 1])):
-            raise self.error(node, "ceil_mode and dilations are not supported")
+        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
+            raise self.error(node, "dilated pooling is not supported")
         kernel = tuple(int(k) for k in self.required(node, "kernel_shape"))
         padding = self.window(node, attrs, kernel)
-        if function == "avg" and any(padding) and not attrs.get("count_include_pad", 0):
-            raise self.error(node, "average pooling with padding must count the padding "
-                             "(count_include_pad=1)")
         name = self.add(Pool2d(self.label(node), (self.image(node, x),), function=function,
                                kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
-                               padding=padding))
+                               padding=padding, ceil_mode=bool(attrs.get("ceil_mode", 0)),
+                               count_include_pad=bool(attrs.get("count_include_pad", 0))))
         self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
 
     def op_Concat(self, node) -> None:
