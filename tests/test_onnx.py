@@ -156,6 +156,39 @@ def test_classical_ml_operators_are_refused_with_what_to_do(tmp_path):
         load_onnx(save(model, tmp_path))
 
 
+@pytest.mark.parametrize("opset, how", [(13, "sizes"), (11, "attribute"), (18, "equal")])
+def test_split_into_views_shufflenet_style(tmp_path, opset, how):
+    """ShuffleNetV2's unit: split the channels, convolve one half, concatenate, shuffle."""
+    g = GraphBuilder(5)
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3],
+                           pads=[1, 1, 1, 1])])
+    if how == "sizes":
+        left, right = g.op("Split", [x, g.const(np.array([4, 4]))], n_out=2, axis=1)
+    elif how == "attribute":
+        left, right = g.op("Split", [x], n_out=2, axis=1, split=[4, 4])
+    else:
+        left, right = g.op("Split", [x], n_out=2, axis=1, num_outputs=2)
+    right = g.op("Relu", [g.op("Conv", [right, g.random(4, 4, 1, 1)], kernel_shape=[1, 1])])
+    y = g.op("Concat", [left, right], axis=1)
+    y = g.op("Reshape", [y, g.const(np.array([1, 2, 4, 6, 6]))])
+    y = g.op("Transpose", [y], perm=[0, 2, 1, 3, 4])
+    y = g.op("Reshape", [y, g.const(np.array([1, 8, 6, 6]))])
+    model = g.model({"x": [1, 3, 6, 6]}, [y], opset=opset)
+    wl = load_onnx(save(model, tmp_path))
+    slices = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "slice"]
+    assert [(s.axis, s.start, s.stop) for s in slices] == [("channels", 0, 4),
+                                                          ("channels", 4, 8)]
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
+def test_uneven_split_sizes_are_refused(tmp_path):
+    g = GraphBuilder()
+    a, b = g.op("Split", [g.op("Relu", ["x"]), g.const(np.array([2, 2]))], n_out=2, axis=1)
+    model = g.model({"x": [1, 3, 4, 4]}, [a, b])
+    with pytest.raises(SpecError, match=r"splits an axis of 3 into \[2, 2\]|Split"):
+        load_onnx(save(model, tmp_path))
+
+
 def test_activation_after_conv_is_fused(tmp_path):
     g = GraphBuilder()
     y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])

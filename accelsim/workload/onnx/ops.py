@@ -447,18 +447,43 @@ class NodeOps:
         self.tensors[node.output[0]] = Tensor(name, tuple(shape), perm)
         return None
 
-    def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool) -> None:
+    def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool,
+               output: str | None = None) -> None:
+        """[start, stop) of ``axis`` as a view, into ``output`` (default: the node's first)."""
+        output = output or node.output[0]
         perm, channels, kind = axis_layout(x, axis, prefer="height")
         source = self.materialize(x, perm, channels, node.name or "slice")
-        name = self.add(Slice(self.label(node), (source,), axis=kind, start=start, stop=stop))
+        label = self.unique(output if output != node.output[0] else node.name or output)
+        name = self.add(Slice(label, (source,), axis=kind, start=start, stop=stop))
         shape = list(x.shape)
         shape[axis] = stop - start
         if keep:
-            self.tensors[node.output[0]] = Tensor(name, tuple(shape), perm)
+            self.tensors[output] = Tensor(name, tuple(shape), perm)
             return
         del shape[axis]
         renumber = [a - (a > axis) for a in perm if a != axis]
-        self.tensors[node.output[0]] = Tensor(name, tuple(shape), tuple(renumber))
+        self.tensors[output] = Tensor(name, tuple(shape), tuple(renumber))
+
+    def op_Split(self, node) -> None:
+        """Each output a view of its part of the axis (ShuffleNet's channel split)."""
+        x, attrs = self.act(node), self.attrs(node)
+        axis = self.axis(node, attrs.get("axis", 0), len(x.shape))
+        size = x.shape[axis]
+        sizes = self.const(node, 1) if len(node.input) > 1 and node.input[1] else None
+        if sizes is None:
+            sizes = attrs.get("split")
+        if sizes is None:                     # equal parts, the last one smaller (opset 18)
+            parts = len(node.output)
+            chunk = -(-size // parts)
+            sizes = [min(chunk, size - i * chunk) for i in range(parts)]
+        sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
+        if len(sizes) != len(node.output) or sum(sizes) != size or min(sizes) < 1:
+            raise self.error(node, f"splits an axis of {size} into {sizes}")
+        start = 0
+        for output, part in zip(node.output, sizes):
+            if output:
+                self.select(node, x, axis, start, start + part, keep=True, output=output)
+            start += part
 
     def op_Gather(self, node) -> None:
         x, index = self.act(node), self.const(node, 1)
