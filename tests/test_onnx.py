@@ -464,7 +464,6 @@ def external_model(location: str):
     ("../secret.bin", "not a plain path inside the model's folder"),
     ("link.bin", "leads outside the model's folder"),
     ("short.bin", "shorter than the tensor"),
-    ("absent.bin", "is missing"),
 ])
 def test_external_data_outside_the_folder_is_refused(tmp_path, location, fragment):
     folder = tmp_path / "model"
@@ -483,6 +482,42 @@ def test_external_data_inside_the_folder_is_read(tmp_path):
     (tmp_path / "w.bin").write_bytes(weights.tobytes())
     wl = load_onnx(save(external_model("w.bin"), tmp_path))
     np.testing.assert_array_equal(wl.weights[wl.order[-1]], weights.T)
+
+
+def test_graph_only_import_without_the_data_file(tmp_path):
+    """External data not shipped: the model imports for timing and energy (the same as with
+    its data), and value mode says what it needs."""
+    weights = np.arange(12, dtype=np.float32).reshape(4, 3)
+    (tmp_path / "w.bin").write_bytes(weights.tobytes())
+    full = load_onnx(save(external_model("w.bin"), tmp_path))
+    bare = load_onnx(save(external_model("absent.bin"), tmp_path, "bare.onnx"))
+    assert bare.missing_weights == (external_model("w.bin").graph.initializer[0].name,)
+    assert full.missing_weights == ()
+    a, b = accelsim.simulate(full, "cim-16x16"), accelsim.simulate(bare, "cim-16x16")
+    assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
+    with pytest.raises(accelsim.AccelsimError, match="imported without the values of 1 weight "
+                                                     "tensor.*value mode needs them"):
+        accelsim.simulate(bare, "cim-16x16", values=True)
+    given = bare.with_weights({bare.order[-1]: weights.T.astype(np.float64)})
+    assert given.missing_weights == ()
+    accelsim.simulate(given, "cim-16x16", values=True)
+
+
+def test_stripped_weights_import_graph_only_but_not_stripped_shapes(tmp_path):
+    g = GraphBuilder()
+    y = g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])
+    y = g.op("Reshape", [y, g.const(np.array([1, -1]))])
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    weight, shape = model.graph.initializer
+    weight.ClearField("raw_data")
+    del weight.float_data[:]
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.missing_weights == (weight.name,)
+    assert wl.macs == 4 * 4 * 4 * 27
+    shape.ClearField("raw_data")
+    del shape.int64_data[:]
+    with pytest.raises(SpecError, match="integer tensors .* must ship with the model"):
+        load_onnx(save(model, tmp_path, "noshape.onnx"))
 
 
 def test_absurd_dimensions_are_refused(tmp_path):

@@ -23,6 +23,14 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
         except TypeError as exc:
             raise AccelsimError(f"value_options: {exc}") from None
     options = options or ValueOptions()
+    if wl.missing_weights:
+        shown = ", ".join(f"'{name}'" for name in wl.missing_weights[:3])
+        more = len(wl.missing_weights) - 3
+        raise AccelsimError(
+            f"{wl.name} was imported without the values of {len(wl.missing_weights)} weight "
+            f"tensor(s) ({shown}{f' and {more} more' if more > 0 else ''}: external data not "
+            "shipped, or stripped); value mode needs them: put the data file beside the "
+            "model, or give the weights with Workload.with_weights()")
     if not any(wl.layers[name].weighted for name in wl.weights):
         wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
     run = run_values(wl, dev, plans, inputs, options, seed, on_layer)

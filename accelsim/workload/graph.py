@@ -33,6 +33,10 @@ class Workload:
     # Imported models: {layer: (ONNX tensor name, per-image ONNX shape, permutation)} for the
     # input and output layers (see workload.onnx.to_onnx_layout).
     layouts: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    # Imported graph-only: the weight tensors whose values were not in the file (their
+    # external data file was not shipped, or they were stripped). Timing and energy do not
+    # need them; value mode does, and refuses the workload until with_weights() gives them.
+    missing_weights: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def with_weights(self, weights: dict, biases: dict | None = None) -> Workload:
         """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""
@@ -40,7 +44,7 @@ class Workload:
 
         from accelsim.workload.weights import check_weights
         checked, checked_biases = check_weights(self, weights, biases or {})
-        return replace(self, weights=checked, biases=checked_biases)
+        return replace(self, weights=checked, biases=checked_biases, missing_weights=())
 
     @classmethod
     def from_layers(cls, name: str, layers: list[Layer], *,

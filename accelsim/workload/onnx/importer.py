@@ -14,7 +14,7 @@ from accelsim.workload.graph import Workload
 from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
 from accelsim.workload.onnx.layouts import Named, Tensor, accelsim_shape, in_same_order
 from accelsim.workload.onnx.ops import NodeOps
-from accelsim.workload.onnx.reading import element_count, itemsize, onnx_module
+from accelsim.workload.onnx.reading import element_count, has_no_data, itemsize, onnx_module
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
@@ -49,6 +49,7 @@ class Importer(NodeOps):
         self.weights: dict[str, np.ndarray] = {}
         self.biases: dict[str, np.ndarray] = {}
         self.consts: dict[str, np.ndarray] = {}
+        self.missing: list[str] = []            # initializers without data (graph-only)
         self.tensors: dict[str, Tensor] = {}
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
@@ -109,8 +110,8 @@ class Importer(NodeOps):
             tensor = self.tensors[name]
             if tensor.layer in workload.layers:
                 layouts[tensor.layer] = (name, tensor.shape, tensor.perm)
-        workload = replace(workload, layouts=layouts)
-        return workload.with_weights(self.weights, self.biases)
+        workload = replace(workload, layouts=layouts).with_weights(self.weights, self.biases)
+        return replace(workload, missing_weights=tuple(self.missing))
 
     def check_graph(self) -> None:
         """Refuse cycles (or nodes out of order) and subgraphs, naming the node."""
@@ -145,6 +146,15 @@ class Importer(NodeOps):
     def array(self, tensor, where: str) -> np.ndarray:
         from onnx import numpy_helper
         count = element_count(tensor.dims, self.source, where)
+        if has_no_data(tensor):
+            # Graph-only: floating-point tensors (weights) stand in as zeros, enough for
+            # timing and energy; value mode refuses the workload (Workload.missing_weights).
+            if tensor.data_type not in FLOAT_TYPES:
+                raise SpecError(self.source, where, "has no data in the file (external data "
+                                "missing, or stripped); weights may be left out, but "
+                                "integer tensors (shapes, indices) must ship with the model")
+            self.missing.append(tensor.name)
+            return np.zeros(tuple(int(d) for d in tensor.dims))
         if tensor.raw_data:
             expected = count * itemsize(tensor, self.source, where)
             if len(tensor.raw_data) != expected:

@@ -41,6 +41,17 @@ def read_model(path: Path):
     return model
 
 
+def has_no_data(tensor) -> bool:
+    """An initializer whose values are not in the file: its external data file is absent
+    (left EXTERNAL by load_external_data) or it was stripped (dimensions but no values)."""
+    onnx = onnx_module()
+    if tensor.data_location == onnx.TensorProto.EXTERNAL:
+        return True
+    fields = ("raw_data", "float_data", "double_data", "int32_data", "int64_data",
+              "uint64_data", "string_data")
+    return (math.prod(tensor.dims) > 0 and not any(len(getattr(tensor, f)) for f in fields))
+
+
 def all_tensors(model):
     graph = model.graph
     yield from graph.initializer
@@ -51,7 +62,8 @@ def all_tensors(model):
 
 
 def load_external_data(model, path: Path) -> None:
-    """Read external tensor data, refusing any location outside the model's folder."""
+    """Read external tensor data, refusing any location outside the model's folder. A data
+    file that is not there leaves its tensors external: the model imports graph-only."""
     onnx = onnx_module()
     folder = path.resolve().parent
     for tensor in all_tensors(model):
@@ -68,8 +80,10 @@ def load_external_data(model, path: Path) -> None:
         if not target.is_relative_to(folder):
             raise SpecError(str(path), where, f"external data {location!r} leads outside the "
                             "model's folder (a symlink?); refused")
+        if not target.exists():
+            continue        # not shipped: imported graph-only (see has_no_data)
         if not target.is_file():
-            raise SpecError(str(path), where, f"external data file {location!r} is missing")
+            raise SpecError(str(path), where, f"external data {location!r} is not a file")
         offset = int(info.get("offset", 0))
         size = target.stat().st_size
         length = int(info.get("length", size - offset))
