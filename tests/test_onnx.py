@@ -331,11 +331,30 @@ def test_gather_and_slice_pick_tokens(tmp_path):
     model = g.model({"x": [1, 5, 4]}, [both])
     with pytest.raises(SpecError, match="ReduceSumSquare.*unsupported='digital'"):
         load_onnx(save(model, tmp_path))
-    wl = load_onnx(save(model, tmp_path), unsupported="digital")
+    with pytest.warns(UserWarning, match="1 node.* counted as one digital operation per "
+                                         "output element \\(ReduceSumSquare\\)"):
+        wl = load_onnx(save(model, tmp_path), unsupported="digital")
     assert "generic" in [wl.layers[n].kind for n in wl.order]
     accelsim.simulate(wl, "cim-16x16")                       # counted, simulated
     with pytest.raises(accelsim.AccelsimError, match="value mode cannot run a generic"):
         accelsim.simulate(wl, "cim-16x16", values=True)
+
+
+def test_digital_rescues_a_node_with_several_outputs(tmp_path):
+    """TopK gives values and indices: each becomes a generic op sized by its own output, and
+    one warning lists what was rescued."""
+    g = GraphBuilder(12)
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(6, 3, 1, 1)], kernel_shape=[1, 1])])
+    values, indices = g.op("TopK", [x, g.const(np.array([2]))], n_out=2, axis=1)
+    y = g.op("Add", [g.op("Mish", [values]), g.op("Mish", [values])])
+    y = g.op("Add", [y, g.op("Cast", [indices], to=TensorProto.FLOAT)])
+    model = g.model({"x": [1, 3, 4, 4]}, [y], opset=18)          # Mish is opset 18
+    with pytest.warns(UserWarning, match=r"3 node\(s\).*\(Mish x2, TopK\)"):
+        wl = load_onnx(save(model, tmp_path), unsupported="digital")
+    generic = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "generic"]
+    assert [wl.shapes[layer.name] for layer in generic[:2]] == [(2, 4, 4), (2, 4, 4)]
+    res = accelsim.simulate(wl, "cim-16x16")
+    assert res.macs == 16 * 6 * 3
 
 
 def test_shape_only_ops_reducemean_gather_and_slice(tmp_path):

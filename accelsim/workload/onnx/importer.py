@@ -50,6 +50,7 @@ class Importer(NodeOps):
         self.biases: dict[str, np.ndarray] = {}
         self.consts: dict[str, np.ndarray] = {}
         self.missing: list[str] = []            # initializers without data (graph-only)
+        self.rescued: list[str] = []            # op types counted as generic digital ops
         self.tensors: dict[str, Tensor] = {}
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
@@ -111,6 +112,14 @@ class Importer(NodeOps):
             if tensor.layer in workload.layers:
                 layouts[tensor.layer] = (name, tensor.shape, tensor.perm)
         workload = replace(workload, layouts=layouts).with_weights(self.weights, self.biases)
+        if self.rescued:
+            import warnings
+            from collections import Counter
+            kinds = ", ".join(f"{op} x{n}" if n > 1 else op
+                              for op, n in sorted(Counter(self.rescued).items()))
+            warnings.warn(f"{self.source}: {len(self.rescued)} node(s) accelsim does not model "
+                          f"are counted as one digital operation per output element ({kinds}); "
+                          "value mode cannot run this workload", stacklevel=4)
         return replace(workload, missing_weights=tuple(self.missing))
 
     def check_graph(self) -> None:
@@ -420,15 +429,20 @@ class Importer(NodeOps):
     def unknown(self, node, message: str) -> None:
         if self.unsupported == "error":
             raise self.error(node, message)
-        if len(node.output) != 1:
-            raise self.error(node, "cannot count an unsupported op with several outputs")
-        shape = self.per_image(node.output[0], node)
-        perm = tuple(range(len(shape)))
         sources = [self.materialize(self.tensors[n], tuple(range(len(self.tensors[n].shape))),
                                     1, node.name or n)
                    for n in node.input if n in self.tensors]
         if not sources:
             raise self.error(node, "has no activation input")
-        name = self.add(GenericOp(self.label(node), tuple(sources), op_type=node.op_type,
-                                  shape=accelsim_shape(shape, perm, 1)))
-        self.tensors[node.output[0]] = Tensor(name, shape, perm)
+        # One generic op per output (TopK's values and indices, Split's parts), each sized
+        # by its own output.
+        for output in node.output:
+            if not output:
+                continue
+            shape = self.per_image(output, node) or (1,)
+            perm = tuple(range(len(shape)))
+            label = self.unique(node.name if len(node.output) == 1 and node.name else output)
+            name = self.add(GenericOp(label, tuple(sources), op_type=node.op_type,
+                                      shape=accelsim_shape(shape, perm, 1)))
+            self.tensors[output] = Tensor(name, shape, perm)
+        self.rescued.append(node.op_type)
