@@ -357,6 +357,39 @@ def test_digital_rescues_a_node_with_several_outputs(tmp_path):
     assert res.macs == 16 * 6 * 3
 
 
+def opset11_flatten_by_shape():
+    """An opset-11 export's flatten: Shape, Gather, Unsqueeze with its axes as an attribute
+    (opset 13 moved them to an input), Concat, Reshape."""
+    g = GraphBuilder(13)
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])
+    batch = g.op("Unsqueeze", [g.op("Gather", [g.op("Shape", [x]), g.const(np.array(0))],
+                                    axis=0)], axes=[0])
+    shape = g.op("Concat", [batch, g.const(np.array([-1]))], axis=0)
+    y = g.op("Gemm", [g.op("Reshape", [x, shape]), g.random(5, 64)], transB=1)
+    return g.model({"x": [1, 3, 6, 6]}, [y], opset=11)
+
+
+def test_constant_folding_uses_the_models_opset(tmp_path):
+    model = opset11_flatten_by_shape()
+    wl = load_onnx(save(model, tmp_path))
+    assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d", "reshape", "linear"]
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
+def test_constant_folding_falls_back_to_onnxruntime(tmp_path, monkeypatch):
+    import onnx.reference
+
+    class Failing:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("the reference evaluator cannot run this")
+
+    monkeypatch.setattr(onnx.reference, "ReferenceEvaluator", Failing)
+    model = opset11_flatten_by_shape()
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.layers[wl.order[-1]].kind == "linear"
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
 def test_shape_only_ops_reducemean_gather_and_slice(tmp_path):
     g = GraphBuilder(11)
     pooled = g.op("ReduceMean", [g.op("Identity", ["x"])], axes=[2, 3], keepdims=1)

@@ -51,6 +51,8 @@ class Importer(NodeOps):
         self.consts: dict[str, np.ndarray] = {}
         self.missing: list[str] = []            # initializers without data (graph-only)
         self.rescued: list[str] = []            # op types counted as generic digital ops
+        # ONNX element type of each initializer (what folding hands the evaluators)
+        self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
@@ -376,20 +378,57 @@ class Importer(NodeOps):
         return self.unique(node.name or node.output[0])
 
     def fold(self, node) -> None:
+        """Evaluate a node whose inputs are all constants, at the model's own opset (an
+        opset-11 Unsqueeze takes its axes as an attribute), after its size is bounded: with
+        ONNX's reference evaluator, else with onnxruntime."""
         from onnx.reference import ReferenceEvaluator
         inputs = [self.consts[name] if name else None for name in node.input]
         self.check_fold_size(node, inputs)
+        feeds = {name: value for name, value in zip(node.input, inputs) if name}
+        feeds = {name: self.fold_input(name, value) for name, value in feeds.items()}
         try:
-            results = ReferenceEvaluator(node).run(
-                None, {name: value for name, value in zip(node.input, inputs) if name})
+            results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         except Exception as exc:
-            raise self.error(node, f"could not fold this constant expression: "
-                             f"{str(exc)[:200]}") from None
+            try:
+                results = self.fold_with_onnxruntime(node, feeds)
+            except Exception as fallback:
+                raise self.error(node, f"could not fold this constant expression: "
+                                 f"{str(exc)[:150]}; onnxruntime: "
+                                 f"{str(fallback)[:150]}") from None
         for name, value in zip(node.output, results):
             value = np.asarray(value)
             if value.size > MAX_FOLDED_ELEMENTS:
                 raise self.error(node, f"folds to {value.size:,} elements; refused")
             self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def fold_input(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A constant in the element type the model declares for it (constants are kept as
+        float64 or int64 here; evaluators check types)."""
+        declared = self.declared_types.get(name)
+        if declared is None:
+            return value
+        from onnx import helper
+        try:
+            return np.asarray(value).astype(helper.tensor_dtype_to_np_dtype(declared))
+        except Exception:
+            return value
+
+    def fold_with_onnxruntime(self, node, feeds: dict) -> list:
+        """The node alone as a model at the model's opset, run by onnxruntime."""
+        import onnxruntime
+        from onnx import helper
+        graph = helper.make_graph(
+            [node], "fold",
+            [helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(v.dtype),
+                                           v.shape) for name, v in feeds.items()],
+            [helper.make_empty_tensor_value_info(name) for name in node.output if name])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+        model.ir_version = min(model.ir_version, 9)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(model.SerializeToString(), options,
+                                               providers=["CPUExecutionProvider"])
+        return session.run(None, feeds)
 
     def check_fold_size(self, node, inputs: list) -> None:
         """Refuse, before evaluating, a constant expression whose result would be larger
