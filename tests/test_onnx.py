@@ -113,6 +113,8 @@ def test_matmul_with_constant_is_linear_over_tokens(tmp_path):
     ("Relu", [], {}, "relu"), ("Sigmoid", [], {}, "sigmoid"), ("Tanh", [], {}, "tanh"),
     ("Clip", [np.float32(0), np.float32(6)], {}, "relu6"), ("Erf", [], {}, "erf"),
     ("Gelu", [], {"opset": 20}, "gelu"), ("HardSwish", [], {}, "hardswish"),
+    ("HardSigmoid", [], {"alpha": 1 / 6, "beta": 0.5}, "hardsigmoid"),    # PyTorch's export
+    ("LeakyRelu", [], {}, "leaky_relu"), ("LeakyRelu", [], {"alpha": 0.2}, "leaky_relu"),
 ])
 def test_activations(tmp_path, op, extra, attrs, kind):
     model = single(op, (1, 3, 4, 4), *extra, **attrs)
@@ -187,6 +189,20 @@ def test_uneven_split_sizes_are_refused(tmp_path):
     model = g.model({"x": [1, 3, 4, 4]}, [a, b])
     with pytest.raises(SpecError, match=r"splits an axis of 3 into \[2, 2\]|Split"):
         load_onnx(save(model, tmp_path))
+
+
+def test_leaky_relu_keeps_its_slope_and_other_hardsigmoids_are_refused(tmp_path):
+    g = GraphBuilder()
+    y = g.op("LeakyRelu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])],
+             alpha=0.1)
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "activation"]
+    assert layer.function == "leaky_relu" and layer.slope == pytest.approx(0.1)
+    assert wl.layers[layer.inputs[0]].activation is None          # not fused: it has a slope
+    check_values(model, wl, feed((1, 3, 6, 6)))
+    with pytest.raises(SpecError, match="HardSigmoid with alpha 0.2 and beta 0.5"):
+        load_onnx(save(single("HardSigmoid", (1, 3, 4, 4)), tmp_path, "h.onnx"))
 
 
 def test_activation_after_conv_is_fused(tmp_path):

@@ -205,7 +205,11 @@ class Elementwise(Layer):
 
 @dataclass(frozen=True)
 class Activation(Layer):
+    """An activation function applied elementwise; ``slope`` is leaky_relu's slope below
+    zero (the other functions have no parameter)."""
+
     function: ActivationName = "relu"
+    slope: float = 0.01
     kind: ClassVar[str] = "activation"
 
 

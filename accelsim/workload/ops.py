@@ -116,6 +116,13 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
     "hardswish": ActivationFunction(
         {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 1},
         lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, "HardSwish"),
+    # PyTorch's: relu6(x + 3) / 6 (ONNX HardSigmoid with alpha 1/6, beta 1/2)
+    "hardsigmoid": ActivationFunction(
+        {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 1, Action.DIGITAL_ADD: 1},
+        lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0), None),
+    # x, or slope * x below zero (an Activation layer's ``slope``; 0.01 when fused)
+    "leaky_relu": ActivationFunction({Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 1},
+                                     lambda x: np.where(x >= 0, x, 0.01 * x), None),
     "sigmoid": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
                                   lambda x: 1.0 / (1.0 + np.exp(-x)), "Sigmoid"),
     "tanh": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.tanh, "Tanh"),
@@ -344,9 +351,10 @@ OPS: dict[type[Layer], Op] = {
     GlobalAvgPool: Op(NeedRule.ALL, _pool_cost, lambda layer, xs, wl: xs[0].mean(
         axis=(2, 3), keepdims=True), ("GlobalAveragePool", "ReduceMean")),
     Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise, ("Add", "Mul")),
-    Activation: Op(NeedRule.SAME, _activation_cost,
-                   lambda layer, xs, wl: activate(xs[0], layer.function),
-                   tuple(ONNX_ACTIVATIONS) + ("Clip",)),
+    Activation: Op(NeedRule.SAME, _activation_cost, lambda layer, xs, wl: (
+        np.where(xs[0] >= 0, xs[0], layer.slope * xs[0]) if layer.function == "leaky_relu"
+        else activate(xs[0], layer.function)),
+        tuple(ONNX_ACTIVATIONS) + ("Clip", "HardSigmoid", "LeakyRelu")),
     Flatten: Op(NeedRule.ALL, forward=lambda layer, xs, wl: xs[0].reshape(
         xs[0].shape[0], -1, 1, 1), onnx=("Flatten",)),
     Concat: Op(NeedRule.ALL, forward=lambda layer, xs, wl: np.concatenate(

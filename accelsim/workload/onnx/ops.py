@@ -226,6 +226,24 @@ class NodeOps:
         return self.unknown(node, f"Clip to [{low}, {high}] is not supported (only relu and "
                             "relu6 ranges)")
 
+    def op_HardSigmoid(self, node) -> None:
+        attrs = self.attrs(node)
+        alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
+        if math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5):
+            return self.activation(node, "hardsigmoid")
+        return self.unknown(node, f"HardSigmoid with alpha {alpha:g} and beta {beta:g} is not "
+                            "supported (only PyTorch's 1/6 and 1/2)")
+
+    def op_LeakyRelu(self, node) -> None:
+        slope = float(self.attrs(node).get("alpha", 0.01))
+        if slope == 0.01:
+            return self.activation(node, "leaky_relu")
+        x = self.act(node)            # its own layer: a fused activation has no parameter
+        name = self.add(Activation(self.label(node), (x.layer,), function="leaky_relu",
+                                   slope=slope))
+        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+        return None
+
     def activation(self, node, function: str) -> None:
         if node.op_type == "Gelu":
             if self.attrs(node).get("approximate", "none") != "none":
