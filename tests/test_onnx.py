@@ -205,6 +205,19 @@ def test_leaky_relu_keeps_its_slope_and_other_hardsigmoids_are_refused(tmp_path)
         load_onnx(save(single("HardSigmoid", (1, 3, 4, 4)), tmp_path, "h.onnx"))
 
 
+@pytest.mark.parametrize("op", ["Sum", "Max", "Mean"])
+def test_variadic_sum_max_mean(tmp_path, op):
+    g = GraphBuilder(14)
+    x = g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])
+    parts = [g.op("Relu", [x]), g.op("Sigmoid", [x]), g.op("Tanh", [x])]
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op(op, parts)])
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "elementwise"]
+    assert layer.function == {"Sum": "add", "Max": "max", "Mean": "add"}[op]
+    assert len(layer.inputs) == 3
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
 def test_activation_after_conv_is_fused(tmp_path):
     g = GraphBuilder()
     y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])

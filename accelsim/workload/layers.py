@@ -186,11 +186,11 @@ class GlobalAvgPool(Layer):
 
 @dataclass(frozen=True)
 class Elementwise(Layer):
-    """Elementwise add or multiply of two or more tensors. A tensor with 1 channel or 1 row
-    or column broadcasts over that axis, as in numpy (a squeeze-excite scale of (C, 1, 1)
-    times a (C, H, W) feature map)."""
+    """Elementwise add, multiply or maximum of two or more tensors. A tensor with 1 channel or
+    1 row or column broadcasts over that axis, as in numpy (a squeeze-excite scale of
+    (C, 1, 1) times a (C, H, W) feature map)."""
 
-    function: Literal["add", "mul"] = "add"
+    function: Literal["add", "mul", "max"] = "add"
     activation: ActivationName | None = None
     kind: ClassVar[str] = "elementwise"
     arity: ClassVar[tuple[int, int]] = (2, 64)

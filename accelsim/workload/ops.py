@@ -180,7 +180,8 @@ def _elementwise_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     output vector: an upper bound), one operation per output element and input beyond the
     first."""
     c = shape[0]
-    op = Action.DIGITAL_ADD if layer.function == "add" else Action.DIGITAL_MUL
+    op = {"add": Action.DIGITAL_ADD, "mul": Action.DIGITAL_MUL,
+          "max": Action.DIGITAL_COMPARE}[layer.function]
     ops = {op: c * (len(in_shapes) - 1)}
     return DigitalCost(sum(words(s[0]) for s in in_shapes), 0,
                        _plus_activation(ops, layer.activation, c))
@@ -277,9 +278,10 @@ def _pool(layer: Pool2d, xs, workload) -> np.ndarray:
 
 
 def _elementwise(layer: Elementwise, xs, workload) -> np.ndarray:
+    combine = {"add": np.add, "mul": np.multiply, "max": np.maximum}[layer.function]
     y = xs[0]
     for x in xs[1:]:
-        y = y + x if layer.function == "add" else y * x
+        y = combine(y, x)
     return activate(y, layer.activation)
 
 
@@ -350,7 +352,8 @@ OPS: dict[type[Layer], Op] = {
     Pool2d: Op(NeedRule.WINDOW, _pool_cost, _pool, ("MaxPool", "AveragePool")),
     GlobalAvgPool: Op(NeedRule.ALL, _pool_cost, lambda layer, xs, wl: xs[0].mean(
         axis=(2, 3), keepdims=True), ("GlobalAveragePool", "ReduceMean")),
-    Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise, ("Add", "Mul")),
+    Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise,
+                    ("Add", "Mul", "Sum", "Max", "Mean")),
     Activation: Op(NeedRule.SAME, _activation_cost, lambda layer, xs, wl: (
         np.where(xs[0] >= 0, xs[0], layer.slope * xs[0]) if layer.function == "leaky_relu"
         else activate(xs[0], layer.function)),

@@ -271,6 +271,41 @@ class NodeOps:
     def op_Div(self, node) -> None:
         self.arithmetic(node, "div")
 
+    def op_Sum(self, node) -> None:
+        self.variadic(node, "add")
+
+    def op_Max(self, node) -> None:
+        self.variadic(node, "max")
+
+    def op_Mean(self, node) -> None:
+        """The sum, then a scalar scale of 1/n."""
+        self.variadic(node, "add", scale=1.0 / len([n for n in node.input if n]))
+
+    def variadic(self, node, op: str, scale: float | None = None) -> None:
+        """Sum, Max or Mean of n activations of one shape (a single input passes through)."""
+        if any(name in self.consts for name in node.input if name):
+            return self.unknown(node, f"{node.op_type} with a constant input is not "
+                                "supported")
+        parts = [self.act(node, i) for i in range(len(node.input)) if node.input[i]]
+        if any(p.shape != parts[0].shape for p in parts):
+            return self.unknown(node, f"{node.op_type} of activations of different shapes "
+                                f"({', '.join(str(list(p.shape)) for p in parts)}) is not "
+                                "supported")
+        first = parts[0]
+        if len(parts) == 1:
+            name = first.layer
+        else:
+            channels = channel_axes(self.shape_of[first.layer], first)
+            sources = tuple(self.materialize(p, first.perm, channels, node.name or op)
+                            for p in parts)
+            name = self.add(Elementwise(self.label(node), sources, function=op))
+        if scale is not None and len(parts) > 1:
+            name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (name,),
+                                   scale="scalar"))
+            self.weights[name] = np.full((1, 1, 1), scale)
+        self.tensors[node.output[0]] = Tensor(name, first.shape, first.perm)
+        return None
+
     def broadcast(self, node, op: str, a: Tensor, b: Tensor) -> None:
         """Two activations of the same rank, one of which has size 1 where the other does
         not (a squeeze-excite scale, [C, 1, 1] times [C, H, W]): both laid out as the full
