@@ -218,6 +218,17 @@ def test_variadic_sum_max_mean(tmp_path, op):
     check_values(model, wl, feed((1, 3, 6, 6)))
 
 
+def test_concat_of_one_input_is_that_input(tmp_path):
+    """DenseNet's first dense layer concatenates a list of one feature map."""
+    g = GraphBuilder()
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])
+    y = g.op("Conv", [g.op("Concat", [x], axis=1), g.random(2, 4, 1, 1)], kernel_shape=[1, 1])
+    model = g.model({"x": [1, 3, 6, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert [wl.layers[n].kind for n in wl.order] == ["input", "conv2d", "conv2d"]
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
 def test_activation_after_conv_is_fused(tmp_path):
     g = GraphBuilder()
     y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])

@@ -490,6 +490,9 @@ class NodeOps:
         if any(name in self.consts for name in node.input):
             return self.unknown(node, "Concat with a constant input is not supported")
         parts = [self.act(node, i) for i in range(len(node.input))]
+        if len(parts) == 1:                   # DenseNet's first dense layer: a copy
+            self.tensors[node.output[0]] = parts[0]
+            return None
         axis = self.axis(node, self.required(node, "axis"), len(parts[0].shape))
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
