@@ -14,7 +14,13 @@ from accelsim.workload.graph import Workload
 from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
 from accelsim.workload.onnx.layouts import Named, Tensor, accelsim_shape, in_same_order
 from accelsim.workload.onnx.ops import NodeOps
-from accelsim.workload.onnx.reading import element_count, has_no_data, itemsize, onnx_module
+from accelsim.workload.onnx.reading import (
+    FLOAT_TYPES,
+    element_count,
+    has_no_data,
+    itemsize,
+    onnx_module,
+)
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
@@ -25,9 +31,6 @@ class Malformed(Exception):
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 PASS_THROUGH = ("Identity", "Dropout")
-# Floating-point element types: a Cast between them changes no value accelsim models
-# (activations are quantized to the chip's widths anyway), so it is free.
-FLOAT_TYPES = (1, 10, 11, 16)         # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",

@@ -32,6 +32,7 @@ from accelsim.workload.onnx.layouts import (
     reshape_target,
     reshaped_perm,
 )
+from accelsim.workload.onnx.reading import FLOAT_TYPES
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
@@ -45,7 +46,6 @@ class NodeOps:
     def op_Cast(self, node) -> None:
         """Free between floating-point types (it changes no value accelsim models); a cast
         to integers or booleans changes the data, so it is not a pass-through."""
-        from accelsim.workload.onnx.importer import FLOAT_TYPES
         target = int(self.attrs(node).get("to", 0))
         if target in FLOAT_TYPES:
             return self.op_pass(node)

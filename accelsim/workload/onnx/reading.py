@@ -23,6 +23,12 @@ def onnx_module():
     return onnx
 
 
+# Floating-point element types (FLOAT, FLOAT16, DOUBLE, BFLOAT16): weights may be left out
+# of a graph-only model, and a Cast between them changes no value accelsim models
+# (activations are quantized to the chip's widths anyway), so it is free.
+FLOAT_TYPES = (1, 10, 11, 16)
+
+
 def read_model(path: Path):
     from accelsim.spec.yamlfile import check_regular_file
     onnx = onnx_module()
