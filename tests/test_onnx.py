@@ -229,6 +229,41 @@ def test_concat_of_one_input_is_that_input(tmp_path):
     check_values(model, wl, feed((1, 3, 6, 6)))
 
 
+@pytest.mark.parametrize("how", ["scales", "sizes", "half_pixel", "upsample9"])
+def test_nearest_upsampling_by_whole_factors(tmp_path, how):
+    """A feature pyramid's 2x nearest upsampling (PyTorch exports Resize with asymmetric
+    coordinates and floor), added to a finer map, against onnxruntime."""
+    g = GraphBuilder(15)
+    x = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3],
+                           pads=[1, 1, 1, 1])])
+    coarse = g.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    scales = g.const(np.array([1.0, 1.0, 2.0, 2.0]))
+    opset = 17
+    if how == "scales":
+        up = g.op("Resize", [coarse, "", scales], mode="nearest",
+                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif how == "sizes":
+        up = g.op("Resize", [coarse, "", "", g.const(np.array([1, 4, 6, 6]))], mode="nearest")
+    elif how == "half_pixel":
+        up = g.op("Resize", [coarse, "", scales], mode="nearest")
+    else:
+        up, opset = g.op("Upsample", [coarse, scales], mode="nearest"), 9
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op("Add", [up, x])], opset=opset)
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "upsample"]
+    assert layer.scale == (2, 2) and wl.shapes[layer.name] == (4, 6, 6)
+    check_values(model, wl, feed((1, 3, 6, 6)))
+
+
+def test_linear_resize_is_not_modelled(tmp_path):
+    g = GraphBuilder()
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", g.const(np.array([1.0, 1.0, 2.0, 2.0]))],
+              mode="linear")
+    model = g.model({"x": [1, 3, 4, 4]}, [up])
+    with pytest.raises(SpecError, match="Resize in mode 'linear' is not supported"):
+        load_onnx(save(model, tmp_path))
+
+
 def test_activation_after_conv_is_fused(tmp_path):
     g = GraphBuilder()
     y = g.op("Relu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])])

@@ -19,6 +19,7 @@ from accelsim.workload.layers import (
                                       Reshape,
                                       Slice,
                                       Softmax,
+                                      Upsample,
 )
 from accelsim.workload.load import available_workloads, load_workload, workload_from_dict
 from accelsim.workload.weights import random_weights
@@ -26,5 +27,5 @@ from accelsim.workload.zoo import ZOO
 
 __all__ = ["Activation", "Affine", "Concat", "Conv2d", "Elementwise", "Flatten", "GenericOp",
            "GlobalAvgPool", "Input", "Layer", "LayerNorm", "Linear", "MatMul", "Pool2d",
-           "Reshape", "Slice", "Softmax", "Workload", "WorkloadBuilder", "ZOO",
+           "Reshape", "Slice", "Softmax", "Upsample", "Workload", "WorkloadBuilder", "ZOO",
            "available_workloads", "load_workload", "random_weights", "workload_from_dict"]

@@ -403,11 +403,23 @@ class GenericOp(Layer):
         return self.shape
 
 
+@dataclass(frozen=True)
+class Upsample(Layer):
+    """Nearest-neighbour upsampling by whole factors: each input value repeated ``scale``
+    times down and across (a U-Net's or a feature pyramid's 2x upsampling)."""
+
+    scale: Pair = (2, 2)
+    kind: ClassVar[str] = "upsample"
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        return (c, h * self.scale[0], w * self.scale[1])
+
+
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Input, Conv2d, Linear, Pool2d, GlobalAvgPool, Elementwise,
                               Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine,
-                              LayerNorm,
-                              Softmax, GenericOp)
+                              LayerNorm, Softmax, Upsample, GenericOp)
 }
 
 

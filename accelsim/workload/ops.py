@@ -36,6 +36,7 @@ from accelsim.workload.layers import (
     Reshape,
     Slice,
     Softmax,
+    Upsample,
 )
 
 # -- dependency rules ------------------------------------------------------------------------
@@ -234,6 +235,11 @@ def _reshape_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     return DigitalCost(words(shape[0]), 0, {})
 
 
+def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Every output vector is a copy of one input vector: read once per output vector.
+    return DigitalCost(words(shape[0]), 0, {})
+
+
 def _generic_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     vectors = shape[1] * shape[2]
     inputs = sum(math.prod(s) for s in in_shapes)
@@ -350,6 +356,9 @@ OPS: dict[type[Layer], Op] = {
     Conv2d: Op(NeedRule.WINDOW, onnx=("Conv",)),
     Linear: Op(NeedRule.SAME, onnx=("Gemm", "MatMul with a constant")),
     Pool2d: Op(NeedRule.WINDOW, _pool_cost, _pool, ("MaxPool", "AveragePool")),
+    Upsample: Op(NeedRule.ALL, _upsample_cost, lambda layer, xs, wl: np.repeat(
+        np.repeat(xs[0], layer.scale[0], axis=2), layer.scale[1], axis=3),
+        ("Resize", "Upsample")),
     GlobalAvgPool: Op(NeedRule.ALL, _pool_cost, lambda layer, xs, wl: xs[0].mean(
         axis=(2, 3), keepdims=True), ("GlobalAveragePool", "ReduceMean")),
     Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise,

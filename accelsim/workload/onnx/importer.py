@@ -35,7 +35,7 @@ SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
                 "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Cast",
-                "Split", "HardSigmoid", "LeakyRelu", "Sum", "Max", "Mean",
+                "Split", "HardSigmoid", "LeakyRelu", "Sum", "Max", "Mean", "Resize",
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "Gather", "Slice",
                 "Constant", "Shape", "ReduceMean"))
 

@@ -20,6 +20,7 @@ from accelsim.workload.layers import (
     Pool2d,
     Slice,
     Softmax,
+    Upsample,
 )
 from accelsim.workload.onnx.layouts import (
     Tensor,
@@ -485,6 +486,38 @@ class NodeOps:
                                padding=padding, ceil_mode=bool(attrs.get("ceil_mode", 0)),
                                count_include_pad=bool(attrs.get("count_include_pad", 0))))
         self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+
+    def op_Resize(self, node) -> None:
+        """Nearest-neighbour resizing of an image by whole factors in height and width (the
+        scales, or sizes that are whole multiples); other modes are not modelled."""
+        attrs = self.attrs(node)
+        mode = attrs.get("mode", "nearest")
+        if mode != "nearest":
+            return self.unknown(node, f"{node.op_type} in mode '{mode}' is not supported "
+                                "(nearest only)")
+        x = self.act(node)
+        if node.op_type == "Upsample":
+            scales, sizes = self.const(node, 1), None
+        else:
+            scales, sizes = self.const(node, 2), self.const(node, 3)
+        if (scales is None or scales.size == 0) and sizes is not None and sizes.size == 4:
+            full = (1, *x.shape)
+            scales = np.asarray(sizes, dtype=np.float64) / np.asarray(full, dtype=np.float64)
+        if scales is None or scales.size != 4:
+            return self.unknown(node, f"{node.op_type} needs constant scales or sizes over "
+                                "(N, C, H, W)")
+        factors = [float(f) for f in np.asarray(scales).reshape(-1)]
+        whole = [round(f) for f in factors]
+        if (factors[:2] != [1.0, 1.0] or any(abs(f - w) > 1e-9 or w < 1
+                                             for f, w in zip(factors[2:], whole[2:]))):
+            return self.unknown(node, f"{node.op_type} by {factors} is not supported (whole "
+                                "factors in height and width only)")
+        name = self.add(Upsample(self.label(node), (self.image(node, x),),
+                                 scale=(whole[2], whole[3])))
+        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+        return None
+
+    op_Upsample = op_Resize
 
     def op_Concat(self, node) -> None:
         if any(name in self.consts for name in node.input):
