@@ -31,42 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scalesim_reference import CONFIG as SCALESIM_CONFIG  # noqa: E402
+
 ACCELSIM = [sys.executable]
 
-_SCALESIM_CONFIG = """[general]
-run_name = run
-[architecture_presets]
-ArrayHeight = 128
-ArrayWidth = 128
-ifmapsramszkB = 4096
-filtersramszkB = 4096
-ofmapsramszkB = 4096
-IfmapOffset = 0
-FilterOffset = 10000000
-OfmapOffset = 20000000
-Bandwidth = 10
-Dataflow = ws
-ReadRequestBuffer = 32
-WriteRequestBuffer = 32
-[layout]
-IfmapCustomLayout = False
-FilterCustomLayout = False
-IfmapSRAMBankBandwidth = 10
-IfmapSRAMBankNum = 10
-IfmapSRAMBankPort = 2
-FilterSRAMBankBandwidth = 10
-FilterSRAMBankNum = 10
-FilterSRAMBankPort = 2
-[sparsity]
-SparsitySupport = false
-SparseRep = ellpack_block
-OptimizedMapping = false
-BlockSize = 8
-RandomNumberGeneratorSeed = 40
-[run_presets]
-InterfaceBandwidth = CALC
-UseRamulatorTrace = False
-"""
 
 _SCALESIM_RUN = """
 import sys
@@ -151,7 +119,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "scalesim.cfg").write_text(_SCALESIM_CONFIG)
+        (work / "scalesim.cfg").write_text(SCALESIM_CONFIG.format(
+            rows=128, cols=128, dataflow="ws", sram_kb=4096, bandwidth=10, mode="CALC"))
         (work / "layout.csv").write_text("")
         (work / "resnet18.csv").write_text(resnet18_topology())
         (work / "gemm.csv").write_text("Layer, M, N, K,\ngemm, 256, 256, 256,\n")

@@ -31,7 +31,7 @@ CONVS = [("conv3x3", 10, 10, 3, 3, 4, 16, 1), ("conv5x5", 32, 32, 5, 5, 3, 6, 1)
 GEMMS = [("gemm_a", 50, 20, 30), ("gemm_b", 128, 128, 128), ("gemm_c", 7, 300, 500),
          ("gemm_d", 1000, 64, 27), ("gemm_e", 1, 1000, 512)]
 
-_CONFIG = """[general]
+CONFIG = """[general]
 run_name = run
 [architecture_presets]
 ArrayHeight = {rows}
@@ -76,7 +76,7 @@ def run_layers(rows: int, cols: int, dataflow: str, layers: list[tuple], gemm: b
 
     tag = f"{'gemm' if gemm else 'conv'}_{rows}x{cols}_{dataflow}_{bandwidth}"
     config, topology, layout = work / f"{tag}.cfg", work / f"{tag}.csv", work / "layout.csv"
-    config.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow,
+    config.write_text(CONFIG.format(rows=rows, cols=cols, dataflow=dataflow,
                                      bandwidth=bandwidth or 10, sram_kb=sram_kb,
                                      mode="CALC" if bandwidth is None else "USER"))
     layout.write_text("")

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import accelsim  # noqa: E402
-from accelsim.energy.table import Action  # noqa: E402
 from accelsim.spec import load_device  # noqa: E402
+from benchmarks._common import per_level  # noqa: E402
 
 LEVELS = ("MAC", "weight RF", "output register", "SRAM", "DRAM")
 ZIGZAG_KEYS = {"MAC": "mac_pj", "weight RF": "weight_rf_pj", "output register": "output_rf_pj",
@@ -47,34 +47,23 @@ def tpu_like():
         "digital.leakage_mw": 0.0})
 
 
-def level(action: Action) -> str | None:
-    name = action.name
-    if name.startswith("DRAM_") and "BIT" in name:
-        return "DRAM"
-    if name.startswith("BUFFER_"):
-        return "SRAM"
-    if name.startswith("RF_ACCESS_"):
-        return "weight RF"
-    if name.startswith("PE_HOP_"):
-        return "output register"
-    return {"PE_MAC": "MAC"}.get(name)
+# (component, action) labels -> ZigZag's levels
+LEVEL_OF = {"systolic/mac": "MAC", "systolic/register_file": "weight RF",
+            "systolic/pe_to_pe": "output register", "global_buffer": "SRAM",
+            "dram/read": "DRAM", "dram/write": "DRAM"}
 
 
 def compare() -> tuple[dict, dict]:
     reference = json.loads((ROOT / "benchmarks" / "data" / "zigzag_tpu_like_resnet18.json")
                            .read_text())["layers"]
     res = accelsim.simulate("resnet18", tpu_like(), execution="layer_by_layer")
+    energy = per_level(res, LEVEL_OF, reference)
     ours, theirs = {}, {}
-    for layer, counts in zip(res.layers, res.action_counts):
+    for layer in res.layers:
         if layer.name not in reference:
             continue
-        row = dict.fromkeys(LEVELS, 0.0)
-        for action in Action:
-            lv = level(action)
-            if lv is not None:
-                row[lv] += counts[action] * res.prices_pj[action]
-        row["cycles"] = layer.span_cycles
-        ours[layer.name] = row
+        ours[layer.name] = {**{lv: energy[layer.name][lv][0] for lv in LEVELS},
+                            "cycles": layer.span_cycles}
         z = reference[layer.name]
         theirs[layer.name] = {**{lv: z[ZIGZAG_KEYS[lv]] for lv in LEVELS},
                               "cycles": z["onloading_cycles"] + z["computation_cycles"]

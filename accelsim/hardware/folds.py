@@ -36,7 +36,6 @@ class Folds:
 
     cycles: np.ndarray
     macs: np.ndarray
-    stationary: np.ndarray        # operands loaded into (or drained from) PE registers
     input_reads: np.ndarray
     weight_reads: np.ndarray
     psum_reads: np.ndarray        # partial sums read back (accumulator width)
@@ -107,7 +106,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
         weights = k * c                 # the same weights again for every block of M
         # Each MAC updates the PE's output register (drained once per fold); inputs move
         # right and weights down.
-        return Folds(cycles, macs=macs, stationary=r * c, input_reads=r * k,
+        return Folds(cycles, macs=macs, input_reads=r * k,
                      weight_reads=weights, psum_reads=zero, psum_writes=zero,
                      output_writes=r * c, rf_inputs=zero, rf_weights=zero,
                      rf_psums=macs + r * c, hop_inputs=macs, hop_weights=macs, hop_psums=zero,
@@ -116,7 +115,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     macs = streamed * r * c
     outputs = streamed * c
     inputs, weights = (streamed * r, r * c) if dataflow == "ws" else (r * c, streamed * r)
-    return Folds(cycles, macs=macs, stationary=r * c, input_reads=inputs, weight_reads=weights,
+    return Folds(cycles, macs=macs, input_reads=inputs, weight_reads=weights,
                  psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
                  output_writes=np.where(last, outputs, 0),
                  # Each MAC reads the PE's stationary operand (loaded once per fold); the

@@ -153,25 +153,22 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     in_deliveries = n * c * rr * e * width * np.minimum(m.filter_sets, mm)
     w_deliveries = weights * e
     psum_moves = outputs * (rr - 1) + outputs * (r_sets - 1)
+    # by operand: a read per MAC and a write per value delivered; psums read and written per
+    # MAC and written once more when they arrive from the PE below
+    rf = {"rf_inputs": macs + in_deliveries, "rf_weights": macs + w_deliveries,
+          "rf_psums": 2 * macs + psum_moves}
+    hops = {"hop_inputs": in_deliveries, "hop_weights": w_deliveries, "hop_psums": psum_moves}
     return {
         "cycles": n * p * q * s * f,
         "macs": macs,
-        "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
-        "pe_hops": in_deliveries + w_deliveries + psum_moves,
-        # by operand: a read per MAC and a write per value delivered; psums read and written
-        # per MAC and written once more when they arrive from the PE below
-        "rf_inputs": macs + in_deliveries,
-        "rf_weights": macs + w_deliveries,
-        "rf_psums": 2 * macs + psum_moves,
-        "hop_inputs": in_deliveries,
-        "hop_weights": w_deliveries,
-        "hop_psums": psum_moves,
+        **rf, **hops,
+        "rf_accesses": sum(rf.values()),
+        "pe_hops": sum(hops.values()),
         "input_reads": inputs,
         "weight_reads": weights,
         "psum_reads": np.where(first, 0, outputs),
         "psum_writes": np.where(last, 0, outputs),
         "output_writes": np.where(last, outputs, 0),
-        "stationary": w_deliveries,
         "new_weights": np.where(fresh, weights, 0),
     }
 

@@ -436,7 +436,8 @@ def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: _Tasks):
 
 
 def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:
-    """A zero-time task done when all of a group's MVMs are: its tiles may then be rewritten."""
+    """A zero-time task done when all the given tasks are: a layer group's MVMs (its tiles
+    may then be rewritten), or in layer-by-layer order every task of a layer."""
     layer, tasks.layer = tasks.layer, -1
     barrier = int(tasks.add([-1], 0, 0, "barrier")[0])
     tasks.layer = layer

@@ -100,14 +100,19 @@ def with_spills(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
         write_bytes = held.dram_bytes[plan.name]
         read_bytes = (0.0 if plan.unit == UnitKind.SYSTOLIC else
                       sum(held.dram_bytes[p] for s in layer.inputs for p in held.producers[s]))
-        if write_bytes <= 0 and read_bytes <= 0:
-            result.append(plan)
-            continue
-        parts = tuple(_spilling_part(part, read_bytes / len(plan.parts),
-                                     write_bytes / len(plan.parts), device)
-                      for part in plan.parts)
-        result.append(replace(plan, parts=parts))
+        result.append(_with_transfers(plan, read_bytes, write_bytes, device, _spilling_part))
     return result
+
+
+def _with_transfers(plan: LayerPlan, read_bytes: float, write_bytes: float,
+                    device: DeviceSpec, part_with) -> LayerPlan:
+    """The plan with ``read_bytes`` read from and ``write_bytes`` written to DRAM, shared
+    equally by its parts (``part_with(part, read, write, device)`` adds them to one)."""
+    if read_bytes <= 0 and write_bytes <= 0:
+        return plan
+    count = len(plan.parts)
+    return replace(plan, parts=tuple(part_with(part, read_bytes / count, write_bytes / count,
+                                               device) for part in plan.parts))
 
 
 def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpec,
@@ -135,18 +140,12 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
             result.append(plan)
             continue
         layer = workload.layers[plan.name]
-        touched = touched_fraction(layer, workload.input_shapes(plan.name))
-        kept = {p: (1.0 - held.fraction[p]) * size[p] * share
-                for s, share in zip(layer.inputs, touched) for p in held.producers[s]}
-        read_bytes = sum(kept.values())
+        touched = touched_fraction(layer, workload.input_shapes(plan.name),
+                                   workload.shapes[plan.name])
+        read_bytes = sum((1.0 - held.fraction[p]) * size[p] * share
+                         for s, share in zip(layer.inputs, touched) for p in held.producers[s])
         write_bytes = (1.0 - held.fraction[plan.name]) * size[plan.name]
-        if read_bytes <= 0 and write_bytes <= 0:
-            result.append(plan)
-            continue
-        parts = tuple(_through_dram(part, read_bytes / len(plan.parts),
-                                    write_bytes / len(plan.parts), device)
-                      for part in plan.parts)
-        result.append(replace(plan, parts=parts))
+        result.append(_with_transfers(plan, read_bytes, write_bytes, device, _through_dram))
     return result
 
 
@@ -157,16 +156,16 @@ def _idle(part: PartPlan) -> PartPlan:
                                 for stage in part.stages))
 
 
-def touched_fraction(layer, shapes) -> list[float]:
+def touched_fraction(layer, shapes, out_shape) -> list[float]:
     """Per input, the share of its elements the layer reads at all: below 1 for a conv whose
     windows skip rows or columns (a 1x1 conv of stride 2 reads a quarter of its input)."""
     if not isinstance(layer, Conv2d):
         return [1.0] * len(shapes)
     _, h, w = shapes[0]
     share = 1.0
-    for size, k, stride, pad, dilation in zip((h, w), layer.kernel, layer.stride,
-                                              layer.padding[:2], layer.dilation):
-        out = (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    for size, out, k, stride, pad, dilation in zip((h, w), out_shape[1:], layer.kernel,
+                                                   layer.stride, layer.padding[:2],
+                                                   layer.dilation):
         rows = (np.arange(out)[:, None] * stride - pad + dilation * np.arange(k)[None, :])
         rows = rows[(rows >= 0) & (rows < size)]
         share *= np.unique(rows).size / size
