@@ -143,3 +143,11 @@ def test_eyeriss_alexnet_uses_the_published_pe_counts():
               if layer.name.startswith("conv")}
     assert active == pytest.approx({"conv1": 154, "conv2": 135, "conv3": 156, "conv4": 156,
                                     "conv5": 156}, rel=0.02)
+
+
+def test_register_files_too_small_for_a_filter_row_name_the_layer(eyeriss_dict):
+    from accelsim.errors import MappingError
+    device = rs_device(eyeriss_dict, **{"systolic.rf_bytes": 8})    # 1 input entry
+    with pytest.raises(MappingError, match="layer 'conv': row stationary: no mapping of a "
+                                           "3x3 filter fits: a PE's 1 input entries"):
+        accelsim.simulate(one_channel_conv(), device)

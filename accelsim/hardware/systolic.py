@@ -300,10 +300,13 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
                     array.operand_bits, array.accumulator_bits, buffer.word_bits,
                     dev.interconnect.width_bits, dev.dram_bytes_per_cycle * 8)
     shape = _rs_shape(ctx, name)
-    mapping = _rs_mapping(shape, array.rows, array.cols,
-                          tuple(spads(array.rf_bytes, array.operand_bits).items()),
-                          buffer.size_bytes, costs, not weights_streamed,
-                          round(inputs_in_dram, 6))
+    try:
+        mapping = _rs_mapping(shape, array.rows, array.cols,
+                              tuple(spads(array.rf_bytes, array.operand_bits).items()),
+                              buffer.size_bytes, costs, not weights_streamed,
+                              round(inputs_in_dram, 6))
+    except MappingError as exc:
+        raise MappingError(f"layer '{name}': {exc}") from None
     figures = rs_passes(shape, mapping)
     return Folds(**{field: figures[field] for field in Folds.__dataclass_fields__})
 
