@@ -80,8 +80,9 @@ def main() -> None:
               show_default=True,
               help="ONNX: refuse operators accelsim does not model, or count each as one "
                    "digital operation per output element.")
-@click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=1, show_default=True,
-              help="Images to stream through.")
+@click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=None,
+              help="Images to stream through (default: the batch an ONNX file was exported "
+                   "with, else 1).")
 @click.option("--mode", type=click.Choice(MODES), default="fast", show_default=True,
               help="reference: one event per tile MVM per input vector (slow; for validation).")
 @click.option("--execution", type=click.Choice([e.replace("_", "-") for e in EXECUTIONS]),
@@ -118,7 +119,7 @@ def main() -> None:
                    "graph). Default: on when standard error is a terminal.")
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
-def run(device: str, workload: str, unsupported_ops: str, batch: int, mode: str,
+def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
         values: bool, seed: int,
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,

@@ -25,7 +25,7 @@ from accelsim.workload.load import load_workload
 
 
 def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
-             batch: int = 1, mode: str = "fast", execution: str = "pipelined",
+             batch: int | None = None, mode: str = "fast", execution: str = "pipelined",
              max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
              assign: dict[str, str] | None = None, trace: bool = False,
@@ -33,6 +33,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
              value_options: ValueOptions | dict | None = None,
              memory_limit_gib: float | None = None, progress: bool = False) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
+
+    batch: images per run (default: the workload's own, ``Workload.batch``: the batch an
+        ONNX file was exported with, else 1).
 
     workload: a Workload, zoo name, shipped workload name or YAML path.
     device: a DeviceSpec, shipped device name or YAML path.
@@ -73,12 +76,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     if execution not in EXECUTIONS:
         raise AccelsimError(f"execution must be one of {', '.join(EXECUTIONS)}, "
                             f"got {execution!r}")
-    for name, value, high in (("batch", batch, 10 ** 7), ("max_steps", max_steps, 10 ** 7)):
+    for name, value, high in (("batch", 1 if batch is None else batch, 10 ** 7),
+                              ("max_steps", max_steps, 10 ** 7)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
             raise AccelsimError(f"{name} must be an integer from 1 to {high:,}, got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
         raise AccelsimError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
     wl = load_workload(workload)
+    batch = wl.batch if batch is None else batch
     dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
     output, skipped, single = None, {}, False
     if values:

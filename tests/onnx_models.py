@@ -78,10 +78,12 @@ def resnet_style(size: int = 16, width: int = 8, classes: int = 10) -> onnx.Mode
 
 
 def transformer_style(tokens: int = 6, d: int = 16, heads: int = 2, hidden: int = 32,
-                      gelu_as_erf: bool = True) -> onnx.ModelProto:
+                      gelu_as_erf: bool = True, batch: int = 1,
+                      merge_batch: bool = False) -> onnx.ModelProto:
     """One pre-norm transformer layer as exporters write it: MatMul + Add bias projections,
     Reshape/Transpose to split heads, a Div scale, Softmax, merge heads, residual adds,
-    LayerNormalization, and GELU spelled out with Erf (or the Gelu op at opset 20)."""
+    LayerNormalization, and GELU spelled out with Erf (or the Gelu op at opset 20).
+    ``merge_batch``: the projections run on [batch·tokens, d] (Hugging Face's view(-1, d))."""
     g = GraphBuilder(2)
     dh = d // heads
     x = "tokens"
@@ -89,11 +91,16 @@ def transformer_style(tokens: int = 6, d: int = 16, heads: int = 2, hidden: int 
                                      g.const(g.rng.normal(0, 0.1, d))], axis=-1, epsilon=1e-5)
 
     def project(inp, n_in, n_out):
+        if merge_batch:
+            inp = g.op("Reshape", [inp, g.const(np.array([-1, n_in]))])
         y = g.op("MatMul", [inp, g.random(n_in, n_out, scale=1 / np.sqrt(n_in))])
-        return g.op("Add", [y, g.const(g.rng.normal(0, 0.1, n_out))])
+        y = g.op("Add", [y, g.const(g.rng.normal(0, 0.1, n_out))])
+        if merge_batch:
+            y = g.op("Reshape", [y, g.const(np.array([batch, tokens, n_out]))])
+        return y
 
     def split(t, order):
-        t = g.op("Reshape", [t, g.const(np.array([1, tokens, heads, dh]))])
+        t = g.op("Reshape", [t, g.const(np.array([batch, tokens, heads, dh]))])
         return g.op("Transpose", [t], perm=order)
 
     q = split(project(ln, d, d), [0, 2, 1, 3])                 # [1, h, T, dh]
@@ -102,7 +109,7 @@ def transformer_style(tokens: int = 6, d: int = 16, heads: int = 2, hidden: int 
     scores = g.op("Div", [g.op("MatMul", [q, k]), g.const(np.float32(np.sqrt(dh)))])
     probs = g.op("Softmax", [scores], axis=-1)
     context = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
-    context = g.op("Reshape", [context, g.const(np.array([1, tokens, d]))])
+    context = g.op("Reshape", [context, g.const(np.array([batch, tokens, d]))])
     x = g.op("Add", [x, project(context, d, d)])
     ln2 = g.op("LayerNormalization", [x, g.const(np.ones(d)), g.const(np.zeros(d))], axis=-1)
     h = project(ln2, d, hidden)
@@ -113,7 +120,7 @@ def transformer_style(tokens: int = 6, d: int = 16, heads: int = 2, hidden: int 
     else:
         h = g.op("Gelu", [h])
     x = g.op("Add", [x, project(h, hidden, d)])
-    return g.model({"tokens": [1, tokens, d]}, [x], opset=17 if gelu_as_erf else 20,
+    return g.model({"tokens": [batch, tokens, d]}, [x], opset=17 if gelu_as_erf else 20,
                    name="transformer-style")
 
 
@@ -121,4 +128,5 @@ def run_onnxruntime(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.
     import onnxruntime
     session = onnxruntime.InferenceSession(model.SerializeToString(),
                                            providers=["CPUExecutionProvider"])
-    return session.run(None, {k: v.astype(np.float32) for k, v in feeds.items()})[0]
+    return session.run(None, {k: v.astype(np.float32) if v.dtype.kind == "f" else v
+                              for k, v in feeds.items()})[0]

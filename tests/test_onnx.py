@@ -33,7 +33,7 @@ def check_values(model, wl, feeds, rtol=1e-5):
     """accelsim's float reference equals onnxruntime's output (float32 rounding apart)."""
     expected = run_onnxruntime(model, feeds)
     inputs = {layer: from_onnx_layout(wl, layer, feeds[onnx_name])
-              for layer, (onnx_name, _, _) in wl.layouts.items() if onnx_name in feeds}
+              for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name in feeds}
     sink = [n for n in wl.order if wl.graph.out_degree(n) == 0][-1]
     got = to_onnx_layout(wl, sink, reference_forward(
         wl, inputs if len(inputs) > 1 else next(iter(inputs.values()))))
@@ -136,12 +136,19 @@ def test_a_cast_between_float_types_is_free(tmp_path, to):
                  else 1e-5)
 
 
-def test_a_cast_to_integers_is_not_a_pass_through(tmp_path):
+def test_a_cast_to_integers_truncates_and_to_strings_is_refused(tmp_path):
     g = GraphBuilder()
-    y = g.op("Cast", [g.op("Relu", ["x"])], to=TensorProto.INT32)
+    y = g.op("Cast", [g.op("Cast", [g.op("Mul", ["x", g.const(np.float32(3.0))])],
+                           to=TensorProto.INT32)], to=TensorProto.FLOAT)
     model = g.model({"x": [1, 3, 6, 6]}, [y])
-    with pytest.raises(SpecError, match="Cast of an activation to ONNX element type 6"):
-        load_onnx(save(model, tmp_path))
+    wl = load_onnx(save(model, tmp_path))
+    assert any(wl.layers[n].kind == "affine" and wl.layers[n].activation == "to_int"
+               for n in wl.order)
+    check_values(model, wl, feed((1, 3, 6, 6)))
+    g = GraphBuilder()
+    y = g.op("Cast", [g.op("Relu", ["x"])], to=TensorProto.STRING)
+    with pytest.raises(SpecError, match="Cast of an activation to ONNX element type 8"):
+        load_onnx(save(g.model({"x": [1, 3, 6, 6]}, [y]), tmp_path))
 
 
 def test_classical_ml_operators_are_refused_with_what_to_do(tmp_path):
@@ -532,7 +539,7 @@ def test_value_mode_matches_onnxruntime_within_quantization_error(tmp_path, cim1
     device = modified(cim16_dict, **{"cim.input_bits": 16, "cim.weight_bits": 16,
                                      "cim.cell_bits": 8, "cim.psum_bits": 40})
     x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
-    onnx_name, _, _ = wl.layouts[wl.order[0]]
+    onnx_name, *_ = wl.layouts[wl.order[0]]
     expected = run_onnxruntime(model, {onnx_name: x})
     result = accelsim.simulate(wl, device, values=True,
                                inputs=from_onnx_layout(wl, wl.order[0], x),
@@ -837,7 +844,8 @@ def test_squeeze_excite_broadcast_mul(tmp_path):
     model = g.model({"x": [1, 3, 6, 6]}, [z])
     wl = load_onnx(save(model, tmp_path))
     products = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "elementwise"]
-    assert [wl.shapes[layer.inputs[1]] for layer in products[:2]] == [(8, 1, 1), (8, 1, 1)]
+    assert [sorted(wl.shapes[i] for i in layer.inputs) for layer in products[:2]] == \
+        [[(8, 1, 1), (8, 6, 6)]] * 2
     assert all(wl.shapes[layer.name] == (8, 6, 6) for layer in products)
     check_values(model, wl, feed((1, 3, 6, 6)))
     # 36 output vectors, each: 8 multiplies, and the 8 values of the map and the 8 of the

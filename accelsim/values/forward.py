@@ -12,7 +12,7 @@ from accelsim.hardware.registry import unit
 from accelsim.kernels.options import ValueOptions
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import Conv2d, Input, Linear
+from accelsim.workload.layers import Constant, Conv2d, Input, Linear
 from accelsim.workload.ops import activate, forward
 
 
@@ -63,7 +63,14 @@ def _forward(workload: Workload, inputs, product, on_layer=None):
             on_layer(0, name)
         layer = workload.layers[name]
         xs = [acts[source] for source in layer.inputs]
-        if isinstance(layer, Input):
+        if isinstance(layer, Constant):
+            batch = next(iter(inputs.values())).shape[0] if isinstance(inputs, dict) \
+                else inputs.shape[0]
+            if name not in workload.weights:
+                raise AccelsimError(f"layer '{name}': value mode needs the constant's values "
+                                    "(give them as its weights)")
+            y = np.broadcast_to(workload.weights[name], (batch, *workload.shapes[name]))
+        elif isinstance(layer, Input):
             y = inputs[name] if isinstance(inputs, dict) else inputs
         elif isinstance(layer, (Conv2d, Linear)):
             columns = _lowered_inputs(layer, xs[0], workload.shapes[name])

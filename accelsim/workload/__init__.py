@@ -5,8 +5,10 @@ from accelsim.workload.layers import (
                                       Activation,
                                       Affine,
                                       Concat,
+                                      Constant,
                                       Conv2d,
                                       Elementwise,
+                                      Embedding,
                                       Flatten,
                                       GenericOp,
                                       GlobalAvgPool,
@@ -15,17 +17,21 @@ from accelsim.workload.layers import (
                                       LayerNorm,
                                       Linear,
                                       MatMul,
+                                      Pad2d,
                                       Pool2d,
+                                      Reduce,
                                       Reshape,
                                       Slice,
                                       Softmax,
+                                      Take,
                                       Upsample,
 )
 from accelsim.workload.load import available_workloads, load_workload, workload_from_dict
 from accelsim.workload.weights import random_weights
 from accelsim.workload.zoo import ZOO
 
-__all__ = ["Activation", "Affine", "Concat", "Conv2d", "Elementwise", "Flatten", "GenericOp",
-           "GlobalAvgPool", "Input", "Layer", "LayerNorm", "Linear", "MatMul", "Pool2d",
-           "Reshape", "Slice", "Softmax", "Upsample", "Workload", "WorkloadBuilder", "ZOO",
+__all__ = ["Activation", "Affine", "Concat", "Constant", "Conv2d", "Elementwise", "Embedding",
+           "Flatten", "GenericOp", "GlobalAvgPool", "Input", "Layer", "LayerNorm", "Linear",
+           "MatMul", "Pad2d", "Pool2d", "Reduce", "Reshape", "Slice", "Softmax", "Take", "Upsample",
+           "Workload", "WorkloadBuilder", "ZOO",
            "available_workloads", "load_workload", "random_weights", "workload_from_dict"]

@@ -37,6 +37,9 @@ class Workload:
     # external data file was not shipped, or they were stripped). Timing and energy do not
     # need them; value mode does, and refuses the workload until with_weights() gives them.
     missing_weights: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # Images per inference as the source file has them (an ONNX export at batch 8): the
+    # batch ``simulate`` runs when it is not given one. Layers and shapes are per image.
+    batch: int = field(default=1, compare=False)
 
     def with_weights(self, weights: dict, biases: dict | None = None) -> Workload:
         """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""

@@ -186,20 +186,32 @@ class GlobalAvgPool(Layer):
 
 @dataclass(frozen=True)
 class Elementwise(Layer):
-    """Elementwise add, multiply or maximum of two or more tensors. A tensor with 1 channel or
+    """An elementwise function of two or more tensors (add, multiply, max and min fold over
+    any number; the others take two, "where" a condition and two). Comparisons and logic
+    give 1.0 or 0.0. Fewer channels that divide the output's repeat along them (an attention
+    mask shared by every head). A tensor with 1 channel or
     1 row or column broadcasts over that axis, as in numpy (a squeeze-excite scale of
     (C, 1, 1) times a (C, H, W) feature map)."""
 
-    function: Literal["add", "mul", "max"] = "add"
+    function: Literal["add", "sub", "mul", "div", "pow", "max", "min", "equal", "greater",
+                      "greater_equal", "less", "less_equal", "and", "or", "xor",
+                      "where"] = "add"
     activation: ActivationName | None = None
     kind: ClassVar[str] = "elementwise"
     arity: ClassVar[tuple[int, int]] = (2, 64)
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
+        if self.function == "where" and len(shapes) != 3:
+            raise ValueError("where takes a condition and two operands")
+        if self.function not in ("add", "mul", "max", "min") and len(shapes) != 2 \
+                and self.function != "where":
+            raise ValueError(f"{self.function} takes two operands")
         out = tuple(max(sizes) for sizes in zip(*shapes))
-        if any(s not in (1, o) for shape in shapes for s, o in zip(shape, out)):
+        if any(s not in (1, o) for shape in shapes for s, o in zip(shape[1:], out[1:])) or any(
+                out[0] % shape[0] for shape in shapes):
             raise ValueError(f"input shapes {', '.join(map(str, shapes))} do not broadcast "
-                             "(each axis must be equal or 1)")
+                             "(each axis must be equal or 1; channels may also divide the "
+                             "output's, and repeat)")
         return out
 
 
@@ -416,10 +428,91 @@ class Upsample(Layer):
         return (c, h * self.scale[0], w * self.scale[1])
 
 
+@dataclass(frozen=True)
+class Constant(Input):
+    """A constant tensor the network reads like an input (a ViT's class token, concatenated
+    before the patches): loaded from DRAM into the buffer; its values, when known, are in
+    ``weights`` (shaped like the output)."""
+
+    kind: ClassVar[str] = "constant"
+    constants: ClassVar[bool] = True
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int, int, int] | None:
+        return tuple(shape) if which == "scale" else None
+
+
+@dataclass(frozen=True)
+class Embedding(Layer):
+    """A table lookup: each input element is a row index into a (rows, dim) table (in
+    ``weights``); each index gives one output vector of ``dim`` channels, in the input's
+    row-major order (token embeddings)."""
+
+    rows: PositiveInt = 1
+    dim: PositiveInt = 1
+    kind: ClassVar[str] = "embedding"
+    constants: ClassVar[bool] = True
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        return (self.dim, math.prod(shapes[0]), 1)
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int, int] | None:
+        return (self.rows, self.dim) if which == "scale" else None
+
+
+@dataclass(frozen=True)
+class Reduce(Layer):
+    """A reduction over each vector's channels, in ``groups`` equal groups: their maximum,
+    sum, mean, or the index of the maximum (a classifier's label)."""
+
+    function: Literal["max", "sum", "mean", "argmax"] = "max"
+    groups: PositiveInt = 1
+    kind: ClassVar[str] = "reduce"
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        if c % self.groups:
+            raise ValueError(f"groups={self.groups} must divide the {c} channels")
+        return (self.groups, h, w)
+
+
+@dataclass(frozen=True)
+class Take(Layer):
+    """``count`` channels or rows of the input picked by index (in ``weights``: a strided
+    slice, or a gather with constant indices, which may repeat): each output vector or
+    channel is a copy of the one indexed."""
+
+    axis: Literal["channels", "height"] = "height"
+    count: PositiveInt = 1
+    kind: ClassVar[str] = "take"
+    constants: ClassVar[bool] = True
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        return (self.count, h, w) if self.axis == "channels" else (c, self.count, w)
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int] | None:
+        return (self.count,) if which == "scale" else None
+
+
+@dataclass(frozen=True)
+class Pad2d(Layer):
+    """Zero padding of an image's height and width: (top, left, bottom, right) rows and
+    columns (a Pad node, or the uneven part of a conv's SAME padding)."""
+
+    pads: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt, NonNegativeInt] = (0, 0, 0, 0)
+    kind: ClassVar[str] = "pad2d"
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        top, left, bottom, right = self.pads
+        return (c, h + top + bottom, w + left + right)
+
+
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Input, Conv2d, Linear, Pool2d, GlobalAvgPool, Elementwise,
                               Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine,
-                              LayerNorm, Softmax, Upsample, GenericOp)
+                              LayerNorm, Softmax, Upsample, GenericOp, Constant, Embedding,
+                              Reduce, Pad2d, Take)
 }
 
 

@@ -22,8 +22,10 @@ from accelsim.workload.layers import (
     Activation,
     Affine,
     Concat,
+    Constant,
     Conv2d,
     Elementwise,
+    Embedding,
     Flatten,
     GenericOp,
     GlobalAvgPool,
@@ -32,10 +34,13 @@ from accelsim.workload.layers import (
     LayerNorm,
     Linear,
     MatMul,
+    Pad2d,
     Pool2d,
+    Reduce,
     Reshape,
     Slice,
     Softmax,
+    Take,
     Upsample,
 )
 
@@ -131,6 +136,23 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
     "gelu": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
                                lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))), "Gelu"),
     "erf": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, _erf, "Erf"),
+    # Unary maths and logic as exporters spell them out (RMS norms, masks): a square root,
+    # reciprocal, exp or log as a lookup plus a Newton step or polynomial (assumed, as the
+    # smooth activations above); sign, magnitude, logic and casts one operation.
+    "sqrt": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                               lambda x: np.sqrt(np.maximum(x, 0.0)), "Sqrt"),
+    "reciprocal": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                                     lambda x: 1.0 / x, "Reciprocal"),
+    "exp": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.exp, "Exp"),
+    "log": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                              lambda x: np.log(np.maximum(x, 1e-300)), "Log"),
+    "neg": ActivationFunction({Action.DIGITAL_ADD: 1}, np.negative, "Neg"),
+    "abs": ActivationFunction({Action.DIGITAL_COMPARE: 1}, np.abs, "Abs"),
+    "not": ActivationFunction({Action.DIGITAL_COMPARE: 1},
+                              lambda x: (x == 0).astype(np.float64), "Not"),
+    "to_bool": ActivationFunction({Action.DIGITAL_COMPARE: 1},
+                                  lambda x: (x != 0).astype(np.float64), None),
+    "to_int": ActivationFunction({Action.DIGITAL_ADD: 1}, np.trunc, None),
     # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
     "softmax": ActivationFunction(
         {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},
@@ -181,11 +203,34 @@ def _elementwise_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     output vector: an upper bound), one operation per output element and input beyond the
     first."""
     c = shape[0]
-    op = {"add": Action.DIGITAL_ADD, "mul": Action.DIGITAL_MUL,
-          "max": Action.DIGITAL_COMPARE}[layer.function]
+    op = ELEMENTWISE_ACTIONS[layer.function]
     ops = {op: c * (len(in_shapes) - 1)}
     return DigitalCost(sum(words(s[0]) for s in in_shapes), 0,
                        _plus_activation(ops, layer.activation, c))
+
+
+def _compare(function):
+    return lambda a, b: function(a, b).astype(np.float64)
+
+
+# Elementwise functions of two operands (folded left over more), in value mode and as the
+# digital operation each output element costs per operand beyond the first ("where"
+# selects: one compare).
+ELEMENTWISE_FUNCTIONS = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "pow": np.power, "max": np.maximum, "min": np.minimum,
+    "equal": _compare(np.equal), "greater": _compare(np.greater),
+    "greater_equal": _compare(np.greater_equal), "less": _compare(np.less),
+    "less_equal": _compare(np.less_equal),
+    "and": _compare(lambda a, b: (a != 0) & (b != 0)),
+    "or": _compare(lambda a, b: (a != 0) | (b != 0)),
+    "xor": _compare(lambda a, b: (a != 0) ^ (b != 0)),
+}
+ELEMENTWISE_ACTIONS = {
+    **{f: Action.DIGITAL_COMPARE for f in ELEMENTWISE_FUNCTIONS},
+    "add": Action.DIGITAL_ADD, "sub": Action.DIGITAL_ADD, "mul": Action.DIGITAL_MUL,
+    "div": Action.DIGITAL_MUL, "pow": Action.DIGITAL_MUL, "where": Action.DIGITAL_COMPARE,
+}
 
 
 def _plus_activation(ops: dict, function: str | None, elements: int) -> dict:
@@ -240,6 +285,49 @@ def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     return DigitalCost(words(shape[0]), 0, {})
 
 
+def _embedding_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Per token: its index read, and its row of the table read from the buffer.
+    return DigitalCost(1, words(layer.dim), {})
+
+
+def _reduce_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    c = in_shapes[0][0]
+    action = Action.DIGITAL_ADD if layer.function in ("sum", "mean") else Action.DIGITAL_COMPARE
+    ops = {action: c - layer.groups}
+    if layer.function == "mean":
+        ops[Action.DIGITAL_MUL] = layer.groups
+    return DigitalCost(words(c), 0, ops)
+
+
+def _embedding(layer: Embedding, xs, workload) -> np.ndarray:
+    index = xs[0].reshape(xs[0].shape[0], -1)
+    if np.any(index != np.round(index)) or index.min() < 0 or index.max() >= layer.rows:
+        raise AccelsimError(f"layer '{layer.name}': embedding indices must be whole numbers "
+                            f"from 0 to {layer.rows - 1}")
+    table = workload.weights.get(layer.name)
+    if table is None:
+        raise AccelsimError(f"layer '{layer.name}': value mode needs the embedding table")
+    rows = table[index.astype(np.int64)]                          # [B, tokens, dim]
+    return rows.transpose(0, 2, 1)[..., None]
+
+
+def _reduce(layer: Reduce, xs, workload) -> np.ndarray:
+    parts = grouped(xs[0], layer.groups)
+    reduce = {"max": np.max, "sum": np.sum, "mean": np.mean,
+              "argmax": np.argmax}[layer.function]
+    return reduce(parts, axis=2).astype(np.float64)
+
+
+def _take(layer: Take, xs, workload) -> np.ndarray:
+    index = workload.weights[layer.name].astype(np.int64)
+    return np.take(xs[0], index, axis=1 if layer.axis == "channels" else 2)
+
+
+def _pad(layer: Pad2d, xs, workload) -> np.ndarray:
+    top, left, bottom, right = layer.pads
+    return np.pad(xs[0], ((0, 0), (0, 0), (top, bottom), (left, right)))
+
+
 def _generic_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     vectors = shape[1] * shape[2]
     inputs = sum(math.prod(s) for s in in_shapes)
@@ -284,7 +372,12 @@ def _pool(layer: Pool2d, xs, workload) -> np.ndarray:
 
 
 def _elementwise(layer: Elementwise, xs, workload) -> np.ndarray:
-    combine = {"add": np.add, "mul": np.multiply, "max": np.maximum}[layer.function]
+    channels = max(x.shape[1] for x in xs)
+    xs = [np.tile(x, (1, channels // x.shape[1], 1, 1)) if x.shape[1] not in (1, channels)
+          else x for x in xs]
+    if layer.function == "where":
+        return activate(np.where(xs[0] != 0, xs[1], xs[2]), layer.activation)
+    combine = ELEMENTWISE_FUNCTIONS[layer.function]
     y = xs[0]
     for x in xs[1:]:
         y = combine(y, x)
@@ -383,6 +476,13 @@ OPS: dict[type[Layer], Op] = {
     Softmax: Op(NeedRule.SAME, _softmax_cost, lambda layer, xs, wl: softmax(xs[0], layer.groups),
                 ("Softmax",)),
     GenericOp: Op(NeedRule.ALL, _generic_cost, None, ("any other",)),
+    Constant: Op(NeedRule.ALL, onnx=("Concat with a constant",)),
+    Embedding: Op(NeedRule.ALL, _embedding_cost, _embedding, ("Gather on a constant table",)),
+    Reduce: Op(NeedRule.SAME, _reduce_cost, _reduce, ("ReduceMax", "ReduceSum", "ReduceMean",
+                                                      "ArgMax")),
+    Pad2d: Op(NeedRule.ALL, _upsample_cost, _pad, ("Pad",)),
+    Take: Op(NeedRule.ALL, _upsample_cost, _take, ("Slice with a step",
+                                                    "Gather with constant indices")),
 }
 
 

@@ -1,7 +1,11 @@
 """ONNX import: a .onnx file to a Workload with shapes, weights and constants.
 
-Needs the ``onnx`` package (``pip install 'accelsim[onnx]'``). The first axis of every
-activation is the batch and must be 1 (or symbolic); the rest must be static.
+Needs the ``onnx`` package (``pip install 'accelsim[onnx]'``). The first axis of the inputs
+is the batch: a symbolic one is taken as 1, a file exported with N images maps to
+``Workload.batch = N`` (the default batch of ``simulate``). Inside the graph the batch axis is
+an ordinary axis: Reshape, Flatten and Transpose may merge it or move it, as long as every
+image's data stays a contiguous block of the first axis (for one image, always). Other axes
+must be static.
 
 How ONNX tensors become accelsim tensors. An accelsim tensor is (channels, height, width): each
 of the height·width positions holds one vector of channels. Every ONNX tensor X (one image,
@@ -57,16 +61,20 @@ def load_onnx(path: str | Path, *, unsupported: str = "error",
 
 
 def to_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:
-    """An accelsim output [batch, C, H, W] of ``layer`` in its ONNX tensor's shape."""
-    onnx_name, shape, perm = workload.layouts[layer]
+    """An accelsim output [batch, C, H, W] of ``layer`` in its ONNX tensor's shape (a tensor
+    whose first axis merges the batch gets the images stacked along it)."""
+    onnx_name, shape, perm, batched = workload.layouts[layer]
     batch = array.shape[0]
     moved = np.asarray(array).reshape(batch, *(shape[p] for p in perm))
-    return moved.transpose(0, *(int(i) + 1 for i in np.argsort(perm)))
+    moved = moved.transpose(0, *(int(i) + 1 for i in np.argsort(perm)))
+    return moved if batched else moved.reshape(batch * shape[0], *shape[1:])
 
 
 def from_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:
-    """An ONNX input tensor (batch first) as accelsim input [batch, C, H, W] for ``layer``."""
-    _, shape, perm = workload.layouts[layer]
+    """An ONNX input tensor (batch first, or stacked along its first axis) as accelsim input
+    [batch, C, H, W] for ``layer``."""
+    _, shape, perm, batched = workload.layouts[layer]
     array = np.asarray(array)
-    moved = array.reshape(array.shape[0], *shape).transpose(0, *(p + 1 for p in perm))
-    return moved.reshape(array.shape[0], *workload.shapes[layer])
+    images = array.shape[0] if batched else array.shape[0] // shape[0]
+    moved = array.reshape(images, *shape).transpose(0, *(p + 1 for p in perm))
+    return moved.reshape(images, *workload.shapes[layer])

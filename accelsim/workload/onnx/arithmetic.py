@@ -4,9 +4,11 @@ handlers (see onnx.ops)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from accelsim.workload.layers import Affine, Conv2d, Elementwise, Linear
+from accelsim.workload.layers import Affine, Constant, Conv2d, Elementwise, Linear
 from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
@@ -63,59 +65,29 @@ class ArithmeticOps:
             name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (name,),
                                    scale="scalar"))
             self.weights[name] = np.full((1, 1, 1), scale)
-        self.tensors[node.output[0]] = Tensor(name, first.shape, first.perm)
-        return None
-
-    def broadcast(self, node, op: str, a: Tensor, b: Tensor) -> None:
-        """Two activations of the same rank, one of which has size 1 where the other does
-        not (a squeeze-excite scale, [C, 1, 1] times [C, H, W]): both laid out as the full
-        one, so that the smaller one broadcasts in (C, H, W) as well."""
-        if len(a.shape) != len(b.shape):
-            raise self.error(node, f"broadcasting between activations of different ranks "
-                             f"({list(a.shape)} and {list(b.shape)}) is not supported")
-        try:
-            out = tuple(int(d) for d in np.broadcast_shapes(a.shape, b.shape))
-        except ValueError:
-            raise self.error(node, f"activations {list(a.shape)} and {list(b.shape)} do not "
-                             "broadcast") from None
-        full, small = (a, b) if a.shape == out else (b, a)
-        if full.shape != out:
-            raise self.error(node, f"neither activation ({list(a.shape)}, {list(b.shape)}) "
-                             "has the output's shape; this broadcast is not supported")
-        channels = channel_axes(self.shape_of[full.layer], full)
-        held = accelsim_shape(full.shape, full.perm, channels)
-        small_shape = accelsim_shape(small.shape, full.perm, channels)
-        if any(s not in (1, f) for s, f in zip(small_shape, held)):
-            raise self.error(node, f"broadcasting {list(small.shape)} to {list(out)} splits "
-                             "the channels of its layout; this broadcast is not supported")
-        left = self.materialize(full, full.perm, channels, node.name or op)
-        right = self.materialize(small, full.perm, channels, node.name or op)
-        name = self.add(Elementwise(self.label(node), (left, right), function=op))
-        self.tensors[node.output[0]] = Tensor(name, out, full.perm)
+        self.put(node.output[0], name, first.shape, first.perm)
         return None
 
     def arithmetic(self, node, op: str) -> None:
         constants = [self.const(node, i) for i in range(2)]
         if constants[0] is None and constants[1] is None:
             if op in ("sub", "div"):
-                return self.unknown(node, f"{node.op_type} of two activations is not "
-                                    "supported")
+                return self.pointwise(node, op)
             a, b = self.act(node, 0), self.act(node, 1)
             if a.shape != b.shape:
-                return self.broadcast(node, op, a, b)
+                return self.pointwise(node, op)
             channels = channel_axes(self.shape_of[a.layer], a)
             left = self.materialize(a, a.perm, channels, node.name or op)
             right = self.materialize(b, a.perm, channels, node.name or op)
             name = self.add(Elementwise(self.label(node), (left, right), function=op))
-            self.tensors[node.output[0]] = Tensor(name, a.shape, a.perm)
+            self.put(node.output[0], name, a.shape, a.perm)
             return None
         index = 0 if constants[0] is None else 1
         x, c = self.act(node, index), np.asarray(constants[1 - index], dtype=np.float64)
-        if op == "div" and index == 1:
-            return self.unknown(node, "a constant divided by an activation is not supported")
-        full = self.per_image(node.output[0], node)
-        if full != x.shape:
-            raise self.error(node, f"the constant broadcasts {list(x.shape)} to {list(full)}")
+        full = self.per_image(node.output[0], node, x.batched)
+        if (op == "div" and index == 1) or full != x.shape:
+            # a constant over an activation, or a constant larger than the activation
+            return self.pointwise(node, op)
         if c.ndim > len(x.shape):                      # its batch axis (of size 1, as checked)
             c = c.reshape(c.shape[1:])
         producer = self.layers[x.layer]
@@ -171,4 +143,138 @@ class ArithmeticOps:
             self.weights[name] = arrays["scale"]
         if "shift" in arrays:
             self.biases[name] = arrays["shift"]
-        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+        self.put(node.output[0], name, x.shape, x.perm)
+
+    # -- any elementwise function, with broadcasting and constant operands ------------------
+    def op_Equal(self, node) -> None:
+        self.pointwise(node, "equal")
+
+    def op_Greater(self, node) -> None:
+        self.pointwise(node, "greater")
+
+    def op_GreaterOrEqual(self, node) -> None:
+        self.pointwise(node, "greater_equal")
+
+    def op_Less(self, node) -> None:
+        self.pointwise(node, "less")
+
+    def op_LessOrEqual(self, node) -> None:
+        self.pointwise(node, "less_equal")
+
+    def op_And(self, node) -> None:
+        self.pointwise(node, "and")
+
+    def op_Or(self, node) -> None:
+        self.pointwise(node, "or")
+
+    def op_Xor(self, node) -> None:
+        self.pointwise(node, "xor")
+
+    def op_Pow(self, node) -> None:
+        self.pointwise(node, "pow")
+
+    def op_Min(self, node) -> None:
+        self.pointwise(node, "min")
+
+    def op_Where(self, node) -> None:
+        self.pointwise(node, "where")
+
+    def op_Expand(self, node) -> None:
+        """An activation broadcast to a larger shape: zeros added (exact; one extra read per
+        element), or a pass-through when the shape does not grow."""
+        x = self.act(node)
+        if self.full_shape(node.output[0], node) == self.full_shape(node.input[0], node):
+            self.tensors[node.output[0]] = x
+            return None
+        return self.pointwise(node, "add", inputs=[node.input[0]])
+
+    def pointwise(self, node, function: str, inputs: list[str] | None = None) -> None:
+        """An elementwise function of activations and constants, numpy-broadcast to the
+        output: every operand laid out as the largest activation, constants read like
+        inputs (a scalar as one value)."""
+        names = [n for n in (node.input if inputs is None else inputs) if n]
+        acts = [self.tensors[n] for n in names if n in self.tensors]
+        if not acts:
+            raise self.error(node, "has no activation input")
+        shapes = [self.full_shape(n, node) if n in self.tensors
+                  else np.shape(self.consts[n]) for n in names]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise self.error(node, f"its inputs of shapes {', '.join(map(str, map(list, shapes)))}"
+                             " do not broadcast") from None
+        full = max(acts, key=lambda t: (math.prod(t.shape), len(t.shape)))
+        out = self.per_image(node.output[0], node, full.batched)
+        if len(out) < len(full.shape):
+            return self.unknown(node, f"{node.op_type} to {list(out)}: not supported")
+        if math.prod(out) != math.prod(full.shape):
+            # No activation has the output's size (a [T, 1] mask against a [1, T] one, or
+            # against a constant): a constant of the output's shape sets the layout (the
+            # given one, else zeros added: an extra read per element, exact).
+            big = next((n for n in names if n in self.consts
+                        and np.asarray(self.consts[n]).size >= math.prod(out)), None)
+            base = self.operand_constant(node, self.consts[big] if big else
+                                         np.zeros((1, *out) if full.batched else out),
+                                         full, out)
+            if big is None:
+                zero = self.add(Elementwise(self.unique(f"{self.label(node)}.expand"),
+                                            (base.layer, self.materialize(
+                                                self.widen(full, len(out)), base.perm, 1,
+                                                node.name or function)), function="add"))
+                if len(names) == 1:                     # Expand: the sum is the result
+                    self.put(node.output[0], zero, out, base.perm, like=full)
+                    return None
+                self.tensors[node.output[0] + "#expanded"] = Tensor(zero, out, base.perm,
+                                                                    full.batched)
+                names = [node.output[0] + "#expanded" if self.tensors.get(n) is full else n
+                         for n in names]
+            else:
+                self.tensors[big + "#operand"] = base
+                names = [big + "#operand" if n == big else n for n in names]
+            full = Tensor(base.layer if big else zero, out, base.perm, full.batched)
+        full = self.widen(full, len(out))
+        channels = channel_axes(self.shape_of[full.layer], full)
+        held = accelsim_shape(out, full.perm, channels)
+        sources = []
+        for n in names:
+            tensor = (self.operand_constant(node, self.consts[n], full, out)
+                      if n in self.consts else self.tensors[n])
+            tensor = self.widen(tensor, len(out))
+            small = accelsim_shape(tensor.shape, full.perm, channels)
+            inner = [tensor.shape[a] for a in full.perm[:channels]]
+            outer = next((k for k in range(len(inner) + 1)
+                          if all(d == 1 for d in inner[:k])
+                          and inner[k:] == [out[a] for a in full.perm[k:channels]]), None)
+            tiles = small[0] not in (1, held[0]) and outer is not None
+            if any(a not in (1, b) for a, b in zip(small[1:], held[1:])) or (
+                    small[0] not in (1, held[0]) and not tiles):
+                return self.unknown(node, f"broadcasting {list(tensor.shape)} to {list(out)} "
+                                    "splits the channels of its layout; not supported")
+            sources.append(self.materialize(tensor, full.perm, channels,
+                                            node.name or function))
+        name = self.add(Elementwise(self.label(node), tuple(sources), function=function))
+        self.put(node.output[0], name, out, full.perm, like=full)
+        return None
+
+    @staticmethod
+    def widen(tensor: Tensor, rank: int) -> Tensor:
+        """The tensor with leading size-1 axes up to ``rank`` (numpy broadcasting)."""
+        extra = rank - len(tensor.shape)
+        if extra <= 0:
+            return tensor
+        return Tensor(tensor.layer, (1,) * extra + tuple(tensor.shape),
+                      (*range(extra), *(p + extra for p in tensor.perm)), tensor.batched)
+
+    def operand_constant(self, node, value, like: Tensor, out: tuple) -> Tensor:
+        """A constant operand as a Constant layer: one value when it is a scalar, else
+        broadcast to the output (per image)."""
+        value = np.asarray(value, dtype=np.float64)
+        if value.size == 1:
+            name = self.add(Constant(self.unique(f"{node.name or node.op_type}.constant"), (),
+                                     shape=(1, 1, 1)))
+            self.weights[name] = value.reshape(1, 1, 1)
+            rank = len(out)
+            return Tensor(name, (1,) * rank, tuple(range(rank)), like.batched)
+        onnx_out = (1, *out) if like.batched else out
+        shape = np.broadcast_shapes(value.shape, onnx_out)
+        return self.constant_tensor(node, np.broadcast_to(value, shape), like)

@@ -12,7 +12,14 @@ import numpy as np
 from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
-from accelsim.workload.onnx.layouts import Named, Tensor, accelsim_shape, in_same_order
+from accelsim.workload.onnx.folding import Folding
+from accelsim.workload.onnx.layouts import (
+    Named,
+    Tensor,
+    accelsim_shape,
+    in_same_order,
+    rebatched,
+)
 from accelsim.workload.onnx.ops import NodeOps
 from accelsim.workload.onnx.reading import (
     FLOAT_TYPES,
@@ -29,7 +36,6 @@ class Malformed(Exception):
     that do not fit the layer it becomes (reported naming the node)."""
 
 
-MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 PASS_THROUGH = ("Identity", "Dropout")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
@@ -37,10 +43,12 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Cast",
                 "Split", "HardSigmoid", "LeakyRelu", "Sum", "Max", "Mean", "Resize",
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "Gather", "Slice",
-                "Constant", "Shape", "ReduceMean"))
+                "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
+                "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
+                "And", "Or", "Xor", "Pow", "Min", "Where", "Expand"))
 
 
-class Importer(NodeOps):
+class Importer(NodeOps, Folding):
     def __init__(self, model, path: Path, unsupported: str, input_shapes: dict,
                  on_node=None):
         self.model, self.source, self.unsupported = model, str(path), unsupported
@@ -54,9 +62,12 @@ class Importer(NodeOps):
         self.consts: dict[str, np.ndarray] = {}
         self.missing: list[str] = []            # initializers without data (graph-only)
         self.rescued: list[str] = []            # op types counted as generic digital ops
+        self.unsized: list[str] = []            # their outputs of unknown shape (sized as
+                                                # their first activation input)
         # ONNX element type of each initializer (what folding hands the evaluators)
         self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
+        self.current = None                     # the node being imported
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
@@ -80,8 +91,10 @@ class Importer(NodeOps):
         except Exception as exc:
             raise SpecError(self.source, "", f"shape inference failed: {str(exc)[:300]}") \
                 from None
-        self.inferred = {}
+        self.inferred, self.element_types = {}, {}
         for info in (*inferred.graph.value_info, *inferred.graph.output, *graph.input):
+            if info.type.HasField("tensor_type") and info.type.tensor_type.elem_type:
+                self.element_types[info.name] = info.type.tensor_type.elem_type
             dims = self.static_dims(info)
             if dims is not None:
                 self.inferred[info.name] = dims
@@ -94,6 +107,7 @@ class Importer(NodeOps):
         for node in graph.node:
             if self.on_node is not None:
                 self.on_node(1, node.op_type)
+            self.current = node
             try:
                 self.node(node)
             except Malformed as exc:
@@ -115,7 +129,7 @@ class Importer(NodeOps):
                      *(o.name for o in graph.output)):
             tensor = self.tensors[name]
             if tensor.layer in workload.layers:
-                layouts[tensor.layer] = (name, tensor.shape, tensor.perm)
+                layouts[tensor.layer] = (name, tensor.shape, tensor.perm, tensor.batched)
         workload = replace(workload, layouts=layouts).with_weights(self.weights, self.biases)
         if self.rescued:
             import warnings
@@ -124,8 +138,11 @@ class Importer(NodeOps):
                               for op, n in sorted(Counter(self.rescued).items()))
             warnings.warn(f"{self.source}: {len(self.rescued)} node(s) accelsim does not model "
                           f"are counted as one digital operation per output element ({kinds}); "
-                          "value mode cannot run this workload", stacklevel=4)
-        return replace(workload, missing_weights=tuple(self.missing))
+                          "value mode cannot run this workload"
+                          + (f"; ONNX gives no shape for {', '.join(self.unsized)}, each "
+                             "sized as its node's first input" if self.unsized else ""),
+                          stacklevel=4)
+        return replace(workload, missing_weights=tuple(self.missing), batch=self.batch)
 
     def check_graph(self) -> None:
         """Refuse cycles (or nodes out of order) and subgraphs, naming the node."""
@@ -189,11 +206,16 @@ class Importer(NodeOps):
         never a silently different network."""
         for name in node.output:
             tensor, inferred = self.tensors.get(name), self.inferred.get(name)
-            if tensor is None or inferred is None or len(inferred) != len(tensor.shape) + 1:
+            if tensor is None or inferred is None:
                 continue
-            if tuple(tensor.shape) != tuple(inferred[1:]):
+            n = self.batch
+            full = ((n, *tensor.shape) if tensor.batched
+                    else (n * tensor.shape[0], *tensor.shape[1:]))
+            if len(full) != len(inferred):
+                continue
+            if full != tuple(inferred):
                 raise self.error(node, f"accelsim computes its output '{name}' as "
-                                 f"{[1, *tensor.shape]} but ONNX shape inference gives "
+                                 f"{list(full)} but ONNX shape inference gives "
                                  f"{list(inferred)}; this case is not supported")
 
     def static_dims(self, info) -> tuple[int, ...] | None:
@@ -231,6 +253,19 @@ class Importer(NodeOps):
                         raise SpecError(self.source, f"input '{info.name}'", f"dimension "
                                         f"{position} ('{dim.dim_param}') is symbolic; export "
                                         "with static shapes or give input_shapes=")
+        self.batch = self.file_batch()
+
+    def file_batch(self) -> int:
+        """The batch the file was exported with: the first axis of its activation inputs
+        when they all agree (ResNet at [8, 3, 224, 224], BERT's ids and mask at [8, 128]);
+        else 1, every input then being one image's."""
+        firsts = set()
+        for info in self.model.graph.input:
+            if info.name in self.consts:
+                continue
+            dims = info.type.tensor_type.shape.dim
+            firsts.add(int(dims[0].dim_value) if len(dims) else 1)
+        return firsts.pop() if len(firsts) == 1 else 1
 
     # -- helpers -----------------------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -254,23 +289,69 @@ class Importer(NodeOps):
         self.layers[name] = replace(self.layers[name], **changes)
 
     def full_shape(self, name: str, node) -> tuple[int, ...]:
+        """The ONNX shape of tensor ``name`` (an input or output of ``node``): from shape
+        inference over the whole model, from the activation accelsim holds, or, where whole-
+        model inference gave up (shape arithmetic it could not follow), by inferring ``node``
+        alone now that its constant inputs are folded."""
         if name in self.inferred:
             return self.inferred[name]
+        if name in self.tensors:
+            tensor, n = self.tensors[name], self.batch
+            return ((n, *tensor.shape) if tensor.batched
+                    else (n * tensor.shape[0], *tensor.shape[1:]))
+        if name in node.output:
+            self.infer_node(node)
+            if name in self.inferred:
+                return self.inferred[name]
         raise self.error(node, f"the shape of '{name}' could not be inferred")
 
-    def per_image(self, name: str, node) -> tuple[int, ...]:
+    def per_image(self, name: str, node, batched: bool = True) -> tuple[int, ...]:
+        """The shape of one image's part of tensor ``name``: without its batch axis, or, for
+        a tensor whose first axis merges the batch (``batched=False``), that axis divided by
+        the batch."""
         full = self.full_shape(name, node)
-        if not full or full[0] != 1:
-            raise self.error(node, f"'{name}' has shape {list(full)}; accelsim needs the batch "
-                             "axis first, of size 1")
-        return full[1:]
+        n = self.batch
+        if batched:
+            if not full or full[0] != n:
+                raise self.error(node, f"'{name}' has shape {list(full)}; accelsim needs the "
+                                 f"batch axis (of size {n}) first")
+            return full[1:]
+        if not full or full[0] % n:
+            raise self.error(node, f"'{name}' has shape {list(full)}: its first axis does "
+                             f"not hold the batch of {n} as its outermost factor, so images "
+                             "would mix; accelsim cannot split it per image")
+        return (full[0] // n, *full[1:])
 
-    def axis(self, node, axis: int, rank: int) -> int:
-        """An ONNX axis (with batch) as a per-image axis; the batch axis is refused."""
-        full = axis + rank + 1 if axis < 0 else axis
-        if not 1 <= full <= rank:
-            raise self.error(node, f"axis {axis} is the batch axis or out of range")
-        return full - 1
+    def axis(self, node, axis: int, x: Tensor) -> int:
+        """An ONNX axis of activation ``x`` as an axis of its per-image shape. The batch axis
+        is refused; so is a first axis that merges a batch of several images."""
+        rank = len(x.shape) + x.batched
+        full = axis + rank if axis < 0 else axis
+        if not 0 <= full < rank:
+            raise self.error(node, f"axis {axis} is out of range for rank {rank}")
+        if x.batched and full == 0:
+            raise self.error(node, f"axis {axis} is the batch axis")
+        if not x.batched and full == 0 and self.batch > 1:
+            raise self.error(node, f"axis {axis} merges the batch of {self.batch} images "
+                             "with another axis; an operation along it mixes images")
+        return full - x.batched
+
+    def put(self, output: str, layer: str, shape: tuple, perm: tuple,
+            like: Tensor | None = None) -> Tensor:
+        """Record ``output`` as held by ``layer`` with this per-image shape and layout. It is
+        batched when ONNX's shape for it has one axis more than ``shape`` (else like
+        ``like``, when shape inference did not reach it)."""
+        shape, perm = tuple(int(s) for s in shape), tuple(int(p) for p in perm)
+        if output not in self.inferred and self.current is not None:
+            self.infer_node(self.current)
+        inferred = self.inferred.get(output)
+        if inferred is not None and len(inferred) in (len(shape), len(shape) + 1):
+            batched = len(inferred) == len(shape) + 1
+        else:
+            batched = like.batched if like is not None else True
+        tensor = rebatched(Tensor(layer, shape, perm, batched))
+        self.tensors[output] = tensor
+        return tensor
 
     def attrs(self, node) -> dict:
         """Attribute values by name; strings decoded from bytes."""
@@ -320,15 +401,17 @@ class Importer(NodeOps):
         return self.add(layer)
 
     def add_input(self, info) -> None:
-        shape = self.per_image(info.name, Named(info.name, "input"))
-        rank = len(shape)
-        if rank == 0:
+        full = self.full_shape(info.name, Named(info.name, "input"))
+        batched = bool(full) and full[0] == self.batch
+        if not full or (len(full) == 1 and batched):
             raise SpecError(self.source, f"input '{info.name}'", "a scalar input is not "
                             "supported")
+        shape = self.per_image(info.name, Named(info.name, "input"), batched)
+        rank = len(shape)
         perm = tuple(range(rank)) if rank == 3 else (rank - 1, *range(rank - 1))
         acc = accelsim_shape(shape, perm, 1)
         name = self.add(Input(self.unique(info.name), (), shape=acc))
-        self.tensors[info.name] = Tensor(name, shape, perm)
+        self.tensors[info.name] = Tensor(name, shape, perm, batched)
 
     def prune_unused(self) -> None:
         """Drop layers nothing reads (folded remains, shape-only branches)."""
@@ -380,94 +463,6 @@ class Importer(NodeOps):
     def label(self, node) -> str:
         return self.unique(node.name or node.output[0])
 
-    def fold(self, node) -> None:
-        """Evaluate a node whose inputs are all constants, at the model's own opset (an
-        opset-11 Unsqueeze takes its axes as an attribute), after its size is bounded: with
-        ONNX's reference evaluator, else with onnxruntime."""
-        from onnx.reference import ReferenceEvaluator
-        inputs = [self.consts[name] if name else None for name in node.input]
-        self.check_fold_size(node, inputs)
-        feeds = {name: value for name, value in zip(node.input, inputs) if name}
-        feeds = {name: self.fold_input(name, value) for name, value in feeds.items()}
-        try:
-            results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
-        except Exception as exc:
-            try:
-                results = self.fold_with_onnxruntime(node, feeds)
-            except Exception as fallback:
-                raise self.error(node, f"could not fold this constant expression: "
-                                 f"{str(exc)[:150]}; onnxruntime: "
-                                 f"{str(fallback)[:150]}") from None
-        for name, value in zip(node.output, results):
-            value = np.asarray(value)
-            if value.size > MAX_FOLDED_ELEMENTS:
-                raise self.error(node, f"folds to {value.size:,} elements; refused")
-            self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
-
-    def fold_input(self, name: str, value: np.ndarray) -> np.ndarray:
-        """A constant in the element type the model declares for it (constants are kept as
-        float64 or int64 here; evaluators check types)."""
-        declared = self.declared_types.get(name)
-        if declared is None:
-            return value
-        from onnx import helper
-        try:
-            return np.asarray(value).astype(helper.tensor_dtype_to_np_dtype(declared))
-        except Exception:
-            return value
-
-    def fold_with_onnxruntime(self, node, feeds: dict) -> list:
-        """The node alone as a model at the model's opset, run by onnxruntime."""
-        import onnxruntime
-        from onnx import helper
-        graph = helper.make_graph(
-            [node], "fold",
-            [helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(v.dtype),
-                                           v.shape) for name, v in feeds.items()],
-            [helper.make_empty_tensor_value_info(name) for name in node.output if name])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
-        model.ir_version = min(model.ir_version, 9)
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(model.SerializeToString(), options,
-                                               providers=["CPUExecutionProvider"])
-        return session.run(None, feeds)
-
-    def check_fold_size(self, node, inputs: list) -> None:
-        """Refuse, before evaluating, a constant expression whose result would be larger
-        than MAX_FOLDED_ELEMENTS: its inferred shape, or for the operators that build tensors
-        from a shape (a 300-byte model can ask for gigabytes) the size their inputs ask for."""
-        def refuse(size) -> None:
-            raise self.error(node, f"folds to {size:,} elements, more than the "
-                             f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
-
-        for name in node.output:
-            if name in self.inferred and math.prod(self.inferred[name]) > MAX_FOLDED_ELEMENTS:
-                refuse(math.prod(self.inferred[name]))
-        op = node.op_type
-        values = [np.asarray(v) if v is not None else None for v in inputs]
-        try:
-            if op == "ConstantOfShape" and values:
-                size = math.prod(int(d) for d in values[0].reshape(-1))
-            elif op == "Expand" and len(values) > 1:
-                size = math.prod(np.broadcast_shapes(values[0].shape,
-                                                     tuple(int(d) for d in values[1].reshape(-1))))
-            elif op == "Tile" and len(values) > 1:
-                size = values[0].size * math.prod(int(r) for r in values[1].reshape(-1))
-            elif op == "Range" and len(values) > 2:
-                start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
-                size = math.ceil((limit - start) / delta) if delta else math.inf
-            elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
-                        "RandomUniform") and not all(n in self.inferred for n in node.output):
-                raise self.error(node, f"cannot bound the size of this constant {op}; "
-                                 "refused")
-            else:
-                return
-        except (ValueError, TypeError, OverflowError):
-            raise self.error(node, "has inputs that do not describe a valid shape") from None
-        if not math.isfinite(size) or size > MAX_FOLDED_ELEMENTS or size < 0:
-            refuse(size)
-
     def unknown(self, node, message: str) -> None:
         if self.unsupported == "error":
             raise self.error(node, message)
@@ -478,13 +473,21 @@ class Importer(NodeOps):
             raise self.error(node, "has no activation input")
         # One generic op per output (TopK's values and indices, Split's parts), each sized
         # by its own output.
+        inputs_batched = all(self.tensors[n].batched for n in node.input if n in self.tensors)
+        first = next(n for n in node.input if n in self.tensors)
         for output in node.output:
             if not output:
                 continue
-            shape = self.per_image(output, node) or (1,)
+            try:
+                full = self.full_shape(output, node)
+            except SpecError:         # ONNX cannot infer it (a custom or ml operator)
+                full = self.inferred[output] = self.full_shape(first, node)
+                self.unsized.append(output)
+            batched = inputs_batched and bool(full) and full[0] == self.batch
+            shape = self.per_image(output, node, batched) or (1,)
             perm = tuple(range(len(shape)))
             label = self.unique(node.name if len(node.output) == 1 and node.name else output)
             name = self.add(GenericOp(label, tuple(sources), op_type=node.op_type,
                                       shape=accelsim_shape(shape, perm, 1)))
-            self.tensors[output] = Tensor(name, shape, perm)
+            self.tensors[output] = Tensor(name, shape, perm, batched)
         self.rescued.append(node.op_type)

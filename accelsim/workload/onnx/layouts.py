@@ -12,11 +12,33 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Tensor:
-    """An ONNX activation as accelsim holds it: layer, per-image ONNX shape, permutation."""
+    """An ONNX activation as accelsim holds it: layer, per-image ONNX shape, permutation.
+
+    ``batched``: the ONNX tensor is (N, *shape), its first axis the batch. Otherwise the
+    batch is merged into the first axis, as its outermost factor: the ONNX tensor is
+    (N * shape[0], *shape[1:]) (a Reshape to [N·S, D] before a Linear, or, for one image, a
+    Transpose that moves the batch axis inwards)."""
 
     layer: str
     shape: tuple[int, ...]
     perm: tuple[int, ...]
+    batched: bool = True
+
+
+def unbatched(tensor: Tensor) -> Tensor:
+    """The same data with the batch axis as an ordinary leading axis of size 1 (per image)."""
+    if not tensor.batched:
+        return tensor
+    return Tensor(tensor.layer, (1, *tensor.shape), (0, *(p + 1 for p in tensor.perm)),
+                  batched=False)
+
+
+def rebatched(tensor: Tensor) -> Tensor:
+    """A merged tensor whose first axis holds one row per image back as a batched one."""
+    if tensor.batched or not tensor.shape or tensor.shape[0] != 1:
+        return tensor
+    return Tensor(tensor.layer, tensor.shape[1:],
+                  tuple(p - 1 for p in tensor.perm if p != 0), batched=True)
 
 
 @dataclass(frozen=True)

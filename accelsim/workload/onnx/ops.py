@@ -11,6 +11,7 @@ from accelsim.workload.layers import (
     Activation,
     Affine,
     Concat,
+    Constant,
     Conv2d,
     GlobalAvgPool,
     LayerNorm,
@@ -24,17 +25,22 @@ from accelsim.workload.layers import (
 from accelsim.workload.onnx.arithmetic import ArithmeticOps
 from accelsim.workload.onnx.layouts import (
     Tensor,
+    accelsim_shape,
     axis_layout,
     grouped_layout,
     in_same_order,
+    rebatched,
     reshape_target,
     reshaped_perm,
+    unbatched,
 )
-from accelsim.workload.onnx.reading import FLOAT_TYPES
+from accelsim.workload.onnx.reading import FLOAT_TYPES, INTEGER_TYPES
+from accelsim.workload.onnx.recurrent import RecurrentOps
+from accelsim.workload.onnx.structural import StructuralOps
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
-class NodeOps(ArithmeticOps):
+class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
     """Operator handlers; the importer provides error(), act(), const(), attrs(), add(),
     materialize() and the tensor tables they use."""
 
@@ -47,37 +53,55 @@ class NodeOps(ArithmeticOps):
         target = int(self.attrs(node).get("to", 0))
         if target in FLOAT_TYPES:
             return self.op_pass(node)
+        if target == 9:                                    # BOOL: nonzero is true
+            return self.activation(node, "to_bool")
+        if target in INTEGER_TYPES:                        # truncated toward zero
+            return self.activation(node, "to_int")
         return self.unknown(node, f"Cast of an activation to ONNX element type {target} "
-                            "(not a floating-point type) is not supported")
+                            "is not supported")
 
     def op_reshape(self, node) -> None:
+        """Reshape, Flatten, Squeeze, Unsqueeze: a new view of each image's data. The batch
+        axis is an ordinary axis: it may merge into the first axis (one image's rows stay a
+        contiguous block of it) or, for one image, vanish."""
         x = self.act(node)
         target = self.const(node, 1)
         if (node.output[0] not in self.inferred and node.op_type == "Reshape"
                 and target is not None):
-            self.inferred[node.output[0]] = reshape_target((1, *x.shape), target)
-        out = self.per_image(node.output[0], node)
+            n = self.batch
+            full = (n, *x.shape) if x.batched else (n * x.shape[0], *x.shape[1:])
+            self.inferred[node.output[0]] = reshape_target(full, target)
+        full_out = self.full_shape(node.output[0], node)
+        batched = bool(full_out) and full_out[0] == self.batch and (
+            len(full_out) > 1 or self.batch == 1)
+        out = self.per_image(node.output[0], node, batched)
         if math.prod(out) != math.prod(x.shape):
             raise self.error(node, f"reshapes {list(x.shape)} to {list(out)}")
         perm = reshaped_perm(x.shape, x.perm, out)
         if perm is None:                      # the data order must become row-major first
             layer = self.materialize(x, tuple(range(len(x.shape))), 1, node.name or "reshape")
             x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(range(len(out)))
-        self.tensors[node.output[0]] = Tensor(x.layer, out, perm)
+        self.tensors[node.output[0]] = rebatched(Tensor(x.layer, out, perm, batched))
 
     def op_Transpose(self, node) -> None:
         x = self.act(node)
-        rank = len(x.shape)
-        order = list(self.attrs(node).get("perm", range(rank, -1, -1)))
+        rank = len(x.shape) + x.batched
+        order = [int(a) for a in self.attrs(node).get("perm", range(rank - 1, -1, -1))]
         if order[0] != 0:
-            raise self.error(node, f"perm {order} moves the batch axis")
-        p = [a - 1 for a in order[1:]]
-        inverse = np.argsort(p)
-        self.tensors[node.output[0]] = Tensor(x.layer, tuple(x.shape[a] for a in p),
-                                              tuple(int(inverse[a]) for a in x.perm))
+            if self.batch > 1:
+                raise self.error(node, f"perm {order} moves the batch of {self.batch} "
+                                 "images inwards; export with batch 1 (the batch is then "
+                                 "given to simulate)")
+            x = unbatched(x)                  # one image: the batch axis is an ordinary one
+        elif x.batched:
+            order = [a - 1 for a in order[1:]]
+        inverse = np.argsort(order)
+        self.tensors[node.output[0]] = rebatched(Tensor(
+            x.layer, tuple(x.shape[a] for a in order),
+            tuple(int(inverse[a]) for a in x.perm), x.batched))
 
     def image(self, node, x: Tensor) -> str:
-        if len(x.shape) != 3:
+        if len(x.shape) != 3 or not x.batched:
             raise self.error(node, f"needs an image (N, C, H, W), got per-image shape "
                              f"{list(x.shape)}")
         return self.materialize(x, (0, 1, 2), 1, node.name or node.op_type)
@@ -120,7 +144,7 @@ class NodeOps(ArithmeticOps):
         if bias is not None:
             self.biases[name] = bias.reshape(-1)
         out = self.shape_of[name]
-        self.tensors[node.output[0]] = Tensor(name, out, (0, 1, 2))
+        self.put(node.output[0], name, out, (0, 1, 2))
 
     def linear(self, node, x: Tensor, weight: np.ndarray, bias) -> None:
         """y = x @ weight.T + bias over the last axis."""
@@ -135,14 +159,16 @@ class NodeOps(ArithmeticOps):
         if bias is not None:
             self.biases[name] = np.broadcast_to(bias.reshape(-1) if bias.size > 1 else bias,
                                                 (weight.shape[0],)).astype(np.float64)
-        self.tensors[node.output[0]] = Tensor(name, (*x.shape[:-1], weight.shape[0]), perm)
+        self.put(node.output[0], name, (*x.shape[:-1], weight.shape[0]), perm)
 
     def op_Gemm(self, node) -> None:
         attrs = self.attrs(node)
         x, b, c = self.act(node), self.const(node, 1), self.const(node, 2)
         if b is None or attrs.get("transA", 0):
             raise self.error(node, "needs a constant B and transA=0")
-        weight = attrs.get("alpha", 1.0) * (b if attrs.get("transB", 0) else b.T)
+        weight = b if attrs.get("transB", 0) else b.T
+        if attrs.get("alpha", 1.0) != 1.0:
+            weight = attrs["alpha"] * weight
         bias = None if c is None else attrs.get("beta", 1.0) * c
         if bias is not None and bias.size not in (1, weight.shape[0]):
             raise self.error(node, f"bias of shape {list(c.shape)} is not per output")
@@ -174,7 +200,7 @@ class NodeOps(ArithmeticOps):
         name = self.add(MatMul(self.label(node), (left, right), heads=heads,
                                transpose_b=transpose_b))
         out = (*a.shape[:-1], b.shape[-1])
-        self.tensors[node.output[0]] = Tensor(name, out, (*batch, ra - 1, ra - 2))
+        self.put(node.output[0], name, out, (*batch, ra - 1, ra - 2))
         return None
 
     def op_BatchNormalization(self, node) -> None:
@@ -206,7 +232,7 @@ class NodeOps(ArithmeticOps):
         name = self.add(layer)
         self.weights[name] = np.asarray(scale, dtype=np.float64).reshape(shape[0], 1, 1)
         self.biases[name] = np.asarray(shift, dtype=np.float64).reshape(shape[0], 1, 1)
-        self.tensors[node.output[0]] = Tensor(name, x.shape, tuple(range(rank)))
+        self.put(node.output[0], name, x.shape, tuple(range(rank)))
 
     def op_activation(self, node) -> None:
         self.activation(node, ONNX_ACTIVATIONS[node.op_type])
@@ -239,7 +265,7 @@ class NodeOps(ArithmeticOps):
         x = self.act(node)            # its own layer: a fused activation has no parameter
         name = self.add(Activation(self.label(node), (x.layer,), function="leaky_relu",
                                    slope=slope))
-        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+        self.put(node.output[0], name, x.shape, x.perm)
         return None
 
     def activation(self, node, function: str) -> None:
@@ -254,27 +280,27 @@ class NodeOps(ArithmeticOps):
             self.tensors[node.output[0]] = x
             return None
         name = self.add(Activation(self.label(node), (x.layer,), function=function))
-        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm)
+        self.put(node.output[0], name, x.shape, x.perm)
         return None
 
     def op_Softmax(self, node) -> None:
         x = self.act(node)
         rank = len(x.shape)
         axis = self.axis(node, self.attrs(node).get("axis", -1 if self.opset >= 13 else 1),
-                         rank)
+                         x)
         if self.opset < 13 and axis != rank - 1:
             raise self.error(node, "Softmax before opset 13 flattens its input; only the last "
                              "axis is supported")
         perm, channels, groups = grouped_layout(x.shape, [axis])
         source = self.materialize(x, perm, channels, node.name or "softmax")
         name = self.add(Softmax(self.label(node), (source,), groups=groups))
-        self.tensors[node.output[0]] = Tensor(name, x.shape, perm)
+        self.put(node.output[0], name, x.shape, perm)
 
     def op_LayerNormalization(self, node) -> None:
         x = self.act(node)
         rank = len(x.shape)
         attrs = self.attrs(node)
-        axis = self.axis(node, attrs.get("axis", -1), rank)
+        axis = self.axis(node, attrs.get("axis", -1), x)
         perm, channels, groups = grouped_layout(x.shape, list(range(axis, rank)))
         source = self.materialize(x, perm, channels, node.name or "layer_norm")
         name = self.add(LayerNorm(self.label(node), (source,), groups=groups,
@@ -284,12 +310,12 @@ class NodeOps(ArithmeticOps):
             self.weights[name] = np.tile(gamma.reshape(-1), groups)
         if beta is not None:
             self.biases[name] = np.tile(beta.reshape(-1), groups)
-        self.tensors[node.output[0]] = Tensor(name, x.shape, perm)
+        self.put(node.output[0], name, x.shape, perm)
 
     def op_GlobalAveragePool(self, node) -> None:
         x = self.act(node)
         name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
-        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
     def op_ReduceMean(self, node) -> None:
         """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
@@ -298,13 +324,12 @@ class NodeOps(ArithmeticOps):
         axes = self.const(node, 1)
         axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
         rank = len(x.shape)
-        per_image = sorted(self.axis(node, int(a), rank) for a in axes)
+        per_image = sorted(self.axis(node, int(a), x) for a in axes)
         if rank != 3 or per_image != [1, 2]:
-            return self.unknown(node, "ReduceMean is supported over an image's height and "
-                                "width only")
+            return self.reduction(node, "mean")
         name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
         keep = attrs.get("keepdims", 1)
-        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name] if keep
+        self.put(node.output[0], name, self.shape_of[name] if keep
                                               else (self.shape_of[name][0],),
                                               (0, 1, 2) if keep else (0,))
         return None
@@ -328,7 +353,7 @@ class NodeOps(ArithmeticOps):
                                kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
                                padding=padding, ceil_mode=bool(attrs.get("ceil_mode", 0)),
                                count_include_pad=bool(attrs.get("count_include_pad", 0))))
-        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
     def op_Resize(self, node) -> None:
         """Nearest-neighbour resizing of an image by whole factors in height and width (the
@@ -357,26 +382,46 @@ class NodeOps(ArithmeticOps):
                                 "factors in height and width only)")
         name = self.add(Upsample(self.label(node), (self.image(node, x),),
                                  scale=(whole[2], whole[3])))
-        self.tensors[node.output[0]] = Tensor(name, self.shape_of[name], (0, 1, 2))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
         return None
 
     op_Upsample = op_Resize
 
+    def constant_tensor(self, node, value: np.ndarray, like: Tensor) -> Tensor:
+        """A constant operand of an activation ``like`` as a Constant layer (read from DRAM
+        like an input), in row-major order."""
+        value = np.asarray(value, dtype=np.float64)
+        if like.batched and value.ndim == len(like.shape) + 1:
+            if value.shape[0] != 1 and not np.all(value == value[:1]):
+                raise self.error(node, "a constant that differs between the images of the "
+                                 "batch is not supported")
+            value = value[0]
+        if value.ndim != len(like.shape):
+            raise self.error(node, f"a constant of shape {list(value.shape)} next to an "
+                             f"activation of per-image shape {list(like.shape)}")
+        perm = tuple(range(value.ndim))
+        shape = accelsim_shape(value.shape, perm, 1)
+        name = self.add(Constant(self.unique(f"{node.name or node.op_type}.constant"), (),
+                                 shape=shape))
+        self.weights[name] = value.reshape(shape)
+        return Tensor(name, tuple(value.shape), perm, like.batched)
+
     def op_Concat(self, node) -> None:
-        if any(name in self.consts for name in node.input):
-            return self.unknown(node, "Concat with a constant input is not supported")
-        parts = [self.act(node, i) for i in range(len(node.input))]
+        like = next((self.act(node, i) for i, n in enumerate(node.input)
+                     if n not in self.consts), None)
+        parts = [self.constant_tensor(node, self.consts[n], like) if n in self.consts
+                 else self.act(node, i) for i, n in enumerate(node.input)]
         if len(parts) == 1:                   # DenseNet's first dense layer: a copy
             self.tensors[node.output[0]] = parts[0]
             return None
-        axis = self.axis(node, self.required(node, "axis"), len(parts[0].shape))
+        axis = self.axis(node, self.required(node, "axis"), parts[0])
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)
         name = self.add(Concat(self.label(node), sources, axis=kind))
         shape = list(parts[0].shape)
         shape[axis] = sum(p.shape[axis] for p in parts)
-        self.tensors[node.output[0]] = Tensor(name, tuple(shape), perm)
+        self.put(node.output[0], name, tuple(shape), perm)
         return None
 
     def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool,
@@ -390,16 +435,16 @@ class NodeOps(ArithmeticOps):
         shape = list(x.shape)
         shape[axis] = stop - start
         if keep:
-            self.tensors[output] = Tensor(name, tuple(shape), perm)
+            self.put(output, name, tuple(shape), perm)
             return
         del shape[axis]
         renumber = [a - (a > axis) for a in perm if a != axis]
-        self.tensors[output] = Tensor(name, tuple(shape), tuple(renumber))
+        self.put(output, name, tuple(shape), tuple(renumber))
 
     def op_Split(self, node) -> None:
         """Each output a view of its part of the axis (ShuffleNet's channel split)."""
         x, attrs = self.act(node), self.attrs(node)
-        axis = self.axis(node, attrs.get("axis", 0), len(x.shape))
+        axis = self.axis(node, attrs.get("axis", 0), x)
         size = x.shape[axis]
         sizes = self.const(node, 1) if len(node.input) > 1 and node.input[1] else None
         if sizes is None:
@@ -418,10 +463,20 @@ class NodeOps(ArithmeticOps):
             start += part
 
     def op_Gather(self, node) -> None:
+        table = self.const(node, 0)
+        if table is not None:
+            return self.embedding(node, table)
         x, index = self.act(node), self.const(node, 1)
-        if index is None or index.ndim != 0:
-            return self.unknown(node, "Gather is supported with one constant index only")
-        axis = self.axis(node, self.attrs(node).get("axis", 0), len(x.shape))
+        axis = self.axis(node, self.attrs(node).get("axis", 0), x)
+        if index is not None and index.ndim == 1 and index.size:
+            first = int(index[0]) % x.shape[axis]
+            if np.array_equal(np.asarray(index) % x.shape[axis],
+                              np.arange(first, first + index.size)):
+                return self.select(node, x, axis, first, first + index.size, keep=True)
+        if index is None:
+            return self.unknown(node, "Gather of an activation needs constant indices")
+        if index.ndim != 0:
+            return self.take(node, x, axis, np.asarray(index) % x.shape[axis])
         i = int(index) % x.shape[axis]
         self.select(node, x, axis, i, i + 1, keep=False)
         return None
@@ -431,13 +486,17 @@ class NodeOps(ArithmeticOps):
         starts, ends, axes, steps = (self.const(node, i) for i in range(1, 5))
         if starts is None or ends is None or starts.size != 1:
             return self.unknown(node, "Slice is supported on one axis with constant bounds")
-        if steps is not None and int(steps.reshape(-1)[0]) != 1:
-            return self.unknown(node, "Slice with a step other than 1 is not supported")
+        step = int(steps.reshape(-1)[0]) if steps is not None else 1
         axis = int(axes.reshape(-1)[0]) if axes is not None else 0
-        axis = self.axis(node, axis, len(x.shape))
+        axis = self.axis(node, axis, x)
         size = x.shape[axis]
-        start, stop, _ = slice(int(starts.reshape(-1)[0]),
-                               int(min(ends.reshape(-1)[0], 2 ** 62))).indices(size)
+        end = int(np.clip(ends.reshape(-1)[0], -2 ** 62, 2 ** 62))
+        start, stop, step = slice(int(starts.reshape(-1)[0]), end, step).indices(size)
+        if step != 1:
+            index = np.arange(start, stop, step)
+            if not index.size:
+                raise self.error(node, "the slice is empty")
+            return self.take(node, x, axis, index)
         if stop <= start:
             raise self.error(node, "the slice is empty")
         self.select(node, x, axis, start, stop, keep=True)

@@ -27,6 +27,9 @@ def onnx_module():
 # of a graph-only model, and a Cast between them changes no value accelsim models
 # (activations are quantized to the chip's widths anyway), so it is free.
 FLOAT_TYPES = (1, 10, 11, 16)
+# ONNX element types of integers (UINT8, INT8, UINT16, INT16, INT32, INT64, UINT32, UINT64):
+# a Cast to one truncates toward zero.
+INTEGER_TYPES = (2, 3, 4, 5, 6, 7, 12, 13)
 
 
 def read_model(path: Path):

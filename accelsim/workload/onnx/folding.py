@@ -1,0 +1,141 @@
+"""Constant folding (nodes whose inputs are all constants, evaluated at the model's opset)
+and shape inference of one node, as a mixin of the importer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from accelsim.workload.onnx.reading import onnx_module
+
+MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
+
+
+class Folding:
+    """The importer provides error(), full_shape(), static_dims() and the tables used."""
+
+    def fold(self, node) -> None:
+        """Evaluate a node whose inputs are all constants, at the model's own opset (an
+        opset-11 Unsqueeze takes its axes as an attribute), after its size is bounded: with
+        ONNX's reference evaluator, else with onnxruntime."""
+        from onnx.reference import ReferenceEvaluator
+        inputs = [self.consts[name] if name else None for name in node.input]
+        self.check_fold_size(node, inputs)
+        feeds = {name: value for name, value in zip(node.input, inputs) if name}
+        feeds = {name: self.fold_input(name, value) for name, value in feeds.items()}
+        try:
+            with np.errstate(all="ignore"):     # log(0) in T5's bucket arithmetic, etc.
+                results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
+        except Exception as exc:
+            try:
+                results = self.fold_with_onnxruntime(node, feeds)
+            except Exception as fallback:
+                raise self.error(node, f"could not fold this constant expression: "
+                                 f"{str(exc)[:150]}; onnxruntime: "
+                                 f"{str(fallback)[:150]}") from None
+        for name, value in zip(node.output, results):
+            value = np.asarray(value)
+            if value.size > MAX_FOLDED_ELEMENTS:
+                raise self.error(node, f"folds to {value.size:,} elements; refused")
+            self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def fold_input(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A constant in the element type the model declares for it (constants are kept as
+        float64 or int64 here; evaluators check types)."""
+        declared = self.declared_types.get(name)
+        if declared is None:
+            return value
+        from onnx import helper
+        try:
+            return np.asarray(value).astype(helper.tensor_dtype_to_np_dtype(declared))
+        except Exception:
+            return value
+
+    def fold_with_onnxruntime(self, node, feeds: dict) -> list:
+        """The node alone as a model at the model's opset, run by onnxruntime."""
+        import onnxruntime
+        from onnx import helper
+        graph = helper.make_graph(
+            [node], "fold",
+            [helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(v.dtype),
+                                           v.shape) for name, v in feeds.items()],
+            [helper.make_empty_tensor_value_info(name) for name in node.output if name])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+        model.ir_version = min(model.ir_version, 9)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(model.SerializeToString(), options,
+                                               providers=["CPUExecutionProvider"])
+        return session.run(None, feeds)
+
+    def check_fold_size(self, node, inputs: list) -> None:
+        """Refuse, before evaluating, a constant expression whose result would be larger
+        than MAX_FOLDED_ELEMENTS: its inferred shape, or for the operators that build tensors
+        from a shape (a 300-byte model can ask for gigabytes) the size their inputs ask for."""
+        def refuse(size) -> None:
+            raise self.error(node, f"folds to {size:,} elements, more than the "
+                             f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
+
+        for name in node.output:
+            if name in self.inferred and math.prod(self.inferred[name]) > MAX_FOLDED_ELEMENTS:
+                refuse(math.prod(self.inferred[name]))
+        op = node.op_type
+        values = [np.asarray(v) if v is not None else None for v in inputs]
+        try:
+            if op == "ConstantOfShape" and values:
+                size = math.prod(int(d) for d in values[0].reshape(-1))
+            elif op == "Expand" and len(values) > 1:
+                size = math.prod(np.broadcast_shapes(values[0].shape,
+                                                     tuple(int(d) for d in values[1].reshape(-1))))
+            elif op == "Tile" and len(values) > 1:
+                size = values[0].size * math.prod(int(r) for r in values[1].reshape(-1))
+            elif op == "Range" and len(values) > 2:
+                start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
+                size = math.ceil((limit - start) / delta) if delta else math.inf
+            elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
+                        "RandomUniform") and not all(n in self.inferred for n in node.output):
+                raise self.error(node, f"cannot bound the size of this constant {op}; "
+                                 "refused")
+            else:
+                return
+        except (ValueError, TypeError, OverflowError):
+            raise self.error(node, "has inputs that do not describe a valid shape") from None
+        if not math.isfinite(size) or size > MAX_FOLDED_ELEMENTS or size < 0:
+            refuse(size)
+
+    def infer_node(self, node) -> None:
+        """ONNX shape inference on ``node`` alone, its inputs' shapes and constants known."""
+        onnx = onnx_module()
+        from onnx import helper, numpy_helper
+        inputs, initializers = [], []
+        for name in node.input:
+            if not name or any(i.name == name for i in inputs):
+                continue
+            if name in self.consts:
+                value = self.fold_input(name, self.consts[name])
+                if value.dtype == np.float64:
+                    value = value.astype(np.float32)
+                initializers.append(numpy_helper.from_array(np.asarray(value), name))
+                inputs.append(helper.make_tensor_value_info(
+                    name, helper.np_dtype_to_tensor_dtype(np.asarray(value).dtype),
+                    np.asarray(value).shape))
+            elif name in self.tensors:
+                inputs.append(helper.make_tensor_value_info(
+                    name, self.element_types.get(name, onnx.TensorProto.FLOAT),
+                    self.full_shape(name, node)))
+            else:
+                return
+        graph = helper.make_graph([node], "node", inputs,
+                                  [helper.make_empty_tensor_value_info(o) for o in node.output
+                                   if o], initializers)
+        model = helper.make_model(graph, opset_imports=list(self.model.opset_import))
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False,
+                                                         data_prop=True)
+        except Exception:
+            return
+        for info in (*inferred.graph.value_info, *inferred.graph.output):
+            dims = self.static_dims(info)
+            if dims is not None and info.name in node.output:
+                self.inferred[info.name] = dims

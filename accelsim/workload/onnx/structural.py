@@ -1,0 +1,113 @@
+"""ONNX operators that look up, pad or reduce (Gather on a constant table as an embedding,
+Pad, ArgMax and the reductions over the last axis), as a mixin of the importer's node
+handlers (see onnx.ops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.workload.layers import Embedding, Pad2d, Reduce, Take
+from accelsim.workload.onnx.layouts import Tensor, axis_layout, grouped_layout
+
+
+class StructuralOps:
+    """Handlers; the importer provides error(), act(), const(), attrs(), axis(), add(),
+    put(), image(), materialize() and unknown()."""
+
+    def embedding(self, node, table: np.ndarray) -> None:
+        """Gather of rows of a constant (rows, dim) table by activation indices: a token
+        embedding, costed as the reads of the rows fetched."""
+        if int(self.attrs(node).get("axis", 0)) != 0 or table.ndim != 2:
+            return self.unknown(node, "Gather on a constant is supported as an embedding "
+                                "lookup only (rows of a 2-D table, axis 0)")
+        ids = self.act(node, 1)
+        source = self.materialize(ids, tuple(range(len(ids.shape))), 1, node.name or "ids")
+        name = self.add(Embedding(self.label(node), (source,), rows=table.shape[0],
+                                  dim=table.shape[1]))
+        self.weights[name] = table
+        rank = len(ids.shape)
+        self.put(node.output[0], name, (*ids.shape, table.shape[1]),
+                 (rank, *range(rank)), like=ids)
+        return None
+
+    def op_Pad(self, node) -> None:
+        """Zero padding of an image's height and width; padding nothing is a copy."""
+        x, attrs = self.act(node), self.attrs(node)
+        pads = self.const(node, 1)
+        pads = [int(p) for p in (pads.reshape(-1) if pads is not None
+                                 else attrs.get("pads", []))]
+        value = self.const(node, 2)
+        value = float(value.reshape(-1)[0]) if value is not None and value.size else 0.0
+        axes = self.const(node, 3)
+        if axes is not None:
+            rank = len(x.shape) + x.batched
+            full = [0] * (2 * rank)
+            for i, a in enumerate(int(a) % rank for a in axes.reshape(-1)):
+                full[a], full[a + rank] = pads[i], pads[i + len(axes.reshape(-1))]
+            pads = full
+        if not any(pads):
+            self.tensors[node.output[0]] = x
+            return None
+        mode = attrs.get("mode", "constant")
+        rank = len(pads) // 2
+        if (mode != "constant" or value != 0.0 or not x.batched or rank != 4
+                or any(pads[a] or pads[a + 4] for a in (0, 1)) or min(pads) < 0):
+            return self.unknown(node, f"Pad {pads} in mode '{mode}' with value {value:g} is "
+                                "not supported (zero padding of an image's height and width "
+                                "only)")
+        name = self.add(Pad2d(self.label(node), (self.image(node, x),),
+                              pads=(pads[2], pads[3], pads[6], pads[7])))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+        return None
+
+    def reduction(self, node, function: str) -> None:
+        """A reduction over the last axis (ArgMax's label, ReduceMax, ReduceSum); ReduceMean
+        over an image's height and width is the global average pool (op_ReduceMean)."""
+        x, attrs = self.act(node), self.attrs(node)
+        if node.op_type == "ArgMax":
+            axes = [int(attrs.get("axis", 0))]
+            if attrs.get("select_last_index", 0):
+                return self.unknown(node, "ArgMax with select_last_index is not supported")
+        else:
+            given = self.const(node, 1)
+            axes = [int(a) for a in (given.reshape(-1) if given is not None
+                                     else attrs.get("axes", []))]
+        rank = len(x.shape)
+        axes = sorted(self.axis(node, a, x) for a in axes)
+        if axes != [rank - 1]:
+            return self.unknown(node, f"{node.op_type} over axes {axes} of {list(x.shape)} is "
+                                "not supported (the last axis only)")
+        perm, channels, groups = grouped_layout(x.shape, axes)
+        source = self.materialize(x, perm, channels, node.name or "reduce")
+        name = self.add(Reduce(self.label(node), (source,), function=function, groups=groups))
+        keep = attrs.get("keepdims", 1)
+        shape = (*x.shape[:-1], 1) if keep else x.shape[:-1]
+        out_perm = perm if keep else tuple(p for p in perm if p != rank - 1)
+        self.put(node.output[0], name, shape or (1,), out_perm or (0,), like=x)
+        return None
+
+    def op_ArgMax(self, node) -> None:
+        self.reduction(node, "argmax")
+
+    def op_ReduceMax(self, node) -> None:
+        self.reduction(node, "max")
+
+    def op_ReduceSum(self, node) -> None:
+        self.reduction(node, "sum")
+
+    def take(self, node, x: Tensor, axis: int, index: np.ndarray) -> None:
+        """Entries ``index`` (any shape; they may repeat) of ``axis``: a copy of each
+        vector or channel indexed (a strided slice, a gather with constant indices)."""
+        perm, channels, kind = axis_layout(x, axis, prefer="height")
+        source = self.materialize(x, perm, channels, node.name or "take")
+        name = self.add(Take(self.label(node), (source,), axis=kind, count=int(index.size)))
+        self.weights[name] = np.asarray(index, dtype=np.float64).reshape(-1)
+        k = index.ndim
+        shape = (*x.shape[:axis], *index.shape, *x.shape[axis + 1:])
+        out_perm = []
+        for a in perm:
+            if a == axis:
+                out_perm.extend(range(axis, axis + k))
+            else:
+                out_perm.append(a if a < axis else a + k - 1)
+        self.put(node.output[0], name, shape or (1,), tuple(out_perm) or (0,), like=x)

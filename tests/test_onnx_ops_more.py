@@ -1,0 +1,213 @@
+"""ONNX import of the operators real exports need beyond the classic CNNs: embeddings,
+constants beside activations, masks and logic, strided slices and gathers, padding,
+reductions, LSTM and GRU. Each checked against onnxruntime's output in value mode and its
+MACs or shape by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from onnx import TensorProto, helper  # noqa: E402
+from onnx_models import GraphBuilder  # noqa: E402
+from test_onnx import check_values, save  # noqa: E402
+
+from accelsim import SpecError  # noqa: E402
+from accelsim.workload.onnx import load_onnx  # noqa: E402
+
+
+def normal(*shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def kinds(wl):
+    return [wl.layers[n].kind for n in wl.order]
+
+
+def test_embedding_lookup_of_token_ids(tmp_path):
+    """Gather(table, ids): one row of the table per token, then a projection."""
+    g = GraphBuilder(0)
+    table = g.const(normal(50, 8))
+    y = g.op("Gather", [table, "ids"], axis=0)                          # [1, 6, 8]
+    y = g.op("MatMul", [y, g.random(8, 4)])
+    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
+        "ids", TensorProto.INT64, [1, 6])], [helper.make_tensor_value_info(
+            y, TensorProto.FLOAT, None)], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    wl = load_onnx(save(model, tmp_path))
+    (emb,) = [n for n in wl.order if wl.layers[n].kind == "embedding"]
+    assert wl.shapes[emb] == (8, 6, 1) and wl.macs == 6 * 8 * 4
+    ids = np.array([[3, 0, 49, 7, 7, 12]], dtype=np.int64)
+    check_values(model, wl, {"ids": ids})
+
+
+def test_concat_with_a_constant_class_token(tmp_path):
+    """ViT: a learned [1, 1, d] token before the [1, T, d] patches."""
+    g = GraphBuilder(1)
+    cls = g.const(normal(1, 1, 8, seed=3))
+    x = g.op("Concat", [cls, "x"], axis=1)
+    y = g.op("MatMul", [x, g.random(8, 4)])
+    model = g.model({"x": [1, 5, 8]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert "constant" in kinds(wl) and wl.macs == 6 * 8 * 4
+    check_values(model, wl, {"x": normal(1, 5, 8)})
+
+
+@pytest.mark.parametrize("op,fn", [("Equal", np.equal), ("Greater", np.greater),
+                                   ("LessOrEqual", np.less_equal), ("Pow", None),
+                                   ("Sub", None), ("Div", None), ("Min", None)])
+def test_pointwise_functions_of_two_activations(tmp_path, op, fn):
+    g = GraphBuilder(2)
+    a = g.op("Relu", ["x"])
+    b = g.op("Exp", ["y"])                      # positive: a divisor and a safe base
+    if op == "Pow":
+        out = g.op("Pow", [a, g.const(np.float32(3.0))])
+    else:
+        out = g.op(op, [a, b])
+    if fn is not None:                       # a comparison's bool output back to float
+        out = g.op("Cast", [out], to=TensorProto.FLOAT)
+    model = g.model({"x": [1, 4, 6], "y": [1, 4, 6]}, [out])
+    wl = load_onnx(save(model, tmp_path))
+    feeds = {"x": normal(1, 4, 6, seed=1), "y": normal(1, 4, 6, seed=2) + 0.5}
+    feeds["y"][0, 0, :2] = feeds["x"][0, 0, :2]          # some ties for Equal
+    check_values(model, wl, feeds)
+
+
+def test_attention_mask_shared_by_every_head(tmp_path):
+    """A mask [1, 1, T, T] added to scores [1, h, T, T]: the mask repeats over the heads
+    (Hugging Face's extended attention mask), built from an integer mask with Cast, Sub,
+    Mul and Where."""
+    heads, tokens = 3, 5
+    g = GraphBuilder(3)
+    q = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 6)]),
+                         g.const(np.array([1, tokens, heads, 2]))])
+    q = g.op("Transpose", [q], perm=[0, 2, 1, 3])
+    k = g.op("Transpose", [q], perm=[0, 1, 3, 2])
+    scores = g.op("MatMul", [q, k])                                          # [1, h, T, T]
+    mask = g.op("Cast", ["mask"], to=TensorProto.BOOL)                        # [1, 1, T, T]
+    bias = g.op("Where", [mask, g.const(np.float32(0.0)), g.const(np.float32(-1e4))])
+    y = g.op("Softmax", [g.op("Add", [scores, bias])], axis=-1)
+    graph = helper.make_graph(g.nodes, "mask", [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, tokens, 8]),
+        helper.make_tensor_value_info("mask", TensorProto.INT64, [1, 1, tokens, tokens])],
+        [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    wl = load_onnx(save(model, tmp_path))
+    mask_values = np.tril(np.ones((tokens, tokens), dtype=np.int64))[None, None]
+    check_values(model, wl, {"x": normal(1, tokens, 8), "mask": mask_values})
+
+
+def test_expand_of_an_activation(tmp_path):
+    g = GraphBuilder(4)
+    y = g.op("Expand", [g.op("Relu", ["x"]), g.const(np.array([1, 3, 4]))])   # [1,1,4]->
+    y = g.op("MatMul", [y, g.random(4, 2)])
+    model = g.model({"x": [1, 1, 4]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 3 * 4 * 2
+    check_values(model, wl, {"x": normal(1, 1, 4)})
+
+
+def test_strided_slice_and_gather_with_index_arrays(tmp_path):
+    """Swin's patch merging takes every other row (a Slice with step 2); a Gather with a
+    constant index array picks (and may repeat) rows."""
+    g = GraphBuilder(5)
+    a = g.op("Slice", ["x", g.const(np.array([1])), g.const(np.array([8])),
+                       g.const(np.array([1])), g.const(np.array([2]))])          # rows 1,3,5,7
+    b = g.op("Gather", ["x", g.const(np.array([[0, 2], [2, 7]]))], axis=1)     # [1,2,2,6]
+    b = g.op("Reshape", [b, g.const(np.array([1, 4, 6]))])
+    y = g.op("Add", [a, b])
+    model = g.model({"x": [1, 8, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert kinds(wl).count("take") == 2
+    check_values(model, wl, {"x": normal(1, 8, 6)})
+
+
+def test_zero_padding_of_an_image(tmp_path):
+    g = GraphBuilder(6)
+    y = g.op("Pad", ["x", g.const(np.array([0, 0, 1, 2, 0, 0, 3, 0]))])
+    y = g.op("Conv", [y, g.random(4, 2, 3, 3)], kernel_shape=[3, 3])
+    model = g.model({"x": [1, 2, 5, 5]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    (pad,) = [n for n in wl.order if wl.layers[n].kind == "pad2d"]
+    assert wl.shapes[pad] == (2, 5 + 1 + 3, 5 + 2)
+    check_values(model, wl, {"x": normal(1, 2, 5, 5)})
+    g = GraphBuilder(6)
+    y = g.op("Pad", ["x", g.const(np.array([0, 0, 1, 1, 0, 0, 1, 1]))], mode="reflect")
+    with pytest.raises(SpecError, match="mode 'reflect'"):
+        load_onnx(save(g.model({"x": [1, 2, 5, 5]}, [y]), tmp_path))
+
+
+@pytest.mark.parametrize("op,attrs", [("ArgMax", {"axis": -1, "keepdims": 0}),
+                                      ("ReduceMax", {"keepdims": 1}),
+                                      ("ReduceSum", {"keepdims": 0}),
+                                      ("ReduceMean", {"keepdims": 1})])
+def test_reductions_over_the_last_axis(tmp_path, op, attrs):
+    g = GraphBuilder(7)
+    inputs = [g.op("MatMul", ["x", g.random(6, 5)])]
+    if op in ("ReduceSum", "ReduceMax", "ReduceMean"):
+        inputs.append(g.const(np.array([-1])))
+        if op != "ReduceSum":                 # opset 18 for the axes input of these
+            pass
+    y = g.op(op, inputs, **attrs)
+    if op == "ArgMax":
+        y = g.op("Cast", [y], to=TensorProto.FLOAT)
+    model = g.model({"x": [1, 4, 6]}, [y], opset=18)
+    wl = load_onnx(save(model, tmp_path))
+    assert "reduce" in kinds(wl)
+    check_values(model, wl, {"x": normal(1, 4, 6)})
+
+
+def rnn_model(op: str, direction: str = "forward", layout: int = 0, hidden: int = 5,
+              steps: int = 4, features: int = 3, linear_before_reset: int = 0,
+              initial: bool = False):
+    g = GraphBuilder(8)
+    gates = 4 if op == "LSTM" else 3
+    d = 2 if direction == "bidirectional" else 1
+    w = g.random(d, gates * hidden, features, scale=0.5)
+    r = g.random(d, gates * hidden, hidden, scale=0.5)
+    b = g.const(g.rng.normal(0, 0.3, (d, 2 * gates * hidden)))
+    inputs = ["x", w, r, b, ""]
+    if initial:
+        inputs.append(g.const(g.rng.normal(0, 0.5, (d, 1, hidden))))
+        if op == "LSTM":
+            inputs.append(g.const(g.rng.normal(0, 0.5, (d, 1, hidden))))
+    attrs = {"hidden_size": hidden, "direction": direction, "layout": layout}
+    if op == "GRU":
+        attrs["linear_before_reset"] = linear_before_reset
+    # batch first, as PyTorch exports it: [1, T, F], moved to [T, 1, F] for layout 0
+    inputs[0] = g.op("Transpose", ["x"], perm=[1, 0, 2]) if layout == 0 else "x"
+    outs = g.op(op, inputs, n_out=3 if op == "LSTM" else 2, **attrs)
+    return g.model({"x": [1, steps, features]}, [outs[0]], opset=14), d
+
+
+@pytest.mark.parametrize("op,direction,layout,extra", [
+    ("LSTM", "forward", 0, {}), ("LSTM", "bidirectional", 0, {"initial": True}),
+    ("LSTM", "reverse", 0, {}), ("GRU", "forward", 0, {"linear_before_reset": 1}),
+    ("GRU", "bidirectional", 0, {"linear_before_reset": 0, "initial": True})])
+def test_recurrent_layers_unrolled_over_time(tmp_path, op, direction, layout, extra):
+    model, d = rnn_model(op, direction, layout, **extra)
+    wl = load_onnx(save(model, tmp_path))
+    hidden, steps, features, gates = 5, 4, 3, 4 if op == "LSTM" else 3
+    # X·Wᵀ for every step and h·Rᵀ per step, per direction
+    assert wl.macs == d * steps * (gates * hidden * features + gates * hidden * hidden)
+    check_values(model, wl, {"x": normal(1, steps, features, seed=9)})
+
+
+def test_recurrent_layers_with_peepholes_are_refused(tmp_path):
+    g = GraphBuilder(9)
+    outs = g.op("LSTM", ["x", g.random(1, 8, 3), g.random(1, 8, 2), "", "", "", "",
+                         g.const(np.zeros((1, 6)))], n_out=1, hidden_size=2)
+    with pytest.raises(SpecError, match="with peepholes is not supported"):
+        load_onnx(save(g.model({"x": [4, 1, 3]}, [outs]), tmp_path))
+
+
+def test_batch_first_recurrence_imports_with_the_layout_attribute(tmp_path):
+    """layout=1 ([1, T, F] straight in; onnxruntime does not run it, so MACs only)."""
+    model, d = rnn_model("LSTM", layout=1)
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 4 * (20 * 3 + 20 * 5)
