@@ -303,7 +303,7 @@ def test_an_output_shape_onnx_disagrees_with_is_an_error_naming_the_node(tmp_pat
     """The class of the dilated-SAME bug: any node whose imported shape differs from ONNX's
     shape inference stops the import (here a conv's padding is read wrong on purpose)."""
     from accelsim.workload.onnx.ops import NodeOps
-    monkeypatch.setattr(NodeOps, "window", lambda self, node, attrs, kernel: (0, 0))
+    monkeypatch.setattr(NodeOps, "pads", lambda self, node, attrs, kernel: [0, 0, 0, 0])
     model = single("Conv", (1, 2, 9, 9), np.ones((3, 2, 3, 3), np.float32),
                    pads=[1, 1, 1, 1])
     with pytest.raises(SpecError, match=r"accelsim computes its output '\w+' as \[1, 3, 7, 7\] "

@@ -12,7 +12,7 @@ onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
 pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 
 from onnx import TensorProto, helper  # noqa: E402
-from onnx_models import GraphBuilder  # noqa: E402
+from onnx_models import GraphBuilder, run_onnxruntime  # noqa: E402
 from test_onnx import check_values, save  # noqa: E402
 
 from accelsim import SpecError  # noqa: E402
@@ -211,3 +211,37 @@ def test_batch_first_recurrence_imports_with_the_layout_attribute(tmp_path):
     model, d = rnn_model("LSTM", layout=1)
     wl = load_onnx(save(model, tmp_path))
     assert wl.macs == 4 * (20 * 3 + 20 * 5)
+
+
+@pytest.mark.parametrize("attrs", [{"pads": [0, 1, 2, 0]},
+                                   {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+                                   {"auto_pad": "SAME_LOWER", "strides": [2, 2]}])
+def test_uneven_conv_padding_becomes_a_pad_layer(tmp_path, attrs):
+    g = GraphBuilder(10)
+    y = g.op("Conv", ["x", g.random(3, 2, 3, 3)], kernel_shape=[3, 3], **attrs)
+    model = g.model({"x": [1, 2, 8, 8]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    out = run_onnxruntime(model, {"x": normal(1, 2, 8, 8)}).shape
+    assert wl.macs == int(np.prod(out)) * 2 * 9          # no MACs for the extra zeros
+    assert "pad2d" in kinds(wl)
+    check_values(model, wl, {"x": normal(1, 2, 8, 8)})
+
+
+@pytest.mark.parametrize("low,high", [(-1.0, 2.0), (None, 0.5), (-0.25, None)])
+def test_clip_to_any_range(tmp_path, low, high):
+    g = GraphBuilder(11)
+    bounds = [g.const(np.float32(low)) if low is not None else "",
+              g.const(np.float32(high)) if high is not None else ""]
+    y = g.op("Clip", [g.op("MatMul", ["x", g.random(6, 6)]), *bounds])
+    model = g.model({"x": [1, 4, 6]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 4, 6) * 3})
+
+
+@pytest.mark.parametrize("slope", [np.float32(0.2), np.array([0.1, 0.5, -0.3],
+                                                             dtype=np.float32)[:, None, None]])
+def test_prelu_with_one_or_per_channel_slopes(tmp_path, slope):
+    g = GraphBuilder(12)
+    y = g.op("PRelu", [g.op("Conv", ["x", g.random(3, 2, 1, 1)], kernel_shape=[1, 1]),
+                       g.const(slope)])
+    model = g.model({"x": [1, 2, 4, 4]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 2, 4, 4)})

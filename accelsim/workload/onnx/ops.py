@@ -17,6 +17,7 @@ from accelsim.workload.layers import (
     LayerNorm,
     Linear,
     MatMul,
+    Pad2d,
     Pool2d,
     Slice,
     Softmax,
@@ -107,6 +108,15 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
         return self.materialize(x, (0, 1, 2), 1, node.name or node.op_type)
 
     def window(self, node, attrs: dict, kernel) -> tuple:
+        """Symmetric (height, width) padding of a pooling window."""
+        pads = self.pads(node, attrs, kernel)
+        if pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.error(node, f"asymmetric padding {pads} of a pooling window is not "
+                             "supported")
+        return (pads[0], pads[1])
+
+    def pads(self, node, attrs: dict, kernel) -> list[int]:
+        """(top, left, bottom, right) padding, auto_pad worked out with the dilation."""
         pads = list(attrs.get("pads", [0, 0, 0, 0]))
         auto = attrs.get("auto_pad", "NOTSET")
         if auto not in ("NOTSET", "VALID"):
@@ -121,9 +131,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
                 small, large = total // 2, total - total // 2
                 pads.append((large, small) if auto == "SAME_LOWER" else (small, large))
             pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
-        if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
-            raise self.error(node, f"asymmetric padding {pads} is not supported")
-        return (int(pads[0]), int(pads[1]))
+        if len(pads) != 4 or min(pads) < 0:
+            raise self.error(node, f"padding {pads} is not four sizes of at least 0")
+        return [int(p) for p in pads]
 
     def op_Conv(self, node) -> None:
         x, weight, bias = self.act(node), self.const(node, 1), self.const(node, 2)
@@ -134,9 +144,16 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
                              f"{list(weight.shape)})")
         attrs = self.attrs(node)
         kernel = tuple(int(k) for k in attrs.get("kernel_shape", weight.shape[2:]))
-        layer = Conv2d(self.label(node), (self.image(node, x),), out_channels=weight.shape[0],
+        source = self.image(node, x)
+        top, left, bottom, right = self.pads(node, attrs, kernel)
+        padding = (min(top, bottom), min(left, right))
+        if (top, left) != (bottom, right):      # the uneven part as zero rows and columns
+            source = self.add(Pad2d(self.unique(f"{self.label(node)}.pad"), (source,),
+                                    pads=(top - padding[0], left - padding[1],
+                                          bottom - padding[0], right - padding[1])))
+        layer = Conv2d(self.label(node), (source,), out_channels=weight.shape[0],
                        kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
-                       padding=self.window(node, attrs, kernel),
+                       padding=padding,
                        dilation=tuple(attrs.get("dilations", (1, 1))),
                        groups=int(attrs.get("group", 1)))
         name = self.add(layer)
@@ -247,8 +264,50 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
             return self.activation(node, "relu6")
         if low == 0 and high == np.inf:
             return self.activation(node, "relu")
-        return self.unknown(node, f"Clip to [{low}, {high}] is not supported (only relu and "
-                            "relu6 ranges)")
+        # any other range: the maximum with the low bound, then the minimum with the high
+        x, out = node.input[0], node.output[0]
+        for function, bound, stem in (("max", low, "low"), ("min", high, "high")):
+            if np.isfinite(bound):
+                self.consts[f"{out}#{stem}"] = np.asarray(bound, dtype=np.float64)
+                target = out if stem == "high" or not np.isfinite(high) else f"{out}#clipped"
+                x = self.derived(node, "Max" if function == "max" else "Min",
+                                 [x, f"{out}#{stem}"], target, function)
+        if x == node.input[0]:
+            self.tensors[out] = self.act(node)
+        return None
+
+    def derived(self, node, op_type: str, inputs: list[str], output: str,
+                function: str) -> str:
+        """An elementwise step of an operator built from several (Clip, PRelu): a node of
+        ``op_type`` made here, its output shaped as the original node's input."""
+        from onnx import helper
+        self.inferred.setdefault(output, self.full_shape(node.input[0], node))
+        step = helper.make_node(op_type, inputs, [output], name=f"{node.name or output}."
+                                f"{function}")
+        self.pointwise(step, function)
+        return output
+
+    def op_PRelu(self, node) -> None:
+        """x, or slope · x below zero: one slope is a leaky relu; per-channel slopes a
+        compare, a multiply and a select."""
+        slope = self.const(node, 1)
+        if slope is None:
+            return self.unknown(node, "PRelu with a slope computed by the network is not "
+                                "supported")
+        if np.asarray(slope).size == 1:
+            x = self.act(node)
+            name = self.add(Activation(self.label(node), (x.layer,), function="leaky_relu",
+                                       slope=float(np.asarray(slope).reshape(-1)[0])))
+            self.put(node.output[0], name, x.shape, x.perm, like=x)
+            return None
+        out = node.output[0]
+        self.consts[f"{out}#zero"] = np.zeros(())
+        negative = self.derived(node, "Less", [node.input[0], f"{out}#zero"],
+                                f"{out}#negative", "less")
+        scaled = self.derived(node, "Mul", [node.input[0], node.input[1]], f"{out}#scaled",
+                              "mul")
+        self.derived(node, "Where", [negative, scaled, node.input[0]], out, "where")
+        return None
 
     def op_HardSigmoid(self, node) -> None:
         attrs = self.attrs(node)
