@@ -262,13 +262,32 @@ def test_nearest_upsampling_by_whole_factors(tmp_path, how):
     check_values(model, wl, feed((1, 3, 6, 6)))
 
 
-def test_linear_resize_is_not_modelled(tmp_path):
+@pytest.mark.parametrize("rule", ["half_pixel", "pytorch_half_pixel", "align_corners",
+                                  "asymmetric"])
+def test_bilinear_resize_by_whole_factors(tmp_path, rule):
+    g = GraphBuilder()
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", g.const(np.array([1.0, 1.0, 2.0, 3.0]))],
+              mode="linear", coordinate_transformation_mode=rule)
+    model = g.model({"x": [1, 3, 4, 5]}, [up])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.shapes[wl.order[-1]] == (3, 8, 15)
+    check_values(model, wl, feed((1, 3, 4, 5)))
+
+
+def test_cubic_resize_is_not_modelled(tmp_path):
     g = GraphBuilder()
     up = g.op("Resize", [g.op("Relu", ["x"]), "", g.const(np.array([1.0, 1.0, 2.0, 2.0]))],
-              mode="linear")
+              mode="cubic")
     model = g.model({"x": [1, 3, 4, 4]}, [up])
-    with pytest.raises(SpecError, match="Resize in mode 'linear' is not supported"):
+    with pytest.raises(SpecError, match="Resize in mode 'cubic'"):
         load_onnx(save(model, tmp_path))
+
+
+def test_local_response_normalization(tmp_path):
+    g = GraphBuilder()
+    y = g.op("LRN", [g.op("Relu", ["x"])], size=5, alpha=1e-2, beta=0.75, bias=2.0)
+    model = g.model({"x": [1, 7, 3, 3]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), feed((1, 7, 3, 3)))
 
 
 def test_activation_after_conv_is_fused(tmp_path):

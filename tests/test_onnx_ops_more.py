@@ -245,3 +245,54 @@ def test_prelu_with_one_or_per_channel_slopes(tmp_path, slope):
                        g.const(slope)])
     model = g.model({"x": [1, 2, 4, 4]}, [y])
     check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 2, 4, 4)})
+
+
+@pytest.mark.parametrize("equation,a_shape,b_shape,constant", [
+    ("bhid,bhjd->bhij", (1, 2, 5, 4), (1, 2, 6, 4), False),      # Q·Kᵀ
+    ("bhij,bhjd->bhid", (1, 2, 5, 6), (1, 2, 6, 4), False),      # P·V
+    ("bid,bjd->bij", (1, 5, 4), (1, 6, 4), False),
+    ("bhid,bhjd->bihj", (1, 2, 5, 4), (1, 2, 6, 4), False),      # result transposed
+    ("bij,jk->bik", (1, 5, 4), (4, 3), True),                    # a projection
+    ("bij,kj->bki", (1, 5, 4), (3, 4), True),                    # weight (out, in), moved
+])
+def test_einsum_in_its_attention_and_projection_forms(tmp_path, equation, a_shape, b_shape,
+                                                      constant):
+    g = GraphBuilder(13)
+    x = g.op("Relu", ["x"])
+    other = g.const(normal(*b_shape, seed=4)) if constant else g.op("Relu", ["y"])
+    y = g.op("Einsum", [x, other], equation=equation)
+    shapes = {"x": list(a_shape)} if constant else {"x": list(a_shape), "y": list(b_shape)}
+    model = g.model(shapes, [y])
+    wl = load_onnx(save(model, tmp_path))
+    operands = equation.split("->")[0].split(",")
+    sizes = {c: s for o, shape in zip(operands, (a_shape, b_shape)) for c, s in zip(o, shape)}
+    assert wl.macs == int(np.prod(list(sizes.values())))         # every letter once
+    feeds = {"x": normal(*a_shape, seed=1)}
+    if not constant:
+        feeds["y"] = normal(*b_shape, seed=2)
+    check_values(model, wl, feeds)
+
+
+def test_einsum_forms_outside_a_product_are_refused(tmp_path):
+    g = GraphBuilder(14)
+    y = g.op("Einsum", ["x"], equation="bii->bi")
+    with pytest.raises(SpecError, match="Einsum 'bii->bi' is not supported"):
+        load_onnx(save(g.model({"x": [1, 3, 3]}, [y]), tmp_path))
+
+
+@pytest.mark.parametrize("attrs", [{"strides": [2, 2]},
+                                   {"strides": [2, 2], "pads": [1, 1, 1, 1],
+                                    "output_padding": [1, 1]},
+                                   {"strides": [1, 2], "pads": [0, 1, 1, 0],
+                                    "dilations": [2, 1]},
+                                   {"strides": [2, 2], "auto_pad": "SAME_UPPER"}])
+def test_transposed_convolution(tmp_path, attrs):
+    """A decoder's upsampling: the MACs PyTorch counts (every input position times the
+    whole kernel, no inserted zeros), the values onnxruntime gives."""
+    g = GraphBuilder(15)
+    y = g.op("ConvTranspose", ["x", g.random(3, 4, 3, 3), g.const(normal(4, seed=5))],
+             kernel_shape=[3, 3], **attrs)
+    model = g.model({"x": [1, 3, 5, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 5 * 6 * 3 * 4 * 9
+    check_values(model, wl, {"x": normal(1, 3, 5, 6)})

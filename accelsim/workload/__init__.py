@@ -2,8 +2,10 @@
 
 from accelsim.workload.graph import Workload, WorkloadBuilder
 from accelsim.workload.layers import (
+                                      LRN,
                                       Activation,
                                       Affine,
+                                      Col2Im,
                                       Concat,
                                       Constant,
                                       Conv2d,
@@ -30,8 +32,8 @@ from accelsim.workload.load import available_workloads, load_workload, workload_
 from accelsim.workload.weights import random_weights
 from accelsim.workload.zoo import ZOO
 
-__all__ = ["Activation", "Affine", "Concat", "Constant", "Conv2d", "Elementwise", "Embedding",
-           "Flatten", "GenericOp", "GlobalAvgPool", "Input", "Layer", "LayerNorm", "Linear",
-           "MatMul", "Pad2d", "Pool2d", "Reduce", "Reshape", "Slice", "Softmax", "Take", "Upsample",
-           "Workload", "WorkloadBuilder", "ZOO",
-           "available_workloads", "load_workload", "random_weights", "workload_from_dict"]
+__all__ = ["Activation", "Affine", "Col2Im", "Concat", "Constant", "Conv2d", "Elementwise",
+           "Embedding", "Flatten", "GenericOp", "GlobalAvgPool", "Input", "Layer", "LayerNorm",
+           "Linear", "LRN", "MatMul", "Pad2d", "Pool2d", "Reduce", "Reshape", "Slice", "Softmax",
+           "Take", "Upsample", "Workload", "WorkloadBuilder", "ZOO", "available_workloads",
+           "load_workload", "random_weights", "workload_from_dict"]

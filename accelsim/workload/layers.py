@@ -417,10 +417,15 @@ class GenericOp(Layer):
 
 @dataclass(frozen=True)
 class Upsample(Layer):
-    """Nearest-neighbour upsampling by whole factors: each input value repeated ``scale``
-    times down and across (a U-Net's or a feature pyramid's 2x upsampling)."""
+    """Upsampling by whole factors (a U-Net's or a feature pyramid's 2x): "nearest" repeats
+    each input value ``scale`` times down and across; "linear" interpolates between the
+    two nearest input rows and columns (bilinear), input positions found from output ones
+    by ONNX's ``coordinates`` rule."""
 
     scale: Pair = (2, 2)
+    mode: Literal["nearest", "linear"] = "nearest"
+    coordinates: Literal["half_pixel", "pytorch_half_pixel", "align_corners",
+                         "asymmetric"] = "half_pixel"
     kind: ClassVar[str] = "upsample"
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
@@ -495,6 +500,59 @@ class Take(Layer):
 
 
 @dataclass(frozen=True)
+class Col2Im(Layer):
+    """The second half of a transposed convolution: each input position holds, per output
+    channel, a kernel's worth of contributions (out_channels · kh · kw channels, from a
+    ``linear`` layer of the input channels); they are added into the output image at
+    stride ``stride`` (dilated by ``dilation``), then cropped by ``padding`` (top, left,
+    bottom, right) and widened by ``output_padding``. A per-output-channel bias, if any, is
+    in ``biases``."""
+
+    out_channels: PositiveInt = 1
+    kernel: Pair = (1, 1)
+    stride: Pair = (1, 1)
+    padding: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt, NonNegativeInt] = (0, 0, 0,
+                                                                                       0)
+    output_padding: Padding = (0, 0)
+    dilation: Pair = (1, 1)
+    kind: ClassVar[str] = "col2im"
+    constants: ClassVar[bool] = True
+
+    def full_size(self, h: int, w: int) -> tuple[int, int]:
+        """Output height and width before cropping."""
+        return tuple((size - 1) * s + d * (k - 1) + 1 + op for size, s, d, k, op in zip(
+            (h, w), self.stride, self.dilation, self.kernel, self.output_padding))
+
+    def output_shape(self, shapes: list[Shape]) -> Shape:
+        c, h, w = shapes[0]
+        if c != self.out_channels * self.kernel[0] * self.kernel[1]:
+            raise ValueError(f"needs out_channels x kernel = "
+                             f"{self.out_channels * self.kernel[0] * self.kernel[1]} input "
+                             f"channels, got {c}")
+        fh, fw = self.full_size(h, w)
+        top, left, bottom, right = self.padding
+        if fh - top - bottom < 1 or fw - left - right < 1:
+            raise ValueError(f"padding {self.padding} crops the whole {fh}x{fw} output")
+        return (self.out_channels, fh - top - bottom, fw - left - right)
+
+    def constant_shape(self, which: str, shape: Shape) -> tuple[int, int, int] | None:
+        return (shape[0], 1, 1) if which == "shift" else None
+
+
+@dataclass(frozen=True)
+class LRN(Layer):
+    """Local response normalization across channels (AlexNet, GoogLeNet v1): each value
+    divided by (bias + alpha / size · the sum of squares of the ``size`` channels around
+    it) ** beta."""
+
+    size: PositiveInt = 5
+    alpha: float = 1e-4
+    beta: float = 0.75
+    bias: float = 1.0
+    kind: ClassVar[str] = "lrn"
+
+
+@dataclass(frozen=True)
 class Pad2d(Layer):
     """Zero padding of an image's height and width: (top, left, bottom, right) rows and
     columns (a Pad node, or the uneven part of a conv's SAME padding)."""
@@ -512,7 +570,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Input, Conv2d, Linear, Pool2d, GlobalAvgPool, Elementwise,
                               Activation, Flatten, Concat, Slice, MatMul, Reshape, Affine,
                               LayerNorm, Softmax, Upsample, GenericOp, Constant, Embedding,
-                              Reduce, Pad2d, Take)
+                              Reduce, Pad2d, Take, Col2Im, LRN)
 }
 
 

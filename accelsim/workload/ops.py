@@ -19,8 +19,10 @@ from accelsim.arith import ceil_div
 from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
 from accelsim.workload.layers import (
+    LRN,
     Activation,
     Affine,
+    Col2Im,
     Concat,
     Constant,
     Conv2d,
@@ -282,7 +284,60 @@ def _reshape_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 
 def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     # Every output vector is a copy of one input vector: read once per output vector.
+    # Bilinear: the four neighbours read, and per element three interpolations (a
+    # multiply and two adds each).
+    if getattr(layer, "mode", "nearest") == "linear":
+        c = shape[0]
+        return DigitalCost(4 * words(c), 0, {Action.DIGITAL_MUL: 3 * c,
+                                             Action.DIGITAL_ADD: 6 * c})
     return DigitalCost(words(shape[0]), 0, {})
+
+
+def _lrn_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Per element: the window's squares summed (size multiplies and adds), then the scale,
+    # bias and power (a power as a lookup plus a Newton step: 2 multiplies, 2 adds;
+    # assumed, as the smooth activations) and the division (a multiply).
+    c = shape[0]
+    return DigitalCost(words(c), 0, {Action.DIGITAL_MUL: c * (layer.size + 4),
+                                     Action.DIGITAL_ADD: c * (layer.size + 2)})
+
+
+def _interpolation(size_in: int, size_out: int, scale: int, rule: str) -> np.ndarray:
+    """[size_out, size_in] weights of 1-D linear interpolation, ONNX Resize's formulas."""
+    x = np.arange(size_out, dtype=np.float64)
+    if rule == "align_corners":
+        source = x * (size_in - 1) / (size_out - 1) if size_out > 1 else np.zeros_like(x)
+    elif rule == "asymmetric":
+        source = x / scale
+    elif rule == "pytorch_half_pixel" and size_out == 1:
+        source = np.zeros_like(x)
+    else:
+        source = (x + 0.5) / scale - 0.5
+    source = np.clip(source, 0, size_in - 1)
+    low = np.floor(source).astype(np.int64)
+    high = np.minimum(low + 1, size_in - 1)
+    weights = np.zeros((size_out, size_in))
+    np.add.at(weights, (np.arange(size_out), low), 1.0 - (source - low))
+    np.add.at(weights, (np.arange(size_out), high), source - low)
+    return weights
+
+
+def _upsample(layer: Upsample, xs, workload) -> np.ndarray:
+    x = xs[0]
+    if layer.mode == "nearest":
+        return np.repeat(np.repeat(x, layer.scale[0], axis=2), layer.scale[1], axis=3)
+    _, _, h, w = x.shape
+    rows = _interpolation(h, h * layer.scale[0], layer.scale[0], layer.coordinates)
+    cols = _interpolation(w, w * layer.scale[1], layer.scale[1], layer.coordinates)
+    return np.einsum("oh,bchw,pw->bcop", rows, x, cols)
+
+
+def _lrn(layer: LRN, xs, workload) -> np.ndarray:
+    x = xs[0]
+    squares = np.pad(x * x, ((0, 0), ((layer.size - 1) // 2, layer.size // 2), (0, 0),
+                             (0, 0)))
+    window = sum(squares[:, i:i + x.shape[1]] for i in range(layer.size))
+    return x / (layer.bias + layer.alpha / layer.size * window) ** layer.beta
 
 
 def _embedding_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
@@ -316,6 +371,32 @@ def _reduce(layer: Reduce, xs, workload) -> np.ndarray:
     reduce = {"max": np.max, "sum": np.sum, "mean": np.mean,
               "argmax": np.argmax}[layer.function]
     return reduce(parts, axis=2).astype(np.float64)
+
+
+def _col2im_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Each output element sums the contributions that land on it: on average
+    # kh·kw / (sh·sw) of them, each read with its vector.
+    landing = max(1.0, layer.kernel[0] * layer.kernel[1] / (layer.stride[0] * layer.stride[1]))
+    c = shape[0]
+    return DigitalCost(math.ceil(landing) * words(c), 0, {Action.DIGITAL_ADD: c * landing})
+
+
+def _col2im(layer: Col2Im, xs, workload) -> np.ndarray:
+    x = xs[0]
+    batch, _, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
+    cols = x.reshape(batch, layer.out_channels, kh, kw, h, w)
+    fh, fw = layer.full_size(h, w)
+    out = np.zeros((batch, layer.out_channels, fh, fw))
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + (h - 1) * sh + 1:sh,
+                j * dw:j * dw + (w - 1) * sw + 1:sw] += cols[:, :, i, j]
+    top, left, bottom, right = layer.padding
+    out = out[:, :, top:fh - bottom, left:fw - right]
+    if layer.name in workload.biases:
+        out = out + workload.biases[layer.name]
+    return out
 
 
 def _take(layer: Take, xs, workload) -> np.ndarray:
@@ -449,9 +530,8 @@ OPS: dict[type[Layer], Op] = {
     Conv2d: Op(NeedRule.WINDOW, onnx=("Conv",)),
     Linear: Op(NeedRule.SAME, onnx=("Gemm", "MatMul with a constant")),
     Pool2d: Op(NeedRule.WINDOW, _pool_cost, _pool, ("MaxPool", "AveragePool")),
-    Upsample: Op(NeedRule.ALL, _upsample_cost, lambda layer, xs, wl: np.repeat(
-        np.repeat(xs[0], layer.scale[0], axis=2), layer.scale[1], axis=3),
-        ("Resize", "Upsample")),
+    Upsample: Op(NeedRule.ALL, _upsample_cost, _upsample, ("Resize", "Upsample")),
+    LRN: Op(NeedRule.SAME, _lrn_cost, _lrn, ("LRN",)),
     GlobalAvgPool: Op(NeedRule.ALL, _pool_cost, lambda layer, xs, wl: xs[0].mean(
         axis=(2, 3), keepdims=True), ("GlobalAveragePool", "ReduceMean")),
     Elementwise: Op(NeedRule.SAME, _elementwise_cost, _elementwise,
@@ -481,6 +561,7 @@ OPS: dict[type[Layer], Op] = {
     Reduce: Op(NeedRule.SAME, _reduce_cost, _reduce, ("ReduceMax", "ReduceSum", "ReduceMean",
                                                       "ArgMax")),
     Pad2d: Op(NeedRule.ALL, _upsample_cost, _pad, ("Pad",)),
+    Col2Im: Op(NeedRule.ALL, _col2im_cost, _col2im, ("ConvTranspose (after a linear)",)),
     Take: Op(NeedRule.ALL, _upsample_cost, _take, ("Slice with a step",
                                                     "Gather with constant indices")),
 }

@@ -112,7 +112,13 @@ class Folding:
         for name in node.input:
             if not name or any(i.name == name for i in inputs):
                 continue
-            if name in self.consts:
+            if name in self.consts and np.asarray(self.consts[name]).size > 64 and \
+                    np.asarray(self.consts[name]).dtype.kind == "f":
+                # a weight: its shape is all inference needs (its values are costly to pass)
+                inputs.append(helper.make_tensor_value_info(
+                    name, self.declared_types.get(name, onnx.TensorProto.FLOAT),
+                    np.shape(self.consts[name])))
+            elif name in self.consts:
                 value = self.fold_input(name, self.consts[name])
                 if value.dtype == np.float64:
                     value = value.astype(np.float32)

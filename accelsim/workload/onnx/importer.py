@@ -45,7 +45,8 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "Gather", "Slice",
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
-                "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu"))
+                "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
+                "ConvTranspose", "LRN"))
 
 
 class Importer(NodeOps, Folding):

@@ -25,6 +25,14 @@ class Tensor:
     batched: bool = True
 
 
+def transposed(tensor: Tensor, order) -> Tensor:
+    """The tensor with its per-image axes in ``order`` (ONNX Transpose's perm): no data
+    moves, only the permutation changes."""
+    inverse = np.argsort(order)
+    return Tensor(tensor.layer, tuple(tensor.shape[a] for a in order),
+                  tuple(int(inverse[a]) for a in tensor.perm), tensor.batched)
+
+
 def unbatched(tensor: Tensor) -> Tensor:
     """The same data with the batch axis as an ordinary leading axis of size 1 (per image)."""
     if not tensor.batched:
@@ -125,10 +133,25 @@ def reshaped_perm(shape: tuple[int, ...], perm: tuple[int, ...],
     if len(out) > 6:
         return None
     size = math.prod(shape)
-    index = np.arange(size).reshape(shape)
-    held = index.transpose(perm).ravel()
-    reshaped = index.reshape(out)
+    # Candidates are screened on a sample of positions (cheap for any size), and the one
+    # that passes is confirmed on every element.
+    sample = np.unique(np.r_[0, size - 1, np.random.default_rng(0).integers(0, size, 64)])
+
+    def source_of(positions, dims, order):
+        """Row-major source index of each data position of a tensor of ``dims`` held
+        with its axes in ``order``."""
+        moved = np.unravel_index(positions, tuple(dims[a] for a in order))
+        axes = [None] * len(dims)
+        for held_axis, axis in enumerate(order):
+            axes[axis] = moved[held_axis]
+        return np.ravel_multi_index(tuple(axes), tuple(dims))
+
+    held = source_of(sample, shape, perm)
     for candidate in itertools.permutations(range(len(out))):
-        if np.array_equal(reshaped.transpose(candidate).ravel(), held):
+        if not np.array_equal(source_of(sample, out, candidate), held):
+            continue
+        index = np.arange(size)
+        if np.array_equal(index.reshape(out).transpose(candidate).ravel(),
+                          index.reshape(shape).transpose(perm).ravel()):
             return candidate
     return None

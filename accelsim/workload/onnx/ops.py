@@ -24,6 +24,7 @@ from accelsim.workload.layers import (
     Upsample,
 )
 from accelsim.workload.onnx.arithmetic import ArithmeticOps
+from accelsim.workload.onnx.einsum import EinsumOps
 from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
@@ -33,6 +34,7 @@ from accelsim.workload.onnx.layouts import (
     rebatched,
     reshape_target,
     reshaped_perm,
+    transposed,
     unbatched,
 )
 from accelsim.workload.onnx.reading import FLOAT_TYPES, INTEGER_TYPES
@@ -41,7 +43,7 @@ from accelsim.workload.onnx.structural import StructuralOps
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
-class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
+class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps):
     """Operator handlers; the importer provides error(), act(), const(), attrs(), add(),
     materialize() and the tensor tables they use."""
 
@@ -96,10 +98,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
             x = unbatched(x)                  # one image: the batch axis is an ordinary one
         elif x.batched:
             order = [a - 1 for a in order[1:]]
-        inverse = np.argsort(order)
-        self.tensors[node.output[0]] = rebatched(Tensor(
-            x.layer, tuple(x.shape[a] for a in order),
-            tuple(int(inverse[a]) for a in x.perm), x.batched))
+        self.tensors[node.output[0]] = rebatched(transposed(x, order))
 
     def image(self, node, x: Tensor) -> str:
         if len(x.shape) != 3 or not x.batched:
@@ -200,7 +199,10 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
         if self.const(node, 0) is not None:
             raise self.error(node, "a constant left operand times an activation is not "
                              "supported")
-        a, b = self.act(node, 0), self.act(node, 1)
+        return self.matmul(node, self.act(node, 0), self.act(node, 1))
+
+    def matmul(self, node, a: Tensor, b: Tensor) -> None:
+        """a @ b of two activations over their last two axes (attention's products)."""
         ra, rb = len(a.shape), len(b.shape)
         if ra < 2 or ra != rb or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
             raise self.error(node, f"product of {list(a.shape)} and {list(b.shape)}: needs "
@@ -415,13 +417,19 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
     def op_Resize(self, node) -> None:
-        """Nearest-neighbour resizing of an image by whole factors in height and width (the
-        scales, or sizes that are whole multiples); other modes are not modelled."""
+        """Resizing of an image up by whole factors in height and width (the scales, or
+        sizes that are whole multiples): nearest, or linear with ONNX's coordinate rules
+        (half_pixel, pytorch_half_pixel, align_corners, asymmetric)."""
         attrs = self.attrs(node)
         mode = attrs.get("mode", "nearest")
-        if mode != "nearest":
-            return self.unknown(node, f"{node.op_type} in mode '{mode}' is not supported "
-                                "(nearest only)")
+        rule = ("asymmetric" if node.op_type == "Upsample" or self.opset < 11
+                else attrs.get("coordinate_transformation_mode", "half_pixel"))
+        if mode not in ("nearest", "linear") or (mode == "linear" and rule not in (
+                "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric")):
+            return self.unknown(node, f"{node.op_type} in mode '{mode}' with coordinates "
+                                f"'{rule}' is not supported (nearest, or linear with "
+                                "half_pixel, pytorch_half_pixel, align_corners or "
+                                "asymmetric coordinates)")
         x = self.act(node)
         if node.op_type == "Upsample":
             scales, sizes = self.const(node, 1), None
@@ -440,7 +448,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps):
             return self.unknown(node, f"{node.op_type} by {factors} is not supported (whole "
                                 "factors in height and width only)")
         name = self.add(Upsample(self.label(node), (self.image(node, x),),
-                                 scale=(whole[2], whole[3])))
+                                 scale=(whole[2], whole[3]), mode=mode,
+                                 **({"coordinates": rule} if mode == "linear" else {})))
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.workload.layers import Embedding, Pad2d, Reduce, Take
+from accelsim.workload.layers import LRN, Col2Im, Embedding, Linear, Pad2d, Reduce, Take
 from accelsim.workload.onnx.layouts import Tensor, axis_layout, grouped_layout
 
 
@@ -111,3 +111,53 @@ class StructuralOps:
             else:
                 out_perm.append(a if a < axis else a + k - 1)
         self.put(node.output[0], name, shape or (1,), tuple(out_perm) or (0,), like=x)
+
+    def op_ConvTranspose(self, node) -> None:
+        """A transposed convolution as its two halves: a ``linear`` layer taking each input
+        vector to out_channels · kh · kw contributions (the crossbars' part, with the MACs
+        PyTorch counts), and a ``col2im`` layer adding them into the output image (the
+        digital unit's part)."""
+        x, weight, bias = self.act(node), self.const(node, 1), self.const(node, 2)
+        attrs = self.attrs(node)
+        if weight is None or weight.ndim != 4:
+            raise self.error(node, "needs a constant 4-D weight (2-D transposed convolution)")
+        if int(attrs.get("group", 1)) != 1:
+            return self.unknown(node, "grouped ConvTranspose is not supported")
+        cin, cout, kh, kw = weight.shape
+        stride = tuple(int(s) for s in attrs.get("strides", (1, 1)))
+        dilation = tuple(int(d) for d in attrs.get("dilations", (1, 1)))
+        extra = tuple(int(p) for p in attrs.get("output_padding", (0, 0)))
+        image = self.image(node, x)
+        _, h, w = self.shape_of[image]
+        full = [(size - 1) * s + d * (k - 1) + 1 + e for size, s, d, k, e in
+                zip((h, w), stride, dilation, (kh, kw), extra)]
+        if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") not in ("NOTSET",
+                                                                                "VALID"):
+            out = self.per_image(node.output[0], node)[1:]
+            total = [f - o for f, o in zip(full, out)]
+            upper = attrs.get("auto_pad") != "SAME_LOWER"
+            pads = [t // 2 if upper else t - t // 2 for t in total]
+            pads += [t - p for t, p in zip(total, pads)]
+        else:
+            pads = [int(p) for p in attrs.get("pads", (0, 0, 0, 0))]
+        if len(pads) != 4 or min(pads) < 0:
+            raise self.error(node, f"padding {pads} is not four sizes of at least 0")
+        lifted = self.add(Linear(self.unique(f"{self.label(node)}.columns"), (image,),
+                                 out_features=cout * kh * kw))
+        self.weights[lifted] = weight.reshape(cin, cout * kh * kw).T
+        name = self.add(Col2Im(self.label(node), (lifted,), out_channels=cout,
+                               kernel=(kh, kw), stride=stride,
+                               padding=(pads[0], pads[1], pads[2], pads[3]),
+                               output_padding=extra, dilation=dilation))
+        if bias is not None:
+            self.biases[name] = np.asarray(bias, dtype=np.float64).reshape(cout, 1, 1)
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+
+    def op_LRN(self, node) -> None:
+        x, attrs = self.act(node), self.attrs(node)
+        name = self.add(LRN(self.label(node), (self.image(node, x),),
+                            size=int(self.required(node, "size")),
+                            alpha=float(attrs.get("alpha", 1e-4)),
+                            beta=float(attrs.get("beta", 0.75)),
+                            bias=float(attrs.get("bias", 1.0))))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
