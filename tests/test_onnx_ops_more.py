@@ -296,3 +296,50 @@ def test_transposed_convolution(tmp_path, attrs):
     wl = load_onnx(save(model, tmp_path))
     assert wl.macs == 5 * 6 * 3 * 4 * 9
     check_values(model, wl, {"x": normal(1, 3, 5, 6)})
+
+
+@pytest.mark.parametrize("op,pads,attrs", [
+    ("MaxPool", [0, 0, 1, 1], {}),                                   # Inception's SAME
+    ("MaxPool", [1, 0, 0, 2], {}),
+    ("AveragePool", [0, 0, 1, 1], {}),                               # ceil mode's windows
+    ("AveragePool", [1, 1, 0, 2], {}),                               # scaled by real counts
+    ("AveragePool", [0, 1, 2, 1], {"count_include_pad": 1}),
+])
+def test_pooling_with_uneven_padding(tmp_path, op, pads, attrs):
+    g = GraphBuilder(16)
+    y = g.op(op, [g.op("Conv", ["x", g.random(3, 2, 1, 1)], kernel_shape=[1, 1])],
+             kernel_shape=[3, 3], strides=[2, 2], pads=pads, **attrs)
+    model = g.model({"x": [1, 2, 7, 8]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 2, 7, 8) - 1.0})
+
+
+def test_a_window_larger_than_the_unpadded_input(tmp_path):
+    """GoogLeNet's last pool as the ONNX test suite writes it: a 7x7 average over a 6x6
+    map padded at the end, padding not counted."""
+    g = GraphBuilder(17)
+    y = g.op("AveragePool", [g.op("Relu", ["x"])], kernel_shape=[7, 7], pads=[0, 0, 1, 1])
+    model = g.model({"x": [1, 4, 6, 6]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 4, 6, 6)})
+
+
+def test_softmax_before_opset_13_is_over_the_flattened_tail(tmp_path):
+    g = GraphBuilder(18)
+    y = g.op("Softmax", [g.op("Conv", ["x", g.random(5, 2, 1, 1)], kernel_shape=[1, 1])],
+             axis=1)
+    model = g.model({"x": [1, 2, 3, 3]}, [y], opset=11)
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(1, 2, 3, 3)})
+
+
+def test_weights_given_as_one_repeated_value_take_no_memory(tmp_path):
+    """The ONNX test suite's "light" models write each weight as ConstantOfShape: a
+    100-million-element matrix is a view of one value."""
+    g = GraphBuilder(19)
+    shape = g.const(np.array([10_000, 10_000]))
+    weight = g.op("ConstantOfShape", [shape],
+                  value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.5]))
+    y = g.op("Gemm", ["x", weight], transB=1)
+    model = g.model({"x": [1, 10_000]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 10_000 * 10_000
+    (fc,) = [n for n in wl.order if wl.layers[n].kind == "linear"]
+    assert wl.weights[fc].base is not None and np.all(wl.weights[fc][:3, :3] == 0.5)

@@ -193,6 +193,16 @@ def lstm() -> dict:
                         " 20 steps", ["sequence"], ["scores"])
 
 
+def transformer_encoder() -> dict:
+    import torch
+    layer = torch.nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024,
+                                             batch_first=True)
+    model = torch.nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+    return torch_export(model, (torch.randn(1, 64, 256),), "transformer-encoder",
+                        "torch.nn.TransformerEncoder(TransformerEncoderLayer(256, 4, 1024, "
+                        "batch_first=True), 2 layers), 64 tokens", ["tokens"], ["encoded"])
+
+
 def sklearn_mlp() -> dict:
     import numpy as np
     from skl2onnx import to_onnx
@@ -215,7 +225,8 @@ MAKERS = {**{n: (lambda n=n: torchvision_model(n)) for n in TORCHVISION},
           **{n: (lambda n=n: hugging_face(n)) for n in ("bert-base-uncased", "distilbert",
                                                         "gpt2", "gpt2-kv-cache", "vit-base",
                                                         "t5-small-encoder")},
-          "lstm": lstm, "sklearn-mlp": sklearn_mlp}
+          "lstm": lstm, "transformer-encoder": transformer_encoder,
+          "sklearn-mlp": sklearn_mlp}
 
 
 def versions() -> dict:

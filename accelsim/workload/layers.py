@@ -554,10 +554,12 @@ class LRN(Layer):
 
 @dataclass(frozen=True)
 class Pad2d(Layer):
-    """Zero padding of an image's height and width: (top, left, bottom, right) rows and
-    columns (a Pad node, or the uneven part of a conv's SAME padding)."""
+    """Padding of an image's height and width: (top, left, bottom, right) rows and columns
+    of zeros (a Pad node, or the uneven part of a conv's SAME padding) or of the lowest
+    value (the uneven part of a max pool's)."""
 
     pads: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt, NonNegativeInt] = (0, 0, 0, 0)
+    fill: Literal["zero", "lowest"] = "zero"    # lowest: -inf, before a max pool
     kind: ClassVar[str] = "pad2d"
 
     def output_shape(self, shapes: list[Shape]) -> Shape:

@@ -406,7 +406,8 @@ def _take(layer: Take, xs, workload) -> np.ndarray:
 
 def _pad(layer: Pad2d, xs, workload) -> np.ndarray:
     top, left, bottom, right = layer.pads
-    return np.pad(xs[0], ((0, 0), (0, 0), (top, bottom), (left, right)))
+    return np.pad(xs[0], ((0, 0), (0, 0), (top, bottom), (left, right)),
+                  constant_values=-np.inf if layer.fill == "lowest" else 0.0)
 
 
 def _generic_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:

@@ -10,6 +10,7 @@ import numpy as np
 from accelsim.workload.onnx.reading import onnx_module
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
+MAX_VIEW_ELEMENTS = 1 << 31     # a repeated value (ConstantOfShape) is a view, up to this
 
 
 class Folding:
@@ -21,6 +22,8 @@ class Folding:
         ONNX's reference evaluator, else with onnxruntime."""
         from onnx.reference import ReferenceEvaluator
         inputs = [self.consts[name] if name else None for name in node.input]
+        if node.op_type == "ConstantOfShape" and inputs and inputs[0] is not None:
+            return self.constant_of_shape(node, np.asarray(inputs[0]))
         self.check_fold_size(node, inputs)
         feeds = {name: value for name, value in zip(node.input, inputs) if name}
         feeds = {name: self.fold_input(name, value) for name, value in feeds.items()}
@@ -39,6 +42,23 @@ class Folding:
             if value.size > MAX_FOLDED_ELEMENTS:
                 raise self.error(node, f"folds to {value.size:,} elements; refused")
             self.consts[name] = value.astype(np.float64) if value.dtype.kind == "f" else value
+
+    def constant_of_shape(self, node, shape: np.ndarray) -> None:
+        """One value repeated over a shape (how the ONNX test suite's "light" models carry
+        their weights) as a read-only view: no memory however large, up to MAX_VIEW_ELEMENTS
+        elements."""
+        from onnx import numpy_helper
+        dims = [int(d) for d in shape.reshape(-1)]
+        if any(d < 0 for d in dims) or math.prod(dims) > MAX_VIEW_ELEMENTS:
+            raise self.error(node, f"asks for a tensor of shape {dims}: negative, or more than "
+                             f"{MAX_VIEW_ELEMENTS:,} elements; refused")
+        attrs = {a.name: a for a in node.attribute}
+        value = (numpy_helper.to_array(attrs["value"].t).reshape(-1)[:1] if "value" in attrs
+                 else np.zeros(1, dtype=np.float32))
+        if value.size != 1:
+            raise self.error(node, "its value must hold one element")
+        value = value.astype(np.float64) if value.dtype.kind == "f" else value
+        self.consts[node.output[0]] = np.broadcast_to(value.reshape(()), tuple(dims))
 
     def fold_input(self, name: str, value: np.ndarray) -> np.ndarray:
         """A constant in the element type the model declares for it (constants are kept as

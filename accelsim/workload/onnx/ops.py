@@ -13,12 +13,10 @@ from accelsim.workload.layers import (
     Concat,
     Constant,
     Conv2d,
-    GlobalAvgPool,
     LayerNorm,
     Linear,
     MatMul,
     Pad2d,
-    Pool2d,
     Slice,
     Softmax,
     Upsample,
@@ -37,13 +35,14 @@ from accelsim.workload.onnx.layouts import (
     transposed,
     unbatched,
 )
+from accelsim.workload.onnx.pooling import PoolingOps
 from accelsim.workload.onnx.reading import FLOAT_TYPES, INTEGER_TYPES
 from accelsim.workload.onnx.recurrent import RecurrentOps
 from accelsim.workload.onnx.structural import StructuralOps
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
-class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps):
+class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps):
     """Operator handlers; the importer provides error(), act(), const(), attrs(), add(),
     materialize() and the tensor tables they use."""
 
@@ -349,10 +348,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps):
         rank = len(x.shape)
         axis = self.axis(node, self.attrs(node).get("axis", -1 if self.opset >= 13 else 1),
                          x)
-        if self.opset < 13 and axis != rank - 1:
-            raise self.error(node, "Softmax before opset 13 flattens its input; only the last "
-                             "axis is supported")
-        perm, channels, groups = grouped_layout(x.shape, [axis])
+        # before opset 13, over everything from the axis on (the input flattened there)
+        reduced = [axis] if self.opset >= 13 else list(range(axis, rank))
+        perm, channels, groups = grouped_layout(x.shape, reduced)
         source = self.materialize(x, perm, channels, node.name or "softmax")
         name = self.add(Softmax(self.label(node), (source,), groups=groups))
         self.put(node.output[0], name, x.shape, perm)
@@ -372,49 +370,6 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps):
         if beta is not None:
             self.biases[name] = np.tile(beta.reshape(-1), groups)
         self.put(node.output[0], name, x.shape, perm)
-
-    def op_GlobalAveragePool(self, node) -> None:
-        x = self.act(node)
-        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
-        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
-
-    def op_ReduceMean(self, node) -> None:
-        """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
-        x = self.act(node)
-        attrs = self.attrs(node)
-        axes = self.const(node, 1)
-        axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
-        rank = len(x.shape)
-        per_image = sorted(self.axis(node, int(a), x) for a in axes)
-        if rank != 3 or per_image != [1, 2]:
-            return self.reduction(node, "mean")
-        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
-        keep = attrs.get("keepdims", 1)
-        self.put(node.output[0], name, self.shape_of[name] if keep
-                                              else (self.shape_of[name][0],),
-                                              (0, 1, 2) if keep else (0,))
-        return None
-
-    def op_MaxPool(self, node) -> None:
-        self.pool(node, "max")
-
-    def op_AveragePool(self, node) -> None:
-        self.pool(node, "avg")
-
-    def pool(self, node, function: str) -> None:
-        x = self.act(node)
-        attrs = self.attrs(node)
-        if len(node.output) > 1 and node.output[1]:
-            raise self.error(node, "MaxPool indices are not supported")
-        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
-            raise self.error(node, "dilated pooling is not supported")
-        kernel = tuple(int(k) for k in self.required(node, "kernel_shape"))
-        padding = self.window(node, attrs, kernel)
-        name = self.add(Pool2d(self.label(node), (self.image(node, x),), function=function,
-                               kernel=kernel, stride=tuple(attrs.get("strides", (1, 1))),
-                               padding=padding, ceil_mode=bool(attrs.get("ceil_mode", 0)),
-                               count_include_pad=bool(attrs.get("count_include_pad", 0))))
-        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
     def op_Resize(self, node) -> None:
         """Resizing of an image up by whole factors in height and width (the scales, or

@@ -1,0 +1,104 @@
+"""ONNX pooling (MaxPool, AveragePool with any padding, GlobalAveragePool, ReduceMean over
+an image's height and width), as a mixin of the importer's node handlers (see onnx.ops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.workload.layers import Affine, GlobalAvgPool, Pad2d, Pool2d
+
+
+class PoolingOps:
+    """The importer provides error(), act(), attrs(), axis(), add(), put(), image(), pads(),
+    per_image(), reduction() and the tensor tables they use."""
+
+    def op_GlobalAveragePool(self, node) -> None:
+        x = self.act(node)
+        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
+
+    def op_ReduceMean(self, node) -> None:
+        """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
+        x = self.act(node)
+        attrs = self.attrs(node)
+        axes = self.const(node, 1)
+        axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
+        rank = len(x.shape)
+        per_image = sorted(self.axis(node, int(a), x) for a in axes)
+        if rank != 3 or per_image != [1, 2]:
+            return self.reduction(node, "mean")
+        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
+        keep = attrs.get("keepdims", 1)
+        self.put(node.output[0], name, self.shape_of[name] if keep
+                                              else (self.shape_of[name][0],),
+                                              (0, 1, 2) if keep else (0,))
+        return None
+
+    def op_MaxPool(self, node) -> None:
+        self.pool(node, "max")
+
+    def op_AveragePool(self, node) -> None:
+        self.pool(node, "avg")
+
+    def pool(self, node, function: str) -> None:
+        x = self.act(node)
+        attrs = self.attrs(node)
+        if len(node.output) > 1 and node.output[1]:
+            raise self.error(node, "MaxPool indices are not supported")
+        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
+            raise self.error(node, "dilated pooling is not supported")
+        kernel = tuple(int(k) for k in self.required(node, "kernel_shape"))
+        stride = tuple(int(s) for s in attrs.get("strides", (1, 1)))
+        ceil, counted = bool(attrs.get("ceil_mode", 0)), bool(attrs.get("count_include_pad", 0))
+        source = self.image(node, x)
+        top, left, bottom, right = self.pads(node, attrs, kernel)
+        padding = (min(top, bottom), min(left, right))
+        if (top, left) != (bottom, right):
+            uneven = (top - padding[0], left - padding[1], bottom - padding[0],
+                      right - padding[1])
+            if function == "max" or counted:
+                # the uneven part as rows and columns a window counts like its padding:
+                # the lowest value for a maximum, zeros for a mean that counts padding
+                source = self.add(Pad2d(self.unique(f"{self.label(node)}.pad"), (source,),
+                                        pads=uneven,
+                                        fill="lowest" if function == "max" else "zero"))
+            elif (uneven[0], uneven[1]) == (0, 0) and not ceil and self.ceil_reproduces(
+                    node, source, kernel, stride, padding):
+                ceil = True      # padding only at the end, not counted: ceil mode's windows
+            else:
+                return self.mean_over_real_values(node, source, kernel, stride,
+                                                  (top, left, bottom, right))
+        name = self.add(Pool2d(self.label(node), (source,), function=function,
+                               kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil,
+                               count_include_pad=counted))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
+
+    def ceil_reproduces(self, node, source: str, kernel, stride, padding) -> bool:
+        """Whether ceil mode's windows give the output ONNX's explicit end padding does."""
+        try:
+            shape = Pool2d("probe", (source,), function="avg", kernel=kernel, stride=stride,
+                           padding=padding, ceil_mode=True).output_shape(
+                               [self.shape_of[source]])
+        except ValueError:
+            return False
+        return tuple(shape) == tuple(self.per_image(node.output[0], node))
+
+    def mean_over_real_values(self, node, source: str, kernel, stride, pads) -> None:
+        """An average pool whose uneven padding is not counted: zeros padded, the window
+        summed over its whole area (a pool that counts padding), then each output scaled by
+        area / the real values its window holds (a per-element affine)."""
+        top, left, bottom, right = pads
+        c, h, w = self.shape_of[source]
+        padded = self.add(Pad2d(self.unique(f"{self.label(node)}.pad"), (source,),
+                                pads=(top, left, bottom, right)))
+        pooled = self.add(Pool2d(self.unique(f"{self.label(node)}.pool"), (padded,),
+                                 function="avg", kernel=kernel, stride=stride,
+                                 count_include_pad=True))
+        _, ho, wo = self.shape_of[pooled]
+        inside = np.pad(np.ones((h, w)), ((top, bottom), (left, right)))
+        real = np.lib.stride_tricks.sliding_window_view(inside, kernel)[
+            ::stride[0], ::stride[1]][:ho, :wo].sum(axis=(2, 3))
+        name = self.add(Affine(self.label(node), (pooled,), scale="full"))
+        area = kernel[0] * kernel[1]
+        self.weights[name] = np.broadcast_to(area / real, (c, ho, wo)).copy()
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
