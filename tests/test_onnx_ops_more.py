@@ -343,3 +343,19 @@ def test_weights_given_as_one_repeated_value_take_no_memory(tmp_path):
     assert wl.macs == 10_000 * 10_000
     (fc,) = [n for n in wl.order if wl.layers[n].kind == "linear"]
     assert wl.weights[fc].base is not None and np.all(wl.weights[fc][:3, :3] == 0.5)
+
+
+def test_value_mode_draws_token_ids_for_an_embedding_input(tmp_path):
+    g = GraphBuilder(20)
+    y = g.op("Gather", [g.const(normal(30, 8)), "ids"], axis=0)
+    y = g.op("MatMul", [y, g.random(8, 4)])
+    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
+        "ids", TensorProto.INT64, [1, 5])], [helper.make_tensor_value_info(
+            y, TensorProto.FLOAT, None)], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    wl = load_onnx(save(model, tmp_path))
+    import accelsim
+    result = accelsim.simulate(wl, "cim-16x16", values=True, seed=3)
+    assert result.output.shape == (1, *wl.shapes[wl.order[-1]])
+    assert np.all(np.isfinite(result.output))

@@ -46,7 +46,8 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
 
 def value_inputs(wl, inputs, batch: int, seed: int):
     """Inputs as [batch, C, H, W] (or a dict of them, one per input layer), the batch size,
-    and whether a single image was given without a batch axis."""
+    and whether a single image was given without a batch axis. Inputs not given are drawn
+    from ``seed``: uniform in [0, 1), or token ids for an input that feeds an embedding."""
     names = [n for n in wl.order if wl.layers[n].kind == "input"]
     if not isinstance(inputs, dict):
         if inputs is not None and len(names) > 1:
@@ -89,5 +90,9 @@ def value_inputs(wl, inputs, batch: int, seed: int):
     batch = given or batch
     for name in names:
         if arrays[name] is None:
-            arrays[name] = rng.random((batch, *wl.shapes[name]))
+            # token ids for an input that indexes an embedding table, else uniform [0, 1)
+            rows = [wl.layers[n].rows for n in wl.graph.successors(name)
+                    if wl.layers[n].kind == "embedding"]
+            arrays[name] = (rng.integers(0, min(rows), (batch, *wl.shapes[name])).astype(
+                np.float64) if rows else rng.random((batch, *wl.shapes[name])))
     return (arrays[names[0]] if len(names) == 1 else arrays), batch, single
