@@ -8,13 +8,14 @@ import math
 
 import numpy as np
 
-from accelsim.workload.layers import Affine, Constant, Conv2d, Elementwise, Linear
+from accelsim.workload.layers import Activation, Affine, Constant, Conv2d, Elementwise, Linear
 from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
     channel_axes,
     per_output_values,
 )
+from accelsim.workload.onnx.reading import INTEGER_TYPES
 
 
 class ArithmeticOps:
@@ -31,7 +32,22 @@ class ArithmeticOps:
         self.arithmetic(node, "mul")
 
     def op_Div(self, node) -> None:
+        """Division; between integers ONNX truncates the quotient toward zero."""
         self.arithmetic(node, "div")
+        if self.element_types.get(node.output[0]) in INTEGER_TYPES:
+            self.truncate(node)
+
+    def truncate(self, node) -> None:
+        """The node's output truncated toward zero (integer arithmetic): fused into the
+        layer that computes it, else an activation layer of its own."""
+        x = self.tensors[node.output[0]]
+        producer = self.layers[x.layer]
+        if getattr(producer, "activation", "") is None and producer.kind != "input":
+            self.replace_layer(x.layer, activation="to_int")
+            return
+        name = self.add(Activation(self.unique(f"{self.label(node)}.truncate"), (x.layer,),
+                                   function="to_int"))
+        self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm, x.batched)
 
     def op_Sum(self, node) -> None:
         self.variadic(node, "add")

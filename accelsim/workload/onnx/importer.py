@@ -265,8 +265,9 @@ class Importer(NodeOps, Folding):
             if info.name in self.consts:
                 continue
             dims = info.type.tensor_type.shape.dim
-            firsts.add(int(dims[0].dim_value) if len(dims) else 1)
-        return firsts.pop() if len(firsts) == 1 else 1
+            if len(dims) >= 2:             # a vector input is one image's, not a batch
+                firsts.add(int(dims[0].dim_value))
+        return firsts.pop() if len(firsts) == 1 and 0 not in firsts else 1
 
     # -- helpers -----------------------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -300,7 +301,7 @@ class Importer(NodeOps, Folding):
             tensor, n = self.tensors[name], self.batch
             return ((n, *tensor.shape) if tensor.batched
                     else (n * tensor.shape[0], *tensor.shape[1:]))
-        if name in node.output:
+        if name in getattr(node, "output", ()):
             self.infer_node(node)
             if name in self.inferred:
                 return self.inferred[name]
@@ -365,6 +366,17 @@ class Importer(NodeOps, Folding):
             return None
         return self.consts.get(node.input[index])
 
+    def setting(self, node, index: int) -> np.ndarray | None:
+        """An input that configures the operation (bounds, sizes, axes, a bias): absent
+        (None) or a constant; one computed by the network is refused, never ignored."""
+        if index >= len(node.input) or not node.input[index]:
+            return None
+        name = node.input[index]
+        if name in self.consts:
+            return self.consts[name]
+        raise self.error(node, f"input {index} ('{name}') must be a constant (an initializer "
+                         "or folded shape arithmetic), but the network computes it")
+
     def required(self, node, name: str):
         """A required attribute's value."""
         attrs = self.attrs(node)
@@ -402,11 +414,26 @@ class Importer(NodeOps, Folding):
         return self.add(layer)
 
     def add_input(self, info) -> None:
+        kind = info.type.WhichOneof("value")
+        if kind != "tensor_type":
+            raise SpecError(self.source, f"input '{info.name}'", f"is a {kind or 'untyped'} "
+                            "value, not a tensor; only tensor inputs are supported")
+        if info.type.tensor_type.elem_type in (8, 0):       # STRING, UNDEFINED
+            raise SpecError(self.source, f"input '{info.name}'", "is not a tensor of numbers "
+                            "(strings are not supported)")
         full = self.full_shape(info.name, Named(info.name, "input"))
-        batched = bool(full) and full[0] == self.batch
-        if not full or (len(full) == 1 and batched):
-            raise SpecError(self.source, f"input '{info.name}'", "a scalar input is not "
-                            "supported")
+        if not full:
+            raise SpecError(self.source, f"input '{info.name}'", "a scalar (rank-0) input is "
+                            "not supported")
+        if 0 in full:
+            raise SpecError(self.source, f"input '{info.name}'", f"has shape {list(full)}: "
+                            "an empty tensor is not supported")
+        batched = full[0] == self.batch and len(full) > 1
+        if not batched and full[0] % self.batch:
+            raise SpecError(self.source, f"input '{info.name}'", f"has shape {list(full)}, "
+                            f"with no batch axis, while the other inputs carry a batch of "
+                            f"{self.batch}; export every input with the batch first (or at "
+                            "batch 1)")
         shape = self.per_image(info.name, Named(info.name, "input"), batched)
         rank = len(shape)
         perm = tuple(range(rank)) if rank == 3 else (rank - 1, *range(rank - 1))

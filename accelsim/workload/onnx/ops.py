@@ -134,7 +134,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         return [int(p) for p in pads]
 
     def op_Conv(self, node) -> None:
-        x, weight, bias = self.act(node), self.const(node, 1), self.const(node, 2)
+        x, weight, bias = self.act(node), self.const(node, 1), self.setting(node, 2)
         if weight is None:
             raise self.error(node, "the weights must be a constant (initializer)")
         if weight.ndim != 4:
@@ -178,7 +178,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def op_Gemm(self, node) -> None:
         attrs = self.attrs(node)
-        x, b, c = self.act(node), self.const(node, 1), self.const(node, 2)
+        x, b, c = self.act(node), self.const(node, 1), self.setting(node, 2)
         if b is None or attrs.get("transA", 0):
             raise self.error(node, "needs a constant B and transA=0")
         weight = b if attrs.get("transB", 0) else b.T
@@ -226,7 +226,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             raise self.error(node, "training_mode=1 normalizes with the batch's own "
                              "statistics; export the model in inference mode (model.eval())")
         x = self.act(node)
-        gamma, beta, mean, var = (self.const(node, i) for i in range(1, 5))
+        gamma, beta, mean, var = (self.setting(node, i) for i in range(1, 5))
         if any(v is None for v in (gamma, beta, mean, var)):
             raise self.error(node, "scale, bias, mean and variance must be constants")
         scale = gamma / np.sqrt(var + self.attrs(node).get("epsilon", 1e-5))
@@ -257,8 +257,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def op_Clip(self, node) -> None:
         attrs = self.attrs(node)
-        low = self.const(node, 1)
-        high = self.const(node, 2)
+        low = self.setting(node, 1)
+        high = self.setting(node, 2)
         low = float(low) if low is not None else attrs.get("min", -np.inf)
         high = float(high) if high is not None else attrs.get("max", np.inf)
         if low == 0 and high == 6:
@@ -364,7 +364,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         source = self.materialize(x, perm, channels, node.name or "layer_norm")
         name = self.add(LayerNorm(self.label(node), (source,), groups=groups,
                                   epsilon=float(attrs.get("epsilon", 1e-5))))
-        gamma, beta = self.const(node, 1), self.const(node, 2)
+        gamma, beta = self.setting(node, 1), self.setting(node, 2)
         if gamma is not None:
             self.weights[name] = np.tile(gamma.reshape(-1), groups)
         if beta is not None:
@@ -387,9 +387,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
                                 "asymmetric coordinates)")
         x = self.act(node)
         if node.op_type == "Upsample":
-            scales, sizes = self.const(node, 1), None
+            scales, sizes = self.setting(node, 1), None
         else:
-            scales, sizes = self.const(node, 2), self.const(node, 3)
+            scales, sizes = self.setting(node, 2), self.setting(node, 3)
         if (scales is None or scales.size == 0) and sizes is not None and sizes.size == 4:
             full = (1, *x.shape)
             scales = np.asarray(sizes, dtype=np.float64) / np.asarray(full, dtype=np.float64)
@@ -469,7 +469,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         x, attrs = self.act(node), self.attrs(node)
         axis = self.axis(node, attrs.get("axis", 0), x)
         size = x.shape[axis]
-        sizes = self.const(node, 1) if len(node.input) > 1 and node.input[1] else None
+        sizes = self.setting(node, 1)
         if sizes is None:
             sizes = attrs.get("split")
         if sizes is None:                     # equal parts, the last one smaller (opset 18)
@@ -506,7 +506,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def op_Slice(self, node) -> None:
         x = self.act(node)
-        starts, ends, axes, steps = (self.const(node, i) for i in range(1, 5))
+        starts, ends, axes, steps = (self.setting(node, i) for i in range(1, 5))
         if starts is None or ends is None or starts.size != 1:
             return self.unknown(node, "Slice is supported on one axis with constant bounds")
         step = int(steps.reshape(-1)[0]) if steps is not None else 1

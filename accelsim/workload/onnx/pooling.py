@@ -21,7 +21,7 @@ class PoolingOps:
         """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
         x = self.act(node)
         attrs = self.attrs(node)
-        axes = self.const(node, 1)
+        axes = self.setting(node, 1)
         axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
         rank = len(x.shape)
         per_image = sorted(self.axis(node, int(a), x) for a in axes)

@@ -31,7 +31,7 @@ class RecurrentOps:
     def recurrent(self, node) -> None:
         op, attrs = node.op_type, self.attrs(node)
         gates = GATES[op]
-        w, r, b = self.const(node, 1), self.const(node, 2), self.const(node, 3)
+        w, r, b = self.const(node, 1), self.const(node, 2), self.setting(node, 3)
         if w is None or r is None:
             raise self.error(node, "W and R must be constants (initializers)")
         hidden = int(attrs.get("hidden_size", r.shape[-1]))
@@ -55,7 +55,7 @@ class RecurrentOps:
         if sequences != 1:
             return self.unknown(node, f"{op} over {sequences} sequences per image is not "
                                 "supported (export one sequence per batch entry)")
-        lengths = self.const(node, 4)
+        lengths = self.setting(node, 4)
         if lengths is not None and np.any(np.asarray(lengths) != steps):
             return self.unknown(node, f"{op} with sequence_lens shorter than the sequence "
                                 "is not supported")

@@ -33,12 +33,12 @@ class StructuralOps:
     def op_Pad(self, node) -> None:
         """Zero padding of an image's height and width; padding nothing is a copy."""
         x, attrs = self.act(node), self.attrs(node)
-        pads = self.const(node, 1)
+        pads = self.setting(node, 1)
         pads = [int(p) for p in (pads.reshape(-1) if pads is not None
                                  else attrs.get("pads", []))]
-        value = self.const(node, 2)
+        value = self.setting(node, 2)
         value = float(value.reshape(-1)[0]) if value is not None and value.size else 0.0
-        axes = self.const(node, 3)
+        axes = self.setting(node, 3)
         if axes is not None:
             rank = len(x.shape) + x.batched
             full = [0] * (2 * rank)
@@ -69,7 +69,7 @@ class StructuralOps:
             if attrs.get("select_last_index", 0):
                 return self.unknown(node, "ArgMax with select_last_index is not supported")
         else:
-            given = self.const(node, 1)
+            given = self.setting(node, 1)
             axes = [int(a) for a in (given.reshape(-1) if given is not None
                                      else attrs.get("axes", []))]
         rank = len(x.shape)
@@ -117,7 +117,7 @@ class StructuralOps:
         vector to out_channels · kh · kw contributions (the crossbars' part, with the MACs
         PyTorch counts), and a ``col2im`` layer adding them into the output image (the
         digital unit's part)."""
-        x, weight, bias = self.act(node), self.const(node, 1), self.const(node, 2)
+        x, weight, bias = self.act(node), self.const(node, 1), self.setting(node, 2)
         attrs = self.attrs(node)
         if weight is None or weight.ndim != 4:
             raise self.error(node, "needs a constant 4-D weight (2-D transposed convolution)")
