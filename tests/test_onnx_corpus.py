@@ -5,6 +5,7 @@ from the architecture (or torchvision's published figure), and it simulates."""
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -151,3 +152,75 @@ def test_the_model_zoo_networks_inside_the_onnx_wheel_import(path):
     wl = load_onnx(path)
     assert wl.macs == onnx_counted_macs(path)
     assert accelsim.simulate(wl, "cim-16x16").cycles > 0
+
+
+def with_random_weights(name: str, seed: int = 0):
+    """The corpus model with its stripped weights filled in: He-normal matrices and
+    kernels, vectors (biases, norms' scales, batch-norm variances) uniform in [0.5, 1.5]."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+    model = onnx.load(str(CORPUS / MANIFEST[name]["file"]))
+    rng = np.random.default_rng(seed)
+    for tensor in model.graph.initializer:
+        if tensor.raw_data or tensor.float_data or tensor.int64_data or tensor.int32_data:
+            continue
+        dims = tuple(tensor.dims)
+        dtype = helper.tensor_dtype_to_np_dtype(tensor.data_type)
+        if len(dims) <= 1:
+            value = rng.uniform(0.5, 1.5, dims)
+        else:
+            value = rng.normal(0.0, (2.0 / math.prod(dims[1:])) ** 0.5, dims)
+        tensor.CopyFrom(numpy_helper.from_array(value.astype(dtype), tensor.name))
+    return model
+
+
+def feeds_for(model, seed: int = 1) -> dict:
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    initializers = {t.name for t in model.graph.initializer}
+    feeds = {}
+    for info in model.graph.input:
+        if info.name in initializers:
+            continue
+        shape = [d.dim_value for d in info.type.tensor_type.shape.dim]
+        if info.type.tensor_type.elem_type == 7:                  # INT64: ids or a mask
+            feeds[info.name] = (np.ones(shape, np.int64) if "mask" in info.name
+                                else rng.integers(0, 1000, shape))
+        else:
+            feeds[info.name] = rng.normal(size=shape).astype(np.float32)
+    return feeds
+
+
+@pytest.mark.parametrize("name", [
+    "resnet18", "mobilenet_v3_small", "shufflenet_v2_x1_0", "squeezenet1_1", "lstm",
+    "transformer-encoder",
+    # 66 M and 124 M parameters written out and read back: 7 s and 21 s
+    pytest.param("distilbert", marks=pytest.mark.slow),
+    pytest.param("gpt2-kv-cache", marks=pytest.mark.slow)])
+def test_with_weights_the_float_reference_matches_onnxruntime(tmp_path, name):
+    """Corpus models with their weights filled in: value mode's float reference equals
+    onnxruntime's output to 1e-4 (relative to the output's largest value)."""
+    import numpy as np
+    import onnx
+    import onnxruntime
+
+    from accelsim.workload.onnx import from_onnx_layout, to_onnx_layout
+    model = with_random_weights(name)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    wl = load_onnx(path)
+    assert not wl.missing_weights
+    feeds = feeds_for(model)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    first = model.graph.output[0].name
+    want = session.run([first], feeds)[0]
+    inputs = {layer: from_onnx_layout(wl, layer, np.asarray(feeds[onnx_name], np.float64))
+              for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name in feeds}
+    from accelsim.values.forward import _forward
+    _, acts = _forward(wl, inputs if len(inputs) > 1 else next(iter(inputs.values())),
+                       lambda _, columns, matrix: columns @ matrix)
+    (layer,) = [layer for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name == first]
+    got = to_onnx_layout(wl, layer, acts[layer])
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
