@@ -359,3 +359,10 @@ def test_value_mode_draws_token_ids_for_an_embedding_input(tmp_path):
     result = accelsim.simulate(wl, "cim-16x16", values=True, seed=3)
     assert result.output.shape == (1, *wl.shapes[wl.order[-1]])
     assert np.all(np.isfinite(result.output))
+
+
+def test_constant_indices_beyond_the_axis_are_refused_not_wrapped(tmp_path):
+    g = GraphBuilder(21)
+    y = g.op("Gather", ["x", g.const(np.array([[9, 0]]))], axis=1)
+    with pytest.raises(SpecError, match="go beyond the axis of 4"):
+        load_onnx(save(g.model({"x": [1, 4, 3]}, [y]), tmp_path))

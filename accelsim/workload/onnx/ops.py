@@ -491,6 +491,10 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             return self.embedding(node, table)
         x, index = self.act(node), self.const(node, 1)
         axis = self.axis(node, self.attrs(node).get("axis", 0), x)
+        size = x.shape[axis]
+        if index is not None and (np.any(index < -size) or np.any(index >= size)):
+            raise self.error(node, f"indices {np.asarray(index).reshape(-1)[:8].tolist()} go "
+                             f"beyond the axis of {size} (ONNX allows -{size} to {size - 1})")
         if index is not None and index.ndim == 1 and index.size:
             first = int(index[0]) % x.shape[axis]
             if np.array_equal(np.asarray(index) % x.shape[axis],

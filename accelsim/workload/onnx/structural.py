@@ -21,6 +21,7 @@ class StructuralOps:
             return self.unknown(node, "Gather on a constant is supported as an embedding "
                                 "lookup only (rows of a 2-D table, axis 0)")
         ids = self.act(node, 1)
+        # (the indices are data: value mode checks them against the table's rows)
         source = self.materialize(ids, tuple(range(len(ids.shape))), 1, node.name or "ids")
         name = self.add(Embedding(self.label(node), (source,), rows=table.shape[0],
                                   dim=table.shape[1]))
