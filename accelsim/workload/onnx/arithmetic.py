@@ -224,30 +224,9 @@ class ArithmeticOps:
         if len(out) < len(full.shape):
             return self.unknown(node, f"{node.op_type} to {list(out)}: not supported")
         if math.prod(out) != math.prod(full.shape):
-            # No activation has the output's size (a [T, 1] mask against a [1, T] one, or
-            # against a constant): a constant of the output's shape sets the layout (the
-            # given one, else zeros added: an extra read per element, exact).
-            big = next((n for n in names if n in self.consts
-                        and np.asarray(self.consts[n]).size >= math.prod(out)), None)
-            base = self.operand_constant(node, self.consts[big] if big else
-                                         np.zeros((1, *out) if full.batched else out),
-                                         full, out)
-            if big is None:
-                zero = self.add(Elementwise(self.unique(f"{self.label(node)}.expand"),
-                                            (base.layer, self.materialize(
-                                                self.widen(full, len(out)), base.perm, 1,
-                                                node.name or function)), function="add"))
-                if len(names) == 1:                     # Expand: the sum is the result
-                    self.put(node.output[0], zero, out, base.perm, like=full)
-                    return None
-                self.tensors[node.output[0] + "#expanded"] = Tensor(zero, out, base.perm,
-                                                                    full.batched)
-                names = [node.output[0] + "#expanded" if self.tensors.get(n) is full else n
-                         for n in names]
-            else:
-                self.tensors[big + "#operand"] = base
-                names = [big + "#operand" if n == big else n for n in names]
-            full = Tensor(base.layer if big else zero, out, base.perm, full.batched)
+            full, names = self.output_sized(node, function, names, full, out)
+            if full is None:                  # an Expand: the expansion is the result
+                return None
         full = self.widen(full, len(out))
         channels = channel_axes(self.shape_of[full.layer], full)
         held = accelsim_shape(out, full.perm, channels)
@@ -271,6 +250,33 @@ class ArithmeticOps:
         name = self.add(Elementwise(self.label(node), tuple(sources), function=function))
         self.put(node.output[0], name, out, full.perm, like=full)
         return None
+
+    def output_sized(self, node, function: str, names: list[str], full: Tensor,
+                     out: tuple) -> tuple[Tensor | None, list[str]]:
+        """When no activation has the output's size (a [T, 1] mask against a [1, T] one, or
+        against a constant), an operand of the output's shape that sets the layout: a
+        constant of that size, else the largest activation expanded by adding zeros (one
+        extra read per element; exact). Returns it and the operand names to use; (None, _)
+        when the node is an Expand, whose result the expansion already is."""
+        big = next((n for n in names if n in self.consts
+                    and np.asarray(self.consts[n]).size >= math.prod(out)), None)
+        if big is not None:
+            base = self.operand_constant(node, self.consts[big], full, out)
+            self.tensors[big + "#operand"] = base
+            return base, [big + "#operand" if n == big else n for n in names]
+        zeros = self.operand_constant(node, np.zeros((1, *out) if full.batched else out),
+                                      full, out)
+        grown = self.materialize(self.widen(full, len(out)), zeros.perm, 1,
+                                 node.name or function)
+        expanded = self.add(Elementwise(self.unique(f"{self.label(node)}.expand"),
+                                        (zeros.layer, grown), function="add"))
+        if len(names) == 1:
+            self.put(node.output[0], expanded, out, zeros.perm, like=full)
+            return None, names
+        tensor = Tensor(expanded, out, zeros.perm, full.batched)
+        self.tensors[node.output[0] + "#expanded"] = tensor
+        return tensor, [node.output[0] + "#expanded" if self.tensors.get(n) is full else n
+                        for n in names]
 
     @staticmethod
     def widen(tensor: Tensor, rank: int) -> Tensor:
