@@ -366,3 +366,29 @@ def test_constant_indices_beyond_the_axis_are_refused_not_wrapped(tmp_path):
     y = g.op("Gather", ["x", g.const(np.array([[9, 0]]))], axis=1)
     with pytest.raises(SpecError, match="go beyond the axis of 4"):
         load_onnx(save(g.model({"x": [1, 4, 3]}, [y]), tmp_path))
+
+
+@pytest.mark.parametrize("rows,from_dram", [(50, False), (300_000, True)])
+def test_embedding_rows_come_from_dram_when_the_table_exceeds_the_buffer(tmp_path, rows,
+                                                                         from_dram):
+    """Per token: its index and its row; a table larger than the global buffer (cim-16x16:
+    256 KiB) is read from DRAM, one row of 8 values x 8 bits per token."""
+    import accelsim
+    from accelsim.energy.table import Action
+    g = GraphBuilder(22)
+    table = g.const(np.zeros((rows, 8), dtype=np.float32))
+    y = g.op("MatMul", [g.op("Gather", [table, "ids"], axis=0), g.random(8, 4)])
+    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
+        "ids", TensorProto.INT64, [1, 6])], [helper.make_tensor_value_info(
+            y, TensorProto.FLOAT, None)], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    wl = load_onnx(save(model, tmp_path))
+    result = accelsim.simulate(wl, "cim-16x16")
+    (emb,) = [n for n in wl.order if wl.layers[n].kind == "embedding"]
+    row = [layer.name for layer in result.layers].index(emb)
+    counts = dict(zip(Action, result.action_counts[row]))
+    dram_bits = counts[Action.DRAM_READ_BIT_WEIGHTS]
+    assert (dram_bits > 0) == from_dram
+    if from_dram:
+        assert dram_bits >= 6 * 8 * 8

@@ -21,6 +21,7 @@ from accelsim.hardware.plan import LayerPlan, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
 from accelsim.models import Estimate, logic
 from accelsim.spec.device import DeviceSpec
+from accelsim.workload.layers import Embedding
 from accelsim.workload.ops import op
 
 
@@ -76,10 +77,20 @@ class DigitalUnit(Unit):
         for action, n in cost.ops.items():
             counts[action] += n
         writes = int(ctx.words(c, ctx.out_bits))
+        fetched = ()
+        constant_reads = cost.constant_reads
+        if (isinstance(layer, Embedding) and layer.rows * layer.dim * ctx.in_bits
+                > 8 * ctx.dev.global_buffer.size_bytes):
+            # A table larger than the global buffer stays in DRAM: each token's row is read
+            # from there, not from the buffer.
+            fetched = (ctx.dram_stage(StageKind.DRAM_READ, layer.dim * ctx.in_bits, counts,
+                                      Operand.WEIGHTS),)
+            constant_reads = 0
         counts[buffer_read(Operand.INPUTS)] = cost.reads
-        counts[buffer_read(Operand.WEIGHTS)] = cost.constant_reads
+        counts[buffer_read(Operand.WEIGHTS)] = constant_reads
         counts[buffer_write(Operand.OUTPUTS)] = writes
-        stages = (ctx.buffer_stage(StageKind.BUFFER_READ, cost.reads + cost.constant_reads),
+        stages = (*fetched,
+                  ctx.buffer_stage(StageKind.BUFFER_READ, cost.reads + constant_reads),
                   ctx.digital_stage(counts),
                   ctx.buffer_stage(StageKind.BUFFER_WRITE, writes))
         vectors = h * w
