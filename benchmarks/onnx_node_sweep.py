@@ -26,7 +26,8 @@ import numpy as np
 RTOL = 1e-4
 
 
-def run_case(model, inputs, outputs, directory: Path) -> tuple[str, str]:
+def run_case(model, inputs, outputs, directory: Path,
+             unsupported: str = "error") -> tuple[str, str]:
     import onnx
 
     from accelsim.errors import AccelsimError
@@ -37,7 +38,7 @@ def run_case(model, inputs, outputs, directory: Path) -> tuple[str, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wl = load_onnx(path)
+            wl = load_onnx(path, unsupported=unsupported)
     except AccelsimError as exc:
         text = str(exc)
         return ("refused", text) if "\n" not in text.strip() else ("crashed",
@@ -131,6 +132,9 @@ def batch_one(model, inputs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="cases whose name contains this")
+    parser.add_argument("--unsupported-ops", default="error", choices=("error", "digital"),
+                        help="digital: count operators accelsim does not model as generic "
+                             "digital ops (the rescue every structurally valid node needs)")
     parser.add_argument("--show", default="crashed,wrong",
                         help="outcomes to list one by one (comma-separated)")
     args = parser.parse_args()
@@ -151,7 +155,8 @@ def main() -> None:
             if one is not None:
                 variants.append(("batch 1", *one))
             for label, model, ins, outs in variants:
-                outcome, detail = run_case(model, ins, outs, Path(tmp))
+                outcome, detail = run_case(model, ins, outs, Path(tmp),
+                                           args.unsupported_ops)
                 counts[(label, outcome)] += 1
                 if outcome in show:
                     listed[outcome].append(f"{case.name} ({label}): {detail[:300]}")

@@ -38,3 +38,24 @@ def test_no_node_test_crashes_the_importer_or_imports_wrong(tmp_path):
                 bad.append(f"{case.name} ({label}): {outcome}: {detail[:200]}")
     assert not bad, "\n".join(bad)
     assert len(cases) > 1000 and outcomes["imported"] > 400
+
+
+def test_with_unsupported_ops_digital_nothing_crashes_either(tmp_path):
+    """unsupported="digital" rescues every node that reads an activation (operators not
+    modelled, cases of modelled ones not supported) as a generic digital op; what stays
+    refused is about the graph's inputs (scalar, empty, string, sequence), subgraphs and
+    nodes that read no activation at all."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from onnx.backend.test.case.node import collect_testcases
+        cases = [c for c in collect_testcases(None) if c.model is not None and c.data_sets]
+    outcomes, bad = Counter(), []
+    for case in cases:
+        inputs, outputs = case.data_sets[0]
+        outcome, detail = run_case(case.model, inputs, outputs, tmp_path, "digital")
+        outcomes[outcome] += 1
+        if outcome in ("crashed", "wrong") or (
+                outcome == "refused" and "node" in detail and "subgraphs" not in detail
+                and "has no activation input" not in detail):
+            bad.append(f"{case.name}: {outcome}: {detail[:200]}")
+    assert not bad, "\n".join(bad)

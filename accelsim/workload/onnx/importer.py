@@ -111,11 +111,17 @@ class Importer(NodeOps, Folding):
             self.current = node
             try:
                 self.node(node)
-            except Malformed as exc:
-                # A malformed node (a missing attribute, shapes that do not fit the layer);
-                # anything else is a bug of the importer and is not disguised as one.
-                raise self.error(node, f"cannot be imported: {exc}") from None
-            self.check_shapes(node)
+                if not any(output in self.unsized for output in node.output):
+                    self.check_shapes(node)
+            except (Malformed, SpecError) as exc:
+                # A node accelsim cannot import as it is (a malformed one, or a case of an
+                # operator it does not model); anything else is a bug of the importer and is
+                # not disguised as one. With unsupported="digital", a node with activation
+                # inputs and an output shape ONNX infers is counted as a generic op instead.
+                if not self.rescue(node):
+                    if isinstance(exc, Malformed):
+                        raise self.error(node, f"cannot be imported: {exc}") from None
+                    raise
         if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]
@@ -155,6 +161,8 @@ class Importer(NodeOps, Folding):
                 if attribute.HasField("g") or len(attribute.graphs):
                     raise self.error(node, "subgraphs (If, Loop, Scan) are not supported")
             for out in node.output:
+                if not out:                   # an optional output left out
+                    continue
                 if out in producer:
                     raise self.error(node, f"tensor '{out}' is produced twice")
                 producer[out] = index
@@ -491,6 +499,18 @@ class Importer(NodeOps, Folding):
     def label(self, node) -> str:
         return self.unique(node.name or node.output[0])
 
+    def rescue(self, node) -> bool:
+        """With unsupported="digital": the node as one generic digital op (True), when it
+        reads an activation; its half-built layers are dropped later as unused."""
+        if self.unsupported != "digital" or node.op_type in ("Constant", "Shape") or not any(
+                name in self.tensors for name in node.input):
+            return False
+        try:
+            self.unknown(node, "")
+        except (Malformed, SpecError):
+            return False
+        return True
+
     def unknown(self, node, message: str) -> None:
         if self.unsupported == "error":
             raise self.error(node, message)
@@ -512,7 +532,11 @@ class Importer(NodeOps, Folding):
                 full = self.inferred[output] = self.full_shape(first, node)
                 self.unsized.append(output)
             batched = inputs_batched and bool(full) and full[0] == self.batch
-            shape = self.per_image(output, node, batched) or (1,)
+            if batched or (full and full[0] % self.batch == 0):
+                shape = self.per_image(output, node, batched) or (1,)
+            else:                     # not split per image (a loss over the batch): whole
+                shape = tuple(full) or (1,)
+                self.unsized.append(output)
             perm = tuple(range(len(shape)))
             label = self.unique(node.name if len(node.output) == 1 and node.name else output)
             name = self.add(GenericOp(label, tuple(sources), op_type=node.op_type,
