@@ -31,7 +31,7 @@ def run_case(model, inputs, outputs, directory: Path,
     import onnx
 
     from accelsim.errors import AccelsimError
-    from accelsim.values import reference_forward
+    from accelsim.values import reference_outputs
     from accelsim.workload.onnx import from_onnx_layout, load_onnx, to_onnx_layout
     path = directory / "model.onnx"
     onnx.save(model, str(path))
@@ -62,14 +62,11 @@ def run_case(model, inputs, outputs, directory: Path,
                   for layer, (name, *_) in wl.layouts.items() if name in feeds}
         if not arrays:
             return "imported", "not checked (no activation input)"
-        from accelsim.values.forward import _forward
-        _, acts = _forward(wl, arrays if len(arrays) > 1 else next(iter(arrays.values())),
-                           lambda name, columns, matrix: columns @ matrix)
+        acts = reference_outputs(wl, arrays)
     except AccelsimError as exc:
         return "refused", f"value mode: {exc}"
     except Exception as exc:                      # noqa: BLE001
         return "crashed", f"value mode: {type(exc).__name__}: {exc}"
-    del reference_forward
     expected = dict(zip([o.name for o in model.graph.output], outputs))
     checked = 0
     for layer, (name, *_) in wl.layouts.items():
@@ -129,6 +126,25 @@ def batch_one(model, inputs):
     return variant, cut, outs
 
 
+def sweep(unsupported: str = "error", variants: bool = True, only: str = ""):
+    """(case, variant, outcome, detail) for every node test whose name contains ``only``:
+    as given, and cut to batch 1 when ``variants``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from onnx.backend.test.case.node import collect_testcases
+        cases = [c for c in collect_testcases(None)
+                 if only in c.name and c.model is not None and c.data_sets]
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            inputs, outputs = case.data_sets[0]
+            runs = [("as given", case.model, inputs, outputs)]
+            one = batch_one(case.model, inputs) if variants else None
+            if one is not None:
+                runs.append(("batch 1", *one))
+            for label, model, ins, outs in runs:
+                yield (case.name, label, *run_case(model, ins, outs, Path(tmp), unsupported))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="cases whose name contains this")
@@ -138,28 +154,13 @@ def main() -> None:
     parser.add_argument("--show", default="crashed,wrong",
                         help="outcomes to list one by one (comma-separated)")
     args = parser.parse_args()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from onnx.backend.test.case.node import collect_testcases
-        cases = [c for c in collect_testcases(None) if args.only in c.name]
     counts = collections.Counter()
     listed = collections.defaultdict(list)
     show = set(args.show.split(","))
-    with tempfile.TemporaryDirectory() as tmp:
-        for case in cases:
-            if case.model is None or not case.data_sets:
-                continue
-            inputs, outputs = case.data_sets[0]
-            variants = [("as given", case.model, inputs, outputs)]
-            one = batch_one(case.model, inputs)
-            if one is not None:
-                variants.append(("batch 1", *one))
-            for label, model, ins, outs in variants:
-                outcome, detail = run_case(model, ins, outs, Path(tmp),
-                                           args.unsupported_ops)
-                counts[(label, outcome)] += 1
-                if outcome in show:
-                    listed[outcome].append(f"{case.name} ({label}): {detail[:300]}")
+    for name, label, outcome, detail in sweep(args.unsupported_ops, only=args.only):
+        counts[(label, outcome)] += 1
+        if outcome in show:
+            listed[outcome].append(f"{name} ({label}): {detail[:300]}")
     print("| variant | cases | imported | refused (one line) | crashed | wrong |")
     print("|---|---:|---:|---:|---:|---:|")
     for label in ("as given", "batch 1"):

@@ -36,10 +36,13 @@ class GraphBuilder:
         return outputs[0] if n_out == 1 else outputs
 
     def model(self, inputs: dict[str, list[int]], outputs: list[str], opset: int = 17,
-              name: str = "test") -> onnx.ModelProto:
+              name: str = "test", types: dict[str, int] | None = None) -> onnx.ModelProto:
+        """``types``: element types of inputs that are not float (token ids: INT64)."""
+        types = types or {}
         graph = helper.make_graph(
             self.nodes, name,
-            [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
+            [helper.make_tensor_value_info(n, types.get(n, TensorProto.FLOAT), s)
+             for n, s in inputs.items()],
             [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
             self.inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

@@ -205,6 +205,7 @@ def test_with_weights_the_float_reference_matches_onnxruntime(tmp_path, name):
     import onnx
     import onnxruntime
 
+    from accelsim.values import reference_outputs
     from accelsim.workload.onnx import from_onnx_layout, to_onnx_layout
     model = with_random_weights(name)
     path = tmp_path / "model.onnx"
@@ -217,9 +218,7 @@ def test_with_weights_the_float_reference_matches_onnxruntime(tmp_path, name):
     want = session.run([first], feeds)[0]
     inputs = {layer: from_onnx_layout(wl, layer, np.asarray(feeds[onnx_name], np.float64))
               for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name in feeds}
-    from accelsim.values.forward import _forward
-    _, acts = _forward(wl, inputs if len(inputs) > 1 else next(iter(inputs.values())),
-                       lambda _, columns, matrix: columns @ matrix)
+    acts = reference_outputs(wl, inputs)
     (layer,) = [layer for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name == first]
     got = to_onnx_layout(wl, layer, acts[layer])
     assert got.shape == want.shape

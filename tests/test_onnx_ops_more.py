@@ -33,11 +33,7 @@ def test_embedding_lookup_of_token_ids(tmp_path):
     table = g.const(normal(50, 8))
     y = g.op("Gather", [table, "ids"], axis=0)                          # [1, 6, 8]
     y = g.op("MatMul", [y, g.random(8, 4)])
-    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
-        "ids", TensorProto.INT64, [1, 6])], [helper.make_tensor_value_info(
-            y, TensorProto.FLOAT, None)], g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = g.model({"ids": [1, 6]}, [y], types={"ids": TensorProto.INT64})
     wl = load_onnx(save(model, tmp_path))
     (emb,) = [n for n in wl.order if wl.layers[n].kind == "embedding"]
     assert wl.shapes[emb] == (8, 6, 1) and wl.macs == 6 * 8 * 4
@@ -91,12 +87,8 @@ def test_attention_mask_shared_by_every_head(tmp_path):
     mask = g.op("Cast", ["mask"], to=TensorProto.BOOL)                        # [1, 1, T, T]
     bias = g.op("Where", [mask, g.const(np.float32(0.0)), g.const(np.float32(-1e4))])
     y = g.op("Softmax", [g.op("Add", [scores, bias])], axis=-1)
-    graph = helper.make_graph(g.nodes, "mask", [
-        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, tokens, 8]),
-        helper.make_tensor_value_info("mask", TensorProto.INT64, [1, 1, tokens, tokens])],
-        [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = g.model({"x": [1, tokens, 8], "mask": [1, 1, tokens, tokens]}, [y],
+                    types={"mask": TensorProto.INT64})
     wl = load_onnx(save(model, tmp_path))
     mask_values = np.tril(np.ones((tokens, tokens), dtype=np.int64))[None, None]
     check_values(model, wl, {"x": normal(1, tokens, 8), "mask": mask_values})
@@ -349,11 +341,7 @@ def test_value_mode_draws_token_ids_for_an_embedding_input(tmp_path):
     g = GraphBuilder(20)
     y = g.op("Gather", [g.const(normal(30, 8)), "ids"], axis=0)
     y = g.op("MatMul", [y, g.random(8, 4)])
-    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
-        "ids", TensorProto.INT64, [1, 5])], [helper.make_tensor_value_info(
-            y, TensorProto.FLOAT, None)], g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = g.model({"ids": [1, 5]}, [y], types={"ids": TensorProto.INT64})
     wl = load_onnx(save(model, tmp_path))
     import accelsim
     result = accelsim.simulate(wl, "cim-16x16", values=True, seed=3)
@@ -378,11 +366,7 @@ def test_embedding_rows_come_from_dram_when_the_table_exceeds_the_buffer(tmp_pat
     g = GraphBuilder(22)
     table = g.const(np.zeros((rows, 8), dtype=np.float32))
     y = g.op("MatMul", [g.op("Gather", [table, "ids"], axis=0), g.random(8, 4)])
-    graph = helper.make_graph(g.nodes, "emb", [helper.make_tensor_value_info(
-        "ids", TensorProto.INT64, [1, 6])], [helper.make_tensor_value_info(
-            y, TensorProto.FLOAT, None)], g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = g.model({"ids": [1, 6]}, [y], types={"ids": TensorProto.INT64})
     wl = load_onnx(save(model, tmp_path))
     result = accelsim.simulate(wl, "cim-16x16")
     (emb,) = [n for n in wl.order if wl.layers[n].kind == "embedding"]

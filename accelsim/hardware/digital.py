@@ -21,7 +21,6 @@ from accelsim.hardware.plan import LayerPlan, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
 from accelsim.models import Estimate, logic
 from accelsim.spec.device import DeviceSpec
-from accelsim.workload.layers import Embedding
 from accelsim.workload.ops import op
 
 
@@ -79,11 +78,11 @@ class DigitalUnit(Unit):
         writes = int(ctx.words(c, ctx.out_bits))
         fetched = ()
         constant_reads = cost.constant_reads
-        if (isinstance(layer, Embedding) and layer.rows * layer.dim * ctx.in_bits
-                > 8 * ctx.dev.global_buffer.size_bytes):
-            # A table larger than the global buffer stays in DRAM: each token's row is read
-            # from there, not from the buffer.
-            fetched = (ctx.dram_stage(StageKind.DRAM_READ, layer.dim * ctx.in_bits, counts,
+        if cost.table * ctx.in_bits > 8 * ctx.dev.global_buffer.size_bytes:
+            # A constant table larger than the global buffer stays in DRAM: what each vector
+            # reads of it comes from there, not from the buffer.
+            fetched = (ctx.dram_stage(StageKind.DRAM_READ,
+                                      constant_reads * ctx.dev.global_buffer.word_bits, counts,
                                       Operand.WEIGHTS),)
             constant_reads = 0
         counts[buffer_read(Operand.INPUTS)] = cost.reads

@@ -46,11 +46,20 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
 
 def reference_forward(workload: Workload, inputs) -> np.ndarray:
     """The network in float64 without quantization: the accuracy reference for value mode."""
+    return _reference(workload, inputs)[0]
+
+
+def reference_outputs(workload: Workload, inputs) -> dict[str, np.ndarray]:
+    """Every layer's output of the float64 reference (a network with several outputs)."""
+    return _reference(workload, inputs)[1]
+
+
+def _reference(workload: Workload, inputs):
     if isinstance(inputs, dict):
         inputs = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
     else:
         inputs = np.asarray(inputs, dtype=np.float64)
-    return _forward(workload, inputs, lambda name, columns, matrix: columns @ matrix)[0]
+    return _forward(workload, inputs, lambda name, columns, matrix: columns @ matrix)
 
 
 def _forward(workload: Workload, inputs, product, on_layer=None):

@@ -195,6 +195,9 @@ class DigitalCost:
     reads: int
     constant_reads: int
     ops: dict[Action, float]
+    # elements of the constant the constant reads index (an embedding table); one larger
+    # than the global buffer stays in DRAM and is read from there (hardware.digital)
+    table: int = 0
 
 
 Words = Callable[[int], int]        # elements -> whole buffer words at the activation width
@@ -282,15 +285,18 @@ def _reshape_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     return DigitalCost(words(shape[0]), 0, {})
 
 
-def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+def _copy_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     # Every output vector is a copy of one input vector: read once per output vector.
-    # Bilinear: the four neighbours read, and per element three interpolations (a
-    # multiply and two adds each).
-    if getattr(layer, "mode", "nearest") == "linear":
-        c = shape[0]
-        return DigitalCost(4 * words(c), 0, {Action.DIGITAL_MUL: 3 * c,
-                                             Action.DIGITAL_ADD: 6 * c})
     return DigitalCost(words(shape[0]), 0, {})
+
+
+def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
+    # Nearest: a copy. Bilinear: the four neighbours read, and per element three
+    # interpolations (a multiply and two adds each).
+    if layer.mode == "nearest":
+        return _copy_cost(layer, in_shapes, shape, words)
+    c = shape[0]
+    return DigitalCost(4 * words(c), 0, {Action.DIGITAL_MUL: 3 * c, Action.DIGITAL_ADD: 6 * c})
 
 
 def _lrn_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
@@ -341,8 +347,8 @@ def _lrn(layer: LRN, xs, workload) -> np.ndarray:
 
 
 def _embedding_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
-    # Per token: its index read, and its row of the table read from the buffer.
-    return DigitalCost(1, words(layer.dim), {})
+    # Per token: its index read, and its row of the table.
+    return DigitalCost(1, words(layer.dim), {}, table=layer.rows * layer.dim)
 
 
 def _reduce_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
@@ -561,9 +567,9 @@ OPS: dict[type[Layer], Op] = {
     Embedding: Op(NeedRule.ALL, _embedding_cost, _embedding, ("Gather on a constant table",)),
     Reduce: Op(NeedRule.SAME, _reduce_cost, _reduce, ("ReduceMax", "ReduceSum", "ReduceMean",
                                                       "ArgMax")),
-    Pad2d: Op(NeedRule.ALL, _upsample_cost, _pad, ("Pad",)),
+    Pad2d: Op(NeedRule.ALL, _copy_cost, _pad, ("Pad",)),
     Col2Im: Op(NeedRule.ALL, _col2im_cost, _col2im, ("ConvTranspose (after a linear)",)),
-    Take: Op(NeedRule.ALL, _upsample_cost, _take, ("Slice with a step",
+    Take: Op(NeedRule.ALL, _copy_cost, _take, ("Slice with a step",
                                                     "Gather with constant indices")),
 }
 

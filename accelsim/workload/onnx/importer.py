@@ -18,6 +18,7 @@ from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
     in_same_order,
+    onnx_shape,
     rebatched,
 )
 from accelsim.workload.onnx.ops import NodeOps
@@ -217,9 +218,7 @@ class Importer(NodeOps, Folding):
             tensor, inferred = self.tensors.get(name), self.inferred.get(name)
             if tensor is None or inferred is None:
                 continue
-            n = self.batch
-            full = ((n, *tensor.shape) if tensor.batched
-                    else (n * tensor.shape[0], *tensor.shape[1:]))
+            full = onnx_shape(tensor, self.batch)
             if len(full) != len(inferred):
                 continue
             if full != tuple(inferred):
@@ -306,9 +305,7 @@ class Importer(NodeOps, Folding):
         if name in self.inferred:
             return self.inferred[name]
         if name in self.tensors:
-            tensor, n = self.tensors[name], self.batch
-            return ((n, *tensor.shape) if tensor.batched
-                    else (n * tensor.shape[0], *tensor.shape[1:]))
+            return onnx_shape(self.tensors[name], self.batch)
         if name in getattr(node, "output", ()):
             self.infer_node(node)
             if name in self.inferred:

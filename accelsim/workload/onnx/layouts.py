@@ -25,6 +25,13 @@ class Tensor:
     batched: bool = True
 
 
+def onnx_shape(tensor: Tensor, batch: int) -> tuple[int, ...]:
+    """The whole ONNX shape of ``tensor`` for a batch of ``batch`` images."""
+    if tensor.batched:
+        return (batch, *tensor.shape)
+    return (batch * tensor.shape[0], *tensor.shape[1:])
+
+
 def transposed(tensor: Tensor, order) -> Tensor:
     """The tensor with its per-image axes in ``order`` (ONNX Transpose's perm): no data
     moves, only the permutation changes."""

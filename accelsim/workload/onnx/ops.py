@@ -29,6 +29,7 @@ from accelsim.workload.onnx.layouts import (
     axis_layout,
     grouped_layout,
     in_same_order,
+    onnx_shape,
     rebatched,
     reshape_target,
     reshaped_perm,
@@ -70,9 +71,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         target = self.const(node, 1)
         if (node.output[0] not in self.inferred and node.op_type == "Reshape"
                 and target is not None):
-            n = self.batch
-            full = (n, *x.shape) if x.batched else (n * x.shape[0], *x.shape[1:])
-            self.inferred[node.output[0]] = reshape_target(full, target)
+            self.inferred[node.output[0]] = reshape_target(onnx_shape(x, self.batch), target)
         full_out = self.full_shape(node.output[0], node)
         batched = bool(full_out) and full_out[0] == self.batch and (
             len(full_out) > 1 or self.batch == 1)
