@@ -12,7 +12,13 @@ from accelsim.errors import AccelsimError
 from accelsim.hardware.plan import LayerPlan
 from accelsim.hardware.pricing import resolve
 from accelsim.kernels.options import ValueOptions
-from accelsim.mapping.lower import BYTES_PER_EDGE, BYTES_PER_TASK, footprint, lower
+from accelsim.mapping.lower import (
+    BYTES_PER_EDGE,
+    BYTES_PER_SUBTASK,
+    BYTES_PER_TASK,
+    footprint,
+    lower,
+)
 from accelsim.mapping.plan import place_and_route, plan_workload
 from accelsim.progress import Steps
 from accelsim.results.build import build_result
@@ -94,7 +100,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                           execution=execution)
     _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
                   max_steps=max_steps,
-                  preload_weights=preload_weights, values=values, limit=memory_limit_gib)
+                  preload_weights=preload_weights, values=values, limit=memory_limit_gib,
+                  fans=not trace)
     with Steps(progress) as steps:
         if values:
             plans, output, skipped = measure(
@@ -103,6 +110,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             output = output[0] if single else output
         mapping = place_and_route(plans, dev)
         lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
+                        fans=not trace,
                         max_steps=max_steps, preload_weights=preload_weights,
                         dram_channels=dev.dram.channels, execution=execution,
                         on_layer=steps.phase(f"building the {mode}-mode event graph",
@@ -142,14 +150,20 @@ def memory_limit_gib(given: float | None = None) -> float:
 
 def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batch: int,
                   mode: str, execution: str, max_steps: int, preload_weights: bool, values: bool,
-                  limit: float | None) -> None:
+                  limit: float | None, fans: bool = True) -> None:
     """Refuse a run whose estimated memory exceeds the budget, saying what to change."""
     budget = memory_limit_gib(limit)
-    tasks, edges = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0, batch=batch,
-                             mode=mode, max_steps=max_steps, preload_weights=preload_weights,
-                             execution=execution)
-    need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE) / 2 ** 30
+    tasks, edges, subtasks = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0,
+                                       batch=batch, mode=mode, max_steps=max_steps,
+                                       preload_weights=preload_weights, execution=execution,
+                                       fans=fans)
+    # Value mode keeps each tile MVM's measured cycles as well.
+    need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE
+            + subtasks * (BYTES_PER_SUBTASK + 8 * values)) / 2 ** 30
     what = f"{tasks:,} tasks and {edges:,} dependencies of the event simulation"
+    if subtasks:
+        what = (f"{tasks:,} tasks ({subtasks:,} tile MVMs) and {edges:,} dependencies of the "
+                "event simulation")
     if values:
         # Every layer's output is kept (float64), and the largest weighted layer's lowered
         # inputs, quantized copy and bit-planes exist at once.

@@ -276,3 +276,84 @@ def test_many_simultaneous_tasks_fill_the_event_heap():
     start, finish = run(b)
     assert start == [0] * 5000
     assert finish == [3 + i % 7 + 2 for i in range(5000)]
+
+
+@st.composite
+def programs_with_fans(draw):
+    """Tasks on resources 0-2 (ordinary) and fans over the tiles 3-8, with labels and
+    priorities, as rows (resource or (first tile, per-tile cycles), occupancy, latency,
+    dependencies, priority, label)."""
+    n = draw(st.integers(1, 40))
+    priorities = draw(st.integers(1, 3))
+    rows = []
+    for i in range(n):
+        latency = draw(st.integers(0, 3))
+        deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
+        priority = draw(st.integers(0, priorities - 1))
+        label = draw(st.integers(-1, 2))
+        if draw(st.booleans()):
+            first = draw(st.integers(3, 8))
+            cycles = draw(st.lists(st.sampled_from([0, 2, 3, 3, 3, 5]), min_size=1,
+                                   max_size=9 - first))
+            rows.append(((first, cycles), 0, latency, deps, priority, label))
+        else:
+            rows.append((draw(st.sampled_from([-1, 0, 1, 2])), draw(st.integers(0, 6)),
+                         latency, deps, priority, label))
+    return rows
+
+
+def _fan_program(rows, expand: bool):
+    """The rows as a Program with fans, or with each fan expanded into its subtasks (each
+    depending on the fan's dependencies, each a dependency of the fan's successors);
+    returns the program and, per row, its task ids."""
+    from accelsim.engine.program import Program
+    ids, resource, occupancy, latency, priority, label, fan, pool = [], [], [], [], [], [], [], []
+    for what, cycles, lat, _, rank, group in rows:
+        if isinstance(what, tuple) and expand:
+            first, per_tile = what
+            ids.append(list(range(len(resource), len(resource) + len(per_tile))))
+            for k, c in enumerate(per_tile):
+                resource.append(first + k), occupancy.append(c), fan.append(0)
+                latency.append(lat), priority.append(rank), label.append(group)
+            continue
+        ids.append([len(resource)])
+        if isinstance(what, tuple):
+            resource.append(what[0]), occupancy.append(len(pool)), fan.append(len(what[1]))
+            pool.extend(what[1])
+        else:
+            resource.append(what), occupancy.append(cycles), fan.append(0)
+        latency.append(lat), priority.append(rank), label.append(group)
+    sources, targets = [], []
+    for row, (*_, deps, _rank, _group) in enumerate(rows):
+        for dep in deps:
+            for s in ids[dep]:
+                for t in ids[row]:
+                    sources.append(s), targets.append(t)
+    program = Program.from_edges(resource, occupancy, latency, sources, targets,
+                                 [f"r{r}" for r in range(9)], priority=priority,
+                                 labels=[[g] for g in label], fan=fan, fan_occupancy=pool,
+                                 resource_group=[0, 1, 2, 3, 3, 3, 3, 3, 3])
+    return program, ids
+
+
+@settings(max_examples=300, deadline=None)
+@given(programs_with_fans())
+def test_a_fan_is_its_subtasks_to_the_cycle(rows):
+    """A fan gives the schedule, waiting, busy unions and event count of its subtasks as
+    separate tasks (its start the earliest subtask's, its finish the latest's)."""
+    fans, ids = _fan_program(rows, expand=False)
+    tasks, expanded = _fan_program(rows, expand=True)
+    a, b = fans.run(), tasks.run()
+    assert a.events == b.events and a.cycles == b.cycles
+    for row in range(len(rows)):
+        one, many = ids[row][0], expanded[row]
+        assert a.ready[one] == b.ready[many].min() == b.ready[many].max()
+        assert a.start[one] == b.start[many].min()
+        assert a.finish[one] == b.finish[many].max()
+    assert list(a.queued) == list(b.queued)
+    assert list(a.group_busy) == list(b.group_busy)
+    for field in ("busy", "waited", "first", "last"):
+        assert list(getattr(a.resources, field)) == list(getattr(b.resources, field))
+    summary = tasks.summarize(b, tasks.resource, 9)      # the naive per-task reduction
+    for field in ("busy", "waited", "first", "last"):
+        assert list(getattr(b.resources, field)) == list(summary[field])

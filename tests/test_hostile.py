@@ -146,11 +146,13 @@ def test_bad_options_are_one_line_and_exit_2(args, fragment):
 
 
 def test_runs_too_large_for_memory_are_refused_with_the_estimate():
-    proc = cli("run", "-d", "cim-16x16", "-w", "bert-base", "--mode", "reference", "-q")
-    assert_refused(proc, "needs about", "GiB", "tasks", "mode='fast'")
+    # 64 images of ResNet-18 in reference mode: 3.7 G tile MVMs, about 4.5 GiB.
+    proc = cli("run", "-d", "cim-16x16", "-w", "resnet18", "--batch", "64", "--mode",
+               "reference", "-q")
+    assert_refused(proc, "needs about", "GiB", "tasks", "tile MVMs", "mode='fast'")
     proc = cli("run", "-d", "cim-16x16", "-w", "resnet18", "--batch", "8", "--mode",
-               "reference", "-q", env={"ACCELSIM_MEMORY_LIMIT_GIB": "1"})
-    assert_refused(proc, "limit of 1.0 GiB", "a smaller batch")
+               "reference", "-q", env={"ACCELSIM_MEMORY_LIMIT_GIB": "0.3"})
+    assert_refused(proc, "limit of 0.3 GiB", "a smaller batch")
 
 
 def test_a_network_far_larger_than_a_tiny_chip_stays_bounded(tmp_path):

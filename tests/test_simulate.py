@@ -42,12 +42,18 @@ def test_reference_mode_has_one_task_per_tile_mvm_per_vector():
     from accelsim.hardware.plan import ResourceKind
     from accelsim.mapping import lower, map_workload
     mapped = map_workload(load_workload("lenet5"), load_device("cim-16x16"))
-    program = lower(mapped.plans, placement=mapped.placement, mode="reference").program
-    on_tiles = sum(1 for r in program.resource if r >= 0
-                   and program.resource_names[r].kind == ResourceKind.TILE)
     # c1: 28x28 vectors x 2x1 tiles (K=25); c3: 10x10 x 10x1 (K=150); c5: 1 x 25x8 (K=400,
     # N=120); f6: 1 x 8x6; output: 1 x 6x1.
-    assert on_tiles == 784 * 2 + 100 * 10 + 25 * 8 + 8 * 6 + 6 * 1
+    mvms = 784 * 2 + 100 * 10 + 25 * 8 + 8 * 6 + 6 * 1
+    steps = 784 + 100 + 1 + 1 + 1
+    # One task per tile MVM, or (the default) one fan per vector's step standing for them.
+    for fans, tasks in ((False, mvms), (True, steps)):
+        program = lower(mapped.plans, placement=mapped.placement, mode="reference",
+                        fans=fans).program
+        on_tiles = [i for i, r in enumerate(program.resource) if r >= 0
+                    and program.resource_names[r].kind == ResourceKind.TILE]
+        assert len(on_tiles) == tasks
+        assert sum(max(int(program.fan[i]), 1) for i in on_tiles) == mvms
 
 
 @pytest.mark.parametrize("workload", ["resnet18", "mobilenetv2"])
@@ -198,3 +204,22 @@ def test_progress_is_off_by_default_and_changes_nothing(capsys):
     with Steps(False) as steps:
         advance = steps.phase("nothing", 3)
         advance(1, "a")                                          # a no-op when disabled
+
+
+@pytest.mark.parametrize("options", [dict(batch=2), dict(preload_weights=False, batch=2),
+                                     dict(values=True, seed=1, batch=2)])
+def test_reference_mode_fans_give_the_results_of_one_task_per_tile(options):
+    """A trace keeps one task per tile MVM; without one, a vector's MVMs are a fan. Every
+    figure of the result is the same either way (on a chip of 40 tiles, so that lenet5's
+    weights are written in the run, group after group)."""
+    from conftest import modified
+
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    device = modified(read_yaml(data_dir("devices") / "cim-16x16.yaml"), **{"cim.tiles": 40})
+    fans = simulate("lenet5", device, mode="reference", **options).to_dict()
+    tasks = simulate("lenet5", device, mode="reference", trace=True, **options).to_dict()
+    for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
+        fans.pop(timing), tasks.pop(timing)
+    assert fans == tasks
+    assert fans["weight_groups"] > 1

@@ -16,6 +16,8 @@ from accelsim._jit import jit
 
 Array = np.ndarray
 
+# Kinds of heap entries (item = 2 * task + kind): a task releases its resource; a task is done
+# (its latency after the release).
 _RELEASE = 0
 _DONE = 1
 

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from accelsim.engine.des import run_tasks, summarize_groups
+from accelsim.engine.fans import BUSY, FIRST, LAST, WAITED, run_fans
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,15 @@ class Program:
     labels: np.ndarray          # int64 [task, column]: label groups (-1: none), see run()
     label_groups: int           # number of label groups
     resource_group: np.ndarray  # int64 per resource: its group for the waiting-cycle unions
+    fan: np.ndarray | None = None           # int64 per task: 0, or K subtasks (see run_tasks)
+    fan_occupancy: np.ndarray | None = None  # int64: the subtasks' cycles, from occupancy[i]
 
     @classmethod
     def from_edges(cls, resource: ArrayLike, occupancy: ArrayLike, latency: ArrayLike,
                    sources: ArrayLike, targets: ArrayLike, resource_names: Sequence[object],
                    priority: ArrayLike | None = None, labels: ArrayLike | None = None,
-                   resource_group: ArrayLike | None = None) -> Program:
+                   resource_group: ArrayLike | None = None, fan: ArrayLike | None = None,
+                   fan_occupancy: ArrayLike | None = None) -> Program:
         """Build from task arrays and dependency edges (``sources[e]`` before ``targets[e]``).
 
         ``priority`` (default: all equal, so queues are first come, first served) orders the
@@ -41,7 +45,11 @@ class Program:
         to one label group per column (-1: none, e.g. a layer and a unit); the run reports
         each group's busy cycles (when at least one of its tasks holds a resource).
         ``resource_group`` (default: each resource alone) groups resources whose waiting
-        cycles are reported as one (when a task waits for any of them)."""
+        cycles are reported as one (when a task waits for any of them).
+
+        ``fan[i] = K`` makes task i a fan of K subtasks on resources resource[i] ..
+        resource[i] + K - 1, subtask k holding its resource ``fan_occupancy[occupancy[i] + k]``
+        cycles (see run_tasks): one task's memory for K tile MVMs."""
         task_resource = np.asarray(resource, dtype=np.int64)
         n = task_resource.size
         source = np.asarray(sources, dtype=np.int64)
@@ -59,32 +67,75 @@ class Program:
                                  "tasks overflow the engine's queue keys")
         groups_of = (np.full((n, 0), -1, dtype=np.int64) if labels is None
                      else np.asarray(labels, dtype=np.int64).reshape(n, -1))
+        fans = np.zeros(n, dtype=np.int64) if fan is None else np.asarray(fan, np.int64)
+        pool = (np.zeros(0, dtype=np.int64) if fan_occupancy is None
+                else np.asarray(fan_occupancy, dtype=np.int64))
+        if fans.size and fans.max() > 0:
+            offsets = np.asarray(occupancy, dtype=np.int64)[fans > 0]
+            if ((task_resource[fans > 0] < 0).any() or offsets.min() < 0
+                    or (offsets + fans[fans > 0]).max() > pool.size):
+                raise ValueError("a fan needs a resource and its subtasks' cycles in "
+                                 "fan_occupancy")
+        if (task_resource + np.maximum(fans, 1)).max(initial=0) > max(1, len(resource_names)):
+            raise ValueError("a task's resource is not among resource_names")
         return cls(task_resource, np.asarray(occupancy, dtype=np.int64),
                    np.asarray(latency, dtype=np.int64), ptr, target[order],
                    np.bincount(target, minlength=n).astype(np.int64), tuple(resource_names),
                    rank, groups_of, int(groups_of.max()) + 1 if groups_of.size else 0,
                    np.arange(max(1, len(resource_names)), dtype=np.int64)
-                   if resource_group is None else np.asarray(resource_group, dtype=np.int64))
+                   if resource_group is None else np.asarray(resource_group, dtype=np.int64),
+                   fans, pool)
 
     @property
     def tasks(self) -> int:
         return int(self.resource.size)
 
+    @property
+    def subtasks(self) -> int:
+        """Tasks with each fan counted as its subtasks."""
+        fan = self.fan if self.fan is not None else np.zeros(0, dtype=np.int64)
+        return int(np.maximum(fan, 1).sum()) if fan.size else self.tasks
+
     def run(self) -> Timeline:
-        compile_seconds = warm_up()
+        if self.tasks >= 2 ** 31:
+            raise ValueError(f"{self.tasks:,} tasks exceed the engine's 2**31")
+        fan = self.fan if self.fan is not None else np.zeros(self.tasks, dtype=np.int64)
+        fans = bool(fan.size) and bool(fan.max() > 0)
+        compile_seconds = warm_up(fans)
         ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
         finish = np.zeros(self.tasks, dtype=np.int64)
         n_resources = max(1, len(self.resource_names))
         queued = np.zeros(int(self.resource_group.max()) + 1, dtype=np.int64)
         group_busy = np.zeros(self.label_groups, dtype=np.int64)
+        stats = np.zeros((n_resources, 4), dtype=np.int64)
+        stats[:, FIRST] = np.iinfo(np.int64).max
+        pool = (self.fan_occupancy if self.fan_occupancy is not None
+                else np.zeros(0, dtype=np.int64))
         began = time.perf_counter()
-        events = run_tasks(self.resource, self.occupancy, self.latency, self.priority,
-                           self.labels, self.indegree, self.successor_ptr,
-                           self.successor_index, n_resources, self.resource_group, ready,
-                           start, finish, queued, group_busy)
-        return Timeline(ready, start, finish, int(events), time.perf_counter() - began,
-                        compile_seconds, queued, group_busy)
+        if fans:
+            events = run_fans(self.resource, self.occupancy, self.latency, self.priority,
+                              self.labels, self.indegree, self.successor_ptr,
+                              self.successor_index, fan, pool, self.resource_group, ready,
+                              start, finish, queued, group_busy, stats)
+        else:
+            events = run_tasks(self.resource, self.occupancy, self.latency, self.priority,
+                               self.labels, self.indegree, self.successor_ptr,
+                               self.successor_index, n_resources, self.resource_group, ready,
+                               start, finish, queued, group_busy)
+        seconds = time.perf_counter() - began
+        # The engine sums the fans' subtasks per resource; the tasks are summed here.
+        tasks = ResourceSummary(np.zeros(n_resources, dtype=np.int64),
+                                np.zeros(n_resources, dtype=np.int64),
+                                np.full(n_resources, np.iinfo(np.int64).max, dtype=np.int64),
+                                np.zeros(n_resources, dtype=np.int64))
+        summarize_groups(np.where(fan > 0, -1, self.resource), self.occupancy, ready, start,
+                         finish, tasks.busy, tasks.waited, tasks.first, tasks.last)
+        resources = ResourceSummary(tasks.busy + stats[:, BUSY], tasks.waited + stats[:, WAITED],
+                                    np.minimum(tasks.first, stats[:, FIRST]),
+                                    np.maximum(tasks.last, stats[:, LAST]))
+        return Timeline(ready, start, finish, int(events), seconds, compile_seconds, queued,
+                        group_busy, resources)
 
     def summarize(self, timeline: Timeline, group: np.ndarray, groups: int) -> dict:
         """Per group of tasks (``group[i]`` in 0..groups-1, or -1 to leave task i out):
@@ -98,27 +149,41 @@ class Program:
         return {"busy": busy, "waited": waited, "first": first, "last": last}
 
 
-_warm = False
+_warm: set[str] = set()
 
 
-def warm_up() -> float:
-    """Compile (or load from numba's cache) the engine once per process; returns seconds spent.
+def warm_up(fans: bool = False) -> float:
+    """Compile (or load from numba's cache) the engine once per process, with its loop for
+    fans when asked; returns seconds spent.
 
     Keeps compilation out of the event-loop timings that results report.
     """
-    global _warm
-    if _warm:
-        return 0.0
     began = time.perf_counter()
-    one = np.zeros(1, dtype=np.int64)
-    run_tasks(np.full(1, -1, dtype=np.int64), one, one, one, np.full((1, 1), -1, np.int64),
-              one, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), 1,
-              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
-              np.zeros(1, dtype=np.int64),
-              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
-              np.zeros(0, dtype=np.int64))
-    _warm = True
+
+    def zeros(size: int) -> np.ndarray:
+        return np.zeros(size, dtype=np.int64)
+
+    common = (np.full(1, -1, dtype=np.int64), zeros(1), zeros(1), zeros(1),
+              np.full((1, 1), -1, np.int64), zeros(1), zeros(2), zeros(0))
+    if "tasks" not in _warm:
+        run_tasks(*common, 1, zeros(1), zeros(1), zeros(1), zeros(1), zeros(1), zeros(0))
+        _warm.add("tasks")
+    if fans and "fans" not in _warm:
+        run_fans(*common, zeros(1), zeros(0), zeros(1), zeros(1), zeros(1), zeros(1),
+                 zeros(1), zeros(0), np.zeros((1, 4), dtype=np.int64))
+        _warm.add("fans")
     return time.perf_counter() - began
+
+
+@dataclass(frozen=True)
+class ResourceSummary:
+    """Per resource, from the engine: cycles held (summed over its tasks), cycles its tasks
+    waited for it, first start and last finish (a large value and 0 when never used)."""
+
+    busy: np.ndarray
+    waited: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -131,6 +196,7 @@ class Timeline:
     compile_seconds: float = 0.0   # numba compile or cache load, first run in a process only
     queued: np.ndarray | None = None      # per resource group: cycles with a task waiting
     group_busy: np.ndarray | None = None  # per label group: cycles with one of its tasks busy
+    resources: ResourceSummary | None = None   # per resource
 
     @property
     def cycles(self) -> int:

@@ -79,11 +79,16 @@ class Lowered:
 class _Tasks:
     """Growing task arrays and edge lists (numpy chunks, concatenated once)."""
 
-    def __init__(self, dram_channels: int = 1):
+    def __init__(self, dram_channels: int = 1, fans: bool = True, chip_tiles: int = 0):
         self.dram_channels = dram_channels
+        self.fans = fans
+        self.chip_tiles = chip_tiles          # tiles in use, given ids together when fanning
         self.next_channel = 0
         self.resource, self.occupancy, self.latency = [], [], []
         self.layer_labels, self.stage_labels, self.image_labels = [], [], []
+        self.fan, self.pool = [], []          # fans: subtasks per task, their cycles
+        self.pooled = 0
+        self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
         self.sources, self.targets = [], []
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -109,11 +114,32 @@ class _Tasks:
     def stage_id(self, kind: str) -> int:
         return self.stages.setdefault(kind, len(self.stages))
 
-    def add(self, resource, occupancy, latency, stage, image=-1) -> np.ndarray:
+    def tiles(self, first_tile: int, count: int) -> int | None:
+        """The resource id of tile ``first_tile``, when the ``count`` tiles from it have
+        consecutive ids (as a fan needs), else None."""
+        if self.fans and self.chip_tiles:
+            # Every tile in use gets its id at the first, so every part's are consecutive.
+            for t in range(self.chip_tiles):
+                self.resource_id(Resource(ResourceKind.TILE, str(t)))
+            self.chip_tiles = 0
+        ids = [self.resource_id(Resource(ResourceKind.TILE, str(first_tile + t)))
+               for t in range(count)]
+        return ids[0] if ids and ids == list(range(ids[0], ids[0] + count)) else None
+
+    def pool_cycles(self, cycles: np.ndarray) -> int:
+        """Store subtasks' cycles for fans; returns their offset."""
+        offset = self.pooled
+        self.pool.append(np.asarray(cycles, dtype=np.int64).ravel())
+        self.pooled += self.pool[-1].size
+        return offset
+
+    def add(self, resource, occupancy, latency, stage, image=-1, fan=0) -> np.ndarray:
         """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids; ``image`` the
-        batch image of each task (-1: shared by all). Scalars apply to every task."""
+        batch image of each task (-1: shared by all); ``fan`` the subtasks of each (0: an
+        ordinary task; see Program.from_edges). Scalars apply to every task."""
         resource = np.asarray(resource, dtype=np.int64).ravel()
         n = resource.size
+        self.fan.append(_per_task(fan, n, np.int64))
         stage = self.stage_id(stage) if isinstance(stage, str) else stage
         self.image_labels.append(_per_task(image, n, np.int32))
         self.stage_labels.append(_per_task(stage, n, np.int16))
@@ -148,7 +174,8 @@ class _Tasks:
         return Program.from_edges(resource, _take(self.occupancy), _take(self.latency),
                                   _take(self.sources), _take(self.targets), list(self.names),
                                   priority=np.maximum(task_image, 0), labels=labels,
-                                  resource_group=groups)
+                                  resource_group=groups, fan=_take(self.fan),
+                                  fan_occupancy=_take(self.pool))
 
 
 def _per_task(value, n: int, dtype) -> np.ndarray:
@@ -174,18 +201,22 @@ def _take(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
 # 2 to 4 edges each, rounded up: see benchmarks/memory.py).
 BYTES_PER_TASK = 160
 BYTES_PER_EDGE = 40
+BYTES_PER_SUBTASK = 4       # a fan's subtask: its place in its tile's queue
 
 
 def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
               mode: str = "fast", max_steps: int = 2048,
-              preload_weights: bool = True, execution: str = "pipelined") -> tuple[int, int]:
-    """(tasks, dependency edges) that lower() would build, counted without building them,
-    so a run too large for memory can be refused before it starts. (Parts fill the chip in
-    order, so they need more than one layer group exactly when their tiles exceed it.)"""
+              preload_weights: bool = True, execution: str = "pipelined",
+              fans: bool = True) -> tuple[int, int, int]:
+    """(tasks, dependency edges, subtasks of fans) that lower() would build, counted without
+    building them, so a run too large for memory can be refused before it starts. (Parts
+    fill the chip in order, so they need more than one layer group exactly when their tiles
+    exceed it.)"""
     tiles = sum(part.tiles for plan in plans for part in plan.parts if part.unit == UnitKind.CIM)
     groups = 2 if tiles > chip_tiles else 1
     programmed = groups > 1 or not preload_weights
-    tasks = edges = 0
+    tasks = edges = subtasks = 0
+    fans = fans and mode == "reference"
     for plan in plans:
         budget = max(1, max_steps // len(plan.parts))
         for part in plan.parts:
@@ -203,6 +234,9 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
                 continue
             n = steps(part.vectors, mode, budget, batch)
             tiles = part.tiles if mode == "reference" and part.unit == UnitKind.CIM else 1
+            if fans and tiles > 1:          # a step's MVMs are one task, a fan
+                subtasks += batch * n * tiles
+                tiles = 1
             slots = len(part.stages) + tiles - 1
             tasks += batch * n * slots
             edges += batch * n * (slots + tiles + inputs)
@@ -216,16 +250,23 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
         # wait for it (at most as many edges again as there are tasks).
         edges += 2 * tasks
         tasks += len(plans)
-    return tasks, edges
+    return tasks, edges, subtasks
 
 
 def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
           mode: str = "fast", max_steps: int = 2048, preload_weights: bool = True,
-          dram_channels: int = 1, execution: str = "pipelined", on_layer=None) -> Lowered:
+          dram_channels: int = 1, execution: str = "pipelined", on_layer=None,
+          fans: bool = True) -> Lowered:
     """Build the Program for ``batch`` images. See the module docstring for the modes and
-    the execution orders. ``on_layer(1, name)`` is called after each layer (progress)."""
+    the execution orders. ``on_layer(1, name)`` is called after each layer (progress).
+    ``fans``: in reference mode, a step's MVMs on a part's tiles are one task of the engine
+    (a fan, the same schedule with the memory of one task); False gives each its own task,
+    as a trace of every tile needs."""
     programmed = placement.groups > 1 or not preload_weights
-    tasks = _Tasks(dram_channels)
+    used = max((placement.first_tile[(part.layer, part.part)] + part.tiles
+                for plan in plans for part in plan.parts
+                if (part.layer, part.part) in placement.first_tile), default=0)
+    tasks = _Tasks(dram_channels, fans and mode == "reference", used)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
     barrier_inputs: dict[int, list[np.ndarray]] = {}
@@ -268,9 +309,11 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                     after = barriers.get(group - 1)
                     done = _lower_chain(part.programming.stages, tasks,
                                         after=previous_layer if after is None else after,
-                                        last_resources=tiles)
+                                        last_resources=tiles,
+                                        fan=key in tasks.fanned)
                     programming_tasks[key] = (begin, tasks.count)
-                    # mvm has shape (images, steps, slots); done has one task per slot.
+                    # mvm has shape (images, steps, slots); done has one task per slot (a
+                    # fan of writes when the MVMs are fans).
                     tasks.edges(done[None, None, :], mvm)
                 if placement.groups > 1 and placement.last_part[group] == key:
                     barriers[group] = _barrier(tasks, barrier_inputs[group])
@@ -308,10 +351,17 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     # value mode: [kept tiles, batch * vectors]
     measured = part.measured.tile_cycles if part.measured is not None else None
     slots = []  # (stage index, resource id, occupancy per vector, latency)
+    fan = None  # reference mode: (slot, first tile's resource id, tiles) of the MVM fan
     for index, stage in enumerate(part.stages):
         if stage.kind == StageKind.MVM and mode == "reference":
             first = placement.first_tile[(part.layer, part.part)]
             per_tile = part.tile_cycles if measured is None else np.zeros(measured.shape[0])
+            base = tasks.tiles(first, len(per_tile)) if tasks.fans and len(per_tile) else None
+            if base is not None:     # one task stands for the step's MVMs on every tile
+                fan = (len(slots), base, len(per_tile))
+                tasks.fanned.add((part.layer, part.part))
+                slots.append((index, base, 0, 0))
+                continue
             for t, cycles in enumerate(per_tile):
                 slots.append((index, tasks.resource_id(Resource(ResourceKind.TILE,
                                                                 str(first + t))),
@@ -330,7 +380,18 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
         if part.stages[stage_index].resource == DRAM:
             resource[:, slot] = tasks.dram_ids(total_steps)
     occupancy = step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]
-    if measured is not None:
+    fanned = np.zeros(per_step, dtype=np.int64)
+    if fan is not None:
+        # A fan's occupancy is where its tiles' cycles start in the pool: one row per part,
+        # or in value mode one per step (each vector's measured cycles).
+        slot, _, count = fan
+        fanned[slot] = count
+        if measured is None:
+            occupancy[:, slot] = tasks.pool_cycles(part.tile_cycles)
+        else:
+            occupancy[:, slot] = (tasks.pool_cycles(measured.T)
+                                  + count * np.arange(total_steps, dtype=np.int64))
+    elif measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
         # the slowest tile per vector; reference: each tile its own).
         mvm_slots = np.flatnonzero([part.stages[s[0]].kind == StageKind.MVM for s in slots])
@@ -345,7 +406,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     latency = np.tile(np.array([s[3] for s in slots]), total_steps)
     images = np.repeat(np.arange(batch), n_steps * per_step)
     ids = tasks.add(resource.ravel(), occupancy, latency, np.tile(slot_kind, total_steps),
-                    images).reshape(batch, n_steps, per_step)
+                    images, np.tile(fanned, total_steps)).reshape(batch, n_steps, per_step)
     for stage in range(len(part.stages) - 1):
         before = np.flatnonzero(slot_stage == stage)
         after = np.flatnonzero(slot_stage == stage + 1)
@@ -396,11 +457,11 @@ def steps(units: int, mode: str, budget: int, passes: int) -> int:
 
 
 def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
-                 last_resources: list[str] | None = None) -> np.ndarray:
+                 last_resources: list[str] | None = None, fan: bool = False) -> np.ndarray:
     """Stages run one after the other (a weight load or write); returns the final task ids.
 
     ``last_resources`` splits the final stage into one task per resource (reference mode:
-    each tile writes its own rows).
+    each tile writes its own rows), or with ``fan`` into one fan over them (consecutive ids).
     """
     *leading, final = stages
     previous = None if after is None else np.array([after])
@@ -412,8 +473,13 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
             tasks.edges(previous, task)
         previous = task
     names = last_resources or [final.resource]
-    done = tasks.add([tasks.resource_id(name) for name in names], final.occupancy,
-                     final.latency, f"weights:{final.kind}")
+    if fan:
+        done = tasks.add([tasks.resource_id(names[0])],
+                         tasks.pool_cycles(np.full(len(names), final.occupancy)), final.latency,
+                         f"weights:{final.kind}", fan=len(names))
+    else:
+        done = tasks.add([tasks.resource_id(name) for name in names], final.occupancy,
+                         final.latency, f"weights:{final.kind}")
     if previous is not None:
         tasks.edges(previous[:, None], done[None, :])
     return done

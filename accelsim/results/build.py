@@ -164,9 +164,9 @@ def _resource_report(lowered, timeline, plans, device):
     program = lowered.program
     resources_of = program.resource_names
     cycles = max(timeline.cycles, 1)
-    summary = program.summarize(timeline, program.resource, len(resources_of))
-    busy, waited = summary["busy"], summary["waited"]
-    first, last = summary["first"], summary["last"]
+    summary = timeline.resources        # per resource, from the engine (fans included)
+    busy, waited = summary.busy, summary.waited
+    first, last = summary.first, summary.last
     _, group_names = resource_groups(resources_of)
     queued = dict(zip(group_names, timeline.queued.tolist()))
     resources, stalls, task_waits = {}, {}, {}
