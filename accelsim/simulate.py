@@ -115,7 +115,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                         dram_channels=dev.dram.channels, execution=execution,
                         on_layer=steps.phase(f"building the {mode}-mode event graph",
                                              len(mapping.plans)))
-        steps.phase("event loop (numba)", None)
+        steps.phase("event loop", None)
         timeline = lowered.program.run()
     return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch, mode=mode,
                         execution=execution, trace=trace, output=output, skipped=skipped,

@@ -123,6 +123,28 @@ def test_results_do_not_run_simulations_or_sweeps():
             assert not reached & {"accelsim.simulate", "accelsim.sweep"}, module
 
 
+def test_a_first_small_run_needs_no_numba_and_gives_the_compiled_results():
+    """A fresh process's first simulation of a network runs in the Python event loop without
+    importing numba (no compiling on a fresh install), and every figure equals numba's."""
+    import json
+    import os
+    import subprocess
+    import sys
+    code = ("import json, sys; from accelsim import simulate; "
+            "r = simulate('resnet18', 'cim-16x16').to_dict(); "
+            "[r.pop(k) for k in ('engine_seconds', 'wall_seconds', 'compile_seconds')]; "
+            "print(json.dumps([sorted(m for m in ('numba',) if m in sys.modules), r], "
+            "sort_keys=True, default=str))")
+    runs = {}
+    for engine in ("auto", "numba"):
+        env = {**os.environ, "ACCELSIM_ENGINE": engine}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env=env).stdout
+        runs[engine] = json.loads(out.strip().splitlines()[-1])
+    assert runs["auto"][0] == [] and runs["numba"][0] == ["numba"]
+    assert runs["auto"][1] == runs["numba"][1]
+
+
 def test_import_is_light_and_names_resolve():
     """`import accelsim` loads no heavy dependency (numba, networkx, pydantic, matplotlib) until
     a name needs it, every public name resolves, and importing the modules that share a

@@ -357,3 +357,60 @@ def test_a_fan_is_its_subtasks_to_the_cycle(rows):
     summary = tasks.summarize(b, tasks.resource, 9)      # the naive per-task reduction
     for field in ("busy", "waited", "first", "last"):
         assert list(getattr(b.resources, field)) == list(summary[field])
+
+
+@settings(max_examples=200, deadline=None)
+@given(random_programs(priorities=3))
+def test_the_python_loop_is_the_compiled_one(tasks):
+    """The Python event loop (a fresh process's first run) and numba's give the same
+    schedule, unions and event count, FIFO or by priority."""
+    from accelsim.engine.des import run_tasks
+    from accelsim.engine.python import run_tasks_python
+    b = ProgramBuilder()
+    for resource, occupancy, latency, deps, priority in tasks:
+        b.task(resource, occupancy, latency=latency, after=deps, priority=priority)
+    program = b.build()
+    labels = np.stack([np.arange(program.tasks) % 3, np.arange(program.tasks) % 2 - 1], 1)
+    results = []
+    for loop in (run_tasks, run_tasks_python):
+        out = [np.zeros(program.tasks, np.int64) for _ in range(3)]
+        queued, busy = np.zeros(len(program.resource_names) or 1, np.int64), np.zeros(3, np.int64)
+        events = loop(program.resource, program.occupancy, program.latency, program.priority,
+                      labels, program.indegree, program.successor_ptr, program.successor_index,
+                      max(1, len(program.resource_names)), program.resource_group, *out, queued,
+                      busy)
+        results.append([events, *(a.tolist() for a in (*out, queued, busy))])
+    assert results[0] == results[1]
+
+
+def test_the_python_summary_is_the_compiled_one():
+    from accelsim.engine.des import summarize_groups
+    from accelsim.engine.python import summarize_groups_numpy
+    rng = np.random.default_rng(5)
+    n, groups = 400, 6
+    group = rng.integers(-1, groups, n)
+    occupancy, ready = rng.integers(0, 9, n), rng.integers(0, 50, n)
+    start = ready + rng.integers(0, 9, n)
+    finish = start + occupancy
+    twins = []
+    for summarize in (summarize_groups, summarize_groups_numpy):
+        out = [np.zeros(groups, np.int64), np.zeros(groups, np.int64),
+               np.full(groups, 10**9, np.int64), np.zeros(groups, np.int64)]
+        summarize(group, occupancy, ready, start, finish, *out)
+        twins.append([a.tolist() for a in out])
+    assert twins[0] == twins[1]
+
+
+def test_engine_choice(monkeypatch):
+    from accelsim.engine import program
+    from accelsim.errors import AccelsimError
+    monkeypatch.setattr(program, "_programs_run", 0)
+    monkeypatch.setenv("ACCELSIM_ENGINE", "python")
+    assert program.engine_for(10 ** 7, fans=False) == "python"
+    assert program.engine_for(10, fans=True) == "numba"         # only numba has fans
+    monkeypatch.setenv("ACCELSIM_ENGINE", "auto")
+    # numba is loaded in this process: auto takes it
+    assert program.engine_for(10, fans=False) == "numba"
+    monkeypatch.setenv("ACCELSIM_ENGINE", "jit")
+    with pytest.raises(AccelsimError, match="ACCELSIM_ENGINE must be one of auto, numba"):
+        program.engine_for(10, fans=False)

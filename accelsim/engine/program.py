@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from accelsim.engine.des import run_tasks, summarize_groups
-from accelsim.engine.fans import BUSY, FIRST, LAST, WAITED, run_fans
+from accelsim.errors import AccelsimError
+
+# The first program of a process, up to this many tasks, runs in the Python loop when numba
+# is not loaded yet: it takes less time than numba's start, about 0.6 s with a warm cache and
+# seconds of compiling with a cold one (see engine/python.py and benchmarks/RESULTS.md).
+PYTHON_ENGINE_TASKS = 200_000
+ENGINES = ("auto", "numba", "python")
+_programs_run = 0
+
+
+def engine_for(tasks: int, fans: bool) -> str:
+    """Which event loop runs a program: $ACCELSIM_ENGINE ("numba", "python" or "auto", the
+    default) decides. "auto" takes the Python loop for the first program of a process when
+    numba is not loaded yet and the program has at most PYTHON_ENGINE_TASKS tasks and no
+    fans (a command-line run), and numba otherwise (later runs in a notebook or a sweep
+    then start it once and run fast). Both give identical results."""
+    choice = os.environ.get("ACCELSIM_ENGINE", "auto") or "auto"
+    if choice not in ENGINES:
+        raise AccelsimError(f"ACCELSIM_ENGINE must be one of {', '.join(ENGINES)}, "
+                            f"got {choice!r}")
+    if fans:
+        return "numba"           # the Python loop has no fans
+    if choice == "auto":
+        first = _programs_run == 0 and "numba" not in sys.modules
+        return "python" if first and tasks <= PYTHON_ENGINE_TASKS else "numba"
+    return choice
+
+
+def _summarize(*arrays: np.ndarray) -> None:
+    """summarize_groups, compiled when numba is loaded, else with numpy."""
+    if "numba" in sys.modules:
+        from accelsim.engine.des import summarize_groups
+        summarize_groups(*arrays)
+    else:
+        from accelsim.engine.python import summarize_groups_numpy
+        summarize_groups_numpy(*arrays)
 
 
 @dataclass(frozen=True)
@@ -101,41 +137,53 @@ class Program:
             raise ValueError(f"{self.tasks:,} tasks exceed the engine's 2**31")
         fan = self.fan if self.fan is not None else np.zeros(self.tasks, dtype=np.int64)
         fans = bool(fan.size) and bool(fan.max() > 0)
-        compile_seconds = warm_up(fans)
+        global _programs_run
+        engine = engine_for(self.tasks, fans)
+        _programs_run += 1
+        compile_seconds = warm_up(fans) if engine == "numba" else 0.0
         ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
         finish = np.zeros(self.tasks, dtype=np.int64)
         n_resources = max(1, len(self.resource_names))
         queued = np.zeros(int(self.resource_group.max()) + 1, dtype=np.int64)
         group_busy = np.zeros(self.label_groups, dtype=np.int64)
-        stats = np.zeros((n_resources, 4), dtype=np.int64)
-        stats[:, FIRST] = np.iinfo(np.int64).max
-        pool = (self.fan_occupancy if self.fan_occupancy is not None
-                else np.zeros(0, dtype=np.int64))
-        began = time.perf_counter()
-        if fans:
-            events = run_fans(self.resource, self.occupancy, self.latency, self.priority,
-                              self.labels, self.indegree, self.successor_ptr,
-                              self.successor_index, fan, pool, self.resource_group, ready,
-                              start, finish, queued, group_busy, stats)
-        else:
-            events = run_tasks(self.resource, self.occupancy, self.latency, self.priority,
-                               self.labels, self.indegree, self.successor_ptr,
-                               self.successor_index, n_resources, self.resource_group, ready,
-                               start, finish, queued, group_busy)
-        seconds = time.perf_counter() - began
-        # The engine sums the fans' subtasks per resource; the tasks are summed here.
         tasks = ResourceSummary(np.zeros(n_resources, dtype=np.int64),
                                 np.zeros(n_resources, dtype=np.int64),
                                 np.full(n_resources, np.iinfo(np.int64).max, dtype=np.int64),
                                 np.zeros(n_resources, dtype=np.int64))
-        summarize_groups(np.where(fan > 0, -1, self.resource), self.occupancy, ready, start,
-                         finish, tasks.busy, tasks.waited, tasks.first, tasks.last)
-        resources = ResourceSummary(tasks.busy + stats[:, BUSY], tasks.waited + stats[:, WAITED],
-                                    np.minimum(tasks.first, stats[:, FIRST]),
-                                    np.maximum(tasks.last, stats[:, LAST]))
+        arguments = (self.resource, self.occupancy, self.latency, self.priority, self.labels,
+                     self.indegree, self.successor_ptr, self.successor_index)
+        began = time.perf_counter()
+        if fans:
+            from accelsim.engine.fans import BUSY, FIRST, LAST, WAITED, run_fans
+            stats = np.zeros((n_resources, 4), dtype=np.int64)
+            stats[:, FIRST] = np.iinfo(np.int64).max
+            pool = (self.fan_occupancy if self.fan_occupancy is not None
+                    else np.zeros(0, dtype=np.int64))
+            events = run_fans(*arguments, fan, pool, self.resource_group, ready, start, finish,
+                              queued, group_busy, stats)
+            # The fans' subtasks were summed per resource by the engine.
+            subtasks = ResourceSummary(*(stats[:, c].copy() for c in (BUSY, WAITED, FIRST,
+                                                                      LAST)))
+        else:
+            if engine == "numba":
+                from accelsim.engine.des import run_tasks
+                loop: Callable[..., int] = run_tasks
+            else:
+                from accelsim.engine.python import run_tasks_python
+                loop = run_tasks_python
+            events = loop(*arguments, n_resources, self.resource_group, ready, start, finish,
+                          queued, group_busy)
+            subtasks = None
+        seconds = time.perf_counter() - began
+        _summarize(np.where(fan > 0, -1, self.resource), self.occupancy, ready, start,
+                   finish, tasks.busy, tasks.waited, tasks.first, tasks.last)
+        if subtasks is not None:
+            tasks = ResourceSummary(tasks.busy + subtasks.busy, tasks.waited + subtasks.waited,
+                                    np.minimum(tasks.first, subtasks.first),
+                                    np.maximum(tasks.last, subtasks.last))
         return Timeline(ready, start, finish, int(events), seconds, compile_seconds, queued,
-                        group_busy, resources)
+                        group_busy, tasks, engine)
 
     def summarize(self, timeline: Timeline, group: np.ndarray, groups: int) -> dict:
         """Per group of tasks (``group[i]`` in 0..groups-1, or -1 to leave task i out):
@@ -144,8 +192,8 @@ class Program:
         waited = np.zeros(groups, dtype=np.int64)
         first = np.full(groups, np.iinfo(np.int64).max, dtype=np.int64)
         last = np.zeros(groups, dtype=np.int64)
-        summarize_groups(np.asarray(group, dtype=np.int64), self.occupancy, timeline.ready,
-                         timeline.start, timeline.finish, busy, waited, first, last)
+        _summarize(np.asarray(group, dtype=np.int64), self.occupancy, timeline.ready,
+                   timeline.start, timeline.finish, busy, waited, first, last)
         return {"busy": busy, "waited": waited, "first": first, "last": last}
 
 
@@ -158,6 +206,8 @@ def warm_up(fans: bool = False) -> float:
 
     Keeps compilation out of the event-loop timings that results report.
     """
+    from accelsim.engine.des import run_tasks
+    from accelsim.engine.fans import run_fans
     began = time.perf_counter()
 
     def zeros(size: int) -> np.ndarray:
@@ -197,6 +247,7 @@ class Timeline:
     queued: np.ndarray | None = None      # per resource group: cycles with a task waiting
     group_busy: np.ndarray | None = None  # per label group: cycles with one of its tasks busy
     resources: ResourceSummary | None = None   # per resource
+    engine: str = "numba"                      # the event loop that ran: numba or python
 
     @property
     def cycles(self) -> int:

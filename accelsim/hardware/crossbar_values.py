@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.hardware.tiling import CrossbarTiling
-from accelsim.kernels.crossbar import crossbar_layer, crossbar_mvm
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
     input_chunks,
@@ -100,6 +99,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                  if options.read_noise > 0 else _NO_NOISE)
         counts = np.zeros((q_x.shape[0], cim.input_cycles), dtype=np.int32)
         block = np.zeros((q_x.shape[0], o1 - o0))
+        from accelsim.kernels.crossbar import crossbar_mvm  # numba: on first use
         crossbar_mvm(np.ascontiguousarray(drives[:, :, r0:r1]),
                      np.ascontiguousarray(block_cells), step, low, high, cycle_weight,
                      column_weight[:width], np.repeat(np.arange(o1 - o0), slices), offsets,
@@ -136,6 +136,7 @@ def _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored, column_wei
     accumulated = np.zeros((vectors, q_w.shape[1]))
     active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
     signal = np.zeros((vectors, count, cim.input_cycles))
+    from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
     crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits, cim.input_cycles,
                    np.ascontiguousarray(cells), r0, r1, o0 * slices, o1 * slices, o0, slices,
                    step, low, high, cycle_weight,
