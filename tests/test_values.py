@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import accelsim
 from accelsim.energy.table import Action
 from accelsim.kernels import crossbar_layer, crossbar_mvm, input_chunks, slice_weights
+from accelsim.kernels.crossbar import COLUMN_CHUNK, VECTOR_GROUP
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import quantized_weights
 from accelsim.workload import Input, Linear, Workload
@@ -71,11 +72,12 @@ def test_layer_kernel_equals_block_by_block_calls(data):
     what crossbar_mvm gives block by block on input_chunks' drives, the offset correction
     and the accumulation in the same order; its signal is the drive mask times the levels."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    v = data.draw(st.integers(1, 5))
+    # Up to 3 of the kernel's vector groups and 2 of its column chunks.
+    v = data.draw(st.integers(1, 2 * VECTOR_GROUP + 3))
     dac_bits, cycles = data.draw(st.sampled_from([(1, 4), (2, 2), (4, 1), (1, 3)]))
     magnitude_bits = dac_bits * cycles
     groups, k, outputs = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 30)), \
-        data.draw(st.integers(1, 5))
+        data.draw(st.sampled_from([1, 2, 5, COLUMN_CHUNK // 2 + 1]))
     slices, rows = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 12))
     limit = 2 ** magnitude_bits - 1
     q = rng.integers(-limit, limit + 1, size=(v, groups * k))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from accelsim._jit import jit_parallel
+from accelsim._jit import jit, jit_parallel
 
 
 @jit_parallel
@@ -57,13 +57,56 @@ def crossbar_mvm(drives, cells, step, code_low, code_high, cycle_weight, column_
             acc[v, column_output[k]] += converted[k] * step * column_weight[k]
 
 
+@jit
+def _column_sums(cells, drives, r0, rows, c0, span, sums, driven):
+    """sums[:span] = the column sums of cells[r0 + r, c0:c0 + span] times drives[r] over the
+    driven rows, added in row order (as crossbar_mvm adds them), four rows per pass over the
+    sums. (Indexing by slices and range variables lets LLVM vectorize the column loops.)"""
+    count = 0
+    for r in range(rows):
+        if drives[r] != 0:
+            driven[count] = r
+            count += 1
+    out = sums[:span]
+    out[:] = 0.0
+    a = 0
+    while a + 4 <= count:
+        ra, rb, rc, rd = driven[a], driven[a + 1], driven[a + 2], driven[a + 3]
+        da, db = float(drives[ra]), float(drives[rb])
+        dc, dd = float(drives[rc]), float(drives[rd])
+        xa = cells[r0 + ra, c0:c0 + span]
+        xb = cells[r0 + rb, c0:c0 + span]
+        xc = cells[r0 + rc, c0:c0 + span]
+        xd = cells[r0 + rd, c0:c0 + span]
+        for k in range(span):
+            out[k] = (((out[k] + da * xa[k]) + db * xb[k]) + dc * xc[k]) + dd * xd[k]
+        a += 4
+    while a < count:
+        r = driven[a]
+        d = float(drives[r])
+        x = cells[r0 + r, c0:c0 + span]
+        for k in range(span):
+            out[k] += d * x[k]
+        a += 1
+
+
+# crossbar_layer's working set: a thread takes this many vectors at a time, so each cell read
+# from memory serves all of them, and this many columns of a row block at a time, so that
+# the block's cells and the vectors' sums stay in the core's caches.
+VECTOR_GROUP = 8
+COLUMN_CHUNK = 128
+
+
 @jit_parallel
 def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, col_end,
                    out_start, slices, step, code_low, code_high, cycle_weight, column_weight,
                    offset, column_offset, row_level, acc, active_rows, signal):
     """A whole layer's row blocks for many input vectors in one parallel call: the bit-planes
     of the inputs are taken inside (no [V, C, K] array of drives), and each vector's blocks
-    run in order on one thread, with the sums of crossbar_mvm in the same order.
+    run in order, with the sums of crossbar_mvm in the same order. Vectors go in groups of
+    VECTOR_GROUP (one thread each) and columns in chunks of COLUMN_CHUNK, so the cells are
+    read from memory once per group rather than once per vector; every vector's arithmetic
+    is the same, in the same order.
 
     q [V, K] int64: quantized inputs (sign-magnitude: cycle c drives
     sign(q) * ((|q| >> c * dac_bits) & (2^dac_bits - 1))).
@@ -81,52 +124,66 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     mask = (1 << dac_bits) - 1
     inverse = 1.0 / step
     width = 0
+    height = 0
     for b in range(blocks):
         width = max(width, col_end[b] - col_start[b])
-    for v in prange(vectors):
-        sums = np.empty(width)
-        converted = np.empty(width)
+        height = max(height, row_end[b] - row_start[b])
+    groups = (vectors + VECTOR_GROUP - 1) // VECTOR_GROUP
+    for g in prange(groups):
+        v0 = g * VECTOR_GROUP
+        count = min(VECTOR_GROUP, vectors - v0)
+        sums = np.empty(COLUMN_CHUNK)
+        converted = np.empty((VECTOR_GROUP, width))
+        drives = np.empty((VECTOR_GROUP, height), dtype=np.int64)
+        driven = np.empty(height, dtype=np.int64)
         local = np.empty(width)
         for b in range(blocks):
             r0, r1, c0 = row_start[b], row_end[b], col_start[b]
+            rows = r1 - r0
             columns = col_end[b] - c0
             outputs = columns // slices
-            converted[:columns] = 0.0
+            converted[:count, :columns] = 0.0
             for c in range(cycles):
-                sums[:columns] = 0.0
-                active = 0
-                level = 0.0
                 shift_bits = c * dac_bits
-                for r in range(r0, r1):
-                    x = q[v, r]
-                    magnitude = x if x >= 0 else -x
-                    drive = (magnitude >> shift_bits) & mask
-                    if drive != 0:
-                        if x < 0:
-                            drive = -drive
-                        active += 1
-                        level += row_level[r]
-                        for k in range(columns):
-                            sums[k] += drive * cells[r, c0 + k]
-                active_rows[v, b, c] = active
-                signal[v, b, c] = level
-                if active == 0:
-                    continue
+                for i in range(count):          # the group's drives in this input cycle
+                    active = 0
+                    level = 0.0
+                    for r in range(rows):
+                        x = q[v0 + i, r0 + r]
+                        magnitude = x if x >= 0 else -x
+                        drive = (magnitude >> shift_bits) & mask
+                        if drive != 0:
+                            if x < 0:
+                                drive = -drive
+                            active += 1
+                            level += row_level[r0 + r]
+                        drives[i, r] = drive
+                    active_rows[v0 + i, b, c] = active
+                    signal[v0 + i, b, c] = level
                 shift = cycle_weight[c]
-                for k in range(columns):
-                    total = sums[k] + column_offset[b, k]
-                    code = min(max(np.rint(total * inverse), code_low), code_high)
-                    converted[k] += code * shift
-            local[:outputs] = 0.0
-            for k in range(columns):
-                local[k // slices] += converted[k] * step * column_weight[c0 + k]
-            if offset != 0:
-                total_input = 0
-                for r in range(r0, r1):
-                    total_input += q[v, r]
-                correction = offset * total_input
-                for o in range(outputs):
-                    local[o] -= correction
+                for k0 in range(0, columns, COLUMN_CHUNK):
+                    span = min(COLUMN_CHUNK, columns - k0)
+                    offsets = column_offset[b, k0:k0 + span]
+                    for i in range(count):
+                        if active_rows[v0 + i, b, c] == 0:
+                            continue
+                        _column_sums(cells, drives[i], r0, rows, c0 + k0, span, sums, driven)
+                        out = converted[i, k0:k0 + span]
+                        for k in range(span):
+                            total = sums[k] + offsets[k]
+                            code = min(max(np.rint(total * inverse), code_low), code_high)
+                            out[k] += code * shift
             first = out_start[b]
-            for o in range(outputs):
-                acc[v, first + o] += local[o]
+            for i in range(count):
+                local[:outputs] = 0.0
+                for k in range(columns):
+                    local[k // slices] += converted[i, k] * step * column_weight[c0 + k]
+                if offset != 0:
+                    total_input = 0
+                    for r in range(r0, r1):
+                        total_input += q[v0 + i, r]
+                    correction = offset * total_input
+                    for o in range(outputs):
+                        local[o] -= correction
+                for o in range(outputs):
+                    acc[v0 + i, first + o] += local[o]
