@@ -125,7 +125,8 @@ def test_results_do_not_run_simulations_or_sweeps():
 
 def test_a_first_small_run_needs_no_numba_and_gives_the_compiled_results():
     """A fresh process's first simulation of a network runs in the Python event loop without
-    importing numba (no compiling on a fresh install), and every figure equals numba's."""
+    importing numba (no compiling on a fresh install) or networkx, and every figure equals
+    numba's."""
     import json
     import os
     import subprocess
@@ -133,7 +134,7 @@ def test_a_first_small_run_needs_no_numba_and_gives_the_compiled_results():
     code = ("import json, sys; from accelsim import simulate; "
             "r = simulate('resnet18', 'cim-16x16').to_dict(); "
             "[r.pop(k) for k in ('engine_seconds', 'wall_seconds', 'compile_seconds')]; "
-            "print(json.dumps([sorted(m for m in ('numba',) if m in sys.modules), r], "
+            "print(json.dumps([sorted(m for m in ('numba', 'networkx') if m in sys.modules), r], "
             "sort_keys=True, default=str))")
     runs = {}
     for engine in ("auto", "numba"):

@@ -139,3 +139,24 @@ def test_unknown_layer_keys_suggest_the_right_one(tmp_path, entry, hint):
                     f"[16, 4, 4]}}\n  - {entry}\n")
     with pytest.raises(SpecError, match=hint):
         load_workload(path)
+
+
+def test_order_and_consumers_are_networkx_s():
+    """The workload orders and links its layers without networkx; networkx's
+    lexicographical topological sort (by list position) and successors agree on every zoo
+    network and on a graph whose layers are listed out of order."""
+    import networkx as nx
+
+    import accelsim
+    from accelsim.workload import Elementwise
+    shuffled = Workload.from_layers("shuffled", [
+        Linear("late", ("mid",), 4), Input("in", shape=(8, 1, 1)), Linear("mid", ("in",), 8),
+        Elementwise("sum", ("mid", "mid"), function="add"), Linear("early", ("in",), 8)])
+    for wl in [shuffled, *(accelsim.load_workload(n) for n in accelsim.available_workloads())]:
+        position = {name: i for i, name in enumerate(wl.layers)}
+        assert wl.order == tuple(nx.lexicographical_topological_sort(
+            wl.graph, key=position.__getitem__)), wl.name
+        for name in wl.order:
+            assert wl.consumers(name) == tuple(wl.graph.successors(name)), (wl.name, name)
+        assert wl.sinks == [n for n in wl.order if wl.graph.out_degree(n) == 0]
+    assert shuffled.order == ("in", "mid", "late", "sum", "early")

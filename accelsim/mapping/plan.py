@@ -63,7 +63,7 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
                if unit(name_of_unit).name == UnitKind.SYSTOLIC}
     ctx.held = residency(workload, device, batch=batch, batched=batched)
     plans = [_plan_layer(ctx, name, *chosen.get(name, ("", ""))) for name in workload.order]
-    sinks = [n for n in workload.order if workload.graph.out_degree(n) == 0]
+    sinks = workload.sinks
     for sink in sinks:
         name = "output" if len(sinks) == 1 else f"output:{sink}"
         while name in workload.layers:          # a layer may itself be called "output"

@@ -91,7 +91,7 @@ def value_inputs(wl, inputs, batch: int, seed: int):
     for name in names:
         if arrays[name] is None:
             # token ids for an input that indexes an embedding table, else uniform [0, 1)
-            rows = [wl.layers[n].rows for n in wl.graph.successors(name)
+            rows = [wl.layers[n].rows for n in wl.consumers(name)
                     if wl.layers[n].kind == "embedding"]
             arrays[name] = (rng.integers(0, min(rows), (batch, *wl.shapes[name])).astype(
                 np.float64) if rows else rng.random((batch, *wl.shapes[name])))

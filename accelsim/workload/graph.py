@@ -1,19 +1,27 @@
-"""The Workload: a validated, shape-annotated DAG of layers (held in a networkx.DiGraph).
+"""The Workload: a validated, shape-annotated DAG of layers (``Workload.graph`` gives it as a
+networkx.DiGraph).
 
 Validation happens once, at construction: unknown inputs, cycles, disconnected parts and shapes
-that do not chain all raise WorkloadError naming the layer.
+that do not chain all raise WorkloadError naming the layer. It needs no networkx (whose import
+costs about 0.2 s of every command): networkx is imported to name a cycle or a stray part in
+the error, and when ``graph`` is first asked for.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from accelsim.errors import WorkloadError
 from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_ELEMENTS = 2 ** 36     # per layer output and image: far beyond any network, inside int64
 MAX_MACS = 2 ** 50         # per layer and image
@@ -24,7 +32,6 @@ class Workload:
     """A network to simulate. Build with :class:`WorkloadBuilder` or :func:`load_workload`."""
 
     name: str
-    graph: nx.DiGraph = field(repr=False, compare=False)
     order: tuple[str, ...]                       # topological order, deterministic
     layers: dict[str, Layer] = field(repr=False)
     shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
@@ -40,6 +47,28 @@ class Workload:
     # Images per inference as the source file has them (an ONNX export at batch 8): the
     # batch ``simulate`` runs when it is not given one. Layers and shapes are per image.
     batch: int = field(default=1, compare=False)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The layers as a networkx DiGraph (an edge from each input to its consumer)."""
+        return _digraph(list(self.layers.values()))
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[str, ...]]:
+        consumers: dict[str, list[str]] = {name: [] for name in self.layers}
+        for layer in self.layers.values():
+            for source in dict.fromkeys(layer.inputs):
+                consumers[source].append(layer.name)
+        return {name: tuple(names) for name, names in consumers.items()}
+
+    def consumers(self, layer_name: str) -> tuple[str, ...]:
+        """The layers that read ``layer_name``'s output (graph.successors, without networkx)."""
+        return self._consumers[layer_name]
+
+    @property
+    def sinks(self) -> list[str]:
+        """The layers nothing reads, in topological order."""
+        return [name for name in self.order if not self._consumers[name]]
 
     def with_weights(self, weights: dict, biases: dict | None = None) -> Workload:
         """A copy holding these weights (PyTorch shapes; see accelsim.workload.weights)."""
@@ -64,9 +93,7 @@ class Workload:
             by_name[layer.name] = layer
         if not by_name:
             raise WorkloadError(label, "the workload has no layers")
-        graph = nx.DiGraph()
         for layer in layers:
-            graph.add_node(layer.name)
             low, high = layer.arity
             if not low <= len(layer.inputs) <= high:
                 need = f"{low}" if low == high else f"{low} to {high}"
@@ -76,24 +103,24 @@ class Workload:
                 if source not in by_name:
                     raise WorkloadError(label, f"input '{source}' is not a layer of this workload",
                                         layer=layer.name)
-                graph.add_edge(source, layer.name)
             _check_activation(label, layer)
-        if not nx.is_directed_acyclic_graph(graph):
-            edges = nx.find_cycle(graph)
+        order = _topological_order(layers)
+        if order is None:
+            import networkx as nx
+            edges = nx.find_cycle(_digraph(layers))
             cycle = " -> ".join([edge[0] for edge in edges] + [edges[0][0]])
             raise WorkloadError(label, f"the layer graph has a cycle: {cycle}",
                                 layer=edges[0][0])
         if not any(isinstance(layer, Input) for layer in layers):
             raise WorkloadError(label, "the workload has no input layer")
-        parts = list(nx.weakly_connected_components(graph))
-        if len(parts) > 1:
+        if not _connected(layers):
+            import networkx as nx
+            parts = list(nx.weakly_connected_components(_digraph(layers)))
             first = layers[0].name
             stray = sorted(n for part in parts if first not in part for n in part)
             raise WorkloadError(label, "the layer graph is not connected: "
                                 f"{', '.join(stray[:5])} not linked to '{first}'",
                                 layer=stray[0])
-        position = {layer.name: i for i, layer in enumerate(layers)}
-        order = tuple(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
         shapes: dict[str, Shape] = {}
         for layer_name in order:
             layer = by_name[layer_name]
@@ -111,7 +138,7 @@ class Workload:
                                     f"elements and {MAX_MACS:,} MACs per layer)",
                                     layer=layer_name)
             shapes[layer_name] = tuple(int(s) for s in shape)
-        return cls(name=name, graph=graph, order=order, layers=by_name, shapes=shapes)
+        return cls(name=name, order=order, layers=by_name, shapes=shapes)
 
     def input_shapes(self, layer_name: str) -> list[Shape]:
         return [self.shapes[s] for s in self.layers[layer_name].inputs]
@@ -159,6 +186,58 @@ class WorkloadBuilder:
 
     def build(self) -> Workload:
         return Workload.from_layers(self.name, self.layers)
+
+
+def _topological_order(layers: list[Layer]) -> tuple[str, ...] | None:
+    """The layers in topological order, the earliest listed first among those ready (as
+    networkx's lexicographical_topological_sort by list position); None if there is a
+    cycle. Inputs are known layers."""
+    position = {layer.name: i for i, layer in enumerate(layers)}
+    consumers: list[list[int]] = [[] for _ in layers]
+    waiting = [0] * len(layers)
+    for i, layer in enumerate(layers):
+        for source in dict.fromkeys(layer.inputs):
+            consumers[position[source]].append(i)
+            waiting[i] += 1
+    ready = [i for i in range(len(layers)) if waiting[i] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(layers[i].name)
+        for j in consumers[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    return tuple(order) if len(order) == len(layers) else None
+
+
+def _connected(layers: list[Layer]) -> bool:
+    """Whether every layer is linked to the first, following edges either way."""
+    neighbours: dict[str, list[str]] = {layer.name: [] for layer in layers}
+    for layer in layers:
+        for source in layer.inputs:
+            neighbours[source].append(layer.name)
+            neighbours[layer.name].append(source)
+    seen = {layers[0].name}
+    stack = [layers[0].name]
+    while stack:
+        for other in neighbours[stack.pop()]:
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    return len(seen) == len(layers)
+
+
+def _digraph(layers: list[Layer]) -> nx.DiGraph:
+    """The layers as a networkx DiGraph."""
+    import networkx as nx
+    graph = nx.DiGraph()
+    for layer in layers:
+        graph.add_node(layer.name)
+        for source in layer.inputs:
+            graph.add_edge(source, layer.name)
+    return graph
 
 
 def _check_activation(workload: str, layer: Layer) -> None:
