@@ -58,8 +58,7 @@ def run_tasks_python(resource: Array, occupancy: Array, latency: Array, priority
             finish_at[finished] = now
             done += 1
             targets, low, high = succ, ptr[finished], ptr[finished + 1]
-        for e in range(low, high):
-            j = targets[e]
+        for j in targets[low:high]:
             if finished >= 0:
                 remaining[j] -= 1
                 if remaining[j] > 0:
