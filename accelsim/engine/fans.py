@@ -106,15 +106,16 @@ def _begin(j: int, k: int, r: int, now: int, occupancy: Array, fan: Array,
 @jit
 def _push_run(heap_time: Array, heap_seq: Array, heap_item: Array, size: int, seq: int,
               run_task: Array, run_low: Array, run_high: Array, free_slots: Array, free: int,
-              task: int, low: int, high: int, time: int) -> tuple[int, int]:
+              task: int, low: int, high: int, time: int) -> tuple[int, int, int]:
     """Schedule subtasks low..high of fan ``task`` to release at ``time``; returns the heap's
-    new size and the free run slots left."""
+    new size, the next sequence number and the free run slots left."""
     free -= 1
     slot = free_slots[free]
     run_task[slot] = task
     run_low[slot] = low
     run_high[slot] = high
-    return _push(heap_time, heap_seq, heap_item, size, time, seq, 4 * slot + _RUN), free
+    return (_push(heap_time, heap_seq, heap_item, size, time, seq, 4 * slot + _RUN), seq + 1,
+            free)
 
 
 @jit
@@ -277,10 +278,9 @@ def run_fans(resource: Array, occupancy: Array, latency: Array, priority: Array,
                     _enqueue(queue_item, key_of, state, r, j, fifo, stamp, arrivals,
                              queues_waiting, queue_since, now)
                     if run_open:
-                        size, free = _push_run(heap_time, heap_seq, heap_item, size, seq,
-                                               run_task, run_low, run_high, free_slots, free,
-                                               j, run_low_k, run_high_k, run_end)
-                        seq += 1
+                        size, seq, free = _push_run(
+                            heap_time, heap_seq, heap_item, size, seq, run_task, run_low,
+                            run_high, free_slots, free, j, run_low_k, run_high_k, run_end)
                         run_open = False
                     continue
                 end = _begin(j, k, r, now, occupancy, fan, fan_occupancy, ready, start, state,
@@ -290,18 +290,16 @@ def run_fans(resource: Array, occupancy: Array, latency: Array, priority: Array,
                     run_high_k = k
                     continue
                 if run_open:
-                    size, free = _push_run(heap_time, heap_seq, heap_item, size, seq, run_task,
-                                           run_low, run_high, free_slots, free, j, run_low_k,
-                                           run_high_k, run_end)
-                    seq += 1
+                    size, seq, free = _push_run(
+                        heap_time, heap_seq, heap_item, size, seq, run_task, run_low, run_high,
+                        free_slots, free, j, run_low_k, run_high_k, run_end)
                 run_open = True
                 run_low_k = run_high_k = k
                 run_end = end
             if run_open:
-                size, free = _push_run(heap_time, heap_seq, heap_item, size, seq, run_task,
-                                       run_low, run_high, free_slots, free, j, run_low_k,
-                                       run_high_k, run_end)
-                seq += 1
+                size, seq, free = _push_run(
+                    heap_time, heap_seq, heap_item, size, seq, run_task, run_low, run_high,
+                    free_slots, free, j, run_low_k, run_high_k, run_end)
             if held:
                 _labels(labels, j, active, since, now, group_busy, held)
         # Advance to the next task that is done.
@@ -331,11 +329,11 @@ def run_fans(resource: Array, occupancy: Array, latency: Array, priority: Array,
                         if fan[nxt] == 0:
                             size = _push(heap_time, heap_seq, heap_item, size, end, seq,
                                          4 * nxt + _RELEASE)
+                            seq += 1
                         else:
-                            size, free = _push_run(heap_time, heap_seq, heap_item, size, seq,
-                                                   run_task, run_low, run_high, free_slots,
-                                                   free, nxt, sub, sub, end)
-                        seq += 1
+                            size, seq, free = _push_run(
+                                heap_time, heap_seq, heap_item, size, seq, run_task, run_low,
+                                run_high, free_slots, free, nxt, sub, sub, end)
                         _labels(labels, nxt, active, since, now, group_busy, 1)
                 if latency[i] > 0:
                     size = _push(heap_time, heap_seq, heap_item, size, now + latency[i], seq,
@@ -369,10 +367,9 @@ def run_fans(resource: Array, occupancy: Array, latency: Array, priority: Array,
                     run_high_k = sub
                     continue
                 if run_open:
-                    size, free = _push_run(heap_time, heap_seq, heap_item, size, seq, run_task,
-                                           run_low, run_high, free_slots, free, run_of,
-                                           run_low_k, run_high_k, run_end)
-                    seq += 1
+                    size, seq, free = _push_run(
+                        heap_time, heap_seq, heap_item, size, seq, run_task, run_low, run_high,
+                        free_slots, free, run_of, run_low_k, run_high_k, run_end)
                     _labels(labels, run_of, active, since, now, group_busy,
                             run_high_k - run_low_k + 1)
                     run_open = False
@@ -387,10 +384,9 @@ def run_fans(resource: Array, occupancy: Array, latency: Array, priority: Array,
                 run_low_k = run_high_k = sub
                 run_end = end
             if run_open:
-                size, free = _push_run(heap_time, heap_seq, heap_item, size, seq, run_task,
-                                       run_low, run_high, free_slots, free, run_of, run_low_k,
-                                       run_high_k, run_end)
-                seq += 1
+                size, seq, free = _push_run(
+                    heap_time, heap_seq, heap_item, size, seq, run_task, run_low, run_high,
+                    free_slots, free, run_of, run_low_k, run_high_k, run_end)
                 _labels(labels, run_of, active, since, now, group_busy,
                         run_high_k - run_low_k + 1)
             _labels(labels, i, active, since, now, group_busy, -(high - low + 1))

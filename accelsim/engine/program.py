@@ -126,12 +126,6 @@ class Program:
     def tasks(self) -> int:
         return int(self.resource.size)
 
-    @property
-    def subtasks(self) -> int:
-        """Tasks with each fan counted as its subtasks."""
-        fan = self.fan if self.fan is not None else np.zeros(0, dtype=np.int64)
-        return int(np.maximum(fan, 1).sum()) if fan.size else self.tasks
-
     def run(self) -> Timeline:
         if self.tasks >= 2 ** 31:
             raise ValueError(f"{self.tasks:,} tasks exceed the engine's 2**31")

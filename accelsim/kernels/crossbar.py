@@ -58,33 +58,27 @@ def crossbar_mvm(drives, cells, step, code_low, code_high, cycle_weight, column_
 
 
 @jit
-def _column_sums(cells, drives, r0, rows, c0, span, sums, driven):
-    """sums[:span] = the column sums of cells[r0 + r, c0:c0 + span] times drives[r] over the
-    driven rows, added in row order (as crossbar_mvm adds them), four rows per pass over the
-    sums. (Indexing by slices and range variables lets LLVM vectorize the column loops.)"""
-    count = 0
-    for r in range(rows):
-        if drives[r] != 0:
-            driven[count] = r
-            count += 1
+def _column_sums(cells, rows, drives, count, c0, span, sums):
+    """sums[:span] = the column sums of cells[rows[a], c0:c0 + span] times drives[a] over the
+    ``count`` driven rows, added in row order (as crossbar_mvm adds them), four rows per pass
+    over the sums. (Indexing by slices and range variables lets LLVM vectorize the column
+    loops.)"""
     out = sums[:span]
     out[:] = 0.0
     a = 0
     while a + 4 <= count:
-        ra, rb, rc, rd = driven[a], driven[a + 1], driven[a + 2], driven[a + 3]
-        da, db = float(drives[ra]), float(drives[rb])
-        dc, dd = float(drives[rc]), float(drives[rd])
-        xa = cells[r0 + ra, c0:c0 + span]
-        xb = cells[r0 + rb, c0:c0 + span]
-        xc = cells[r0 + rc, c0:c0 + span]
-        xd = cells[r0 + rd, c0:c0 + span]
+        da, db = float(drives[a]), float(drives[a + 1])
+        dc, dd = float(drives[a + 2]), float(drives[a + 3])
+        xa = cells[rows[a], c0:c0 + span]
+        xb = cells[rows[a + 1], c0:c0 + span]
+        xc = cells[rows[a + 2], c0:c0 + span]
+        xd = cells[rows[a + 3], c0:c0 + span]
         for k in range(span):
             out[k] = (((out[k] + da * xa[k]) + db * xb[k]) + dc * xc[k]) + dd * xd[k]
         a += 4
     while a < count:
-        r = driven[a]
-        d = float(drives[r])
-        x = cells[r0 + r, c0:c0 + span]
+        d = float(drives[a])
+        x = cells[rows[a], c0:c0 + span]
         for k in range(span):
             out[k] += d * x[k]
         a += 1
@@ -134,8 +128,9 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
         count = min(VECTOR_GROUP, vectors - v0)
         sums = np.empty(COLUMN_CHUNK)
         converted = np.empty((VECTOR_GROUP, width))
+        # Per vector of the group, in this input cycle: its driven rows and their drives.
+        driven = np.empty((VECTOR_GROUP, height), dtype=np.int64)
         drives = np.empty((VECTOR_GROUP, height), dtype=np.int64)
-        driven = np.empty(height, dtype=np.int64)
         local = np.empty(width)
         for b in range(blocks):
             r0, r1, c0 = row_start[b], row_end[b], col_start[b]
@@ -153,11 +148,10 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
                         magnitude = x if x >= 0 else -x
                         drive = (magnitude >> shift_bits) & mask
                         if drive != 0:
-                            if x < 0:
-                                drive = -drive
+                            driven[i, active] = r0 + r
+                            drives[i, active] = -drive if x < 0 else drive
                             active += 1
                             level += row_level[r0 + r]
-                        drives[i, r] = drive
                     active_rows[v0 + i, b, c] = active
                     signal[v0 + i, b, c] = level
                 shift = cycle_weight[c]
@@ -165,9 +159,10 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
                     span = min(COLUMN_CHUNK, columns - k0)
                     offsets = column_offset[b, k0:k0 + span]
                     for i in range(count):
-                        if active_rows[v0 + i, b, c] == 0:
+                        active = active_rows[v0 + i, b, c]
+                        if active == 0:
                             continue
-                        _column_sums(cells, drives[i], r0, rows, c0 + k0, span, sums, driven)
+                        _column_sums(cells, driven[i], drives[i], active, c0 + k0, span, sums)
                         out = converted[i, k0:k0 + span]
                         for k in range(span):
                             total = sums[k] + offsets[k]

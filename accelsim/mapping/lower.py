@@ -117,7 +117,7 @@ class _Tasks:
     def tiles(self, first_tile: int, count: int) -> int | None:
         """The resource id of tile ``first_tile``, when the ``count`` tiles from it have
         consecutive ids (as a fan needs), else None."""
-        if self.fans and self.chip_tiles:
+        if self.chip_tiles:
             # Every tile in use gets its id at the first, so every part's are consecutive.
             for t in range(self.chip_tiles):
                 self.resource_id(Resource(ResourceKind.TILE, str(t)))
@@ -351,14 +351,14 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     # value mode: [kept tiles, batch * vectors]
     measured = part.measured.tile_cycles if part.measured is not None else None
     slots = []  # (stage index, resource id, occupancy per vector, latency)
-    fan = None  # reference mode: (slot, first tile's resource id, tiles) of the MVM fan
+    fan = None  # reference mode: (slot, tiles) of the MVM fan
     for index, stage in enumerate(part.stages):
         if stage.kind == StageKind.MVM and mode == "reference":
             first = placement.first_tile[(part.layer, part.part)]
             per_tile = part.tile_cycles if measured is None else np.zeros(measured.shape[0])
             base = tasks.tiles(first, len(per_tile)) if tasks.fans and len(per_tile) else None
             if base is not None:     # one task stands for the step's MVMs on every tile
-                fan = (len(slots), base, len(per_tile))
+                fan = (len(slots), len(per_tile))
                 tasks.fanned.add((part.layer, part.part))
                 slots.append((index, base, 0, 0))
                 continue
@@ -384,7 +384,7 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     if fan is not None:
         # A fan's occupancy is where its tiles' cycles start in the pool: one row per part,
         # or in value mode one per step (each vector's measured cycles).
-        slot, _, count = fan
+        slot, count = fan
         fanned[slot] = count
         if measured is None:
             occupancy[:, slot] = tasks.pool_cycles(part.tile_cycles)
