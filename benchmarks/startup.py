@@ -1,0 +1,88 @@
+"""Start-up: the whole `accelsim run` process with a warm numba cache and with an empty one
+(as right after `pip install`), and where the time of one run goes.
+
+    python benchmarks/startup.py [--tree PATH] [--repeat 3]
+
+``--tree`` runs another checkout (its folder first on PYTHONPATH), so that the trees before and
+after a change are measured in one session. Byte-code caching is on in the child processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BREAKDOWN = r"""
+import time
+t0 = time.perf_counter()
+import accelsim.cli
+t1 = time.perf_counter()
+from accelsim.mapping.lower import lower
+from accelsim.mapping.plan import place_and_route, plan_workload
+from accelsim.hardware.pricing import resolve
+from accelsim.results.build import build_result
+from accelsim.spec.load import load_device
+from accelsim.workload.load import load_workload
+t2 = time.perf_counter()
+wl, dev = load_workload("resnet18"), resolve(load_device("cim-16x16"))
+t3 = time.perf_counter()
+mapping = place_and_route(plan_workload(wl, dev), dev)
+lowered = lower(mapping.plans, placement=mapping.placement)
+t4 = time.perf_counter()
+timeline = lowered.program.run()
+t5 = time.perf_counter()
+build_result(wl, dev, mapping.plans, lowered, timeline, batch=1, mode="fast",
+             execution="pipelined", trace=False, output=None, skipped={}, began=t0)
+t6 = time.perf_counter()
+print(f"imports {t2 - t0:.2f} s (the command line's {t1 - t0:.2f} s), loading {t3 - t2:.2f} s, "
+      f"planning and lowering {t4 - t3:.2f} s, event loop {t5 - t4:.2f} s "
+      f"({getattr(timeline, 'engine', 'numba')}; of which {timeline.compile_seconds:.2f} s "
+      f"starting numba), result {t6 - t5:.2f} s")
+"""
+
+
+def run(args: list[str], tree: Path | None, **env: str) -> float:
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environment.update(env)
+    if tree is not None:
+        environment["PYTHONPATH"] = str(tree)
+    began = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, env=environment,
+                   cwd=tempfile.gettempdir())
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    command = ["-m", "accelsim", "run", "-d", "cim-16x16", "-q", "-w"]
+    run([*command, "resnet18"], args.tree)              # the numba cache warm, if it is used
+    print(f"tree: {args.tree or 'this checkout'}")
+    for workload in ("resnet18", "lenet5"):
+        best = min(run([*command, workload], args.tree) for _ in range(args.repeat))
+        print(f"warm `accelsim run -w {workload}`: {best:.2f} s (best of {args.repeat})")
+    with tempfile.TemporaryDirectory() as cache:
+        cold = []
+        for _ in range(2):
+            for entry in Path(cache).iterdir():
+                subprocess.run(["rm", "-rf", str(entry)], check=True)
+            cold.append(run([*command, "resnet18"], args.tree, NUMBA_CACHE_DIR=cache))
+    print(f"cold (empty numba cache) `accelsim run -w resnet18`: "
+          f"{', '.join(f'{s:.2f}' for s in cold)} s")
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if args.tree is not None:
+        environment["PYTHONPATH"] = str(args.tree)
+    out = subprocess.run([sys.executable, "-c", BREAKDOWN], check=True, capture_output=True,
+                         text=True, env=environment, cwd=tempfile.gettempdir()).stdout
+    print(f"one ResNet-18 run, in one fresh process: {out.strip()}")
+
+
+if __name__ == "__main__":
+    main()
