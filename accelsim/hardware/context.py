@@ -48,6 +48,7 @@ class PlanContext:
         self.in_bits = device.activation_bits
         self.out_bits = device.output_bits
         self.held: Residency | None = None      # set once the units are assigned
+        self.memo: dict = {}       # units' plans by what they depend on (see Crossbars.plan)
 
     def counts(self) -> np.ndarray:
         """A zero count for every action."""

@@ -34,6 +34,7 @@ from accelsim.hardware.plan import (
     StageKind,
     Staging,
     UnitKind,
+    copied,
 )
 from accelsim.hardware.registry import Unit, register
 from accelsim.hardware.tiling import CrossbarTiling, tile_layer
@@ -72,10 +73,24 @@ class Crossbars(Unit):
         return {"array": device.cim.tiles * device.cim.tile_leakage_mw}
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        """Layers that differ only in name and inputs have the same plan but for the names
+        in it: the first is planned, the others are renamed copies of it (a deep network
+        repeats a few layer shapes; see _renamed)."""
+        if ctx.dev.cim is None:
+            raise MappingError(f"layer '{name}': device '{ctx.dev.name}' has no CIM tiles")
+        key = _plan_key(ctx, name)
+        first = ctx.memo.get(key) if key is not None else None
+        if first is not None:
+            return _renamed(*first, name, ctx.needs(name))
+        plan = self._plan(ctx, name)
+        if key is not None:
+            ctx.memo[key] = (plan, _named_stages(plan))
+            _freeze(plan)
+        return plan
+
+    def _plan(self, ctx: PlanContext, name: str) -> LayerPlan:
         layer = ctx.wl.layers[name]
         cim = ctx.dev.cim
-        if cim is None:
-            raise MappingError(f"layer '{name}': device '{ctx.dev.name}' has no CIM tiles")
         k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
         tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
                             cells_per_weight=cim.cells_per_weight)
@@ -99,6 +114,71 @@ class Crossbars(Unit):
         assert avoided.min() >= -1e-6, "measured counts cannot exceed dense ones"
         return (replace(plan, parts=parts), avoided,
                 plan.tiling.tiles - sum(part.tiles for part in parts))
+
+
+def _plan_key(ctx: PlanContext, name: str):
+    """What a crossbar plan depends on besides names: the layer's parameters and the shapes
+    it reads and writes (the device and batch are the context's). None when a parameter
+    cannot be hashed."""
+    layer = ctx.wl.layers[name]
+    key = (Crossbars.name, copied(layer, name="", inputs=()),
+           tuple(ctx.wl.input_shapes(name)), ctx.wl.shapes[name])
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _freeze(plan: LayerPlan) -> None:
+    """Make a shared plan's arrays read-only, so that an in-place change fails loudly."""
+    arrays = [plan.tiling.__dict__.values()] if plan.tiling is not None else []
+    for part in plan.parts:
+        arrays.append([part.counts, part.tile_cycles, part.tile_indices])
+        if part.programming is not None:
+            arrays.append([part.programming.counts])
+    for group in arrays:
+        for array in group:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+
+
+def _named_stages(plan: LayerPlan) -> list[tuple[list[int], list[int]]]:
+    """Per part, which of its stages and of its programming stages hold a resource keyed by
+    the layer's name (see _renamed)."""
+    def named(stages) -> list[int]:
+        return [i for i, stage in enumerate(stages) if stage.resource.kind in _NAMED]
+    return [(named(part.stages),
+             named(part.programming.stages) if part.programming is not None else [])
+            for part in plan.parts]
+
+
+def _renamed(plan: LayerPlan, named: list[tuple[list[int], list[int]]], name: str,
+             needs) -> LayerPlan:
+    """``plan`` for layer ``name`` reading through ``needs``: the parts' layer and their
+    array and tile-buffer resources ("layer#part", the stages ``named`` lists) renamed. The
+    arrays are shared with ``plan`` (nothing changes a plan's arrays in place)."""
+    def stages(old: tuple[Stage, ...], which: list[int], part: int) -> tuple[Stage, ...]:
+        new = list(old)
+        for i in which:
+            stage = old[i]
+            new[i] = Stage(stage.kind, Resource(stage.resource.kind, f"{name}#{part}"),
+                           stage.occupancy, stage.latency)
+        return tuple(new)
+
+    parts = []
+    for part, (in_part, in_programming) in zip(plan.parts, named):
+        programming = part.programming
+        if programming is not None:
+            programming = copied(programming, stages=stages(programming.stages,
+                                                             in_programming, part.part))
+        parts.append(copied(part, layer=name, needs=needs,
+                             stages=stages(part.stages, in_part, part.part),
+                             programming=programming))
+    return copied(plan, name=name, parts=tuple(parts))
+
+
+_NAMED = (ResourceKind.ARRAY, ResourceKind.TILE_BUFFER)    # resources keyed "layer#part"
 
 
 def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,

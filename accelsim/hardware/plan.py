@@ -18,7 +18,7 @@ from accelsim.workload.ops import Need, NeedRule
 
 __all__ = ["BUFFER", "BUFFER_WRITE_PORT", "BUS", "DIGITAL", "DRAM", "SYSTOLIC", "CrossbarPart",
            "LayerPlan", "Measured", "Need", "NeedRule", "PartPlan", "Programming", "Resource",
-           "ResourceKind", "Stage", "StageKind", "Staging", "SystolicPart", "UnitKind"]
+           "ResourceKind", "Stage", "StageKind", "Staging", "SystolicPart", "UnitKind", "copied"]
 
 
 class UnitKind(StrEnum):
@@ -212,3 +212,12 @@ class LayerPlan:
     tiling: object | None = None   # the crossbar tiling (hardware.crossbar.CrossbarTiling)
     parameters: dict = field(default_factory=dict)
     reason: str = ""               # why the layer runs on its unit
+
+
+def copied(frozen, **changes):
+    """A copy of a frozen dataclass with ``changes``: dataclasses.replace without running
+    __init__ again, several times faster (its fields were checked when ``frozen`` was made;
+    the caller keeps the changed fields' types)."""
+    copy = object.__new__(type(frozen))
+    copy.__dict__.update(frozen.__dict__, **changes)
+    return copy

@@ -89,6 +89,7 @@ class _Tasks:
         self.fan, self.pool = [], []          # fans: subtasks per task, their cycles
         self.pooled = 0
         self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
+        self.blocks: dict[tuple, _Block] = {}         # see _Block
         self.sources, self.targets = [], []
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -126,6 +127,13 @@ class _Tasks:
                for t in range(count)]
         return ids[0] if ids and ids == list(range(ids[0], ids[0] + count)) else None
 
+    def block(self, *shape) -> _Block:
+        """The _Block of a part's steps (_block's arguments), built once per shape."""
+        block = self.blocks.get(shape)
+        if block is None:
+            block = self.blocks[shape] = _block(*shape)
+        return block
+
     def pool_cycles(self, cycles: np.ndarray) -> int:
         """Store subtasks' cycles for fans; returns their offset."""
         offset = self.pooled
@@ -152,8 +160,10 @@ class _Tasks:
         return ids
 
     def edges(self, sources, targets) -> None:
-        sources, targets = np.broadcast_arrays(np.asarray(sources, dtype=np.int64),
-                                               np.asarray(targets, dtype=np.int64))
+        sources = np.asarray(sources, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        if sources.shape != targets.shape:
+            sources, targets = np.broadcast_arrays(sources, targets)
         self.sources.append(sources.ravel())
         self.targets.append(targets.ravel())
 
@@ -180,9 +190,9 @@ class _Tasks:
 
 def _per_task(value, n: int, dtype) -> np.ndarray:
     """``value`` (a scalar, or one value per task) as an array of ``n``."""
-    if np.ndim(value) == 0:
-        return np.full(n, value, dtype=dtype)
-    return np.asarray(value, dtype=dtype).reshape(n)
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return np.asarray(value, dtype=dtype).reshape(n)
+    return np.full(n, value, dtype=dtype)
 
 
 def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
@@ -346,8 +356,6 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     if part.folds is not None:
         return _lower_folds(part, tasks, batch, mode, max_steps)
     n_steps = steps(part.vectors, mode, max_steps, batch)
-    bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
-    sizes = np.diff(bounds)
     # value mode: [kept tiles, batch * vectors]
     measured = part.measured.tile_cycles if part.measured is not None else None
     slots = []  # (stage index, resource id, occupancy per vector, latency)
@@ -370,22 +378,22 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
             slots.append((index, -1 if stage.resource == DRAM else
                           tasks.resource_id(stage.resource), stage.occupancy,
                           stage.latency))
-    slot_stage = np.array([s[0] for s in slots])
-    slot_kind = np.array([tasks.stage_id(part.stages[i].kind) for i in slot_stage])
-    per_step = len(slots)
+    block = tasks.block(tuple((s[0], s[2], s[3]) for s in slots),
+                        tuple(tasks.stage_id(part.stages[s[0]].kind) for s in slots),
+                        tuple(part.stages[s[0]].kind == StageKind.MVM for s in slots),
+                        len(part.stages), part.vectors, n_steps, batch, fan)
     total_steps = batch * n_steps
-    step_sizes = np.tile(sizes, batch)
-    resource = np.tile(np.array([s[1] for s in slots]), (total_steps, 1))
+    resource = np.asarray([s[1] for s in slots], dtype=np.int64)[block.slot]
+    resource = resource.reshape(total_steps, len(slots))
     for slot, (stage_index, *_rest) in enumerate(slots):
         if part.stages[stage_index].resource == DRAM:
             resource[:, slot] = tasks.dram_ids(total_steps)
-    occupancy = step_sizes[:, None] * np.array([s[2] for s in slots])[None, :]
-    fanned = np.zeros(per_step, dtype=np.int64)
+    occupancy = block.occupancy
     if fan is not None:
         # A fan's occupancy is where its tiles' cycles start in the pool: one row per part,
         # or in value mode one per step (each vector's measured cycles).
         slot, count = fan
-        fanned[slot] = count
+        occupancy = occupancy.reshape(total_steps, len(slots)).copy()
         if measured is None:
             occupancy[:, slot] = tasks.pool_cycles(part.tile_cycles)
         else:
@@ -394,26 +402,77 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
     elif measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
         # the slowest tile per vector; reference: each tile its own).
-        mvm_slots = np.flatnonzero([part.stages[s[0]].kind == StageKind.MVM for s in slots])
+        occupancy = occupancy.reshape(total_steps, len(slots)).copy()
         if mode == "reference":
-            occupancy[:, mvm_slots] = measured.T
+            occupancy[:, block.mvm] = measured.T
         else:
             slowest = (measured.max(axis=0) if measured.shape[0]
                        else np.zeros(measured.shape[1], dtype=np.int64))
             per_image = slowest.reshape(batch, part.vectors)
-            occupancy[:, mvm_slots[0]] = np.add.reduceat(per_image, bounds[:-1], axis=1).ravel()
-    occupancy = occupancy.ravel()
-    latency = np.tile(np.array([s[3] for s in slots]), total_steps)
-    images = np.repeat(np.arange(batch), n_steps * per_step)
-    ids = tasks.add(resource.ravel(), occupancy, latency, np.tile(slot_kind, total_steps),
-                    images, np.tile(fanned, total_steps)).reshape(batch, n_steps, per_step)
-    for stage in range(len(part.stages) - 1):
+            occupancy[:, block.mvm[0]] = np.add.reduceat(per_image, block.bounds[:-1],
+                                                         axis=1).ravel()
+    first = tasks.count
+    tasks.add(resource, occupancy, block.latency, block.stage, block.image, block.fan)
+    tasks.sources.append(block.sources + first)
+    tasks.targets.append(block.targets + first)
+    return (block.entry + first, block.exit + first, block.mvm_ids + first, block.bounds,
+            block.bounds)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A part's step tasks as _lower_part adds them, apart from their resources and with ids
+    counted from 0: per task its slot, occupancy, latency, stage label, image and fan;
+    the edges between a step's stages; entry, exit and MVM ids per [image, step]; the
+    steps' vector bounds. Parts of the same shape share one (a deep network repeats a few)."""
+
+    slot: np.ndarray
+    occupancy: np.ndarray
+    latency: np.ndarray
+    stage: np.ndarray
+    image: np.ndarray
+    fan: np.ndarray
+    sources: np.ndarray
+    targets: np.ndarray
+    entry: np.ndarray
+    exit: np.ndarray
+    mvm_ids: np.ndarray
+    mvm: np.ndarray            # slots of MVM stages
+    bounds: np.ndarray
+
+
+def _block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
+           is_mvm: tuple[bool, ...], stages: int, vectors: int, n_steps: int, batch: int,
+           fan: tuple[int, int] | None) -> _Block:
+    """The _Block of ``slots`` (stage index, occupancy per vector, latency each) of a part
+    of ``stages`` stages, with stage labels ``kinds``, for ``vectors`` vectors per image in
+    ``n_steps`` steps."""
+    bounds = (np.arange(n_steps + 1, dtype=np.int64) * vectors) // n_steps
+    per_step, total_steps = len(slots), batch * n_steps
+    slot_stage = np.array([s[0] for s in slots])
+    step_sizes = np.tile(np.diff(bounds), batch)
+    occupancy = (step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]).ravel()
+    fanned = np.zeros(per_step, dtype=np.int64)
+    if fan is not None:
+        fanned[fan[0]] = fan[1]
+    ids = np.arange(total_steps * per_step, dtype=np.int64).reshape(batch, n_steps, per_step)
+    sources, targets = [], []
+    for stage in range(stages - 1):
         before = np.flatnonzero(slot_stage == stage)
         after = np.flatnonzero(slot_stage == stage + 1)
-        tasks.edges(ids[:, :, before][:, :, :, None], ids[:, :, after][:, :, None, :])
-    mvm_stage = [i for i, s in enumerate(part.stages) if s.kind == StageKind.MVM]
-    mvm = ids[:, :, np.flatnonzero(slot_stage == mvm_stage[0])] if mvm_stage else ids[:, :, :0]
-    return ids[:, :, 0], ids[:, :, -1], mvm, bounds, bounds
+        pair = np.broadcast_arrays(ids[:, :, before][:, :, :, None],
+                                   ids[:, :, after][:, :, None, :])
+        sources.append(pair[0].ravel())
+        targets.append(pair[1].ravel())
+    mvm = np.flatnonzero(is_mvm)
+    mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
+    return _Block(np.tile(np.arange(per_step), total_steps), occupancy,
+                  np.tile(np.array([s[2] for s in slots], dtype=np.int64), total_steps),
+                  np.tile(np.array(kinds, dtype=np.int16), total_steps),
+                  np.repeat(np.arange(batch, dtype=np.int32), n_steps * per_step),
+                  np.tile(fanned, total_steps), _concat(sources), _concat(targets),
+                  ids[:, :, 0], ids[:, :, -1], ids[:, :, np.flatnonzero(slot_stage == mvm_stage)],
+                  mvm, bounds)
 
 
 def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps: int):
@@ -464,24 +523,31 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
     each tile writes its own rows), or with ``fan`` into one fan over them (consecutive ids).
     """
     *leading, final = stages
-    previous = None if after is None else np.array([after])
-    for stage in leading:
-        resource = (tasks.dram_ids(1) if stage.resource == DRAM
-                    else [tasks.resource_id(stage.resource)])
-        task = tasks.add(resource, stage.occupancy, stage.latency, f"weights:{stage.kind}")
-        if previous is not None:
-            tasks.edges(previous, task)
-        previous = task
     names = last_resources or [final.resource]
+    resource = [int(tasks.dram_ids(1)[0]) if stage.resource == DRAM
+                else tasks.resource_id(stage.resource) for stage in leading]
+    occupancy = [stage.occupancy for stage in leading]
+    kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in leading]
+    finals = 1 if fan else len(names)
     if fan:
-        done = tasks.add([tasks.resource_id(names[0])],
-                         tasks.pool_cycles(np.full(len(names), final.occupancy)), final.latency,
-                         f"weights:{final.kind}", fan=len(names))
+        resource.append(tasks.resource_id(names[0]))
+        occupancy.append(tasks.pool_cycles(np.full(len(names), final.occupancy)))
     else:
-        done = tasks.add([tasks.resource_id(name) for name in names], final.occupancy,
-                         final.latency, f"weights:{final.kind}")
-    if previous is not None:
-        tasks.edges(previous[:, None], done[None, :])
+        resource += [tasks.resource_id(name) for name in names]
+        occupancy += [final.occupancy] * finals
+    kinds += [tasks.stage_id(f"weights:{final.kind}")] * finals
+    fans = [0] * len(leading) + [len(names) if fan else 0] * finals
+    first = tasks.count
+    tasks.add(resource, occupancy, [stage.latency for stage in leading]
+              + [final.latency] * finals, np.asarray(kinds), fan=fans)
+    chain = list(range(first, first + len(leading)))
+    done = np.arange(first + len(leading), tasks.count, dtype=np.int64)
+    if after is not None:
+        chain.insert(0, after)
+    if len(chain) > 1:
+        tasks.edges(chain[:-1], chain[1:])
+    if chain:
+        tasks.edges(np.full(done.size, chain[-1]), done)
     return done
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from accelsim.hardware.context import PlanContext
 from accelsim.hardware.digital import view_plan
 from accelsim.hardware.dram import load_plan, store_plan
-from accelsim.hardware.plan import LayerPlan, UnitKind
+from accelsim.hardware.plan import LayerPlan, UnitKind, copied
 from accelsim.hardware.pricing import resolve
 from accelsim.hardware.registry import unit, units
 from accelsim.mapping.assign import Assigner, assign_units
@@ -82,10 +82,9 @@ def place_and_route(plans: list[LayerPlan], device: DeviceSpec) -> Mapping:
 
 
 def _plan_layer(ctx: PlanContext, name: str, unit_name: str, reason: str) -> LayerPlan:
-    from dataclasses import replace
     layer = ctx.wl.layers[name]
     if layer.weighted:
-        return replace(unit(unit_name).plan(ctx, name), reason=reason)
+        return copied(unit(unit_name).plan(ctx, name), reason=reason)
     if isinstance(layer, Input):
         return load_plan(ctx, name)
     if layer.aliases_input:

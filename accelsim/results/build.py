@@ -25,22 +25,15 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
     area = {name: estimate.value for name, estimate in area_by_component(dev).items()}
     unit_area = _unit_area(area, dev)
     rows = []
+    spans = _layer_spans(plans, lowered, timeline)
+    energies = [float(np.dot(counts, prices)) for counts in ledger.counts]
+    traffic = (ledger.counts[:, _TRAFFIC_ACTIONS] * _TRAFFIC_SCALES).tolist()
     for index, plan in enumerate(plans):
-        starts, ends = [], []
-        for part in plan.parts:
-            key = (part.layer, part.part)
-            ranges = [lowered.part_tasks[key]]
-            if key in lowered.programming_tasks and lowered.programmed_in_run:
-                ranges.append(lowered.programming_tasks[key])
-            for first, last in ranges:
-                if last > first:
-                    starts.append(int(timeline.start[first:last].min()))
-                    ends.append(int(timeline.finish[first:last].max()))
         tiles, utilization = _mapped_tiles(plan)
         rows.append(LayerResult(
             name=plan.name, kind=plan.kind, unit=str(plan.unit), macs=plan.macs * batch,
-            start_cycle=min(starts, default=0), end_cycle=max(ends, default=0),
-            energy_pj=float(np.dot(ledger.counts[index], prices)),
+            start_cycle=spans[index][0], end_cycle=spans[index][1],
+            energy_pj=energies[index],
             tiles=tiles, utilization=utilization, parts=len(plan.parts),
             area_mm2=unit_area.get(str(plan.unit), 0.0) * (tiles if plan.unit == UnitKind.CIM
                                                           else 1),
@@ -49,8 +42,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
             compute_cycles=sum(part.compute_cycles * (batch // part.images)
                                for part in plan.parts),
             busy_cycles=int(timeline.group_busy[index]),
-            traffic=dict(zip(_TRAFFIC_KEYS,
-                             (ledger.counts[index, _TRAFFIC_ACTIONS] * _TRAFFIC_SCALES).tolist())),
+            traffic=dict(zip(_TRAFFIC_KEYS, traffic[index])),
             inputs_fetched=max((part.staging.fetched for part in plan.parts
                                 if part.staging is not None), default=None)))
     cycles = timeline.cycles
@@ -90,6 +82,39 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         area_by_component=area,
         skipped=price_skipped(skipped, prices) if skipped else {})
+
+
+def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:
+    """Each layer's (first start, last finish) over its tasks and, when weights are written
+    in the run, its programming tasks ((0, 0) for a layer without tasks)."""
+    firsts, lasts, owners = [], [], []
+    for index, plan in enumerate(plans):
+        for part in plan.parts:
+            key = (part.layer, part.part)
+            ranges = [lowered.part_tasks[key]]
+            if key in lowered.programming_tasks and lowered.programmed_in_run:
+                ranges.append(lowered.programming_tasks[key])
+            for first, last in ranges:
+                if last > first:
+                    firsts.append(first)
+                    lasts.append(last)
+                    owners.append(index)
+    spans = [(0, 0)] * len(plans)
+    if not firsts:
+        return spans
+    first, length = np.asarray(firsts), np.asarray(lasts) - np.asarray(firsts)
+    offsets = np.concatenate([[0], np.cumsum(length)[:-1]])
+    tasks = np.repeat(first - offsets, length) + np.arange(int(length.sum()))
+    owner = np.asarray(owners)
+    layer_offsets = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    # min and max over each range, then over each layer's ranges (consecutive)
+    starts = np.minimum.reduceat(np.minimum.reduceat(timeline.start[tasks], offsets),
+                                 layer_offsets)
+    ends = np.maximum.reduceat(np.maximum.reduceat(timeline.finish[tasks], offsets),
+                               layer_offsets)
+    for index, start, end in zip(owner[layer_offsets].tolist(), starts.tolist(), ends.tolist()):
+        spans[index] = (int(start), int(end))
+    return spans
 
 
 def _unit_area(area: dict[str, float], dev) -> dict[str, float]:

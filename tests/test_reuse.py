@@ -1,0 +1,105 @@
+"""Planning and lowering reuse their work across layers of the same shape: a crossbar layer's
+plan is a renamed copy of the first plan of its shape, and a part's step tasks come from a
+block shared by parts of the same shape. Each must give what planning and lowering every
+layer afresh gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+import numpy as np
+import pytest
+from conftest import modified
+
+from accelsim import simulate
+from accelsim._data import data_dir
+from accelsim.hardware import crossbar
+from accelsim.hardware.pricing import resolve
+from accelsim.mapping.plan import plan_workload
+from accelsim.spec.load import load_device
+from accelsim.spec.yamlfile import read_yaml
+from accelsim.workload.graph import WorkloadBuilder
+from accelsim.workload.layers import Input, Linear
+from accelsim.workload.load import load_workload
+
+lowering = importlib.import_module("accelsim.mapping.lower")   # the package exports lower()
+
+
+def _same(a, b, path="plan") -> None:
+    """Deep equality of plans: dataclasses field by field, arrays by value and dtype."""
+    assert type(a) is type(b), path
+    if dataclasses.is_dataclass(a):
+        for field in dataclasses.fields(a):
+            _same(getattr(a, field.name), getattr(b, field.name), f"{path}.{field.name}")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), path
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _same(a[key], b[key], f"{path}[{key!r}]")
+    else:
+        assert a == b, path
+
+
+def _small_chip():
+    """cim-16x16 with 40 tiles: layers split into parts, weights written group by group."""
+    return resolve(modified(read_yaml(data_dir("devices") / "cim-16x16.yaml"),
+                            **{"cim.tiles": 40}))
+
+
+@pytest.mark.parametrize("workload, device", [
+    ("resnet18", "cim-16x16"), ("resnet50", "cim-128x128-rram"), ("bert-base", "ania-like"),
+    ("mobilenetv2", "hybrid-cim-systolic"), ("lenet5", "small chip"),
+    ("small-cnn", "small chip")])
+def test_shared_plans_equal_plans_made_afresh(monkeypatch, workload, device):
+    dev = _small_chip() if device == "small chip" else resolve(load_device(device))
+    workload = load_workload(workload)
+    shared = plan_workload(workload, dev, batch=2)
+    cim = [plan.parts[0].counts for plan in shared if plan.unit == "cim"]
+    reused = len(cim) - len({id(counts) for counts in cim})
+    monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
+    afresh = plan_workload(workload, dev, batch=2)
+    assert len(shared) == len(afresh)
+    for a, b in zip(shared, afresh):
+        _same(a, b, a.name)
+    if workload.name in ("resnet18", "resnet50", "bert-base"):
+        assert reused > 0          # the test did see shared plans
+
+
+def test_a_shared_plan_cannot_be_changed_in_place():
+    builder = WorkloadBuilder("two")
+    builder.add(Input, "input", shape=(64, 1, 1))
+    builder.add(Linear, "a", out_features=64)
+    builder.add(Linear, "b", out_features=64)
+    plans = {plan.name: plan for plan in plan_workload(builder.build(),
+                                                        resolve(load_device("cim-16x16")))}
+    a, b = plans["a"].parts[0], plans["b"].parts[0]
+    assert a.counts is b.counts and b.layer == "b"
+    assert [str(s.resource) for s in b.stages if s.kind == "mvm"] == ["array:b#0"]
+    with pytest.raises(ValueError):
+        b.counts[0] += 1
+
+
+@pytest.mark.parametrize("options", [
+    {"workload": "resnet18", "device": "cim-16x16", "batch": 3},
+    {"workload": "lenet5", "device": "small chip", "batch": 2},
+    {"workload": "lenet5", "device": "small chip", "mode": "reference"},
+    {"workload": "small-cnn", "device": "cim-16x16", "values": True, "mode": "reference"},
+    {"workload": "bert-base", "device": "hybrid-cim-systolic", "max_steps": 16},
+    {"workload": "small-cnn", "device": "cim-128x128-rram", "execution": "layer_by_layer"}])
+def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options):
+    options = dict(options)
+    if options["device"] == "small chip":
+        options["device"] = _small_chip()
+    shared = simulate(**options).to_dict()
+    monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
+    monkeypatch.setattr(lowering._Tasks, "block", lambda self, *shape: lowering._block(*shape))
+    afresh = simulate(**options).to_dict()
+    for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
+        shared.pop(timing), afresh.pop(timing)
+    assert shared == afresh
