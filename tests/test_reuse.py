@@ -6,7 +6,6 @@ layer afresh gives."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 
 import numpy as np
 import pytest
@@ -16,14 +15,13 @@ from accelsim import simulate
 from accelsim._data import data_dir
 from accelsim.hardware import crossbar
 from accelsim.hardware.pricing import resolve
+from accelsim.mapping import tasks as lowering
 from accelsim.mapping.plan import plan_workload
 from accelsim.spec.load import load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.workload.graph import WorkloadBuilder
 from accelsim.workload.layers import Input, Linear
 from accelsim.workload.load import load_workload
-
-lowering = importlib.import_module("accelsim.mapping.lower")   # the package exports lower()
 
 
 def _same(a, b, path="plan") -> None:
@@ -98,7 +96,7 @@ def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options)
         options["device"] = _small_chip()
     shared = simulate(**options).to_dict()
     monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
-    monkeypatch.setattr(lowering._Tasks, "block", lambda self, *shape: lowering._block(*shape))
+    monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
     afresh = simulate(**options).to_dict()
     for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
         shared.pop(timing), afresh.pop(timing)

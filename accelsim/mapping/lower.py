@@ -25,9 +25,6 @@ import numpy as np
 
 from accelsim.engine.program import Program
 from accelsim.hardware.plan import (
-    BUFFER,
-    BUS,
-    DIGITAL,
     DRAM,
     LayerPlan,
     PartPlan,
@@ -37,30 +34,9 @@ from accelsim.hardware.plan import (
     UnitKind,
 )
 from accelsim.mapping.place import Placement
-
-# Compute units whose busy cycles are reported as one, by the kinds of their resources.
-COMPUTE_UNITS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
-                 "systolic array": (ResourceKind.SYSTOLIC,)}
-# Resources reported as one group (the others are reported each by its own name).
-RESOURCE_GROUPS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
-                   "tile buffers": (ResourceKind.TILE_BUFFER,),
-                   "mesh links": (ResourceKind.LINK,)}
-
-
-_GROUP_OF_KIND = {kind: group for group, kinds in RESOURCE_GROUPS.items() for kind in kinds}
-
-
-def resource_group(resource: Resource) -> str:
-    """The name a resource is reported under: its group's, or its own."""
-    group = _GROUP_OF_KIND.get(resource.kind)
-    return str(resource) if group is None else group
-
-
-def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Each resource's group id and the groups' names (see resource_group)."""
-    groups: dict[str, int] = {}
-    ids = [groups.setdefault(resource_group(r), len(groups)) for r in resources]
-    return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
+from accelsim.mapping.tasks import (
+    Tasks,
+)
 
 
 @dataclass(frozen=True)
@@ -74,136 +50,6 @@ class Lowered:
     task_stage: np.ndarray          # per task: index into stage_names
     stage_names: tuple[str, ...]
     task_image: np.ndarray          # per task: image of the batch (-1: shared, e.g. weights)
-
-
-class _Tasks:
-    """Growing task arrays and edge lists (numpy chunks, concatenated once)."""
-
-    def __init__(self, dram_channels: int = 1, fans: bool = True, chip_tiles: int = 0):
-        self.dram_channels = dram_channels
-        self.fans = fans
-        self.chip_tiles = chip_tiles          # tiles in use, given ids together when fanning
-        self.next_channel = 0
-        self.resource, self.occupancy, self.latency = [], [], []
-        self.layer_labels, self.stage_labels, self.image_labels = [], [], []
-        self.fan, self.pool = [], []          # fans: subtasks per task, their cycles
-        self.pooled = 0
-        self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
-        self.blocks: dict[tuple, _Block] = {}         # see _Block
-        self.sources, self.targets = [], []
-        self.count = 0
-        self.layer = -1                       # plan index that added tasks belong to
-        self.stages: dict[str, int] = {}
-        self.names: dict[Resource, int] = {resource: i for i, resource in
-                                           enumerate((BUFFER, BUS, DIGITAL))}
-        if dram_channels == 1:
-            self.names[DRAM] = len(self.names)
-
-    def resource_id(self, resource: Resource) -> int:
-        return self.names.setdefault(resource, len(self.names))
-
-    def dram_ids(self, count: int) -> np.ndarray:
-        """Channel resources for ``count`` successive DRAM transfers, round robin."""
-        if self.dram_channels == 1:
-            return np.full(count, self.names[DRAM], dtype=np.int64)
-        channels = [self.resource_id(Resource(ResourceKind.DRAM, str(c)))
-                    for c in range(self.dram_channels)]
-        picks = (self.next_channel + np.arange(count)) % self.dram_channels
-        self.next_channel = int((self.next_channel + count) % self.dram_channels)
-        return np.asarray(channels, dtype=np.int64)[picks]
-
-    def stage_id(self, kind: str) -> int:
-        return self.stages.setdefault(kind, len(self.stages))
-
-    def tiles(self, first_tile: int, count: int) -> int | None:
-        """The resource id of tile ``first_tile``, when the ``count`` tiles from it have
-        consecutive ids (as a fan needs), else None."""
-        if self.chip_tiles:
-            # Every tile in use gets its id at the first, so every part's are consecutive.
-            for t in range(self.chip_tiles):
-                self.resource_id(Resource(ResourceKind.TILE, str(t)))
-            self.chip_tiles = 0
-        ids = [self.resource_id(Resource(ResourceKind.TILE, str(first_tile + t)))
-               for t in range(count)]
-        return ids[0] if ids and ids == list(range(ids[0], ids[0] + count)) else None
-
-    def block(self, *shape) -> _Block:
-        """The _Block of a part's steps (_block's arguments), built once per shape."""
-        block = self.blocks.get(shape)
-        if block is None:
-            block = self.blocks[shape] = _block(*shape)
-        return block
-
-    def pool_cycles(self, cycles: np.ndarray) -> int:
-        """Store subtasks' cycles for fans; returns their offset."""
-        offset = self.pooled
-        self.pool.append(np.asarray(cycles, dtype=np.int64).ravel())
-        self.pooled += self.pool[-1].size
-        return offset
-
-    def add(self, resource, occupancy, latency, stage, image=-1, fan=0) -> np.ndarray:
-        """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids; ``image`` the
-        batch image of each task (-1: shared by all); ``fan`` the subtasks of each (0: an
-        ordinary task; see Program.from_edges). Scalars apply to every task."""
-        resource = np.asarray(resource, dtype=np.int64).ravel()
-        n = resource.size
-        self.fan.append(_per_task(fan, n, np.int64))
-        stage = self.stage_id(stage) if isinstance(stage, str) else stage
-        self.image_labels.append(_per_task(image, n, np.int32))
-        self.stage_labels.append(_per_task(stage, n, np.int16))
-        self.layer_labels.append(np.full(n, self.layer, dtype=np.int32))
-        self.resource.append(resource)
-        self.occupancy.append(_per_task(occupancy, n, np.int64))
-        self.latency.append(_per_task(latency, n, np.int64))
-        ids = np.arange(self.count, self.count + n, dtype=np.int64)
-        self.count += n
-        return ids
-
-    def edges(self, sources, targets) -> None:
-        sources = np.asarray(sources, dtype=np.int64)
-        targets = np.asarray(targets, dtype=np.int64)
-        if sources.shape != targets.shape:
-            sources, targets = np.broadcast_arrays(sources, targets)
-        self.sources.append(sources.ravel())
-        self.targets.append(targets.ravel())
-
-    def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray) -> Program:
-        """The Program (the task chunks are released as they are joined); its tasks are
-        labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
-        ``layers``) for the busy-cycle unions."""
-        resource = _take(self.resource)
-        unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
-        for named, r in self.names.items():
-            for index, kinds in enumerate(COMPUTE_UNITS.values()):
-                if named.kind in kinds:
-                    unit_of[r] = layers + index
-        labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
-        groups, _ = resource_groups(self.names)
-        # Older images first in every queue. Shared work (weight loads and writes) ranks with
-        # the first image, so a batch of one keeps first-come-first-served queues.
-        return Program.from_edges(resource, _take(self.occupancy), _take(self.latency),
-                                  _take(self.sources), _take(self.targets), list(self.names),
-                                  priority=np.maximum(task_image, 0), labels=labels,
-                                  resource_group=groups, fan=_take(self.fan),
-                                  fan_occupancy=_take(self.pool))
-
-
-def _per_task(value, n: int, dtype) -> np.ndarray:
-    """``value`` (a scalar, or one value per task) as an array of ``n``."""
-    if isinstance(value, (np.ndarray, list, tuple)):
-        return np.asarray(value, dtype=dtype).reshape(n)
-    return np.full(n, value, dtype=dtype)
-
-
-def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
-
-
-def _take(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
-    """The chunks joined into one array; the list is emptied so they can be freed."""
-    joined = _concat(chunks, dtype)
-    chunks.clear()
-    return joined
 
 
 # Bytes of memory per task and per dependency edge while lowering and simulating (peak RSS
@@ -276,7 +122,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     used = max((placement.first_tile[(part.layer, part.part)] + part.tiles
                 for plan in plans for part in plan.parts
                 if (part.layer, part.part) in placement.first_tile), default=0)
-    tasks = _Tasks(dram_channels, fans and mode == "reference", used)
+    tasks = Tasks(dram_channels, fans and mode == "reference", used)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
     barrier_inputs: dict[int, list[np.ndarray]] = {}
@@ -334,14 +180,14 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             previous_layer = _barrier(tasks, [np.arange(layer_first, tasks.count)])
         if on_layer is not None:
             on_layer(1, plan.name)
-    task_layer = _take(tasks.layer_labels, np.int32)
-    task_image = _take(tasks.image_labels, np.int32)
+    task_layer = tasks.layer_labels.take()
+    task_image = tasks.image_labels.take()
     return Lowered(tasks.program(len(plans), task_layer, task_image), part_tasks,
                    programming_tasks, placement, programmed, task_layer,
-                   _take(tasks.stage_labels, np.int16), tuple(tasks.stages), task_image)
+                   tasks.stage_labels.take(), tuple(tasks.stages), task_image)
 
 
-def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int, mode: str,
+def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, mode: str,
                 max_steps: int):
     """Add a part's step tasks.
 
@@ -413,69 +259,13 @@ def _lower_part(part: PartPlan, tasks: _Tasks, placement: Placement, batch: int,
                                                          axis=1).ravel()
     first = tasks.count
     tasks.add(resource, occupancy, block.latency, block.stage, block.image, block.fan)
-    tasks.sources.append(block.sources + first)
-    tasks.targets.append(block.targets + first)
+    tasks.sources.put(block.sources + first, block.sources.size)
+    tasks.targets.put(block.targets + first, block.targets.size)
     return (block.entry + first, block.exit + first, block.mvm_ids + first, block.bounds,
             block.bounds)
 
 
-@dataclass(frozen=True)
-class _Block:
-    """A part's step tasks as _lower_part adds them, apart from their resources and with ids
-    counted from 0: per task its slot, occupancy, latency, stage label, image and fan;
-    the edges between a step's stages; entry, exit and MVM ids per [image, step]; the
-    steps' vector bounds. Parts of the same shape share one (a deep network repeats a few)."""
-
-    slot: np.ndarray
-    occupancy: np.ndarray
-    latency: np.ndarray
-    stage: np.ndarray
-    image: np.ndarray
-    fan: np.ndarray
-    sources: np.ndarray
-    targets: np.ndarray
-    entry: np.ndarray
-    exit: np.ndarray
-    mvm_ids: np.ndarray
-    mvm: np.ndarray            # slots of MVM stages
-    bounds: np.ndarray
-
-
-def _block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
-           is_mvm: tuple[bool, ...], stages: int, vectors: int, n_steps: int, batch: int,
-           fan: tuple[int, int] | None) -> _Block:
-    """The _Block of ``slots`` (stage index, occupancy per vector, latency each) of a part
-    of ``stages`` stages, with stage labels ``kinds``, for ``vectors`` vectors per image in
-    ``n_steps`` steps."""
-    bounds = (np.arange(n_steps + 1, dtype=np.int64) * vectors) // n_steps
-    per_step, total_steps = len(slots), batch * n_steps
-    slot_stage = np.array([s[0] for s in slots])
-    step_sizes = np.tile(np.diff(bounds), batch)
-    occupancy = (step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]).ravel()
-    fanned = np.zeros(per_step, dtype=np.int64)
-    if fan is not None:
-        fanned[fan[0]] = fan[1]
-    ids = np.arange(total_steps * per_step, dtype=np.int64).reshape(batch, n_steps, per_step)
-    sources, targets = [], []
-    for stage in range(stages - 1):
-        before = np.flatnonzero(slot_stage == stage)
-        after = np.flatnonzero(slot_stage == stage + 1)
-        pair = np.broadcast_arrays(ids[:, :, before][:, :, :, None],
-                                   ids[:, :, after][:, :, None, :])
-        sources.append(pair[0].ravel())
-        targets.append(pair[1].ravel())
-    mvm = np.flatnonzero(is_mvm)
-    mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
-    return _Block(np.tile(np.arange(per_step), total_steps), occupancy,
-                  np.tile(np.array([s[2] for s in slots], dtype=np.int64), total_steps),
-                  np.tile(np.array(kinds, dtype=np.int16), total_steps),
-                  np.repeat(np.arange(batch, dtype=np.int32), n_steps * per_step),
-                  np.tile(fanned, total_steps), _concat(sources), _concat(targets),
-                  ids[:, :, 0], ids[:, :, -1], ids[:, :, np.flatnonzero(slot_stage == mvm_stage)],
-                  mvm, bounds)
-
-
-def _lower_folds(part: PartPlan, tasks: _Tasks, batch: int, mode: str, max_steps: int):
+def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps: int):
     """Steps of consecutive folds (one fold per step in reference mode), stages in a chain.
 
     One pass per image, or a single pass for the whole batch when the part merged it
@@ -515,7 +305,7 @@ def steps(units: int, mode: str, budget: int, passes: int) -> int:
     return min(units, max(1, budget // passes))
 
 
-def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
+def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
                  last_resources: list[str] | None = None, fan: bool = False) -> np.ndarray:
     """Stages run one after the other (a weight load or write); returns the final task ids.
 
@@ -551,7 +341,7 @@ def _lower_chain(stages, tasks: _Tasks, *, after: int | None = None,
     return done
 
 
-def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: _Tasks):
+def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):
     """A layer's exit tasks and step bounds as its consumers see them. A layer cut into
     parts gets zero-time join tasks, one per image and step, done when every part's step is:
     consumers wait for those instead of for every part (which would take parts x parts
@@ -567,7 +357,7 @@ def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: _Tasks):
     return joins, bounds
 
 
-def _barrier(tasks: _Tasks, mvm_tasks: list[np.ndarray]) -> int:
+def _barrier(tasks: Tasks, mvm_tasks: list[np.ndarray]) -> int:
     """A zero-time task done when all the given tasks are: a layer group's MVMs (its tiles
     may then be rewritten), or in layer-by-layer order every task of a layer."""
     layer, tasks.layer = tasks.layer, -1

@@ -11,7 +11,7 @@ from accelsim.energy.ledger import Ledger, leakage_energy
 from accelsim.energy.table import DRAM_READS, DRAM_WRITES, TRAFFIC, Action, Operand, action_name
 from accelsim.hardware.plan import ResourceKind, UnitKind
 from accelsim.hardware.pricing import area_by_component, energy_per_action, leakage_power_mw
-from accelsim.mapping.lower import COMPUTE_UNITS, resource_group, resource_groups
+from accelsim.mapping.tasks import COMPUTE_UNITS, resource_group, resource_groups
 from accelsim.results.result import DramReport, LayerResult, NocReport, ResourceUse, Result
 from accelsim.results.trace import TaskTrace
 

@@ -1,0 +1,268 @@
+"""The growing arrays a Program is lowered into: task columns and dependency edges, joined
+once at the end, and the step blocks that parts of one shape share (see mapping.lower)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.engine.program import Program
+from accelsim.hardware.plan import (
+    BUFFER,
+    BUS,
+    DIGITAL,
+    DRAM,
+    Resource,
+    ResourceKind,
+)
+
+# Compute units whose busy cycles are reported as one, by the kinds of their resources.
+COMPUTE_UNITS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
+                 "systolic array": (ResourceKind.SYSTOLIC,)}
+# Resources reported as one group (the others are reported each by its own name).
+RESOURCE_GROUPS = {"crossbar tiles": (ResourceKind.ARRAY, ResourceKind.TILE),
+                   "tile buffers": (ResourceKind.TILE_BUFFER,),
+                   "mesh links": (ResourceKind.LINK,)}
+
+
+_GROUP_OF_KIND = {kind: group for group, kinds in RESOURCE_GROUPS.items() for kind in kinds}
+
+
+def resource_group(resource: Resource) -> str:
+    """The name a resource is reported under: its group's, or its own."""
+    group = _GROUP_OF_KIND.get(resource.kind)
+    return str(resource) if group is None else group
+
+
+def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each resource's group id and the groups' names (see resource_group)."""
+    groups: dict[str, int] = {}
+    ids = [groups.setdefault(resource_group(r), len(groups)) for r in resources]
+    return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
+
+
+class Column:
+    """One growing column of the task or edge arrays, joined once at the end: numpy chunks,
+    with short pieces gathered in a Python list in between (a deep network adds hundreds of
+    thousands of pieces of a few values each, and a list takes them far faster than as many
+    small arrays)."""
+
+    SHORT = 64      # pieces up to this size go to the list
+
+    def __init__(self, dtype=np.int64):
+        self.dtype = dtype
+        self.chunks: list[np.ndarray] = []
+        self.short: list = []
+
+    def put(self, values, n: int) -> None:
+        """Append ``n`` values: an array or a list of them, or a scalar for all."""
+        kind = type(values)
+        if kind is np.ndarray:
+            if values.size != n:
+                raise ValueError(f"{values.size} values where {n} are due")
+            if n > self.SHORT:
+                self._flush()
+                self.chunks.append(values.astype(self.dtype, copy=False).reshape(n))
+            else:
+                self.short += values.reshape(n).tolist()
+        elif kind is list or kind is tuple:
+            if len(values) != n:
+                raise ValueError(f"{len(values)} values where {n} are due")
+            self.short += values
+        elif n > self.SHORT:
+            self._flush()
+            self.chunks.append(np.full(n, values, dtype=self.dtype))
+        else:
+            self.short += [values] * n
+
+    def _flush(self) -> None:
+        if self.short:
+            self.chunks.append(np.asarray(self.short, dtype=self.dtype))
+            self.short = []
+
+    def take(self) -> np.ndarray:
+        """The column as one array; the pieces are released."""
+        self._flush()
+        joined = _take(self.chunks, self.dtype)
+        return joined
+
+
+class Tasks:
+    """Growing task arrays and edge lists (see Column), joined once."""
+
+    def __init__(self, dram_channels: int = 1, fans: bool = True, chip_tiles: int = 0):
+        self.dram_channels = dram_channels
+        self.fans = fans
+        self.chip_tiles = chip_tiles          # tiles in use, given ids together when fanning
+        self.next_channel = 0
+        self.resource, self.occupancy, self.latency = Column(), Column(), Column()
+        self.layer_labels = Column(np.int32)
+        self.stage_labels, self.image_labels = Column(np.int16), Column(np.int32)
+        self.fan = Column()                  # fans: subtasks per task
+        self.pool: list[np.ndarray] = []      # and their cycles
+        self.pooled = 0
+        self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
+        self.blocks: dict[tuple, Block] = {}         # see Block
+        self.sources, self.targets = Column(), Column()
+        self.count = 0
+        self.layer = -1                       # plan index that added tasks belong to
+        self.stages: dict[str, int] = {}
+        self.names: dict[Resource, int] = {resource: i for i, resource in
+                                           enumerate((BUFFER, BUS, DIGITAL))}
+        if dram_channels == 1:
+            self.names[DRAM] = len(self.names)
+
+    def resource_id(self, resource: Resource) -> int:
+        return self.names.setdefault(resource, len(self.names))
+
+    def dram_ids(self, count: int) -> np.ndarray:
+        """Channel resources for ``count`` successive DRAM transfers, round robin."""
+        if self.dram_channels == 1:
+            return np.full(count, self.names[DRAM], dtype=np.int64)
+        channels = [self.resource_id(Resource(ResourceKind.DRAM, str(c)))
+                    for c in range(self.dram_channels)]
+        picks = (self.next_channel + np.arange(count)) % self.dram_channels
+        self.next_channel = int((self.next_channel + count) % self.dram_channels)
+        return np.asarray(channels, dtype=np.int64)[picks]
+
+    def stage_id(self, kind: str) -> int:
+        return self.stages.setdefault(kind, len(self.stages))
+
+    def tiles(self, first_tile: int, count: int) -> int | None:
+        """The resource id of tile ``first_tile``, when the ``count`` tiles from it have
+        consecutive ids (as a fan needs), else None."""
+        if self.chip_tiles:
+            # Every tile in use gets its id at the first, so every part's are consecutive.
+            for t in range(self.chip_tiles):
+                self.resource_id(Resource(ResourceKind.TILE, str(t)))
+            self.chip_tiles = 0
+        ids = [self.resource_id(Resource(ResourceKind.TILE, str(first_tile + t)))
+               for t in range(count)]
+        return ids[0] if ids and ids == list(range(ids[0], ids[0] + count)) else None
+
+    def block(self, *shape) -> Block:
+        """The Block of a part's steps (make_block's arguments), built once per shape."""
+        block = self.blocks.get(shape)
+        if block is None:
+            block = self.blocks[shape] = make_block(*shape)
+        return block
+
+    def pool_cycles(self, cycles: np.ndarray) -> int:
+        """Store subtasks' cycles for fans; returns their offset."""
+        offset = self.pooled
+        self.pool.append(np.asarray(cycles, dtype=np.int64).ravel())
+        self.pooled += self.pool[-1].size
+        return offset
+
+    def add(self, resource, occupancy, latency, stage, image=-1, fan=0) -> np.ndarray:
+        """Add tasks; ``stage`` is a stage kind for all, or per-task stage ids; ``image`` the
+        batch image of each task (-1: shared by all); ``fan`` the subtasks of each (0: an
+        ordinary task; see Program.from_edges). Scalars apply to every task."""
+        n = len(resource) if isinstance(resource, list) else int(np.size(resource))
+        stage = self.stage_id(stage) if isinstance(stage, str) else stage
+        self.resource.put(resource, n)
+        self.occupancy.put(occupancy, n)
+        self.latency.put(latency, n)
+        self.stage_labels.put(stage, n)
+        self.image_labels.put(image, n)
+        self.fan.put(fan, n)
+        self.layer_labels.put(self.layer, n)
+        ids = np.arange(self.count, self.count + n, dtype=np.int64)
+        self.count += n
+        return ids
+
+    def edges(self, sources, targets) -> None:
+        sources = np.asarray(sources, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        if sources.shape != targets.shape:
+            sources, targets = np.broadcast_arrays(sources, targets)
+        self.sources.put(sources, sources.size)
+        self.targets.put(targets, targets.size)
+
+    def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray) -> Program:
+        """The Program (the task chunks are released as they are joined); its tasks are
+        labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
+        ``layers``) for the busy-cycle unions."""
+        resource = self.resource.take()
+        unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
+        for named, r in self.names.items():
+            for index, kinds in enumerate(COMPUTE_UNITS.values()):
+                if named.kind in kinds:
+                    unit_of[r] = layers + index
+        labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
+        groups, _ = resource_groups(self.names)
+        # Older images first in every queue. Shared work (weight loads and writes) ranks with
+        # the first image, so a batch of one keeps first-come-first-served queues.
+        return Program.from_edges(resource, self.occupancy.take(), self.latency.take(),
+                                  self.sources.take(), self.targets.take(), list(self.names),
+                                  priority=np.maximum(task_image, 0), labels=labels,
+                                  resource_group=groups, fan=self.fan.take(),
+                                  fan_occupancy=_take(self.pool))
+
+
+def _concat(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+
+
+def _take(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    """The chunks joined into one array; the list is emptied so they can be freed."""
+    joined = _concat(chunks, dtype)
+    chunks.clear()
+    return joined
+
+
+@dataclass(frozen=True)
+class Block:
+    """A part's step tasks as _lower_part adds them, apart from their resources and with ids
+    counted from 0: per task its slot, occupancy, latency, stage label, image and fan;
+    the edges between a step's stages; entry, exit and MVM ids per [image, step]; the
+    steps' vector bounds. Parts of the same shape share one (a deep network repeats a few)."""
+
+    slot: np.ndarray
+    occupancy: np.ndarray
+    latency: np.ndarray
+    stage: np.ndarray
+    image: np.ndarray
+    fan: np.ndarray
+    sources: np.ndarray
+    targets: np.ndarray
+    entry: np.ndarray
+    exit: np.ndarray
+    mvm_ids: np.ndarray
+    mvm: np.ndarray            # slots of MVM stages
+    bounds: np.ndarray
+
+
+def make_block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
+           is_mvm: tuple[bool, ...], stages: int, vectors: int, n_steps: int, batch: int,
+           fan: tuple[int, int] | None) -> Block:
+    """The Block of ``slots`` (stage index, occupancy per vector, latency each) of a part
+    of ``stages`` stages, with stage labels ``kinds``, for ``vectors`` vectors per image in
+    ``n_steps`` steps."""
+    bounds = (np.arange(n_steps + 1, dtype=np.int64) * vectors) // n_steps
+    per_step, total_steps = len(slots), batch * n_steps
+    slot_stage = np.array([s[0] for s in slots])
+    step_sizes = np.tile(np.diff(bounds), batch)
+    occupancy = (step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]).ravel()
+    fanned = np.zeros(per_step, dtype=np.int64)
+    if fan is not None:
+        fanned[fan[0]] = fan[1]
+    ids = np.arange(total_steps * per_step, dtype=np.int64).reshape(batch, n_steps, per_step)
+    sources, targets = [], []
+    for stage in range(stages - 1):
+        before = np.flatnonzero(slot_stage == stage)
+        after = np.flatnonzero(slot_stage == stage + 1)
+        pair = np.broadcast_arrays(ids[:, :, before][:, :, :, None],
+                                   ids[:, :, after][:, :, None, :])
+        sources.append(pair[0].ravel())
+        targets.append(pair[1].ravel())
+    mvm = np.flatnonzero(is_mvm)
+    mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
+    return Block(np.tile(np.arange(per_step), total_steps), occupancy,
+                  np.tile(np.array([s[2] for s in slots], dtype=np.int64), total_steps),
+                  np.tile(np.array(kinds, dtype=np.int16), total_steps),
+                  np.repeat(np.arange(batch, dtype=np.int32), n_steps * per_step),
+                  np.tile(fanned, total_steps), _concat(sources), _concat(targets),
+                  ids[:, :, 0], ids[:, :, -1], ids[:, :, np.flatnonzero(slot_stage == mvm_stage)],
+                  mvm, bounds)
