@@ -6,9 +6,11 @@ cycles per layer.
 ZigZag's figures are in benchmarks/data/zigzag_tpu_like_resnet18.json, with the call that
 made them. accelsim runs the same hardware with ZigZag's own prices: a 32 x 32
 weight-stationary array of 8-bit MACs (0.04 pJ), a weight register file per PE (0.095 pJ per
-access), an output register per PE (0.021 pJ per access: priced here as the array's
-PE-to-PE moves, of which a weight-stationary array makes two per MAC, as ZigZag's output
-register makes a read and a write), a 2 MB SRAM (416.16 pJ per 2048-bit read, 378.4 per
+access) holding 128 weights (ZigZag's rf_128B: 1024 bits of 8-bit weights, so K folds run in
+groups of 128 and keep their partial sums in the array), an output register per PE
+(0.021 pJ per access: priced here as the array's PE-to-PE moves, of which a
+weight-stationary array makes two per MAC, as ZigZag's output register makes a read and a
+write), a 2 MB SRAM (416.16 pJ per 2048-bit read, 378.4 per
 write) and DRAM at 700 / 750 pJ per 64-bit read / write and 64 bits per cycle. Execution is
 layer by layer, ZigZag's assumption. Nothing is fitted.
 """
@@ -37,6 +39,7 @@ def tpu_like():
         "systolic.operand_bits": 8, "systolic.accumulator_bits": 16, "systolic.mac_pj": 0.04,
         "systolic.rf_access_pj": 0.095, "systolic.pe_hop_pj": 0.021,
         "systolic.leakage_mw": 0.0, "systolic.zero_policy": "none",
+        "systolic.stationary_per_pe": 128,
         "global_buffer.size_bytes": 2 * 2 ** 20, "global_buffer.word_bits": 2048,
         "global_buffer.banks": 1, "global_buffer.read_pj": 416.16,
         "global_buffer.write_pj": 378.4, "global_buffer.leakage_mw": 0.0,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import modified
 
-from accelsim import simulate
+from accelsim import SpecError, simulate
 from accelsim.energy.table import Action
 from accelsim.hardware.folds import compute_cycles, fold_schedule
 from accelsim.workload import Conv2d, Input, Linear, Workload
@@ -236,6 +236,35 @@ def test_fold_traffic_conserves_macs_and_outputs(dataflow):
     assert folds.macs.sum() == 37 * 29 * 53
     assert folds.output_writes.sum() == 37 * 29          # every output written once, final
     assert folds.psum_writes.sum() == folds.psum_reads.sum()
+
+
+def test_stationary_operands_per_pe_keep_partial_sums_in_the_array_by_hand():
+    # M=5, K=10, N=6 on 4x4, ws: K tiles of 4, 4, 2 rows; N tiles of 4 and 2 columns. With
+    # two weights per PE, K tiles {0, 1} and {2} are the groups: folds run group 0 (N tile 0:
+    # K 0, K 1; N tile 1: K 0, K 1), then group 1 (N 0: K 2; N 1: K 2).
+    folds = fold_schedule(5, 6, 10, rows=4, cols=4, dataflow="ws", depth=2)
+    assert folds.macs.tolist() == [5 * 4 * 4, 5 * 4 * 4, 5 * 4 * 2, 5 * 4 * 2,
+                                   5 * 2 * 4, 5 * 2 * 2]
+    # Partial sums (M x columns) leave the array after group 0 and come back for group 1.
+    assert folds.psum_writes.tolist() == [0, 20, 0, 10, 0, 0]
+    assert folds.psum_reads.tolist() == [0, 0, 0, 0, 20, 10]
+    assert folds.output_writes.tolist() == [0, 0, 0, 0, 20, 10]
+    # One weight per PE: SCALE-Sim's order (K outer) and a round trip after every K tile.
+    one = fold_schedule(5, 6, 10, rows=4, cols=4, dataflow="ws")
+    assert one.macs.tolist() == [80, 40, 80, 40, 40, 20]
+    assert one.psum_writes.tolist() == [20, 10, 20, 10, 0, 0]
+    assert one.psum_reads.tolist() == [0, 0, 20, 10, 20, 10]
+    # Deep enough for every K tile: no round trips; cycles and operands are unchanged.
+    deep = fold_schedule(5, 6, 10, rows=4, cols=4, dataflow="is", depth=3)
+    flat = fold_schedule(5, 6, 10, rows=4, cols=4, dataflow="is")
+    assert deep.psum_reads.sum() == deep.psum_writes.sum() == 0
+    for field in ("cycles", "macs", "input_reads", "weight_reads", "output_writes"):
+        assert getattr(deep, field).sum() == getattr(flat, field).sum()
+
+
+def test_stationary_operands_per_pe_only_for_ws_and_is(eyeriss_dict):
+    with pytest.raises(SpecError, match="stationary_per_pe.*os keeps"):
+        modified(eyeriss_dict, **{"systolic.dataflow": "os", "systolic.stationary_per_pe": 2})
 
 
 def test_depthwise_conv_runs_as_one_gemm_per_channel(eyeriss_dict):

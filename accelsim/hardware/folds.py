@@ -85,8 +85,15 @@ def _spans(total: int, size: int) -> np.ndarray:
     return np.minimum(size, total - size * np.arange(math.ceil(total / size), dtype=np.int64))
 
 
-def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str) -> Folds:
-    """The folds of one GEMM in execution order (outer loop over the first fold index)."""
+def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str,
+                  depth: int = 1) -> Folds:
+    """The folds of one GEMM in execution order (outer loop over the first fold index).
+
+    ``depth`` (ws and is): stationary operands each PE holds. The K folds of one output
+    tile then run in groups of ``depth``, back to back, and keep their partial sums in the
+    array within a group: only between groups do they go to the buffer and back. Folds run
+    group by group, output tiles within a group, K folds innermost; at depth 1 that is
+    SCALE-Sim's order (K outer, output tiles inner)."""
     per_fold, folds = _per_fold(m, n, k, rows, cols, dataflow)
     if dataflow == "ws":
         outer, inner = _spans(k, rows), _spans(n, cols)          # r: K part, c: N part
@@ -94,10 +101,21 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
         outer, inner = _spans(m, rows), _spans(n, cols)          # r: M part, c: N part
     else:
         outer, inner = _spans(k, rows), _spans(m, cols)          # r: K part, c: M part
-    r = np.repeat(outer, inner.size)
-    c = np.tile(inner, outer.size)
-    first = np.repeat(np.arange(outer.size) == 0, inner.size)
-    last = np.repeat(np.arange(outer.size) == outer.size - 1, inner.size)
+    if dataflow == "os":
+        depth = 1                                 # its partial sums never leave the array
+    # the outer (K) index of each fold, and its inner (output tile) index
+    ks = np.arange(outer.size)
+    group, within = ks // depth, ks % depth
+    order = np.lexsort((np.repeat(within, inner.size), np.tile(np.arange(inner.size),
+                                                                outer.size),
+                        np.repeat(group, inner.size)))
+    k_of = np.repeat(ks, inner.size)[order]
+    r = outer[k_of]
+    c = np.tile(inner, outer.size)[order]
+    starts_group = k_of % depth == 0
+    ends_group = (k_of % depth == depth - 1) | (k_of == outer.size - 1)
+    first = k_of == 0
+    last = k_of == outer.size - 1
     cycles = np.full(folds, per_fold, dtype=np.int64)
     cycles[-1] -= 1
     zero = np.zeros(folds, dtype=np.int64)
@@ -116,7 +134,8 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     outputs = streamed * c
     inputs, weights = (streamed * r, r * c) if dataflow == "ws" else (r * c, streamed * r)
     return Folds(cycles, macs=macs, input_reads=inputs, weight_reads=weights,
-                 psum_reads=np.where(first, 0, outputs), psum_writes=np.where(last, 0, outputs),
+                 psum_reads=np.where(starts_group & ~first, outputs, 0),
+                 psum_writes=np.where(ends_group & ~last, outputs, 0),
                  output_writes=np.where(last, outputs, 0),
                  # Each MAC reads the PE's stationary operand (loaded once per fold); the
                  # streamed operand moves right and the psums move down.
@@ -126,4 +145,5 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                  hop_weights=zero if dataflow == "ws" else macs, hop_psums=macs,
                  # ws: every fold its own weights; is: the same weights for every block of M
                  new_weights=weights if dataflow == "ws"
-                 else np.where(np.tile(np.arange(inner.size) == 0, outer.size), weights, 0))
+                 else np.where(np.tile(np.arange(inner.size) == 0, outer.size)[order],
+                               weights, 0))

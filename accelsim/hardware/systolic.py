@@ -148,7 +148,7 @@ class SystolicArray(Unit):
             unique = 1.0          # its input reads are input tensor elements already
         else:
             one = fold_schedule(ctx.batch * h * w, n, k, rows=array.rows, cols=array.cols,
-                                dataflow=array.dataflow)
+                                dataflow=array.dataflow, depth=array.stationary_per_pe)
             # A fold's DRAM inputs are the input tensor elements under its share of the
             # lowered (im2col) input matrix: the window's overlap is expanded on chip.
             lowered = k * groups * ctx.batch * h * w

@@ -142,6 +142,11 @@ class SystolicSpec:
     neighbouring PEs. ``rs`` is Eyeriss's row stationary (hardware.row_stationary): PE sets
     of filter rows x output rows, register files split into input, weight and psum
     scratchpads, accesses counted per level from the mapping's reuse.
+
+    ``stationary_per_pe`` (ws and is): stationary operands each PE holds. SCALE-Sim's array
+    holds one, so a reduction longer than the rows adds its partial sums in the buffer fold
+    after fold; a PE holding D (a TPU-like array with a weight register file) runs D K folds
+    of an output tile back to back and keeps their partial sums in the array.
     """
 
     __pydantic_config__ = _STRICT
@@ -155,10 +160,19 @@ class SystolicSpec:
     pe_hop_pj: Picojoules | Auto = "auto"     # one operand moved to a neighbouring PE
     leakage_mw: Milliwatts | Auto = "auto"
     rf_bytes: Bytes = 64            # register file (scratchpad) per PE, for 'auto' figures
+    # ws and is: stationary operands each PE holds (1: one, as in SCALE-Sim). Up to this many
+    # K folds of one output tile run back to back and keep their partial sums in the array.
+    stationary_per_pe: Side = 1
     # Value mode: MACs with a zero operand are gated (energy saved, cycles not) or skipped
     # (both saved, plus an index read per remaining MAC).
     zero_policy: Literal["none", "gating", "skipping"] = "none"
     index_pj: Picojoules = 0.0      # one index read when skipping zeros
+
+    def __post_init__(self) -> None:
+        if self.stationary_per_pe > 1 and self.dataflow not in ("ws", "is"):
+            raise ValueError(f"stationary_per_pe applies to the ws and is dataflows (a PE "
+                             f"holding several weights or inputs); {self.dataflow} keeps "
+                             f"its own operands, so it must be 1, not {self.stationary_per_pe}")
 
 
 @dataclass(frozen=True)
