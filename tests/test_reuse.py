@@ -101,3 +101,31 @@ def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options)
     for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
         shared.pop(timing), afresh.pop(timing)
     assert shared == afresh
+
+
+def test_a_column_joins_its_pieces_in_order():
+    """Short pieces gathered as a list and long ones as arrays come out in the order given,
+    with the column's dtype, as one concatenation of the pieces would."""
+    rng = np.random.default_rng(3)
+    column, expected = lowering.Column(np.int32), []
+    for _ in range(200):
+        n = int(rng.choice([0, 1, 5, lowering.Column.SHORT, lowering.Column.SHORT + 1, 300]))
+        kind = rng.integers(4)
+        if kind == 0:
+            values = rng.integers(-9, 9, size=n)
+            column.put(values, n)
+        elif kind == 1:
+            values = rng.integers(-9, 9, size=(1, n))       # any shape of n values
+            column.put(values, n)
+        elif kind == 2:
+            values = rng.integers(-9, 9, size=n).tolist()
+            column.put(values, n)
+        else:
+            values = np.full(n, int(rng.integers(-9, 9)))
+            column.put(int(values[0]) if n else 0, n)
+        expected.append(np.asarray(values).reshape(-1))
+    joined = column.take()
+    assert joined.dtype == np.int32
+    assert np.array_equal(joined, np.concatenate(expected))
+    with pytest.raises(ValueError, match="3 values where 4"):
+        lowering.Column().put([1, 2, 3], 4)
