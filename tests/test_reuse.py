@@ -89,11 +89,19 @@ def test_a_shared_plan_cannot_be_changed_in_place():
     {"workload": "lenet5", "device": "small chip", "mode": "reference"},
     {"workload": "small-cnn", "device": "cim-16x16", "values": True, "mode": "reference"},
     {"workload": "bert-base", "device": "hybrid-cim-systolic", "max_steps": 16},
-    {"workload": "small-cnn", "device": "cim-128x128-rram", "execution": "layer_by_layer"}])
+    {"workload": "small-cnn", "device": "cim-128x128-rram", "execution": "layer_by_layer"},
+    {"workload": "three same", "device": "cim-16x16", "values": True, "batch": 2},
+    {"workload": "three same", "device": "small chip", "values": True, "mode": "reference"}])
 def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options):
     options = dict(options)
     if options["device"] == "small chip":
         options["device"] = _small_chip()
+    if options["workload"] == "three same":       # shared plans, each with its own weights
+        builder = WorkloadBuilder("three same")
+        builder.add(Input, "input", shape=(48, 1, 1))
+        for name in ("a", "b", "c"):
+            builder.add(Linear, name, out_features=48, activation="relu")
+        options["workload"] = builder.build()
     shared = simulate(**options).to_dict()
     monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
     monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
