@@ -91,7 +91,11 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             raise AccelsimError(f"{name} must be an integer from 1 to {high:,}, got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
         raise AccelsimError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
-    with _collector_paused():
+
+    def run() -> Result:
+        """The simulation. A function of its own, so that the plans and the program are
+        freed when it returns, before the collector resumes (it would scan them once)."""
+        nonlocal batch, inputs
         wl = load_workload(workload)
         batch = wl.batch if batch is None else batch
         dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
@@ -124,6 +128,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch, mode=mode,
                             execution=execution, trace=trace, output=output, skipped=skipped,
                             began=began)
+
+    with _collector_paused():
+        return run()
 
 
 @contextmanager

@@ -129,6 +129,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     barriers: dict[int, int] = {}
     serial = execution == "layer_by_layer"
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
+    steps_wanted: dict = {}               # see _wanted
     for plan_index, plan in enumerate(plans):
         tasks.layer = plan_index
         layer_first = tasks.count
@@ -146,8 +147,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             for producer, need in part.needs:
                 producer_exit, producer_bounds = exits[producer]
                 if producer not in wanted:     # the parts of a layer share their steps
-                    last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
-                    wanted[producer] = np.searchsorted(producer_bounds, last, side="right") - 1
+                    wanted[producer] = _wanted(need, bounds, producer_bounds, steps_wanted)
                 tasks.edges(producer_exit[:, wanted[producer]], entry)
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
@@ -187,6 +187,18 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                    tasks.stage_labels.take(), tuple(tasks.stages), task_image)
 
 
+def _wanted(need, bounds: np.ndarray, producer_bounds: np.ndarray, known: dict) -> np.ndarray:
+    """For each step of a consumer covering vectors ``bounds``, the last step of its producer
+    (steps covering ``producer_bounds``) that holds inputs it needs by rule ``need``; ``known``
+    keeps the answers (many layers have the same steps)."""
+    key = (need, bounds.tobytes(), producer_bounds.tobytes())
+    steps = known.get(key)
+    if steps is None:
+        last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
+        steps = known[key] = np.searchsorted(producer_bounds, last, side="right") - 1
+    return steps
+
+
 def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, mode: str,
                 max_steps: int):
     """Add a part's step tasks.
@@ -202,6 +214,8 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     if part.folds is not None:
         return _lower_folds(part, tasks, batch, mode, max_steps)
     n_steps = steps(part.vectors, mode, max_steps, batch)
+    if mode == "fast" and part.measured is None:
+        return _lower_steps(part, tasks, n_steps, batch)
     # value mode: [kept tiles, batch * vectors]
     measured = part.measured.tile_cycles if part.measured is not None else None
     slots = []  # (stage index, resource id, occupancy per vector, latency)
@@ -265,6 +279,46 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
             block.bounds)
 
 
+def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
+    """_lower_part in fast mode without measurements: one task per stage and step, from the
+    block of the part's shape (a deep network lowers many parts of one shape)."""
+    shape = (tuple((stage.kind, stage.occupancy, stage.latency) for stage in part.stages),
+             part.vectors, n_steps, batch)
+    block = tasks.fast_blocks.get(shape)
+    if block is None:
+        block = tasks.fast_blocks[shape] = tasks.block(
+            tuple((index, stage.occupancy, stage.latency)
+                  for index, stage in enumerate(part.stages)),
+            tuple(tasks.stage_id(stage.kind) for stage in part.stages),
+            tuple(stage.kind == StageKind.MVM for stage in part.stages),
+            len(part.stages), part.vectors, n_steps, batch, None)
+    ids = [-1 if stage.resource == DRAM else tasks.resource_id(stage.resource)
+           for stage in part.stages]
+    total_steps = batch * n_steps
+    first = tasks.count
+    if block.short is not None:
+        # A short block goes in as Python lists (see Column).
+        occupancy, latency, stage, image, fan, sources, targets = block.short
+        resource = ids * total_steps
+        for slot, resource_id in enumerate(ids):
+            if resource_id == -1:           # DRAM: the channels in turn
+                resource[slot::len(ids)] = tasks.dram_ids(total_steps).tolist()
+        tasks.add_lists(resource, occupancy, latency, stage, image, fan)
+        tasks.edge_lists([source + first for source in sources],
+                         [target + first for target in targets])
+    else:
+        resource = np.asarray(ids, dtype=np.int64)[block.slot].reshape(total_steps, len(ids))
+        for slot, resource_id in enumerate(ids):
+            if resource_id == -1:
+                resource[:, slot] = tasks.dram_ids(total_steps)
+        tasks.add(resource, block.occupancy, block.latency, block.stage, block.image,
+                  block.fan)
+        tasks.sources.put(block.sources + first, block.sources.size)
+        tasks.targets.put(block.targets + first, block.targets.size)
+    return (block.entry + first, block.exit + first, block.mvm_ids + first, block.bounds,
+            block.bounds)
+
+
 def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps: int):
     """Steps of consecutive folds (one fold per step in reference mode), stages in a chain.
 
@@ -314,10 +368,9 @@ def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
     """
     *leading, final = stages
     names = last_resources or [final.resource]
-    resource = [int(tasks.dram_ids(1)[0]) if stage.resource == DRAM
-                else tasks.resource_id(stage.resource) for stage in leading]
+    resource = [tasks.dram_id() if stage.resource == DRAM else tasks.resource_id(stage.resource)
+                for stage in leading]
     occupancy = [stage.occupancy for stage in leading]
-    kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in leading]
     finals = 1 if fan else len(names)
     if fan:
         resource.append(tasks.resource_id(names[0]))
@@ -325,20 +378,20 @@ def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
     else:
         resource += [tasks.resource_id(name) for name in names]
         occupancy += [final.occupancy] * finals
-    kinds += [tasks.stage_id(f"weights:{final.kind}")] * finals
-    fans = [0] * len(leading) + [len(names) if fan else 0] * finals
-    first = tasks.count
-    tasks.add(resource, occupancy, [stage.latency for stage in leading]
-              + [final.latency] * finals, np.asarray(kinds), fan=fans)
+    kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in stages]
+    kinds[-1:] = kinds[-1:] * finals
+    first = tasks.add_lists(resource, occupancy, [stage.latency for stage in leading]
+                            + [final.latency] * finals, kinds, [-1] * len(kinds),
+                            [0] * len(leading) + [len(names) if fan else 0] * finals)
     chain = list(range(first, first + len(leading)))
-    done = np.arange(first + len(leading), tasks.count, dtype=np.int64)
+    done = list(range(first + len(leading), tasks.count))
     if after is not None:
         chain.insert(0, after)
     if len(chain) > 1:
-        tasks.edges(chain[:-1], chain[1:])
+        tasks.edge_lists(chain[:-1], chain[1:])
     if chain:
-        tasks.edges(np.full(done.size, chain[-1]), done)
-    return done
+        tasks.edge_lists([chain[-1]] * len(done), done)
+    return np.asarray(done, dtype=np.int64)
 
 
 def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):

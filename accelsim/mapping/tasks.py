@@ -3,7 +3,7 @@ once at the end, and the step blocks that parts of one shape share (see mapping.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,6 +104,7 @@ class Tasks:
         self.pooled = 0
         self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
         self.blocks: dict[tuple, Block] = {}         # see Block
+        self.fast_blocks: dict[tuple, Block] = {}    # the same, by the shape of a part
         self.sources, self.targets = Column(), Column()
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -125,6 +126,12 @@ class Tasks:
         picks = (self.next_channel + np.arange(count)) % self.dram_channels
         self.next_channel = int((self.next_channel + count) % self.dram_channels)
         return np.asarray(channels, dtype=np.int64)[picks]
+
+    def dram_id(self) -> int:
+        """The channel resource of the next DRAM transfer (dram_ids for one)."""
+        if self.dram_channels == 1:
+            return self.names[DRAM]
+        return int(self.dram_ids(1)[0])
 
     def stage_id(self, kind: str) -> int:
         return self.stages.setdefault(kind, len(self.stages))
@@ -172,11 +179,36 @@ class Tasks:
         self.count += n
         return ids
 
+    def add_lists(self, resource: list, occupancy: list, latency: list, stage: list,
+                  image: list, fan: list) -> int:
+        """add() for a few tasks given as lists of one value per task (the common case of a
+        deep network's small parts, cheaper than add()); returns the first task's id."""
+        n = len(resource)
+        if not n == len(occupancy) == len(latency) == len(stage) == len(image) == len(fan):
+            raise ValueError("the task lists differ in length")
+        self.resource.short += resource
+        self.occupancy.short += occupancy
+        self.latency.short += latency
+        self.stage_labels.short += stage
+        self.image_labels.short += image
+        self.fan.short += fan
+        self.layer_labels.short += [self.layer] * n
+        first = self.count
+        self.count += n
+        return first
+
+    def edge_lists(self, sources: list, targets: list) -> None:
+        """edges() for lists of task ids, one edge per pair."""
+        if len(sources) != len(targets):
+            raise ValueError("the edge lists differ in length")
+        self.sources.short += sources
+        self.targets.short += targets
+
     def edges(self, sources, targets) -> None:
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
-        if sources.shape != targets.shape:
-            sources, targets = np.broadcast_arrays(sources, targets)
+        if sources.shape != targets.shape:     # broadcast (adding zeros: exact, and fast)
+            sources, targets = sources + 0 * targets, targets + 0 * sources
         self.sources.put(sources, sources.size)
         self.targets.put(targets, targets.size)
 
@@ -232,6 +264,9 @@ class Block:
     mvm_ids: np.ndarray
     mvm: np.ndarray            # slots of MVM stages
     bounds: np.ndarray
+    # A block of up to Column.SHORT tasks also as lists: occupancy, latency, stage, image,
+    # fan, sources, targets
+    short: tuple[list, ...] | None = None
 
 
 def make_block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
@@ -259,10 +294,15 @@ def make_block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
         targets.append(pair[1].ravel())
     mvm = np.flatnonzero(is_mvm)
     mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
-    return Block(np.tile(np.arange(per_step), total_steps), occupancy,
+    block = Block(np.tile(np.arange(per_step), total_steps), occupancy,
                   np.tile(np.array([s[2] for s in slots], dtype=np.int64), total_steps),
                   np.tile(np.array(kinds, dtype=np.int16), total_steps),
                   np.repeat(np.arange(batch, dtype=np.int32), n_steps * per_step),
                   np.tile(fanned, total_steps), _concat(sources), _concat(targets),
                   ids[:, :, 0], ids[:, :, -1], ids[:, :, np.flatnonzero(slot_stage == mvm_stage)],
                   mvm, bounds)
+    if ids.size <= Column.SHORT:
+        block = replace(block, short=tuple(array.tolist() for array in (
+            block.occupancy, block.latency, block.stage, block.image, block.fan,
+            block.sources, block.targets)))
+    return block

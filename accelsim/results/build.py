@@ -26,10 +26,11 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
     unit_area = _unit_area(area, dev)
     rows = []
     spans = _layer_spans(plans, lowered, timeline)
+    mapped: dict = {}           # see _mapped_tiles
     energies = [float(np.dot(counts, prices)) for counts in ledger.counts]
     traffic = (ledger.counts[:, _TRAFFIC_ACTIONS] * _TRAFFIC_SCALES).tolist()
     for index, plan in enumerate(plans):
-        tiles, utilization = _mapped_tiles(plan)
+        tiles, utilization = _mapped_tiles(plan, mapped)
         rows.append(LayerResult(
             name=plan.name, kind=plan.kind, unit=str(plan.unit), macs=plan.macs * batch,
             start_cycle=spans[index][0], end_cycle=spans[index][1],
@@ -141,17 +142,21 @@ def price_skipped(skipped, prices: np.ndarray) -> dict[str, dict]:
     return out
 
 
-def _mapped_tiles(plan) -> tuple[int, float]:
-    """Tiles a layer occupies (value mode: without all-zero ones) and their utilization."""
+def _mapped_tiles(plan, known: dict) -> tuple[int, float]:
+    """Tiles a layer occupies (value mode: without all-zero ones) and their utilization.
+    ``known``: the answers by the tiling and tile arrays, which plans of one shape share
+    (the plans, alive while it is used, keep those objects and so their ids)."""
     tiling = plan.tiling
     if tiling is None:
         return 0, 0.0
     held = [part.tile_indices for part in plan.parts if part.unit == UnitKind.CIM]
-    tiles = np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
-    if not tiles.size:
-        return 0, 0.0
-    useful = float(tiling.weights[tiles].sum()) * tiling.cells_per_weight
-    return int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols)
+    key = (id(tiling), *map(id, held))
+    if key not in known:
+        tiles = np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
+        useful = float(tiling.weights[tiles].sum()) * tiling.cells_per_weight
+        known[key] = ((int(tiles.size), useful / (tiles.size * tiling.rows * tiling.cols))
+                      if tiles.size else (0, 0.0))
+    return known[key]
 
 
 # A layer's global-buffer words and DRAM bytes, read and written, by operand: the names of
@@ -214,7 +219,23 @@ def _resource_report(lowered, timeline, plans, device):
         if waited[tile].sum() > 0:
             key = f"waiting for {resource_group(resources_of[int(np.argmax(tile))])}"
             task_waits[key] = int(waited[tile].sum())
-    others = np.flatnonzero(~tile).tolist()
+    # Fast mode has an array resource per part (a 10,000-layer network has 10,000): summed
+    # with numpy too, each standing for all of its part's tiles; the first that waited
+    # stands for them in the loop below.
+    array = np.fromiter((r.kind == ResourceKind.ARRAY for r in resources_of), dtype=bool,
+                        count=len(resources_of))
+    arrays = np.flatnonzero(array)
+    array_waiting = None
+    if arrays.size:
+        per_array = np.array([tiles_of.get(resources_of[r].key, 1) for r in arrays.tolist()])
+        grouped["crossbar tiles"] += float((busy[arrays] * per_array).sum())
+        waiting = arrays[waited[arrays] > 0]
+        if waiting.size:
+            array_waiting = int(waiting[0])
+    keep = ~tile & ~array
+    if array_waiting is not None:
+        keep[array_waiting] = True
+    others = np.flatnonzero(keep).tolist()
     for r in others:
         resource = resources_of[r]
         group = resource_group(resource)
@@ -222,8 +243,9 @@ def _resource_report(lowered, timeline, plans, device):
             links[resource.key] = int(busy[r])
             grouped[group] += busy[r]
         elif resource.kind == ResourceKind.ARRAY:
-            # A fast-mode array resource stands for all of its part's tiles.
-            grouped[group] += busy[r] * tiles_of.get(resource.key, 1)
+            key = f"waiting for {group}"
+            task_waits[key] = task_waits.get(key, 0) + int(waited[arrays].sum())
+            continue
         elif resource.kind == ResourceKind.TILE_BUFFER:
             # A part's buffers work in parallel; the resource is the busiest of them.
             grouped[group] += busy[r] * buffers_of[resource.key]
@@ -243,7 +265,8 @@ def _resource_report(lowered, timeline, plans, device):
                                            float(grouped[group] / (count * cycles)),
                                            int(queued.get(group, 0)))
     # One resource per group stands for the group (all tiles share a label).
-    representatives = ([int(np.argmax(tile))] if tile.any() else []) + others
+    representatives = (([int(np.argmax(tile))] if tile.any() else [])
+                       + sorted({*others, *arrays[:1].tolist()}))
     for r in representatives:
         resource = resources_of[r]
         name = resource_group(resource)
