@@ -6,6 +6,7 @@ layer afresh gives."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from accelsim.mapping.plan import plan_workload
 from accelsim.spec.load import load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.workload.graph import WorkloadBuilder
-from accelsim.workload.layers import Input, Linear
+from accelsim.workload.layers import Conv2d, Input, Linear
 from accelsim.workload.load import load_workload
 
 
@@ -91,7 +92,9 @@ def test_a_shared_plan_cannot_be_changed_in_place():
     {"workload": "bert-base", "device": "hybrid-cim-systolic", "max_steps": 16},
     {"workload": "small-cnn", "device": "cim-128x128-rram", "execution": "layer_by_layer"},
     {"workload": "three same", "device": "cim-16x16", "values": True, "batch": 2},
-    {"workload": "three same", "device": "small chip", "values": True, "mode": "reference"}])
+    {"workload": "three same", "device": "small chip", "values": True, "mode": "reference"},
+    {"workload": "two sizes", "device": "cim-16x16", "max_steps": 16, "batch": 2},
+    {"workload": "two sizes", "device": "cim-16x16", "max_steps": 16, "mode": "reference"}])
 def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options):
     options = dict(options)
     if options["device"] == "small chip":
@@ -102,9 +105,15 @@ def test_shared_work_gives_the_results_of_work_done_afresh(monkeypatch, options)
         for name in ("a", "b", "c"):
             builder.add(Linear, name, out_features=48, activation="relu")
         options["workload"] = builder.build()
+    if options["workload"] == "two sizes":      # equal stages per vector, on 256 and 64 vectors
+        builder = WorkloadBuilder("two sizes")
+        builder.add(Input, "input", shape=(16, 16, 16))
+        for name, stride in (("a", 1), ("b", 2), ("c", 1)):
+            builder.add(Conv2d, name, out_channels=16, kernel=(3, 3), stride=(stride, stride),
+                        padding=(1, 1))
+        options["workload"] = builder.build()
     shared = simulate(**options).to_dict()
-    monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
-    monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
+    _forget_everything(monkeypatch)
     afresh = simulate(**options).to_dict()
     for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
         shared.pop(timing), afresh.pop(timing)
@@ -137,3 +146,31 @@ def test_a_column_joins_its_pieces_in_order():
     assert np.array_equal(joined, np.concatenate(expected))
     with pytest.raises(ValueError, match="3 values where 4"):
         lowering.Column().put([1, 2, 3], 4)
+
+
+class _Forgetful(dict):
+    """A cache that keeps nothing."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+def _forget_everything(monkeypatch) -> None:
+    """Plan, lower and count every layer afresh: no shared plans, step blocks, waited-for
+    steps or mapped-tile counts."""
+    from accelsim.results import build
+    monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
+    monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
+    initialize = lowering.Tasks.__init__
+
+    def forgetful_tasks(self, *args, **kwargs):
+        initialize(self, *args, **kwargs)
+        self.fast_blocks = _Forgetful()
+
+    monkeypatch.setattr(lowering.Tasks, "__init__", forgetful_tasks)
+    lower_module = importlib.import_module("accelsim.mapping.lower")
+    wanted = lower_module._wanted
+    monkeypatch.setattr(lower_module, "_wanted",
+                        lambda need, bounds, producer, known: wanted(need, bounds, producer, {}))
+    mapped = build._mapped_tiles
+    monkeypatch.setattr(build, "_mapped_tiles", lambda plan, known: mapped(plan, {}))
