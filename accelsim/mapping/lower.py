@@ -34,9 +34,7 @@ from accelsim.hardware.plan import (
     UnitKind,
 )
 from accelsim.mapping.place import Placement
-from accelsim.mapping.tasks import (
-    Tasks,
-)
+from accelsim.mapping.tasks import Tasks
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class Column:
     small arrays)."""
 
     SHORT = 64      # pieces up to this size go to the list
+    LONG = 4096     # a list this long becomes a chunk (a Python int takes 4x the memory)
 
     def __init__(self, dtype=np.int64):
         self.dtype = dtype
@@ -62,7 +63,7 @@ class Column:
             if values.size != n:
                 raise ValueError(f"{values.size} values where {n} are due")
             if n > self.SHORT:
-                self._flush()
+                self.flush()
                 self.chunks.append(values.astype(self.dtype, copy=False).reshape(n))
             else:
                 self.short += values.reshape(n).tolist()
@@ -71,19 +72,22 @@ class Column:
                 raise ValueError(f"{len(values)} values where {n} are due")
             self.short += values
         elif n > self.SHORT:
-            self._flush()
+            self.flush()
             self.chunks.append(np.full(n, values, dtype=self.dtype))
         else:
             self.short += [values] * n
+        if len(self.short) > self.LONG:
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """The list, as a chunk."""
         if self.short:
             self.chunks.append(np.asarray(self.short, dtype=self.dtype))
             self.short = []
 
     def take(self) -> np.ndarray:
         """The column as one array; the pieces are released."""
-        self._flush()
+        self.flush()
         joined = _take(self.chunks, self.dtype)
         return joined
 
@@ -193,6 +197,10 @@ class Tasks:
         self.image_labels.short += image
         self.fan.short += fan
         self.layer_labels.short += [self.layer] * n
+        if len(self.resource.short) > Column.LONG:
+            for column in (self.resource, self.occupancy, self.latency, self.stage_labels,
+                           self.image_labels, self.fan, self.layer_labels):
+                column.flush()
         first = self.count
         self.count += n
         return first
@@ -203,6 +211,9 @@ class Tasks:
             raise ValueError("the edge lists differ in length")
         self.sources.short += sources
         self.targets.short += targets
+        if len(self.sources.short) > Column.LONG:
+            self.sources.flush()
+            self.targets.flush()
 
     def edges(self, sources, targets) -> None:
         sources = np.asarray(sources, dtype=np.int64)
