@@ -77,7 +77,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     progress: show progress bars on standard error (value mode, lowering, the event loop);
         the command line turns this on on a terminal. Off by default: the library never
         prints unless asked.
-    Returns a Result; times are clock cycles, energies pJ.
+    Returns a Result; times are clock cycles, energies pJ. Python's cyclic garbage collector
+    is paused during the call (it resumes as it was; reference counting frees as usual).
     """
     began = time.perf_counter()
     if mode not in MODES:
