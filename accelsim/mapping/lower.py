@@ -241,17 +241,12 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
                         tuple(part.stages[s[0]].kind == StageKind.MVM for s in slots),
                         len(part.stages), part.vectors, n_steps, batch, fan)
     total_steps = batch * n_steps
-    resource = np.asarray([s[1] for s in slots], dtype=np.int64)[block.slot]
-    resource = resource.reshape(total_steps, len(slots))
-    for slot, (stage_index, *_rest) in enumerate(slots):
-        if part.stages[stage_index].resource == DRAM:
-            resource[:, slot] = tasks.dram_ids(total_steps)
-    occupancy = block.occupancy
+    occupancy = None                 # the block's, unless fans or measurements change it
     if fan is not None:
         # A fan's occupancy is where its tiles' cycles start in the pool: one row per part,
         # or in value mode one per step (each vector's measured cycles).
         slot, count = fan
-        occupancy = occupancy.reshape(total_steps, len(slots)).copy()
+        occupancy = block.occupancy.reshape(total_steps, len(slots)).copy()
         if measured is None:
             occupancy[:, slot] = tasks.pool_cycles(part.tile_cycles)
         else:
@@ -260,7 +255,7 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     elif measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
         # the slowest tile per vector; reference: each tile its own).
-        occupancy = occupancy.reshape(total_steps, len(slots)).copy()
+        occupancy = block.occupancy.reshape(total_steps, len(slots)).copy()
         if mode == "reference":
             occupancy[:, block.mvm] = measured.T
         else:
@@ -269,12 +264,7 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
             per_image = slowest.reshape(batch, part.vectors)
             occupancy[:, block.mvm[0]] = np.add.reduceat(per_image, block.bounds[:-1],
                                                          axis=1).ravel()
-    first = tasks.count
-    tasks.add(resource, occupancy, block.latency, block.stage, block.image, block.fan)
-    tasks.sources.put(block.sources + first, block.sources.size)
-    tasks.targets.put(block.targets + first, block.targets.size)
-    return (block.entry + first, block.exit + first, block.mvm_ids + first, block.bounds,
-            block.bounds)
+    return _placed(tasks, block, [s[1] for s in slots], total_steps, occupancy)
 
 
 def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
@@ -292,16 +282,23 @@ def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
             len(part.stages), part.vectors, n_steps, batch, None)
     ids = [-1 if stage.resource == DRAM else tasks.resource_id(stage.resource)
            for stage in part.stages]
-    total_steps = batch * n_steps
+    return _placed(tasks, block, ids, batch * n_steps)
+
+
+def _placed(tasks: Tasks, block, ids: list[int], total_steps: int,
+            occupancy: np.ndarray | None = None):
+    """Add ``block``'s tasks on the slots' resources ``ids`` (-1: DRAM, its channels in turn)
+    with ``occupancy`` (None: the block's); returns _lower_part's (entry, exit, mvm ids,
+    bounds, exit bounds). A short block with its own occupancy goes in as Python lists (see
+    Column)."""
     first = tasks.count
-    if block.short is not None:
-        # A short block goes in as Python lists (see Column).
-        occupancy, latency, stage, image, fan, sources, targets = block.short
+    if occupancy is None and block.short is not None:
+        occupancies, latency, stage, image, fan, sources, targets = block.short
         resource = ids * total_steps
         for slot, resource_id in enumerate(ids):
-            if resource_id == -1:           # DRAM: the channels in turn
+            if resource_id == -1:
                 resource[slot::len(ids)] = tasks.dram_ids(total_steps).tolist()
-        tasks.add_lists(resource, occupancy, latency, stage, image, fan)
+        tasks.add_lists(resource, occupancies, latency, stage, image, fan)
         tasks.edge_lists([source + first for source in sources],
                          [target + first for target in targets])
     else:
@@ -309,8 +306,8 @@ def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
         for slot, resource_id in enumerate(ids):
             if resource_id == -1:
                 resource[:, slot] = tasks.dram_ids(total_steps)
-        tasks.add(resource, block.occupancy, block.latency, block.stage, block.image,
-                  block.fan)
+        tasks.add(resource, block.occupancy if occupancy is None else occupancy,
+                  block.latency, block.stage, block.image, block.fan)
         tasks.sources.put(block.sources + first, block.sources.size)
         tasks.targets.put(block.targets + first, block.targets.size)
     return (block.entry + first, block.exit + first, block.mvm_ids + first, block.bounds,

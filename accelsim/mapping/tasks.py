@@ -66,16 +66,20 @@ class Column:
                 self.flush()
                 self.chunks.append(values.astype(self.dtype, copy=False).reshape(n))
             else:
-                self.short += values.reshape(n).tolist()
+                self.extend(values.reshape(n).tolist())
         elif kind is list or kind is tuple:
             if len(values) != n:
                 raise ValueError(f"{len(values)} values where {n} are due")
-            self.short += values
+            self.extend(values)
         elif n > self.SHORT:
             self.flush()
             self.chunks.append(np.full(n, values, dtype=self.dtype))
         else:
-            self.short += [values] * n
+            self.extend([values] * n)
+
+    def extend(self, values: list) -> None:
+        """Append a list of values (a list this long becomes a chunk)."""
+        self.short += values
         if len(self.short) > self.LONG:
             self.flush()
 
@@ -88,8 +92,7 @@ class Column:
     def take(self) -> np.ndarray:
         """The column as one array; the pieces are released."""
         self.flush()
-        joined = _take(self.chunks, self.dtype)
-        return joined
+        return _take(self.chunks, self.dtype)
 
 
 class Tasks:
@@ -190,17 +193,13 @@ class Tasks:
         n = len(resource)
         if not n == len(occupancy) == len(latency) == len(stage) == len(image) == len(fan):
             raise ValueError("the task lists differ in length")
-        self.resource.short += resource
-        self.occupancy.short += occupancy
-        self.latency.short += latency
-        self.stage_labels.short += stage
-        self.image_labels.short += image
-        self.fan.short += fan
-        self.layer_labels.short += [self.layer] * n
-        if len(self.resource.short) > Column.LONG:
-            for column in (self.resource, self.occupancy, self.latency, self.stage_labels,
-                           self.image_labels, self.fan, self.layer_labels):
-                column.flush()
+        self.resource.extend(resource)
+        self.occupancy.extend(occupancy)
+        self.latency.extend(latency)
+        self.stage_labels.extend(stage)
+        self.image_labels.extend(image)
+        self.fan.extend(fan)
+        self.layer_labels.extend([self.layer] * n)
         first = self.count
         self.count += n
         return first
@@ -209,11 +208,8 @@ class Tasks:
         """edges() for lists of task ids, one edge per pair."""
         if len(sources) != len(targets):
             raise ValueError("the edge lists differ in length")
-        self.sources.short += sources
-        self.targets.short += targets
-        if len(self.sources.short) > Column.LONG:
-            self.sources.flush()
-            self.targets.flush()
+        self.sources.extend(sources)
+        self.targets.extend(targets)
 
     def edges(self, sources, targets) -> None:
         sources = np.asarray(sources, dtype=np.int64)
