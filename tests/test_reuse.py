@@ -174,3 +174,20 @@ def _forget_everything(monkeypatch) -> None:
                         lambda need, bounds, producer, known: wanted(need, bounds, producer, {}))
     mapped = build._mapped_tiles
     monkeypatch.setattr(build, "_mapped_tiles", lambda plan, known: mapped(plan, {}))
+
+
+def test_a_layer_whose_parameters_cannot_be_hashed_is_planned_not_shared(monkeypatch):
+    builder = WorkloadBuilder("listed padding")
+    builder.add(Input, "input", shape=(4, 8, 8))
+    for name in ("a", "b"):      # a list where a tuple is usual: the layer cannot be hashed
+        builder.add(Conv2d, name, out_channels=4, kernel=(3, 3), stride=(1, 1), padding=[1, 1])
+    workload = builder.build()
+    device = resolve(load_device("cim-16x16"))
+    plans = {plan.name: plan for plan in plan_workload(workload, device)}
+    assert plans["a"].parts[0].counts is not plans["b"].parts[0].counts
+    shared = simulate(workload, device).to_dict()
+    _forget_everything(monkeypatch)
+    afresh = simulate(workload, device).to_dict()
+    for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
+        shared.pop(timing), afresh.pop(timing)
+    assert shared == afresh

@@ -79,7 +79,10 @@ class Crossbars(Unit):
         if ctx.dev.cim is None:
             raise MappingError(f"layer '{name}': device '{ctx.dev.name}' has no CIM tiles")
         key = _plan_key(ctx, name)
-        first = ctx.memo.get(key) if key is not None else None
+        try:
+            first = ctx.memo.get(key) if key is not None else None
+        except TypeError:          # a parameter that cannot be hashed: planned, not shared
+            first = key = None
         if first is not None:
             return _renamed(*first, name, ctx.needs(name))
         plan = self._plan(ctx, name)
@@ -118,16 +121,10 @@ class Crossbars(Unit):
 
 def _plan_key(ctx: PlanContext, name: str):
     """What a crossbar plan depends on besides names: the layer's parameters and the shapes
-    it reads and writes (the device and batch are the context's). None when a parameter
-    cannot be hashed."""
+    it reads and writes (the device and batch are the context's)."""
     layer = ctx.wl.layers[name]
-    key = (Crossbars.name, copied(layer, name="", inputs=()),
-           tuple(ctx.wl.input_shapes(name)), ctx.wl.shapes[name])
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return (Crossbars.name, copied(layer, name="", inputs=()),
+            tuple(ctx.wl.input_shapes(name)), ctx.wl.shapes[name])
 
 
 def _freeze(plan: LayerPlan) -> None:
