@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import time
 from pathlib import Path
 
 from accelsim._data import data_dir
@@ -54,3 +55,25 @@ def per_level(result, levels: dict[str, str], layers) -> dict[str, dict[str, lis
                 row[level][0] += counts[index] * result.prices_pj[index]
                 row[level][1] += counts[index]
     return out
+
+
+def phase_times(workload, device) -> tuple[dict[str, float], object]:
+    """simulate()'s phases on a loaded workload and a resolved device (fast mode, batch 1),
+    timed one by one: seconds of "planning", "lowering" (placing included), "event loop" and
+    "result"; and the run's Timeline."""
+    from accelsim.mapping.lower import lower
+    from accelsim.mapping.plan import place_and_route, plan_workload
+    from accelsim.results.build import build_result
+    t0 = time.perf_counter()
+    plans = plan_workload(workload, device)
+    t1 = time.perf_counter()
+    mapping = place_and_route(plans, device)
+    lowered = lower(mapping.plans, placement=mapping.placement)
+    t2 = time.perf_counter()
+    timeline = lowered.program.run()
+    t3 = time.perf_counter()
+    build_result(workload, device, mapping.plans, lowered, timeline, batch=1, mode="fast",
+                 execution="pipelined", trace=False, output=None, skipped={}, began=t0)
+    t4 = time.perf_counter()
+    return ({"planning": t1 - t0, "lowering": t2 - t1, "event loop": t3 - t2,
+             "result": t4 - t3}, timeline)

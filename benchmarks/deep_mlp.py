@@ -19,11 +19,10 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+from _common import phase_times
+
 from accelsim import simulate
 from accelsim.hardware.pricing import resolve
-from accelsim.mapping.lower import lower
-from accelsim.mapping.plan import place_and_route, plan_workload
-from accelsim.results.build import build_result
 from accelsim.spec.load import load_device
 from accelsim.workload.graph import WorkloadBuilder
 from accelsim.workload.layers import Input, Linear
@@ -78,20 +77,11 @@ def main() -> None:
 
 def phases(workload, device, layers: int, build_seconds: float) -> None:
     """Time simulate()'s phases one by one (fast mode, batch 1)."""
-    t1 = time.perf_counter()
-    plans = plan_workload(workload, device)
-    t2 = time.perf_counter()
-    mapping = place_and_route(plans, device)
-    lowered = lower(mapping.plans, placement=mapping.placement)
-    t3 = time.perf_counter()
-    timeline = lowered.program.run()
-    t4 = time.perf_counter()
-    build_result(workload, device, mapping.plans, lowered, timeline, batch=1, mode="fast",
-                 execution="pipelined", trace=False, output=None, skipped={}, began=t1)
-    t5 = time.perf_counter()
-    print(f"{layers:,}-layer MLP: workload {build_seconds:.2f} s, planning {t2 - t1:.2f} s, "
-          f"placing and lowering {t3 - t2:.2f} s, event loop {t4 - t3:.2f} s, "
-          f"result {t5 - t4:.2f} s; together {t5 - t1:.2f} s")
+    seconds, _ = phase_times(workload, device)
+    print(f"{layers:,}-layer MLP: workload {build_seconds:.2f} s, planning "
+          f"{seconds['planning']:.2f} s, placing and lowering {seconds['lowering']:.2f} s, "
+          f"event loop {seconds['event loop']:.2f} s, result {seconds['result']:.2f} s; "
+          f"together {sum(seconds.values()):.2f} s")
 
 
 if __name__ == "__main__":

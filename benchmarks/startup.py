@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 BREAKDOWN = r"""
-import time
+import sys, time
 t0 = time.perf_counter()
 import accelsim.cli
 t1 = time.perf_counter()
@@ -31,18 +31,13 @@ from accelsim.workload.load import load_workload
 t2 = time.perf_counter()
 wl, dev = load_workload("resnet18"), resolve(load_device("cim-16x16"))
 t3 = time.perf_counter()
-mapping = place_and_route(plan_workload(wl, dev), dev)
-lowered = lower(mapping.plans, placement=mapping.placement)
-t4 = time.perf_counter()
-timeline = lowered.program.run()
-t5 = time.perf_counter()
-build_result(wl, dev, mapping.plans, lowered, timeline, batch=1, mode="fast",
-             execution="pipelined", trace=False, output=None, skipped={}, began=t0)
-t6 = time.perf_counter()
+sys.path.insert(0, BENCHMARKS)
+from _common import phase_times
+seconds, timeline = phase_times(wl, dev)
 print(f"imports {t2 - t0:.2f} s (the command line's {t1 - t0:.2f} s), loading {t3 - t2:.2f} s, "
-      f"planning and lowering {t4 - t3:.2f} s, event loop {t5 - t4:.2f} s "
-      f"({getattr(timeline, 'engine', 'numba')}; of which {timeline.compile_seconds:.2f} s "
-      f"starting numba), result {t6 - t5:.2f} s")
+      f"planning and lowering {seconds['planning'] + seconds['lowering']:.2f} s, event loop "
+      f"{seconds['event loop']:.2f} s ({getattr(timeline, 'engine', 'numba')}; of which "
+      f"{timeline.compile_seconds:.2f} s starting numba), result {seconds['result']:.2f} s")
 """
 
 
@@ -79,7 +74,8 @@ def main() -> None:
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if args.tree is not None:
         environment["PYTHONPATH"] = str(args.tree)
-    out = subprocess.run([sys.executable, "-c", BREAKDOWN], check=True, capture_output=True,
+    child = f"BENCHMARKS = {str(Path(__file__).resolve().parent)!r}\n{BREAKDOWN}"
+    out = subprocess.run([sys.executable, "-c", child], check=True, capture_output=True,
                          text=True, env=environment, cwd=tempfile.gettempdir()).stdout
     print(f"one ResNet-18 run, in one fresh process: {out.strip()}")
 
