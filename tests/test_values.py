@@ -111,15 +111,18 @@ def test_layer_kernel_equals_block_by_block_calls(data):
         expected_active.append(active)
         expected_signal.append((drives[:, :, r0:r1] != 0) @ row_level[r0:r1])
     r0, r1, o0, o1 = np.array(blocks, dtype=np.int64).T
-    acc = np.zeros((v, groups * outputs))
-    active = np.zeros((v, len(blocks), cycles), dtype=np.int32)
-    signal = np.zeros((v, len(blocks), cycles))
-    crossbar_layer(q, dac_bits, cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
-                   step, low, high, cycle_weight, column_weight, offset, column_offset,
-                   row_level, acc, active, signal)
-    assert np.array_equal(acc, expected)
-    assert np.array_equal(active, np.stack(expected_active, axis=1))
-    np.testing.assert_allclose(signal, np.stack(expected_signal, axis=1), rtol=1e-12)
+    # float32 cells (as value mode passes integer cells whose column sums stay below 2**24)
+    # must give exactly the float64 results.
+    for dtype in (np.float64, np.float32):
+        acc = np.zeros((v, groups * outputs))
+        active = np.zeros((v, len(blocks), cycles), dtype=np.int32)
+        signal = np.zeros((v, len(blocks), cycles))
+        crossbar_layer(q, dac_bits, cycles, cells.astype(dtype), r0, r1, o0 * slices,
+                       o1 * slices, o0, slices, step, low, high, cycle_weight, column_weight,
+                       offset, column_offset, row_level, acc, active, signal)
+        assert np.array_equal(acc, expected), dtype
+        assert np.array_equal(active, np.stack(expected_active, axis=1))
+        np.testing.assert_allclose(signal, np.stack(expected_signal, axis=1), rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

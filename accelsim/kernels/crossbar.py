@@ -61,14 +61,13 @@ def crossbar_mvm(drives, cells, step, code_low, code_high, cycle_weight, column_
 def _column_sums(cells, rows, drives, count, c0, span, sums):
     """sums[:span] = the column sums of cells[rows[a], c0:c0 + span] times drives[a] over the
     ``count`` driven rows, added in row order (as crossbar_mvm adds them), four rows per pass
-    over the sums. (Indexing by slices and range variables lets LLVM vectorize the column
-    loops.)"""
+    over the sums, in the arithmetic of the cells' dtype (drives and sums have it too).
+    (Indexing by slices and range variables lets LLVM vectorize the column loops.)"""
     out = sums[:span]
     out[:] = 0.0
     a = 0
     while a + 4 <= count:
-        da, db = float(drives[a]), float(drives[a + 1])
-        dc, dd = float(drives[a + 2]), float(drives[a + 3])
+        da, db, dc, dd = drives[a], drives[a + 1], drives[a + 2], drives[a + 3]
         xa = cells[rows[a], c0:c0 + span]
         xb = cells[rows[a + 1], c0:c0 + span]
         xc = cells[rows[a + 2], c0:c0 + span]
@@ -77,7 +76,7 @@ def _column_sums(cells, rows, drives, count, c0, span, sums):
             out[k] = (((out[k] + da * xa[k]) + db * xb[k]) + dc * xc[k]) + dd * xd[k]
         a += 4
     while a < count:
-        d = float(drives[a])
+        d = drives[a]
         x = cells[rows[a], c0:c0 + span]
         for k in range(span):
             out[k] += d * x[k]
@@ -104,7 +103,9 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
 
     q [V, K] int64: quantized inputs (sign-magnitude: cycle c drives
     sign(q) * ((|q| >> c * dac_bits) & (2^dac_bits - 1))).
-    cells [K, W] float64: the layer's cells; block b holds rows row_start[b]:row_end[b] and
+    cells [K, W] float64, or float32 when every partial column sum is an integer below
+    2**24 (then exactly equal, and twice as many columns per vector instruction): the
+    layer's cells; block b holds rows row_start[b]:row_end[b] and
     cell columns col_start[b]:col_end[b], adding into outputs out_start[b] + column // slices.
     column_weight [W]: shift factor of each cell column; column_offset [B, width]: the ADC
     offset of each block's columns, in units of the column sum.
@@ -126,11 +127,12 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     for g in prange(groups):
         v0 = g * VECTOR_GROUP
         count = min(VECTOR_GROUP, vectors - v0)
-        sums = np.empty(COLUMN_CHUNK)
+        sums = np.empty(COLUMN_CHUNK, dtype=cells.dtype)
         converted = np.empty((VECTOR_GROUP, width))
-        # Per vector of the group, in this input cycle: its driven rows and their drives.
+        # Per vector of the group, in this input cycle: its driven rows and their drives (in
+        # the cells' dtype, so that the column sums stay in it).
         driven = np.empty((VECTOR_GROUP, height), dtype=np.int64)
-        drives = np.empty((VECTOR_GROUP, height), dtype=np.int64)
+        drives = np.empty((VECTOR_GROUP, height), dtype=cells.dtype)
         local = np.empty(width)
         for b in range(blocks):
             r0, r1, c0 = row_start[b], row_end[b], col_start[b]
