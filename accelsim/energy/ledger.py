@@ -31,15 +31,32 @@ class Ledger:
         set apart as one-time."""
         counts = np.zeros((len(plans), action_count()))
         one_time = np.zeros(action_count())
-        for index, plan in enumerate(plans):
-            for part in plan.parts:
-                counts[index] += (part.batch_counts if part.batch_counts is not None
-                                  else part.counts * (batch // part.images))
+        # Part by part in each plan's order (so that every row adds up in the same order),
+        # the plans' n-th parts at once.
+        depth = max((len(plan.parts) for plan in plans), default=0)
+        for position in range(depth):
+            rows, added, scales, written, writes = [], [], [], [], []
+            for index, plan in enumerate(plans):
+                if position >= len(plan.parts):
+                    continue
+                part = plan.parts[position]
+                rows.append(index)
+                if part.batch_counts is not None:
+                    added.append(part.batch_counts)
+                    scales.append(1)
+                else:
+                    added.append(part.counts)
+                    scales.append(batch // part.images)
                 if part.programming is not None:
-                    if programmed_in_run:
-                        counts[index] += part.programming.counts
-                    else:
-                        one_time += part.programming.counts
+                    written.append(index)
+                    writes.append(part.programming.counts)
+            if rows:
+                counts[rows] += np.stack(added) * np.array(scales, dtype=np.float64)[:, None]
+            if written and programmed_in_run:
+                counts[written] += np.stack(writes)
+            elif written:
+                for write in writes:
+                    one_time += write
         return cls(counts, one_time)
 
     def layer_energy(self, prices: np.ndarray) -> np.ndarray:

@@ -112,6 +112,7 @@ class Tasks:
         self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
         self.blocks: dict[tuple, Block] = {}         # see Block
         self.fast_blocks: dict[tuple, Block] = {}    # the same, by the shape of a part
+        self.chains: dict[tuple, tuple] = {}         # weight-load chains, by their shape
         self.sources, self.targets = Column(), Column()
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -212,6 +213,11 @@ class Tasks:
         self.targets.extend(targets)
 
     def edges(self, sources, targets) -> None:
+        if type(sources) is np.ndarray and type(targets) is np.ndarray \
+                and sources.shape == targets.shape and sources.size <= Column.SHORT:
+            self.sources.extend(sources.ravel().tolist())      # few: as lists (see Column)
+            self.targets.extend(targets.ravel().tolist())
+            return
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
         if sources.shape != targets.shape:     # broadcast (adding zeros: exact, and fast)

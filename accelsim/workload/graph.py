@@ -146,9 +146,10 @@ class Workload:
     def layer_macs(self, layer_name: str) -> int:
         return self.layers[layer_name].macs(self.input_shapes(layer_name))
 
-    @property
+    @cached_property
     def macs(self) -> int:
-        """Multiply-accumulates per image (weighted layers and products of activations)."""
+        """Multiply-accumulates per image (weighted layers and products of activations;
+        worked out once: the workload is frozen)."""
         return sum(self.layer_macs(n) for n in self.order)
 
     @property
