@@ -159,8 +159,7 @@ def _renamed(plan: LayerPlan, named: list[tuple[list[int], list[int]]], name: st
         new = list(old)
         for i in which:
             stage = old[i]
-            new[i] = Stage(stage.kind, Resource(stage.resource.kind, f"{name}#{part}"),
-                           stage.occupancy, stage.latency)
+            new[i] = copied(stage, resource=Resource(stage.resource.kind, f"{name}#{part}"))
         return tuple(new)
 
     parts = []
