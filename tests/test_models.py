@@ -45,6 +45,76 @@ def test_wire_energy_by_hand():
     assert technology(22, 0.8).wire_pj_per_bit(1.0) == pytest.approx(0.25 * 0.2 * 0.64)
 
 
+# -- gate delay, supply range and clock legality ---------------------------------------------
+def sb_fo4(coefficients, v):
+    a, b, c, d = coefficients
+    return a * v ** 3 + b * v ** 2 + c * v + d
+
+
+SB_45, SB_20, SB_32 = (-501.6, 1567, -1619, 566.1), (0, 34.63, -66.37, 41.15), \
+    (-1047, 2982, -2797, 873.5)
+
+
+def test_fo4_delay_is_stillmaker_baas_by_hand():
+    # 45 nm HP: the fit at 1.0 V (nominal) and 0.8 V; above nominal no speed-up is claimed.
+    assert technology(45, 1.0).fo4_ps == pytest.approx(12.5, abs=1e-9)
+    assert technology(45, 0.8).fo4_ps == pytest.approx(sb_fo4(SB_45, 0.8), rel=1e-12)
+    assert technology(45, 0.8).delay_factor == pytest.approx(sb_fo4(SB_45, 0.8) / 12.5)
+    assert technology(45, 1.2).fo4_ps == pytest.approx(12.5) and \
+        technology(45, 1.2).delay_factor == 1.0
+    # 22 nm between 20 and 32 nm (both 0.9 V nominal): log-log at the same supply fraction.
+    t = math.log(22 / 20) / math.log(32 / 20)
+    for v in (0.9, 0.6):
+        d20, d32 = sb_fo4(SB_20, v), sb_fo4(SB_32, v)
+        expected = math.exp(math.log(d20) + t * (math.log(d32) - math.log(d20)))
+        assert technology(22, v).fo4_ps == pytest.approx(expected, rel=1e-12)
+    # Lower supplies are slower at every node
+    for node in (7, 14, 22, 45, 65, 130, 180):
+        nominal = technology(node, 1.0).nominal_v
+        delays = [technology(node, f * nominal).fo4_ps for f in (0.5, 0.7, 0.85, 1.0)]
+        assert delays == sorted(delays, reverse=True), node
+
+
+def test_converter_and_sram_slow_down_below_the_nominal_supply():
+    nominal, low = technology(22, 0.9), technology(22, 0.6)
+    assert adc.max_rate_hz(8, low) == pytest.approx(adc.max_rate_hz(8, nominal)
+                                                    / low.delay_factor)
+    assert sram.access_ns(65536, 64, low) == pytest.approx(sram.access_ns(65536, 64, nominal)
+                                                           * low.delay_factor)
+    assert low.delay_factor > 1.5          # 0.6 V is 2/3 of 22 nm's 0.9 V
+
+
+def test_supply_outside_the_models_range_and_impossible_clocks_are_refused(cim16_dict):
+    # 22 nm: nominal 0.9 V, so 0.45-1.35 V
+    resolve(modified(cim16_dict, voltage_v=0.45))
+    resolve(modified(cim16_dict, voltage_v=1.35))
+    for volts in (0.3, 1.8, 5.0):
+        with pytest.raises(SpecError, match=r"voltage_v: .*0\.45-1\.35 V"):
+            resolve(modified(cim16_dict, voltage_v=volts))
+    # A node sweep that keeps a fine node's supply at an old node's is refused too
+    with pytest.raises(SpecError, match="voltage_v"):
+        resolve(modified(cim16_dict, technology_nm=180))
+    # Logic at 22 nm and 0.8 V: 8 FO4 per period, FO4 by hand as above
+    t = math.log(22 / 20) / math.log(32 / 20)
+    fraction = 0.8 / 0.9
+    d20, d32 = sb_fo4(SB_20, 0.9 * fraction), sb_fo4(SB_32, 0.9 * fraction)
+    fo4 = math.exp(math.log(d20) + t * (math.log(d32) - math.log(d20)))
+    limit = 1e12 / (8 * fo4)
+    with pytest.raises(SpecError, match=rf"clock_hz: .* at most {limit / 1e6:,.0f} MHz"):
+        resolve(modified(cim16_dict, clock_hz=1.01 * limit))
+
+
+def test_a_lower_supply_gives_a_slow_converter_more_cycles(cim16_dict):
+    # A 12-bit ADC at 500 MHz: its cycles per conversion follow the survey's limit, which
+    # falls as the supply does.
+    for volts in (0.9, 0.5):
+        device = resolve(modified(cim16_dict, voltage_v=volts, **{"cim.adc_bits": 12}))
+        limit = adc.max_rate_hz(12, technology(22, volts))
+        assert device.cim.adc_cycles == math.ceil(500e6 / limit)
+    assert resolve(modified(cim16_dict, voltage_v=0.5, **{"cim.adc_bits": 12})).cim.adc_cycles \
+        > resolve(modified(cim16_dict, voltage_v=0.9, **{"cim.adc_bits": 12})).cim.adc_cycles
+
+
 # -- voltage scaling of a whole device (acceptance) ------------------------------------------
 SCALED = {"cim": ("dac_pj", "cell_signal_pj", "column_read_pj", "shift_add_pj",
                   "accumulate_pj"),

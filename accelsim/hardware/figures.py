@@ -21,6 +21,29 @@ def tech_of(device: DeviceSpec) -> Technology:
     return technology(device.technology_nm, device.voltage_v)
 
 
+def check_operating_point(device: DeviceSpec) -> None:
+    """Refuse a supply outside the range the models apply to at the node, and a clock faster
+    than its logic switches (models.technology: SUPPLY_RANGE, MIN_FO4_PER_CYCLE)."""
+    from accelsim.models.technology import MIN_FO4_PER_CYCLE, SUPPLY_RANGE
+    tech = tech_of(device)
+    low, high = tech.supply_range()
+    node = f"{device.technology_nm:g} nm"
+    if not low * (1 - 1e-9) <= device.voltage_v <= high * (1 + 1e-9):
+        raise SpecError(device.name, "voltage_v",
+                        f"{device.voltage_v:g} V is outside {low:.3g}-{high:.3g} V, the supplies "
+                        f"the component models apply to at {node} ({SUPPLY_RANGE[0]:g}-"
+                        f"{SUPPLY_RANGE[1]:g}x its nominal {tech.nominal_v:.3g} V): below, "
+                        "circuits near threshold; above, beyond any overdrive on record")
+    limit = tech.max_logic_hz()
+    if device.clock_hz > limit * (1 + 1e-9):
+        raise SpecError(device.name, "clock_hz",
+                        f"{device.clock_hz / 1e6:,.0f} MHz is faster than logic switches at "
+                        f"{node} and {device.voltage_v:g} V: a clock period holds at least "
+                        f"{MIN_FO4_PER_CYCLE} FO4 delays of {tech.fo4_ps:.3g} ps, so at most "
+                        f"{limit / 1e6:,.0f} MHz; use a slower clock, a finer node or a higher "
+                        "supply")
+
+
 def logic_leakage_mw(area_um2: float, device: DeviceSpec) -> float:
     from accelsim.models import sram
     tech = tech_of(device)

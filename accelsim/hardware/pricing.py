@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from accelsim.energy.table import action_count
+from accelsim.hardware.figures import check_operating_point, tech_of
 from accelsim.hardware.registry import units
 from accelsim.models import Estimate
 from accelsim.spec.device import DeviceSpec
@@ -16,7 +17,9 @@ from accelsim.spec.device import DeviceSpec
 @lru_cache(maxsize=512)
 def resolve(device: DeviceSpec) -> DeviceSpec:
     """``device`` with every ``auto`` field worked out by the unit that owns it (computed once
-    per device)."""
+    per device). Refuses a supply or clock the models do not apply to (figures.
+    check_operating_point)."""
+    check_operating_point(device)
     for unit in units(device):
         device = unit.resolve(device)
     return device
@@ -55,6 +58,7 @@ def area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
 def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
     """Every figure a unit works out, by spec section: given numbers and model estimates."""
     out: dict[str, dict[str, Estimate]] = {}
+    check_operating_point(device)
     for unit in units(device):
         figures = unit.estimates(device)
         if figures:
@@ -64,8 +68,18 @@ def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
 
 
 def latencies(device: DeviceSpec) -> dict[str, Estimate]:
+    """Component latencies (ns) to hold against the clock period, with their sources: the
+    shortest period of the chip's logic first, then each unit's."""
+    from accelsim.models.technology import MIN_FO4_PER_CYCLE
     device = resolve(device)
-    out: dict[str, Estimate] = {}
+    tech = tech_of(device)
+    slower = (f", {tech.delay_factor:.3g}x its delay at the nominal {tech.nominal_v:.3g} V"
+              if tech.delay_factor > 1 else "")
+    out: dict[str, Estimate] = {"logic: shortest clock period": Estimate(
+        MIN_FO4_PER_CYCLE * tech.fo4_ps * 1e-3, "ns",
+        "models.technology (Stillmaker & Baas FO4 delay fit)",
+        f"{MIN_FO4_PER_CYCLE} FO4 delays of {tech.fo4_ps:.3g} ps{slower}: clocks up to "
+        f"{tech.max_logic_hz() / 1e6:,.0f} MHz")}
     for unit in units(device):
         out.update({f"{unit.name}: {k}": v for k, v in unit.latencies(device).items()})
     return out

@@ -193,11 +193,11 @@ def array_leakage_mw(spec: Cell, rows: int, cols: int, cell_bits: int,
 
 def read_ns(spec: Cell, rows: int, tech: Technology) -> float:
     """Time the array needs per input cycle: the read pulse of resistive cells, or settling
-    the column line through a minimum device (taken as one FO4-scale delay per 64 rows,
-    assumed 15 ps at 45 nm and scaled with the capacitance factor)."""
+    the column line through a minimum device (taken as one FO4 delay per 64 rows, assumed;
+    the FO4 delay of the node and supply from Technology.fo4_ps)."""
     if spec.domain == "resistive":
         return spec.pulse_ns
-    return 0.015 * tech.capacitance_factor * max(1.0, rows / 64)
+    return tech.fo4_ps * 1e-3 * max(1.0, rows / 64)
 
 
 def row_periphery_um2(cols: int, dac_bits: int, tech: Technology) -> float:

@@ -80,5 +80,6 @@ def area_mm2(size_bytes: float, word_bits: float, tech: Technology, ports: int =
 
 
 def access_ns(size_bytes: float, word_bits: float, tech: Technology) -> float:
-    """Access time, ns (at CACTI's supply for the node)."""
-    return _quantity("access_ns", size_bytes, word_bits, tech.node_nm)
+    """Access time, ns: CACTI's at its supply for the node, slowed as gates are below the
+    node's nominal supply (Technology.delay_factor)."""
+    return _quantity("access_ns", size_bytes, word_bits, tech.node_nm) * tech.delay_factor

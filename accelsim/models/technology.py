@@ -14,6 +14,11 @@ Rules (every component model uses these, so a sweep over node or voltage moves e
 - **Leakage power is I·V with I independent of V** (a stated simplification: drain-induced
   barrier lowering makes real leakage fall faster than linearly with V). Per node, leakage per
   device scales with the capacitance factor (smaller devices, proportionally less current).
+- **Gate delay** is [SB17]'s fitted FO4 delay D(V) = a·V³ + b·V² + c·V + d (ps) of each node.
+  Between nodes it is interpolated in log(node) at the same fraction of each node's nominal
+  supply. Above the nominal supply it is taken as at nominal (some fits turn upwards there;
+  no speed-up is claimed). A supply outside 0.5-1.5x the node's nominal is refused (see
+  ``supply_range``), and so is a clock faster than MIN_FO4_PER_CYCLE FO4 delays per period.
 - **Wires**: 0.2 fF/µm for intermediate-level on-chip wires at every node (ITRS 2013
   interconnect tables give 0.18-0.2 fF/µm), random data toggling half the bits, ½·C·V² per
   toggle: E = 0.25 · C · L · V² per bit.
@@ -45,6 +50,33 @@ _ENERGY_FIT = {
     10: (0.2068, -0.09311, 0.02375),
     7: (0.1776, -0.09097, 0.02447),
 }
+# [SB17] FO4 delay fit D(V) = a·V³ + b·V² + c·V + d, ps (180/130/90/65 nm bulk, HP below), as
+# transcribed with the energy fits above in the NanoCAD nodeScale tables (UCLA, MIT licence).
+# At 45 nm and 1.0 V it gives 12.5 ps.
+_DELAY_FIT = {
+    180: (0.0, 97.09, -356.7, 406.5),
+    130: (-76.65, 334.9, -493.4, 275.8),
+    90: (-60.34, 262.5, -384.2, 210.9),
+    65: (-53.3, 230.4, -333.9, 178.6),
+    45: (-501.6, 1567.0, -1619.0, 566.1),
+    32: (-1047.0, 2982.0, -2797.0, 873.5),
+    20: (0.0, 34.63, -66.37, 41.15),
+    16: (0.0, 24.8, -47.52, 28.87),
+    14: (-40.66, 109.2, -100.6, 35.92),
+    10: (-34.95, 93.65, -85.99, 30.4),
+    7: (-28.58, 76.6, -70.26, 24.69),
+}
+# The supplies the models are used at, as fractions of the node's nominal: below half of it
+# circuits approach threshold, where C·V² switching, the survey's converters and the CACTI
+# fits no longer describe them (and the polynomial delay fits are outside the range they were
+# fitted on); above 1.5x, beyond the strongest overdrive of the macros in validation/ (7 nm at
+# 1.0 V, 1.43x), oxide reliability is not credible. Assumed bounds, not fitted to any result.
+SUPPLY_RANGE = (0.5, 1.5)
+# The shortest clock period any logic here is taken to reach: 8 FO4 delays. Hrishikesh et al.
+# (ISCA 2002) found 6-8 FO4 of logic plus about 2 FO4 of latch overhead the optimal pipeline
+# stage of a high-performance core; a MAC or an adder-and-register per cycle needs more. A
+# bound that only the fastest custom pipelines approach, to refuse clocks no chip reaches.
+MIN_FO4_PER_CYCLE = 8
 # Nominal supply of each node: the PTM models [SB17] simulated (ptm.asu.edu; PTM-MG below 22 nm).
 NOMINAL_V = {180: 1.8, 130: 1.3, 90: 1.2, 65: 1.1, 45: 1.0, 32: 0.9, 20: 0.9, 16: 0.85,
              14: 0.8, 10: 0.75, 7: 0.7}
@@ -115,6 +147,27 @@ class Technology:
         return interpolate_log(NOMINAL_V, self.node_nm)[0]
 
     @property
+    def fo4_ps(self) -> float:
+        """FO4 inverter delay at this node and supply, ps ([SB17]'s fits, see above)."""
+        return _fo4_ps(self.node_nm, min(1.0, self.voltage_v / self.nominal_v))
+
+    @property
+    def delay_factor(self) -> float:
+        """How much slower gates switch at this supply than at the node's nominal (1 at or
+        above nominal)."""
+        return self.fo4_ps / _fo4_ps(self.node_nm, 1.0)
+
+    def supply_range(self) -> tuple[float, float]:
+        """The supplies (V) the models apply to at this node (SUPPLY_RANGE x nominal)."""
+        low, high = SUPPLY_RANGE
+        return low * self.nominal_v, high * self.nominal_v
+
+    def max_logic_hz(self) -> float:
+        """The fastest clock of logic at this node and supply: one period per
+        MIN_FO4_PER_CYCLE FO4 delays."""
+        return 1e12 / (MIN_FO4_PER_CYCLE * self.fo4_ps)
+
+    @property
     def feature_um(self) -> float:
         return self.node_nm * 1e-3
 
@@ -140,6 +193,20 @@ class Technology:
         """Energy (pJ) of moving one bit ``length_mm`` on an on-chip wire (random data)."""
         c_pf = WIRE_FF_PER_UM * length_mm * 1e3 * 1e-3
         return WIRE_ACTIVITY * c_pf * self.voltage_v ** 2
+
+
+def _delay(node: int, fraction: float) -> float:
+    a, b, c, d = _DELAY_FIT[node]
+    v = fraction * NOMINAL_V[node]
+    return ((a * v + b) * v + c) * v + d
+
+
+@lru_cache(maxsize=1024)
+def _fo4_ps(node_nm: float, fraction: float) -> float:
+    """FO4 delay (ps) at ``fraction`` of the nominal supply, interpolated in log(node)
+    between [SB17]'s nodes at that same fraction of each node's nominal."""
+    table = {node: _delay(node, fraction) for node in _DELAY_FIT}
+    return interpolate_log(table, node_nm)[0]
 
 
 @lru_cache(maxsize=256)
