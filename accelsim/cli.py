@@ -317,6 +317,7 @@ def _explain(device) -> None:
     """Print a device's resolved figures with their provenance."""
     from accelsim.hardware.pricing import area_by_component, estimates, latencies
 
+    found = estimates(device)            # refuses an impossible device before any output
     console = _console()
     console.print(f"{device.name}: {device.technology_nm:g} nm, {device.voltage_v:g} V, "
                   f"{device.clock_hz / 1e6:g} MHz. Figures marked 'given' come from the file; "
@@ -325,7 +326,7 @@ def _explain(device) -> None:
     for column, justify in (("field", "left"), ("value", "right"), ("unit", "left"),
                             ("source", "left"), ("inputs", "left")):
         table.add_column(column, justify=justify, overflow="fold")
-    for section, figures in estimates(device).items():
+    for section, figures in found.items():
         for name, estimate in figures.items():
             table.add_row(f"{section}.{name}", _figure(estimate.value), estimate.unit,
                           "given" if estimate.given else estimate.source, estimate.detail)

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -117,6 +118,21 @@ def test_explain_shows_every_figure_with_its_source():
     line = next(row for row in text.splitlines() if "cim.read_pulse_ns" in row)
     assert "given" in line                        # a number in the file stays as given
     assert "Area:" in text and "mm²" in text and "Latencies" in text
+
+
+def test_a_device_beyond_its_supply_or_clock_is_refused_before_any_output(tmp_path):
+    text = (Path(__file__).parents[1] / "devices" / "cim-16x16.yaml").read_text()
+    for old, new, key in (("voltage_v: 0.8", "voltage_v: 5", "voltage_v"),
+                          ("clock_hz: 500MHz", "clock_hz: 20GHz", "clock_hz")):
+        assert old in text
+        bad = tmp_path / f"{key}.yaml"
+        bad.write_text(text.replace(old, new, 1))
+        for args in (["devices", "--explain", str(bad)],
+                     ["run", "-d", str(bad), "-w", "lenet5", "-q"]):
+            result = invoke(*args)
+            assert result.exit_code == 2, result.output
+            assert result.output.startswith(f"error: cim-16x16: {key}: "), result.output
+            assert "Traceback" not in result.output
 
 
 def test_area_in_the_report_and_the_area_plot(tmp_path):
