@@ -1,4 +1,5 @@
-"""Physical-unit strings ("500MHz", "64KiB", "0.2pJ", "10ns", "1.5mW") and their conversion.
+"""Physical-unit strings ("500MHz", "64KiB", "0.2pJ", "10ns", "1.5mW", "0.8V", "22nm") and
+their conversion.
 
 Conversion happens once, at load time; inside accelsim every quantity is a plain number whose
 unit is part of its field name (``clock_hz``, ``size_bytes``, ``read_pj``).
@@ -7,6 +8,7 @@ unit is part of its field name (``clock_hz``, ``size_bytes``, ``read_pj``).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 # Scale of each accepted unit symbol relative to the field's base unit.
 _SI = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6,
@@ -23,6 +25,8 @@ DIMENSIONS: dict[str, tuple[str, float]] = {
     "bits": ("b", 1.0),
     "bytes_per_s": ("B/s", 1.0),
     "pj_per_bit": ("J/b", 1e-12),
+    "v": ("V", 1.0),
+    "nm": ("m", 1e-9),
 }
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -54,7 +58,8 @@ def parse_quantity(value: object, dimension: str) -> float:
     if scale is None:
         raise ValueError(f"'{value}' has unit '{symbol}', expected a unit of {base} "
                          f"(for example '{_example(base)}')")
-    return number * scale / field_scale
+    # In decimal, rounded once: "0.022um" is 22 nm, not 21.999999999999996.
+    return float(Decimal(match.group(1)) * Decimal(repr(scale)) / Decimal(repr(field_scale)))
 
 
 def _unit_scale(symbol: str, base: str) -> float | None:
@@ -72,7 +77,7 @@ def _unit_scale(symbol: str, base: str) -> float | None:
 
 def _example(base: str) -> str:
     return {"J": "pJ", "Hz": "MHz", "s": "ns", "W": "mW", "B": "KiB", "b": "b",
-            "B/s": "GB/s", "J/b": "pJ/b"}[base]
+            "B/s": "GB/s", "J/b": "pJ/b", "V": "V", "m": "nm"}[base]
 
 
 def energy_unit(pj: float) -> tuple[str, float]:

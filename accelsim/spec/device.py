@@ -24,6 +24,7 @@ from accelsim.spec.validate import (
     Number,
     Picojoules,
     PicojoulesPerBit,
+    Quantity,
     build,
     set_path,
 )
@@ -44,8 +45,8 @@ BurstBytes = Integer(1, 2 ** 20)
 Channels = Integer(1, 1024)
 RowBytes = Integer(1, 2 ** 30)
 Lanes = Integer(1, 2 ** 20)
-Nanometers = Number(1, 1000, " nm")
-Volts = Number(0.1, 5, " V")
+Nanometers = Quantity("nm", 1, 1000, " nm")
+Volts = Quantity("v", 0.1, 5, " V")
 
 _STRICT = ConfigDict(extra="forbid")
 Auto = Literal["auto"]
