@@ -16,6 +16,7 @@ from accelsim import simulate
 from accelsim._data import data_dir
 from accelsim.hardware import crossbar
 from accelsim.hardware.pricing import resolve
+from accelsim.mapping import runs
 from accelsim.mapping import tasks as lowering
 from accelsim.mapping.plan import plan_workload
 from accelsim.spec.load import load_device
@@ -156,8 +157,8 @@ class _Forgetful(dict):
 
 
 def _forget_everything(monkeypatch) -> None:
-    """Plan, lower and count every layer afresh: no shared plans, step blocks, waited-for
-    steps or mapped-tile counts."""
+    """Plan, lower and count every layer afresh: no shared plans, step blocks, weight-write
+    chains, waited-for steps, runs of identical layers or mapped-tile counts."""
     from accelsim.results import build
     monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
     monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
@@ -166,8 +167,10 @@ def _forget_everything(monkeypatch) -> None:
     def forgetful_tasks(self, *args, **kwargs):
         initialize(self, *args, **kwargs)
         self.fast_blocks = _Forgetful()
+        self.chains = _Forgetful()
 
     monkeypatch.setattr(lowering.Tasks, "__init__", forgetful_tasks)
+    monkeypatch.setattr(runs.Runs, "replay", lambda self, *args: False)
     lower_module = importlib.import_module("accelsim.mapping.lower")
     wanted = lower_module._wanted
     monkeypatch.setattr(lower_module, "_wanted",
@@ -191,3 +194,46 @@ def test_a_layer_whose_parameters_cannot_be_hashed_is_planned_not_shared(monkeyp
     for timing in ("engine_seconds", "wall_seconds", "compile_seconds"):
         shared.pop(timing), afresh.pop(timing)
     assert shared == afresh
+
+
+def _chain(widths, name="chain") -> object:
+    builder = WorkloadBuilder(name)
+    builder.add(Input, "input", shape=(widths[0], 1, 1))
+    for i, width in enumerate(widths[1:]):
+        builder.add(Linear, f"fc{i}", out_features=width, activation="relu")
+    return builder.build()
+
+
+@pytest.mark.parametrize("widths, device, options, counted_at_least", [
+    ([64] * 200, "cim-16x16", {}, 190),
+    ([16] * 200, "small chip", {"batch": 3}, 150),        # a layer group every 40 layers
+    ([16] * 60 + [32] * 60 + [16] * 60, "small chip", {"max_steps": 16}, 100),
+    ([64] * 100, "small chip", {}, 0),                    # two layers per group: no runs
+    ([48, 64, 64, 64, 32, 32, 32, 32], "cim-128x128-rram", {"preload_weights": False}, 1),
+    ([64] * 120, "cim-16x16", {"batch": 2, "max_steps": 1}, 110),
+    ([64] * 80, "hybrid-cim-systolic", {"batch": 2}, 0),
+])
+def test_runs_of_identical_layers_lower_to_the_program_of_the_general_path(
+        monkeypatch, widths, device, options, counted_at_least):
+    """A run of identical layers, counted and added at once, gives the very program (task
+    arrays, successor lists, labels, task ranges) that lowering each layer gives."""
+    from accelsim.mapping.lower import lower
+    from accelsim.mapping.plan import place_and_route
+    dev = _small_chip() if device == "small chip" else resolve(load_device(device))
+    workload = _chain(widths)
+    batch = options.pop("batch", 1)
+    plans = plan_workload(workload, dev, batch=batch)
+    mapping = place_and_route(plans, dev)
+    counted = []
+    replay = runs.Runs.replay
+
+    def counting(self, *args):
+        counted.append(replay(self, *args))
+        return counted[-1]
+
+    monkeypatch.setattr(runs.Runs, "replay", counting)
+    fast = lower(mapping.plans, placement=mapping.placement, batch=batch, **options)
+    monkeypatch.setattr(runs.Runs, "replay", lambda self, *args: False)
+    general = lower(mapping.plans, placement=mapping.placement, batch=batch, **options)
+    _same(fast, general, "lowered")
+    assert sum(counted) >= counted_at_least, sum(counted)      # the runs the case is for

@@ -34,7 +34,8 @@ from accelsim.hardware.plan import (
     UnitKind,
 )
 from accelsim.mapping.place import Placement
-from accelsim.mapping.tasks import Tasks
+from accelsim.mapping.runs import Runs
+from accelsim.mapping.tasks import Tasks, steps
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,15 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     serial = execution == "layer_by_layer"
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     steps_wanted: dict = {}               # see _wanted
+    # Runs of identical layers (mapping.runs), in fast mode's pipelined order on one channel
+    runs = (Runs(tasks, placement, programmed, batch, max_steps)
+            if mode == "fast" and not serial and dram_channels == 1 else None)
     for plan_index, plan in enumerate(plans):
+        if runs is not None and runs.counted(plans, plan_index, barriers, exits, part_tasks,
+                                             programming_tasks, barrier_inputs):
+            if on_layer is not None:
+                on_layer(1, plan.name)
+            continue
         tasks.layer = plan_index
         layer_first = tasks.count
         layer_exits = []
@@ -179,8 +188,13 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
         exits[plan.name] = _joined(layer_exits, tasks)
         if serial and tasks.count > layer_first:
             previous_layer = _barrier(tasks, [np.arange(layer_first, tasks.count)])
+        if runs is not None:
+            runs.lowered(plan, layer_first, exits, part_tasks, programming_tasks,
+                         barrier_inputs)
         if on_layer is not None:
             on_layer(1, plan.name)
+    if runs is not None:
+        runs.flush()
     task_layer = tasks.layer_labels.take()
     task_image = tasks.image_labels.take()
     return Lowered(tasks.program(len(plans), task_layer, task_image), part_tasks,
@@ -352,15 +366,6 @@ def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps:
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
     step_bounds[0] = 0
     return (ids[:, :, 0], ids[:, -1:, -1], ids[:, :, :0], step_bounds, vector_bounds)
-
-
-def steps(units: int, mode: str, budget: int, passes: int) -> int:
-    """Steps per pass of a part with ``units`` vectors or folds: one per unit in reference
-    mode; in fast mode the part's ``budget`` shared by its ``passes`` (one per image, or one
-    for a batch merged into a GEMM), at least one each."""
-    if mode == "reference":
-        return units
-    return min(units, max(1, budget // passes))
 
 
 def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,

@@ -42,6 +42,15 @@ def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
 
 
+def steps(units: int, mode: str, budget: int, passes: int) -> int:
+    """Steps per pass of a part with ``units`` vectors or folds: one per unit in reference
+    mode; in fast mode the part's ``budget`` shared by its ``passes`` (one per image, or one
+    for a batch merged into a GEMM), at least one each."""
+    if mode == "reference":
+        return units
+    return min(units, max(1, budget // passes))
+
+
 class Column:
     """One growing column of the task or edge arrays, joined once at the end: numpy chunks,
     with short pieces gathered in a Python list in between (a deep network adds hundreds of
@@ -88,6 +97,26 @@ class Column:
         if self.short:
             self.chunks.append(np.asarray(self.short, dtype=self.dtype))
             self.short = []
+
+    def __len__(self) -> int:
+        return sum(chunk.size for chunk in self.chunks) + len(self.short)
+
+    def tail(self, n: int) -> np.ndarray:
+        """The last ``n`` values (a copy)."""
+        pieces, wanted = [], n
+        if wanted and self.short:
+            taken = self.short[-wanted:]
+            pieces.append(np.asarray(taken, dtype=self.dtype))
+            wanted -= len(taken)
+        for chunk in reversed(self.chunks):
+            if not wanted:
+                break
+            pieces.append(chunk[-wanted:])
+            wanted -= pieces[-1].size
+        if wanted:
+            raise ValueError(f"the column holds fewer than {n} values")
+        return np.concatenate(pieces[::-1]).astype(self.dtype) if pieces \
+            else np.zeros(0, dtype=self.dtype)
 
     def take(self) -> np.ndarray:
         """The column as one array; the pieces are released."""

@@ -1,0 +1,260 @@
+"""Runs of identical layers, lowered at once (a deep network repeats one layer many times).
+
+lower() lowers a layer the general way and records what that added as a Template: the layer's
+tasks, its edges, and which edges come from outside it (its producer's exit steps, the barrier
+its weight writes wait for), all counted from its first task. A following layer whose part,
+producer, layer group and resources match the template's (Runs.replay checks them) is only
+counted: it takes the next task ids, and its tasks and edges go in with the rest of its run as
+arrays when the run ends (Runs.flush, before any other layer adds tasks). Task ids, resource
+ids and each task's successors come out in the same order as the general path gives them
+(tests/test_reuse.py compares whole programs), so the schedule is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.hardware.plan import UnitKind
+from accelsim.mapping.tasks import Tasks, steps
+
+
+def _shape(stages) -> tuple:
+    return tuple((stage.kind, stage.occupancy, stage.latency) for stage in stages)
+
+
+@dataclass
+class Template:
+    """What the general path added for one layer, counted from its first task."""
+
+    signature: tuple
+    resources: tuple               # per stage (part, then programming): a shared Resource,
+    #                                or the index of one of the layer's own (new) resources
+    own: tuple[int, ...]           # per own resource, the stage it is first at (in order)
+    own_slot: np.ndarray           # per task: which own resource it runs on, or -1
+    columns: tuple[np.ndarray, ...]   # resource, occupancy, latency, stage, image, fan
+    internal: tuple[np.ndarray, np.ndarray]   # edges within the layer
+    from_producer: tuple[np.ndarray, np.ndarray]   # producer exit positions, targets
+    from_after: np.ndarray         # targets of edges from the task the weight writes wait for
+    producer_shape: tuple
+    producer_bounds: np.ndarray
+    exit: np.ndarray
+    bounds: np.ndarray
+    mvm: np.ndarray | None
+    part: tuple[int, int]
+    programming: tuple[int, int] | None
+    tasks: int
+
+
+class Runs:
+    """Templates and the pending run of one lower() call (see the module docstring)."""
+
+    def __init__(self, tasks: Tasks, placement, programmed: bool, batch: int,
+                 max_steps: int) -> None:
+        self.tasks = tasks
+        self.placement = placement
+        self.programmed = programmed
+        self.batch = batch
+        self.max_steps = max_steps
+        self.template: Template | None = None
+        # per counted layer: plan index, first task, own resource ids, producer exit tasks
+        self.pending: list[tuple[int, int, list[int], np.ndarray]] = []
+        self.upcoming: tuple | None = None    # the next layer's signature, when worked out
+        self.recording: tuple | None = None   # (signature, edges, resources) before a layer
+
+    # -- the calls lower() makes -------------------------------------------------------------
+    def counted(self, plans, index: int, barriers: dict, exits: dict, part_tasks: dict,
+                programming_tasks: dict, barrier_inputs: dict) -> bool:
+        """Before layer ``index``: True when it was counted into the pending run (lower()
+        skips it); else the pending run is added, and the layer, lowered the general way,
+        will be recorded as a template when the layer after it looks the same."""
+        signature = (self.signature(plans, index, barriers) if self.upcoming is None
+                     else self.upcoming[0])
+        self.upcoming = None
+        if self.replay(plans, index, signature, exits, part_tasks, programming_tasks,
+                       barrier_inputs):
+            return True
+        self.flush()
+        self.recording = None
+        if signature is not None and index + 1 < len(plans):
+            self.upcoming = (self.signature(plans, index + 1, barriers),)
+            if self.upcoming[0] == signature:
+                self.recording = (signature, len(self.tasks.sources), len(self.tasks.names))
+        return False
+
+    def lowered(self, plan, first: int, exits: dict, part_tasks: dict,
+                programming_tasks: dict, barrier_inputs: dict) -> None:
+        """After a layer lowered the general way (its tasks from ``first``)."""
+        if self.recording is None:
+            self.template = None
+            return
+        signature, edges, names = self.recording
+        part = plan.parts[0]
+        key = (part.layer, part.part)
+        self.record(plan, signature, first, edges, names, exits, part.needs[0][0],
+                    barrier_inputs[signature[6]][-1] if part.unit == UnitKind.CIM else None,
+                    part_tasks[key], programming_tasks.get(key))
+
+    # -- when a layer qualifies --------------------------------------------------------------
+    def signature(self, plans, index: int, barriers: dict):
+        """The layer's signature, or None when it cannot be part of a run: one part on the
+        step path of fast mode, reading only the layer before it, not closing a layer group."""
+        plan = plans[index]
+        if len(plan.parts) != 1 or index == 0:
+            return None
+        part = plan.parts[0]
+        if part.unit == UnitKind.VIEW or part.folds is not None or part.measured is not None \
+                or len(part.needs) != 1 or part.needs[0][0] != plans[index - 1].name:
+            return None
+        key = (part.layer, part.part)
+        placement = self.placement
+        group = placement.group.get(key)
+        if part.unit == UnitKind.CIM and placement.groups > 1 \
+                and placement.last_part[group] == key:
+            return None                 # the layer group's barrier follows it
+        programming = part.programming if self.programmed else None
+        n_steps = steps(part.vectors, "fast", max(1, self.max_steps), self.batch)
+        return (part.unit, _shape(part.stages), part.vectors, n_steps, part.needs[0][1],
+                None if programming is None else _shape(programming.stages), group,
+                barriers.get(group - 1) if programming is not None and group is not None
+                else None)
+
+    # -- recording ---------------------------------------------------------------------------
+    def record(self, plan, signature, first: int, edges_before: int, names_before: int,
+               exits: dict, producer: str, mvm: np.ndarray | None, part_range, programming_range
+               ) -> None:
+        """Record the layer just lowered the general way (with a signature) as the
+        template, or forget the template when the layer cannot be one."""
+        self.template = None
+        tasks = self.tasks
+        count = tasks.count - first
+        edges = len(tasks.sources) - edges_before
+        sources, targets = tasks.sources.tail(edges), tasks.targets.tail(edges)
+        if count <= 0 or ((targets < first) | (targets >= tasks.count)).any():
+            return
+        part = plan.parts[0]
+        stages = list(part.stages) + (list(part.programming.stages)
+                                      if signature[5] is not None else [])
+        own_resources = list(tasks.names)[names_before:]
+        own, where = [], {}
+        for j, resource in enumerate(own_resources):
+            at = next((i for i, stage in enumerate(stages) if stage.resource == resource), None)
+            if at is None or (own and at <= own[-1]):
+                return                   # registered in another order than the stages'
+            own.append(at)
+            where[resource] = j
+        resources = tuple(where.get(stage.resource, stage.resource) for stage in stages)
+        resource = tasks.resource.tail(count)
+        own_slot = np.where(resource >= names_before, resource - names_before, -1)
+        after = signature[7]
+        producer_exit, producer_bounds = exits[producer]
+        flat = producer_exit.ravel()
+        inside = sources >= first
+        from_after = (sources == after) if after is not None else np.zeros_like(inside)
+        outside = ~inside & ~from_after
+        positions = np.full(sources.size, -1, dtype=np.int64)
+        if outside.any():
+            lookup = {int(task): position for position, task in enumerate(flat.tolist())}
+            found = [lookup.get(int(task), -1) for task in sources[outside].tolist()]
+            if min(found) < 0:
+                return                   # an edge from elsewhere: no template
+            positions[outside] = found
+        exit_ids, bounds = exits[plan.name]
+        self.template = Template(
+            signature, resources, tuple(own), own_slot,
+            (resource, tasks.occupancy.tail(count), tasks.latency.tail(count),
+             tasks.stage_labels.tail(count), tasks.image_labels.tail(count),
+             tasks.fan.tail(count)),
+            (sources[inside] - first, targets[inside] - first),
+            (positions[outside], targets[outside] - first), targets[from_after] - first,
+            producer_exit.shape, producer_bounds, exit_ids - first, bounds,
+            None if mvm is None else mvm - first,
+            (part_range[0] - first, part_range[1] - first),
+            None if programming_range is None
+            else (programming_range[0] - first, programming_range[1] - first), count)
+
+    # -- replaying ---------------------------------------------------------------------------
+    def replay(self, plans, index: int, signature, exits: dict, part_tasks: dict,
+               programming_tasks: dict, barrier_inputs: dict) -> bool:
+        """Count layer ``index`` into the pending run if it matches the template; False to
+        lower it the general way."""
+        template = self.template
+        if template is None or signature is None or signature != template.signature:
+            return False
+        plan = plans[index]
+        part = plan.parts[0]
+        producer_exit, producer_bounds = exits[part.needs[0][0]]
+        if producer_exit.shape != template.producer_shape or not (
+                producer_bounds is template.producer_bounds
+                or np.array_equal(producer_bounds, template.producer_bounds)):
+            return False
+        stages = list(part.stages)
+        if template.signature[5] is not None:
+            stages += part.programming.stages
+        names = self.tasks.names
+        fresh: dict = {}
+        for stage, expected in zip(stages, template.resources):
+            resource = stage.resource
+            if type(expected) is int:
+                if resource in names or fresh.setdefault(resource, len(fresh)) != expected:
+                    return False
+            elif resource != expected:
+                return False
+        if len(fresh) != len(template.own):
+            return False
+        own_ids = [self.tasks.resource_id(stages[at].resource) for at in template.own]
+        first = self.tasks.count
+        self.tasks.count += template.tasks
+        self.pending.append((index, first, own_ids,
+                             producer_exit.ravel()[template.from_producer[0]]))
+        key = (part.layer, part.part)
+        exits[plan.name] = (template.exit + first, template.bounds)
+        part_tasks[key] = (first + template.part[0], first + template.part[1])
+        if template.programming is not None:
+            programming_tasks[key] = (first + template.programming[0],
+                                      first + template.programming[1])
+        if template.mvm is not None:
+            barrier_inputs.setdefault(template.signature[6], []).append(template.mvm + first)
+        return True
+
+    def flush(self) -> None:
+        """Add the pending run's tasks and edges (before any other layer adds its own)."""
+        if not self.pending:
+            return
+        template, tasks, pending = self.template, self.tasks, self.pending
+        self.pending = []
+        runs = len(pending)
+        per = template.tasks
+        firsts = np.array([first for _, first, _, _ in pending], dtype=np.int64)
+        resource, occupancy, latency, stage, image, fan = template.columns
+        resources = np.tile(resource, (runs, 1))
+        if template.own:
+            own = np.array([ids for _, _, ids, _ in pending], dtype=np.int64)
+            mine = template.own_slot >= 0
+            resources[:, mine] = own[:, template.own_slot[mine]]
+        n = runs * per
+        tasks.resource.put(resources.ravel(), n)
+        tasks.occupancy.put(np.tile(occupancy, runs), n)
+        tasks.latency.put(np.tile(latency, runs), n)
+        tasks.stage_labels.put(np.tile(stage, runs), n)
+        tasks.image_labels.put(np.tile(image, runs), n)
+        tasks.fan.put(np.tile(fan, runs), n)
+        tasks.layer_labels.put(np.repeat(np.array([index for index, *_ in pending],
+                                                  dtype=np.int64), per), n)
+        source, target = template.internal
+        self._edges(firsts[:, None] + source[None, :], firsts[:, None] + target[None, :])
+        positions, target = template.from_producer
+        if positions.size:
+            self._edges(np.concatenate([sources for *_, sources in pending]),
+                        firsts[:, None] + target[None, :])
+        if template.from_after.size:
+            self._edges(np.full((runs, template.from_after.size), template.signature[7]),
+                        firsts[:, None] + template.from_after[None, :])
+
+    def _edges(self, sources: np.ndarray, targets: np.ndarray) -> None:
+        self.tasks.sources.put(sources.ravel(), sources.size)
+        self.tasks.targets.put(targets.ravel(), targets.size)
+
+
+__all__ = ["Runs", "Template"]
