@@ -142,6 +142,10 @@ def test_a_column_joins_its_pieces_in_order():
             values = np.full(n, int(rng.integers(-9, 9)))
             column.put(int(values[0]) if n else 0, n)
         expected.append(np.asarray(values).reshape(-1))
+        so_far = np.concatenate(expected)
+        for n in {0, 1, 7, so_far.size // 2, so_far.size}:
+            assert np.array_equal(column.tail(n), so_far[so_far.size - n:])
+        assert len(column) == so_far.size
     joined = column.take()
     assert joined.dtype == np.int32
     assert np.array_equal(joined, np.concatenate(expected))
