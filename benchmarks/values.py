@@ -5,9 +5,11 @@
 1. ResNet-18 on cim-16x16 with one real 224x224 photo (scikit-learn's sample image, centre
    crop, ImageNet normalization): wall time, and energy dense vs measured (skipping zero
    input cycles and gating zero inputs) vs measured with both policies off.
-2. The crossbar kernel's rate (cell multiply-accumulates per second, for 16-row and 128-row
-   tiles, drives taken from a real ReLU layer) against float32 BLAS (numpy matmul) in the
-   same run.
+2. The crossbar kernels' rates (cell multiply-accumulates per second over every row and input
+   cycle, for 16-row and 128-row tiles, drives taken from a real ReLU layer) against float32
+   BLAS (numpy matmul) in the same run: the block kernel (crossbar_mvm, used with read
+   noise) on one row of tiles, and the layer kernel value mode runs (crossbar_layer) on a
+   128-row layer.
 3. A 256x256 Linear pruned to 50 % density: tile-aligned blocks vs unstructured.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 from _common import shipped
 
 import accelsim
-from accelsim.kernels import crossbar_mvm, input_chunks
+from accelsim.kernels import crossbar_layer, crossbar_mvm, input_chunks
 
 
 def photo() -> np.ndarray:
@@ -66,32 +68,55 @@ def kernel_against_blas() -> list[str]:
     activations = np.maximum(rng.normal(size=(3136, 128)), 0)
     q = np.rint(activations / activations.max() * 255).astype(np.int64)
     drives = input_chunks(q, 8, 1, 8)
-    lines = ["| tile | cell MACs/s | of float32 BLAS |", "|---|---:|---:|"]
+    lines = ["| rows x columns | block kernel | of BLAS | layer kernel | of BLAS |",
+             "|---|---:|---:|---:|---:|"]
     rates = []
-    # The kernel is timed before BLAS: OpenBLAS threads keep spinning for a while after a
-    # matmul and would steal the cores from the kernel's threads.
-    for rows, cols in ((16, 16), (16, 64), (128, 128)):
+    # The kernels are timed before BLAS: OpenBLAS threads keep spinning for a while after a
+    # matmul and would steal the cores from the kernels' threads.
+    for rows, cols in ((16, 16), (16, 64), (16, 256), (128, 128), (128, 256)):
+        cells = rng.integers(-127, 128, size=(128, cols))
+        # The block kernel (crossbar_mvm, used with read noise): one row block of `rows` rows.
         block = np.ascontiguousarray(drives[:, :, :rows])
-        cells = rng.integers(-127, 128, size=(rows, cols)).astype(np.float64)
         acc = np.zeros((block.shape[0], cols))
         active = np.zeros(block.shape[:2], dtype=np.int32)
-        args = (block, cells, 1.0, -np.inf, np.inf, 2.0 ** np.arange(8), np.ones(cols),
-                np.arange(cols), np.zeros(cols), np.zeros((0, 0, 0)), acc, active)
+        args = (block, cells[:rows].astype(np.float64), 1.0, -np.inf, np.inf,
+                2.0 ** np.arange(8), np.ones(cols), np.arange(cols), np.zeros(cols),
+                np.zeros((0, 0, 0)), acc, active)
         crossbar_mvm(*args)
         began = time.perf_counter()
         repeats = 5
         for _ in range(repeats):
             crossbar_mvm(*args)
-        rates.append((rows, cols, repeats * block.size * cols / (time.perf_counter() - began)))
+        block_rate = repeats * block.size * cols / (time.perf_counter() - began)
+        # The layer kernel (crossbar_layer, what value mode runs): all 128 rows in blocks of
+        # `rows`, with the float32 cells value mode passes when the sums are exact.
+        blocks = 128 // rows
+        starts = np.arange(blocks, dtype=np.int64) * rows
+        layer = (q, 1, 8, cells.astype(np.float32), starts, starts + rows,
+                 np.zeros(blocks, np.int64), np.full(blocks, cols, np.int64),
+                 np.zeros(blocks, np.int64), 1, 1.0, -np.inf, np.inf, 2.0 ** np.arange(8),
+                 np.ones(cols), 0, np.zeros((blocks, cols)), np.zeros(128))
+
+        outputs = (np.zeros((q.shape[0], cols)), np.zeros((q.shape[0], blocks, 8), np.int32),
+                   np.zeros((q.shape[0], blocks, 8)))
+        crossbar_layer(*layer, *outputs)
+        began = time.perf_counter()
+        for _ in range(repeats):
+            crossbar_layer(*layer, *outputs)
+        layer_rate = repeats * drives.size * cols / (time.perf_counter() - began)
+        rates.append((rows, cols, block_rate, layer_rate))
     a = rng.random((2048, 2048), dtype=np.float32)
     a @ a
     began = time.perf_counter()
     for _ in range(3):
         a @ a
     blas = 3 * 2048 ** 3 / (time.perf_counter() - began)
-    for rows, cols, rate in rates:
-        lines.append(f"| {rows}x{cols} | {rate / 1e9:.1f} G | {100 * rate / blas:.0f} % |")
-    lines.append(f"\nfloat32 BLAS (2048^3 matmul): {blas / 1e9:.1f} G MAC/s; drives are the "
+    for rows, cols, block_rate, layer_rate in rates:
+        lines.append(f"| {rows}x{cols} | {block_rate / 1e9:.1f} G | "
+                     f"{100 * block_rate / blas:.0f} % | {layer_rate / 1e9:.1f} G | "
+                     f"{100 * layer_rate / blas:.0f} % |")
+    lines.append(f"\nCell multiply-accumulates per second over every row and input cycle; "
+                 f"float32 BLAS (2048^3 matmul): {blas / 1e9:.1f} G MAC/s; drives are the "
                  f"bit-planes of ReLU outputs ({100 * (drives != 0).mean():.0f} % nonzero)")
     return lines
 
