@@ -8,8 +8,8 @@
 2. The crossbar kernels' rates (cell multiply-accumulates per second over every row and input
    cycle, for 16-row and 128-row tiles, drives taken from a real ReLU layer) against float32
    BLAS (numpy matmul) in the same run: the block kernel (crossbar_mvm, used with read
-   noise) on one row of tiles, and the layer kernel value mode runs (crossbar_layer) on a
-   128-row layer.
+   noise) on one row of tiles, given its bit-planes ready, and the layer kernel value mode
+   runs (crossbar_layer) on a 128-row layer, which takes the bit-planes inside.
 3. A 256x256 Linear pruned to 50 % density: tile-aligned blocks vs unstructured.
 """
 
