@@ -201,10 +201,20 @@ def test_a_layer_whose_parameters_cannot_be_hashed_is_planned_not_shared(monkeyp
 
 
 def _chain(widths, name="chain") -> object:
+    """Linear layers of these widths, each reading the one before; a width given as a string
+    ("c16") is a 3x3 convolution with that many channels on 12x12 images."""
     builder = WorkloadBuilder(name)
-    builder.add(Input, "input", shape=(widths[0], 1, 1))
+    first = widths[0]
+    if isinstance(first, str):
+        builder.add(Input, "input", shape=(int(first[1:]), 12, 12))
+    else:
+        builder.add(Input, "input", shape=(first, 1, 1))
     for i, width in enumerate(widths[1:]):
-        builder.add(Linear, f"fc{i}", out_features=width, activation="relu")
+        if isinstance(width, str):
+            builder.add(Conv2d, f"conv{i}", out_channels=int(width[1:]), kernel=(3, 3),
+                        padding=(1, 1), activation="relu")
+        else:
+            builder.add(Linear, f"fc{i}", out_features=width, activation="relu")
     return builder.build()
 
 
@@ -216,6 +226,8 @@ def _chain(widths, name="chain") -> object:
     ([48, 64, 64, 64, 32, 32, 32, 32], "cim-128x128-rram", {"preload_weights": False}, 1),
     ([64] * 120, "cim-16x16", {"batch": 2, "max_steps": 1}, 110),
     ([64] * 80, "hybrid-cim-systolic", {"batch": 2}, 0),
+    (["c16"] * 40, "cim-16x16", {"batch": 2}, 30),         # convolutions: windows of rows
+    (["c16"] * 40, "cim-16x16", {"max_steps": 16}, 30),
 ])
 def test_runs_of_identical_layers_lower_to_the_program_of_the_general_path(
         monkeypatch, widths, device, options, counted_at_least):
