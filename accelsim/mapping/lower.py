@@ -130,11 +130,11 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     steps_wanted: dict = {}               # see _wanted
     # Runs of identical layers (mapping.runs), in fast mode's pipelined order on one channel
-    runs = (Runs(tasks, placement, programmed, batch, max_steps)
+    runs = (Runs(tasks, placement, programmed, batch, max_steps, exits, barrier_inputs)
             if mode == "fast" and not serial and dram_channels == 1 else None)
     for plan_index, plan in enumerate(plans):
-        if runs is not None and runs.counted(plans, plan_index, barriers, exits, part_tasks,
-                                             programming_tasks, barrier_inputs):
+        if runs is not None and runs.counted(plans, plan_index, barriers, part_tasks,
+                                             programming_tasks):
             if on_layer is not None:
                 on_layer(1, plan.name)
             continue
@@ -189,8 +189,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
         if serial and tasks.count > layer_first:
             previous_layer = _barrier(tasks, [np.arange(layer_first, tasks.count)])
         if runs is not None:
-            runs.lowered(plan, layer_first, exits, part_tasks, programming_tasks,
-                         barrier_inputs)
+            runs.lowered(plan, layer_first, part_tasks, programming_tasks)
         if on_layer is not None:
             on_layer(1, plan.name)
     if runs is not None:

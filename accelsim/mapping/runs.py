@@ -51,29 +51,31 @@ class Runs:
     """Templates and the pending run of one lower() call (see the module docstring)."""
 
     def __init__(self, tasks: Tasks, placement, programmed: bool, batch: int,
-                 max_steps: int) -> None:
+                 max_steps: int, exits: dict, barrier_inputs: dict) -> None:
         self.tasks = tasks
+        self.exits = exits                    # lower()'s, filled for counted layers by flush
+        self.barrier_inputs = barrier_inputs
         self.placement = placement
         self.programmed = programmed
         self.batch = batch
         self.max_steps = max_steps
         self.template: Template | None = None
-        # per counted layer: plan index, first task, own resource ids, producer exit tasks
-        self.pending: list[tuple[int, int, list[int], np.ndarray]] = []
+        # per counted layer: plan index, first task, own resource ids, the producer exit tasks
+        # its edges come from (None: the layer before, counted too), its name
+        self.pending: list[tuple[int, int, list[int], np.ndarray | None, str]] = []
         self.upcoming: tuple | None = None    # the next layer's signature, when worked out
         self.recording: tuple | None = None   # (signature, edges, resources) before a layer
 
     # -- the calls lower() makes -------------------------------------------------------------
-    def counted(self, plans, index: int, barriers: dict, exits: dict, part_tasks: dict,
-                programming_tasks: dict, barrier_inputs: dict) -> bool:
+    def counted(self, plans, index: int, barriers: dict, part_tasks: dict,
+                programming_tasks: dict) -> bool:
         """Before layer ``index``: True when it was counted into the pending run (lower()
         skips it); else the pending run is added, and the layer, lowered the general way,
         will be recorded as a template when the layer after it looks the same."""
         signature = (self.signature(plans, index, barriers) if self.upcoming is None
                      else self.upcoming[0])
         self.upcoming = None
-        if self.replay(plans, index, signature, exits, part_tasks, programming_tasks,
-                       barrier_inputs):
+        if self.replay(plans, index, signature, part_tasks, programming_tasks):
             return True
         self.flush()
         self.recording = None
@@ -83,8 +85,7 @@ class Runs:
                 self.recording = (signature, len(self.tasks.sources), len(self.tasks.names))
         return False
 
-    def lowered(self, plan, first: int, exits: dict, part_tasks: dict,
-                programming_tasks: dict, barrier_inputs: dict) -> None:
+    def lowered(self, plan, first: int, part_tasks: dict, programming_tasks: dict) -> None:
         """After a layer lowered the general way (its tasks from ``first``)."""
         if self.recording is None:
             self.template = None
@@ -92,9 +93,9 @@ class Runs:
         signature, edges, names = self.recording
         part = plan.parts[0]
         key = (part.layer, part.part)
-        self.record(plan, signature, first, edges, names, exits, part.needs[0][0],
-                    barrier_inputs[signature[6]][-1] if part.unit == UnitKind.CIM else None,
-                    part_tasks[key], programming_tasks.get(key))
+        self.record(plan, signature, first, edges, names, self.exits, part.needs[0][0],
+                    self.barrier_inputs[signature[6]][-1] if part.unit == UnitKind.CIM
+                    else None, part_tasks[key], programming_tasks.get(key))
 
     # -- when a layer qualifies --------------------------------------------------------------
     def signature(self, plans, index: int, barriers: dict):
@@ -175,8 +176,8 @@ class Runs:
             else (programming_range[0] - first, programming_range[1] - first), count)
 
     # -- replaying ---------------------------------------------------------------------------
-    def replay(self, plans, index: int, signature, exits: dict, part_tasks: dict,
-               programming_tasks: dict, barrier_inputs: dict) -> bool:
+    def replay(self, plans, index: int, signature, part_tasks: dict,
+               programming_tasks: dict) -> bool:
         """Count layer ``index`` into the pending run if it matches the template; False to
         lower it the general way."""
         template = self.template
@@ -184,11 +185,15 @@ class Runs:
             return False
         plan = plans[index]
         part = plan.parts[0]
-        producer_exit, producer_bounds = exits[part.needs[0][0]]
-        if producer_exit.shape != template.producer_shape or not (
-                producer_bounds is template.producer_bounds
-                or np.array_equal(producer_bounds, template.producer_bounds)):
-            return False
+        producer = part.needs[0][0]
+        sources = None          # the layer before, counted too: the template's exit steps
+        if not self.pending or self.pending[-1][4] != producer:
+            producer_exit, producer_bounds = self.exits[producer]
+            if producer_exit.shape != template.producer_shape or not (
+                    producer_bounds is template.producer_bounds
+                    or np.array_equal(producer_bounds, template.producer_bounds)):
+                return False
+            sources = producer_exit.ravel()[template.from_producer[0]]
         stages = list(part.stages)
         if template.signature[5] is not None:
             stages += part.programming.stages
@@ -206,16 +211,12 @@ class Runs:
         own_ids = [self.tasks.resource_id(stages[at].resource) for at in template.own]
         first = self.tasks.count
         self.tasks.count += template.tasks
-        self.pending.append((index, first, own_ids,
-                             producer_exit.ravel()[template.from_producer[0]]))
+        self.pending.append((index, first, own_ids, sources, plan.name))
         key = (part.layer, part.part)
-        exits[plan.name] = (template.exit + first, template.bounds)
         part_tasks[key] = (first + template.part[0], first + template.part[1])
         if template.programming is not None:
             programming_tasks[key] = (first + template.programming[0],
                                       first + template.programming[1])
-        if template.mvm is not None:
-            barrier_inputs.setdefault(template.signature[6], []).append(template.mvm + first)
         return True
 
     def flush(self) -> None:
@@ -226,11 +227,11 @@ class Runs:
         self.pending = []
         runs = len(pending)
         per = template.tasks
-        firsts = np.array([first for _, first, _, _ in pending], dtype=np.int64)
+        firsts = np.array([first for _, first, *_ in pending], dtype=np.int64)
         resource, occupancy, latency, stage, image, fan = template.columns
         resources = np.tile(resource, (runs, 1))
         if template.own:
-            own = np.array([ids for _, _, ids, _ in pending], dtype=np.int64)
+            own = np.array([ids for _, _, ids, *_ in pending], dtype=np.int64)
             mine = template.own_slot >= 0
             resources[:, mine] = own[:, template.own_slot[mine]]
         n = runs * per
@@ -246,11 +247,21 @@ class Runs:
         self._edges(firsts[:, None] + source[None, :], firsts[:, None] + target[None, :])
         positions, target = template.from_producer
         if positions.size:
-            self._edges(np.concatenate([sources for *_, sources in pending]),
-                        firsts[:, None] + target[None, :])
+            # from the exit steps of the layer before: the template's, from its first task
+            sources = (firsts - per)[:, None] + template.exit.ravel()[positions][None, :]
+            for k, (*_, given, _) in enumerate(pending):
+                if given is not None:
+                    sources[k] = given
+            self._edges(sources, firsts[:, None] + target[None, :])
         if template.from_after.size:
             self._edges(np.full((runs, template.from_after.size), template.signature[7]),
                         firsts[:, None] + template.from_after[None, :])
+        exits = firsts.reshape((runs,) + (1,) * template.exit.ndim) + template.exit
+        for k, (*_, name) in enumerate(pending):
+            self.exits[name] = (exits[k], template.bounds)
+        if template.mvm is not None:
+            self.barrier_inputs.setdefault(template.signature[6], []).append(
+                (firsts[:, None] + template.mvm.ravel()[None, :]).ravel())
 
     def _edges(self, sources: np.ndarray, targets: np.ndarray) -> None:
         self.tasks.sources.put(sources.ravel(), sources.size)
