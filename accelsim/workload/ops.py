@@ -578,10 +578,6 @@ def op(layer: Layer) -> Op:
     return OPS[type(layer)]
 
 
-# The needs without a window, made once (a Need is frozen, so layers share them).
-_PLAIN_NEEDS = {rule: Need(rule) for rule in NeedRule}
-
-
 def need(workload, name: str, source: str) -> Need:
     """What each output vector of layer ``name`` needs of its input ``source``."""
     layer, shape = workload.layers[name], workload.shapes[name]
@@ -589,7 +585,7 @@ def need(workload, name: str, source: str) -> Need:
     if isinstance(layer, MatMul) and source != layer.inputs[0]:
         rule = NeedRule.ALL            # every vector needs all of the second operand
     if rule != NeedRule.WINDOW:
-        return _PLAIN_NEEDS[rule]
+        return Need(rule)
     _, h, w = workload.shapes[source]
     dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
     return Need(NeedRule.WINDOW, layer.kernel[0], layer.stride[0], layer.padding[0], dilation,
