@@ -161,8 +161,8 @@ class _Forgetful(dict):
 
 
 def _forget_everything(monkeypatch) -> None:
-    """Plan, lower and count every layer afresh: no shared plans, step blocks, weight-write
-    chains, waited-for steps, runs of identical layers or mapped-tile counts."""
+    """Plan, lower and count every layer afresh: no shared plans, step blocks, waited-for
+    steps, runs of identical layers or mapped-tile counts."""
     from accelsim.results import build
     monkeypatch.setattr(crossbar, "_plan_key", lambda ctx, name: None)
     monkeypatch.setattr(lowering.Tasks, "block", lambda self, *shape: lowering.make_block(*shape))
@@ -171,7 +171,6 @@ def _forget_everything(monkeypatch) -> None:
     def forgetful_tasks(self, *args, **kwargs):
         initialize(self, *args, **kwargs)
         self.fast_blocks = _Forgetful()
-        self.chains = _Forgetful()
 
     monkeypatch.setattr(lowering.Tasks, "__init__", forgetful_tasks)
     monkeypatch.setattr(runs.Runs, "replay", lambda self, *args: False)

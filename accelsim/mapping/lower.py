@@ -35,7 +35,7 @@ from accelsim.hardware.plan import (
 )
 from accelsim.mapping.place import Placement
 from accelsim.mapping.runs import Runs
-from accelsim.mapping.tasks import Tasks, steps
+from accelsim.mapping.tasks import Tasks, stage_shape, steps
 
 
 @dataclass(frozen=True)
@@ -177,10 +177,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                     programming_tasks[key] = (begin, tasks.count)
                     # mvm has shape (images, steps, slots); done has one task per slot (a
                     # fan of writes when the MVMs are fans).
-                    if mvm.shape[-1] == len(done) or len(done) == 1:
-                        tasks.edge_lists(done * (mvm.size // len(done)), mvm.ravel().tolist())
-                    else:
-                        tasks.edges(np.asarray(done, dtype=np.int64)[None, None, :], mvm)
+                    tasks.edges(done[None, None, :], mvm)
                 if placement.groups > 1 and placement.last_part[group] == key:
                     barriers[group] = _barrier(tasks, barrier_inputs[group])
             layer_exits.append((exit_, exit_bounds))
@@ -204,18 +201,12 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
 def _wanted(need, bounds: np.ndarray, producer_bounds: np.ndarray, known: dict) -> np.ndarray:
     """For each step of a consumer covering vectors ``bounds``, the last step of its producer
     (steps covering ``producer_bounds``) that holds inputs it needs by rule ``need``; ``known``
-    keeps the answers (many layers have the same steps), by the bounds' values and, first, by
-    the bounds arrays themselves (the step blocks that layers of one shape share; the entry
-    keeps them alive, so their ids stay theirs)."""
-    same = known.get((need, id(bounds), id(producer_bounds)))
-    if same is not None and same[0] is bounds and same[1] is producer_bounds:
-        return same[2]
+    keeps the answers (many layers have the same steps)."""
     key = (need, bounds.tobytes(), producer_bounds.tobytes())
     steps = known.get(key)
     if steps is None:
         last = need.last_needed(bounds[1:] - 1, int(producer_bounds[-1]))
         steps = known[key] = np.searchsorted(producer_bounds, last, side="right") - 1
-    known[(need, id(bounds), id(producer_bounds))] = (bounds, producer_bounds, steps)
     return steps
 
 
@@ -292,8 +283,7 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
 def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
     """_lower_part in fast mode without measurements: one task per stage and step, from the
     block of the part's shape (a deep network lowers many parts of one shape)."""
-    shape = (tuple((stage.kind, stage.occupancy, stage.latency) for stage in part.stages),
-             part.vectors, n_steps, batch)
+    shape = (stage_shape(part.stages), part.vectors, n_steps, batch)
     block = tasks.fast_blocks.get(shape)
     if block is None:
         block = tasks.fast_blocks[shape] = tasks.block(
@@ -368,7 +358,7 @@ def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps:
 
 
 def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
-                 last_resources: list[str] | None = None, fan: bool = False) -> list[int]:
+                 last_resources: list[str] | None = None, fan: bool = False) -> np.ndarray:
     """Stages run one after the other (a weight load or write); returns the final task ids.
 
     ``last_resources`` splits the final stage into one task per resource (reference mode:
@@ -376,36 +366,30 @@ def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
     """
     *leading, final = stages
     names = last_resources or [final.resource]
-    finals = 1 if fan else len(names)
-    # Everything but the resources comes from the stages' shape (a deep network writes the
-    # weights of many layers of one shape).
-    shape = (tuple((stage.kind, stage.occupancy, stage.latency) for stage in stages), fan,
-             len(names))
-    known = tasks.chains.get(shape)
-    if known is None:
-        kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in stages]
-        kinds[-1:] = kinds[-1:] * finals
-        latency = [stage.latency for stage in leading] + [final.latency] * finals
-        known = tasks.chains[shape] = (
-            [stage.occupancy for stage in leading] + ([] if fan else [final.occupancy] * finals),
-            latency, kinds, [-1] * len(kinds),
-            [0] * len(leading) + [len(names) if fan else 0] * finals)
-    occupancy, latency, kinds, image, fans = known
     resource = [tasks.dram_id() if stage.resource == DRAM else tasks.resource_id(stage.resource)
                 for stage in leading]
+    occupancy = [stage.occupancy for stage in leading]
+    finals = 1 if fan else len(names)
     if fan:
         resource.append(tasks.resource_id(names[0]))
-        occupancy = occupancy + [tasks.pool_cycles(np.full(len(names), final.occupancy))]
+        occupancy.append(tasks.pool_cycles(np.full(len(names), final.occupancy)))
     else:
         resource += [tasks.resource_id(name) for name in names]
-    first = tasks.add_lists(resource, occupancy, latency, kinds, image, fans)
+        occupancy += [final.occupancy] * finals
+    kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in stages]
+    kinds[-1:] = kinds[-1:] * finals
+    first = tasks.add_lists(resource, occupancy, [stage.latency for stage in leading]
+                            + [final.latency] * finals, kinds, [-1] * len(kinds),
+                            [0] * len(leading) + [len(names) if fan else 0] * finals)
     chain = list(range(first, first + len(leading)))
     done = list(range(first + len(leading), tasks.count))
     if after is not None:
         chain.insert(0, after)
-    if chain:       # the chain's links, then its last task before each final one
-        tasks.edge_lists(chain[:-1] + [chain[-1]] * len(done), chain[1:] + done)
-    return done
+    if len(chain) > 1:
+        tasks.edge_lists(chain[:-1], chain[1:])
+    if chain:
+        tasks.edge_lists([chain[-1]] * len(done), done)
+    return np.asarray(done, dtype=np.int64)
 
 
 def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):

@@ -17,11 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.hardware.plan import UnitKind
-from accelsim.mapping.tasks import Tasks, steps
-
-
-def _shape(stages) -> tuple:
-    return tuple((stage.kind, stage.occupancy, stage.latency) for stage in stages)
+from accelsim.mapping.tasks import Tasks, stage_shape, steps
 
 
 @dataclass
@@ -93,7 +89,7 @@ class Runs:
         signature, edges, names = self.recording
         part = plan.parts[0]
         key = (part.layer, part.part)
-        self.record(plan, signature, first, edges, names, self.exits, part.needs[0][0],
+        self.record(plan, signature, first, edges, names, part.needs[0][0],
                     self.barrier_inputs[signature[6]][-1] if part.unit == UnitKind.CIM
                     else None, part_tasks[key], programming_tasks.get(key))
 
@@ -116,15 +112,14 @@ class Runs:
             return None                 # the layer group's barrier follows it
         programming = part.programming if self.programmed else None
         n_steps = steps(part.vectors, "fast", max(1, self.max_steps), self.batch)
-        return (part.unit, _shape(part.stages), part.vectors, n_steps, part.needs[0][1],
-                None if programming is None else _shape(programming.stages), group,
+        return (part.unit, stage_shape(part.stages), part.vectors, n_steps, part.needs[0][1],
+                None if programming is None else stage_shape(programming.stages), group,
                 barriers.get(group - 1) if programming is not None and group is not None
                 else None)
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, plan, signature, first: int, edges_before: int, names_before: int,
-               exits: dict, producer: str, mvm: np.ndarray | None, part_range, programming_range
-               ) -> None:
+               producer: str, mvm: np.ndarray | None, part_range, programming_range) -> None:
         """Record the layer just lowered the general way (with a signature) as the
         template, or forget the template when the layer cannot be one."""
         self.template = None
@@ -149,7 +144,7 @@ class Runs:
         resource = tasks.resource.tail(count)
         own_slot = np.where(resource >= names_before, resource - names_before, -1)
         after = signature[7]
-        producer_exit, producer_bounds = exits[producer]
+        producer_exit, producer_bounds = self.exits[producer]
         flat = producer_exit.ravel()
         inside = sources >= first
         from_after = (sources == after) if after is not None else np.zeros_like(inside)
@@ -161,7 +156,7 @@ class Runs:
             if min(found) < 0:
                 return                   # an edge from elsewhere: no template
             positions[outside] = found
-        exit_ids, bounds = exits[plan.name]
+        exit_ids, bounds = self.exits[plan.name]
         self.template = Template(
             signature, resources, tuple(own), own_slot,
             (resource, tasks.occupancy.tail(count), tasks.latency.tail(count),

@@ -42,6 +42,12 @@ def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.asarray(ids or [0], dtype=np.int64), tuple(groups) or ("",)
 
 
+def stage_shape(stages) -> tuple:
+    """What a part's stages cost apart from their resources (kind, occupancy, latency each):
+    the key of work shared by parts of one shape."""
+    return tuple((stage.kind, stage.occupancy, stage.latency) for stage in stages)
+
+
 def steps(units: int, mode: str, budget: int, passes: int) -> int:
     """Steps per pass of a part with ``units`` vectors or folds: one per unit in reference
     mode; in fast mode the part's ``budget`` shared by its ``passes`` (one per image, or one
@@ -115,8 +121,7 @@ class Column:
             wanted -= pieces[-1].size
         if wanted:
             raise ValueError(f"the column holds fewer than {n} values")
-        return np.concatenate(pieces[::-1]).astype(self.dtype) if pieces \
-            else np.zeros(0, dtype=self.dtype)
+        return np.concatenate(pieces[::-1]) if pieces else np.zeros(0, dtype=self.dtype)
 
     def take(self) -> np.ndarray:
         """The column as one array; the pieces are released."""
@@ -141,7 +146,6 @@ class Tasks:
         self.fanned: set[tuple[str, int]] = set()    # parts whose MVMs are fans
         self.blocks: dict[tuple, Block] = {}         # see Block
         self.fast_blocks: dict[tuple, Block] = {}    # the same, by the shape of a part
-        self.chains: dict[tuple, tuple] = {}         # weight-load chains, by their shape
         self.sources, self.targets = Column(), Column()
         self.count = 0
         self.layer = -1                       # plan index that added tasks belong to
@@ -242,11 +246,6 @@ class Tasks:
         self.targets.extend(targets)
 
     def edges(self, sources, targets) -> None:
-        if type(sources) is np.ndarray and type(targets) is np.ndarray \
-                and sources.shape == targets.shape and sources.size <= Column.SHORT:
-            self.sources.extend(sources.ravel().tolist())      # few: as lists (see Column)
-            self.targets.extend(targets.ravel().tolist())
-            return
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
         if sources.shape != targets.shape:     # broadcast (adding zeros: exact, and fast)
