@@ -31,14 +31,6 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
     traffic = (ledger.counts[:, _TRAFFIC_ACTIONS] * _TRAFFIC_SCALES).tolist()
     for index, plan in enumerate(plans):
         tiles, utilization = _mapped_tiles(plan, mapped)
-        parts = plan.parts
-        if len(parts) == 1:          # (most layers: no generators)
-            compute = parts[0].compute_cycles * (batch // parts[0].images)
-            fetched = parts[0].staging.fetched if parts[0].staging is not None else None
-        else:
-            compute = sum(part.compute_cycles * (batch // part.images) for part in parts)
-            fetched = max((part.staging.fetched for part in parts
-                           if part.staging is not None), default=None)
         rows.append(LayerResult(
             name=plan.name, kind=plan.kind, unit=str(plan.unit), macs=plan.macs * batch,
             start_cycle=spans[index][0], end_cycle=spans[index][1],
@@ -48,8 +40,12 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
                                                           else 1),
             group=lowered.placement.group.get((plan.name, 0)),
             first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
-            compute_cycles=compute, busy_cycles=int(timeline.group_busy[index]),
-            traffic=dict(zip(_TRAFFIC_KEYS, traffic[index])), inputs_fetched=fetched))
+            compute_cycles=sum(part.compute_cycles * (batch // part.images)
+                               for part in plan.parts),
+            busy_cycles=int(timeline.group_busy[index]),
+            traffic=dict(zip(_TRAFFIC_KEYS, traffic[index])),
+            inputs_fetched=max((part.staging.fetched for part in plan.parts
+                                if part.staging is not None), default=None)))
     cycles = timeline.cycles
     resources, stalls, task_waits, links = _resource_report(lowered, timeline, plans, dev)
     noc = None
@@ -93,18 +89,13 @@ def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:
     """Each layer's (first start, last finish) over its tasks and, when weights are written
     in the run, its programming tasks ((0, 0) for a layer without tasks)."""
     firsts, lasts, owners = [], [], []
-    part_tasks = lowered.part_tasks
-    programming = lowered.programming_tasks if lowered.programmed_in_run else {}
     for index, plan in enumerate(plans):
         for part in plan.parts:
             key = (part.layer, part.part)
-            first, last = part_tasks[key]
-            if last > first:
-                firsts.append(first)
-                lasts.append(last)
-                owners.append(index)
-            if key in programming:
-                first, last = programming[key]
+            ranges = [lowered.part_tasks[key]]
+            if key in lowered.programming_tasks and lowered.programmed_in_run:
+                ranges.append(lowered.programming_tasks[key])
+            for first, last in ranges:
                 if last > first:
                     firsts.append(first)
                     lasts.append(last)
