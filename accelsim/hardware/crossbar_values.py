@@ -130,12 +130,8 @@ def _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored, column_wei
             column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
     # Each row belongs to one block: its stored level averaged over that block's columns.
     row_level = np.zeros(cells.shape[0])
-    if len(blocks) and (o0 == 0).all() and (o1 * slices == cells.shape[1]).all() \
-            and (r0[1:] == r1[:-1]).all():      # consecutive blocks, each over every column
-        row_level[r0[0]:r1[-1]] = stored[r0[0]:r1[-1]].mean(axis=1)
-    else:
-        for (a, z, first, last) in blocks:
-            row_level[a:z] = stored[a:z, first * slices:last * slices].mean(axis=1)
+    for (a, z, first, last) in blocks:
+        row_level[a:z] = stored[a:z, first * slices:last * slices].mean(axis=1)
     vectors, count = q_x.shape[0], len(blocks)
     accumulated = np.zeros((vectors, q_w.shape[1]))
     active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
@@ -144,7 +140,7 @@ def _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored, column_wei
     # them exactly, so the kernel sums twice as many columns per vector instruction with
     # results identical to float64's.
     largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) \
-        * float(np.abs(cells).max(initial=0.0))
+        * float(stored.max(initial=0.0)) * (2 ** cim.cell_bits - 1)     # the largest |cell|
     exact = options.cell_variation == 0 and largest < 2 ** 24
     from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
     crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits, cim.input_cycles,
