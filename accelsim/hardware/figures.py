@@ -7,7 +7,12 @@ from collections.abc import Callable
 
 from accelsim.errors import SpecError
 from accelsim.models import Estimate
-from accelsim.models.technology import Technology, technology
+from accelsim.models.technology import (
+    MIN_FO4_PER_CYCLE,
+    SUPPLY_RANGE,
+    Technology,
+    technology,
+)
 from accelsim.spec.device import DeviceSpec
 
 # Leakage of logic per area: taken as that of a 64 KiB low-standby-power SRAM of the same node
@@ -24,7 +29,6 @@ def tech_of(device: DeviceSpec) -> Technology:
 def check_operating_point(device: DeviceSpec) -> None:
     """Refuse a supply outside the range the models apply to at the node, and a clock faster
     than its logic switches (models.technology: SUPPLY_RANGE, MIN_FO4_PER_CYCLE)."""
-    from accelsim.models.technology import MIN_FO4_PER_CYCLE, SUPPLY_RANGE
     tech = tech_of(device)
     low, high = tech.supply_range()
     node = f"{device.technology_nm:g} nm"

@@ -11,6 +11,7 @@ from accelsim.energy.table import action_count
 from accelsim.hardware.figures import check_operating_point, tech_of
 from accelsim.hardware.registry import units
 from accelsim.models import Estimate
+from accelsim.models.technology import MIN_FO4_PER_CYCLE
 from accelsim.spec.device import DeviceSpec
 
 
@@ -70,7 +71,6 @@ def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
 def latencies(device: DeviceSpec) -> dict[str, Estimate]:
     """Component latencies (ns) to hold against the clock period, with their sources: the
     shortest period of the chip's logic first, then each unit's."""
-    from accelsim.models.technology import MIN_FO4_PER_CYCLE
     device = resolve(device)
     tech = tech_of(device)
     slower = (f", {tech.delay_factor:.3g}x its delay at the nominal {tech.nominal_v:.3g} V"
