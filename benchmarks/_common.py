@@ -8,6 +8,8 @@ import csv
 import time
 from pathlib import Path
 
+import numpy as np
+
 from accelsim._data import data_dir
 from accelsim.spec.yamlfile import read_yaml
 
@@ -77,3 +79,15 @@ def phase_times(workload, device) -> tuple[dict[str, float], object]:
     t4 = time.perf_counter()
     return ({"planning": t1 - t0, "lowering": t2 - t1, "event loop": t3 - t2,
              "result": t4 - t3}, timeline)
+
+
+def blas_macs_per_second(size: int = 2048, repeats: int = 3) -> float:
+    """float32 BLAS multiply-accumulates per second: a size^3 matmul, warmed once, timed
+    ``repeats`` times. Time kernels before calling it: OpenBLAS threads keep spinning for a
+    while after a matmul and would take the cores from a kernel's threads."""
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    a @ a
+    began = time.perf_counter()
+    for _ in range(repeats):
+        a @ a
+    return repeats * size ** 3 / (time.perf_counter() - began)

@@ -66,14 +66,9 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
         nominal = vectors * 8 * k * width      # every row in every input cycle
         rows_out.append((f"{vectors} x {k} x {n}, {rows}-row tiles", dtype.__name__,
                          driven / seconds, nominal / seconds, conversions / seconds))
-# BLAS last: OpenBLAS threads keep spinning for a while after a matmul and would take the
-# cores from the kernel's threads.
-a = rng.random((2048, 2048), dtype=np.float32)
-a @ a
-began = time.perf_counter()
-for _ in range(3):
-    a @ a
-blas = 3 * 2048 ** 3 / (time.perf_counter() - began)
+sys.path.insert(0, BENCHMARKS)
+from _common import blas_macs_per_second
+blas = blas_macs_per_second()          # last (see its docstring)
 for name, dtype, driven, nominal, conversions in rows_out:
     print(f"| {name} | {dtype} | {driven / 1e9:.2f} G | {nominal / 1e9:.2f} G | "
           f"{100 * nominal / blas:.0f} % | {conversions / 1e9:.2f} G |")
@@ -92,7 +87,8 @@ def main() -> None:
     print(f"tree: {args.tree or 'this checkout'}\n")
     print("| workload | device | best s | network GMAC/s | output SHA-1 | result SHA-1 |")
     print("|---|---|---:|---:|---|---|")
-    out = subprocess.run([sys.executable, "-c", CHILD, str(args.repeat)], check=True,
+    child = f"BENCHMARKS = {str(Path(__file__).resolve().parent)!r}\n{CHILD}"
+    out = subprocess.run([sys.executable, "-c", child, str(args.repeat)], check=True,
                          capture_output=True, text=True, env=environment,
                          cwd=tempfile.gettempdir()).stdout
     head, _, tail = out.partition("\n\n")

@@ -19,7 +19,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import shipped
+from _common import blas_macs_per_second, shipped
 
 import accelsim
 from accelsim.kernels import crossbar_layer, crossbar_mvm, input_chunks
@@ -105,12 +105,7 @@ def kernel_against_blas() -> list[str]:
             crossbar_layer(*layer, *outputs)
         layer_rate = repeats * drives.size * cols / (time.perf_counter() - began)
         rates.append((rows, cols, block_rate, layer_rate))
-    a = rng.random((2048, 2048), dtype=np.float32)
-    a @ a
-    began = time.perf_counter()
-    for _ in range(3):
-        a @ a
-    blas = 3 * 2048 ** 3 / (time.perf_counter() - began)
+    blas = blas_macs_per_second()
     for rows, cols, block_rate, layer_rate in rates:
         lines.append(f"| {rows}x{cols} | {block_rate / 1e9:.1f} G | "
                      f"{100 * block_rate / blas:.0f} % | {layer_rate / 1e9:.1f} G | "
