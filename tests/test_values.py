@@ -146,6 +146,37 @@ def test_slices_and_chunks_reconstruct_the_integers(data):
     assert np.array_equal((chunks * (2 ** (dac * np.arange(cycles)))[:, None]).sum(axis=1), q)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_cell_matrix_writes_the_cells_of_slice_weights(data):
+    """kernels.crossbar.cell_matrix (value mode's one-pass slicing) against slice_weights, its
+    numpy twin: the same cells in both dtypes, and each row's sum of |cell| over its block's
+    weights summed by hand."""
+    from accelsim.kernels.crossbar import cell_matrix
+    from accelsim.kernels.quantize import ENCODINGS, slice_layout
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    bits, cell_bits = data.draw(st.integers(2, 12)), data.draw(st.integers(1, 8))
+    encoding = data.draw(st.sampled_from(ENCODINGS))
+    k, n = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 7))
+    limit = 2 ** (bits - 1) - 1
+    w = rng.integers(-limit, limit + 1, size=(n, k)).T       # transposed, as value mode's
+    cells, column_weight, offset = slice_weights(w, bits, cell_bits, encoding)
+    per, layout_weight, layout_offset = slice_layout(bits, cell_bits, encoding, n)
+    assert cells.shape == (k, n * per)
+    assert np.array_equal(layout_weight, column_weight) and layout_offset == offset
+    first = rng.integers(0, n, size=k)
+    last = np.minimum(first + rng.integers(1, n + 1, size=k), n)
+    for dtype in (np.float32, np.float64):
+        out = np.full(cells.shape, np.nan, dtype=dtype)
+        row_sum = np.full(k, np.nan)
+        cell_matrix(w, cell_bits, -(-bits // cell_bits), ENCODINGS.index(encoding), offset,
+                    first, last, out, row_sum)
+        assert np.array_equal(out, cells.astype(dtype))
+        expected = [sum(abs(int(c)) for c in cells[r, first[r] * per:last[r] * per])
+                    for r in range(k)]
+        assert np.array_equal(row_sum, expected)
+
+
 def linear(k, n, weights, bias=None):
     wl = Workload.from_layers(f"linear-{k}x{n}", [Input("in", shape=(k, 1, 1)),
                                                   Linear("fc", ("in",), n)])

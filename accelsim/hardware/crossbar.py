@@ -337,11 +337,11 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     tiles = part.tile_indices
     # Tiles of one row of tiles see the same inputs: reduce once per row block, then fan out.
     blocks, row_block = np.unique(tiles // tiling.tile_cols, return_inverse=True)
-    active = np.stack([stats.active[b] for b in blocks])              # [blocks, vectors, cycles]
-    run = active > 0 if cim.skip_zero_input_cycles else np.ones_like(active, dtype=bool)
-    cycles_run = run.sum(axis=2)[row_block]                            # [tiles, vectors]
+    cycles_run = (stats.cycles[blocks] if cim.skip_zero_input_cycles
+                  else np.full((blocks.size, stats.cycles.shape[1]), cim.input_cycles)
+                  )[row_block]                                         # [tiles, vectors]
     rows_used = tiling.rows_used[tiles][:, None]
-    driven = (active.sum(axis=2)[row_block] if cim.gate_zero_inputs
+    driven = (stats.driven[blocks][row_block] if cim.gate_zero_inputs
               else rows_used * cycles_run)
     kept = stats.tile_kept[tiles] if cim.skip_zero_weight_tiles else np.ones(tiles.size, bool)
     cols_used = tiling.cols_used[tiles]
@@ -351,9 +351,8 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     cols_kept = cols_used[kept][:, None]
     counts[Action.ARRAY_READ] = float((driven[kept] * cols_kept).sum())
     # levels stored in the driven rows, per column (the mean over the row block's columns)
-    signal = (np.stack([stats.signal[b] for b in blocks]).sum(axis=2)[row_block]
-              if cim.gate_zero_inputs else
-              np.stack([stats.level[b] for b in blocks])[row_block][:, None] * cycles_run)
+    signal = (stats.signal[blocks][row_block] if cim.gate_zero_inputs
+              else stats.level[blocks][row_block][:, None] * cycles_run)
     counts[Action.CELL_SIGNAL] = float((signal[kept] * cols_kept).sum())
     conversions = float((cols_kept * cycles_run[kept]).sum())
     counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions

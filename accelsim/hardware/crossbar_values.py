@@ -9,29 +9,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.arith import ceil_div
 from accelsim.hardware.tiling import CrossbarTiling
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
+    ENCODINGS,
     input_chunks,
     quantized_inputs,
     quantized_weights,
-    slice_weights,
+    slice_layout,
 )
 from accelsim.spec.device import DeviceSpec
-
-_NO_NOISE = np.zeros((0, 0, 0))
 
 
 @dataclass
 class CrossbarStats:
-    """Measured per row of tiles of one layer: rows driven per vector and input cycle."""
+    """Measured per row of tiles of one layer, summed over the input cycles: [row blocks,
+    vectors] arrays."""
 
-    active: list[np.ndarray]              # per row block: [vectors, input cycles] int32
+    driven: np.ndarray                    # rows driven (nonzero input)
+    cycles: np.ndarray                    # input cycles with at least one row driven
+    # the stored level (fraction of full scale, mean over the block's columns) summed over
+    # the rows driven; and [row blocks]: over all of the block's rows
+    signal: np.ndarray
+    level: np.ndarray
     tile_kept: np.ndarray                 # per tile: holds a nonzero weight (is mapped)
-    # per row block: the stored level (fraction of full scale, mean over the block's
-    # columns) summed over the rows driven, [vectors, input cycles]; and over all its rows
-    signal: list[np.ndarray]
-    level: list[float]
+
+    @classmethod
+    def from_cycles(cls, active: np.ndarray, signal: np.ndarray, level: np.ndarray,
+                    tile_kept: np.ndarray) -> CrossbarStats:
+        """From per-cycle counts: active [vectors, row blocks, input cycles] rows driven, and
+        signal [vectors, row blocks, input cycles] their summed stored level."""
+        return cls(active.sum(axis=2, dtype=np.int64).T, (active > 0).sum(axis=2).T,
+                   signal.sum(axis=2).T, level, tile_kept)
 
 
 def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
@@ -63,15 +73,33 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
     if q_x.size and np.abs(q_x).max() >= 2 ** magnitude_bits:
         raise ValueError(f"inputs exceed {magnitude_bits} magnitude bits")
-    cells, column_weight, offset = slice_weights(q_w, cim.weight_bits, cim.cell_bits,
-                                                 cim.signed_weights)
-    slices = cells.shape[1] // q_w.shape[1]
-    cells = cells.astype(np.float64)
-    stored = np.abs(cells) / (2 ** cim.cell_bits - 1)     # level of each cell, before noise
+    slices, column_weight, offset = slice_layout(cim.weight_bits, cim.cell_bits,
+                                                 cim.signed_weights, q_w.shape[1])
+    blocks = np.array(row_blocks(tiling), dtype=np.int64).reshape(-1, 4)
+    r0, r1, o0, o1 = blocks.T
+    cell_peak = 2 ** cim.cell_bits - 1
+    # Without cell variation every partial column sum is an integer, at most the rows times
+    # the largest drive times the largest |cell| (cell_peak, in every encoding). Below 2**24
+    # float32 adds them exactly, so crossbar_layer sums twice as many columns per vector
+    # instruction with results identical to float64's.
+    largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) * cell_peak
+    exact = options.cell_variation == 0 and options.read_noise == 0 and largest < 2 ** 24
+    # Each row belongs to one block; its stored level is the mean |cell| / cell_peak over
+    # that block's columns (before cell variation).
+    row_first = np.repeat(o0, r1 - r0)
+    row_last = np.repeat(o1, r1 - r0)
+    cells = np.empty((q_w.shape[0], q_w.shape[1] * slices),
+                     dtype=np.float32 if exact else np.float64)
+    row_sum = np.empty(q_w.shape[0])
+    from accelsim.kernels.crossbar import cell_matrix  # numba: on first use
+    cell_matrix(q_w, cim.cell_bits, ceil_div(cim.weight_bits, cim.cell_bits),
+                ENCODINGS.index(cim.signed_weights), offset, row_first, row_last, cells,
+                row_sum)
+    row_level = row_sum / (cell_peak * (row_last - row_first) * slices)
+    level = np.add.reduceat(row_level, r0) if r0.size else np.zeros(0)
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
     bits = cim.adc_bits
-    cell_peak = 2 ** cim.cell_bits - 1
     bipolar = signed_inputs or cim.signed_weights == "cell"
     full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
     levels = 2 ** (bits - 1) - 1 if bipolar else 2 ** bits - 1
@@ -81,78 +109,46 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         step = max(1.0, full_scale / levels)
         low, high = (-(levels + 1), levels) if bipolar else (0, levels)
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
-    if options.read_noise == 0:
-        return _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored,
-                      column_weight, offset, slices, step, low, high, cycle_weight, tiling,
-                      device, options, rng)
-    # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
-    drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
-    accumulated = np.zeros((q_x.shape[0], q_w.shape[1]))
-    active, signal, level = [], [], []
-    for r0, r1, o0, o1 in row_blocks(tiling):
-        block_cells = cells[r0:r1, o0 * slices:o1 * slices]
-        width = block_cells.shape[1]
-        offsets = (options.adc_offset * step * rng.standard_normal(width)
-                   if options.adc_offset > 0 else np.zeros(width))
-        noise = (options.read_noise * rng.standard_normal((q_x.shape[0], cim.input_cycles,
-                                                           width))
-                 if options.read_noise > 0 else _NO_NOISE)
-        counts = np.zeros((q_x.shape[0], cim.input_cycles), dtype=np.int32)
-        block = np.zeros((q_x.shape[0], o1 - o0))
-        from accelsim.kernels.crossbar import crossbar_mvm  # numba: on first use
-        crossbar_mvm(np.ascontiguousarray(drives[:, :, r0:r1]),
-                     np.ascontiguousarray(block_cells), step, low, high, cycle_weight,
-                     column_weight[:width], np.repeat(np.arange(o1 - o0), slices), offsets,
-                     noise, block, counts)
-        if offset:
-            block -= offset * q_x[:, r0:r1].sum(axis=1, keepdims=True)
-        accumulated[:, o0:o1] += block
-        active.append(counts)
-        row_level = stored[r0:r1, o0 * slices:o1 * slices].mean(axis=1)
-        signal.append(np.stack([(drives[:, c, r0:r1] != 0) @ row_level
-                                for c in range(cim.input_cycles)], axis=1))
-        level.append(float(row_level.sum()))
-    product = accumulated * scale_x * scale_w
-    return product, CrossbarStats(active, kept_tiles(q_w, tiling), signal, level)
-
-
-def _fused(q_x, scale_x, q_w, scale_w, magnitude_bits, cells, stored, column_weight, offset,
-           slices, step, low, high, cycle_weight, tiling, device, options, rng):
-    """crossbar_product without read noise: every row block in one parallel kernel call
-    (kernels.crossbar_layer), the same sums in the same order as block by block."""
-    cim = device.cim
-    blocks = np.array(row_blocks(tiling), dtype=np.int64).reshape(-1, 4)
-    r0, r1, o0, o1 = blocks.T
-    widths = (o1 - o0) * slices
-    column_offset = np.zeros((len(blocks), int(widths.max(initial=0))))
-    if options.adc_offset > 0:         # drawn block by block, as the per-block path does
-        for b, width in enumerate(widths):
-            column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
-    # Each row belongs to one block: its stored level averaged over that block's columns.
-    row_level = np.zeros(cells.shape[0])
-    for (a, z, first, last) in blocks:
-        row_level[a:z] = stored[a:z, first * slices:last * slices].mean(axis=1)
     vectors, count = q_x.shape[0], len(blocks)
     accumulated = np.zeros((vectors, q_w.shape[1]))
     active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
     signal = np.zeros((vectors, count, cim.input_cycles))
-    # Without cell variation every partial column sum is an integer. Below 2**24 float32 adds
-    # them exactly, so the kernel sums twice as many columns per vector instruction with
-    # results identical to float64's.
-    largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) \
-        * float(stored.max(initial=0.0)) * (2 ** cim.cell_bits - 1)     # the largest |cell|
-    exact = options.cell_variation == 0 and largest < 2 ** 24
-    from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
-    crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits, cim.input_cycles,
-                   np.ascontiguousarray(cells, dtype=np.float32 if exact else np.float64),
-                   r0, r1, o0 * slices, o1 * slices, o0, slices,
-                   step, low, high, cycle_weight,
-                   np.ascontiguousarray(column_weight, dtype=np.float64), int(offset),
-                   column_offset, row_level, accumulated, active, signal)
-    level = [float(row_level[a:z].sum()) for a, z in zip(r0, r1)]
+    widths = (o1 - o0) * slices
+    if options.read_noise == 0:
+        # Every row block in one parallel kernel call, the same sums in the same order as
+        # block by block (below).
+        column_offset = np.zeros((count, int(widths.max(initial=0))))
+        if options.adc_offset > 0:     # drawn block by block, as the per-block path does
+            for b, width in enumerate(widths):
+                column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
+        from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
+        crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
+                       cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
+                       step, low, high, cycle_weight, column_weight, int(offset),
+                       column_offset, row_level, accumulated, active, signal)
+    else:
+        # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
+        drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
+        from accelsim.kernels.crossbar import crossbar_mvm  # numba: on first use
+        for b, (a, z, first, last) in enumerate(blocks):
+            width = int(widths[b])
+            offsets = (options.adc_offset * step * rng.standard_normal(width)
+                       if options.adc_offset > 0 else np.zeros(width))
+            noise = options.read_noise * rng.standard_normal((vectors, cim.input_cycles,
+                                                              width))
+            block = np.zeros((vectors, last - first))
+            crossbar_mvm(np.ascontiguousarray(drives[:, :, a:z]),
+                         np.ascontiguousarray(cells[a:z, first * slices:last * slices]), step,
+                         low, high, cycle_weight, column_weight[:width],
+                         np.repeat(np.arange(last - first), slices), offsets, noise, block,
+                         active[:, b])
+            if offset:
+                block -= offset * q_x[:, a:z].sum(axis=1, keepdims=True)
+            accumulated[:, first:last] += block
+            signal[:, b] = np.stack([(drives[:, c, a:z] != 0) @ row_level[a:z]
+                                     for c in range(cim.input_cycles)], axis=1)
     product = accumulated * scale_x * scale_w
-    return product, CrossbarStats([active[:, b] for b in range(count)], kept_tiles(q_w, tiling),
-                                  [signal[:, b] for b in range(count)], level)
+    return product, CrossbarStats.from_cycles(active, signal, level, kept_tiles(q_w, tiling))
 
 
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:

@@ -83,6 +83,47 @@ def _column_sums(cells, rows, drives, count, c0, span, sums):
         a += 1
 
 
+@jit
+def cell_matrix(w, cell_bits, slices, encoding, offset, row_first, row_last, cells, row_sum):
+    """The cells of integer weights w [K, N] written into ``cells`` [K, N * per] (float32 or
+    float64) in one pass, laid out as quantize.slice_weights lays them out; and row_sum[r],
+    the sum of |cell| of row r over weights row_first[r]:row_last[r] (its row block's).
+
+    encoding: 0 "cell" (two's-complement slices, the top one signed), 1 "offset" (w + offset
+    in unsigned slices), 2 "differential" (max(w, 0) then max(-w, 0), unsigned slices).
+    """
+    k_rows, n = w.shape
+    mask = (1 << cell_bits) - 1
+    per = slices * 2 if encoding == 2 else slices
+    for r in range(k_rows):
+        total = 0
+        first, last = row_first[r], row_last[r]
+        for j in range(n):
+            x = w[r, j]
+            base = j * per
+            part = 0
+            if encoding == 2:
+                plus = x if x > 0 else 0
+                minus = -x if x < 0 else 0
+                for s in range(slices):
+                    high = (plus >> (s * cell_bits)) & mask
+                    low = (minus >> (s * cell_bits)) & mask
+                    cells[r, base + s] = high
+                    cells[r, base + slices + s] = low
+                    part += high + low
+            else:
+                if encoding == 1:
+                    x += offset
+                for s in range(slices):
+                    digit = (x >> (s * cell_bits)) & mask if s < slices - 1 or encoding == 1 \
+                        else x >> (s * cell_bits)
+                    cells[r, base + s] = digit
+                    part += digit if digit >= 0 else -digit
+            if first <= j < last:
+                total += part
+        row_sum[r] = total
+
+
 # crossbar_layer's working set: a thread takes this many vectors at a time, so each cell read
 # from memory serves all of them, and this many columns of a row block at a time, so that
 # the block's cells and the vectors' sums stay in the core's caches.

@@ -45,6 +45,22 @@ def input_chunks(q: np.ndarray, magnitude_bits: int, dac_bits: int, cycles: int)
     return (chunks * sign[..., None, :]).astype(np.int32)
 
 
+ENCODINGS = ("cell", "offset", "differential")
+
+
+def slice_layout(weight_bits: int, cell_bits: int, encoding: str, n: int
+                 ) -> tuple[int, np.ndarray, int]:
+    """How slice_weights lays out n weights: (cell columns per weight, column_weight [n *
+    that], offset)."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown signed-weight encoding {encoding!r}")
+    slices = ceil_div(weight_bits, cell_bits)
+    place = (2 ** cell_bits) ** np.arange(slices, dtype=np.float64)
+    if encoding == "differential":
+        return 2 * slices, np.tile(np.concatenate([place, -place]), n), 0
+    return slices, np.tile(place, n), 2 ** (weight_bits - 1) if encoding == "offset" else 0
+
+
 def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
                   ) -> tuple[np.ndarray, np.ndarray, int]:
     """Slice integer weights w [K, N] into cells [K, N * S], weight by weight, side by side.
@@ -56,27 +72,23 @@ def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
     cell:          two's-complement slices, the most significant one signed.
     offset:        w + 2^(weight_bits-1) >= 0 in unsigned slices.
     differential:  |w| in unsigned slices on a positive and a negative set of columns.
+
+    (Value mode writes the same cells in one pass with kernels.crossbar.cell_matrix; this
+    is its numpy twin.)
     """
     k, n = w.shape
+    per, column_weight, offset = slice_layout(weight_bits, cell_bits, encoding, n)
     slices = ceil_div(weight_bits, cell_bits)
-    base = 2 ** cell_bits
-    place = base ** np.arange(slices, dtype=np.float64)
     if encoding == "offset":
-        offset = 2 ** (weight_bits - 1)
         cells = _unsigned_slices(w + offset, slices, cell_bits)
-        return cells.reshape(k, n * slices), np.tile(place, n), offset
-    if encoding == "differential":
-        plus = _unsigned_slices(np.maximum(w, 0), slices, cell_bits)
-        minus = _unsigned_slices(np.maximum(-w, 0), slices, cell_bits)
-        cells = np.concatenate([plus, minus], axis=2)               # [K, N, 2S]
-        weights = np.concatenate([place, -place])
-        return cells.reshape(k, n * 2 * slices), np.tile(weights, n), 0
-    if encoding == "cell":
-        low = _unsigned_slices(w, slices, cell_bits)                 # two's complement digits
-        top = (w >> (cell_bits * (slices - 1)))                      # arithmetic shift: signed
-        low[..., -1] = top
-        return low.reshape(k, n * slices), np.tile(place, n), 0
-    raise ValueError(f"unknown signed-weight encoding {encoding!r}")
+    elif encoding == "differential":
+        cells = np.concatenate([_unsigned_slices(np.maximum(w, 0), slices, cell_bits),
+                                _unsigned_slices(np.maximum(-w, 0), slices, cell_bits)],
+                               axis=2)                               # [K, N, 2S]
+    else:
+        cells = _unsigned_slices(w, slices, cell_bits)               # two's complement digits
+        cells[..., -1] = w >> (cell_bits * (slices - 1))             # arithmetic shift: signed
+    return cells.reshape(k, n * per), column_weight, offset
 
 
 def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
