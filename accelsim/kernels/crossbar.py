@@ -170,58 +170,69 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
         count = min(VECTOR_GROUP, vectors - v0)
         sums = np.empty(COLUMN_CHUNK, dtype=cells.dtype)
         converted = np.empty((VECTOR_GROUP, width))
-        # Per vector of the group, in this input cycle: its driven rows and their drives (in
-        # the cells' dtype, so that the column sums stay in it).
-        driven = np.empty((VECTOR_GROUP, height), dtype=np.int64)
-        drives = np.empty((VECTOR_GROUP, height), dtype=cells.dtype)
-        local = np.empty(width)
+        # Per vector of the group and input cycle: its driven rows, their drives (in the
+        # cells' dtype, so that the column sums stay in it), how many, their summed level.
+        driven = np.empty((VECTOR_GROUP, cycles, height), dtype=np.int64)
+        drives = np.empty((VECTOR_GROUP, cycles, height), dtype=cells.dtype)
+        active = np.empty((VECTOR_GROUP, cycles), dtype=np.int64)
+        level = np.empty((VECTOR_GROUP, cycles))
         for b in range(blocks):
             r0, r1, c0 = row_start[b], row_end[b], col_start[b]
-            rows = r1 - r0
             columns = col_end[b] - c0
             outputs = columns // slices
             converted[:count, :columns] = 0.0
+            for i in range(count):       # a vector's drives in every input cycle, row by row
+                active[i, :] = 0
+                level[i, :] = 0.0
+                for r in range(r0, r1):
+                    x = q[v0 + i, r]
+                    if x == 0:
+                        continue
+                    magnitude = x if x >= 0 else -x
+                    sign = -1 if x < 0 else 1
+                    weight = row_level[r]
+                    for c in range(cycles):  # without branches: the slot is kept if driven
+                        drive = (magnitude >> (c * dac_bits)) & mask
+                        n = active[i, c]
+                        driven[i, c, n] = r
+                        drives[i, c, n] = sign * drive
+                        on = 1 if drive != 0 else 0
+                        active[i, c] = n + on
+                        level[i, c] += weight * on
+                for c in range(cycles):
+                    active_rows[v0 + i, b, c] = active[i, c]
+                    signal[v0 + i, b, c] = level[i, c]
             for c in range(cycles):
-                shift_bits = c * dac_bits
-                for i in range(count):          # the group's drives in this input cycle
-                    active = 0
-                    level = 0.0
-                    for r in range(rows):
-                        x = q[v0 + i, r0 + r]
-                        magnitude = x if x >= 0 else -x
-                        drive = (magnitude >> shift_bits) & mask
-                        if drive != 0:
-                            driven[i, active] = r0 + r
-                            drives[i, active] = -drive if x < 0 else drive
-                            active += 1
-                            level += row_level[r0 + r]
-                    active_rows[v0 + i, b, c] = active
-                    signal[v0 + i, b, c] = level
                 shift = cycle_weight[c]
                 for k0 in range(0, columns, COLUMN_CHUNK):
                     span = min(COLUMN_CHUNK, columns - k0)
                     offsets = column_offset[b, k0:k0 + span]
                     for i in range(count):
-                        active = active_rows[v0 + i, b, c]
-                        if active == 0:
+                        n = active[i, c]
+                        if n == 0:
                             continue
-                        _column_sums(cells, driven[i], drives[i], active, c0 + k0, span, sums)
+                        _column_sums(cells, driven[i, c], drives[i, c], n, c0 + k0, span, sums)
                         out = converted[i, k0:k0 + span]
                         for k in range(span):
                             total = sums[k] + offsets[k]
                             code = min(max(np.rint(total * inverse), code_low), code_high)
                             out[k] += code * shift
             first = out_start[b]
-            for i in range(count):
-                local[:outputs] = 0.0
-                for k in range(columns):
-                    local[k // slices] += converted[i, k] * step * column_weight[c0 + k]
+            for i in range(count):       # shift-and-add of the slices into the outputs
+                correction = 0.0
                 if offset != 0:
                     total_input = 0
                     for r in range(r0, r1):
                         total_input += q[v0 + i, r]
                     correction = offset * total_input
+                if slices == 1:          # the same sums, in a loop LLVM vectorizes
                     for o in range(outputs):
-                        local[o] -= correction
+                        acc[v0 + i, first + o] += (0.0 + converted[i, o] * step
+                                                   * column_weight[c0 + o]) - correction
+                    continue
                 for o in range(outputs):
-                    acc[v0 + i, first + o] += local[o]
+                    part = 0.0
+                    for s in range(slices):
+                        k = o * slices + s
+                        part += converted[i, k] * step * column_weight[c0 + k]
+                    acc[v0 + i, first + o] += part - correction
