@@ -31,3 +31,8 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 # 2**53, and deterministic because each vector is computed by one thread in a fixed order.
 jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
                           fastmath=True)
+
+
+# Parallel kernels whose float results must equal numpy's bit for bit (quantization divides and
+# rounds exactly as numpy does): no fastmath, so no reciprocals or reassociation.
+jit_parallel_exact = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)

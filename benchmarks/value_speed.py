@@ -19,10 +19,11 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import hashlib, json, sys, time
+import hashlib, inspect, json, sys, time
 import numpy as np
 from accelsim import simulate
 from accelsim.kernels.crossbar import crossbar_layer
+SUMMED = 'driven_rows' in inspect.signature(crossbar_layer.py_func).parameters
 repeat = int(sys.argv[1])
 for device in ("cim-16x16", "cim-128x128-rram"):
     simulate("lenet5", device, values=True, seed=1)         # kernels compiled or loaded
@@ -55,14 +56,22 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
                  np.zeros(blocks, np.int64), slices, 1.0, -128.0, 127.0, 2.0 ** np.arange(8),
                  np.ones(width), 0, np.zeros((blocks, width)), rng.random(k))
         def layer():
-            active = np.zeros((vectors, blocks, 8), np.int32)
+            if SUMMED:           # outputs summed over input cycles, [blocks, vectors]
+                counts = (np.zeros((blocks, vectors), np.int64),
+                          np.zeros((blocks, vectors), np.int64), np.zeros((blocks, vectors)))
+            else:                # a tree before 2026-12-01: per input cycle, [V, blocks, 8]
+                counts = (np.zeros((vectors, blocks, 8), np.int32),
+                          np.zeros((vectors, blocks, 8)))
             began = time.perf_counter()
-            crossbar_layer(*fixed, np.zeros((vectors, n)), active,
-                           np.zeros((vectors, blocks, 8)))
-            return time.perf_counter() - began, active
+            crossbar_layer(*fixed, np.zeros((vectors, n)), *counts)
+            seconds = time.perf_counter() - began
+            if SUMMED:
+                return seconds, int(counts[0].sum()), int(counts[1].sum())
+            return seconds, int(counts[0].sum()), int((counts[0] > 0).sum())
         layer()
-        seconds, active = min((layer() for _ in range(repeat)), key=lambda pair: pair[0])
-        driven, conversions = int(active.sum()) * width, int((active > 0).sum()) * width
+        seconds, driven, conversions = min((layer() for _ in range(repeat)),
+                                           key=lambda triple: triple[0])
+        driven, conversions = driven * width, conversions * width
         nominal = vectors * 8 * k * width      # every row in every input cycle
         rows_out.append((f"{vectors} x {k} x {n}, {rows}-row tiles", dtype.__name__,
                          driven / seconds, nominal / seconds, conversions / seconds))

@@ -97,8 +97,8 @@ def kernel_against_blas() -> list[str]:
                  np.zeros(blocks, np.int64), 1, 1.0, -np.inf, np.inf, 2.0 ** np.arange(8),
                  np.ones(cols), 0, np.zeros((blocks, cols)), np.zeros(128))
 
-        outputs = (np.zeros((q.shape[0], cols)), np.zeros((q.shape[0], blocks, 8), np.int32),
-                   np.zeros((q.shape[0], blocks, 8)))
+        outputs = (np.zeros((q.shape[0], cols)), np.zeros((blocks, q.shape[0]), np.int64),
+                   np.zeros((blocks, q.shape[0]), np.int64), np.zeros((blocks, q.shape[0])))
         crossbar_layer(*layer, *outputs)
         began = time.perf_counter()
         for _ in range(repeats):

@@ -113,16 +113,20 @@ def test_layer_kernel_equals_block_by_block_calls(data):
     r0, r1, o0, o1 = np.array(blocks, dtype=np.int64).T
     # float32 cells (as value mode passes integer cells whose column sums stay below 2**24)
     # must give exactly the float64 results.
+    expected_active = np.stack(expected_active)                  # [blocks, vectors, cycles]
+    expected_signal = np.stack(expected_signal)
     for dtype in (np.float64, np.float32):
         acc = np.zeros((v, groups * outputs))
-        active = np.zeros((v, len(blocks), cycles), dtype=np.int32)
-        signal = np.zeros((v, len(blocks), cycles))
+        driven = np.zeros((len(blocks), v), dtype=np.int64)
+        cycles_run = np.zeros((len(blocks), v), dtype=np.int64)
+        signal = np.zeros((len(blocks), v))
         crossbar_layer(q, dac_bits, cycles, cells.astype(dtype), r0, r1, o0 * slices,
                        o1 * slices, o0, slices, step, low, high, cycle_weight, column_weight,
-                       offset, column_offset, row_level, acc, active, signal)
+                       offset, column_offset, row_level, acc, driven, cycles_run, signal)
         assert np.array_equal(acc, expected), dtype
-        assert np.array_equal(active, np.stack(expected_active, axis=1))
-        np.testing.assert_allclose(signal, np.stack(expected_signal, axis=1), rtol=1e-12)
+        assert np.array_equal(driven, expected_active.sum(axis=2))
+        assert np.array_equal(cycles_run, (expected_active > 0).sum(axis=2))
+        np.testing.assert_allclose(signal, expected_signal.sum(axis=2), rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -149,10 +153,10 @@ def test_slices_and_chunks_reconstruct_the_integers(data):
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_cell_matrix_writes_the_cells_of_slice_weights(data):
-    """kernels.crossbar.cell_matrix (value mode's one-pass slicing) against slice_weights, its
+    """kernels.prepare.cell_matrix (value mode's one-pass slicing) against slice_weights, its
     numpy twin: the same cells in both dtypes, and each row's sum of |cell| over its block's
     weights summed by hand."""
-    from accelsim.kernels.crossbar import cell_matrix
+    from accelsim.kernels.prepare import cell_matrix
     from accelsim.kernels.quantize import ENCODINGS, slice_layout
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     bits, cell_bits = data.draw(st.integers(2, 12)), data.draw(st.integers(1, 8))
@@ -175,6 +179,35 @@ def test_cell_matrix_writes_the_cells_of_slice_weights(data):
         expected = [sum(abs(int(c)) for c in cells[r, first[r] * per:last[r] * per])
                     for r in range(k)]
         assert np.array_equal(row_sum, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_quantizers_equal_quantize(data):
+    """quantized_inputs and quantized_weights (numba, one pass) give exactly what quantize()
+    (numpy) gives: integers, scales and the signed flag, per channel or not."""
+    from accelsim.kernels.quantize import quantize, quantized_inputs
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    v, k = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 9))
+    bits = data.draw(st.integers(2, 12))
+    x = rng.normal(size=(v, k)) * 10.0 ** data.draw(st.integers(-3, 3))
+    if data.draw(st.booleans()):
+        x = np.maximum(x, 0)                                    # unsigned, as after a ReLU
+    if data.draw(st.booleans()):
+        x[:, rng.integers(0, k)] = 0.0                           # an all-zero column
+    if data.draw(st.booleans()):
+        x[:] = 0.0
+    q, scale, signed = quantized_inputs(x, bits)
+    assert signed == bool(x.min() < 0)
+    expected, expected_scale = quantize(x, bits, signed=signed)
+    assert np.array_equal(q, expected) and scale == float(expected_scale)
+    w = x.T.copy().T                                             # F-ordered, as layers give
+    for per_channel in (True, False):
+        q, scale = quantized_weights(w, bits, per_channel)
+        expected, expected_scale = quantize(w, bits, signed=True,
+                                            axis=0 if per_channel else None)
+        assert np.array_equal(q, expected)
+        assert np.array_equal(scale, np.broadcast_to(np.ravel(expected_scale), (k,)))
 
 
 def linear(k, n, weights, bias=None):

@@ -38,10 +38,14 @@ class CrossbarStats:
     @classmethod
     def from_cycles(cls, active: np.ndarray, signal: np.ndarray, level: np.ndarray,
                     tile_kept: np.ndarray) -> CrossbarStats:
-        """From per-cycle counts: active [vectors, row blocks, input cycles] rows driven, and
-        signal [vectors, row blocks, input cycles] their summed stored level."""
+        """From per-cycle counts, [vectors, row blocks, input cycles]: active the rows driven,
+        signal their summed stored level (added cycle by cycle in order, as crossbar_layer
+        adds them)."""
+        levels = np.zeros(signal.shape[:2])
+        for c in range(signal.shape[2]):
+            levels += signal[:, :, c]
         return cls(active.sum(axis=2, dtype=np.int64).T, (active > 0).sum(axis=2).T,
-                   signal.sum(axis=2).T, level, tile_kept)
+                   levels.T, level, tile_kept)
 
 
 def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
@@ -71,8 +75,6 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                                                    options.zero_threshold)
     q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel)
     magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
-    if q_x.size and np.abs(q_x).max() >= 2 ** magnitude_bits:
-        raise ValueError(f"inputs exceed {magnitude_bits} magnitude bits")
     slices, column_weight, offset = slice_layout(cim.weight_bits, cim.cell_bits,
                                                  cim.signed_weights, q_w.shape[1])
     blocks = np.array(row_blocks(tiling), dtype=np.int64).reshape(-1, 4)
@@ -91,7 +93,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     cells = np.empty((q_w.shape[0], q_w.shape[1] * slices),
                      dtype=np.float32 if exact else np.float64)
     row_sum = np.empty(q_w.shape[0])
-    from accelsim.kernels.crossbar import cell_matrix  # numba: on first use
+    from accelsim.kernels.prepare import cell_matrix  # numba: on first use
     cell_matrix(q_w, cim.cell_bits, ceil_div(cim.weight_bits, cim.cell_bits),
                 ENCODINGS.index(cim.signed_weights), offset, row_first, row_last, cells,
                 row_sum)
@@ -111,8 +113,6 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
     vectors, count = q_x.shape[0], len(blocks)
     accumulated = np.zeros((vectors, q_w.shape[1]))
-    active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
-    signal = np.zeros((vectors, count, cim.input_cycles))
     widths = (o1 - o0) * slices
     if options.read_noise == 0:
         # Every row block in one parallel kernel call, the same sums in the same order as
@@ -121,14 +121,20 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         if options.adc_offset > 0:     # drawn block by block, as the per-block path does
             for b, width in enumerate(widths):
                 column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
+        driven = np.empty((count, vectors), dtype=np.int64)
+        cycles_run = np.empty((count, vectors), dtype=np.int64)
+        signal = np.empty((count, vectors))
         from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
         crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
                        cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
                        step, low, high, cycle_weight, column_weight, int(offset),
-                       column_offset, row_level, accumulated, active, signal)
+                       column_offset, row_level, accumulated, driven, cycles_run, signal)
+        stats = CrossbarStats(driven, cycles_run, signal, level, kept_tiles(q_w, tiling))
     else:
         # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
         drives = input_chunks(q_x, magnitude_bits, cim.dac_bits, cim.input_cycles)
+        active = np.zeros((vectors, count, cim.input_cycles), dtype=np.int32)
+        signal = np.zeros((vectors, count, cim.input_cycles))
         from accelsim.kernels.crossbar import crossbar_mvm  # numba: on first use
         for b, (a, z, first, last) in enumerate(blocks):
             width = int(widths[b])
@@ -147,8 +153,8 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
             accumulated[:, first:last] += block
             signal[:, b] = np.stack([(drives[:, c, a:z] != 0) @ row_level[a:z]
                                      for c in range(cim.input_cycles)], axis=1)
-    product = accumulated * scale_x * scale_w
-    return product, CrossbarStats.from_cycles(active, signal, level, kept_tiles(q_w, tiling))
+        stats = CrossbarStats.from_cycles(active, signal, level, kept_tiles(q_w, tiling))
+    return accumulated * scale_x * scale_w, stats
 
 
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:

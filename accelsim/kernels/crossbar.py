@@ -83,47 +83,6 @@ def _column_sums(cells, rows, drives, count, c0, span, sums):
         a += 1
 
 
-@jit
-def cell_matrix(w, cell_bits, slices, encoding, offset, row_first, row_last, cells, row_sum):
-    """The cells of integer weights w [K, N] written into ``cells`` [K, N * per] (float32 or
-    float64) in one pass, laid out as quantize.slice_weights lays them out; and row_sum[r],
-    the sum of |cell| of row r over weights row_first[r]:row_last[r] (its row block's).
-
-    encoding: 0 "cell" (two's-complement slices, the top one signed), 1 "offset" (w + offset
-    in unsigned slices), 2 "differential" (max(w, 0) then max(-w, 0), unsigned slices).
-    """
-    k_rows, n = w.shape
-    mask = (1 << cell_bits) - 1
-    per = slices * 2 if encoding == 2 else slices
-    for r in range(k_rows):
-        total = 0
-        first, last = row_first[r], row_last[r]
-        for j in range(n):
-            x = w[r, j]
-            base = j * per
-            part = 0
-            if encoding == 2:
-                plus = x if x > 0 else 0
-                minus = -x if x < 0 else 0
-                for s in range(slices):
-                    high = (plus >> (s * cell_bits)) & mask
-                    low = (minus >> (s * cell_bits)) & mask
-                    cells[r, base + s] = high
-                    cells[r, base + slices + s] = low
-                    part += high + low
-            else:
-                if encoding == 1:
-                    x += offset
-                for s in range(slices):
-                    digit = (x >> (s * cell_bits)) & mask if s < slices - 1 or encoding == 1 \
-                        else x >> (s * cell_bits)
-                    cells[r, base + s] = digit
-                    part += digit if digit >= 0 else -digit
-            if first <= j < last:
-                total += part
-        row_sum[r] = total
-
-
 # crossbar_layer's working set: a thread takes this many vectors at a time, so each cell read
 # from memory serves all of them, and this many columns of a row block at a time, so that
 # the block's cells and the vectors' sums stay in the core's caches.
@@ -134,7 +93,7 @@ COLUMN_CHUNK = 128
 @jit_parallel
 def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, col_end,
                    out_start, slices, step, code_low, code_high, cycle_weight, column_weight,
-                   offset, column_offset, row_level, acc, active_rows, signal):
+                   offset, column_offset, row_level, acc, driven_rows, cycles_run, signal):
     """A whole layer's row blocks for many input vectors in one parallel call: the bit-planes
     of the inputs are taken inside (no [V, C, K] array of drives), and each vector's blocks
     run in order, with the sums of crossbar_mvm in the same order. Vectors go in groups of
@@ -152,8 +111,9 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     offset of each block's columns, in units of the column sum.
     offset: the digital correction of offset encoding (offset x the block's input sum).
     row_level [K]: the stored level of each row (mean over its block's columns).
-    acc [V, N] (in/out); active_rows [V, B, C] int32 and signal [V, B, C] float64 (out): rows
-    driven, and their summed stored level, per block and input cycle.
+    acc [V, N] (in/out). Out, per block and vector [B, V], summed over the input cycles in
+    order: driven_rows (int64) the rows driven, cycles_run (int64) the cycles with a row
+    driven, signal (float64) the stored level of the rows driven.
     """
     vectors = q.shape[0]
     blocks = row_start.size
@@ -199,9 +159,16 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
                         on = 1 if drive != 0 else 0
                         active[i, c] = n + on
                         level[i, c] += weight * on
+                rows_driven = 0
+                cycles_driven = 0
+                levels = 0.0
                 for c in range(cycles):
-                    active_rows[v0 + i, b, c] = active[i, c]
-                    signal[v0 + i, b, c] = level[i, c]
+                    rows_driven += active[i, c]
+                    cycles_driven += 1 if active[i, c] > 0 else 0
+                    levels += level[i, c]
+                driven_rows[b, v0 + i] = rows_driven
+                cycles_run[b, v0 + i] = cycles_driven
+                signal[b, v0 + i] = levels
             for c in range(cycles):
                 shift = cycle_weight[c]
                 for k0 in range(0, columns, COLUMN_CHUNK):

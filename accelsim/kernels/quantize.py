@@ -20,10 +20,7 @@ def quantize(x: np.ndarray, bits: int, *, signed: bool, axis: int | None = None
     gives a scale per slice along that axis (per output channel), else one scale.
     x ≈ integers * scale.
     """
-    levels = (2 ** (bits - 1) - 1) if signed else (2 ** bits - 1)
-    if levels < 1:
-        raise ValueError(f"{bits} bits leave no levels for {'signed' if signed else 'unsigned'}"
-                         " values")
+    levels = _levels(bits, signed)
     peak = np.max(np.abs(x), axis=axis, keepdims=axis is not None) if x.size else np.zeros(1)
     scale = np.where(peak > 0, peak / levels, 1.0)
     q = np.clip(np.rint(x / scale), -levels if signed else 0, levels).astype(np.int64)
@@ -97,18 +94,53 @@ def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
     return ((w[..., None] >> shifts) & mask).astype(np.int64, copy=False)
 
 
+def _levels(bits: int, signed: bool) -> int:
+    levels = (2 ** (bits - 1) - 1) if signed else (2 ** bits - 1)
+    if levels < 1:
+        raise ValueError(f"{bits} bits leave no levels for {'signed' if signed else 'unsigned'}"
+                         " values")
+    return levels
+
+
 def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0):
-    """Input vectors quantized for a layer: (integers, scale, signed). Inputs with |x| at most
-    ``zero_threshold`` times the largest are taken as zero first."""
+    """Input vectors [V, K] quantized for a layer: (integers, scale, signed), as quantize()
+    gives them, in one pass of a numba kernel. Inputs with |x| at most ``zero_threshold``
+    times the largest are taken as zero first."""
     if zero_threshold > 0 and columns.size:
         columns = np.where(np.abs(columns) <= zero_threshold * np.abs(columns).max(),
                            0.0, columns)
-    signed = bool(columns.size and columns.min() < 0)
-    q, scale = quantize(columns, bits, signed=signed)
-    return q, float(np.asarray(scale).ravel()[0]), signed
+    if columns.ndim != 2 or not columns.size:
+        signed = bool(columns.size and columns.min() < 0)
+        q, scale = quantize(columns, bits, signed=signed)
+        return q, float(np.asarray(scale).ravel()[0]), signed
+    from accelsim.kernels.prepare import quantize_rows, row_extremes  # numba: on first use
+    x = np.ascontiguousarray(columns, dtype=np.float64)
+    peak, least = np.empty(x.shape[0]), np.empty(x.shape[0])
+    row_extremes(x, peak, least)
+    signed = bool(least.min() < 0)
+    levels = _levels(bits, signed)
+    top = peak.max()
+    scale = top / levels if top > 0 else 1.0
+    q = np.empty(x.shape, dtype=np.int64)
+    quantize_rows(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, q)
+    return q, float(scale), signed
 
 
 def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True):
-    """A [K, N] weight matrix quantized: (integers, scale per output column)."""
-    q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
-    return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
+    """A [K, N] weight matrix quantized: (integers, scale per output column), as quantize()
+    gives them, in one pass of a numba kernel (over the transpose: a column's weights are
+    contiguous in the [N, K] layout weights come in)."""
+    if matrix.ndim != 2 or not matrix.size:
+        q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
+        return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
+    from accelsim.kernels.prepare import quantize_rows, row_extremes  # numba: on first use
+    levels = _levels(bits, True)
+    rows = np.ascontiguousarray(matrix.T, dtype=np.float64)            # [N, K]
+    peak, least = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+    row_extremes(rows, peak, least)
+    if not per_channel:
+        peak = np.full(rows.shape[0], peak.max())
+    scale = np.where(peak > 0, peak / levels, 1.0)
+    q = np.empty(rows.shape, dtype=np.int64)
+    quantize_rows(rows, scale, -levels, levels, q)
+    return q.T, scale if per_channel else np.broadcast_to(scale[:1], (matrix.shape[1],))
