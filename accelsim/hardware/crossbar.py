@@ -335,26 +335,34 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
                    device: DeviceSpec, batch: int) -> CrossbarPart:
     cim, tiling = device.cim, plan.tiling
     tiles = part.tile_indices
-    # Tiles of one row of tiles see the same inputs: reduce once per row block, then fan out.
+    # Tiles of one row of tiles see the same inputs: the counts are summed over the vectors
+    # once per row block, then weighted by what the block's mapped tiles hold.
     blocks, row_block = np.unique(tiles // tiling.tile_cols, return_inverse=True)
-    cycles_run = (stats.cycles[blocks] if cim.skip_zero_input_cycles
-                  else np.full((blocks.size, stats.cycles.shape[1]), cim.input_cycles)
-                  )[row_block]                                         # [tiles, vectors]
-    rows_used = tiling.rows_used[tiles][:, None]
-    driven = (stats.driven[blocks][row_block] if cim.gate_zero_inputs
-              else rows_used * cycles_run)
     kept = stats.tile_kept[tiles] if cim.skip_zero_weight_tiles else np.ones(tiles.size, bool)
+    cycles = (stats.cycles[blocks] if cim.skip_zero_input_cycles
+              else np.full((blocks.size, stats.cycles.shape[1]), cim.input_cycles))
     cols_used = tiling.cols_used[tiles]
-    tile_cycles = (cycles_run * cim.cycles_per_input_cycle(cols_used)[:, None]).astype(np.int64)
+    tile_cycles = (cycles[row_block[kept]]
+                   * cim.cycles_per_input_cycle(cols_used[kept])[:, None]).astype(np.int64)
+    # per row block: its mapped tiles' columns, and rows times columns
+    held = row_block[kept]
+    cols = np.bincount(held, cols_used[kept], minlength=blocks.size)
+    rows_cols = np.bincount(held, (tiling.rows_used[tiles] * cols_used)[kept],
+                            minlength=blocks.size)
+    cycles_run = cycles.sum(axis=1)                                     # [blocks]
     counts = part.counts * batch
-    counts[Action.DAC_CONVERT] = float(driven[kept].sum())
-    cols_kept = cols_used[kept][:, None]
-    counts[Action.ARRAY_READ] = float((driven[kept] * cols_kept).sum())
-    # levels stored in the driven rows, per column (the mean over the row block's columns)
-    signal = (stats.signal[blocks][row_block] if cim.gate_zero_inputs
-              else stats.level[blocks][row_block][:, None] * cycles_run)
-    counts[Action.CELL_SIGNAL] = float((signal[kept] * cols_kept).sum())
-    conversions = float((cols_kept * cycles_run[kept]).sum())
+    if cim.gate_zero_inputs:
+        driven = stats.driven[blocks].sum(axis=1)
+        counts[Action.DAC_CONVERT] = float(driven @ np.bincount(held, minlength=blocks.size))
+        counts[Action.ARRAY_READ] = float(driven @ cols)
+        # levels stored in the driven rows, per column (the mean over the row block's columns)
+        counts[Action.CELL_SIGNAL] = float(stats.signal[blocks].sum(axis=1) @ cols)
+    else:
+        counts[Action.DAC_CONVERT] = float(
+            cycles_run @ np.bincount(held, tiling.rows_used[tiles][kept], minlength=blocks.size))
+        counts[Action.ARRAY_READ] = float(cycles_run @ rows_cols)
+        counts[Action.CELL_SIGNAL] = float((stats.level[blocks] * cycles_run) @ cols)
+    conversions = float(cycles_run @ cols)
     counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions
     counts[Action.COLUMN_READ] = conversions
     programming = part.programming
@@ -369,5 +377,5 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
         written[dram_read(Operand.WEIGHTS)] = written[Action.DRAM_ACTIVATE] = 0
         count_dram(written, device, read=True, bits=weight_bits, operand=Operand.WEIGHTS)
         programming = replace(programming, counts=written) if kept.any() else None
-    return replace(part, measured=Measured(counts, tile_cycles[kept]), tiles=int(kept.sum()),
+    return replace(part, measured=Measured(counts, tile_cycles), tiles=int(kept.sum()),
                    tile_indices=tiles[kept], programming=programming)
