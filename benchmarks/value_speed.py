@@ -1,8 +1,8 @@
 """Value-mode speed: ResNet-18 with seeded inputs and weights on both shipped CIM devices
 (network MACs per second, and a SHA-1 of the outputs and of the result, so two trees can be
 checked bit for bit), and crossbar_layer alone on synthetic layers, with float64 cells and with
-the float32 cells value mode passes when column sums are exact in float32, against float32
-BLAS.
+the cells value mode passes when column sums are exact in float32 (int8 summed in float32;
+float32 in a tree before 2026-12-01), against float32 BLAS.
 
     python benchmarks/value_speed.py [--tree PATH] [--repeat 3]
 
@@ -23,7 +23,10 @@ import hashlib, inspect, json, sys, time
 import numpy as np
 from accelsim import simulate
 from accelsim.kernels.crossbar import crossbar_layer
-SUMMED = 'driven_rows' in inspect.signature(crossbar_layer.py_func).parameters
+PARAMETERS = inspect.signature(crossbar_layer.py_func).parameters
+SUMMED = 'driven_rows' in PARAMETERS
+# value mode's cells: int8 summed in float32 (float32 cells in a tree before 2026-12-01)
+EXACT = ((np.int8, np.float32) if 'arithmetic' in PARAMETERS else (np.float32, None))
 repeat = int(sys.argv[1])
 for device in ("cim-16x16", "cim-128x128-rram"):
     simulate("lenet5", device, values=True, seed=1)         # kernels compiled or loaded
@@ -50,7 +53,9 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
     integers = rng.integers(-127, 128, size=(k, width))
     r0 = np.arange(0, k, rows)
     blocks = r0.size
-    for dtype in (np.float64, np.float32):
+    for dtype, arithmetic in ((np.float64, np.float64), EXACT):
+        if arithmetic is None:
+            arithmetic = dtype
         fixed = (q, 1, 8, integers.astype(dtype), r0, np.minimum(r0 + rows, k),
                  np.zeros(blocks, np.int64), np.full(blocks, width, np.int64),
                  np.zeros(blocks, np.int64), slices, 1.0, -128.0, 127.0, 2.0 ** np.arange(8),
@@ -63,6 +68,8 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
                 counts = (np.zeros((vectors, blocks, 8), np.int32),
                           np.zeros((vectors, blocks, 8)))
             began = time.perf_counter()
+            if 'arithmetic' in PARAMETERS:
+                counts = (*counts, np.empty(0, dtype=arithmetic))
             crossbar_layer(*fixed, np.zeros((vectors, n)), *counts)
             seconds = time.perf_counter() - began
             if SUMMED:

@@ -89,16 +89,17 @@ def kernel_against_blas() -> list[str]:
             crossbar_mvm(*args)
         block_rate = repeats * block.size * cols / (time.perf_counter() - began)
         # The layer kernel (crossbar_layer, what value mode runs): all 128 rows in blocks of
-        # `rows`, with the float32 cells value mode passes when the sums are exact.
+        # `rows`, with the int8 cells (summed in float32) value mode passes when the sums are exact.
         blocks = 128 // rows
         starts = np.arange(blocks, dtype=np.int64) * rows
-        layer = (q, 1, 8, cells.astype(np.float32), starts, starts + rows,
+        layer = (q, 1, 8, cells.astype(np.int8), starts, starts + rows,
                  np.zeros(blocks, np.int64), np.full(blocks, cols, np.int64),
                  np.zeros(blocks, np.int64), 1, 1.0, -np.inf, np.inf, 2.0 ** np.arange(8),
                  np.ones(cols), 0, np.zeros((blocks, cols)), np.zeros(128))
 
         outputs = (np.zeros((q.shape[0], cols)), np.zeros((blocks, q.shape[0]), np.int64),
-                   np.zeros((blocks, q.shape[0]), np.int64), np.zeros((blocks, q.shape[0])))
+                   np.zeros((blocks, q.shape[0]), np.int64), np.zeros((blocks, q.shape[0])),
+                   np.empty(0, dtype=np.float32))
         crossbar_layer(*layer, *outputs)
         began = time.perf_counter()
         for _ in range(repeats):

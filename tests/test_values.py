@@ -111,18 +111,20 @@ def test_layer_kernel_equals_block_by_block_calls(data):
         expected_active.append(active)
         expected_signal.append((drives[:, :, r0:r1] != 0) @ row_level[r0:r1])
     r0, r1, o0, o1 = np.array(blocks, dtype=np.int64).T
-    # float32 cells (as value mode passes integer cells whose column sums stay below 2**24)
-    # must give exactly the float64 results.
     expected_active = np.stack(expected_active)                  # [blocks, vectors, cycles]
     expected_signal = np.stack(expected_signal)
-    for dtype in (np.float64, np.float32):
+    # Integer cells summed in float32 (as value mode passes cells whose column sums stay
+    # below 2**24) must give exactly the float64 results.
+    for dtype, arithmetic in ((np.float64, np.float64), (np.float32, np.float32),
+                              (np.int8, np.float32), (np.int16, np.float32)):
         acc = np.zeros((v, groups * outputs))
         driven = np.zeros((len(blocks), v), dtype=np.int64)
         cycles_run = np.zeros((len(blocks), v), dtype=np.int64)
         signal = np.zeros((len(blocks), v))
         crossbar_layer(q, dac_bits, cycles, cells.astype(dtype), r0, r1, o0 * slices,
                        o1 * slices, o0, slices, step, low, high, cycle_weight, column_weight,
-                       offset, column_offset, row_level, acc, driven, cycles_run, signal)
+                       offset, column_offset, row_level, acc, driven, cycles_run, signal,
+                       np.empty(0, dtype=arithmetic))
         assert np.array_equal(acc, expected), dtype
         assert np.array_equal(driven, expected_active.sum(axis=2))
         assert np.array_equal(cycles_run, (expected_active > 0).sum(axis=2))

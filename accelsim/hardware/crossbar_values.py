@@ -80,18 +80,23 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     blocks = np.array(row_blocks(tiling), dtype=np.int64).reshape(-1, 4)
     r0, r1, o0, o1 = blocks.T
     cell_peak = 2 ** cim.cell_bits - 1
+    # The largest |cell|: cell_peak in every encoding, or the largest quantized weight when a
+    # signed cell holds a whole weight.
+    top = (2 ** (cim.weight_bits - 1) - 1 if cim.signed_weights == "cell"
+           and cim.cell_bits >= cim.weight_bits else cell_peak)
     # Without cell variation every partial column sum is an integer, at most the rows times
-    # the largest drive times the largest |cell| (cell_peak, in every encoding). Below 2**24
-    # float32 adds them exactly, so crossbar_layer sums twice as many columns per vector
-    # instruction with results identical to float64's.
-    largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) * cell_peak
+    # the largest drive times the largest |cell|. Below 2**24 float32 adds them exactly, so
+    # crossbar_layer sums twice as many columns per vector instruction, with results
+    # identical to float64's, from cells stored as small integers.
+    largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) * top
     exact = options.cell_variation == 0 and options.read_noise == 0 and largest < 2 ** 24
+    storage = (np.float64 if not exact else np.int8 if top <= 127
+               else np.int16 if top <= 32767 else np.float32)
     # Each row belongs to one block; its stored level is the mean |cell| / cell_peak over
     # that block's columns (before cell variation).
     row_first = np.repeat(o0, r1 - r0)
     row_last = np.repeat(o1, r1 - r0)
-    cells = np.empty((q_w.shape[0], q_w.shape[1] * slices),
-                     dtype=np.float32 if exact else np.float64)
+    cells = np.empty((q_w.shape[0], q_w.shape[1] * slices), dtype=storage)
     row_sum = np.empty(q_w.shape[0])
     from accelsim.kernels.prepare import cell_matrix  # numba: on first use
     cell_matrix(q_w, cim.cell_bits, ceil_div(cim.weight_bits, cim.cell_bits),
@@ -128,7 +133,8 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
                        cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
                        step, low, high, cycle_weight, column_weight, int(offset),
-                       column_offset, row_level, accumulated, driven, cycles_run, signal)
+                       column_offset, row_level, accumulated, driven, cycles_run, signal,
+                       np.empty(0, dtype=np.float32 if exact else np.float64))
         stats = CrossbarStats(driven, cycles_run, signal, level, kept_tiles(q_w, tiling))
     else:
         # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.

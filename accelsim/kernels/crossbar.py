@@ -61,7 +61,7 @@ def crossbar_mvm(drives, cells, step, code_low, code_high, cycle_weight, column_
 def _column_sums(cells, rows, drives, count, c0, span, sums):
     """sums[:span] = the column sums of cells[rows[a], c0:c0 + span] times drives[a] over the
     ``count`` driven rows, added in row order (as crossbar_mvm adds them), four rows per pass
-    over the sums, in the arithmetic of the cells' dtype (drives and sums have it too).
+    over the sums, in the arithmetic of the drives' and sums' dtype.
     (Indexing by slices and range variables lets LLVM vectorize the column loops.)"""
     out = sums[:span]
     out[:] = 0.0
@@ -95,7 +95,8 @@ COLUMN_CHUNK = 256
 @jit_parallel
 def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, col_end,
                    out_start, slices, step, code_low, code_high, cycle_weight, column_weight,
-                   offset, column_offset, row_level, acc, driven_rows, cycles_run, signal):
+                   offset, column_offset, row_level, acc, driven_rows, cycles_run, signal,
+                   arithmetic):
     """A whole layer's row blocks for many input vectors in one parallel call: the bit-planes
     of the inputs are taken inside (no [V, C, K] array of drives), and each vector's blocks
     run in order, with the sums of crossbar_mvm in the same order. Vectors go in groups of
@@ -105,10 +106,12 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
 
     q [V, K] int64: quantized inputs (sign-magnitude: cycle c drives
     sign(q) * ((|q| >> c * dac_bits) & (2^dac_bits - 1))).
-    cells [K, W] float64, or float32 when every partial column sum is an integer below
-    2**24 (then exactly equal, and twice as many columns per vector instruction): the
-    layer's cells; block b holds rows row_start[b]:row_end[b] and
-    cell columns col_start[b]:col_end[b], adding into outputs out_start[b] + column // slices.
+    cells [K, W]: the layer's cells; block b holds rows row_start[b]:row_end[b] and cell
+    columns col_start[b]:col_end[b], adding into outputs out_start[b] + column // slices.
+    arithmetic: an empty array whose dtype the column sums are computed in. float64 with
+    float64 cells; or, when every partial column sum is an integer below 2**24, float32
+    (then exactly equal, and twice as many columns per vector instruction) with integer
+    cells (int8 or int16: a quarter or half of the memory of float32 cells).
     column_weight [W]: shift factor of each cell column; column_offset [B, width]: the ADC
     offset of each block's columns, in units of the column sum.
     offset: the digital correction of offset encoding (offset x the block's input sum).
@@ -130,12 +133,12 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     for g in prange(groups):
         v0 = g * VECTOR_GROUP
         count = min(VECTOR_GROUP, vectors - v0)
-        sums = np.empty(COLUMN_CHUNK, dtype=cells.dtype)
+        sums = np.empty(COLUMN_CHUNK, dtype=arithmetic.dtype)
         converted = np.empty((VECTOR_GROUP, width))
         # Per vector of the group and input cycle: its driven rows, their drives (in the
-        # cells' dtype, so that the column sums stay in it), how many, their summed level.
+        # sums' dtype, so that the column sums stay in it), how many, their summed level.
         driven = np.empty((VECTOR_GROUP, cycles, height), dtype=np.int64)
-        drives = np.empty((VECTOR_GROUP, cycles, height), dtype=cells.dtype)
+        drives = np.empty((VECTOR_GROUP, cycles, height), dtype=arithmetic.dtype)
         active = np.empty((VECTOR_GROUP, cycles), dtype=np.int64)
         level = np.empty((VECTOR_GROUP, cycles))
         for b in range(blocks):
