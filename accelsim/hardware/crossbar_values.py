@@ -98,10 +98,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     row_last = np.repeat(o1, r1 - r0)
     cells = np.empty((q_w.shape[0], q_w.shape[1] * slices), dtype=storage)
     row_sum = np.empty(q_w.shape[0])
-    from accelsim.kernels.prepare import cell_matrix  # numba: on first use
-    cell_matrix(q_w, cim.cell_bits, ceil_div(cim.weight_bits, cim.cell_bits),
-                ENCODINGS.index(cim.signed_weights), offset, row_first, row_last, cells,
-                row_sum)
+    from accelsim._jit import balanced  # numba: on first use
+    from accelsim.kernels.prepare import BAND, cell_matrix
+    with balanced(ceil_div(q_w.shape[0], BAND)):
+        cell_matrix(q_w, cim.cell_bits, ceil_div(cim.weight_bits, cim.cell_bits),
+                    ENCODINGS.index(cim.signed_weights), offset, row_first, row_last, cells,
+                    row_sum)
     row_level = row_sum / (cell_peak * (row_last - row_first) * slices)
     level = np.add.reduceat(row_level, r0) if r0.size else np.zeros(0)
     if options.cell_variation > 0:
@@ -129,12 +131,13 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         driven = np.empty((count, vectors), dtype=np.int64)
         cycles_run = np.empty((count, vectors), dtype=np.int64)
         signal = np.empty((count, vectors))
-        from accelsim.kernels.crossbar import crossbar_layer  # numba: on first use
-        crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
-                       cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0, slices,
-                       step, low, high, cycle_weight, column_weight, int(offset),
-                       column_offset, row_level, accumulated, driven, cycles_run, signal,
-                       np.empty(0, dtype=np.float32 if exact else np.float64))
+        from accelsim.kernels.crossbar import VECTOR_GROUP, crossbar_layer
+        with balanced(ceil_div(vectors, VECTOR_GROUP)):
+            crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
+                           cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0,
+                           slices, step, low, high, cycle_weight, column_weight, int(offset),
+                           column_offset, row_level, accumulated, driven, cycles_run, signal,
+                           np.empty(0, dtype=np.float32 if exact else np.float64))
         stats = CrossbarStats(driven, cycles_run, signal, level, kept_tiles(q_w, tiling))
     else:
         # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
@@ -149,11 +152,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
             noise = options.read_noise * rng.standard_normal((vectors, cim.input_cycles,
                                                               width))
             block = np.zeros((vectors, last - first))
-            crossbar_mvm(np.ascontiguousarray(drives[:, :, a:z]),
-                         np.ascontiguousarray(cells[a:z, first * slices:last * slices]), step,
-                         low, high, cycle_weight, column_weight[:width],
-                         np.repeat(np.arange(last - first), slices), offsets, noise, block,
-                         active[:, b])
+            with balanced(vectors):
+                crossbar_mvm(np.ascontiguousarray(drives[:, :, a:z]),
+                             np.ascontiguousarray(cells[a:z, first * slices:last * slices]),
+                             step, low, high, cycle_weight, column_weight[:width],
+                             np.repeat(np.arange(last - first), slices), offsets, noise, block,
+                             active[:, b])
             if offset:
                 block -= offset * q_x[:, a:z].sum(axis=1, keepdims=True)
             accumulated[:, first:last] += block

@@ -113,16 +113,19 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
         signed = bool(columns.size and columns.min() < 0)
         q, scale = quantize(columns, bits, signed=signed)
         return q, float(np.asarray(scale).ravel()[0]), signed
-    from accelsim.kernels.prepare import quantize_rows, row_extremes  # numba: on first use
+    from accelsim._jit import balanced  # numba: on first use
+    from accelsim.kernels.prepare import quantize_rows, row_extremes
     x = np.ascontiguousarray(columns, dtype=np.float64)
     peak, least = np.empty(x.shape[0]), np.empty(x.shape[0])
-    row_extremes(x, peak, least)
+    with balanced(x.shape[0]):
+        row_extremes(x, peak, least)
     signed = bool(least.min() < 0)
     levels = _levels(bits, signed)
     top = peak.max()
     scale = top / levels if top > 0 else 1.0
     q = np.empty(x.shape, dtype=np.int64)
-    quantize_rows(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, q)
+    with balanced(x.shape[0]):
+        quantize_rows(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, q)
     return q, float(scale), signed
 
 
@@ -133,14 +136,17 @@ def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True):
     if matrix.ndim != 2 or not matrix.size:
         q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
         return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
-    from accelsim.kernels.prepare import quantize_rows, row_extremes  # numba: on first use
+    from accelsim._jit import balanced  # numba: on first use
+    from accelsim.kernels.prepare import quantize_rows, row_extremes
     levels = _levels(bits, True)
     rows = np.ascontiguousarray(matrix.T, dtype=np.float64)            # [N, K]
     peak, least = np.empty(rows.shape[0]), np.empty(rows.shape[0])
-    row_extremes(rows, peak, least)
+    with balanced(rows.shape[0]):
+        row_extremes(rows, peak, least)
     if not per_channel:
         peak = np.full(rows.shape[0], peak.max())
     scale = np.where(peak > 0, peak / levels, 1.0)
     q = np.empty(rows.shape, dtype=np.int64)
-    quantize_rows(rows, scale, -levels, levels, q)
+    with balanced(rows.shape[0]):
+        quantize_rows(rows, scale, -levels, levels, q)
     return q.T, scale if per_channel else np.broadcast_to(scale[:1], (matrix.shape[1],))
