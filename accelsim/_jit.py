@@ -58,9 +58,12 @@ def balanced(iterations: int) -> Iterator[None]:
     than the cores (as far as numba's pool allows), in dynamic chunks of about a sixteenth of
     each thread's share. Results do not depend on it: each iteration is one thread's, in a
     fixed order."""
-    threads = min(numba.config.NUMBA_NUM_THREADS, _CORES + 1)
     previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    threads = _CORES + 1
+    try:
+        numba.set_num_threads(threads)
+    except ValueError:        # a smaller pool (numba started before this module, or the user's)
+        threads = previous
     try:
         with numba.parallel_chunksize(max(1, iterations // (16 * threads))):
             yield

@@ -71,9 +71,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     """The product of input vectors [V, K] and a weight matrix [K, N] on the device's tiles,
     and the statistics the energy ledger uses."""
     cim = device.cim
-    q_x, scale_x, signed_inputs = quantized_inputs(columns, cim.input_bits,
-                                                   options.zero_threshold)
-    q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel)
+    # int32 integers where they fit (half the memory of int64)
+    q_x, scale_x, signed_inputs = quantized_inputs(
+        columns, cim.input_bits, options.zero_threshold,
+        np.int32 if cim.input_bits <= 31 else np.int64)
+    q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel,
+                                     np.int32 if cim.weight_bits <= 30 else np.int64)
     magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits
     slices, column_weight, offset = slice_layout(cim.weight_bits, cim.cell_bits,
                                                  cim.signed_weights, q_w.shape[1])
@@ -133,7 +136,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         signal = np.empty((count, vectors))
         from accelsim.kernels.crossbar import VECTOR_GROUP, crossbar_layer
         with balanced(ceil_div(vectors, VECTOR_GROUP)):
-            crossbar_layer(np.ascontiguousarray(q_x, dtype=np.int64), cim.dac_bits,
+            crossbar_layer(q_x, cim.dac_bits,
                            cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0,
                            slices, step, low, high, cycle_weight, column_weight, int(offset),
                            column_offset, row_level, accumulated, driven, cycles_run, signal,

@@ -102,17 +102,18 @@ def _levels(bits: int, signed: bool) -> int:
     return levels
 
 
-def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0):
-    """Input vectors [V, K] quantized for a layer: (integers, scale, signed), as quantize()
-    gives them, in one pass of a numba kernel. Inputs with |x| at most ``zero_threshold``
-    times the largest are taken as zero first."""
+def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0,
+                     dtype=np.int64):
+    """Input vectors [V, K] quantized for a layer: (integers of ``dtype``, scale, signed), as
+    quantize() gives them, in one pass of a numba kernel. Inputs with |x| at most
+    ``zero_threshold`` times the largest are taken as zero first."""
     if zero_threshold > 0 and columns.size:
         columns = np.where(np.abs(columns) <= zero_threshold * np.abs(columns).max(),
                            0.0, columns)
     if columns.ndim != 2 or not columns.size:
         signed = bool(columns.size and columns.min() < 0)
         q, scale = quantize(columns, bits, signed=signed)
-        return q, float(np.asarray(scale).ravel()[0]), signed
+        return q.astype(dtype), float(np.asarray(scale).ravel()[0]), signed
     from accelsim._jit import balanced  # numba: on first use
     from accelsim.kernels.prepare import quantize_rows, row_extremes
     x = np.ascontiguousarray(columns, dtype=np.float64)
@@ -123,19 +124,20 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     levels = _levels(bits, signed)
     top = peak.max()
     scale = top / levels if top > 0 else 1.0
-    q = np.empty(x.shape, dtype=np.int64)
+    q = np.empty(x.shape, dtype=dtype)
     with balanced(x.shape[0]):
         quantize_rows(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, q)
     return q, float(scale), signed
 
 
-def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True):
-    """A [K, N] weight matrix quantized: (integers, scale per output column), as quantize()
-    gives them, in one pass of a numba kernel (over the transpose: a column's weights are
-    contiguous in the [N, K] layout weights come in)."""
+def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,
+                      dtype=np.int64):
+    """A [K, N] weight matrix quantized: (integers of ``dtype``, scale per output column), as
+    quantize() gives them, in one pass of a numba kernel (over the transpose: a column's
+    weights are contiguous in the [N, K] layout weights come in)."""
     if matrix.ndim != 2 or not matrix.size:
         q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
-        return q, np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
+        return q.astype(dtype), np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
     from accelsim._jit import balanced  # numba: on first use
     from accelsim.kernels.prepare import quantize_rows, row_extremes
     levels = _levels(bits, True)
@@ -146,7 +148,7 @@ def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True):
     if not per_channel:
         peak = np.full(rows.shape[0], peak.max())
     scale = np.where(peak > 0, peak / levels, 1.0)
-    q = np.empty(rows.shape, dtype=np.int64)
+    q = np.empty(rows.shape, dtype=dtype)
     with balanced(rows.shape[0]):
         quantize_rows(rows, scale, -levels, levels, q)
     return q.T, scale if per_channel else np.broadcast_to(scale[:1], (matrix.shape[1],))
