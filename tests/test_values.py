@@ -199,13 +199,14 @@ def test_quantizers_equal_quantize(data):
         x[:, rng.integers(0, k)] = 0.0                           # an all-zero column
     if data.draw(st.booleans()):
         x[:] = 0.0
-    q, scale, signed = quantized_inputs(x, bits)
-    assert signed == bool(x.min() < 0)
+    dtype = data.draw(st.sampled_from([np.int64, np.int32]))
+    q, scale, signed = quantized_inputs(x, bits, 0.0, dtype)
+    assert signed == bool(x.min() < 0) and q.dtype == dtype
     expected, expected_scale = quantize(x, bits, signed=signed)
     assert np.array_equal(q, expected) and scale == float(expected_scale)
     w = x.T.copy().T                                             # F-ordered, as layers give
     for per_channel in (True, False):
-        q, scale = quantized_weights(w, bits, per_channel)
+        q, scale = quantized_weights(w, bits, per_channel, dtype)
         expected, expected_scale = quantize(w, bits, signed=True,
                                             axis=0 if per_channel else None)
         assert np.array_equal(q, expected)
