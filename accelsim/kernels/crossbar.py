@@ -104,7 +104,7 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     read from memory once per group rather than once per vector; every vector's arithmetic
     is the same, in the same order.
 
-    q [V, K] int64: quantized inputs (sign-magnitude: cycle c drives
+    q [V, K] int32 or int64: quantized inputs (sign-magnitude: cycle c drives
     sign(q) * ((|q| >> c * dac_bits) & (2^dac_bits - 1))).
     cells [K, W]: the layer's cells; block b holds rows row_start[b]:row_end[b] and cell
     columns col_start[b]:col_end[b], adding into outputs out_start[b] + column // slices.

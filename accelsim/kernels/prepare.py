@@ -39,9 +39,10 @@ def quantize_rows(x, scale, low, high, out):
 
 @jit_parallel_exact
 def cell_matrix(w, cell_bits, slices, encoding, offset, row_first, row_last, cells, row_sum):
-    """The cells of integer weights w [K, N] written into ``cells`` [K, N * per] (float32 or
-    float64) in one pass, laid out as quantize.slice_weights lays them out; and row_sum[r],
-    the sum of |cell| of row r over weights row_first[r]:row_last[r] (its row block's).
+    """The cells of integer weights w [K, N] written into ``cells`` [K, N * per] (int8, int16,
+    float32 or float64) in one pass, laid out as quantize.slice_weights lays them out; and
+    row_sum[r], the sum of |cell| of row r over weights row_first[r]:row_last[r] (its row
+    block's).
 
     encoding: 0 "cell" (two's-complement slices, the top one signed), 1 "offset" (w + offset
     in unsigned slices), 2 "differential" (max(w, 0) then max(-w, 0), unsigned slices).

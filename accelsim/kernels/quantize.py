@@ -70,7 +70,7 @@ def slice_weights(w: np.ndarray, weight_bits: int, cell_bits: int, encoding: str
     offset:        w + 2^(weight_bits-1) >= 0 in unsigned slices.
     differential:  |w| in unsigned slices on a positive and a negative set of columns.
 
-    (Value mode writes the same cells in one pass with kernels.crossbar.cell_matrix; this
+    (Value mode writes the same cells in one pass with kernels.prepare.cell_matrix; this
     is its numpy twin.)
     """
     k, n = w.shape
