@@ -89,6 +89,26 @@ def test_bad_workloads_name_the_layer(layers, error, fragment):
     assert str(caught.value).startswith("w.yaml")
 
 
+def test_layers_built_in_python_take_square_pairs_and_name_a_bad_field():
+    """As in YAML, one int is a square kernel, stride or padding; a field of the wrong type
+    is named, not a TypeError from the shape arithmetic."""
+    from accelsim.workload.layers import Pool2d, Upsample
+    wl = Workload.from_layers("py", [Input("in", shape=(3, 12, 12)),
+                                     Conv2d("c", ("in",), 8, kernel=3, padding=1, stride=1),
+                                     Pool2d("p", ("c",), kernel=2, stride=2),
+                                     Upsample("u", ("p",), scale=3)])
+    assert wl.shapes["c"] == (8, 12, 12)          # 12 + 2 - 3 + 1
+    assert wl.shapes["p"] == (8, 6, 6) and wl.shapes["u"] == (8, 18, 18)
+    assert wl.layers["c"].kernel == (3, 3)
+    for bad, fragment in ((dict(kernel="3"), "kernel: Input should be a valid tuple"),
+                          (dict(kernel=(3,)), "kernel.1: required key is missing"),
+                          (dict(stride=0), "stride.0: must be at least 1")):
+        with pytest.raises(WorkloadError, match="layer 'c'") as caught:
+            Workload.from_layers("py", [Input("in", shape=(3, 12, 12)),
+                                        Conv2d("c", ("in",), 8, **bad)])
+        assert fragment in str(caught.value)
+
+
 def test_top_level_keys_and_version():
     with pytest.raises(SpecError, match="w.yaml: extra: unknown key"):
         workload_from_dict({**_doc(), "extra": 1}, source="w.yaml")

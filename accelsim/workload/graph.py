@@ -128,8 +128,13 @@ class Workload:
             try:
                 shape = layer.output_shape(in_shapes)
                 layer.macs(in_shapes)
-            except ValueError as exc:
-                raise WorkloadError(label, str(exc), layer=layer_name) from None
+            except Exception as exc:
+                # A layer built in Python skips the validation YAML and ONNX layers pass: name
+                # the field it rejects, if any.
+                _explain(label, layer)
+                if isinstance(exc, ValueError):
+                    raise WorkloadError(label, str(exc), layer=layer_name) from None
+                raise
             if min(shape) < 1:
                 raise WorkloadError(label, f"output shape {shape} is empty", layer=layer_name)
             if math.prod(shape) > MAX_ELEMENTS or layer.macs(in_shapes) > MAX_MACS:
@@ -247,3 +252,18 @@ def _check_activation(workload: str, layer: Layer) -> None:
     if function is not None and function not in ACTIVATIONS:
         raise WorkloadError(workload, f"unknown activation '{function}' (known: "
                             f"{', '.join(ACTIVATIONS)})", layer=layer.name)
+
+
+def _explain(label: str, layer: Layer) -> None:
+    """Raise a WorkloadError naming the field of ``layer`` that its type's validation (the one
+    YAML and ONNX layers pass) rejects; return if it passes."""
+    import dataclasses
+
+    from accelsim.errors import SpecError
+    from accelsim.spec.validate import build
+    fields = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)}
+    try:
+        build(type(layer), fields, label)
+    except SpecError as exc:
+        raise WorkloadError(label, f"{exc.path}: {exc.message}" if exc.path else exc.message,
+                            layer=layer.name) from None

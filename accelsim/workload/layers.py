@@ -25,6 +25,16 @@ ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
 Epsilon = Number(0, 1, open_low=True)
 
 
+class _Pairs:
+    """A layer with (h, w) pairs: in Python, as in YAML, one int stands for a square pair."""
+
+    def __post_init__(self) -> None:
+        for name in ("kernel", "stride", "padding", "dilation", "scale"):
+            value = getattr(self, name, None)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, (value, value))
+
+
 def pair(value: int | Pair | list[int]) -> Pair:
     """An int or a 2-sequence as an (h, w) pair."""
     if isinstance(value, int):
@@ -79,7 +89,7 @@ class Input(Layer):
 
 
 @dataclass(frozen=True)
-class Conv2d(Layer):
+class Conv2d(_Pairs, Layer):
     """2-D convolution; ``groups == in_channels == out_channels`` is a depthwise conv."""
 
     out_channels: PositiveInt = 1
@@ -140,7 +150,7 @@ class Linear(Layer):
 
 
 @dataclass(frozen=True)
-class Pool2d(Layer):
+class Pool2d(_Pairs, Layer):
     """Max or average pooling over windows of one channel.
 
     ``ceil_mode``: the output size rounds up, so a last, partial window covers the rest of
@@ -416,7 +426,7 @@ class GenericOp(Layer):
 
 
 @dataclass(frozen=True)
-class Upsample(Layer):
+class Upsample(_Pairs, Layer):
     """Upsampling by whole factors (a U-Net's or a feature pyramid's 2x): "nearest" repeats
     each input value ``scale`` times down and across; "linear" interpolates between the
     two nearest input rows and columns (bilinear), input positions found from output ones
