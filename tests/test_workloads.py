@@ -89,9 +89,9 @@ def test_bad_workloads_name_the_layer(layers, error, fragment):
     assert str(caught.value).startswith("w.yaml")
 
 
-def test_layers_built_in_python_take_square_pairs_and_name_a_bad_field():
-    """As in YAML, one int is a square kernel, stride or padding; a field of the wrong type
-    is named, not a TypeError from the shape arithmetic."""
+def test_layers_built_in_python_take_square_pairs_and_are_validated():
+    """As in YAML, one int is a square kernel, stride or padding; a field YAML would reject is
+    named, not a TypeError from the shape arithmetic or a silently odd shape."""
     from accelsim.workload.layers import Pool2d, Upsample
     wl = Workload.from_layers("py", [Input("in", shape=(3, 12, 12)),
                                      Conv2d("c", ("in",), 8, kernel=3, padding=1, stride=1),
@@ -102,11 +102,22 @@ def test_layers_built_in_python_take_square_pairs_and_name_a_bad_field():
     assert wl.layers["c"].kernel == (3, 3)
     for bad, fragment in ((dict(kernel="3"), "kernel: Input should be a valid tuple"),
                           (dict(kernel=(3,)), "kernel.1: required key is missing"),
-                          (dict(stride=0), "stride.0: must be at least 1")):
+                          (dict(stride=0), "stride.0: must be at least 1"),
+                          (dict(padding=-1), "padding.0: must be at least 0")):
         with pytest.raises(WorkloadError, match="layer 'c'") as caught:
             Workload.from_layers("py", [Input("in", shape=(3, 12, 12)),
                                         Conv2d("c", ("in",), 8, **bad)])
         assert fragment in str(caught.value)
+
+
+def test_zoo_layers_pass_the_validation_they_skip():
+    """The zoo builds its workloads with validated=True (no second pass of the layers' field
+    validation on every load); each of its layers passes that validation."""
+    from accelsim.workload import ZOO
+    from accelsim.workload.graph import _validate
+    for name in ZOO:
+        for layer in load_workload(name).layers.values():
+            _validate(name, layer)
 
 
 def test_top_level_keys_and_version():

@@ -85,7 +85,7 @@ def workload_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Workl
     layers: list[Layer] = []
     for index, entry in enumerate(entries):
         layers.append(_layer(entry, index, layers, source))
-    return Workload.from_layers(name, layers, source=source)
+    return Workload.from_layers(name, layers, source=source, validated=True)
 
 
 def _layer(entry: Any, index: int, previous: list[Layer], source: str) -> Layer:

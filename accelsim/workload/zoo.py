@@ -34,7 +34,7 @@ def mlp() -> Workload:
     b.add(Linear, "fc1", out_features=256, activation="relu")
     b.add(Linear, "fc2", out_features=256, activation="relu")
     b.add(Linear, "fc3", out_features=10)
-    return b.build()
+    return b.build(validated=True)
 
 
 def lenet5() -> Workload:
@@ -49,7 +49,7 @@ def lenet5() -> Workload:
     b.add(Flatten, "flatten")
     b.add(Linear, "f6", out_features=84, activation="tanh")
     b.add(Linear, "output", out_features=10)
-    return b.build()
+    return b.build(validated=True)
 
 
 def _conv(b: WorkloadBuilder, name: str, out: int, k: int, s: int = 1, *, groups: int = 1,
@@ -86,7 +86,7 @@ def _resnet(name: str, block: str, counts: tuple[int, int, int, int]) -> Workloa
     b.add(GlobalAvgPool, "avgpool")
     b.add(Flatten, "flatten")
     b.add(Linear, "fc", out_features=1000)
-    return b.build()
+    return b.build(validated=True)
 
 
 def resnet18() -> Workload:
@@ -125,7 +125,7 @@ def alexnet() -> Workload:
     b.add(Linear, "fc6", out_features=4096, activation="relu")
     b.add(Linear, "fc7", out_features=4096, activation="relu")
     b.add(Linear, "fc8", out_features=1000)
-    return b.build()
+    return b.build(validated=True)
 
 
 def vgg16() -> Workload:
@@ -146,7 +146,7 @@ def vgg16() -> Workload:
     b.add(Linear, "fc6", out_features=4096, activation="relu")
     b.add(Linear, "fc7", out_features=4096, activation="relu")
     b.add(Linear, "fc8", out_features=1000)
-    return b.build()
+    return b.build(validated=True)
 
 
 def mobilenetv2() -> Workload:
@@ -173,7 +173,7 @@ def mobilenetv2() -> Workload:
     b.add(GlobalAvgPool, "avgpool")
     b.add(Flatten, "flatten")
     b.add(Linear, "classifier", out_features=1000)
-    return b.build()
+    return b.build(validated=True)
 
 
 ZOO: dict[str, Callable[[], Workload]] = {
@@ -234,7 +234,7 @@ def bert_base(seq: int = 128) -> Workload:
         mlp = _mlp(b, f"{prefix}.ffn", x, d, hidden)
         b.add(Elementwise, f"{prefix}.add2", inputs=(x, mlp), function="add")
         b.add(LayerNorm, f"{prefix}.ln2")
-    return b.build()
+    return b.build(validated=True)
 
 
 def vit_b16() -> Workload:
@@ -252,7 +252,7 @@ def vit_b16() -> Workload:
     b.add(LayerNorm, "norm")
     b.add(Slice, "cls", axis="height", start=0, stop=1)
     b.add(Linear, "head", out_features=1000)
-    return b.build()
+    return b.build(validated=True)
 
 
 def _gpt2(name: str, tokens: int, past: int) -> Workload:
@@ -267,7 +267,7 @@ def _gpt2(name: str, tokens: int, past: int) -> Workload:
         _pre_norm_block(b, f"h.{i}", x, d, heads, hidden, past=cache)
     b.add(LayerNorm, "ln_f")
     b.add(Linear, "lm_head", out_features=vocab)
-    return b.build()
+    return b.build(validated=True)
 
 
 def gpt2_prefill(tokens: int = 128) -> Workload:
