@@ -19,12 +19,16 @@ the calling thread's default goes back to one thread per core, for the caller's 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-os.environ.setdefault("NUMBA_NUM_THREADS", str(_CORES + 1))
+if "numba" not in sys.modules:
+    # Only before numba reads its configuration: numba re-reads the environment at every
+    # compilation and refuses a thread count that differs from its launched pool's.
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(_CORES + 1))
 
 import numba  # noqa: E402  (after the pool's size is set)
 

@@ -394,3 +394,23 @@ def test_kept_tiles_equals_a_tile_by_tile_check(data):
     expected = [bool(np.any(q_w[r0:r1, o0 + c * per_tile:min(o0 + (c + 1) * per_tile, o1)]))
                 for r0, r1, o0, o1 in row_blocks(tiling) for c in range(tiling.tile_cols)]
     assert kept_tiles(q_w, tiling).tolist() == expected
+
+
+@pytest.mark.slow
+def test_value_mode_compiles_when_numba_was_imported_first(tmp_path):
+    """accelsim gives numba's pool one thread more than the cores only when numba has not read
+    its configuration yet: changing NUMBA_NUM_THREADS after numba's import made the next
+    compilation fail once the pool had started. An empty cache forces the compilations."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path)
+    code = ("import numba\n"
+            "from accelsim import simulate\n"
+            "simulate('lenet5', 'cim-16x16', values=True, seed=1)\n"
+            "simulate('lenet5', 'cim-128x128-rram', values=True, seed=1,\n"
+            "         value_options={'read_noise': 0.1})\n")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
