@@ -126,7 +126,9 @@ def _layer_matrix(workload: Workload, name: str) -> np.ndarray:
     k, n, groups = layer.matrix(workload.input_shapes(name))
     if groups == 1:
         return weight.reshape(n, k).T
-    matrix = np.zeros((groups * k, groups * n))
+    # Column-major, as the transposed weight of groups == 1 is: quantized_weights reads the
+    # columns (an output's weights) contiguously, without a copy.
+    matrix = np.zeros((groups * k, groups * n), order="F")
     for g in range(groups):
         matrix[g * k:(g + 1) * k, g * n:(g + 1) * n] = weight[g * n:(g + 1) * n].reshape(n, k).T
     return matrix
