@@ -32,6 +32,8 @@ if "numba" not in sys.modules:
 
 import numba  # noqa: E402  (after the pool's size is set)
 
+prange = numba.prange      # kernels import it from here, so that this module sets numba up
+
 
 def _cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

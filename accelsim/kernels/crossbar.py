@@ -7,9 +7,8 @@ is drawn by the caller and passed in, so the kernel is deterministic.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from accelsim._jit import jit, jit_parallel
+from accelsim._jit import jit, jit_parallel, prange
 
 
 @jit_parallel

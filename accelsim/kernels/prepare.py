@@ -6,9 +6,8 @@ the weights sliced into cells. Each equals its numpy twin in kernels.quantize bi
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from accelsim._jit import jit_parallel_exact
+from accelsim._jit import jit_parallel_exact, prange
 
 BAND = 8                  # cell_matrix: rows per band
 
