@@ -6,14 +6,16 @@ the installed package (numba's cache holds pickles: a shared, writable package f
 one user plant code that another loads). $NUMBA_CACHE_DIR, when set, wins.
 ``nogil`` lets a caller run simulations in threads.
 
-Threads. The parallel kernels run under ``balanced()``: one thread more than the usable cores,
-the loop taken in dynamic chunks. When another process takes a core, the OS then shares the
-cores among four runnable threads instead of three, three of them ours, and the chunks move to
-whichever thread runs: ResNet-18's crossbar kernel ran 1.27x its idle time with a busy loop on
-the other core, against 1.7-2.1x with two threads and static chunks (an idle machine: no
-difference). So numba's pool gets that extra thread: $NUMBA_NUM_THREADS, when set, wins, and
-when numba was imported before this module the pool has its default size. After each kernel
-the calling thread's default goes back to one thread per core, for the caller's own kernels.
+Threads. The parallel kernels run under ``balanced()``: the loop is taken in dynamic chunks,
+on one thread per usable core, or on one more when another process is running (seen in
+/proc/loadavg at the call). A busy neighbour then shares the cores among four runnable
+threads, three of them ours, instead of three, and the chunks go to whichever thread runs.
+ResNet-18's value mode took 1.17-1.30x its idle time with a busy loop on the other core,
+against 1.7-2.0x with one thread per core. An extra thread on an idle machine costs 8-15 %,
+hence only when needed. So numba's pool gets that extra thread: $NUMBA_NUM_THREADS, when
+set, wins, and when numba was imported before this module the pool has its default size.
+After each kernel the calling thread's default goes back to one thread per core, for the
+caller's own kernels.
 """
 
 from __future__ import annotations
@@ -58,14 +60,30 @@ jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=
 jit_parallel_exact = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 
 
+def _others_running() -> bool:
+    """Whether a thread of another process is running or waiting for a core now: the runnable
+    count of /proc/loadavg less this process's runnable threads (its kernel threads may still
+    spin after a parallel loop). Linux; elsewhere, assumed not."""
+    try:
+        with open("/proc/loadavg") as stat:
+            runnable = int(stat.read().split()[3].split("/")[0])
+        ours = 0
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                ours += stat.read().rsplit(")", 1)[1].split()[0] == "R"
+        return runnable > ours
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 @contextmanager
 def balanced(iterations: int) -> Iterator[None]:
-    """Run the parallel kernel called inside over a prange of ``iterations`` on one thread more
-    than the cores (as far as numba's pool allows), in dynamic chunks of about a sixteenth of
-    each thread's share. Results do not depend on it: each iteration is one thread's, in a
-    fixed order."""
+    """Run the parallel kernel called inside over a prange of ``iterations`` in dynamic chunks
+    of about a sixteenth of each thread's share, on one thread per core, or on one more when
+    another process is running (as far as numba's pool allows). Results do not depend on it:
+    each iteration is one thread's, in a fixed order."""
     previous = numba.get_num_threads()
-    threads = _CORES + 1
+    threads = _CORES + 1 if _others_running() else _CORES
     try:
         numba.set_num_threads(threads)
     except ValueError:        # a smaller pool (numba started before this module, or the user's)
