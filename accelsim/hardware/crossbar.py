@@ -342,8 +342,6 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     cycles = (stats.cycles[blocks] if cim.skip_zero_input_cycles
               else np.full((blocks.size, stats.cycles.shape[1]), cim.input_cycles))
     cols_used = tiling.cols_used[tiles]
-    tile_cycles = (cycles[row_block[kept]]
-                   * cim.cycles_per_input_cycle(cols_used[kept])[:, None]).astype(np.int64)
     # per row block: its mapped tiles' columns, and rows times columns
     held = row_block[kept]
     cols = np.bincount(held, cols_used[kept], minlength=blocks.size)
@@ -377,5 +375,7 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
         written[dram_read(Operand.WEIGHTS)] = written[Action.DRAM_ACTIVATE] = 0
         count_dram(written, device, read=True, bits=weight_bits, operand=Operand.WEIGHTS)
         programming = replace(programming, counts=written) if kept.any() else None
-    return replace(part, measured=Measured(counts, tile_cycles), tiles=int(kept.sum()),
+    measured = Measured(counts, cycles, row_block[kept],
+                        np.asarray(cim.cycles_per_input_cycle(cols_used[kept]), dtype=np.int64))
+    return replace(part, measured=measured, tiles=int(kept.sum()),
                    tile_indices=tiles[kept], programming=programming)

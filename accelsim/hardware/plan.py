@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -125,10 +126,38 @@ class Programming:
 @dataclass(frozen=True)
 class Measured:
     """What value mode measured on a part (replacing its dense, data-blind figures): action
-    counts for the whole batch and, for crossbars, MVM cycles per kept tile and vector."""
+    counts for the whole batch and, for crossbars, MVM cycles per kept tile and vector, kept
+    factored: a tile's cycles are its row block's input cycles run (the same for the block's
+    tiles) times its own cycles per input cycle."""
 
     batch_counts: np.ndarray
-    tile_cycles: np.ndarray | None = None
+    block_cycles: np.ndarray | None = None   # [row blocks, vectors]: input cycles run
+    tile_block: np.ndarray | None = None     # [kept tiles]: its row block
+    tile_scale: np.ndarray | None = None     # [kept tiles]: cycles per input cycle
+
+    @property
+    def tiles(self) -> int:
+        return 0 if self.tile_block is None else int(self.tile_block.size)
+
+    @cached_property
+    def tile_cycles(self) -> np.ndarray | None:
+        """[kept tiles, vectors]: each tile's MVM cycles (reference mode schedules each)."""
+        if self.block_cycles is None:
+            return None
+        return (self.block_cycles[self.tile_block]
+                * self.tile_scale[:, None]).astype(np.int64)
+
+    def slowest(self) -> np.ndarray:
+        """Per vector, the MVM cycles of its slowest kept tile (0 without tiles), without the
+        [kept tiles, vectors] array: the slowest tile of a block is the one of most cycles
+        per input cycle."""
+        vectors = self.block_cycles.shape[1]
+        if not self.tiles:
+            return np.zeros(vectors, dtype=np.int64)
+        top = np.zeros(self.block_cycles.shape[0], dtype=np.int64)
+        np.maximum.at(top, self.tile_block, self.tile_scale)
+        used = np.unique(self.tile_block)
+        return (self.block_cycles[used] * top[used][:, None]).max(axis=0).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -227,14 +227,15 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     n_steps = steps(part.vectors, mode, max_steps, batch)
     if mode == "fast" and part.measured is None:
         return _lower_steps(part, tasks, n_steps, batch)
-    # value mode: [kept tiles, batch * vectors]
-    measured = part.measured.tile_cycles if part.measured is not None else None
+    # value mode's MVM cycles per kept tile and vector (of the batch)
+    measured = (part.measured if part.measured is not None
+                and part.measured.block_cycles is not None else None)
     slots = []  # (stage index, resource id, occupancy per vector, latency)
     fan = None  # reference mode: (slot, tiles) of the MVM fan
     for index, stage in enumerate(part.stages):
         if stage.kind == StageKind.MVM and mode == "reference":
             first = placement.first_tile[(part.layer, part.part)]
-            per_tile = part.tile_cycles if measured is None else np.zeros(measured.shape[0])
+            per_tile = part.tile_cycles if measured is None else np.zeros(measured.tiles)
             base = tasks.tiles(first, len(per_tile)) if tasks.fans and len(per_tile) else None
             if base is not None:     # one task stands for the step's MVMs on every tile
                 fan = (len(slots), len(per_tile))
@@ -263,17 +264,16 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
         if measured is None:
             occupancy[:, slot] = tasks.pool_cycles(part.tile_cycles)
         else:
-            occupancy[:, slot] = (tasks.pool_cycles(measured.T)
+            occupancy[:, slot] = (tasks.pool_cycles(measured.tile_cycles.T)
                                   + count * np.arange(total_steps, dtype=np.int64))
     elif measured is not None:
         # Measured MVM cycles vary by vector: a step takes the sum over its vectors (fast:
         # the slowest tile per vector; reference: each tile its own).
         occupancy = block.occupancy.reshape(total_steps, len(slots)).copy()
         if mode == "reference":
-            occupancy[:, block.mvm] = measured.T
+            occupancy[:, block.mvm] = measured.tile_cycles.T
         else:
-            slowest = (measured.max(axis=0) if measured.shape[0]
-                       else np.zeros(measured.shape[1], dtype=np.int64))
+            slowest = measured.slowest()
             per_image = slowest.reshape(batch, part.vectors)
             occupancy[:, block.mvm[0]] = np.add.reduceat(per_image, block.bounds[:-1],
                                                          axis=1).ravel()
