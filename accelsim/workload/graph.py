@@ -12,12 +12,14 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from accelsim.errors import WorkloadError
+from accelsim.errors import SpecError, WorkloadError
+from accelsim.spec.validate import build
 from accelsim.workload.layers import ACTIVATIONS, Input, Layer, Shape
 
 if TYPE_CHECKING:
@@ -258,11 +260,7 @@ def _validate(label: str, layer: Layer) -> None:
     """Hold a layer to its type's validation, the one YAML and ONNX layers pass when they are
     read (a layer built in Python has not passed it): raise a WorkloadError naming the field
     it rejects. About 1 µs a layer."""
-    import dataclasses
-
-    from accelsim.errors import SpecError
-    from accelsim.spec.validate import build
-    fields = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)}
+    fields = {f.name: getattr(layer, f.name) for f in dataclass_fields(layer)}
     try:
         build(type(layer), fields, label)
     except SpecError as exc:

@@ -25,11 +25,15 @@ ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
 Epsilon = Number(0, 1, open_low=True)
 
 
+# Fields that are (h, w) pairs; one int stands for a square pair, in YAML and in Python.
+PAIR_FIELDS = ("kernel", "stride", "padding", "dilation", "scale")
+
+
 class _Pairs:
-    """A layer with (h, w) pairs: in Python, as in YAML, one int stands for a square pair."""
+    """A layer with (h, w) pairs, built in Python: one int stands for a square pair."""
 
     def __post_init__(self) -> None:
-        for name in ("kernel", "stride", "padding", "dilation", "scale"):
+        for name in PAIR_FIELDS:
             value = getattr(self, name, None)
             if isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, name, (value, value))

@@ -22,10 +22,8 @@ from accelsim.errors import SpecError
 from accelsim.spec.validate import build
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import LAYER_TYPES, Layer
+from accelsim.workload.layers import LAYER_TYPES, PAIR_FIELDS, Layer
 from accelsim.workload.zoo import ZOO
-
-_PAIRS = ("kernel", "stride", "padding", "dilation")
 
 
 def available_workloads() -> dict[str, str]:
@@ -88,6 +86,12 @@ def workload_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Workl
     return Workload.from_layers(name, layers, source=source, validated=True)
 
 
+def _square_pairs(params: dict) -> dict:
+    """``params`` with each int of layers.PAIR_FIELDS given as a square pair."""
+    return {key: (value, value) if key in PAIR_FIELDS and isinstance(value, int)
+            and not isinstance(value, bool) else value for key, value in params.items()}
+
+
 def _layer(entry: Any, index: int, previous: list[Layer], source: str) -> Layer:
     where = f"layers[{index}]"
     if not isinstance(entry, dict):
@@ -103,11 +107,8 @@ def _layer(entry: Any, index: int, previous: list[Layer], source: str) -> Layer:
         params["inputs"] = [previous[-1].name] if previous and kind != "input" else []
     elif isinstance(params["inputs"], str):
         params["inputs"] = [params["inputs"]]
-    for key in _PAIRS:
-        if isinstance(params.get(key), int) and not isinstance(params[key], bool):
-            params[key] = [params[key], params[key]]
     try:
-        return build(LAYER_TYPES[kind], params, source)
+        return build(LAYER_TYPES[kind], _square_pairs(params), source)
     except SpecError as exc:
         raise SpecError(source, f"{where}.{exc.path}" if exc.path else where,
                         exc.message) from None

@@ -28,8 +28,9 @@ layers:
   - {name: fc, type: linear, out_features: 10}
 ```
 
-`kernel`, `stride`, `padding` and `dilation` take an integer or an `[h, w]` pair. An unknown
-key is refused with the closest known one (`kernel_size: unknown key: did you mean 'kernel'?`).
+`kernel`, `stride`, `padding`, `dilation` and `scale` take an integer or an `[h, w]` pair. An
+unknown key is refused with the closest known one (`kernel_size: unknown key: did you mean
+'kernel'?`).
 This page is generated from the layer classes (`python -m accelsim.workload.reference`).
 In Python the same classes take the same keys (`Conv2d("conv1", ("input",), 16, kernel=3,
 padding=1)`), and `Workload.from_layers(name, layers)` checks them as the loader does.
