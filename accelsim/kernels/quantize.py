@@ -102,13 +102,31 @@ def _levels(bits: int, signed: bool) -> int:
     return levels
 
 
-def _read_only(x: np.ndarray) -> np.ndarray:
-    """A read-only view of x. numba compiles a kernel once per argument type, and read-only
-    is a type of its own: weights arrive read-only, so inputs are passed so too, and each
-    quantization kernel compiles once rather than twice (about 1 s each with an empty cache)."""
-    view = x.view()
-    view.flags.writeable = False
-    return view
+def _extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(max |x|, min x) of each row of a 2-D array, by a numba kernel. x is passed read-only,
+    as weights arrive: numba compiles once per argument type and read-only is a type of its
+    own, so the kernel compiles once rather than twice (about 1 s with an empty cache)."""
+    from accelsim._jit import balanced  # numba: on first use
+    from accelsim.kernels.prepare import row_extremes
+    x = x.view()
+    x.flags.writeable = False
+    peak, least = np.empty(x.shape[0]), np.empty(x.shape[0])
+    with balanced(x.shape[0]):
+        row_extremes(x, peak, least)
+    return peak, least
+
+
+def _rounded(x: np.ndarray, scale: np.ndarray, low: int, high: int, dtype) -> np.ndarray:
+    """clip(rint(x / scale per row), low, high) as ``dtype``, by a numba kernel (x read-only,
+    as in _extremes)."""
+    from accelsim._jit import balanced  # numba: on first use
+    from accelsim.kernels.prepare import quantize_rows
+    x = x.view()
+    x.flags.writeable = False
+    q = np.empty(x.shape, dtype=dtype)
+    with balanced(x.shape[0]):
+        quantize_rows(x, scale, low, high, q)
+    return q
 
 
 def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0,
@@ -123,19 +141,13 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
         signed = bool(columns.size and columns.min() < 0)
         q, scale = quantize(columns, bits, signed=signed)
         return q.astype(dtype), float(np.asarray(scale).ravel()[0]), signed
-    from accelsim._jit import balanced  # numba: on first use
-    from accelsim.kernels.prepare import quantize_rows, row_extremes
-    x = _read_only(np.ascontiguousarray(columns, dtype=np.float64))
-    peak, least = np.empty(x.shape[0]), np.empty(x.shape[0])
-    with balanced(x.shape[0]):
-        row_extremes(x, peak, least)
+    x = np.ascontiguousarray(columns, dtype=np.float64)
+    peak, least = _extremes(x)
     signed = bool(least.min() < 0)
     levels = _levels(bits, signed)
     top = peak.max()
     scale = top / levels if top > 0 else 1.0
-    q = np.empty(x.shape, dtype=dtype)
-    with balanced(x.shape[0]):
-        quantize_rows(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, q)
+    q = _rounded(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, dtype)
     return q, float(scale), signed
 
 
@@ -147,17 +159,11 @@ def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,
     if matrix.ndim != 2 or not matrix.size:
         q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
         return q.astype(dtype), np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
-    from accelsim._jit import balanced  # numba: on first use
-    from accelsim.kernels.prepare import quantize_rows, row_extremes
     levels = _levels(bits, True)
-    rows = _read_only(np.ascontiguousarray(matrix.T, dtype=np.float64))   # [N, K]
-    peak, least = np.empty(rows.shape[0]), np.empty(rows.shape[0])
-    with balanced(rows.shape[0]):
-        row_extremes(rows, peak, least)
+    rows = np.ascontiguousarray(matrix.T, dtype=np.float64)            # [N, K]
+    peak, _ = _extremes(rows)
     if not per_channel:
         peak = np.full(rows.shape[0], peak.max())
     scale = np.where(peak > 0, peak / levels, 1.0)
-    q = np.empty(rows.shape, dtype=dtype)
-    with balanced(rows.shape[0]):
-        quantize_rows(rows, scale, -levels, levels, q)
+    q = _rounded(rows, scale, -levels, levels, dtype)
     return q.T, scale if per_channel else np.broadcast_to(scale[:1], (matrix.shape[1],))
