@@ -22,8 +22,9 @@ ONE_SET = RsMapping(strip=3, filter_rows=3, channel_sets=1, filter_sets=1, filte
 
 def test_small_conv_per_pass_by_hand():
     p = passes(SMALL, ONE_SET)
-    # Each PE runs a 3-tap filter row over 3 outputs: 9 cycles, 9 PEs x 9 MACs per pass.
-    assert p["cycles"].tolist() == [9, 9, 9, 9]
+    # Each PE runs a 3-tap filter row over 3 outputs: 9 MACs, 9 PEs x 9 MACs per pass. The
+    # PEs above the bottom row add the 3 psums of the PE below, a cycle each: 12 cycles.
+    assert p["cycles"].tolist() == [12, 12, 12, 12]
     assert p["macs"].tolist() == [81] * 4
     # The strip's window is the whole 5x5 channel plane; 9 weights; 9 psums.
     assert p["input_reads"].tolist() == [25] * 4
@@ -45,7 +46,7 @@ def test_two_filter_sets_share_the_input_reads():
     # input is read from the buffer once and delivered to both sets.
     mapping = RsMapping(3, 3, 1, 2, 1, 1, 1)
     p = passes(SMALL, mapping)
-    assert p["cycles"].tolist() == [9, 9]
+    assert p["cycles"].tolist() == [12, 12]
     assert p["input_reads"].tolist() == [25, 25]
     assert p["pe_hops"].tolist() == [2 * 45 + 2 * 27 + 2 * 18] * 2
 
@@ -60,6 +61,20 @@ mappings = st.builds(RsMapping, strip=st.integers(1, 14), filter_rows=st.integer
                      channel_sets=st.integers(1, 6), filter_sets=st.integers(1, 6),
                      filters_per_pe=st.integers(1, 24), channels_per_pe=st.integers(1, 6),
                      images_per_pass=st.integers(1, 5))
+
+
+def test_psum_add_cycles_by_hand():
+    # A 1x1 conv of 8 channels, 1 filter, 4x4 outputs on one 1x4 set (R' = 1, r = 1), 4
+    # channels per PE: two passes. The first receives no psums: 4 channels x 4 outputs = 16
+    # cycles. The second adds the first's psums, read back from the buffer: 16 + 4.
+    shape = ConvShape(images=1, filters=1, channels=8, kernel=(1, 1), out=(4, 4))
+    mapping = RsMapping(strip=4, filter_rows=1, channel_sets=1, filter_sets=1,
+                        filters_per_pe=1, channels_per_pe=4, images_per_pass=1)
+    assert passes(shape, mapping)["cycles"].tolist() == [16, 20]
+    assert totals(shape, mapping)["cycles"] == 36
+    # Two channel sets of 4 channels: one pass, whose upper set adds the lower set's psums.
+    two_sets = RsMapping(4, 1, 2, 1, 1, 4, 1)
+    assert passes(shape, two_sets)["cycles"].tolist() == [20]
 
 
 @settings(max_examples=300, deadline=None)
@@ -116,7 +131,7 @@ def test_simulated_counts_by_hand(eyeriss_dict):
     # 25 inputs and 9 weights of 16 bits from the buffer's 16-bit words.
     assert counts[buffer_read(Operand.INPUTS)] == 25
     assert counts[buffer_read(Operand.WEIGHTS)] == 9
-    assert res.layers[row].compute_cycles == 9
+    assert res.layers[row].compute_cycles == 9 + 3     # 9 MACs, 3 psums added from below
 
 
 def test_gating_zero_inputs_saves_three_register_file_accesses(eyeriss_dict):
@@ -134,13 +149,27 @@ def test_gating_zero_inputs_saves_three_register_file_accesses(eyeriss_dict):
     assert counts[rf_access(Operand.INPUTS)] == 81 + 45
 
 
-def test_eyeriss_alexnet_uses_the_published_pe_counts():
+def test_eyeriss_alexnet_uses_the_published_pe_counts(monkeypatch):
     # JSSC 2017, Table V: active PEs 154 (CONV1), 135 (CONV2), 156 (CONV3-5) of 168. Our
-    # measure: MACs per compute cycle of the array (CONV1's last strip has 13 rows of 14,
-    # so it averages 151.25).
+    # measure: MACs per cycle in which the PEs do MACs (CONV1's last strip has 13 rows of
+    # 14, so it averages 151.25). A PE spends one cycle in q S + 1 adding the psum that
+    # arrives from below, so the MAC cycles are the compute cycles x q S / (q S + 1).
+    from accelsim.hardware import systolic
+    chosen, search = {}, systolic._rs_mapping
+
+    def recorded(shape, *args):
+        chosen[shape.kernel, shape.filters] = found = search(shape, *args)
+        return found
+    monkeypatch.setattr(systolic, "_rs_mapping", recorded)
     res = accelsim.simulate("alexnet", "eyeriss", batch=4)
-    active = {layer.name: layer.macs / layer.compute_cycles for layer in res.layers
-              if layer.name.startswith("conv")}
+    net = accelsim.load_workload("alexnet")
+    active = {}
+    for layer in res.layers:
+        if layer.name.startswith("conv"):
+            spec = net.layers[layer.name]
+            mapping = chosen[tuple(spec.kernel), spec.out_channels // spec.groups]
+            q_s = mapping.channels_per_pe * spec.kernel[1]
+            active[layer.name] = layer.macs / (layer.compute_cycles * q_s / (q_s + 1))
     assert active == pytest.approx({"conv1": 154, "conv2": 135, "conv3": 156, "conv4": 156,
                                     "conv5": 156}, rel=0.02)
 

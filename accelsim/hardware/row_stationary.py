@@ -21,7 +21,10 @@ The passes run with the channel groups (and filter-row folds) innermost, so a pa
 in the global buffer until the channels are done; then the filter groups, the strips and the
 image groups. Per pass:
 
-    cycles       n p q S F                        (every PE one MAC per cycle)
+    cycles       n p F (q S + a)                  (every PE one MAC per cycle; a = 1 when
+                 psums arrive in the pass, from the PE below, another channel set or the
+                 buffer: the PE adds each arriving psum to its own with its MAC's adder, a
+                 cycle in which it does no MAC; a = 0 otherwise)
     MACs         n m c e F R' S                   (m, c, e: this pass's filters, channels, rows)
     RF           4 per MAC (weight, input and psum read, psum write), plus every value
                  written into a register file: the weights and inputs delivered and the psums
@@ -144,6 +147,9 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     p = -(-mm // m.filter_sets)                        # filters per PE in this pass
     q = -(-c // m.channel_sets)                        # channels per PE
     r_sets = np.minimum(m.channel_sets, c)
+    # psums arrive (and take an adder cycle each) from the PE below, another channel set or,
+    # after the first pass of a psum tile, the buffer
+    adds = ((rr > 1) | (r_sets > 1) | ~first).astype(np.int64)
     width = shape.row_width
     span = (rr - 1) * dil + 1                          # input rows one filter row fold spans
     macs = n * mm * c * e * f * rr * s
@@ -159,7 +165,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
           "rf_psums": 2 * macs + psum_moves}
     hops = {"hop_inputs": in_deliveries, "hop_weights": w_deliveries, "hop_psums": psum_moves}
     return {
-        "cycles": n * p * q * s * f,
+        "cycles": n * p * f * (q * s + adds),
         "macs": macs,
         **rf, **hops,
         "rf_accesses": sum(rf.values()),
@@ -217,9 +223,14 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
                   + outputs * rows.count * (channels.sum_min(m.channel_sets) - channels.count))
     macs = shape.macs
     tile = channels.count * rows.count
+    # Passes whose PEs add arriving psums: all but a psum tile's first pass, unless that pass
+    # has several filter rows or channel sets (its first pieces: min(R', R) rows and
+    # min(q r, C) channels, over min(r, C) sets).
+    quiet = int(min(m.filter_rows, r_full) == 1 and min(m.channel_sets, n_c) == 1)
+    per_column = images * f * filters.sum_ceil(m.filter_sets) * strips.count
     return {
-        "cycles": (s * f * images * filters.sum_ceil(m.filter_sets)
-                   * channels.sum_ceil(m.channel_sets) * strips.count * rows.count),
+        "cycles": per_column * (s * channels.sum_ceil(m.channel_sets) * rows.count
+                                + tile - quiet),
         "macs": macs,
         "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
         "pe_hops": in_deliveries + w_deliveries + psum_moves,
