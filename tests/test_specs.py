@@ -64,6 +64,18 @@ def test_bad_values_name_the_key(cim16_dict, path, value, fragment):
     assert str(caught.value).startswith("test: ")
 
 
+def test_a_wrong_price_is_named_once_with_auto_as_the_alternative(cim16_dict):
+    # A price may be a quantity or 'auto': a wrong number gets the number's problem and the
+    # alternative, not a second complaint that it is not 'auto'.
+    with pytest.raises(SpecError) as caught:
+        modified(cim16_dict, **{"global_buffer.read_pj": -1, "cim.rows": 0})
+    text = str(caught.value)
+    assert ("global_buffer.read_pj: must be at least 0 and at most 1,000,000,000 pJ (got -1), "
+            "or 'auto'") in text
+    assert "Input should be 'auto'" not in text
+    assert "cim.rows: must be at least 1" in text
+
+
 def test_unknown_and_missing_keys(cim16_dict):
     cim16_dict["cim"]["rowz"] = 3
     with pytest.raises(SpecError, match="test: cim.rowz: unknown key"):

@@ -110,6 +110,13 @@ def build(cls: type[T], data: Any, source: str) -> T:
         return _adapter(cls).validate_python(data)
     except ValidationError as exc:
         problems = list(dict.fromkeys(_describe(error, cls) for error in exc.errors()))
+        # A price that is a number or 'auto': when the number is wrong, say only what is
+        # wrong with it, not also that it is not 'auto'.
+        auto = {p for p, m in problems if m.startswith("Input should be 'auto'")}
+        specific = {p for p, m in problems if p in auto and p is not None
+                    and not m.startswith("Input should be 'auto'")}
+        problems = [(p, m + ", or 'auto'" if p in specific else m) for p, m in problems
+                    if p not in specific or not m.startswith("Input should be 'auto'")]
         path, first = problems[0]
         message = first if len(problems) == 1 else first + "".join(
             f"; also {p or '(top level)'}: {m}" for p, m in problems[1:4]) + (
