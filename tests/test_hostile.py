@@ -273,6 +273,12 @@ def test_non_finite_inputs_are_refused(value):
         accelsim.simulate("mlp", "cim-16x16", values=True, inputs=x)
 
 
+def test_complex_inputs_are_refused_not_cast():
+    x = np.ones((784, 1, 1), dtype=complex)
+    with pytest.raises(accelsim.AccelsimError, match="complex; value mode takes real numbers"):
+        accelsim.simulate("mlp", "cim-16x16", values=True, inputs=x)
+
+
 @pytest.mark.parametrize("options, fragment", [
     ({"read_noise": math.nan}, "value_options.read_noise must be a finite number"),
     ({"cell_variation": -1}, "value_options.cell_variation"),
@@ -291,6 +297,20 @@ def test_bad_layer_norm_epsilon_is_refused(tmp_path, epsilon):
                    f"  - {{name: ln, type: layer_norm, epsilon: {epsilon}}}\n")
     assert_refused(cli("run", "-d", "cim-16x16", "-w", net, "-q", "--values"),
                    "net.yaml", "ln", "epsilon")
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_a_layer_needs_a_name(name):
+    from accelsim.workload import Input, Linear, Workload
+    with pytest.raises(accelsim.WorkloadError, match="a layer's name must be a non-empty"):
+        Workload.from_layers("t", [Input("in", shape=(4, 1, 1)), Linear(name, ("in",), 4)])
+
+
+def test_a_short_shape_is_one_problem():
+    from accelsim.workload import Input, Linear, Workload
+    with pytest.raises(accelsim.WorkloadError) as caught:
+        Workload.from_layers("t", [Input("in", shape=(784,)), Linear("fc", ("in",), 4)])
+    assert str(caught.value) == "t: layer 'in': shape: has 1 item(s), too few (got (784,))"
 
 
 def test_absurd_layer_shapes_are_refused(tmp_path):

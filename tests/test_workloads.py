@@ -101,7 +101,7 @@ def test_layers_built_in_python_take_square_pairs_and_are_validated():
     assert wl.shapes["p"] == (8, 6, 6) and wl.shapes["u"] == (8, 18, 18)
     assert wl.layers["c"].kernel == (3, 3)
     for bad, fragment in ((dict(kernel="3"), "kernel: Input should be a valid tuple"),
-                          (dict(kernel=(3,)), "kernel.1: required key is missing"),
+                          (dict(kernel=(3,)), "kernel: has 1 item(s), too few (got (3,))"),
                           (dict(stride=0), "stride.0: must be at least 1"),
                           (dict(padding=-1), "padding.0: must be at least 0")):
         with pytest.raises(WorkloadError, match="layer 'c'") as caught:

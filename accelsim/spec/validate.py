@@ -173,6 +173,11 @@ def _describe(error: dict, cls: type | None = None) -> tuple[str, str]:
         hint = _unknown_key_hint(loc[-1], known) if loc else None
         return ".".join(loc), f"unknown key: {hint}" if hint else "unknown key"
     if kind == "missing":
+        given = error.get("input")
+        if loc and loc[-1].isdigit() and isinstance(given, (list, tuple)):
+            # a list too short for its fixed number of items: one problem, not one per item
+            return (".".join(loc[:-1]), f"has {len(given)} item(s), too few "
+                    f"(got {_short_repr(given)})")
         return ".".join(loc), "required key is missing"
     message = error["msg"]
     if message.startswith("Value error, "):

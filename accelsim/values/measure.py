@@ -66,6 +66,8 @@ def value_inputs(wl, inputs, batch: int, seed: int):
             arrays[name] = None
             continue
         try:
+            if np.iscomplexobj(inputs[name]):
+                raise TypeError("they are complex; value mode takes real numbers")
             array = np.asarray(inputs[name], dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise AccelsimError(f"inputs of '{name}' are not an array of numbers: "

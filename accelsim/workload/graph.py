@@ -92,6 +92,9 @@ class Workload:
         label = f"{source} ({name})" if source else name
         by_name: dict[str, Layer] = {}
         for layer in layers:
+            if not isinstance(layer.name, str) or not layer.name.strip():
+                raise WorkloadError(label, f"a layer's name must be a non-empty string, got "
+                                           f"{layer.name!r} (a {type(layer).__name__} layer)")
             if layer.name in by_name:
                 raise WorkloadError(label, "two layers share this name", layer=layer.name)
             by_name[layer.name] = layer
