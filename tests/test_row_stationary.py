@@ -174,9 +174,40 @@ def test_eyeriss_alexnet_uses_the_published_pe_counts(monkeypatch):
                                     "conv5": 156}, rel=0.02)
 
 
-def test_register_files_too_small_for_a_filter_row_name_the_layer(eyeriss_dict):
+def test_a_buffer_too_small_for_any_pass_names_the_layer(eyeriss_dict):
     from accelsim.errors import MappingError
-    device = rs_device(eyeriss_dict, **{"systolic.rf_bytes": 8})    # 1 input entry
+    # 16 bytes cannot hold one pass's 3 input rows of 5 values and its 3 psums.
+    device = rs_device(eyeriss_dict, **{"global_buffer.size_bytes": 16})
     with pytest.raises(MappingError, match="layer 'conv': row stationary: no mapping of a "
-                                           "3x3 filter fits: a PE's 1 input entries"):
+                                           "3x3 filter fits: .* the global buffer \\(16 bytes"):
         accelsim.simulate(one_channel_conv(), device)
+
+
+def test_a_filter_row_longer_than_the_input_scratchpad_is_cut_into_segments():
+    # A 1 x 5 filter over a 1 x 7 row, 3 outputs, with room for 3 input entries: segments of
+    # 3 and 2 taps, one pass each. Segment 1 reads inputs 0-4 (3 outputs x 3 taps = 9 MACs,
+    # 9 cycles); segment 2 reads inputs 3-6 (6 MACs) and adds segment 1's psums from the
+    # buffer (3 cycles): 9 cycles.
+    shape = ConvShape(images=1, filters=1, channels=1, kernel=(1, 5), out=(1, 3))
+    mapping = RsMapping(strip=1, filter_rows=1, channel_sets=1, filter_sets=1,
+                        filters_per_pe=1, channels_per_pe=1, images_per_pass=1, segment=3)
+    p = passes(shape, mapping)
+    assert p["macs"].tolist() == [9, 6]
+    assert p["cycles"].tolist() == [9, 6 + 3]
+    assert p["input_reads"].tolist() == [5, 4]
+    assert p["weight_reads"].tolist() == [3, 2]
+    assert p["psum_writes"].tolist() == [3, 0]
+    assert p["psum_reads"].tolist() == [0, 3]
+    assert p["output_writes"].tolist() == [0, 3]
+    from accelsim.hardware.row_stationary import candidates
+    found = list(candidates(shape, rows=1, cols=1, spad={"inputs": 3, "weights": 20,
+                                                          "psums": 4},
+                            buffer_bytes=1024, operand_bits=16, accumulator_bits=16))
+    assert found and {m.segment for m in found} == {3}
+
+
+def test_vit_patches_run_row_stationary_on_eyeriss():
+    # ViT-B/16's 16 x 16 patch embedding has filter rows of 16 taps against Eyeriss's 12
+    # input entries: two segments of 8.
+    res = accelsim.simulate("vit-b16", "eyeriss")
+    assert res.cycles > 0 and res.macs == accelsim.load_workload("vit-b16").macs

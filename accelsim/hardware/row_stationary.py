@@ -15,11 +15,16 @@ Mapping.
   (t of them) and different channels (r), so r t sets work at once.
 - In its register file a PE keeps the rows of p filters for q channels (p q S weights), a
   window of q S input values and p psums, for n images in turn.
+- A filter row longer than the input scratchpad (S > its entries: ViT's 16-wide patches on
+  Eyeriss's 12) is cut into segments of at most S'' taps, as even as possible; each segment
+  is a 1-D convolution of its own, over the input row shifted by the taps before it, and its
+  passes add into the same psums (as filter-row folds do). Then the formulas below take
+  S'' for S and W'' = (F - 1) U + (S'' - 1) dilation + 1 for W, per segment.
 
 A pass: the array works on n images x p t filters x q r channels x one strip x R' filter rows.
-The passes run with the channel groups (and filter-row folds) innermost, so a pass's psums stay
-in the global buffer until the channels are done; then the filter groups, the strips and the
-image groups. Per pass:
+The passes run with the channel groups (and filter-row folds and segments) innermost, so a
+pass's psums stay in the global buffer until the channels are done; then the filter groups,
+the strips and the image groups. Per pass:
 
     cycles       n p F (q S + a)                  (every PE one MAC per cycle; a = 1 when
                  psums arrive in the pass, from the PE below, another channel set or the
@@ -76,8 +81,11 @@ class ConvShape:
     @property
     def row_width(self) -> int:
         """Input values in one input row the strip's PEs read: (F - 1) U + S'."""
-        s = (self.kernel[1] - 1) * self.dilation[1] + 1
-        return (self.out[1] - 1) * self.stride[1] + s
+        return self.segment_width(self.kernel[1])
+
+    def segment_width(self, taps):
+        """Input values one row segment of ``taps`` filter taps reads (an int or an array)."""
+        return (self.out[1] - 1) * self.stride[1] + (taps - 1) * self.dilation[1] + 1
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class RsMapping:
     filters_per_pe: int    # p
     channels_per_pe: int   # q
     images_per_pass: int   # n
+    segment: int = 0       # S'': taps of a filter row per pass (0: the whole row)
 
     @property
     def sets(self) -> int:
@@ -136,10 +145,12 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     filters = _spans(shape.filters, m.filters_per_pe * m.filter_sets)
     channels = _spans(shape.channels, m.channels_per_pe * m.channel_sets)
     rows = _spans(r_full, m.filter_rows)
-    # Loop order, outer to inner: images, strips, filter groups, channel groups, row folds.
-    grid = np.meshgrid(images, strips, filters, channels, rows, indexing="ij")
-    n, e, mm, c, rr = (g.ravel() for g in grid)
-    inner = channels.size * rows.size                  # passes accumulating one psum tile
+    segments = _spans(s, min(m.segment or s, s))
+    # Loop order, outer to inner: images, strips, filter groups, channel groups, row folds,
+    # row segments.
+    grid = np.meshgrid(images, strips, filters, channels, rows, segments, indexing="ij")
+    n, e, mm, c, rr, ss = (g.ravel() for g in grid)
+    inner = channels.size * rows.size * segments.size  # passes accumulating one psum tile
     # The first image group's first strip brings each weight on chip; later ones reuse it.
     fresh = (np.arange(n.size) // (filters.size * inner)) == 0
     index = np.arange(n.size) % inner
@@ -150,10 +161,10 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     # psums arrive (and take an adder cycle each) from the PE below, another channel set or,
     # after the first pass of a psum tile, the buffer
     adds = ((rr > 1) | (r_sets > 1) | ~first).astype(np.int64)
-    width = shape.row_width
+    width = shape.segment_width(ss)
     span = (rr - 1) * dil + 1                          # input rows one filter row fold spans
-    macs = n * mm * c * e * f * rr * s
-    weights = mm * c * rr * s
+    macs = n * mm * c * e * f * rr * ss
+    weights = mm * c * rr * ss
     inputs = n * c * ((e - 1) * u + span) * width
     outputs = n * mm * e * f
     in_deliveries = n * c * rr * e * width * np.minimum(m.filter_sets, mm)
@@ -165,7 +176,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
           "rf_psums": 2 * macs + psum_moves}
     hops = {"hop_inputs": in_deliveries, "hop_weights": w_deliveries, "hop_psums": psum_moves}
     return {
-        "cycles": n * p * f * (q * s + adds),
+        "cycles": n * p * f * (q * ss + adds),
         "macs": macs,
         **rf, **hops,
         "rf_accesses": sum(rf.values()),
@@ -201,7 +212,7 @@ class _Cut:
 
 def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
     """The sums of passes() over all passes, in closed form (the mapping search's inner loop:
-    every figure is a product of sums over the five pass dimensions)."""
+    every figure is a product of sums over the six pass dimensions)."""
     r_full, s = shape.kernel
     e_rows, f = shape.out
     m = mapping
@@ -210,19 +221,23 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
     filters = _Cut(shape.filters, m.filters_per_pe * m.filter_sets)
     channels = _Cut(shape.channels, m.channels_per_pe * m.channel_sets)
     rows = _Cut(r_full, m.filter_rows)
+    segments = _Cut(s, min(m.segment or s, s))
     g_images = -(-images // m.images_per_pass)
     n_m, n_c = shape.filters, shape.channels
     outputs = images * n_m * e_rows * f
     # Sum over strips and row folds of the input rows a pass reads, (e - 1) U + (R' - 1) d + 1.
     input_rows = (rows.count * shape.stride[0] * (e_rows - strips.count)
                   + strips.count * (shape.dilation[0] * (r_full - rows.count) + rows.count))
-    width = shape.row_width
+    # Sum over the row segments of the input values each reads, (F - 1) U + (S'' - 1) d + 1.
+    width = (segments.count * ((f - 1) * shape.stride[1] + 1)
+             + shape.dilation[1] * (s - segments.count))
     in_deliveries = images * n_c * r_full * e_rows * width * filters.sum_min(m.filter_sets)
     w_deliveries = n_m * n_c * r_full * s * e_rows * g_images
-    psum_moves = (outputs * channels.count * (r_full - rows.count)
-                  + outputs * rows.count * (channels.sum_min(m.channel_sets) - channels.count))
+    psum_moves = segments.count * (
+        outputs * channels.count * (r_full - rows.count)
+        + outputs * rows.count * (channels.sum_min(m.channel_sets) - channels.count))
     macs = shape.macs
-    tile = channels.count * rows.count
+    tile = channels.count * rows.count * segments.count
     # Passes whose PEs add arriving psums: all but a psum tile's first pass, unless that pass
     # has several filter rows or channel sets (its first pieces: min(R', R) rows and
     # min(q r, C) channels, over min(r, C) sets).
@@ -282,7 +297,11 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
     e_rows, f = shape.out
     filter_rows = min(r_full, rows)
     span = (filter_rows - 1) * shape.dilation[0] + 1
-    width = shape.row_width
+    # A filter row longer than the input scratchpad: segments as even as possible.
+    pieces = -(-s // spad["inputs"])
+    segment = -(-s // pieces) if pieces > 1 else 0
+    taps = segment or s
+    width = shape.segment_width(taps)
     # Eyeriss's physical mapping: the strip is the whole output height when it fits the
     # array's columns, else the narrowest even cut into as few strips as possible.
     strips = [-(-e_rows // -(-e_rows // cols))]
@@ -294,15 +313,15 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
             if (r, t) in seen:
                 continue
             seen.add((r, t))
-            for q in _powers(min(spad["inputs"] // s, -(-shape.channels // r))):
-                cap = min(spad["psums"], spad["weights"] // (q * s), -(-shape.filters // t))
+            for q in _powers(min(spad["inputs"] // taps, -(-shape.channels // r))):
+                cap = min(spad["psums"], spad["weights"] // (q * taps), -(-shape.filters // t))
                 for n in reversed(_powers(shape.images)):
                     # The most filters per PE whose pass (inputs and psums) fits the buffer.
                     for p in reversed(_powers(cap)):
                         held = (n * q * r * ((e - 1) * shape.stride[0] + span) * width
                                 * operand_bits + n * p * t * e * f * accumulator_bits) / 8
                         if held <= buffer_bytes:
-                            yield RsMapping(e, filter_rows, r, t, p, q, n)
+                            yield RsMapping(e, filter_rows, r, t, p, q, n, segment)
                             break
 
 
@@ -335,10 +354,11 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
         if best_key is None or key < best_key:
             best, best_key = mapping, key
     if best is None:
+        taps = -(-shape.kernel[1] // -(-shape.kernel[1] // spad["inputs"]))
         raise MappingError(
             f"row stationary: no mapping of a {shape.kernel[0]}x{shape.kernel[1]} filter fits: "
-            f"a PE's {spad['inputs']} input entries must hold a filter row of "
-            f"{shape.kernel[1]}, and one pass's inputs and psums the global buffer "
-            f"({buffer_bytes:,.0f} bytes); give the PEs larger register files "
-            "(systolic.rf_bytes) or the chip a larger global_buffer")
+            f"a PE's {spad['weights']} weight entries must hold a filter row segment of "
+            f"{taps} taps (the {spad['inputs']} input entries' worth), and one pass's inputs "
+            f"and psums the global buffer ({buffer_bytes:,.0f} bytes); give the PEs larger "
+            "register files (systolic.rf_bytes) or the chip a larger global_buffer")
     return best
