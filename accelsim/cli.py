@@ -29,6 +29,9 @@ def _check_output(path: Path | None) -> None:
     until someone reads it, and a device or directory is never what was meant."""
     if path is not None and path.exists() and not path.is_file():
         raise AccelsimError(f"{path}: exists and is not a regular file; choose another output")
+    if path is not None and not path.parent.is_dir():
+        # found before a long run, not after it
+        raise AccelsimError(f"{path}: cannot write: the directory {path.parent} does not exist")
 
 
 def _one_line(text: str) -> str:

@@ -133,6 +133,12 @@ def test_a_fifo_or_a_directory_is_not_read_or_written(tmp_path):
     assert_refused(cli("run", "-d", directory, "-w", "mlp", "-q"), "d.yaml")
 
 
+def test_an_output_in_a_missing_directory_is_refused_before_the_run(tmp_path):
+    proc = cli("run", "-d", "cim-16x16", "-w", "mlp", "--json", tmp_path / "no" / "x.json")
+    assert_refused(proc, "x.json", "the directory", "does not exist")
+    assert "MACs" not in proc.stdout          # refused before simulating, not after
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("--seed", "-1"), "--seed"),
     (("--batch", "1e20"), "--batch"),
