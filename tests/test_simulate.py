@@ -223,3 +223,20 @@ def test_reference_mode_fans_give_the_results_of_one_task_per_tile(options):
         fans.pop(timing), tasks.pop(timing)
     assert fans == tasks
     assert fans["weight_groups"] > 1
+
+
+def test_on_chip_figures_leave_out_dram_only():
+    # Layer by layer, every activation goes through DRAM: DRAM's share is large.
+    res = simulate("alexnet", "eyeriss", execution="layer_by_layer")
+    breakdown = res.energy_breakdown()
+    dram = sum(pj for (component, _), pj in breakdown.items() if component == "dram")
+    chip = sum(pj for (component, _), pj in breakdown.items() if component != "dram")
+    assert dram > 0.5 * res.energy_pj
+    assert res.dram_energy_pj == pytest.approx(dram, rel=1e-12)
+    assert res.on_chip_energy_pj == pytest.approx(chip, rel=1e-9)
+    seconds = res.cycles / 200e6                       # eyeriss runs at 200 MHz
+    assert res.on_chip_power_mw == pytest.approx(chip * 1e-12 / seconds * 1e3, rel=1e-9)
+    assert res.on_chip_tops_per_watt == pytest.approx(2 * res.macs / chip, rel=1e-9)
+    summary = res.summary()
+    assert summary["on_chip_power_mw"] == res.on_chip_power_mw
+    assert summary["on_chip_power_mw"] < summary["average_power_mw"]

@@ -156,8 +156,13 @@ def totals_lines(result: Result) -> list[str]:
         *(["execution         layer by layer: one layer at a time, every activation through "
            "DRAM"] if result.execution == "layer_by_layer" else []),
         f"efficiency        {result.tops_per_watt:.3f} TOPS/W, "
-        f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC",
-        f"average power     {result.average_power_mw:.2f} mW",
+        f"{format_pj(result.energy_pj / max(result.macs, 1))} per MAC"
+        + (f" (DRAM included; on chip {result.on_chip_tops_per_watt:.3f} TOPS/W)"
+           if result.dram_energy_pj > 0 else ""),
+        f"average power     {result.average_power_mw:.2f} mW"
+        + (f" (on chip {result.on_chip_power_mw:.2f} mW, DRAM "
+           f"{result.average_power_mw - result.on_chip_power_mw:.2f} mW)"
+           if result.dram_energy_pj > 0 else ""),
         *([f"silicon area      {result.area_mm2:,.4g} mm² ("
            + ", ".join(f"{name} {mm2 / result.area_mm2:.0%}" for name, mm2 in
                        sorted(result.area_breakdown().items(), key=lambda item: -item[1])

@@ -306,6 +306,29 @@ class Result:
         """energy_pj over seconds, mW (leakage included)."""
         return self.energy_pj * 1e-12 / self.seconds * 1e3 if self.cycles else 0.0
 
+    @property
+    def dram_energy_pj(self) -> float:
+        """The off-chip DRAM's share of energy_pj (its reads and writes)."""
+        dram = np.array([action_label(i)[0] == "dram" for i in range(self.prices_pj.size)])
+        return float(np.dot(self.action_counts.sum(axis=0)[dram], self.prices_pj[dram]))
+
+    @property
+    def on_chip_energy_pj(self) -> float:
+        """energy_pj without DRAM's: what a chip's measured power covers."""
+        return self.energy_pj - self.dram_energy_pj
+
+    @property
+    def on_chip_power_mw(self) -> float:
+        """on_chip_energy_pj over seconds, mW (leakage included): comparable with a chip's
+        published power, which is measured at its supply."""
+        return self.on_chip_energy_pj * 1e-12 / self.seconds * 1e3 if self.cycles else 0.0
+
+    @property
+    def on_chip_tops_per_watt(self) -> float:
+        """tops_per_watt without DRAM's energy (how most chips quote it)."""
+        energy = self.on_chip_energy_pj
+        return 2 * self.macs / energy if energy > 0 else 0.0
+
     # -- export ------------------------------------------------------------------------
     def summary(self) -> dict:
         """The run's totals as a flat dict (what sweep rows and the CLI's -q print)."""
@@ -315,6 +338,8 @@ class Result:
             "seconds": self.seconds,
             "energy_pj": self.energy_pj, "macs": self.macs,
             "tops_per_watt": self.tops_per_watt, "average_power_mw": self.average_power_mw,
+            "on_chip_tops_per_watt": self.on_chip_tops_per_watt,
+            "on_chip_power_mw": self.on_chip_power_mw,
             "area_mm2": self.area_mm2, "tops": self.tops, "tops_per_mm2": self.tops_per_mm2,
             "weight_groups": self.weight_groups,
             "first_image_cycles": self.first_image_cycles,
