@@ -41,6 +41,27 @@ def test_small_conv_per_pass_by_hand():
     assert p["rf_accesses"].tolist() == [4 * 81 + 45 + 27 + 18] * 4
 
 
+def test_a_kept_window_comes_from_dram_once_for_every_filter_group():
+    # SMALL on ONE_SET: passes (filter group, channel group) = (0, 0), (0, 1), (1, 0),
+    # (1, 1). Not kept, every pass brings its 25 inputs; kept, the first filter group brings
+    # both channels' planes and the second reads them from the buffer.
+    assert passes(SMALL, ONE_SET)["new_inputs"].tolist() == [25, 25, 25, 25]
+    kept = RsMapping(3, 3, 1, 1, 1, 1, 1, keep_inputs=True)
+    assert passes(SMALL, kept)["new_inputs"].tolist() == [25, 25, 0, 0]
+    assert passes(SMALL, kept)["input_reads"].tolist() == [25] * 4
+
+
+def test_alexnet_conv1_reads_each_strip_window_from_dram_at_most_once():
+    # Layer by layer, CONV1's input (4 x 3 x 227 x 227) is in DRAM and does not fit the
+    # 108 kB buffer. Its strips of 14, 14, 14 and 13 output rows at stride 4 read windows of
+    # 13 x 4 + 11 = 63 and 12 x 4 + 11 = 59 input rows: 248 rows of 227 values, 3 channels,
+    # 4 images, 2 bytes. Before windows were kept, every one of its filter groups read them.
+    res = accelsim.simulate("alexnet", "eyeriss", batch=4, execution="layer_by_layer")
+    (layer,) = [layer for layer in res.layers if layer.name == "conv1"]
+    read = layer.traffic["dram_read_inputs_bytes"]
+    assert 0 < read <= 4 * 3 * 248 * 227 * 2
+
+
 def test_two_filter_sets_share_the_input_reads():
     # Two sets side by side on a 3x6 array, one filter each: one pass per channel; each
     # input is read from the buffer once and delivered to both sets.
@@ -60,7 +81,7 @@ shapes = st.builds(
 mappings = st.builds(RsMapping, strip=st.integers(1, 14), filter_rows=st.integers(1, 12),
                      channel_sets=st.integers(1, 6), filter_sets=st.integers(1, 6),
                      filters_per_pe=st.integers(1, 24), channels_per_pe=st.integers(1, 6),
-                     images_per_pass=st.integers(1, 5))
+                     images_per_pass=st.integers(1, 5), keep_inputs=st.booleans())
 
 
 def test_psum_add_cycles_by_hand():

@@ -50,6 +50,9 @@ class Folds:
     hop_weights: np.ndarray
     hop_psums: np.ndarray
     new_weights: np.ndarray       # weights the fold uses for the first time (fetched for it)
+    # inputs the fold brings on chip when the layer's input is in DRAM: all its inputs, or
+    # (row stationary, a kept window) only those no earlier fold brought
+    new_inputs: np.ndarray
 
     @property
     def count(self) -> int:
@@ -128,7 +131,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                      weight_reads=weights, psum_reads=zero, psum_writes=zero,
                      output_writes=r * c, rf_inputs=zero, rf_weights=zero,
                      rf_psums=macs + r * c, hop_inputs=macs, hop_weights=macs, hop_psums=zero,
-                     new_weights=np.where(first, weights, 0))
+                     new_weights=np.where(first, weights, 0), new_inputs=r * k)
     streamed = m if dataflow == "ws" else n        # vectors streamed through the array
     macs = streamed * r * c
     outputs = streamed * c
@@ -146,4 +149,5 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                  # ws: every fold its own weights; is: the same weights for every block of M
                  new_weights=weights if dataflow == "ws"
                  else np.where(np.tile(np.arange(inner.size) == 0, outer.size)[order],
-                               weights, 0))
+                               weights, 0),
+                 new_inputs=inputs)

@@ -46,6 +46,13 @@ The mapping (r, t, p, q, n) is the one of least energy x delay at the device's o
 bandwidths, among those whose register files hold their rows and whose pass fits the global
 buffer; DRAM traffic follows from the same passes (hardware.systolic: weights that do not fit
 are read by every pass, and so is the share of the inputs the buffer cannot hold).
+
+When the layer's input is in DRAM, a mapping may also *keep* the strip's whole window (every
+channel and filter row of its input rows, for its n images) in the buffer beside one pass's
+psums: the strip's first filter group brings the window from DRAM into the buffer, and the
+other filter groups read it from there. The window then crosses the DRAM channel once per
+strip instead of once per filter group (Eyeriss's CONV1: 3 channels of 63 rows of 227
+values, 86 kB of its 108 kB). The search weighs both.
 """
 
 from __future__ import annotations
@@ -98,6 +105,7 @@ class RsMapping:
     channels_per_pe: int   # q
     images_per_pass: int   # n
     segment: int = 0       # S'': taps of a filter row per pass (0: the whole row)
+    keep_inputs: bool = False  # the strip's window of every channel stays in the buffer
 
     @property
     def sets(self) -> int:
@@ -153,6 +161,8 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     inner = channels.size * rows.size * segments.size  # passes accumulating one psum tile
     # The first image group's first strip brings each weight on chip; later ones reuse it.
     fresh = (np.arange(n.size) // (filters.size * inner)) == 0
+    # A kept window comes on chip with its strip's first filter group; the others reuse it.
+    first_group = (np.arange(n.size) // inner) % filters.size == 0
     index = np.arange(n.size) % inner
     first, last = index == 0, index == inner - 1
     p = -(-mm // m.filter_sets)                        # filters per PE in this pass
@@ -187,6 +197,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "psum_writes": np.where(last, 0, outputs),
         "output_writes": np.where(last, outputs, 0),
         "new_weights": np.where(fresh, weights, 0),
+        "new_inputs": np.where(first_group, inputs, 0) if m.keep_inputs else inputs,
     }
 
 
@@ -250,6 +261,8 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
         "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
         "pe_hops": in_deliveries + w_deliveries + psum_moves,
         "input_reads": images * n_c * width * filters.count * input_rows,
+        "new_inputs": images * n_c * width * input_rows * (1 if m.keep_inputs
+                                                            else filters.count),
         "weight_reads": n_m * n_c * r_full * s * g_images * strips.count,
         "psum_reads": outputs * (tile - 1),
         "psum_writes": outputs * (tile - 1),
@@ -257,15 +270,24 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
     }
 
 
-def _energy(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
+def _dram_inputs(figures: dict[str, int], mapping: RsMapping, inputs_in_dram: float):
+    """(input values read from DRAM, of them written to the buffer): the share
+    ``inputs_in_dram`` of every pass's inputs, or of each kept window's once, which the buffer
+    then holds for the other filter groups."""
+    fetched = inputs_in_dram * figures["new_inputs"]
+    return fetched, fetched if mapping.keep_inputs else 0.0
+
+
+def _energy(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights_fit: bool,
             inputs_in_dram: float) -> float:
     """Energy of a mapping's totals at ``costs`` (buffer words without per-pass rounding).
     Weights that do not fit are read from DRAM by every pass, and so is the share
-    ``inputs_in_dram`` of each pass's inputs."""
+    ``inputs_in_dram`` of each pass's inputs (of each window once, if kept)."""
     bits, acc = costs.operand_bits, costs.accumulator_bits
-    words = ((figures["input_reads"] + figures["weight_reads"] + figures["output_writes"])
-             * bits + (figures["psum_reads"] + figures["psum_writes"]) * acc) / costs.word_bits
-    streamed = inputs_in_dram * figures["input_reads"]
+    streamed, staged = _dram_inputs(figures, mapping, inputs_in_dram)
+    words = ((figures["input_reads"] + staged + figures["weight_reads"]
+              + figures["output_writes"]) * bits
+             + (figures["psum_reads"] + figures["psum_writes"]) * acc) / costs.word_bits
     if not weights_fit:
         streamed += figures["weight_reads"]
     dram = streamed * bits * costs.dram_bit
@@ -273,14 +295,15 @@ def _energy(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
             + costs.hop * figures["pe_hops"] + costs.buffer * words + dram)
 
 
-def _cycles(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
+def _cycles(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights_fit: bool,
             inputs_in_dram: float) -> float:
     """A mapping's cycles if the array, the buffer network and the DRAM channel overlap: the
     slowest of the three."""
     bits, acc = costs.operand_bits, costs.accumulator_bits
-    network = ((figures["input_reads"] + figures["weight_reads"] + figures["output_writes"])
-               * bits + (figures["psum_reads"] + figures["psum_writes"]) * acc)
-    streamed = inputs_in_dram * figures["input_reads"]
+    streamed, staged = _dram_inputs(figures, mapping, inputs_in_dram)
+    network = ((figures["input_reads"] + staged + figures["weight_reads"]
+                + figures["output_writes"]) * bits
+               + (figures["psum_reads"] + figures["psum_writes"]) * acc)
     if not weights_fit:
         streamed += figures["weight_reads"]
     return max(figures["cycles"], network / costs.bus_bits,
@@ -288,15 +311,19 @@ def _cycles(figures: dict[str, int], costs: RsCosts, weights_fit: bool,
 
 
 def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
-               buffer_bytes: float, operand_bits: int, accumulator_bits: int):
+               buffer_bytes: float, operand_bits: int, accumulator_bits: int,
+               keep: bool = False):
     """Mappings that keep every set of the array busy while work remains (t = as many filter
     sets as fit beside r channel sets) on strips that keep the most PEs busy, whose register
     files hold their rows: for each number of images per pass, the most filters per PE whose
-    pass fits the global buffer (more filters per PE only saves input reads)."""
+    pass fits the global buffer (more filters per PE only saves input reads). With ``keep``
+    (inputs come from DRAM), also the most filters per PE whose pass fits beside the strip's
+    whole window, every channel and filter row of it, kept for all filter groups."""
     r_full, s = shape.kernel
     e_rows, f = shape.out
     filter_rows = min(r_full, rows)
     span = (filter_rows - 1) * shape.dilation[0] + 1
+    full_span = (r_full - 1) * shape.dilation[0] + 1
     # A filter row longer than the input scratchpad: segments as even as possible.
     pieces = -(-s // spad["inputs"])
     segment = -(-s // pieces) if pieces > 1 else 0
@@ -316,13 +343,17 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
             for q in _powers(min(spad["inputs"] // taps, -(-shape.channels // r))):
                 cap = min(spad["psums"], spad["weights"] // (q * taps), -(-shape.filters // t))
                 for n in reversed(_powers(shape.images)):
-                    # The most filters per PE whose pass (inputs and psums) fits the buffer.
-                    for p in reversed(_powers(cap)):
-                        held = (n * q * r * ((e - 1) * shape.stride[0] + span) * width
-                                * operand_bits + n * p * t * e * f * accumulator_bits) / 8
-                        if held <= buffer_bytes:
-                            yield RsMapping(e, filter_rows, r, t, p, q, n, segment)
-                            break
+                    window = n * q * r * ((e - 1) * shape.stride[0] + span) * width
+                    whole = n * shape.channels * ((e - 1) * shape.stride[0] + full_span) \
+                        * shape.row_width
+                    # The most filters per PE whose pass (inputs and psums) fits the buffer,
+                    # and with keep the most whose psums fit beside the whole window.
+                    for held_inputs, kept in ((window, False), (whole, True))[:1 + keep]:
+                        for p in reversed(_powers(cap)):
+                            psums = n * p * t * e * f * accumulator_bits
+                            if (held_inputs * operand_bits + psums) / 8 <= buffer_bytes:
+                                yield RsMapping(e, filter_rows, r, t, p, q, n, segment, kept)
+                                break
 
 
 def _powers(limit: int) -> list[int]:
@@ -346,10 +377,11 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
     best, best_key = None, None
     for mapping in candidates(shape, rows=rows, cols=cols, spad=spad,
                               buffer_bytes=buffer_bytes, operand_bits=costs.operand_bits,
-                              accumulator_bits=costs.accumulator_bits):
+                              accumulator_bits=costs.accumulator_bits,
+                              keep=inputs_in_dram > 0):
         figures = totals(shape, mapping)
-        energy = _energy(figures, costs, weights_fit, inputs_in_dram)
-        cycles = _cycles(figures, costs, weights_fit, inputs_in_dram)
+        energy = _energy(figures, mapping, costs, weights_fit, inputs_in_dram)
+        cycles = _cycles(figures, mapping, costs, weights_fit, inputs_in_dram)
         key = (energy * cycles, cycles)
         if best_key is None or key < best_key:
             best, best_key = mapping, key

@@ -128,7 +128,8 @@ class SystolicArray(Unit):
         Operands that do not fit the global buffer stream from DRAM fold by fold: the share
         of the input held in DRAM (see mapping.memory) is read from there by every fold that
         reads inputs (the input elements under the fold's part of the lowered input matrix:
-        a conv window's overlap is expanded on chip), and weights that do not fit beside the
+        a conv window's overlap is expanded on chip; a row-stationary mapping that keeps its
+        strip's window reads it once, into the buffer), and weights that do not fit beside the
         activations are not staged but read from DRAM by every fold that uses them. Weights
         that fit are fetched once per batch, each by the first fold that uses it, into the
         buffer (double buffered: loading overlaps the folds before). Each fold then waits for
@@ -154,8 +155,14 @@ class SystolicArray(Unit):
             lowered = k * groups * ctx.batch * h * w
             unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
-        inputs_from_dram = np.rint(in_dram * unique * folds.input_reads).astype(np.int64)
+        inputs_from_dram = np.rint(in_dram * unique * folds.new_inputs).astype(np.int64)
         none = np.zeros_like(folds.weight_reads)
+        # Inputs from DRAM go straight to the array, every fold fetching its own; or, when
+        # a row-stationary window is kept for several folds, into the buffer, from which
+        # every fold reads them.
+        kept = bool((folds.new_inputs != folds.input_reads).any())
+        staged = inputs_from_dram if kept else none
+        direct = none if kept else inputs_from_dram
         # Weights that fit are fetched fold by fold as folds first need them (double
         # buffered: a fold waits only for its own), written to the buffer and read from it
         # by every fold that uses them; weights that do not fit go from DRAM straight to the
@@ -163,15 +170,16 @@ class SystolicArray(Unit):
         fetched = none if streamed else folds.new_weights
         weights_from_dram = folds.weight_reads if streamed else none
         words = ctx.words
-        input_words = words(folds.input_reads - inputs_from_dram, bits)
+        input_words = words(folds.input_reads - direct, bits)
         weight_words = words(folds.weight_reads - weights_from_dram, bits)
         fetched_words = words(fetched, bits)
+        staged_words = words(staged, bits)
         psum_words = words(folds.psum_reads, acc)
         read_words = input_words + weight_words + psum_words
         psum_write_words = words(folds.psum_writes, acc)
         output_words = words(folds.output_writes, bits)
         write_words = psum_write_words + output_words
-        bits_in = ((folds.input_reads + folds.weight_reads + fetched) * bits
+        bits_in = ((folds.input_reads + folds.weight_reads + fetched + staged) * bits
                    + folds.psum_reads * acc)
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
@@ -185,6 +193,7 @@ class SystolicArray(Unit):
         counts[buffer_read(Operand.WEIGHTS)] = weight_words.sum()
         counts[buffer_read(Operand.PSUMS)] = psum_words.sum()
         counts[buffer_write(Operand.WEIGHTS)] = fetched_words.sum()
+        counts[buffer_write(Operand.INPUTS)] = staged_words.sum()
         counts[buffer_write(Operand.PSUMS)] = psum_write_words.sum()
         counts[buffer_write(Operand.OUTPUTS)] = output_words.sum()
         counts[Action.BUS_BIT] = bits_in.sum() + bits_out.sum()
@@ -193,8 +202,9 @@ class SystolicArray(Unit):
         counts += activation * folds.output_writes.sum()
         digital_ops = int(sum(activation[a] for a in DIGITAL_ACTIONS))
         banks, width = dev.global_buffer.banks, bus.width_bits
-        # The buffer's banks write a fold's fetched weights before it reads its operands.
-        columns = [ceil_div(read_words + fetched_words, banks), ceil_div(bits_in, width),
+        # The buffer's banks write a fold's fetched operands before it reads its operands.
+        columns = [ceil_div(read_words + fetched_words + staged_words, banks),
+                   ceil_div(bits_in, width),
                    folds.cycles,
                    ceil_div(bits_out, width),
                    ceil_div(folds.output_writes * digital_ops, dev.digital.lanes),
