@@ -14,7 +14,10 @@ nn_dataflow's reproduction of the Eyeriss analysis.
    (the component models), and at Eyeriss's published per-level costs (ISCA 2016: register
    file 1x, PE-to-PE 2x, buffer 6x a 16-bit MAC, the MAC from the model), which separates
    the counts and timing from the component models.
-2. Energy by level: nn_dataflow (Gao et al.), an open reimplementation of the Eyeriss
+2. Whole networks (the abstract: AlexNet's CONV layers at batch 4, VGG-16's at batch 3):
+   frames/s, on-chip power and DRAM accesses per MAC. VGG-16 is held out: no decision here
+   was made looking at it.
+3. Energy by level: nn_dataflow (Gao et al.), an open reimplementation of the Eyeriss
    analysis framework, on AlexNet's CONV layers at batch 16 on 16 x 16 PEs with the ISCA 2016
    normalized costs (MAC 1, register file 1, array 2, buffer 6, DRAM 200 per 16-bit access).
    Its figures are in benchmarks/data/nn_dataflow_alexnet.json with the command that made
@@ -94,6 +97,34 @@ def chip(device=None) -> list[dict]:
     return rows
 
 
+# The JSSC 2017 abstract: AlexNet's CONV layers at 34.7 frames/s, 278 mW and 0.0029 DRAM
+# accesses per MAC (batch 4); VGG-16's at 0.7 frames/s, 236 mW and 0.0035 (batch 3).
+ABSTRACT = {"alexnet": (4, 34.7, 278, 0.0029), "vgg16": (3, 0.7, 236, 0.0035)}
+
+
+def whole_network(name: str, device=None) -> dict:
+    """A network's CONV layers on the chip, as the abstract reports them: frames/s over the
+    layers' spans, on-chip power (their energy without DRAM's, plus leakage, over the spans)
+    and DRAM accesses (16-bit words) per MAC. VGG-16 enters no decision made here: a
+    held-out check."""
+    batch = ABSTRACT[name][0]
+    res = accelsim.simulate(name, device or EYERISS, batch=batch, execution="layer_by_layer")
+    leakage_per_cycle = sum(res.leakage_pj.values()) / res.cycles
+    span = energy = dram_bytes = macs = 0.0
+    for row, layer in enumerate(res.layers):
+        if layer.kind != "conv2d":
+            continue
+        span += layer.span_cycles
+        energy += layer.energy_pj + leakage_per_cycle * layer.span_cycles - sum(
+            count * res.prices_pj[action] for action, count in enumerate(res.action_counts[row])
+            if action_label(action)[0] == "dram")
+        dram_bytes += sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
+        macs += layer.macs
+    seconds = span / res.clock_hz
+    return {"frames_per_s": batch / seconds, "power_mw": energy * 1e-12 / seconds * 1e3,
+            "dram_per_mac": dram_bytes / 2 / macs}
+
+
 def normalized_device():
     """Eyeriss's analysis setting: 16 x 16 PEs, 512 B register files, a 128 kB buffer of
     16-bit words, and the normalized prices per 16-bit access (no leakage, free bus)."""
@@ -151,6 +182,16 @@ def main() -> None:
     print(f"\nCONV1-5: {total:.1f} ms against {chip_total:.1f} ms "
           f"({total / chip_total - 1:+.0%}); {4 / total * 1e3:.1f} frames/s against "
           f"{4 / chip_total * 1e3:.1f}.\n")
+    print("| network (batch) | frames/s (chip) | error | on-chip power mW (chip) | error | "
+          "DRAM accesses per MAC (chip) | error |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (batch, fps, mw, per_mac) in ABSTRACT.items():
+        w = whole_network(name)
+        print(f"| {name} CONV ({batch}) | {w['frames_per_s']:.3g} ({fps}) | "
+              f"{w['frames_per_s'] / fps - 1:+.0%} | {w['power_mw']:.0f} ({mw}) | "
+              f"{w['power_mw'] / mw - 1:+.0%} | {w['dram_per_mac']:.4f} ({per_mac}) | "
+              f"{w['dram_per_mac'] / per_mac - 1:+.0%} |")
+    print()
     levels = by_level()
     ours, theirs = levels["ours"], levels["theirs"]
     total_ours, total_theirs = sum(ours.values()), sum(theirs.values())
