@@ -323,6 +323,33 @@ def test_doubling_the_tiles_grows_area_by_the_tiles_share(cim16_dict):
     assert total2 - total1 == pytest.approx(tiles, rel=1e-9)
 
 
+def test_a_multi_bit_sram_cell_is_that_many_bit_cells_and_sets_the_wire_pitch(cim16_dict):
+    # cim-16x16: 8-bit sram-charge cells at 22 nm. NeuroSim's 6T cell is 280 F² there, the
+    # charge-domain cell 1.8x that, and an 8-bit cell eight of them: 4,032 F².
+    dev = resolve(modified(cim16_dict))
+    assert dev.cim.cell_area_f2 == pytest.approx(8 * 1.8 * 280)
+    cells = 65536 * 16 * 16 * 8 * 1.8 * 280 * 0.022 ** 2 * 1e-6         # mm²
+    assert area_by_component(dev)["array"].value == pytest.approx(cells, rel=0.02)
+    # A 1-bit cell is one bit-cell; an RRAM cell keeps its 2 bits in one 48 F² device.
+    one = resolve(modified(cim16_dict, **{"cim.cell_bits": 1, "cim.weight_bits": 1}))
+    assert one.cim.cell_area_f2 == pytest.approx(1.8 * 280)
+    rram = resolve(modified(cim16_dict, **{"cim.cell": "rram", "cim.cell_bits": 2,
+                                           "cim.weight_bits": 8}))
+    assert rram.cim.cell_area_f2 == 48
+    # The same area sets the pitch of the row line: four times the cell area, twice the wire
+    # per cell. Row drive = cols x (wire + gate) x C V^2 x 4/3, gate 0.1 fF at 45 nm.
+    from accelsim.models.technology import WIRE_FF_PER_UM
+    tech = technology(22, 0.8)
+    gate = 0.1 * tech.capacitance_factor
+    drive = {}
+    for f2 in (1000, 4000):
+        dev = resolve(modified(cim16_dict, **{"cim.cell_area_f2": f2}))
+        pitch = math.sqrt(f2) * 0.022
+        drive[f2] = 16 * (WIRE_FF_PER_UM * pitch + gate) * 1e-3 * 0.8 ** 2 * 4 / 3
+        assert dev.cim.dac_pj == pytest.approx(drive[f2], rel=1e-9)
+    assert drive[4000] > drive[1000]
+
+
 # -- clock legality (acceptance) -------------------------------------------------------------
 def test_an_adc_too_fast_for_its_node_is_refused_or_slowed(cim16_dict):
     old = {"technology_nm": 180, "voltage_v": 1.8, "clock_hz": "1GHz"}

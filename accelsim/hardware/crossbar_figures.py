@@ -32,8 +32,14 @@ def _cell(figures: Figures, name: str) -> xbar.Cell:
 
 
 def cell_of(cim) -> xbar.Cell:
-    """The cell technology of ``cim`` with its read pulse as given (resistive cells)."""
+    """The cell technology of ``cim``: its read pulse, compute capacitor and area as given,
+    and an SRAM cell of ``cell_bits`` bits as that many bit-cells. The cell's area sets both
+    the array's area and its wires' pitch, so a given area moves the line capacitances."""
     cell = xbar.cell(cim.cell)
+    if cell.domain != "resistive":
+        cell = replace(cell, bit_cells=int(cim.cell_bits))
+    if cim.cell_area_f2 != "auto":
+        cell = replace(cell, area_f2=float(cim.cell_area_f2))
     if cim.read_pulse_ns != "auto":
         cell = replace(cell, pulse_ns=float(cim.read_pulse_ns))
     if cim.cell_cap_ff != "auto":
@@ -102,8 +108,11 @@ def estimates(device: DeviceSpec) -> dict[str, Estimate]:
     if spec_cell is None or spec_cell.domain == "charge":
         f.add("cell_cap_ff", "fF", model(lambda c: (c.cap_ff, "fF"), "{cell.source}",
                                          field="cell_cap_ff"))
-    f.add("cell_area_f2", "F²", model(lambda c: (xbar.cell_area_f2(c, tech), "F²"),
-                                      "{cell.source}", field="cell_area_f2"))
+    f.add("cell_area_f2", "F²", model(
+        lambda c: (xbar.cell_area_f2(c, tech), "F²"),
+        "{cell.source}" + (f"; {cim.cell_bits} bit-cells per {cim.cell_bits}-bit cell"
+                           if spec_cell is not None and spec_cell.bit_cells > 1 else ""),
+        field="cell_area_f2"))
     f.add("dac_pj", "pJ", model(
         lambda c: (xbar.row_drive_pj(c, cim.cols, cim.dac_bits, tech), "pJ"),
         f"input line across {cim.cols} cells plus driver"

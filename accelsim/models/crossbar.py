@@ -49,7 +49,7 @@ class Cell:
     """A compute-in-memory cell technology (see the module docstring for the physics)."""
 
     name: str
-    area_f2: float | None          # None: from the 6T SRAM table times sram_factor
+    area_f2: float | None          # the whole cell; None: bit_cells 6T SRAM cells x sram_factor
     sram_factor: float             # area relative to a 6T SRAM cell (SRAM cells only)
     domain: str                    # "charge", "current" or "resistive"
     g_on_us: float = 0.0           # resistive cells: conductances (µS), read voltage, pulse
@@ -60,6 +60,9 @@ class Cell:
     write_ns: float = 0.0
     cap_ff: float = 0.0            # charge domain: compute capacitor per cell (fF)
     source: str = ""
+    # SRAM cells: bit-cells per cell (a multi-bit SRAM cell is that many bit-cells; a
+    # resistive cell keeps several bits as levels of one device)
+    bit_cells: int = 1
 
 
 CELLS = {
@@ -95,9 +98,11 @@ def cell(name: str) -> Cell:
 
 
 def cell_area_f2(spec: Cell, tech: Technology) -> float:
+    """Area of one whole cell (F²): as given, or its bit-cells' at the node. The same area
+    sets the pitch of the row and column wires (pitch_um)."""
     if spec.area_f2 is not None:
         return spec.area_f2
-    return interpolate_log(_SRAM_6T_F2, tech.node_nm)[0] * spec.sram_factor
+    return interpolate_log(_SRAM_6T_F2, tech.node_nm)[0] * spec.sram_factor * spec.bit_cells
 
 
 def cell_area_um2(spec: Cell, tech: Technology) -> float:
