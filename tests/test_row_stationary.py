@@ -204,6 +204,23 @@ def test_a_buffer_too_small_for_any_pass_names_the_layer(eyeriss_dict):
         accelsim.simulate(one_channel_conv(), device)
 
 
+def test_a_buffer_too_small_for_the_whole_array_maps_on_fewer_pes(eyeriss_dict):
+    # The 3x3 conv over 5x5 on a 3x3 array: the one full-array pass holds 25 inputs and 9
+    # psums (68 bytes). A 40-byte buffer holds a pass of one output row (15 inputs and 3
+    # psums, 36 bytes): three passes of one 3-PE column, each 3 outputs x (3 taps + 1 psum
+    # added from below) = 12 cycles, 36 in all; the other 6 PEs idle.
+    device = rs_device(eyeriss_dict, **{"global_buffer.size_bytes": 40})
+    res = accelsim.simulate(one_channel_conv(), device)
+    (layer,) = [layer for layer in res.layers if layer.name == "conv"]
+    assert layer.macs == 81
+    assert layer.compute_cycles == 36
+    # Per pass, each of the 3 PEs receives its 5-value input row and its 3-tap filter row,
+    # and the 3 psums climb 2 PEs.
+    assert layer.traffic["pe_hop_inputs_moves"] == 3 * 3 * 5
+    assert layer.traffic["pe_hop_weights_moves"] == 3 * 3 * 3
+    assert layer.traffic["pe_hop_psums_moves"] == 3 * 3 * 2
+
+
 def test_a_filter_row_longer_than_the_input_scratchpad_is_cut_into_segments():
     # A 1 x 5 filter over a 1 x 7 row, 3 outputs, with room for 3 input entries: segments of
     # 3 and 2 taps, one pass each. Segment 1 reads inputs 0-4 (3 outputs x 3 taps = 9 MACs,

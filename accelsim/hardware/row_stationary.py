@@ -44,7 +44,8 @@ the strips and the image groups. Per pass:
 
 The mapping (r, t, p, q, n) is the one of least energy x delay at the device's own prices and
 bandwidths, among those whose register files hold their rows and whose pass fits the global
-buffer; DRAM traffic follows from the same passes (hardware.systolic: weights that do not fit
+buffer (if no pass of the whole array fits, narrower strips and fewer sets, leaving PEs
+idle); DRAM traffic follows from the same passes (hardware.systolic: weights that do not fit
 are read by every pass, and so is the share of the inputs the buffer cannot hold).
 
 When the layer's input is in DRAM, a mapping may also *keep* the strip's whole window (every
@@ -312,13 +313,16 @@ def _cycles(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
 
 def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
                buffer_bytes: float, operand_bits: int, accumulator_bits: int,
-               keep: bool = False):
+               keep: bool = False, relaxed: bool = False):
     """Mappings that keep every set of the array busy while work remains (t = as many filter
     sets as fit beside r channel sets) on strips that keep the most PEs busy, whose register
     files hold their rows: for each number of images per pass, the most filters per PE whose
     pass fits the global buffer (more filters per PE only saves input reads). With ``keep``
     (inputs come from DRAM), also the most filters per PE whose pass fits beside the strip's
-    whole window, every channel and filter row of it, kept for all filter groups."""
+    whole window, every channel and filter row of it, kept for all filter groups.
+
+    ``relaxed`` (when no such mapping fits the buffer): narrower strips and fewer filter sets
+    too, leaving PEs idle, as a chip with a small buffer must."""
     r_full, s = shape.kernel
     e_rows, f = shape.out
     filter_rows = min(r_full, rows)
@@ -331,12 +335,15 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
     width = shape.segment_width(taps)
     # Eyeriss's physical mapping: the strip is the whole output height when it fits the
     # array's columns, else the narrowest even cut into as few strips as possible.
-    strips = [-(-e_rows // -(-e_rows // cols))]
+    ideal = -(-e_rows // -(-e_rows // cols))
+    strips = range(ideal, 0, -1) if relaxed else [ideal]
     for e in strips:
         sets = (rows // filter_rows) * (cols // e)
         seen = set()
-        for r in range(1, min(sets, shape.channels) + 1):
-            t = min(sets // r, shape.filters)
+        pairs = [(r, t) for r in range(1, min(sets, shape.channels) + 1)
+                 for t in (range(1, min(sets // r, shape.filters) + 1) if relaxed
+                           else [min(sets // r, shape.filters)])]
+        for r, t in pairs:
             if (r, t) in seen:
                 continue
             seen.add((r, t))
@@ -373,18 +380,22 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
     """The mapping of least energy x delay at ``costs`` among candidates(): energy with the
     DRAM reads (_energy), delay the slowest of the array, the buffer network and DRAM
     (_cycles). Energy alone would trade a few DRAM reads for many psum round trips that the
-    network cannot carry in time."""
+    network cannot carry in time. When no mapping that keeps every PE set busy fits the
+    buffer, narrower strips and fewer sets are searched too (PEs then idle)."""
     best, best_key = None, None
-    for mapping in candidates(shape, rows=rows, cols=cols, spad=spad,
-                              buffer_bytes=buffer_bytes, operand_bits=costs.operand_bits,
-                              accumulator_bits=costs.accumulator_bits,
-                              keep=inputs_in_dram > 0):
-        figures = totals(shape, mapping)
-        energy = _energy(figures, mapping, costs, weights_fit, inputs_in_dram)
-        cycles = _cycles(figures, mapping, costs, weights_fit, inputs_in_dram)
-        key = (energy * cycles, cycles)
-        if best_key is None or key < best_key:
-            best, best_key = mapping, key
+    for relaxed in (False, True):
+        for mapping in candidates(shape, rows=rows, cols=cols, spad=spad,
+                                  buffer_bytes=buffer_bytes, operand_bits=costs.operand_bits,
+                                  accumulator_bits=costs.accumulator_bits,
+                                  keep=inputs_in_dram > 0, relaxed=relaxed):
+            figures = totals(shape, mapping)
+            energy = _energy(figures, mapping, costs, weights_fit, inputs_in_dram)
+            cycles = _cycles(figures, mapping, costs, weights_fit, inputs_in_dram)
+            key = (energy * cycles, cycles)
+            if best_key is None or key < best_key:
+                best, best_key = mapping, key
+        if best is not None:
+            break
     if best is None:
         taps = -(-shape.kernel[1] // -(-shape.kernel[1] // spad["inputs"]))
         raise MappingError(
