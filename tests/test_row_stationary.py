@@ -197,10 +197,14 @@ def test_eyeriss_alexnet_uses_the_published_pe_counts(monkeypatch):
 
 def test_a_buffer_too_small_for_any_pass_names_the_layer(eyeriss_dict):
     from accelsim.errors import MappingError
-    # 16 bytes cannot hold one pass's 3 input rows of 5 values and its 3 psums.
+    # 16 bytes cannot hold the smallest pass: 3 input rows of 5 values and 3 psums, 16 bits
+    # each, 36 bytes.
     device = rs_device(eyeriss_dict, **{"global_buffer.size_bytes": 16})
     with pytest.raises(MappingError, match="layer 'conv': row stationary: no mapping of a "
-                                           "3x3 filter fits: .* the global buffer \\(16 bytes"):
+                                           "3x3 filter fits: the smallest pass \\(one output "
+                                           "row: 3 input row\\(s\\) of 5 values and 3 psums, "
+                                           "36 bytes\\) does not fit the global buffer "
+                                           "\\(16 bytes\\)"):
         accelsim.simulate(one_channel_conv(), device)
 
 

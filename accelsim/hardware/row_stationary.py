@@ -397,11 +397,19 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
         if best is not None:
             break
     if best is None:
-        taps = -(-shape.kernel[1] // -(-shape.kernel[1] // spad["inputs"]))
+        r_full, s = shape.kernel
+        taps = -(-s // -(-s // spad["inputs"]))
+        what = f"row stationary: no mapping of a {r_full}x{s} filter fits: "
+        if spad["weights"] < taps:
+            raise MappingError(
+                what + f"a PE's {spad['weights']} weight entries cannot hold a filter row "
+                f"segment of {taps} taps (the {spad['inputs']} input entries' worth); give the "
+                "PEs larger register files (systolic.rf_bytes)")
+        span = (min(r_full, rows) - 1) * shape.dilation[0] + 1
+        width = shape.segment_width(taps)
+        need = (span * width * costs.operand_bits + shape.out[1] * costs.accumulator_bits) / 8
         raise MappingError(
-            f"row stationary: no mapping of a {shape.kernel[0]}x{shape.kernel[1]} filter fits: "
-            f"a PE's {spad['weights']} weight entries must hold a filter row segment of "
-            f"{taps} taps (the {spad['inputs']} input entries' worth), and one pass's inputs "
-            f"and psums the global buffer ({buffer_bytes:,.0f} bytes); give the PEs larger "
-            "register files (systolic.rf_bytes) or the chip a larger global_buffer")
+            what + f"the smallest pass (one output row: {span} input row(s) of {width} values "
+            f"and {shape.out[1]} psums, {need:,.0f} bytes) does not fit the global buffer "
+            f"({buffer_bytes:,.0f} bytes); give the chip a larger global_buffer")
     return best
