@@ -69,23 +69,38 @@ def published_costs(device):
                            "global_buffer.write_pj": per_word})
 
 
-def chip(device=None) -> list[dict]:
-    res = accelsim.simulate("alexnet", device or EYERISS, batch=4,
-                            execution="layer_by_layer")
+# The JSSC 2017 abstract: AlexNet's CONV layers at 34.7 frames/s, 278 mW and 0.0029 DRAM
+# accesses per MAC (batch 4); VGG-16's at 0.7 frames/s, 236 mW and 0.0035 (batch 3).
+ABSTRACT = {"alexnet": (4, 34.7, 278, 0.0029), "vgg16": (3, 0.7, 236, 0.0035)}
+
+
+def run(name: str, device=None):
+    """``name`` on the chip layer by layer, at the batch its abstract figures are for."""
+    return accelsim.simulate(name, device or EYERISS, batch=ABSTRACT[name][0],
+                             execution="layer_by_layer")
+
+
+def on_chip_pj(res, row: int) -> float:
+    """Layer ``row``'s energy as the chip's supply sees it: without DRAM's, with the chip's
+    leakage over the layer's span."""
+    layer = res.layers[row]
+    dram = sum(count * res.prices_pj[action]
+               for action, count in enumerate(res.action_counts[row])
+               if action_label(action)[0] == "dram")
     leakage_per_cycle = sum(res.leakage_pj.values()) / res.cycles
-    clock = res.clock_hz
+    return layer.energy_pj - dram + leakage_per_cycle * layer.span_cycles
+
+
+def chip(res) -> list[dict]:
+    """AlexNet's CONV layers (``res``: run("alexnet", ...)) against Table V."""
     rows = []
     for row, layer in enumerate(res.layers):
         if layer.name not in CHIP:
             continue
         power, latency, buffer_mb, dram_mb = CHIP[layer.name]
-        seconds = layer.span_cycles / clock
+        seconds = layer.span_cycles / res.clock_hz
         # The chip's power is measured at the chip: DRAM's energy is not in it.
-        dram = sum(count * res.prices_pj[action]
-                   for action, count in enumerate(res.action_counts[row])
-                   if action_label(action)[0] == "dram")
-        energy = layer.energy_pj - dram + leakage_per_cycle * layer.span_cycles
-        ours_power = energy * 1e-12 / seconds * 1e3
+        ours_power = on_chip_pj(res, row) * 1e-12 / seconds * 1e3
         word_bytes = EYERISS.global_buffer.word_bits / 8
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         dram = sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
@@ -97,31 +112,18 @@ def chip(device=None) -> list[dict]:
     return rows
 
 
-# The JSSC 2017 abstract: AlexNet's CONV layers at 34.7 frames/s, 278 mW and 0.0029 DRAM
-# accesses per MAC (batch 4); VGG-16's at 0.7 frames/s, 236 mW and 0.0035 (batch 3).
-ABSTRACT = {"alexnet": (4, 34.7, 278, 0.0029), "vgg16": (3, 0.7, 236, 0.0035)}
-
-
-def whole_network(name: str, device=None) -> dict:
-    """A network's CONV layers on the chip, as the abstract reports them: frames/s over the
-    layers' spans, on-chip power (their energy without DRAM's, plus leakage, over the spans)
-    and DRAM accesses (16-bit words) per MAC. VGG-16 enters no decision made here: a
-    held-out check."""
-    batch = ABSTRACT[name][0]
-    res = accelsim.simulate(name, device or EYERISS, batch=batch, execution="layer_by_layer")
-    leakage_per_cycle = sum(res.leakage_pj.values()) / res.cycles
-    span = energy = dram_bytes = macs = 0.0
-    for row, layer in enumerate(res.layers):
-        if layer.kind != "conv2d":
-            continue
-        span += layer.span_cycles
-        energy += layer.energy_pj + leakage_per_cycle * layer.span_cycles - sum(
-            count * res.prices_pj[action] for action, count in enumerate(res.action_counts[row])
-            if action_label(action)[0] == "dram")
-        dram_bytes += sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
-        macs += layer.macs
+def whole_network(res) -> dict:
+    """A network's CONV layers on the chip (``res``: run(name)), as the abstract reports them:
+    frames/s over the layers' spans, on-chip power and DRAM accesses (16-bit words) per MAC.
+    VGG-16 enters no decision made here: a held-out check."""
+    rows = [row for row, layer in enumerate(res.layers) if layer.kind == "conv2d"]
+    span = sum(res.layers[row].span_cycles for row in rows)
+    energy = sum(on_chip_pj(res, row) for row in rows)
+    dram_bytes = sum(v for row in rows for k, v in res.layers[row].traffic.items()
+                     if k.startswith("dram_"))
+    macs = sum(res.layers[row].macs for row in rows)
     seconds = span / res.clock_hz
-    return {"frames_per_s": batch / seconds, "power_mw": energy * 1e-12 / seconds * 1e3,
+    return {"frames_per_s": res.batch / seconds, "power_mw": energy * 1e-12 / seconds * 1e3,
             "dram_per_mac": dram_bytes / 2 / macs}
 
 
@@ -164,8 +166,9 @@ def by_level() -> dict:
 
 
 def main() -> None:
-    rows = chip()
-    published = chip(published_costs(EYERISS))
+    alexnet = run("alexnet")
+    rows = chip(alexnet)
+    published = chip(run("alexnet", published_costs(EYERISS)))
     print("| layer | latency ms (chip) | error | power mW (chip) | error | power mW at "
           "published level costs | error | buffer MB (chip) | DRAM MB (chip) | MACs per "
           "cycle |")
@@ -186,7 +189,7 @@ def main() -> None:
           "DRAM accesses per MAC (chip) | error |")
     print("|---|---|---|---|---|---|---|")
     for name, (batch, fps, mw, per_mac) in ABSTRACT.items():
-        w = whole_network(name)
+        w = whole_network(alexnet if name == "alexnet" else run(name))
         print(f"| {name} CONV ({batch}) | {w['frames_per_s']:.3g} ({fps}) | "
               f"{w['frames_per_s'] / fps - 1:+.0%} | {w['power_mw']:.0f} ({mw}) | "
               f"{w['power_mw'] / mw - 1:+.0%} | {w['dram_per_mac']:.4f} ({per_mac}) | "

@@ -328,10 +328,8 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
     filter_rows = min(r_full, rows)
     span = (filter_rows - 1) * shape.dilation[0] + 1
     full_span = (r_full - 1) * shape.dilation[0] + 1
-    # A filter row longer than the input scratchpad: segments as even as possible.
-    pieces = -(-s // spad["inputs"])
-    segment = -(-s // pieces) if pieces > 1 else 0
-    taps = segment or s
+    taps = _segment_taps(s, spad["inputs"])
+    segment = taps if taps < s else 0
     width = shape.segment_width(taps)
     # Eyeriss's physical mapping: the strip is the whole output height when it fits the
     # array's columns, else the narrowest even cut into as few strips as possible.
@@ -339,28 +337,31 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
     strips = range(ideal, 0, -1) if relaxed else [ideal]
     for e in strips:
         sets = (rows // filter_rows) * (cols // e)
-        seen = set()
         pairs = [(r, t) for r in range(1, min(sets, shape.channels) + 1)
                  for t in (range(1, min(sets // r, shape.filters) + 1) if relaxed
                            else [min(sets // r, shape.filters)])]
         for r, t in pairs:
-            if (r, t) in seen:
-                continue
-            seen.add((r, t))
             for q in _powers(min(spad["inputs"] // taps, -(-shape.channels // r))):
                 cap = min(spad["psums"], spad["weights"] // (q * taps), -(-shape.filters // t))
                 for n in reversed(_powers(shape.images)):
-                    window = n * q * r * ((e - 1) * shape.stride[0] + span) * width
-                    whole = n * shape.channels * ((e - 1) * shape.stride[0] + full_span) \
-                        * shape.row_width
                     # The most filters per PE whose pass (inputs and psums) fits the buffer,
                     # and with keep the most whose psums fit beside the whole window.
-                    for held_inputs, kept in ((window, False), (whole, True))[:1 + keep]:
+                    held = [(n * q * r * ((e - 1) * shape.stride[0] + span) * width, False)]
+                    if keep:
+                        held.append((n * shape.channels * ((e - 1) * shape.stride[0]
+                                                           + full_span) * shape.row_width, True))
+                    for held_inputs, kept in held:
                         for p in reversed(_powers(cap)):
                             psums = n * p * t * e * f * accumulator_bits
                             if (held_inputs * operand_bits + psums) / 8 <= buffer_bytes:
                                 yield RsMapping(e, filter_rows, r, t, p, q, n, segment, kept)
                                 break
+
+
+def _segment_taps(taps: int, input_entries: int) -> int:
+    """Taps per segment of a filter row of ``taps`` on a PE with ``input_entries`` input
+    scratchpad entries: the whole row if it fits, else segments as even as possible."""
+    return -(-taps // -(-taps // input_entries))
 
 
 def _powers(limit: int) -> list[int]:
@@ -398,7 +399,7 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
             break
     if best is None:
         r_full, s = shape.kernel
-        taps = -(-s // -(-s // spad["inputs"]))
+        taps = _segment_taps(s, spad["inputs"])
         what = f"row stationary: no mapping of a {r_full}x{s} filter fits: "
         if spad["weights"] < taps:
             raise MappingError(
