@@ -131,7 +131,8 @@ def test_a_device_beyond_its_supply_or_clock_is_refused_before_any_output(tmp_pa
                      ["run", "-d", str(bad), "-w", "lenet5", "-q"]):
             result = invoke(*args)
             assert result.exit_code == 2, result.output
-            assert result.output.startswith(f"error: cim-16x16: {key}: "), result.output
+            # named by its file, not by the name inside it (which is the shipped device's)
+            assert result.output.startswith(f"error: {bad}: {key}: "), result.output
             assert "Traceback" not in result.output
 
 

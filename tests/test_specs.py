@@ -1,10 +1,15 @@
 """Strict device loading: every bad input gives one SpecError naming the file and key."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 from conftest import modified
 
-from accelsim import SpecError, available_devices, load_device
+from accelsim import SpecError, available_devices, device_from_dict, load_device
 from accelsim.spec.yamlfile import parse_yaml
+
+DEVICES = Path(__file__).parents[1] / "devices"
 
 
 def test_all_shipped_devices_load():
@@ -54,6 +59,9 @@ def test_invalid_yaml_names_line_and_column():
      "global_buffer.read_pj: must be at least 0 and at most 1,000,000,000 pJ (got -1)"),
     ("version", 2, "version: Input should be 1"),
     ("cim.cols", 4, "needs 8 cells"),
+    # widths that cannot work together (cim-16x16: 8-bit inputs, ADCs and outputs)
+    ("cim.dac_bits", 16, "cim: dac_bits (16) exceeds input_bits (8)"),
+    ("cim.psum_bits", 6, "cim: psum_bits (6) is narrower than adc_bits (8)"),
 ])
 def test_bad_values_name_the_key(cim16_dict, path, value, fragment):
     if path == "cim.cols":  # 8-bit weights in 1-bit cells need 8 columns
@@ -115,3 +123,11 @@ def test_device_replace_validates_like_a_file(cim16):
         cim16.replace({"cim.rows": -5})
     with pytest.raises(SpecError, match=r"nope: no such section"):
         cim16.replace({"nope.rows": 5})
+
+
+def test_an_accumulator_narrower_than_its_operands_is_refused():
+    data = yaml.safe_load((DEVICES / "eyeriss.yaml").read_text())
+    data["systolic"]["accumulator_bits"] = 8
+    with pytest.raises(SpecError, match=r"eyeriss.yaml: systolic: accumulator_bits \(8\) is "
+                                        r"narrower than operand_bits \(16\)"):
+        device_from_dict(data, source="eyeriss.yaml")

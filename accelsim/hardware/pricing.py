@@ -3,27 +3,48 @@ gathered from its units."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 
 from accelsim.energy.table import action_count
+from accelsim.errors import SpecError
 from accelsim.hardware.figures import check_operating_point, tech_of
 from accelsim.hardware.registry import units
 from accelsim.models import Estimate
 from accelsim.models.technology import MIN_FO4_PER_CYCLE
 from accelsim.spec.device import DeviceSpec
+from accelsim.spec.load import source_of
 
 
-@lru_cache(maxsize=512)
 def resolve(device: DeviceSpec) -> DeviceSpec:
     """``device`` with every ``auto`` field worked out by the unit that owns it (computed once
     per device). Refuses a supply or clock the models do not apply to (figures.
-    check_operating_point)."""
+    check_operating_point), naming the device's file when it came from one."""
+    with _naming_the_file(device):
+        return _resolve(device)
+
+
+@lru_cache(maxsize=512)
+def _resolve(device: DeviceSpec) -> DeviceSpec:
     check_operating_point(device)
     for unit in units(device):
         device = unit.resolve(device)
     return device
+
+
+@contextmanager
+def _naming_the_file(device: DeviceSpec):
+    """Re-raise a figure refused for ``device`` (a SpecError naming the device) naming the
+    file or sweep point it was read from instead."""
+    try:
+        yield
+    except SpecError as exc:
+        source = source_of(device)
+        if exc.source != device.name or source == device.name:
+            raise
+        raise SpecError(source, exc.path, exc.message) from None
 
 
 def energy_per_action(device: DeviceSpec) -> np.ndarray:
@@ -59,12 +80,13 @@ def area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
 def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
     """Every figure a unit works out, by spec section: given numbers and model estimates."""
     out: dict[str, dict[str, Estimate]] = {}
-    check_operating_point(device)
-    for unit in units(device):
-        figures = unit.estimates(device)
-        if figures:
-            out.setdefault(unit.section or unit.name, {}).update(figures)
-        device = unit.resolve(device)
+    with _naming_the_file(device):
+        check_operating_point(device)
+        for unit in units(device):
+            figures = unit.estimates(device)
+            if figures:
+                out.setdefault(unit.section or unit.name, {}).update(figures)
+            device = unit.resolve(device)
     return out
 
 

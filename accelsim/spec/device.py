@@ -115,6 +115,14 @@ class CrossbarSpec:
                 f"has only {self.cols} columns")
         if self.adcs_per_tile > self.cols:
             raise ValueError(f"adcs_per_tile ({self.adcs_per_tile}) exceeds cols ({self.cols})")
+        if self.dac_bits > self.input_bits:
+            raise ValueError(f"dac_bits ({self.dac_bits}) exceeds input_bits ({self.input_bits}): "
+                             f"a DAC drives at most one input's bits per input cycle")
+        if self.psum_bits < max(self.adc_bits, self.output_bits):
+            raise ValueError(f"psum_bits ({self.psum_bits}) is narrower than "
+                             f"{'adc_bits' if self.adc_bits >= self.output_bits else 'output_bits'}"
+                             f" ({max(self.adc_bits, self.output_bits)}): partial sums add shifted "
+                             f"ADC results and hold the output before it is quantized")
 
     @property
     def cells_per_weight(self) -> int:
@@ -170,6 +178,10 @@ class SystolicSpec:
     index_pj: Picojoules = 0.0      # one index read when skipping zeros
 
     def __post_init__(self) -> None:
+        if self.accumulator_bits < self.operand_bits:
+            raise ValueError(f"accumulator_bits ({self.accumulator_bits}) is narrower than "
+                             f"operand_bits ({self.operand_bits}): a partial sum of products "
+                             f"needs at least an operand's bits")
         if self.stationary_per_pe > 1 and self.dataflow not in ("ws", "is"):
             raise ValueError(f"stationary_per_pe applies to the ws and is dataflows (a PE "
                              f"holding several weights or inputs); {self.dataflow} keeps "

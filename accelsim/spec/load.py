@@ -50,4 +50,20 @@ def device_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> DeviceS
     if "version" not in data:
         raise SpecError(source, "version", "required key is missing (write 'version: 1')")
     from accelsim.spec.dram_presets import with_dram_preset
-    return build(DeviceSpec, with_dram_preset(data, source), source)
+    device = build(DeviceSpec, with_dram_preset(data, source), source)
+    if source != "<dict>":
+        _SOURCES[device] = source
+        while len(_SOURCES) > _MAX_SOURCES:
+            del _SOURCES[next(iter(_SOURCES))]
+    return device
+
+
+# Where each recently validated device came from (its file, or a sweep point), so that a
+# figure refused later, when the device is resolved, names the file and not only the device.
+_SOURCES: dict[DeviceSpec, str] = {}
+_MAX_SOURCES = 4096
+
+
+def source_of(device: DeviceSpec) -> str:
+    """The file (or sweep point) ``device`` was read from, if known; else its name."""
+    return _SOURCES.get(device, device.name)
