@@ -68,6 +68,11 @@ def _doc(*layers):
      "out_features: Input should be a valid integer"),
     ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernel": 9}], WorkloadError,
      "layer 'c': a 9x9 kernel does not fit the 8x8 input"),
+    # the window a dilated kernel spans, and the input its padding makes (by hand)
+    ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernel": 3, "dilation": 5}],
+     WorkloadError, "a 3x3 kernel (spanning 11x11 at dilation 5x5) does not fit the 8x8 input"),
+    ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernel": 11, "padding": 1}],
+     WorkloadError, "a 11x11 kernel does not fit the 10x10 padded input (8x8 before padding)"),
     ([{"name": "c", "type": "conv2d", "out_channels": 6, "groups": 4}], WorkloadError,
      "layer 'c': groups=4 must divide"),
     ([{"name": "a", "type": "activation", "inputs": ["b"]},

@@ -596,5 +596,10 @@ def _window_output(h: int, w: int, kernel: Pair, stride: Pair, padding: Pair, di
     out = tuple(math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
                 for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
     if min(out) < 1:
-        raise ValueError(f"a {kernel[0]}x{kernel[1]} {what} does not fit the {h}x{w} input")
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        spans = f" (spanning {span[0]}x{span[1]} at dilation {dilation[0]}x{dilation[1]})" \
+            if tuple(dilation) != (1, 1) else ""
+        padded = f" padded input ({h}x{w} before padding)" if any(padding) else " input"
+        raise ValueError(f"a {kernel[0]}x{kernel[1]} {what}{spans} does not fit the "
+                         f"{h + 2 * padding[0]}x{w + 2 * padding[1]}{padded}")
     return out
