@@ -13,6 +13,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import ConfigDict
 
+from accelsim.arith import window_output
 from accelsim.spec.validate import ActivationName, NonNegativeInt, Number, PositiveInt
 
 Shape = tuple[int, int, int]
@@ -113,7 +114,7 @@ class Conv2d(_Pairs, Layer):
                              f"the {self.out_channels} output channels (input shape "
                              f"{shapes[0]})")
         return (self.out_channels,
-                *_window_output(h, w, self.kernel, self.stride, self.padding, self.dilation,
+                *window_output(h, w, self.kernel, self.stride, self.padding, self.dilation,
                                 "kernel"))
 
     def macs(self, shapes: list[Shape]) -> int:
@@ -174,7 +175,7 @@ class Pool2d(_Pairs, Layer):
     def output_shape(self, shapes: list[Shape]) -> Shape:
         c, h, w = shapes[0]
         if not self.ceil_mode:
-            return (c, *_window_output(h, w, self.kernel, self.stride, self.padding, (1, 1),
+            return (c, *window_output(h, w, self.kernel, self.stride, self.padding, (1, 1),
                                        "window"))
         out = []
         for size, k, s, p in zip((h, w), self.kernel, self.stride, self.padding):
@@ -588,18 +589,3 @@ LAYER_TYPES: dict[str, type[Layer]] = {
                               LayerNorm, Softmax, Upsample, GenericOp, Constant, Embedding,
                               Reduce, Pad2d, Take, Col2Im, LRN)
 }
-
-
-def _window_output(h: int, w: int, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-                   what: str) -> tuple[int, int]:
-    """Output height and width of a sliding window (PyTorch's formula, floor rounding)."""
-    out = tuple(math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
-                for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
-    if min(out) < 1:
-        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        spans = f" (spanning {span[0]}x{span[1]} at dilation {dilation[0]}x{dilation[1]})" \
-            if tuple(dilation) != (1, 1) else ""
-        padded = f" padded input ({h}x{w} before padding)" if any(padding) else " input"
-        raise ValueError(f"a {kernel[0]}x{kernel[1]} {what}{spans} does not fit the "
-                         f"{h + 2 * padding[0]}x{w + 2 * padding[1]}{padded}")
-    return out
