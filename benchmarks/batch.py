@@ -5,6 +5,10 @@
 ResNet-18 at batch 1, 8 and 64 on cim-16x16, cim-128x128-rram and eyeriss-like. Images/s is
 the batch over the whole run (so it never exceeds what the timeline shows); the steady-state
 interval is (last image done - first image done) / (batch - 1). Writes batch.csv.
+
+Then a batch against its images run one at a time, on every shipped device with a systolic
+array: energy and cycles of batch B over B times batch 1's. Above 1, batching costs more
+than running the images separately would.
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ def main() -> None:
                   f"{res.images_per_second:,.1f} | {res.energy_pj / batch / 1e9:.3f} mJ | "
                   f"{wall:.2f} |")
     write_csv(rows, out / "batch.csv")
+    print("\n| device | workload | batch | energy / (B x batch 1) | cycles / (B x batch 1) |")
+    print("|---|---|---:|---:|---:|")
+    for device in ("eyeriss", "eyeriss-like", "hybrid-cim-systolic"):
+        for workload in ("resnet18", "mobilenetv2", "alexnet", "vgg16"):
+            one = accelsim.simulate(workload, device)
+            for batch in (2, 8):
+                res = accelsim.simulate(workload, device, batch=batch)
+                print(f"| {device} | {workload} | {batch} | "
+                      f"{res.energy_pj / (batch * one.energy_pj):.3f} | "
+                      f"{res.cycles / (batch * one.cycles):.3f} |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:,.0f} MiB")
 

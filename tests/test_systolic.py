@@ -350,3 +350,35 @@ def test_weights_that_do_not_fit_stream_from_dram_fold_by_fold(eyeriss_dict):
     assert counts[Action.DRAM_READ_BIT_WEIGHTS] == 1344 * 8
     assert counts[Action.BUFFER_WRITE_WEIGHTS] == 1344 / 2       # 16-bit words
     assert counts[Action.BUFFER_READ_WEIGHTS] == 24 * 28          # each weight read once (ws)
+
+
+def test_a_batch_that_only_overflows_the_buffer_merged_runs_image_by_image(eyeriss_dict):
+    """A 3 x 3 depthwise conv of 16 channels of 32 x 32 (16-bit): input and output are
+    2 x 16 x 32 x 32 x 2 = 65,536 bytes per image. A 96 KiB buffer holds one image's but not
+    two: merged, 2 x 65,536 - 98,304 = 32,768 bytes would spill, written and read back
+    (65,536 bytes), to save 288 bytes of weights (16 x 9 x 2) fetched again. So the layer
+    runs image by image, and at batch 2 costs exactly twice batch 1, with no spill."""
+    wl = Workload.from_layers("dw", [Input("in", shape=(16, 32, 32)),
+                                     Conv2d("dw", ("in",), out_channels=16, kernel=(3, 3),
+                                            padding=(1, 1), groups=16)])
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "ws",
+                                       "global_buffer.size_bytes": "96KiB"})
+    one, two = simulate(wl, device), simulate(wl, device, batch=2)
+    assert np.array_equal(two.action_counts[1], 2 * one.action_counts[1])
+    assert two.layers[1].traffic["dram_write_outputs_bytes"] == 0
+    assert two.layers[1].compute_cycles == 2 * one.layers[1].compute_cycles
+
+
+def test_a_batch_stays_merged_when_its_weights_outweigh_what_it_spills(eyeriss_dict):
+    """A 4096 -> 1024 Linear: (4096 + 1024) x 2 = 10,240 bytes of activations per image fit a
+    96 KiB buffer, 16 images' do not (65,536 bytes spill, 131,072 written and read), but 15
+    more fetches of its 8 MiB of weights would cost far more: the batch stays one GEMM and
+    reads its weights from DRAM as often as one image does."""
+    wl = Workload.from_layers("fc", [Input("in", shape=(4096, 1, 1)),
+                                     Linear("fc", ("in",), 1024)])
+    device = modified(eyeriss_dict, **{"global_buffer.size_bytes": "96KiB"})
+    one, many = simulate(wl, device), simulate(wl, device, batch=16)
+    weights = [run.layers[1].traffic["dram_read_weights_bytes"] for run in (one, many)]
+    assert weights[0] == weights[1] >= 4096 * 1024 * 2
+    assert many.layers[1].compute_cycles == compute_cycles(16, 1024, 4096, rows=12, cols=14,
+                                                           dataflow="ws")

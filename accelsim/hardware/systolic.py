@@ -124,6 +124,8 @@ class SystolicArray(Unit):
         M = batch x positions input vectors by the weights in one pass, so each fold's weights
         serve every image (as SCALE-Sim and a TPU-style batch do). The layer then starts once
         every image's inputs are ready, and its counts and folds cover the whole batch.
+        Unless merging is what overflows the buffer (merges_batch): then the layer runs
+        image by image, each image's pass planned as at batch 1.
 
         Operands that do not fit the global buffer stream from DRAM fold by fold: the share
         of the input held in DRAM (see mapping.memory) is read from there by every fold that
@@ -143,17 +145,18 @@ class SystolicArray(Unit):
         _, h, w = ctx.wl.shapes[name]
         bits, acc = array.operand_bits, array.accumulator_bits
         weight_bits = k * n * groups * bits
+        images = ctx.batch if merges_batch(ctx.wl, dev, ctx.batch, name) else 1
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
         if array.dataflow == "rs":
-            one = row_stationary_folds(ctx, name, streamed, in_dram)
+            one = row_stationary_folds(ctx, name, streamed, in_dram, images)
             unique = 1.0          # its input reads are input tensor elements already
         else:
-            one = fold_schedule(ctx.batch * h * w, n, k, rows=array.rows, cols=array.cols,
+            one = fold_schedule(images * h * w, n, k, rows=array.rows, cols=array.cols,
                                 dataflow=array.dataflow, depth=array.stationary_per_pe)
             # A fold's DRAM inputs are the input tensor elements under its share of the
             # lowered (im2col) input matrix: the window's overlap is expanded on chip.
-            lowered = k * groups * ctx.batch * h * w
-            unique = min(1.0, ctx.batch * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
+            lowered = k * groups * images * h * w
+            unique = min(1.0, images * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         inputs_from_dram = np.rint(in_dram * unique * folds.new_inputs).astype(np.int64)
         none = np.zeros_like(folds.weight_reads)
@@ -231,7 +234,7 @@ class SystolicArray(Unit):
                                    dev.cycles(dev.dram.latency_ns)))
         part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts,
                             tuple((source, Need(NeedRule.ALL)) for source in layer.inputs),
-                            images=ctx.batch, folds=np.stack(columns, axis=1))
+                            images=images, folds=np.stack(columns, axis=1))
         return LayerPlan(name, layer.kind, UnitKind.SYSTOLIC, ctx.wl.layer_macs(name), (part,),
                          parameters=layer.params())
 
@@ -286,30 +289,60 @@ class SystolicArray(Unit):
                 dense - counts, 0)
 
 
-def _rs_shape(ctx: PlanContext, name: str) -> ConvShape:
+def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
+    """Whether the systolic layer ``name`` runs the batch as one GEMM (its images merged into
+    M, weights fetched once for all of them) rather than image by image.
+
+    Merging keeps every image's input and output live at once. Suppose that is what makes
+    the layer's working set (its input and output tensors) overflow the global buffer: one
+    image's fits, the batch's does not. The spilled activations then cost DRAM writes and
+    reads (and, fold by fold, re-reads), which can make a batch cost more than its images
+    run one at a time; image by image, the layer costs exactly that, but every image fetches
+    the weights again. So the batch is merged unless the bytes it spills, written and read
+    back, outweigh the weight bytes the other images would fetch again: a depthwise conv
+    (few weights, large activations) runs image by image, a linear layer merged. When even
+    one image overflows the buffer, the layer spills either way and stays merged (Eyeriss
+    runs AlexNet so, four images at a time)."""
+    if batch == 1:
+        return True
+    layer = workload.layers[name]
+    working = (math.prod(workload.shapes[name])
+               + sum(math.prod(workload.shapes[source]) for source in layer.inputs)
+               ) * device.output_bits / 8
+    capacity = device.global_buffer.size_bytes
+    if not working <= capacity < batch * working:
+        return True
+    k, n, groups = layer.matrix(workload.input_shapes(name))
+    weight_bytes = k * n * groups * device.systolic.operand_bits / 8
+    spilled = batch * working - capacity
+    return (batch - 1) * weight_bytes >= 2 * spilled
+
+
+def _rs_shape(ctx: PlanContext, name: str, images: int) -> ConvShape:
     """One group of the layer as a conv (a linear layer: 1 x 1 over its positions)."""
     layer = ctx.wl.layers[name]
     k, n, _ = layer.matrix(ctx.wl.input_shapes(name))
     _, h, w = ctx.wl.shapes[name]
     if isinstance(layer, Conv2d):
         r, s = layer.kernel
-        return ConvShape(ctx.batch, n, k // (r * s), (r, s), (h, w), tuple(layer.stride),
+        return ConvShape(images, n, k // (r * s), (r, s), (h, w), tuple(layer.stride),
                          tuple(layer.dilation))
-    return ConvShape(ctx.batch, n, k, (1, 1), (h, w))
+    return ConvShape(images, n, k, (1, 1), (h, w))
 
 
 def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
-                         inputs_in_dram: float) -> Folds:
+                         inputs_in_dram: float, images: int | None = None) -> Folds:
     """A layer's row-stationary passes (hardware.row_stationary) as folds: the mapping of
     least energy at the device's prices (with the DRAM reads of streamed weights and of the
-    ``inputs_in_dram`` share of its inputs), its passes in execution order."""
+    ``inputs_in_dram`` share of its inputs), its passes in execution order, for ``images``
+    images at once (default: the batch)."""
     dev = ctx.dev
     array, buffer = dev.systolic, dev.global_buffer
     costs = RsCosts(array.mac_pj, array.rf_access_pj, array.pe_hop_pj,
                     (buffer.read_pj + buffer.write_pj) / 2, dev.dram.read_pj_per_bit,
                     array.operand_bits, array.accumulator_bits, buffer.word_bits,
                     dev.interconnect.width_bits, dev.dram_bytes_per_cycle * 8)
-    shape = _rs_shape(ctx, name)
+    shape = _rs_shape(ctx, name, ctx.batch if images is None else images)
     try:
         mapping = _rs_mapping(shape, array.rows, array.cols,
                               tuple(spads(array.rf_bytes, array.operand_bits).items()),

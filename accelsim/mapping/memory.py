@@ -2,9 +2,9 @@
 
 A layer's working set is its input tensors plus its output tensor, at the activation and
 output widths of the chip. A tensor counts once per image, or once per image of the batch when
-a layer that merges the batch (a systolic GEMM, see mapping.plan) produces or reads it: all of
-its images are live at once. When the working set exceeds the global buffer, the part of the
-output that does not fit lives in DRAM:
+a layer that merges the batch (a systolic GEMM, see mapping.plan and hardware.systolic.
+merges_batch) produces or reads it: all of its images are live at once. When the working set
+exceeds the global buffer, the part of the output that does not fit lives in DRAM:
 
 - an intermediate layer writes that part to DRAM as it produces it, and every consumer reads it
   back once (a systolic consumer re-reads its inputs fold by fold, so it reads its share of

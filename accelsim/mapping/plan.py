@@ -22,6 +22,7 @@ from accelsim.hardware.dram import load_plan, store_plan
 from accelsim.hardware.plan import LayerPlan, UnitKind, copied
 from accelsim.hardware.pricing import resolve
 from accelsim.hardware.registry import unit, units
+from accelsim.hardware.systolic import merges_batch
 from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import layer_by_layer, residency, with_spills
 from accelsim.mapping.place import Placement, place
@@ -60,7 +61,8 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
     ctx = PlanContext(workload, device, batch)
     chosen = assign_units(ctx, policy=policy, assign=assign or {})
     batched = {name for name, (name_of_unit, _) in chosen.items()
-               if unit(name_of_unit).name == UnitKind.SYSTOLIC}
+               if unit(name_of_unit).name == UnitKind.SYSTOLIC
+               and merges_batch(workload, device, batch, name)}
     ctx.held = residency(workload, device, batch=batch, batched=batched)
     plans = [_plan_layer(ctx, name, *chosen.get(name, ("", ""))) for name in workload.order]
     sinks = workload.sinks
