@@ -293,16 +293,18 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     """Whether the systolic layer ``name`` runs the batch as one GEMM (its images merged into
     M, weights fetched once for all of them) rather than image by image.
 
-    Merging keeps every image's input and output live at once. Suppose that is what makes
-    the layer's working set (its input and output tensors) overflow the global buffer: one
-    image's fits, the batch's does not. The spilled activations then cost DRAM writes and
-    reads (and, fold by fold, re-reads), which can make a batch cost more than its images
-    run one at a time; image by image, the layer costs exactly that, but every image fetches
-    the weights again. So the batch is merged unless the bytes it spills, written and read
-    back, outweigh the weight bytes the other images would fetch again: a depthwise conv
-    (few weights, large activations) runs image by image, a linear layer merged. When even
-    one image overflows the buffer, the layer spills either way and stays merged (Eyeriss
-    runs AlexNet so, four images at a time)."""
+    Merging keeps every image's input and output live at once. When the batch's working set
+    (the layer's input and output tensors) overflows the global buffer, the bytes merging
+    spills beyond what the images one at a time would (all of the overflow if one image
+    fits; a buffer's worth per extra image if not) cost DRAM writes and reads, and fold by
+    fold re-reads, which can make a batch cost more than its images run one at a time.
+    Image by image, the layer costs exactly that, but every image fetches the weights
+    again. So the batch is merged unless those extra bytes, written and read back, outweigh
+    the weight bytes the other images would fetch: a depthwise conv (few weights, large
+    activations) runs image by image, a linear layer merged. A row-stationary layer that
+    overflows the buffer even for one image stays merged: its mapping search tiles the
+    batch itself (images per pass), pricing the DRAM reads of what spills (Eyeriss runs
+    AlexNet so, four images at a time)."""
     if batch == 1:
         return True
     layer = workload.layers[name]
@@ -310,11 +312,11 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
                + sum(math.prod(workload.shapes[source]) for source in layer.inputs)
                ) * device.output_bits / 8
     capacity = device.global_buffer.size_bytes
-    if not working <= capacity < batch * working:
+    if capacity >= batch * working or (working > capacity and device.systolic.dataflow == "rs"):
         return True
     k, n, groups = layer.matrix(workload.input_shapes(name))
     weight_bytes = k * n * groups * device.systolic.operand_bits / 8
-    spilled = batch * working - capacity
+    spilled = batch * working - capacity - batch * max(0.0, working - capacity)
     return (batch - 1) * weight_bytes >= 2 * spilled
 
 
