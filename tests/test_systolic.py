@@ -411,3 +411,22 @@ def test_when_even_one_image_overflows_the_buffer_the_weights_decide(eyeriss_dic
                                        "global_buffer.size_bytes": "96KiB"})
     one, two = simulate(wl, device), simulate(wl, device, batch=2)
     assert np.array_equal(two.action_counts[1], 2 * one.action_counts[1])
+
+
+def test_a_spilled_input_that_fits_beside_the_layer_comes_back_once(eyeriss_dict):
+    """1 x 1 convs, 16-bit, 16 x 16 positions: 16 -> 64 channels (A), then 64 -> 32 (B), with
+    a 37 KiB (37,888-byte) buffer. A's working set is 8,192 + 32,768 bytes: 3,072 bytes of its
+    output spill to DRAM. B's is 32,768 + 16,384: its output spills 11,264 bytes, so its whole
+    input fits beside the rest. B then reads A's 3,072 spilled bytes from DRAM once, into the
+    buffer (48 bursts of 64 bytes), not once per column fold (32 outputs on 14 columns: 3)."""
+    wl = Workload.from_layers("chain", [Input("in", shape=(16, 16, 16)),
+                                        Conv2d("a", ("in",), out_channels=64),
+                                        Conv2d("b", ("a",), out_channels=32)])
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "ws",
+                                       "global_buffer.size_bytes": 37 * 1024,
+                                       "dram.burst_bytes": 64})
+    res = simulate(wl, device)
+    a, b = (next(row for row in res.layers if row.name == name) for name in ("a", "b"))
+    assert a.traffic["dram_write_outputs_bytes"] == 3072
+    assert b.traffic["dram_read_inputs_bytes"] == 3072
+    assert b.traffic["dram_write_outputs_bytes"] == 11264

@@ -131,8 +131,11 @@ class SystolicArray(Unit):
         of the input held in DRAM (see mapping.memory) is read from there by every fold that
         reads inputs (the input elements under the fold's part of the lowered input matrix:
         a conv window's overlap is expanded on chip; a row-stationary mapping that keeps its
-        strip's window reads it once, into the buffer), and weights that do not fit beside the
-        activations are not staged but read from DRAM by every fold that uses them. Weights
+        strip's window reads it once, into the buffer; and when the whole input fits beside
+        the part of the output kept on chip, _input_fits, the share spilled by its producer
+        comes back once, into the buffer, spread over the folds in order), and weights that
+        do not fit beside the activations are not staged but read from DRAM by every fold
+        that uses them. Weights
         that fit are fetched once per batch, each by the first fold that uses it, into the
         buffer (double buffered: loading overlaps the folds before). Each fold then waits for
         its DRAM transfer (a stage of its own on the DRAM channels), which shows in cycles.
@@ -158,12 +161,21 @@ class SystolicArray(Unit):
             lowered = k * groups * images * h * w
             unique = min(1.0, images * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
-        inputs_from_dram = np.rint(in_dram * unique * folds.new_inputs).astype(np.int64)
         none = np.zeros_like(folds.weight_reads)
+        if array.dataflow != "rs" and in_dram > 0 and _input_fits(ctx, name, images):
+            # The input's DRAM share is read once, into the buffer, spread over the folds as
+            # they read inputs; every fold then reads its inputs from the buffer.
+            spilled = in_dram * images * math.prod(ctx.wl.shapes[layer.inputs[0]])
+            share = np.cumsum(folds.input_reads) / max(1, int(folds.input_reads.sum()))
+            inputs_from_dram = np.diff(np.rint(spilled * share), prepend=0).astype(np.int64)
+            kept = once = True
+        else:
+            inputs_from_dram = np.rint(in_dram * unique * folds.new_inputs).astype(np.int64)
+            kept = bool((folds.new_inputs != folds.input_reads).any())
+            once = False
         # Inputs from DRAM go straight to the array, every fold fetching its own; or, when
-        # a row-stationary window is kept for several folds, into the buffer, from which
-        # every fold reads them.
-        kept = bool((folds.new_inputs != folds.input_reads).any())
+        # they are read once (above) or a row-stationary window is kept for several folds,
+        # into the buffer, from which every fold reads them.
         staged = inputs_from_dram if kept else none
         direct = none if kept else inputs_from_dram
         # Weights that fit are fetched fold by fold as folds first need them (double
@@ -221,12 +233,17 @@ class SystolicArray(Unit):
         if inputs_from_dram.any() or weights_from_dram.any() or fetched.any():
             # Each fold's streamed operands as one sequential transfer per operand. Staged
             # weights are the layer's weight tensor read in order, one transfer split over
-            # the folds that first need them (counted once, in whole bursts).
+            # the folds that first need them (counted once, in whole bursts), and so is an
+            # input read once.
             fetch = fetched * bits
             if fetched.any():
                 count_dram(counts, dev, read=True, bits=int(fetch.sum()),
                            operand=Operand.WEIGHTS)
-            for operand, elements in ((Operand.INPUTS, inputs_from_dram),
+            if once:
+                fetch = fetch + inputs_from_dram * bits
+                count_dram(counts, dev, read=True, bits=int(inputs_from_dram.sum()) * bits,
+                           operand=Operand.INPUTS)
+            for operand, elements in ((Operand.INPUTS, none if once else inputs_from_dram),
                                       (Operand.WEIGHTS, weights_from_dram)):
                 fetch = fetch + count_dram_per_transfer(counts, dev, elements * bits, operand)
             columns.insert(0, np.ceil(fetch / 8 / dev.dram_bytes_per_cycle).astype(np.int64))
@@ -362,6 +379,19 @@ def _rs_mapping(shape, rows, cols, spad, buffer_bytes, costs, weights_fit,
     return best_mapping(shape, rows=rows, cols=cols, spad=dict(spad),
                         buffer_bytes=buffer_bytes, costs=costs, weights_fit=weights_fit,
                         inputs_in_dram=inputs_in_dram)
+
+
+def _input_fits(ctx: PlanContext, name: str, images: int) -> bool:
+    """Whether the layer's input fits the buffer beside the part of its output kept there
+    (the residency spills the output's overflow first): then the input's DRAM share, spilled
+    by its producer, can come back once for all the folds."""
+    if ctx.held is None:
+        return True
+    layer = ctx.wl.layers[name]
+    size = images * ctx.dev.output_bits / 8
+    kept_output = (1.0 - ctx.held.fraction[name]) * math.prod(ctx.wl.shapes[name]) * size
+    inputs = sum(math.prod(ctx.wl.shapes[source]) for source in layer.inputs) * size
+    return inputs + kept_output <= ctx.dev.global_buffer.size_bytes
 
 
 def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tuple[float, bool]:

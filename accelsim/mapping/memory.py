@@ -7,8 +7,9 @@ merges_batch) produces or reads it: all of its images are live at once. When the
 exceeds the global buffer, the part of the output that does not fit lives in DRAM:
 
 - an intermediate layer writes that part to DRAM as it produces it, and every consumer reads it
-  back once (a systolic consumer re-reads its inputs fold by fold, so it reads its share of
-  each fold's inputs from DRAM instead, see _Planner.systolic);
+  back once (a systolic consumer whose input does not fit beside the part of its output kept
+  on chip re-reads its inputs fold by fold, so it reads its share of each fold's inputs from
+  DRAM instead, see hardware.systolic);
 - the network's input is loaded into the buffer only as far as it fits; the rest stays in DRAM
   and its consumers read it from there;
 - a network output is written to DRAM once: the part that does not fit as it is produced, the
