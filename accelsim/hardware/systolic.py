@@ -135,10 +135,10 @@ class SystolicArray(Unit):
         the part of the output kept on chip, _input_fits, the share spilled by its producer
         comes back once, into the buffer, spread over the folds in order), and weights that
         do not fit beside the activations are not staged but read from DRAM by every fold
-        that uses them. Weights
-        that fit are fetched once per batch, each by the first fold that uses it, into the
-        buffer (double buffered: loading overlaps the folds before). Each fold then waits for
-        its DRAM transfer (a stage of its own on the DRAM channels), which shows in cycles.
+        that uses them. Weights that fit are fetched once per batch, each by the first fold
+        that uses it, into the buffer (double buffered: loading overlaps the folds before).
+        Each fold then waits for its DRAM transfer (a stage of its own on the DRAM channels),
+        which shows in cycles.
         """
         layer, dev = ctx.wl.layers[name], ctx.dev
         array, bus = dev.systolic, dev.interconnect
