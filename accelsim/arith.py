@@ -17,13 +17,13 @@ def window_output(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, in
     """Output height and width of a sliding window (PyTorch's formula, floor rounding). A
     window that does not fit says what a dilated kernel spans and the input its padding
     makes."""
-    out = tuple(math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
-                for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
-    if min(out) < 1:
+    oh, ow = (math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
+              for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    if min(oh, ow) < 1:
         (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
         spans = (f" (spanning {dh * (kh - 1) + 1}x{dw * (kw - 1) + 1} at dilation {dh}x{dw})"
                  if (dh, dw) != (1, 1) else "")
         padded = f" padded input ({h}x{w} before padding)" if ph or pw else " input"
         raise ValueError(f"a {kh}x{kw} {what}{spans} does not fit the {h + 2 * ph}x{w + 2 * pw}"
                          f"{padded}")
-    return out
+    return oh, ow
