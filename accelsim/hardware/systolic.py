@@ -325,9 +325,7 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     if batch == 1:
         return True
     layer = workload.layers[name]
-    working = (math.prod(workload.shapes[name])
-               + sum(math.prod(workload.shapes[source]) for source in layer.inputs)
-               ) * device.output_bits / 8
+    working = sum(_layer_bytes(workload, device, name))
     capacity = device.global_buffer.size_bytes
     if capacity >= batch * working or (working > capacity and device.systolic.dataflow == "rs"):
         return True
@@ -387,11 +385,18 @@ def _input_fits(ctx: PlanContext, name: str, images: int) -> bool:
     by its producer, can come back once for all the folds."""
     if ctx.held is None:
         return True
-    layer = ctx.wl.layers[name]
-    size = images * ctx.dev.output_bits / 8
-    kept_output = (1.0 - ctx.held.fraction[name]) * math.prod(ctx.wl.shapes[name]) * size
-    inputs = sum(math.prod(ctx.wl.shapes[source]) for source in layer.inputs) * size
-    return inputs + kept_output <= ctx.dev.global_buffer.size_bytes
+    inputs, output = _layer_bytes(ctx.wl, ctx.dev, name)
+    kept_output = (1.0 - ctx.held.fraction[name]) * output
+    return images * (inputs + kept_output) <= ctx.dev.global_buffer.size_bytes
+
+
+def _layer_bytes(workload, device: DeviceSpec, name: str) -> tuple[float, float]:
+    """Bytes of the layer's input tensors and of its output, per image, at the chip's output
+    width (as mapping.memory counts them)."""
+    layer = workload.layers[name]
+    inputs = sum(math.prod(workload.shapes[source]) for source in layer.inputs)
+    return (inputs * device.output_bits / 8,
+            math.prod(workload.shapes[name]) * device.output_bits / 8)
 
 
 def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tuple[float, bool]:
