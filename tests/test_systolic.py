@@ -413,6 +413,28 @@ def test_when_even_one_image_overflows_the_buffer_the_weights_decide(eyeriss_dic
     assert np.array_equal(two.action_counts[1], 2 * one.action_counts[1])
 
 
+def test_a_batch_whose_input_stops_fitting_runs_image_by_image(eyeriss_dict):
+    """MobileNetV2's last projection: a 1 x 1 conv of 960 to 320 channels on 7 x 7, 16-bit,
+    on a 108 KiB (110,592-byte) buffer, weight stationary. One image's input (94,080 bytes)
+    fits and is read once; two images' (188,160) do not, and merged, the 77,568 bytes beyond
+    the buffer would be read by each of the 23 column folds (320 outputs on 14 columns):
+    22 x 77,568 = 1,706,496 extra bytes, plus a buffer's worth more spilled (2 x 110,592),
+    against 614,400 bytes of weights (960 x 320 x 2) shared. So the layer runs image by
+    image, and batch 2 costs exactly twice batch 1. (Merged, it cost 1.47 times as much.)"""
+    from accelsim.hardware.pricing import resolve
+    from accelsim.hardware.systolic import _input_reads
+    wl = Workload.from_layers("pw", [Input("in", shape=(960, 7, 7)),
+                                     Conv2d("pw", ("in",), out_channels=320)])
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "ws"})
+    assert device.global_buffer.size_bytes == 110_592
+    assert _input_reads(wl, resolve(device), "pw", 2) == 23
+    assert 614_400 >= 2 * 110_592                       # the spill alone would merge
+    assert not merges_batch(wl, device, 2, "pw")
+    one, two = simulate(wl, device), simulate(wl, device, batch=2)
+    assert np.array_equal(two.action_counts[1], 2 * one.action_counts[1])
+    assert two.layers[1].traffic["dram_read_inputs_bytes"] == 0
+
+
 def test_a_spilled_input_that_fits_beside_the_layer_comes_back_once(eyeriss_dict):
     """1 x 1 convs, 16-bit, 16 x 16 positions: 16 -> 64 channels (A), then 64 -> 32 (B), with
     a 37 KiB (37,888-byte) buffer. A's working set is 8,192 + 32,768 bytes: 3,072 bytes of its

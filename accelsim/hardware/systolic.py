@@ -321,18 +321,45 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     activations) runs image by image, a linear layer merged. A row-stationary layer that
     overflows the buffer even for one image stays merged: its mapping search tiles the
     batch itself (images per pass), pricing the DRAM reads of what spills (Eyeriss runs
-    AlexNet so, four images at a time)."""
+    AlexNet so, four images at a time).
+
+    A weight-, output- or input-stationary layer whose one image's input fits the buffer
+    reads its spilled input once (plan: _input_fits); merged, a batch's input may no longer
+    fit, and then the part of it beyond the buffer is read by every fold that reads inputs
+    (a 1 x 1 conv on a 14-column array: once per 14 outputs). Those extra reads count
+    against merging too."""
     if batch == 1:
         return True
     layer = workload.layers[name]
-    working = sum(_layer_bytes(workload, device, name))
+    inputs, output = _layer_bytes(workload, device, name)
+    working = inputs + output
     capacity = device.global_buffer.size_bytes
-    if capacity >= batch * working or (working > capacity and device.systolic.dataflow == "rs"):
+    array = device.systolic
+    if capacity >= batch * working or (working > capacity and array.dataflow == "rs"):
         return True
     k, n, groups = layer.matrix(workload.input_shapes(name))
-    weight_bytes = k * n * groups * device.systolic.operand_bits / 8
+    weight_bytes = k * n * groups * array.operand_bits / 8
     spilled = batch * working - capacity - batch * max(0.0, working - capacity)
-    return (batch - 1) * weight_bytes >= 2 * spilled
+    extra = 2 * spilled
+    if array.dataflow != "rs" and batch * inputs > capacity >= inputs:
+        extra += (batch * inputs - capacity) * (_input_reads(workload, device, name, batch) - 1)
+    return (batch - 1) * weight_bytes >= extra
+
+
+def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
+    """How many times a weight-, output- or input-stationary layer's folds read each input
+    element, for ``images`` images merged (what plan reads from DRAM per element of an input
+    share that is not read once): the folds' new input reads of the lowered matrix, times
+    the share of it that is input tensor elements, over the input elements."""
+    layer, array = workload.layers[name], device.systolic
+    k, n, groups = layer.matrix(workload.input_shapes(name))
+    _, h, w = workload.shapes[name]
+    one = fold_schedule(images * h * w, n, k, rows=array.rows, cols=array.cols,
+                        dataflow=array.dataflow, depth=array.stationary_per_pe)
+    elements = images * math.prod(workload.shapes[layer.inputs[0]])
+    lowered = k * groups * images * h * w
+    unique = min(1.0, elements / lowered)
+    return unique * groups * float(one.new_inputs.sum()) / elements
 
 
 def _rs_shape(ctx: PlanContext, name: str, images: int) -> ConvShape:
