@@ -62,3 +62,45 @@ def test_tile_count_and_utilization_match_naive_placement(k, n, groups, rows, co
     assert np.all(t.rows_used <= rows) and np.all(t.cols_used <= cols)
     assert int(t.input_slices.sum()) == k * groups
     assert int(t.output_slices.sum()) == n * groups
+
+
+@pytest.mark.parametrize("tiles, tile_buffer", [(1, False), (3, False), (5, True), (64, True)])
+def test_alike_parts_share_a_plan_equal_to_planning_each(tiles, tile_buffer):
+    """A layer larger than the chip splits into parts; parts of equal signature share one
+    plan, renamed. Each must equal what planning that part alone gives (_part called for it):
+    the same counts, stages (resources included), tile cycles and weight writes."""
+    from accelsim import load_workload
+    from accelsim._data import data_dir
+    from accelsim.hardware.context import PlanContext
+    from accelsim.hardware.crossbar import Crossbars, _part, _split
+    from accelsim.hardware.pricing import resolve
+    from accelsim.spec.load import device_from_dict
+    from accelsim.spec.yamlfile import read_yaml
+    data = read_yaml(data_dir("devices") / "cim-16x16.yaml")
+    data["cim"]["tiles"] = tiles
+    if tile_buffer:
+        data["tile_buffer"] = {"size_bytes": 2048, "word_bits": 64, "banks": 1, "crossbars": 2}
+    device = resolve(device_from_dict(data, source="test"))
+    workload = load_workload("lenet5")
+    parted = False
+    for name in ("c3", "c5", "f6"):
+        ctx = PlanContext(workload, device)
+        plan = Crossbars()._plan(ctx, name)
+        layer = workload.layers[name]
+        split = _split(plan.tiling, tiles)
+        assert len(plan.parts) == len(split)
+        shared = len({id(part.counts) for part in plan.parts})
+        assert tiles > 3 or shared < len(plan.parts)     # small chips do share
+        parted = parted or len(split) > 1
+        for index, chunk in enumerate(split):
+            alone = _part(ctx, name, layer, plan.tiling, index, chunk)
+            part = plan.parts[index]
+            assert part.part == index and np.array_equal(part.tile_indices, chunk)
+            assert np.array_equal(part.counts, alone.counts)
+            assert part.stages == alone.stages
+            assert np.array_equal(part.tile_cycles, alone.tile_cycles)
+            assert part.programming.stages == alone.programming.stages
+            assert np.array_equal(part.programming.counts, alone.programming.counts)
+            assert part.staging == alone.staging
+            assert part.carries_from_previous_part == alone.carries_from_previous_part
+    assert parted

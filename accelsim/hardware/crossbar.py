@@ -97,10 +97,21 @@ class Crossbars(Unit):
         k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
         tiling = tile_layer(k, n, groups, rows=cim.rows, cols=cim.cols,
                             cells_per_weight=cim.cells_per_weight)
-        parts = tuple(_part(ctx, name, layer, tiling, index, tiles)
-                      for index, tiles in enumerate(_split(tiling, cim.tiles)))
-        return LayerPlan(name, layer.kind, UnitKind.CIM, ctx.wl.layer_macs(name), parts, tiling,
-                         parameters=layer.params())
+        # A layer larger than the chip splits into many parts, most alike (a chip of a few
+        # tiles: thousands of one-tile parts of three or four kinds). A part's plan depends
+        # on its tiles only through _signature: alike parts share one plan, renamed.
+        planned: dict[bytes, CrossbarPart] = {}
+        parts = []
+        for index, tiles in enumerate(_split(tiling, cim.tiles)):
+            signature = _signature(tiling, tiles)
+            like = planned.get(signature)
+            if like is None:
+                like = planned[signature] = _part(ctx, name, layer, tiling, index, tiles)
+                parts.append(like)
+            else:
+                parts.append(_moved(like, index, tiles))
+        return LayerPlan(name, layer.kind, UnitKind.CIM, ctx.wl.layer_macs(name), tuple(parts),
+                         tiling, parameters=layer.params())
 
     def product(self, ctx, plan, columns, matrix, options, rng):
         return crossbar_product(columns, matrix, plan.tiling, ctx.dev, options, rng)
@@ -244,6 +255,41 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
                         tile_indices=tiles,
                         programming=_programming(ctx, tiling, tiles, resource),
                         carries_from_previous_part=bool(carried_in.size), staging=staging)
+
+
+def _signature(tiling: CrossbarTiling, tiles: np.ndarray) -> bytes:
+    """What _part reads of ``tiles``: each tile's rows, columns and weights used, whether it
+    is its column's first or last row tile, and which input slice and output column it
+    reads and adds into, numbered from the part's first (with those slices' sizes). Two
+    parts with equal signatures have equal plans but for the part's index and tiles."""
+    rows, cols = tiling.tile_rows, tiling.tile_cols
+    block, rest = np.divmod(tiles, rows * cols)
+    row, col = np.divmod(rest, cols)
+    input_id = block * rows + row
+    column = block * cols + col
+    return b"|".join((
+        np.stack([tiling.rows_used[tiles], tiling.cols_used[tiles], tiling.weights[tiles],
+                  (row == 0) + 2 * (row == rows - 1), input_id - input_id.min(),
+                  column - column.min(),
+                  tiling.input_slices[input_id], tiling.output_slices[column]]
+                 ).astype(np.int64).tobytes(),
+        str(tiles.size).encode()))
+
+
+def _moved(part: CrossbarPart, index: int, tiles: np.ndarray) -> CrossbarPart:
+    """``part`` (planned by _part) as part ``index`` holding ``tiles``, of equal signature:
+    its array and tile-buffer resources renamed; counts and cycles shared."""
+    key = f"{part.layer}#{index}"
+
+    def renamed(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        return tuple(copied(stage, resource=Resource(stage.resource.kind, key))
+                     if stage.resource.kind in _NAMED else stage for stage in stages)
+
+    programming = part.programming
+    if programming is not None:
+        programming = copied(programming, stages=renamed(programming.stages))
+    return copied(part, part=index, stages=renamed(part.stages), tile_indices=tiles,
+                  programming=programming)
 
 
 def _staging(ctx: PlanContext, name: str, layer, tiling: CrossbarTiling,
