@@ -318,3 +318,47 @@ def _cim16() -> dict:
     from accelsim._data import data_dir
     from accelsim.spec.yamlfile import read_yaml
     return read_yaml(data_dir("devices") / "cim-16x16.yaml")
+
+
+def test_a_journal_resumed_by_a_changed_accelsim_is_simulated_again(tmp_path, monkeypatch):
+    """Rows are keyed by a fingerprint of accelsim's source, not only its version number:
+    the same version with another model (an upgrade, a local change) must not reuse them."""
+    import importlib
+    sweep_module = importlib.import_module("accelsim.sweep")
+    from accelsim.sweep import run
+    out = tmp_path / "s.csv"
+    grid = {"cim.rows": [16, 32]}
+    first = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False)
+    again = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out, progress=False)
+    assert [r["key"] for r in again.rows] == [r["key"] for r in first.rows]
+    monkeypatch.setattr(sweep_module, "model_fingerprint", lambda: "0123456789abcdef")
+    monkeypatch.setattr(run, "model_fingerprint", lambda: "0123456789abcdef")
+    changed = accelsim.sweep("cim-16x16", "mlp", grid=grid, jobs=1, output=out,
+                             progress=False)
+    assert not {r["key"] for r in changed.rows} & {r["key"] for r in first.rows}
+    assert all(row["status"] == "ok" for row in changed.rows)
+    with open(out, newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 4      # both models' rows, apart
+
+
+def test_a_worker_with_another_accelsim_gives_error_rows(monkeypatch):
+    """A cluster worker whose accelsim differs from the sweeping process's would simulate
+    another model under the row's key: its rows are errors that say so."""
+    import importlib
+    sweep_module = importlib.import_module("accelsim.sweep")
+    from accelsim.sweep.run import model_fingerprint
+    monkeypatch.setattr(sweep_module, "model_fingerprint", lambda: "0123456789abcdef")
+    result = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16]}, jobs=1,
+                            progress=False)
+    (row,) = result.rows
+    assert row["status"] == "error"
+    assert model_fingerprint() in row["error"] and "0123456789abcdef" in row["error"]
+    assert "same accelsim on every worker" in row["error"]
+
+
+def test_the_model_fingerprint_covers_the_source_and_shipped_workloads():
+    from accelsim.sweep.run import model_fingerprint
+    fingerprint = model_fingerprint()
+    assert len(fingerprint) == 16 and int(fingerprint, 16) >= 0
+    model_fingerprint.cache_clear()
+    assert model_fingerprint() == fingerprint          # deterministic

@@ -22,7 +22,15 @@ from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import read_yaml
 from accelsim.sweep.grid import apply, expand
-from accelsim.sweep.run import METRICS, Journal, Point, columns, components, execute
+from accelsim.sweep.run import (
+    METRICS,
+    Journal,
+    Point,
+    columns,
+    components,
+    execute,
+    model_fingerprint,
+)
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
@@ -72,8 +80,10 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     Other keyword options go to simulate(): batch, mode, policy, assign, ...
 
     Rows are keyed by everything that defines them (the base device's content, the workload
-    and its file, grid values, options, accelsim version), so one output file can collect
-    sweeps of several devices; each row names its base device in ``device``.
+    and its file, grid values, options, accelsim's version and a fingerprint of its source
+    and shipped workloads), so one output file can collect sweeps of several devices, and a
+    journal resumed after accelsim changed is simulated again rather than mixed with rows
+    of the old model; each row names its base device in ``device``.
     """
     for name in options:
         if name not in _OPTIONS:
@@ -90,7 +100,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     # Catch a wrong path before starting workers (each point would fail the same way).
     apply(base, params[0], source=f"{base_name} with the first grid point")
     identities = {w: _identity(base, w) for w in workloads}
-    points = [Point(index, workload, p, options, base_name, identities[workload])
+    model = model_fingerprint()
+    points = [Point(index, workload, p, options, base_name, identities[workload], model)
               for index, (p, workload) in enumerate((p, w) for p in params for w in workloads)]
     paths = list(grid)
     path = Path(output) if output is not None else None
@@ -225,13 +236,15 @@ def load_results(path: str | Path) -> SweepResult:
 
 def _identity(base: dict, workload: str) -> str:
     """What a row's key must cover beyond the grid point: the base device's content, the
-    workload's file content (zoo names are part of the version) and accelsim's version."""
+    workload's file content (zoo networks and shipped workloads are part of the model),
+    accelsim's version and a fingerprint of the model itself (model_fingerprint)."""
     from accelsim import __version__
     from accelsim.sweep.run import content_hash
     text = ""
     if looks_like_path(workload) and Path(workload).is_file():
         text = content_hash(Path(workload).read_bytes().hex())
-    return content_hash({"device": base, "workload_file": text, "version": __version__})
+    return content_hash({"device": base, "workload_file": text, "version": __version__,
+                         "model": model_fingerprint()})
 
 
 def _device_dict(device) -> tuple[dict, str]:

@@ -3,10 +3,10 @@
 Every finished point (or its error) is appended to a CSV journal and flushed to disk at once.
 Points are identified by a key: a hash of everything that defines the result (the base
 device's content, the workload and its file's content, the grid values, the simulate()
-options and the accelsim version). Running a sweep again with the same output file skips the
-points already there and retries the ones that failed: an interrupted sweep (Ctrl-C, a killed
-process, a crashed worker) loses nothing, and a sweep of another device or version adds its
-own rows instead of reusing stale ones.
+options, the accelsim version and a fingerprint of its source). Running a sweep again with
+the same output file skips the points already there and retries the ones that failed: an
+interrupted sweep (Ctrl-C, a killed process, a crashed worker) loses nothing, and a sweep of
+another device or of a changed accelsim adds its own rows instead of reusing stale ones.
 
 Local points run in worker processes of our own: each worker runs one point at a time, so a
 point that kills its worker (a crash, the out-of-memory killer) is retried on a fresh worker
@@ -16,6 +16,7 @@ and, after MAX_CRASHES, recorded as an error alone. Workers exit when the parent
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -42,6 +43,25 @@ def content_hash(value: Any) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=1)
+def model_fingerprint() -> str:
+    """A short hash of accelsim's model: every source file of the package and every shipped
+    workload file (their paths and bytes). Sweep rows are keyed by it, so rows simulated by
+    a different accelsim (an upgrade, a local change, another checkout) are never taken for
+    this one's, even under the same version number. Hashing the 1 MB takes a few ms."""
+    from accelsim._data import data_dir
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1()
+    files = [(f"accelsim/{path.relative_to(package).as_posix()}", path)
+             for path in package.rglob("*.py")]
+    workloads = data_dir("workloads")
+    files += [(f"workloads/{path.relative_to(workloads).as_posix()}", path)
+              for path in workloads.rglob("*") if path.is_file()]
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Point:
     index: int
@@ -50,6 +70,7 @@ class Point:
     options: dict[str, Any]
     device: str = ""                 # the base device's name, as given
     identity: str = ""               # hash of the base device, workload file and version
+    model: str = ""                  # the sweeping process's model_fingerprint()
 
     @cached_property
     def key(self) -> str:
@@ -92,6 +113,12 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
 
     row = point.row()
     try:
+        if point.model and point.model != model_fingerprint():
+            # A cluster worker with another accelsim would simulate another model under this
+            # row's key.
+            return point.row(f"this worker's accelsim differs from the sweeping process's "
+                             f"(model fingerprint {model_fingerprint()}, not {point.model}): "
+                             "install the same accelsim on every worker")
         label = f"{base_name} with " + ", ".join(f"{k}={v}" for k, v in point.params.items())
         device = apply(base, point.params, source=label)
         key = timing_key(point)
