@@ -314,6 +314,56 @@ def test_a_sweep_over_prices_simulates_once_and_reprices(monkeypatch):
         assert row["energy_adc_pj"] == pytest.approx(direct.energy_by_component()["adc"])
 
 
+@pytest.mark.parametrize("device, workload, path, values, options", [
+    # the energy policy weighs each layer's energy on the crossbars against the array's:
+    # dear ADCs send MobileNetV2's layers to the array, cheap MACs too
+    ("hybrid-cim-systolic", "mobilenetv2", "cim.adc_pj", [1.0, 50.0], {"policy": "energy"}),
+    ("hybrid-cim-systolic", "mobilenetv2", "systolic.mac_pj", [0.01, 50.0],
+     {"policy": "energy"}),
+    # the row-stationary mapping search picks the mapping of least energy x delay
+    ("eyeriss", "alexnet", "dram.read_pj_per_bit", [20.06, 200.0], {}),
+])
+def test_a_sweep_over_prices_that_decide_the_schedule_plans_each_point(
+        device, workload, path, values, options):
+    """Re-pricing one simulation is only right when the schedule does not read prices.
+    Here it does: every row must equal a simulation of its own point (re-priced, these
+    rows were up to twice the truth), and the points' schedules do differ."""
+    from accelsim.hardware.pricing import resolve
+    from accelsim.hardware.registry import prices_decide
+    from accelsim.sweep import run
+    from accelsim.sweep.grid import apply
+    run._TIMED.clear()
+    base = read_yaml_device(device)
+    assert prices_decide(resolve(apply(base, {}, source="test")), options.get("policy", "rules"))
+    res = accelsim.sweep(device, workload, grid={path: values}, jobs=1, progress=False,
+                         **options)
+    cycles = []
+    for row, value in zip(res.rows, values):
+        direct = accelsim.simulate(workload, apply(base, {path: value}, source="test"),
+                                   **options)
+        assert row["cycles"] == direct.cycles
+        assert row["energy_pj"] == pytest.approx(direct.energy_pj, rel=1e-12)
+        cycles.append(direct.cycles)
+    assert len(set(cycles)) == len(values)
+
+
+@pytest.mark.parametrize("device, policy, decide", [
+    ("cim-16x16", "rules", False), ("cim-16x16", "energy", False),   # one weighted unit
+    ("hybrid-cim-systolic", "rules", False), ("hybrid-cim-systolic", "latency", False),
+    ("hybrid-cim-systolic", "energy", True), ("hybrid-cim-systolic", "edp", True),
+    ("eyeriss-like", "rules", False), ("eyeriss", "rules", True)])
+def test_which_runs_read_their_prices(device, policy, decide):
+    from accelsim.hardware.pricing import resolve
+    from accelsim.hardware.registry import prices_decide
+    assert prices_decide(resolve(accelsim.load_device(device)), policy) == decide
+
+
+def read_yaml_device(name: str) -> dict:
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    return read_yaml(data_dir("devices") / f"{name}.yaml")
+
+
 def _cim16() -> dict:
     from accelsim._data import data_dir
     from accelsim.spec.yamlfile import read_yaml

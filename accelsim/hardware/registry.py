@@ -81,6 +81,11 @@ class Unit:
         """Static power by component (a chip-wide figure, leaking for the whole run)."""
         return {}
 
+    def prices_decide(self, device: DeviceSpec) -> bool:
+        """Whether its planning reads prices (a mapping search that weighs energy): then a
+        run cannot be re-priced for other prices, it must be planned again."""
+        return False
+
     # -- planning ---------------------------------------------------------------------------
     def claims(self, layer, device: DeviceSpec) -> bool:
         """It runs this non-weighted layer instead of the digital unit (units are asked in
@@ -135,3 +140,12 @@ def components() -> list[str]:
 def weighted_units(device: DeviceSpec) -> list[Unit]:
     """The units of ``device`` that can run conv and linear layers."""
     return [u for u in units(device) if u.weighted]
+
+
+def prices_decide(device: DeviceSpec, policy: str = "rules") -> bool:
+    """Whether a run's decisions read prices, so that other prices may give another schedule:
+    a mapping policy that weighs energy between units ("energy", "edp") on a device with a
+    choice of them, or a unit whose own planning does (Unit.prices_decide)."""
+    if policy in ("energy", "edp") and len(weighted_units(device)) > 1:
+        return True
+    return any(u.prices_decide(device) for u in units(device))

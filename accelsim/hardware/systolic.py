@@ -119,6 +119,11 @@ class SystolicArray(Unit):
     def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
         return {"systolic": device.systolic.leakage_mw}
 
+    def prices_decide(self, device: DeviceSpec) -> bool:
+        # The row-stationary mapping search picks the mapping of least energy x delay at the
+        # device's prices (row_stationary_folds).
+        return device.systolic.dataflow == "rs"
+
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
         """One step per fold. The batch is merged into the GEMM: the array multiplies
         M = batch x positions input vectors by the weights in one pass, so each fold's weights

@@ -225,7 +225,10 @@ class Result:
     def repriced(self, device: DeviceSpec | str | Path) -> Result:
         """This run priced with ``device``'s energy table and static power, without simulating
         again. Only prices may differ: the device must have the same timing (what a sweep over
-        energies or leakage varies)."""
+        energies or leakage varies). The schedule is this run's: where the run's decisions
+        read prices (hardware.registry.prices_decide: the energy and edp mapping policies, a
+        row-stationary mapping search), other prices may choose another schedule, and only
+        simulating again gives it."""
         from accelsim.hardware.pricing import energy_per_action, leakage_power_mw
         from accelsim.spec.load import load_device
         device = load_device(device)

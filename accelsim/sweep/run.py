@@ -91,7 +91,9 @@ def columns(paths: list[str]) -> list[str]:
 
 
 # Spec keys whose values are prices or static powers: they change energy, never timing, so
-# points that differ only in them share one simulation, re-priced (Result.repriced).
+# points that differ only in them share one simulation, re-priced (Result.repriced), unless
+# the run's own decisions read prices (hardware.registry.prices_decide: an energy mapping
+# policy, a row-stationary mapping search), when each point is planned and run again.
 PRICE_SUFFIXES = ("_pj", "_pj_per_bit", "_mw")
 _TIMED: dict[str, Any] = {}      # per worker process: recent simulations by timing key
 _TIMED_KEEP = 16
@@ -108,6 +110,8 @@ def timing_key(point: Point) -> str:
 def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
     """Simulate one point (or re-price a simulation of a point that differs only in prices);
     never raises: errors become the row's ``error``."""
+    from accelsim.hardware.pricing import resolve
+    from accelsim.hardware.registry import prices_decide
     from accelsim.simulate import simulate
     from accelsim.sweep.grid import apply
 
@@ -122,6 +126,8 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
         label = f"{base_name} with " + ", ".join(f"{k}={v}" for k, v in point.params.items())
         device = apply(base, point.params, source=label)
         key = timing_key(point)
+        if prices_decide(resolve(device), point.options.get("policy", "rules")):
+            key = point.key              # its schedule may move with its prices
         if key in _TIMED:
             result = _TIMED[key].repriced(device)
         else:
