@@ -378,3 +378,14 @@ def test_adc_model_against_hwcomponents_when_installed():
         theirs = hw.ADC(bits, node * 1e-9, rate).read().energy * 1e12
         ours = adc.energy_pj(bits, rate, technology(node, technology(node, 1).nominal_v))
         assert 1 / 3 < ours / theirs < 3, (bits, rate, node)
+
+
+def test_changing_an_area_table_does_not_change_the_next_one():
+    """area_by_component is worked out once per device; what it returns is the caller's."""
+    device = accelsim.load_device("cim-16x16")
+    first = area_by_component(device)
+    total = sum(e.value for e in first.values())
+    first.clear()
+    again = area_by_component(device)
+    assert again and sum(e.value for e in again.values()) == total
+    assert accelsim.simulate("lenet5", device).area_mm2 == pytest.approx(total)

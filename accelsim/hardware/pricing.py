@@ -66,10 +66,14 @@ def leakage_power_mw(device: DeviceSpec) -> dict[str, float]:
     return power
 
 
-@lru_cache(maxsize=512)
 def area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
     """Silicon area of each component, mm², with its provenance (off-chip DRAM excluded;
-    computed once per device: do not modify the returned dict)."""
+    computed once per device, and a fresh dict each call: changing it changes nothing)."""
+    return dict(_area_by_component(device))
+
+
+@lru_cache(maxsize=512)
+def _area_by_component(device: DeviceSpec) -> dict[str, Estimate]:
     device = resolve(device)
     area: dict[str, Estimate] = {}
     for unit in units(device):
