@@ -166,26 +166,31 @@ def _renamed(plan: LayerPlan, named: list[tuple[list[int], list[int]]], name: st
     """``plan`` for layer ``name`` reading through ``needs``: the parts' layer and their
     array and tile-buffer resources ("layer#part", the stages ``named`` lists) renamed. The
     arrays are shared with ``plan`` (nothing changes a plan's arrays in place)."""
-    def stages(old: tuple[Stage, ...], which: list[int], part: int) -> tuple[Stage, ...]:
-        new = list(old)
-        for i in which:
-            stage = old[i]
-            new[i] = copied(stage, resource=Resource(stage.resource.kind, f"{name}#{part}"))
-        return tuple(new)
-
     parts = []
     for part, (in_part, in_programming) in zip(plan.parts, named):
+        key = f"{name}#{part.part}"
         programming = part.programming
         if programming is not None:
-            programming = copied(programming, stages=stages(programming.stages,
-                                                             in_programming, part.part))
+            programming = copied(programming,
+                                 stages=_keyed(programming.stages, key, in_programming))
         parts.append(copied(part, layer=name, needs=needs,
-                             stages=stages(part.stages, in_part, part.part),
-                             programming=programming))
+                             stages=_keyed(part.stages, key, in_part), programming=programming))
     return copied(plan, name=name, parts=tuple(parts))
 
 
 _NAMED = (ResourceKind.ARRAY, ResourceKind.TILE_BUFFER)    # resources keyed "layer#part"
+
+
+def _keyed(stages: tuple[Stage, ...], key: str, which: list[int] | None = None
+           ) -> tuple[Stage, ...]:
+    """``stages`` with their array and tile-buffer resources keyed ``key`` ("layer#part"):
+    those at the indices ``which`` (see _named_stages), or by default every stage on one."""
+    if which is None:
+        which = [i for i, stage in enumerate(stages) if stage.resource.kind in _NAMED]
+    new = list(stages)
+    for i in which:
+        new[i] = copied(stages[i], resource=Resource(stages[i].resource.kind, key))
+    return tuple(new)
 
 
 def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
@@ -280,15 +285,10 @@ def _moved(part: CrossbarPart, index: int, tiles: np.ndarray) -> CrossbarPart:
     """``part`` (planned by _part) as part ``index`` holding ``tiles``, of equal signature:
     its array and tile-buffer resources renamed; counts and cycles shared."""
     key = f"{part.layer}#{index}"
-
-    def renamed(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
-        return tuple(copied(stage, resource=Resource(stage.resource.kind, key))
-                     if stage.resource.kind in _NAMED else stage for stage in stages)
-
     programming = part.programming
     if programming is not None:
-        programming = copied(programming, stages=renamed(programming.stages))
-    return copied(part, part=index, stages=renamed(part.stages), tile_indices=tiles,
+        programming = copied(programming, stages=_keyed(programming.stages, key))
+    return copied(part, part=index, stages=_keyed(part.stages, key), tile_indices=tiles,
                   programming=programming)
 
 
