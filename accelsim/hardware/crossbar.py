@@ -265,20 +265,18 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
 def _signature(tiling: CrossbarTiling, tiles: np.ndarray) -> bytes:
     """What _part reads of ``tiles``: each tile's rows, columns and weights used, whether it
     is its column's first or last row tile, and which input slice and output column it
-    reads and adds into, numbered from the part's first (with those slices' sizes). Two
-    parts with equal signatures have equal plans but for the part's index and tiles."""
+    reads and adds into, numbered from the part's first (with those slices' sizes); its
+    length gives the number of tiles. Two parts with equal signatures have equal plans but
+    for the part's index and tiles."""
     rows, cols = tiling.tile_rows, tiling.tile_cols
     block, rest = np.divmod(tiles, rows * cols)
     row, col = np.divmod(rest, cols)
     input_id = block * rows + row
     column = block * cols + col
-    return b"|".join((
-        np.stack([tiling.rows_used[tiles], tiling.cols_used[tiles], tiling.weights[tiles],
-                  (row == 0) + 2 * (row == rows - 1), input_id - input_id.min(),
-                  column - column.min(),
-                  tiling.input_slices[input_id], tiling.output_slices[column]]
-                 ).astype(np.int64).tobytes(),
-        str(tiles.size).encode()))
+    return np.stack([tiling.rows_used[tiles], tiling.cols_used[tiles], tiling.weights[tiles],
+                     (row == 0) + 2 * (row == rows - 1), input_id - input_id.min(),
+                     column - column.min(), tiling.input_slices[input_id],
+                     tiling.output_slices[column]]).astype(np.int64).tobytes()
 
 
 def _moved(part: CrossbarPart, index: int, tiles: np.ndarray) -> CrossbarPart:

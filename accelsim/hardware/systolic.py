@@ -159,12 +159,7 @@ class SystolicArray(Unit):
             one = row_stationary_folds(ctx, name, streamed, in_dram, images)
             unique = 1.0          # its input reads are input tensor elements already
         else:
-            one = fold_schedule(images * h * w, n, k, rows=array.rows, cols=array.cols,
-                                dataflow=array.dataflow, depth=array.stationary_per_pe)
-            # A fold's DRAM inputs are the input tensor elements under its share of the
-            # lowered (im2col) input matrix: the window's overlap is expanded on chip.
-            lowered = k * groups * images * h * w
-            unique = min(1.0, images * math.prod(ctx.wl.shapes[layer.inputs[0]]) / lowered)
+            one, unique = _gemm_folds(ctx.wl, dev, name, images)
         folds = Folds(*(np.tile(getattr(one, f), groups) for f in one.__dataclass_fields__))
         none = np.zeros_like(folds.weight_reads)
         if array.dataflow != "rs" and in_dram > 0 and _input_fits(ctx, name, images):
@@ -351,19 +346,28 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     return (batch - 1) * weight_bytes >= extra
 
 
-def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
-    """How many times a weight-, output- or input-stationary layer's folds read each input
-    element, for ``images`` images merged (what plan reads from DRAM per element of an input
-    share that is not read once): the folds' new input reads of the lowered matrix, times
-    the share of it that is input tensor elements, over the input elements."""
+def _gemm_folds(workload, device: DeviceSpec, name: str, images: int) -> tuple[Folds, float]:
+    """A weight-, output- or input-stationary layer's folds for one group and ``images``
+    images merged, and the share of the lowered (im2col) input matrix that is input tensor
+    elements: a fold's DRAM inputs are the elements under its part of that matrix (the
+    window's overlap is expanded on chip)."""
     layer, array = workload.layers[name], device.systolic
     k, n, groups = layer.matrix(workload.input_shapes(name))
     _, h, w = workload.shapes[name]
     one = fold_schedule(images * h * w, n, k, rows=array.rows, cols=array.cols,
                         dataflow=array.dataflow, depth=array.stationary_per_pe)
-    elements = images * math.prod(workload.shapes[layer.inputs[0]])
     lowered = k * groups * images * h * w
-    unique = min(1.0, elements / lowered)
+    return one, min(1.0, images * math.prod(workload.shapes[layer.inputs[0]]) / lowered)
+
+
+def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
+    """How many times a weight-, output- or input-stationary layer's folds read each input
+    element, for ``images`` images merged (what plan reads from DRAM per element of an input
+    share that is not read once)."""
+    layer = workload.layers[name]
+    _, _, groups = layer.matrix(workload.input_shapes(name))
+    one, unique = _gemm_folds(workload, device, name, images)
+    elements = images * math.prod(workload.shapes[layer.inputs[0]])
     return unique * groups * float(one.new_inputs.sum()) / elements
 
 
