@@ -15,10 +15,16 @@ vector and one task per tile MVM.
 execution: "pipelined" (the above), or "layer_by_layer": a layer starts (its first step, its
 tiles' programming) once every task of the layer before it in topological
 order is done, for every image of the batch, so no two layers ever overlap.
+
+Weight writes (a network larger than the chip, or preload_weights=False): a part's weights are
+read from DRAM, sent over the bus in chunks (CHUNK_CYCLES) and written into its tiles once
+every part that last held those tiles (Placement.previous) has run all its MVMs, which a
+zero-time release task of that part marks. The rest of the chip runs on meanwhile.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +51,7 @@ class Lowered:
     programming_tasks: dict[tuple[str, int], tuple[int, int]]
     placement: Placement
     programmed_in_run: bool
-    task_layer: np.ndarray          # per task: index into the plans (-1: barrier)
+    task_layer: np.ndarray          # per task: index into the plans (-1: a layer barrier)
     task_stage: np.ndarray          # per task: index into stage_names
     stage_names: tuple[str, ...]
     task_image: np.ndarray          # per task: image of the batch (-1: shared, e.g. weights)
@@ -96,10 +102,14 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
             tasks += batch * n * slots
             edges += batch * n * (slots + tiles + inputs)
             if programmed and part.programming is not None:
-                tasks += len(part.programming.stages) - 1 + tiles
-                edges += len(part.programming.stages) + batch * n * tiles
+                leading = (len(part.programming.stages) - 1) * chunks(part.programming.stages)
+                tasks += leading + tiles
+                edges += 2 * leading + tiles + batch * n * tiles
             if groups > 1 and part.unit == UnitKind.CIM:
-                edges += batch * n * tiles          # every MVM precedes its group's barrier
+                # every MVM precedes the part's release (when a later group rewrites its
+                # tiles), which the writes of the parts that rewrite them wait for
+                tasks += 1
+                edges += batch * n * tiles + 2
     if execution == "layer_by_layer":
         # A barrier after each layer waits for all of its tasks; the next layer's entries
         # wait for it (at most as many edges again as there are tasks).
@@ -124,16 +134,15 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     tasks = Tasks(dram_channels, fans and mode == "reference", used)
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
-    barrier_inputs: dict[int, list[np.ndarray]] = {}
-    barriers: dict[int, int] = {}
+    released: dict[tuple[str, int], int] = {}   # part -> its release (see _release)
     serial = execution == "layer_by_layer"
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     steps_wanted: dict = {}               # see _wanted
     # Runs of identical layers (mapping.runs), in fast mode's pipelined order on one channel
-    runs = (Runs(tasks, placement, programmed, batch, max_steps, exits, barrier_inputs)
+    runs = (Runs(tasks, placement, programmed, batch, max_steps, exits, released)
             if mode == "fast" and not serial and dram_channels == 1 else None)
     for plan_index, plan in enumerate(plans):
-        if runs is not None and runs.counted(plans, plan_index, barriers, part_tasks,
+        if runs is not None and runs.counted(plans, plan_index, part_tasks,
                                              programming_tasks):
             if on_layer is not None:
                 on_layer(1, plan.name)
@@ -160,8 +169,6 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                 tasks.edges(previous_part, entry)
             part_tasks[key] = (first, tasks.count)
             if part.unit == UnitKind.CIM:
-                group = placement.group[key]
-                barrier_inputs.setdefault(group, []).append(mvm.ravel())
                 if programmed and part.programming is not None:
                     begin = tasks.count
                     tiles = None
@@ -169,17 +176,20 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                         first_tile = placement.first_tile[key]
                         tiles = [Resource(ResourceKind.TILE, str(first_tile + t))
                                  for t in range(part.tiles)]
-                    after = barriers.get(group - 1)
-                    done = _lower_chain(part.programming.stages, tasks,
-                                        after=previous_layer if after is None else after,
+                    # The weights are written once the parts that last held these tiles
+                    # have run all their MVMs; the rest of the chip runs on meanwhile.
+                    after = [released[held] for held in placement.previous.get(key, ())]
+                    if not after and previous_layer is not None:
+                        after = [previous_layer]
+                    done = _lower_chain(part.programming.stages, tasks, after=after,
                                         last_resources=tiles,
                                         fan=key in tasks.fanned)
                     programming_tasks[key] = (begin, tasks.count)
                     # mvm has shape (images, steps, slots); done has one task per slot (a
                     # fan of writes when the MVMs are fans).
                     tasks.edges(done[None, None, :], mvm)
-                if placement.groups > 1 and placement.last_part[group] == key:
-                    barriers[group] = _barrier(tasks, barrier_inputs[group])
+                if key in placement.overwritten:
+                    released[key] = _release(tasks, mvm.ravel())
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = _joined(layer_exits, tasks)
@@ -193,9 +203,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
         runs.flush()
     task_layer = tasks.layer_labels.take()
     task_image = tasks.image_labels.take()
-    return Lowered(tasks.program(len(plans), task_layer, task_image), part_tasks,
+    task_stage = tasks.stage_labels.take()
+    return Lowered(tasks.program(len(plans), task_layer, task_image, task_stage), part_tasks,
                    programming_tasks, placement, programmed, task_layer,
-                   tasks.stage_labels.take(), tuple(tasks.stages), task_image)
+                   task_stage, tuple(tasks.stages), task_image)
 
 
 def _wanted(need, bounds: np.ndarray, producer_bounds: np.ndarray, known: dict) -> np.ndarray:
@@ -357,18 +368,42 @@ def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps:
     return (ids[:, :, 0], ids[:, -1:, -1], ids[:, :, :0], step_bounds, vector_bounds)
 
 
-def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
+# Weights move to the tiles in chunks of at most this many cycles of each stage before the
+# write (DRAM read, bus), so that arbiters interleave them with the traffic of the layers in
+# flight, as a DRAM controller or bus arbiter interleaves bursts: one transfer of a whole part's
+# weights would hold the bus for up to ~10^5 cycles. At most CHUNKS chunks per part.
+CHUNK_CYCLES = 1024
+CHUNKS = 256
+
+
+def chunks(stages) -> int:
+    """How many chunks _lower_chain cuts a weight load into."""
+    longest = max((stage.occupancy for stage in stages[:-1]), default=0)
+    return int(min(CHUNKS, max(1, -(-longest // CHUNK_CYCLES))))
+
+
+def _lower_chain(stages, tasks: Tasks, *, after: Sequence[int] = (),
                  last_resources: list[str] | None = None, fan: bool = False) -> np.ndarray:
-    """Stages run one after the other (a weight load or write); returns the final task ids.
+    """A weight load and write: the stages before the last (DRAM read, bus) in chunks (see
+    CHUNK_CYCLES), each chunk's stages in order and each stage's chunks in order, the first
+    chunk once every task of ``after`` is done; then the last stage (the write), once every
+    chunk has arrived. Returns the final task ids.
 
     ``last_resources`` splits the final stage into one task per resource (reference mode:
     each tile writes its own rows), or with ``fan`` into one fan over them (consecutive ids).
     """
     *leading, final = stages
     names = last_resources or [final.resource]
-    resource = [tasks.dram_id() if stage.resource == DRAM else tasks.resource_id(stage.resource)
-                for stage in leading]
-    occupancy = [stage.occupancy for stage in leading]
+    count = chunks(stages)
+    resource, occupancy, latency, kinds = [], [], [], []
+    for chunk in range(count):
+        for stage in leading:
+            resource.append(tasks.dram_id() if stage.resource == DRAM
+                            else tasks.resource_id(stage.resource))
+            occupancy.append(stage.occupancy * (chunk + 1) // count
+                             - stage.occupancy * chunk // count)
+            latency.append(stage.latency)
+            kinds.append(tasks.stage_id(f"weights:{stage.kind}"))
     finals = 1 if fan else len(names)
     if fan:
         resource.append(tasks.resource_id(names[0]))
@@ -376,19 +411,21 @@ def _lower_chain(stages, tasks: Tasks, *, after: int | None = None,
     else:
         resource += [tasks.resource_id(name) for name in names]
         occupancy += [final.occupancy] * finals
-    kinds = [tasks.stage_id(f"weights:{stage.kind}") for stage in stages]
-    kinds[-1:] = kinds[-1:] * finals
-    first = tasks.add_lists(resource, occupancy, [stage.latency for stage in leading]
-                            + [final.latency] * finals, kinds, [-1] * len(kinds),
-                            [0] * len(leading) + [len(names) if fan else 0] * finals)
-    chain = list(range(first, first + len(leading)))
-    done = list(range(first + len(leading), tasks.count))
-    if after is not None:
-        chain.insert(0, after)
-    if len(chain) > 1:
-        tasks.edge_lists(chain[:-1], chain[1:])
-    if chain:
-        tasks.edge_lists([chain[-1]] * len(done), done)
+    kinds += [tasks.stage_id(f"weights:{final.kind}")] * finals
+    latency += [final.latency] * finals
+    first = tasks.add_lists(resource, occupancy, latency, kinds, [-1] * len(kinds),
+                            [0] * (count * len(leading)) + [len(names) if fan else 0] * finals)
+    width = len(leading)
+    done = list(range(first + count * width, tasks.count))
+    entry = [first] if width else done
+    if after:
+        tasks.edge_lists([a for a in after for _ in entry], list(entry) * len(after))
+    if width:
+        # task (chunk c, stage s) is first + c * width + s; it waits for (c, s - 1), (c - 1, s)
+        along = [first + c * width + s for c in range(count) for s in range(width - 1)]
+        across = list(range(first, first + (count - 1) * width))
+        tasks.edge_lists(along + across, [t + 1 for t in along] + [t + width for t in across])
+        tasks.edge_lists([first + count * width - 1] * len(done), done)
     return np.asarray(done, dtype=np.int64)
 
 
@@ -408,9 +445,20 @@ def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):
     return joins, bounds
 
 
+def _release(tasks: Tasks, mvm: np.ndarray) -> int:
+    """A zero-time task of the part's layer, done when all of a part's MVMs (every image's)
+    are: the part's tiles may then be rewritten by a later layer group."""
+    release = tasks.add_lists([-1], [0], [0], [tasks.stage_id("barrier")], [-1], [0])
+    if mvm.size <= 64:
+        tasks.edge_lists(mvm.tolist(), [release] * mvm.size)
+    else:
+        tasks.edges(mvm, np.full(mvm.size, release))
+    return release
+
+
 def _barrier(tasks: Tasks, mvm_tasks: list[np.ndarray]) -> int:
-    """A zero-time task done when all the given tasks are: a layer group's MVMs (its tiles
-    may then be rewritten), or in layer-by-layer order every task of a layer."""
+    """A zero-time task done when all the given tasks are: in layer-by-layer order, every
+    task of a layer."""
     layer, tasks.layer = tasks.layer, -1
     barrier = int(tasks.add([-1], 0, 0, "barrier")[0])
     tasks.layer = layer

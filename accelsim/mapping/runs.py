@@ -1,13 +1,14 @@
 """Runs of identical layers, lowered at once (a deep network repeats one layer many times).
 
 lower() lowers a layer the general way and records what that added as a Template: the layer's
-tasks, its edges, and which edges come from outside it (its producer's exit steps, the barrier
-its weight writes wait for), all counted from its first task. A following layer whose part,
-producer, layer group and resources match the template's (Runs.replay checks them) is only
-counted: it takes the next task ids, and its tasks and edges go in with the rest of its run as
-arrays when the run ends (Runs.flush, before any other layer adds tasks). Task ids, resource
-ids and each task's successors come out in the same order as the general path gives them
-(tests/test_reuse.py compares whole programs), so the schedule is the same.
+tasks, its edges, and which edges come from outside it (its producer's exit steps, the
+releases of the parts whose tiles its weight writes take), all counted from its first task. A
+following layer whose part, producer, layer group and resources match the template's
+(Runs.replay checks them) is only counted: it takes the next task ids, and its tasks and edges
+go in with the rest of its run as arrays when the run ends (Runs.flush, before any other layer
+adds tasks). Task ids, resource ids and each task's successors come out in the same order as
+the general path gives them (tests/test_reuse.py compares whole programs), so the schedule is
+the same.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ class Template:
     columns: tuple[np.ndarray, ...]   # resource, occupancy, latency, stage, image, fan
     internal: tuple[np.ndarray, np.ndarray]   # edges within the layer
     from_producer: tuple[np.ndarray, np.ndarray]   # producer exit positions, targets
-    from_after: np.ndarray         # targets of edges from the task the weight writes wait for
+    from_after: tuple[np.ndarray, np.ndarray]   # edges from the releases the weight writes
+    #                                wait for: which of the layer's releases, targets
+    release: int | None            # the layer's own release (see lower._release), if any
     producer_shape: tuple
     producer_bounds: np.ndarray
     exit: np.ndarray
     bounds: np.ndarray
-    mvm: np.ndarray | None
     part: tuple[int, int]
     programming: tuple[int, int] | None
     tasks: int
@@ -47,28 +49,28 @@ class Runs:
     """Templates and the pending run of one lower() call (see the module docstring)."""
 
     def __init__(self, tasks: Tasks, placement, programmed: bool, batch: int,
-                 max_steps: int, exits: dict, barrier_inputs: dict) -> None:
+                 max_steps: int, exits: dict, released: dict) -> None:
         self.tasks = tasks
         self.exits = exits                    # lower()'s, filled for counted layers by flush
-        self.barrier_inputs = barrier_inputs
+        self.released = released             # lower()'s, filled for counted layers by replay
         self.placement = placement
         self.programmed = programmed
         self.batch = batch
         self.max_steps = max_steps
         self.template: Template | None = None
         # per counted layer: plan index, first task, own resource ids, the producer exit tasks
-        # its edges come from (None: the layer before, counted too), its name
-        self.pending: list[tuple[int, int, list[int], np.ndarray | None, str]] = []
+        # its edges come from (None: the layer before, counted too), the releases its weight
+        # writes wait for, its name
+        self.pending: list[tuple[int, int, list[int], np.ndarray | None, list[int], str]] = []
         self.upcoming: tuple | None = None    # the next layer's signature, when worked out
         self.recording: tuple | None = None   # (signature, edges, resources) before a layer
 
     # -- the calls lower() makes -------------------------------------------------------------
-    def counted(self, plans, index: int, barriers: dict, part_tasks: dict,
-                programming_tasks: dict) -> bool:
+    def counted(self, plans, index: int, part_tasks: dict, programming_tasks: dict) -> bool:
         """Before layer ``index``: True when it was counted into the pending run (lower()
         skips it); else the pending run is added, and the layer, lowered the general way,
         will be recorded as a template when the layer after it looks the same."""
-        signature = (self.signature(plans, index, barriers) if self.upcoming is None
+        signature = (self.signature(plans, index) if self.upcoming is None
                      else self.upcoming[0])
         self.upcoming = None
         if self.replay(plans, index, signature, part_tasks, programming_tasks):
@@ -76,7 +78,7 @@ class Runs:
         self.flush()
         self.recording = None
         if signature is not None and index + 1 < len(plans):
-            self.upcoming = (self.signature(plans, index + 1, barriers),)
+            self.upcoming = (self.signature(plans, index + 1),)
             if self.upcoming[0] == signature:
                 self.recording = (signature, len(self.tasks.sources), len(self.tasks.names))
         return False
@@ -90,13 +92,13 @@ class Runs:
         part = plan.parts[0]
         key = (part.layer, part.part)
         self.record(plan, signature, first, edges, names, part.needs[0][0],
-                    self.barrier_inputs[signature[6]][-1] if part.unit == UnitKind.CIM
-                    else None, part_tasks[key], programming_tasks.get(key))
+                    self._after(key, signature), self.released.get(key), part_tasks[key],
+                    programming_tasks.get(key))
 
     # -- when a layer qualifies --------------------------------------------------------------
-    def signature(self, plans, index: int, barriers: dict):
+    def signature(self, plans, index: int):
         """The layer's signature, or None when it cannot be part of a run: one part on the
-        step path of fast mode, reading only the layer before it, not closing a layer group."""
+        step path of fast mode, reading only the layer before it."""
         plan = plans[index]
         if len(plan.parts) != 1 or index == 0:
             return None
@@ -107,19 +109,23 @@ class Runs:
         key = (part.layer, part.part)
         placement = self.placement
         group = placement.group.get(key)
-        if part.unit == UnitKind.CIM and placement.groups > 1 \
-                and placement.last_part[group] == key:
-            return None                 # the layer group's barrier follows it
         programming = part.programming if self.programmed else None
         n_steps = steps(part.vectors, "fast", max(1, self.max_steps), self.batch)
         return (part.unit, stage_shape(part.stages), part.vectors, n_steps, part.needs[0][1],
                 None if programming is None else stage_shape(programming.stages), group,
-                barriers.get(group - 1) if programming is not None and group is not None
-                else None)
+                len(placement.previous.get(key, ())) if programming is not None else 0,
+                key in placement.overwritten)
+
+    def _after(self, key, signature) -> list[int]:
+        """The releases a layer's weight writes wait for (lower() gives the same)."""
+        if signature[5] is None:
+            return []
+        return [self.released[held] for held in self.placement.previous.get(key, ())]
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, plan, signature, first: int, edges_before: int, names_before: int,
-               producer: str, mvm: np.ndarray | None, part_range, programming_range) -> None:
+               producer: str, after: list[int], release: int | None, part_range,
+               programming_range) -> None:
         """Record the layer just lowered the general way (with a signature) as the
         template, or forget the template when the layer cannot be one."""
         self.template = None
@@ -143,11 +149,13 @@ class Runs:
         resources = tuple(where.get(stage.resource, stage.resource) for stage in stages)
         resource = tasks.resource.tail(count)
         own_slot = np.where(resource >= names_before, resource - names_before, -1)
-        after = signature[7]
         producer_exit, producer_bounds = self.exits[producer]
         flat = producer_exit.ravel()
         inside = sources >= first
-        from_after = (sources == after) if after is not None else np.zeros_like(inside)
+        which = np.full(sources.size, -1, dtype=np.int64)
+        for k, task in enumerate(after):
+            which[sources == task] = k
+        from_after = which >= 0
         outside = ~inside & ~from_after
         positions = np.full(sources.size, -1, dtype=np.int64)
         if outside.any():
@@ -163,9 +171,10 @@ class Runs:
              tasks.stage_labels.tail(count), tasks.image_labels.tail(count),
              tasks.fan.tail(count)),
             (sources[inside] - first, targets[inside] - first),
-            (positions[outside], targets[outside] - first), targets[from_after] - first,
+            (positions[outside], targets[outside] - first),
+            (which[from_after], targets[from_after] - first),
+            None if release is None else release - first,
             producer_exit.shape, producer_bounds, exit_ids - first, bounds,
-            None if mvm is None else mvm - first,
             (part_range[0] - first, part_range[1] - first),
             None if programming_range is None
             else (programming_range[0] - first, programming_range[1] - first), count)
@@ -182,7 +191,7 @@ class Runs:
         part = plan.parts[0]
         producer = part.needs[0][0]
         sources = None          # the layer before, counted too: the template's exit steps
-        if not self.pending or self.pending[-1][4] != producer:
+        if not self.pending or self.pending[-1][5] != producer:
             producer_exit, producer_bounds = self.exits[producer]
             if producer_exit.shape != template.producer_shape or not (
                     producer_bounds is template.producer_bounds
@@ -204,10 +213,13 @@ class Runs:
         if len(fresh) != len(template.own):
             return False
         own_ids = [self.tasks.resource_id(stages[at].resource) for at in template.own]
+        key = (part.layer, part.part)
         first = self.tasks.count
         self.tasks.count += template.tasks
-        self.pending.append((index, first, own_ids, sources, plan.name))
-        key = (part.layer, part.part)
+        self.pending.append((index, first, own_ids, sources, self._after(key, signature),
+                             plan.name))
+        if template.release is not None:
+            self.released[key] = first + template.release
         part_tasks[key] = (first + template.part[0], first + template.part[1])
         if template.programming is not None:
             programming_tasks[key] = (first + template.programming[0],
@@ -244,19 +256,17 @@ class Runs:
         if positions.size:
             # from the exit steps of the layer before: the template's, from its first task
             sources = (firsts - per)[:, None] + template.exit.ravel()[positions][None, :]
-            for k, (*_, given, _) in enumerate(pending):
+            for k, (*_, given, _, _) in enumerate(pending):
                 if given is not None:
                     sources[k] = given
             self._edges(sources, firsts[:, None] + target[None, :])
-        if template.from_after.size:
-            self._edges(np.full((runs, template.from_after.size), template.signature[7]),
-                        firsts[:, None] + template.from_after[None, :])
+        which, target = template.from_after
+        if which.size:
+            after = np.array([releases for *_, releases, _ in pending], dtype=np.int64)
+            self._edges(after[:, which], firsts[:, None] + target[None, :])
         exits = firsts.reshape((runs,) + (1,) * template.exit.ndim) + template.exit
         for k, (*_, name) in enumerate(pending):
             self.exits[name] = (exits[k], template.bounds)
-        if template.mvm is not None:
-            self.barrier_inputs.setdefault(template.signature[6], []).append(
-                (firsts[:, None] + template.mvm.ravel()[None, :]).ravel())
 
     def _edges(self, sources: np.ndarray, targets: np.ndarray) -> None:
         self.tasks.sources.put(sources.ravel(), sources.size)

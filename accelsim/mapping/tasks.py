@@ -253,7 +253,8 @@ class Tasks:
         self.sources.put(sources, sources.size)
         self.targets.put(targets, targets.size)
 
-    def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray) -> Program:
+    def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray,
+                task_stage: np.ndarray) -> Program:
         """The Program (the task chunks are released as they are joined); its tasks are
         labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
         ``layers``) for the busy-cycle unions."""
@@ -266,13 +267,21 @@ class Tasks:
         labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
         groups, _ = resource_groups(self.names)
         # Oldest work first in every queue: older images, then earlier layers (the layers are
-        # numbered in topological order); first come, first served among equals. Shared work
-        # (weight loads and writes) ranks with the first image. Without the layer rank, queues
-        # were first come first served at batch 1, and more DRAM bandwidth could make a run
-        # slower: later groups' weights and spilled operands, fetched sooner, took the bus
-        # ahead of the layers in flight (BERT-base on cim-128x128-rram: 8.5 % more cycles at
-        # 8x the bandwidth).
-        rank = np.maximum(task_image, 0) * layers + np.maximum(task_layer, 0)
+        # numbered in topological order); first come, first served among equals. Without the
+        # layer rank, queues were first come first served at batch 1, and more DRAM bandwidth
+        # could make a run slower: later groups' weights and spilled operands, fetched sooner,
+        # took the bus ahead of the layers in flight (BERT-base on cim-128x128-rram: 8.5 %
+        # more cycles at 8x the bandwidth). Work shared by the batch ranks with its first
+        # image, except weight loads and writes, which rank with its last: they can start only
+        # once the tiles' previous holders have run every image, and the images still in
+        # flight through earlier layers hold up those holders' successors (ranked with the
+        # first image, BERT-base at batch 4 on cim-16x16 took 6.9 % more cycles).
+        image = np.maximum(task_image, 0)
+        weights = [i for kind, i in self.stages.items()
+                   if str(getattr(kind, "value", kind)).startswith("weights:")]
+        if weights and task_image.size:
+            image = np.where(np.isin(task_stage, weights), image.max(), image)
+        rank = image * layers + np.maximum(task_layer, 0)
         return Program.from_edges(resource, self.occupancy.take(), self.latency.take(),
                                   self.sources.take(), self.targets.take(), list(self.names),
                                   priority=rank, labels=labels,
