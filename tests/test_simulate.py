@@ -327,6 +327,10 @@ def test_a_tile_is_rewritten_once_its_last_holder_is_done_not_its_whole_group(mo
     assert a_mvm[1] <= c_weights[0] < b_mvm[1]          # fetched while b runs
     assert c_write[0] >= a_mvm[1]                       # written once a is done
     assert _spans(result.trace, "c", "mvm")[0] >= c_write[1]
+    # c's inputs leave the buffer only once its weights have arrived: nothing would hold them
+    arrived = _spans(result.trace, "c", "weights:bus_in")[1]
+    assert _spans(result.trace, "c", "buffer_read")[0] >= arrived
+    assert _spans(result.trace, "c", "bus_in")[0] >= arrived
 
 
 def test_no_tile_is_rewritten_before_its_last_holder_is_done():

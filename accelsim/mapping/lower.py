@@ -19,7 +19,9 @@ order is done, for every image of the batch, so no two layers ever overlap.
 Weight writes (a network larger than the chip, or preload_weights=False): a part's weights are
 read from DRAM, sent over the bus in chunks (CHUNK_CYCLES) and written into its tiles once
 every part that last held those tiles (Placement.previous) has run all its MVMs, which a
-zero-time release task of that part marks. The rest of the chip runs on meanwhile.
+zero-time release task of that part marks. The rest of the chip runs on meanwhile. The part's
+steps start (their inputs read and sent to the tiles) once the last chunk has arrived, and
+their MVMs once the weights are written.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
             if programmed and part.programming is not None:
                 leading = (len(part.programming.stages) - 1) * chunks(part.programming.stages)
                 tasks += leading + tiles
-                edges += 2 * leading + tiles + batch * n * tiles
+                edges += 2 * leading + tiles + batch * n * (tiles + 1)
             if groups > 1 and part.unit == UnitKind.CIM:
                 # every MVM precedes the part's release (when a later group rewrites its
                 # tiles), which the writes of the parts that rewrite them wait for
@@ -188,6 +190,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                     # mvm has shape (images, steps, slots); done has one task per slot (a
                     # fan of writes when the MVMs are fans).
                     tasks.edges(done[None, None, :], mvm)
+                    if len(part.programming.stages) > 1:
+                        # Inputs leave for the tiles once the weights have arrived there (the
+                        # last chunk before the write), not earlier: nothing would hold them.
+                        tasks.edges(np.full(entry.size, int(done[0]) - 1), entry.ravel())
                 if key in placement.overwritten:
                     released[key] = _release(tasks, mvm.ravel())
             layer_exits.append((exit_, exit_bounds))
