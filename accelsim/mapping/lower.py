@@ -179,10 +179,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                         tiles = [Resource(ResourceKind.TILE, str(first_tile + t))
                                  for t in range(part.tiles)]
                     # The weights are written once the parts that last held these tiles
-                    # have run all their MVMs; the rest of the chip runs on meanwhile.
-                    after = [released[held] for held in placement.previous.get(key, ())]
-                    if not after and previous_layer is not None:
-                        after = [previous_layer]
+                    # have run all their MVMs; the rest of the chip runs on meanwhile. Layer
+                    # by layer, once the layer before is done (which implies the former).
+                    after = ([previous_layer] if previous_layer is not None else
+                             [released[held] for held in placement.previous.get(key, ())])
                     done = _lower_chain(part.programming.stages, tasks, after=after,
                                         last_resources=tiles,
                                         fan=key in tasks.fanned)
