@@ -40,8 +40,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
                                                           else 1),
             group=lowered.placement.group.get((plan.name, 0)),
             first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
-            compute_cycles=sum(part.compute_cycles * (batch // part.images)
-                               for part in plan.parts),
+            compute_cycles=sum(_compute_cycles(part, batch) for part in plan.parts),
             busy_cycles=int(timeline.group_busy[index]),
             traffic=dict(zip(_TRAFFIC_KEYS, traffic[index])),
             inputs_fetched=max((part.staging.fetched for part in plan.parts
@@ -288,3 +287,13 @@ def _resource_report(lowered, timeline, plans, device):
             if idle > 0:
                 stalls[f"{unit} idle, waiting for data"] = idle
     return resources, stalls, task_waits, links
+
+
+def _compute_cycles(part, batch: int) -> int:
+    """Cycles a part's crossbars or systolic array compute, over the batch: in value mode
+    what was measured (each vector's slowest kept tile, as the schedule runs it), else the
+    plan's cycles per pass times the passes."""
+    measured = getattr(part, "measured", None)
+    if measured is not None and measured.block_cycles is not None:
+        return int(measured.slowest().sum())
+    return part.compute_cycles * (batch // part.images)
