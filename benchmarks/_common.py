@@ -16,11 +16,15 @@ from accelsim.spec.yamlfile import read_yaml
 
 def output_dir(description: str) -> Path:
     """Parse --out (default: benchmarks/out) and return it, created."""
-    parser = argparse.ArgumentParser(description=description)
+    return arguments(argparse.ArgumentParser(description=description)).out
+
+
+def arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """``parser``'s arguments and --out (default: benchmarks/out), the folder created."""
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    out = parser.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
 
 
 def write_csv(rows: list[dict], path: Path, *, fields: list[str] | None = None,

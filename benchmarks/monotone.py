@@ -16,9 +16,8 @@ Writes monotone.csv (every run) and prints the violations and a summary.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from _common import shipped, write_csv
+from _common import arguments, shipped, write_csv
 
 import accelsim
 from accelsim.sweep.grid import apply
@@ -33,11 +32,9 @@ TOLERANCE = 0.002
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--batch", type=int, default=1, help="images per run (default 1)")
-    args = parser.parse_args()
+    args = arguments(parser)
     out, batch = args.out, args.batch
-    out.mkdir(parents=True, exist_ok=True)
     rows, steps, violations, worst = [], 0, [], 1.0
     for device in DEVICES:
         base = shipped(device)
@@ -49,10 +46,9 @@ def main() -> None:
             knobs["cim.tiles"] = (spec.cim.tiles, int, TILE_FACTORS)
         for workload in WORKLOADS:
             for path, (value, kind, factors) in knobs.items():
-                previous, values = None, []
-                for factor in factors:      # at least 1 of anything, each value once
-                    if max(1, kind(value * factor)) not in values:
-                        values.append(max(1, kind(value * factor)))
+                previous = None
+                # at least 1 of anything, each value once, in order
+                values = dict.fromkeys(max(1, kind(value * factor)) for factor in factors)
                 for raised in values:
                     factor = raised / value
                     point = apply(base, {path: raised}, source="monotone")

@@ -337,8 +337,8 @@ def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
     ideal = -(-e_rows // -(-e_rows // cols))
     # relaxed: even cuts of the output height (as the ideal strip is), and numbers of channel
     # and filter sets in powers of two and their limits
-    strips = sorted({-(-e_rows // k) for k in range(1, e_rows + 1)
-                     if -(-e_rows // k) <= ideal}, reverse=True) if relaxed else [ideal]
+    cuts = {-(-e_rows // k) for k in range(1, e_rows + 1)} if relaxed else {ideal}
+    strips = sorted((e for e in cuts if e <= ideal), reverse=True)
     for e in strips:
         sets = (rows // filter_rows) * (cols // e)
         pairs = [(r, t) for r in (_powers(min(sets, shape.channels)) if relaxed

@@ -183,24 +183,24 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                     # by layer, once the layer before is done (which implies the former).
                     after = ([previous_layer] if previous_layer is not None else
                              [released[held] for held in placement.previous.get(key, ())])
-                    done = _lower_chain(part.programming.stages, tasks, after=after,
-                                        last_resources=tiles,
-                                        fan=key in tasks.fanned)
+                    arrived, done = _lower_chain(part.programming.stages, tasks, after=after,
+                                                 last_resources=tiles,
+                                                 fan=key in tasks.fanned)
                     programming_tasks[key] = (begin, tasks.count)
                     # mvm has shape (images, steps, slots); done has one task per slot (a
                     # fan of writes when the MVMs are fans).
                     tasks.edges(done[None, None, :], mvm)
-                    if len(part.programming.stages) > 1:
+                    if arrived is not None:
                         # Inputs leave for the tiles once the weights have arrived there (the
                         # last chunk before the write), not earlier: nothing would hold them.
-                        tasks.edges(np.full(entry.size, int(done[0]) - 1), entry.ravel())
+                        tasks.edges(np.full(entry.size, arrived), entry.ravel())
                 if key in placement.overwritten:
                     released[key] = _release(tasks, mvm.ravel())
             layer_exits.append((exit_, exit_bounds))
             previous_part = exit_
         exits[plan.name] = _joined(layer_exits, tasks)
         if serial and tasks.count > layer_first:
-            previous_layer = _barrier(tasks, [np.arange(layer_first, tasks.count)])
+            previous_layer = _barrier(tasks, np.arange(layer_first, tasks.count))
         if runs is not None:
             runs.lowered(plan, layer_first, part_tasks, programming_tasks)
         if on_layer is not None:
@@ -389,11 +389,13 @@ def chunks(stages) -> int:
 
 
 def _lower_chain(stages, tasks: Tasks, *, after: Sequence[int] = (),
-                 last_resources: list[str] | None = None, fan: bool = False) -> np.ndarray:
+                 last_resources: list[str] | None = None, fan: bool = False
+                 ) -> tuple[int | None, np.ndarray]:
     """A weight load and write: the stages before the last (DRAM read, bus) in chunks (see
     CHUNK_CYCLES), each chunk's stages in order and each stage's chunks in order, the first
     chunk once every task of ``after`` is done; then the last stage (the write), once every
-    chunk has arrived. Returns the final task ids.
+    chunk has arrived. Returns the last chunk's last task (None without stages before the
+    write) and the final task ids.
 
     ``last_resources`` splits the final stage into one task per resource (reference mode:
     each tile writes its own rows), or with ``fan`` into one fan over them (consecutive ids).
@@ -426,13 +428,15 @@ def _lower_chain(stages, tasks: Tasks, *, after: Sequence[int] = (),
     entry = [first] if width else done
     if after:
         tasks.edge_lists([a for a in after for _ in entry], list(entry) * len(after))
-    if width:
-        # task (chunk c, stage s) is first + c * width + s; it waits for (c, s - 1), (c - 1, s)
-        along = [first + c * width + s for c in range(count) for s in range(width - 1)]
-        across = list(range(first, first + (count - 1) * width))
-        tasks.edge_lists(along + across, [t + 1 for t in along] + [t + width for t in across])
-        tasks.edge_lists([first + count * width - 1] * len(done), done)
-    return np.asarray(done, dtype=np.int64)
+    if not width:
+        return None, np.asarray(done, dtype=np.int64)
+    # task (chunk c, stage s) is first + c * width + s; it waits for (c, s - 1), (c - 1, s)
+    along = [first + c * width + s for c in range(count) for s in range(width - 1)]
+    across = list(range(first, first + (count - 1) * width))
+    tasks.edge_lists(along + across, [t + 1 for t in along] + [t + width for t in across])
+    arrived = first + count * width - 1
+    tasks.edge_lists([arrived] * len(done), done)
+    return arrived, np.asarray(done, dtype=np.int64)
 
 
 def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):
@@ -451,23 +455,20 @@ def _joined(layer_exits: list[tuple[np.ndarray, np.ndarray]], tasks: Tasks):
     return joins, bounds
 
 
-def _release(tasks: Tasks, mvm: np.ndarray) -> int:
-    """A zero-time task of the part's layer, done when all of a part's MVMs (every image's)
-    are: the part's tiles may then be rewritten by a later layer group."""
+def _release(tasks: Tasks, ids: np.ndarray) -> int:
+    """A zero-time task of the current layer, done when every task of ``ids`` is: a part's
+    MVMs (every image's), after which its tiles may be rewritten by a later layer group."""
     release = tasks.add_lists([-1], [0], [0], [tasks.stage_id("barrier")], [-1], [0])
-    if mvm.size <= 64:
-        tasks.edge_lists(mvm.tolist(), [release] * mvm.size)
+    if ids.size <= 64:
+        tasks.edge_lists(ids.tolist(), [release] * ids.size)
     else:
-        tasks.edges(mvm, np.full(mvm.size, release))
+        tasks.edges(ids, np.full(ids.size, release))
     return release
 
 
-def _barrier(tasks: Tasks, mvm_tasks: list[np.ndarray]) -> int:
-    """A zero-time task done when all the given tasks are: in layer-by-layer order, every
-    task of a layer."""
+def _barrier(tasks: Tasks, ids: np.ndarray) -> int:
+    """_release of no layer: in layer-by-layer order, done when every task of a layer is."""
     layer, tasks.layer = tasks.layer, -1
-    barrier = int(tasks.add([-1], 0, 0, "barrier")[0])
+    barrier = _release(tasks, ids)
     tasks.layer = layer
-    inputs = np.concatenate(mvm_tasks)
-    tasks.edges(inputs, np.full(inputs.size, barrier))
     return barrier

@@ -293,7 +293,6 @@ def _compute_cycles(part, batch: int) -> int:
     """Cycles a part's crossbars or systolic array compute, over the batch: in value mode
     what was measured (each vector's slowest kept tile, as the schedule runs it), else the
     plan's cycles per pass times the passes."""
-    measured = getattr(part, "measured", None)
-    if measured is not None and measured.block_cycles is not None:
-        return int(measured.slowest().sum())
+    if part.measured is not None and part.measured.block_cycles is not None:
+        return int(part.measured.slowest().sum())
     return part.compute_cycles * (batch // part.images)
