@@ -321,7 +321,7 @@ def test_a_sweep_over_prices_simulates_once_and_reprices(monkeypatch):
     ("hybrid-cim-systolic", "mobilenetv2", "systolic.mac_pj", [0.01, 50.0],
      {"policy": "energy"}),
     # the row-stationary mapping search picks the mapping of least energy x delay
-    ("eyeriss", "alexnet", "dram.read_pj_per_bit", [20.06, 200.0], {}),
+    ("eyeriss", "alexnet", "dram.read_pj_per_bit", [20.06, 2000.0], {}),
 ])
 def test_a_sweep_over_prices_that_decide_the_schedule_plans_each_point(
         device, workload, path, values, options):
