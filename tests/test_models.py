@@ -405,3 +405,36 @@ def test_changing_an_area_table_does_not_change_the_next_one():
     again = area_by_component(device)
     assert again and sum(e.value for e in again.values()) == total
     assert accelsim.simulate("lenet5", device).area_mm2 == pytest.approx(total)
+
+
+# -- extrapolation is labelled ----------------------------------------------------------------
+def test_model_coverage_is_the_span_of_the_fitted_data():
+    rows = cacti_points()
+    bits = [float(r["size_bytes"]) * 8 for r in rows]
+    widths = [float(r["word_bits"]) for r in rows]
+    nodes = [float(r["node_nm"]) for r in rows if r["node_nm"] != "45"] + [45.0]
+    assert sram.SIZE_RANGE == (min(bits), max(bits))
+    assert sram.WIDTH_RANGE == (min(widths), max(widths))
+    assert sram.NODE_RANGE == (min(nodes), max(nodes))
+    _, data = survey()
+    fitted = ~data["held_out"]
+    assert adc.BITS_RANGE[0] == pytest.approx(data["enob"][fitted].min(), abs=0.01)
+    assert adc.BITS_RANGE[1] == pytest.approx(data["enob"][fitted].max(), abs=0.01)
+    assert adc.RATE_RANGE == (data["fs"][fitted].min(), data["fs"][fitted].max())
+    assert adc.NODE_RANGE == (data["node"][fitted].min(), data["node"][fitted].max())
+    assert sram.coverage(4096, 64, 22) == "" and adc.coverage(8, 1e8, technology(22, 0.8)) == ""
+    assert "64 B" in sram.coverage(64, 64, 22) and "8-bit words" in sram.coverage(4096, 8, 22)
+    assert "7 nm" in sram.coverage(4096, 64, 7)
+    assert "1 bits" in adc.coverage(1, 1e8, technology(22, 0.8))
+
+
+def test_explain_says_which_figures_are_extrapolated():
+    from accelsim.hardware.pricing import estimates
+    figures = estimates(accelsim.load_device("hybrid-cim-systolic"))
+    # its PEs' 64 B register files of 8-bit words are below CACTI's smallest points
+    assert "extrapolated" in figures["systolic"]["rf_access_pj"].detail
+    assert "extrapolated" not in figures["global_buffer"]["read_pj"].detail
+    assert "extrapolated" not in figures["cim"]["adc_pj"].detail
+    area = area_by_component(resolve(accelsim.load_device("hybrid-cim-systolic")))
+    assert "extrapolated" in area["systolic"].detail
+    assert "extrapolated" not in area["adc"].detail

@@ -173,6 +173,10 @@ def main(argv=None) -> int:
     d = load()
     energy, area, rate = fit(d)
     print(f"{len(d['node'])} Nyquist ADCs, {int(d['held_out'].sum())} held out")
+    fitted = ~d["held_out"]
+    print(f"fitted designs span {d['enob'][fitted].min():.3g}-{d['enob'][fitted].max():.3g} "
+          f"effective bits, {d['fs'][fitted].min():.3g}-{d['fs'][fitted].max():.3g} S/s, "
+          f"{d['node'][fitted].min():g}-{d['node'][fitted].max():g} nm")
     w, f, t = (10 ** value for value in energy)
     print(f"energy: W = {w:.4g} pJ/step at 65 nm, F = {f:.4g} Hz, T = {t:.4g} pJ "
           f"(log10: {energy[0]:.5f}, {energy[1]:.5f}, {energy[2]:.5f})")

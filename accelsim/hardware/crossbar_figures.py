@@ -130,7 +130,8 @@ def estimates(device: DeviceSpec) -> dict[str, Estimate]:
         f"column line across {cim.rows} cells; {where}", field="column_read_pj"))
     f.add("adc_pj", "pJ", lambda: Estimate(
         adc_model.energy_pj(cim.adc_bits, rate, tech), "pJ", ADC_SOURCE,
-        f"{cim.adc_bits} bits at {rate / 1e6:,.0f} MS/s; {where}"))
+        f"{cim.adc_bits} bits at {rate / 1e6:,.0f} MS/s; {where}"
+        f"{adc_model.coverage(cim.adc_bits, rate, tech)}"))
     f.add("shift_add_pj", "pJ", lambda: Estimate(
         logic.add_pj(cim.psum_bits, tech) + logic.register_pj(cim.psum_bits, tech), "pJ",
         "models.logic (Horowitz adder, scaled)",
@@ -183,7 +184,8 @@ def area(device: DeviceSpec) -> dict[str, Estimate]:
                         f"a driver{' and DAC' if cim.dac_bits > 1 else ''} per row; {where}"),
         "adc": Estimate(tiles * cim.adcs_per_tile * adc_mm2, "mm²", ADC_SOURCE,
                         f"{tiles * cim.adcs_per_tile:,} ADCs of {adc_mm2 * 1e6:,.0f} µm² "
-                        f"({cim.adc_bits} bits, {rate / 1e6:,.0f} MS/s); {where}"),
+                        f"({cim.adc_bits} bits, {rate / 1e6:,.0f} MS/s); {where}"
+                        f"{adc_model.coverage(cim.adc_bits, rate, tech)}"),
         "shift_add": Estimate(tiles * cim.adcs_per_tile * shift_add * 1e-6, "mm²",
                               "models.logic (Nangate 45 nm cells, scaled)",
                               f"a {cim.psum_bits}-bit adder and register per ADC; {where}"),

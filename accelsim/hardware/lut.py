@@ -33,7 +33,8 @@ class LookupTables(Unit):
         f = Figures(device, "lut")
         lut, tech, bits = device.lut, tech_of(device), device.activation_bits
         size = lut.entries * bits / 8
-        detail = f"{lut.entries} entries of {bits} bits per function; {describe(device)}"
+        detail = (f"{lut.entries} entries of {bits} bits per function; {describe(device)}"
+                  f"{sram_model.coverage(size, bits, tech.node_nm)}")
         f.add("lookup_pj", "pJ", lambda: Estimate(sram_model.read_pj(size, bits, tech), "pJ",
                                                   "models.sram (CACTI 7 fit)", detail))
         f.add("leakage_mw", "mW", lambda: Estimate(

@@ -21,7 +21,8 @@ def buffer_estimates(device: DeviceSpec, section: str) -> dict[str, Estimate]:
     tech = tech_of(device)
     bank = buffer.size_bytes / buffer.banks
     detail = (f"{buffer.banks} bank(s) of {_size(bank)}, {buffer.word_bits}-bit words; "
-              f"{describe(device)}")
+              f"{describe(device)}"
+              f"{sram_model.coverage(bank, buffer.word_bits, tech.node_nm)}")
     f.add("read_pj", "pJ", lambda: Estimate(
         sram_model.read_pj(bank, buffer.word_bits, tech), "pJ", SOURCE, detail))
     f.add("write_pj", "pJ", lambda: Estimate(
@@ -39,7 +40,8 @@ def buffer_area(device: DeviceSpec, buffer: BufferSpec, count: int, name: str
     each = sram_model.area_mm2(bank, buffer.word_bits, tech, buffer.ports)
     return {name: Estimate(count * buffer.banks * each, "mm²", SOURCE,
                            f"{count:,} x {buffer.banks} bank(s) of {_size(bank)}, "
-                           f"{buffer.ports} port(s); {describe(device)}")}
+                           f"{buffer.ports} port(s); {describe(device)}"
+                           f"{sram_model.coverage(bank, buffer.word_bits, tech.node_nm)}")}
 
 
 def buffer_latency(device: DeviceSpec, buffer: BufferSpec) -> dict[str, Estimate]:

@@ -91,7 +91,8 @@ class SystolicArray(Unit):
             f"{bits}-bit multiply, {acc}-bit add; {where}"))
         f.add("rf_access_pj", "pJ", lambda: Estimate(
             sram_model.read_pj(array.rf_bytes, bits, tech), "pJ", "models.sram (CACTI 7 fit)",
-            f"{array.rf_bytes} B register file, {bits}-bit words; {where}"))
+            f"{array.rf_bytes:g} B register file, {bits}-bit words; {where}"
+            f"{sram_model.coverage(array.rf_bytes, bits, tech.node_nm)}"))
         pitch_mm = math.sqrt(_pe_um2(device)) * 1e-3
         f.add("pe_hop_pj", "pJ", lambda: Estimate(
             bits * (tech.wire_pj_per_bit(pitch_mm) + logic.register_pj(1, tech)), "pJ",
@@ -108,7 +109,8 @@ class SystolicArray(Unit):
             array.rows * array.cols * _pe_um2(device) * 1e-6, "mm²",
             "models.logic and models.sram",
             f"{array.rows} x {array.cols} PEs: {array.operand_bits}-bit MAC and a "
-            f"{array.rf_bytes} B register file each; {describe(device)}")}
+            f"{array.rf_bytes:g} B register file each; {describe(device)}"
+            f"{sram_model.coverage(array.rf_bytes, array.operand_bits, tech_of(device).node_nm)}")}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
         array = device.systolic

@@ -40,6 +40,27 @@ AREA = (-2.67371, 0.13132, 1.79531, 0.20667)
 RATE = (10.64193, -0.19862, -0.89999)
 
 
+# What the fitted (not held-out) survey designs span, as tools/fit_adc.py prints it: effective
+# bits, Nyquist rate (Hz) and node (nm).
+BITS_RANGE = (3.5, 17.2)
+RATE_RANGE = (1e3, 2e11)
+NODE_RANGE = (3.0, 1500.0)
+
+
+def coverage(bits: float, rate_hz: float, tech: Technology) -> str:
+    """"" when a converter of these bits, rate and node lies within the survey's designs,
+    else a note saying what is extrapolated (for the figures' provenance)."""
+    outside = []
+    if not BITS_RANGE[0] <= bits <= BITS_RANGE[1]:
+        outside.append(f"{bits:g} bits (designs: {BITS_RANGE[0]:g}-{BITS_RANGE[1]:g} "
+                       "effective bits)")
+    if not RATE_RANGE[0] <= rate_hz <= RATE_RANGE[1]:
+        outside.append(f"{rate_hz:.3g} S/s (designs: {RATE_RANGE[0]:.0e}-{RATE_RANGE[1]:.0e})")
+    if not NODE_RANGE[0] <= tech.node_nm <= NODE_RANGE[1]:
+        outside.append(f"{tech.node_nm:g} nm (designs: {NODE_RANGE[0]:g}-{NODE_RANGE[1]:g} nm)")
+    return f"; extrapolated beyond the survey: {', '.join(outside)}" if outside else ""
+
+
 def walden_pj(bits: float, rate_hz: float, tech: Technology) -> float:
     """The Walden (conversion-step) part of the energy per conversion, pJ."""
     node = tech.node_nm

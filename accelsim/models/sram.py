@@ -34,6 +34,7 @@ _BETA = {
 }
 SIZE_RANGE = (256 * 8, 2097152 * 8)       # bits covered by the CACTI points
 WIDTH_RANGE = (16, 512)
+NODE_RANGE = (22, 90)
 DUAL_PORT_AREA = 1.3                       # assumed: 8T vs 6T cell (see module docstring)
 
 
@@ -83,3 +84,17 @@ def access_ns(size_bytes: float, word_bits: float, tech: Technology) -> float:
     """Access time, ns: CACTI's at its supply for the node, slowed as gates are below the
     node's nominal supply (Technology.delay_factor)."""
     return _quantity("access_ns", size_bytes, word_bits, tech.node_nm) * tech.delay_factor
+
+
+def coverage(size_bytes: float, word_bits: float, node_nm: float) -> str:
+    """"" when an SRAM of this size, word and node lies among the CACTI points the model is
+    fitted on, else a note saying what is extrapolated (for the figures' provenance)."""
+    outside = []
+    if not SIZE_RANGE[0] <= size_bytes * 8 <= SIZE_RANGE[1]:
+        outside.append(f"{size_bytes:g} B (points: {SIZE_RANGE[0] // 8} B-"
+                       f"{SIZE_RANGE[1] // 8 // 2 ** 20} MiB)")
+    if not WIDTH_RANGE[0] <= word_bits <= WIDTH_RANGE[1]:
+        outside.append(f"{word_bits:g}-bit words (points: {WIDTH_RANGE[0]}-{WIDTH_RANGE[1]})")
+    if not NODE_RANGE[0] <= node_nm <= NODE_RANGE[1]:
+        outside.append(f"{node_nm:g} nm (points: {NODE_RANGE[0]}-{NODE_RANGE[1]} nm)")
+    return f"; extrapolated beyond the CACTI points: {', '.join(outside)}" if outside else ""
