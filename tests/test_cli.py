@@ -139,6 +139,10 @@ def test_a_device_beyond_its_supply_or_clock_is_refused_before_any_output(tmp_pa
 def test_area_in_the_report_and_the_area_plot(tmp_path):
     result = invoke("run", "-d", "eyeriss-like", "-w", "lenet5", "-q")
     assert result.exit_code == 0 and "silicon area" in result.output and "TOPS/mm²" in result.output
+    assert "reticle" not in result.output            # 1.8 mm²
+    # cim-16x16's 65,536 tiles of 4 ADCs each: 1,294 mm², over the 858 mm² of a 26 x 33 mm field
+    big = invoke("run", "-d", "cim-16x16", "-w", "lenet5", "-q")
+    assert big.exit_code == 0 and "1.5x a reticle (26 x 33 mm)" in big.output
     png = tmp_path / "area.png"
     plot = invoke("plot", "area", "-d", "cim-16x16", "-o", str(png))
     assert plot.exit_code == 0, plot.output

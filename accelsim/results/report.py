@@ -10,6 +10,9 @@ from accelsim.units import format_pj
 
 # Rich's default box draws "│ " before each cell, " " after, and a closing "│".
 _CELL_PADDING = 3
+# The largest field a lithography scanner exposes at once, 26 mm x 33 mm (the industry's
+# standard reticle field, e.g. ASML's NXT/NXE scanners): a single die cannot be larger.
+RETICLE_MM2 = 26 * 33
 
 
 def fitted_table(title: str, columns: list[tuple[str, str, int]], rows: list[list[str]], *,
@@ -169,6 +172,9 @@ def totals_lines(result: Result) -> list[str]:
                        if mm2 >= 0.005 * result.area_mm2)
            + f"); {result.tops:.3g} TOPS, {result.tops_per_mm2:.3g} TOPS/mm²"]
           if result.area_mm2 else []),
+        *([f"                  {result.area_mm2 / RETICLE_MM2:.1f}x a reticle (26 x 33 mm): no "
+           "single die is this large; take several chips, or fewer or larger tiles"]
+          if result.area_mm2 > RETICLE_MM2 else []),
         *([f"batch of {result.batch}      first image done after {result.first_image_cycles:,} "
            f"cycles, then one every {result.steady_state_cycles_per_image:,.0f} on average; "
            f"{result.batch} images in {result.cycles:,} cycles "
