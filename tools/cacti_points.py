@@ -21,8 +21,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "data" / "cacti_sram.csv"
-SIZES = [256, 512, 1024, 2048, 8192, 32768, 131072, 524288, 2097152]
-WIDTHS = [16, 32, 64, 128, 256, 512]
+SIZES = [64, 128, 256, 512, 1024, 2048, 8192, 32768, 131072, 524288, 2097152]
+WIDTHS = [8, 16, 32, 64, 128, 256, 512]
 NODES_NM = [22, 32, 45, 65, 90]
 CELL = "itrs-lstp"          # low standby power: the usual choice for accelerator buffers
 # Supply CACTI uses for itrs-lstp devices at each node (its tech_params/*.dat, second column).

@@ -1,6 +1,6 @@
 """SRAM arrays: energy per access, leakage, area and access time by capacity, word width and
 node, fitted to CACTI 7 (tools/data/cacti_sram.csv: plain single-bank, single-port SRAMs with
-ITRS low-standby-power devices, 22-90 nm, 256 B-2 MB, 16-512-bit words; see tools/fit_sram.py).
+ITRS low-standby-power devices, 22-90 nm, 64 B-2 MB, 8-512-bit words; see tools/fit_sram.py).
 
 Each quantity q is exp(features · β) with features 1, s, w, n, s², s·w, w² (s = ln bits,
 w = ln word bits, n = ln node nm). Dynamic energies are C·V² (the fit is of E / V_CACTI²) and
@@ -13,7 +13,7 @@ Banks: a buffer of ``banks`` banks is that many SRAMs of size/banks each. Ports:
 (``ports: 2``) makes each cell 8T instead of 6T; the area is taken 30 % larger (assumed, the
 8T/6T cell area ratio of published 8T designs) and the energy per access unchanged.
 
-Errors against CACTI (tools/fit_sram.py): read energy median 12 %, worst 0.60-1.72x on the
+Errors against CACTI (tools/fit_sram.py): read energy median 12 %, worst 0.57-1.74x on the
 held-out 45 nm points; against Horowitz's published 45 nm 64-bit reads see docs/validation.md.
 """
 
@@ -25,15 +25,15 @@ from accelsim.models.technology import Technology
 
 # tools/fit_sram.py, fitted on tools/data/cacti_sram.csv (22, 32, 65, 90 nm).
 _BETA = {
-    "read_nj": (-16.8993, 0.550865, 0.00395209, 1.18718, 0.00423687, -0.0270441, 0.109135),
-    "write_nj": (-15.7916, 0.359208, 0.04504, 1.28128, 0.00531452, -0.00883187, 0.0943788),
-    "leakage_mw": (-12.1826, 0.829115, -0.108054, -0.805426, 0.00512801, -0.00372581,
-                   0.0165106),
-    "area_mm2": (-20.8571, 0.783803, 0.119924, 1.93708, 0.0155536, -0.0548563, 0.0816424),
-    "access_ns": (-3.04338, -0.181395, -0.117553, 0.900287, 0.0162526, 0.00462477, 0.00365912),
+    "read_nj": (-16.8493, 0.582803, -0.0964692, 1.20218, 0.000862156, -0.0166458, 0.105194),
+    "write_nj": (-16.0742, 0.377164, 0.0943718, 1.29486, 0.00535669, -0.0127366, 0.094328),
+    "leakage_mw": (-11.6815, 0.75736, -0.174338, -0.79027, 0.00737264, -0.000175128,
+                   0.0194204),
+    "area_mm2": (-20.5592, 0.765619, 0.0266273, 1.95127, 0.0131987, -0.0385377, 0.0700744),
+    "access_ns": (-3.46729, -0.143282, -0.06227, 0.915682, 0.0153932, 0.00130122, 0.00220409),
 }
-SIZE_RANGE = (256 * 8, 2097152 * 8)       # bits covered by the CACTI points
-WIDTH_RANGE = (16, 512)
+SIZE_RANGE = (64 * 8, 2097152 * 8)        # bits covered by the CACTI points
+WIDTH_RANGE = (8, 512)
 NODE_RANGE = (22, 90)
 DUAL_PORT_AREA = 1.3                       # assumed: 8T vs 6T cell (see module docstring)
 
