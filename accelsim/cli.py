@@ -74,6 +74,17 @@ def main() -> None:
     """Simulate neural networks on compute-in-memory accelerators."""
 
 
+def _extrapolation_note(console, device: str) -> None:
+    """Name the device's figures that its models extrapolated beyond their fitted data."""
+    from accelsim.hardware.pricing import extrapolated
+    from accelsim.spec.load import load_device
+    names = extrapolated(load_device(device))
+    if names:
+        console.print(f"note              {len(names)} figure(s) extrapolated beyond their "
+                      f"models' data: {', '.join(names)} (accelsim devices --explain {device})",
+                      highlight=False)
+
+
 @main.command()
 @click.option("--device", "-d", required=True,
               help="Device name (see `accelsim devices`) or YAML path.")
@@ -156,6 +167,7 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
             console.print(line, highlight=False)
     else:
         print_report(result, console, wide=wide)
+    _extrapolation_note(console, device)
     for path, write in ((json_path, result.to_json), (csv_path, result.to_csv),
                         (trace_path, result.to_trace)):
         if path is not None:

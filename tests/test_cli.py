@@ -187,3 +187,17 @@ def test_wording_fits_what_the_run_is():
     assert "per input of the batch of 2" in batch
     hybrid = invoke("run", "-d", "hybrid-cim-systolic", "-w", "mobilenetv2", "-q").output
     assert "cannot see contention" in hybrid
+
+
+def test_run_names_the_figures_extrapolated_beyond_their_models_data(tmp_path):
+    shipped = (Path(__file__).parents[1] / "devices" / "hybrid-cim-systolic.yaml").read_text()
+    assert invoke("run", "-d", "hybrid-cim-systolic", "-w", "lenet5", "-q").output.count(
+        "extrapolated") == 0
+    # 32 B register files lie below CACTI's smallest points (64 B)
+    small = tmp_path / "small-rf.yaml"
+    small.write_text(shipped.replace("  accumulator_bits: 24\n",
+                                     "  accumulator_bits: 24\n  rf_bytes: 32\n"))
+    result = invoke("run", "-d", str(small), "-w", "lenet5", "-q")
+    assert result.exit_code == 0, result.output
+    assert "2 figure(s) extrapolated beyond their models' data: systolic.rf_access_pj, " \
+           "area: systolic" in " ".join(result.output.split())

@@ -94,6 +94,15 @@ def estimates(device: DeviceSpec) -> dict[str, dict[str, Estimate]]:
     return out
 
 
+def extrapolated(device: DeviceSpec) -> list[str]:
+    """The figures of ``device`` that its models extrapolated beyond their data: price and
+    leakage fields as "section.field", areas as "area: component"."""
+    names = [f"{section}.{name}" for section, figures in estimates(device).items()
+             for name, figure in figures.items() if figure.extrapolated]
+    return names + [f"area: {component}" for component, figure in
+                    area_by_component(device).items() if figure.extrapolated]
+
+
 def latencies(device: DeviceSpec) -> dict[str, Estimate]:
     """Component latencies (ns) to hold against the clock period, with their sources: the
     shortest period of the chip's logic first, then each unit's."""

@@ -33,5 +33,11 @@ class Estimate:
     def given(self) -> bool:
         return self.source == GIVEN
 
+    @property
+    def extrapolated(self) -> bool:
+        """Whether the model worked outside the data it was fitted on (its detail says what:
+        models.sram.coverage, models.adc.coverage, a node beyond the scaling tables)."""
+        return "extrapolated" in self.detail
+
 
 __all__ = ["GIVEN", "Estimate"]
