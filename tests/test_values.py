@@ -414,3 +414,23 @@ def test_value_mode_compiles_when_numba_was_imported_first(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("device, change, workload, message", [
+    # He-normal weights are signed: a 1-bit symmetric code holds only zero
+    ("cim-16x16", {"cim.weight_bits": 1}, "linear-20x20",
+     "layer 'fc': its weights are signed, and cim.weight_bits: 1 leaves"),
+    # ff2 reads ff1's outputs, which no activation clips to positive
+    ("cim-16x16", {"cim.input_bits": 1}, "mlp-tokens",
+     "layer 'ff2': its inputs are signed, and cim.input_bits: 1 leaves"),
+    ("eyeriss", {"systolic.operand_bits": 1}, "mlp-tokens",
+     "layer 'ff1': its weights are signed, and systolic.operand_bits: 1 leaves"),
+])
+def test_value_mode_refuses_one_bit_signed_codes_naming_the_layer_and_field(
+        device, change, workload, message):
+    from accelsim.spec.yamlfile import read_yaml
+    from accelsim.sweep.grid import apply
+    dev = apply(read_yaml(accelsim.available_devices()[device]), change, source="test")
+    accelsim.simulate(workload, dev)                        # fast mode has no values to code
+    with pytest.raises(accelsim.AccelsimError, match=message):
+        accelsim.simulate(workload, dev, values=True)

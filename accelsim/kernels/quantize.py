@@ -94,11 +94,20 @@ def _unsigned_slices(w: np.ndarray, slices: int, cell_bits: int) -> np.ndarray:
     return ((w[..., None] >> shifts) & mask).astype(np.int64, copy=False)
 
 
-def _levels(bits: int, signed: bool) -> int:
+class NoLevels(ValueError):
+    """A signed value in a 1-bit code: the symmetric code -(2^(b-1)-1) ... 2^(b-1)-1 has no
+    level but zero. ``operand`` is "inputs" or "weights" where the caller knows it."""
+
+    def __init__(self, bits: int, signed: bool, operand: str = "values") -> None:
+        self.bits, self.signed, self.operand = bits, signed, operand
+        super().__init__(f"{bits} bits leave no levels for "
+                         f"{'signed' if signed else 'unsigned'} {operand}")
+
+
+def _levels(bits: int, signed: bool, operand: str = "values") -> int:
     levels = (2 ** (bits - 1) - 1) if signed else (2 ** bits - 1)
     if levels < 1:
-        raise ValueError(f"{bits} bits leave no levels for {'signed' if signed else 'unsigned'}"
-                         " values")
+        raise NoLevels(bits, signed, operand)
     return levels
 
 
@@ -144,7 +153,7 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     x = np.ascontiguousarray(columns, dtype=np.float64)
     peak, least = _extremes(x)
     signed = bool(least.min() < 0)
-    levels = _levels(bits, signed)
+    levels = _levels(bits, signed, "inputs")
     top = peak.max()
     scale = top / levels if top > 0 else 1.0
     q = _rounded(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, dtype)
@@ -159,7 +168,7 @@ def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,
     if matrix.ndim != 2 or not matrix.size:
         q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
         return q.astype(dtype), np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
-    levels = _levels(bits, True)
+    levels = _levels(bits, True, "weights")
     rows = np.ascontiguousarray(matrix.T, dtype=np.float64)            # [N, K]
     peak, _ = _extremes(rows)
     if not per_channel:

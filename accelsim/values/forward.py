@@ -10,6 +10,7 @@ from accelsim.errors import AccelsimError
 from accelsim.hardware.context import PlanContext
 from accelsim.hardware.registry import unit
 from accelsim.kernels.options import ValueOptions
+from accelsim.kernels.quantize import NoLevels
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import Constant, Conv2d, Input, Linear
@@ -36,8 +37,17 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
 
     def hardware_product(name: str, columns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         plan = plan_of[name]
-        product, stats[name] = unit(plan.unit).product(ctx, plan, columns, matrix, options,
-                                                       rng)
+        try:
+            product, stats[name] = unit(plan.unit).product(ctx, plan, columns, matrix,
+                                                           options, rng)
+        except NoLevels as exc:
+            key = (f"cim.{'input' if exc.operand == 'inputs' else 'weight'}_bits"
+                   if plan.unit == "cim" else f"{plan.unit}.operand_bits")
+            raise AccelsimError(
+                f"{device.name}: value mode cannot run layer '{name}': its {exc.operand} are "
+                f"signed, and {key}: {exc.bits} leaves a signed code no level but zero "
+                f"(-(2^(b-1)-1) ... 2^(b-1)-1); give {key} 2 or more, or simulate without "
+                "values") from None
         return product
 
     output, acts = _forward(workload, inputs, hardware_product, on_layer)
