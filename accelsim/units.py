@@ -94,3 +94,9 @@ def format_pj(pj: float, digits: str = ".3f") -> str:
     number format, e.g. ".4g")."""
     unit, scale = energy_unit(pj)
     return f"{pj / scale:{digits}} {unit}"
+
+
+def a_bits(bits: int) -> str:
+    """'a 16-bit' or 'an 8-bit': the article English gives a number of bits, read aloud."""
+    spoken = str(int(bits))
+    return f"an {spoken}" if spoken.startswith("8") or spoken in ("11", "18") else f"a {spoken}"

@@ -372,7 +372,7 @@ def test_an_adc_too_fast_for_its_node_is_refused_or_slowed(cim16_dict):
     old = {"technology_nm": 180, "voltage_v": 1.8, "clock_hz": "1GHz"}
     limit = adc.max_rate_hz(8, technology(180, 1.8))
     assert limit < 1e9
-    with pytest.raises(SpecError, match=r"cim.adc_cycles: a 8-bit ADC converting every 1 "
+    with pytest.raises(SpecError, match=r"cim.adc_cycles: an 8-bit ADC converting every 1 "
                                         r"cycle\(s\) of 1,000 MHz runs at 1,000 MS/s, faster"):
         resolve(modified(cim16_dict, **old, **{"cim.adc_cycles": 1}))
     slowed = resolve(modified(cim16_dict, **old))           # adc_cycles: 'auto'

@@ -131,3 +131,9 @@ def test_an_accumulator_narrower_than_its_operands_is_refused():
     with pytest.raises(SpecError, match=r"eyeriss.yaml: systolic: accumulator_bits \(8\) is "
                                         r"narrower than operand_bits \(16\)"):
         device_from_dict(data, source="eyeriss.yaml")
+
+
+def test_messages_say_an_8_bit():
+    from accelsim.units import a_bits
+    assert [a_bits(b) for b in (1, 8, 11, 16, 18, 80, 64)] == \
+        ["a 1", "an 8", "an 11", "a 16", "an 18", "an 80", "a 64"]

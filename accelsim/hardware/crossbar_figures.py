@@ -18,6 +18,7 @@ from accelsim.models import Estimate, logic
 from accelsim.models import adc as adc_model
 from accelsim.models import crossbar as xbar
 from accelsim.spec.device import DeviceSpec
+from accelsim.units import a_bits
 
 ADC_SOURCE = "models.adc (Murmann ADC survey fit)"
 CELL_SOURCE = "models.crossbar"
@@ -70,7 +71,7 @@ def estimates(device: DeviceSpec) -> dict[str, Estimate]:
     rate = device.clock_hz / cycles
     if rate > limit * (1 + 1e-9):
         need = math.ceil(device.clock_hz / limit * (1 - 1e-12))
-        raise f.refuse("adc_cycles", f"a {cim.adc_bits}-bit ADC converting every {cycles} "
+        raise f.refuse("adc_cycles", f"{a_bits(cim.adc_bits)}-bit ADC converting every {cycles} "
                        f"cycle(s) of {device.clock_hz / 1e6:,.0f} MHz runs at "
                        f"{rate / 1e6:,.0f} MS/s, faster than the fastest single-channel "
                        f"converters of the ADC survey at {tech.node_nm:g} nm "
@@ -188,7 +189,7 @@ def area(device: DeviceSpec) -> dict[str, Estimate]:
                         f"{adc_model.coverage(cim.adc_bits, rate, tech)}"),
         "shift_add": Estimate(tiles * cim.adcs_per_tile * shift_add * 1e-6, "mm²",
                               "models.logic (Nangate 45 nm cells, scaled)",
-                              f"a {cim.psum_bits}-bit adder and register per ADC; {where}"),
+                              f"{a_bits(cim.psum_bits)}-bit adder and register per ADC; {where}"),
     }
 
 

@@ -21,6 +21,7 @@ from accelsim.hardware.plan import LayerPlan, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
 from accelsim.models import Estimate, logic
 from accelsim.spec.device import DeviceSpec
+from accelsim.units import a_bits
 from accelsim.workload.ops import op
 
 
@@ -48,7 +49,7 @@ class DigitalUnit(Unit):
     def area(self, device: DeviceSpec) -> dict[str, Estimate]:
         return {"digital": Estimate(
             _lanes_um2(device) * 1e-6, "mm²", "models.logic (Nangate 45 nm cells, scaled)",
-            f"{device.digital.lanes} lanes of a {device.activation_bits}-bit multiplier, "
+            f"{device.digital.lanes} lanes of {a_bits(device.activation_bits)}-bit multiplier, "
             f"adder and register; {describe(device)}")}
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:

@@ -28,6 +28,7 @@ from accelsim.spec.validate import (
     build,
     set_path,
 )
+from accelsim.units import a_bits
 
 # Ranges of the integer fields (see spec.validate): wide enough for any chip on record.
 Tiles = Integer(1, 2 ** 24)
@@ -110,7 +111,7 @@ class CrossbarSpec:
     def __post_init__(self) -> None:
         if self.cells_per_weight > self.cols:
             raise ValueError(
-                f"a {self.weight_bits}-bit weight needs {self.cells_per_weight} cells "
+                f"{a_bits(self.weight_bits)}-bit weight needs {self.cells_per_weight} cells "
                 f"({self.signed_weights} signed weights, {self.cell_bits}-bit cells) but a tile "
                 f"has only {self.cols} columns")
         if self.adcs_per_tile > self.cols:
