@@ -434,3 +434,25 @@ def test_value_mode_refuses_one_bit_signed_codes_naming_the_layer_and_field(
     accelsim.simulate(workload, dev)                        # fast mode has no values to code
     with pytest.raises(accelsim.AccelsimError, match=message):
         accelsim.simulate(workload, dev, values=True)
+
+
+def test_cells_above_half_scale_read_dearer_than_the_dense_plan():
+    # Found by fuzzing workloads: value mode on cim-128x128-rram stopped on an internal
+    # assertion that measured counts never exceed the dense plan's. l4, a 1x1 conv from one
+    # channel to 33 (one row of cells), reads its cells above the dense plan's half scale:
+    # the signal energy can exceed the plan's; counts cannot.
+    from accelsim.energy.table import Action
+    wl = accelsim.workload_from_dict({"version": 1, "name": "fuzzed", "layers": [
+        {"name": "input", "type": "input", "shape": [3, 8, 9]},
+        {"name": "l1", "type": "elementwise", "function": "mul", "inputs": ["input", "input"]},
+        {"name": "l2", "type": "conv2d", "out_channels": 4, "kernel": 5, "activation": "relu"},
+        {"name": "l3", "type": "conv2d", "out_channels": 1, "kernel": 3},
+        {"name": "l4", "type": "conv2d", "out_channels": 33, "kernel": 1, "stride": 3,
+         "activation": "gelu"}]})
+    dense = accelsim.simulate(wl, "cim-128x128-rram")
+    data = accelsim.simulate(wl, "cim-128x128-rram", values=True, seed=1)
+    row = [layer.name for layer in data.layers].index("l4")
+    signal = Action.CELL_SIGNAL
+    assert data.action_counts[row][signal] > dense.action_counts[row][signal]
+    for action in (Action.ARRAY_READ, Action.ADC_CONVERT, Action.DAC_CONVERT):
+        assert data.action_counts[row][action] <= dense.action_counts[row][action]
