@@ -52,12 +52,27 @@ def test_tile_mismatch(tmp_path):
     _saved(ax, tmp_path / "mismatch.png")
 
 
+def test_array_mismatch_on_a_digital_device(tmp_path):
+    # eyeriss-like has no crossbars: the curve's unit part is its PE array's energy, at least
+    # one MAC's price per MAC (and at most the whole layer's), and the plot says so.
+    from accelsim.hardware.pricing import resolve
+    mac_pj = resolve(accelsim.load_device("eyeriss-like")).systolic.mac_pj
+    rows = tile_mismatch_curve("eyeriss-like", range(10, 16))
+    assert {r["unit"] for r in rows} == {"systolic"}
+    assert all(mac_pj <= r["tile_pj_per_mac"] < r["pj_per_mac"] for r in rows)
+    ax = plots.tile_mismatch(rows, "eyeriss-like")
+    assert "PE array" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "12 x 14 PEs" in ax.get_title()
+    _saved(ax, tmp_path / "array-mismatch.png")
+
+
 def test_mismatch_sizes_follow_the_tile_size():
     from accelsim.analysis import mismatch_sizes
     sizes = mismatch_sizes("cim-128x128-rram")
     assert sizes[0] == 64 and sizes[-1] == 512 and 128 in sizes and 256 in sizes
     assert len(sizes) <= 70
     assert list(mismatch_sizes("cim-16x16")) == list(range(8, 65))
+    assert list(mismatch_sizes("eyeriss")) == list(range(6, 49))      # 12 PE rows
 
 
 def test_tile_utilization(result, tmp_path):

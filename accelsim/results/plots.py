@@ -79,16 +79,24 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
     ax = _axes(ax, (7, 4))
     sizes = [r["n"] for r in rows]
     ax.plot(sizes, [r["pj_per_mac"] for r in rows], marker=".", label="layer (with buffers, bus)")
+    systolic = rows[0].get("unit") == "systolic"
     if "tile_pj_per_mac" in rows[0]:
         ax.plot(sizes, [r["tile_pj_per_mac"] for r in rows], marker=".",
-                label="its crossbar tiles alone")
+                label="its PE array alone (MACs, register files, hops)" if systolic else
+                "its crossbar tiles alone")
         ax.legend(fontsize=8)
-    if device.cim is not None:
-        for m in range(device.cim.rows, rows[-1]["n"] + 1, device.cim.rows):
+    if systolic and device.systolic is not None:
+        sides = {device.systolic.rows, device.systolic.cols}
+    else:
+        sides = {device.cim.rows} if device.cim is not None else set()
+    for side in sides:
+        for m in range(side, rows[-1]["n"] + 1, side):
             ax.axvline(m, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("layer size n (n x n Linear)")
     ax.set_ylabel("energy per MAC (pJ)")
-    ax.set_title(f"Tile mismatch on {device.name}")
+    ax.set_title(f"Array mismatch on {device.name} ({device.systolic.rows} x "
+                 f"{device.systolic.cols} PEs)" if systolic and device.systolic is not None
+                 else f"Tile mismatch on {device.name}")
     return ax
 
 
