@@ -289,7 +289,8 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
         if kind == "breakdown":
             ax = plots.energy_breakdown(result, top=top)
         elif kind == "utilization":
-            ax = plots.tile_utilization(result, chip_tiles=dev.cim.tiles if dev.cim else None)
+            ax = (plots.tile_utilization(result, chip_tiles=dev.cim.tiles) if dev.cim else
+                  plots.array_utilization(result, dev))
         else:
             ax = plots.roofline(result, dev, traffic=traffic)
     ax.figure.tight_layout()

@@ -66,6 +66,24 @@ def test_array_mismatch_on_a_digital_device(tmp_path):
     _saved(ax, tmp_path / "array-mismatch.png")
 
 
+def test_utilization_on_a_digital_device_is_per_layer_pe_use(tmp_path):
+    # eyeriss has no crossbar tiles to map: the plot shows each layer's MACs over the array's
+    # 168 PEs times its compute cycles. LeNet-5's c1 is 6 filters of 5 x 5 over a 28 x 28
+    # output: 117,600 MACs.
+    res = accelsim.simulate("lenet5", "eyeriss")
+    ax = plots.array_utilization(res, "eyeriss")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:2] == ["c1", "c3"] and "f6" in labels
+    c1 = next(layer for layer in res.layers if layer.name == "c1")
+    assert c1.macs == 6 * 28 * 28 * 25
+    bar = ax.patches[0].get_height()
+    assert bar == pytest.approx(100 * 117_600 / (168 * c1.compute_cycles))
+    assert all(0 < patch.get_height() <= 100 for patch in ax.patches)
+    _saved(ax, tmp_path / "array-utilization.png")
+    with pytest.raises(accelsim.AccelsimError, match="no systolic array"):
+        plots.array_utilization(accelsim.simulate("lenet5", "cim-16x16"), "cim-16x16")
+
+
 def test_mismatch_sizes_follow_the_tile_size():
     from accelsim.analysis import mismatch_sizes
     sizes = mismatch_sizes("cim-128x128-rram")

@@ -16,6 +16,7 @@ from accelsim.energy.table import (
     DRAM_WRITES,
     Action,
 )
+from accelsim.errors import AccelsimError
 from accelsim.results.result import Result
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
@@ -123,6 +124,29 @@ def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None =
     from matplotlib.patches import Patch
     ax.legend(handles=[Patch(color="lightgrey", label="no layer in this group")], fontsize=7,
               loc="upper right")
+    return ax
+
+
+def array_utilization(result: Result, device: DeviceSpec | str, *, ax=None):
+    """Each systolic layer's PE utilization: its MACs over (PEs x the cycles the array computed
+    it), a bar per layer. The crossbar tile map (tile_utilization) has nothing to show on a
+    device without crossbars."""
+    device = load_device(device)
+    if device.systolic is None:
+        raise AccelsimError(f"{device.name} has no systolic array")
+    pes = device.systolic.rows * device.systolic.cols
+    layers = [layer for layer in result.layers
+              if layer.unit == "systolic" and layer.compute_cycles > 0]
+    if not layers:
+        raise AccelsimError(f"no layer of {result.workload} ran on {device.name}'s systolic array")
+    values = [layer.macs / (pes * layer.compute_cycles) for layer in layers]
+    ax = _axes(ax, (max(6.0, min(20.0, 0.25 * len(layers) + 2)), 4))
+    ax.bar(range(len(layers)), [100 * v for v in values], color="tab:blue")
+    ax.set_xticks(range(len(layers)), [layer.name for layer in layers], rotation=90, fontsize=7)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("PE utilization %")
+    ax.set_title(f"{result.workload} on {result.device}: MACs / ({device.systolic.rows} x "
+                 f"{device.systolic.cols} PEs x compute cycles), per layer", fontsize=10)
     return ax
 
 
