@@ -456,3 +456,8 @@ def test_cells_above_half_scale_read_dearer_than_the_dense_plan():
     assert data.action_counts[row][signal] > dense.action_counts[row][signal]
     for action in (Action.ARRAY_READ, Action.ADC_CONVERT, Action.DAC_CONVERT):
         assert data.action_counts[row][action] <= dense.action_counts[row][action]
+    # the saving lists the signal's negative count, so re-pricing with the same prices gives
+    # the same saving
+    assert data.skipped["l4"]["cell_signal"] < 0
+    again = data.repriced("cim-128x128-rram").skipped["l4"]["energy_saved_pj"]
+    assert again == pytest.approx(data.skipped["l4"]["energy_saved_pj"], rel=1e-12)

@@ -129,13 +129,14 @@ def _unit_area(area: dict[str, float], dev) -> dict[str, float]:
 
 
 def price_skipped(skipped, prices: np.ndarray) -> dict[str, dict]:
-    """{layer: {"tiles_not_mapped": n, "energy_saved_pj": pJ, action: count avoided}}."""
+    """{layer: {"tiles_not_mapped": n, "energy_saved_pj": pJ, action: count avoided}}. A count
+    can be negative: the array's signal where cells read above the dense plan's half scale."""
     out = {}
     for layer, (avoided, tiles) in skipped.items():
         entry = {"tiles_not_mapped": int(tiles),
                  "energy_saved_pj": float(np.dot(avoided, prices[:avoided.size]))}
         for action in range(avoided.size):
-            if avoided[action] > 0:
+            if avoided[action] != 0:
                 entry[action_name(action)] = float(avoided[action])
         out[layer] = entry
     return out
