@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accelsim.errors import SpecError
-from accelsim.models import Estimate
+from accelsim.models import EXTRAPOLATED, Estimate
 from accelsim.models.technology import (
     MIN_FO4_PER_CYCLE,
     SUPPLY_RANGE,
@@ -57,7 +57,7 @@ def logic_leakage_mw(area_um2: float, device: DeviceSpec) -> float:
 
 def describe(device: DeviceSpec) -> str:
     tech = tech_of(device)
-    note = " (outside the 7-180 nm scaling tables: extrapolated)" if tech.extrapolated else ""
+    note = f" (outside the 7-180 nm scaling tables: {EXTRAPOLATED})" if tech.extrapolated else ""
     return f"{device.technology_nm:g} nm{note}, {device.voltage_v:g} V"
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GIVEN = "given in the file"
+# The word an estimate's detail carries when its model worked outside its fitted data.
+EXTRAPOLATED = "extrapolated"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,14 @@ class Estimate:
     def extrapolated(self) -> bool:
         """Whether the model worked outside the data it was fitted on (its detail says what:
         models.sram.coverage, models.adc.coverage, a node beyond the scaling tables)."""
-        return "extrapolated" in self.detail
+        return EXTRAPOLATED in self.detail
 
 
-__all__ = ["GIVEN", "Estimate"]
+def outside_data(data: str, checks) -> str:
+    """"" when every value lies in its fitted range, else a note for an estimate's detail
+    naming what lies outside: ``checks`` are (value, (low, high), description)."""
+    outside = [text for value, (low, high), text in checks if not low <= value <= high]
+    return f"; {EXTRAPOLATED} beyond {data}: {', '.join(outside)}" if outside else ""
+
+
+__all__ = ["EXTRAPOLATED", "GIVEN", "Estimate", "outside_data"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+from accelsim.models import outside_data
 from accelsim.models.technology import Technology
 
 # Fitted by tools/fit_adc.py on tools/data/adc_survey.csv (log10 of W pJ/step at 65 nm,
@@ -50,15 +51,13 @@ NODE_RANGE = (3.0, 1500.0)
 def coverage(bits: float, rate_hz: float, tech: Technology) -> str:
     """"" when a converter of these bits, rate and node lies within the survey's designs,
     else a note saying what is extrapolated (for the figures' provenance)."""
-    outside = []
-    if not BITS_RANGE[0] <= bits <= BITS_RANGE[1]:
-        outside.append(f"{bits:g} bits (designs: {BITS_RANGE[0]:g}-{BITS_RANGE[1]:g} "
-                       "effective bits)")
-    if not RATE_RANGE[0] <= rate_hz <= RATE_RANGE[1]:
-        outside.append(f"{rate_hz:.3g} S/s (designs: {RATE_RANGE[0]:.0e}-{RATE_RANGE[1]:.0e})")
-    if not NODE_RANGE[0] <= tech.node_nm <= NODE_RANGE[1]:
-        outside.append(f"{tech.node_nm:g} nm (designs: {NODE_RANGE[0]:g}-{NODE_RANGE[1]:g} nm)")
-    return f"; extrapolated beyond the survey: {', '.join(outside)}" if outside else ""
+    return outside_data("the survey", [
+        (bits, BITS_RANGE,
+         f"{bits:g} bits (designs: {BITS_RANGE[0]:g}-{BITS_RANGE[1]:g} effective bits)"),
+        (rate_hz, RATE_RANGE,
+         f"{rate_hz:.3g} S/s (designs: {RATE_RANGE[0]:.0e}-{RATE_RANGE[1]:.0e})"),
+        (tech.node_nm, NODE_RANGE,
+         f"{tech.node_nm:g} nm (designs: {NODE_RANGE[0]:g}-{NODE_RANGE[1]:g} nm)")])
 
 
 def walden_pj(bits: float, rate_hz: float, tech: Technology) -> float:

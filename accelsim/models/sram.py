@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+from accelsim.models import outside_data
 from accelsim.models.technology import Technology
 
 # tools/fit_sram.py, fitted on tools/data/cacti_sram.csv (22, 32, 65, 90 nm).
@@ -89,12 +90,9 @@ def access_ns(size_bytes: float, word_bits: float, tech: Technology) -> float:
 def coverage(size_bytes: float, word_bits: float, node_nm: float) -> str:
     """"" when an SRAM of this size, word and node lies among the CACTI points the model is
     fitted on, else a note saying what is extrapolated (for the figures' provenance)."""
-    outside = []
-    if not SIZE_RANGE[0] <= size_bytes * 8 <= SIZE_RANGE[1]:
-        outside.append(f"{size_bytes:g} B (points: {SIZE_RANGE[0] // 8} B-"
-                       f"{SIZE_RANGE[1] // 8 // 2 ** 20} MiB)")
-    if not WIDTH_RANGE[0] <= word_bits <= WIDTH_RANGE[1]:
-        outside.append(f"{word_bits:g}-bit words (points: {WIDTH_RANGE[0]}-{WIDTH_RANGE[1]})")
-    if not NODE_RANGE[0] <= node_nm <= NODE_RANGE[1]:
-        outside.append(f"{node_nm:g} nm (points: {NODE_RANGE[0]}-{NODE_RANGE[1]} nm)")
-    return f"; extrapolated beyond the CACTI points: {', '.join(outside)}" if outside else ""
+    return outside_data("the CACTI points", [
+        (size_bytes * 8, SIZE_RANGE, f"{size_bytes:g} B (points: {SIZE_RANGE[0] // 8} B-"
+                                     f"{SIZE_RANGE[1] // 8 // 2 ** 20} MiB)"),
+        (word_bits, WIDTH_RANGE,
+         f"{word_bits:g}-bit words (points: {WIDTH_RANGE[0]}-{WIDTH_RANGE[1]})"),
+        (node_nm, NODE_RANGE, f"{node_nm:g} nm (points: {NODE_RANGE[0]}-{NODE_RANGE[1]} nm)")])
