@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -14,6 +15,9 @@ from rich.table import Table
 
 from accelsim.choices import EXECUTIONS, MODES, POLICIES
 from accelsim.errors import AccelsimError
+
+if TYPE_CHECKING:
+    from accelsim.spec.device import DeviceSpec
 
 
 def _console() -> Console:
@@ -74,14 +78,13 @@ def main() -> None:
     """Simulate neural networks on compute-in-memory accelerators."""
 
 
-def _extrapolation_note(console, device: str) -> None:
+def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
     """Name the device's figures that its models extrapolated beyond their fitted data."""
     from accelsim.hardware.pricing import extrapolated
-    from accelsim.spec.load import load_device
-    names = extrapolated(load_device(device))
+    names = extrapolated(device)
     if names:
         console.print(f"note              {len(names)} figure(s) extrapolated beyond their "
-                      f"models' data: {', '.join(names)} (accelsim devices --explain {device})",
+                      f"models' data: {', '.join(names)} (accelsim devices --explain {given})",
                       highlight=False)
 
 
@@ -156,7 +159,9 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
         if not sep or not layer:
             raise click.BadParameter(f"'{item}' is not LAYER=UNIT", param_hint="--assign")
         assign[layer] = unit
-    result = simulate(workload, device, batch=batch, mode=mode,
+    from accelsim.spec.load import load_device
+    spec = load_device(device)
+    result = simulate(workload, spec, batch=batch, mode=mode,
                       execution=execution.replace("-", "_"), preload_weights=not no_preload,
                       policy=policy, assign=assign,
                       trace=trace_path is not None, values=values, seed=seed,
@@ -167,7 +172,7 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
             console.print(line, highlight=False)
     else:
         print_report(result, console, wide=wide)
-    _extrapolation_note(console, device)
+    _extrapolation_note(console, spec, device)
     for path, write in ((json_path, result.to_json), (csv_path, result.to_csv),
                         (trace_path, result.to_trace)):
         if path is not None:
