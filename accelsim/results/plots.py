@@ -86,18 +86,16 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
                 label="its PE array alone (MACs, register files, hops)" if systolic else
                 "its crossbar tiles alone")
         ax.legend(fontsize=8)
-    if systolic and device.systolic is not None:
-        sides = {device.systolic.rows, device.systolic.cols}
-    else:
-        sides = {device.cim.rows} if device.cim is not None else set()
+    # the rows ran on the systolic array only if the device has one
+    sides = ({device.systolic.rows, device.systolic.cols} if systolic else
+             {device.cim.rows} if device.cim is not None else set())
     for side in sides:
         for m in range(side, rows[-1]["n"] + 1, side):
             ax.axvline(m, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("layer size n (n x n Linear)")
     ax.set_ylabel("energy per MAC (pJ)")
     ax.set_title(f"Array mismatch on {device.name} ({device.systolic.rows} x "
-                 f"{device.systolic.cols} PEs)" if systolic and device.systolic is not None
-                 else f"Tile mismatch on {device.name}")
+                 f"{device.systolic.cols} PEs)" if systolic else f"Tile mismatch on {device.name}")
     return ax
 
 
