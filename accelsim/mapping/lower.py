@@ -180,9 +180,13 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                                  for t in range(part.tiles)]
                     # The weights are written once the parts that last held these tiles
                     # have run all their MVMs; the rest of the chip runs on meanwhile. Layer
-                    # by layer, once the layer before is done (which implies the former).
-                    after = ([previous_layer] if previous_layer is not None else
-                             [released[held] for held in placement.previous.get(key, ())])
+                    # by layer, also once the layer before is done. That barrier covers the
+                    # holders in earlier layers, not those of this layer: a layer larger
+                    # than the chip runs in groups that take the same tiles in turn.
+                    after = [released[held] for held in placement.previous.get(key, ())
+                             if held[0] == part.layer or previous_layer is None]
+                    if previous_layer is not None:
+                        after.append(previous_layer)
                     arrived, done = _lower_chain(part.programming.stages, tasks, after=after,
                                                  last_resources=tiles,
                                                  fan=key in tasks.fanned)
