@@ -71,6 +71,22 @@ def test_an_input_that_does_not_fit_is_read_from_dram_once(cim16_dict):
     assert reads_of_input == 64 * 1024 * 8
 
 
+def test_the_input_is_stored_and_loaded_at_the_activation_width(cim16_dict):
+    # Activations live in memory at the chip's output width (here 4 bits, against 8-bit
+    # inputs to the DACs), the network's input too: 256 x 16 x 16 values are 32 KiB. A
+    # 24 KiB buffer keeps 24 KiB of them and fc1 reads the other 8 KiB from DRAM, so every
+    # byte of the stored input leaves DRAM once (the load once read its share at 8 bits).
+    d = modified(cim16_dict, **{"global_buffer.size_bytes": "24KiB", "cim.output_bits": 4})
+    assert spill_fractions(chain(), d)["in"] == pytest.approx(0.25)
+    for execution in ("pipelined", "layer_by_layer"):
+        res = accelsim.simulate(chain(), d, execution=execution)
+        rows = {layer.name: dict(zip(Action, res.action_counts[i]))
+                for i, layer in enumerate(res.layers)}
+        reads_of_input = (rows["in"][Action.DRAM_READ_BIT_INPUTS]
+                          + rows["fc1"][Action.DRAM_READ_BIT_INPUTS])
+        assert reads_of_input == 32 * 1024 * 8, execution
+
+
 def test_shrinking_the_buffer_moves_energy_to_dram(cim16_dict):
     dram = []
     for size in ("2MiB", "256KiB", "64KiB"):

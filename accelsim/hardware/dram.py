@@ -35,13 +35,15 @@ class Dram(Unit):
 
 def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
     """The network's input from DRAM into the buffer, as far as it fits there (the rest stays
-    in DRAM, where its consumers read it)."""
+    in DRAM, where its consumers read it). It is stored at the width of every activation in
+    memory, the chip's output width, which is what mapping.memory sizes it at: the share
+    loaded here and the share its consumers read from DRAM add up to the tensor."""
     c, h, w = ctx.wl.shapes[name]
     kept = 1.0 - (ctx.held.fraction[name] if ctx.held else 0.0)
     counts = ctx.counts()
-    dram = ctx.dram_stage(StageKind.DRAM_READ, kept * c * h * w * ctx.in_bits, counts,
+    dram = ctx.dram_stage(StageKind.DRAM_READ, kept * c * h * w * ctx.out_bits, counts,
                           Operand.INPUTS)
-    words = kept * h * w * int(ctx.words(c, ctx.in_bits))
+    words = kept * h * w * int(ctx.words(c, ctx.out_bits))
     counts[buffer_write(Operand.INPUTS)] = words
     part = PartPlan(name, 0, UnitKind.DRAM, 1,
                     (dram, ctx.buffer_stage(StageKind.BUFFER_WRITE, words)), counts, ())
