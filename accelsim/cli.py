@@ -237,7 +237,7 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
         console.print(table)
 
 
-PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto", "area")
+PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto", "area", "timeline")
 # Sweep columns a Pareto plot can put on its axes (each minimized).
 PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
 
@@ -245,7 +245,7 @@ PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
 @main.command("plot")
 @click.argument("kind", type=click.Choice(PLOTS))
 @click.option("--device", "-d", help="Device name or YAML path (all plots but pareto).")
-@click.option("--workload", "-w", help="Workload (breakdown, utilization, roofline).")
+@click.option("--workload", "-w", help="Workload (breakdown, utilization, roofline, timeline).")
 @click.option("--sweep", "sweep_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Sweep results CSV (pareto).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -259,10 +259,14 @@ PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
               show_default=True, help="pareto: the quantity on the x axis.")
 @click.option("--y", "y_axis", type=click.Choice(PARETO_AXES), default="energy_pj",
               show_default=True, help="pareto: the quantity on the y axis.")
+@click.option("--execution", type=click.Choice([e.replace("_", "-") for e in EXECUTIONS]),
+              default="pipelined", show_default=True,
+              help="The run's execution order (plots of a run: breakdown, utilization, "
+                   "roofline, timeline).")
 def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv: Path | None,
                  output: Path | None, top: int | None, traffic: str, x_axis: str,
-                 y_axis: str) -> None:
-    """Draw a plot: breakdown | mismatch | utilization | roofline | pareto | area."""
+                 y_axis: str, execution: str) -> None:
+    """Draw a plot: breakdown | mismatch | utilization | roofline | pareto | area | timeline."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -271,7 +275,7 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
 
     needs = {"breakdown": ("device", "workload"), "utilization": ("device", "workload"),
              "roofline": ("device", "workload"), "mismatch": ("device",), "pareto": ("sweep",),
-             "area": ("device",)}
+             "area": ("device",), "timeline": ("device", "workload")}
     given = {"device": device, "workload": workload, "sweep": sweep_csv}
     for option in needs[kind]:
         if given[option] is None:
@@ -290,12 +294,14 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
         from accelsim.simulate import simulate
         from accelsim.spec.load import load_device
         dev = load_device(device)
-        result = simulate(workload, dev)
+        result = simulate(workload, dev, execution=execution.replace("-", "_"))
         if kind == "breakdown":
             ax = plots.energy_breakdown(result, top=top)
         elif kind == "utilization":
             ax = (plots.tile_utilization(result, chip_tiles=dev.cim.tiles) if dev.cim else
                   plots.array_utilization(result, dev))
+        elif kind == "timeline":
+            ax = plots.timeline(result)
         else:
             ax = plots.roofline(result, dev, traffic=traffic)
     ax.figure.tight_layout()

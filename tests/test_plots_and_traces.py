@@ -142,6 +142,27 @@ def test_area_plot(tmp_path):
     _saved(ax, tmp_path / "area.png")
 
 
+@pytest.mark.parametrize("execution", ["pipelined", "layer_by_layer"])
+def test_timeline_draws_each_layer_from_its_start_to_its_finish(tmp_path, execution):
+    res = accelsim.simulate("resnet18", "cim-16x16", execution=execution)
+    ax = plots.timeline(res)
+    _labelled(ax, "cycle", "layer")
+    layers = [layer for layer in res.layers if layer.unit != "view"]
+    spans, busy = ax.patches[:len(layers)], ax.patches[len(layers):2 * len(layers)]
+    assert len(ax.patches) == 2 * len(layers)
+    for bar, inner, layer in zip(spans, busy, layers):
+        assert (bar.get_x(), bar.get_x() + bar.get_width()) == (layer.start_cycle,
+                                                                 layer.end_cycle)
+        assert inner.get_width() <= bar.get_width()
+    if execution == "layer_by_layer":       # the bars follow each other
+        ends = [bar.get_x() + bar.get_width() for bar in spans]
+        assert all(b.get_x() >= end for b, end in zip(spans[1:], ends))
+    else:                                   # pipelined layers overlap
+        assert any(b.get_x() < a.get_x() + a.get_width() for a, b in zip(spans, spans[1:]))
+    assert ax.get_xlim()[1] == res.cycles
+    _saved(ax, tmp_path / "timeline.png")
+
+
 def test_plot_cli(tmp_path):
     from click.testing import CliRunner
 
@@ -151,6 +172,10 @@ def test_plot_cli(tmp_path):
     assert result.exit_code == 0 and out.stat().st_size > 1000
     result = CliRunner().invoke(main, ["plot", "roofline", "-d", "cim-16x16"])
     assert result.exit_code == 2 and "needs --workload" in result.output
+    out = tmp_path / "t.png"
+    result = CliRunner().invoke(main, ["plot", "timeline", "-d", "cim-16x16", "-w", "lenet5",
+                                       "--execution", "layer-by-layer", "-o", str(out)])
+    assert result.exit_code == 0 and out.stat().st_size > 1000
 
 
 @pytest.mark.parametrize("mode", ["fast", "reference"])

@@ -305,3 +305,45 @@ def area_breakdown(device: DeviceSpec | str, *, ax=None):
     ax.set_title(f"{device.name}: {total:,.4g} mm² of silicon by component (DRAM off chip)")
     ax.set_xlim(min(values) / 2, max(values) * 400)
     return ax
+
+
+UNIT_COLORS = {"cim": "tab:blue", "systolic": "tab:purple", "digital": "tab:orange",
+               "lut": "tab:olive", "dram": "tab:gray"}
+MAX_TIMELINE_LABELS = 80    # timeline rows labelled by name at most (more: every n-th)
+
+
+def timeline(result: Result, *, ax=None):
+    """When each layer ran: a bar per layer (top to bottom in the network's order) from its
+    first task's start to its last task's finish, coloured by the unit that ran it; the
+    darker part of a bar is the share of its span in which a task of the layer held a
+    resource (busy cycles). Layers overlap when pipelined and follow each other layer by
+    layer, so drawing both executions shows what pipelining overlaps. Views (flatten,
+    reshape), which take no time, are left out."""
+    layers = [layer for layer in result.layers if layer.unit != "view"]
+    if not layers:
+        raise AccelsimError(f"{result.workload} has no layer that takes time")
+    ax = _axes(ax, (10, max(3.0, min(16.0, 0.12 * len(layers) + 1.5))))
+    rows = np.arange(len(layers))
+    starts = np.array([layer.start_cycle for layer in layers], dtype=float)
+    spans = np.array([layer.end_cycle - layer.start_cycle for layer in layers], dtype=float)
+    busy = np.array([min(layer.busy_cycles, layer.end_cycle - layer.start_cycle)
+                     for layer in layers], dtype=float)
+    colors = [UNIT_COLORS.get(layer.unit, "tab:green") for layer in layers]
+    ax.barh(rows, spans, left=starts, height=0.8, color=colors, alpha=0.35)
+    ax.barh(rows, busy, left=starts, height=0.4, color=colors)
+    step = max(1, math.ceil(len(layers) / MAX_TIMELINE_LABELS))
+    ax.set_yticks(rows[::step], [layer.name for layer in layers][::step],
+                  fontsize=7 if len(layers) <= 40 else 5)
+    ax.set_ylim(len(layers) - 0.5, -0.5)
+    ax.set_xlim(0, max(result.cycles, 1))
+    ax.set_xlabel("cycle")
+    ax.set_ylabel("layer, in the network's order")
+    order = "layer by layer" if result.execution == "layer_by_layer" else "pipelined"
+    ax.set_title(f"{result.workload} on {result.device}, {order}, batch {result.batch}: "
+                 f"{result.cycles:,} cycles", fontsize=10)
+    from matplotlib.patches import Patch
+    units = dict.fromkeys(layer.unit for layer in layers)
+    handles = [Patch(color=UNIT_COLORS.get(unit, "tab:green"), label=unit) for unit in units]
+    handles.append(Patch(color="black", alpha=0.35, label="span (light) / busy (dark)"))
+    ax.legend(handles=handles, fontsize=7, loc="upper right")
+    return ax
