@@ -38,8 +38,9 @@ class Interconnect(Unit):
 
         def model() -> Estimate:
             if noc.kind == "bus":
+                target = "a tile" if device.cim is not None else "the array"
                 return Estimate(tech.wire_pj_per_bit(side_mm), "pJ/b", WIRE_SOURCE,
-                                f"H-tree from the buffer to a tile: {side_mm:.3g} mm (the side "
+                                f"H-tree from the buffer to {target}: {side_mm:.3g} mm (the side "
                                 f"of {side_mm ** 2:,.4g} mm² of units); {where}")
             link_mm = side_mm / max(noc.cols or 1, noc.rows or 1)
             router = ROUTER_REGISTER_BITS * logic.register_pj(1, tech)
