@@ -9,7 +9,8 @@ import time
 
 import accelsim
 
-DEVICES = ["cim-16x16", "cim-128x128-rram", "ania-like"]
+DEVICES = ["cim-16x16", "cim-128x128-rram", "ania-like", "hybrid-cim-systolic", "eyeriss-like",
+           "eyeriss"]
 WORKLOADS = ["mlp", "lenet5", "resnet18", "mobilenetv2", "resnet50", "vgg16"]
 TOO_LARGE = {("cim-16x16", "vgg16")}   # ~60 M reference events; fast mode only
 
