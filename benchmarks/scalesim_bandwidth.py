@@ -6,8 +6,9 @@ SCALE-Sim 3.0.0 ran a GEMM and conv suite on a 32 x 32 weight-stationary array w
 double-buffered SRAMs per operand, at 10 and 100 words per cycle from DRAM (its figures and
 the spec are in benchmarks/data/scalesim_bandwidth.json; benchmarks/scalesim_reference.py made
 them). accelsim runs each layer alone, layer by layer, on the same array with 8-bit words, a
-192 kB global buffer (the three SRAMs) and a DRAM channel of 10 or 100 bytes per cycle with no
-latency; the buffer and the bus are wide enough not to limit. Nothing is fitted.
+192 kB global buffer (the three SRAMs) and three DRAM channels of 10 or 100 bytes per cycle
+each (one per SCALE-Sim SRAM, each of which has its own DRAM interface) with no latency; the
+buffer and the bus are wide enough not to limit. Nothing is fitted.
 """
 
 from __future__ import annotations

@@ -100,6 +100,14 @@ class Stage:
     resource: Resource
     occupancy: int
     latency: int = 0
+    # Cycles over all the part's vectors of one pass, where ``occupancy`` rounds a fraction
+    # of a cycle per vector up (a DRAM transfer of a few bytes per vector): steps then share
+    # ``total`` in whole cycles, so they add up to it (mapping.tasks.make_block).
+    total: int | None = None
+
+    def cycles(self, vectors: int) -> int:
+        """Cycles of the stage over ``vectors`` vectors (all of a pass's)."""
+        return self.total if self.total is not None else self.occupancy * vectors
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,7 @@ class CrossbarPart(PartPlan):
     def compute_cycles(self) -> int:
         for stage in self.stages:
             if stage.kind == StageKind.MVM:
-                return int(stage.occupancy * self.vectors)
+                return int(stage.cycles(self.vectors))
         return 0
 
 

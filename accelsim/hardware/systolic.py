@@ -248,7 +248,11 @@ class SystolicArray(Unit):
             for operand, elements in ((Operand.INPUTS, none if once else inputs_from_dram),
                                       (Operand.WEIGHTS, weights_from_dram)):
                 fetch = fetch + count_dram_per_transfer(counts, dev, elements * bits, operand)
-            columns.insert(0, np.ceil(fetch / 8 / dev.dram_bytes_per_cycle).astype(np.int64))
+            # Whole cycles up to each fold's end: back-to-back transfers share cycles, so the
+            # folds add up to the bits moved over the bandwidth (a fold of a few bytes does
+            # not take a cycle of its own).
+            reached = np.ceil(np.cumsum(fetch) / 8 / dev.dram_bytes_per_cycle - 1e-9)
+            columns.insert(0, np.diff(reached, prepend=0).astype(np.int64))
             stages.insert(0, Stage(StageKind.OPERAND_READ, DRAM, 0,
                                    dev.cycles(dev.dram.latency_ns)))
         part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts,

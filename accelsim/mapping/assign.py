@@ -98,6 +98,6 @@ def estimate(plan: LayerPlan, prices: np.ndarray) -> tuple[float, int]:
             energy += float(np.dot(part.programming.counts, prices))
         for index, stage in enumerate(part.stages):
             cycles = (int(part.folds[:, index].sum()) if part.folds is not None
-                      else stage.occupancy * part.vectors)
+                      else stage.cycles(part.vectors))
             busy[stage.resource] = busy.get(stage.resource, 0) + cycles / part.images
     return energy, math.ceil(max(busy.values(), default=0))

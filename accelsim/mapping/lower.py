@@ -251,7 +251,7 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     # value mode's MVM cycles per kept tile and vector (of the batch)
     measured = (part.measured if part.measured is not None
                 and part.measured.block_cycles is not None else None)
-    slots = []  # (stage index, resource id, occupancy per vector, latency)
+    slots = []  # (stage index, resource id, occupancy per vector, latency, total)
     fan = None  # reference mode: (slot, tiles) of the MVM fan
     for index, stage in enumerate(part.stages):
         if stage.kind == StageKind.MVM and mode == "reference":
@@ -261,17 +261,17 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
             if base is not None:     # one task stands for the step's MVMs on every tile
                 fan = (len(slots), len(per_tile))
                 tasks.fanned.add((part.layer, part.part))
-                slots.append((index, base, 0, 0))
+                slots.append((index, base, 0, 0, None))
                 continue
             for t, cycles in enumerate(per_tile):
                 slots.append((index, tasks.resource_id(Resource(ResourceKind.TILE,
                                                                 str(first + t))),
-                              int(cycles), 0))
+                              int(cycles), 0, None))
         else:
             slots.append((index, -1 if stage.resource == DRAM else
                           tasks.resource_id(stage.resource), stage.occupancy,
-                          stage.latency))
-    block = tasks.block(tuple((s[0], s[2], s[3]) for s in slots),
+                          stage.latency, stage.total))
+    block = tasks.block(tuple((s[0], s[2], s[3], s[4]) for s in slots),
                         tuple(tasks.stage_id(part.stages[s[0]].kind) for s in slots),
                         tuple(part.stages[s[0]].kind == StageKind.MVM for s in slots),
                         len(part.stages), part.vectors, n_steps, batch, fan)
@@ -308,7 +308,7 @@ def _lower_steps(part: PartPlan, tasks: Tasks, n_steps: int, batch: int):
     block = tasks.fast_blocks.get(shape)
     if block is None:
         block = tasks.fast_blocks[shape] = tasks.block(
-            tuple((index, stage.occupancy, stage.latency)
+            tuple((index, stage.occupancy, stage.latency, stage.total)
                   for index, stage in enumerate(part.stages)),
             tuple(tasks.stage_id(stage.kind) for stage in part.stages),
             tuple(stage.kind == StageKind.MVM for stage in part.stages),

@@ -31,7 +31,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from accelsim.arith import ceil_div
 from accelsim.energy.table import Operand, buffer_read, buffer_write
 from accelsim.hardware.context import Residency, count_dram
 from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
@@ -198,20 +197,23 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
     if part.folds is not None:
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]
-        read = ceil_div(math.ceil(read_bytes / per_cycle), folds)
-        write = ceil_div(math.ceil(write_bytes / per_cycle), folds)
+        # The folds share the transfer's cycles in whole cycles, adding up to it.
+        read = np.diff(-(-math.ceil(read_bytes / per_cycle) * np.arange(folds + 1) // folds))
+        write = np.diff(-(-math.ceil(write_bytes / per_cycle) * np.arange(folds + 1) // folds))
         stages = (*([Stage(StageKind.SPILL_READ, DRAM, 0, latency)] if reading else []),
                   *part.stages,
                   *([Stage(StageKind.SPILL_WRITE, DRAM, 0, latency)] if writing else []))
-        occupancy = np.column_stack([*([np.full(folds, read)] if reading else []), part.folds,
-                                     *([np.full(folds, write)] if writing else [])])
+        occupancy = np.column_stack([*([read] if reading else []), part.folds,
+                                     *([write] if writing else [])])
         return replace(part, stages=stages, folds=occupancy, counts=counts)
+    # Per vector the transfer may be a fraction of a cycle: the part's steps share the whole
+    # transfer's cycles (Stage.total), as back-to-back bursts do, instead of each vector
+    # rounding up to a whole cycle.
     vectors = part.vectors
-    stages = (*([Stage(StageKind.SPILL_READ, DRAM,
-                       math.ceil(read_bytes / vectors / per_cycle), latency)]
+    read, write = math.ceil(read_bytes / per_cycle), math.ceil(write_bytes / per_cycle)
+    stages = (*([Stage(StageKind.SPILL_READ, DRAM, math.ceil(read / vectors), latency, read)]
                 if reading else []),
               *part.stages,
-              *([Stage(StageKind.SPILL_WRITE, DRAM,
-                       math.ceil(write_bytes / vectors / per_cycle), latency)]
+              *([Stage(StageKind.SPILL_WRITE, DRAM, math.ceil(write / vectors), latency, write)]
                 if writing else []))
     return replace(part, stages=stages, counts=counts)

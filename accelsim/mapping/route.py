@@ -62,7 +62,8 @@ def _routed_stages(stages: tuple[Stage, ...], inbound, outbound,
         links = inbound if into else outbound
         extra = stage.latency - hop          # an adder tree's delay rides on the last hop
         direction = StageKind.NOC_IN if into else StageKind.NOC_OUT
-        hops = [Stage(direction, link_resource(link), stage.occupancy, hop) for link in links]
+        hops = [Stage(direction, link_resource(link), stage.occupancy, hop, stage.total)
+                for link in links]
         if hops:
             hops[-1] = replace(hops[-1], latency=hop + extra)
             routed.extend(hops)

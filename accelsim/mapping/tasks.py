@@ -43,9 +43,9 @@ def resource_groups(resources) -> tuple[np.ndarray, tuple[str, ...]]:
 
 
 def stage_shape(stages) -> tuple:
-    """What a part's stages cost apart from their resources (kind, occupancy, latency each):
+    """What a part's stages cost apart from their resources (kind, occupancy, latency, total):
     the key of work shared by parts of one shape."""
-    return tuple((stage.kind, stage.occupancy, stage.latency) for stage in stages)
+    return tuple((stage.kind, stage.occupancy, stage.latency, stage.total) for stage in stages)
 
 
 def steps(units: int, mode: str, budget: int, passes: int) -> int:
@@ -325,17 +325,22 @@ class Block:
     short: tuple[list, ...] | None = None
 
 
-def make_block(slots: tuple[tuple[int, int, int], ...], kinds: tuple[int, ...],
+def make_block(slots: tuple[tuple[int, int, int, int | None], ...], kinds: tuple[int, ...],
            is_mvm: tuple[bool, ...], stages: int, vectors: int, n_steps: int, batch: int,
            fan: tuple[int, int] | None) -> Block:
-    """The Block of ``slots`` (stage index, occupancy per vector, latency each) of a part
-    of ``stages`` stages, with stage labels ``kinds``, for ``vectors`` vectors per image in
-    ``n_steps`` steps."""
+    """The Block of ``slots`` (stage index, occupancy per vector, latency, total cycles per
+    pass or None each; see Stage.total) of a part of ``stages`` stages, with stage labels
+    ``kinds``, for ``vectors`` vectors per image in ``n_steps`` steps."""
     bounds = (np.arange(n_steps + 1, dtype=np.int64) * vectors) // n_steps
     per_step, total_steps = len(slots), batch * n_steps
     slot_stage = np.array([s[0] for s in slots])
-    step_sizes = np.tile(np.diff(bounds), batch)
-    occupancy = (step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]).ravel()
+    step_sizes = np.diff(bounds)
+    per_image = step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]
+    for column, slot in enumerate(slots):
+        if slot[3] is not None:     # the pass's total, in whole cycles up to each bound
+            reached = (slot[3] * bounds + vectors - 1) // max(vectors, 1)
+            per_image[:, column] = np.diff(reached)
+    occupancy = np.tile(per_image, (batch, 1)).ravel()
     fanned = np.zeros(per_step, dtype=np.int64)
     if fan is not None:
         fanned[fan[0]] = fan[1]
