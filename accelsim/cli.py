@@ -78,6 +78,36 @@ def main() -> None:
     """Simulate neural networks on compute-in-memory accelerators."""
 
 
+def _value_options(settings: tuple[str, ...]) -> dict:
+    """--value-option KEY=VALUE pairs as ValueOptions keyword arguments (true/false for the
+    switches, numbers for the rest); ValueOptions checks the names and ranges."""
+    from dataclasses import fields
+
+    from accelsim.kernels.options import ValueOptions
+    kinds = {f.name: f.type for f in fields(ValueOptions)}
+    options: dict = {}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE", param_hint="--value-option")
+        if key not in kinds:
+            raise click.BadParameter(f"unknown option '{key}'; known: {', '.join(kinds)}",
+                                     param_hint="--value-option")
+        if kinds[key] in (bool, "bool"):
+            if text.lower() not in ("true", "false"):
+                raise click.BadParameter(f"{key} is true or false, got '{text}'",
+                                         param_hint="--value-option")
+            options[key] = text.lower() == "true"
+        else:
+            try:
+                options[key] = float(text)
+            except ValueError:
+                raise click.BadParameter(f"{key} is a number, got '{text}'",
+                                         param_hint="--value-option") from None
+    return options
+
+
 def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
     """Name the device's figures that its models extrapolated beyond their fitted data."""
     from accelsim.hardware.pricing import extrapolated
@@ -125,6 +155,10 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
                    "sparsity skipped.")
 @click.option("--seed", type=click.IntRange(min=0, max=2 ** 63 - 1), default=0,
               show_default=True, help="Seed for --values.")
+@click.option("--value-option", "value_settings", multiple=True, metavar="KEY=VALUE",
+              help="A value-mode option (accelsim.ValueOptions: adc_full_scale, ideal_adc, "
+                   "per_channel, cell_variation, read_noise, adc_offset, zero_threshold), "
+                   "e.g. adc_full_scale=0.05; repeatable; needs --values.")
 @click.option("--memory-limit-gib", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Refuse runs estimated to need more memory (default: 4 GiB or half the "
                    "machine's memory, or $ACCELSIM_MEMORY_LIMIT_GIB).")
@@ -138,7 +172,7 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
               help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
-        values: bool, seed: int,
+        values: bool, seed: int, value_settings: tuple[str, ...],
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
         quiet: bool, wide: bool, memory_limit_gib: float | None,
         progress: bool | None) -> None:
@@ -159,13 +193,23 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
         if not sep or not layer:
             raise click.BadParameter(f"'{item}' is not LAYER=UNIT", param_hint="--assign")
         assign[layer] = unit
+    value_options = _value_options(value_settings) if value_settings else None
+    if value_options is not None and not values:
+        raise click.UsageError("--value-option needs --values")
     from accelsim.spec.load import load_device
     spec = load_device(device)
-    result = simulate(workload, spec, batch=batch, mode=mode,
-                      execution=execution.replace("-", "_"), preload_weights=not no_preload,
-                      policy=policy, assign=assign,
-                      trace=trace_path is not None, values=values, seed=seed,
-                      memory_limit_gib=memory_limit_gib, progress=progress)
+    import warnings
+
+    from accelsim.errors import AccelsimWarning
+    with warnings.catch_warnings():
+        # the report prints the same caveats
+        warnings.simplefilter("ignore", AccelsimWarning)
+        result = simulate(workload, spec, batch=batch, mode=mode,
+                          execution=execution.replace("-", "_"),
+                          preload_weights=not no_preload, policy=policy, assign=assign,
+                          trace=trace_path is not None, values=values, seed=seed,
+                          value_options=value_options, memory_limit_gib=memory_limit_gib,
+                          progress=progress)
     console = _console()
     if quiet:
         for line in totals_lines(result):

@@ -11,6 +11,10 @@ class AccelsimError(Exception):
     """Base class for errors caused by user input (specs, workloads, options)."""
 
 
+class AccelsimWarning(UserWarning):
+    """A run that completed, but whose figures need a caveat (warnings.warn category)."""
+
+
 class SpecError(AccelsimError):
     """A device, workload or sweep file is malformed.
 

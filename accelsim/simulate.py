@@ -5,13 +5,14 @@ from __future__ import annotations
 import gc
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from accelsim.choices import EXECUTIONS, MODES
-from accelsim.errors import AccelsimError
+from accelsim.errors import AccelsimError, AccelsimWarning
 from accelsim.hardware.plan import LayerPlan
 from accelsim.hardware.pricing import resolve
 from accelsim.kernels.options import ValueOptions
@@ -25,7 +26,7 @@ from accelsim.mapping.lower import (
 from accelsim.mapping.plan import place_and_route, plan_workload
 from accelsim.progress import Steps
 from accelsim.results.build import build_result
-from accelsim.results.result import Result
+from accelsim.results.result import Result, zeroed_message
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.values.measure import measure, value_inputs
@@ -100,7 +101,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
         wl = load_workload(workload)
         batch = wl.batch if batch is None else batch
         dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
-        output, skipped, single = None, {}, False
+        output, skipped, single, zeroed = None, {}, False, ()
         if values:
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
@@ -113,7 +114,7 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                       fans=not trace)
         with Steps(progress) as steps:
             if values:
-                plans, output, skipped = measure(
+                plans, output, skipped, zeroed = measure(
                     wl, dev, plans, inputs, value_options, seed, batch,
                     on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
                 output = output[0] if single else output
@@ -126,9 +127,12 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
                                                  len(mapping.plans)))
             steps.phase("event loop", None)
             timeline = lowered.program.run()
-        return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch, mode=mode,
-                            execution=execution, trace=trace, output=output, skipped=skipped,
-                            began=began)
+        result = build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
+                              mode=mode, execution=execution, trace=trace, output=output,
+                              skipped=skipped, began=began, zeroed=zeroed)
+        if zeroed:
+            warnings.warn(zeroed_message(result), AccelsimWarning, stacklevel=3)
+        return result
 
     with _collector_paused():
         return run()

@@ -461,3 +461,54 @@ def test_cells_above_half_scale_read_dearer_than_the_dense_plan():
     assert data.skipped["l4"]["cell_signal"] < 0
     again = data.repriced("cim-128x128-rram").skipped["l4"]["energy_saved_pj"]
     assert again == pytest.approx(data.skipped["l4"]["energy_saved_pj"], rel=1e-12)
+
+
+def test_a_layer_whose_every_output_quantization_lost_is_named_and_warned():
+    """ania-like's 6-bit ADC spans its 1024 rows' largest column sum (1024 rows x 127 x a
+    2-bit cell's 3, over 31 levels: a step of 12,585), while a 3-input Linear's sums of
+    ternary weights stay within 3 x 127: every output rounds to zero. The run completes,
+    but says so: a warning, the result's zeroed_layers, the report and the JSON. A finer ADC
+    range keeps the signal (ideal_adc: exact sums)."""
+    from accelsim.errors import AccelsimWarning
+    from accelsim.results.report import totals_lines
+    wl = Workload.from_layers("tiny", [Input("in", shape=(3, 1, 1)), Linear("fc", ("in",), 4)])
+    x = np.full((1, 3, 1, 1), 0.5)
+    with pytest.warns(AccelsimWarning, match="1 weighted layer.*'fc'.*adc_full_scale"):
+        res = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1)
+    assert res.zeroed_layers == ("fc",)
+    assert not res.output.any()
+    assert res.to_dict()["zeroed_layers"] == ["fc"]
+    assert any(line.startswith("WARNING") and "'fc'" in line for line in totals_lines(res))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccelsimWarning)
+        exact = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1,
+                                  value_options={"ideal_adc": True})
+    assert exact.zeroed_layers == () and exact.output.any()
+    assert "zeroed_layers" not in exact.to_dict()
+    # all-zero inputs give zero outputs without any loss to name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccelsimWarning)
+        zero = accelsim.simulate(wl, "ania-like", values=True, inputs=0 * x, seed=1)
+    assert zero.zeroed_layers == ()
+
+
+def test_value_options_on_the_command_line():
+    from click.testing import CliRunner
+
+    from accelsim.cli import main
+    run = ["run", "-d", "ania-like", "-w", "mlp", "--values", "-q"]
+    out = CliRunner().invoke(main, run)
+    assert out.exit_code == 0 and "WARNING" in out.output and "'fc1'" in out.output
+    out = CliRunner().invoke(main, [*run, "--value-option", "adc_full_scale=0.01",
+                                    "--value-option", "per_channel=false"])
+    assert out.exit_code == 0 and "WARNING" not in out.output
+    for bad, fragment in (("adc_full_scale=2", "adc_full_scale must be"),
+                          ("bogus=1", "unknown option 'bogus'"),
+                          ("ideal_adc=yes", "true or false"),
+                          ("read_noise", "not KEY=VALUE")):
+        out = CliRunner().invoke(main, [*run, "--value-option", bad])
+        assert out.exit_code == 2 and fragment in out.output, (bad, out.output)
+    out = CliRunner().invoke(main, ["run", "-d", "ania-like", "-w", "mlp",
+                                    "--value-option", "ideal_adc=true"])
+    assert out.exit_code == 2 and "needs --values" in out.output

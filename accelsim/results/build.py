@@ -18,7 +18,7 @@ from accelsim.results.trace import TaskTrace
 
 def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, trace: bool,
                  execution: str = "pipelined",
-                 output, skipped: dict, began: float) -> Result:
+                 output, skipped: dict, began: float, zeroed: tuple = ()) -> Result:
     """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
     prices = energy_per_action(dev)
     ledger = Ledger.of(plans, batch=batch, programmed_in_run=lowered.programmed_in_run)
@@ -81,7 +81,8 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         dram=_dram_report(ledger.counts, dev),
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         area_by_component=area,
-        skipped=price_skipped(skipped, prices) if skipped else {})
+        skipped=price_skipped(skipped, prices) if skipped else {},
+        zeroed_layers=tuple(zeroed))
 
 
 def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:

@@ -199,6 +199,9 @@ def totals_lines(result: Result) -> list[str]:
                 "engine" if result.compile_seconds > 0.05 else "")
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
+    if result.zeroed_layers:
+        from accelsim.results.result import zeroed_message
+        lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
 
 

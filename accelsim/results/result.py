@@ -145,6 +145,8 @@ class Result:
     trace: TaskTrace | None = field(default=None, repr=False, compare=False)
     output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode
     skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
+    # value mode: weighted layers whose every output quantization lost (see zeroed_message)
+    zeroed_layers: tuple[str, ...] = field(default=(), repr=False)
     # Per shared resource: busy cycles, utilization (crossbar tiles: tile-cycles used over
     # tiles x cycles) and waiting cycles (at least one ready task waited for it). Stalls by
     # cause: those waiting cycles, and compute units idle inside their span waiting for data;
@@ -369,6 +371,7 @@ class Result:
             "noc": asdict(self.noc) if self.noc else {},
             **({"dram": asdict(self.dram)} if self.dram else {}),
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
+            **({"zeroed_layers": list(self.zeroed_layers)} if self.zeroed_layers else {}),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
@@ -419,3 +422,17 @@ class Result:
                     e for e, c in zip(energies, labels) if c == component))
             rows.append(row)
         return rows
+
+
+def zeroed_message(result: Result) -> str:
+    """What to say when value mode lost a layer's whole signal to quantization."""
+    names = result.zeroed_layers
+    shown = ", ".join(f"'{name}'" for name in names[:3]) + (
+        f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"value mode: {len(names)} weighted layer(s) of {result.workload} on "
+            f"{result.device} put out only zeros from inputs that were not all zero ({shown}). "
+            "Quantization lost the whole signal there (on crossbars: each ADC step is coarser "
+            "than every column sum), so what follows runs on zeros, and the sparsity, cycles "
+            "and energy measured describe zeros, not the network. A smaller adc_full_scale "
+            "(value_options, or --value-option adc_full_scale=0.05 on the command line), or "
+            "more cim.adc_bits, keeps the signal.")

@@ -22,6 +22,9 @@ class ValueRun:
     output: np.ndarray
     activations: dict[str, np.ndarray] = field(repr=False)
     stats: dict[str, object] = field(repr=False)     # per weighted layer: its unit's measures
+    # Weighted layers whose hardware product was zero everywhere although their inputs were
+    # not: quantization (an ADC step coarser than every column sum) lost the whole signal.
+    zeroed: list[str] = field(default_factory=list)
 
 
 def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
@@ -33,6 +36,7 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
     rng = np.random.default_rng(seed)
     plan_of = {plan.name: plan for plan in plans}
     stats: dict[str, object] = {}
+    zeroed: list[str] = []
     ctx = PlanContext(workload, device)
 
     def hardware_product(name: str, columns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -48,10 +52,12 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
                 f"signed, and {key}: {exc.bits} leaves a signed code no level but zero "
                 f"(-(2^(b-1)-1) ... 2^(b-1)-1); give {key} 2 or more, or simulate without "
                 "values") from None
+        if not product.any() and columns.any() and matrix.any():
+            zeroed.append(name)
         return product
 
     output, acts = _forward(workload, inputs, hardware_product, on_layer)
-    return ValueRun(output, acts, stats)
+    return ValueRun(output, acts, stats, zeroed)
 
 
 def reference_forward(workload: Workload, inputs) -> np.ndarray:

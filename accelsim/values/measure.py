@@ -15,8 +15,8 @@ from accelsim.workload.weights import random_weights
 def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=None):
     """The forward pass, then plans measured by their units.
 
-    Returns (plans, output, skipped): skipped is {layer: (actions avoided, tiles not
-    mapped)}."""
+    Returns (plans, output, skipped, zeroed): skipped is {layer: (actions avoided, tiles not
+    mapped)}, zeroed the weighted layers whose every output quantization lost (ValueRun)."""
     if isinstance(options, dict):
         try:
             options = ValueOptions(**options)
@@ -41,7 +41,7 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
             plan, *skipped[plan.name] = unit(plan.unit).measured(plan, run.stats[plan.name],
                                                                  dev, batch)
         measured.append(plan)
-    return measured, run.output, skipped
+    return measured, run.output, skipped, tuple(run.zeroed)
 
 
 def value_inputs(wl, inputs, batch: int, seed: int):
