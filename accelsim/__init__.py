@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _LAZY = {
-    "AccelsimError": "accelsim.errors", "MappingError": "accelsim.errors",
+    "AccelsimError": "accelsim.errors", "AccelsimWarning": "accelsim.errors",
+    "MappingError": "accelsim.errors",
     "SpecError": "accelsim.errors", "WorkloadError": "accelsim.errors",
     "LayerResult": "accelsim.results", "Result": "accelsim.results",
     "simulate": "accelsim.simulate",
@@ -34,14 +35,20 @@ _LAZY = {
     "load_onnx": "accelsim.workload.onnx", "from_torch": "accelsim.workload.torch_import",
 }
 
-__all__ = ["AccelsimError", "DeviceSpec", "LayerResult", "MappingError", "Result", "SpecError",
-           "SweepResult", "Workload", "WorkloadError", "available_devices",
+__all__ = ["AccelsimError", "AccelsimWarning", "DeviceSpec", "LayerResult", "MappingError",
+           "Result", "SpecError", "SweepResult", "Workload", "WorkloadError", "available_devices",
            "available_workloads", "device_from_dict", "from_torch", "load_device", "load_onnx",
            "load_results", "load_sweep", "load_workload", "pareto_front", "simulate", "sweep",
            "workload_from_dict"]
 
 if TYPE_CHECKING:       # what type checkers and editors see
-    from accelsim.errors import AccelsimError, MappingError, SpecError, WorkloadError
+    from accelsim.errors import (
+        AccelsimError,
+        AccelsimWarning,
+        MappingError,
+        SpecError,
+        WorkloadError,
+    )
     from accelsim.results import LayerResult, Result
     from accelsim.simulate import simulate
     from accelsim.spec import DeviceSpec, available_devices, device_from_dict, load_device

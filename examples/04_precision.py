@@ -7,6 +7,7 @@ term of the ADC model, which dominates at these resolutions).
 """
 
 import copy
+import warnings
 
 import matplotlib
 
@@ -46,14 +47,19 @@ for full_scale in (1.0, 0.25):
     for bits in range(2, 9):
         data = copy.deepcopy(base)
         data["cim"]["adc_bits"] = bits
-        result = accelsim.simulate(network, accelsim.device_from_dict(data), values=True,
-                                   inputs=test_x, value_options={"adc_full_scale": full_scale})
+        with warnings.catch_warnings():     # printed below: which layers lost their signal
+            warnings.simplefilter("ignore", accelsim.AccelsimWarning)
+            result = accelsim.simulate(network, accelsim.device_from_dict(data), values=True,
+                                       inputs=test_x,
+                                       value_options={"adc_full_scale": full_scale})
         adc = result.energy_breakdown()[("adc", "convert")] / len(test_y)
-        curves.setdefault(full_scale, []).append((bits, accuracy(result.output), adc))
+        curves.setdefault(full_scale, []).append((bits, accuracy(result.output), adc,
+                                                  result.zeroed_layers))
 for full_scale, points in curves.items():
     print(f"ADC range x{full_scale:g}:")
-    for bits, acc, adc in points:
-        print(f"  {bits} bits: accuracy {acc:5.1f} %, ADC energy {pj(adc):>10s} per image")
+    for bits, acc, adc, zeroed in points:
+        lost = f"  (every output of {', '.join(zeroed)} rounded to zero)" if zeroed else ""
+        print(f"  {bits} bits: accuracy {acc:5.1f} %, ADC energy {pj(adc):>10s} per image{lost}")
 print("answer: with the range fitted to the data (x0.25) 6 bits keep float accuracy at a "
       "quarter of the 8-bit ADC energy")
 
@@ -61,7 +67,7 @@ figure, ax = plt.subplots(figsize=(6.5, 4))
 for full_scale, points in curves.items():
     ax.plot([p[2] / 1e3 for p in points], [p[1] for p in points], "o-",
             label=f"ADC range x{full_scale:g}")
-    for bits, acc, adc in points:
+    for bits, acc, adc, _ in points:
         ax.annotate(str(bits), (adc / 1e3, acc), fontsize=7)
 ax.set_xscale("log")
 ax.set_xlabel("ADC energy per image (nJ, log)")
