@@ -5,10 +5,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 
 def ceil_div(a: Any, b: Any) -> Any:
     """ceil(a / b) for integers or integer numpy arrays, exactly (no floating point)."""
     return -(-a // b)
+
+
+def whole_shares(total: int, bounds: Any) -> Any:
+    """``total`` cycles shared in whole cycles by the pieces between ``bounds`` (an increasing
+    integer array from 0 to the last bound: vectors of steps, or folds): each piece gets the
+    whole cycles reached at its end less those reached at its start, so the pieces add up to
+    ``total`` instead of each rounding its fraction up."""
+    return np.diff(ceil_div(total * np.asarray(bounds), max(int(bounds[-1]), 1)))
 
 
 def window_output(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, int],

@@ -31,6 +31,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from accelsim.arith import whole_shares
 from accelsim.energy.table import Operand, buffer_read, buffer_write
 from accelsim.hardware.context import Residency, count_dram
 from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
@@ -198,8 +199,9 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
         # Spread over the folds: one share of the traffic per fold.
         folds = part.folds.shape[0]
         # The folds share the transfer's cycles in whole cycles, adding up to it.
-        read = np.diff(-(-math.ceil(read_bytes / per_cycle) * np.arange(folds + 1) // folds))
-        write = np.diff(-(-math.ceil(write_bytes / per_cycle) * np.arange(folds + 1) // folds))
+        bounds = np.arange(folds + 1)
+        read = whole_shares(math.ceil(read_bytes / per_cycle), bounds)
+        write = whole_shares(math.ceil(write_bytes / per_cycle), bounds)
         stages = (*([Stage(StageKind.SPILL_READ, DRAM, 0, latency)] if reading else []),
                   *part.stages,
                   *([Stage(StageKind.SPILL_WRITE, DRAM, 0, latency)] if writing else []))

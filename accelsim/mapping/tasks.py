@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from accelsim.arith import whole_shares
 from accelsim.engine.program import Program
 from accelsim.hardware.plan import (
     BUFFER,
@@ -337,9 +338,8 @@ def make_block(slots: tuple[tuple[int, int, int, int | None], ...], kinds: tuple
     step_sizes = np.diff(bounds)
     per_image = step_sizes[:, None] * np.array([s[1] for s in slots])[None, :]
     for column, slot in enumerate(slots):
-        if slot[3] is not None:     # the pass's total, in whole cycles up to each bound
-            reached = (slot[3] * bounds + vectors - 1) // max(vectors, 1)
-            per_image[:, column] = np.diff(reached)
+        if slot[3] is not None:     # the pass's total, shared by the steps
+            per_image[:, column] = whole_shares(slot[3], bounds)
     occupancy = np.tile(per_image, (batch, 1)).ravel()
     fanned = np.zeros(per_step, dtype=np.int64)
     if fan is not None:
