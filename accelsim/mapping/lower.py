@@ -179,12 +179,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                         tiles = [Resource(ResourceKind.TILE, str(first_tile + t))
                                  for t in range(part.tiles)]
                     # The weights are written once the parts that last held these tiles
-                    # have run all their MVMs; the rest of the chip runs on meanwhile. Layer
-                    # by layer, also once the layer before is done. That barrier covers the
-                    # holders in earlier layers, not those of this layer: a layer larger
-                    # than the chip runs in groups that take the same tiles in turn.
-                    after = [released[held] for held in placement.previous.get(key, ())
-                             if held[0] == part.layer or previous_layer is None]
+                    # have run all their MVMs (the groups of a layer larger than the chip
+                    # take the same tiles in turn); the rest of the chip runs on meanwhile.
+                    # Layer by layer, also once the layer before is done.
+                    after = [released[held] for held in placement.previous.get(key, ())]
                     if previous_layer is not None:
                         after.append(previous_layer)
                     arrived, done = _lower_chain(part.programming.stages, tasks, after=after,
