@@ -6,6 +6,7 @@ User errors (bad files, unknown names, invalid graphs) print one line to stderr 
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.choices import EXECUTIONS, MODES, POLICIES
-from accelsim.errors import AccelsimError
+from accelsim.errors import AccelsimError, AccelsimWarning
 
 if TYPE_CHECKING:
     from accelsim.spec.device import DeviceSpec
@@ -198,9 +199,6 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
         raise click.UsageError("--value-option needs --values")
     from accelsim.spec.load import load_device
     spec = load_device(device)
-    import warnings
-
-    from accelsim.errors import AccelsimWarning
     with warnings.catch_warnings():
         # the report prints the same caveats
         warnings.simplefilter("ignore", AccelsimWarning)

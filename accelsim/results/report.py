@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from accelsim.results.result import Result
+from accelsim.results.result import Result, zeroed_message
 from accelsim.units import format_pj
 
 # Rich's default box draws "│ " before each cell, " " after, and a closing "│".
@@ -200,7 +200,6 @@ def totals_lines(result: Result) -> list[str]:
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
     if result.zeroed_layers:
-        from accelsim.results.result import zeroed_message
         lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
 
