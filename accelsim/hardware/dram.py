@@ -5,6 +5,9 @@ and storing the outputs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from accelsim.arith import ceil_div
 from accelsim.energy.table import (
     DRAM_READS,
     DRAM_WRITES,
@@ -14,7 +17,15 @@ from accelsim.energy.table import (
     buffer_write,
 )
 from accelsim.hardware.context import PlanContext
-from accelsim.hardware.plan import LayerPlan, Need, NeedRule, PartPlan, StageKind, UnitKind
+from accelsim.hardware.plan import (
+    LayerPlan,
+    Need,
+    NeedRule,
+    PartPlan,
+    Stage,
+    StageKind,
+    UnitKind,
+)
 from accelsim.hardware.registry import Unit, register
 from accelsim.spec.device import DeviceSpec
 
@@ -33,11 +44,24 @@ class Dram(Unit):
                 Action.DRAM_ACTIVATE: dram.activate_pj}
 
 
+def _streamed(stage: Stage, vectors: int) -> Stage:
+    """``stage`` (the cycles of a whole transfer) shared by ``vectors`` steps of a stream:
+    each vector's share rounded up, the steps sharing the whole in whole cycles
+    (Stage.total), so the stream takes the transfer's cycles and no more."""
+    if vectors <= 1:
+        return stage
+    return replace(stage, occupancy=ceil_div(stage.occupancy, vectors), total=stage.occupancy)
+
+
 def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
     """The network's input from DRAM into the buffer, as far as it fits there (the rest stays
     in DRAM, where its consumers read it). It is stored at the width of every activation in
     memory, the chip's output width, which is what mapping.memory sizes it at: the share
-    loaded here and the share its consumers read from DRAM add up to the tensor."""
+    loaded here and the share its consumers read from DRAM add up to the tensor.
+
+    The load streams a vector (pixel or token) at a time, in the order its consumers take
+    them, so a consumer's first windows start as soon as their rows are in, as they do when
+    a layer reads its input from DRAM layer by layer."""
     c, h, w = ctx.wl.shapes[name]
     kept = 1.0 - (ctx.held.fraction[name] if ctx.held else 0.0)
     counts = ctx.counts()
@@ -45,14 +69,19 @@ def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
                           Operand.INPUTS)
     words = kept * h * w * int(ctx.words(c, ctx.out_bits))
     counts[buffer_write(Operand.INPUTS)] = words
-    part = PartPlan(name, 0, UnitKind.DRAM, 1,
-                    (dram, ctx.buffer_stage(StageKind.BUFFER_WRITE, words)), counts, ())
+    vectors = h * w
+    part = PartPlan(name, 0, UnitKind.DRAM, vectors,
+                    (_streamed(dram, vectors),
+                     _streamed(ctx.buffer_stage(StageKind.BUFFER_WRITE, words), vectors)),
+                    counts, ())
     return LayerPlan(name, "input", UnitKind.DRAM, 0, (part,))
 
 
 def store_plan(ctx: PlanContext, sink: str, name: str) -> LayerPlan:
     """A network output from the buffer to DRAM: the part held in the buffer (what did not
-    fit went to DRAM as the layer produced it)."""
+    fit went to DRAM as the layer produced it). It streams as the output's vectors are
+    produced (a producer whose consumers see only its end, as a systolic layer, lets it
+    start then)."""
     c, h, w = ctx.wl.shapes[sink]
     kept = 1.0 - (ctx.held.fraction[sink] if ctx.held else 0.0)
     counts = ctx.counts()
@@ -60,7 +89,9 @@ def store_plan(ctx: PlanContext, sink: str, name: str) -> LayerPlan:
     counts[buffer_read(Operand.OUTPUTS)] = words
     dram = ctx.dram_stage(StageKind.DRAM_WRITE, kept * c * h * w * ctx.out_bits, counts,
                           Operand.OUTPUTS)
-    part = PartPlan(name, 0, UnitKind.DRAM, 1,
-                    (ctx.buffer_stage(StageKind.BUFFER_READ, words), dram), counts,
-                    ((sink, Need(NeedRule.ALL)),))
+    vectors = h * w
+    part = PartPlan(name, 0, UnitKind.DRAM, vectors,
+                    (_streamed(ctx.buffer_stage(StageKind.BUFFER_READ, words), vectors),
+                     _streamed(dram, vectors)), counts,
+                    ((sink, Need(NeedRule.SAME)),))
     return LayerPlan(name, "output", UnitKind.DRAM, 0, (part,))

@@ -153,7 +153,7 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
 def _idle(part: PartPlan) -> PartPlan:
     """A part that moves and counts nothing (its work is done by the layers themselves)."""
     return replace(part, counts=np.zeros_like(part.counts),
-                   stages=tuple(replace(stage, occupancy=0, latency=0)
+                   stages=tuple(replace(stage, occupancy=0, latency=0, total=None)
                                 for stage in part.stages))
 
 
