@@ -118,6 +118,32 @@ def test_layers_that_do_not_fit_are_reprogrammed(cim16_dict):
     assert (fc2.start_cycle, fc2.end_cycle, fc2.group) == (123, 248, 1)
 
 
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_small_layers_share_a_tile_instead_of_reprogramming(cim16_dict, mode):
+    # One 16x16 tile. 8 -> 8 -> 16: fc takes 8 rows and 8 columns, fc2 8 rows and 16
+    # columns; stacked in the tile's rows (8 + 8 = 16) both stay resident, so nothing is
+    # rewritten per image: 8 x 8 + 8 x 16 = 192 cells written once, before the run. Each MVM
+    # drives only its own layer's rows; the tile does one at a time (two images: the MVMs of
+    # both layers never overlap).
+    d = modified(cim16_dict, **{"cim.tiles": 1})
+    res = simulate(linear(8, 8, 16), d, batch=2, mode=mode, trace=True)
+    assert res.weight_groups == 1
+    assert res.one_time_programming_pj > 0
+    counts = dict(zip(Action, res.action_counts.sum(axis=0)))
+    assert counts[Action.CELL_WRITE] == 0
+    assert counts[Action.DRAM_READ_BIT_WEIGHTS] == 0
+    assert counts[Action.DAC_CONVERT] == 2 * (8 + 8) * 8          # rows driven x input cycles
+    trace = res.trace
+    mvm = [i for i, s in enumerate(trace.stage_names) if str(getattr(s, "value", s)) == "mvm"]
+    spans = sorted((int(trace.start[i]), int(trace.start[i] + trace.occupancy[i]))
+                   for i in range(len(trace.start)) if trace.stage[i] in mvm)
+    assert len(spans) == 4
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
+    # 8 -> 8 -> 16 -> 8: 8 + 8 + 16 = 32 rows do not fit one tile: fc3 starts a second group
+    three = simulate(linear(8, 8, 16, 8), d)
+    assert three.weight_groups == 2
+
+
 def dynamic_pj(result):
     return sum(pj for (_, action), pj in result.energy_breakdown().items() if action != "leakage")
 

@@ -73,8 +73,8 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
               fans: bool = True) -> tuple[int, int, int]:
     """(tasks, dependency edges, subtasks of fans) that lower() would build, counted without
     building them, so a run too large for memory can be refused before it starts. (Parts
-    fill the chip in order, so they need more than one layer group exactly when their tiles
-    exceed it.)"""
+    fill the chip in order, so they need more than one layer group only when their tiles
+    exceed it; sharing tiles may then still avoid it, so the count is an upper bound.)"""
     tiles = sum(part.tiles for plan in plans for part in plan.parts if part.unit == UnitKind.CIM)
     groups = 2 if tiles > chip_tiles else 1
     programmed = groups > 1 or not preload_weights

@@ -1,11 +1,24 @@
-"""Placement: crossbar parts fill the chip's tiles in topological order, in layer groups."""
+"""Placement: crossbar parts fill the chip's tiles in topological order, in layer groups.
+
+A part takes tiles of its own while the current group has them. When it does not fit in the
+tiles left, it may share tiles with parts already in the group whose weights leave rows free
+(stacked rows: its weights below theirs, in the same columns). A shared tile runs one part's
+MVM at a time, driving only that part's rows, so the others' cells add nothing to its column
+sums. A new group, whose parts rewrite the tiles of earlier ones, starts only when no tiles
+are left that way either. A chip with tiles to spare therefore places exactly as before
+sharing existed; a chip that is too small for the network reprograms less (LeNet-5's five
+layers, 61 k weights, share one 1024 x 512 macro instead of rewriting it four times per
+image).
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from accelsim.hardware.plan import LayerPlan, UnitKind
+import numpy as np
+
+from accelsim.hardware.plan import LayerPlan, PartPlan, Resource, ResourceKind, UnitKind, copied
 
 
 @dataclass(frozen=True)
@@ -19,40 +32,112 @@ class Placement:
     # part -> the parts that last held its tiles (earlier groups), in tile order
     previous: dict[tuple[str, int], tuple[tuple[str, int], ...]]
     overwritten: frozenset[tuple[str, int]]     # parts whose tiles a later group rewrites
+    # part -> the part whose tiles it shares (stacked rows in the same group), if any
+    shares: dict[tuple[str, int], tuple[str, int]] | None = None
 
 
-def place(plans: list[LayerPlan], chip_tiles: int) -> Placement:
-    """Fill the chip with CIM parts in topological order; a new group when it is full. Each
-    group fills the tiles from the first, so a part rewrites whichever parts of earlier groups
-    last held its tiles (kept as intervals of tiles, sorted, with their latest part)."""
-    group, first_tile, previous = {}, {}, {}
+def rows_needed(plan: LayerPlan, part: PartPlan) -> int:
+    """The most rows of one tile the part's weights take."""
+    tiling = plan.tiling
+    if tiling is None or part.tiles == 0:
+        return 0
+    used = tiling.rows_used if part.tile_indices is None else tiling.rows_used[part.tile_indices]
+    return int(np.max(used)) if np.size(used) else 0
+
+
+def place(plans: list[LayerPlan], chip_tiles: int, rows: int = 0) -> Placement:
+    """Fill the chip with CIM parts in topological order (see the module docstring); ``rows``
+    the rows of a tile (0: no sharing). Each group fills the tiles from the first, so a part
+    rewrites whichever parts of earlier groups last held its tiles (kept as intervals of
+    tiles, sorted, with the parts that hold them)."""
+    group, first_tile, previous, shares = {}, {}, {}, {}
     starts: list[int] = []
     ends: list[int] = []
-    holders: list[tuple[str, int]] = []
+    holders: list[tuple[tuple[str, int], ...]] = []
+    shelves: list[list] = []     # the current group's: [first tile, tiles, rows used, owner]
     current, used = 0, 0
     for plan in plans:
         for part in plan.parts:
             if part.unit != UnitKind.CIM:
                 continue
-            if used + part.tiles > chip_tiles:
-                current, used = current + 1, 0
             key = (part.layer, part.part)
+            need = rows_needed(plan, part)
+            shelf = None
+            if used + part.tiles > chip_tiles and part.tiles and need:
+                shelf = next((s for s in shelves if s[1] >= part.tiles
+                              and s[2] + need <= rows), None)
+                if shelf is None:
+                    current, used, shelves = current + 1, 0, []
             group[key] = current
+            if shelf is not None:
+                # Stacked into an earlier part's tiles of this group: its weights are written
+                # once whatever held those tiles before the group has finished, as the
+                # owner's are; a later group rewriting them waits for it too.
+                owner = shelf[3]
+                shelf[2] += need
+                shares[key] = owner
+                first_tile[key] = low = shelf[0]
+                if owner in previous:
+                    previous[key] = previous[owner]
+                high = low + part.tiles
+                _split(starts, ends, holders, low)
+                _split(starts, ends, holders, high)
+                i, j = bisect_right(ends, low), bisect_left(starts, high)
+                for k in range(i, j):
+                    holders[k] = (*holders[k], key)
+                continue
             first_tile[key] = used
             low, high = used, used + part.tiles
             used = high
             if high == low:
                 continue
+            shelves.append([low, part.tiles, need, key])
+            _split(starts, ends, holders, low)
+            _split(starts, ends, holders, high)
             i, j = bisect_right(ends, low), bisect_left(starts, high)
             if j > i:
-                previous[key] = tuple(dict.fromkeys(holders[i:j]))
-            pieces = [(low, high, key)]
-            if j > i and starts[i] < low:
-                pieces.insert(0, (starts[i], low, holders[i]))
-            if j > i and ends[j - 1] > high:
-                pieces.append((high, ends[j - 1], holders[j - 1]))
-            starts[i:j] = [p[0] for p in pieces]
-            ends[i:j] = [p[1] for p in pieces]
-            holders[i:j] = [p[2] for p in pieces]
-    overwritten = frozenset(k for keys in previous.values() for k in keys)
-    return Placement(group, first_tile, current + 1 if group else 0, previous, overwritten)
+                previous[key] = tuple(dict.fromkeys(h for held in holders[i:j] for h in held))
+            starts[i:j], ends[i:j], holders[i:j] = [low], [high], [(key,)]
+    overwritten = frozenset(k for part, keys in previous.items() for k in keys
+                            if group[k] < group[part])
+    return Placement(group, first_tile, current + 1 if group else 0, previous, overwritten,
+                     shares)
+
+
+def _split(starts: list[int], ends: list[int], holders: list, at: int) -> None:
+    """Split the interval that contains tile boundary ``at`` strictly inside it in two."""
+    i = bisect_right(starts, at) - 1
+    if i >= 0 and starts[i] < at < ends[i]:
+        starts.insert(i + 1, at)
+        ends.insert(i + 1, ends[i])
+        holders.insert(i + 1, holders[i])
+        ends[i] = at
+
+
+def shared_arrays(plans: list[LayerPlan], placement: Placement) -> list[LayerPlan]:
+    """Plans whose parts that share tiles run their MVMs and weight writes on the array
+    resource of the part whose tiles they share (one MVM at a time on a tile)."""
+    if not placement.shares:
+        return plans
+    result = []
+    for plan in plans:
+        parts, moved = [], False
+        for part in plan.parts:
+            owner = placement.shares.get((part.layer, part.part))
+            if owner is None:
+                parts.append(part)
+                continue
+            moved = True
+            array = Resource(ResourceKind.ARRAY, f"{owner[0]}#{owner[1]}")
+            changes = {"stages": _on(part.stages, array)}
+            if part.programming is not None:
+                changes["programming"] = copied(part.programming,
+                                                stages=_on(part.programming.stages, array))
+            parts.append(copied(part, **changes))
+        result.append(copied(plan, parts=tuple(parts)) if moved else plan)
+    return result
+
+
+def _on(stages, array: Resource):
+    return tuple(copied(stage, resource=array) if stage.resource.kind == ResourceKind.ARRAY
+                 else stage for stage in stages)

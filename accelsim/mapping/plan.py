@@ -25,7 +25,7 @@ from accelsim.hardware.registry import unit, units
 from accelsim.hardware.systolic import merges_batch
 from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import layer_by_layer, residency, with_spills
-from accelsim.mapping.place import Placement, place
+from accelsim.mapping.place import Placement, place, shared_arrays
 from accelsim.mapping.route import with_mesh
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
@@ -79,7 +79,9 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
 
 def place_and_route(plans: list[LayerPlan], device: DeviceSpec) -> Mapping:
     """Place the crossbar parts (once), then route the transfers over a mesh."""
-    placement = place(plans, device.cim.tiles if device.cim else 0)
+    placement = place(plans, device.cim.tiles if device.cim else 0,
+                      device.cim.rows if device.cim else 0)
+    plans = shared_arrays(plans, placement)
     return Mapping(with_mesh(plans, device, placement), placement)
 
 

@@ -101,20 +101,21 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
 
 def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None = None, ax=None):
     """Map of the chip's tiles in one weight group, coloured by the utilization of the layer on
-    each tile (grey: unused)."""
+    each tile (grey: unused; layers stacked in one tile's rows add up)."""
     layers = [layer for layer in result.layers if layer.tiles and layer.group == group]
     used = max((layer.first_tile + layer.tiles for layer in layers), default=1)
     total = chip_tiles or used
     side = math.ceil(math.sqrt(total))
     grid = np.full(side * side, np.nan)
     for layer in layers:
-        grid[layer.first_tile:layer.first_tile + layer.tiles] = layer.utilization
+        span = slice(layer.first_tile, layer.first_tile + layer.tiles)
+        grid[span] = np.nan_to_num(grid[span]) + layer.utilization
     ax = _axes(ax, (6, 5))
     import matplotlib.pyplot as plt
     cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     image = ax.imshow(np.ma.masked_invalid(grid.reshape(side, side)), cmap=cmap, vmin=0, vmax=1,
                       interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax, label="utilization of the tile's layer (used cells / cells)")
+    ax.figure.colorbar(image, ax=ax, label="utilization of the tile (used cells / cells)")
     ax.set_title(f"{result.workload} on {result.device}: {used:,} of {total:,} tiles used "
                  f"(group {group})", fontsize=10)
     ax.set_xlabel(f"tile index mod {side} (tiles fill the chip row by row)")
