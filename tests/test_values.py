@@ -425,6 +425,10 @@ def test_value_mode_compiles_when_numba_was_imported_first(tmp_path):
      "layer 'ff2': its inputs are signed, and cim.input_bits: 1 leaves"),
     ("eyeriss", {"systolic.operand_bits": 1}, "mlp-tokens",
      "layer 'ff1': its weights are signed, and systolic.operand_bits: 1 leaves"),
+    # signed cells give signed column sums: a 1-bit converter of them has only zero (found
+    # by fuzzing devices: it was a ZeroDivisionError)
+    ("cim-16x16", {"cim.adc_bits": 1}, "linear-20x20",
+     "layer 'fc': its column sums are signed, and cim.adc_bits: 1 leaves"),
 ])
 def test_value_mode_refuses_one_bit_signed_codes_naming_the_layer_and_field(
         device, change, workload, message):

@@ -14,6 +14,7 @@ from accelsim.hardware.tiling import CrossbarTiling
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
     ENCODINGS,
+    NoLevels,
     input_chunks,
     quantized_inputs,
     quantized_weights,
@@ -115,6 +116,8 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     bipolar = signed_inputs or cim.signed_weights == "cell"
     full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
     levels = 2 ** (bits - 1) - 1 if bipolar else 2 ** bits - 1
+    if levels < 1 and not options.ideal_adc:
+        raise NoLevels(bits, True, "column sums")
     if options.ideal_adc:
         step, low, high = 1.0, -np.inf, np.inf
     else:

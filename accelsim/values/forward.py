@@ -45,13 +45,15 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
             product, stats[name] = unit(plan.unit).product(ctx, plan, columns, matrix,
                                                            options, rng)
         except NoLevels as exc:
-            key = (f"cim.{'input' if exc.operand == 'inputs' else 'weight'}_bits"
+            key = ("cim.adc_bits" if exc.operand == "column sums" else
+                   f"cim.{'input' if exc.operand == 'inputs' else 'weight'}_bits"
                    if plan.unit == "cim" else f"{plan.unit}.operand_bits")
             raise AccelsimError(
                 f"{device.name}: value mode cannot run layer '{name}': its {exc.operand} are "
                 f"signed, and {key}: {exc.bits} leaves a signed code no level but zero "
-                f"(-(2^(b-1)-1) ... 2^(b-1)-1); give {key} 2 or more, or simulate without "
-                "values") from None
+                f"(-(2^(b-1)-1) ... 2^(b-1)-1); give {key} 2 or more, "
+                + ("use the value option ideal_adc, " if key == "cim.adc_bits" else "")
+                + "or simulate without values") from None
         if not product.any() and columns.any() and matrix.any():
             zeroed.append(name)
         return product
