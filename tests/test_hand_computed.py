@@ -172,3 +172,18 @@ def test_layer_larger_than_the_chip_is_split_with_partial_sums(cim16_dict):
     assert counts[Action.BUFFER_READ_PSUMS] == psum_words
     assert sum(counts[a] for a in BUFFER_READS + BUFFER_WRITES) == 2 * psum_words + 3
     assert counts[Action.ACCUMULATE] == 16
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_banks_and_lanes_serve_successive_narrow_vectors_side_by_side(cim16, mode):
+    # relu over 64 vectors of 16 8-bit channels: one 128-bit word per vector, 16 compares.
+    # The buffer's 16 banks take 16 vectors' words a cycle: the input load's writes, relu's
+    # reads and writes and the store's reads are 64 words, 4 cycles each: 16 in all (a whole
+    # cycle per vector would be 4 x 64 = 256). The 64 lanes do 4 vectors' compares a cycle:
+    # 64 x 16 / 64 = 16 cycles (not 64). DRAM: 1,024 bytes each way at 51.2 bytes a cycle.
+    from accelsim.workload import Activation
+    wl = Workload.from_layers("relu", [Input("in", shape=(16, 1, 64)),
+                                       Activation("relu", ("in",), function="relu")])
+    res = simulate(wl, cim16, mode=mode)
+    busy = {name: entry.busy_cycles for name, entry in res.resources.items()}
+    assert (busy["global_buffer"], busy["digital"], busy["dram"]) == (16, 16, 2 * 20)

@@ -249,16 +249,17 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
     resource = Resource(ResourceKind.ARRAY, key)
     local = ((Stage(StageKind.TILE_BUFFER, Resource(ResourceKind.TILE_BUFFER, key),
                     staging.occupancy),) if staging is not None else ())
+    _, h, w = ctx.wl.shapes[name]
     stages = (
-        ctx.buffer_stage(StageKind.BUFFER_READ, math.ceil(fetched * in_words) + psum_read),
+        ctx.buffer_stage(StageKind.BUFFER_READ, math.ceil(fetched * in_words) + psum_read,
+                         h * w),
         Stage(StageKind.BUS_IN, BUS, flits_in, bus.latency_cycles),
         *local,
         Stage(StageKind.MVM, resource, int(tile_cycles.max())),
         Stage(StageKind.BUS_OUT, BUS, flits_out, bus.latency_cycles + tree),
-        ctx.digital_stage(counts),
-        ctx.buffer_stage(StageKind.BUFFER_WRITE, out_words + psum_write),
+        ctx.digital_stage(counts, h * w),
+        ctx.buffer_stage(StageKind.BUFFER_WRITE, out_words + psum_write, h * w),
     )
-    _, h, w = ctx.wl.shapes[name]
     return CrossbarPart(name, index, UnitKind.CIM, h * w, stages, counts * (h * w),
                         ctx.needs(name), tiles=int(tiles.size), tile_cycles=tile_cycles,
                         tile_indices=tiles,

@@ -89,11 +89,11 @@ class DigitalUnit(Unit):
         counts[buffer_read(Operand.INPUTS)] = cost.reads
         counts[buffer_read(Operand.WEIGHTS)] = constant_reads
         counts[buffer_write(Operand.OUTPUTS)] = writes
-        stages = (*fetched,
-                  ctx.buffer_stage(StageKind.BUFFER_READ, cost.reads + constant_reads),
-                  ctx.digital_stage(counts),
-                  ctx.buffer_stage(StageKind.BUFFER_WRITE, writes))
         vectors = h * w
+        stages = (*fetched,
+                  ctx.buffer_stage(StageKind.BUFFER_READ, cost.reads + constant_reads, vectors),
+                  ctx.digital_stage(counts, vectors),
+                  ctx.buffer_stage(StageKind.BUFFER_WRITE, writes, vectors))
         part = PartPlan(name, 0, UnitKind.DIGITAL, vectors, stages, counts * vectors,
                         ctx.needs(name))
         return LayerPlan(name, layer.kind, UnitKind.DIGITAL, ctx.wl.layer_macs(name), (part,),

@@ -71,9 +71,10 @@ class LookupTables(Unit):
         counts[LOOKUP] = c
         counts[buffer_read(Operand.INPUTS)] = words
         counts[buffer_write(Operand.OUTPUTS)] = int(ctx.words(c, ctx.out_bits))
-        stages = (ctx.buffer_stage(StageKind.BUFFER_READ, words),
+        stages = (ctx.buffer_stage(StageKind.BUFFER_READ, words, h * w),
                   Stage(StageKind.DIGITAL, TABLES, math.ceil(c / ctx.dev.lut.lanes)),
-                  ctx.buffer_stage(StageKind.BUFFER_WRITE, counts[buffer_write(Operand.OUTPUTS)]))
+                  ctx.buffer_stage(StageKind.BUFFER_WRITE, counts[buffer_write(Operand.OUTPUTS)],
+                                   h * w))
         part = PartPlan(name, 0, UnitKind.DIGITAL, h * w, stages, counts * (h * w),
                         ctx.needs(name))
         return LayerPlan(name, layer.kind, UnitKind.DIGITAL, 0, (part,),
