@@ -34,7 +34,16 @@ import numpy as np
 from accelsim.arith import whole_shares
 from accelsim.energy.table import Operand, buffer_read, buffer_write
 from accelsim.hardware.context import Residency, count_dram
-from accelsim.hardware.plan import DRAM, LayerPlan, PartPlan, Stage, StageKind, UnitKind
+from accelsim.hardware.plan import (
+    BUFFER,
+    BUFFER_WRITE_PORT,
+    DRAM,
+    LayerPlan,
+    PartPlan,
+    Stage,
+    StageKind,
+    UnitKind,
+)
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import Conv2d
@@ -175,13 +184,39 @@ def touched_fraction(layer, shapes, out_shape) -> list[float]:
 
 def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,
                   device: DeviceSpec) -> PartPlan:
-    """A part whose inputs come from DRAM and whose output goes there, through the buffer."""
+    """A part whose inputs come from DRAM and whose output goes there, through the buffer:
+    the words are counted, and they take the buffer's banks for their cycles (a buffer write
+    after the DRAM read, a buffer read before the DRAM write), shared by the part's steps or
+    folds as the DRAM transfers are."""
     spilled = _spilling_part(part, read_bytes, write_bytes, device)
     counts = spilled.counts.copy()
-    word = device.global_buffer.word_bits
-    counts[buffer_write(Operand.INPUTS)] += math.ceil(read_bytes * part.images * 8 / word)
-    counts[buffer_read(Operand.OUTPUTS)] += math.ceil(write_bytes * part.images * 8 / word)
-    return replace(spilled, counts=counts)
+    buffer = device.global_buffer
+    written = math.ceil(read_bytes * part.images * 8 / buffer.word_bits)
+    read = math.ceil(write_bytes * part.images * 8 / buffer.word_bits)
+    counts[buffer_write(Operand.INPUTS)] += written
+    counts[buffer_read(Operand.OUTPUTS)] += read
+    write_port = BUFFER_WRITE_PORT if buffer.ports == 2 else BUFFER
+    cycles_in, cycles_out = math.ceil(written / buffer.banks), math.ceil(read / buffer.banks)
+    first = 1 if read_bytes > 0 else 0            # after the spill read, if there is one
+    last = len(spilled.stages) - (1 if write_bytes > 0 else 0)   # before the spill write
+    extra = [(first, Stage(StageKind.BUFFER_WRITE, write_port, 0), cycles_in, read_bytes > 0),
+             (last, Stage(StageKind.BUFFER_READ, BUFFER, 0), cycles_out, write_bytes > 0)]
+    stages = list(spilled.stages)
+    if spilled.folds is not None:
+        folds = spilled.folds.shape[0]
+        columns = [spilled.folds[:, i] for i in range(spilled.folds.shape[1])]
+        for at, stage, cycles, moved in reversed(extra):
+            if moved:
+                stages.insert(at, stage)
+                columns.insert(at, whole_shares(cycles, np.arange(folds + 1)))
+        return replace(spilled, stages=tuple(stages), folds=np.column_stack(columns),
+                       counts=counts)
+    vectors = spilled.vectors
+    for at, stage, cycles, moved in reversed(extra):
+        if moved:
+            stages.insert(at, replace(stage, occupancy=math.ceil(cycles / vectors),
+                                      total=cycles))
+    return replace(spilled, stages=tuple(stages), counts=counts)
 
 
 def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
