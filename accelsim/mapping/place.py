@@ -1,14 +1,15 @@
 """Placement: crossbar parts fill the chip's tiles in topological order, in layer groups.
 
-A part takes tiles of its own while the current group has them. When it does not fit in the
-tiles left, it may share tiles with parts already in the group whose weights leave rows free
-(stacked rows: its weights below theirs, in the same columns). A shared tile runs one part's
-MVM at a time, driving only that part's rows, so the others' cells add nothing to its column
-sums. A new group, whose parts rewrite the tiles of earlier ones, starts only when no tiles
-are left that way either. A chip with tiles to spare therefore places exactly as before
-sharing existed; a chip that is too small for the network reprograms less (LeNet-5's five
-layers, 61 k weights, share one 1024 x 512 macro instead of rewriting it four times per
-image).
+Each part takes tiles of its own; when the chip is full, a new group starts, whose parts
+rewrite the tiles of earlier ones for every image. When that happens, placement is tried again
+with shared tiles: a part that does not fit in the tiles left stacks its weights in the rows
+that earlier parts of the group leave free (in the same columns). A shared tile runs one
+part's MVM at a time, driving only that part's rows, so the others' cells add nothing to its
+column sums. The shared placement is kept only if it holds every weight at once (one group):
+then nothing is rewritten per image (LeNet-5's five layers, 61 k weights, stay in one
+1024 x 512 macro instead of rewriting it four times per image). A network that needs several
+groups either way is rewritten part by part for every image in both, so it keeps the
+placement without sharing, whose parts run side by side.
 """
 
 from __future__ import annotations
@@ -47,9 +48,19 @@ def rows_needed(plan: LayerPlan, part: PartPlan) -> int:
 
 def place(plans: list[LayerPlan], chip_tiles: int, rows: int = 0) -> Placement:
     """Fill the chip with CIM parts in topological order (see the module docstring); ``rows``
-    the rows of a tile (0: no sharing). Each group fills the tiles from the first, so a part
-    rewrites whichever parts of earlier groups last held its tiles (kept as intervals of
-    tiles, sorted, with the parts that hold them)."""
+    the rows of a tile (0: never share tiles)."""
+    alone = _filled(plans, chip_tiles, 0)
+    if alone.groups <= 1 or rows <= 0:
+        return alone
+    shared = _filled(plans, chip_tiles, rows)
+    return shared if shared.groups == 1 else alone
+
+
+def _filled(plans: list[LayerPlan], chip_tiles: int, rows: int) -> Placement:
+    """Parts in topological order, sharing tiles' free rows once the group's tiles are all
+    taken when ``rows`` > 0. Each group fills the tiles from the first, so a part rewrites
+    whichever parts of earlier groups last held its tiles (kept as intervals of tiles,
+    sorted, with the parts that hold them)."""
     group, first_tile, previous, shares = {}, {}, {}, {}
     starts: list[int] = []
     ends: list[int] = []
