@@ -370,6 +370,20 @@ def test_a_batch_that_only_overflows_the_buffer_merged_runs_image_by_image(eyeri
     assert two.layers[1].compute_cycles == 2 * one.layers[1].compute_cycles
 
 
+def test_merging_a_layer_does_not_spill_its_neighbours_for_less_than_it_saves():
+    """small-cnn on eyeriss: conv2's 64 kB input and 64 kB output overflow the 108 kB buffer
+    even for one image, so its own test merges the batch (its mapping tiles images per
+    pass). Merged, though, its input and output are live for both images, and conv1, the
+    add and conv3 spilled too: batch 2 cost 2.27x batch 1 (DRAM reads 2.66x). A merge that
+    spills its neighbours for more than the weights it saves now runs image by image, so a
+    batch never costs more per image than one image does."""
+    for device in ("eyeriss", "eyeriss-like"):
+        for workload in ("small-cnn", "mlp-tokens"):
+            one = simulate(workload, device).energy_pj
+            for batch in (2, 4):
+                assert simulate(workload, device, batch=batch).energy_pj <= batch * one * 1.001
+
+
 def test_a_batch_stays_merged_when_its_weights_outweigh_what_it_spills(eyeriss_dict):
     """A 4096 -> 1024 Linear: (4096 + 1024) x 2 = 10,240 bytes of activations per image fit a
     96 KiB buffer, 16 images' do not (65,536 bytes spill, 131,072 written and read), but 15

@@ -63,6 +63,8 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
     batched = {name for name, (name_of_unit, _) in chosen.items()
                if unit(name_of_unit).name == UnitKind.SYSTOLIC
                and merges_batch(workload, device, batch, name)}
+    if execution != "layer_by_layer":     # there every tensor crosses DRAM whole anyway
+        batched = _worth_merging(workload, device, batch, batched)
     ctx.held = residency(workload, device, batch=batch, batched=batched)
     plans = [_plan_layer(ctx, name, *chosen.get(name, ("", ""))) for name in workload.order]
     sinks = workload.sinks
@@ -75,6 +77,45 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
     if execution == "layer_by_layer":
         plans = layer_by_layer(plans, workload, device, ctx.held)
     return plans
+
+
+def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,
+                   batched: set[str]) -> set[str]:
+    """The systolic layers that merge the batch, less those whose merging costs more DRAM
+    traffic across the network than the weight fetches it saves.
+
+    merges_batch judges a layer by its own working set. Merging also keeps the layer's input
+    and output tensors live for every image, so its producer and its consumers may spill
+    too (a row-stationary conv merged in small-cnn on eyeriss made its neighbours' tensors
+    spill: batch 2 cost 2.27x batch 1). Per image, a tensor's share in DRAM is written once
+    and read by each consumer; merging saves (batch - 1) / batch of the layer's weight bytes.
+    Each merged layer, in order, runs image by image instead when that lowers the
+    total. (Layer by layer every tensor goes to DRAM and back whole whatever is merged, so
+    there the layers' own test stands.)"""
+    if batch <= 1 or not batched:
+        return batched
+    consumers = {name: len(workload.consumers(name)) for name in workload.order}
+    bits = device.systolic.operand_bits if device.systolic else device.output_bits
+
+    def cost(chosen: set[str]) -> float:
+        held = residency(workload, device, batch=batch, batched=chosen)
+        traffic = sum(held.dram_bytes[name] * (1 + consumers[name])
+                      for name in workload.order
+                      if not workload.layers[name].aliases_input)
+        saved = 0.0
+        for name in chosen:
+            k, n, groups = workload.layers[name].matrix(workload.input_shapes(name))
+            saved += (batch - 1) / batch * k * n * groups * bits / 8
+        return traffic - saved
+
+    kept = set(batched)
+    best = cost(kept)
+    for name in [name for name in workload.order if name in batched]:
+        trial = kept - {name}
+        value = cost(trial)
+        if value < best:
+            kept, best = trial, value
+    return kept
 
 
 def place_and_route(plans: list[LayerPlan], device: DeviceSpec) -> Mapping:
