@@ -516,3 +516,34 @@ def test_value_options_on_the_command_line():
     out = CliRunner().invoke(main, ["run", "-d", "ania-like", "-w", "mlp",
                                     "--value-option", "ideal_adc=true"])
     assert out.exit_code == 2 and "needs --values" in out.output
+
+
+@pytest.mark.parametrize("device", ["cim-16x16", "cim-128x128-rram", "eyeriss"])
+def test_an_image_does_not_depend_on_the_others_in_its_batch(device):
+    """Found by a relation check: inputs were quantized on the batch's largest value, so an
+    image's output changed with the images beside it (LeNet-5 on cim-128x128-rram by more
+    than its own largest output). Each image now has its own scale: its output is the same
+    alone or in a batch, and the batch's counts are the sum of its images'."""
+    rng = np.random.default_rng(0)
+    shape = accelsim.load_workload("lenet5").shapes["input"]
+    x, y = rng.random(shape), 0.3 * rng.random(shape)
+    alone = [accelsim.simulate("lenet5", device, values=True, inputs=v, seed=3) for v in (x, y)]
+    both = accelsim.simulate("lenet5", device, values=True, inputs=np.stack([x, y]), seed=3)
+    assert np.array_equal(both.output[0], alone[0].output)
+    assert np.array_equal(both.output[1], alone[1].output)
+    if device != "eyeriss":      # (a systolic batch merges into one GEMM: weights fetched once)
+        assert np.allclose(both.action_counts.sum(axis=0),
+                           sum(run.action_counts.sum(axis=0) for run in alone))
+
+
+def test_per_image_input_scales_match_quantizing_each_image_alone():
+    from accelsim.kernels.quantize import quantize, quantized_inputs
+    rng = np.random.default_rng(1)
+    columns = rng.random((3 * 5, 7)) * np.array([1.0, 0.2, 3.0]).repeat(5)[:, None]
+    q, scale, signed = quantized_inputs(columns, 6, images=3)
+    assert not signed and scale.shape == (15, 1)
+    for image in range(3):
+        rows = slice(5 * image, 5 * image + 5)
+        expected, step = quantize(columns[rows], 6, signed=False)
+        assert np.array_equal(q[rows], expected)
+        assert np.allclose(scale[rows], step)

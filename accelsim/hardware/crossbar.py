@@ -114,7 +114,9 @@ class Crossbars(Unit):
                          tiling, parameters=layer.params())
 
     def product(self, ctx, plan, columns, matrix, options, rng):
-        return crossbar_product(columns, matrix, plan.tiling, ctx.dev, options, rng)
+        _, h, w = ctx.wl.shapes[plan.name]
+        return crossbar_product(columns, matrix, plan.tiling, ctx.dev, options, rng,
+                                images=columns.shape[0] // (h * w))
 
     def measured(self, plan: LayerPlan, stats: CrossbarStats, device: DeviceSpec,
                  batch: int) -> tuple[LayerPlan, np.ndarray, int]:

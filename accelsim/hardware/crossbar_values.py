@@ -68,14 +68,16 @@ def row_blocks(tiling: CrossbarTiling) -> list[tuple[int, int, int, int]]:
 
 
 def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTiling,
-                     device: DeviceSpec, options: ValueOptions, rng: np.random.Generator):
-    """The product of input vectors [V, K] and a weight matrix [K, N] on the device's tiles,
-    and the statistics the energy ledger uses."""
+                     device: DeviceSpec, options: ValueOptions, rng: np.random.Generator,
+                     images: int = 1):
+    """The product of input vectors [V, K] (``images`` images' in turn, each quantized on its
+    own scale) and a weight matrix [K, N] on the device's tiles, and the statistics the
+    energy ledger uses."""
     cim = device.cim
     # int32 integers where they fit (half the memory of int64)
     q_x, scale_x, signed_inputs = quantized_inputs(
         columns, cim.input_bits, options.zero_threshold,
-        np.int32 if cim.input_bits <= 31 else np.int64)
+        np.int32 if cim.input_bits <= 31 else np.int64, images=images)
     q_w, scale_w = quantized_weights(matrix, cim.weight_bits, options.per_channel,
                                      np.int32 if cim.weight_bits <= 30 else np.int64)
     magnitude_bits = cim.input_bits - 1 if signed_inputs else cim.input_bits

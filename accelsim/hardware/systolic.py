@@ -266,7 +266,8 @@ class SystolicArray(Unit):
         bits = ctx.dev.systolic.operand_bits
         _, h, w = ctx.wl.shapes[plan.name]
         macs = ctx.wl.layer_macs(plan.name) * columns.shape[0] // (h * w)
-        q_x, scale_x, _ = quantized_inputs(columns, bits, options.zero_threshold)
+        q_x, scale_x, _ = quantized_inputs(columns, bits, options.zero_threshold,
+                                           images=columns.shape[0] // (h * w))
         q_w, scale_w = quantized_weights(matrix, bits, options.per_channel)
         # Each weight row k meets every input in column k: pairs with both nonzero.
         nonzero = int(np.count_nonzero(q_x, axis=0) @ np.count_nonzero(q_w, axis=1))

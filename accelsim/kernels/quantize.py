@@ -139,13 +139,23 @@ def _rounded(x: np.ndarray, scale: np.ndarray, low: int, high: int, dtype) -> np
 
 
 def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0,
-                     dtype=np.int64):
+                     dtype=np.int64, images: int = 1):
     """Input vectors [V, K] quantized for a layer: (integers of ``dtype``, scale, signed), as
     quantize() gives them, in one pass of a numba kernel. Inputs with |x| at most
-    ``zero_threshold`` times the largest are taken as zero first."""
+    ``zero_threshold`` times the largest are taken as zero first.
+
+    With ``images`` > 1 the vectors are that many images' in turn, and each image has its own
+    scale (and zero threshold), from its own largest input: an image's result does not
+    depend on the other images of its batch. The scale is then a [V, 1] array (a float for
+    one image). Whether the code is signed is decided for the whole batch."""
+    if columns.ndim != 2 or not columns.size or images <= 1 \
+            or columns.shape[0] % images:
+        images = 1
     if zero_threshold > 0 and columns.size:
-        columns = np.where(np.abs(columns) <= zero_threshold * np.abs(columns).max(),
-                           0.0, columns)
+        largest = (np.abs(columns).max() if images == 1 else
+                   np.repeat(np.abs(columns).reshape(images, -1).max(axis=1),
+                             columns.shape[0] // images)[:, None])
+        columns = np.where(np.abs(columns) <= zero_threshold * largest, 0.0, columns)
     if columns.ndim != 2 or not columns.size:
         signed = bool(columns.size and columns.min() < 0)
         q, scale = quantize(columns, bits, signed=signed)
@@ -154,10 +164,16 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     peak, least = _extremes(x)
     signed = bool(least.min() < 0)
     levels = _levels(bits, signed, "inputs")
-    top = peak.max()
-    scale = top / levels if top > 0 else 1.0
-    q = _rounded(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, dtype)
-    return q, float(scale), signed
+    if images == 1:
+        top = peak.max()
+        scale = top / levels if top > 0 else 1.0
+        q = _rounded(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, dtype)
+        return q, float(scale), signed
+    top = peak.reshape(images, -1).max(axis=1)
+    per_image = np.where(top > 0, top / levels, 1.0)
+    rows = np.repeat(per_image, x.shape[0] // images)
+    q = _rounded(x, rows, -levels if signed else 0, levels, dtype)
+    return q, rows[:, None], signed
 
 
 def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,
