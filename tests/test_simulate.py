@@ -427,4 +427,8 @@ def test_a_layer_split_in_two_costs_about_the_same_on_a_one_macro_chip():
     one, two = simulate(whole, "ania-like"), simulate(halves, "ania-like")
     assert two.weight_groups == one.weight_groups == 1
     assert two.energy_pj <= 1.05 * one.energy_pj
-    assert simulate("lenet5", "ania-like").weight_groups == 1
+    lenet = simulate("lenet5", "ania-like")
+    assert lenet.weight_groups == 1
+    from accelsim.results.report import totals_lines
+    assert any(line.endswith("(weights resident); 5 layers stacked in the rows of 1 shared "
+                             "tile") for line in totals_lines(lenet))

@@ -148,6 +148,21 @@ def stall_table(result: Result) -> Table | None:
     return table
 
 
+def _shared_note(result: Result) -> str:
+    """", N layers stacked in the rows of M shared tiles" when placement shared tiles."""
+    owners: dict[tuple[int, int], set[str]] = {}
+    for layer in result.layers:
+        if layer.tiles and layer.first_tile is not None and layer.group is not None:
+            for tile in range(layer.first_tile, layer.first_tile + layer.tiles):
+                owners.setdefault((layer.group, tile), set()).add(layer.name)
+    shared = [names for names in owners.values() if len(names) > 1]
+    if not shared:
+        return ""
+    layers = set().union(*shared)
+    return (f"; {len(layers)} layers stacked in the rows of {len(shared)} shared "
+            f"tile{'s' if len(shared) > 1 else ''}")
+
+
 def totals_lines(result: Result) -> list[str]:
     lines = [
         f"total cycles      {result.cycles:,} ({format_time(result.seconds)} at "
@@ -181,7 +196,8 @@ def totals_lines(result: Result) -> list[str]:
            f"({result.images_per_second:,.1f} images/s)"] if result.batch > 1 else []),
         *([f"weight groups     {result.weight_groups}"
            + (" (weights resident)" if result.weight_groups == 1 else
-              " (tiles reprogrammed between groups; writes and DRAM traffic counted)")]
+              " (tiles reprogrammed between groups; writes and DRAM traffic counted)")
+           + _shared_note(result)]
           if result.weight_groups else []),
         *([f"mesh              {result.noc.hop_bits:,.0f} bit-hops over "
            f"{result.noc.links_used} of {result.noc.links} links; busiest link "
