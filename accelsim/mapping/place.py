@@ -49,80 +49,83 @@ def rows_needed(plan: LayerPlan, part: PartPlan) -> int:
 def place(plans: list[LayerPlan], chip_tiles: int, rows: int = 0) -> Placement:
     """Fill the chip with CIM parts in topological order (see the module docstring); ``rows``
     the rows of a tile (0: never share tiles)."""
-    alone = _filled(plans, chip_tiles, 0)
+    alone = _filled(plans, chip_tiles)
     if alone.groups <= 1 or rows <= 0:
         return alone
-    shared = _filled(plans, chip_tiles, rows)
-    return shared if shared.groups == 1 else alone
+    return _stacked(plans, chip_tiles, rows) or alone
 
 
-def _filled(plans: list[LayerPlan], chip_tiles: int, rows: int) -> Placement:
-    """Parts in topological order, sharing tiles' free rows once the group's tiles are all
-    taken when ``rows`` > 0. Each group fills the tiles from the first, so a part rewrites
-    whichever parts of earlier groups last held its tiles (kept as intervals of tiles,
-    sorted, with the parts that hold them)."""
-    group, first_tile, previous, shares = {}, {}, {}, {}
+def _filled(plans: list[LayerPlan], chip_tiles: int) -> Placement:
+    """Fill the chip with CIM parts in topological order; a new group when it is full. Each
+    group fills the tiles from the first, so a part rewrites whichever parts of earlier groups
+    last held its tiles (kept as intervals of tiles, sorted, with their latest part)."""
+    group, first_tile, previous = {}, {}, {}
     starts: list[int] = []
     ends: list[int] = []
-    holders: list[tuple[tuple[str, int], ...]] = []
-    shelves: list[list] = []     # the current group's: [first tile, tiles, rows used, owner]
+    holders: list[tuple[str, int]] = []
     current, used = 0, 0
     for plan in plans:
         for part in plan.parts:
             if part.unit != UnitKind.CIM:
                 continue
+            if used + part.tiles > chip_tiles:
+                current, used = current + 1, 0
             key = (part.layer, part.part)
-            need = rows_needed(plan, part)
-            shelf = None
-            if used + part.tiles > chip_tiles and part.tiles and need:
-                shelf = next((s for s in shelves if s[1] >= part.tiles
-                              and s[2] + need <= rows), None)
-                if shelf is None:
-                    current, used, shelves = current + 1, 0, []
             group[key] = current
-            if shelf is not None:
-                # Stacked into an earlier part's tiles of this group: its weights are written
-                # once whatever held those tiles before the group has finished, as the
-                # owner's are; a later group rewriting them waits for it too.
-                owner = shelf[3]
-                shelf[2] += need
-                shares[key] = owner
-                first_tile[key] = low = shelf[0]
-                if owner in previous:
-                    previous[key] = previous[owner]
-                high = low + part.tiles
-                _split(starts, ends, holders, low)
-                _split(starts, ends, holders, high)
-                i, j = bisect_right(ends, low), bisect_left(starts, high)
-                for k in range(i, j):
-                    holders[k] = (*holders[k], key)
-                continue
             first_tile[key] = used
             low, high = used, used + part.tiles
             used = high
             if high == low:
                 continue
-            shelves.append([low, part.tiles, need, key])
-            _split(starts, ends, holders, low)
-            _split(starts, ends, holders, high)
             i, j = bisect_right(ends, low), bisect_left(starts, high)
             if j > i:
-                previous[key] = tuple(dict.fromkeys(h for held in holders[i:j] for h in held))
-            starts[i:j], ends[i:j], holders[i:j] = [low], [high], [(key,)]
-    overwritten = frozenset(k for part, keys in previous.items() for k in keys
-                            if group[k] < group[part])
-    return Placement(group, first_tile, current + 1 if group else 0, previous, overwritten,
-                     shares)
+                previous[key] = tuple(dict.fromkeys(holders[i:j]))
+            pieces = [(low, high, key)]
+            if j > i and starts[i] < low:
+                pieces.insert(0, (starts[i], low, holders[i]))
+            if j > i and ends[j - 1] > high:
+                pieces.append((high, ends[j - 1], holders[j - 1]))
+            starts[i:j] = [p[0] for p in pieces]
+            ends[i:j] = [p[1] for p in pieces]
+            holders[i:j] = [p[2] for p in pieces]
+    overwritten = frozenset(k for keys in previous.values() for k in keys)
+    return Placement(group, first_tile, current + 1 if group else 0, previous, overwritten)
 
 
-def _split(starts: list[int], ends: list[int], holders: list, at: int) -> None:
-    """Split the interval that contains tile boundary ``at`` strictly inside it in two."""
-    i = bisect_right(starts, at) - 1
-    if i >= 0 and starts[i] < at < ends[i]:
-        starts.insert(i + 1, at)
-        ends.insert(i + 1, ends[i])
-        holders.insert(i + 1, holders[i])
-        ends[i] = at
+def _stacked(plans: list[LayerPlan], chip_tiles: int, rows: int) -> Placement | None:
+    """Every part in one group: parts take tiles of their own while there are any, then
+    stack their weights in the free rows of an earlier part's tiles (a shelf: its first
+    tile, its tiles, the rows used so far, its owner); None when a part finds no room."""
+    group, first_tile, shares = {}, {}, {}
+    shelves: list[list] = []
+    # Shelves only fill up, so those a (tiles, rows) request found full stay full for it:
+    # each request resumes where the last one of its kind stopped.
+    resume: dict[tuple[int, int], int] = {}
+    used = 0
+    for plan in plans:
+        for part in plan.parts:
+            if part.unit != UnitKind.CIM:
+                continue
+            key = (part.layer, part.part)
+            group[key] = 0
+            need = rows_needed(plan, part)
+            if used + part.tiles <= chip_tiles:
+                first_tile[key] = used
+                if part.tiles:
+                    shelves.append([used, part.tiles, need, key])
+                used += part.tiles
+                continue
+            kind = (part.tiles, need)
+            i = resume.get(kind, 0)
+            while i < len(shelves) and not (shelves[i][1] >= part.tiles
+                                            and shelves[i][2] + need <= rows):
+                i += 1
+            resume[kind] = i
+            if i == len(shelves):
+                return None
+            shelves[i][2] += need
+            first_tile[key], shares[key] = shelves[i][0], shelves[i][3]
+    return Placement(group, first_tile, 1 if group else 0, {}, frozenset(), shares)
 
 
 def shared_arrays(plans: list[LayerPlan], placement: Placement) -> list[LayerPlan]:
