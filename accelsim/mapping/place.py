@@ -130,7 +130,8 @@ def _stacked(plans: list[LayerPlan], chip_tiles: int, rows: int) -> Placement | 
 
 def shared_arrays(plans: list[LayerPlan], placement: Placement) -> list[LayerPlan]:
     """Plans whose parts that share tiles run their MVMs and weight writes on the array
-    resource of the part whose tiles they share (one MVM at a time on a tile)."""
+    resource of the part whose tiles they share (one MVM at a time on a tile), and stage
+    their inputs in its tile buffers."""
     if not placement.shares:
         return plans
     result = []
@@ -142,16 +143,18 @@ def shared_arrays(plans: list[LayerPlan], placement: Placement) -> list[LayerPla
                 parts.append(part)
                 continue
             moved = True
-            array = Resource(ResourceKind.ARRAY, f"{owner[0]}#{owner[1]}")
-            changes = {"stages": _on(part.stages, array)}
+            key = f"{owner[0]}#{owner[1]}"
+            changes = {"stages": _on(part.stages, key)}
             if part.programming is not None:
                 changes["programming"] = copied(part.programming,
-                                                stages=_on(part.programming.stages, array))
+                                                stages=_on(part.programming.stages, key))
             parts.append(copied(part, **changes))
         result.append(copied(plan, parts=tuple(parts)) if moved else plan)
     return result
 
 
-def _on(stages, array: Resource):
-    return tuple(copied(stage, resource=array) if stage.resource.kind == ResourceKind.ARRAY
-                 else stage for stage in stages)
+def _on(stages, key: str):
+    """``stages`` with their array and tile-buffer resources those of part ``key``."""
+    kinds = (ResourceKind.ARRAY, ResourceKind.TILE_BUFFER)
+    return tuple(copied(stage, resource=Resource(stage.resource.kind, key))
+                 if stage.resource.kind in kinds else stage for stage in stages)
