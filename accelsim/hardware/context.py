@@ -74,15 +74,15 @@ class PlanContext:
         """``words`` per vector on the buffer's banks. Over ``vectors`` vectors the banks
         serve successive vectors' words side by side: the pass takes its words over the
         banks in whole cycles (Stage.total), not a whole cycle per vector."""
-        return _pooled(Stage(kind, self.buffer_resource(kind), 0), words,
-                       self.dev.global_buffer.banks, vectors)
+        return Stage(kind, self.buffer_resource(kind), 0).spread(
+            math.ceil(words * vectors / self.dev.global_buffer.banks), vectors)
 
     def digital_stage(self, counts: np.ndarray, vectors: int = 1) -> Stage:
         """The digital operations of one vector of ``counts`` on the unit's lanes, pooled
         over ``vectors`` vectors as buffer_stage pools banks."""
         ops = int(sum(counts[a] for a in DIGITAL_ACTIONS))
-        return _pooled(Stage(StageKind.DIGITAL, DIGITAL, 0), ops, self.dev.digital.lanes,
-                       vectors)
+        return Stage(StageKind.DIGITAL, DIGITAL, 0).spread(
+            math.ceil(ops * vectors / self.dev.digital.lanes), vectors)
 
     def activation_counts(self, counts: np.ndarray, function: str | None,
                           elements: float) -> None:
@@ -125,13 +125,3 @@ def count_dram_per_transfer(counts: np.ndarray, device: DeviceSpec, bits: np.nda
         counts[Action.DRAM_ACTIVATE] += (ceil_div(moved, step)).sum()
     return moved
 
-
-def _pooled(stage: Stage, work: float, width: int, vectors: int) -> Stage:
-    """``stage`` doing ``work`` units per vector on ``width`` parallel units: a whole cycle per
-    vector at most, and over ``vectors`` vectors the pass's ceil(work x vectors / width)
-    cycles shared by its steps (Stage.total)."""
-    occupancy = math.ceil(work / width)
-    total = math.ceil(work * vectors / width) if vectors > 1 else None
-    if total is not None and total == occupancy * vectors:
-        total = None                       # whole cycles per vector already: nothing pooled
-    return Stage(stage.kind, stage.resource, occupancy, stage.latency, total)

@@ -5,9 +5,6 @@ and storing the outputs.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from accelsim.arith import ceil_div
 from accelsim.energy.table import (
     DRAM_READS,
     DRAM_WRITES,
@@ -44,13 +41,9 @@ class Dram(Unit):
                 Action.DRAM_ACTIVATE: dram.activate_pj}
 
 
-def _streamed(stage: Stage, vectors: int) -> Stage:
-    """``stage`` (the cycles of a whole transfer) shared by ``vectors`` steps of a stream:
-    each vector's share rounded up, the steps sharing the whole in whole cycles
-    (Stage.total), so the stream takes the transfer's cycles and no more."""
-    if vectors <= 1:
-        return stage
-    return replace(stage, occupancy=ceil_div(stage.occupancy, vectors), total=stage.occupancy)
+def _whole(stage: Stage, vectors: int) -> Stage:
+    """``stage``, planned for a whole tensor, spread over its ``vectors`` vectors (a stream)."""
+    return stage.spread(stage.occupancy, vectors)
 
 
 def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
@@ -71,8 +64,8 @@ def load_plan(ctx: PlanContext, name: str) -> LayerPlan:
     counts[buffer_write(Operand.INPUTS)] = words
     vectors = h * w
     part = PartPlan(name, 0, UnitKind.DRAM, vectors,
-                    (_streamed(dram, vectors),
-                     _streamed(ctx.buffer_stage(StageKind.BUFFER_WRITE, words), vectors)),
+                    (_whole(dram, vectors),
+                     _whole(ctx.buffer_stage(StageKind.BUFFER_WRITE, words), vectors)),
                     counts, ())
     return LayerPlan(name, "input", UnitKind.DRAM, 0, (part,))
 
@@ -91,7 +84,7 @@ def store_plan(ctx: PlanContext, sink: str, name: str) -> LayerPlan:
                           Operand.OUTPUTS)
     vectors = h * w
     part = PartPlan(name, 0, UnitKind.DRAM, vectors,
-                    (_streamed(ctx.buffer_stage(StageKind.BUFFER_READ, words), vectors),
-                     _streamed(dram, vectors)), counts,
+                    (_whole(ctx.buffer_stage(StageKind.BUFFER_READ, words), vectors),
+                     _whole(dram, vectors)), counts,
                     ((sink, Need(NeedRule.SAME)),))
     return LayerPlan(name, "output", UnitKind.DRAM, 0, (part,))

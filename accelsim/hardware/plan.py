@@ -109,6 +109,14 @@ class Stage:
         """Cycles of the stage over ``vectors`` vectors (all of a pass's)."""
         return self.total if self.total is not None else self.occupancy * vectors
 
+    def spread(self, total: int, vectors: int) -> Stage:
+        """This stage taking ``total`` cycles over a pass of ``vectors`` vectors: each
+        vector's share rounded up to whole cycles, and the steps sharing ``total`` in whole
+        cycles (``total`` is kept only where that differs from the rounded-up shares)."""
+        occupancy = -(-total // max(vectors, 1))
+        return copied(self, occupancy=occupancy,
+                      total=None if occupancy * vectors == total else total)
+
 
 @dataclass(frozen=True)
 class Staging:

@@ -196,27 +196,24 @@ def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,
     counts[buffer_write(Operand.INPUTS)] += written
     counts[buffer_read(Operand.OUTPUTS)] += read
     write_port = BUFFER_WRITE_PORT if buffer.ports == 2 else BUFFER
-    cycles_in, cycles_out = math.ceil(written / buffer.banks), math.ceil(read / buffer.banks)
-    first = 1 if read_bytes > 0 else 0            # after the spill read, if there is one
-    last = len(spilled.stages) - (1 if write_bytes > 0 else 0)   # before the spill write
-    extra = [(first, Stage(StageKind.BUFFER_WRITE, write_port, 0), cycles_in, read_bytes > 0),
-             (last, Stage(StageKind.BUFFER_READ, BUFFER, 0), cycles_out, write_bytes > 0)]
+    # (position, stage, cycles): the write after the spill read, the read before the spill
+    # write; inserted from the last, so that the first position still holds
+    inserts = [(len(spilled.stages) - 1, Stage(StageKind.BUFFER_READ, BUFFER, 0),
+                math.ceil(read / buffer.banks))] if write_bytes > 0 else []
+    if read_bytes > 0:
+        inserts.append((1, Stage(StageKind.BUFFER_WRITE, write_port, 0),
+                        math.ceil(written / buffer.banks)))
     stages = list(spilled.stages)
-    if spilled.folds is not None:
-        folds = spilled.folds.shape[0]
-        columns = [spilled.folds[:, i] for i in range(spilled.folds.shape[1])]
-        for at, stage, cycles, moved in reversed(extra):
-            if moved:
-                stages.insert(at, stage)
-                columns.insert(at, whole_shares(cycles, np.arange(folds + 1)))
-        return replace(spilled, stages=tuple(stages), folds=np.column_stack(columns),
-                       counts=counts)
-    vectors = spilled.vectors
-    for at, stage, cycles, moved in reversed(extra):
-        if moved:
-            stages.insert(at, replace(stage, occupancy=math.ceil(cycles / vectors),
-                                      total=cycles))
-    return replace(spilled, stages=tuple(stages), counts=counts)
+    if spilled.folds is None:
+        for at, stage, cycles in inserts:
+            stages.insert(at, stage.spread(cycles, spilled.vectors))
+        return replace(spilled, stages=tuple(stages), counts=counts)
+    columns = list(spilled.folds.T)
+    for at, stage, cycles in inserts:
+        stages.insert(at, stage)
+        columns.insert(at, whole_shares(cycles, np.arange(spilled.folds.shape[0] + 1)))
+    return replace(spilled, stages=tuple(stages), folds=np.column_stack(columns),
+                   counts=counts)
 
 
 def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
@@ -248,9 +245,9 @@ def _spilling_part(part: PartPlan, read_bytes: float, write_bytes: float,
     # rounding up to a whole cycle.
     vectors = part.vectors
     read, write = math.ceil(read_bytes / per_cycle), math.ceil(write_bytes / per_cycle)
-    stages = (*([Stage(StageKind.SPILL_READ, DRAM, math.ceil(read / vectors), latency, read)]
+    stages = (*([Stage(StageKind.SPILL_READ, DRAM, 0, latency).spread(read, vectors)]
                 if reading else []),
               *part.stages,
-              *([Stage(StageKind.SPILL_WRITE, DRAM, math.ceil(write / vectors), latency, write)]
+              *([Stage(StageKind.SPILL_WRITE, DRAM, 0, latency).spread(write, vectors)]
                 if writing else []))
     return replace(part, stages=stages, counts=counts)
