@@ -337,20 +337,25 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     against merging too."""
     if batch == 1:
         return True
-    layer = workload.layers[name]
     inputs, output = _layer_bytes(workload, device, name)
     working = inputs + output
     capacity = device.global_buffer.size_bytes
     array = device.systolic
     if capacity >= batch * working or (working > capacity and array.dataflow == "rs"):
         return True
-    k, n, groups = layer.matrix(workload.input_shapes(name))
-    weight_bytes = k * n * groups * array.operand_bits / 8
+    weight_bytes = layer_weight_bytes(workload, device, name)
     spilled = batch * working - capacity - batch * max(0.0, working - capacity)
     extra = 2 * spilled
     if array.dataflow != "rs" and batch * inputs > capacity >= inputs:
         extra += (batch * inputs - capacity) * (_input_reads(workload, device, name, batch) - 1)
     return (batch - 1) * weight_bytes >= extra
+
+
+def layer_weight_bytes(workload, device: DeviceSpec, name: str) -> float:
+    """Bytes of a systolic layer's weights, at the array's operand width: what every image
+    run on its own fetches again, and merging the batch fetches once."""
+    k, n, groups = workload.layers[name].matrix(workload.input_shapes(name))
+    return k * n * groups * device.systolic.operand_bits / 8
 
 
 def _gemm_folds(workload, device: DeviceSpec, name: str, images: int) -> tuple[Folds, float]:

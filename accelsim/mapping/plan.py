@@ -22,7 +22,7 @@ from accelsim.hardware.dram import load_plan, store_plan
 from accelsim.hardware.plan import LayerPlan, UnitKind, copied
 from accelsim.hardware.pricing import resolve
 from accelsim.hardware.registry import unit, units
-from accelsim.hardware.systolic import merges_batch
+from accelsim.hardware.systolic import layer_weight_bytes, merges_batch
 from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import layer_by_layer, residency, with_spills
 from accelsim.mapping.place import Placement, place, shared_arrays
@@ -94,19 +94,15 @@ def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,
     there the layers' own test stands.)"""
     if batch <= 1 or not batched:
         return batched
-    consumers = {name: len(workload.consumers(name)) for name in workload.order}
-    bits = device.systolic.operand_bits if device.systolic else device.output_bits
+    readers = {name: 1 + len(workload.consumers(name)) for name in workload.order
+               if not workload.layers[name].aliases_input}
+    saving = {name: (batch - 1) / batch * layer_weight_bytes(workload, device, name)
+              for name in batched}
 
     def cost(chosen: set[str]) -> float:
         held = residency(workload, device, batch=batch, batched=chosen)
-        traffic = sum(held.dram_bytes[name] * (1 + consumers[name])
-                      for name in workload.order
-                      if not workload.layers[name].aliases_input)
-        saved = 0.0
-        for name in chosen:
-            k, n, groups = workload.layers[name].matrix(workload.input_shapes(name))
-            saved += (batch - 1) / batch * k * n * groups * bits / 8
-        return traffic - saved
+        return (sum(held.dram_bytes[name] * count for name, count in readers.items())
+                - sum(saving[name] for name in chosen))
 
     kept = set(batched)
     best = cost(kept)
