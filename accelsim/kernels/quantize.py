@@ -164,16 +164,11 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     peak, least = _extremes(x)
     signed = bool(least.min() < 0)
     levels = _levels(bits, signed, "inputs")
-    if images == 1:
-        top = peak.max()
-        scale = top / levels if top > 0 else 1.0
-        q = _rounded(x, np.full(x.shape[0], scale), -levels if signed else 0, levels, dtype)
-        return q, float(scale), signed
     top = peak.reshape(images, -1).max(axis=1)
     per_image = np.where(top > 0, top / levels, 1.0)
     rows = np.repeat(per_image, x.shape[0] // images)
     q = _rounded(x, rows, -levels if signed else 0, levels, dtype)
-    return q, rows[:, None], signed
+    return q, (float(per_image[0]) if images == 1 else rows[:, None]), signed
 
 
 def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,

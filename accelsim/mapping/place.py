@@ -37,7 +37,7 @@ class Placement:
     shares: dict[tuple[str, int], tuple[str, int]] | None = None
 
 
-def rows_needed(plan: LayerPlan, part: PartPlan) -> int:
+def _rows_needed(plan: LayerPlan, part: PartPlan) -> int:
     """The most rows of one tile the part's weights take."""
     tiling = plan.tiling
     if tiling is None or part.tiles == 0:
@@ -108,7 +108,7 @@ def _stacked(plans: list[LayerPlan], chip_tiles: int, rows: int) -> Placement | 
                 continue
             key = (part.layer, part.part)
             group[key] = 0
-            need = rows_needed(plan, part)
+            need = _rows_needed(plan, part)
             if used + part.tiles <= chip_tiles:
                 first_tile[key] = used
                 if part.tiles:
