@@ -14,7 +14,7 @@ from accelsim.hardware.tiling import CrossbarTiling
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
     ENCODINGS,
-    NoLevels,
+    code_levels,
     input_chunks,
     quantized_inputs,
     quantized_weights,
@@ -114,15 +114,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     level = np.add.reduceat(row_level, r0) if r0.size else np.zeros(0)
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
-    bits = cim.adc_bits
     bipolar = signed_inputs or cim.signed_weights == "cell"
     full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
-    levels = 2 ** (bits - 1) - 1 if bipolar else 2 ** bits - 1
-    if levels < 1 and not options.ideal_adc:
-        raise NoLevels(bits, True, "column sums")
     if options.ideal_adc:
         step, low, high = 1.0, -np.inf, np.inf
     else:
+        levels = code_levels(cim.adc_bits, bipolar, "column sums")
         step = max(1.0, full_scale / levels)
         low, high = (-(levels + 1), levels) if bipolar else (0, levels)
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)

@@ -20,7 +20,7 @@ def quantize(x: np.ndarray, bits: int, *, signed: bool, axis: int | None = None
     gives a scale per slice along that axis (per output channel), else one scale.
     x ≈ integers * scale.
     """
-    levels = _levels(bits, signed)
+    levels = code_levels(bits, signed)
     peak = np.max(np.abs(x), axis=axis, keepdims=axis is not None) if x.size else np.zeros(1)
     scale = np.where(peak > 0, peak / levels, 1.0)
     q = np.clip(np.rint(x / scale), -levels if signed else 0, levels).astype(np.int64)
@@ -104,7 +104,9 @@ class NoLevels(ValueError):
                          f"{'signed' if signed else 'unsigned'} {operand}")
 
 
-def _levels(bits: int, signed: bool, operand: str = "values") -> int:
+def code_levels(bits: int, signed: bool, operand: str = "values") -> int:
+    """The largest code of a ``bits``-bit code (symmetric when ``signed``); NoLevels when it
+    has no level but zero."""
     levels = (2 ** (bits - 1) - 1) if signed else (2 ** bits - 1)
     if levels < 1:
         raise NoLevels(bits, signed, operand)
@@ -163,7 +165,7 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     x = np.ascontiguousarray(columns, dtype=np.float64)
     peak, least = _extremes(x)
     signed = bool(least.min() < 0)
-    levels = _levels(bits, signed, "inputs")
+    levels = code_levels(bits, signed, "inputs")
     top = peak.reshape(images, -1).max(axis=1)
     per_image = np.where(top > 0, top / levels, 1.0)
     rows = np.repeat(per_image, x.shape[0] // images)
@@ -179,7 +181,7 @@ def quantized_weights(matrix: np.ndarray, bits: int, per_channel: bool = True,
     if matrix.ndim != 2 or not matrix.size:
         q, scale = quantize(matrix, bits, signed=True, axis=0 if per_channel else None)
         return q.astype(dtype), np.broadcast_to(np.asarray(scale).ravel(), (matrix.shape[1],))
-    levels = _levels(bits, True, "weights")
+    levels = code_levels(bits, True, "weights")
     rows = np.ascontiguousarray(matrix.T, dtype=np.float64)            # [N, K]
     peak, _ = _extremes(rows)
     if not per_channel:
