@@ -149,18 +149,29 @@ def stall_table(result: Result) -> Table | None:
 
 
 def _shared_note(result: Result) -> str:
-    """", N layers stacked in the rows of M shared tiles" when placement shared tiles."""
-    owners: dict[tuple[int, int], set[str]] = {}
-    for layer in result.layers:
-        if layer.tiles and layer.first_tile is not None and layer.group is not None:
-            for tile in range(layer.first_tile, layer.first_tile + layer.tiles):
-                owners.setdefault((layer.group, tile), set()).add(layer.name)
-    shared = [names for names in owners.values() if len(names) > 1]
+    """", N layers stacked in the rows of M shared tiles" when placement shared tiles: a sweep
+    over the layers' tile ranges, sorted within each group (a network of 500 k tiles takes a
+    fraction of a millisecond, not a pass per tile)."""
+    spans = sorted((layer.group, layer.first_tile, layer.first_tile + layer.tiles, layer.name)
+                   for layer in result.layers
+                   if layer.tiles and layer.first_tile is not None and layer.group is not None)
+    stacked: set[str] = set()
+    shared = 0
+    group = reach = counted = None
+    for where, start, end, name in spans:
+        if where != group:            # the furthest tile reached so far, by which layer
+            group, reach, counted = where, (start, name), start
+        elif start < reach[0]:        # overlaps the layer reaching furthest: tiles shared
+            stacked.update((name, reach[1]))
+            low, high = max(start, counted), min(end, reach[0])
+            if high > low:
+                shared, counted = shared + high - low, high
+        if end > reach[0]:
+            reach = (end, name)
     if not shared:
         return ""
-    layers = set().union(*shared)
-    return (f"; {len(layers)} layers stacked in the rows of {len(shared)} shared "
-            f"tile{'s' if len(shared) > 1 else ''}")
+    return (f"; {len(stacked)} layers stacked in the rows of {shared} shared "
+            f"tile{'s' if shared > 1 else ''}")
 
 
 def totals_lines(result: Result) -> list[str]:
