@@ -1,5 +1,6 @@
-"""Start-up: the whole `accelsim run` process with a warm numba cache and with an empty one
-(as right after `pip install`), and where the time of one run goes.
+"""Start-up: the whole `accelsim run` process with warm caches (numba's and the C event
+loop's) and with empty ones (as right after `pip install`), and where the time of one run
+goes.
 
     python benchmarks/startup.py [--tree PATH] [--repeat 3]
 
@@ -36,8 +37,8 @@ from _common import phase_times
 seconds, timeline = phase_times(wl, dev)
 print(f"imports {t2 - t0:.2f} s (the command line's {t1 - t0:.2f} s), loading {t3 - t2:.2f} s, "
       f"planning and lowering {seconds['planning'] + seconds['lowering']:.2f} s, event loop "
-      f"{seconds['event loop']:.2f} s ({getattr(timeline, 'engine', 'numba')}; of which "
-      f"{timeline.compile_seconds:.2f} s starting numba), result {seconds['result']:.2f} s")
+      f"{seconds['event loop']:.3f} s ({getattr(timeline, 'engine', 'numba')}; of which "
+      f"{timeline.compile_seconds:.2f} s starting it), result {seconds['result']:.2f} s")
 """
 
 
@@ -68,8 +69,10 @@ def main() -> None:
         for _ in range(2):
             for entry in Path(cache).iterdir():
                 subprocess.run(["rm", "-rf", str(entry)], check=True)
-            cold.append(run([*command, "resnet18"], args.tree, NUMBA_CACHE_DIR=cache))
-    print(f"cold (empty numba cache) `accelsim run -w resnet18`: "
+            # numba's cache and the C event loop's both live under $XDG_CACHE_HOME
+            cold.append(run([*command, "resnet18"], args.tree, XDG_CACHE_HOME=cache,
+                            NUMBA_CACHE_DIR=str(Path(cache) / "accelsim" / "numba")))
+    print(f"cold (empty numba and C-loop caches) `accelsim run -w resnet18`: "
           f"{', '.join(f'{s:.2f}' for s in cold)} s")
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if args.tree is not None:

@@ -124,9 +124,9 @@ def test_results_do_not_run_simulations_or_sweeps():
 
 
 def test_a_first_small_run_needs_no_numba_and_gives_the_compiled_results():
-    """A fresh process's first simulation of a network runs in the Python event loop without
-    importing numba (no compiling on a fresh install) or networkx, and every figure equals
-    numba's."""
+    """A fresh process's first simulation of a network runs in the C event loop (or, without
+    a C compiler, the Python one) without importing numba (no compiling on a fresh install)
+    or networkx, and every figure equals numba's, in every loop."""
     import json
     import os
     import subprocess
@@ -137,13 +137,15 @@ def test_a_first_small_run_needs_no_numba_and_gives_the_compiled_results():
             "print(json.dumps([sorted(m for m in ('numba', 'networkx') if m in sys.modules), r], "
             "sort_keys=True, default=str))")
     runs = {}
-    for engine in ("auto", "numba"):
+    from accelsim.engine import native
+    engines = ("auto", "python", "numba", *(("native",) if native.available() else ()))
+    for engine in engines:
         env = {**os.environ, "ACCELSIM_ENGINE": engine}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True, env=env).stdout
         runs[engine] = json.loads(out.strip().splitlines()[-1])
-    assert runs["auto"][0] == [] and runs["numba"][0] == ["numba"]
-    assert runs["auto"][1] == runs["numba"][1]
+    assert runs["auto"][0] == runs["python"][0] == [] and runs["numba"][0] == ["numba"]
+    assert all(runs[engine][1] == runs["numba"][1] for engine in engines)
 
 
 def test_import_is_light_and_names_resolve():

@@ -1,6 +1,9 @@
 """The event engine, specified by exact cycle counts (as SimPy's tests do with env.now)."""
 
 import heapq
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -192,12 +195,22 @@ def test_same_program_same_schedule():
     assert np.array_equal(first.finish, second.finish)
 
 
-@pytest.mark.parametrize("compiled", [True, False])
-def test_group_summary_matches_numpy(compiled):
-    """summarize_groups (numba) and its numpy twin, each against a per-group reduction."""
+def _native():
+    """The C loop's module, or a skip saying why it cannot be built here."""
+    from accelsim.engine import native
+    if not native.available():
+        pytest.skip(f"the C event loop is unavailable: {native.unavailable_reason()}")
+    return native
+
+
+@pytest.mark.parametrize("kind", ["numba", "numpy", "native"])
+def test_group_summary_matches_numpy(kind):
+    """summarize_groups (numba), its numpy and C twins, each against a per-group reduction."""
     from accelsim.engine.des import summarize_groups as numba_summary
     from accelsim.engine.python import summarize_groups_numpy
-    summarize_groups = numba_summary if compiled else summarize_groups_numpy
+    summarize_groups = {"numba": numba_summary, "numpy": summarize_groups_numpy}.get(kind)
+    if kind == "native":
+        summarize_groups = _native().summarize_groups_native
     rng = np.random.default_rng(3)
     n, groups = 500, 7
     group = rng.integers(-1, groups, n)
@@ -365,18 +378,20 @@ def test_a_fan_is_its_subtasks_to_the_cycle(rows):
 
 @settings(max_examples=200, deadline=None)
 @given(random_programs(priorities=3))
-def test_the_python_loop_is_the_compiled_one(tasks):
-    """The Python event loop (a fresh process's first run) and numba's give the same
-    schedule, unions and event count, FIFO or by priority."""
+def test_the_python_and_c_loops_are_the_compiled_one(tasks):
+    """The Python event loop (a fresh process's first run without a C compiler), the C loop
+    and numba's give the same schedule, unions and event count, FIFO or by priority."""
     from accelsim.engine.des import run_tasks
+    from accelsim.engine.native import run_tasks_native
     from accelsim.engine.python import run_tasks_python
+    _native()
     b = ProgramBuilder()
     for resource, occupancy, latency, deps, priority in tasks:
         b.task(resource, occupancy, latency=latency, after=deps, priority=priority)
     program = b.build()
     labels = np.stack([np.arange(program.tasks) % 3, np.arange(program.tasks) % 2 - 1], 1)
     results = []
-    for loop in (run_tasks, run_tasks_python):
+    for loop in (run_tasks, run_tasks_python, run_tasks_native):
         out = [np.zeros(program.tasks, np.int64) for _ in range(3)]
         queued, busy = np.zeros(len(program.resource_names) or 1, np.int64), np.zeros(3, np.int64)
         events = loop(program.resource, program.occupancy, program.latency, program.priority,
@@ -384,7 +399,7 @@ def test_the_python_loop_is_the_compiled_one(tasks):
                       max(1, len(program.resource_names)), program.resource_group, *out, queued,
                       busy)
         results.append([events, *(a.tolist() for a in (*out, queued, busy))])
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
 
 
 def test_engine_choice(monkeypatch):
@@ -395,8 +410,95 @@ def test_engine_choice(monkeypatch):
     assert program.engine_for(10 ** 7, fans=False) == "python"
     assert program.engine_for(10, fans=True) == "numba"         # only numba has fans
     monkeypatch.setenv("ACCELSIM_ENGINE", "auto")
-    # numba is loaded in this process: auto takes it
-    assert program.engine_for(10, fans=False) == "numba"
+    from accelsim.engine import native
+    # the C loop when it can be built; without it (numba is loaded in this process) numba's
+    expected = "native" if native.available() else "numba"
+    assert program.engine_for(10, fans=False) == expected
+    assert program.engine_for(10, fans=True) == "numba"
     monkeypatch.setenv("ACCELSIM_ENGINE", "jit")
-    with pytest.raises(AccelsimError, match="ACCELSIM_ENGINE must be one of auto, numba"):
+    with pytest.raises(AccelsimError, match="ACCELSIM_ENGINE must be one of auto, native"):
         program.engine_for(10, fans=False)
+
+
+def test_without_a_compiler_the_loop_falls_back_and_native_says_why(monkeypatch, tmp_path):
+    """No C compiler: auto takes numba's loop (loaded here) with the same results, and
+    ACCELSIM_ENGINE=native fails naming the reason; a broken compiler is reported the same
+    way, nothing half-built is left in the cache, and the failure is remembered there so that
+    the next process does not run the compiler again."""
+    from accelsim.engine import native, program
+    from accelsim.errors import AccelsimError
+    b = ProgramBuilder()
+    for i in range(50):
+        b.task(f"r{i % 3}", 1 + i % 4, latency=i % 2, after=[i - 1] if i else [])
+    built = b.build()
+    monkeypatch.setenv("ACCELSIM_ENGINE", "auto")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for compiler, reason in (("/nonexistent/cc", "no C compiler found"),
+                             ("false", "could not be built")):
+        monkeypatch.setattr(native, "_library", None)
+        monkeypatch.setattr(native, "_reason", None)
+        monkeypatch.setenv("CC", compiler)
+        monkeypatch.setattr(native.sysconfig, "get_config_var", lambda name: None)
+        found = {"false"} if compiler == "false" else set()
+        monkeypatch.setattr(native.shutil, "which",
+                            lambda word, found=found: word if word in found else None)
+        assert not native.available() and reason in native.unavailable_reason()
+        timeline = built.run()
+        assert timeline.engine == "numba"
+        monkeypatch.setenv("ACCELSIM_ENGINE", "native")
+        with pytest.raises(AccelsimError, match=f"ACCELSIM_ENGINE=native: .*{reason}"):
+            program.engine_for(10, fans=False)
+        monkeypatch.setenv("ACCELSIM_ENGINE", "auto")
+    left = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(left) == 1 and left[0].name.endswith(".failed")
+    assert "could not be built" in left[0].read_text()
+    monkeypatch.setattr(native, "_library", None)        # as a new process would
+    monkeypatch.setattr(native, "_reason", None)
+    monkeypatch.setattr(native, "_build", lambda *args: pytest.fail("built again"))
+    assert not native.available() and "delete that file" in native.unavailable_reason()
+    monkeypatch.setattr(native, "_library", None)
+    monkeypatch.setattr(native, "_reason", None)
+    monkeypatch.undo()
+    reference = built.run()
+    assert timeline.finish.tolist() == reference.finish.tolist()
+
+
+def test_the_c_loop_is_built_once_and_refuses_bad_arrays(monkeypatch, tmp_path):
+    """A first use builds the C loop into the cache folder and reports the seconds once; a new
+    process state loads the same file without building; a file that does not load is built
+    again; indices outside the arrays are refused before the C code runs."""
+    from accelsim.engine import native
+    if native._compiler() is None:
+        pytest.skip("no C compiler here")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(native, "_library", None)
+    monkeypatch.setattr(native, "_reason", None)
+    monkeypatch.setattr(native, "compile_seconds", 0.0)
+    assert native.available(), native.unavailable_reason()
+    built = list((tmp_path / "accelsim" / "native").iterdir())
+    assert len(built) == 1 and built[0].name.startswith("loop-")
+    assert native.take_compile_seconds() > 0 and native.take_compile_seconds() == 0
+    modified = built[0].stat().st_mtime_ns
+    monkeypatch.setattr(native, "_library", None)
+    assert native.available() and native.take_compile_seconds() == 0
+    assert built[0].stat().st_mtime_ns == modified
+    # A file that does not load is built afresh (in a new process: this one has the path
+    # loaded, and the dynamic loader hands back the loaded library by its name).
+    built[0].unlink()
+    built[0].write_bytes(b"cut short")
+    code = ("from accelsim.engine import native; "
+            "print(native.available(), native.take_compile_seconds() > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.stdout.split() == ["True", "True"] and built[0].stat().st_size > 1000
+    z = np.zeros(2, np.int64)
+    with pytest.raises(ValueError, match="outside its array"):
+        native.run_tasks_native(np.array([0, 5]), z + 1, z, z, np.zeros((2, 1), np.int64), z,
+                                np.zeros(3, np.int64), z[:0], 1, np.zeros(1, np.int64),
+                                z.copy(), z.copy(), z.copy(), np.zeros(1, np.int64),
+                                np.zeros(1, np.int64))
+    with pytest.raises(ValueError, match="outside its array"):
+        native.run_tasks_native(np.array([0, 0]), z + 1, z, z, np.zeros((2, 1), np.int64),
+                                np.array([0, 1]), np.array([0, 1, 1]), np.array([7]), 1,
+                                np.zeros(1, np.int64), z.copy(), z.copy(), z.copy(),
+                                np.zeros(1, np.int64), np.zeros(1, np.int64))

@@ -153,7 +153,8 @@ def test_dask_local_cluster(tmp_path):
                              client=client, output=tmp_path / "d.csv", progress=False)
     local = accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16, 32, 64]}, jobs=1,
                            progress=False)
-    assert [r["cycles"] for r in res.rows] == [r["cycles"] for r in local.rows]
+    assert [r.get("cycles") for r in res.rows] == [r["cycles"] for r in local.rows], \
+        [r.get("error") for r in res.rows]
 
 
 def test_sweep_file_and_cli(tmp_path):

@@ -14,35 +14,49 @@ from numpy.typing import ArrayLike
 
 from accelsim.errors import AccelsimError
 
-# The first program of a process, up to this many tasks, runs in the Python loop when numba
-# is not loaded yet: it takes less time than numba's start, about 0.6 s with a warm cache and
-# seconds of compiling with a cold one (see engine/python.py and benchmarks/RESULTS.md).
+# Without the C loop (no compiler), the first program of a process, up to this many tasks,
+# runs in the Python loop when numba is not loaded yet: it takes less time than numba's start,
+# about 0.6 s with a warm cache and seconds of compiling with a cold one (see engine/python.py
+# and benchmarks/RESULTS.md).
 PYTHON_ENGINE_TASKS = 200_000
-ENGINES = ("auto", "numba", "python")
+ENGINES = ("auto", "native", "numba", "python")
 _programs_run = 0
 
 
 def engine_for(tasks: int, fans: bool) -> str:
-    """Which event loop runs a program: $ACCELSIM_ENGINE ("numba", "python" or "auto", the
-    default) decides. "auto" takes the Python loop for the first program of a process when
-    numba is not loaded yet and the program has at most PYTHON_ENGINE_TASKS tasks and no
-    fans (a command-line run), and numba otherwise (later runs in a notebook or a sweep
-    then start it once and run fast). Both give identical results."""
+    """Which event loop runs a program: $ACCELSIM_ENGINE ("native", "numba", "python" or
+    "auto", the default) decides. A program with fans always runs in numba's loop (the only
+    one with fans). Otherwise "auto" takes the C loop (engine/native.py) when it is built or
+    can be; without it, the Python loop for the first program of a process when numba is not
+    loaded yet and the program has at most PYTHON_ENGINE_TASKS tasks (a command-line run),
+    and numba otherwise (later runs in a notebook or a sweep then start it once and run
+    fast). All give identical results. "native" fails, saying why, when the C loop cannot
+    be built."""
     choice = os.environ.get("ACCELSIM_ENGINE", "auto") or "auto"
     if choice not in ENGINES:
         raise AccelsimError(f"ACCELSIM_ENGINE must be one of {', '.join(ENGINES)}, "
                             f"got {choice!r}")
     if fans:
-        return "numba"           # the Python loop has no fans
+        return "numba"           # only numba's loop has fans
+    from accelsim.engine import native
+    if choice == "native" and not native.available():
+        raise AccelsimError(f"ACCELSIM_ENGINE=native: {native.unavailable_reason()}; unset "
+                            "it (or set auto) to fall back to the numba or Python loop")
     if choice == "auto":
+        if native.available():
+            return "native"
         first = _programs_run == 0 and "numba" not in sys.modules
         return "python" if first and tasks <= PYTHON_ENGINE_TASKS else "numba"
     return choice
 
 
 def _summarize(*arrays: np.ndarray) -> None:
-    """summarize_groups, compiled when numba is loaded, else with numpy."""
-    if "numba" in sys.modules:
+    """summarize_groups: in C when the C loop is loaded, compiled by numba when numba is,
+    else with numpy."""
+    from accelsim.engine import native
+    if native.loaded():
+        native.summarize_groups_native(*arrays)
+    elif "numba" in sys.modules:
         from accelsim.engine.des import summarize_groups
         summarize_groups(*arrays)
     else:
@@ -135,6 +149,9 @@ class Program:
         engine = engine_for(self.tasks, fans)
         _programs_run += 1
         compile_seconds = warm_up(fans) if engine == "numba" else 0.0
+        if engine == "native":
+            from accelsim.engine import native
+            compile_seconds = native.take_compile_seconds()
         ready = np.zeros(self.tasks, dtype=np.int64)
         start = np.zeros(self.tasks, dtype=np.int64)
         finish = np.zeros(self.tasks, dtype=np.int64)
@@ -163,6 +180,9 @@ class Program:
             if engine == "numba":
                 from accelsim.engine.des import run_tasks
                 loop: Callable[..., int] = run_tasks
+            elif engine == "native":
+                from accelsim.engine.native import run_tasks_native
+                loop = run_tasks_native
             else:
                 from accelsim.engine.python import run_tasks_python
                 loop = run_tasks_python
@@ -238,11 +258,12 @@ class Timeline:
     finish: np.ndarray
     events: int
     seconds: float           # wall time of the event loop
-    compile_seconds: float = 0.0   # numba compile or cache load, first run in a process only
+    compile_seconds: float = 0.0   # numba's compile or cache load, or building the C loop:
+    #                                the first run in a process only
     queued: np.ndarray | None = None      # per resource group: cycles with a task waiting
     group_busy: np.ndarray | None = None  # per label group: cycles with one of its tasks busy
     resources: ResourceSummary | None = None   # per resource
-    engine: str = "numba"                      # the event loop that ran: numba or python
+    engine: str = "numba"              # the event loop that ran: native, numba or python
 
     @property
     def cycles(self) -> int:

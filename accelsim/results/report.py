@@ -222,8 +222,8 @@ def totals_lines(result: Result) -> list[str]:
     if result.one_time_programming_pj:
         lines.append(f"one-time weight load {format_pj(result.one_time_programming_pj)} "
                      "(not in the totals)")
-    compiled = (f", of which {result.compile_seconds:.2f} s compiling or loading the numba "
-                "engine" if result.compile_seconds > 0.05 else "")
+    compiled = (f", of which {result.compile_seconds:.2f} s compiling or loading the event "
+                "loop" if result.compile_seconds > 0.05 else "")
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
     if result.zeroed_layers:

@@ -140,7 +140,7 @@ class Result:
     weight_groups: int
     events: int
     engine_seconds: float          # the event loop alone
-    compile_seconds: float         # numba compile or cache load (first run in a process)
+    compile_seconds: float         # building or loading the event loop (first run in a process)
     wall_seconds: float            # the whole simulate() call
     trace: TaskTrace | None = field(default=None, repr=False, compare=False)
     output: np.ndarray | None = field(default=None, repr=False, compare=False)  # value mode

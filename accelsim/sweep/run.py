@@ -283,9 +283,13 @@ def _on_processes(todo: list[Point], base: dict, base_name: str, jobs: int, fini
     import multiprocessing
     from multiprocessing.connection import wait as wait_for
 
+    from accelsim.engine import native
     from accelsim.engine.program import warm_up
 
-    warm_up()  # compiled once here; forked workers inherit the engine
+    # Built or loaded once here, so that forked workers inherit both loops: the C one (fast
+    # mode) and numba's (the fans of reference mode).
+    native.available()
+    warm_up()
     context = multiprocessing.get_context("fork")
     pending = list(reversed(todo))               # popped from the end: in point order
     crashes = {p.key: 0 for p in todo}
