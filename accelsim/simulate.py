@@ -106,6 +106,8 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
+        _check_memory_before_planning(wl, dev, batch=batch, values=values,
+                                      limit=memory_limit_gib)
         plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
                               execution=execution)
         _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
@@ -178,6 +180,67 @@ def memory_limit_gib(given: float | None = None) -> float:
     return min(4.0, physical / 2)
 
 
+def _value_mode_gib(wl: Workload, dev: DeviceSpec, batch: int) -> float:
+    """GiB that value mode holds at its peak, estimated from the shapes."""
+    from accelsim.workload.weights import weight_shape
+    # Every layer's output is kept (float64), and so is every layer's weight tensor (float64,
+    # not per image). At the peak, one layer's work is added: the largest lowered inputs with
+    # their quantized copy and bit-planes, or the largest weight tensor's quantized copy and
+    # cells (up to 16 bytes a weight). Measured growth of a process's peak memory: VGG-16
+    # 1.9-2.1 GiB (this estimate 2.7), BERT-base 0.84 GiB (0.82), ResNet-18 0.16 GiB (0.20).
+    weighted = [n for n in wl.order if wl.layers[n].weighted]
+    activations = sum(math.prod(wl.shapes[n]) for n in wl.order) * 8
+    lowered = max((math.prod(wl.layers[n].matrix(wl.input_shapes(n))[::2])
+                   * wl.shapes[n][1] * wl.shapes[n][2] for n in weighted), default=0)
+    per_element = 8 + 8 + 4 * (dev.cim.input_cycles if dev.cim else 1)
+    sizes = [math.prod(weight_shape(wl, n)) for n in weighted]
+    return (batch * activations + 8 * sum(sizes)
+            + max(batch * lowered * per_element, 16 * max(sizes, default=0))) / 2 ** 30
+
+
+# Planning a layer on crossbars holds a few integers per tile (its rows, columns and weights
+# used, its part's tile list) and, while a layer is planned, about as much again. Measured
+# peaks of whole fast-mode runs of one Linear layer on cim-16x16: 1.6 M tiles 105 bytes a
+# tile, 9.8 M tiles 118, 39 M tiles 116.
+PLAN_BYTES_PER_TILE = 40
+PLAN_PEAK_BYTES_PER_TILE = 80
+
+
+def _check_memory_before_planning(wl: Workload, dev: DeviceSpec, *, batch: int, values: bool,
+                                  limit: float | None) -> None:
+    """Refuse, before planning, a run whose crossbar tiles (every weighted layer's, as if all
+    went to crossbars) or value-mode tensors alone exceed the budget."""
+    budget = memory_limit_gib(limit)
+    tiles: dict[str, int] = {}
+    if dev.cim is not None:
+        cim = dev.cim
+        per_tile = max(1, cim.cols // cim.cells_per_weight)
+        for name in wl.order:
+            layer = wl.layers[name]
+            if layer.weighted:
+                k, n, groups = layer.matrix(wl.input_shapes(name))
+                tiles[name] = -(-k // cim.rows) * -(-n // per_tile) * groups
+    largest = max(tiles, key=tiles.__getitem__, default="")
+    planning = (PLAN_BYTES_PER_TILE * sum(tiles.values())
+                + PLAN_PEAK_BYTES_PER_TILE * tiles.get(largest, 0)) / 2 ** 30
+    need_values = _value_mode_gib(wl, dev, batch) if values else 0.0
+    if planning + need_values <= budget:
+        return
+    what = []
+    if largest and planning > budget / 10:
+        what.append(f"{planning:.1f} GiB to plan {sum(tiles.values()):,} crossbar tiles, "
+                    f"{tiles[largest]:,} of them for layer '{largest}'")
+    if need_values:
+        what.append(f"{need_values:.1f} GiB of activations and weights for value mode")
+    advice = (["values=False (the counts without carrying values)"]
+              if need_values > planning else ["a device with larger or more crossbars"])
+    advice.append("memory_limit_gib= (CLI: --memory-limit-gib; environment: "
+                  "ACCELSIM_MEMORY_LIMIT_GIB) if the machine has the memory")
+    raise AccelsimError(f"{wl.name} on {dev.name} needs about {planning + need_values:.1f} GiB "
+                        f"({', and '.join(what)}), more than the limit of {budget:.1f} GiB; "
+                        "use " + ", or ".join(advice))
+
+
 def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batch: int,
                   mode: str, execution: str, max_steps: int, preload_weights: bool, values: bool,
                   limit: float | None, fans: bool = True) -> None:
@@ -190,23 +253,19 @@ def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batc
     # Value mode keeps each tile MVM's measured cycles as well.
     need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE
             + subtasks * (BYTES_PER_SUBTASK + 8 * values)) / 2 ** 30
+    need_values = 0.0
     what = f"{tasks:,} tasks and {edges:,} dependencies of the event simulation"
     if subtasks:
         what = (f"{tasks:,} tasks ({subtasks:,} tile MVMs) and {edges:,} dependencies of the "
                 "event simulation")
     if values:
-        # Every layer's output is kept (float64), and the largest weighted layer's lowered
-        # inputs, quantized copy and bit-planes exist at once.
-        activations = sum(math.prod(wl.shapes[n]) for n in wl.order) * 8
-        lowered = max((math.prod(wl.layers[n].matrix(wl.input_shapes(n))[::2])
-                       * wl.shapes[n][1] * wl.shapes[n][2]
-                       for n in wl.order if wl.layers[n].weighted), default=0)
-        per_element = 8 + 8 + 4 * (dev.cim.input_cycles if dev.cim else 1)
-        need_values = batch * (activations + lowered * per_element) / 2 ** 30
+        need_values = _value_mode_gib(wl, dev, batch)
         need += need_values
-        what += f", and {need_values:.1f} GiB of activations for value mode"
+        what += f", and {need_values:.1f} GiB of activations and weights for value mode"
     if need > budget:
         advice = ["a smaller batch"] if batch > 1 else []
+        if values and need_values > need / 2:
+            advice.append("values=False (the counts without carrying values)")
         if mode == "reference":
             advice.append("mode='fast'")
         elif max_steps > 64:

@@ -161,6 +161,33 @@ def test_runs_too_large_for_memory_are_refused_with_the_estimate():
     assert_refused(proc, "limit of 0.3 GiB", "a smaller batch")
 
 
+def test_weights_and_tiles_count_in_the_memory_estimate_before_planning(tmp_path):
+    """A 100,000 x 100,000 Linear layer on 16x16 crossbars: 1e10 float64 weights (74.5 GiB)
+    for value mode, and 6,250 x 6,250 tiles to plan (about 4.6 GB measured in fast mode).
+    Both used to pass the estimate and fail deep inside numpy, or exhaust the machine. Both
+    are refused up front, before planning, with the figures and a remedy."""
+    import re
+    model = tmp_path / "wide.yaml"
+    model.write_text("version: 1\nname: wide\nlayers:\n"
+                     "  - {name: input, type: input, shape: [100000, 1, 1]}\n"
+                     "  - {name: fc, type: linear, out_features: 100000}\n")
+    proc = cli("run", "-d", "cim-16x16", "-w", model, "-q", "--values")
+    assert_refused(proc, "needs about", "weights for value mode", "values=False",
+                   "39,062,500 crossbar tiles")
+    # 1e10 weights x 8 bytes kept, plus the layer's copy and cells at 16 bytes a weight
+    gib = float(re.search(r"([\d.]+) GiB of activations and weights", proc.stderr)[1])
+    assert gib >= 1e10 * 24 / 2 ** 30 - 0.1
+    proc = cli("run", "-d", "cim-16x16", "-w", model, "-q")
+    assert_refused(proc, "to plan 39,062,500 crossbar tiles", "for layer 'fc'",
+                   "larger or more crossbars")
+    # a tenth of the width (1.6 M tiles, about 0.2 GB) runs, and is refused below its need
+    model.write_text(model.read_text().replace("100000", "20000"))
+    assert cli("run", "-d", "cim-16x16", "-w", model, "-q").returncode == 0
+    proc = cli("run", "-d", "cim-16x16", "-w", model, "-q",
+               env={"ACCELSIM_MEMORY_LIMIT_GIB": "0.1"})
+    assert_refused(proc, "1,562,500 crossbar tiles", "limit of 0.1 GiB")
+
+
 def test_a_network_far_larger_than_a_tiny_chip_stays_bounded(tmp_path):
     """ResNet-18 on a chip of 16 tiles is cut into 2,853 weight groups, each reprogrammed
     (it needed 2.3 GB when every part had its own 2,048 steps): the fast mode's steps are
