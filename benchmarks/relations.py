@@ -3,8 +3,10 @@
     python benchmarks/relations.py [--out benchmarks/out]
 
 1. A one-layer network is not slower pipelined than layer by layer (the input load and the
-   output store stream as the layer's own DRAM traffic does layer by layer). Systolic
-   layers wait for all of their input by design, so they are reported, not held to it.
+   output store stream as the layer's own DRAM traffic does layer by layer). A systolic
+   layer's first fold (weight stationary: every fold) waits for the inputs it covers to be
+   loaded, where layer by layer it reads them from DRAM as it runs, so systolic devices are
+   reported, not held to it.
 2. A Linear layer split into two (or four) Linears of the same input, joined by a concat,
    costs about what the whole layer costs (no tile rewritten for every image because of the
    split).

@@ -263,6 +263,43 @@ def test_stationary_operands_per_pe_keep_partial_sums_in_the_array_by_hand():
         assert getattr(deep, field).sum() == getattr(flat, field).sum()
 
 
+def test_which_output_vectors_each_fold_reads_and_completes_by_hand():
+    # M=10, N=6, K=5 on 4x4. os: M blocks of 4, 4, 2 outer, N blocks of 4, 2 inner; a block
+    # of M is read by both of its folds and done with its second.
+    os_ = fold_schedule(10, 6, 5, rows=4, cols=4, dataflow="os")
+    assert os_.reach.tolist() == [4, 4, 8, 8, 10, 10]
+    assert os_.completes.tolist() == [0, 4, 0, 8, 0, 10]
+    # is: K blocks of 4 and 1 outer, M blocks of 4, 4, 2 (the columns) inner; outputs are
+    # done in the last K block only.
+    is_ = fold_schedule(10, 6, 5, rows=4, cols=4, dataflow="is")
+    assert is_.reach.tolist() == [4, 8, 10, 4, 8, 10]
+    assert is_.completes.tolist() == [0, 0, 0, 4, 8, 10]
+    # ws: every fold streams all of M; every output channel is done with the last fold.
+    ws = fold_schedule(10, 6, 5, rows=4, cols=4, dataflow="ws")
+    assert ws.reach.tolist() == [10] * 4 and ws.completes.tolist() == [0, 0, 0, 10]
+
+
+@pytest.mark.parametrize("dataflow", ["os", "is", "rs"])
+def test_a_layer_starts_on_the_first_rows_of_its_input(eyeriss_dict, dataflow):
+    """Two 3x3 convs on 56x56 at batch 1: with folds that read blocks of output rows (os,
+    is, row stationary's strips), the second layer starts before the first ends, and the
+    pair takes fewer cycles than the two layers back to back. ws folds stream every input
+    vector, so its second layer waits for the first."""
+    device = modified(eyeriss_dict, **{"systolic.dataflow": dataflow})
+    wl = Workload.from_layers("two", [
+        Input("in", shape=(16, 56, 56)),
+        Conv2d("a", ("in",), out_channels=16, kernel=(3, 3), padding=(1, 1)),
+        Conv2d("b", ("a",), out_channels=16, kernel=(3, 3), padding=(1, 1))])
+    piped = simulate(wl, device)
+    a, b = (next(row for row in piped.layers if row.name == n) for n in "ab")
+    assert b.start_cycle < a.end_cycle
+    serial = simulate(wl, device, execution="layer_by_layer")
+    assert piped.cycles < serial.cycles
+    ws = simulate(wl, modified(eyeriss_dict, **{"systolic.dataflow": "ws"}))
+    a, b = (next(row for row in ws.layers if row.name == n) for n in "ab")
+    assert b.start_cycle >= a.end_cycle - 1
+
+
 def test_stationary_operands_per_pe_only_for_ws_and_is(eyeriss_dict):
     with pytest.raises(SpecError, match="stationary_per_pe.*os keeps"):
         modified(eyeriss_dict, **{"systolic.dataflow": "os", "systolic.stationary_per_pe": 2})

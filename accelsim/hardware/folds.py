@@ -53,6 +53,13 @@ class Folds:
     # inputs the fold brings on chip when the layer's input is in DRAM: all its inputs, or
     # (row stationary, a kept window) only those no earlier fold brought
     new_inputs: np.ndarray
+    # Output vectors (rows of M, in order) whose inputs the fold reads: it reads inputs of
+    # vectors below reach, and none of those at or above it. And the output vectors the fold
+    # completes (every output channel of each done): those below completes, or 0 for none.
+    # Both per image (an M of one image), so that a pipeline can start a fold when its
+    # inputs have come and hand on outputs as folds complete them.
+    reach: np.ndarray
+    completes: np.ndarray
 
     @property
     def count(self) -> int:
@@ -122,16 +129,26 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
     cycles = np.full(folds, per_fold, dtype=np.int64)
     cycles[-1] -= 1
     zero = np.zeros(folds, dtype=np.int64)
+    # The block of M a fold covers (os: its r rows of M; is: its c columns), as an end.
+    inner_index = np.tile(np.arange(inner.size), outer.size)[order]
     if dataflow == "os":
+        m_end = np.cumsum(outer)[k_of]
         macs = r * c * k
         weights = k * c                 # the same weights again for every block of M
         # Each MAC updates the PE's output register (drained once per fold); inputs move
-        # right and weights down.
+        # right and weights down. A block of M is done when its last block of N is.
         return Folds(cycles, macs=macs, input_reads=r * k,
                      weight_reads=weights, psum_reads=zero, psum_writes=zero,
                      output_writes=r * c, rf_inputs=zero, rf_weights=zero,
                      rf_psums=macs + r * c, hop_inputs=macs, hop_weights=macs, hop_psums=zero,
-                     new_weights=np.where(first, weights, 0), new_inputs=r * k)
+                     new_weights=np.where(first, weights, 0), new_inputs=r * k,
+                     reach=m_end, completes=np.where(inner_index == inner.size - 1, m_end, 0))
+    if dataflow == "ws":                 # every fold streams all of M, done at the last K
+        reach = np.full(folds, m, dtype=np.int64)
+        completes = np.where(np.arange(folds) == folds - 1, m, 0)
+    else:                                # is: a fold holds its columns of M
+        m_end = np.cumsum(inner)[inner_index]
+        reach, completes = m_end, np.where(last, m_end, 0)
     streamed = m if dataflow == "ws" else n        # vectors streamed through the array
     macs = streamed * r * c
     outputs = streamed * c
@@ -150,4 +167,4 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                  new_weights=weights if dataflow == "ws"
                  else np.where(np.tile(np.arange(inner.size) == 0, outer.size)[order],
                                weights, 0),
-                 new_inputs=inputs)
+                 new_inputs=inputs, reach=reach, completes=completes)

@@ -238,6 +238,12 @@ class SystolicPart(PartPlan):
     each stage."""
 
     folds: np.ndarray | None = None         # [fold, stage] occupancy per pass
+    # Per fold, for a pass of one image (None when a pass covers several): the output
+    # vectors whose inputs it reads are those below reach, and it completes those below
+    # completes (0: none). The pipeline starts a fold when its inputs have come and hands
+    # on outputs as folds complete them (hardware.folds.Folds).
+    reach: np.ndarray | None = None
+    completes: np.ndarray | None = None
 
     @property
     def compute_cycles(self) -> int:

@@ -159,6 +159,9 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     # row segments.
     grid = np.meshgrid(images, strips, filters, channels, rows, segments, indexing="ij")
     n, e, mm, c, rr, ss = (g.ravel() for g in grid)
+    # each pass's strip ends at this output row
+    strip_end = np.meshgrid(images, np.cumsum(strips), filters, channels, rows, segments,
+                            indexing="ij")[1].ravel()
     inner = channels.size * rows.size * segments.size  # passes accumulating one psum tile
     # The first image group's first strip brings each weight on chip; later ones reuse it.
     fresh = (np.arange(n.size) // (filters.size * inner)) == 0
@@ -199,6 +202,11 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "output_writes": np.where(last, outputs, 0),
         "new_weights": np.where(fresh, weights, 0),
         "new_inputs": np.where(first_group, inputs, 0) if m.keep_inputs else inputs,
+        # output vectors (rows of F) of one image: a pass reads the inputs of its strip's, and
+        # the strip's outputs are done with the last pass of its last filter group
+        "reach": strip_end * f,
+        "completes": np.where(last & ((np.arange(n.size) // inner) % filters.size
+                                      == filters.size - 1), strip_end * f, 0),
     }
 
 

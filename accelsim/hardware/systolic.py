@@ -255,9 +255,20 @@ class SystolicArray(Unit):
             columns.insert(0, np.diff(reached, prepend=0).astype(np.int64))
             stages.insert(0, Stage(StageKind.OPERAND_READ, DRAM, 0,
                                    dev.cycles(dev.dram.latency_ns)))
-        part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts,
-                            tuple((source, Need(NeedRule.ALL)) for source in layer.inputs),
-                            images=images, folds=np.stack(columns, axis=1))
+        if images == 1:
+            # A fold reads the inputs of the output vectors below its reach, and the groups
+            # of a grouped layer each cover every vector: one is done when the last group's
+            # fold completes it.
+            per_group = one.cycles.size
+            completes = folds.completes.copy()
+            completes[:-per_group] = 0
+            reach, needs = folds.reach, ctx.needs(name)
+        else:                  # a pass of several images needs all of their inputs first
+            reach = completes = None
+            needs = tuple((source, Need(NeedRule.ALL)) for source in layer.inputs)
+        part = SystolicPart(name, 0, UnitKind.SYSTOLIC, h * w, tuple(stages), counts, needs,
+                            images=images, folds=np.stack(columns, axis=1), reach=reach,
+                            completes=completes)
         return LayerPlan(name, layer.kind, UnitKind.SYSTOLIC, ctx.wl.layer_macs(name), (part,),
                          parameters=layer.params())
 

@@ -235,7 +235,9 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
 
     Returns (entry ids, exit ids, mvm ids, step bounds, exit bounds): entry and exit are
     [image, step] task ids, bounds the vectors each step covers. A systolic part's steps are
-    folds; consumers see a single exit, done when its last fold is.
+    folds: at one image per pass, each covers the vectors its folds reach and hands on those
+    they complete (SystolicPart.reach, completes); otherwise the first needs every vector and
+    consumers see a single exit, done when its last fold is.
     """
     if part.unit == UnitKind.VIEW:
         ids = tasks.add(np.full(batch, -1), 0, 0, "view", np.arange(batch)).reshape(batch, 1)
@@ -370,6 +372,14 @@ def _lower_folds(part: PartPlan, tasks: Tasks, batch: int, mode: str, max_steps:
                     np.repeat(images, n_steps * stages)
                     ).reshape(passes, n_steps, stages)
     tasks.edges(ids[:, :, :-1], ids[:, :, 1:])
+    if part.reach is not None and passes == batch:
+        # A pass per image: each step waits for the inputs of the vectors its folds reach,
+        # and hands on the vectors they complete.
+        ends = np.append(starts[1:], folds.shape[0]) - 1           # each step's last fold
+        step_bounds = np.concatenate(([0], np.maximum.accumulate(part.reach)[ends]))
+        exit_bounds = np.concatenate(([0], np.maximum.accumulate(part.completes)[ends]))
+        return (ids[:, :, 0], ids[:, :, -1], ids[:, :, :0], step_bounds, exit_bounds)
+    # Otherwise the first step needs every input vector, and consumers wait for the last.
     vector_bounds = np.array([0, part.vectors], dtype=np.int64)
     step_bounds = np.full(n_steps + 1, part.vectors, dtype=np.int64)
     step_bounds[0] = 0
