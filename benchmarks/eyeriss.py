@@ -28,6 +28,7 @@ nn_dataflow's reproduction of the Eyeriss analysis.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -46,6 +47,29 @@ from benchmarks._common import per_level  # noqa: E402
 CHIP = {"conv1": (332, 20.9, 18.5, 5.0), "conv2": (288, 41.9, 77.6, 4.0),
         "conv3": (266, 23.6, 50.2, 3.0), "conv4": (235, 18.4, 37.4, 2.1),
         "conv5": (236, 10.5, 24.9, 1.3)}
+# Table V's processing latency (ms): the time the PE array processes, within the total
+# latency above (which adds the chip's I/O). From the table as transcribed (OCR) in
+# github.com/cucapra/fodlam, raw/eyeriss-tableV.txt.
+PROCESSING_MS = {"conv1": 16.5, "conv2": 39.2, "conv3": 21.3, "conv4": 16.0, "conv5": 10.0}
+# JSSC 2017, Table VI: VGG-16's CONV layers at batch 3, 200 MHz, 1 V: power (mW), total and
+# processing latency (ms), active PEs, global buffer and DRAM data accessed (MB). As
+# transcribed in github.com/cucapra/fodlam, data/eyeriss-vgg16.csv (OCR of the paper, checked
+# against its raw/eyeriss-tableVI.txt). CONV2-2's total latency (894.3) is below its
+# processing latency (1110.3) there, so one of the two is misread or misprinted.
+VGG_CHIP = {
+    "conv1_1": (247, 76.2, 38.0, 156, 112.5, 15.4),
+    "conv1_2": (218, 910.3, 810.6, 156, 2402.8, 54.0),
+    "conv2_1": (242, 470.3, 405.3, 150, 1201.4, 33.4),
+    "conv2_2": (231, 894.3, 1110.3, 156, 2402.3, 48.5),
+    "conv3_1": (254, 241.1, 204.0, 156, 607.4, 20.2),
+    "conv3_2": (235, 460.9, 408.1, 156, 1214.8, 32.2),
+    "conv3_3": (233, 457.7, 408.1, 156, 1214.8, 30.8),
+    "conv4_1": (278, 135.3, 105.1, 168, 321.3, 17.8),
+    "conv4_2": (261, 254.8, 210.0, 168, 643.7, 20.6),
+    "conv4_3": (240, 246.3, 210.0, 168, 643.7, 22.8),
+    "conv5_1": (258, 54.3, 48.3, 168, 90.0, 6.3),
+    "conv5_2": (236, 53.7, 48.5, 168, 90.0, 5.7),
+    "conv5_3": (230, 53.7, 48.5, 168, 90.0, 5.6)}
 LEVELS = ("ALU", "RF", "array", "buffer", "DRAM")
 
 
@@ -105,11 +129,89 @@ def chip(res) -> list[dict]:
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         dram = sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
         rows.append({"layer": layer.name, "latency_ms": seconds * 1e3, "chip_latency_ms": latency,
+                     "busy_ms": layer.compute_cycles / res.clock_hz * 1e3,
+                     "chip_busy_ms": PROCESSING_MS[layer.name],
                      "power_mw": ours_power, "chip_power_mw": power,
                      "buffer_mb": buffer / 1e6, "chip_buffer_mb": buffer_mb,
                      "dram_mb": dram / 1e6, "chip_dram_mb": dram_mb,
                      "macs_per_cycle": layer.macs / layer.compute_cycles})
     return rows
+
+
+def vgg_layers(res) -> list[dict]:
+    """VGG-16's CONV layers (``res``: run("vgg16")) against Table VI: the array's busy time
+    against the chip's processing latency, MACs per cycle over it, and the buffer's bytes per
+    output value (partial sums that go back to the buffer between passes dominate them)."""
+    rows = []
+    word_bytes = EYERISS.global_buffer.word_bits / 8
+    for layer in res.layers:
+        if layer.name not in VGG_CHIP:
+            continue
+        power, total_ms, busy_ms, pes, buffer_mb, dram_mb = VGG_CHIP[layer.name]
+        outputs = res.batch * math.prod(layer_shape(res, layer.name))
+        buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
+        rows.append({"layer": layer.name,
+                     "busy_ms": layer.compute_cycles / res.clock_hz * 1e3,
+                     "chip_busy_ms": busy_ms, "span_ms": layer.span_cycles / res.clock_hz * 1e3,
+                     "chip_total_ms": total_ms,
+                     "macs_per_cycle": layer.macs / layer.compute_cycles,
+                     "chip_macs_per_cycle": layer.macs / (busy_ms * 1e-3 * res.clock_hz),
+                     "buffer_per_output": buffer / outputs,
+                     "chip_buffer_per_output": buffer_mb * 1e6 / outputs})
+    return rows
+
+
+def chip_mapping_rates(res) -> list[dict]:
+    """The chip's own mapping, as far as Table VI tells it, timed by the model's equations.
+
+    A pass that accumulates q r channels sends each output's partial sum back to the buffer
+    and again to the array C / (q r) times: 4 C / (q r) bytes per output value at 16 bits,
+    which dominates the chip's buffer traffic. So the chip's q r is about 4 C over its
+    buffer bytes per output value (rounded to a power of two). With that q r (q up to the 4
+    channels a 12-entry input scratchpad holds for 3 taps, then channel sets), the strip and
+    sets of Eyeriss's physical mapping and the most filters per PE whose pass fits the
+    108 kB buffer, row_stationary.totals gives the array's cycles and the traffic; the
+    network then carries it either pooled (the device's one 256-bit bus) or as Eyeriss's
+    64-bit networks per data type (inputs, weights, psums in; psums and outputs out)."""
+    from accelsim.hardware.row_stationary import ConvShape, RsMapping, totals
+    from accelsim.workload.load import load_workload
+    wl = load_workload(res.workload)
+    rows = []
+    for layer in res.layers:
+        if layer.name not in VGG_CHIP:
+            continue
+        _, _, busy_ms, _, buffer_mb, _ = VGG_CHIP[layer.name]
+        channels, (filters, e_out, f_out) = wl.input_shapes(layer.name)[0][0], \
+            wl.shapes[layer.name]
+        per_output = buffer_mb * 1e6 / (res.batch * filters * e_out * f_out)
+        qr = 2 ** max(0, round(math.log2(max(1.0, 4 * channels / per_output))))
+        qr = min(qr, channels)
+        q, r = min(qr, 4), max(1, qr // 4)
+        strip = -(-e_out // -(-e_out // 14))
+        t = 4 * (14 // strip) // r
+        shape = ConvShape(res.batch, filters, channels, (3, 3), (e_out, f_out))
+        width = f_out + 2
+        p = max(k for k in (1, 2, 4, 8, 16, 24) if k * q * 3 <= 224 and (
+            q * r * (strip + 2) * width * 16 + k * t * strip * f_out * 16) / 8 <= 108 * 1024)
+        f = totals(shape, RsMapping(strip, 3, r, t, p, q, 1))
+        pooled = max(f["cycles"], 16 * (f["input_reads"] + f["weight_reads"] + f["psum_reads"]
+                                         + f["psum_writes"] + f["output_writes"]) / 256)
+        split = max(f["cycles"], 16 * f["input_reads"] / 64, 16 * f["weight_reads"] / 64,
+                    16 * f["psum_reads"] / 64, 16 * (f["psum_writes"] + f["output_writes"]) / 64)
+        rows.append({"layer": layer.name, "qr": qr, "p": p, "pooled": f["macs"] / pooled,
+                     "split": f["macs"] / split,
+                     "chip": layer.macs / (busy_ms * 1e-3 * res.clock_hz),
+                     "buffer_per_output": 2 * (f["input_reads"] + f["weight_reads"]
+                                               + f["psum_reads"] + f["psum_writes"]
+                                               + f["output_writes"])
+                     / (res.batch * filters * e_out * f_out),
+                     "chip_buffer_per_output": per_output})
+    return rows
+
+
+def layer_shape(res, name: str) -> tuple[int, ...]:
+    from accelsim.workload.load import load_workload
+    return load_workload(res.workload).shapes[name]
 
 
 def whole_network(res) -> dict:
@@ -169,13 +271,16 @@ def main() -> None:
     alexnet = run("alexnet")
     rows = chip(alexnet)
     published = chip(run("alexnet", published_costs(EYERISS)))
-    print("| layer | latency ms (chip) | error | power mW (chip) | error | power mW at "
+    print("| layer | latency ms (chip) | error | array busy ms (chip's processing latency) | "
+          "error | power mW (chip) | error | power mW at "
           "published level costs | error | buffer MB (chip) | DRAM MB (chip) | MACs per "
           "cycle |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r, other in zip(rows, published):
         print(f"| {r['layer']} | {r['latency_ms']:.1f} ({r['chip_latency_ms']}) | "
-              f"{r['latency_ms'] / r['chip_latency_ms'] - 1:+.0%} | {r['power_mw']:.0f} "
+              f"{r['latency_ms'] / r['chip_latency_ms'] - 1:+.0%} | {r['busy_ms']:.1f} "
+              f"({r['chip_busy_ms']}) | {r['busy_ms'] / r['chip_busy_ms'] - 1:+.0%} | "
+              f"{r['power_mw']:.0f} "
               f"({r['chip_power_mw']}) | {r['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
               f"{other['power_mw']:.0f} | {other['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
               f"{r['buffer_mb']:.1f} ({r['chip_buffer_mb']}) | {r['dram_mb']:.2f} "
@@ -188,12 +293,31 @@ def main() -> None:
     print("| network (batch) | frames/s (chip) | error | on-chip power mW (chip) | error | "
           "DRAM accesses per MAC (chip) | error |")
     print("|---|---|---|---|---|---|---|")
+    vgg = run("vgg16")
     for name, (batch, fps, mw, per_mac) in ABSTRACT.items():
-        w = whole_network(alexnet if name == "alexnet" else run(name))
+        w = whole_network(alexnet if name == "alexnet" else vgg)
         print(f"| {name} CONV ({batch}) | {w['frames_per_s']:.3g} ({fps}) | "
               f"{w['frames_per_s'] / fps - 1:+.0%} | {w['power_mw']:.0f} ({mw}) | "
               f"{w['power_mw'] / mw - 1:+.0%} | {w['dram_per_mac']:.4f} ({per_mac}) | "
               f"{w['dram_per_mac'] / per_mac - 1:+.0%} |")
+    print("\n| VGG-16 layer | array busy ms (chip's processing latency) | error | span ms "
+          "(chip's total latency) | MACs per cycle (chip) | buffer bytes per output value "
+          "(chip) |")
+    print("|---|---|---|---|---|---|")
+    for r in vgg_layers(vgg):
+        print(f"| {r['layer']} | {r['busy_ms']:.1f} ({r['chip_busy_ms']}) | "
+              f"{r['busy_ms'] / r['chip_busy_ms'] - 1:+.0%} | {r['span_ms']:.1f} "
+              f"({r['chip_total_ms']}) | {r['macs_per_cycle']:.0f} "
+              f"({r['chip_macs_per_cycle']:.0f}) | {r['buffer_per_output']:.1f} "
+              f"({r['chip_buffer_per_output']:.1f}) |")
+    print("\n| VGG-16 layer | channels per pass, from the chip's buffer traffic | MACs per "
+          "cycle, the model's equations: one 256-bit network | 64-bit networks per data type "
+          "| chip | buffer bytes per output value (chip) |")
+    print("|---|---|---|---|---|---|")
+    for r in chip_mapping_rates(vgg):
+        print(f"| {r['layer']} | {r['qr']} | {r['pooled']:.0f} | {r['split']:.0f} | "
+              f"{r['chip']:.0f} | {r['buffer_per_output']:.0f} "
+              f"({r['chip_buffer_per_output']:.0f}) |")
     print()
     levels = by_level()
     ours, theirs = levels["ours"], levels["theirs"]
