@@ -463,6 +463,15 @@ def test_without_a_compiler_the_loop_falls_back_and_native_says_why(monkeypatch,
     assert timeline.finish.tolist() == reference.finish.tolist()
 
 
+@pytest.mark.parametrize("engine", ["native", "numba", "python"])
+def test_an_empty_program_runs_in_every_loop(monkeypatch, engine):
+    if engine == "native":
+        _native()
+    monkeypatch.setenv("ACCELSIM_ENGINE", engine)
+    timeline = ProgramBuilder().build().run()
+    assert (timeline.engine, timeline.events, timeline.cycles) == (engine, 0, 0)
+
+
 def test_the_c_loop_is_built_once_and_refuses_bad_arrays(monkeypatch, tmp_path):
     """A first use builds the C loop into the cache folder and reports the seconds once; a new
     process state loads the same file without building; a file that does not load is built

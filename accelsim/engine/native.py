@@ -175,6 +175,8 @@ def run_tasks_native(resource: np.ndarray, occupancy: np.ndarray, latency: np.nd
     if library is None:
         raise RuntimeError(_reason)
     n = int(resource.shape[0])
+    if n == 0:
+        return 0
     labels = np.ascontiguousarray(labels, dtype=np.int64).reshape(n, -1)
     inputs = [np.ascontiguousarray(a, dtype=np.int64) for a in
               (resource, occupancy, latency, priority)]
