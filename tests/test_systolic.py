@@ -277,6 +277,34 @@ def test_which_output_vectors_each_fold_reads_and_completes_by_hand():
     # ws: every fold streams all of M; every output channel is done with the last fold.
     ws = fold_schedule(10, 6, 5, rows=4, cols=4, dataflow="ws")
     assert ws.reach.tolist() == [10] * 4 and ws.completes.tolist() == [0, 0, 0, 10]
+    # A slice of input the folds share is brought by the first of them: ws folds (K 0, N 0),
+    # (K 0, N 1), (K 1, N 0), (K 1, N 1) share M x 4 and M x 1 inputs; os folds share their
+    # block of M's rows x K; is folds share nothing.
+    assert ws.input_reads.tolist() == [40, 40, 10, 10]
+    assert ws.first_inputs.tolist() == [40, 0, 10, 0]
+    assert os_.first_inputs.tolist() == [20, 0, 20, 0, 10, 0]
+    assert (is_.first_inputs == is_.input_reads).all()
+
+
+def test_a_streamed_input_comes_from_dram_once_per_slice(eyeriss_dict):
+    """A Linear layer on 128 tokens of 768 values into 3072, layer by layer on a 12 x 14
+    weight-stationary array with a 108 kB buffer: the 196,608-byte input does not fit, so
+    it streams. Each K slice (128 tokens x 12 values, 3 kB) is read from DRAM once and kept
+    for the 220 blocks of N that share it: the input is read once, not 220 times. In a
+    4 kB buffer two slices take more than half of it: every fold reads its own."""
+    wl = Workload.from_layers("ffn", [Input("in", shape=(768, 128, 1)),
+                                      Linear("fc", ("in",), out_features=3072)])
+
+    def input_reads(**changes):
+        device = modified(eyeriss_dict, **{"systolic.dataflow": "ws", **changes})
+        result = simulate(wl, device, execution="layer_by_layer")
+        fc = next(row for row in result.layers if row.name == "fc")
+        return fc.traffic["dram_read_inputs_bytes"]
+
+    tensor = 768 * 128 * 2
+    assert tensor <= input_reads() <= 1.05 * tensor
+    blocks_of_n = -(-3072 // 14)
+    assert input_reads(**{"global_buffer.size_bytes": 4096}) >= 0.95 * blocks_of_n * tensor
 
 
 @pytest.mark.parametrize("dataflow", ["os", "is", "rs"])

@@ -53,6 +53,10 @@ class Folds:
     # inputs the fold brings on chip when the layer's input is in DRAM: all its inputs, or
     # (row stationary, a kept window) only those no earlier fold brought
     new_inputs: np.ndarray
+    # the same when each input slice stays in the buffer for the folds that share it (ws: a
+    # K slice of M x r, shared by its blocks of N; os: a block of M's r x K, shared by its
+    # blocks of N; is: no two folds share inputs): only a slice's first fold brings it
+    first_inputs: np.ndarray
     # Output vectors (rows of M, in order) whose inputs the fold reads: it reads inputs of
     # vectors below reach, and none of those at or above it. And the output vectors the fold
     # completes (every output channel of each done): those below completes, or 0 for none.
@@ -88,6 +92,17 @@ def _per_fold(m, n, k, rows, cols, dataflow):
     if dataflow == "is":
         return 2 * rows + cols + n - 2, math.ceil(k / rows) * math.ceil(m / cols)
     raise ValueError(f"unknown dataflow {dataflow!r}")
+
+
+def slice_held(m: int, k: int, *, rows: int, dataflow: str, depth: int = 1) -> int:
+    """Input elements the buffer holds at once when input slices stay there for the folds
+    that share them (Folds.first_inputs): ws the K slices of one group of ``depth``, M x rows
+    each; os one block of M's rows x K; is none."""
+    if dataflow == "ws":
+        return min(k, depth * rows) * m
+    if dataflow == "os":
+        return min(m, rows) * k
+    return 0
 
 
 def _spans(total: int, size: int) -> np.ndarray:
@@ -142,6 +157,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                      output_writes=r * c, rf_inputs=zero, rf_weights=zero,
                      rf_psums=macs + r * c, hop_inputs=macs, hop_weights=macs, hop_psums=zero,
                      new_weights=np.where(first, weights, 0), new_inputs=r * k,
+                     first_inputs=np.where(inner_index == 0, r * k, 0),
                      reach=m_end, completes=np.where(inner_index == inner.size - 1, m_end, 0))
     if dataflow == "ws":                 # every fold streams all of M, done at the last K
         reach = np.full(folds, m, dtype=np.int64)
@@ -167,4 +183,7 @@ def fold_schedule(m: int, n: int, k: int, *, rows: int, cols: int, dataflow: str
                  new_weights=weights if dataflow == "ws"
                  else np.where(np.tile(np.arange(inner.size) == 0, outer.size)[order],
                                weights, 0),
-                 new_inputs=inputs, reach=reach, completes=completes)
+                 new_inputs=inputs,
+                 first_inputs=np.where(inner_index == 0, inputs, 0) if dataflow == "ws"
+                 else inputs,
+                 reach=reach, completes=completes)

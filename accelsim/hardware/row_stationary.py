@@ -202,6 +202,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "output_writes": np.where(last, outputs, 0),
         "new_weights": np.where(fresh, weights, 0),
         "new_inputs": np.where(first_group, inputs, 0) if m.keep_inputs else inputs,
+        "first_inputs": np.where(first_group, inputs, 0) if m.keep_inputs else inputs,
         # output vectors (rows of F) of one image: a pass reads the inputs of its strip's, and
         # the strip's outputs are done with the last pass of its last filter group
         "reach": strip_end * f,

@@ -31,7 +31,7 @@ from accelsim.hardware.figures import (
     logic_leakage_mw,
     tech_of,
 )
-from accelsim.hardware.folds import Folds, fold_schedule
+from accelsim.hardware.folds import Folds, fold_schedule, slice_held
 from accelsim.hardware.plan import (
     BUFFER,
     BUS,
@@ -172,12 +172,28 @@ class SystolicArray(Unit):
             inputs_from_dram = np.diff(np.rint(spilled * share), prepend=0).astype(np.int64)
             kept = once = True
         else:
-            inputs_from_dram = np.rint(in_dram * unique * folds.new_inputs).astype(np.int64)
-            kept = bool((folds.new_inputs != folds.input_reads).any())
+            # A fold's input slice that the folds after it share (the same K slice for every
+            # block of N, ws; the same block of M, os) stays in the buffer for them when it
+            # fits, double buffered, beside the weights held there; else every fold fetches
+            # its own.
+            brought = folds.new_inputs
+            if array.dataflow != "rs" and in_dram > 0:
+                held = slice_held(images * h * w, k, rows=array.rows, dataflow=array.dataflow,
+                                  depth=array.stationary_per_pe)
+                room = 2 * unique * held * bits / 8
+                tensor = images * math.prod(ctx.wl.shapes[layer.inputs[0]]) * bits / 8
+                if 0 < room <= dev.global_buffer.size_bytes / 2:
+                    # The room comes from the input's resident part, which then streams
+                    # from DRAM with the rest.
+                    in_dram = min(1.0, in_dram + room / tensor)
+                    brought = folds.first_inputs
+            inputs_from_dram = np.rint(in_dram * unique * brought).astype(np.int64)
+            kept = bool((brought != folds.input_reads).any())
             once = False
         # Inputs from DRAM go straight to the array, every fold fetching its own; or, when
-        # they are read once (above) or a row-stationary window is kept for several folds,
-        # into the buffer, from which every fold reads them.
+        # they are read once (above), a slice stays for the folds that share it or a
+        # row-stationary window is kept for several folds, into the buffer, from which
+        # every fold reads them.
         staged = inputs_from_dram if kept else none
         direct = none if kept else inputs_from_dram
         # Weights that fit are fetched fold by fold as folds first need them (double
