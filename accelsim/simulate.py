@@ -106,14 +106,14 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
-        _check_memory_before_planning(wl, dev, batch=batch, values=values,
-                                      limit=memory_limit_gib)
+        value_gib = _check_memory_before_planning(wl, dev, batch=batch, values=values,
+                                                  limit=memory_limit_gib)
         plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
                               execution=execution)
         _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
                       max_steps=max_steps,
                       preload_weights=preload_weights, values=values, limit=memory_limit_gib,
-                      fans=not trace)
+                      fans=not trace, value_gib=value_gib)
         with Steps(progress) as steps:
             if values:
                 plans, output, skipped, zeroed = measure(
@@ -206,26 +206,32 @@ PLAN_BYTES_PER_TILE = 40
 PLAN_PEAK_BYTES_PER_TILE = 80
 
 
+# The last remedy of every refusal for memory.
+_RAISE_LIMIT = ("memory_limit_gib= (CLI: --memory-limit-gib; environment: "
+                "ACCELSIM_MEMORY_LIMIT_GIB) if the machine has the memory")
+
+
 def _check_memory_before_planning(wl: Workload, dev: DeviceSpec, *, batch: int, values: bool,
-                                  limit: float | None) -> None:
+                                  limit: float | None) -> float:
     """Refuse, before planning, a run whose crossbar tiles (every weighted layer's, as if all
-    went to crossbars) or value-mode tensors alone exceed the budget."""
+    went to crossbars) or value-mode tensors alone exceed the budget. Returns value mode's
+    GiB (0 without values), for _check_memory."""
     budget = memory_limit_gib(limit)
+    from accelsim.hardware.tiling import tile_count
     tiles: dict[str, int] = {}
     if dev.cim is not None:
         cim = dev.cim
-        per_tile = max(1, cim.cols // cim.cells_per_weight)
         for name in wl.order:
-            layer = wl.layers[name]
-            if layer.weighted:
-                k, n, groups = layer.matrix(wl.input_shapes(name))
-                tiles[name] = -(-k // cim.rows) * -(-n // per_tile) * groups
+            if wl.layers[name].weighted:
+                k, n, groups = wl.layers[name].matrix(wl.input_shapes(name))
+                tiles[name] = tile_count(k, n, groups, rows=cim.rows, cols=cim.cols,
+                                         cells_per_weight=cim.cells_per_weight)
     largest = max(tiles, key=tiles.__getitem__, default="")
     planning = (PLAN_BYTES_PER_TILE * sum(tiles.values())
                 + PLAN_PEAK_BYTES_PER_TILE * tiles.get(largest, 0)) / 2 ** 30
     need_values = _value_mode_gib(wl, dev, batch) if values else 0.0
     if planning + need_values <= budget:
-        return
+        return need_values
     what = []
     if largest and planning > budget / 10:
         what.append(f"{planning:.1f} GiB to plan {sum(tiles.values()):,} crossbar tiles, "
@@ -234,8 +240,7 @@ def _check_memory_before_planning(wl: Workload, dev: DeviceSpec, *, batch: int, 
         what.append(f"{need_values:.1f} GiB of activations and weights for value mode")
     advice = (["values=False (the counts without carrying values)"]
               if need_values > planning else ["a device with larger or more crossbars"])
-    advice.append("memory_limit_gib= (CLI: --memory-limit-gib; environment: "
-                  "ACCELSIM_MEMORY_LIMIT_GIB) if the machine has the memory")
+    advice.append(_RAISE_LIMIT)
     raise AccelsimError(f"{wl.name} on {dev.name} needs about {planning + need_values:.1f} GiB "
                         f"({', and '.join(what)}), more than the limit of {budget:.1f} GiB; "
                         "use " + ", or ".join(advice))
@@ -243,8 +248,9 @@ def _check_memory_before_planning(wl: Workload, dev: DeviceSpec, *, batch: int, 
 
 def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batch: int,
                   mode: str, execution: str, max_steps: int, preload_weights: bool, values: bool,
-                  limit: float | None, fans: bool = True) -> None:
-    """Refuse a run whose estimated memory exceeds the budget, saying what to change."""
+                  limit: float | None, fans: bool = True, value_gib: float = 0.0) -> None:
+    """Refuse a run whose estimated memory exceeds the budget, saying what to change.
+    ``value_gib``: value mode's own GiB (_check_memory_before_planning's estimate)."""
     budget = memory_limit_gib(limit)
     tasks, edges, subtasks = footprint(plans, chip_tiles=dev.cim.tiles if dev.cim else 0,
                                        batch=batch, mode=mode, max_steps=max_steps,
@@ -253,13 +259,12 @@ def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batc
     # Value mode keeps each tile MVM's measured cycles as well.
     need = (tasks * BYTES_PER_TASK + edges * BYTES_PER_EDGE
             + subtasks * (BYTES_PER_SUBTASK + 8 * values)) / 2 ** 30
-    need_values = 0.0
+    need_values = value_gib if values else 0.0
     what = f"{tasks:,} tasks and {edges:,} dependencies of the event simulation"
     if subtasks:
         what = (f"{tasks:,} tasks ({subtasks:,} tile MVMs) and {edges:,} dependencies of the "
                 "event simulation")
     if values:
-        need_values = _value_mode_gib(wl, dev, batch)
         need += need_values
         what += f", and {need_values:.1f} GiB of activations and weights for value mode"
     if need > budget:
@@ -270,8 +275,7 @@ def _check_memory(wl: Workload, dev: DeviceSpec, plans: list[LayerPlan], *, batc
             advice.append("mode='fast'")
         elif max_steps > 64:
             advice.append("a smaller max_steps")
-        advice.append("memory_limit_gib= (CLI: --memory-limit-gib; environment: "
-                      "ACCELSIM_MEMORY_LIMIT_GIB) if the machine has the memory")
+        advice.append(_RAISE_LIMIT)
         raise AccelsimError(f"{wl.name} on {dev.name} at batch {batch} in {mode} mode needs "
                             f"about {need:.1f} GiB ({what}), more than the limit of "
                             f"{budget:.1f} GiB; use " + ", or ".join(advice))

@@ -142,13 +142,15 @@ def vgg_layers(res) -> list[dict]:
     """VGG-16's CONV layers (``res``: run("vgg16")) against Table VI: the array's busy time
     against the chip's processing latency, MACs per cycle over it, and the buffer's bytes per
     output value (partial sums that go back to the buffer between passes dominate them)."""
+    from accelsim.workload.load import load_workload
+    shapes = load_workload(res.workload).shapes
     rows = []
     word_bytes = EYERISS.global_buffer.word_bits / 8
     for layer in res.layers:
         if layer.name not in VGG_CHIP:
             continue
         power, total_ms, busy_ms, pes, buffer_mb, dram_mb = VGG_CHIP[layer.name]
-        outputs = res.batch * math.prod(layer_shape(res, layer.name))
+        outputs = res.batch * math.prod(shapes[layer.name])
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         rows.append({"layer": layer.name,
                      "busy_ms": layer.compute_cycles / res.clock_hz * 1e3,
@@ -207,11 +209,6 @@ def chip_mapping_rates(res) -> list[dict]:
                      / (res.batch * filters * e_out * f_out),
                      "chip_buffer_per_output": per_output})
     return rows
-
-
-def layer_shape(res, name: str) -> tuple[int, ...]:
-    from accelsim.workload.load import load_workload
-    return load_workload(res.workload).shapes[name]
 
 
 def whole_network(res) -> dict:

@@ -104,3 +104,17 @@ def test_alike_parts_share_a_plan_equal_to_planning_each(tiles, tile_buffer):
             assert part.staging == alone.staging
             assert part.carries_from_previous_part == alone.carries_from_previous_part
     assert parted
+
+
+def test_tile_count_is_the_tiles_tile_layer_maps():
+    """tile_count (the memory check's, before planning) against tile_layer's arrays, packed
+    and unpacked, over random shapes."""
+    from accelsim.hardware.tiling import tile_count, tile_layer
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        k, n, groups = (int(x) for x in rng.integers(1, 300, size=3))
+        rows, cols = (int(x) for x in rng.choice([8, 16, 32, 128], size=2))
+        cells = int(rng.choice([1, 2, 4]))
+        tiling = tile_layer(k, n, groups, rows=rows, cols=cols, cells_per_weight=cells)
+        assert tile_count(k, n, groups, rows=rows, cols=cols,
+                          cells_per_weight=cells) == tiling.tiles

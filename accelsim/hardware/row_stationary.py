@@ -159,10 +159,9 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
     # row segments.
     grid = np.meshgrid(images, strips, filters, channels, rows, segments, indexing="ij")
     n, e, mm, c, rr, ss = (g.ravel() for g in grid)
-    # each pass's strip ends at this output row
-    strip_end = np.meshgrid(images, np.cumsum(strips), filters, channels, rows, segments,
-                            indexing="ij")[1].ravel()
     inner = channels.size * rows.size * segments.size  # passes accumulating one psum tile
+    # each pass's strip ends at this output row
+    strip_end = np.cumsum(strips)[(np.arange(n.size) // (filters.size * inner)) % strips.size]
     # The first image group's first strip brings each weight on chip; later ones reuse it.
     fresh = (np.arange(n.size) // (filters.size * inner)) == 0
     # A kept window comes on chip with its strip's first filter group; the others reuse it.

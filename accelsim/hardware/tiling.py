@@ -60,16 +60,32 @@ class CrossbarTiling:
         return self.useful_cells / (self.tiles * self.rows * self.cols)
 
 
-def tile_layer(k: int, n: int, groups: int, *, rows: int, cols: int,
-               cells_per_weight: int) -> CrossbarTiling:
-    """Tile ``groups`` weight matrices of ``k`` x ``n`` onto ``rows`` x ``cols`` crossbars."""
+def _grid(k: int, n: int, groups: int, rows: int, cols: int,
+          cells_per_weight: int) -> tuple[int, int, int, int]:
+    """(weights per tile column, matrices packed in one tile (0: not packed), tile rows,
+    tile columns) of ``groups`` k x n matrices on rows x cols crossbars."""
     if min(k, n, groups) < 1:
         raise MappingError(f"cannot tile a {k}x{n} matrix in {groups} groups")
     per_tile = cols // cells_per_weight
     if per_tile < 1:
         raise MappingError(f"a weight needs {cells_per_weight} cells but a tile has {cols}")
     if k <= rows and n <= per_tile:
-        packed = min(rows // k, per_tile // n)
+        return per_tile, min(rows // k, per_tile // n), 1, 1
+    return per_tile, 0, math.ceil(k / rows), math.ceil(n / per_tile)
+
+
+def tile_count(k: int, n: int, groups: int, *, rows: int, cols: int,
+               cells_per_weight: int) -> int:
+    """The tiles tile_layer maps, without building its per-tile arrays."""
+    _, packed, tile_rows, tile_cols = _grid(k, n, groups, rows, cols, cells_per_weight)
+    return math.ceil(groups / packed) if packed else tile_rows * tile_cols * groups
+
+
+def tile_layer(k: int, n: int, groups: int, *, rows: int, cols: int,
+               cells_per_weight: int) -> CrossbarTiling:
+    """Tile ``groups`` weight matrices of ``k`` x ``n`` onto ``rows`` x ``cols`` crossbars."""
+    per_tile, packed, tile_rows, tile_cols = _grid(k, n, groups, rows, cols, cells_per_weight)
+    if packed:
         tiles = math.ceil(groups / packed)
         held = np.full(tiles, packed, dtype=np.int64)
         held[-1] = groups - packed * (tiles - 1)
@@ -77,7 +93,6 @@ def tile_layer(k: int, n: int, groups: int, *, rows: int, cols: int,
                               rows_used=held * k, cols_used=held * n * cells_per_weight,
                               weights=held * k * n, input_slices=held * k,
                               output_slices=held * n, blocks=tiles, tile_rows=1, tile_cols=1)
-    tile_rows, tile_cols = math.ceil(k / rows), math.ceil(n / per_tile)
     row_sizes = np.minimum(rows, k - rows * np.arange(tile_rows, dtype=np.int64))
     col_sizes = np.minimum(per_tile, n - per_tile * np.arange(tile_cols, dtype=np.int64))
     rows_used = np.tile(np.repeat(row_sizes, tile_cols), groups)
