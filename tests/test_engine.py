@@ -4,6 +4,7 @@ import heapq
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -90,13 +91,13 @@ def test_heap_pops_in_time_then_sequence_order(entries):
     n = len(entries)
     times, seqs, items = (np.empty(n, np.int64) for _ in range(3))
     size = 0
-    for seq, (time, item) in enumerate(entries):
-        size = _push(times, seqs, items, size, time, seq, item)
+    for seq, (at, item) in enumerate(entries):
+        size = _push(times, seqs, items, size, at, seq, item)
     popped = []
     while size:
         size = _pop(times, seqs, items, size)
         popped.append((int(times[size]), int(seqs[size])))
-    expected = sorted((time, seq) for seq, (time, _) in enumerate(entries))
+    expected = sorted((at, seq) for seq, (at, _) in enumerate(entries))
     assert popped == expected == [heapq.heappop(h) for h in [list(expected)] for _ in expected]
 
 
@@ -483,8 +484,21 @@ def test_the_c_loop_is_built_once_and_refuses_bad_arrays(monkeypatch, tmp_path):
     monkeypatch.setattr(native, "_library", None)
     monkeypatch.setattr(native, "_reason", None)
     monkeypatch.setattr(native, "compile_seconds", 0.0)
+    # libraries of earlier sources: the one unwritten for over a week goes when a new one is
+    # built, as does an old failure marker; a recent one (another environment's) stays
+    folder = tmp_path / "accelsim" / "native"
+    folder.mkdir(parents=True)
+    old, recent = folder / "loop-0000000000000000.so", folder / "loop-1111111111111111.so"
+    marker = folder / "loop-2222222222222222.so.failed"
+    for path in (old, recent, marker):
+        path.write_bytes(b"an earlier build")
+    week_ago = time.time() - native.STALE_SECONDS - 60
+    os.utime(old, (week_ago, week_ago))
+    os.utime(marker, (week_ago, week_ago))
     assert native.available(), native.unavailable_reason()
-    built = list((tmp_path / "accelsim" / "native").iterdir())
+    assert not old.exists() and not marker.exists() and recent.exists()
+    recent.unlink()
+    built = list(folder.iterdir())
     assert len(built) == 1 and built[0].name.startswith("loop-")
     assert native.take_compile_seconds() > 0 and native.take_compile_seconds() == 0
     modified = built[0].stat().st_mtime_ns

@@ -7,6 +7,8 @@ program that asks for it compiles `_loop.c` (0.2-1 s with gcc) into the per-user
 folder beside numba's ($XDG_CACHE_HOME/accelsim/native, else ~/.cache/accelsim/native; never
 into the installed package, for the reason given in accelsim/_jit.py), under a name that
 hashes the source, the compiler and the platform. Later processes load it from there.
+Building a new one removes the folder's libraries that nothing has rebuilt for a week (those
+of earlier sources; another environment that still uses one rebuilds it on its next run).
 
 No compiler (or one that fails) is not an error: `available()` is False, says why in
 `unavailable_reason()`, and Program.run falls back to numba's or the Python loop, which give
@@ -86,6 +88,25 @@ def _build(compiler: list[str], target: Path) -> None:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+    _forget_stale(target)
+
+
+# Libraries (and failure markers) of other sources or compilers are removed when a new one is
+# built, once nothing has written them for this long: another environment on the machine that
+# still uses its own rebuilds it on its next run (a fraction of a second).
+STALE_SECONDS = 7 * 24 * 3600
+
+
+def _forget_stale(kept: Path) -> None:
+    now = time.time()
+    for path in kept.parent.glob("loop-*"):
+        if path == kept or not path.is_file():
+            continue
+        try:
+            if now - path.stat().st_mtime > STALE_SECONDS:
+                path.unlink()
+        except OSError:          # removed by another process meanwhile, or not ours to remove
+            pass
 
 
 def _load() -> ctypes.CDLL | None:
