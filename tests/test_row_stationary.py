@@ -188,7 +188,7 @@ def test_eyeriss_alexnet_uses_the_published_pe_counts(monkeypatch):
     for layer in res.layers:
         if layer.name.startswith("conv"):
             spec = net.layers[layer.name]
-            mapping = chosen[tuple(spec.kernel), spec.out_channels // spec.groups]
+            _, mapping = chosen[tuple(spec.kernel), spec.out_channels // spec.groups]
             q_s = mapping.channels_per_pe * spec.kernel[1]
             active[layer.name] = layer.macs / (layer.compute_cycles * q_s / (q_s + 1))
     assert active == pytest.approx({"conv1": 154, "conv2": 135, "conv3": 156, "conv4": 156,
@@ -270,3 +270,58 @@ def test_a_wider_array_is_not_slower(workload):
     wide = simulate(workload, apply(base, {"systolic.cols": 56}, source="test"))
     assert wide.cycles <= narrow.cycles * 1.005
     assert wide.cycles * wide.energy_pj <= narrow.cycles * narrow.energy_pj * 1.005
+
+
+def test_a_pointwise_layer_of_one_position_per_row_is_rearranged():
+    """A linear layer over tokens arrives as T rows of one position. Its positions are
+    independent, so the search also tries every E' x F' = T arrangement (row-major, so
+    strips stay contiguous); layers whose rows hold several positions, or whose filters span
+    several, keep their own."""
+    from accelsim.hardware.row_stationary import layouts
+    twelve = ConvShape(1, 8, 4, (1, 1), (12, 1))
+    assert [s.out for s in layouts(twelve)] == [(12, 1), (6, 2), (4, 3), (3, 4), (2, 6),
+                                                  (1, 12)]
+    assert all(s.macs == twelve.macs for s in layouts(twelve))
+    assert [s.out for s in layouts(ConvShape(1, 8, 4, (1, 1), (8, 8)))] == [(8, 8)]
+    assert [s.out for s in layouts(ConvShape(1, 8, 4, (3, 3), (12, 1)))] == [(12, 1)]
+    assert [s.out for s in layouts(ConvShape(1, 8, 4, (1, 1), (12, 1), (2, 2)))] == [(12, 1)]
+
+
+def test_tokens_as_a_column_run_as_their_best_arrangement(monkeypatch, tmp_path):
+    """A 128 -> 256 linear layer over 64 tokens (64 rows of 1) runs on eyeriss exactly as the
+    same layer written as a 1 x 1 conv over the arrangement the search picked; the column as
+    given (no search) took 104,698 cycles when measured, its weights re-read from DRAM by five
+    strips, and must stay over twice as slow."""
+    from accelsim.hardware import row_stationary, systolic
+    from accelsim.workload.load import load_workload
+
+    def workload(text):
+        path = tmp_path / "w.yaml"
+        path.write_text("version: 1\nname: w\nlayers:\n" + text)
+        return load_workload(path)
+
+    picked = []
+
+    def recording(shape, **kwargs):
+        chosen, mapping = row_stationary.best_mapping(shape, **kwargs)
+        picked.append(chosen.out)
+        return chosen, mapping
+
+    systolic._rs_mapping.cache_clear()
+    monkeypatch.setattr(systolic, "best_mapping", recording)
+    column = workload("  - {name: x, type: input, shape: [128, 64, 1]}\n"
+                      "  - {name: f, type: linear, out_features: 256}\n")
+    searched = accelsim.simulate(column, "eyeriss")
+    (height, width), = set(picked)
+    assert height * width == 64 and width > 1
+    row = workload(f"  - {{name: x, type: input, shape: [128, {height}, {width}]}}\n"
+                   "  - {name: f, type: conv2d, out_channels: 256, kernel: 1}\n")
+    same = accelsim.simulate(row, "eyeriss")
+    assert (searched.cycles, searched.energy_pj) == (same.cycles, same.energy_pj)
+    monkeypatch.setattr(row_stationary, "layouts", lambda shape: [shape])
+    systolic._rs_mapping.cache_clear()
+    try:
+        given = accelsim.simulate(column, "eyeriss")
+    finally:
+        systolic._rs_mapping.cache_clear()
+    assert given.cycles > 2 * searched.cycles

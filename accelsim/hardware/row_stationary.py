@@ -204,6 +204,7 @@ def passes(shape: ConvShape, mapping: RsMapping) -> dict[str, np.ndarray]:
         "first_inputs": np.where(first_group, inputs, 0) if m.keep_inputs else inputs,
         # output vectors (rows of F) of one image: a pass reads the inputs of its strip's, and
         # the strip's outputs are done with the last pass of its last filter group
+        "passes": np.ones(n.size, dtype=np.int64),
         "reach": strip_end * f,
         "completes": np.where(last & ((np.arange(n.size) // inner) % filters.size
                                       == filters.size - 1), strip_end * f, 0),
@@ -276,6 +277,7 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
         "psum_reads": outputs * (tile - 1),
         "psum_writes": outputs * (tile - 1),
         "output_writes": outputs,
+        "passes": g_images * strips.count * filters.count * tile,
     }
 
 
@@ -307,7 +309,12 @@ def _energy(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
 def _cycles(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights_fit: bool,
             inputs_in_dram: float) -> float:
     """A mapping's cycles if the array, the buffer network and the DRAM channel overlap: the
-    slowest of the three."""
+    slowest of the three, plus the first pass's operands, which arrive before any pass can
+    compute (one pass's share of the network's or the DRAM channel's time, whichever is
+    longer). Without that fill a mapping of one long pass looked as fast as one of many that
+    overlap: a 128 x 256 pointwise layer on 64 positions as one row of 64 (a single pass on
+    eyeriss) was estimated at its 14,976 compute cycles and took 36,993 in the event
+    simulation, waiting for its 64 kB of weights from DRAM."""
     bits, acc = costs.operand_bits, costs.accumulator_bits
     streamed, staged = _dram_inputs(figures, mapping, inputs_in_dram)
     network = ((figures["input_reads"] + staged + figures["weight_reads"]
@@ -315,8 +322,8 @@ def _cycles(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
                + (figures["psum_reads"] + figures["psum_writes"]) * acc)
     if not weights_fit:
         streamed += figures["weight_reads"]
-    return max(figures["cycles"], network / costs.bus_bits,
-               streamed * bits / costs.dram_bits_per_cycle)
+    moved = max(network / costs.bus_bits, streamed * bits / costs.dram_bits_per_cycle)
+    return max(figures["cycles"], moved) + moved / figures["passes"]
 
 
 def candidates(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
@@ -388,17 +395,10 @@ def _powers(limit: int) -> list[int]:
     return sorted(out)
 
 
-def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
-                 buffer_bytes: float, costs: RsCosts, weights_fit: bool,
-                 inputs_in_dram: float = 0.0) -> RsMapping:
-    """The mapping of least energy x delay at ``costs`` among candidates(): energy with the
-    DRAM reads (_energy), delay the slowest of the array, the buffer network and DRAM
-    (_cycles). Energy alone would trade a few DRAM reads for many psum round trips that the
-    network cannot carry in time. Mappings that leave PEs idle (narrower strips, fewer sets)
-    are searched too, after those that keep every PE set busy (which win ties): on a larger
-    array, keeping every set busy can overload the buffer network, and without them a wider
-    array came out slower and costlier than a narrow one (eyeriss, ResNet-50: 4x the columns,
-    +31 % cycles and +32 % energy)."""
+def _search(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
+            buffer_bytes: float, costs: RsCosts, weights_fit: bool,
+            inputs_in_dram: float) -> tuple[tuple[float, float] | None, RsMapping | None]:
+    """(key, mapping) of least energy x delay among candidates(), or (None, None)."""
     best, best_key = None, None
     for relaxed in (False, True):
         for mapping in candidates(shape, rows=rows, cols=cols, spad=spad,
@@ -411,6 +411,53 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
             key = (energy * cycles, cycles)
             if best_key is None or key < best_key:
                 best, best_key = mapping, key
+    return best_key, best
+
+
+def layouts(shape: ConvShape) -> list[ConvShape]:
+    """The shape, and for a pointwise layer (a 1 x 1 filter at stride 1, or a linear layer)
+    whose rows hold one position each (a linear layer over tokens arrives as T rows of 1)
+    every other arrangement of its positions in rows: E' rows of F' for each divisor F' of
+    the E positions. A pointwise layer's positions are independent, so any arrangement
+    computes the same outputs; row-major order keeps each strip's positions contiguous (a
+    strip of e rows covers positions up to its end row times F'). The given arrangement comes
+    first.
+
+    Layers whose rows already hold several positions keep them: searching every arrangement
+    of those too made MobileNetV2 on eyeriss 2.9 % slower (some layers' busy time +70 %, the
+    search's overlap estimate of their cycles too low) and its planning 9x slower."""
+    e_rows, f = shape.out
+    if shape.kernel != (1, 1) or shape.stride != (1, 1) or f != 1:
+        return [shape]
+    positions = e_rows * f
+    others = [ConvShape(shape.images, shape.filters, shape.channels, (1, 1),
+                        (positions // width, width))
+              for width in range(1, positions + 1) if positions % width == 0 and width != f]
+    return [shape, *others]
+
+
+def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
+                 buffer_bytes: float, costs: RsCosts, weights_fit: bool,
+                 inputs_in_dram: float = 0.0) -> tuple[ConvShape, RsMapping]:
+    """The arrangement of the layer's positions (layouts(): only a pointwise layer has more
+    than its own) and the mapping of least energy x delay among candidates(): energy with the
+    DRAM reads (_energy), delay the slowest of the array, the buffer network and DRAM
+    (_cycles). Energy alone would trade a few DRAM reads for many psum round trips that the
+    network cannot carry in time. Mappings that leave PEs idle (narrower strips, fewer sets)
+    are searched too, after those that keep every PE set busy (which win ties): on a larger
+    array, keeping every set busy can overload the buffer network, and without them a wider
+    array came out slower and costlier than a narrow one (eyeriss, ResNet-50: 4x the columns,
+    +31 % cycles and +32 % energy). A linear layer over 128 tokens arrives as 128 rows of one
+    position, where each PE's row holds one output; the same layer as 8 rows of 16 ran 2.6x
+    faster on eyeriss (a 128 x 256 pointwise conv on 64 positions: 104,698 cycles as 64 x 1
+    against 39,808 as 8 x 8), so every arrangement is searched (ties keep the given one)."""
+    best, best_key, best_shape = None, None, shape
+    for layout in layouts(shape):
+        key, mapping = _search(layout, rows=rows, cols=cols, spad=spad,
+                               buffer_bytes=buffer_bytes, costs=costs, weights_fit=weights_fit,
+                               inputs_in_dram=inputs_in_dram)
+        if key is not None and (best_key is None or key < best_key):
+            best, best_key, best_shape = mapping, key, layout
     if best is None:
         r_full, s = shape.kernel
         taps = _segment_taps(s, spad["inputs"])
@@ -427,4 +474,4 @@ def best_mapping(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int]
             what + f"the smallest pass (one output row: {span} input row(s) of {width} values "
             f"and {shape.out[1]} psums, {need:,.0f} bytes) does not fit the global buffer "
             f"({buffer_bytes:,.0f} bytes); give the chip a larger global_buffer")
-    return best
+    return best_shape, best

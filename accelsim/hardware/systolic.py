@@ -436,10 +436,10 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
                     dev.interconnect.width_bits, dev.dram_bytes_per_cycle * 8)
     shape = _rs_shape(ctx, name, ctx.batch if images is None else images)
     try:
-        mapping = _rs_mapping(shape, array.rows, array.cols,
-                              tuple(spads(array.rf_bytes, array.operand_bits).items()),
-                              buffer.size_bytes, costs, not weights_streamed,
-                              round(inputs_in_dram, 6))
+        shape, mapping = _rs_mapping(shape, array.rows, array.cols,
+                                     tuple(spads(array.rf_bytes, array.operand_bits).items()),
+                                     buffer.size_bytes, costs, not weights_streamed,
+                                     round(inputs_in_dram, 6))
     except MappingError as exc:
         raise MappingError(f"layer '{name}': {exc}") from None
     figures = rs_passes(shape, mapping)
@@ -448,7 +448,7 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
 
 @lru_cache(maxsize=4096)
 def _rs_mapping(shape, rows, cols, spad, buffer_bytes, costs, weights_fit,
-                inputs_in_dram) -> RsMapping:
+                inputs_in_dram) -> tuple[ConvShape, RsMapping]:
     return best_mapping(shape, rows=rows, cols=cols, spad=dict(spad),
                         buffer_bytes=buffer_bytes, costs=costs, weights_fit=weights_fit,
                         inputs_in_dram=inputs_in_dram)
