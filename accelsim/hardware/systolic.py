@@ -178,11 +178,9 @@ class SystolicArray(Unit):
             # its own.
             brought = folds.new_inputs
             if array.dataflow != "rs" and in_dram > 0:
-                held = slice_held(images * h * w, k, rows=array.rows, dataflow=array.dataflow,
-                                  depth=array.stationary_per_pe)
-                room = 2 * unique * held * bits / 8
+                room = _slice_room(ctx.wl, dev, name, images, unique)
                 tensor = images * math.prod(ctx.wl.shapes[layer.inputs[0]]) * bits / 8
-                if 0 < room <= dev.global_buffer.size_bytes / 2:
+                if _slices_stay(dev, room):
                     # The room comes from the input's resident part, which then streams
                     # from DRAM with the rest.
                     in_dram = min(1.0, in_dram + room / tensor)
@@ -360,8 +358,9 @@ def merges_batch(workload, device: DeviceSpec, batch: int, name: str) -> bool:
     A weight-, output- or input-stationary layer whose one image's input fits the buffer
     reads its spilled input once (plan: _input_fits); merged, a batch's input may no longer
     fit, and then the part of it beyond the buffer is read by every fold that reads inputs
-    (a 1 x 1 conv on a 14-column array: once per 14 outputs). Those extra reads count
-    against merging too."""
+    (a 1 x 1 conv on a 14-column array: once per 14 outputs), unless each input slice stays
+    in the buffer for the folds that share it, as plan keeps it when two slices fit in half
+    the buffer (then once). Those extra reads count against merging too."""
     if batch == 1:
         return True
     inputs, output = _layer_bytes(workload, device, name)
@@ -399,15 +398,36 @@ def _gemm_folds(workload, device: DeviceSpec, name: str, images: int) -> tuple[F
     return one, min(1.0, images * math.prod(workload.shapes[layer.inputs[0]]) / lowered)
 
 
+def _slice_room(workload, device: DeviceSpec, name: str, images: int,
+                unique: float) -> float:
+    """Buffer bytes a weight- or output-stationary layer's input slices take when each stays
+    for the folds that share it (Folds.first_inputs), double buffered: two slices."""
+    layer, array = workload.layers[name], device.systolic
+    k, _, _ = layer.matrix(workload.input_shapes(name))
+    _, h, w = workload.shapes[name]
+    held = slice_held(images * h * w, k, rows=array.rows, dataflow=array.dataflow,
+                      depth=array.stationary_per_pe)
+    return 2 * unique * held * array.operand_bits / 8
+
+
+def _slices_stay(device: DeviceSpec, room: float) -> bool:
+    """Whether input slices of ``room`` bytes stay in the buffer (at most half of it)."""
+    return 0 < room <= device.global_buffer.size_bytes / 2
+
+
 def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
     """How many times a weight-, output- or input-stationary layer's folds read each input
-    element, for ``images`` images merged (what plan reads from DRAM per element of an input
-    share that is not read once)."""
+    element from DRAM, for ``images`` images merged (what plan reads per element of an input
+    share that is not read once): each slice once when slices stay in the buffer for the
+    folds that share them, else every fold its own."""
     layer = workload.layers[name]
     _, _, groups = layer.matrix(workload.input_shapes(name))
     one, unique = _gemm_folds(workload, device, name, images)
     elements = images * math.prod(workload.shapes[layer.inputs[0]])
-    return unique * groups * float(one.new_inputs.sum()) / elements
+    brought = (one.first_inputs if _slices_stay(device, _slice_room(workload, device, name,
+                                                                     images, unique))
+               else one.new_inputs)
+    return unique * groups * float(brought.sum()) / elements
 
 
 def _rs_shape(ctx: PlanContext, name: str, images: int) -> ConvShape:
