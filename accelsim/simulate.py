@@ -34,7 +34,7 @@ from accelsim.workload.graph import Workload
 from accelsim.workload.load import load_workload
 
 
-def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *,
+def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | Path | dict, *,
              batch: int | None = None, mode: str = "fast", execution: str = "pipelined",
              max_steps: int = 2048,
              preload_weights: bool = True, policy: str = "rules",
@@ -47,8 +47,9 @@ def simulate(workload: Workload | str | Path, device: DeviceSpec | str | Path, *
     batch: images per run (default: the workload's own, ``Workload.batch``: the batch an
         ONNX file was exported with, else 1).
 
-    workload: a Workload, zoo name, shipped workload name or YAML path.
-    device: a DeviceSpec, shipped device name or YAML path.
+    workload: a Workload, zoo name, shipped workload name, YAML or ONNX path, or a dict as
+        read from a workload YAML file.
+    device: a DeviceSpec, shipped device name, YAML path, or a dict as read from one.
     mode: "fast" (default; up to ``max_steps`` steps of vectors per layer, shared by its
         parts and the batch's images) or "reference" (one event per tile MVM per input
         vector; for validation, much slower).

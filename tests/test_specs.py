@@ -137,3 +137,23 @@ def test_messages_say_an_8_bit():
     from accelsim.units import a_bits
     assert [a_bits(b) for b in (1, 8, 11, 16, 18, 80, 64)] == \
         ["a 1", "an 8", "an 11", "a 16", "an 18", "an 80", "a 64"]
+
+
+def test_simulate_takes_devices_and_workloads_as_dicts_and_names_a_wrong_type():
+    """A dict as read from YAML is a device or a workload as its file would be (a dict used
+    to be read as a file name: 'File name too long'); other types are refused by name."""
+    from accelsim import available_devices, simulate
+    from accelsim.spec.yamlfile import read_yaml
+    device = read_yaml(available_devices()["cim-16x16"])
+    layers = [{"name": "x", "type": "input", "shape": [20, 1, 1]},
+              {"name": "fc", "type": "linear", "out_features": 20}]
+    by_dict = simulate({"version": 1, "name": "linear-20x20", "layers": layers}, device)
+    by_name = simulate("linear-20x20", "cim-16x16")
+    assert (by_dict.cycles, by_dict.energy_pj) == (by_name.cycles, by_name.energy_pj)
+    with pytest.raises(SpecError, match="<dict>: bogus: unknown key"):
+        simulate("linear-20x20", {**device, "bogus": 1})
+    for wrong in (5, None, ["cim-16x16"]):
+        with pytest.raises(SpecError, match=f"a device is .*got type {type(wrong).__name__}"):
+            simulate("linear-20x20", wrong)
+        with pytest.raises(SpecError, match=f"a workload is .*got type {type(wrong).__name__}"):
+            simulate(wrong, "cim-16x16")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,17 @@ def available_devices() -> dict[str, Path]:
     return {p.stem: p for p in sorted(data_dir("devices").glob("*.yaml"))}
 
 
-def load_device(name_or_path: DeviceSpec | str | Path) -> DeviceSpec:
-    """Load a device by shipped name (``"cim-16x16"``) or by path to a YAML file."""
+def load_device(name_or_path: DeviceSpec | str | Path | Mapping[str, Any]) -> DeviceSpec:
+    """Load a device by shipped name (``"cim-16x16"``), by path to a YAML file, or from a
+    dict as read from one (``device_from_dict``)."""
     if isinstance(name_or_path, DeviceSpec):
         return name_or_path
+    if isinstance(name_or_path, Mapping):
+        return device_from_dict(dict(name_or_path))
+    if not isinstance(name_or_path, (str, Path)):
+        raise SpecError(repr(name_or_path)[:60], "", "a device is a shipped name, a path to "
+                        "a YAML file, a dict as read from one, or a DeviceSpec; got "
+                        f"type {type(name_or_path).__name__}")
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or looks_like_path(text):
         path = Path(text)

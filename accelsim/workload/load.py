@@ -14,6 +14,7 @@ YAML format (version 1)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,19 @@ def available_workloads() -> dict[str, str]:
     return names
 
 
-def load_workload(name_or_path: str | Path | Workload, *,
+def load_workload(name_or_path: str | Path | Workload | Mapping[str, Any], *,
                   unsupported: str = "error", progress: bool = False) -> Workload:
-    """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path or an ONNX
-    path. ``unsupported`` and ``progress`` apply to ONNX files: see
-    :func:`accelsim.workload.onnx.load_onnx`."""
+    """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path, an ONNX
+    path or a dict as read from YAML (``workload_from_dict``). ``unsupported`` and
+    ``progress`` apply to ONNX files: see :func:`accelsim.workload.onnx.load_onnx`."""
     if isinstance(name_or_path, Workload):
         return name_or_path
+    if isinstance(name_or_path, Mapping):
+        return workload_from_dict(dict(name_or_path))
+    if not isinstance(name_or_path, (str, Path)):
+        raise SpecError(repr(name_or_path)[:60], "", "a workload is a zoo or shipped name, a "
+                        "path to a YAML or ONNX file, a dict as read from YAML, or a Workload; "
+                        f"got type {type(name_or_path).__name__}")
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or looks_like_path(text):
         path = Path(text)
