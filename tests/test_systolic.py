@@ -538,3 +538,24 @@ def test_a_spilled_input_that_fits_beside_the_layer_comes_back_once(eyeriss_dict
     assert a.traffic["dram_write_outputs_bytes"] == 3072
     assert b.traffic["dram_read_inputs_bytes"] == 3072
     assert b.traffic["dram_write_outputs_bytes"] == 11264
+
+
+def test_depthwise_groups_share_a_weight_stationary_fold_when_they_fit(eyeriss_dict):
+    """A depthwise 3 x 3 conv of 16 channels on 8 x 8 (M 64, K 9, N 1 per group). On 16 x 16
+    weight-stationary PEs one group fills a fold: 16 folds of SCALE-Sim's 2 x 16 + 16 + 64 - 2
+    cycles, less one each. On 64 rows, min(64 // 9, 16 // 1) = 7 groups sit side by side
+    (block-diagonal), so 3 folds (7, 7, 2 groups) of 2 x 64 + 16 + 64 - 2 - 1; the MACs and
+    every count but cycles are those of the 16 groups either way."""
+    wl = Workload.from_layers("dw", [Input("in", shape=(16, 8, 8)),
+                                     Conv2d("dw", ("in",), out_channels=16, kernel=(3, 3),
+                                            padding=(1, 1), groups=16)])
+    runs = {}
+    for rows in (16, 64):
+        device = modified(eyeriss_dict, **{"systolic.dataflow": "ws", "systolic.rows": rows,
+                                           "systolic.cols": 16})
+        runs[rows] = simulate(wl, device)
+    assert runs[16].layers[1].compute_cycles == 16 * (2 * 16 + 16 + 64 - 2 - 1)
+    assert runs[64].layers[1].compute_cycles == 3 * (2 * 64 + 16 + 64 - 2 - 1)
+    macs = [int(run.action_counts[1][Action.PE_MAC]) for run in runs.values()]
+    assert macs == [16 * 64 * 9] * 2
+    assert runs[64].cycles < runs[16].cycles
