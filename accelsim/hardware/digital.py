@@ -17,7 +17,7 @@ from accelsim.hardware.figures import (
     logic_leakage_mw,
     tech_of,
 )
-from accelsim.hardware.plan import LayerPlan, PartPlan, StageKind, UnitKind
+from accelsim.hardware.plan import LayerPlan, NeedRule, PartPlan, StageKind, UnitKind
 from accelsim.hardware.registry import Unit, register
 from accelsim.models import Estimate, logic
 from accelsim.spec.device import DeviceSpec
@@ -107,7 +107,12 @@ def _lanes_um2(device: DeviceSpec) -> float:
 
 
 def view_plan(ctx: PlanContext, name: str) -> LayerPlan:
-    """A layer that moves no data (its output aliases its inputs' storage)."""
+    """A layer that moves no data (its output aliases its inputs' storage). A view whose
+    vectors keep their positions (channels concatenated or sliced) hands each on as its
+    inputs come, so consumers pipeline through it; any other waits for all of its input."""
     layer = ctx.wl.layers[name]
-    part = PartPlan(name, 0, UnitKind.VIEW, 1, (), np.zeros_like(ctx.counts()), ctx.needs(name))
+    needs = ctx.needs(name)
+    _, h, w = ctx.wl.shapes[name]
+    vectors = h * w if all(need.rule == NeedRule.SAME for _, need in needs) else 1
+    part = PartPlan(name, 0, UnitKind.VIEW, vectors, (), np.zeros_like(ctx.counts()), needs)
     return LayerPlan(name, layer.kind, UnitKind.VIEW, 0, (part,), parameters=layer.params())

@@ -85,8 +85,9 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
         for part in plan.parts:
             inputs = len(part.needs)
             if part.unit == UnitKind.VIEW:
-                tasks += batch
-                edges += batch * inputs
+                n = steps(part.vectors, mode, budget, batch)
+                tasks += batch * n
+                edges += batch * n * inputs
                 continue
             if part.folds is not None:
                 passes = batch // part.images
@@ -103,6 +104,8 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
             slots = len(part.stages) + tiles - 1
             tasks += batch * n * slots
             edges += batch * n * (slots + tiles + inputs)
+            if part.unit == UnitKind.CIM:       # back-pressure (tasks.INPUT_VECTORS)
+                edges += batch * n * tiles
             if programmed and part.programming is not None:
                 leading = (len(part.programming.stages) - 1) * chunks(part.programming.stages)
                 tasks += leading + tiles
@@ -240,8 +243,11 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     consumers see a single exit, done when its last fold is.
     """
     if part.unit == UnitKind.VIEW:
-        ids = tasks.add(np.full(batch, -1), 0, 0, "view", np.arange(batch)).reshape(batch, 1)
-        bounds = np.array([0, 1], dtype=np.int64)
+        # Steps of no work and no resource: each is done when the inputs of its vectors are.
+        n_steps = steps(part.vectors, mode, max_steps, batch)
+        ids = tasks.add(np.full(batch * n_steps, -1), 0, 0, "view",
+                        np.repeat(np.arange(batch), n_steps)).reshape(batch, n_steps)
+        bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
         return ids, ids, ids[:, :, None], bounds, bounds
     if part.folds is not None:
         return _lower_folds(part, tasks, batch, mode, max_steps)

@@ -301,6 +301,19 @@ def _take(chunks: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return joined
 
 
+# Vectors of a crossbar part whose inputs may be on their way to its tiles or waiting there
+# (assumed: a 16-deep input FIFO per tile). A step's inputs leave the buffer only once the
+# tiles have finished the step that many vectors before it (at least two steps back, so that
+# fetching overlaps computing). Without this bound a layer's transfers ran ahead of its tiles
+# by hundreds of vectors, which no tile can hold, and took the bus from layers running beside
+# it: on cim-16x16 a conv split into two parallel branches took 44 % more cycles than the
+# same conv with groups=2 (10 % now: the first branch's head start on the bus). Two vectors
+# (double-buffered input registers) were tried first: the fetch path's latency then showed
+# whenever the bus was shared (VGG-16 on ania-like +35 % in reference mode, BERT-base on
+# cim-128x128-rram slower with more DRAM bandwidth); 16 hides it.
+INPUT_VECTORS = 16
+
+
 @dataclass(frozen=True)
 class Block:
     """A part's step tasks as _lower_part adds them, apart from their resources and with ids
@@ -355,6 +368,13 @@ def make_block(slots: tuple[tuple[int, int, int, int | None], ...], kinds: tuple
         targets.append(pair[1].ravel())
     mvm = np.flatnonzero(is_mvm)
     mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
+    depth = max(2, -(-INPUT_VECTORS * n_steps // max(vectors, 1)))
+    if mvm.size and total_steps > depth:
+        # Back-pressure (INPUT_VECTORS): steps in order, images after one another.
+        flat = ids.reshape(total_steps, per_step)
+        pair = np.broadcast_arrays(flat[:-depth][:, mvm], flat[depth:, :1])
+        sources.append(pair[0].ravel())
+        targets.append(pair[1].ravel())
     block = Block(np.tile(np.arange(per_step), total_steps), occupancy,
                   np.tile(np.array([s[2] for s in slots], dtype=np.int64), total_steps),
                   np.tile(np.array(kinds, dtype=np.int16), total_steps),

@@ -1,7 +1,6 @@
-"""One registry entry per layer type: which producer vectors each output vector needs, what
-it costs on the digital unit, how value mode computes it, and the ONNX operators it comes
-from; and one table of activation functions (their digital cost, their numpy form, their ONNX
-name).
+"""One registry entry per layer type: which producer vectors each output vector needs, its
+digital cost, how value mode computes it and the ONNX operators it comes from; and one table
+of activation functions (digital cost, numpy form, ONNX name).
 
 Planning, value mode and the ONNX importer read these tables instead of testing layer types.
 """
@@ -555,8 +554,8 @@ OPS: dict[type[Layer], Op] = {
         xs[0][:, layer.start:layer.stop] if layer.axis == "channels"
         else xs[0][:, :, layer.start:layer.stop]), onnx=("Slice", "Gather")),
     MatMul: Op(NeedRule.SAME, _matmul_cost, _matmul, ("MatMul",)),   # first input; see need()
-    Reshape: Op(NeedRule.ALL, _reshape_cost, _reshape, ("Reshape", "Transpose", "Squeeze",
-                                                        "Unsqueeze")),
+    Reshape: Op(NeedRule.ALL, _reshape_cost, _reshape,
+                ("Reshape", "Transpose", "Squeeze", "Unsqueeze")),
     Affine: Op(NeedRule.SAME, _affine_cost, _affine, ("Add", "Sub", "Mul", "Div",
                                                       "BatchNormalization")),
     LayerNorm: Op(NeedRule.SAME, _layer_norm_cost, _layer_norm, ("LayerNormalization",)),
@@ -569,8 +568,7 @@ OPS: dict[type[Layer], Op] = {
                                                       "ArgMax")),
     Pad2d: Op(NeedRule.ALL, _copy_cost, _pad, ("Pad",)),
     Col2Im: Op(NeedRule.ALL, _col2im_cost, _col2im, ("ConvTranspose (after a linear)",)),
-    Take: Op(NeedRule.ALL, _copy_cost, _take, ("Slice with a step",
-                                                    "Gather with constant indices")),
+    Take: Op(NeedRule.ALL, _copy_cost, _take, ("Slice with a step", "Gather of constant indices")),
 }
 
 
@@ -584,6 +582,8 @@ def need(workload, name: str, source: str) -> Need:
     rule = op(layer).need
     if isinstance(layer, MatMul) and source != layer.inputs[0]:
         rule = NeedRule.ALL            # every vector needs all of the second operand
+    elif isinstance(layer, (Concat, Slice)) and layer.axis == "channels":
+        rule = NeedRule.SAME           # a vector's channels come from its own position
     if rule != NeedRule.WINDOW:
         return Need(rule)
     _, h, w = workload.shapes[source]
