@@ -139,7 +139,7 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
                    "ZigZag and Timeloop assume); compare with pipelined to see what on-chip "
                    "pipelining saves.")
 @click.option("--no-preload", is_flag=True,
-              help="Count writing the weights even when they all fit.")
+              help="Count writing every weight, also those that stay in their tiles.")
 @click.option("--policy", type=click.Choice(POLICIES),
               default="rules", show_default=True,
               help="Which unit runs each conv/linear layer on a device with crossbars and a "

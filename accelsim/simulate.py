@@ -57,9 +57,11 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         buffer as far as they fit) or "layer_by_layer" (one layer at a time, for the whole
         batch; every intermediate activation is written to DRAM and read back, as ZigZag
         and Timeloop assume). Comparing the two shows what on-chip pipelining saves.
-    preload_weights: when the whole network fits on the chip, its weights are taken as already
-        written and their one-time cost is reported apart (``one_time_programming_pj``);
-        otherwise, and always when False, writing weights is simulated and counted.
+    preload_weights: weights that stay in their tiles from image to image (all of them when
+        the network fits on the chip) are taken as already written and their one-time cost
+        is reported apart (``one_time_programming_pj``); the tiles that layer groups share
+        are rewritten in the run, and counted. When False, every write is simulated and
+        counted (layer by layer, also whenever the network does not fit).
         Layers on a systolic array always fetch their weights from DRAM (once per batch).
     policy: which unit runs each conv/linear layer on a device with both crossbars and a
         systolic array: "rules" (depthwise convs digital, the rest on crossbars), "energy",

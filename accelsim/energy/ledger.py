@@ -24,11 +24,11 @@ class Ledger:
     one_time: np.ndarray
 
     @classmethod
-    def of(cls, plans, *, batch: int, programmed_in_run: bool) -> Ledger:
+    def of(cls, plans, *, batch: int, written_in_run: frozenset) -> Ledger:
         """Count every part of every plan over the batch: its measured counts (value mode)
         or its per-pass counts times the passes; and crossbar weight writes, counted in the
-        run when the chip is reprogrammed (or preloading is off), else
-        set apart as one-time."""
+        run for the parts in ``written_in_run`` (their tiles change hands between layer
+        groups, or preloading is off), else set apart as one-time."""
         counts = np.zeros((len(plans), action_count()))
         one_time = np.zeros(action_count())
         # Part by part in each plan's order (so that every row adds up in the same order),
@@ -47,16 +47,17 @@ class Ledger:
                 else:
                     added.append(part.counts)
                     scales.append(batch // part.images)
-                if part.programming is not None:
+                if part.programming is None:
+                    pass
+                elif (part.layer, part.part) in written_in_run:
                     written.append(index)
                     writes.append(part.programming.counts)
+                else:
+                    one_time += part.programming.counts
             if rows:
                 counts[rows] += np.stack(added) * np.array(scales, dtype=np.float64)[:, None]
-            if written and programmed_in_run:
+            if written:
                 counts[written] += np.stack(writes)
-            elif written:
-                for write in writes:
-                    one_time += write
         return cls(counts, one_time)
 
     def layer_energy(self, prices: np.ndarray) -> np.ndarray:

@@ -52,7 +52,7 @@ class Lowered:
     part_tasks: dict[tuple[str, int], tuple[int, int]]     # (layer, part) -> task id range
     programming_tasks: dict[tuple[str, int], tuple[int, int]]
     placement: Placement
-    programmed_in_run: bool
+    written_in_run: frozenset[tuple[str, int]]     # parts whose weight writes the run counts
     task_layer: np.ndarray          # per task: index into the plans (-1: a layer barrier)
     task_stage: np.ndarray          # per task: index into stage_names
     stage_names: tuple[str, ...]
@@ -132,7 +132,17 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     ``fans``: in reference mode, a step's MVMs on a part's tiles are one task of the engine
     (a fan, the same schedule with the memory of one task); False gives each its own task,
     as a trace of every tile needs."""
-    programmed = placement.groups > 1 or not preload_weights
+    # Weights are written in the run where they are not preloaded: every part's when
+    # preloading is off, else, pipelined, those of parts whose tiles change hands between
+    # layer groups (the rest stay resident from image to image, a one-time cost reported
+    # apart). Layer by layer, a network that does not fit loads every layer's weights in
+    # its turn, as the analytical tools it compares with do.
+    serial = execution == "layer_by_layer"
+    every = not preload_weights or (serial and placement.groups > 1)
+    written_in_run = frozenset(
+        (part.layer, part.part) for plan in plans for part in plan.parts
+        if part.programming is not None
+        and (every or placement.rewritten((part.layer, part.part))))
     used = max((placement.first_tile[(part.layer, part.part)] + part.tiles
                 for plan in plans for part in plan.parts
                 if (part.layer, part.part) in placement.first_tile), default=0)
@@ -140,11 +150,10 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     exits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     part_tasks, programming_tasks = {}, {}
     released: dict[tuple[str, int], int] = {}   # part -> its release (see _release)
-    serial = execution == "layer_by_layer"
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     steps_wanted: dict = {}               # see _wanted
     # Runs of identical layers (mapping.runs), in fast mode's pipelined order on one channel
-    runs = (Runs(tasks, placement, programmed, batch, max_steps, exits, released)
+    runs = (Runs(tasks, placement, written_in_run, batch, max_steps, exits, released)
             if mode == "fast" and not serial and dram_channels == 1 else None)
     for plan_index, plan in enumerate(plans):
         if runs is not None and runs.counted(plans, plan_index, part_tasks,
@@ -174,7 +183,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                 tasks.edges(previous_part, entry)
             part_tasks[key] = (first, tasks.count)
             if part.unit == UnitKind.CIM:
-                if programmed and part.programming is not None:
+                if key in written_in_run:
                     begin = tasks.count
                     tiles = None
                     if mode == "reference":
@@ -216,7 +225,7 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     task_image = tasks.image_labels.take()
     task_stage = tasks.stage_labels.take()
     return Lowered(tasks.program(len(plans), task_layer, task_image, task_stage), part_tasks,
-                   programming_tasks, placement, programmed, task_layer,
+                   programming_tasks, placement, written_in_run, task_layer,
                    task_stage, tuple(tasks.stages), task_image)
 
 

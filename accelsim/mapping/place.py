@@ -36,6 +36,13 @@ class Placement:
     # part -> the part whose tiles it shares (stacked rows in the same group), if any
     shares: dict[tuple[str, int], tuple[str, int]] | None = None
 
+    def rewritten(self, key: tuple[str, int]) -> bool:
+        """Whether the part's tiles change hands between layer groups (it takes tiles an
+        earlier group held, or a later group takes its own): its weights are then written
+        for every image. A part of the first group whose tiles no later group takes keeps
+        its weights from one image to the next."""
+        return key in self.overwritten or bool(self.previous.get(key))
+
 
 def _rows_needed(plan: LayerPlan, part: PartPlan) -> int:
     """The most rows of one tile the part's weights take."""

@@ -48,13 +48,13 @@ class Template:
 class Runs:
     """Templates and the pending run of one lower() call (see the module docstring)."""
 
-    def __init__(self, tasks: Tasks, placement, programmed: bool, batch: int,
+    def __init__(self, tasks: Tasks, placement, written: frozenset, batch: int,
                  max_steps: int, exits: dict, released: dict) -> None:
         self.tasks = tasks
         self.exits = exits                    # lower()'s, filled for counted layers by flush
         self.released = released             # lower()'s, filled for counted layers by replay
         self.placement = placement
-        self.programmed = programmed
+        self.written = written                # parts whose weights the run writes
         self.batch = batch
         self.max_steps = max_steps
         self.template: Template | None = None
@@ -109,7 +109,7 @@ class Runs:
         key = (part.layer, part.part)
         placement = self.placement
         group = placement.group.get(key)
-        programming = part.programming if self.programmed else None
+        programming = part.programming if key in self.written else None
         n_steps = steps(part.vectors, "fast", max(1, self.max_steps), self.batch)
         return (part.unit, stage_shape(part.stages), part.vectors, n_steps, part.needs[0][1],
                 None if programming is None else stage_shape(programming.stages), group,

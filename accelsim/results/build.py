@@ -21,7 +21,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
                  output, skipped: dict, began: float, zeroed: tuple = ()) -> Result:
     """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
     prices = energy_per_action(dev)
-    ledger = Ledger.of(plans, batch=batch, programmed_in_run=lowered.programmed_in_run)
+    ledger = Ledger.of(plans, batch=batch, written_in_run=lowered.written_in_run)
     area = {name: estimate.value for name, estimate in area_by_component(dev).items()}
     unit_area = _unit_area(area, dev)
     rows = []
@@ -93,7 +93,7 @@ def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:
         for part in plan.parts:
             key = (part.layer, part.part)
             ranges = [lowered.part_tasks[key]]
-            if key in lowered.programming_tasks and lowered.programmed_in_run:
+            if key in lowered.programming_tasks:
                 ranges.append(lowered.programming_tasks[key])
             for first, last in ranges:
                 if last > first:

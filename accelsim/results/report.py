@@ -207,7 +207,7 @@ def totals_lines(result: Result) -> list[str]:
            f"({result.images_per_second:,.1f} images/s)"] if result.batch > 1 else []),
         *([f"weight groups     {result.weight_groups}"
            + (" (weights resident)" if result.weight_groups == 1 else
-              " (tiles reprogrammed between groups; writes and DRAM traffic counted)")
+              " (shared tiles rewritten for every image; writes and DRAM traffic counted)")
            + _shared_note(result)]
           if result.weight_groups else []),
         *([f"mesh              {result.noc.hop_bits:,.0f} bit-hops over "
