@@ -58,6 +58,21 @@ def test_spill_fraction_and_dram_traffic_by_hand(cim16_dict):
     assert extra == pytest.approx(half * 20.3125)                # only fc1's spilled half
 
 
+def test_a_tensor_waiting_for_a_later_reader_keeps_its_place_in_the_buffer(cim16_dict):
+    # in -> fc1 -> fc2 -> add(in, fc2), tensors of 64 KiB in a 160 KiB buffer. fc1 reads in
+    # and writes fc1: 128 KiB, fits. fc2 reads fc1 and writes fc2 while in waits for the add:
+    # 192 KiB, so half of fc2's output (32 KiB) goes to DRAM. Until the twenty-first session
+    # a layer's working set was its inputs and output only, and fc2 spilled nothing.
+    from accelsim.workload import Elementwise
+    wl = Workload.from_layers("skip", [
+        Input("in", shape=(256, 16, 16)), Linear("fc1", ("in",), 256),
+        Linear("fc2", ("fc1",), 256), Elementwise("add", ("in", "fc2"), function="add")])
+    fractions = spill_fractions(wl, modified(cim16_dict, **{"global_buffer.size_bytes": "160KiB"}))
+    assert fractions["fc1"] == 0 and fractions["fc2"] == pytest.approx(0.5)
+    # the add reads both (128 KiB) and writes 64 KiB: 192 KiB, half of its output spills
+    assert fractions["add"] == pytest.approx(0.5)
+
+
 def test_an_input_that_does_not_fit_is_read_from_dram_once(cim16_dict):
     # A 64 KiB input in a 48 KiB buffer: fc1's working set is input + output = 128 KiB, so the
     # input layer keeps 48 KiB (its working set is the input alone) and leaves 16 KiB in DRAM,

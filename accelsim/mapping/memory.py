@@ -1,10 +1,12 @@
 """Global-buffer capacity: activations that do not fit spill to DRAM, each byte counted once.
 
 A layer's working set is its input tensors plus its output tensor, at the activation and
-output widths of the chip. A tensor counts once per image, or once per image of the batch when
-a layer that merges the batch (a systolic GEMM, see mapping.plan and hardware.systolic.
-merges_batch) produces or reads it: all of its images are live at once. When the working set
-exceeds the global buffer, the part of the output that does not fit lives in DRAM:
+output widths of the chip, plus the on-chip part of every earlier tensor that waits for a later
+reader (a skip connection's input, a sibling branch's output), in the order of the layers. A
+tensor counts once per image, or once per image of the batch when a layer that merges the batch
+(a systolic GEMM, see mapping.plan and hardware.systolic.merges_batch) produces or reads it: all
+of its images are live at once. When the working set exceeds the global buffer, the part of the
+output that does not fit lives in DRAM:
 
 - an intermediate layer writes that part to DRAM as it produces it, and every consumer reads it
   back once (a systolic consumer whose input does not fit beside the part of its output kept
@@ -71,21 +73,34 @@ def residency(workload: Workload, device: DeviceSpec, *, batch: int = 1,
         for tensor in (name, *workload.layers[name].inputs):
             for producer in producers[tensor]:
                 copies[producer] = batch
+    # The last layer (by position in the order) that reads each stored tensor.
+    last_read: dict[str, int] = {}
+    for position, name in enumerate(workload.order):
+        for source in workload.layers[name].inputs:
+            for producer in producers[source]:
+                last_read[producer] = position
     fraction: dict[str, float] = {}
     dram_bytes: dict[str, float] = {}
     free: dict[str, float] = {}
-    for name in workload.order:
+    waiting: list[str] = []     # tensors produced earlier and read after the current layer
+    for position, name in enumerate(workload.order):
         layer = workload.layers[name]
         if layer.aliases_input:
             dram_bytes[name] = sum(dram_bytes[p] for p in producers[name])
             fraction[name] = min(1.0, dram_bytes[name] / size[name]) if size[name] else 0.0
             free[name] = 0.0
             continue
-        working = copies[name] * size[name] + sum(copies[p] * size[p]
-                                                  for s in layer.inputs for p in producers[s])
+        read = {p for s in layer.inputs for p in producers[s]}
+        waiting = [p for p in waiting if last_read.get(p, -1) > position]
+        # Tensors waiting for a later reader (a skip connection, a sibling branch) keep the
+        # part of them that is on chip.
+        held = sum(copies[p] * size[p] * (1 - fraction[p]) for p in waiting if p not in read)
+        working = held + copies[name] * size[name] + sum(copies[p] * size[p] for p in read)
         fraction[name] = min(1.0, max(0.0, (working - capacity) / (copies[name] * size[name])))
         dram_bytes[name] = fraction[name] * size[name]
         free[name] = max(0.0, capacity - working)
+        if last_read.get(name, -1) > position:
+            waiting.append(name)
     return Residency(fraction, dram_bytes, free, producers)
 
 
