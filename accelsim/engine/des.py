@@ -3,9 +3,9 @@
 Vocabulary follows SimPy: an event heap ordered by (time, sequence), the sequence number making
 ties FIFO and runs deterministic. Times are integer cycles. Each resource serves one task at a
 time; waiting tasks are served by priority (lower first: a pipeline serves older images and
-earlier layers first), and in arrival order among equal priorities. A task holds its resource
-for ``occupancy`` cycles and is done ``latency`` cycles after releasing it (pipelined delay
-that does not block the resource).
+then the critical path first), and in arrival order among equal priorities. A task holds its
+resource for ``occupancy`` cycles and is done ``latency`` cycles after releasing it (pipelined
+delay that does not block the resource).
 """
 
 from __future__ import annotations

@@ -224,9 +224,25 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     task_layer = tasks.layer_labels.take()
     task_image = tasks.image_labels.take()
     task_stage = tasks.stage_labels.take()
-    return Lowered(tasks.program(len(plans), task_layer, task_image, task_stage), part_tasks,
+    return Lowered(tasks.program(len(plans), task_layer, task_image, task_stage,
+                                 _ranks(plans)), part_tasks,
                    programming_tasks, placement, written_in_run, task_layer,
                    task_stage, tuple(tasks.stages), task_image)
+
+
+def _ranks(plans: list[LayerPlan]) -> np.ndarray:
+    """Each plan's rank in the queues: layers with more layers after them on their longest
+    path to the network's end come first (the critical path); layers with as many, such as
+    parallel branches, are equal and served first come, first served."""
+    index = {plan.name: i for i, plan in enumerate(plans)}
+    after = np.zeros(len(plans), dtype=np.int64)
+    for i in range(len(plans) - 1, -1, -1):
+        for part in plans[i].parts:
+            for name, _ in part.needs:
+                p = index.get(name)
+                if p is not None:
+                    after[p] = max(after[p], after[i] + 1)
+    return after.max(initial=0) - after
 
 
 def _wanted(need, bounds: np.ndarray, producer_bounds: np.ndarray, known: dict) -> np.ndarray:

@@ -255,7 +255,7 @@ class Tasks:
         self.targets.put(targets, targets.size)
 
     def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray,
-                task_stage: np.ndarray) -> Program:
+                task_stage: np.ndarray, layer_rank: np.ndarray | None = None) -> Program:
         """The Program (the task chunks are released as they are joined); its tasks are
         labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
         ``layers``) for the busy-cycle unions."""
@@ -267,8 +267,13 @@ class Tasks:
                     unit_of[r] = layers + index
         labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
         groups, _ = resource_groups(self.names)
-        # Oldest work first in every queue: older images, then earlier layers (the layers are
-        # numbered in topological order); first come, first served among equals. Without the
+        # Oldest work first in every queue: older images, then layers by ``layer_rank`` (the
+        # critical path first: mapping.lower._ranks; default: their topological order);
+        # first come, first served among equals. Ranking by position in the order, as until
+        # the twenty-first session, made parallel branches unequal (the first listed took
+        # the bus; a conv split into two branches took 10 % more cycles than with groups=2)
+        # and results depend on how a file lists independent layers (BERT-base up to 1.5 %
+        # across listings; now 0.02 %). Without the
         # layer rank, queues were first come first served at batch 1, and more DRAM bandwidth
         # could make a run slower: later groups' weights and spilled operands, fetched sooner,
         # took the bus ahead of the layers in flight (BERT-base on cim-128x128-rram: 8.5 %
@@ -282,7 +287,9 @@ class Tasks:
                    if str(getattr(kind, "value", kind)).startswith("weights:")]
         if weights and task_image.size:
             image = np.where(np.isin(task_stage, weights), image.max(), image)
-        rank = image * layers + np.maximum(task_layer, 0)
+        order = (np.arange(layers, dtype=np.int64) if layer_rank is None
+                 else np.asarray(layer_rank, dtype=np.int64))
+        rank = image * layers + order[np.maximum(task_layer, 0)]
         return Program.from_edges(resource, self.occupancy.take(), self.latency.take(),
                                   self.sources.take(), self.targets.take(), list(self.names),
                                   priority=rank, labels=labels,
