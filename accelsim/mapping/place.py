@@ -63,25 +63,44 @@ def place(plans: list[LayerPlan], chip_tiles: int, rows: int = 0) -> Placement:
 
 
 def _filled(plans: list[LayerPlan], chip_tiles: int) -> Placement:
-    """Fill the chip with CIM parts in topological order; a new group when it is full. Each
-    group fills the tiles from the first, so a part rewrites whichever parts of earlier groups
-    last held its tiles (kept as intervals of tiles, sorted, with their latest part)."""
+    """Fill the chip with CIM parts in topological order; a new group when it is full. A new
+    group first takes the tiles that no earlier group used (the first group's free tail),
+    then fills from the first tile, so a part rewrites whichever parts of earlier groups last
+    held its tiles (kept as intervals of tiles, sorted, with their latest part)."""
     group, first_tile, previous = {}, {}, {}
     starts: list[int] = []
     ends: list[int] = []
     holders: list[tuple[str, int]] = []
     current, used = 0, 0
+    # A later group first takes the tiles no group has used yet (from ``tail`` on), then
+    # rewrites from the first tile up to ``limit``, where its own part of the tail starts.
+    frontier = 0
+    tail = limit = chip_tiles
     for plan in plans:
         for part in plan.parts:
             if part.unit != UnitKind.CIM:
                 continue
-            if used + part.tiles > chip_tiles:
-                current, used = current + 1, 0
+            if 0 < part.tiles and tail + part.tiles <= chip_tiles:
+                low = tail
+                tail += part.tiles
+            else:
+                if used + part.tiles > limit:
+                    current, used = current + 1, 0
+                    tail = limit = frontier
+                if 0 < part.tiles and tail + part.tiles <= chip_tiles:
+                    low = tail
+                    tail += part.tiles
+                else:
+                    low = used
+                    used += part.tiles
+                    # a part too large for the room left below the tail takes the tail too
+                    limit = max(limit, used)
+                    tail = max(tail, used)
             key = (part.layer, part.part)
             group[key] = current
-            first_tile[key] = used
-            low, high = used, used + part.tiles
-            used = high
+            first_tile[key] = low
+            high = low + part.tiles
+            frontier = max(frontier, high)
             if high == low:
                 continue
             i, j = bisect_right(ends, low), bisect_left(starts, high)
