@@ -47,12 +47,10 @@ class Ledger:
                 else:
                     added.append(part.counts)
                     scales.append(batch // part.images)
-                if part.programming is None:
-                    pass
-                elif (part.layer, part.part) in written_in_run:
+                if (part.layer, part.part) in written_in_run:
                     written.append(index)
                     writes.append(part.programming.counts)
-                else:
+                elif part.programming is not None:
                     one_time += part.programming.counts
             if rows:
                 counts[rows] += np.stack(added) * np.array(scales, dtype=np.float64)[:, None]

@@ -80,22 +80,20 @@ def _filled(plans: list[LayerPlan], chip_tiles: int) -> Placement:
         for part in plan.parts:
             if part.unit != UnitKind.CIM:
                 continue
-            if 0 < part.tiles and tail + part.tiles <= chip_tiles:
+            in_tail = 0 < part.tiles and tail + part.tiles <= chip_tiles
+            if not in_tail and used + part.tiles > limit:
+                current, used = current + 1, 0
+                tail = limit = frontier
+                in_tail = 0 < part.tiles and tail + part.tiles <= chip_tiles
+            if in_tail:
                 low = tail
                 tail += part.tiles
             else:
-                if used + part.tiles > limit:
-                    current, used = current + 1, 0
-                    tail = limit = frontier
-                if 0 < part.tiles and tail + part.tiles <= chip_tiles:
-                    low = tail
-                    tail += part.tiles
-                else:
-                    low = used
-                    used += part.tiles
-                    # a part too large for the room left below the tail takes the tail too
-                    limit = max(limit, used)
-                    tail = max(tail, used)
+                low = used
+                used += part.tiles
+                # a part too large for the room left below the tail takes the tail too
+                limit = max(limit, used)
+                tail = max(tail, used)
             key = (part.layer, part.part)
             group[key] = current
             first_tile[key] = low

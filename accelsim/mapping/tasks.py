@@ -255,7 +255,7 @@ class Tasks:
         self.targets.put(targets, targets.size)
 
     def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray,
-                task_stage: np.ndarray, layer_rank: np.ndarray | None = None) -> Program:
+                task_stage: np.ndarray, layer_rank: np.ndarray) -> Program:
         """The Program (the task chunks are released as they are joined); its tasks are
         labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
         ``layers``) for the busy-cycle unions."""
@@ -268,7 +268,7 @@ class Tasks:
         labels = np.stack([task_layer.astype(np.int64), unit_of[resource]], 1)
         groups, _ = resource_groups(self.names)
         # Oldest work first in every queue: older images, then layers by ``layer_rank`` (the
-        # critical path first: mapping.lower._ranks; default: their topological order);
+        # critical path first: mapping.lower._ranks);
         # first come, first served among equals. Ranking by position in the order, as until
         # the twenty-first session, made parallel branches unequal (the first listed took
         # the bus; a conv split into two branches took 10 % more cycles than with groups=2)
@@ -287,9 +287,7 @@ class Tasks:
                    if str(getattr(kind, "value", kind)).startswith("weights:")]
         if weights and task_image.size:
             image = np.where(np.isin(task_stage, weights), image.max(), image)
-        order = (np.arange(layers, dtype=np.int64) if layer_rank is None
-                 else np.asarray(layer_rank, dtype=np.int64))
-        rank = image * layers + order[np.maximum(task_layer, 0)]
+        rank = image * layers + np.asarray(layer_rank, dtype=np.int64)[np.maximum(task_layer, 0)]
         return Program.from_edges(resource, self.occupancy.take(), self.latency.take(),
                                   self.sources.take(), self.targets.take(), list(self.names),
                                   priority=rank, labels=labels,
