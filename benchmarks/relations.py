@@ -11,6 +11,12 @@
    costs about what the whole layer costs (no tile rewritten for every image because of the
    split).
 3. Renaming every layer changes nothing.
+4. A conv of two groups costs about what its groups cost written as two channel slices, a
+   conv on each and a concat (reported: on ania-like the two convs share its one macro's
+   columns and run in turn).
+5. Listing BERT-base's q, k and v in another valid order (reported: queues no longer depend
+   on it, but crossbar placement still follows the listing, so on a chip that reprograms one
+   macro the layer groups differ).
 
 Prints a Markdown table per relation and writes relations.csv; exits non-zero when a
 crossbar device breaks relation 1 by more than 0.5 %, relation 2 by more than 10 % in
@@ -48,6 +54,33 @@ def split_linear(parts: int) -> Workload:
                        "inputs": [f"fc{p}" for p in range(parts)]})
     return accelsim.workload_from_dict({"version": 1, "name": f"split-{parts}",
                                         "layers": layers})
+
+
+def grouped_conv(split: bool) -> Workload:
+    """64 -> 128, 3 x 3, two groups on 16 x 16 positions; or the same as two slices, two
+    convs and a concat."""
+    conv = {"type": "conv2d", "out_channels": 64, "kernel": 3, "padding": 1}
+    layers = [{"name": "input", "type": "input", "shape": [64, 16, 16]}]
+    if split:
+        layers += [{"name": f"s{g}", "type": "slice", "axis": "channels", "start": 32 * g,
+                    "stop": 32 * (g + 1), "inputs": ["input"]} for g in (0, 1)]
+        layers += [{**conv, "name": f"c{g}", "inputs": [f"s{g}"]} for g in (0, 1)]
+        layers.append({"name": "cat", "type": "concat", "inputs": ["c0", "c1"]})
+    else:
+        layers.append({**conv, "name": "c", "out_channels": 128, "groups": 2})
+    return accelsim.workload_from_dict({"version": 1, "name": f"grouped-{split}",
+                                        "layers": layers})
+
+
+def qkv_reversed(workload: Workload) -> Workload:
+    """The workload with every attention block's q, k and v listed as v, k, q."""
+    layers = []
+    for name in workload.order:
+        if name.endswith("attn.q"):
+            layers += [workload.layers[name[:-1] + x] for x in "vkq"]
+        elif not name.endswith(("attn.k", "attn.v")):
+            layers.append(workload.layers[name])
+    return Workload.from_layers(workload.name, layers)
 
 
 def renamed(workload: Workload) -> Workload:
@@ -99,6 +132,22 @@ def main() -> None:
                                     f"{a.cycles} -> {b.cycles} cycles")
     print(f"\nrenaming every layer: {mismatches} mismatches in "
           f"{3 * len(accelsim.available_devices()) * 2} runs")
+    print("\n| device | groups=2 cycles | split: cycles | energy | "
+          "BERT-base q,k,v listed v,k,q: cycles |")
+    print("|---|---:|---:|---:|---:|")
+    bert = accelsim.load_workload("bert-base")
+    listed = qkv_reversed(bert)
+    for device in accelsim.available_devices():
+        one = accelsim.simulate(grouped_conv(False), device)
+        two = accelsim.simulate(grouped_conv(True), device)
+        a, b = (accelsim.simulate(w, device).cycles for w in (bert, listed))
+        change = b / a - 1
+        rows.append({"relation": "split conv", "device": device, "a": one.cycles,
+                     "b": two.cycles, "change": two.cycles / one.cycles - 1})
+        rows.append({"relation": "listing order", "device": device, "a": a, "b": b,
+                     "change": change})
+        print(f"| {device} | {one.cycles:,} | {two.cycles / one.cycles - 1:+.1%} | "
+              f"{two.energy_pj / one.energy_pj - 1:+.1%} | {change:+.3%} |")
     write_csv(rows, args.out / "relations.csv")
     if failures:
         print("\n".join(["", "FAILED:", *failures]))
