@@ -123,7 +123,7 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
                     wl, dev, plans, inputs, value_options, seed, batch,
                     on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
                 output = output[0] if single else output
-            mapping = place_and_route(plans, dev)
+            mapping = place_and_route(plans, dev, execution=execution)
             lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
                             fans=not trace,
                             max_steps=max_steps, preload_weights=preload_weights,

@@ -25,6 +25,7 @@ from accelsim.hardware.crossbar_values import CrossbarStats, crossbar_product
 from accelsim.hardware.plan import (
     BUS,
     CrossbarPart,
+    InputStream,
     LayerPlan,
     Measured,
     Programming,
@@ -266,7 +267,17 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
                         ctx.needs(name), tiles=int(tiles.size), tile_cycles=tile_cycles,
                         tile_indices=tiles,
                         programming=_programming(ctx, tiling, tiles, resource),
-                        carries_from_previous_part=bool(carried_in.size), staging=staging)
+                        carries_from_previous_part=bool(carried_in.size), staging=staging,
+                        inputs=None if carried_in.size else InputStream(
+                            (_window(layer), in_slices.tobytes(), fetched, ctx.in_bits, h * w),
+                            fetched * in_words, fetched * float(in_slices.sum()) * ctx.in_bits))
+
+
+def _window(layer) -> tuple:
+    """What decides which input vectors a weighted layer reads of its input tensors."""
+    values = (getattr(layer, field, None)
+              for field in ("kernel", "stride", "padding", "dilation", "groups"))
+    return (layer.kind, *(tuple(v) if isinstance(v, list) else v for v in values))
 
 
 def _signature(tiling: CrossbarTiling, tiles: np.ndarray) -> bytes:

@@ -18,8 +18,9 @@ import numpy as np
 from accelsim.workload.ops import Need, NeedRule
 
 __all__ = ["BUFFER", "BUFFER_WRITE_PORT", "BUS", "DIGITAL", "DRAM", "SYSTOLIC", "CrossbarPart",
-           "LayerPlan", "Measured", "Need", "NeedRule", "PartPlan", "Programming", "Resource",
-           "ResourceKind", "Stage", "StageKind", "Staging", "SystolicPart", "UnitKind", "copied"]
+           "InputStream", "LayerPlan", "Measured", "Need", "NeedRule", "PartPlan", "Programming",
+           "Resource", "ResourceKind", "Stage", "StageKind", "Staging", "SystolicPart",
+           "UnitKind", "copied"]
 
 
 class UnitKind(StrEnum):
@@ -201,6 +202,8 @@ class PartPlan:
     staging = None
     programming = None
     carries_from_previous_part = False
+    inputs = None
+    inputs_from = None
 
     @property
     def batch_counts(self) -> np.ndarray | None:
@@ -210,6 +213,18 @@ class PartPlan:
     def compute_cycles(self) -> int:
         """Cycles its compute unit is busy in one pass (crossbar MVMs or systolic folds)."""
         return 0
+
+
+@dataclass(frozen=True)
+class InputStream:
+    """A crossbar part's inputs, for a sibling that reads the same ones (mapping.siblings):
+    parts of equal ``key`` receive the same input slices in the same steps (same producers
+    and rules, window, slices and staging); ``words`` global-buffer words and ``bits`` bus
+    bits per vector carry them."""
+
+    key: tuple
+    words: float
+    bits: float
 
 
 @dataclass(frozen=True)
@@ -223,6 +238,9 @@ class CrossbarPart(PartPlan):
     programming: Programming | None = None  # writing the weights (unless preloaded)
     carries_from_previous_part: bool = False
     staging: Staging | None = None          # with tile buffers: how inputs are staged
+    inputs: InputStream | None = None       # set when its only bus traffic in is inputs
+    inputs_from: tuple[str, int] | None = None   # the sibling part whose bus transfers
+    #                                          bring its inputs (mapping.siblings)
 
     @property
     def compute_cycles(self) -> int:

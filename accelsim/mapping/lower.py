@@ -43,7 +43,8 @@ from accelsim.hardware.plan import (
 )
 from accelsim.mapping.place import Placement
 from accelsim.mapping.runs import Runs
-from accelsim.mapping.tasks import Tasks, stage_shape, steps
+from accelsim.mapping.siblings import senders
+from accelsim.mapping.tasks import Tasks, fifo_steps, stage_shape, steps
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def footprint(plans: list[LayerPlan], *, chip_tiles: int, batch: int = 1,
             edges += batch * n * (slots + tiles + inputs)
             if part.unit == UnitKind.CIM:       # back-pressure (tasks.INPUT_VECTORS)
                 edges += batch * n * tiles
+            if part.inputs_from is not None:    # inputs from a sibling (mapping.siblings)
+                edges += batch * n * (1 + tiles)
             if programmed and part.programming is not None:
                 leading = (len(part.programming.stages) - 1) * chunks(part.programming.stages)
                 tasks += leading + tiles
@@ -152,8 +155,14 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     released: dict[tuple[str, int], int] = {}   # part -> its release (see _release)
     previous_layer: int | None = None     # layer by layer: the barrier after the last layer
     steps_wanted: dict = {}               # see _wanted
+    # Parts whose input transfers feed siblings' tiles (mapping.siblings): their [image,
+    # step] bus transfers and entries, for the siblings lowered after them.
+    sending = senders(plans)
+    sent: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    shared: list[tuple[np.ndarray, int]] = []     # a sender's transfer tasks, a sibling
     # Runs of identical layers (mapping.runs), in fast mode's pipelined order on one channel
-    runs = (Runs(tasks, placement, written_in_run, batch, max_steps, exits, released)
+    runs = (Runs(tasks, placement, written_in_run, batch, max_steps, exits, released,
+                 sending)
             if mode == "fast" and not serial and dram_channels == 1 else None)
     for plan_index, plan in enumerate(plans):
         if runs is not None and runs.counted(plans, plan_index, part_tasks,
@@ -181,6 +190,15 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
                 tasks.edges(producer_exit[:, wanted[producer]], entry)
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
+            if key in sending:
+                # a step's tasks are its slots in stage order up to the MVMs
+                bus_in = [stage.kind for stage in part.stages].index(StageKind.BUS_IN)
+                sent[key] = (entry + bus_in, entry)
+            if part.inputs_from is not None:
+                transfers, sender_entry = sent[part.inputs_from]
+                _from_sibling(tasks, transfers, sender_entry, entry, mvm, part.vectors)
+                shared.append((np.concatenate([transfers.ravel(), sender_entry.ravel()]),
+                               plan_index))
             part_tasks[key] = (first, tasks.count)
             if part.unit == UnitKind.CIM:
                 if key in written_in_run:
@@ -224,10 +242,35 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
     task_layer = tasks.layer_labels.take()
     task_image = tasks.image_labels.take()
     task_stage = tasks.stage_labels.take()
+    rank = _ranks(plans)
+    ranked_as = task_layer
+    if shared:
+        # A sender's transfers carry its siblings' inputs too: they rank as the most urgent
+        # of those layers (v's transfers bring q's and k's as well).
+        ranked_as = task_layer.copy()
+        for ids, sibling in shared:
+            ranked_as[ids] = np.where(rank[sibling] < rank[ranked_as[ids]], sibling,
+                                      ranked_as[ids])
     return Lowered(tasks.program(len(plans), task_layer, task_image, task_stage,
-                                 _ranks(plans)), part_tasks,
+                                 rank, ranked_as), part_tasks,
                    programming_tasks, placement, written_in_run, task_layer,
                    task_stage, tuple(tasks.stages), task_image)
+
+
+def _from_sibling(tasks: Tasks, transfers: np.ndarray, sender_entry: np.ndarray,
+                  entry: np.ndarray, mvm: np.ndarray, vectors: int) -> None:
+    """A part whose inputs come with a sibling's bus transfers ([image, step] ids, the same
+    steps): each step starts once the sibling's transfer of it is done, and the sibling's
+    steps leave the buffer only once this part's tiles have room for them as well
+    (tasks.fifo_steps: the FIFO its own steps keep)."""
+    if transfers.shape != entry.shape:
+        raise AssertionError("siblings sharing inputs must have the same steps")
+    tasks.edges(transfers.ravel(), entry.ravel())
+    total = entry.size
+    depth = fifo_steps(entry.shape[1], vectors)
+    if total > depth:
+        flat = mvm.reshape(total, -1)
+        tasks.edges(flat[:-depth], sender_entry.reshape(total)[depth:, None])
 
 
 def _ranks(plans: list[LayerPlan]) -> np.ndarray:

@@ -8,7 +8,8 @@
 3. spill: DRAM stages where an intermediate output does not fit (mapping.memory).
    (Value mode measures here, between planning and placement: tiles of zero weights are
    never placed.)
-4. place: crossbar parts onto the chip's tiles, in layer groups (mapping.place).
+4. place: crossbar parts onto the chip's tiles, in layer groups (mapping.place); siblings
+   that read the same inputs share their transfers (mapping.siblings).
 5. route: on a mesh, transfers cross their links (mapping.route).
 """
 
@@ -27,6 +28,7 @@ from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import layer_by_layer, residency, with_spills
 from accelsim.mapping.place import Placement, place, shared_arrays
 from accelsim.mapping.route import with_mesh
+from accelsim.mapping.siblings import shared_inputs
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import Input
@@ -47,7 +49,8 @@ def map_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules
     """Run the whole pipeline (see the module docstring)."""
     device = resolve(device)
     return place_and_route(plan_workload(workload, device, policy=policy, assign=assign,
-                                         batch=batch, execution=execution), device)
+                                         batch=batch, execution=execution), device,
+                           execution=execution)
 
 
 def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
@@ -114,10 +117,14 @@ def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,
     return kept
 
 
-def place_and_route(plans: list[LayerPlan], device: DeviceSpec) -> Mapping:
-    """Place the crossbar parts (once), then route the transfers over a mesh."""
+def place_and_route(plans: list[LayerPlan], device: DeviceSpec, *,
+                    execution: str = "pipelined") -> Mapping:
+    """Place the crossbar parts (once), let siblings on a bus share their input transfers
+    (pipelined; mapping.siblings), then route the transfers over a mesh."""
     placement = place(plans, device.cim.tiles if device.cim else 0,
                       device.cim.rows if device.cim else 0)
+    if execution != "layer_by_layer" and device.interconnect.kind == "bus":
+        plans = shared_inputs(plans, placement)
     plans = shared_arrays(plans, placement)
     return Mapping(with_mesh(plans, device, placement), placement)
 

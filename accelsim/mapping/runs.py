@@ -49,7 +49,8 @@ class Runs:
     """Templates and the pending run of one lower() call (see the module docstring)."""
 
     def __init__(self, tasks: Tasks, placement, written: frozenset, batch: int,
-                 max_steps: int, exits: dict, released: dict) -> None:
+                 max_steps: int, exits: dict, released: dict,
+                 senders: frozenset = frozenset()) -> None:
         self.tasks = tasks
         self.exits = exits                    # lower()'s, filled for counted layers by flush
         self.released = released             # lower()'s, filled for counted layers by replay
@@ -57,6 +58,7 @@ class Runs:
         self.written = written                # parts whose weights the run writes
         self.batch = batch
         self.max_steps = max_steps
+        self.senders = senders                # parts whose transfers feed siblings' tiles
         self.template: Template | None = None
         # per counted layer: plan index, first task, own resource ids, the producer exit tasks
         # its edges come from (None: the layer before, counted too), the releases its weight
@@ -107,6 +109,8 @@ class Runs:
                 or len(part.needs) != 1 or part.needs[0][0] != plans[index - 1].name:
             return None
         key = (part.layer, part.part)
+        if key in self.senders:       # lowered the general way: siblings take its transfers
+            return None
         placement = self.placement
         group = placement.group.get(key)
         programming = part.programming if key in self.written else None

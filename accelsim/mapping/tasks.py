@@ -255,10 +255,12 @@ class Tasks:
         self.targets.put(targets, targets.size)
 
     def program(self, layers: int, task_layer: np.ndarray, task_image: np.ndarray,
-                task_stage: np.ndarray, layer_rank: np.ndarray) -> Program:
+                task_stage: np.ndarray, layer_rank: np.ndarray,
+                ranked_as: np.ndarray | None = None) -> Program:
         """The Program (the task chunks are released as they are joined); its tasks are
         labelled by layer (0..layers-1) and by compute unit (COMPUTE_UNITS, numbered from
-        ``layers``) for the busy-cycle unions."""
+        ``layers``) for the busy-cycle unions. ``ranked_as``: the layer whose rank each task
+        takes in the queues (default: its own)."""
         resource = self.resource.take()
         unit_of = np.full(len(self.names) + 1, -1, dtype=np.int64)     # last: no resource
         for named, r in self.names.items():
@@ -287,7 +289,8 @@ class Tasks:
                    if str(getattr(kind, "value", kind)).startswith("weights:")]
         if weights and task_image.size:
             image = np.where(np.isin(task_stage, weights), image.max(), image)
-        rank = image * layers + np.asarray(layer_rank, dtype=np.int64)[np.maximum(task_layer, 0)]
+        ranked_as = task_layer if ranked_as is None else ranked_as
+        rank = image * layers + np.asarray(layer_rank, dtype=np.int64)[np.maximum(ranked_as, 0)]
         return Program.from_edges(resource, self.occupancy.take(), self.latency.take(),
                                   self.sources.take(), self.targets.take(), list(self.names),
                                   priority=rank, labels=labels,
@@ -344,6 +347,11 @@ class Block:
     short: tuple[list, ...] | None = None
 
 
+def fifo_steps(n_steps: int, vectors: int) -> int:
+    """How many steps ahead of a part's MVMs its inputs may go (INPUT_VECTORS, at least 2)."""
+    return max(2, -(-INPUT_VECTORS * n_steps // max(vectors, 1)))
+
+
 def make_block(slots: tuple[tuple[int, int, int, int | None], ...], kinds: tuple[int, ...],
            is_mvm: tuple[bool, ...], stages: int, vectors: int, n_steps: int, batch: int,
            fan: tuple[int, int] | None) -> Block:
@@ -373,7 +381,7 @@ def make_block(slots: tuple[tuple[int, int, int, int | None], ...], kinds: tuple
         targets.append(pair[1].ravel())
     mvm = np.flatnonzero(is_mvm)
     mvm_stage = slot_stage[mvm[0]] if mvm.size else -1
-    depth = max(2, -(-INPUT_VECTORS * n_steps // max(vectors, 1)))
+    depth = fifo_steps(n_steps, vectors)
     if mvm.size and total_steps > depth:
         # Back-pressure (INPUT_VECTORS): steps in order, images after one another.
         flat = ids.reshape(total_steps, per_step)
