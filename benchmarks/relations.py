@@ -22,6 +22,10 @@
    every device; on ania-like the four stack in its one macro's rows and run in turn (and
    need two layer groups), and on hybrid-cim-systolic each takes tiles of its own (32 of 128
    columns used), four times the one conv's, and runs faster.
+7. A network exported to ONNX costs what the same network built by hand costs: torchvision's
+   ViT-B/16 and Hugging Face's ViT and BERT (tests/data/onnx) against the zoo's vit-b16 and
+   bert-base (reported; needs the onnx extra). The exports add a few real operations (the
+   attention scale as its own pass, the class token's concat), so they are not equal.
 
 Prints a Markdown table per relation and writes relations.csv; exits non-zero when a
 crossbar device breaks relation 1 by more than 0.5 %, relation 2 by more than 10 % in
@@ -34,6 +38,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import warnings
+from pathlib import Path
 
 from _common import arguments, write_csv
 
@@ -112,6 +118,34 @@ def renamed(workload: Workload) -> Workload:
         for name in workload.order])
 
 
+def exported(rows: list) -> None:
+    """Relation 7: each ONNX export against the zoo's network, cycles and energy."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print("\nrelation 7 skipped: the onnx extra is not installed")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from test_onnx_corpus import load
+    pairs = (("vit_b_16", "vit-b16"), ("vit-base", "vit-b16"), ("bert-base-uncased",
+                                                               "bert-base"))
+    zoo = {name: accelsim.load_workload(name) for name in ("vit-b16", "bert-base")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        onnx_models = {name: load(name) for name, _ in pairs}
+    print("\n| device | " + " | ".join(f"{a} over {b}: cycles | energy" for a, b in pairs)
+          + " |")
+    print("|---|" + "---:|---:|" * len(pairs))
+    for device in accelsim.available_devices():
+        cells = []
+        for a, b in pairs:
+            x, y = (accelsim.simulate(w, device) for w in (zoo[b], onnx_models[a]))
+            cells += [f"{y.cycles / x.cycles - 1:+.1%}", f"{y.energy_pj / x.energy_pj - 1:+.1%}"]
+            rows.append({"relation": f"{a} over {b}", "device": device, "a": x.cycles,
+                         "b": y.cycles, "change": y.cycles / x.cycles - 1})
+        print(f"| {device} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     args = arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     rows, failures = [], []
@@ -181,6 +215,7 @@ def main() -> None:
         if device in ("cim-16x16", "cim-128x128-rram") and max(cycles, energy) > 0.01:
             failures.append(f"{device}: four convs of one input {cycles:+.1%} cycles, "
                             f"{energy:+.1%} energy")
+    exported(rows)
     write_csv(rows, args.out / "relations.csv")
     if failures:
         print("\n".join(["", "FAILED:", *failures]))

@@ -24,6 +24,11 @@ class Folding:
         inputs = [self.consts[name] if name else None for name in node.input]
         if node.op_type == "ConstantOfShape" and inputs and inputs[0] is not None:
             return self.constant_of_shape(node, np.asarray(inputs[0]))
+        if node.op_type == "Gelu":      # fused from pieces (fusion.py); no operator at 17
+            x = np.asarray(inputs[0])
+            erf = np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)).astype(x.dtype)
+            self.consts[node.output[0]] = 0.5 * x * (1 + erf)
+            return None
         self.check_fold_size(node, inputs)
         feeds = {name: value for name, value in zip(node.input, inputs) if name}
         feeds = {name: self.fold_input(name, value) for name, value in feeds.items()}

@@ -13,6 +13,7 @@ from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
 from accelsim.workload.onnx.folding import Folding
+from accelsim.workload.onnx.fusion import fused
 from accelsim.workload.onnx.layouts import (
     Named,
     Tensor,
@@ -100,13 +101,15 @@ class Importer(NodeOps, Folding):
             dims = self.static_dims(info)
             if dims is not None:
                 self.inferred[info.name] = dims
-        for node in graph.node:
+        # the exact GELU written in pieces, as one Gelu (fusion.fused)
+        nodes = fused(list(graph.node), self.consts, {o.name for o in graph.output})
+        for node in nodes:
             for name in node.input:
                 self.uses[name] = self.uses.get(name, 0) + 1
         for info in graph.input:
             if info.name not in self.consts:
                 self.add_input(info)
-        for node in graph.node:
+        for node in nodes:
             if self.on_node is not None:
                 self.on_node(1, node.op_type)
             self.current = node

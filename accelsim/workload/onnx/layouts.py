@@ -81,10 +81,12 @@ def in_same_order(tensor: Tensor, perm: tuple[int, ...]) -> bool:
 
 def axis_layout(tensor: Tensor, axis: int, prefer: str) -> tuple[tuple, int, str]:
     """(perm, channel axes, "channels" or "height") that put ``axis`` outermost in the
-    channels or alone along the height: the one the tensor already has, else ``prefer``."""
-    rank = len(tensor.shape)
-    others = tuple(a for a in range(rank) if a != axis)
-    layouts = {"channels": ((axis, *others), 1), "height": ((*others, axis), rank - 1)}
+    channels or alone along the height: the one the tensor already has, else ``prefer``. The
+    other axes keep the order the tensor holds them in, so that a tensor that already has
+    ``axis`` outermost (q, k and v of one projection, stacked) is sliced as a view, without a
+    transpose (torchvision's attention transposed the whole stack once for each of q, k, v)."""
+    others = tuple(a for a in tensor.perm if a != axis)
+    layouts = {"channels": ((axis, *others), 1), "height": ((*others, axis), len(others))}
     other = "height" if prefer == "channels" else "channels"
     kind = other if (in_same_order(tensor, layouts[other][0])
                      and not in_same_order(tensor, layouts[prefer][0])) else prefer

@@ -27,6 +27,7 @@ from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
     axis_layout,
+    channel_axes,
     grouped_layout,
     in_same_order,
     onnx_shape,
@@ -451,9 +452,15 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         """[start, stop) of ``axis`` as a view, into ``output`` (default: the node's first)."""
         output = output or node.output[0]
         perm, channels, kind = axis_layout(x, axis, prefer="height")
+        inner = 1
+        if kind == "channels" and in_same_order(x, perm):
+            # the axis outermost among the channels the layer already holds: a range of them
+            held = channel_axes(self.shape_of[x.layer], Tensor(x.layer, x.shape, perm))
+            channels, inner = held, math.prod(x.shape[a] for a in perm[1:held])
         source = self.materialize(x, perm, channels, node.name or "slice")
         label = self.unique(output if output != node.output[0] else node.name or output)
-        name = self.add(Slice(label, (source,), axis=kind, start=start, stop=stop))
+        name = self.add(Slice(label, (source,), axis=kind, start=start * inner,
+                              stop=stop * inner))
         shape = list(x.shape)
         shape[axis] = stop - start
         if keep:

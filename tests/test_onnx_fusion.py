@@ -1,0 +1,122 @@
+"""Operators exported in pieces, put back together at import (workload/onnx/fusion.py), and
+q, k and v sliced from one projection as views (layouts.axis_layout, ops.select)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx", reason="the onnx extra is not installed")
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from onnx_models import GraphBuilder  # noqa: E402
+from test_onnx import check_values, save  # noqa: E402
+
+import accelsim  # noqa: E402
+from accelsim.workload.onnx import load_onnx  # noqa: E402
+
+T, D, H = 5, 8, 12
+
+
+def gelu_model(variant: str):
+    """x -> MatMul -> GELU written in pieces as ``variant`` -> MatMul."""
+    g = GraphBuilder(3)
+    x = g.op("MatMul", ["x", g.random(D, H)])
+    f32 = np.float32
+    if variant == "torch":            # x * (1 + erf(x / sqrt 2)) * 0.5, as torch writes it
+        e = g.op("Erf", [g.op("Div", [x, g.const(f32(np.sqrt(2.0)))])])
+        y = g.op("Mul", [g.op("Mul", [x, g.op("Add", [e, g.const(f32(1.0))])]),
+                         g.const(f32(0.5))])
+    elif variant == "half first":     # (x * 0.5) * (1 + erf(x * 1/sqrt 2)), operands swapped
+        e = g.op("Erf", [g.op("Mul", [g.const(f32(np.sqrt(0.5))), x])])
+        half = g.op("Mul", [g.const(f32(0.5)), x])
+        y = g.op("Mul", [g.op("Add", [g.const(f32(1.0)), e]), half])
+    else:                             # x * (0.5 * (1 + erf(x / sqrt 2)))
+        e = g.op("Erf", [g.op("Div", [x, g.const(f32(np.sqrt(2.0)))])])
+        y = g.op("Mul", [x, g.op("Mul", [g.op("Add", [e, g.const(f32(1.0))]),
+                                         g.const(f32(0.5))])])
+    out = g.op("MatMul", [y, g.random(H, D)])
+    return g.model({"x": [1, T, D]}, [out])
+
+
+def feeds():
+    return {"x": np.random.default_rng(0).normal(size=(1, T, D)).astype(np.float32)}
+
+
+@pytest.mark.parametrize("variant", ["torch", "half first", "inner half"])
+def test_gelu_in_pieces_is_the_first_layers_activation(tmp_path, variant):
+    model = gelu_model(variant)
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[name].kind for name in wl.order]
+    assert kinds == ["input", "linear", "linear"]
+    assert wl.layers[wl.order[1]].activation == "gelu"
+    check_values(model, wl, feeds())
+
+
+def test_gelu_pieces_read_elsewhere_stay_pieces(tmp_path):
+    """The erf term is also a graph output: fusing would lose it, so nothing is fused."""
+    g = GraphBuilder(3)
+    x = g.op("MatMul", ["x", g.random(D, H)])
+    e = g.op("Erf", [g.op("Div", [x, g.const(np.float32(np.sqrt(2.0)))])])
+    y = g.op("Mul", [g.op("Mul", [x, g.op("Add", [e, g.const(np.float32(1.0))])]),
+                     g.const(np.float32(0.5))])
+    model = g.model({"x": [1, T, D]}, [y, e])
+    wl = load_onnx(save(model, tmp_path))
+    assert all(getattr(wl.layers[name], "activation", None) != "gelu" for name in wl.order)
+    check_values(model, wl, feeds())
+
+
+def test_gelu_in_pieces_costs_what_the_fused_gelu_costs(tmp_path):
+    """The same network with the Gelu operator (opset 20) and in pieces (opset 17)."""
+    pieces = load_onnx(save(gelu_model("torch"), tmp_path, "pieces.onnx"))
+    g = GraphBuilder(3)
+    x = g.op("MatMul", ["x", g.random(D, H)])
+    out = g.op("MatMul", [g.op("Gelu", [x]), g.random(H, D)])
+    whole = load_onnx(save(g.model({"x": [1, T, D]}, [out], opset=20), tmp_path))
+    for device in ("cim-16x16", "eyeriss-like"):
+        a, b = (accelsim.simulate(w, device) for w in (pieces, whole))
+        assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
+
+
+def stacked_qkv_model():
+    """torchvision's attention: one projection to 3 x D, unflattened to (T, 1, 3, D),
+    transposed so that the 3 is outermost, and q, k, v gathered from it."""
+    g = GraphBuilder(4)
+    tokens = g.op("Transpose", ["x"], perm=[1, 0, 2])                   # [T, 1, D]
+    proj = g.op("MatMul", [tokens, g.random(D, 3 * D)])                 # [T, 1, 3D]
+    y = g.op("Reshape", [proj, g.const(np.array([T, 1, 3, D]))])
+    y = g.op("Unsqueeze", [y, g.const(np.array([0]))])                  # [1, T, 1, 3, D]
+    y = g.op("Transpose", [y], perm=[3, 1, 2, 0, 4])                    # [3, T, 1, 1, D]
+    y = g.op("Squeeze", [y, g.const(np.array([3]))])                    # [3, T, 1, D]
+    q, k, v = (g.op("Gather", [y, g.const(np.array(i))], axis=0) for i in range(3))
+    out = g.op("Add", [g.op("Mul", [q, k]), v])
+    out = g.op("MatMul", [out, g.random(D, D)])
+    return g.model({"x": [1, T, D]}, [out])
+
+
+def test_q_k_and_v_of_one_projection_are_views(tmp_path):
+    """Until the twenty-second session each Gather transposed the whole stack of q, k and v
+    (three digital passes over 3 x T x D values) and kept a third; a third of the
+    projection's channels is a view."""
+    model = stacked_qkv_model()
+    wl = load_onnx(save(model, tmp_path))
+    moved = [name for name in wl.order
+             if wl.layers[name].kind == "reshape" and not wl.layers[name].aliases_input]
+    assert moved == []
+    slices = [wl.layers[name] for name in wl.order if wl.layers[name].kind == "slice"]
+    assert [(s.axis, s.start, s.stop) for s in slices] == [
+        ("channels", i * D, (i + 1) * D) for i in range(3)]
+    check_values(model, wl, {"x": np.random.default_rng(1).normal(
+        size=(1, T, D)).astype(np.float32)})
+
+
+def test_gelu_in_pieces_of_a_constant_is_folded(tmp_path):
+    """The fused Gelu of a constant is evaluated at import (no ONNX Gelu before opset 20)."""
+    g = GraphBuilder(5)
+    c = g.const(np.linspace(-3, 3, D).astype(np.float32))
+    e = g.op("Erf", [g.op("Div", [c, g.const(np.float32(np.sqrt(2.0)))])])
+    y = g.op("Mul", [g.op("Mul", [c, g.op("Add", [e, g.const(np.float32(1.0))])]),
+                     g.const(np.float32(0.5))])
+    model = g.model({"x": [1, T, D]}, [g.op("Add", ["x", y])])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, feeds())
