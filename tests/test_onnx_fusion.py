@@ -31,6 +31,12 @@ def gelu_model(variant: str):
         e = g.op("Erf", [g.op("Mul", [g.const(f32(np.sqrt(0.5))), x])])
         half = g.op("Mul", [g.const(f32(0.5)), x])
         y = g.op("Mul", [g.op("Add", [g.const(f32(1.0)), e]), half])
+    elif variant == "tanh":           # GPT-2's: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.op("Mul", [g.op("Pow", [x, g.const(f32(3.0))]), g.const(f32(0.044715))])
+        inner = g.op("Mul", [g.op("Add", [x, cube]), g.const(f32(np.sqrt(2 / np.pi)))])
+        t = g.op("Tanh", [inner])
+        y = g.op("Mul", [g.op("Mul", [x, g.const(f32(0.5))]),
+                         g.op("Add", [t, g.const(f32(1.0))])])
     else:                             # x * (0.5 * (1 + erf(x / sqrt 2)))
         e = g.op("Erf", [g.op("Div", [x, g.const(f32(np.sqrt(2.0)))])])
         y = g.op("Mul", [x, g.op("Mul", [g.op("Add", [e, g.const(f32(1.0))]),
@@ -43,14 +49,30 @@ def feeds():
     return {"x": np.random.default_rng(0).normal(size=(1, T, D)).astype(np.float32)}
 
 
-@pytest.mark.parametrize("variant", ["torch", "half first", "inner half"])
+@pytest.mark.parametrize("variant", ["torch", "half first", "inner half", "tanh"])
 def test_gelu_in_pieces_is_the_first_layers_activation(tmp_path, variant):
     model = gelu_model(variant)
     wl = load_onnx(save(model, tmp_path))
     kinds = [wl.layers[name].kind for name in wl.order]
     assert kinds == ["input", "linear", "linear"]
-    assert wl.layers[wl.order[1]].activation == "gelu"
+    expected = "gelu_tanh" if variant == "tanh" else "gelu"
+    assert wl.layers[wl.order[1]].activation == expected
     check_values(model, wl, feeds())
+
+
+def test_the_tanh_gelu_operator_is_gelu_tanh(tmp_path):
+    """ONNX Gelu with approximate='tanh' (opset 20): the same activation, the same cost as
+    the pieces, and onnxruntime's values."""
+    g = GraphBuilder(3)
+    x = g.op("MatMul", ["x", g.random(D, H)])
+    out = g.op("MatMul", [g.op("Gelu", [x], approximate="tanh"), g.random(H, D)])
+    model = g.model({"x": [1, T, D]}, [out], opset=20)
+    whole = load_onnx(save(model, tmp_path))
+    assert whole.layers[whole.order[1]].activation == "gelu_tanh"
+    check_values(model, whole, feeds())
+    pieces = load_onnx(save(gelu_model("tanh"), tmp_path, "pieces.onnx"))
+    a, b = (accelsim.simulate(w, "cim-16x16") for w in (pieces, whole))
+    assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
 
 
 def test_gelu_pieces_read_elsewhere_stay_pieces(tmp_path):

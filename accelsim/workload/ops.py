@@ -17,6 +17,15 @@ import numpy as np
 from accelsim.arith import ceil_div
 from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
+from accelsim.workload.activations import (  # noqa: F401  (re-exported)
+    ACTIVATION_FUNCTIONS,
+    ONNX_ACTIVATIONS,
+    ActivationFunction,
+    activate,
+    activation_counts,
+    grouped,
+    softmax,
+)
 from accelsim.workload.layers import (
     LRN,
     Activation,
@@ -81,108 +90,12 @@ class Need:
         return np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1)
 
 
-# -- activation functions -----------------------------------------------------------------------
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to within 1.5e-7 (Abramowitz and Stegun 1964, formula 7.1.26), vectorized."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                          + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
-
-
-def grouped(x: np.ndarray, groups: int) -> np.ndarray:
-    """[batch, C, H, W] viewed as [batch, groups, C / groups, H, W]."""
-    return x.reshape(x.shape[0], groups, -1, *x.shape[2:])
-
-
-def softmax(x: np.ndarray, groups: int) -> np.ndarray:
-    """Softmax over the channels of each position, within each of ``groups`` groups."""
-    parts = grouped(x, groups)
-    e = np.exp(parts - parts.max(axis=2, keepdims=True))
-    return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
-
-
-@dataclass(frozen=True)
-class ActivationFunction:
-    """An activation: digital operations per element (relu is one compare; the smooth ones
-    are taken as piecewise-linear approximations, 2 multiplies and 2 adds: assumed), its
-    numpy form, and the ONNX operator it comes from."""
-
-    ops: dict[Action, int]
-    function: Callable[[np.ndarray], np.ndarray]
-    onnx: str | None
-
-
-ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
-    "relu": ActivationFunction({Action.DIGITAL_COMPARE: 1}, lambda x: np.maximum(x, 0.0),
-                               "Relu"),
-    "relu6": ActivationFunction({Action.DIGITAL_COMPARE: 2}, lambda x: np.clip(x, 0.0, 6.0),
-                                None),
-    "hardswish": ActivationFunction(
-        {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 1},
-        lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, "HardSwish"),
-    # PyTorch's: relu6(x + 3) / 6 (ONNX HardSigmoid with alpha 1/6, beta 1/2)
-    "hardsigmoid": ActivationFunction(
-        {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 1, Action.DIGITAL_ADD: 1},
-        lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0), None),
-    # x, or slope * x below zero (an Activation layer's ``slope``; 0.01 when fused)
-    "leaky_relu": ActivationFunction({Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 1},
-                                     lambda x: np.where(x >= 0, x, 0.01 * x), None),
-    "sigmoid": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-                                  lambda x: 1.0 / (1.0 + np.exp(-x)), "Sigmoid"),
-    "tanh": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.tanh, "Tanh"),
-    # the exact form (PyTorch's and ONNX's default)
-    "gelu": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-                               lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))), "Gelu"),
-    "erf": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, _erf, "Erf"),
-    # Unary maths and logic as exporters spell them out (RMS norms, masks): a square root,
-    # reciprocal, exp or log as a lookup plus a Newton step or polynomial (assumed, as the
-    # smooth activations above); sign, magnitude, logic and casts one operation.
-    "sqrt": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-                               lambda x: np.sqrt(np.maximum(x, 0.0)), "Sqrt"),
-    "reciprocal": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-                                     lambda x: 1.0 / x, "Reciprocal"),
-    "exp": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.exp, "Exp"),
-    "log": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
-                              lambda x: np.log(np.maximum(x, 1e-300)), "Log"),
-    "neg": ActivationFunction({Action.DIGITAL_ADD: 1}, np.negative, "Neg"),
-    "abs": ActivationFunction({Action.DIGITAL_COMPARE: 1}, np.abs, "Abs"),
-    "not": ActivationFunction({Action.DIGITAL_COMPARE: 1},
-                              lambda x: (x == 0).astype(np.float64), "Not"),
-    "to_bool": ActivationFunction({Action.DIGITAL_COMPARE: 1},
-                                  lambda x: (x != 0).astype(np.float64), None),
-    "to_int": ActivationFunction({Action.DIGITAL_ADD: 1}, np.trunc, None),
-    # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
-    "softmax": ActivationFunction(
-        {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},
-        lambda x: softmax(x, 1), None),
-}
-# ONNX operator -> activation name
-ONNX_ACTIVATIONS = {a.onnx: name for name, a in ACTIVATION_FUNCTIONS.items() if a.onnx}
-
 # Layer norm per element: sum and sum of squares (2 adds, 1 multiply), subtract the mean
 # (1 add), normalize (1 multiply), gamma and beta (1 multiply, 1 add); per group: the mean,
 # variance and reciprocal square root (4 multiplies; a lookup plus one Newton step; assumed).
 LAYER_NORM_OPS = {Action.DIGITAL_ADD: 4, Action.DIGITAL_MUL: 3}
 LAYER_NORM_GROUP_OPS = {Action.DIGITAL_MUL: 4}
 DIGITAL_ACTIONS = (Action.DIGITAL_ADD, Action.DIGITAL_MUL, Action.DIGITAL_COMPARE)
-
-
-def activation_counts(counts: np.ndarray, function: str | None, elements: float) -> None:
-    """Add ``elements`` applications of the activation ``function`` to ``counts``."""
-    if function:
-        for action, per_element in ACTIVATION_FUNCTIONS[function].ops.items():
-            counts[action] += per_element * elements
-
-
-def activate(x: np.ndarray, function: str | None) -> np.ndarray:
-    if function is None:
-        return x
-    if function not in ACTIVATION_FUNCTIONS:
-        raise AccelsimError(f"unknown activation {function!r}")
-    return ACTIVATION_FUNCTIONS[function].function(x)
 
 
 # -- digital costs ---------------------------------------------------------------------------

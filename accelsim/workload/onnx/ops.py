@@ -330,8 +330,11 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def activation(self, node, function: str) -> None:
         if node.op_type == "Gelu":
-            if self.attrs(node).get("approximate", "none") != "none":
-                return self.unknown(node, "Gelu with the tanh approximation is not supported")
+            approximate = self.attrs(node).get("approximate", "none")
+            if approximate not in ("none", "tanh"):
+                return self.unknown(node, f"Gelu with approximate='{approximate}' is not "
+                                    "supported (only 'none' and 'tanh')")
+            function = "gelu_tanh" if approximate == "tanh" else function
         x = self.act(node)
         producer = self.layers[x.layer]
         if (hasattr(producer, "activation") and producer.activation is None
