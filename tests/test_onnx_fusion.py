@@ -142,3 +142,20 @@ def test_gelu_in_pieces_of_a_constant_is_folded(tmp_path):
     model = g.model({"x": [1, T, D]}, [g.op("Add", ["x", y])])
     wl = load_onnx(save(model, tmp_path))
     check_values(model, wl, feeds())
+
+
+def test_silu_in_pieces_is_the_conv_activation(tmp_path):
+    """x * sigmoid(x) after a conv (EfficientNet's SiLU) is the conv's activation `silu`; a
+    squeeze-and-excitation scale, x * sigmoid(f(x)), is not a SiLU and stays a product."""
+    g = GraphBuilder(6)
+    x = g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = g.op("Mul", [g.op("Sigmoid", [x]), x])                           # SiLU, swapped
+    pooled = g.op("GlobalAveragePool", [y])
+    gate = g.op("Sigmoid", [g.op("Conv", [pooled, g.random(4, 4, 1, 1)], kernel_shape=[1, 1])])
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op("Mul", [y, gate])])
+    wl = load_onnx(save(model, tmp_path))
+    convs = [wl.layers[name] for name in wl.order if wl.layers[name].kind == "conv2d"]
+    assert [conv.activation for conv in convs] == ["silu", "sigmoid"]
+    assert [wl.layers[n].kind for n in wl.order].count("elementwise") == 1
+    check_values(model, wl, {"x": np.random.default_rng(2).normal(
+        size=(1, 3, 6, 6)).astype(np.float32)})

@@ -336,8 +336,8 @@ class LutSpec:
     lookup_pj: Picojoules | Auto = "auto"
     leakage_mw: Milliwatts | Auto = "auto"
     entries: Integer(2, 2 ** 20) = 256    # table entries per function, for 'auto' figures
-    functions: tuple[ActivationName, ...] = ("sigmoid", "tanh", "gelu", "gelu_tanh", "erf",
-                                             "hardswish")
+    functions: tuple[ActivationName, ...] = ("sigmoid", "silu", "tanh", "gelu", "gelu_tanh",
+                                             "erf", "hardswish")
 
 
 @dataclass(frozen=True)

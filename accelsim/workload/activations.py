@@ -64,6 +64,10 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
                                      lambda x: np.where(x >= 0, x, 0.01 * x), None),
     "sigmoid": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
                                   lambda x: 1.0 / (1.0 + np.exp(-x)), "Sigmoid"),
+    # x * sigmoid(x) (SiLU, swish: EfficientNet, YOLO, SwiGLU): the sigmoid and a multiply;
+    # ONNX's Swish (opset 24) with alpha 1
+    "silu": ActivationFunction({Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 2},
+                               lambda x: x / (1.0 + np.exp(-x)), "Swish"),
     "tanh": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.tanh, "Tanh"),
     # the exact form (PyTorch's and ONNX's default)
     "gelu": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},

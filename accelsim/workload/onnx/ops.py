@@ -335,6 +335,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
                 return self.unknown(node, f"Gelu with approximate='{approximate}' is not "
                                     "supported (only 'none' and 'tanh')")
             function = "gelu_tanh" if approximate == "tanh" else function
+        if node.op_type == "Swish" and float(self.attrs(node).get("alpha", 1.0)) != 1.0:
+            return self.unknown(node, "Swish is supported with alpha 1 (SiLU) only")
         x = self.act(node)
         producer = self.layers[x.layer]
         if (hasattr(producer, "activation") and producer.activation is None
