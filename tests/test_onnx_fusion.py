@@ -159,3 +159,27 @@ def test_silu_in_pieces_is_the_conv_activation(tmp_path):
     assert [wl.layers[n].kind for n in wl.order].count("elementwise") == 1
     check_values(model, wl, {"x": np.random.default_rng(2).normal(
         size=(1, 3, 6, 6)).astype(np.float32)})
+
+
+def test_layer_norm_over_the_channels_of_each_pixel_moves_no_data(tmp_path):
+    """ConvNeXt's block: a conv, a permute to channels last, LayerNorm and a Linear over the
+    channels, a permute back and the residual. The channels are already outermost in the
+    layer, so LayerNorm takes them as its channels (until the twenty-second session it took
+    the rows as groups of channels and transposed the tensor there and back)."""
+    g = GraphBuilder(7)
+    c = 8
+    x = g.op("Conv", ["x", g.random(c, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = g.op("Transpose", [x], perm=[0, 2, 3, 1])
+    y = g.op("LayerNormalization", [y, g.const(g.rng.uniform(0.5, 1.5, c)),
+                                    g.const(g.rng.normal(0, 0.1, c))], axis=-1, epsilon=1e-6)
+    y = g.op("MatMul", [y, g.random(c, c)])
+    y = g.op("Transpose", [y], perm=[0, 3, 1, 2])
+    model = g.model({"x": [1, 3, 6, 5]}, [g.op("Add", [x, y])])
+    wl = load_onnx(save(model, tmp_path))
+    moved = [name for name in wl.order
+             if wl.layers[name].kind == "reshape" and not wl.layers[name].aliases_input]
+    assert moved == []
+    norm = next(wl.layers[name] for name in wl.order if wl.layers[name].kind == "layer_norm")
+    assert norm.groups == 1 and wl.shapes[norm.name] == (c, 6, 5)
+    check_values(model, wl, {"x": np.random.default_rng(3).normal(
+        size=(1, 3, 6, 5)).astype(np.float32)})

@@ -103,14 +103,22 @@ def channel_axes(held: tuple[int, int, int], tensor: Tensor) -> int:
     return 1
 
 
-def grouped_layout(shape: tuple[int, ...], reduced: list[int]) -> tuple[tuple, int, int]:
+def grouped_layout(shape: tuple[int, ...], reduced: list[int],
+                   tensor: Tensor | None = None) -> tuple[tuple, int, int]:
     """Layout for an operation over the ``reduced`` axes of each vector: (perm, channel axes,
-    groups). The last other axis gives the positions; the rest become groups of channels."""
+    groups). The last other axis gives the positions; the rest become groups of channels;
+    unless ``tensor`` (the input) already holds the reduced axes outermost: then they are the
+    channels and every other axis a position, in the order held (ConvNeXt's LayerNorm over
+    the channels of each pixel, which was transposed to groups of rows and back)."""
     others = [a for a in range(len(shape)) if a not in reduced]
     if not others:
         return tuple(reduced), len(reduced), 1
     groups_axes = others[:-1]
     perm = (*groups_axes, *reduced, others[-1])
+    if tensor is not None and groups_axes:
+        held = (*reduced, *(a for a in tensor.perm if a not in reduced))
+        if in_same_order(tensor, held) and not in_same_order(tensor, perm):
+            return held, len(reduced), 1
     return perm, len(groups_axes) + len(reduced), math.prod(shape[a] for a in groups_axes)
 
 

@@ -78,7 +78,7 @@ class StructuralOps:
         if axes != [rank - 1]:
             return self.unknown(node, f"{node.op_type} over axes {axes} of {list(x.shape)} is "
                                 "not supported (the last axis only)")
-        perm, channels, groups = grouped_layout(x.shape, axes)
+        perm, channels, groups = grouped_layout(x.shape, axes, x)
         source = self.materialize(x, perm, channels, node.name or "reduce")
         name = self.add(Reduce(self.label(node), (source,), function=function, groups=groups))
         keep = attrs.get("keepdims", 1)
