@@ -183,3 +183,12 @@ def test_layer_norm_over_the_channels_of_each_pixel_moves_no_data(tmp_path):
     assert norm.groups == 1 and wl.shapes[norm.name] == (c, 6, 5)
     check_values(model, wl, {"x": np.random.default_rng(3).normal(
         size=(1, 3, 6, 5)).astype(np.float32)})
+
+
+def test_silu_of_a_constant_is_folded(tmp_path):
+    g = GraphBuilder(5)
+    c = g.const(np.linspace(-3, 3, D).astype(np.float32))
+    y = g.op("Mul", [c, g.op("Sigmoid", [c])])
+    model = g.model({"x": [1, T, D]}, [g.op("Add", ["x", y])])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, feeds())

@@ -1,16 +1,19 @@
 """Operators that exporters write out in pieces, put back together before import.
 
-The exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), has no ONNX operator before opset 20, so
-PyTorch writes it as Div, Erf, Add, Mul and Mul (ViT, BERT, Swin, ConvNeXt); GPT-2's tanh
-approximation, x * 0.5 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))), takes Pow, three Mul,
-Add, Tanh, Add and two Mul. SiLU, x * sigmoid(x) (EfficientNet, YOLO, SwiGLU), is
-Sigmoid and Mul before opset 24's Swish. Imported piece by
-piece it is five digital passes over the tensor, four of them beside a layer that could apply
-it as its activation; on a chip whose buffer does not hold the tensor each is a DRAM round
-trip: torchvision's ViT-B/16 cost 2.2 times the energy of the same network built by hand on
-ania-like. Fused back into one Gelu, the importer applies it as the activation of the layer
-that computes x (importer.NodeOps.activation), as a hand-built model and every inference
-compiler (onnxruntime's GELU fusion, TensorRT) do.
+- The exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), has no ONNX operator before opset 20, so
+  PyTorch writes it as Div, Erf, Add, Mul and Mul (ViT, BERT, Swin, ConvNeXt).
+- GPT-2's tanh approximation, x * 0.5 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))), is
+  Pow, three Mul, Add, Tanh, Add and two Mul.
+- SiLU, x * sigmoid(x) (EfficientNet, YOLO, SwiGLU), is Sigmoid and Mul before opset 24's
+  Swish.
+
+Imported piece by piece, each is several digital passes over the tensor beside a layer that
+could apply it as its activation; on a chip whose buffer does not hold the tensor each pass
+is a DRAM round trip (torchvision's ViT-B/16 cost 2.2 times the energy of the same network
+built by hand on ania-like). Fused into one Gelu (approximate="tanh" for GPT-2's) or Swish
+node, the importer applies it as the activation of the layer that computes x
+(NodeOps.activation), as a hand-built model and inference compilers (onnxruntime's GELU
+fusion, TensorRT) do.
 
 A pattern is fused only when its intermediate tensors have no other reader and are not graph
 outputs, so the fused graph computes exactly what the pieces did.
@@ -28,9 +31,10 @@ _TOLERANCE = 1e-4     # relative, on the constants (exporters write float32)
 
 
 def fused(nodes: list, constants: dict[str, np.ndarray], outputs: set[str]) -> list:
-    """``nodes`` (topologically ordered) with each GELU written in pieces (exact or tanh)
-    replaced by one Gelu node, placed where its last piece was. ``constants``: initializers by name
-    (Constant nodes are read here); ``outputs``: the graph's output names."""
+    """``nodes`` (topologically ordered) with each GELU (exact or tanh) or SiLU written in
+    pieces replaced by one Gelu or Swish node, placed where its last piece was.
+    ``constants``: initializers by name (Constant nodes are read here); ``outputs``: the
+    graph's output names."""
     scalars = {name: float(np.asarray(value).reshape(-1)[0])
                for name, value in constants.items() if np.size(value) == 1}
     numpy_helper = onnx_module().numpy_helper
