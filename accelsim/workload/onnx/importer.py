@@ -101,7 +101,7 @@ class Importer(NodeOps, Folding):
             dims = self.static_dims(info)
             if dims is not None:
                 self.inferred[info.name] = dims
-        # the exact GELU written in pieces, as one Gelu (fusion.fused)
+        # GELU and SiLU written in pieces, as one Gelu or Swish (fusion.fused)
         nodes = fused(list(graph.node), self.consts, {o.name for o in graph.output})
         for node in nodes:
             for name in node.input:
