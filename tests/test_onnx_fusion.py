@@ -192,3 +192,47 @@ def test_silu_of_a_constant_is_folded(tmp_path):
     model = g.model({"x": [1, T, D]}, [g.op("Add", ["x", y])])
     wl = load_onnx(save(model, tmp_path))
     check_values(model, wl, feeds())
+
+
+def rms_model(variant: str, scaled: bool = True):
+    """x -> MatMul -> RMS norm over the last axis written in pieces -> MatMul."""
+    g = GraphBuilder(8)
+    f32 = np.float32
+    x = g.op("MatMul", ["x", g.random(D, H)])
+    mean = g.op("ReduceMean", [g.op("Pow", [x, g.const(f32(2.0))])], axes=[-1], keepdims=1)
+    root = g.op("Sqrt", [g.op("Add", [mean, g.const(f32(1e-6))])])
+    if variant == "div":                    # T5: x * (1 / sqrt(...))
+        y = g.op("Mul", [x, g.op("Div", [g.const(f32(1.0)), root])])
+    elif variant == "reciprocal":
+        y = g.op("Mul", [g.op("Reciprocal", [root]), x])
+    else:                                   # x / sqrt(...)
+        y = g.op("Div", [x, root])
+    if scaled:
+        y = g.op("Mul", [g.const(g.rng.uniform(0.5, 1.5, H).astype(f32)), y])
+    out = g.op("MatMul", [y, g.random(H, D)])
+    return g.model({"x": [1, T, D]}, [out])
+
+
+@pytest.mark.parametrize("variant,scaled", [("div", True), ("reciprocal", True),
+                                            ("quotient", False)])
+def test_rms_norm_in_pieces_is_one_layer_norm_without_the_mean(tmp_path, variant, scaled):
+    model = rms_model(variant, scaled)
+    wl = load_onnx(save(model, tmp_path))
+    kinds = [wl.layers[name].kind for name in wl.order]
+    assert kinds == ["input", "linear", "layer_norm", "linear"]
+    norm = wl.layers[wl.order[2]]
+    assert not norm.center and norm.epsilon == pytest.approx(1e-6)
+    check_values(model, wl, feeds())
+
+
+def test_an_rms_norm_costs_less_than_a_layer_norm():
+    """Per element a layer norm takes 4 adds and 3 multiplies (mean, variance, centering,
+    gamma, beta); an RMS norm 1 add and 3 multiplies (squares, normalize, gamma)."""
+    from accelsim.energy.table import Action
+    from accelsim.workload.layers import LayerNorm
+    from accelsim.workload.ops import op
+    for center, adds in ((True, 4), (False, 1)):
+        norm = LayerNorm("n", ("x",), center=center)
+        cost = op(norm).digital(norm, [(16, 4, 1)], (16, 4, 1), lambda n: n)
+        assert cost.ops[Action.DIGITAL_ADD] == adds * 16
+        assert cost.ops[Action.DIGITAL_MUL] == 3 * 16 + 4      # and 4 per group

@@ -385,10 +385,12 @@ class Affine(Layer):
 @dataclass(frozen=True)
 class LayerNorm(Layer):
     """Normalize each vector's channels (in ``groups`` equal groups) to zero mean and unit
-    variance, then scale by gamma and add beta (per channel, in weights and biases)."""
+    variance, then scale by gamma and add beta (per channel, in weights and biases).
+    ``center: false``: an RMS norm (T5, LLaMA), the mean neither taken nor subtracted."""
 
     groups: PositiveInt = 1
     epsilon: Epsilon = 1e-5
+    center: bool = True
     kind: ClassVar[str] = "layer_norm"
     constants: ClassVar[bool] = True
 

@@ -94,6 +94,7 @@ class Need:
 # (1 add), normalize (1 multiply), gamma and beta (1 multiply, 1 add); per group: the mean,
 # variance and reciprocal square root (4 multiplies; a lookup plus one Newton step; assumed).
 LAYER_NORM_OPS = {Action.DIGITAL_ADD: 4, Action.DIGITAL_MUL: 3}
+RMS_NORM_OPS = {Action.DIGITAL_ADD: 1, Action.DIGITAL_MUL: 3}    # no mean, no beta
 LAYER_NORM_GROUP_OPS = {Action.DIGITAL_MUL: 4}
 DIGITAL_ACTIONS = (Action.DIGITAL_ADD, Action.DIGITAL_MUL, Action.DIGITAL_COMPARE)
 
@@ -177,7 +178,8 @@ def _affine_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 
 def _layer_norm_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     c = shape[0]
-    ops = {action: n * c for action, n in LAYER_NORM_OPS.items()}
+    per_element = LAYER_NORM_OPS if layer.center else RMS_NORM_OPS
+    ops = {action: n * c for action, n in per_element.items()}
     for action, n in LAYER_NORM_GROUP_OPS.items():
         ops[action] = ops.get(action, 0) + n * layer.groups
     return DigitalCost(words(c), 0, ops)
@@ -415,9 +417,10 @@ def _affine(layer: Affine, xs, workload) -> np.ndarray:
 def _layer_norm(layer: LayerNorm, xs, workload) -> np.ndarray:
     x = xs[0]
     parts = grouped(x, layer.groups)
-    mean = parts.mean(axis=2, keepdims=True)
-    var = parts.var(axis=2, keepdims=True)
-    y = ((parts - mean) / np.sqrt(var + layer.epsilon)).reshape(x.shape)
+    if layer.center:
+        parts = parts - parts.mean(axis=2, keepdims=True)
+    y = (parts / np.sqrt((parts * parts).mean(axis=2, keepdims=True) + layer.epsilon)
+         ).reshape(x.shape)
     gamma = workload.weights.get(layer.name)
     beta = workload.biases.get(layer.name)
     if gamma is not None:
@@ -471,7 +474,8 @@ OPS: dict[type[Layer], Op] = {
                 ("Reshape", "Transpose", "Squeeze", "Unsqueeze")),
     Affine: Op(NeedRule.SAME, _affine_cost, _affine, ("Add", "Sub", "Mul", "Div",
                                                       "BatchNormalization")),
-    LayerNorm: Op(NeedRule.SAME, _layer_norm_cost, _layer_norm, ("LayerNormalization",)),
+    LayerNorm: Op(NeedRule.SAME, _layer_norm_cost, _layer_norm,
+                  ("LayerNormalization", "RMSNormalization")),
     Softmax: Op(NeedRule.SAME, _softmax_cost, lambda layer, xs, wl: softmax(xs[0], layer.groups),
                 ("Softmax",)),
     GenericOp: Op(NeedRule.ALL, _generic_cost, None, ("any other",)),

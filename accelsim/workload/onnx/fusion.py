@@ -6,6 +6,8 @@
   Pow, three Mul, Add, Tanh, Add and two Mul.
 - SiLU, x * sigmoid(x) (EfficientNet, YOLO, SwiGLU), is Sigmoid and Mul before opset 24's
   Swish.
+- The RMS norm of T5 and LLaMA, x / sqrt(mean(x^2) + epsilon) * scale, is Pow, ReduceMean,
+  Add, Sqrt, Div and two Mul before opset 23's RMSNormalization.
 
 Imported piece by piece, each is several digital passes over the tensor beside a layer that
 could apply it as its activation; on a chip whose buffer does not hold the tensor each pass
@@ -13,7 +15,8 @@ is a DRAM round trip (torchvision's ViT-B/16 cost 2.2 times the energy of the sa
 built by hand on ania-like). Fused into one Gelu (approximate="tanh" for GPT-2's) or Swish
 node, the importer applies it as the activation of the layer that computes x
 (NodeOps.activation), as a hand-built model and inference compilers (onnxruntime's GELU
-fusion, TensorRT) do.
+fusion, TensorRT) do; an RMSNormalization node becomes one `layer_norm` with
+``center=False``.
 
 A pattern is fused only when its intermediate tensors have no other reader and are not graph
 outputs, so the fused graph computes exactly what the pieces did.
@@ -31,8 +34,9 @@ _TOLERANCE = 1e-4     # relative, on the constants (exporters write float32)
 
 
 def fused(nodes: list, constants: dict[str, np.ndarray], outputs: set[str]) -> list:
-    """``nodes`` (topologically ordered) with each GELU (exact or tanh) or SiLU written in
-    pieces replaced by one Gelu or Swish node, placed where its last piece was.
+    """``nodes`` (topologically ordered) with each GELU (exact or tanh), SiLU or RMS norm
+    written in pieces replaced by one Gelu, Swish or RMSNormalization node, placed where its
+    last piece was.
     ``constants``: initializers by name (Constant nodes are read here); ``outputs``: the
     graph's output names."""
     scalars = {name: float(np.asarray(value).reshape(-1)[0])
@@ -67,6 +71,15 @@ def fused(nodes: list, constants: dict[str, np.ndarray], outputs: set[str]) -> l
                 replaced[id(node)] = None
                 replaced[id(mul)] = onnx_module().helper.make_node(
                     "Swish", [node.input[0]], [mul.output[0]], name=f"{node.name}#silu")
+        elif node.op_type == "ReduceMean" and id(node) not in replaced:
+            match = _rms_norm(node, producer, readers, scalars, constants, outputs)
+            if match is not None:
+                pieces, inputs, out, epsilon = match
+                for piece in pieces:
+                    replaced[id(piece)] = None
+                replaced[id(producer[out])] = onnx_module().helper.make_node(
+                    "RMSNormalization", inputs, [out], name=f"{node.name or out}#rms",
+                    axis=-1, epsilon=epsilon)
     if not replaced:
         return nodes
     return [replaced[id(node)] if id(node) in replaced else node for node in nodes
@@ -157,3 +170,65 @@ def _silu(sigmoid, readers, outputs):
     if mul.op_type != "Mul" or len(mul.input) != 2 or sigmoid.input[0] not in mul.input:
         return None
     return mul
+
+
+def _rms_norm(mean, producer, readers, scalars, constants, outputs):
+    """(pieces, [x, scale?], output, epsilon) of an RMS norm over the last axis around
+    ``mean``: ReduceMean(Pow(x, 2)), Add(epsilon), Sqrt, then Div(1, .) or Reciprocal and
+    Mul(x, .), or Div(x, .); then a Mul by a constant scale when there is one. None when it
+    is not one."""
+
+    def only_reader(name: str):
+        found = readers.get(name, [])
+        return found[0] if len(found) == 1 and name not in outputs else None
+
+    def near(name: str, value: float) -> bool:
+        return name in scalars and math.isclose(scalars[name], value, rel_tol=_TOLERANCE)
+
+    def other(node, name: str) -> str:
+        a, b = node.input
+        return b if a == name else a
+
+    attrs = {a.name: a for a in mean.attribute}
+    axes = list(attrs["axes"].ints) if "axes" in attrs else (
+        np.asarray(constants[mean.input[1]]).reshape(-1).tolist()
+        if len(mean.input) > 1 and mean.input[1] in constants else None)
+    if axes != [-1] or ("keepdims" in attrs and attrs["keepdims"].i != 1):
+        return None
+    square = producer.get(mean.input[0])
+    if (square is None or only_reader(mean.input[0]) is not mean or square.op_type != "Pow"
+            or not near(square.input[1], 2.0)):
+        return None
+    x = square.input[0]
+    if x in constants or x in scalars:
+        return None
+    add = only_reader(mean.output[0])
+    if add is None or add.op_type != "Add" or other(add, mean.output[0]) not in scalars:
+        return None
+    epsilon = scalars[other(add, mean.output[0])]
+    root = only_reader(add.output[0])
+    if root is None or root.op_type != "Sqrt":
+        return None
+    pieces = [square, mean, add, root]
+    step = only_reader(root.output[0])
+    if step is not None and step.op_type == "Div" and list(step.input) == [x, root.output[0]]:
+        scaled = step
+    elif step is not None and (step.op_type == "Reciprocal" or (
+            step.op_type == "Div" and step.input[1] == root.output[0]
+            and near(step.input[0], 1.0))):
+        scaled = only_reader(step.output[0])
+        if (scaled is None or scaled.op_type != "Mul"
+                or other(scaled, step.output[0]) != x):
+            return None
+        pieces.append(step)
+    else:
+        return None
+    pieces.append(scaled)
+    out, inputs = scaled.output[0], [x]
+    weight = only_reader(out)
+    if weight is not None and weight.op_type == "Mul" and len(weight.input) == 2:
+        scale = other(weight, out)
+        if scale in constants and np.ndim(constants[scale]) == 1:
+            pieces.append(weight)
+            out, inputs = weight.output[0], [x, scale]
+    return pieces, inputs, out, epsilon

@@ -360,7 +360,11 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         name = self.add(Softmax(self.label(node), (source,), groups=groups))
         self.put(node.output[0], name, x.shape, perm)
 
-    def op_LayerNormalization(self, node) -> None:
+    def op_RMSNormalization(self, node) -> None:
+        """RMS norm (opset 23; also T5's and LLaMA's written in pieces, fusion.py)."""
+        self.op_LayerNormalization(node, center=False)
+
+    def op_LayerNormalization(self, node, center: bool = True) -> None:
         x = self.act(node)
         rank = len(x.shape)
         attrs = self.attrs(node)
@@ -368,7 +372,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         perm, channels, groups = grouped_layout(x.shape, list(range(axis, rank)), x)
         source = self.materialize(x, perm, channels, node.name or "layer_norm")
         name = self.add(LayerNorm(self.label(node), (source,), groups=groups,
-                                  epsilon=float(attrs.get("epsilon", 1e-5))))
+                                  epsilon=float(attrs.get("epsilon", 1e-5)), center=center))
         gamma, beta = self.setting(node, 1), self.setting(node, 2)
         if gamma is not None:
             self.weights[name] = np.tile(gamma.reshape(-1), groups)
