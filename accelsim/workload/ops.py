@@ -418,9 +418,12 @@ def _layer_norm(layer: LayerNorm, xs, workload) -> np.ndarray:
     x = xs[0]
     parts = grouped(x, layer.groups)
     if layer.center:
-        parts = parts - parts.mean(axis=2, keepdims=True)
-    y = (parts / np.sqrt((parts * parts).mean(axis=2, keepdims=True) + layer.epsilon)
-         ).reshape(x.shape)
+        mean = parts.mean(axis=2, keepdims=True)
+        var = parts.var(axis=2, keepdims=True)
+        y = ((parts - mean) / np.sqrt(var + layer.epsilon)).reshape(x.shape)
+    else:                               # RMS norm
+        y = (parts / np.sqrt((parts * parts).mean(axis=2, keepdims=True) + layer.epsilon)
+             ).reshape(x.shape)
     gamma = workload.weights.get(layer.name)
     beta = workload.biases.get(layer.name)
     if gamma is not None:
