@@ -204,19 +204,21 @@ def _attention(b: WorkloadBuilder, prefix: str, x: str, d: int, heads: int, *,
     return b.add(Linear, f"{prefix}.out", out_features=d)
 
 
-def _mlp(b: WorkloadBuilder, prefix: str, x: str, d: int, hidden: int) -> str:
-    b.add(Linear, f"{prefix}.fc1", inputs=(x,), out_features=hidden, activation="gelu")
+def _mlp(b: WorkloadBuilder, prefix: str, x: str, d: int, hidden: int,
+         activation: str = "gelu") -> str:
+    b.add(Linear, f"{prefix}.fc1", inputs=(x,), out_features=hidden, activation=activation)
     return b.add(Linear, f"{prefix}.fc2", out_features=d)
 
 
 def _pre_norm_block(b: WorkloadBuilder, prefix: str, x: str, d: int, heads: int, hidden: int,
-                    past: tuple[str, str] | None = None) -> str:
-    """x + attention(LN(x)), then x + MLP(LN(x)): ViT and GPT-2."""
+                    past: tuple[str, str] | None = None, activation: str = "gelu") -> str:
+    """x + attention(LN(x)), then x + MLP(LN(x)): ViT and GPT-2 (whose GELU is the tanh
+    approximation, Hugging Face's gelu_new)."""
     b.add(LayerNorm, f"{prefix}.ln1", inputs=(x,))
     attn = _attention(b, f"{prefix}.attn", b.last, d, heads, past=past)
     x = b.add(Elementwise, f"{prefix}.add1", inputs=(x, attn), function="add")
     b.add(LayerNorm, f"{prefix}.ln2")
-    mlp = _mlp(b, f"{prefix}.mlp", b.last, d, hidden)
+    mlp = _mlp(b, f"{prefix}.mlp", b.last, d, hidden, activation)
     return b.add(Elementwise, f"{prefix}.add2", inputs=(x, mlp), function="add")
 
 
@@ -264,7 +266,7 @@ def _gpt2(name: str, tokens: int, past: int) -> Workload:
         if past:
             cache = (b.add(Input, f"h.{i}.past_keys", shape=(d, past, 1)),
                      b.add(Input, f"h.{i}.past_values", shape=(d, past, 1)))
-        _pre_norm_block(b, f"h.{i}", x, d, heads, hidden, past=cache)
+        _pre_norm_block(b, f"h.{i}", x, d, heads, hidden, past=cache, activation="gelu_tanh")
     b.add(LayerNorm, "ln_f")
     b.add(Linear, "lm_head", out_features=vocab)
     return b.build(validated=True)
