@@ -31,204 +31,186 @@ import numpy as np
 from accelsim.workload.onnx.reading import onnx_module
 
 _TOLERANCE = 1e-4     # relative, on the constants (exporters write float32)
+_SUFFIX = {"Gelu": "gelu", "Swish": "silu", "RMSNormalization": "rms"}   # of fused node names
 
 
 def fused(nodes: list, constants: dict[str, np.ndarray], outputs: set[str]) -> list:
     """``nodes`` (topologically ordered) with each GELU (exact or tanh), SiLU or RMS norm
     written in pieces replaced by one Gelu, Swish or RMSNormalization node, placed where its
-    last piece was.
-    ``constants``: initializers by name (Constant nodes are read here); ``outputs``: the
-    graph's output names."""
-    scalars = {name: float(np.asarray(value).reshape(-1)[0])
-               for name, value in constants.items() if np.size(value) == 1}
-    numpy_helper = onnx_module().numpy_helper
+    last piece was. ``constants``: initializers by name (Constant nodes are read here);
+    ``outputs``: the graph's output names."""
+    graph = _Graph(nodes, constants, outputs)
+    matchers = {"Erf": _gelu, "Tanh": _gelu, "Sigmoid": _silu, "ReduceMean": _rms_norm}
+    replaced: dict[int, object] = {}      # id of a piece -> the fused node (last piece) or None
     for node in nodes:
-        if node.op_type == "Constant" and len(node.attribute) == 1 \
-                and node.attribute[0].name == "value":
-            value = numpy_helper.to_array(node.attribute[0].t)
-            if value.size == 1:
-                scalars[node.output[0]] = float(value.reshape(-1)[0])
-    producer = {out: node for node in nodes for out in node.output}
-    readers: dict[str, list] = {}
-    for node in nodes:
-        for name in node.input:
-            readers.setdefault(name, []).append(node)
-    replaced: dict[int, object] = {}      # id of a piece -> the Gelu (last piece) or None
-    for node in nodes:
-        if node.op_type in ("Erf", "Tanh") and id(node) not in replaced:
-            match = _gelu(node, producer, readers, scalars, outputs)
-            if match is not None:
-                pieces, x, out = match
-                extra = {"approximate": "tanh"} if node.op_type == "Tanh" else {}
-                gelu = onnx_module().helper.make_node("Gelu", [x], [out],
-                                                      name=f"{node.name or out}#gelu", **extra)
-                for piece in pieces:
-                    replaced[id(piece)] = None
-                replaced[id(producer[out])] = gelu
-        elif node.op_type == "Sigmoid" and id(node) not in replaced:
-            mul = _silu(node, readers, outputs)
-            if mul is not None:
-                replaced[id(node)] = None
-                replaced[id(mul)] = onnx_module().helper.make_node(
-                    "Swish", [node.input[0]], [mul.output[0]], name=f"{node.name}#silu")
-        elif node.op_type == "ReduceMean" and id(node) not in replaced:
-            match = _rms_norm(node, producer, readers, scalars, constants, outputs)
-            if match is not None:
-                pieces, inputs, out, epsilon = match
-                for piece in pieces:
-                    replaced[id(piece)] = None
-                replaced[id(producer[out])] = onnx_module().helper.make_node(
-                    "RMSNormalization", inputs, [out], name=f"{node.name or out}#rms",
-                    axis=-1, epsilon=epsilon)
+        matcher = matchers.get(node.op_type)
+        match = matcher(graph, node) if matcher and id(node) not in replaced else None
+        if match is None:
+            continue
+        pieces, inputs, out, op_type, attrs = match
+        for piece in pieces:
+            replaced[id(piece)] = None
+        replaced[id(graph.producer[out])] = onnx_module().helper.make_node(
+            op_type, inputs, [out], name=f"{node.name or out}#{_SUFFIX[op_type]}", **attrs)
     if not replaced:
         return nodes
     return [replaced[id(node)] if id(node) in replaced else node for node in nodes
             if replaced.get(id(node), node) is not None]
 
 
-def _gelu(erf, producer, readers, scalars, outputs):
-    """(pieces, x, output) of the GELU around ``erf`` (an Erf, or the Tanh of the tanh
-    approximation), or None when it is not one."""
+class _Graph:
+    """Who produces and who reads each tensor, and the scalar constants, for the matchers."""
 
-    def only_reader(name: str):
-        found = readers.get(name, [])
-        return found[0] if len(found) == 1 and name not in outputs else None
+    def __init__(self, nodes: list, constants: dict, outputs: set[str]) -> None:
+        self.constants, self.outputs = constants, outputs
+        self.scalars = {name: float(np.asarray(value).reshape(-1)[0])
+                        for name, value in constants.items() if np.size(value) == 1}
+        numpy_helper = onnx_module().numpy_helper
+        self.producer, self.readers = {}, {}
+        for node in nodes:
+            if node.op_type == "Constant" and len(node.attribute) == 1 \
+                    and node.attribute[0].name == "value":
+                value = numpy_helper.to_array(node.attribute[0].t)
+                if value.size == 1:
+                    self.scalars[node.output[0]] = float(value.reshape(-1)[0])
+            for name in node.output:
+                self.producer[name] = node
+            for name in node.input:
+                self.readers.setdefault(name, []).append(node)
 
-    def near(name: str, value: float) -> bool:
-        return name in scalars and math.isclose(scalars[name], value, rel_tol=_TOLERANCE)
+    def only_reader(self, name: str):
+        """The one node that reads ``name`` (not a graph output), else None."""
+        found = self.readers.get(name, [])
+        return found[0] if len(found) == 1 and name not in self.outputs else None
 
+    def near(self, name: str, value: float) -> bool:
+        return name in self.scalars and math.isclose(self.scalars[name], value,
+                                                     rel_tol=_TOLERANCE)
+
+    @staticmethod
     def other(node, name: str) -> str:
+        """The input of a two-input ``node`` that is not ``name``."""
         a, b = node.input
         return b if a == name else a
 
-    def scaled_by(name: str, op: str, value: float):
+    def scaled_by(self, name: str, op: str, value: float):
         """(node, operand) when ``name`` is op(operand, value) read only once, else None."""
-        node = producer.get(name)
+        node = self.producer.get(name)
         if (node is None or node.op_type != op or len(node.input) != 2
-                or only_reader(name) is None):
+                or self.only_reader(name) is None):
             return None
         a, b = node.input
-        if near(b, value):
+        if self.near(b, value):
             return node, a
-        return (node, b) if op == "Mul" and near(a, value) else None
+        return (node, b) if op == "Mul" and self.near(a, value) else None
 
+
+def _gelu(g: _Graph, erf):
+    """The GELU around ``erf`` (an Erf, or the Tanh of the tanh approximation) as fused()
+    takes it, or None when it is not one."""
     if erf.op_type == "Erf":          # erf(x / sqrt 2)
-        found = (scaled_by(erf.input[0], "Div", math.sqrt(2.0))
-                 or scaled_by(erf.input[0], "Mul", math.sqrt(0.5)))
+        found = (g.scaled_by(erf.input[0], "Div", math.sqrt(2.0))
+                 or g.scaled_by(erf.input[0], "Mul", math.sqrt(0.5)))
         if found is None:
             return None
         inner, x = [found[0]], found[1]
     else:                             # tanh(sqrt(2 / pi) * (x + 0.044715 x^3))
-        found = scaled_by(erf.input[0], "Mul", math.sqrt(2.0 / math.pi))
-        total = producer.get(found[1]) if found else None
-        if total is None or total.op_type != "Add" or only_reader(found[1]) is None:
+        found = g.scaled_by(erf.input[0], "Mul", math.sqrt(2.0 / math.pi))
+        total = g.producer.get(found[1]) if found else None
+        if total is None or total.op_type != "Add" or g.only_reader(found[1]) is None:
             return None
         inner = [found[0], total]
         for x, term in (total.input, tuple(reversed(total.input))):
-            cubic = scaled_by(term, "Mul", 0.044715)
-            power = producer.get(cubic[1]) if cubic else None
+            cubic = g.scaled_by(term, "Mul", 0.044715)
+            power = g.producer.get(cubic[1]) if cubic else None
             if (power is not None and power.op_type == "Pow" and power.input[0] == x
-                    and near(power.input[1], 3.0) and only_reader(cubic[1]) is not None):
+                    and g.near(power.input[1], 3.0) and g.only_reader(cubic[1]) is not None):
                 inner += [cubic[0], power]
                 break
         else:
             return None
-    one = only_reader(erf.output[0])
-    if one is None or one.op_type != "Add" or not near(other(one, erf.output[0]), 1.0):
+    one = g.only_reader(erf.output[0])
+    if one is None or one.op_type != "Add" or not g.near(g.other(one, erf.output[0]), 1.0):
         return None
     pieces = [*inner, erf, one]
     need = {"x", "half"}
     current = one.output[0]
     while need:
-        mul = only_reader(current)
+        mul = g.only_reader(current)
         if mul is None or mul.op_type != "Mul" or len(mul.input) != 2:
             return None
-        factor = other(mul, current)
-        half_x = producer.get(factor)
+        factor = g.other(mul, current)
+        half_x = g.producer.get(factor)
         if factor == x and "x" in need:
             need.discard("x")
-        elif near(factor, 0.5) and "half" in need:
+        elif g.near(factor, 0.5) and "half" in need:
             need.discard("half")
         elif (need == {"x", "half"} and half_x is not None and half_x.op_type == "Mul"
-              and only_reader(factor) is mul and x in half_x.input
-              and near(other(half_x, x), 0.5)):
+              and g.only_reader(factor) is mul and x in half_x.input
+              and g.near(g.other(half_x, x), 0.5)):
             need.clear()
             pieces.append(half_x)
         else:
             return None
         pieces.append(mul)
         current = mul.output[0]
-    return pieces, x, current
+    attrs = {"approximate": "tanh"} if erf.op_type == "Tanh" else {}
+    return pieces, [x], current, "Gelu", attrs
 
 
-def _silu(sigmoid, readers, outputs):
-    """The Mul of x * sigmoid(x) (SiLU), or None: the sigmoid read by it alone."""
-    found = readers.get(sigmoid.output[0], [])
-    if len(found) != 1 or sigmoid.output[0] in outputs:
+def _silu(g: _Graph, sigmoid):
+    """x * sigmoid(x) (SiLU) as fused() takes it, or None: the sigmoid read by the Mul alone."""
+    mul = g.only_reader(sigmoid.output[0])
+    if (mul is None or mul.op_type != "Mul" or len(mul.input) != 2
+            or sigmoid.input[0] not in mul.input):
         return None
-    mul = found[0]
-    if mul.op_type != "Mul" or len(mul.input) != 2 or sigmoid.input[0] not in mul.input:
-        return None
-    return mul
+    return [sigmoid, mul], [sigmoid.input[0]], mul.output[0], "Swish", {}
 
 
-def _rms_norm(mean, producer, readers, scalars, constants, outputs):
-    """(pieces, [x, scale?], output, epsilon) of an RMS norm over the last axis around
-    ``mean``: ReduceMean(Pow(x, 2)), Add(epsilon), Sqrt, then Div(1, .) or Reciprocal and
-    Mul(x, .), or Div(x, .); then a Mul by a constant scale when there is one. None when it
-    is not one."""
-
-    def only_reader(name: str):
-        found = readers.get(name, [])
-        return found[0] if len(found) == 1 and name not in outputs else None
-
-    def near(name: str, value: float) -> bool:
-        return name in scalars and math.isclose(scalars[name], value, rel_tol=_TOLERANCE)
-
-    def other(node, name: str) -> str:
-        a, b = node.input
-        return b if a == name else a
-
+def _rms_norm(g: _Graph, mean):
+    """An RMS norm over the last axis around ``mean`` as fused() takes it: ReduceMean(Pow(x,
+    2)), Add(epsilon), Sqrt, then Div(1, .) or Reciprocal and Mul(x, .), or Div(x, .); then a
+    Mul by a constant scale when there is one. None when it is not one."""
     attrs = {a.name: a for a in mean.attribute}
     axes = list(attrs["axes"].ints) if "axes" in attrs else (
-        np.asarray(constants[mean.input[1]]).reshape(-1).tolist()
-        if len(mean.input) > 1 and mean.input[1] in constants else None)
+        np.asarray(g.constants[mean.input[1]]).reshape(-1).tolist()
+        if len(mean.input) > 1 and mean.input[1] in g.constants else None)
     if axes != [-1] or ("keepdims" in attrs and attrs["keepdims"].i != 1):
         return None
-    square = producer.get(mean.input[0])
-    if (square is None or only_reader(mean.input[0]) is not mean or square.op_type != "Pow"
-            or not near(square.input[1], 2.0)):
+    square = g.producer.get(mean.input[0])
+    if (square is None or g.only_reader(mean.input[0]) is not mean
+            or square.op_type != "Pow" or not g.near(square.input[1], 2.0)):
         return None
     x = square.input[0]
-    if x in constants or x in scalars:
+    if x in g.constants or x in g.scalars:
         return None
-    add = only_reader(mean.output[0])
-    if add is None or add.op_type != "Add" or other(add, mean.output[0]) not in scalars:
+    add = g.only_reader(mean.output[0])
+    if add is None or add.op_type != "Add" or g.other(add, mean.output[0]) not in g.scalars:
         return None
-    epsilon = scalars[other(add, mean.output[0])]
-    root = only_reader(add.output[0])
+    epsilon = g.scalars[g.other(add, mean.output[0])]
+    root = g.only_reader(add.output[0])
     if root is None or root.op_type != "Sqrt":
         return None
     pieces = [square, mean, add, root]
-    step = only_reader(root.output[0])
+    step = g.only_reader(root.output[0])
     if step is not None and step.op_type == "Div" and list(step.input) == [x, root.output[0]]:
         scaled = step
     elif step is not None and (step.op_type == "Reciprocal" or (
             step.op_type == "Div" and step.input[1] == root.output[0]
-            and near(step.input[0], 1.0))):
-        scaled = only_reader(step.output[0])
+            and g.near(step.input[0], 1.0))):
+        scaled = g.only_reader(step.output[0])
         if (scaled is None or scaled.op_type != "Mul"
-                or other(scaled, step.output[0]) != x):
+                or g.other(scaled, step.output[0]) != x):
             return None
         pieces.append(step)
     else:
         return None
     pieces.append(scaled)
     out, inputs = scaled.output[0], [x]
-    weight = only_reader(out)
+    weight = g.only_reader(out)
     if weight is not None and weight.op_type == "Mul" and len(weight.input) == 2:
-        scale = other(weight, out)
-        if scale in constants and np.ndim(constants[scale]) == 1:
+        scale = g.other(weight, out)
+        if scale in g.constants and np.ndim(g.constants[scale]) == 1:
             pieces.append(weight)
             out, inputs = weight.output[0], [x, scale]
-    return pieces, inputs, out, epsilon
+    return pieces, inputs, out, "RMSNormalization", {"axis": -1, "epsilon": epsilon}
