@@ -1,6 +1,6 @@
 """One registry entry per layer type: which producer vectors each output vector needs, its
-digital cost, how value mode computes it and the ONNX operators it comes from; and one table
-of activation functions (digital cost, numpy form, ONNX name).
+digital cost, how value mode computes it and the ONNX operators it comes from (the table of
+activation functions is workload.activations).
 
 Planning, value mode and the ONNX importer read these tables instead of testing layer types.
 """
@@ -17,10 +17,8 @@ import numpy as np
 from accelsim.arith import ceil_div
 from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
-from accelsim.workload.activations import (  # noqa: F401  (re-exported)
-    ACTIVATION_FUNCTIONS,
+from accelsim.workload.activations import (
     ONNX_ACTIVATIONS,
-    ActivationFunction,
     activate,
     activation_counts,
     grouped,
