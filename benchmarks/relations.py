@@ -55,17 +55,24 @@ def one_conv() -> Workload:
         {"name": "conv", "type": "conv2d", "out_channels": 64, "kernel": 3, "padding": 1}]})
 
 
-def split_linear(parts: int) -> Workload:
-    layers = [{"name": "input", "type": "input", "shape": [256, 1, 1]}]
+def in_parts(name: str, shape: list[int], layer: dict, size: str, total: int, stem: str,
+             parts: int) -> Workload:
+    """One ``layer`` of ``total`` outputs (its field ``size``) on an input of ``shape``, or
+    the same as ``parts`` such layers of the input joined by a concat."""
+    layers = [{"name": "input", "type": "input", "shape": shape}]
     if parts == 1:
-        layers.append({"name": "fc", "type": "linear", "out_features": 256})
+        layers.append({**layer, "name": stem, size: total})
     else:
-        layers += [{"name": f"fc{p}", "type": "linear", "out_features": 256 // parts,
-                    "inputs": ["input"]} for p in range(parts)]
+        layers += [{**layer, "name": f"{stem}{p}", size: total // parts, "inputs": ["input"]}
+                   for p in range(parts)]
         layers.append({"name": "cat", "type": "concat",
-                       "inputs": [f"fc{p}" for p in range(parts)]})
-    return accelsim.workload_from_dict({"version": 1, "name": f"split-{parts}",
+                       "inputs": [f"{stem}{p}" for p in range(parts)]})
+    return accelsim.workload_from_dict({"version": 1, "name": f"{name}-{parts}",
                                         "layers": layers})
+
+
+def split_linear(parts: int) -> Workload:
+    return in_parts("split", [256, 1, 1], {"type": "linear"}, "out_features", 256, "fc", parts)
 
 
 def grouped_conv(split: bool) -> Workload:
@@ -86,17 +93,8 @@ def grouped_conv(split: bool) -> Workload:
 
 def sibling_convs(parts: int) -> Workload:
     """32 -> 128, 3 x 3 on 28 x 28 positions; or ``parts`` convs of the input and a concat."""
-    conv = {"type": "conv2d", "kernel": 3, "padding": 1}
-    layers = [{"name": "input", "type": "input", "shape": [32, 28, 28]}]
-    if parts == 1:
-        layers.append({**conv, "name": "c", "out_channels": 128})
-    else:
-        layers += [{**conv, "name": f"c{p}", "out_channels": 128 // parts,
-                    "inputs": ["input"]} for p in range(parts)]
-        layers.append({"name": "cat", "type": "concat",
-                       "inputs": [f"c{p}" for p in range(parts)]})
-    return accelsim.workload_from_dict({"version": 1, "name": f"siblings-{parts}",
-                                        "layers": layers})
+    return in_parts("siblings", [32, 28, 28], {"type": "conv2d", "kernel": 3, "padding": 1},
+                    "out_channels", 128, "c", parts)
 
 
 def qkv_reversed(workload: Workload) -> Workload:
