@@ -46,9 +46,10 @@ def main() -> None:
     print("\n| device | workload | batch | energy / (B x batch 1) | cycles / (B x batch 1) |")
     print("|---|---|---:|---:|---:|")
     for device in ("eyeriss", "eyeriss-like", "hybrid-cim-systolic"):
-        for workload in ("resnet18", "mobilenetv2", "alexnet", "vgg16"):
+        for workload in ("resnet18", "mobilenetv2", "alexnet", "vgg16", "resnet50",
+                         "small-cnn", "bert-base", "vit-b16"):
             one = accelsim.simulate(workload, device)
-            for batch in (2, 8):
+            for batch in (2, 4, 8):
                 res = accelsim.simulate(workload, device, batch=batch)
                 print(f"| {device} | {workload} | {batch} | "
                       f"{res.energy_pj / (batch * one.energy_pj):.3f} | "

@@ -477,9 +477,13 @@ def test_when_even_one_image_overflows_the_buffer_the_weights_decide(eyeriss_dic
         device = modified(eyeriss_dict, **{"systolic.dataflow": dataflow,
                                            "global_buffer.size_bytes": "96KiB"})
         assert merges_batch(wl, device, 2, "pw") == (dataflow == "rs")
-        # and with weights that outweigh the extra spill (64 x 1,024 x 2 = 131,072 bytes
-        # shared against 196,608 spilled: not yet; 64 x 2,048: 262,144, merged)
-        for out, merged in ((1024, False), (2048, True)):
+        # and with more weights: 64 x 1,024 x 2 = 131,072 bytes shared against 196,608
+        # spilled, not merged; 64 x 2,048: 262,144 bytes outweigh the spill, but merged, the
+        # two images' K slices no longer stay in the buffer for the column folds that share
+        # them, and the 163,840 input bytes beyond it would be re-read by 147 folds (one
+        # image's slices stay: read once). Until the twenty-third session this one merged
+        # and cost 2.4x the energy per image of batch 1.
+        for out, merged in ((1024, False), (2048, False)):
             wide = Workload.from_layers("pw", [Input("in", shape=(64, 32, 32)),
                                                Conv2d("pw", ("in",), out_channels=out)])
             wide_bytes = 2 * (64 + out) * 32 * 32
@@ -519,6 +523,26 @@ def test_a_batch_whose_input_stops_fitting_keeps_its_slices_and_merges(eyeriss_d
     # the two images' whole input
     assert 2 * 94_080 - 110_592 <= traffic[1]["dram_read_inputs_bytes"] < 2 * 94_080
     assert two.energy_pj < 2 * one.energy_pj
+
+
+def test_a_batch_whose_slices_stop_staying_runs_image_by_image(eyeriss_dict):
+    """ViT-B/16's MLP projection: 197 tokens of 768 (16-bit, 302,592 bytes) to 3,072 on a
+    108 KiB buffer, weight stationary. One image's input does not fit, but each K slice stays
+    in the buffer for the column folds that share it, so each element comes from DRAM once.
+    Eight images merged make slices too large to stay: every column fold would re-read its
+    own, hundreds of times the 4.7 MB of weights merging saves. The layer runs image by
+    image: batch 8 costs eight images one at a time, no more. (Until the twenty-third session
+    the estimate counted re-reads only when one image's input fits; ViT-B/16 at batch 8 then
+    took 3.6x the energy and 1.8x the cycles per image of batch 1.)"""
+    wl = Workload.from_layers("mlp", [Input("in", shape=(768, 197, 1)),
+                                      Linear("fc", ("in",), 3072)])
+    device = modified(eyeriss_dict, **{"systolic.dataflow": "ws"})
+    assert not merges_batch(wl, device, 8, "fc")
+    one, eight = simulate(wl, device), simulate(wl, device, batch=8)
+    inputs = [run.layers[1].traffic["dram_read_inputs_bytes"] for run in (one, eight)]
+    assert inputs[1] == 8 * inputs[0]
+    assert eight.energy_pj <= 8 * one.energy_pj * (1 + 1e-9)
+    assert eight.cycles <= 8 * one.cycles
 
 
 def test_a_spilled_input_that_fits_beside_the_layer_comes_back_once(eyeriss_dict):
