@@ -305,3 +305,23 @@ def test_auto_sram_energy_scales_with_bank_size(cim16_dict):
     small = resolve(small)
     assert small.global_buffer.read_pj == pytest.approx(2.35335, rel=0.25)
     assert small.global_buffer.read_pj < data.global_buffer.read_pj
+
+
+def test_weights_take_buffer_room_from_a_spilling_output_when_it_pays():
+    """A 3 x 3 conv of 32 to 32 channels on 32 x 32 on eyeriss (row stationary, 16-bit,
+    110,592-byte buffer). Input and output are 32 x 32 x 32 x 2 = 65,536 bytes each: 131,072
+    against the buffer, so 20,480 bytes of the output spill. The weights (3 x 3 x 32 x 32 x 2
+    = 18,432 bytes) would stream from DRAM, read again by each strip's passes (5 strips:
+    92,160 bytes, as until the twenty-third session). Kept in the buffer, they are read once,
+    and the output spills their bytes more: 38,912. On eyeriss-like (weight stationary)
+    each fold reads its own weights once already, and keeping them does not pay: that layer's
+    output spills 20,480 bytes, as before."""
+    wl = accelsim.workload_from_dict({"version": 1, "name": "conv", "layers": [
+        {"name": "input", "type": "input", "shape": [32, 32, 32]},
+        {"name": "conv", "type": "conv2d", "out_channels": 32, "kernel": 3, "padding": 1}]})
+    run = accelsim.simulate(wl, "eyeriss")
+    assert run.layers[1].traffic["dram_read_weights_bytes"] == 18_432
+    assert run.layers[1].traffic["dram_write_outputs_bytes"] == 38_912
+    assert run.layers[2].traffic["dram_write_outputs_bytes"] == 65_536 - 38_912
+    other = accelsim.simulate(wl, "eyeriss-like")
+    assert other.layers[1].traffic["dram_write_outputs_bytes"] == 20_480

@@ -6,7 +6,7 @@ buffer, digital unit and DRAM channels).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class Residency:
     dram_bytes: dict[str, float]
     free_bytes: dict[str, float]
     producers: dict[str, list[str]]      # the storage each layer's output aliases
+    reserved: dict[str, float] = field(default_factory=dict)   # staged weights' bytes
 
 
 class PlanContext:
@@ -49,6 +50,12 @@ class PlanContext:
         self.out_bits = device.output_bits
         self.held: Residency | None = None      # set once the units are assigned
         self.memo: dict = {}       # units' plans by what they depend on (see Crossbars.plan)
+
+    def room(self, name: str) -> float:
+        """Buffer bytes layer ``name``'s activations, windows and slices may use: the whole
+        buffer less what is kept for its staged weights (mapping.plan: _weights_to_stage)."""
+        kept = self.held.reserved.get(name, 0.0) if self.held is not None else 0.0
+        return self.dev.global_buffer.size_bytes - kept
 
     def counts(self) -> np.ndarray:
         """A zero count for every action."""

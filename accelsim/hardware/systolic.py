@@ -180,7 +180,7 @@ class SystolicArray(Unit):
             if array.dataflow != "rs" and in_dram > 0:
                 room = _slice_room(ctx.wl, dev, name, images, unique)
                 tensor = images * math.prod(ctx.wl.shapes[layer.inputs[0]]) * bits / 8
-                if _slices_stay(dev, room):
+                if _slices_stay(dev, room, ctx.room(name)):
                     # The room comes from the input's resident part, which then streams
                     # from DRAM with the rest.
                     in_dram = min(1.0, in_dram + room / tensor)
@@ -450,9 +450,11 @@ def _slice_room(workload, device: DeviceSpec, name: str, images: int,
     return 2 * unique * held * array.operand_bits / 8
 
 
-def _slices_stay(device: DeviceSpec, room: float) -> bool:
-    """Whether input slices of ``room`` bytes stay in the buffer (at most half of it)."""
-    return 0 < room <= device.global_buffer.size_bytes / 2
+def _slices_stay(device: DeviceSpec, room: float, capacity: float | None = None) -> bool:
+    """Whether input slices of ``room`` bytes stay in the buffer (at most half of it, or of
+    the ``capacity`` the layer may use)."""
+    capacity = device.global_buffer.size_bytes if capacity is None else capacity
+    return 0 < room <= capacity / 2
 
 
 def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
@@ -498,7 +500,7 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
     try:
         shape, mapping = _rs_mapping(shape, array.rows, array.cols,
                                      tuple(spads(array.rf_bytes, array.operand_bits).items()),
-                                     buffer.size_bytes, costs, not weights_streamed,
+                                     ctx.room(name), costs, not weights_streamed,
                                      round(inputs_in_dram, 6))
     except MappingError as exc:
         raise MappingError(f"layer '{name}': {exc}") from None
@@ -522,7 +524,7 @@ def _input_fits(ctx: PlanContext, name: str, images: int) -> bool:
         return True
     inputs, output = _layer_bytes(ctx.wl, ctx.dev, name)
     kept_output = (1.0 - ctx.held.fraction[name]) * output
-    return images * (inputs + kept_output) <= ctx.dev.global_buffer.size_bytes
+    return images * (inputs + kept_output) <= ctx.room(name)
 
 
 def _layer_bytes(workload, device: DeviceSpec, name: str) -> tuple[float, float]:

@@ -58,9 +58,13 @@ def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
 
 
 def residency(workload: Workload, device: DeviceSpec, *, batch: int = 1,
-              batched: frozenset[str] | set[str] = frozenset()) -> Residency:
+              batched: frozenset[str] | set[str] = frozenset(),
+              reserved: dict[str, float] | None = None) -> Residency:
     """Residency of every layer's output. ``batched``: layers whose pass covers the whole
-    batch; the tensors they produce or read are live for all ``batch`` images at once."""
+    batch; the tensors they produce or read are live for all ``batch`` images at once.
+    ``reserved``: buffer bytes kept for a layer's staged weights while it runs (they count
+    in its working set, so more of its output may spill, and are free for its weights)."""
+    reserved = reserved or {}
     capacity = device.global_buffer.size_bytes
     size = tensor_bytes(workload, device)
     producers: dict[str, list[str]] = {}
@@ -95,13 +99,14 @@ def residency(workload: Workload, device: DeviceSpec, *, batch: int = 1,
         # Tensors waiting for a later reader (a skip connection, a sibling branch) keep the
         # part of them that is on chip.
         held = sum(copies[p] * size[p] * (1 - fraction[p]) for p in waiting if p not in read)
-        working = held + copies[name] * size[name] + sum(copies[p] * size[p] for p in read)
+        working = (held + copies[name] * size[name] + sum(copies[p] * size[p] for p in read)
+                   + reserved.get(name, 0.0))
         fraction[name] = min(1.0, max(0.0, (working - capacity) / (copies[name] * size[name])))
         dram_bytes[name] = fraction[name] * size[name]
-        free[name] = max(0.0, capacity - working)
+        free[name] = max(0.0, capacity - working) + reserved.get(name, 0.0)
         if last_read.get(name, -1) > position:
             waiting.append(name)
-    return Residency(fraction, dram_bytes, free, producers)
+    return Residency(fraction, dram_bytes, free, producers, dict(reserved))
 
 
 def spill_fractions(workload: Workload, device: DeviceSpec) -> dict[str, float]:

@@ -15,13 +15,16 @@
 
 from __future__ import annotations
 
+import math
+from collections import ChainMap
 from dataclasses import dataclass
 
-from accelsim.hardware.context import PlanContext
+from accelsim.errors import MappingError
+from accelsim.hardware.context import PlanContext, Residency
 from accelsim.hardware.digital import view_plan
 from accelsim.hardware.dram import load_plan, store_plan
 from accelsim.hardware.plan import LayerPlan, UnitKind, copied
-from accelsim.hardware.pricing import resolve
+from accelsim.hardware.pricing import energy_per_action, resolve
 from accelsim.hardware.registry import unit, units
 from accelsim.hardware.systolic import layer_weight_bytes, merges_batch
 from accelsim.mapping.assign import Assigner, assign_units
@@ -70,6 +73,13 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
         batched = _worth_merging(workload, device, batch, batched)
     ctx.held = residency(workload, device, batch=batch, batched=batched)
     plans = [_plan_layer(ctx, name, *chosen.get(name, ("", ""))) for name in workload.order]
+    reserved = _weights_to_stage(ctx, plans, chosen, batched)
+    if reserved:
+        before, ctx.held = ctx.held, residency(workload, device, batch=batch, batched=batched,
+                                               reserved=reserved)
+        plans = [_plan_layer(ctx, name, *chosen.get(name, ("", "")))
+                 if _held_changed(before, ctx.held, workload, name) else plan
+                 for name, plan in zip(workload.order, plans)]
     sinks = workload.sinks
     for sink in sinks:
         name = "output" if len(sinks) == 1 else f"output:{sink}"
@@ -115,6 +125,87 @@ def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,
         if value < best:
             kept, best = trial, value
     return kept
+
+
+def _weights_to_stage(ctx: PlanContext, plans: list[LayerPlan],
+                      chosen: dict[str, tuple[str, str]], batched: set[str]) -> dict[str, float]:
+    """Systolic layers whose weights take buffer room from the activations: bytes kept for
+    each.
+
+    Weights are staged in the global buffer in the room the layer's activations leave
+    (mapping.memory.residency); where the activations overflow it, the weights stream from
+    DRAM and every pass or fold that uses a weight reads it again (VGG-16's conv1_2 on
+    eyeriss: 112 times). Keeping them instead spills up to their bytes more of the layer's
+    output (written to DRAM and read back by each consumer) and leaves less room for input
+    windows and slices. Each such layer is planned both ways; the weights are kept where
+    that lowers the layer's energy x delay (the row-stationary search's own measure), the
+    extra spill's DRAM energy included."""
+    workload, device, batch = ctx.wl, ctx.dev, ctx.batch
+    held, capacity = ctx.held, ctx.dev.global_buffer.size_bytes
+    price = energy_per_action(device)
+    reserved: dict[str, float] = {}
+    for plan in plans:
+        name = plan.name
+        if plan.unit != UnitKind.SYSTOLIC or name not in workload.layers:
+            continue
+        weight_bytes = layer_weight_bytes(workload, device, name)
+        if not held.free_bytes[name] < weight_bytes < capacity:
+            continue
+        copies = batch if name in batched or batched & set(workload.consumers(name)) else 1
+        trial = _keeping(held, workload, device, name, weight_bytes, copies)
+        ctx.held = trial
+        try:
+            staged = _plan_layer(ctx, name, *chosen.get(name, ("", "")))
+        except MappingError:
+            continue
+        finally:
+            ctx.held = held
+        # the output's extra spill: written once and read back by each consumer
+        spilled = (trial.dram_bytes[name] - held.dram_bytes[name]) * batch * 8 * (
+            device.dram.write_pj_per_bit + len(workload.consumers(name))
+            * device.dram.read_pj_per_bit)
+        energy, cycles = _cost(staged, batch, price)
+        before = _cost(plan, batch, price)
+        if (energy + spilled) * cycles < before[0] * before[1]:
+            reserved[name] = weight_bytes
+    return reserved
+
+
+def _held_changed(before: Residency, after: Residency, workload: Workload, name: str) -> bool:
+    """Whether what layer ``name``'s plan reads of the residency differs: its output's share
+    in DRAM, its free and kept room, its inputs' bytes in DRAM."""
+    return (before.fraction[name] != after.fraction[name]
+            or before.free_bytes[name] != after.free_bytes[name]
+            or before.reserved.get(name) != after.reserved.get(name)
+            or any(before.dram_bytes[source] != after.dram_bytes[source]
+                   for source in workload.layers[name].inputs))
+
+
+def _keeping(held: Residency, workload: Workload, device: DeviceSpec, name: str,
+             weight_bytes: float, copies: int) -> Residency:
+    """``held`` with ``weight_bytes`` of the buffer kept for layer ``name``'s weights, as
+    residency() would give it for that layer: what its free room lacks spills from its
+    output, as far as the output is on chip. Other layers' entries read through unchanged
+    (a trial costs no pass over the network)."""
+    size = copies * math.prod(workload.shapes[name]) * device.output_bits / 8
+    fraction = held.fraction[name]
+    extra = min(weight_bytes - held.free_bytes[name], (1.0 - fraction) * size)
+    fraction = min(1.0, fraction + extra / size) if size else fraction
+    return Residency(ChainMap({name: fraction}, held.fraction),
+                     ChainMap({name: fraction * size / copies}, held.dram_bytes),
+                     ChainMap({name: weight_bytes}, held.free_bytes), held.producers,
+                     ChainMap({name: weight_bytes}, held.reserved))
+
+
+def _cost(plan: LayerPlan, batch: int, price) -> tuple[float, float]:
+    """A systolic layer's energy (its counts at the device's prices) and cycles (its folds'
+    slowest stages in turn), for the batch."""
+    energy = cycles = 0.0
+    for part in plan.parts:
+        passes = batch // part.images
+        energy += float(part.counts @ price) * passes
+        cycles += float(part.folds.max(axis=1).sum()) * passes
+    return energy, cycles
 
 
 def place_and_route(plans: list[LayerPlan], device: DeviceSpec, *,
