@@ -100,28 +100,27 @@ def sibling_convs(parts: int) -> Workload:
                     "out_channels", 128, "c", parts)
 
 
+def relisted(workload: Workload, placed: dict[str, tuple[str, ...]]) -> Workload:
+    """The workload listed with each key of ``placed`` replaced by its names (each of which is
+    then listed there only): another valid order when they all read what the key reads."""
+    moved = {name for names in placed.values() for name in names}
+    order = [listed for name in workload.order
+             for listed in placed.get(name, () if name in moved else (name,))]
+    return Workload.from_layers(workload.name, [workload.layers[n] for n in order])
+
+
 def qkv_reversed(workload: Workload) -> Workload:
     """The workload with every attention block's q, k and v listed as v, k, q."""
-    layers = []
-    for name in workload.order:
-        if name.endswith("attn.q"):
-            layers += [workload.layers[name[:-1] + x] for x in "vkq"]
-        elif not name.endswith(("attn.k", "attn.v")):
-            layers.append(workload.layers[name])
-    return Workload.from_layers(workload.name, layers)
+    return relisted(workload, {name: tuple(name[:-1] + x for x in "vkq")
+                               for name in workload.order if name.endswith("attn.q")})
 
 
 def downsample_first(workload: Workload) -> Workload:
     """The workload with each residual block's downsample listed before the block's conv1
     (both read the block's input; either order is a valid listing)."""
-    order = []
-    for name in workload.order:
-        if name.endswith(".downsample"):
-            continue
-        if name.endswith(".conv1") and name[:-5] + "downsample" in workload.layers:
-            order.append(name[:-5] + "downsample")
-        order.append(name)
-    return Workload.from_layers(workload.name, [workload.layers[n] for n in order])
+    return relisted(workload, {name: (name[:-5] + "downsample", name)
+                               for name in workload.order if name.endswith(".conv1")
+                               and name[:-5] + "downsample" in workload.layers})
 
 
 def renamed(workload: Workload) -> Workload:

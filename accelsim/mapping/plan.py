@@ -142,7 +142,7 @@ def _weights_to_stage(ctx: PlanContext, plans: list[LayerPlan],
     extra spill's DRAM energy included."""
     workload, device, batch = ctx.wl, ctx.dev, ctx.batch
     held, capacity = ctx.held, ctx.dev.global_buffer.size_bytes
-    price = energy_per_action(device)
+    price = None
     reserved: dict[str, float] = {}
     for plan in plans:
         name = plan.name
@@ -164,6 +164,7 @@ def _weights_to_stage(ctx: PlanContext, plans: list[LayerPlan],
         spilled = (trial.dram_bytes[name] - held.dram_bytes[name]) * batch * 8 * (
             device.dram.write_pj_per_bit + len(workload.consumers(name))
             * device.dram.read_pj_per_bit)
+        price = energy_per_action(device) if price is None else price
         energy, cycles = _cost(staged, batch, price)
         before = _cost(plan, batch, price)
         if (energy + spilled) * cycles < before[0] * before[1]:

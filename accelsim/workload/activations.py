@@ -50,8 +50,10 @@ class ActivationFunction:
 
 
 ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
-    "relu": ActivationFunction({Action.DIGITAL_COMPARE: 1}, lambda x: np.maximum(x, 0), "Relu"),
-    "relu6": ActivationFunction({Action.DIGITAL_COMPARE: 2}, lambda x: np.clip(x, 0, 6.0), None),
+    "relu": ActivationFunction({Action.DIGITAL_COMPARE: 1}, lambda x: np.maximum(x, 0.0),
+                               "Relu"),
+    "relu6": ActivationFunction({Action.DIGITAL_COMPARE: 2}, lambda x: np.clip(x, 0.0, 6.0),
+                                None),
     "hardswish": ActivationFunction(
         {Action.DIGITAL_COMPARE: 2, Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 1},
         lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, "HardSwish"),

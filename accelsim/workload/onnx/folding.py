@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from accelsim.workload.activations import activate
 from accelsim.workload.onnx.reading import onnx_module
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
@@ -26,11 +27,8 @@ class Folding:
             return self.constant_of_shape(node, np.asarray(inputs[0]))
         if node.op_type == "Gelu":      # fused from pieces (fusion.py); no operator at 17
             x = np.asarray(inputs[0])
-            if self.attrs(node).get("approximate", "none") == "tanh":
-                inner = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
-            else:
-                inner = np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)).astype(x.dtype)
-            self.consts[node.output[0]] = 0.5 * x * (1 + inner)
+            tanh = self.attrs(node).get("approximate", "none") == "tanh"
+            self.consts[node.output[0]] = activate(x, "gelu_tanh" if tanh else "gelu")
             return None
         self.check_fold_size(node, inputs)
         feeds = {name: value for name, value in zip(node.input, inputs) if name}
