@@ -177,25 +177,60 @@ def test_unknown_layer_keys_suggest_the_right_one(tmp_path, entry, hint):
         load_workload(path)
 
 
-def test_order_and_consumers_are_networkx_s():
-    """The workload orders and links its layers without networkx; networkx's
-    lexicographical topological sort (by list position) and successors agree on every zoo
-    network and on a graph whose layers are listed out of order."""
-    import networkx as nx
-
+def test_order_is_topological_and_consumers_are_networkx_s():
+    """The workload orders and links its layers without networkx: on every zoo network and
+    on a graph listed out of order, each layer comes after its inputs, and the consumers and
+    sinks are networkx's successors and zero out-degree nodes (in the workload's order)."""
     import accelsim
     from accelsim.workload import Elementwise
     shuffled = Workload.from_layers("shuffled", [
         Linear("late", ("mid",), 4), Input("in", shape=(8, 1, 1)), Linear("mid", ("in",), 8),
         Elementwise("sum", ("mid", "mid"), function="add"), Linear("early", ("in",), 8)])
     for wl in [shuffled, *(accelsim.load_workload(n) for n in accelsim.available_workloads())]:
-        position = {name: i for i, name in enumerate(wl.layers)}
-        assert wl.order == tuple(nx.lexicographical_topological_sort(
-            wl.graph, key=position.__getitem__)), wl.name
+        position = {name: i for i, name in enumerate(wl.order)}
+        assert all(position[a] < position[b] for a, b in wl.graph.edges), wl.name
         for name in wl.order:
-            assert wl.consumers(name) == tuple(wl.graph.successors(name)), (wl.name, name)
+            assert wl.consumers(name) == tuple(sorted(wl.graph.successors(name),
+                                                      key=position.__getitem__)), name
         assert wl.sinks == [n for n in wl.order if wl.graph.out_degree(n) == 0]
-    assert shuffled.order == ("in", "mid", "late", "sum", "early")
+    # mid has two layers ahead of it, early one: mid first. Then late, sum and early each
+    # have none ahead: an elementwise layer's parameters sort before a linear's, and
+    # late's 4 outputs before early's 8.
+    assert shuffled.order == ("in", "mid", "sum", "late", "early")
+
+
+def test_the_order_is_the_graph_s_not_the_listing_s():
+    """Any valid listing of a graph gives one order: the layer with the longest chain ahead
+    first; ties by the layer's parameters, then the chain behind it (a downsample reading
+    the block's input before the conv3 after two convs), then the input slot it feeds (q,
+    the first operand of q @ k^T, before k). Twenty shuffled listings of each zoo network
+    give its order."""
+    import random
+
+    import accelsim
+    from accelsim.workload import Elementwise, MatMul
+    for name in accelsim.available_workloads():
+        wl = accelsim.load_workload(name)
+        rng = random.Random(0)
+        for _ in range(20):
+            waiting = {n: len(set(wl.layers[n].inputs)) for n in wl.order}
+            ready, listing = [n for n in wl.order if not waiting[n]], []
+            while ready:
+                layer = wl.layers[ready.pop(rng.randrange(len(ready)))]
+                listing.append(layer)
+                for user in wl.consumers(layer.name):
+                    waiting[user] -= 1
+                    if not waiting[user]:
+                        ready.append(user)
+            assert Workload.from_layers(wl.name, listing).order == wl.order, name
+    block = [Input("x", shape=(8, 4, 4)),
+             Conv2d("down", ("x",), 8, kernel=1), Conv2d("c1", ("x",), 8, kernel=1),
+             Conv2d("c2", ("c1",), 8, kernel=1), Conv2d("c3", ("c2",), 8, kernel=1),
+             Elementwise("add", ("down", "c3"), function="add")]
+    assert Workload.from_layers("b", block).order == ("x", "c1", "c2", "down", "c3", "add")
+    tokens = [Input("t", shape=(8, 4, 1)), Linear("k", ("t",), 8), Linear("q", ("t",), 8),
+              MatMul("s", ("q", "k"), transpose_b=True)]
+    assert Workload.from_layers("a", tokens).order == ("t", "q", "k", "s")
 
 
 def test_padding_as_its_own_layer_moves_no_data():

@@ -1,4 +1,5 @@
-"""Placement: crossbar parts fill the chip's tiles in topological order, in layer groups.
+"""Placement: crossbar parts fill the chip's tiles in the workload's order (the graph's own,
+not the listing's: see Workload.order), in layer groups.
 
 Each part takes tiles of its own; when the chip is full, a new group starts, whose parts
 rewrite the tiles of earlier ones for every image. When that happens, placement is tried again

@@ -34,7 +34,7 @@ class Workload:
     """A network to simulate. Build with :class:`WorkloadBuilder` or :func:`load_workload`."""
 
     name: str
-    order: tuple[str, ...]                       # topological order, deterministic
+    order: tuple[str, ...]       # topological, from the graph alone (see _topological_order)
     layers: dict[str, Layer] = field(repr=False)
     shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
@@ -58,9 +58,9 @@ class Workload:
     @cached_property
     def _consumers(self) -> dict[str, tuple[str, ...]]:
         consumers: dict[str, list[str]] = {name: [] for name in self.layers}
-        for layer in self.layers.values():
-            for source in dict.fromkeys(layer.inputs):
-                consumers[source].append(layer.name)
+        for name in self.order:
+            for source in dict.fromkeys(self.layers[name].inputs):
+                consumers[source].append(name)
         return {name: tuple(names) for name, names in consumers.items()}
 
     def consumers(self, layer_name: str) -> tuple[str, ...]:
@@ -147,7 +147,8 @@ class Workload:
                                     f"elements and {MAX_MACS:,} MACs per layer)",
                                     layer=layer_name)
             shapes[layer_name] = tuple(int(s) for s in shape)
-        return cls(name=name, order=order, layers=by_name, shapes=shapes)
+        return cls(name=name, order=order, layers={n: by_name[n] for n in order},
+                   shapes=shapes)
 
     def input_shapes(self, layer_name: str) -> list[Shape]:
         return [self.shapes[s] for s in self.layers[layer_name].inputs]
@@ -200,9 +201,18 @@ class WorkloadBuilder:
 
 
 def _topological_order(layers: list[Layer]) -> tuple[str, ...] | None:
-    """The layers in topological order, the earliest listed first among those ready (as
-    networkx's lexicographical_topological_sort by list position); None if there is a
-    cycle. Inputs are known layers."""
+    """The layers in an order that depends on the graph alone, not on how it was listed;
+    None if there is a cycle. Inputs are known layers.
+
+    Among the layers whose inputs are all placed, the one with the longest chain of layers
+    still ahead of it (to any output) comes first: the critical path first, as list
+    schedulers rank their tasks. Placement fills tiles in this order and the engine serves
+    queues by it, so two listings of one graph (a downsample written before or after its
+    block's convs, q/k/v in any order, an exporter's node order) give the same figures.
+    Layers tied on that are ordered by their own parameters, then by the chain behind them
+    (the shorter first) and by the input slots they feed (a matmul's first operand before
+    its second); only layers alike in all of these (interchangeable) by where they were
+    listed."""
     position = {layer.name: i for i, layer in enumerate(layers)}
     consumers: list[list[int]] = [[] for _ in layers]
     waiting = [0] * len(layers)
@@ -210,17 +220,63 @@ def _topological_order(layers: list[Layer]) -> tuple[str, ...] | None:
         for source in dict.fromkeys(layer.inputs):
             consumers[position[source]].append(i)
             waiting[i] += 1
-    ready = [i for i in range(len(layers)) if waiting[i] == 0]
+    # A first pass (by list position) finds a cycle and the order to work out the chains in.
+    n = len(layers)
+    first = _kahn(consumers, list(waiting), list(range(n)))
+    if len(first) < n:
+        return None
+    ahead = [1] * n
+    for i in reversed(first):
+        for j in consumers[i]:
+            if ahead[j] >= ahead[i]:
+                ahead[i] = ahead[j] + 1
+    # Ready layers are served in one total order: the longest chain ahead first, ties (only
+    # between equal chains) by the layers' parameters, chains behind and slots fed.
+    served = sorted(range(n), key=ahead.__getitem__, reverse=True)    # stable
+    if len(set(ahead)) < n:
+        behind, slots = [0] * n, [[] for _ in layers]
+        for j in first:
+            for slot, source in enumerate(layers[j].inputs):
+                behind[j] = max(behind[j], behind[position[source]] + 1)
+                slots[position[source]].append(slot)
+        start = 0
+        for stop in range(1, n + 1):
+            if stop == n or ahead[served[stop]] != ahead[served[start]]:
+                if stop - start > 1:
+                    served[start:stop] = sorted(served[start:stop], key=lambda i: (
+                        _signature(layers[i]), behind[i], sorted(slots[i]), i))
+                start = stop
+    if served == first:     # a chain, or listed in this order already
+        return tuple(layers[i].name for i in first)
+    rank = [0] * n
+    for r, i in enumerate(served):
+        rank[i] = r
+    return tuple(layers[i].name for i in _kahn(consumers, waiting, rank))
+
+
+def _kahn(consumers: list[list[int]], waiting: list[int], rank: list[int]) -> list[int]:
+    """Kahn's topological sort serving the ready node of least ``rank`` (a permutation)."""
+    node = [0] * len(rank)
+    for i, r in enumerate(rank):
+        node[r] = i
+    ready = [rank[i] for i in range(len(rank)) if waiting[i] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        i = heapq.heappop(ready)
-        order.append(layers[i].name)
+        i = node[heapq.heappop(ready)]
+        order.append(i)
         for j in consumers[i]:
             waiting[j] -= 1
             if waiting[j] == 0:
-                heapq.heappush(ready, j)
-    return tuple(order) if len(order) == len(layers) else None
+                heapq.heappush(ready, rank[j])
+    return order
+
+
+def _signature(layer: Layer) -> str:
+    """The layer's kind and parameters without its name and inputs (names are the user's)."""
+    params = [f"{f.name}={getattr(layer, f.name)!r}" for f in dataclass_fields(layer)
+              if f.name not in ("name", "inputs")]
+    return f"{layer.kind}({', '.join(params)})"
 
 
 def _connected(layers: list[Layer]) -> bool:

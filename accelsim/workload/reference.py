@@ -16,6 +16,14 @@ A workload file lists layers in order; each layer's output feeds the next unless
 names its inputs. Shapes are (channels, height, width) per image. Load one with
 `accelsim.load_workload("net.yaml")` or `accelsim run --workload net.yaml`.
 
+How the file lists layers that do not depend on each other (a downsample before or after its
+block's convs, q, k and v in any order) does not change any figure: accelsim orders the layers
+by the graph alone (`Workload.order`), and placement, buffer residency and the engine's queues
+all follow that order. The layer with the longest chain of layers still ahead of it comes first
+(the critical path); ties go by the layer's parameters, then the shorter chain behind it, then
+the input slot it feeds (the first operand of a matmul before the second); only layers alike in
+all of these are left in the file's order. Reports list layers in this order.
+
 ```yaml
 version: 1
 name: tiny-cnn
