@@ -150,12 +150,13 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
     """Plans for layer-by-layer execution (the assumption of ZigZag and Timeloop): each layer
     reads its inputs from DRAM and writes its output to DRAM, streaming both.
 
-    The residency is the pipelined one (``held``: a layer's working set against the whole
-    buffer, which in this order it has to itself), so what does not fit streams as before.
-    On top of it, each layer writes the share of its output that would have stayed in the
-    buffer to DRAM (after the buffer: a buffer read, then a DRAM write), and each consumer
-    reads that share back (a DRAM read, then a buffer write), both spread over its steps or
-    folds so that transfers overlap computing and bandwidth shows in cycles. The network's
+    mapping.plan plans each layer as a network of its own (its inputs network inputs), so
+    ``held`` is that network's residency: the layer's working set against the whole buffer,
+    which it has to itself; what does not fit streams as pipelined. On top of it, each
+    layer writes the share of its output that would have stayed in the buffer to DRAM
+    (after the buffer: a buffer read, then a DRAM write), and each consumer reads that share
+    back (a DRAM read, then a buffer write), both spread over its steps or folds so that
+    transfers overlap computing and bandwidth shows in cycles. The network's
     input and outputs move the same way, so their whole-tensor load and store plans move
     nothing. A conv reads only the input rows and columns its windows touch. That layers run
     one at a time is the lowering's part (mapping.lower, ``execution``).

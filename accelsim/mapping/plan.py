@@ -69,8 +69,16 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
     batched = {name for name, (name_of_unit, _) in chosen.items()
                if unit(name_of_unit).name == UnitKind.SYSTOLIC
                and merges_batch(workload, device, batch, name)}
-    if execution != "layer_by_layer":     # there every tensor crosses DRAM whole anyway
-        batched = _worth_merging(workload, device, batch, batched)
+    if execution == "layer_by_layer":
+        return _one_at_a_time(ctx, chosen, batched)
+    return _planned(ctx, chosen, _worth_merging(workload, device, batch, batched), execution)
+
+
+def _planned(ctx: PlanContext, chosen: dict[str, tuple[str, str]], batched: set[str],
+             execution: str) -> list[LayerPlan]:
+    """Residency, each layer's plan, staged weights, output stores and DRAM spills (and
+    layer by layer, every tensor through DRAM) for ``ctx``'s workload."""
+    workload, device, batch = ctx.wl, ctx.dev, ctx.batch
     ctx.held = residency(workload, device, batch=batch, batched=batched)
     plans = [_plan_layer(ctx, name, *chosen.get(name, ("", ""))) for name in workload.order]
     reserved = _weights_to_stage(ctx, plans, chosen, batched)
@@ -80,16 +88,56 @@ def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rule
         plans = [_plan_layer(ctx, name, *chosen.get(name, ("", "")))
                  if _held_changed(before, ctx.held, workload, name) else plan
                  for name, plan in zip(workload.order, plans)]
-    sinks = workload.sinks
-    for sink in sinks:
-        name = "output" if len(sinks) == 1 else f"output:{sink}"
-        while name in workload.layers:          # a layer may itself be called "output"
-            name += " (store)"
-        plans.append(store_plan(ctx, sink, name))
+    plans += _stores(ctx)
     plans = with_spills(plans, workload, device, ctx.held)
     if execution == "layer_by_layer":
         plans = layer_by_layer(plans, workload, device, ctx.held)
     return plans
+
+
+def _stores(ctx: PlanContext) -> list[LayerPlan]:
+    """A final DRAM store of each network output."""
+    sinks, plans = ctx.wl.sinks, []
+    for sink in sinks:
+        name = "output" if len(sinks) == 1 else f"output:{sink}"
+        while name in ctx.wl.layers:          # a layer may itself be called "output"
+            name += " (store)"
+        plans.append(store_plan(ctx, sink, name))
+    return plans
+
+
+def _one_at_a_time(ctx: PlanContext, chosen: dict[str, tuple[str, str]],
+                   batched: set[str]) -> list[LayerPlan]:
+    """Layer by layer (the assumption of ZigZag and Timeloop) each layer has the chip to
+    itself: it reads its inputs from DRAM and writes its output there. So each is planned
+    as a network of its own, its inputs that network's inputs and its output its output
+    (buffer room, spills, staged weights and streamed operands all as for that network),
+    and a network costs the sum of its layers. Views, and the network's own input loads
+    and output stores (which the layers' transfers replace), are planned on the whole."""
+    workload, device, batch = ctx.wl, ctx.dev, ctx.batch
+    ctx.held = residency(workload, device, batch=batch, batched=batched)
+    plans = []
+    for name in workload.order:
+        layer = workload.layers[name]
+        if isinstance(layer, Input) or layer.aliases_input:
+            plans.append(layer_by_layer([_plan_layer(ctx, name, "", "")], workload, device,
+                                        ctx.held)[0])
+            continue
+        alone = PlanContext(_alone(workload, name), device, batch)
+        alone.memo = ctx.memo           # plans shared by alike layers depend on no context
+        own = _planned(alone, chosen, batched & {name}, "layer_by_layer")
+        plans.append(next(plan for plan in own if plan.name == name))
+    return plans + layer_by_layer(_stores(ctx), workload, device, ctx.held)
+
+
+def _alone(workload: Workload, name: str) -> Workload:
+    """Layer ``name`` as a network of its own: each tensor it reads is an input of that
+    network (the network's own inputs and constants as they are)."""
+    layer = workload.layers[name]
+    sources = [workload.layers[source] if isinstance(workload.layers[source], Input)
+               else Input(source, shape=workload.shapes[source])
+               for source in dict.fromkeys(layer.inputs)]
+    return Workload.from_layers(workload.name, [*sources, layer], validated=True)
 
 
 def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,
