@@ -104,38 +104,56 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         wl = load_workload(workload)
         batch = wl.batch if batch is None else batch
         dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
-        output, skipped, single, zeroed = None, {}, False, ()
+        single = False
         if values:
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
         value_gib = _check_memory_before_planning(wl, dev, batch=batch, values=values,
                                                   limit=memory_limit_gib)
-        plans = plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
-                              execution=execution)
-        _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
-                      max_steps=max_steps,
-                      preload_weights=preload_weights, values=values, limit=memory_limit_gib,
-                      fans=not trace, value_gib=value_gib)
-        with Steps(progress) as steps:
-            if values:
-                plans, output, skipped, zeroed = measure(
-                    wl, dev, plans, inputs, value_options, seed, batch,
-                    on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
-                output = output[0] if single else output
-            mapping = place_and_route(plans, dev, execution=execution)
-            lowered = lower(mapping.plans, placement=mapping.placement, batch=batch, mode=mode,
-                            fans=not trace,
-                            max_steps=max_steps, preload_weights=preload_weights,
-                            dram_channels=dev.dram.channels, execution=execution,
-                            on_layer=steps.phase(f"building the {mode}-mode event graph",
-                                                 len(mapping.plans)))
-            steps.phase("event loop", None)
-            timeline = lowered.program.run()
-        result = build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
-                              mode=mode, execution=execution, trace=trace, output=output,
-                              skipped=skipped, began=began, zeroed=zeroed)
-        if zeroed:
+        planned = [plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
+                                 execution=execution)]
+        if batch > 1 and _merges_batch(planned[0]):
+            planned.append(plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
+                                         execution=execution, merge=False))
+        for plans in planned:
+            _check_memory(wl, dev, plans, batch=batch, mode=mode, execution=execution,
+                          max_steps=max_steps, preload_weights=preload_weights, values=values,
+                          limit=memory_limit_gib, fans=not trace, value_gib=value_gib)
+
+        def finish(plans: list, *, run_mode: str, keep: bool, with_values: bool) -> Result:
+            output, skipped, zeroed = None, {}, ()
+            with Steps(progress) as steps:
+                if with_values:
+                    plans, output, skipped, zeroed = measure(
+                        wl, dev, plans, inputs, value_options, seed, batch,
+                        on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
+                    output = output[0] if single else output
+                mapping = place_and_route(plans, dev, execution=execution)
+                lowered = lower(mapping.plans, placement=mapping.placement, batch=batch,
+                                mode=run_mode, fans=not keep, max_steps=max_steps,
+                                preload_weights=preload_weights,
+                                dram_channels=dev.dram.channels, execution=execution,
+                                on_layer=steps.phase(f"building the {run_mode}-mode event "
+                                                     "graph", len(mapping.plans)))
+                steps.phase("event loop", None)
+                timeline = lowered.program.run()
+            return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
+                                mode=run_mode, execution=execution, trace=keep,
+                                output=output, skipped=skipped, began=began, zeroed=zeroed)
+
+        # A batch that systolic layers merge (one pass per fold for every image) may lose more
+        # to overlap than the weights it shares save: the batch runs whichever of the merged
+        # and the image-by-image schedules has the lower energy x delay in fast mode (the
+        # row-stationary search's measure), so every mode and option gets the same schedule.
+        simple = mode == "fast" and not trace and not values
+        runs = [finish(plans, run_mode="fast", keep=False, with_values=False)
+                for plans in planned] if len(planned) > 1 or simple else []
+        best = min(range(len(runs)), key=lambda i: runs[i].energy_pj * runs[i].cycles,
+                   default=0)
+        result = (runs[best] if simple else
+                  finish(planned[best], run_mode=mode, keep=trace, with_values=values))
+        if result.zeroed_layers:
             warnings.warn(zeroed_message(result), AccelsimWarning, stacklevel=3)
         return result
 
@@ -155,6 +173,11 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _merges_batch(plans: list) -> bool:
+    """Whether a layer's pass covers several images (a systolic layer merging the batch)."""
+    return any(part.images > 1 for plan in plans for part in plan.parts)
 
 
 def memory_limit_gib(given: float | None = None) -> float:

@@ -323,6 +323,9 @@ def test_a_sweep_over_prices_simulates_once_and_reprices(monkeypatch):
      {"policy": "energy"}),
     # the row-stationary mapping search picks the mapping of least energy x delay
     ("eyeriss", "alexnet", "dram.read_pj_per_bit", [20.06, 2000.0], {}),
+    # weight stationary too: whether a layer keeps its weights in the buffer weighs its
+    # energy x delay both ways (re-priced before the twenty-fourth session)
+    ("eyeriss-like", "resnet18", "dram.read_pj_per_bit", [0.2, 2000.0], {}),
 ])
 def test_a_sweep_over_prices_that_decide_the_schedule_plans_each_point(
         device, workload, path, values, options):
@@ -350,9 +353,13 @@ def test_a_sweep_over_prices_that_decide_the_schedule_plans_each_point(
 
 @pytest.mark.parametrize("device, policy, decide", [
     ("cim-16x16", "rules", False), ("cim-16x16", "energy", False),   # one weighted unit
-    ("hybrid-cim-systolic", "rules", False), ("hybrid-cim-systolic", "latency", False),
+    ("cim-128x128-rram", "latency", False), ("ania-like", "rules", False),
+    # any device with a systolic array: its layers weigh energy x delay when they choose to
+    # keep their weights in the buffer and to merge a batch (under "rules" the hybrid's
+    # depthwise convs run there)
+    ("hybrid-cim-systolic", "rules", True), ("hybrid-cim-systolic", "latency", True),
     ("hybrid-cim-systolic", "energy", True), ("hybrid-cim-systolic", "edp", True),
-    ("eyeriss-like", "rules", False), ("eyeriss", "rules", True)])
+    ("eyeriss-like", "rules", True), ("eyeriss", "rules", True)])
 def test_which_runs_read_their_prices(device, policy, decide):
     from accelsim.hardware.pricing import resolve
     from accelsim.hardware.registry import prices_decide

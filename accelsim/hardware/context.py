@@ -44,8 +44,10 @@ class Residency:
 class PlanContext:
     """Shared state and helpers of planning one workload on one device."""
 
-    def __init__(self, workload: Workload, device: DeviceSpec, batch: int = 1):
+    def __init__(self, workload: Workload, device: DeviceSpec, batch: int = 1,
+                 merge: bool = True):
         self.wl, self.dev, self.batch = workload, device, batch
+        self.merge = merge      # whether a systolic layer may merge the batch (merges_batch)
         self.in_bits = device.activation_bits
         self.out_bits = device.output_bits
         self.held: Residency | None = None      # set once the units are assigned

@@ -122,9 +122,10 @@ class SystolicArray(Unit):
         return {"systolic": device.systolic.leakage_mw}
 
     def prices_decide(self, device: DeviceSpec) -> bool:
-        # The row-stationary mapping search picks the mapping of least energy x delay at the
-        # device's prices (row_stationary_folds).
-        return device.systolic.dataflow == "rs"
+        # Every dataflow: whether a layer keeps its weights in the buffer weighs its energy x
+        # delay both ways (mapping.plan._weights_to_stage), and so does whether a batch is
+        # merged (simulate); row stationary also searches its mapping by energy x delay.
+        return True
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
         """One step per fold. The batch is merged into the GEMM: the array multiplies
@@ -155,7 +156,7 @@ class SystolicArray(Unit):
         _, h, w = ctx.wl.shapes[name]
         bits, acc = array.operand_bits, array.accumulator_bits
         weight_bits = k * n * groups * bits
-        images = ctx.batch if merges_batch(ctx.wl, dev, ctx.batch, name) else 1
+        images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
         if array.dataflow == "rs":
             one = row_stationary_folds(ctx, name, streamed, in_dram, images)

@@ -58,16 +58,17 @@ def map_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules
 
 def plan_workload(workload: Workload, device: DeviceSpec, *, policy: str = "rules",
                   assign: dict[str, str] | None = None, batch: int = 1,
-                  execution: str = "pipelined") -> list[LayerPlan]:
+                  execution: str = "pipelined", merge: bool = True) -> list[LayerPlan]:
     """Assign, plan and spill: plans for every layer in topological order, plus a final DRAM
     store of each output. ``device`` may hold 'auto' figures (they are worked out here).
     ``execution="layer_by_layer"``: every intermediate tensor also goes through DRAM
-    (mapping.memory.layer_by_layer)."""
+    (mapping.memory.layer_by_layer). ``merge=False``: no systolic layer merges the batch
+    (each runs image by image; see hardware.systolic.merges_batch)."""
     device = resolve(device)
-    ctx = PlanContext(workload, device, batch)
+    ctx = PlanContext(workload, device, batch, merge)
     chosen = assign_units(ctx, policy=policy, assign=assign or {})
     batched = {name for name, (name_of_unit, _) in chosen.items()
-               if unit(name_of_unit).name == UnitKind.SYSTOLIC
+               if merge and unit(name_of_unit).name == UnitKind.SYSTOLIC
                and merges_batch(workload, device, batch, name)}
     if execution == "layer_by_layer":
         return _one_at_a_time(ctx, chosen, batched)
@@ -123,7 +124,7 @@ def _one_at_a_time(ctx: PlanContext, chosen: dict[str, tuple[str, str]],
             plans.append(layer_by_layer([_plan_layer(ctx, name, "", "")], workload, device,
                                         ctx.held)[0])
             continue
-        alone = PlanContext(_alone(workload, name), device, batch)
+        alone = PlanContext(_alone(workload, name), device, batch, ctx.merge)
         alone.memo = ctx.memo           # plans shared by alike layers depend on no context
         own = _planned(alone, chosen, batched & {name}, "layer_by_layer")
         plans.append(next(plan for plan in own if plan.name == name))
