@@ -547,3 +547,17 @@ def test_per_image_input_scales_match_quantizing_each_image_alone():
         expected, step = quantize(columns[rows], 6, signed=False)
         assert np.array_equal(q[rows], expected)
         assert np.allclose(scale[rows], step)
+
+
+def test_of_several_outputs_value_mode_returns_the_one_listed_last():
+    """Two heads read one input: 'wide' (8 outputs) and 'narrow' (3). The layers' order is
+    the graph's (either listing gives the same figures), but Result.output is the output
+    listed last, as the file has it: 'narrow' in one listing, 'wide' in the other."""
+    from accelsim.workload import Input, Linear, Workload
+    x = Input("x", shape=(16, 1, 1))
+    wide, narrow = Linear("wide", ("x",), 8), Linear("narrow", ("x",), 3)
+    image = np.random.default_rng(0).random((16, 1, 1))
+    for listing, last in (([x, wide, narrow], 3), ([x, narrow, wide], 8)):
+        wl = Workload.from_layers("heads", listing)
+        res = accelsim.simulate(wl, "cim-16x16", values=True, inputs=image, seed=2)
+        assert np.asarray(res.output).shape[0] == last

@@ -112,8 +112,10 @@ def _forward(workload: Workload, inputs, product, on_layer=None):
         acts[name] = y
         if on_layer is not None:
             on_layer(1)
-    sinks = workload.sinks
-    return acts[sinks[-1]], acts
+    # the network's output: of several, the one listed last (as before the order stopped
+    # following the listing), the other outputs are in ``acts``
+    listed = [name for name in workload.layers if not workload.consumers(name)]
+    return acts[listed[-1]], acts
 
 
 def _lowered_inputs(layer, x: np.ndarray, out_shape) -> np.ndarray:

@@ -35,7 +35,7 @@ class Workload:
 
     name: str
     order: tuple[str, ...]       # topological, from the graph alone (see _topological_order)
-    layers: dict[str, Layer] = field(repr=False)
+    layers: dict[str, Layer] = field(repr=False)    # as listed; figures follow ``order``
     shapes: dict[str, Shape] = field(repr=False)  # output shape of each layer
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     biases: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
@@ -147,8 +147,7 @@ class Workload:
                                     f"elements and {MAX_MACS:,} MACs per layer)",
                                     layer=layer_name)
             shapes[layer_name] = tuple(int(s) for s in shape)
-        return cls(name=name, order=order, layers={n: by_name[n] for n in order},
-                   shapes=shapes)
+        return cls(name=name, order=order, layers=by_name, shapes=shapes)
 
     def input_shapes(self, layer_name: str) -> list[Shape]:
         return [self.shapes[s] for s in self.layers[layer_name].inputs]

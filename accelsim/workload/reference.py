@@ -22,7 +22,8 @@ by the graph alone (`Workload.order`), and placement, buffer residency and the e
 all follow that order. The layer with the longest chain of layers still ahead of it comes first
 (the critical path); ties go by the layer's parameters, then the shorter chain behind it, then
 the input slot it feeds (the first operand of a matmul before the second); only layers alike in
-all of these are left in the file's order. Reports list layers in this order.
+all of these are left in the file's order. Reports list layers in this order; of several
+network outputs, value mode's `Result.output` is the one the file lists last.
 
 ```yaml
 version: 1
