@@ -332,3 +332,23 @@ def test_tokens_as_a_column_run_as_their_best_arrangement(monkeypatch, tmp_path)
     finally:
         systolic._rs_mapping.cache_clear()
     assert given.cycles > 2 * searched.cycles
+
+
+def test_a_spilled_input_that_fits_comes_back_once_on_row_stationary():
+    """A 2 x 2 max pool on 64 x 56 x 56 (16-bit: 401 kB in, 100 kB out) then a 3 x 3 conv to 8
+    channels, on eyeriss (108 kB buffer). The pool's working set spills its whole output to
+    DRAM; the conv's input (100,352 bytes) fits the buffer beside the part of its output
+    kept there. So the input comes back once, into the buffer: the conv reads from DRAM
+    exactly what the pool wrote there. (Until the twenty-fourth session only weight-,
+    output- and input-stationary layers did; the row-stationary strips re-read it: 122,880
+    bytes.) A layer is planned both ways and keeps the one of lower energy x delay."""
+    import accelsim
+    from accelsim.workload import Conv2d, Input, Pool2d, Workload
+    wl = Workload.from_layers("two", [
+        Input("in", shape=(64, 56, 56)),
+        Pool2d("pool", ("in",), function="max", kernel=2, stride=2),
+        Conv2d("conv", ("pool",), 8, kernel=3, padding=1)])
+    res = accelsim.simulate(wl, "eyeriss")
+    pool, conv = (layer.traffic for layer in res.layers[1:3])
+    assert pool["dram_write_outputs_bytes"] == 64 * 28 * 28 * 2
+    assert conv["dram_read_inputs_bytes"] == pool["dram_write_outputs_bytes"]

@@ -128,6 +128,19 @@ class SystolicArray(Unit):
         return True
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
+        """The layer's plan (see _plan). A row-stationary layer whose spilled input could come
+        back once, into the buffer (_input_fits), is planned both ways, that and streaming
+        it as the mapping search decides: the mapping picked for an input on chip may fetch
+        weights more often, so the plan of lower energy x delay is kept."""
+        if ctx.dev.systolic is None or ctx.dev.systolic.dataflow != "rs" \
+                or not _back_once(ctx, name):
+            return self._plan(ctx, name, True)
+        from accelsim.hardware.pricing import energy_per_action
+        price = energy_per_action(ctx.dev)
+        plans = [self._plan(ctx, name, back) for back in (True, False)]
+        return min(plans, key=lambda plan: math.prod(fold_cost(plan, ctx.batch, price)))
+
+    def _plan(self, ctx: PlanContext, name: str, back: bool) -> LayerPlan:
         """One step per fold. The batch is merged into the GEMM: the array multiplies
         M = batch x positions input vectors by the weights in one pass, so each fold's weights
         serve every image (as SCALE-Sim and a TPU-style batch do). The layer then starts once
@@ -158,14 +171,19 @@ class SystolicArray(Unit):
         weight_bits = k * n * groups * bits
         images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
+        # When the whole input fits beside the part of the output kept on chip, the share
+        # its producer spilled comes back once, into the buffer, and the folds read it there
+        # (as a layer alone, its input loaded, would).
+        back_once = back and in_dram > 0 and _input_fits(ctx, name, images)
         if array.dataflow == "rs":
-            one = row_stationary_folds(ctx, name, streamed, in_dram, images)
+            one = row_stationary_folds(ctx, name, streamed, 0.0 if back_once else in_dram,
+                                       images)
             unique = 1.0          # its input reads are input tensor elements already
         else:
             one, unique = _gemm_folds(ctx.wl, dev, name, images)
         folds = _grouped(one, groups, _groups_per_fold(array, k, n, one.count))
         none = np.zeros_like(folds.weight_reads)
-        if array.dataflow != "rs" and in_dram > 0 and _input_fits(ctx, name, images):
+        if back_once:
             # The input's DRAM share is read once, into the buffer, spread over the folds as
             # they read inputs; every fold then reads its inputs from the buffer.
             spilled = in_dram * images * math.prod(ctx.wl.shapes[layer.inputs[0]])
@@ -515,6 +533,27 @@ def _rs_mapping(shape, rows, cols, spad, buffer_bytes, costs, weights_fit,
     return best_mapping(shape, rows=rows, cols=cols, spad=dict(spad),
                         buffer_bytes=buffer_bytes, costs=costs, weights_fit=weights_fit,
                         inputs_in_dram=inputs_in_dram)
+
+
+def fold_cost(plan: LayerPlan, batch: int, price) -> tuple[float, float]:
+    """A systolic layer's energy (its counts at the device's prices) and cycles (its folds'
+    slowest stages in turn), for the batch."""
+    energy = cycles = 0.0
+    for part in plan.parts:
+        passes = batch // part.images
+        energy += float(part.counts @ price) * passes
+        cycles += float(part.folds.max(axis=1).sum()) * passes
+    return energy, cycles
+
+
+def _back_once(ctx: PlanContext, name: str) -> bool:
+    """Whether the layer's input has a share in DRAM that could come back once (as _plan
+    decides it)."""
+    layer, dev = ctx.wl.layers[name], ctx.dev
+    k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
+    images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
+    in_dram, _ = _streamed_operands(ctx, name, k * n * groups * dev.systolic.operand_bits / 8)
+    return in_dram > 0 and _input_fits(ctx, name, images)
 
 
 def _input_fits(ctx: PlanContext, name: str, images: int) -> bool:

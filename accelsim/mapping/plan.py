@@ -26,7 +26,7 @@ from accelsim.hardware.dram import load_plan, store_plan
 from accelsim.hardware.plan import LayerPlan, UnitKind, copied
 from accelsim.hardware.pricing import energy_per_action, resolve
 from accelsim.hardware.registry import unit, units
-from accelsim.hardware.systolic import layer_weight_bytes, merges_batch
+from accelsim.hardware.systolic import fold_cost, layer_weight_bytes, merges_batch
 from accelsim.mapping.assign import Assigner, assign_units
 from accelsim.mapping.memory import layer_by_layer, residency, with_spills
 from accelsim.mapping.place import Placement, place, shared_arrays
@@ -214,8 +214,8 @@ def _weights_to_stage(ctx: PlanContext, plans: list[LayerPlan],
             device.dram.write_pj_per_bit + len(workload.consumers(name))
             * device.dram.read_pj_per_bit)
         price = energy_per_action(device) if price is None else price
-        energy, cycles = _cost(staged, batch, price)
-        before = _cost(plan, batch, price)
+        energy, cycles = fold_cost(staged, batch, price)
+        before = fold_cost(plan, batch, price)
         if (energy + spilled) * cycles < before[0] * before[1]:
             reserved[name] = weight_bytes
     return reserved
@@ -245,17 +245,6 @@ def _keeping(held: Residency, workload: Workload, device: DeviceSpec, name: str,
                      ChainMap({name: fraction * size / copies}, held.dram_bytes),
                      ChainMap({name: weight_bytes}, held.free_bytes), held.producers,
                      ChainMap({name: weight_bytes}, held.reserved))
-
-
-def _cost(plan: LayerPlan, batch: int, price) -> tuple[float, float]:
-    """A systolic layer's energy (its counts at the device's prices) and cycles (its folds'
-    slowest stages in turn), for the batch."""
-    energy = cycles = 0.0
-    for part in plan.parts:
-        passes = batch // part.images
-        energy += float(part.counts @ price) * passes
-        cycles += float(part.folds.max(axis=1).sum()) * passes
-    return energy, cycles
 
 
 def place_and_route(plans: list[LayerPlan], device: DeviceSpec, *,
