@@ -122,16 +122,15 @@ class SystolicArray(Unit):
         return {"systolic": device.systolic.leakage_mw}
 
     def prices_decide(self, device: DeviceSpec) -> bool:
-        # Every dataflow: whether a layer keeps its weights in the buffer weighs its energy x
-        # delay both ways (mapping.plan._weights_to_stage), and so does whether a batch is
-        # merged (simulate); row stationary also searches its mapping by energy x delay.
+        # Every dataflow: staged weights (mapping.plan._weights_to_stage), a merged batch
+        # (simulate) and the row-stationary mapping search all weigh energy x delay.
         return True
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
-        """The layer's plan (see _plan). A row-stationary layer whose spilled input could come
-        back once, into the buffer (_input_fits), is planned both ways, that and streaming
-        it as the mapping search decides: the mapping picked for an input on chip may fetch
-        weights more often, so the plan of lower energy x delay is kept."""
+        """The layer's plan (see _plan). A row-stationary layer whose spilled input may come
+        back once (_back_share) is also planned streaming it as its mapping search decides
+        (the mapping for an input on chip may fetch weights more often): the lower energy x
+        delay is kept."""
         if ctx.dev.systolic is None or ctx.dev.systolic.dataflow != "rs" \
                 or not _back_once(ctx, name):
             return self._plan(ctx, name, True)
@@ -171,32 +170,31 @@ class SystolicArray(Unit):
         weight_bits = k * n * groups * bits
         images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
-        # When the whole input fits beside the part of the output kept on chip, the share
-        # its producer spilled comes back once, into the buffer, and the folds read it there
-        # (as a layer alone, its input loaded, would).
-        back_once = back and in_dram > 0 and _input_fits(ctx, name, images)
+        # The share of the input its producer spilled that comes back once, into the buffer,
+        # for the folds to read there, as a layer alone would load it (_back_share; on a
+        # row-stationary array the rest streams as its mapping search decides).
+        back_share = _back_share(ctx, name, images, in_dram) if back else 0.0
         if array.dataflow == "rs":
-            one = row_stationary_folds(ctx, name, streamed, 0.0 if back_once else in_dram,
-                                       images)
+            one = row_stationary_folds(ctx, name, streamed, in_dram - back_share, images)
             unique = 1.0          # its input reads are input tensor elements already
         else:
             one, unique = _gemm_folds(ctx.wl, dev, name, images)
         folds = _grouped(one, groups, _groups_per_fold(array, k, n, one.count))
         none = np.zeros_like(folds.weight_reads)
-        if back_once:
-            # The input's DRAM share is read once, into the buffer, spread over the folds as
-            # they read inputs; every fold then reads its inputs from the buffer.
-            spilled = in_dram * images * math.prod(ctx.wl.shapes[layer.inputs[0]])
+        once_in = none
+        if back_share > 0:
+            # Read once, into the buffer, spread over the folds as they read inputs.
+            spilled = back_share * images * math.prod(ctx.wl.shapes[layer.inputs[0]])
             share = np.cumsum(folds.input_reads) / max(1, int(folds.input_reads.sum()))
-            inputs_from_dram = np.diff(np.rint(spilled * share), prepend=0).astype(np.int64)
-            kept = once = True
-        else:
+            once_in = np.diff(np.rint(spilled * share), prepend=0).astype(np.int64)
+            in_dram = 0.0 if in_dram - back_share < 1e-9 else in_dram - back_share
+        if in_dram > 0:
             # A fold's input slice that the folds after it share (the same K slice for every
             # block of N, ws; the same block of M, os) stays in the buffer for them when it
             # fits, double buffered, beside the weights held there; else every fold fetches
             # its own.
             brought = folds.new_inputs
-            if array.dataflow != "rs" and in_dram > 0:
+            if array.dataflow != "rs":
                 room = _slice_room(ctx.wl, dev, name, images, unique)
                 tensor = images * math.prod(ctx.wl.shapes[layer.inputs[0]]) * bits / 8
                 if _slices_stay(dev, room, ctx.room(name)):
@@ -206,12 +204,12 @@ class SystolicArray(Unit):
                     brought = folds.first_inputs
             inputs_from_dram = np.rint(in_dram * unique * brought).astype(np.int64)
             kept = bool((brought != folds.input_reads).any())
-            once = False
-        # Inputs from DRAM go straight to the array, every fold fetching its own; or, when
-        # they are read once (above), a slice stays for the folds that share it or a
-        # row-stationary window is kept for several folds, into the buffer, from which
-        # every fold reads them.
-        staged = inputs_from_dram if kept else none
+        else:
+            inputs_from_dram, kept = none, True
+        # Inputs from DRAM go straight to the array, every fold fetching its own; or a slice
+        # stays for the folds that share it, or a row-stationary window is kept for several
+        # folds, into the buffer, from which every fold reads them (as the share read once).
+        staged = once_in + (inputs_from_dram if kept else none)
         direct = none if kept else inputs_from_dram
         # Weights that fit are fetched fold by fold as folds first need them (double
         # buffered: a fold waits only for its own), written to the buffer and read from it
@@ -265,7 +263,7 @@ class SystolicArray(Unit):
                   Stage(StageKind.BUS_OUT, BUS, 0, bus.latency_cycles),
                   Stage(StageKind.DIGITAL, DIGITAL, 0),
                   Stage(StageKind.BUFFER_WRITE, ctx.buffer_resource(StageKind.BUFFER_WRITE), 0)]
-        if inputs_from_dram.any() or weights_from_dram.any() or fetched.any():
+        if once_in.any() or inputs_from_dram.any() or weights_from_dram.any() or fetched.any():
             # Each fold's streamed operands as one sequential transfer per operand. Staged
             # weights are the layer's weight tensor read in order, one transfer split over
             # the folds that first need them (counted once, in whole bursts), and so is an
@@ -274,11 +272,11 @@ class SystolicArray(Unit):
             if fetched.any():
                 count_dram(counts, dev, read=True, bits=int(fetch.sum()),
                            operand=Operand.WEIGHTS)
-            if once:
-                fetch = fetch + inputs_from_dram * bits
-                count_dram(counts, dev, read=True, bits=int(inputs_from_dram.sum()) * bits,
+            if once_in.any():
+                fetch = fetch + once_in * bits
+                count_dram(counts, dev, read=True, bits=int(once_in.sum()) * bits,
                            operand=Operand.INPUTS)
-            for operand, elements in ((Operand.INPUTS, none if once else inputs_from_dram),
+            for operand, elements in ((Operand.INPUTS, inputs_from_dram),
                                       (Operand.WEIGHTS, weights_from_dram)):
                 fetch = fetch + count_dram_per_transfer(counts, dev, elements * bits, operand)
             # Whole cycles up to each fold's end: back-to-back transfers share cycles, so the
@@ -547,13 +545,26 @@ def fold_cost(plan: LayerPlan, batch: int, price) -> tuple[float, float]:
 
 
 def _back_once(ctx: PlanContext, name: str) -> bool:
-    """Whether the layer's input has a share in DRAM that could come back once (as _plan
-    decides it)."""
+    """Whether a share of the layer's input in DRAM could come back once (as in _plan)."""
     layer, dev = ctx.wl.layers[name], ctx.dev
     k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
     images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
     in_dram, _ = _streamed_operands(ctx, name, k * n * groups * dev.systolic.operand_bits / 8)
-    return in_dram > 0 and _input_fits(ctx, name, images)
+    return _back_share(ctx, name, images, in_dram) > 0
+
+
+def _back_share(ctx: PlanContext, name: str, images: int, in_dram: float) -> float:
+    """The share of the layer's input (of the ``in_dram`` its producer spilled) that comes
+    back from DRAM once, into the buffer: all when the whole input fits beside the output's
+    kept part (_input_fits); row stationary, as much as fits beside its resident part."""
+    if in_dram <= 0 or ctx.held is None or _input_fits(ctx, name, images):
+        return max(0.0, in_dram)
+    if ctx.dev.systolic.dataflow != "rs":
+        return 0.0
+    inputs, output = _layer_bytes(ctx.wl, ctx.dev, name)
+    kept_output = (1.0 - ctx.held.fraction[name]) * output
+    free = ctx.room(name) - images * ((1.0 - in_dram) * inputs + kept_output)
+    return min(in_dram, max(0.0, free / (images * inputs))) if inputs else 0.0
 
 
 def _input_fits(ctx: PlanContext, name: str, images: int) -> bool:
