@@ -607,3 +607,22 @@ def test_a_batch_runs_the_schedule_of_lower_energy_delay_in_every_mode():
     dynamic = [run.energy_pj - sum(v for k, v in run.energy_breakdown().items()
                                    if k[1] == "leakage") for run in (two, reference)]
     assert dynamic[1] == pytest.approx(dynamic[0], rel=1e-9)
+
+
+def test_a_spilled_input_comes_back_as_far_as_it_fits_weight_stationary():
+    """A 2 x 2 max pool on 64 x 112 x 112 (16-bit) then a 1 x 1 conv to 256 channels on
+    eyeriss-like (weight stationary, 108 KiB buffer), the shape of ResNet-50's first
+    bottleneck conv3. The pool spills its whole 401,408-byte output; the conv's input does
+    not fit, so as much as fits comes back once and the rest streams. The conv then reads
+    from DRAM what it reads as a network of its own layer by layer (its input loaded as far
+    as it fits), 5,636,096 bytes; before the twenty-fourth session every fold streamed it
+    all: 7,626,752 bytes."""
+    from accelsim.workload import Pool2d
+    conv = Conv2d("conv", ("pool",), out_channels=256)
+    wl = Workload.from_layers("two", [Input("in", shape=(64, 112, 112)),
+                                      Pool2d("pool", ("in",), function="max", kernel=2,
+                                             stride=2), conv])
+    alone = Workload.from_layers("conv", [Input("pool", shape=(64, 56, 56)), conv])
+    reads = [run.layers[-2].traffic["dram_read_inputs_bytes"] for run in (
+        simulate(wl, "eyeriss-like"), simulate(alone, "eyeriss-like", execution="layer_by_layer"))]
+    assert reads[0] == reads[1]

@@ -127,12 +127,10 @@ class SystolicArray(Unit):
         return True
 
     def plan(self, ctx: PlanContext, name: str) -> LayerPlan:
-        """The layer's plan (see _plan). A row-stationary layer whose spilled input may come
-        back once (_back_share) is also planned streaming it as its mapping search decides
-        (the mapping for an input on chip may fetch weights more often): the lower energy x
-        delay is kept."""
-        if ctx.dev.systolic is None or ctx.dev.systolic.dataflow != "rs" \
-                or not _back_once(ctx, name):
+        """The layer's plan (see _plan). A layer whose spilled input may come back once
+        (_back_share) is also planned streaming it all (a row-stationary mapping for an
+        input on chip may fetch weights more often): the lower energy x delay is kept."""
+        if ctx.dev.systolic is None or not _back_once(ctx, name):
             return self._plan(ctx, name, True)
         from accelsim.hardware.pricing import energy_per_action
         price = energy_per_action(ctx.dev)
@@ -171,8 +169,8 @@ class SystolicArray(Unit):
         images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
         in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
         # The share of the input its producer spilled that comes back once, into the buffer,
-        # for the folds to read there, as a layer alone would load it (_back_share; on a
-        # row-stationary array the rest streams as its mapping search decides).
+        # for the folds to read there, as a layer alone would load it (_back_share); the rest
+        # streams as below.
         back_share = _back_share(ctx, name, images, in_dram) if back else 0.0
         if array.dataflow == "rs":
             one = row_stationary_folds(ctx, name, streamed, in_dram - back_share, images)
@@ -556,11 +554,9 @@ def _back_once(ctx: PlanContext, name: str) -> bool:
 def _back_share(ctx: PlanContext, name: str, images: int, in_dram: float) -> float:
     """The share of the layer's input (of the ``in_dram`` its producer spilled) that comes
     back from DRAM once, into the buffer: all when the whole input fits beside the output's
-    kept part (_input_fits); row stationary, as much as fits beside its resident part."""
+    kept part (_input_fits), else as much as fits beside its resident part."""
     if in_dram <= 0 or ctx.held is None or _input_fits(ctx, name, images):
         return max(0.0, in_dram)
-    if ctx.dev.systolic.dataflow != "rs":
-        return 0.0
     inputs, output = _layer_bytes(ctx.wl, ctx.dev, name)
     kept_output = (1.0 - ctx.held.fraction[name]) * output
     free = ctx.room(name) - images * ((1.0 - in_dram) * inputs + kept_output)
