@@ -130,14 +130,24 @@ class SystolicArray(Unit):
         """The layer's plan (see _plan). A layer whose spilled input may come back once
         (_back_share) is also planned streaming it all (a row-stationary mapping for an
         input on chip may fetch weights more often): the lower energy x delay is kept."""
-        if ctx.dev.systolic is None or not _back_once(ctx, name):
-            return self._plan(ctx, name, True)
+        layer, dev = ctx.wl.layers[name], ctx.dev
+        if dev.systolic is None:
+            raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
+        k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
+        images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
+        in_dram, streamed = _streamed_operands(ctx, name,
+                                               k * n * groups * dev.systolic.operand_bits / 8)
+        share = _back_share(ctx, name, images, in_dram)
+        if share <= 0:
+            return self._plan(ctx, name, images, in_dram, streamed, 0.0)
         from accelsim.hardware.pricing import energy_per_action
-        price = energy_per_action(ctx.dev)
-        plans = [self._plan(ctx, name, back) for back in (True, False)]
+        price = energy_per_action(dev)
+        plans = [self._plan(ctx, name, images, in_dram, streamed, back)
+                 for back in (share, 0.0)]
         return min(plans, key=lambda plan: math.prod(fold_cost(plan, ctx.batch, price)))
 
-    def _plan(self, ctx: PlanContext, name: str, back: bool) -> LayerPlan:
+    def _plan(self, ctx: PlanContext, name: str, images: int, in_dram: float,
+              streamed: bool, back_share: float) -> LayerPlan:
         """One step per fold. The batch is merged into the GEMM: the array multiplies
         M = batch x positions input vectors by the weights in one pass, so each fold's weights
         serve every image (as SCALE-Sim and a TPU-style batch do). The layer then starts once
@@ -149,9 +159,9 @@ class SystolicArray(Unit):
         of the input held in DRAM (see mapping.memory) is read from there by every fold that
         reads inputs (the input elements under the fold's part of the lowered input matrix:
         a conv window's overlap is expanded on chip; a row-stationary mapping that keeps its
-        strip's window reads it once, into the buffer; and when the whole input fits beside
-        the part of the output kept on chip, _input_fits, the share spilled by its producer
-        comes back once, into the buffer, spread over the folds in order), and weights that
+        strip's window reads it once, into the buffer; and ``back_share`` of it, spilled by
+        its producer, comes back once, into the buffer, spread over the folds in order: see
+        _back_share), and weights that
         do not fit beside the activations are not staged but read from DRAM by every fold
         that uses them. Weights that fit are fetched once per batch, each by the first fold
         that uses it, into the buffer (double buffered: loading overlaps the folds before).
@@ -160,18 +170,9 @@ class SystolicArray(Unit):
         """
         layer, dev = ctx.wl.layers[name], ctx.dev
         array, bus = dev.systolic, dev.interconnect
-        if array is None:
-            raise MappingError(f"layer '{name}': device '{dev.name}' has no systolic array")
         k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
         _, h, w = ctx.wl.shapes[name]
         bits, acc = array.operand_bits, array.accumulator_bits
-        weight_bits = k * n * groups * bits
-        images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
-        in_dram, streamed = _streamed_operands(ctx, name, weight_bits / 8)
-        # The share of the input its producer spilled that comes back once, into the buffer,
-        # for the folds to read there, as a layer alone would load it (_back_share); the rest
-        # streams as below.
-        back_share = _back_share(ctx, name, images, in_dram) if back else 0.0
         if array.dataflow == "rs":
             one = row_stationary_folds(ctx, name, streamed, in_dram - back_share, images)
             unique = 1.0          # its input reads are input tensor elements already
@@ -540,15 +541,6 @@ def fold_cost(plan: LayerPlan, batch: int, price) -> tuple[float, float]:
         energy += float(part.counts @ price) * passes
         cycles += float(part.folds.max(axis=1).sum()) * passes
     return energy, cycles
-
-
-def _back_once(ctx: PlanContext, name: str) -> bool:
-    """Whether a share of the layer's input in DRAM could come back once (as in _plan)."""
-    layer, dev = ctx.wl.layers[name], ctx.dev
-    k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
-    images = ctx.batch if ctx.merge and merges_batch(ctx.wl, dev, ctx.batch, name) else 1
-    in_dram, _ = _streamed_operands(ctx, name, k * n * groups * dev.systolic.operand_bits / 8)
-    return _back_share(ctx, name, images, in_dram) > 0
 
 
 def _back_share(ctx: PlanContext, name: str, images: int, in_dram: float) -> float:
