@@ -108,11 +108,12 @@ def _lanes_um2(device: DeviceSpec) -> float:
 
 def view_plan(ctx: PlanContext, name: str) -> LayerPlan:
     """A layer that moves no data (its output aliases its inputs' storage). A view whose
-    vectors keep their positions (channels concatenated or sliced) hands each on as its
+    vectors come from known positions of its inputs (channels concatenated or sliced, rows
+    sliced, padded or concatenated, a reshape that keeps the positions) hands each on as its
     inputs come, so consumers pipeline through it; any other waits for all of its input."""
     layer = ctx.wl.layers[name]
     needs = ctx.needs(name)
     _, h, w = ctx.wl.shapes[name]
-    vectors = h * w if all(need.rule == NeedRule.SAME for _, need in needs) else 1
+    vectors = h * w if all(need.rule != NeedRule.ALL for _, need in needs) else 1
     part = PartPlan(name, 0, UnitKind.VIEW, vectors, (), np.zeros_like(ctx.counts()), needs)
     return LayerPlan(name, layer.kind, UnitKind.VIEW, 0, (part,), parameters=layer.params())

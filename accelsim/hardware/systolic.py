@@ -183,7 +183,7 @@ class SystolicArray(Unit):
         once_in = none
         if back_share > 0:
             # Read once, into the buffer, spread over the folds as they read inputs.
-            spilled = back_share * images * math.prod(ctx.wl.shapes[layer.inputs[0]])
+            spilled = back_share * images * ctx.wl.stored_elements(layer.inputs[0])
             share = np.cumsum(folds.input_reads) / max(1, int(folds.input_reads.sum()))
             once_in = np.diff(np.rint(spilled * share), prepend=0).astype(np.int64)
             in_dram = 0.0 if in_dram - back_share < 1e-9 else in_dram - back_share
@@ -195,7 +195,7 @@ class SystolicArray(Unit):
             brought = folds.new_inputs
             if array.dataflow != "rs":
                 room = _slice_room(ctx.wl, dev, name, images, unique)
-                tensor = images * math.prod(ctx.wl.shapes[layer.inputs[0]]) * bits / 8
+                tensor = images * ctx.wl.stored_elements(layer.inputs[0]) * bits / 8
                 if _slices_stay(dev, room, ctx.room(name)):
                     # The room comes from the input's resident part, which then streams
                     # from DRAM with the rest.
@@ -451,7 +451,7 @@ def _gemm_folds(workload, device: DeviceSpec, name: str, images: int) -> tuple[F
     one = fold_schedule(images * h * w, n, k, rows=array.rows, cols=array.cols,
                         dataflow=array.dataflow, depth=array.stationary_per_pe)
     lowered = k * groups * images * h * w
-    return one, min(1.0, images * math.prod(workload.shapes[layer.inputs[0]]) / lowered)
+    return one, min(1.0, images * workload.stored_elements(layer.inputs[0]) / lowered)
 
 
 def _slice_room(workload, device: DeviceSpec, name: str, images: int,
@@ -481,7 +481,7 @@ def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
     layer = workload.layers[name]
     _, _, groups = layer.matrix(workload.input_shapes(name))
     one, unique = _gemm_folds(workload, device, name, images)
-    elements = images * math.prod(workload.shapes[layer.inputs[0]])
+    elements = images * workload.stored_elements(layer.inputs[0])
     brought = (one.first_inputs if _slices_stay(device, _slice_room(workload, device, name,
                                                                      images, unique))
                else one.new_inputs)
@@ -570,7 +570,7 @@ def _layer_bytes(workload, device: DeviceSpec, name: str) -> tuple[float, float]
     """Bytes of the layer's input tensors and of its output, per image, at the chip's output
     width (as mapping.memory counts them)."""
     layer = workload.layers[name]
-    inputs = sum(math.prod(workload.shapes[source]) for source in layer.inputs)
+    inputs = sum(workload.stored_elements(source) for source in layer.inputs)
     return (inputs * device.output_bits / 8,
             math.prod(workload.shapes[name]) * device.output_bits / 8)
 
@@ -582,6 +582,6 @@ def _streamed_operands(ctx: PlanContext, name: str, weight_bytes: float) -> tupl
         return 0.0, False
     layer = ctx.wl.layers[name]
     (source,) = layer.inputs
-    tensor = math.prod(ctx.wl.shapes[source]) * ctx.dev.output_bits / 8
+    tensor = ctx.wl.stored_elements(source) * ctx.dev.output_bits / 8
     share = ctx.held.dram_bytes[source] / tensor if tensor else 0.0
     return min(1.0, share), weight_bytes > ctx.held.free_bytes[name]

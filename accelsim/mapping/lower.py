@@ -179,15 +179,21 @@ def lower(plans: list[LayerPlan], *, placement: Placement, batch: int = 1,
             key = (part.layer, part.part)
             first = tasks.count
             budget = max(1, max_steps // len(plan.parts))      # steps of this part, all images
-            entry, exit_, mvm, bounds, exit_bounds = _lower_part(part, tasks, placement, batch,
-                                                                 mode, budget)
+            entry, exit_, mvm, bounds, exit_bounds = _lower_part(
+                part, tasks, placement, batch, mode, budget,
+                _view_bounds(part, exits) if part.unit == UnitKind.VIEW else None)
             if previous_layer is not None:
                 tasks.edges(previous_layer, entry)
             for producer, need in part.needs:
                 producer_exit, producer_bounds = exits[producer]
                 if producer not in wanted:     # the parts of a layer share their steps
                     wanted[producer] = _wanted(need, bounds, producer_bounds, steps_wanted)
-                tasks.edges(producer_exit[:, wanted[producer]], entry)
+                steps_needed = wanted[producer]
+                if steps_needed[0] < 0:    # the first steps need none of it (rows above it)
+                    waits = steps_needed >= 0
+                    tasks.edges(producer_exit[:, steps_needed[waits]], entry[:, waits])
+                else:
+                    tasks.edges(producer_exit[:, steps_needed], entry)
             if part.carries_from_previous_part and previous_part is not None:
                 tasks.edges(previous_part, entry)
             if key in sending:
@@ -300,8 +306,23 @@ def _wanted(need, bounds: np.ndarray, producer_bounds: np.ndarray, known: dict) 
     return steps
 
 
+def _view_bounds(part: PartPlan, exits: dict) -> np.ndarray:
+    """A view's steps: the runs of its vectors that wait for the same steps of its inputs.
+    So a view's step is done just when the input steps it needs are, and a consumer reading
+    through the view waits for what it would wait for reading the inputs themselves (steps
+    of the view's own size would round its needs up a second time)."""
+    vectors = np.arange(part.vectors)
+    cuts = [np.array([0, part.vectors])]
+    for producer, need in part.needs:
+        producer_bounds = exits[producer][1]
+        needed = np.searchsorted(producer_bounds, need.last_needed(
+            vectors, int(producer_bounds[-1])), side="right")
+        cuts.append(np.flatnonzero(np.diff(needed)) + 1)
+    return np.unique(np.concatenate(cuts))
+
+
 def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, mode: str,
-                max_steps: int):
+                max_steps: int, view_bounds: np.ndarray | None = None):
     """Add a part's step tasks.
 
     Returns (entry ids, exit ids, mvm ids, step bounds, exit bounds): entry and exit are
@@ -311,12 +332,12 @@ def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, 
     consumers see a single exit, done when its last fold is.
     """
     if part.unit == UnitKind.VIEW:
-        # Steps of no work and no resource: each is done when the inputs of its vectors are.
-        n_steps = steps(part.vectors, mode, max_steps, batch)
+        # Steps of no work and no resource (``view_bounds``): each is done when the inputs of
+        # its vectors are.
+        n_steps = view_bounds.size - 1
         ids = tasks.add(np.full(batch * n_steps, -1), 0, 0, "view",
                         np.repeat(np.arange(batch), n_steps)).reshape(batch, n_steps)
-        bounds = (np.arange(n_steps + 1, dtype=np.int64) * part.vectors) // n_steps
-        return ids, ids, ids[:, :, None], bounds, bounds
+        return ids, ids, ids[:, :, None], view_bounds, view_bounds
     if part.folds is not None:
         return _lower_folds(part, tasks, batch, mode, max_steps)
     n_steps = steps(part.vectors, mode, max_steps, batch)

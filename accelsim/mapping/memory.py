@@ -48,7 +48,7 @@ from accelsim.hardware.plan import (
 )
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import Conv2d
+from accelsim.workload.layers import Conv2d, Pad2d
 
 
 def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
@@ -172,7 +172,8 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
             continue
         layer = workload.layers[plan.name]
         touched = touched_fraction(layer, workload.input_shapes(plan.name),
-                                   workload.shapes[plan.name])
+                                   workload.shapes[plan.name],
+                                   _padding(workload, layer.inputs[0]) if layer.inputs else None)
         read_bytes = sum((1.0 - held.fraction[p]) * size[p] * share
                          for s, share in zip(layer.inputs, touched) for p in held.producers[s])
         write_bytes = (1.0 - held.fraction[plan.name]) * size[plan.name]
@@ -187,20 +188,34 @@ def _idle(part: PartPlan) -> PartPlan:
                                 for stage in part.stages))
 
 
-def touched_fraction(layer, shapes, out_shape) -> list[float]:
-    """Per input, the share of its elements the layer reads at all: below 1 for a conv whose
-    windows skip rows or columns (a 1x1 conv of stride 2 reads a quarter of its input)."""
+def touched_fraction(layer, shapes, out_shape, padded=None) -> list[float]:
+    """Per input, the share of its stored elements the layer reads at all: below 1 for a conv
+    whose windows skip rows or columns (a 1x1 conv of stride 2 reads a quarter of its input).
+    ``padded``: (top, left, bottom, right) of Pad layers between a conv and what it reads
+    (the padding is not stored: rows of it that no window reaches save nothing)."""
     if not isinstance(layer, Conv2d):
         return [1.0] * len(shapes)
     _, h, w = shapes[0]
+    top, left, bottom, right = padded or (0, 0, 0, 0)
     share = 1.0
-    for size, out, k, stride, pad, dilation in zip((h, w), out_shape[1:], layer.kernel,
-                                                   layer.stride, layer.padding[:2],
-                                                   layer.dilation):
-        rows = (np.arange(out)[:, None] * stride - pad + dilation * np.arange(k)[None, :])
-        rows = rows[(rows >= 0) & (rows < size)]
-        share *= np.unique(rows).size / size
+    for size, before, after, out, k, stride, pad, dilation in zip(
+            (h, w), (top, left), (bottom, right), out_shape[1:], layer.kernel, layer.stride,
+            layer.padding[:2], layer.dilation):
+        stored = size - before - after
+        rows = (np.arange(out)[:, None] * stride - pad - before
+                + dilation * np.arange(k)[None, :])
+        rows = rows[(rows >= 0) & (rows < stored)]
+        share *= np.unique(rows).size / stored
     return [share]
+
+
+def _padding(workload: Workload, source: str) -> tuple[int, int, int, int]:
+    """The padding that Pad layers (a chain of them) add to the tensor ``source`` views."""
+    total = np.zeros(4, dtype=np.int64)
+    while isinstance(layer := workload.layers[source], Pad2d):
+        total += layer.pads
+        source = layer.inputs[0]
+    return tuple(int(x) for x in total)
 
 
 def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,

@@ -34,7 +34,7 @@ from accelsim.mapping.route import with_mesh
 from accelsim.mapping.siblings import shared_inputs
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import Input
+from accelsim.workload.layers import Input, Pad2d
 
 
 @dataclass(frozen=True)
@@ -133,12 +133,26 @@ def _one_at_a_time(ctx: PlanContext, chosen: dict[str, tuple[str, str]],
 
 def _alone(workload: Workload, name: str) -> Workload:
     """Layer ``name`` as a network of its own: each tensor it reads is an input of that
-    network (the network's own inputs and constants as they are)."""
-    layer = workload.layers[name]
-    sources = [workload.layers[source] if isinstance(workload.layers[source], Input)
-               else Input(source, shape=workload.shapes[source])
-               for source in dict.fromkeys(layer.inputs)]
-    return Workload.from_layers(workload.name, [*sources, layer], validated=True)
+    network (the network's own inputs and constants as they are). A padding view stays, on
+    the tensor it pads: the padding is not stored, so DRAM holds only that tensor."""
+    layers: dict[str, object] = {}
+
+    def read(source: str) -> None:
+        if source in layers:
+            return
+        layer = workload.layers[source]
+        if isinstance(layer, Pad2d):
+            read(layer.inputs[0])
+            layers[source] = layer
+        else:
+            layers[source] = (layer if isinstance(layer, Input)
+                              else Input(source, shape=workload.shapes[source]))
+
+    for source in workload.layers[name].inputs:
+        read(source)
+    ordered = sorted(layers.values(), key=lambda layer: not isinstance(layer, Input))
+    return Workload.from_layers(workload.name, [*ordered, workload.layers[name]],
+                                validated=True)
 
 
 def _worth_merging(workload: Workload, device: DeviceSpec, batch: int,

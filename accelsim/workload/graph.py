@@ -152,6 +152,13 @@ class Workload:
     def input_shapes(self, layer_name: str) -> list[Shape]:
         return [self.shapes[s] for s in self.layers[layer_name].inputs]
 
+    def stored_elements(self, name: str) -> int:
+        """Elements of the tensor ``name`` as stored: padding views (Pad layers) add rows and
+        columns that consumers supply as they read, so they hold what they pad."""
+        while self.layers[name].kind == "pad2d":
+            name = self.layers[name].inputs[0]
+        return math.prod(self.shapes[name])
+
     def layer_macs(self, layer_name: str) -> int:
         return self.layers[layer_name].macs(self.input_shapes(layer_name))
 

@@ -46,6 +46,7 @@ from accelsim.workload.layers import (
     Pool2d,
     Reduce,
     Reshape,
+    Shape,
     Slice,
     Softmax,
     Take,
@@ -58,14 +59,15 @@ from accelsim.workload.layers import (
 class NeedRule(StrEnum):
     """Which producer vectors a consumer vector needs."""
 
-    SAME = "same"        # the vector at the same position
+    SAME = "same"        # the vector at the same position (shifted by Need.offset)
     WINDOW = "window"    # the input rows under a conv or pooling window
     ALL = "all"          # the whole tensor
 
 
 @dataclass(frozen=True)
 class Need:
-    """Which producer vector a consumer vector needs: same index, a conv window, or all."""
+    """Which producer vector a consumer vector needs: same index (plus ``offset``: a slice of
+    rows starts that many vectors in), a conv window, or all."""
 
     rule: NeedRule
     kernel: int = 1
@@ -75,17 +77,20 @@ class Need:
     out_width: int = 1
     in_height: int = 1
     in_width: int = 1
+    offset: int = 0
 
     def last_needed(self, last_vector: np.ndarray, producer_vectors: int) -> np.ndarray:
-        """Index of the last producer vector each consumer vector (array) depends on."""
+        """Index of the last producer vector each consumer vector (array) depends on; -1 where
+        it needs none (a window wholly in the padding above the input)."""
         if self.rule == NeedRule.ALL:
             return np.full_like(last_vector, producer_vectors - 1)
         if self.rule == NeedRule.SAME:
-            return np.minimum(last_vector, producer_vectors - 1)
+            return np.minimum(last_vector + self.offset, producer_vectors - 1)
         out_row = last_vector // self.out_width
         in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
-        in_row = np.clip(in_row, 0, self.in_height - 1)
-        return np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1)
+        in_row = np.minimum(in_row, self.in_height - 1)
+        return np.where(in_row < 0, -1,
+                        np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1))
 
 
 # Layer norm per element: sum and sum of squares (2 adds, 1 multiply), subtract the mean
@@ -502,12 +507,32 @@ def need(workload, name: str, source: str) -> Need:
         rule = NeedRule.ALL            # every vector needs all of the second operand
     elif isinstance(layer, (Concat, Slice)) and layer.axis == "channels":
         rule = NeedRule.SAME           # a vector's channels come from its own position
+    elif isinstance(layer, Slice):     # rows [start, stop): the vectors from row start on
+        return Need(NeedRule.SAME, offset=layer.start * workload.shapes[source][2])
+    elif isinstance(layer, Reshape) and _keeps_vectors(layer, workload.shapes[source], shape):
+        rule = NeedRule.SAME
+    elif isinstance(layer, (Pad2d, Concat)):
+        # Rows of zeros above, or the rows of the inputs before this one: output row r needs
+        # the source's rows up to r - above, a one-row window shifted down by that much (a
+        # row above the source's needs none of it, one below it all of it).
+        above = (layer.pads[0] if isinstance(layer, Pad2d) else
+                 sum(workload.shapes[s][1] for s in layer.inputs[:layer.inputs.index(source)]))
+        _, h, w = workload.shapes[source]
+        return Need(NeedRule.WINDOW, 1, 1, above, 1, out_width=shape[2], in_height=h,
+                    in_width=w)
     if rule != NeedRule.WINDOW:
         return Need(rule)
     _, h, w = workload.shapes[source]
     dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
     return Need(NeedRule.WINDOW, layer.kernel[0], layer.stride[0], layer.padding[0], dilation,
                 out_width=shape[2], in_height=h, in_width=w)
+
+
+def _keeps_vectors(layer: Reshape, source: Shape, shape: Shape) -> bool:
+    """A reshape that moves no data and keeps the channels and the number of positions
+    leaves every element at its position's index: (C, H, W) as (C, H·W, 1) and back."""
+    return (layer.aliases_input and shape[0] == source[0]
+            and shape[1] * shape[2] == source[1] * source[2])
 
 
 def forward(layer: Layer, xs: list[np.ndarray], workload) -> np.ndarray:
