@@ -7,6 +7,7 @@ import pytest
 import accelsim
 from accelsim.workload import Workload
 from accelsim.workload.layers import (
+    Col2Im,
     Concat,
     Conv2d,
     Flatten,
@@ -16,6 +17,7 @@ from accelsim.workload.layers import (
     Pool2d,
     Reshape,
     Slice,
+    Upsample,
 )
 from accelsim.workload.ops import NeedRule, need
 
@@ -127,3 +129,35 @@ def test_padding_as_its_own_layer_changes_nothing_where_inputs_spill():
             b = accelsim.simulate(padded, device, execution=execution)
             assert b.cycles == a.cycles, (device, execution)
             assert b.energy_pj == pytest.approx(a.energy_pj, rel=1e-12), (device, execution)
+
+
+def test_upsampling_and_transposed_convs_need_only_the_rows_they_read():
+    """An upsampling or the scatter of a transposed conv needs the input rows its output row
+    is made of, not the whole input (by hand: nearest 2x repeats row r // 2; bilinear 2x
+    with half-pixel centres reads rows 0, 0-1, 0-1, 1-2, 1-2, 2 for output rows 0-5; a
+    3 x 3 transposed conv of stride 2 cropped by 1 adds input row i into output rows
+    2i - 1 .. 2i + 1)."""
+    wl = Workload.from_layers("n", [
+        Input("x", shape=(4, 3, 5)), Upsample("near", ("x",), scale=(2, 2)),
+        Upsample("bilinear", ("x",), scale=(2, 2), mode="linear")])
+    transposed = Workload.from_layers("t", [
+        Input("t", shape=(18, 3, 5)),
+        Col2Im("scatter", ("t",), out_channels=2, kernel=(3, 3), stride=(2, 2),
+               padding=(1, 1, 1, 1))])
+
+    def last(layer, source, rows, width):
+        workload = transposed if layer == "scatter" else wl
+        return need(workload, layer, source).last_needed(np.array(rows) * width, 15).tolist()
+
+    # a vector of output row r needs input rows up to rows[r]: its last vector (rows[r] + 1) 5 - 1
+    assert last("near", "x", range(6), 10) == [4, 4, 9, 9, 14, 14]
+    assert last("bilinear", "x", range(6), 10) == [4, 9, 9, 14, 14, 14]
+    assert transposed.shapes["scatter"] == (2, 5, 9)
+    assert last("scatter", "t", range(5), 9) == [4, 9, 9, 14, 14]
+    # end to end: the conv after a 2x upsampling starts before the upsampling ends
+    unet = Workload.from_layers("up", [
+        Input("x", shape=(8, 16, 16)), Conv2d("c1", ("x",), 16, kernel=(3, 3), padding=(1, 1)),
+        Upsample("up", ("c1",)), Conv2d("c2", ("up",), 8, kernel=(3, 3), padding=(1, 1))])
+    for device in ("cim-16x16", "cim-128x128-rram"):
+        layers = {layer.name: layer for layer in accelsim.simulate(unet, device).layers}
+        assert layers["c2"].start_cycle < layers["up"].end_cycle, device

@@ -62,6 +62,7 @@ class NeedRule(StrEnum):
     SAME = "same"        # the vector at the same position (shifted by Need.offset)
     WINDOW = "window"    # the input rows under a conv or pooling window
     ALL = "all"          # the whole tensor
+    ROWS = "rows"        # the input rows up to Need.rows[output row] (-1: none)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Need:
     in_height: int = 1
     in_width: int = 1
     offset: int = 0
+    rows: tuple[int, ...] = ()
 
     def last_needed(self, last_vector: np.ndarray, producer_vectors: int) -> np.ndarray:
         """Index of the last producer vector each consumer vector (array) depends on; -1 where
@@ -87,8 +89,11 @@ class Need:
         if self.rule == NeedRule.SAME:
             return np.minimum(last_vector + self.offset, producer_vectors - 1)
         out_row = last_vector // self.out_width
-        in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
-        in_row = np.minimum(in_row, self.in_height - 1)
+        if self.rule == NeedRule.ROWS:
+            in_row = np.asarray(self.rows)[np.minimum(out_row, len(self.rows) - 1)]
+        else:
+            in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
+            in_row = np.minimum(in_row, self.in_height - 1)
         return np.where(in_row < 0, -1,
                         np.minimum((in_row + 1) * self.in_width - 1, producer_vectors - 1))
 
@@ -520,6 +525,18 @@ def need(workload, name: str, source: str) -> Need:
         _, h, w = workload.shapes[source]
         return Need(NeedRule.WINDOW, 1, 1, above, 1, out_width=shape[2], in_height=h,
                     in_width=w)
+    elif isinstance(layer, (Upsample, Col2Im)):
+        _, h, w = workload.shapes[source]
+        out_rows = np.arange(shape[1])
+        if isinstance(layer, Col2Im):    # the input rows whose kernels reach the output row
+            rows = np.minimum((out_rows + layer.padding[0]) // layer.stride[0], h - 1)
+        elif layer.mode == "nearest":
+            rows = out_rows // layer.scale[0]
+        else:                            # the last input row an output row interpolates
+            weights = _interpolation(h, shape[1], layer.scale[0], layer.coordinates) != 0
+            rows = h - 1 - np.argmax(weights[:, ::-1], axis=1)
+        return Need(NeedRule.ROWS, out_width=shape[2], in_width=w,
+                    rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
     if rule != NeedRule.WINDOW:
         return Need(rule)
     _, h, w = workload.shapes[source]
