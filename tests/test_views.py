@@ -17,6 +17,7 @@ from accelsim.workload.layers import (
     Pool2d,
     Reshape,
     Slice,
+    Take,
     Upsample,
 )
 from accelsim.workload.ops import NeedRule, need
@@ -161,3 +162,20 @@ def test_upsampling_and_transposed_convs_need_only_the_rows_they_read():
     for device in ("cim-16x16", "cim-128x128-rram"):
         layers = {layer.name: layer for layer in accelsim.simulate(unet, device).layers}
         assert layers["c2"].start_cycle < layers["up"].end_cycle, device
+
+
+def test_picked_rows_and_channels_need_only_what_they_pick():
+    """A strided slice or gather of rows needs, for output row r, every row picked up to r
+    (rows 0, 2, 4 of a 5-row input: input vectors up to 2, 8, 14 of width 3; a gather of
+    rows 3, 1, 4 needs row 3 from its first row on); picked channels come from the vector's
+    own position."""
+    base = [Input("x", shape=(4, 5, 3))]
+    strided = Workload.from_layers("s", [*base, Take("t", ("x",), axis="height", count=3)])
+    gathered = Workload.from_layers("g", [*base, Take("t", ("x",), axis="height", count=3)])
+    channels = Workload.from_layers("c", [*base, Take("t", ("x",), axis="channels", count=2)])
+    strided = strided.with_weights({"t": np.array([0, 2, 4])})
+    gathered = gathered.with_weights({"t": np.array([3, 1, 4])})
+    rows = np.array([0, 3, 6])               # the first vector of each output row
+    assert need(strided, "t", "x").last_needed(rows, 15).tolist() == [2, 8, 14]
+    assert need(gathered, "t", "x").last_needed(rows, 15).tolist() == [11, 11, 14]
+    assert need(channels, "t", "x").rule == NeedRule.SAME

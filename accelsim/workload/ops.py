@@ -525,6 +525,14 @@ def need(workload, name: str, source: str) -> Need:
         _, h, w = workload.shapes[source]
         return Need(NeedRule.WINDOW, 1, 1, above, 1, out_width=shape[2], in_height=h,
                     in_width=w)
+    elif isinstance(layer, Take) and layer.axis == "channels":
+        rule = NeedRule.SAME           # a vector's channels picked from its own position
+    elif isinstance(layer, Take) and layer.name in workload.weights:
+        # the rows picked, in order (a strided slice, a gather of rows): output row r needs
+        # every row picked up to it
+        rows = workload.weights[layer.name].astype(np.int64).reshape(-1)
+        return Need(NeedRule.ROWS, out_width=shape[2], in_width=workload.shapes[source][2],
+                    rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
     elif isinstance(layer, (Upsample, Col2Im)):
         _, h, w = workload.shapes[source]
         out_rows = np.arange(shape[1])
