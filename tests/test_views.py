@@ -10,6 +10,7 @@ from accelsim.workload.layers import (
     Col2Im,
     Concat,
     Conv2d,
+    Embedding,
     Flatten,
     Input,
     Linear,
@@ -168,7 +169,7 @@ def test_picked_rows_and_channels_need_only_what_they_pick():
     """A strided slice or gather of rows needs, for output row r, every row picked up to r
     (rows 0, 2, 4 of a 5-row input: input vectors up to 2, 8, 14 of width 3; a gather of
     rows 3, 1, 4 needs row 3 from its first row on); picked channels come from the vector's
-    own position."""
+    own position; a token embedding needs its own position's index."""
     base = [Input("x", shape=(4, 5, 3))]
     strided = Workload.from_layers("s", [*base, Take("t", ("x",), axis="height", count=3)])
     gathered = Workload.from_layers("g", [*base, Take("t", ("x",), axis="height", count=3)])
@@ -179,3 +180,8 @@ def test_picked_rows_and_channels_need_only_what_they_pick():
     assert need(strided, "t", "x").last_needed(rows, 15).tolist() == [2, 8, 14]
     assert need(gathered, "t", "x").last_needed(rows, 15).tolist() == [11, 11, 14]
     assert need(channels, "t", "x").rule == NeedRule.SAME
+    # a token embedding of one index per position looks up its own position's index
+    tokens = Workload.from_layers("e", [Input("ids", shape=(1, 6, 1)),
+                                        Embedding("emb", ("ids",), rows=10, dim=4)])
+    assert need(tokens, "emb", "ids").rule == NeedRule.SAME
+    assert need(tokens, "emb", "ids").last_needed(np.array([0, 3, 5]), 6).tolist() == [0, 3, 5]

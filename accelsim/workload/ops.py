@@ -525,6 +525,8 @@ def need(workload, name: str, source: str) -> Need:
         _, h, w = workload.shapes[source]
         return Need(NeedRule.WINDOW, 1, 1, above, 1, out_width=shape[2], in_height=h,
                     in_width=w)
+    elif isinstance(layer, Embedding) and workload.shapes[source][0] == 1:
+        rule = NeedRule.SAME           # one index per position: output vector j looks up j
     elif isinstance(layer, Take) and layer.axis == "channels":
         rule = NeedRule.SAME           # a vector's channels picked from its own position
     elif isinstance(layer, Take) and layer.name in workload.weights:
