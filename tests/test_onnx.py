@@ -115,6 +115,10 @@ def test_matmul_with_constant_is_linear_over_tokens(tmp_path):
     ("Gelu", [], {"opset": 20}, "gelu"), ("HardSwish", [], {}, "hardswish"),
     ("HardSigmoid", [], {"alpha": 1 / 6, "beta": 0.5}, "hardsigmoid"),    # PyTorch's export
     ("LeakyRelu", [], {}, "leaky_relu"), ("LeakyRelu", [], {"alpha": 0.2}, "leaky_relu"),
+    ("Elu", [], {}, "elu"), ("Selu", [], {}, "selu"), ("Softplus", [], {}, "softplus"),
+    ("Softsign", [], {}, "softsign"), ("Mish", [], {"opset": 18}, "mish"),
+    ("Sin", [], {}, "sin"), ("Cos", [], {}, "cos"), ("Sign", [], {}, "sign"),
+    ("Floor", [], {}, "floor"), ("Ceil", [], {}, "ceil"), ("Round", [], {}, "round"),
 ])
 def test_activations(tmp_path, op, extra, attrs, kind):
     model = single(op, (1, 3, 4, 4), *extra, **attrs)
@@ -122,6 +126,13 @@ def test_activations(tmp_path, op, extra, attrs, kind):
     (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "activation"]
     assert layer.function == kind
     check_values(model, wl, feed((1, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("op, attrs", [("Elu", {"alpha": 0.5}), ("Selu", {"gamma": 2.0})])
+def test_elu_and_selu_with_other_constants_are_refused(tmp_path, op, attrs):
+    model = single(op, (1, 3, 4, 4), **attrs)
+    with pytest.raises(SpecError, match=f"{op} with .* is not supported"):
+        load_onnx(save(model, tmp_path))
 
 
 @pytest.mark.parametrize("to", [TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16])
@@ -447,10 +458,10 @@ def test_digital_rescues_a_node_with_several_outputs(tmp_path):
     g = GraphBuilder(12)
     x = g.op("Relu", [g.op("Conv", ["x", g.random(6, 3, 1, 1)], kernel_shape=[1, 1])])
     values, indices = g.op("TopK", [x, g.const(np.array([2]))], n_out=2, axis=1)
-    y = g.op("Add", [g.op("Mish", [values]), g.op("Mish", [values])])
+    y = g.op("Add", [g.op("Celu", [values]), g.op("Celu", [values])])
     y = g.op("Add", [y, g.op("Cast", [indices], to=TensorProto.FLOAT)])
-    model = g.model({"x": [1, 3, 4, 4]}, [y], opset=18)          # Mish is opset 18
-    with pytest.warns(UserWarning, match=r"3 node\(s\).*\(Mish x2, TopK\)"):
+    model = g.model({"x": [1, 3, 4, 4]}, [y], opset=18)
+    with pytest.warns(UserWarning, match=r"3 node\(s\).*\(Celu x2, TopK\)"):
         wl = load_onnx(save(model, tmp_path), unsupported="digital")
     generic = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "generic"]
     assert [wl.shapes[layer.name] for layer in generic[:2]] == [(2, 4, 4), (2, 4, 4)]

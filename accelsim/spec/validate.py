@@ -60,7 +60,9 @@ def Number(low: float, high: float, unit: str = "", *, open_low: bool = False):
 # The activation functions accelsim knows (their costs and forms: workload.ops).
 ActivationName = Literal["relu", "relu6", "sigmoid", "silu", "tanh", "gelu", "gelu_tanh",
                          "hardswish", "softmax", "erf", "hardsigmoid", "leaky_relu", "sqrt",
-                         "reciprocal", "exp", "log", "neg", "abs", "not", "to_bool", "to_int"]
+                         "reciprocal", "exp", "log", "neg", "abs", "not", "to_bool", "to_int",
+                         "elu", "selu", "softplus", "softsign", "mish", "sin", "cos", "sign",
+                         "floor", "ceil", "round"]
 
 # Bounds: wide enough for any chip on record and some way beyond, tight enough that counts
 # times cycles stay far inside 64-bit integers.

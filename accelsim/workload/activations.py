@@ -14,6 +14,9 @@ from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
 
 _ROOT_2_PI = math.sqrt(2.0 / math.pi)
+# SELU's constants, ONNX's defaults (Klambauer et al., "Self-Normalizing Neural Networks", 2017)
+SELU_ALPHA = 1.67326319217681884765625
+SELU_GAMMA = 1.05070102214813232421875
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -96,6 +99,32 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
     "to_bool": ActivationFunction({Action.DIGITAL_COMPARE: 1},
                                   lambda x: (x != 0).astype(np.float64), None),
     "to_int": ActivationFunction({Action.DIGITAL_ADD: 1}, np.trunc, None),
+    # ELU and SELU with ONNX's default constants (alpha 1; SELU's alpha and gamma of
+    # Klambauer et al. 2017): exp(x) - 1 below zero (the exp as above, an add), SELU's scale
+    "elu": ActivationFunction({Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 2,
+                               Action.DIGITAL_ADD: 3},
+                              lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))), "Elu"),
+    "selu": ActivationFunction({Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 4,
+                                Action.DIGITAL_ADD: 3},
+                               lambda x: SELU_GAMMA * np.where(
+                                   x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
+                               "Selu"),
+    "softplus": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
+                                   lambda x: np.logaddexp(0.0, x), "Softplus"),
+    # x / (1 + |x|): a magnitude, an add and a reciprocal-multiply
+    "softsign": ActivationFunction({Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 2,
+                                    Action.DIGITAL_ADD: 1},
+                                   lambda x: x / (1.0 + np.abs(x)), "Softsign"),
+    # x tanh(softplus(x)) (YOLOv4): the two smooth functions and a multiply
+    "mish": ActivationFunction({Action.DIGITAL_MUL: 5, Action.DIGITAL_ADD: 4},
+                               lambda x: x * np.tanh(np.logaddexp(0.0, x)), "Mish"),
+    "sin": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.sin, "Sin"),
+    "cos": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2}, np.cos, "Cos"),
+    "sign": ActivationFunction({Action.DIGITAL_COMPARE: 2}, np.sign, "Sign"),
+    "floor": ActivationFunction({Action.DIGITAL_ADD: 1}, np.floor, "Floor"),
+    "ceil": ActivationFunction({Action.DIGITAL_ADD: 1}, np.ceil, "Ceil"),
+    # halves to even, as ONNX's Round and numpy's
+    "round": ActivationFunction({Action.DIGITAL_ADD: 1}, np.round, "Round"),
     # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
     "softmax": ActivationFunction(
         {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from accelsim.workload.activations import SELU_ALPHA, SELU_GAMMA
 from accelsim.workload.layers import (
     Activation,
     Affine,
@@ -337,6 +338,13 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             function = "gelu_tanh" if approximate == "tanh" else function
         if node.op_type == "Swish" and float(self.attrs(node).get("alpha", 1.0)) != 1.0:
             return self.unknown(node, "Swish is supported with alpha 1 (SiLU) only")
+        defaults = {"Elu": {"alpha": 1.0},
+                    "Selu": {"alpha": SELU_ALPHA, "gamma": SELU_GAMMA}}.get(node.op_type, {})
+        for key, default in defaults.items():
+            value = float(self.attrs(node).get(key, default))
+            if not math.isclose(value, default, rel_tol=1e-6):
+                return self.unknown(node, f"{node.op_type} with {key} {value:g} is not "
+                                    f"supported (only ONNX's default, {default:g})")
         x = self.act(node)
         producer = self.layers[x.layer]
         if (hasattr(producer, "activation") and producer.activation is None
