@@ -3,6 +3,7 @@ mode, hostile files, the CLI and from_torch."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -126,6 +127,29 @@ def test_activations(tmp_path, op, extra, attrs, kind):
     (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "activation"]
     assert layer.function == kind
     check_values(model, wl, feed((1, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("op, attrs", [("DepthToSpace", {"blocksize": 2}),
+                                       ("DepthToSpace", {"blocksize": 2, "mode": "CRD"}),
+                                       ("SpaceToDepth", {"blocksize": 2})])
+def test_pixel_shuffles_between_convs(tmp_path, op, attrs):
+    """A conv, DepthToSpace (PyTorch's PixelShuffle) or SpaceToDepth, a conv: the values equal
+    onnxruntime's, and the rearrangement is one permuting reshape (a copy of the 8 x 6 x 4
+    tensor: 192 elements read and written), no MACs of its own. (SpaceToDepth's CRD mode,
+    of a newer opset than this onnxruntime runs, is checked by the ONNX node-test sweep.)"""
+    g = GraphBuilder(7)
+    y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = g.op(op, [y], **attrs)
+    channels = 2 if op == "DepthToSpace" else 32
+    y = g.op("Conv", [y, g.random(4, channels, 1, 1)], kernel_shape=[1, 1])
+    model = g.model({"x": [1, 3, 6, 4]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    moved = [n for n in wl.order
+             if wl.layers[n].kind == "reshape" and not wl.layers[n].aliases_input]
+    assert len(moved) == 1 and math.prod(wl.shapes[moved[0]]) == 8 * 6 * 4
+    pixels = 6 * 4
+    assert wl.macs == pixels * 8 * 27 + pixels * 4 * 8
+    check_values(model, wl, feed((1, 3, 6, 4)))
 
 
 @pytest.mark.parametrize("op, attrs", [("Elu", {"alpha": 0.5}), ("Selu", {"gamma": 2.0})])
@@ -357,7 +381,9 @@ def test_batchnorm_alone_is_a_per_channel_affine(tmp_path):
     ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
     ("AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
     ("AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}),      # pads not counted
-    ("GlobalAveragePool", {}),
+    ("GlobalAveragePool", {}), ("GlobalMaxPool", {}, (1, 2, 7, 5)),
+    ("ReduceMax", {"axes": [2, 3], "keepdims": 1}, (1, 2, 6, 4)),
+    ("ReduceMax", {"axes": [-1, -2], "keepdims": 0}),
     # ceil mode (SqueezeNet, GoogLeNet): a last, partial window
     ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
     ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}, (1, 2, 7, 9)),

@@ -42,14 +42,15 @@ PASS_THROUGH = ("Identity", "Dropout")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
-                "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Cast",
+                "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+                "GlobalMaxPool", "Cast",
                 "Split", "HardSigmoid", "LeakyRelu", "Sum", "Max", "Mean", "Resize",
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "RMSNormalization",
                 "Gather", "Slice",
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
-                "ConvTranspose", "LRN"))
+                "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth"))
 
 
 class Importer(NodeOps, Folding):

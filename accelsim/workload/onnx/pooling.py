@@ -1,5 +1,6 @@
-"""ONNX pooling (MaxPool, AveragePool with any padding, GlobalAveragePool, ReduceMean over
-an image's height and width), as a mixin of the importer's node handlers (see onnx.ops)."""
+"""ONNX pooling (MaxPool, AveragePool with any padding, GlobalAveragePool, GlobalMaxPool,
+ReduceMean and ReduceMax over an image's height and width), as a mixin of the importer's
+node handlers (see onnx.ops)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,26 @@ class PoolingOps:
         name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
+    def op_GlobalMaxPool(self, node) -> None:
+        """The maximum over an image's height and width: one max pool window over all of it."""
+        x = self.act(node)
+        name = self.add(self.whole_image_max(node, self.image(node, x)))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
+
+    def whole_image_max(self, node, source: str) -> Pool2d:
+        _, h, w = self.shape_of[source]
+        return Pool2d(self.label(node), (source,), function="max", kernel=(h, w), stride=(h, w))
+
     def op_ReduceMean(self, node) -> None:
         """The mean over an image's height and width (PyTorch's adaptive pool to 1x1)."""
+        self.spatial_reduction(node, "mean")
+
+    def op_ReduceMax(self, node) -> None:
+        """The maximum over an image's height and width (PyTorch's adaptive max pool to 1x1);
+        over the last axis, a reduction of each vector."""
+        self.spatial_reduction(node, "max")
+
+    def spatial_reduction(self, node, function: str) -> None:
         x = self.act(node)
         attrs = self.attrs(node)
         axes = self.setting(node, 1)
@@ -26,12 +45,14 @@ class PoolingOps:
         rank = len(x.shape)
         per_image = sorted(self.axis(node, int(a), x) for a in axes)
         if rank != 3 or per_image != [1, 2]:
-            return self.reduction(node, "mean")
-        name = self.add(GlobalAvgPool(self.label(node), (self.image(node, x),)))
+            return self.reduction(node, function)
+        source = self.image(node, x)
+        name = self.add(GlobalAvgPool(self.label(node), (source,)) if function == "mean"
+                        else self.whole_image_max(node, source))
         keep = attrs.get("keepdims", 1)
-        self.put(node.output[0], name, self.shape_of[name] if keep
-                                              else (self.shape_of[name][0],),
-                                              (0, 1, 2) if keep else (0,))
+        self.put(node.output[0], name,
+                 self.shape_of[name] if keep else (self.shape_of[name][0],),
+                 (0, 1, 2) if keep else (0,))
         return None
 
     def op_MaxPool(self, node) -> None:

@@ -1,13 +1,19 @@
-"""ONNX operators that look up, pad or reduce (Gather on a constant table as an embedding,
-Pad, ArgMax and the reductions over the last axis), as a mixin of the importer's node
-handlers (see onnx.ops)."""
+"""ONNX operators that look up, pad, reduce or rearrange (Gather on a constant table as an
+embedding, Pad, ArgMax and the reductions over the last axis, DepthToSpace, SpaceToDepth), as
+a mixin of the importer's node handlers (see onnx.ops)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from accelsim.workload.layers import LRN, Col2Im, Embedding, Linear, Pad2d, Reduce, Take
-from accelsim.workload.onnx.layouts import Tensor, axis_layout, grouped_layout
+from accelsim.workload.onnx.layouts import (
+    Tensor,
+    axis_layout,
+    grouped_layout,
+    reshaped_perm,
+    transposed,
+)
 
 
 class StructuralOps:
@@ -90,9 +96,6 @@ class StructuralOps:
     def op_ArgMax(self, node) -> None:
         self.reduction(node, "argmax")
 
-    def op_ReduceMax(self, node) -> None:
-        self.reduction(node, "max")
-
     def op_ReduceSum(self, node) -> None:
         self.reduction(node, "sum")
 
@@ -162,3 +165,51 @@ class StructuralOps:
                             beta=float(attrs.get("beta", 0.75)),
                             bias=float(attrs.get("bias", 1.0))))
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+
+    def op_DepthToSpace(self, node) -> None:
+        """Blocks of b x b channels spread over b x b positions (PyTorch's PixelShuffle):
+        a view as (b, b, C', H, W) (DCR) or (C', b, b, H, W) (CRD), a transpose to
+        (C', H, b, W, b), a view as (C', H·b, W·b). Only layouts move: the layer that next
+        needs (C, H, W) order copies the tensor once (a permuting reshape)."""
+        x, attrs = self.act(node), self.attrs(node)
+        b, mode = int(self.required(node, "blocksize")), attrs.get("mode", "DCR")
+        if mode not in ("DCR", "CRD"):
+            raise self.error(node, f"mode {mode!r} is not DCR or CRD")
+        if not x.batched or len(x.shape) != 3 or x.shape[0] % (b * b) or b < 1:
+            raise self.error(node, f"needs an image (N, C, H, W) with C a multiple of "
+                             f"{b}², got per-image shape {list(x.shape)}")
+        c, h, w = x.shape
+        dcr = mode == "DCR"
+        self.rearranged(node, x, (b, b, c // b ** 2, h, w) if dcr else (c // b ** 2, b, b, h, w),
+                        (2, 3, 0, 4, 1) if dcr else (0, 3, 1, 4, 2), (c // b ** 2, h * b, w * b))
+
+    def op_SpaceToDepth(self, node) -> None:
+        """Each b x b block of positions gathered into channels: a view as
+        (C, H/b, b, W/b, b), a transpose to (b, b, C, H/b, W/b) (DCR) or (C, b, b, H/b, W/b)
+        (CRD), a view as (C·b², H/b, W/b)."""
+        x = self.act(node)
+        b, mode = int(self.required(node, "blocksize")), self.attrs(node).get("mode", "DCR")
+        if mode not in ("DCR", "CRD"):
+            raise self.error(node, f"mode {mode!r} is not DCR or CRD")
+        dcr = mode == "DCR"
+        if not x.batched or len(x.shape) != 3 or b < 1 or x.shape[1] % b or x.shape[2] % b:
+            raise self.error(node, f"needs an image (N, C, H, W) with H and W multiples of "
+                             f"{b}, got per-image shape {list(x.shape)}")
+        c, h, w = x.shape
+        self.rearranged(node, x, (c, h // b, b, w // b, b),
+                        (2, 4, 0, 1, 3) if dcr else (0, 2, 4, 1, 3), (c * b * b, h // b, w // b))
+
+    def rearranged(self, node, x: Tensor, view: tuple, order: tuple, out: tuple) -> None:
+        """``x`` viewed as ``view``, its axes put in ``order``, viewed as ``out``."""
+        for step in (view, None, out):
+            if step is None:
+                x = transposed(x, order)
+                continue
+            perm = reshaped_perm(x.shape, x.perm, step)
+            if perm is None:                  # the data order must become row-major first
+                layer = self.materialize(x, tuple(range(len(x.shape))), 1,
+                                         node.name or node.op_type)
+                x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(
+                    range(len(step)))
+            x = Tensor(x.layer, step, perm, x.batched)
+        self.tensors[node.output[0]] = x
