@@ -376,3 +376,32 @@ def test_embedding_rows_come_from_dram_when_the_table_exceeds_the_buffer(tmp_pat
     assert (dram_bits > 0) == from_dram
     if from_dram:
         assert dram_bits >= 6 * 8 * 8
+
+
+@pytest.mark.parametrize("op, attrs, opset", [
+    ("GroupNormalization", {"num_groups": 4}, 21), ("Celu", {"alpha": 0.7}, 18),
+    ("Shrink", {"lambd": 0.5, "bias": 0.1}, 18), ("ThresholdedRelu", {}, 18)])
+def test_operators_defined_as_functions_import_as_their_bodies(tmp_path, op, attrs, opset):
+    """An operator the importer has no handler for, which ONNX defines as a function of
+    others at the model's opset, imports as that function's body (ONNX's schema and
+    inliner): values equal onnxruntime's running the operator itself. (ThresholdedRelu's
+    default alpha, which its body reads, is filled in from the schema.)"""
+    g = GraphBuilder(3)
+    y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    extra = [g.const(normal(8, seed=1)), g.const(normal(8, seed=2))] if op.startswith(
+        "Group") else []
+    y = g.op(op, [y, *extra], **attrs)
+    model = g.model({"x": [1, 3, 6, 6]}, [y], opset=opset)
+    wl = load_onnx(save(model, tmp_path))
+    assert op not in {getattr(wl.layers[n], "op_type", "") for n in wl.order}
+    check_values(model, wl, {"x": normal(1, 3, 6, 6, seed=4)})
+
+
+def test_an_operator_whose_body_cannot_be_imported_is_refused_by_its_own_name(tmp_path):
+    """LogSoftmax over channels expands to a maximum over a non-last axis, which the importer
+    does not model: the error names the LogSoftmax node the body came from."""
+    g = GraphBuilder(3)
+    y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op("LogSoftmax", [y], axis=1)], opset=18)
+    with pytest.raises(SpecError, match=r"node 'logsoftmax_\d+ \(LogSoftmax\)/ReduceMax"):
+        load_onnx(save(model, tmp_path))

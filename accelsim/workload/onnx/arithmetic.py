@@ -104,8 +104,14 @@ class ArithmeticOps:
         if (op == "div" and index == 1) or full != x.shape:
             # a constant over an activation, or a constant larger than the activation
             return self.pointwise(node, op)
-        if c.ndim > len(x.shape):                      # its batch axis (of size 1, as checked)
+        if c.ndim > len(x.shape):                      # its batch axis
             c = c.reshape(c.shape[1:])
+        try:
+            value = np.broadcast_to(c, x.shape)
+        except ValueError:
+            raise self.error(node, f"a constant of shape {list(c.shape)} does not broadcast "
+                             f"to one image's {list(x.shape)} (a constant that differs "
+                             "between the images of a batch is not supported)") from None
         producer = self.layers[x.layer]
         per_output = per_output_values(c, x)
         if (op == "add" and per_output is not None and self.single_use(node.input[index])
@@ -113,7 +119,6 @@ class ArithmeticOps:
             self.biases[x.layer] = self.biases.get(x.layer, 0.0) + per_output
             self.tensors[node.output[0]] = x
             return None
-        value = np.broadcast_to(c, x.shape)
         scale = shift = None
         if op == "add":
             shift = value
@@ -298,5 +303,11 @@ class ArithmeticOps:
             rank = len(out)
             return Tensor(name, (1,) * rank, tuple(range(rank)), like.batched)
         onnx_out = (1, *out) if like.batched else out
-        shape = np.broadcast_shapes(value.shape, onnx_out)
+        try:
+            shape = np.broadcast_shapes(value.shape, onnx_out)
+        except ValueError:
+            raise self.error(node, f"a constant of shape {list(value.shape)} does not "
+                             f"broadcast to one image's output {list(onnx_out)} (a constant "
+                             "that differs between the images of a batch is not supported)"
+                             ) from None
         return self.constant_tensor(node, np.broadcast_to(value, shape), like)

@@ -13,6 +13,7 @@ from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
 from accelsim.workload.layers import GenericOp, Input, Layer, Reshape
 from accelsim.workload.onnx.folding import Folding
+from accelsim.workload.onnx.functions import expand_functions
 from accelsim.workload.onnx.fusion import fused
 from accelsim.workload.onnx.layouts import (
     Named,
@@ -50,7 +51,7 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
-                "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth"))
+                "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike"))
 
 
 class Importer(NodeOps, Folding):
@@ -90,6 +91,11 @@ class Importer(NodeOps, Folding):
         for tensor in graph.initializer:
             self.consts[tensor.name] = self.array(tensor, f"initializer '{tensor.name}'")
         self.set_input_shapes()
+        # operators defined as functions of others, where there is no handler of our own
+        self.model = expand_functions(self.model, self.opset, lambda op: op in SUPPORTED
+                                      or op in ("Constant", "Shape")
+                                      or hasattr(self, f"op_{op}"))
+        graph = self.model.graph
         try:
             inferred = onnx.shape_inference.infer_shapes(self.model, strict_mode=False,
                                                          data_prop=True)
@@ -493,7 +499,9 @@ class Importer(NodeOps, Folding):
             handler = self.op_reshape
         if handler is None:
             return self.unknown(node, f"operator {op} is not supported (supported: "
-                                f"{', '.join(sorted(SUPPORTED))}); to count it as a generic "
+                                f"{', '.join(sorted(SUPPORTED))}, and operators ONNX defines "
+                                "as functions of these at the model's opset, such as "
+                                "GroupNormalization); to count it as a generic "
                                 "digital op, pass unsupported='digital' (Python) or "
                                 "--unsupported-ops digital (command line)")
         return handler(node)

@@ -126,6 +126,8 @@ def per_output_values(constant: np.ndarray, x: Tensor) -> np.ndarray | None:
     """The constant (per image, broadcastable to ``x``) as one value per output channel of a
     conv (axis 0) or linear layer (last axis), or None when it varies along other axes."""
     rank = len(x.shape)
+    if rank == 0:                        # one value per image: no channel axis
+        return None
     c = constant.reshape((1,) * (rank - constant.ndim) + constant.shape)
     axis = x.perm[0]
     if any(size != 1 for a, size in enumerate(c.shape) if a != axis):

@@ -52,6 +52,16 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
     def op_pass(self, node) -> None:
         self.tensors[node.output[0]] = self.act(node)
 
+    def op_CastLike(self, node) -> None:
+        """A Cast to the element type of the second input (function bodies use it to match
+        a constant to the activation's type)."""
+        from onnx import helper
+        target = self.element_types.get(node.input[1])
+        if target is None:
+            raise self.error(node, f"the element type of '{node.input[1]}' is not known")
+        self.node(helper.make_node("Cast", [node.input[0]], list(node.output),
+                                   name=node.name, to=int(target)))
+
     def op_Cast(self, node) -> None:
         """Free between floating-point types (it changes no value accelsim models); a cast
         to integers or booleans changes the data, so it is not a pass-through."""
