@@ -484,10 +484,10 @@ def test_digital_rescues_a_node_with_several_outputs(tmp_path):
     g = GraphBuilder(12)
     x = g.op("Relu", [g.op("Conv", ["x", g.random(6, 3, 1, 1)], kernel_shape=[1, 1])])
     values, indices = g.op("TopK", [x, g.const(np.array([2]))], n_out=2, axis=1)
-    y = g.op("Add", [g.op("Celu", [values]), g.op("Celu", [values])])
+    y = g.op("Add", [g.op("LpNormalization", [values]), g.op("LpNormalization", [values])])
     y = g.op("Add", [y, g.op("Cast", [indices], to=TensorProto.FLOAT)])
     model = g.model({"x": [1, 3, 4, 4]}, [y], opset=18)
-    with pytest.warns(UserWarning, match=r"3 node\(s\).*\(Celu x2, TopK\)"):
+    with pytest.warns(UserWarning, match=r"3 node\(s\).*\(LpNormalization x2, TopK\)"):
         wl = load_onnx(save(model, tmp_path), unsupported="digital")
     generic = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "generic"]
     assert [wl.shapes[layer.name] for layer in generic[:2]] == [(2, 4, 4), (2, 4, 4)]

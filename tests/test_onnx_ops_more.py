@@ -405,3 +405,18 @@ def test_an_operator_whose_body_cannot_be_imported_is_refused_by_its_own_name(tm
     model = g.model({"x": [1, 3, 6, 6]}, [g.op("LogSoftmax", [y], axis=1)], opset=18)
     with pytest.raises(SpecError, match=r"node 'logsoftmax_\d+ \(LogSoftmax\)/ReduceMax"):
         load_onnx(save(model, tmp_path))
+
+
+@pytest.mark.parametrize("opset, attrs", [(17, {}), (18, {"epsilon": 1e-3})])
+def test_instance_normalization_imports_as_its_definition(tmp_path, opset, attrs):
+    """InstanceNormalization (no function body in ONNX's schema) imports as its definition
+    written out: per channel, the mean and variance over the image's positions (two global
+    average pools), then the scale and shift; values equal onnxruntime's."""
+    g = GraphBuilder(3)
+    y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = g.op("InstanceNormalization", [y, g.const(normal(8, seed=1)),
+                                       g.const(normal(8, seed=2))], **attrs)
+    model = g.model({"x": [1, 3, 6, 6]}, [y], opset=opset)
+    wl = load_onnx(save(model, tmp_path))
+    assert sum(wl.layers[n].kind == "global_avg_pool" for n in wl.order) == 2
+    check_values(model, wl, {"x": normal(1, 3, 6, 6, seed=4)})

@@ -12,6 +12,42 @@ from collections.abc import Callable
 DOMAIN = "accelsim.expanded"
 
 
+# Operators ONNX gives no function body, written here as functions of others in ONNX's
+# textual syntax at the model's opset (attributes given by the node, else the schema's
+# defaults, as above).
+def instance_normalization(opset: int) -> str:
+    """scale (x - mean) / sqrt(var + epsilon) + B, the statistics over each image's height
+    and width per channel (ONNX's definition; (N, C, H, W) inputs)."""
+    def mean(x: str) -> str:
+        return (f"ReduceMean <keepdims = 1> ({x}, axes)" if opset >= 18
+                else f"ReduceMean <keepdims = 1, axes = [2, 3]> ({x})")
+
+    def per_channel(x: str) -> str:
+        return (f"Unsqueeze ({x}, channels)" if opset >= 13
+                else f"Unsqueeze <axes = [1, 2]> ({x})")
+    return f"""
+<domain: "{DOMAIN}", opset_import: ["" : {opset}]>
+InstanceNormalization <epsilon> (x, scale, B) => (y) {{
+    axes = Constant <value = int64[2] {{2, 3}}> ()
+    channels = Constant <value = int64[2] {{1, 2}}> ()
+    mean = {mean("x")}
+    centred = Sub (x, mean)
+    squares = Mul (centred, centred)
+    variance = {mean("squares")}
+    eps = Constant <value_float: float = @epsilon> ()
+    shifted = Add (variance, eps)
+    deviation = Sqrt (shifted)
+    normal = Div (centred, deviation)
+    gamma = {per_channel("scale")}
+    beta = {per_channel("B")}
+    scaled = Mul (normal, gamma)
+    y = Add (scaled, beta)
+}}"""
+
+
+OWN_BODIES = {"InstanceNormalization": instance_normalization}
+
+
 def expand_functions(model, opset: int, handled: Callable[[str], bool]):
     """``model`` with every default-domain node the importer does not handle (``handled``
     False) and whose operator has a function body at ``opset`` replaced by that body; the
@@ -31,7 +67,8 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
             schema = defs.get_schema(node.op_type, opset)
         except Exception:       # an operator unknown at this opset: the importer says so
             continue
-        if schema.has_function or schema.has_context_dependent_function:
+        if (schema.has_function or schema.has_context_dependent_function
+                or node.op_type in OWN_BODIES):
             candidates.append((index, node, schema))
     if not candidates:
         return model
@@ -41,7 +78,10 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
     bodies = []
     for index, node, schema in candidates:
         raw = None
-        if schema.has_function:
+        if node.op_type in OWN_BODIES:
+            from onnx import parser
+            raw = parser.parse_function(OWN_BODIES[node.op_type](opset)).SerializeToString()
+        elif schema.has_function:
             versions = [v for v in schema.function_opset_versions if v <= opset]
             raw = schema.get_function_with_opset_version(max(versions)) if versions else None
         else:
@@ -84,7 +124,8 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
     expanded.CopyFrom(model)
     expanded.functions.extend(bodies)
     expanded.opset_import.append(helper.make_opsetid(DOMAIN, 1))
-    try:
+    try:     # (converting a body to the model's opset needs the tensors' types)
+        expanded = shape_inference.infer_shapes(expanded, strict_mode=False)
         return inliner.inline_local_functions(expanded, convert_version=True)
     except Exception:       # ONNX's inliner could not: the nodes stay as they are
         return original
