@@ -1,7 +1,8 @@
-"""ONNX operators defined as functions of other operators (GroupNormalization, Shrink,
-MeanVarianceNormalization, LogSoftmax, ReduceL2, ...): where the importer has no handler of
-its own for such a node, the node is replaced by the function's body from the ONNX operator
-schema, at the model's opset, and the importer sees the primitive operators. ONNX's own
+"""ONNX operators defined as functions of other operators (GroupNormalization, Celu, Shrink,
+ThresholdedRelu, ...): where the importer has no handler of its own for such a node, the node
+is replaced by the function's body from the ONNX operator schema, at the model's opset, and
+the importer sees the primitive operators (a body it cannot import, such as LogSoftmax's over
+channels, is refused naming the node it came from). ONNX's own
 inliner does the renaming and attribute binding (the bodies become model-local functions
 in a private domain first)."""
 
