@@ -398,13 +398,30 @@ def test_operators_defined_as_functions_import_as_their_bodies(tmp_path, op, att
 
 
 def test_an_operator_whose_body_cannot_be_imported_is_refused_by_its_own_name(tmp_path):
-    """LogSoftmax over channels expands to a maximum over a non-last axis, which the importer
-    does not model: the error names the LogSoftmax node the body came from."""
+    """MeanVarianceNormalization's default axes (0, 2, 3) take statistics across the batch,
+    which per-image import cannot: the error names the node the body came from."""
     g = GraphBuilder(3)
     y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
-    model = g.model({"x": [1, 3, 6, 6]}, [g.op("LogSoftmax", [y], axis=1)], opset=18)
-    with pytest.raises(SpecError, match=r"node 'logsoftmax_\d+ \(LogSoftmax\)/ReduceMax"):
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op("MeanVarianceNormalization", [y])], opset=18)
+    with pytest.raises(SpecError, match=r"node 'meanvariancenormalization_\d+ "
+                                        r"\(MeanVarianceNormalization\)/ReduceMean"):
         load_onnx(save(model, tmp_path))
+
+
+@pytest.mark.parametrize("op, attrs, axes", [
+    ("LogSoftmax", {"axis": 1}, None), ("ReduceL2", {"keepdims": 1}, [1]),
+    ("ReduceSum", {"keepdims": 0}, [1]), ("ReduceMax", {"keepdims": 1}, [1, 3]),
+    ("ReduceMean", {"keepdims": 0}, [2])])
+def test_reductions_over_any_axes(tmp_path, op, attrs, axes):
+    """Reductions over the channels of each pixel, over rows, or over channels and columns
+    together: the reduced axes become each vector's channels (in groups of the axes before
+    them); values equal onnxruntime's."""
+    g = GraphBuilder(3)
+    y = g.op("Conv", ["x", g.random(8, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    inputs = [y] + ([g.const(np.array(axes, dtype=np.int64))] if axes is not None else [])
+    model = g.model({"x": [1, 3, 6, 5]}, [g.op(op, inputs, **attrs)], opset=18)
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 3, 6, 5, seed=4)})
 
 
 @pytest.mark.parametrize("opset, attrs", [(17, {}), (18, {"epsilon": 1e-3})])

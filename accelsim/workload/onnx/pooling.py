@@ -34,7 +34,7 @@ class PoolingOps:
 
     def op_ReduceMax(self, node) -> None:
         """The maximum over an image's height and width (PyTorch's adaptive max pool to 1x1);
-        over the last axis, a reduction of each vector."""
+        over other axes, a reduction of each vector (StructuralOps.reduction)."""
         self.spatial_reduction(node, "max")
 
     def spatial_reduction(self, node, function: str) -> None:

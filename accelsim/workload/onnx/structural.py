@@ -1,5 +1,5 @@
 """ONNX operators that look up, pad, reduce or rearrange (Gather on a constant table as an
-embedding, Pad, ArgMax and the reductions over the last axis, DepthToSpace, SpaceToDepth), as
+embedding, Pad, ArgMax and the reductions over any axes, DepthToSpace, SpaceToDepth), as
 a mixin of the importer's node handlers (see onnx.ops)."""
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ class StructuralOps:
         return None
 
     def reduction(self, node, function: str) -> None:
-        """A reduction over the last axis (ArgMax's label, ReduceMax, ReduceSum); ReduceMean
-        over an image's height and width is the global average pool (op_ReduceMean)."""
+        """A reduction over any axes (ArgMax's label, ReduceMax, ReduceSum, ReduceMean): the
+        reduced axes become each vector's channels; ReduceMean and ReduceMax over an image's
+        height and width are whole-image pools (op_ReduceMean, op_ReduceMax)."""
         x, attrs = self.act(node), self.attrs(node)
         if node.op_type == "ArgMax":
             axes = [int(attrs.get("axis", 0))]
@@ -79,17 +80,21 @@ class StructuralOps:
             given = self.setting(node, 1)
             axes = [int(a) for a in (given.reshape(-1) if given is not None
                                      else attrs.get("axes", []))]
-        rank = len(x.shape)
-        axes = sorted(self.axis(node, a, x) for a in axes)
-        if axes != [rank - 1]:
-            return self.unknown(node, f"{node.op_type} over axes {axes} of {list(x.shape)} is "
-                                "not supported (the last axis only)")
+        axes = sorted({self.axis(node, a, x) for a in axes})
+        if not axes:
+            return self.unknown(node, f"{node.op_type} over no axes (all of them, or none) is "
+                                "not supported")
+        # the reduced axes as each vector's channels (in groups of the axes before them)
         perm, channels, groups = grouped_layout(x.shape, axes, x)
         source = self.materialize(x, perm, channels, node.name or "reduce")
         name = self.add(Reduce(self.label(node), (source,), function=function, groups=groups))
         keep = attrs.get("keepdims", 1)
-        shape = (*x.shape[:-1], 1) if keep else x.shape[:-1]
-        out_perm = perm if keep else tuple(p for p in perm if p != rank - 1)
+        if keep:
+            shape = tuple(1 if a in axes else size for a, size in enumerate(x.shape))
+            out_perm = perm
+        else:
+            shape = tuple(size for a, size in enumerate(x.shape) if a not in axes)
+            out_perm = tuple(p - sum(a < p for a in axes) for p in perm if p not in axes)
         self.put(node.output[0], name, shape or (1,), out_perm or (0,), like=x)
         return None
 
