@@ -48,7 +48,7 @@ from accelsim.hardware.plan import (
 )
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.graph import Workload
-from accelsim.workload.layers import Conv2d, Pad2d
+from accelsim.workload.layers import Conv2d
 
 
 def tensor_bytes(workload: Workload, device: DeviceSpec) -> dict[str, float]:
@@ -173,7 +173,8 @@ def layer_by_layer(plans: list[LayerPlan], workload: Workload, device: DeviceSpe
         layer = workload.layers[plan.name]
         touched = touched_fraction(layer, workload.input_shapes(plan.name),
                                    workload.shapes[plan.name],
-                                   _padding(workload, layer.inputs[0]) if layer.inputs else None)
+                                   workload.unpadded(layer.inputs[0])[1] if layer.inputs
+                                   else None)
         read_bytes = sum((1.0 - held.fraction[p]) * size[p] * share
                          for s, share in zip(layer.inputs, touched) for p in held.producers[s])
         write_bytes = (1.0 - held.fraction[plan.name]) * size[plan.name]
@@ -207,15 +208,6 @@ def touched_fraction(layer, shapes, out_shape, padded=None) -> list[float]:
         rows = rows[(rows >= 0) & (rows < stored)]
         share *= np.unique(rows).size / stored
     return [share]
-
-
-def _padding(workload: Workload, source: str) -> tuple[int, int, int, int]:
-    """The padding that Pad layers (a chain of them) add to the tensor ``source`` views."""
-    total = np.zeros(4, dtype=np.int64)
-    while isinstance(layer := workload.layers[source], Pad2d):
-        total += layer.pads
-        source = layer.inputs[0]
-    return tuple(int(x) for x in total)
 
 
 def _through_dram(part: PartPlan, read_bytes: float, write_bytes: float,

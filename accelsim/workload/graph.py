@@ -152,12 +152,19 @@ class Workload:
     def input_shapes(self, layer_name: str) -> list[Shape]:
         return [self.shapes[s] for s in self.layers[layer_name].inputs]
 
-    def stored_elements(self, name: str) -> int:
-        """Elements of the tensor ``name`` as stored: padding views (Pad layers) add rows and
-        columns that consumers supply as they read, so they hold what they pad."""
+    def unpadded(self, name: str) -> tuple[str, tuple[int, int, int, int]]:
+        """The tensor a chain of padding views (Pad layers) ending at ``name`` shows, and the
+        (top, left, bottom, right) padding they add: consumers supply it as they read, so it
+        is never stored."""
+        pads = [0, 0, 0, 0]
         while self.layers[name].kind == "pad2d":
+            pads = [a + b for a, b in zip(pads, self.layers[name].pads)]
             name = self.layers[name].inputs[0]
-        return math.prod(self.shapes[name])
+        return name, tuple(pads)
+
+    def stored_elements(self, name: str) -> int:
+        """Elements of the tensor ``name`` as stored (a padding view holds what it pads)."""
+        return math.prod(self.shapes[self.unpadded(name)[0]])
 
     def layer_macs(self, layer_name: str) -> int:
         return self.layers[layer_name].macs(self.input_shapes(layer_name))

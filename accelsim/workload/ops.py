@@ -532,11 +532,10 @@ def need(workload, name: str, source: str) -> Need:
     elif isinstance(layer, Take) and layer.name in workload.weights:
         # the rows picked, in order (a strided slice, a gather of rows): output row r needs
         # every row picked up to it
-        rows = workload.weights[layer.name].astype(np.int64).reshape(-1)
-        return Need(NeedRule.ROWS, out_width=shape[2], in_width=workload.shapes[source][2],
-                    rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
+        return _rows_needed(workload.weights[layer.name].astype(np.int64).reshape(-1),
+                            shape, workload.shapes[source])
     elif isinstance(layer, (Upsample, Col2Im)):
-        _, h, w = workload.shapes[source]
+        h = workload.shapes[source][1]
         out_rows = np.arange(shape[1])
         if isinstance(layer, Col2Im):    # the input rows whose kernels reach the output row
             rows = np.minimum((out_rows + layer.padding[0]) // layer.stride[0], h - 1)
@@ -545,14 +544,20 @@ def need(workload, name: str, source: str) -> Need:
         else:                            # the last input row an output row interpolates
             weights = _interpolation(h, shape[1], layer.scale[0], layer.coordinates) != 0
             rows = h - 1 - np.argmax(weights[:, ::-1], axis=1)
-        return Need(NeedRule.ROWS, out_width=shape[2], in_width=w,
-                    rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
+        return _rows_needed(rows, shape, workload.shapes[source])
     if rule != NeedRule.WINDOW:
         return Need(rule)
     _, h, w = workload.shapes[source]
     dilation = layer.dilation[0] if isinstance(layer, Conv2d) else 1
     return Need(NeedRule.WINDOW, layer.kernel[0], layer.stride[0], layer.padding[0], dilation,
                 out_width=shape[2], in_height=h, in_width=w)
+
+
+def _rows_needed(rows: np.ndarray, shape: Shape, source: Shape) -> Need:
+    """Output row r (of ``shape``) reads input row ``rows[r]`` (of ``source``), so it needs
+    every row up to the largest of rows[:r + 1]."""
+    return Need(NeedRule.ROWS, out_width=shape[2], in_width=source[2],
+                rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
 
 
 def _keeps_vectors(layer: Reshape, source: Shape, shape: Shape) -> bool:

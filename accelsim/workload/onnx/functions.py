@@ -1,10 +1,9 @@
 """ONNX operators defined as functions of other operators (GroupNormalization, Celu, Shrink,
 ThresholdedRelu, ...): where the importer has no handler of its own for such a node, the node
 is replaced by the function's body from the ONNX operator schema, at the model's opset, and
-the importer sees the primitive operators (a body it cannot import, such as LogSoftmax's over
-channels, is refused naming the node it came from). ONNX's own
-inliner does the renaming and attribute binding (the bodies become model-local functions
-in a private domain first)."""
+the importer sees the primitive operators (a body it cannot import is refused naming the node
+it came from). ONNX's own inliner does the renaming and attribute binding (the bodies become
+model-local functions in a private domain first)."""
 
 from __future__ import annotations
 
@@ -70,14 +69,15 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
             continue
         if (schema.has_function or schema.has_context_dependent_function
                 or node.op_type in OWN_BODIES):
-            candidates.append((index, node, schema))
+            candidates.append((index, schema))
     if not candidates:
         return model
-    original = type(model)()
-    original.CopyFrom(model)
+    expanded = type(model)()        # the caller's model stays as it is
+    expanded.CopyFrom(model)
     types = None
     bodies = []
-    for index, node, schema in candidates:
+    for index, schema in candidates:
+        node = expanded.graph.node[index]
         raw = None
         if node.op_type in OWN_BODIES:
             from onnx import parser
@@ -113,20 +113,18 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
                 filled.CopyFrom(default)
                 filled.name = name
                 node.attribute.append(filled)
+        outer = f"{node.name} ({node.op_type})" if node.name else node.op_type
         for inner in body.node:        # errors then name the operator the model has
-            outer = f"{node.name} ({node.op_type})" if node.name else node.op_type
             inner.name = f"{outer}/{inner.op_type}"
         body.domain, body.name = DOMAIN, f"{node.op_type}_{index}"
         bodies.append(body)
         node.domain, node.op_type = DOMAIN, body.name
     if not bodies:
-        return original
-    expanded = type(model)()
-    expanded.CopyFrom(model)
+        return model
     expanded.functions.extend(bodies)
     expanded.opset_import.append(helper.make_opsetid(DOMAIN, 1))
     try:     # (converting a body to the model's opset needs the tensors' types)
         expanded = shape_inference.infer_shapes(expanded, strict_mode=False)
         return inliner.inline_local_functions(expanded, convert_version=True)
     except Exception:       # ONNX's inliner could not: the nodes stay as they are
-        return original
+        return model

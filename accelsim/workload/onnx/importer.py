@@ -92,9 +92,8 @@ class Importer(NodeOps, Folding):
             self.consts[tensor.name] = self.array(tensor, f"initializer '{tensor.name}'")
         self.set_input_shapes()
         # operators defined as functions of others, where there is no handler of our own
-        self.model = expand_functions(self.model, self.opset, lambda op: op in SUPPORTED
-                                      or op in ("Constant", "Shape")
-                                      or hasattr(self, f"op_{op}"))
+        self.model = expand_functions(self.model, self.opset,
+                                      lambda op: op in SUPPORTED or hasattr(self, f"op_{op}"))
         graph = self.model.graph
         try:
             inferred = onnx.shape_inference.infer_shapes(self.model, strict_mode=False,
