@@ -152,6 +152,20 @@ def test_pixel_shuffles_between_convs(tmp_path, op, attrs):
     check_values(model, wl, feed((1, 3, 6, 4)))
 
 
+@pytest.mark.parametrize("op, blocksize, channels, message", [
+    ("DepthToSpace", 0, 8, "blocksize 0 is not a positive integer"),
+    ("DepthToSpace", 2, 6, "C a multiple of 2², got per-image shape \\[6, 4, 4\\]"),
+    ("SpaceToDepth", 0, 3, "blocksize 0 is not a positive integer"),
+    ("SpaceToDepth", 3, 3, "H and W multiples of 3, got per-image shape \\[3, 4, 4\\]")])
+def test_pixel_shuffles_that_do_not_fit_are_refused_naming_the_node(tmp_path, op, blocksize,
+                                                                      channels, message):
+    g = GraphBuilder(1)
+    y = g.op("Conv", ["x", g.random(channels, channels, 1, 1)], kernel_shape=[1, 1])
+    model = g.model({"x": [1, channels, 4, 4]}, [g.op(op, [y], blocksize=blocksize)])
+    with pytest.raises(SpecError, match=f"\\({op}\\): .*{message}"):
+        load_onnx(save(model, tmp_path))
+
+
 @pytest.mark.parametrize("op, attrs", [("Elu", {"alpha": 0.5}), ("Selu", {"gamma": 2.0})])
 def test_elu_and_selu_with_other_constants_are_refused(tmp_path, op, attrs):
     model = single(op, (1, 3, 4, 4), **attrs)

@@ -180,7 +180,9 @@ class StructuralOps:
         b, mode = int(self.required(node, "blocksize")), attrs.get("mode", "DCR")
         if mode not in ("DCR", "CRD"):
             raise self.error(node, f"mode {mode!r} is not DCR or CRD")
-        if not x.batched or len(x.shape) != 3 or x.shape[0] % (b * b) or b < 1:
+        if b < 1:
+            raise self.error(node, f"blocksize {b} is not a positive integer")
+        if not x.batched or len(x.shape) != 3 or x.shape[0] % (b * b):
             raise self.error(node, f"needs an image (N, C, H, W) with C a multiple of "
                              f"{b}², got per-image shape {list(x.shape)}")
         c, h, w = x.shape
@@ -197,7 +199,9 @@ class StructuralOps:
         if mode not in ("DCR", "CRD"):
             raise self.error(node, f"mode {mode!r} is not DCR or CRD")
         dcr = mode == "DCR"
-        if not x.batched or len(x.shape) != 3 or b < 1 or x.shape[1] % b or x.shape[2] % b:
+        if b < 1:
+            raise self.error(node, f"blocksize {b} is not a positive integer")
+        if not x.batched or len(x.shape) != 3 or x.shape[1] % b or x.shape[2] % b:
             raise self.error(node, f"needs an image (N, C, H, W) with H and W multiples of "
                              f"{b}, got per-image shape {list(x.shape)}")
         c, h, w = x.shape
