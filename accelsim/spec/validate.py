@@ -62,7 +62,8 @@ ActivationName = Literal["relu", "relu6", "sigmoid", "silu", "tanh", "gelu", "ge
                          "hardswish", "softmax", "erf", "hardsigmoid", "leaky_relu", "sqrt",
                          "reciprocal", "exp", "log", "neg", "abs", "not", "to_bool", "to_int",
                          "elu", "selu", "softplus", "softsign", "mish", "sin", "cos", "sign",
-                         "floor", "ceil", "round"]
+                         "floor", "ceil", "round", "isnan", "isinf",
+                         "square"]
 
 # Bounds: wide enough for any chip on record and some way beyond, tight enough that counts
 # times cycles stay far inside 64-bit integers.

@@ -93,6 +93,7 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
     "log": ActivationFunction({Action.DIGITAL_MUL: 2, Action.DIGITAL_ADD: 2},
                               lambda x: np.log(np.maximum(x, 1e-300)), "Log"),
     "neg": ActivationFunction({Action.DIGITAL_ADD: 1}, np.negative, "Neg"),
+    "square": ActivationFunction({Action.DIGITAL_MUL: 1}, np.square, None),
     "abs": ActivationFunction({Action.DIGITAL_COMPARE: 1}, np.abs, "Abs"),
     "not": ActivationFunction({Action.DIGITAL_COMPARE: 1},
                               lambda x: (x == 0).astype(np.float64), "Not"),
@@ -125,6 +126,12 @@ ACTIVATION_FUNCTIONS: dict[str, ActivationFunction] = {
     "ceil": ActivationFunction({Action.DIGITAL_ADD: 1}, np.ceil, "Ceil"),
     # halves to even, as ONNX's Round and numpy's
     "round": ActivationFunction({Action.DIGITAL_ADD: 1}, np.round, "Round"),
+    # tests of a value (PyTorch's attention zeroes the softmax of a fully masked row with
+    # Where(IsNaN(p), 0, p)): one compare; IsInf with ONNX's defaults (either sign)
+    "isnan": ActivationFunction({Action.DIGITAL_COMPARE: 1},
+                                lambda x: np.isnan(x).astype(np.float64), "IsNaN"),
+    "isinf": ActivationFunction({Action.DIGITAL_COMPARE: 1},
+                                lambda x: np.isinf(x).astype(np.float64), "IsInf"),
     # max (1 compare), exp (2 multiplies, 2 adds), sum (1 add), normalize (1 multiply)
     "softmax": ActivationFunction(
         {Action.DIGITAL_COMPARE: 1, Action.DIGITAL_MUL: 3, Action.DIGITAL_ADD: 3},

@@ -201,13 +201,17 @@ class ArithmeticOps:
         self.pointwise(node, "where")
 
     def op_Expand(self, node) -> None:
-        """An activation broadcast to a larger shape: zeros added (exact; one extra read per
-        element), or a pass-through when the shape does not grow."""
+        """An activation broadcast to a larger shape: a copy of each entry per place it is
+        repeated (a ``take`` of the input's channels, the grown axes among them; exact), or a
+        pass-through when the shape does not grow."""
         x = self.act(node)
         if self.full_shape(node.output[0], node) == self.full_shape(node.input[0], node):
             self.tensors[node.output[0]] = x
             return None
-        return self.pointwise(node, "add", inputs=[node.input[0]])
+        out = self.per_image(node.output[0], node, x.batched)
+        if len(out) < len(x.shape):
+            return self.unknown(node, f"Expand to {list(out)}: not supported")
+        return self.expand(node, self.widen(x, len(out)), tuple(out))
 
     def pointwise(self, node, function: str, inputs: list[str] | None = None) -> None:
         """An elementwise function of activations and constants, numpy-broadcast to the

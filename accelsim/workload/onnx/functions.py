@@ -15,21 +15,27 @@ DOMAIN = "accelsim.expanded"
 # Operators ONNX gives no function body, written here as functions of others in ONNX's
 # textual syntax at the model's opset (attributes given by the node, else the schema's
 # defaults, as above).
-def instance_normalization(opset: int) -> str:
-    """scale (x - mean) / sqrt(var + epsilon) + B, the statistics over each image's height
-    and width per channel (ONNX's definition; (N, C, H, W) inputs)."""
+def instance_normalization(opset: int, rank: int) -> str:
+    """scale (x - mean) / sqrt(var + epsilon) + B, the statistics over each image's positions
+    per channel (ONNX's definition; (N, C, D1, ...) inputs of ``rank`` axes, at least 3)."""
+    spatial = list(range(2, rank))
+    inner = list(range(1, rank - 1))
+
+    def ints(values: list[int]) -> str:
+        return ", ".join(map(str, values))
+
     def mean(x: str) -> str:
         return (f"ReduceMean <keepdims = 1> ({x}, axes)" if opset >= 18
-                else f"ReduceMean <keepdims = 1, axes = [2, 3]> ({x})")
+                else f"ReduceMean <keepdims = 1, axes = [{ints(spatial)}]> ({x})")
 
     def per_channel(x: str) -> str:
         return (f"Unsqueeze ({x}, channels)" if opset >= 13
-                else f"Unsqueeze <axes = [1, 2]> ({x})")
+                else f"Unsqueeze <axes = [{ints(inner)}]> ({x})")
     return f"""
 <domain: "{DOMAIN}", opset_import: ["" : {opset}]>
 InstanceNormalization <epsilon> (x, scale, B) => (y) {{
-    axes = Constant <value = int64[2] {{2, 3}}> ()
-    channels = Constant <value = int64[2] {{1, 2}}> ()
+    axes = Constant <value = int64[{len(spatial)}] {{{ints(spatial)}}}> ()
+    channels = Constant <value = int64[{len(inner)}] {{{ints(inner)}}}> ()
     mean = {mean("x")}
     centred = Sub (x, mean)
     squares = Mul (centred, centred)
@@ -74,31 +80,42 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
         return model
     expanded = type(model)()        # the caller's model stays as it is
     expanded.CopyFrom(model)
-    types = None
+    types = {}
+
+    def typed(name: str):
+        """The inferred type of a tensor (the input types a body is built for), or None."""
+        if not types:
+            inferred = shape_inference.infer_shapes(model, strict_mode=False)
+            types.update({v.name: v.type for v in (*inferred.graph.value_info,
+                                                   *inferred.graph.input,
+                                                   *inferred.graph.output)})
+            types.update({t.name: helper.make_tensor_type_proto(t.data_type, list(t.dims))
+                          for t in model.graph.initializer})
+        return types.get(name)
     bodies = []
     for index, schema in candidates:
         node = expanded.graph.node[index]
         raw = None
         if node.op_type in OWN_BODIES:
             from onnx import parser
-            raw = parser.parse_function(OWN_BODIES[node.op_type](opset)).SerializeToString()
+            given = typed(node.input[0])
+            rank = (len(given.tensor_type.shape.dim) if given is not None
+                    and given.tensor_type.HasField("shape") else 0)
+            if rank < 3:        # (the importer then refuses the node, naming it)
+                continue
+            raw = parser.parse_function(OWN_BODIES[node.op_type](opset, rank)
+                                        ).SerializeToString()
         elif schema.has_function:
             versions = [v for v in schema.function_opset_versions if v <= opset]
             raw = schema.get_function_with_opset_version(max(versions)) if versions else None
         else:
-            if types is None:     # the input types a context-dependent body is built for
-                typed = shape_inference.infer_shapes(model, strict_mode=False)
-                types = {v.name: v.type for v in (*typed.graph.value_info, *typed.graph.input,
-                                                  *typed.graph.output)}
-                types.update({t.name: helper.make_tensor_type_proto(t.data_type, list(t.dims))
-                              for t in model.graph.initializer})
-            if all(name in types for name in node.input if name):
+            if all(typed(name) is not None for name in node.input if name):
                 versions = [v for v in schema.context_dependent_function_opset_versions
                             if v <= opset]
                 if versions:
                     raw = schema.get_context_dependent_function_with_opset_version(
                         max(versions), node.SerializeToString(),
-                        [(types[name] if name else TypeProto()).SerializeToString()
+                        [(typed(name) if name else TypeProto()).SerializeToString()
                          for name in node.input])
         body = FunctionProto.FromString(raw) if raw else None
         if body is None or not body.node or not all(

@@ -51,7 +51,9 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
-                "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike"))
+                "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",
+                "ReduceSumSquare",
+                "ReduceL2", "ReduceL1"))
 
 
 class Importer(NodeOps, Folding):

@@ -131,6 +131,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if auto not in ("NOTSET", "VALID"):
             x = self.act(node).shape
             out = self.per_image(node.output[0], node)
+            if len(x) == 2:                  # one dimension, as a column of height
+                x, out = (*x, 1), (*out, 1)
             strides = attrs.get("strides", [1, 1])
             dilations = attrs.get("dilations", [1, 1])
             pads = []
@@ -148,10 +150,13 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         x, weight, bias = self.act(node), self.const(node, 1), self.setting(node, 2)
         if weight is None:
             raise self.error(node, "the weights must be a constant (initializer)")
-        if weight.ndim != 4:
-            raise self.error(node, f"only 2-D convolutions are supported (weight "
-                             f"{list(weight.shape)})")
         attrs = self.attrs(node)
+        one_d = weight.ndim == 3 and len(x.shape) == 2
+        if one_d:                                # the length as the height
+            x, weight, attrs = self.as_column(x, weight, attrs)
+        if weight.ndim != 4:
+            raise self.error(node, f"only 1-D and 2-D convolutions are supported (weight "
+                             f"{list(weight.shape)})")
         kernel = tuple(int(k) for k in attrs.get("kernel_shape", weight.shape[2:]))
         source = self.image(node, x)
         top, left, bottom, right = self.pads(node, attrs, kernel)
@@ -170,7 +175,24 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if bias is not None:
             self.biases[name] = bias.reshape(-1)
         out = self.shape_of[name]
-        self.put(node.output[0], name, out, (0, 1, 2))
+        if one_d:
+            self.put(node.output[0], name, out[:2], (0, 1))
+        else:
+            self.put(node.output[0], name, out, (0, 1, 2))
+
+    @staticmethod
+    def as_column(x: Tensor, weight: np.ndarray, attrs: dict) -> tuple:
+        """A 1-D convolution's input (C, L), weight (O, C/g, K) and attributes as a 2-D
+        one's over a (C, L, 1) image: a K x 1 kernel striding down the height."""
+        x = Tensor(x.layer, (*x.shape, 1), (*x.perm, 2), x.batched)
+        attrs = dict(attrs)
+        for key in ("kernel_shape", "strides", "dilations"):
+            if key in attrs:
+                attrs[key] = (*attrs[key], 1)
+        if "pads" in attrs:
+            begin, end = attrs["pads"]
+            attrs["pads"] = [begin, 0, end, 0]
+        return x, weight[..., None], attrs
 
     def linear(self, node, x: Tensor, weight: np.ndarray, bias) -> None:
         """y = x @ weight.T + bias over the last axis."""
@@ -349,7 +371,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if node.op_type == "Swish" and float(self.attrs(node).get("alpha", 1.0)) != 1.0:
             return self.unknown(node, "Swish is supported with alpha 1 (SiLU) only")
         defaults = {"Elu": {"alpha": 1.0},
-                    "Selu": {"alpha": SELU_ALPHA, "gamma": SELU_GAMMA}}.get(node.op_type, {})
+                    "Selu": {"alpha": SELU_ALPHA, "gamma": SELU_GAMMA},
+                    "IsInf": {"detect_negative": 1.0, "detect_positive": 1.0}
+                    }.get(node.op_type, {})
         for key, default in defaults.items():
             value = float(self.attrs(node).get(key, default))
             if not math.isclose(value, default, rel_tol=1e-6):

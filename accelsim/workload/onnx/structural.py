@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.workload.layers import LRN, Col2Im, Embedding, Linear, Pad2d, Reduce, Take
+from accelsim.workload.layers import (
+    LRN,
+    Activation,
+    Col2Im,
+    Embedding,
+    Linear,
+    Pad2d,
+    Reduce,
+    Take,
+)
 from accelsim.workload.onnx.layouts import (
     Tensor,
     axis_layout,
@@ -67,10 +76,13 @@ class StructuralOps:
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
         return None
 
-    def reduction(self, node, function: str) -> None:
+    def reduction(self, node, function: str, before: str | None = None,
+                  after: str | None = None) -> None:
         """A reduction over any axes (ArgMax's label, ReduceMax, ReduceSum, ReduceMean): the
         reduced axes become each vector's channels; ReduceMean and ReduceMax over an image's
-        height and width are whole-image pools (op_ReduceMean, op_ReduceMax)."""
+        height and width are whole-image pools (op_ReduceMean, op_ReduceMax). ``before`` and
+        ``after`` are activations applied to each element and to each result (ReduceL2: the
+        square root of a sum of squares)."""
         x, attrs = self.act(node), self.attrs(node)
         if node.op_type == "ArgMax":
             axes = [int(attrs.get("axis", 0))]
@@ -85,9 +97,16 @@ class StructuralOps:
             return self.unknown(node, f"{node.op_type} over no axes (all of them, or none) is "
                                 "not supported")
         # the reduced axes as each vector's channels (in groups of the axes before them)
+        if before is not None:
+            first = self.add(Activation(self.unique(f"{self.label(node)}.{before}"),
+                                        (x.layer,), function=before))
+            x = Tensor(first, x.shape, x.perm, x.batched)
         perm, channels, groups = grouped_layout(x.shape, axes, x)
         source = self.materialize(x, perm, channels, node.name or "reduce")
         name = self.add(Reduce(self.label(node), (source,), function=function, groups=groups))
+        if after is not None:
+            name = self.add(Activation(self.unique(f"{self.label(node)}.{after}"), (name,),
+                                       function=after))
         keep = attrs.get("keepdims", 1)
         if keep:
             shape = tuple(1 if a in axes else size for a, size in enumerate(x.shape))
@@ -103,6 +122,15 @@ class StructuralOps:
 
     def op_ReduceSum(self, node) -> None:
         self.reduction(node, "sum")
+
+    def op_ReduceSumSquare(self, node) -> None:
+        self.reduction(node, "sum", before="square")
+
+    def op_ReduceL2(self, node) -> None:
+        self.reduction(node, "sum", before="square", after="sqrt")
+
+    def op_ReduceL1(self, node) -> None:
+        self.reduction(node, "sum", before="abs")
 
     def take(self, node, x: Tensor, axis: int, index: np.ndarray) -> None:
         """Entries ``index`` (any shape; they may repeat) of ``axis``: a copy of each
@@ -120,6 +148,29 @@ class StructuralOps:
             else:
                 out_perm.append(a if a < axis else a + k - 1)
         self.put(node.output[0], name, shape or (1,), tuple(out_perm) or (0,), like=x)
+
+    def expand(self, node, x: Tensor, out: tuple) -> None:
+        """``x`` (widened to the rank of ``out``) broadcast to ``out``. Its grown axes have
+        size 1, so they move without moving data: each joins the channels right after the
+        axis before it (a grouped-query attention's repeated keys then read as their heads),
+        and one ``take`` copies every input channel to each place it repeats."""
+        grown = [a for a in range(len(out)) if x.shape[a] != out[a]]
+        if any(x.shape[a] != 1 for a in grown):
+            raise self.error(node, f"cannot broadcast {list(x.shape)} to {list(out)}")
+        order = [a for a in x.perm if a not in grown]
+        for a in grown:
+            order.insert(order.index(a - 1) + 1 if a - 1 in order else 0, a)
+        perm = tuple(order)
+        channels = max(perm.index(a) for a in grown) + 1
+        source = self.materialize(x, perm, channels, node.name or "expand")
+        held = [out[a] for a in perm[:channels]]
+        grid = np.indices(held).reshape(channels, -1)
+        grid[[perm.index(a) for a in grown]] = 0
+        index = np.ravel_multi_index(grid, [x.shape[a] for a in perm[:channels]])
+        name = self.add(Take(self.label(node), (source,), axis="channels",
+                             count=int(index.size)))
+        self.weights[name] = index.astype(np.float64)
+        self.put(node.output[0], name, out, perm, like=x)
 
     def op_ConvTranspose(self, node) -> None:
         """A transposed convolution as its two halves: a ``linear`` layer taking each input

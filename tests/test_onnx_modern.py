@@ -1,0 +1,132 @@
+"""Operators that today's exports use and that once stopped the import: grouped-query
+attention's repeated keys (Expand over a middle axis), PyTorch's attention guards (IsNaN, masks
+of -inf), 1-D convolutions (Whisper, wav2vec2), InstanceNormalization over sequences, and the
+L1/L2 reductions (ConvNeXt V2's response normalization). Values are held to onnxruntime's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx_models import GraphBuilder  # noqa: E402
+from test_onnx import check_values, save  # noqa: E402
+
+from accelsim.workload.onnx import load_onnx  # noqa: E402
+
+
+def normal(*shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def kinds(wl):
+    return [wl.layers[n].kind for n in wl.order]
+
+
+def test_grouped_query_attention_repeats_keys_without_a_constant(tmp_path):
+    """Llama's repeat_kv: keys of 2 heads, unsqueezed, expanded to 3 copies each and viewed
+    as 6 heads. The copies are one take of 2 x 3 channels (no output-sized constant of
+    zeros), and the 6 heads meet the queries in the right order."""
+    g = GraphBuilder(1)
+    q = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 24)]), g.const([1, 5, 6, 4])])
+    q = g.op("Transpose", [q], perm=[0, 2, 1, 3])                           # (1, 6, 5, 4)
+    k = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 8)]), g.const([1, 5, 2, 4])])
+    k = g.op("Transpose", [k], perm=[0, 2, 1, 3])                           # (1, 2, 5, 4)
+    k = g.op("Unsqueeze", [k, g.const([2])])                                # (1, 2, 1, 5, 4)
+    k = g.op("Expand", [k, g.const([1, 2, 3, 5, 4])])
+    k = g.op("Reshape", [k, g.const([1, 6, 5, 4])])
+    scores = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])])  # (1, 6, 5, 5)
+    model = g.model({"x": [1, 5, 8]}, [scores])
+    wl = load_onnx(save(model, tmp_path))
+    takes = [n for n in wl.order if wl.layers[n].kind == "take"]
+    assert len(takes) == 1 and wl.layers[takes[0]].count == 6
+    assert not any(wl.layers[n].kind == "constant" for n in wl.order)
+    assert wl.macs == 5 * 8 * 24 + 5 * 8 * 8 + 6 * 5 * 5 * 4
+    check_values(model, wl, {"x": normal(1, 5, 8)})
+
+
+@pytest.mark.parametrize("x_shape, to", [
+    ([1, 3, 1, 5], [1, 3, 4, 5]),            # a middle axis
+    ([1, 3, 4, 1], [1, 3, 4, 5]),            # the last axis
+    ([1, 1, 4, 1], [1, 3, 4, 5]),            # two axes, around a kept one
+    ([1, 4, 1], [1, 2, 4, 3]),               # and a new leading axis
+])
+def test_expand_over_any_axes(tmp_path, x_shape, to):
+    g = GraphBuilder(2)
+    y = g.op("Expand", [g.op("Relu", ["x"]), g.const(np.array(to))])
+    y = g.op("Add", [y, g.op("Relu", [y])])
+    model = g.model({"x": x_shape}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    (take,) = [n for n in wl.order if wl.layers[n].kind == "take"]
+    assert np.prod(wl.shapes[take]) == np.prod(to)        # one copy per output element
+    check_values(model, wl, {"x": normal(*x_shape, seed=3)})
+
+
+def test_attention_with_an_infinite_mask_and_its_nan_guard(tmp_path):
+    """PyTorch's exported attention: scores plus a causal mask of 0 and -inf (a constant),
+    softmax, then Where(IsNaN(p), 0, p) for rows that are masked out entirely."""
+    g = GraphBuilder(3)
+    t = 5
+    mask = np.triu(np.full((t, t), -np.inf, dtype=np.float32), k=1)
+    scores = g.op("MatMul", ["x", g.op("Transpose", ["x"], perm=[0, 2, 1])])
+    p = g.op("Softmax", [g.op("Add", [scores, g.const(mask)])], axis=-1)
+    p = g.op("Where", [g.op("IsNaN", [p]), g.const(np.float32(0.0)), p])
+    p = g.op("Add", [p, g.op("Cast", [g.op("IsInf", [scores])], to=1)])    # zeros here
+    y = g.op("MatMul", [p, "x"])
+    model = g.model({"x": [1, t, 4]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    functions = {wl.layers[n].function for n in wl.order if wl.layers[n].kind == "activation"}
+    assert {"isnan", "isinf"} <= functions
+    check_values(model, wl, {"x": normal(1, t, 4, seed=5)})
+
+
+@pytest.mark.parametrize("attrs, length_out", [
+    ({"pads": [1, 1]}, 20),
+    ({"pads": [2, 2], "strides": [2], "dilations": [2]}, 10),
+    ({"auto_pad": "SAME_UPPER", "strides": [2]}, 10),
+    ({"group": 2}, 18),
+])
+def test_one_dimensional_convolution(tmp_path, attrs, length_out):
+    """A Conv1d (Whisper's stem, wav2vec2's feature extractor) as a K x 1 conv down the
+    height of a (C, L, 1) image: MACs 6 outputs x 4/groups inputs x 3 taps per position."""
+    groups = attrs.get("group", 1)
+    g = GraphBuilder(4)
+    y = g.op("Conv", ["x", g.random(6, 4 // groups, 3), g.const(normal(6, seed=1))],
+             kernel_shape=[3], **attrs)
+    y = g.op("Relu", [y])
+    model = g.model({"x": [1, 4, 20]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 6 * (4 // groups) * 3 * length_out
+    check_values(model, wl, {"x": normal(1, 4, 20, seed=2)})
+
+
+def test_instance_normalization_of_a_sequence(tmp_path):
+    """InstanceNormalization on (N, C, L) (wav2vec2's first group norm, exported as one):
+    the statistics over each channel's positions."""
+    g = GraphBuilder(5)
+    y = g.op("Conv", ["x", g.random(6, 3, 3)], kernel_shape=[3])
+    y = g.op("InstanceNormalization", [y, g.const(normal(6, seed=1)),
+                                       g.const(normal(6, seed=2))], epsilon=1e-5)
+    model = g.model({"x": [1, 3, 12]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 3, 12, seed=6)})
+
+
+@pytest.mark.parametrize("op", ["ReduceL2", "ReduceL1", "ReduceSumSquare"])
+@pytest.mark.parametrize("opset, axes, keepdims", [
+    (17, [1, 2], 1),                 # ConvNeXt V2's GRN: over the height and width of NHWC
+    (18, [-1], 0),                   # axes as an input
+])
+def test_norm_reductions(tmp_path, op, opset, axes, keepdims):
+    g = GraphBuilder(6)
+    y = g.op("Transpose", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3],
+                                pads=[1, 1, 1, 1])], perm=[0, 2, 3, 1])    # (1, 5, 6, 4)
+    if opset >= 18:
+        r = g.op(op, [y, g.const(np.array(axes))], keepdims=keepdims)
+    else:
+        r = g.op(op, [y], axes=axes, keepdims=keepdims)
+    model = g.model({"x": [1, 3, 5, 6]}, [r], opset=opset)
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 3, 5, 6, seed=7)})
