@@ -130,3 +130,28 @@ def test_norm_reductions(tmp_path, op, opset, axes, keepdims):
     model = g.model({"x": [1, 3, 5, 6]}, [r], opset=opset)
     wl = load_onnx(save(model, tmp_path))
     check_values(model, wl, {"x": normal(1, 3, 5, 6, seed=7)})
+
+
+def test_shape_inference_reads_a_copy_without_the_weights(tmp_path):
+    """Shape inference (which serializes the model) gets the weights' dimensions only; the
+    shape constants it reads keep their values, and the model itself is left whole."""
+    from onnx import numpy_helper
+
+    from accelsim.workload.onnx.reading import LEAN_ELEMENTS, has_no_data, without_weights
+    g = GraphBuilder(7)
+    y = g.op("MatMul", ["x", g.random(16, 32)])                 # 512 weights
+    y = g.op("Reshape", [y, g.const(np.array([1, 4, 8, 4]))])   # a shape: kept
+    model = g.model({"x": [1, 4, 16]}, [g.op("Relu", [y])])
+    lean = without_weights(model)
+    assert [t.name for t in lean.graph.initializer] == [t.name for t in model.graph.initializer]
+    for whole, kept in zip(model.graph.initializer, lean.graph.initializer):
+        assert list(kept.dims) == list(whole.dims) and kept.data_type == whole.data_type
+        big = np.prod(whole.dims) > LEAN_ELEMENTS
+        assert has_no_data(kept) == big and not has_no_data(whole)
+        if not big:
+            assert np.array_equal(numpy_helper.to_array(kept), numpy_helper.to_array(whole))
+    assert len(lean.graph.node) == len(model.graph.node) and lean.opset_import == \
+        model.opset_import
+    wl = load_onnx(save(model, tmp_path))
+    assert not wl.missing_weights
+    check_values(model, wl, {"x": normal(1, 4, 16, seed=8)})

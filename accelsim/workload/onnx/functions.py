@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from accelsim.workload.onnx.reading import without_weights
+
 DOMAIN = "accelsim.expanded"
 
 
@@ -85,7 +87,7 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
     def typed(name: str):
         """The inferred type of a tensor (the input types a body is built for), or None."""
         if not types:
-            inferred = shape_inference.infer_shapes(model, strict_mode=False)
+            inferred = shape_inference.infer_shapes(without_weights(model), strict_mode=False)
             types.update({v.name: v.type for v in (*inferred.graph.value_info,
                                                    *inferred.graph.input,
                                                    *inferred.graph.output)})

@@ -30,6 +30,7 @@ from accelsim.workload.onnx.reading import (
     has_no_data,
     itemsize,
     onnx_module,
+    without_weights,
 )
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
@@ -98,8 +99,8 @@ class Importer(NodeOps, Folding):
                                       lambda op: op in SUPPORTED or hasattr(self, f"op_{op}"))
         graph = self.model.graph
         try:
-            inferred = onnx.shape_inference.infer_shapes(self.model, strict_mode=False,
-                                                         data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(without_weights(self.model),
+                                                         strict_mode=False, data_prop=True)
         except Exception as exc:
             raise SpecError(self.source, "", f"shape inference failed: {str(exc)[:300]}") \
                 from None

@@ -50,6 +50,41 @@ def read_model(path: Path):
     return model
 
 
+# Floating-point initializers larger than this are weights to shape inference, which needs
+# only their dimensions (it reads the values of small and integer tensors: shapes, axes).
+LEAN_ELEMENTS = 64
+
+
+def without_weights(model):
+    """A copy of ``model`` for shape inference: large floating-point initializers keep their
+    name, type and dimensions but not their values. Inferring shapes serializes the whole
+    model; a VGG-11's 0.5 GB of weights made that most of its import."""
+    lean = type(model)()
+    for field, value in model.ListFields():
+        if field.name != "graph":
+            _copy_field(lean, field, value)
+    for field, value in model.graph.ListFields():
+        if field.name != "initializer":
+            _copy_field(lean.graph, field, value)
+    for tensor in model.graph.initializer:
+        if tensor.data_type in FLOAT_TYPES and math.prod(tensor.dims) > LEAN_ELEMENTS:
+            kept = lean.graph.initializer.add()
+            kept.name, kept.data_type = tensor.name, tensor.data_type
+            kept.dims.extend(tensor.dims)
+        else:
+            lean.graph.initializer.add().CopyFrom(tensor)
+    return lean
+
+
+def _copy_field(target, field, value) -> None:
+    if hasattr(value, "extend"):                  # a repeated field
+        getattr(target, field.name).extend(value)
+    elif field.message_type is not None:
+        getattr(target, field.name).CopyFrom(value)
+    else:
+        setattr(target, field.name, value)
+
+
 def has_no_data(tensor) -> bool:
     """An initializer whose values are not in the file: its external data file is absent
     (left EXTERNAL by load_external_data) or it was stripped (dimensions but no values)."""
