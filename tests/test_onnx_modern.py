@@ -155,3 +155,50 @@ def test_shape_inference_reads_a_copy_without_the_weights(tmp_path):
     wl = load_onnx(save(model, tmp_path))
     assert not wl.missing_weights
     check_values(model, wl, {"x": normal(1, 4, 16, seed=8)})
+
+
+def roberta_positions(g: GraphBuilder, ids: str) -> str:
+    """RoBERTa's position ids: padding (id 1) keeps position 1, every other token counts up
+    from 2 (cumsum of the mask, times the mask, plus the padding index)."""
+    mask = g.op("Cast", [g.op("Not", [g.op("Equal", [ids, g.const(np.int64(1))])])], to=7)
+    counted = g.op("Mul", [g.op("CumSum", [mask, g.const(np.int64(1))]), mask])
+    return g.op("Add", [counted, g.const(np.int64(1))])
+
+
+def test_cumsum_position_ids_and_a_gather_of_their_token_types(tmp_path):
+    """RoBERTa's embeddings: positions by a running sum over the tokens (a prefix reduce:
+    one add per token but the first), looked up in a position table and, by
+    GatherElements, in a constant (1, 10) table of token types."""
+    from onnx import TensorProto
+    g = GraphBuilder(8)
+    positions = roberta_positions(g, "ids")
+    y = g.op("Gather", [g.const(normal(10, 4, seed=1)), positions], axis=0)     # (1, 6, 4)
+    kinds_ = g.op("GatherElements", [g.const(normal(1, 10, seed=2)), positions], axis=1)
+    y = g.op("Add", [y, g.op("Unsqueeze", [kinds_, g.const(np.array([2]))])])
+    model = g.model({"ids": [1, 6]}, [y], types={"ids": TensorProto.INT64})
+    wl = load_onnx(save(model, tmp_path))
+    (scan,) = [n for n in wl.order if wl.layers[n].kind == "reduce"]
+    assert wl.layers[scan].function == "cumsum" and wl.shapes[scan] == (6, 1, 1)
+    check_values(model, wl, {"ids": np.array([[5, 1, 9, 9, 1, 3]], dtype=np.int64)})
+
+
+@pytest.mark.parametrize("axis", [1, -1, 2])
+def test_cumsum_along_any_axis(tmp_path, axis):
+    g = GraphBuilder(9)
+    y = g.op("CumSum", [g.op("Relu", ["x"]), g.const(np.int64(axis))])
+    model = g.model({"x": [1, 3, 5, 4]}, [g.op("Add", [y, g.op("Relu", [y])])])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 3, 5, 4, seed=9)})
+
+
+def test_cumsum_and_gather_elements_they_do_not_model_are_refused(tmp_path):
+    from accelsim import SpecError
+    g = GraphBuilder(10)
+    y = g.op("CumSum", ["x", g.const(np.int64(1))], reverse=1)
+    with pytest.raises(SpecError, match="CumSum with exclusive or reverse"):
+        load_onnx(save(g.model({"x": [1, 3, 5]}, [y]), tmp_path))
+    g = GraphBuilder(11)
+    index = g.op("Cast", [g.op("Relu", ["x"])], to=7)
+    y = g.op("GatherElements", [g.const(normal(2, 10)), index], axis=1)
+    with pytest.raises(SpecError, match="varies along other axes"):
+        load_onnx(save(g.model({"x": [2, 3]}, [y]), tmp_path))

@@ -484,9 +484,10 @@ class Embedding(Layer):
 @dataclass(frozen=True)
 class Reduce(Layer):
     """A reduction over each vector's channels, in ``groups`` equal groups: their maximum,
-    sum, mean, or the index of the maximum (a classifier's label)."""
+    sum, mean, the index of the maximum (a classifier's label), or the running sum within
+    each group ("cumsum", a prefix reduction: as many channels out as in)."""
 
-    function: Literal["max", "sum", "mean", "argmax"] = "max"
+    function: Literal["max", "sum", "mean", "argmax", "cumsum"] = "max"
     groups: PositiveInt = 1
     kind: ClassVar[str] = "reduce"
 
@@ -494,7 +495,7 @@ class Reduce(Layer):
         c, h, w = shapes[0]
         if c % self.groups:
             raise ValueError(f"groups={self.groups} must divide the {c} channels")
-        return (self.groups, h, w)
+        return (c if self.function == "cumsum" else self.groups, h, w)
 
 
 @dataclass(frozen=True)

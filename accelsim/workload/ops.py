@@ -275,8 +275,9 @@ def _embedding_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 
 def _reduce_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     c = in_shapes[0][0]
-    action = Action.DIGITAL_ADD if layer.function in ("sum", "mean") else Action.DIGITAL_COMPARE
-    ops = {action: c - layer.groups}
+    action = (Action.DIGITAL_ADD if layer.function in ("sum", "mean", "cumsum")
+              else Action.DIGITAL_COMPARE)
+    ops = {action: c - layer.groups}       # a running sum: the same adds, each one kept
     if layer.function == "mean":
         ops[Action.DIGITAL_MUL] = layer.groups
     return DigitalCost(words(c), 0, ops)
@@ -296,6 +297,8 @@ def _embedding(layer: Embedding, xs, workload) -> np.ndarray:
 
 def _reduce(layer: Reduce, xs, workload) -> np.ndarray:
     parts = grouped(xs[0], layer.groups)
+    if layer.function == "cumsum":
+        return np.cumsum(parts, axis=2).reshape(xs[0].shape)
     reduce = {"max": np.max, "sum": np.sum, "mean": np.mean,
               "argmax": np.argmax}[layer.function]
     return reduce(parts, axis=2).astype(np.float64)
@@ -493,7 +496,7 @@ OPS: dict[type[Layer], Op] = {
     Constant: Op(NeedRule.ALL, onnx=("Concat with a constant",)),
     Embedding: Op(NeedRule.ALL, _embedding_cost, _embedding, ("Gather on a constant table",)),
     Reduce: Op(NeedRule.SAME, _reduce_cost, _reduce, ("ReduceMax", "ReduceSum", "ReduceMean",
-                                                      "ArgMax")),
+                                                      "ArgMax", "CumSum")),
     Pad2d: Op(NeedRule.ALL, _copy_cost, _pad, ("Pad",)),
     Col2Im: Op(NeedRule.ALL, _col2im_cost, _col2im, ("ConvTranspose (after a linear)",)),
     Take: Op(NeedRule.ALL, _copy_cost, _take, ("Slice with a step", "Gather of constant indices")),

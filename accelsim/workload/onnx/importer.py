@@ -54,7 +54,7 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
                 "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",
                 "ReduceSumSquare",
-                "ReduceL2", "ReduceL1"))
+                "ReduceL2", "ReduceL1", "CumSum", "GatherElements"))
 
 
 class Importer(NodeOps, Folding):

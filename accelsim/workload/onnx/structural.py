@@ -46,6 +46,25 @@ class StructuralOps:
                  (rank, *range(rank)), like=ids)
         return None
 
+    def op_GatherElements(self, node) -> None:
+        """GatherElements from a constant that varies along the gathered axis only (Hugging
+        Face's buffered token-type ids, picked by position ids): a lookup in that 1-D table,
+        an ``embedding`` of one channel per index."""
+        table = self.const(node, 0)
+        if table is None:
+            return self.unknown(node, "GatherElements is supported from a constant table only")
+        axis = int(self.attrs(node).get("axis", 0)) % max(table.ndim, 1)
+        if any(size != 1 for a, size in enumerate(table.shape) if a != axis):
+            return self.unknown(node, "GatherElements from a constant that varies along "
+                                "other axes than the gathered one is not supported")
+        ids = self.act(node, 1)
+        perm = tuple(range(len(ids.shape)))
+        source = self.materialize(ids, perm, 1, node.name or "ids")
+        name = self.add(Embedding(self.label(node), (source,), rows=table.size, dim=1))
+        self.weights[name] = table.reshape(-1, 1)
+        self.put(node.output[0], name, ids.shape, perm, like=ids)
+        return None
+
     def op_Pad(self, node) -> None:
         """Zero padding of an image's height and width; padding nothing is a copy."""
         x, attrs = self.act(node), self.attrs(node)
@@ -131,6 +150,22 @@ class StructuralOps:
 
     def op_ReduceL1(self, node) -> None:
         self.reduction(node, "sum", before="abs")
+
+    def op_CumSum(self, node) -> None:
+        """A running sum along one axis (RoBERTa's position ids from its attention mask):
+        the axis as each vector's channels, a prefix ``reduce``."""
+        x, attrs = self.act(node), self.attrs(node)
+        if attrs.get("exclusive", 0) or attrs.get("reverse", 0):
+            return self.unknown(node, "CumSum with exclusive or reverse is not supported")
+        given = self.setting(node, 1)
+        if given is None or np.size(given) != 1:
+            raise self.error(node, "the axis must be a constant scalar")
+        axis = self.axis(node, int(np.reshape(given, -1)[0]), x)
+        perm = (axis, *(a for a in x.perm if a != axis))
+        source = self.materialize(x, perm, 1, node.name or "cumsum")
+        name = self.add(Reduce(self.label(node), (source,), function="cumsum"))
+        self.put(node.output[0], name, x.shape, perm, like=x)
+        return None
 
     def take(self, node, x: Tensor, axis: int, index: np.ndarray) -> None:
         """Entries ``index`` (any shape; they may repeat) of ``axis``: a copy of each
