@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from onnx_models import GraphBuilder  # noqa: E402
+from onnx_models import GraphBuilder, run_onnxruntime  # noqa: E402
 from test_onnx import check_values, save  # noqa: E402
 
 from accelsim.workload.onnx import load_onnx  # noqa: E402
@@ -202,3 +202,65 @@ def test_cumsum_and_gather_elements_they_do_not_model_are_refused(tmp_path):
     y = g.op("GatherElements", [g.const(normal(2, 10)), index], axis=1)
     with pytest.raises(SpecError, match="varies along other axes"):
         load_onnx(save(g.model({"x": [2, 3]}, [y]), tmp_path))
+
+
+def test_constants_fold_in_the_element_type_the_model_gives_them(tmp_path):
+    """T5's relative-position buckets: log(n / 8) / log(128 / 8) * 8 in float32 (the
+    divisor a float32 constant), truncated to an integer. At n = 16 float32 gives exactly 2
+    (bucket 10 after the offset) where float64 gives 1.99999998 (bucket 9); folding the
+    intermediate constants in float64 picked the wrong row of the bias table (T5 encoder
+    4.8e-3, mT5 1.5e-2 relative error against onnxruntime)."""
+    g = GraphBuilder(12)
+    distance = g.const(np.array([[16, 24, 100, 3]], dtype=np.int64))
+    scaled = g.op("Div", [g.op("Cast", [distance], to=1), g.const(np.float32(8.0))])
+    ratio = g.op("Div", [g.op("Log", [scaled]), g.const(np.float32(np.log(128 / 8)))])
+    bucket = g.op("Add", [g.op("Cast", [g.op("Mul", [ratio, g.const(np.float32(8.0))])],
+                                to=7), g.const(np.int64(8))])
+    bias = g.op("Gather", [g.const(np.arange(20, dtype=np.float32).reshape(20, 1)), bucket])
+    y = g.op("Add", ["x", g.op("Reshape", [bias, g.const(np.array([1, 4]))])])
+    model = g.model({"x": [1, 4]}, [y])
+    expected = run_onnxruntime(model, {"x": np.zeros((1, 4), np.float32)})
+    assert expected[0, 0] == 10.0             # float32's bucket, not float64's 9
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 4, seed=10)})
+
+
+@pytest.mark.parametrize("fusable", [True, False])
+def test_batch_norm_over_tokens_merged_with_the_batch(tmp_path, fusable):
+    """LeViT's BatchNorm1d: a (batch x tokens, channels) view of a linear layer's output,
+    normalized along its second axis (ONNX's channels), folded into the linear layer or,
+    after a ReLU, a per-channel affine along that axis. It crashed (statistics for 4
+    channels reshaped to the 6 tokens)."""
+    g = GraphBuilder(13)
+    y = g.op("MatMul", ["x", g.random(8, 4)])
+    if not fusable:
+        y = g.op("Relu", [y])
+    y = g.op("Reshape", [y, g.const(np.array([6, 4]))])
+    stats = [g.const(g.rng.uniform(0.5, 1.5, 4)), g.const(g.rng.normal(0, 0.1, 4)),
+             g.const(g.rng.normal(0, 0.1, 4)), g.const(g.rng.uniform(0.5, 1.5, 4))]
+    y = g.op("BatchNormalization", [y, *stats], epsilon=1e-5)
+    y = g.op("Relu", [g.op("Reshape", [y, g.const(np.array([1, 6, 4]))])])
+    model = g.model({"x": [1, 6, 8]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert ("affine" in kinds(wl)) != fusable
+    check_values(model, wl, {"x": normal(1, 6, 8, seed=11)})
+
+
+def test_an_empty_slice_concatenated_away(tmp_path):
+    """Phi-3's rotary embedding over the whole head: x[..., :d] rotated, x[..., d:] (empty)
+    passed through, the two concatenated. The empty half is dropped from the concat; used
+    anywhere else it is refused by name."""
+    from accelsim import SpecError
+    g = GraphBuilder(14)
+    x = g.op("Relu", ["x"])
+    rotated = g.op("Slice", [x, g.const([0]), g.const([4]), g.const([-1])])
+    rest = g.op("Slice", [x, g.const([4]), g.const([2 ** 62]), g.const([-1])])
+    y = g.op("Concat", [g.op("Neg", [rotated]), rest], axis=-1)
+    model = g.model({"x": [1, 3, 4]}, [g.op("MatMul", [y, g.random(4, 2)])])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 3 * 4 * 2
+    check_values(model, wl, {"x": normal(1, 3, 4, seed=12)})
+    g = GraphBuilder(15)
+    rest = g.op("Slice", ["x", g.const([4]), g.const([9]), g.const([-1])])
+    with pytest.raises(SpecError, match="is an empty slice"):
+        load_onnx(save(g.model({"x": [1, 3, 4]}, [g.op("Relu", [rest])]), tmp_path))

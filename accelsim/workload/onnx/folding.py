@@ -67,9 +67,11 @@ class Folding:
         self.consts[node.output[0]] = np.broadcast_to(value.reshape(()), tuple(dims))
 
     def fold_input(self, name: str, value: np.ndarray) -> np.ndarray:
-        """A constant in the element type the model declares for it (constants are kept as
-        float64 or int64 here; evaluators check types)."""
-        declared = self.declared_types.get(name)
+        """A constant in the element type the model declares for it, or shape inference
+        gives it (constants are kept as float64 or int64 here; evaluators check types, and
+        a float32 expression folded in float64 can round to another integer: T5's
+        relative-position buckets)."""
+        declared = self.declared_types.get(name) or self.element_types.get(name)
         if declared is None:
             return value
         from onnx import helper

@@ -76,6 +76,7 @@ class Importer(NodeOps, Folding):
         # ONNX element type of each initializer (what folding hands the evaluators)
         self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
+        self.empty: set[str] = set()            # empty slices: only a Concat may take one
         self.current = None                     # the node being imported
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
@@ -406,6 +407,9 @@ class Importer(NodeOps, Folding):
         if index >= len(node.input) or not node.input[index]:
             raise Malformed(f"IndexError: input {index} is missing")
         name = node.input[index]
+        if name in self.empty:
+            raise self.error(node, f"input '{name}' is an empty slice; only a Concat of it "
+                             "with other tensors is supported")
         if name not in self.tensors:
             raise self.error(node, f"input '{name}' is neither an activation nor a constant")
         return self.tensors[name]

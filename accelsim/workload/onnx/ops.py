@@ -264,26 +264,33 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             raise self.error(node, "scale, bias, mean and variance must be constants")
         scale = gamma / np.sqrt(var + self.attrs(node).get("epsilon", 1e-5))
         shift = beta - mean * scale
+        # ONNX's axis 1: the image's first axis, or its second where the batch is merged
+        # into the first (LeViT's BatchNorm1d over (batch x tokens, channels))
+        axis = self.axis(node, 1, x)
+        if x.shape[axis] != np.size(scale):
+            raise self.error(node, f"{np.size(scale)} statistics for {x.shape[axis]} "
+                             "channels")
         producer = self.layers[x.layer]
         if (isinstance(producer, (Conv2d, Linear)) and producer.activation is None
-                and self.single_use(node.input[0]) and x.perm[0] == 0):
+                and self.single_use(node.input[0]) and x.perm[0] == axis):
             weight = self.weights[x.layer]
             self.weights[x.layer] = weight * scale.reshape(-1, *([1] * (weight.ndim - 1)))
             self.biases[x.layer] = self.biases.get(x.layer, 0.0) * scale + shift
             self.tensors[node.output[0]] = x
             return
-        self.channel_affine(node, x, scale, shift)
+        self.channel_affine(node, x, scale, shift, axis)
 
-    def channel_affine(self, node, x: Tensor, scale, shift) -> None:
-        """Per-channel (axis 0 of the image) scale and shift."""
+    def channel_affine(self, node, x: Tensor, scale, shift, axis: int = 0) -> None:
+        """Per-channel (along ``axis`` of the image) scale and shift."""
         rank = len(x.shape)
-        source = self.materialize(x, tuple(range(rank)), 1, node.name or "affine")
+        perm = (axis, *(a for a in range(rank) if a != axis))
+        source = self.materialize(x, perm, 1, node.name or "affine")
         shape = self.shape_of[source]
         layer = Affine(self.label(node), (source,), scale="channel", shift="channel")
         name = self.add(layer)
         self.weights[name] = np.asarray(scale, dtype=np.float64).reshape(shape[0], 1, 1)
         self.biases[name] = np.asarray(shift, dtype=np.float64).reshape(shape[0], 1, 1)
-        self.put(node.output[0], name, x.shape, tuple(range(rank)))
+        self.put(node.output[0], name, x.shape, perm)
 
     def op_activation(self, node) -> None:
         self.activation(node, ONNX_ACTIVATIONS[node.op_type])
@@ -481,10 +488,12 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         return Tensor(name, tuple(value.shape), perm, like.batched)
 
     def op_Concat(self, node) -> None:
-        like = next((self.act(node, i) for i, n in enumerate(node.input)
-                     if n not in self.consts), None)
+        given = [(i, n) for i, n in enumerate(node.input) if n not in self.empty]
+        if not given:
+            raise self.error(node, "every input is an empty slice")
+        like = next((self.act(node, i) for i, n in given if n not in self.consts), None)
         parts = [self.constant_tensor(node, self.consts[n], like) if n in self.consts
-                 else self.act(node, i) for i, n in enumerate(node.input)]
+                 else self.act(node, i) for i, n in given]
         if len(parts) == 1:                   # DenseNet's first dense layer: a copy
             self.tensors[node.output[0]] = parts[0]
             return None
@@ -576,12 +585,11 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         size = x.shape[axis]
         end = int(np.clip(ends.reshape(-1)[0], -2 ** 62, 2 ** 62))
         start, stop, step = slice(int(starts.reshape(-1)[0]), end, step).indices(size)
+        index = np.arange(start, stop, step)
+        if not index.size:        # (Phi-3's pass-through half of a full rotary embedding)
+            self.empty.add(node.output[0])
+            return None
         if step != 1:
-            index = np.arange(start, stop, step)
-            if not index.size:
-                raise self.error(node, "the slice is empty")
             return self.take(node, x, axis, index)
-        if stop <= start:
-            raise self.error(node, "the slice is empty")
         self.select(node, x, axis, start, stop, keep=True)
         return None
