@@ -264,3 +264,19 @@ def test_an_empty_slice_concatenated_away(tmp_path):
     rest = g.op("Slice", ["x", g.const([4]), g.const([9]), g.const([-1])])
     with pytest.raises(SpecError, match="is an empty slice"):
         load_onnx(save(g.model({"x": [1, 3, 4]}, [g.op("Relu", [rest])]), tmp_path))
+
+
+def test_a_constant_resize_whose_sizes_are_computed(tmp_path):
+    """BEiT's, DPT's and YOLOS's position tables interpolated to the image's grid: a Resize
+    of constants whose sizes come out of arithmetic that shape inference does not follow.
+    Folding bounds its size by inferring that node alone, its inputs known (it refused)."""
+    g = GraphBuilder(16)
+    table = g.const(normal(1, 4, 3, 3, seed=13))
+    grid = g.op("Mul", [g.const(np.array([1.0, 1.0, 3.0, 3.0], dtype=np.float32)),
+                        g.const(np.array([1.0, 1.0, 2.0, 2.0], dtype=np.float32))])
+    sizes = g.op("Cast", [grid], to=7)
+    resized = g.op("Resize", [table, "", "", sizes], mode="nearest")
+    y = g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = g.model({"x": [1, 3, 6, 6]}, [g.op("Add", [y, resized])])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 3, 6, 6, seed=14)})

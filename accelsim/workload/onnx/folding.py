@@ -105,10 +105,14 @@ class Folding:
             raise self.error(node, f"folds to {size:,} elements, more than the "
                              f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
 
+        op = node.op_type
+        if op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike") and not all(
+                n in self.inferred for n in node.output if n):
+            self.infer_node(node)      # the node alone, its constant inputs known (BEiT's
+            #                            interpolated position bias: sizes computed upstream)
         for name in node.output:
             if name in self.inferred and math.prod(self.inferred[name]) > MAX_FOLDED_ELEMENTS:
                 refuse(math.prod(self.inferred[name]))
-        op = node.op_type
         values = [np.asarray(v) if v is not None else None for v in inputs]
         try:
             if op == "ConstantOfShape" and values:
@@ -122,7 +126,8 @@ class Folding:
                 start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
                 size = math.ceil((limit - start) / delta) if delta else math.inf
             elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
-                        "RandomUniform") and not all(n in self.inferred for n in node.output):
+                        "RandomUniform") and not all(n in self.inferred
+                                                     for n in node.output if n):
                 raise self.error(node, f"cannot bound the size of this constant {op}; "
                                  "refused")
             else:
