@@ -46,6 +46,24 @@ def lstm(steps: int, features: int, hidden: int) -> int:
     return steps * 4 * hidden * (features + hidden)
 
 
+def grouped_query(layers: int, d: int, kv: int, ff: int, tokens: int) -> int:
+    """A Llama stack: Q and output projections d x d, K and V d x kv, the gated MLP's three
+    d x ff matrices per token, plus Q·Kᵀ and P·V over all query heads."""
+    return layers * (tokens * (2 * d * d + 2 * d * kv + 3 * d * ff) + 2 * tokens * tokens * d)
+
+
+def conv1d(cin: int, cout: int, kernel: int, length: int, groups: int = 1) -> int:
+    """MACs of a 1-D convolution with ``length`` output positions."""
+    return cout * (cin // groups) * kernel * length
+
+
+# wav2vec2's feature encoder on 16,000 samples: 512 channels, kernels (10, 3, 3, 3, 3, 2, 2),
+# strides (5, 2, 2, 2, 2, 2, 2) give 3199, 1599, 799, 399, 199, 99 and 49 positions
+WAV2VEC2_FEATURES = (conv1d(1, 512, 10, 3199)
+                     + sum(conv1d(512, 512, 3, n) for n in (1599, 799, 399, 199))
+                     + sum(conv1d(512, 512, 2, n) for n in (99, 49)))
+
+
 MACS = {  # exact, from the configurations tools/make_onnx_corpus.py builds
     "bert-base-uncased": encoder(12, 768, 3072, 128),
     "distilbert": encoder(6, 768, 3072, 128),
@@ -57,6 +75,15 @@ MACS = {  # exact, from the configurations tools/make_onnx_corpus.py builds
     "lstm": lstm(20, 64, 128) + lstm(20, 128, 128) + 20 * 128 * 10,
     "transformer-encoder": encoder(2, 256, 1024, 64),
     "sklearn-mlp": 32 * 64 + 64 * 32 + 32 * 3,
+    "llama-gqa": grouped_query(2, 256, 64, 688, 64),       # 2 key-value heads of 32
+    "roberta": encoder(2, 256, 1024, 64),
+    # the two stem convs (80 -> 256 over 1500 frames, then stride 2 to 750), then the stack
+    "whisper-encoder": (conv1d(80, 256, 3, 1500) + conv1d(256, 256, 3, 750)
+                        + encoder(2, 256, 1024, 750)),
+    # features, their projection to 256, the grouped positional conv (16 groups, kernel
+    # 128, padding 64: 50 positions, the last dropped after), then the stack
+    "wav2vec2": (WAV2VEC2_FEATURES + 49 * 512 * 256 + conv1d(256, 256, 128, 50, groups=16)
+                 + encoder(2, 256, 1024, 49)),
 }
 
 REQUIRED = {  # the corpus issue 15 asks for
@@ -105,7 +132,8 @@ def test_classical_ml_operators_are_refused_by_default_and_rescued_on_request():
 
 
 @pytest.mark.parametrize("name", ["bert-base-uncased", "gpt2-kv-cache", "lstm", "swin_t",
-                                  "vit_b_16", "resnet18-batch4", "t5-small-encoder"])
+                                  "vit_b_16", "resnet18-batch4", "t5-small-encoder",
+                                  "llama-gqa", "whisper-encoder", "wav2vec2", "roberta"])
 def test_modern_models_simulate(name):
     wl = load(name)
     result = accelsim.simulate(wl, "cim-16x16")
@@ -215,9 +243,12 @@ def feeds_for(model, seed: int = 1) -> dict:
 
 @pytest.mark.parametrize("name", [
     "resnet18", "mobilenet_v3_small", "shufflenet_v2_x1_0", "squeezenet1_1", "lstm",
-    "transformer-encoder",
+    "transformer-encoder", "llama-gqa", "roberta", "whisper-encoder", "wav2vec2",
     # 66 M and 124 M parameters written out and read back: 7 s and 21 s
     pytest.param("distilbert", marks=pytest.mark.slow),
+    # its relative-position buckets are float32 arithmetic folded to integers (they were
+    # folded in float64 until the twenty-sixth session: 0.63 off, every element)
+    pytest.param("t5-small-encoder", marks=pytest.mark.slow),
     pytest.param("gpt2-kv-cache", marks=pytest.mark.slow)])
 def test_with_weights_the_float_reference_matches_onnxruntime(tmp_path, name):
     """Corpus models with their weights filled in: value mode's float reference equals
@@ -243,4 +274,7 @@ def test_with_weights_the_float_reference_matches_onnxruntime(tmp_path, name):
     (layer,) = [layer for layer, (onnx_name, *_) in wl.layouts.items() if onnx_name == first]
     got = to_onnx_layout(wl, layer, acts[layer])
     assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    # T5 with random weights (no attention scaling, six layers) is ill-conditioned in
+    # float32: the embedding scaled by 1 + 2e-7 moves onnxruntime's own output by 2.3e-4
+    tolerance = 1e-3 if name.startswith("t5") else 1e-4
+    np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance * np.abs(want).max())

@@ -139,6 +139,50 @@ def hugging_face(name: str) -> dict:
                             ["input_ids", "attention_mask"], ["last_hidden_state"])
     if name == "gpt2-kv-cache":
         return gpt2_with_cache(tokens)
+    return recent(name)
+
+
+# Recent architectures at small sizes (2 layers, width 256), with the attention each library
+# uses by default (PyTorch's scaled-dot-product attention, as users export them: its
+# IsNaN guard and -inf masks), 64 tokens.
+SMALL = {"hidden_size": 256, "num_hidden_layers": 2, "vocab_size": 1000}
+
+
+def recent(name: str) -> dict:
+    import torch
+    import transformers as tf
+    ids = torch.randint(2, 1000, (1, 64))
+    mask = torch.ones(1, 64, dtype=torch.int64)
+    if name == "llama-gqa":
+        config = tf.LlamaConfig(intermediate_size=688, num_attention_heads=8,
+                                num_key_value_heads=2, use_cache=False, **SMALL)
+        return torch_export(keywords(tf.LlamaModel(config), ["input_ids", "attention_mask"]),
+                            (ids, mask), name, "transformers.LlamaModel(LlamaConfig(256 "
+                            "wide, 2 layers, 8 query heads over 2 key-value heads, MLP 688))",
+                            ["input_ids", "attention_mask"], ["last_hidden_state"])
+    if name == "roberta":
+        config = tf.RobertaConfig(num_attention_heads=4, intermediate_size=1024, **SMALL)
+        return torch_export(keywords(tf.RobertaModel(config), ["input_ids", "attention_mask"]),
+                            (ids, mask), name, "transformers.RobertaModel(RobertaConfig(256 "
+                            "wide, 2 layers))", ["input_ids", "attention_mask"],
+                            ["last_hidden_state"])
+    if name == "whisper-encoder":
+        config = tf.WhisperConfig(d_model=256, encoder_layers=2, decoder_layers=2,
+                                  encoder_attention_heads=4, decoder_attention_heads=4,
+                                  encoder_ffn_dim=1024, decoder_ffn_dim=1024,
+                                  num_mel_bins=80, max_source_positions=750)
+        encoder = tf.WhisperModel(config).encoder
+        return torch_export(keywords(encoder, ["input_features"]),
+                            (torch.randn(1, 80, 1500),), name, "transformers.WhisperModel("
+                            "WhisperConfig(256 wide, 2 layers)).encoder, 30 s of 80 mel bins",
+                            ["input_features"], ["last_hidden_state"])
+    if name == "wav2vec2":
+        config = tf.Wav2Vec2Config(num_attention_heads=4, intermediate_size=1024,
+                                   hidden_size=256, num_hidden_layers=2)
+        return torch_export(keywords(tf.Wav2Vec2Model(config), ["input_values"]),
+                            (torch.randn(1, 16000),), name, "transformers.Wav2Vec2Model("
+                            "Wav2Vec2Config(256 wide, 2 layers)), 1 s at 16 kHz",
+                            ["input_values"], ["last_hidden_state"])
     raise ValueError(name)
 
 
@@ -224,7 +268,9 @@ MAKERS = {**{n: (lambda n=n: torchvision_model(n)) for n in TORCHVISION},
           "resnet18-batch4": lambda: torchvision_model("resnet18", batch=4),
           **{n: (lambda n=n: hugging_face(n)) for n in ("bert-base-uncased", "distilbert",
                                                         "gpt2", "gpt2-kv-cache", "vit-base",
-                                                        "t5-small-encoder")},
+                                                        "t5-small-encoder", "llama-gqa",
+                                                        "roberta", "whisper-encoder",
+                                                        "wav2vec2")},
           "lstm": lstm, "transformer-encoder": transformer_encoder,
           "sklearn-mlp": sklearn_mlp}
 
@@ -250,13 +296,18 @@ def main() -> None:
     manifest_path = OUT / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     models = manifest.get("models", {})
+    found = versions()
     for name in args.names or MAKERS:
         try:
             models[name] = MAKERS[name]()
         except Exception as exc:          # report and go on: one exporter failing is news
             print(f"{name}: export failed: {type(exc).__name__}: {str(exc)[:300]}",
                   flush=True)
-    manifest = {"generated_by": "tools/make_onnx_corpus.py", "versions": versions(),
+            continue
+        if args.names:                    # some models again: their own versions
+            models[name]["versions"] = found
+    manifest = {"generated_by": "tools/make_onnx_corpus.py",
+                "versions": manifest.get("versions", found) if args.names else found,
                 "models": dict(sorted(models.items()))}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
 
