@@ -25,6 +25,12 @@ class GraphBuilder:
         self.inits.append(numpy_helper.from_array(array, name))
         return name
 
+    def const_typed(self, value: np.ndarray, stem: str = "c") -> str:
+        """A constant in its own numpy type (int8, uint8, int32: quantized models)."""
+        name = self.name(stem)
+        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
     def random(self, *shape, scale: float | None = None) -> str:
         fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
         std = scale if scale is not None else np.sqrt(2.0 / fan_in)

@@ -280,3 +280,68 @@ def test_a_constant_resize_whose_sizes_are_computed(tmp_path):
     model = g.model({"x": [1, 3, 6, 6]}, [g.op("Add", [y, resized])])
     wl = load_onnx(save(model, tmp_path))
     check_values(model, wl, {"x": normal(1, 3, 6, 6, seed=14)})
+
+
+def qdq_pair(g: GraphBuilder, x: str, scale: float, zero: int, dtype) -> str:
+    q = g.op("QuantizeLinear", [x, g.const(np.float32(scale)),
+                                g.const_typed(np.array(zero, dtype=dtype))])
+    return g.op("DequantizeLinear", [q, g.const(np.float32(scale)),
+                                     g.const_typed(np.array(zero, dtype=dtype))])
+
+
+def qdq_network(quantized: bool):
+    """conv, ReLU, max pool, conv, as onnxruntime's static quantizer writes it (QDQ): the
+    input quantized with a zero point of 128, int8 weights with per-channel scales and an
+    int32 bias dequantized, and the ReLU removed because the uint8 quantizer after the conv
+    has zero point 0; or the float network it stands for (the same dequantized weights)."""
+    g = GraphBuilder(17)
+    rng = np.random.default_rng(5)
+    w1, w2 = rng.integers(-127, 128, (4, 3, 3, 3)), rng.integers(-127, 128, (5, 4, 1, 1))
+    s1, s2 = rng.uniform(0.001, 0.01, 4), rng.uniform(0.001, 0.01, 5)
+    b1 = rng.integers(-500, 500, 4)
+
+    def weight(w, s):
+        if not quantized:
+            return g.const((w * s.reshape(-1, 1, 1, 1)).astype(np.float32))
+        return g.op("DequantizeLinear", [g.const_typed(w.astype(np.int8)),
+                                         g.const(s.astype(np.float32)),
+                                         g.const_typed(np.zeros(len(s), np.int8))], axis=0)
+    bias = (g.op("DequantizeLinear", [g.const_typed(b1.astype(np.int32)),
+                                      g.const((s1 * 0.02).astype(np.float32))], axis=0)
+            if quantized else g.const((b1 * s1 * 0.02).astype(np.float32)))
+    x = qdq_pair(g, "x", 0.02, 128, np.uint8) if quantized else "x"
+    y = g.op("Conv", [x, weight(w1, s1), bias], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = qdq_pair(g, y, 0.01, 0, np.uint8) if quantized else g.op("Relu", [y])
+    y = g.op("MaxPool", [y], kernel_shape=[2, 2], strides=[2, 2])
+    y = qdq_pair(g, y, 0.01, 0, np.uint8) if quantized else y      # no ReLU: already >= 0
+    y = g.op("Conv", [y, weight(w2, s2)], kernel_shape=[1, 1])
+    y = qdq_pair(g, y, 0.05, 0, np.int8) if quantized else y       # symmetric: no ReLU
+    return g.model({"x": [1, 3, 8, 8]}, [y], opset=17)
+
+
+def test_a_qdq_model_imports_as_the_float_network_it_quantizes(tmp_path):
+    """An INT8 model in QDQ form: the chip quantizes activations at its own widths, so each
+    Quantize-Dequantize pair moves and costs nothing, except a range from zero, which is the
+    ReLU the quantizer folded in (once per network, not after the pool). Values equal the
+    float network's (onnxruntime on it) and the costs are that network's, exactly."""
+    import accelsim
+    quantized, plain = qdq_network(True), qdq_network(False)
+    wl = load_onnx(save(quantized, tmp_path, "q.onnx"))
+    wf = load_onnx(save(plain, tmp_path, "f.onnx"))
+    assert kinds(wl) == kinds(wf)
+    feeds = {"x": np.random.default_rng(3).uniform(-2, 2, (1, 3, 8, 8)).astype(np.float32)}
+    check_values(plain, wl, feeds)
+    for device in ("cim-16x16", "eyeriss-like"):
+        a, b = accelsim.simulate(wl, device), accelsim.simulate(wf, device)
+        assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
+
+
+def test_a_dequantize_of_anything_but_a_quantize_is_refused(tmp_path):
+    from onnx import TensorProto
+
+    from accelsim import SpecError
+    g = GraphBuilder(18)
+    y = g.op("DequantizeLinear", ["ids", g.const(np.float32(0.5))])
+    model = g.model({"ids": [1, 4]}, [y], types={"ids": TensorProto.INT8})
+    with pytest.raises(SpecError, match="after a QuantizeLinear only"):
+        load_onnx(save(model, tmp_path))

@@ -213,6 +213,60 @@ class ArithmeticOps:
             return self.unknown(node, f"Expand to {list(out)}: not supported")
         return self.expand(node, self.widen(x, len(out)), tuple(out))
 
+    # -- QDQ models (INT8 networks as onnxruntime's and TensorRT's tools write them) ---------
+    def op_QuantizeLinear(self, node) -> None:
+        """An activation quantized for the DequantizeLinear after it. The chip holds its
+        activations at its own widths (value mode quantizes them as the device does), so the
+        pair moves and computes nothing, except where its range starts at zero: that is the
+        ReLU the quantizer folded into it (onnxruntime removes a Relu or Clip before a uint8
+        QuantizeLinear whose zero point is 0), imported as a relu. Quantized weights are
+        folded to their values."""
+        from onnx import helper
+        scale, zero = self.const(node, 1), self.const(node, 2)
+        if scale is None:
+            raise self.error(node, "the scale must be a constant")
+        target = self.attrs(node).get("output_dtype", 0)
+        dtype = (np.asarray(zero).dtype if zero is not None else
+                 helper.tensor_dtype_to_np_dtype(target) if target else np.dtype(np.uint8))
+        if not np.issubdtype(dtype, np.integer):
+            return self.unknown(node, f"QuantizeLinear to {dtype} is not supported (integer "
+                                "types only)")
+        lowest = (np.iinfo(dtype).min - np.asarray(0 if zero is None else zero, np.float64)
+                  ) * np.asarray(scale, np.float64)
+        if np.all(lowest == 0) and not self.nonnegative(self.act(node).layer):
+            self.activation(node, "relu")
+        elif np.all(lowest <= 0):
+            self.tensors[node.output[0]] = self.act(node)
+        else:
+            return self.unknown(node, "QuantizeLinear whose range starts at zero for some "
+                                "channels and below it for others is not supported")
+        self.quantized.add(node.output[0])
+        return None
+
+    def nonnegative(self, layer: str) -> bool:
+        """Whether ``layer``'s values cannot be negative: a relu's or relu6's output, or
+        pooled, gathered or viewed from such outputs only (a ReLU after them is a no-op)."""
+        for _ in range(64):
+            held = self.layers[layer]
+            if getattr(held, "activation", None) in ("relu", "relu6") or (
+                    held.kind == "activation" and held.function in ("relu", "relu6")):
+                return True
+            moves = held.kind in ("pool2d", "global_avg_pool", "flatten", "reshape", "slice",
+                                  "take", "upsample", "pad2d", "concat")
+            if not moves or not held.inputs:
+                return False
+            if len(held.inputs) > 1:
+                return all(self.nonnegative(source) for source in held.inputs)
+            layer = held.inputs[0]
+        return False
+
+    def op_DequantizeLinear(self, node) -> None:
+        if node.input[0] not in self.quantized:
+            return self.unknown(node, "DequantizeLinear of an activation is supported after a "
+                                "QuantizeLinear only (a QDQ pair); integer operators "
+                                "(QLinearConv, MatMulInteger) are not")
+        self.tensors[node.output[0]] = self.act(node)
+
     def pointwise(self, node, function: str, inputs: list[str] | None = None) -> None:
         """An elementwise function of activations and constants, numpy-broadcast to the
         output: every operand laid out as the largest activation, constants read like

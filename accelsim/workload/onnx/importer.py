@@ -54,7 +54,8 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
                 "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",
                 "ReduceSumSquare",
-                "ReduceL2", "ReduceL1", "CumSum", "GatherElements"))
+                "ReduceL2", "ReduceL1", "CumSum", "GatherElements", "QuantizeLinear",
+                "DequantizeLinear"))
 
 
 class Importer(NodeOps, Folding):
@@ -77,6 +78,7 @@ class Importer(NodeOps, Folding):
         self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
         self.empty: set[str] = set()            # empty slices: only a Concat may take one
+        self.quantized: set[str] = set()        # QuantizeLinear outputs (for a Dequantize)
         self.current = None                     # the node being imported
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}

@@ -51,6 +51,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def op_pass(self, node) -> None:
         self.tensors[node.output[0]] = self.act(node)
+        if node.input[0] in self.quantized:
+            self.quantized.add(node.output[0])
 
     def op_CastLike(self, node) -> None:
         """A Cast to the element type of the second input (function bodies use it to match
