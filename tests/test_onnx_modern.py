@@ -345,3 +345,43 @@ def test_a_dequantize_of_anything_but_a_quantize_is_refused(tmp_path):
     model = g.model({"ids": [1, 4]}, [y], types={"ids": TensorProto.INT8})
     with pytest.raises(SpecError, match="after a QuantizeLinear only"):
         load_onnx(save(model, tmp_path))
+
+
+def batched_mask_gather(index: np.ndarray):
+    """Hugging Face's attention mask at batch 2: the (2, 5) mask flattened to (10, 1) and
+    gathered at b x 5 + position (the index arithmetic its masking functions export)."""
+    from onnx import TensorProto
+    g = GraphBuilder(19)
+    flat = g.op("Reshape", [g.op("Cast", ["m"], to=1), g.const(np.array([10, 1]))])
+    picked = g.op("Gather", [flat, g.const(index)], axis=0)                    # (2, 1, 5, 1)
+    picked = g.op("Reshape", [picked, g.const(np.array([2, 5]))])
+    y = g.op("Mul", [g.op("Relu", ["x"]), picked])
+    return g.model({"x": [2, 5], "m": [2, 5]}, [y], types={"m": TensorProto.INT64})
+
+
+def test_a_gather_of_each_images_own_rows_through_the_merged_batch(tmp_path):
+    index = (np.arange(2).reshape(2, 1, 1) * 5 + np.arange(5)).astype(np.int64)
+    model = batched_mask_gather(index)
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.batch == 2
+    feeds = {"x": normal(2, 5, seed=15), "m": np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])}
+    check_values(model, wl, feeds)
+
+
+def test_a_gather_that_mixes_images_is_refused_with_a_way_out(tmp_path):
+    from accelsim import SpecError
+    index = np.array([[[5, 6, 7, 8, 9]], [[0, 1, 2, 3, 4]]], dtype=np.int64)   # swapped
+    with pytest.raises(SpecError, match="mixes images.*export the model at batch 1"):
+        load_onnx(save(batched_mask_gather(index), tmp_path))
+
+
+def test_gather_elements_from_a_table_expanded_to_the_batch(tmp_path):
+    """RoBERTa at batch 2: its token-type buffer expanded to (2, 10) before the lookup."""
+    from onnx import TensorProto
+    g = GraphBuilder(20)
+    table = np.broadcast_to(normal(1, 10, seed=16), (2, 10))
+    picked = g.op("GatherElements", [g.const(np.ascontiguousarray(table)), "ids"], axis=1)
+    model = g.model({"ids": [2, 4]}, [g.op("Add", [picked, picked])],
+                    types={"ids": TensorProto.INT64})
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"ids": np.array([[0, 3, 9, 2], [7, 7, 1, 0]])})

@@ -58,6 +58,12 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "DequantizeLinear"))
 
 
+# Said where a batched export does what accelsim cannot split per image: the batch is one of
+# simulate()'s arguments, so a batch-1 export loses nothing.
+BATCH_HINT = ("(export the model at batch 1 and give the batch to simulate(), or --batch "
+              "on the command line)")
+
+
 class Importer(NodeOps, Folding):
     def __init__(self, model, path: Path, unsupported: str, input_shapes: dict,
                  on_node=None):
@@ -337,12 +343,12 @@ class Importer(NodeOps, Folding):
         if batched:
             if not full or full[0] != n:
                 raise self.error(node, f"'{name}' has shape {list(full)}; accelsim needs the "
-                                 f"batch axis (of size {n}) first")
+                                 f"batch axis (of size {n}) first {BATCH_HINT}")
             return full[1:]
         if not full or full[0] % n:
             raise self.error(node, f"'{name}' has shape {list(full)}: its first axis does "
                              f"not hold the batch of {n} as its outermost factor, so images "
-                             "would mix; accelsim cannot split it per image")
+                             f"would mix; accelsim cannot split it per image {BATCH_HINT}")
         return (full[0] // n, *full[1:])
 
     def axis(self, node, axis: int, x: Tensor) -> int:
@@ -356,7 +362,8 @@ class Importer(NodeOps, Folding):
             raise self.error(node, f"axis {axis} is the batch axis")
         if not x.batched and full == 0 and self.batch > 1:
             raise self.error(node, f"axis {axis} merges the batch of {self.batch} images "
-                             "with another axis; an operation along it mixes images")
+                             "with another axis; an operation along it mixes images "
+                             f"{BATCH_HINT}")
         return full - x.batched
 
     def put(self, output: str, layer: str, shape: tuple, perm: tuple,

@@ -54,14 +54,15 @@ class StructuralOps:
         if table is None:
             return self.unknown(node, "GatherElements is supported from a constant table only")
         axis = int(self.attrs(node).get("axis", 0)) % max(table.ndim, 1)
-        if any(size != 1 for a, size in enumerate(table.shape) if a != axis):
+        column = np.moveaxis(np.asarray(table), axis, 0).reshape(table.shape[axis], -1)
+        if not np.all(column == column[:, :1]):        # (a buffer expanded to the batch
             return self.unknown(node, "GatherElements from a constant that varies along "
                                 "other axes than the gathered one is not supported")
         ids = self.act(node, 1)
         perm = tuple(range(len(ids.shape)))
         source = self.materialize(ids, perm, 1, node.name or "ids")
-        name = self.add(Embedding(self.label(node), (source,), rows=table.size, dim=1))
-        self.weights[name] = table.reshape(-1, 1)
+        name = self.add(Embedding(self.label(node), (source,), rows=table.shape[axis], dim=1))
+        self.weights[name] = column[:, :1].astype(np.float64)
         self.put(node.output[0], name, ids.shape, perm, like=ids)
         return None
 
