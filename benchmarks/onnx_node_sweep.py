@@ -80,6 +80,12 @@ def run_case(model, inputs, outputs, directory: Path,
         # to ten of its steps, not to 1e-4
         rtol = max(RTOL, 10 * float(np.finfo(want.dtype).eps)) if want.dtype.kind == "f" \
             else RTOL
+        if want.dtype == np.float32:
+            # -inf and float32's lowest both mask a score out: onnxruntime's fused Attention
+            # writes the second where the operator's function body (and accelsim) the first
+            lowest = float(np.finfo(np.float32).max)
+            got = np.where(np.asarray(got) <= -lowest, -np.inf, got)
+            want = np.where(want <= -lowest, -np.inf, want)
         want = want.astype(np.float64)
         if got.shape != want.shape:
             return "wrong", f"output {name}: shape {got.shape}, ONNX {want.shape}"

@@ -385,3 +385,46 @@ def test_gather_elements_from_a_table_expanded_to_the_batch(tmp_path):
                     types={"ids": TensorProto.INT64})
     wl = load_onnx(save(model, tmp_path))
     check_values(model, wl, {"ids": np.array([[0, 3, 9, 2], [7, 7, 1, 0]])})
+
+
+def test_the_attention_operator_imports_as_its_function_body(tmp_path):
+    """ONNX's Attention (opset 23, what newer exporters write) has a body built for its
+    inputs' types, whose head arithmetic uses ConstantOfShape and Mod on shapes (constants,
+    folded): it imports through that body; causal, with a key-value head shared by two
+    query heads."""
+    from onnx import TensorProto, helper
+    g = GraphBuilder(21)
+    q = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 16)]), g.const([1, 5, 4, 4])])
+    k = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 8)]), g.const([1, 5, 2, 4])])
+    v = g.op("Reshape", [g.op("MatMul", ["x", g.random(8, 8)]), g.const([1, 5, 2, 4])])
+    q, k, v = (g.op("Transpose", [t], perm=[0, 2, 1, 3]) for t in (q, k, v))
+    y = g.op("Attention", [q, k, v], is_causal=1)
+    model = g.model({"x": [1, 5, 8]}, [y], opset=23)
+    model.ir_version = 10
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.FLOAT
+    assert helper.get_attribute_value(model.graph.node[-1].attribute[0]) == 1
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 5 * 8 * 32 + 2 * 4 * 5 * 5 * 4
+    check_values(model, wl, {"x": normal(1, 5, 8, seed=17)})
+
+
+@pytest.mark.parametrize("case", [
+    "test_attention_4d_attn_mask_4d",                     # a mask broadcast inside the
+    "test_attention_local_window_gqa_rank4_mask",         # scores' layout: copied (a take)
+    "test_attention_4d_gqa_causal",
+    "test_attention_4d_with_past_and_present_qk_matmul_bias_3d_mask_causal",
+])
+def test_onnx_attention_node_tests_import_and_match(case):
+    """ONNX's own test cases of the Attention operator (as given, batch 2): imported, with
+    every output equal to ONNX's expected one (-inf and float32's lowest both count as a
+    masked score). They were refused before the twenty-sixth session."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from onnx_node_sweep import sweep
+    outcomes = {(name, label): (outcome, detail)
+                for name, label, outcome, detail in sweep(only=case, variants=False)
+                if name == case}
+    assert outcomes and all(outcome == "imported" and "checked" in detail
+                            and not detail.startswith("0 ")
+                            for outcome, detail in outcomes.values()), outcomes

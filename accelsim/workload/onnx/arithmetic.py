@@ -306,8 +306,10 @@ class ArithmeticOps:
             tiles = small[0] not in (1, held[0]) and outer is not None
             if any(a not in (1, b) for a, b in zip(small[1:], held[1:])) or (
                     small[0] not in (1, held[0]) and not tiles):
-                return self.unknown(node, f"broadcasting {list(tensor.shape)} to {list(out)} "
-                                    "splits the channels of its layout; not supported")
+                # broadcast along an axis inside the layout's channels or positions: copied
+                # to the output's shape first (a mask of [T, 1] against scores of [T, S])
+                tensor = self.expand(node, tensor, tuple(out),
+                                     output=f"{node.output[0]}#{len(sources)}")
             sources.append(self.materialize(tensor, full.perm, channels,
                                             node.name or function))
         name = self.add(Elementwise(self.label(node), tuple(sources), function=function))

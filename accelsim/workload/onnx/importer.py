@@ -58,6 +58,12 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "DequantizeLinear"))
 
 
+# Operators that function bodies apply to shapes (constants, folded at import): a body that
+# uses them can be inlined (the Attention operator's head arithmetic). On activations they
+# stay unsupported, and the node is refused under the outer operator's name.
+SHAPE_ARITHMETIC = ("ConstantOfShape", "Mod", "Range", "Size")
+
+
 # Said where a batched export does what accelsim cannot split per image: the batch is one of
 # simulate()'s arguments, so a batch-1 export loses nothing.
 BATCH_HINT = ("(export the model at batch 1 and give the batch to simulate(), or --batch "
@@ -104,8 +110,9 @@ class Importer(NodeOps, Folding):
             self.consts[tensor.name] = self.array(tensor, f"initializer '{tensor.name}'")
         self.set_input_shapes()
         # operators defined as functions of others, where there is no handler of our own
-        self.model = expand_functions(self.model, self.opset,
-                                      lambda op: op in SUPPORTED or hasattr(self, f"op_{op}"))
+        self.model = expand_functions(
+            self.model, self.opset,
+            lambda op: op in SUPPORTED or op in SHAPE_ARITHMETIC or hasattr(self, f"op_{op}"))
         graph = self.model.graph
         try:
             inferred = onnx.shape_inference.infer_shapes(without_weights(self.model),

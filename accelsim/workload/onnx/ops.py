@@ -553,48 +553,6 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
                 self.select(node, x, axis, start, start + part, keep=True, output=output)
             start += part
 
-    def op_Gather(self, node) -> None:
-        table = self.const(node, 0)
-        if table is not None:
-            return self.embedding(node, table)
-        x, index = self.act(node), self.const(node, 1)
-        local = self.own_rows(node, x, index)
-        if local is not None:
-            return self.take(node, x, 0, local)
-        axis = self.axis(node, self.attrs(node).get("axis", 0), x)
-        size = x.shape[axis]
-        if index is not None and (np.any(index < -size) or np.any(index >= size)):
-            raise self.error(node, f"indices {np.asarray(index).reshape(-1)[:8].tolist()} go "
-                             f"beyond the axis of {size} (ONNX allows -{size} to {size - 1})")
-        if index is not None and index.ndim == 1 and index.size:
-            first = int(index[0]) % x.shape[axis]
-            if np.array_equal(np.asarray(index) % x.shape[axis],
-                              np.arange(first, first + index.size)):
-                return self.select(node, x, axis, first, first + index.size, keep=True)
-        if index is None:
-            return self.unknown(node, "Gather of an activation needs constant indices")
-        if index.ndim != 0:
-            return self.take(node, x, axis, np.asarray(index) % x.shape[axis])
-        i = int(index) % x.shape[axis]
-        self.select(node, x, axis, i, i + 1, keep=False)
-        return None
-
-    def own_rows(self, node, x: Tensor, index) -> np.ndarray | None:
-        """A gather along a first axis that merges the batch, whose constant indices pick for
-        each image rows of its own block, the same ones (Hugging Face's attention masks at
-        batch > 1: the mask flattened and indexed by b x tokens + position): those rows of
-        each image's block, or None."""
-        axis = int(self.attrs(node).get("axis", 0))
-        if (x.batched or self.batch == 1 or index is None or np.ndim(index) < 1
-                or axis not in (0, -len(x.shape)) or np.shape(index)[0] != self.batch):
-            return None
-        block = x.shape[0]
-        index = np.asarray(index, dtype=np.int64) % (block * self.batch)
-        local = index - np.arange(self.batch).reshape(-1, *[1] * (index.ndim - 1)) * block
-        if np.any(local < 0) or np.any(local >= block) or np.any(local != local[:1]):
-            return None
-        return local[0]
-
     def op_Slice(self, node) -> None:
         x = self.act(node)
         starts, ends, axes, steps = (self.setting(node, i) for i in range(1, 5))

@@ -168,6 +168,48 @@ class StructuralOps:
         self.put(node.output[0], name, x.shape, perm, like=x)
         return None
 
+    def op_Gather(self, node) -> None:
+        table = self.const(node, 0)
+        if table is not None:
+            return self.embedding(node, table)
+        x, index = self.act(node), self.const(node, 1)
+        local = self.own_rows(node, x, index)
+        if local is not None:
+            return self.take(node, x, 0, local)
+        axis = self.axis(node, self.attrs(node).get("axis", 0), x)
+        size = x.shape[axis]
+        if index is not None and (np.any(index < -size) or np.any(index >= size)):
+            raise self.error(node, f"indices {np.asarray(index).reshape(-1)[:8].tolist()} go "
+                             f"beyond the axis of {size} (ONNX allows -{size} to {size - 1})")
+        if index is not None and index.ndim == 1 and index.size:
+            first = int(index[0]) % x.shape[axis]
+            if np.array_equal(np.asarray(index) % x.shape[axis],
+                              np.arange(first, first + index.size)):
+                return self.select(node, x, axis, first, first + index.size, keep=True)
+        if index is None:
+            return self.unknown(node, "Gather of an activation needs constant indices")
+        if index.ndim != 0:
+            return self.take(node, x, axis, np.asarray(index) % x.shape[axis])
+        i = int(index) % x.shape[axis]
+        self.select(node, x, axis, i, i + 1, keep=False)
+        return None
+
+    def own_rows(self, node, x: Tensor, index) -> np.ndarray | None:
+        """A gather along a first axis that merges the batch, whose constant indices pick for
+        each image rows of its own block, the same ones (Hugging Face's attention masks at
+        batch > 1: the mask flattened and indexed by b x tokens + position): those rows of
+        each image's block, or None."""
+        axis = int(self.attrs(node).get("axis", 0))
+        if (x.batched or self.batch == 1 or index is None or np.ndim(index) < 1
+                or axis not in (0, -len(x.shape)) or np.shape(index)[0] != self.batch):
+            return None
+        block = x.shape[0]
+        index = np.asarray(index, dtype=np.int64) % (block * self.batch)
+        local = index - np.arange(self.batch).reshape(-1, *[1] * (index.ndim - 1)) * block
+        if np.any(local < 0) or np.any(local >= block) or np.any(local != local[:1]):
+            return None
+        return local[0]
+
     def take(self, node, x: Tensor, axis: int, index: np.ndarray) -> None:
         """Entries ``index`` (any shape; they may repeat) of ``axis``: a copy of each
         vector or channel indexed (a strided slice, a gather with constant indices)."""
@@ -185,11 +227,12 @@ class StructuralOps:
                 out_perm.append(a if a < axis else a + k - 1)
         self.put(node.output[0], name, shape or (1,), tuple(out_perm) or (0,), like=x)
 
-    def expand(self, node, x: Tensor, out: tuple) -> None:
-        """``x`` (widened to the rank of ``out``) broadcast to ``out``. Its grown axes have
-        size 1, so they move without moving data: each joins the channels right after the
-        axis before it (a grouped-query attention's repeated keys then read as their heads),
-        and one ``take`` copies every input channel to each place it repeats."""
+    def expand(self, node, x: Tensor, out: tuple, output: str | None = None) -> Tensor:
+        """``x`` (widened to the rank of ``out``) broadcast to ``out``, into ``output`` (default:
+        the node's first). Its grown axes have size 1, so they move without moving data:
+        each joins the channels right after the axis before it (a grouped-query attention's
+        repeated keys then read as their heads), and one ``take`` copies every input channel
+        to each place it repeats."""
         grown = [a for a in range(len(out)) if x.shape[a] != out[a]]
         if any(x.shape[a] != 1 for a in grown):
             raise self.error(node, f"cannot broadcast {list(x.shape)} to {list(out)}")
@@ -203,10 +246,10 @@ class StructuralOps:
         grid = np.indices(held).reshape(channels, -1)
         grid[[perm.index(a) for a in grown]] = 0
         index = np.ravel_multi_index(grid, [x.shape[a] for a in perm[:channels]])
-        name = self.add(Take(self.label(node), (source,), axis="channels",
-                             count=int(index.size)))
+        label = self.label(node) if output is None else self.unique(f"{output}.broadcast")
+        name = self.add(Take(label, (source,), axis="channels", count=int(index.size)))
         self.weights[name] = index.astype(np.float64)
-        self.put(node.output[0], name, out, perm, like=x)
+        return self.put(output or node.output[0], name, out, perm, like=x)
 
     def op_ConvTranspose(self, node) -> None:
         """A transposed convolution as its two halves: a ``linear`` layer taking each input
