@@ -428,3 +428,17 @@ def test_onnx_attention_node_tests_import_and_match(case):
     assert outcomes and all(outcome == "imported" and "checked" in detail
                             and not detail.startswith("0 ")
                             for outcome, detail in outcomes.values()), outcomes
+
+
+def test_a_quantizer_that_clamps_some_channels_at_zero_is_refused(tmp_path):
+    """Per-channel zero points 0 and 10 (uint8): a ReLU on one channel and not the other,
+    which accelsim does not model; refused rather than imported without the ReLU."""
+    from accelsim import SpecError
+    g = GraphBuilder(23)
+    y = g.op("Conv", ["x", g.random(2, 3, 1, 1)], kernel_shape=[1, 1])
+    q = g.op("QuantizeLinear", [y, g.const(np.array([0.1, 0.1], np.float32)),
+                                g.const_typed(np.array([0, 10], np.uint8))], axis=1)
+    y = g.op("DequantizeLinear", [q, g.const(np.array([0.1, 0.1], np.float32)),
+                                  g.const_typed(np.array([0, 10], np.uint8))], axis=1)
+    with pytest.raises(SpecError, match="starts at zero for some channels"):
+        load_onnx(save(g.model({"x": [1, 3, 4, 4]}, [y]), tmp_path))

@@ -233,9 +233,11 @@ class ArithmeticOps:
                                 "types only)")
         lowest = (np.iinfo(dtype).min - np.asarray(0 if zero is None else zero, np.float64)
                   ) * np.asarray(scale, np.float64)
-        if np.all(lowest == 0) and not self.nonnegative(self.act(node).layer):
+        at_zero = np.asarray(lowest == 0)
+        signed = not self.nonnegative(self.act(node).layer)
+        if at_zero.all() and signed:
             self.activation(node, "relu")
-        elif np.all(lowest <= 0):
+        elif at_zero.all() or not at_zero.any() or not signed:
             self.tensors[node.output[0]] = self.act(node)
         else:
             return self.unknown(node, "QuantizeLinear whose range starts at zero for some "
@@ -252,7 +254,8 @@ class ArithmeticOps:
                     held.kind == "activation" and held.function in ("relu", "relu6")):
                 return True
             moves = held.kind in ("pool2d", "global_avg_pool", "flatten", "reshape", "slice",
-                                  "take", "upsample", "pad2d", "concat")
+                                  "take", "upsample", "concat") or (
+                held.kind == "pad2d" and held.fill == "zero")
             if not moves or not held.inputs:
                 return False
             if len(held.inputs) > 1:
