@@ -12,6 +12,8 @@ from accelsim.workload.onnx.reading import onnx_module
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 MAX_VIEW_ELEMENTS = 1 << 31     # a repeated value (ConstantOfShape) is a view, up to this
+# Operators whose output size only shape inference tells (from their constant inputs)
+SIZED_BY_INFERENCE = ("Resize", "Upsample", "Pad", "OneHot", "EyeLike")
 
 
 class Folding:
@@ -106,8 +108,7 @@ class Folding:
                              f"{MAX_FOLDED_ELEMENTS:,} accelsim builds; refused")
 
         op = node.op_type
-        if op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike") and not all(
-                n in self.inferred for n in node.output if n):
+        if op in SIZED_BY_INFERENCE and not self.outputs_inferred(node):
             self.infer_node(node)      # the node alone, its constant inputs known (BEiT's
             #                            interpolated position bias: sizes computed upstream)
         for name in node.output:
@@ -125,9 +126,8 @@ class Folding:
             elif op == "Range" and len(values) > 2:
                 start, limit, delta = (float(v.reshape(-1)[0]) for v in values[:3])
                 size = math.ceil((limit - start) / delta) if delta else math.inf
-            elif op in ("Resize", "Upsample", "Pad", "OneHot", "EyeLike", "RandomNormal",
-                        "RandomUniform") and not all(n in self.inferred
-                                                     for n in node.output if n):
+            elif op in (*SIZED_BY_INFERENCE, "RandomNormal", "RandomUniform") \
+                    and not self.outputs_inferred(node):
                 raise self.error(node, f"cannot bound the size of this constant {op}; "
                                  "refused")
             else:
@@ -136,6 +136,9 @@ class Folding:
             raise self.error(node, "has inputs that do not describe a valid shape") from None
         if not math.isfinite(size) or size > MAX_FOLDED_ELEMENTS or size < 0:
             refuse(size)
+
+    def outputs_inferred(self, node) -> bool:
+        return all(name in self.inferred for name in node.output if name)
 
     def infer_node(self, node) -> None:
         """ONNX shape inference on ``node`` alone, its inputs' shapes and constants known."""

@@ -143,7 +143,8 @@ def expand_functions(model, opset: int, handled: Callable[[str], bool]):
     expanded.functions.extend(bodies)
     expanded.opset_import.append(helper.make_opsetid(DOMAIN, 1))
     try:     # (converting a body to the model's opset needs the tensors' types)
-        expanded = shape_inference.infer_shapes(expanded, strict_mode=False)
+        typed_copy = shape_inference.infer_shapes(without_weights(expanded), strict_mode=False)
+        expanded.graph.value_info.extend(typed_copy.graph.value_info)
         return inliner.inline_local_functions(expanded, convert_version=True)
     except Exception:       # ONNX's inliner could not: the nodes stay as they are
         return model

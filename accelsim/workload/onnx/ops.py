@@ -34,7 +34,6 @@ from accelsim.workload.onnx.layouts import (
     onnx_shape,
     rebatched,
     reshape_target,
-    reshaped_perm,
     transposed,
     unbatched,
 )
@@ -92,11 +91,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         out = self.per_image(node.output[0], node, batched)
         if math.prod(out) != math.prod(x.shape):
             raise self.error(node, f"reshapes {list(x.shape)} to {list(out)}")
-        perm = reshaped_perm(x.shape, x.perm, out)
-        if perm is None:                      # the data order must become row-major first
-            layer = self.materialize(x, tuple(range(len(x.shape))), 1, node.name or "reshape")
-            x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(range(len(out)))
-        self.tensors[node.output[0]] = rebatched(Tensor(x.layer, out, perm, batched))
+        self.tensors[node.output[0]] = rebatched(
+            self.viewed(x, out, batched, node.name or "reshape"))
 
     def op_Transpose(self, node) -> None:
         x = self.act(node)

@@ -35,16 +35,22 @@ class StructuralOps:
         if int(self.attrs(node).get("axis", 0)) != 0 or table.ndim != 2:
             return self.unknown(node, "Gather on a constant is supported as an embedding "
                                 "lookup only (rows of a 2-D table, axis 0)")
+        name, ids = self.lookup(node, table)
+        rank = len(ids.shape)
+        self.put(node.output[0], name, (*ids.shape, table.shape[1]),
+                 (rank, *range(rank)), like=ids)
+        return None
+
+    def lookup(self, node, table: np.ndarray) -> tuple[str, Tensor]:
+        """An ``embedding`` layer looking the node's second input (activation indices) up in
+        the rows of ``table``: its name, and the indices."""
         ids = self.act(node, 1)
         # (the indices are data: value mode checks them against the table's rows)
         source = self.materialize(ids, tuple(range(len(ids.shape))), 1, node.name or "ids")
         name = self.add(Embedding(self.label(node), (source,), rows=table.shape[0],
                                   dim=table.shape[1]))
         self.weights[name] = table
-        rank = len(ids.shape)
-        self.put(node.output[0], name, (*ids.shape, table.shape[1]),
-                 (rank, *range(rank)), like=ids)
-        return None
+        return name, ids
 
     def op_GatherElements(self, node) -> None:
         """GatherElements from a constant that varies along the gathered axis only (Hugging
@@ -58,12 +64,8 @@ class StructuralOps:
         if not np.all(column == column[:, :1]):        # (a buffer expanded to the batch
             return self.unknown(node, "GatherElements from a constant that varies along "
                                 "other axes than the gathered one is not supported")
-        ids = self.act(node, 1)
-        perm = tuple(range(len(ids.shape)))
-        source = self.materialize(ids, perm, 1, node.name or "ids")
-        name = self.add(Embedding(self.label(node), (source,), rows=table.shape[axis], dim=1))
-        self.weights[name] = column[:, :1].astype(np.float64)
-        self.put(node.output[0], name, ids.shape, perm, like=ids)
+        name, ids = self.lookup(node, column[:, :1].astype(np.float64))
+        self.put(node.output[0], name, ids.shape, tuple(range(len(ids.shape))), like=ids)
         return None
 
     def op_Pad(self, node) -> None:
@@ -306,17 +308,11 @@ class StructuralOps:
         a view as (b, b, C', H, W) (DCR) or (C', b, b, H, W) (CRD), a transpose to
         (C', H, b, W, b), a view as (C', H·b, W·b). Only layouts move: the layer that next
         needs (C, H, W) order copies the tensor once (a permuting reshape)."""
-        x, attrs = self.act(node), self.attrs(node)
-        b, mode = int(self.required(node, "blocksize")), attrs.get("mode", "DCR")
-        if mode not in ("DCR", "CRD"):
-            raise self.error(node, f"mode {mode!r} is not DCR or CRD")
-        if b < 1:
-            raise self.error(node, f"blocksize {b} is not a positive integer")
+        x, (b, dcr) = self.act(node), self.blocks(node)
         if not x.batched or len(x.shape) != 3 or x.shape[0] % (b * b):
             raise self.error(node, f"needs an image (N, C, H, W) with C a multiple of "
                              f"{b}², got per-image shape {list(x.shape)}")
         c, h, w = x.shape
-        dcr = mode == "DCR"
         self.rearranged(node, x, (b, b, c // b ** 2, h, w) if dcr else (c // b ** 2, b, b, h, w),
                         (2, 3, 0, 4, 1) if dcr else (0, 3, 1, 4, 2), (c // b ** 2, h * b, w * b))
 
@@ -324,13 +320,7 @@ class StructuralOps:
         """Each b x b block of positions gathered into channels: a view as
         (C, H/b, b, W/b, b), a transpose to (b, b, C, H/b, W/b) (DCR) or (C, b, b, H/b, W/b)
         (CRD), a view as (C·b², H/b, W/b)."""
-        x = self.act(node)
-        b, mode = int(self.required(node, "blocksize")), self.attrs(node).get("mode", "DCR")
-        if mode not in ("DCR", "CRD"):
-            raise self.error(node, f"mode {mode!r} is not DCR or CRD")
-        dcr = mode == "DCR"
-        if b < 1:
-            raise self.error(node, f"blocksize {b} is not a positive integer")
+        x, (b, dcr) = self.act(node), self.blocks(node)
         if not x.batched or len(x.shape) != 3 or x.shape[1] % b or x.shape[2] % b:
             raise self.error(node, f"needs an image (N, C, H, W) with H and W multiples of "
                              f"{b}, got per-image shape {list(x.shape)}")
@@ -338,17 +328,27 @@ class StructuralOps:
         self.rearranged(node, x, (c, h // b, b, w // b, b),
                         (2, 4, 0, 1, 3) if dcr else (0, 2, 4, 1, 3), (c * b * b, h // b, w // b))
 
+    def blocks(self, node) -> tuple[int, bool]:
+        """DepthToSpace's and SpaceToDepth's block size, and whether the mode is DCR."""
+        b, mode = int(self.required(node, "blocksize")), self.attrs(node).get("mode", "DCR")
+        if mode not in ("DCR", "CRD"):
+            raise self.error(node, f"mode {mode!r} is not DCR or CRD")
+        if b < 1:
+            raise self.error(node, f"blocksize {b} is not a positive integer")
+        return b, mode == "DCR"
+
     def rearranged(self, node, x: Tensor, view: tuple, order: tuple, out: tuple) -> None:
         """``x`` viewed as ``view``, its axes put in ``order``, viewed as ``out``."""
-        for step in (view, None, out):
-            if step is None:
-                x = transposed(x, order)
-                continue
-            perm = reshaped_perm(x.shape, x.perm, step)
-            if perm is None:                  # the data order must become row-major first
-                layer = self.materialize(x, tuple(range(len(x.shape))), 1,
-                                         node.name or node.op_type)
-                x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(
-                    range(len(step)))
-            x = Tensor(x.layer, step, perm, x.batched)
-        self.tensors[node.output[0]] = x
+        stem = node.name or node.op_type
+        x = transposed(self.viewed(x, view, x.batched, stem), order)
+        self.tensors[node.output[0]] = self.viewed(x, out, x.batched, stem)
+
+    def viewed(self, x: Tensor, shape: tuple, batched: bool, stem: str) -> Tensor:
+        """``x`` seen as ``shape`` (a reshape): a layout of the same data read in the same
+        order, else, when there is none, after a copy into row-major order."""
+        perm = reshaped_perm(x.shape, x.perm, shape)
+        if perm is None:                      # the data order must become row-major first
+            layer = self.materialize(x, tuple(range(len(x.shape))), 1, stem)
+            x, perm = Tensor(layer, x.shape, tuple(range(len(x.shape)))), tuple(
+                range(len(shape)))
+        return Tensor(x.layer, shape, perm, batched)
