@@ -82,6 +82,17 @@ def test_unknown_paths_and_options_are_refused():
         accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16]}, bach=2)
 
 
+def test_an_unknown_workload_or_missing_file_is_refused_before_any_point_runs(tmp_path):
+    out = tmp_path / "s.csv"
+    with pytest.raises(SpecError, match="resnet81: unknown workload; available: mlp"):
+        accelsim.sweep("cim-16x16", ["mlp", "resnet81"], grid={"cim.rows": [16]},
+                       output=out, progress=False)
+    with pytest.raises(SpecError, match="file not found"):
+        accelsim.sweep("cim-16x16", str(tmp_path / "net.onnx"), grid={"cim.rows": [16]},
+                       output=out, progress=False)
+    assert not out.exists()
+
+
 SWEEP_YAML = """version: 1
 device: cim-16x16
 workloads: [lenet5]

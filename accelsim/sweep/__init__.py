@@ -31,6 +31,7 @@ from accelsim.sweep.run import (
     execute,
     model_fingerprint,
 )
+from accelsim.workload.load import available_workloads, load_workload
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
@@ -97,6 +98,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
                              or not 1 <= jobs <= 1024):
         raise AccelsimError(f"jobs must be an integer from 1 to 1,024, got {jobs!r}")
     params = expand(grid, sample=sample, seed=seed, max_points=max_points)
+    for workload in workloads:
+        _check_workload(workload)
     # Catch a wrong path before starting workers (each point would fail the same way).
     apply(base, params[0], source=f"{base_name} with the first grid point")
     identities = {w: _identity(base, w) for w in workloads}
@@ -245,6 +248,20 @@ def _identity(base: dict, workload: str) -> str:
         text = content_hash(Path(workload).read_bytes().hex())
     return content_hash({"device": base, "workload_file": text, "version": __version__,
                          "model": model_fingerprint()})
+
+
+def _check_workload(workload) -> None:
+    """Refuse an unknown workload name or a missing file before any point runs (each point
+    would fail the same way). Files are only checked to exist: importing them is each
+    point's work."""
+    if not isinstance(workload, (str, Path)):
+        raise AccelsimError(f"sweep: a workload is a name or a path, got {workload!r}")
+    text = str(workload)
+    if isinstance(workload, Path) or looks_like_path(text):
+        if not Path(text).is_file():
+            raise SpecError(text, "", "file not found")
+    elif text not in available_workloads():
+        load_workload(text)   # raises the usual "unknown workload" error
 
 
 def _device_dict(device) -> tuple[dict, str]:
