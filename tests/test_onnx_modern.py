@@ -442,3 +442,21 @@ def test_a_quantizer_that_clamps_some_channels_at_zero_is_refused(tmp_path):
                                   g.const_typed(np.array([0, 10], np.uint8))], axis=1)
     with pytest.raises(SpecError, match="starts at zero for some channels"):
         load_onnx(save(g.model({"x": [1, 3, 4, 4]}, [y]), tmp_path))
+
+
+def test_variadic_max_min_sum_mean_with_constants_and_broadcast(tmp_path):
+    """Max/Min/Sum/Mean take any number of operands that broadcast, constants among them
+    (a floor per channel, a clamp at a scalar, a row added to every row, a mean with a
+    bias). Before, all but Min refused a constant or a second shape."""
+    g = GraphBuilder(4)
+    floor = g.const(np.linspace(-0.5, 0.5, 3, dtype=np.float32).reshape(1, 3, 1, 1))
+    y = g.op("Max", ["x", floor])
+    y = g.op("Min", [y, g.const(np.float32(0.8)), g.op("Neg", ["x"])])
+    row = g.op("ReduceMean", ["x"], axes=[2], keepdims=1)                    # (1, 3, 1, 5)
+    y = g.op("Sum", [y, row, "x"])
+    y = g.op("Mean", [y, g.const(normal(1, 1, 4, 5, seed=5)), row])
+    model = g.model({"x": [1, 3, 4, 5]}, [y], opset=17)
+    wl = load_onnx(save(model, tmp_path))
+    functions = [wl.layers[n].function for n in wl.order if wl.layers[n].kind == "elementwise"]
+    assert functions == ["max", "min", "add", "add"]
+    check_values(model, wl, {"x": normal(1, 3, 4, 5, seed=6)})

@@ -60,15 +60,22 @@ class ArithmeticOps:
         self.variadic(node, "add", scale=1.0 / len([n for n in node.input if n]))
 
     def variadic(self, node, op: str, scale: float | None = None) -> None:
-        """Sum, Max or Mean of n activations of one shape (a single input passes through)."""
-        if any(name in self.consts for name in node.input if name):
-            return self.unknown(node, f"{node.op_type} with a constant input is not "
-                                "supported")
+        """Sum, Max, Min or Mean of n operands (a single input passes through). Activations
+        of one shape are combined as they are laid out; constants or shapes that broadcast
+        go through pointwise(), and Mean's 1/n scale follows."""
+        names = [n for n in node.input if n]
+        if len(names) > 1 and (any(n in self.consts for n in names) or any(
+                self.act(node, i).shape != self.act(node, 0).shape
+                for i in range(len(node.input)) if node.input[i])):
+            self.pointwise(node, op)
+            x = self.tensors.get(node.output[0])
+            if scale is not None and x is not None:
+                name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (x.layer,),
+                                       scale="scalar"))
+                self.weights[name] = np.full((1, 1, 1), scale)
+                self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm, x.batched)
+            return None
         parts = [self.act(node, i) for i in range(len(node.input)) if node.input[i]]
-        if any(p.shape != parts[0].shape for p in parts):
-            return self.unknown(node, f"{node.op_type} of activations of different shapes "
-                                f"({', '.join(str(list(p.shape)) for p in parts)}) is not "
-                                "supported")
         first = parts[0]
         if len(parts) == 1:
             name = first.layer
@@ -195,7 +202,7 @@ class ArithmeticOps:
         self.pointwise(node, "pow")
 
     def op_Min(self, node) -> None:
-        self.pointwise(node, "min")
+        self.variadic(node, "min")
 
     def op_Where(self, node) -> None:
         self.pointwise(node, "where")
