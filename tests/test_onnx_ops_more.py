@@ -135,18 +135,18 @@ def test_zero_padding_of_an_image(tmp_path):
 
 
 @pytest.mark.parametrize("op,attrs", [("ArgMax", {"axis": -1, "keepdims": 0}),
+                                      ("ArgMin", {"axis": -1, "keepdims": 1}),
                                       ("ReduceMax", {"keepdims": 1}),
+                                      ("ReduceMin", {"keepdims": 0}),
                                       ("ReduceSum", {"keepdims": 0}),
                                       ("ReduceMean", {"keepdims": 1})])
 def test_reductions_over_the_last_axis(tmp_path, op, attrs):
     g = GraphBuilder(7)
     inputs = [g.op("MatMul", ["x", g.random(6, 5)])]
-    if op in ("ReduceSum", "ReduceMax", "ReduceMean"):
+    if op.startswith("Reduce"):               # opset 18: the axes are an input
         inputs.append(g.const(np.array([-1])))
-        if op != "ReduceSum":                 # opset 18 for the axes input of these
-            pass
     y = g.op(op, inputs, **attrs)
-    if op == "ArgMax":
+    if op.startswith("Arg"):
         y = g.op("Cast", [y], to=TensorProto.FLOAT)
     model = g.model({"x": [1, 4, 6]}, [y], opset=18)
     wl = load_onnx(save(model, tmp_path))
@@ -437,3 +437,16 @@ def test_instance_normalization_imports_as_its_definition(tmp_path, opset, attrs
     wl = load_onnx(save(model, tmp_path))
     assert sum(wl.layers[n].kind == "global_avg_pool" for n in wl.order) == 2
     check_values(model, wl, {"x": normal(1, 3, 6, 6, seed=4)})
+
+
+@pytest.mark.parametrize("op", ["ReduceMin", "ReduceMax"])
+def test_min_and_max_over_an_images_height_and_width(tmp_path, op):
+    """A min over height and width is a reduction of each channel (no min pool); a max is
+    a whole-image max pool. Both equal onnxruntime's."""
+    g = GraphBuilder(9)
+    y = g.op(op, [g.op("Conv", ["x", g.random(4, 2, 3, 3)]), g.const(np.array([2, 3]))],
+             keepdims=0)
+    model = g.model({"x": [1, 2, 6, 7]}, [y], opset=18)
+    wl = load_onnx(save(model, tmp_path))
+    assert ("reduce" if op == "ReduceMin" else "pool2d") in kinds(wl)
+    check_values(model, wl, {"x": normal(1, 2, 6, 7)})

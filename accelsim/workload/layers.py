@@ -484,10 +484,10 @@ class Embedding(Layer):
 @dataclass(frozen=True)
 class Reduce(Layer):
     """A reduction over each vector's channels, in ``groups`` equal groups: their maximum,
-    sum, mean, the index of the maximum (a classifier's label), or the running sum within
-    each group ("cumsum", a prefix reduction: as many channels out as in)."""
+    minimum, sum, mean, the index of the maximum or minimum (a classifier's label, the first
+    on ties), or the running sum within each group ("cumsum": as many channels out as in)."""
 
-    function: Literal["max", "sum", "mean", "argmax", "cumsum"] = "max"
+    function: Literal["max", "min", "sum", "mean", "argmax", "argmin", "cumsum"] = "max"
     groups: PositiveInt = 1
     kind: ClassVar[str] = "reduce"
 

@@ -299,8 +299,8 @@ def _reduce(layer: Reduce, xs, workload) -> np.ndarray:
     parts = grouped(xs[0], layer.groups)
     if layer.function == "cumsum":
         return np.cumsum(parts, axis=2).reshape(xs[0].shape)
-    reduce = {"max": np.max, "sum": np.sum, "mean": np.mean,
-              "argmax": np.argmax}[layer.function]
+    reduce = {"max": np.max, "min": np.min, "sum": np.sum, "mean": np.mean,
+              "argmax": np.argmax, "argmin": np.argmin}[layer.function]
     return reduce(parts, axis=2).astype(np.float64)
 
 

@@ -50,6 +50,7 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "Transpose", "Concat", "Softmax", "LayerNormalization", "RMSNormalization",
                 "Gather", "Slice",
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
+                "ReduceMin", "ArgMin",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
                 "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
                 "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",

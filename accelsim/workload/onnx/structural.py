@@ -100,16 +100,17 @@ class StructuralOps:
 
     def reduction(self, node, function: str, before: str | None = None,
                   after: str | None = None) -> None:
-        """A reduction over any axes (ArgMax's label, ReduceMax, ReduceSum, ReduceMean): the
+        """A reduction over any axes (ArgMax's label, ReduceMax/Min/Sum/Mean): the
         reduced axes become each vector's channels; ReduceMean and ReduceMax over an image's
         height and width are whole-image pools (op_ReduceMean, op_ReduceMax). ``before`` and
         ``after`` are activations applied to each element and to each result (ReduceL2: the
         square root of a sum of squares)."""
         x, attrs = self.act(node), self.attrs(node)
-        if node.op_type == "ArgMax":
+        if node.op_type in ("ArgMax", "ArgMin"):
             axes = [int(attrs.get("axis", 0))]
             if attrs.get("select_last_index", 0):
-                return self.unknown(node, "ArgMax with select_last_index is not supported")
+                return self.unknown(node, f"{node.op_type} with select_last_index is not "
+                                    "supported")
         else:
             given = self.setting(node, 1)
             axes = [int(a) for a in (given.reshape(-1) if given is not None
@@ -141,6 +142,12 @@ class StructuralOps:
 
     def op_ArgMax(self, node) -> None:
         self.reduction(node, "argmax")
+
+    def op_ArgMin(self, node) -> None:
+        self.reduction(node, "argmin")
+
+    def op_ReduceMin(self, node) -> None:
+        self.reduction(node, "min")
 
     def op_ReduceSum(self, node) -> None:
         self.reduction(node, "sum")
