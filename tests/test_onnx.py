@@ -247,7 +247,7 @@ def test_uneven_split_sizes_are_refused(tmp_path):
         load_onnx(save(model, tmp_path))
 
 
-def test_leaky_relu_keeps_its_slope_and_other_hardsigmoids_are_refused(tmp_path):
+def test_leaky_relu_keeps_its_slope(tmp_path):
     g = GraphBuilder()
     y = g.op("LeakyRelu", [g.op("Conv", ["x", g.random(4, 3, 3, 3)], kernel_shape=[3, 3])],
              alpha=0.1)
@@ -257,8 +257,18 @@ def test_leaky_relu_keeps_its_slope_and_other_hardsigmoids_are_refused(tmp_path)
     assert layer.function == "leaky_relu" and layer.slope == pytest.approx(0.1)
     assert wl.layers[layer.inputs[0]].activation is None          # not fused: it has a slope
     check_values(model, wl, feed((1, 3, 6, 6)))
-    with pytest.raises(SpecError, match="HardSigmoid with alpha 0.2 and beta 0.5"):
-        load_onnx(save(single("HardSigmoid", (1, 3, 4, 4)), tmp_path, "h.onnx"))
+
+
+@pytest.mark.parametrize("attrs", [{}, {"alpha": 0.5, "beta": 0.6}, {"alpha": -0.3}])
+def test_hardsigmoid_of_any_slope_and_offset(tmp_path, attrs):
+    """clip(alpha·x + beta, 0, 1), ONNX's default alpha 0.2 among them: one affine layer
+    (scale 6·alpha, shift 6·beta - 3) with PyTorch's hardsigmoid."""
+    model = single("HardSigmoid", (1, 3, 4, 4), **attrs)
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "affine"]
+    assert layer.activation == "hardsigmoid"
+    check_values(model, wl, {"x": np.random.default_rng(1).normal(0, 3, (1, 3, 4, 4))
+                             .astype(np.float32)})
 
 
 @pytest.mark.parametrize("op", ["Sum", "Max", "Mean"])

@@ -353,8 +353,15 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
         if math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5):
             return self.activation(node, "hardsigmoid")
-        return self.unknown(node, f"HardSigmoid with alpha {alpha:g} and beta {beta:g} is not "
-                            "supported (only PyTorch's 1/6 and 1/2)")
+        # clip(alpha·x + beta, 0, 1) is PyTorch's hardsigmoid of 6·alpha·x + 6·beta - 3 (ONNX's
+        # default alpha 0.2, Keras's hard_sigmoid): one affine layer with the activation
+        x = self.act(node)
+        name = self.add(Affine(self.label(node), (x.layer,), scale="scalar", shift="scalar",
+                               activation="hardsigmoid"))
+        self.weights[name] = np.full((1, 1, 1), 6.0 * alpha)
+        self.biases[name] = np.full((1, 1, 1), 6.0 * beta - 3.0)
+        self.put(node.output[0], name, x.shape, x.perm, like=x)
+        return None
 
     def op_LeakyRelu(self, node) -> None:
         slope = float(self.attrs(node).get("alpha", 0.01))
