@@ -1,6 +1,7 @@
 """Sweep the ONNX importer over the ONNX backend node tests (the onnx package generates
-them: one small model per operator variant, with inputs and expected outputs), as given
-and in a batch-1 variant. Each case ends as:
+them: one small model per operator variant, with inputs and expected outputs), as given,
+in a batch-1 variant, and with every input after the first fixed as an initializer (as an
+exporter writes a Resize's scales or a Reduce's axes). Each case ends as:
 
 - imported: the float reference (value mode's) equals the expected outputs to 1e-4
   relative, or the model has nothing value mode runs (graph-only, or a rescued op);
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 RTOL = 1e-4
+LABELS = ("as given", "batch 1", "settings fixed")
 
 
 def run_case(model, inputs, outputs, directory: Path,
@@ -132,9 +134,31 @@ def batch_one(model, inputs):
     return variant, cut, outs
 
 
+def settings_fixed(model, inputs):
+    """The model with every graph input after the first made an initializer holding the
+    test's value (a Resize's scales, a Reduce's axes, a Pad's pads, a second operand), as
+    an exporter writes them; None when there is one input. The outputs are unchanged."""
+    import onnx
+    from onnx import numpy_helper
+    initializers = {t.name for t in model.graph.initializer}
+    names = [i.name for i in model.graph.input if i.name not in initializers]
+    if len(names) < 2 or len(inputs) != len(names) or not all(
+            isinstance(a, np.ndarray) for a in inputs):
+        return None
+    variant = onnx.ModelProto()
+    variant.CopyFrom(model)
+    fixed = set(names[1:])
+    kept = [i for i in variant.graph.input if i.name not in fixed]
+    del variant.graph.input[:]
+    variant.graph.input.extend(kept)
+    for name, value in zip(names[1:], inputs[1:]):
+        variant.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+    return variant, inputs[:1]
+
+
 def sweep(unsupported: str = "error", variants: bool = True, only: str = ""):
     """(case, variant, outcome, detail) for every node test whose name contains ``only``:
-    as given, and cut to batch 1 when ``variants``."""
+    as given, and when ``variants`` also cut to batch 1 and with its settings fixed."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from onnx.backend.test.case.node import collect_testcases
@@ -147,6 +171,9 @@ def sweep(unsupported: str = "error", variants: bool = True, only: str = ""):
             one = batch_one(case.model, inputs) if variants else None
             if one is not None:
                 runs.append(("batch 1", *one))
+            fixed = settings_fixed(case.model, inputs) if variants else None
+            if fixed is not None:
+                runs.append(("settings fixed", *fixed, outputs))
             for label, model, ins, outs in runs:
                 yield (case.name, label, *run_case(model, ins, outs, Path(tmp), unsupported))
 
@@ -169,15 +196,15 @@ def main() -> None:
             listed[outcome].append(f"{name} ({label}): {detail[:300]}")
     print("| variant | cases | imported | refused (one line) | crashed | wrong |")
     print("|---|---:|---:|---:|---:|---:|")
-    for label in ("as given", "batch 1"):
+    for label in LABELS:
         row = [counts[(label, o)] for o in ("imported", "refused", "crashed", "wrong")]
         print(f"| {label} | {sum(row)} | " + " | ".join(map(str, row)) + " |")
     for outcome in sorted(listed):
         print(f"\n{outcome}:")
         for line in listed[outcome]:
             print("  " + line)
-    sys.exit(1 if counts[("as given", "crashed")] + counts[("batch 1", "crashed")]
-             + counts[("as given", "wrong")] + counts[("batch 1", "wrong")] else 0)
+    sys.exit(1 if any(counts[(label, o)] for label in LABELS for o in ("crashed", "wrong"))
+             else 0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The importer over every ONNX backend node test (the onnx package generates ~1,900 small
-models with inputs and expected outputs), as given and cut to batch 1: each imports with
+models with inputs and expected outputs), as given, cut to batch 1 and with their settings
+fixed as initializers: each imports with
 outputs equal to ONNX's, or is refused in one line; none crashes, none is wrong
 (benchmarks/onnx_node_sweep.py prints the table)."""
 

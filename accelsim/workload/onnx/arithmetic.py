@@ -111,9 +111,9 @@ class ArithmeticOps:
         if (op == "div" and index == 1) or full != x.shape:
             # a constant over an activation, or a constant larger than the activation
             return self.pointwise(node, op)
-        if c.ndim > len(x.shape):                      # its batch axis
-            c = c.reshape(c.shape[1:])
         try:
+            if c.ndim > len(x.shape):                  # its batch axis
+                c = c.reshape(c.shape[1:])
             value = np.broadcast_to(c, x.shape)
         except ValueError:
             raise self.error(node, f"a constant of shape {list(c.shape)} does not broadcast "

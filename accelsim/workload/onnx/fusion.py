@@ -64,14 +64,15 @@ class _Graph:
     def __init__(self, nodes: list, constants: dict, outputs: set[str]) -> None:
         self.constants, self.outputs = constants, outputs
         self.scalars = {name: float(np.asarray(value).reshape(-1)[0])
-                        for name, value in constants.items() if np.size(value) == 1}
+                        for name, value in constants.items()
+                        if np.size(value) == 1 and np.asarray(value).dtype.kind in "biuf"}
         numpy_helper = onnx_module().numpy_helper
         self.producer, self.readers = {}, {}
         for node in nodes:
             if node.op_type == "Constant" and len(node.attribute) == 1 \
                     and node.attribute[0].name == "value":
                 value = numpy_helper.to_array(node.attribute[0].t)
-                if value.size == 1:
+                if value.size == 1 and value.dtype.kind in "biuf":
                     self.scalars[node.output[0]] = float(value.reshape(-1)[0])
             for name in node.output:
                 self.producer[name] = node

@@ -238,6 +238,9 @@ class Importer(NodeOps, Folding):
         if value.size != count:
             raise SpecError(self.source, where, f"holds {value.size} values, its dimensions "
                             f"{list(tensor.dims)} need {count}")
+        if value.dtype.kind not in "biuf":
+            raise SpecError(self.source, where, "is not a tensor of numbers (strings are not "
+                            "supported)")
         return value.astype(np.float64) if value.dtype.kind == "f" else value
 
     def check_shapes(self, node) -> None:
