@@ -295,7 +295,7 @@ def test_concat_of_one_input_is_that_input(tmp_path):
     check_values(model, wl, feed((1, 3, 6, 6)))
 
 
-@pytest.mark.parametrize("how", ["scales", "sizes", "half_pixel", "upsample9"])
+@pytest.mark.parametrize("how", ["scales", "sizes", "half_pixel", "upsample9", "resize10"])
 def test_nearest_upsampling_by_whole_factors(tmp_path, how):
     """A feature pyramid's 2x nearest upsampling (PyTorch exports Resize with asymmetric
     coordinates and floor), added to a finer map, against onnxruntime."""
@@ -312,6 +312,8 @@ def test_nearest_upsampling_by_whole_factors(tmp_path, how):
         up = g.op("Resize", [coarse, "", "", g.const(np.array([1, 4, 6, 6]))], mode="nearest")
     elif how == "half_pixel":
         up = g.op("Resize", [coarse, "", scales], mode="nearest")
+    elif how == "resize10":                     # opset 10: (X, scales), no roi
+        up, opset = g.op("Resize", [coarse, scales], mode="nearest"), 10
     else:
         up, opset = g.op("Upsample", [coarse, scales], mode="nearest"), 9
     model = g.model({"x": [1, 3, 6, 6]}, [g.op("Add", [up, x])], opset=opset)
@@ -331,6 +333,50 @@ def test_bilinear_resize_by_whole_factors(tmp_path, rule):
     wl = load_onnx(save(model, tmp_path))
     assert wl.shapes[wl.order[-1]] == (3, 8, 15)
     check_values(model, wl, feed((1, 3, 4, 5)))
+
+
+RESIZE_RULES = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"]
+
+
+@pytest.mark.parametrize("mode, rule, rounding", [
+    *(("nearest", rule, rounding) for rule in RESIZE_RULES + ["tf_half_pixel_for_nn"]
+      for rounding in ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]),
+    *(("linear", rule, None) for rule in RESIZE_RULES)])
+@pytest.mark.parametrize("size", [(7, 7), (3, 2), (8, 5), (15, 10)])
+def test_resize_to_any_size(tmp_path, mode, rule, rounding, size):
+    """GhostNetV2's attention map (3 x 3 up to 7 x 7, PyTorch's size= interpolation), down-
+    and mixed resizes, by every coordinate rule and rounding mode, against onnxruntime.
+    Whole factors (5 x 5 up by 3 and 2) stay factors."""
+    g = GraphBuilder(16)
+    attrs = {"mode": mode, "coordinate_transformation_mode": rule}
+    if rounding:
+        attrs["nearest_mode"] = rounding
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", "", g.const(np.array([1, 3, *size]))],
+              **attrs)
+    model = g.model({"x": [1, 3, 5, 5]}, [up])
+    wl = load_onnx(save(model, tmp_path))
+    (layer,) = [wl.layers[n] for n in wl.order if wl.layers[n].kind == "upsample"]
+    assert wl.shapes[layer.name] == (3, *size)
+    assert (layer.size is None) == (size == (15, 10))
+    check_values(model, wl, feed((1, 3, 5, 5)))
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_half_pixel_symmetric_at_whole_sizes_is_half_pixel(tmp_path, mode):
+    """Opset 19's rule shifts by 1 - out / (scale x in), which is 0 at a whole size."""
+    g = GraphBuilder(17)
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", "", g.const(np.array([1, 3, 7, 3]))],
+              mode=mode, coordinate_transformation_mode="half_pixel_symmetric")
+    model = g.model({"x": [1, 3, 5, 5]}, [up], opset=19)
+    check_values(model, load_onnx(save(model, tmp_path)), feed((1, 3, 5, 5)))
+
+
+def test_resize_by_a_scale_that_gives_no_whole_size_is_refused(tmp_path):
+    """ONNX sizes the output floor(5 x 1.5) = 7 but places it by 1.5, not 7 / 5."""
+    g = GraphBuilder()
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", g.const(np.array([1.0, 1.0, 1.5, 1.5]))])
+    with pytest.raises(SpecError, match="gives no whole size"):
+        load_onnx(save(g.model({"x": [1, 3, 5, 5]}, [up]), tmp_path))
 
 
 def test_cubic_resize_is_not_modelled(tmp_path):

@@ -252,3 +252,22 @@ def test_padding_as_its_own_layer_moves_no_data():
         assert b.energy_pj == pytest.approx(a.energy_pj, rel=0.005), device
         (pad,) = [layer for layer in b.layers if layer.name == "p"]
         assert pad.energy_pj == 0
+
+
+def test_upsample_to_any_size_picks_the_rows_onnx_places_by_hand():
+    """3 x 3 to 7 x 7, nearest, half_pixel rounded half down: output row i reads
+    input row round((i + 0.5) · 3/7 - 0.5), by hand 0, 0, 1, 1, 1, 2, 2. Fast mode and
+    reference mode plan it alike."""
+    import numpy as np
+
+    import accelsim
+    from accelsim.values import reference_forward
+    wl = workload_from_dict({"version": 1, "name": "u", "layers": [
+        {"name": "input", "type": "input", "shape": [1, 3, 3]},
+        {"name": "up", "type": "upsample", "size": [7, 7]}]})
+    assert wl.shapes["up"] == (1, 7, 7)
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    rows = [0, 0, 1, 1, 1, 2, 2]
+    np.testing.assert_array_equal(reference_forward(wl, x), x[:, :, rows][:, :, :, rows])
+    fast, ref = (accelsim.simulate(wl, "cim-16x16", mode=m) for m in ("fast", "reference"))
+    assert fast.cycles == ref.cycles > 0

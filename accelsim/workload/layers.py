@@ -434,20 +434,22 @@ class GenericOp(Layer):
 
 @dataclass(frozen=True)
 class Upsample(_Pairs, Layer):
-    """Upsampling by whole factors (a U-Net's or a feature pyramid's 2x): "nearest" repeats
-    each input value ``scale`` times down and across; "linear" interpolates between the
-    two nearest input rows and columns (bilinear), input positions found from output ones
-    by ONNX's ``coordinates`` rule."""
+    """Resizing by whole factors ``scale`` (a U-Net's 2x) or to any ``size`` [height, width]
+    instead: output positions map to input ones by ONNX's ``coordinates`` rule; "nearest"
+    copies the value there (rounded by ``nearest``), "linear" interpolates around it."""
 
     scale: Pair = (2, 2)
+    size: Pair | None = None
     mode: Literal["nearest", "linear"] = "nearest"
-    coordinates: Literal["half_pixel", "pytorch_half_pixel", "align_corners",
-                         "asymmetric"] = "half_pixel"
+    coordinates: Literal["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                         "tf_half_pixel_for_nn"] = "half_pixel"
+    nearest: Literal["round_prefer_floor", "round_prefer_ceil", "floor",
+                     "ceil"] = "round_prefer_floor"
     kind: ClassVar[str] = "upsample"
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         c, h, w = shapes[0]
-        return (c, h * self.scale[0], w * self.scale[1])
+        return (c, *self.size) if self.size else (c, h * self.scale[0], w * self.scale[1])
 
 
 @dataclass(frozen=True)
@@ -580,10 +582,8 @@ class Pad2d(Layer):
     pads: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt, NonNegativeInt] = (0, 0, 0, 0)
     fill: Literal["zero", "lowest"] = "zero"    # lowest: -inf, before a max pool
     kind: ClassVar[str] = "pad2d"
-    # A view: the consumer's address generation supplies the padding, as it does for a
-    # conv's or a pool's own padding, so no padded copy is written. (As a copy on the digital
-    # unit, a Pad before a 3 x 3 conv of 64 channels on 32 x 32 cost 22 % more energy on
-    # eyeriss-like than the same conv padding itself.)
+    # A view, as a conv's own padding is (as a copy, a Pad before a 3 x 3 conv of 64 channels
+    # on 32 x 32 cost 22 % more energy on eyeriss-like than the conv padding itself)
     aliases_input: ClassVar[bool] = True
 
     def output_shape(self, shapes: list[Shape]) -> Shape:

@@ -435,39 +435,60 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         self.put(node.output[0], name, x.shape, perm)
 
     def op_Resize(self, node) -> None:
-        """Resizing of an image up by whole factors in height and width (the scales, or
-        sizes that are whole multiples): nearest, or linear with ONNX's coordinate rules
-        (half_pixel, pytorch_half_pixel, align_corners, asymmetric)."""
+        """Resizing of an image's height and width to any size (by its scales, or to its
+        sizes): nearest with ONNX's rounding modes, or linear; coordinates half_pixel,
+        pytorch_half_pixel, align_corners, asymmetric, and tf_half_pixel_for_nn for nearest.
+        Whole factors are kept as factors."""
         attrs = self.attrs(node)
         mode = attrs.get("mode", "nearest")
-        rule = ("asymmetric" if node.op_type == "Upsample" or self.opset < 11
-                else attrs.get("coordinate_transformation_mode", "half_pixel"))
-        if mode not in ("nearest", "linear") or (mode == "linear" and rule not in (
-                "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric")):
+        old = node.op_type == "Upsample" or self.opset < 11     # no roi, no rounding modes
+        rule = "asymmetric" if old else attrs.get("coordinate_transformation_mode",
+                                                  "half_pixel")
+        if rule == "half_pixel_symmetric":    # its adjustment is 1 at the whole sizes below
+            rule = "half_pixel"
+        rules = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                 *(("tf_half_pixel_for_nn",) if mode == "nearest" else ()))
+        if mode not in ("nearest", "linear") or rule not in rules:
             return self.unknown(node, f"{node.op_type} in mode '{mode}' with coordinates "
-                                f"'{rule}' is not supported (nearest, or linear with "
-                                "half_pixel, pytorch_half_pixel, align_corners or "
-                                "asymmetric coordinates)")
+                                f"'{rule}' is not supported (nearest or linear, with "
+                                "half_pixel, pytorch_half_pixel, align_corners or asymmetric "
+                                "coordinates; tf_half_pixel_for_nn for nearest)")
         x = self.act(node)
-        if node.op_type == "Upsample":
-            scales, sizes = self.setting(node, 1), None
-        else:
-            scales, sizes = self.setting(node, 2), self.setting(node, 3)
-        if (scales is None or scales.size == 0) and sizes is not None and sizes.size == 4:
-            full = (1, *x.shape)
-            scales = np.asarray(sizes, dtype=np.float64) / np.asarray(full, dtype=np.float64)
-        if scales is None or scales.size != 4:
+        scales = self.setting(node, 1 if old else 2)
+        sizes = None if old else self.setting(node, 3)
+        axes = [int(a) % 4 for a in attrs.get("axes", range(4))]    # opset 18's axes
+        given = scales if scales is not None and scales.size else sizes
+        if given is None or given.size != len(axes) or len(x.shape) != 3:
             return self.unknown(node, f"{node.op_type} needs constant scales or sizes over "
                                 "(N, C, H, W)")
-        factors = [float(f) for f in np.asarray(scales).reshape(-1)]
-        whole = [round(f) for f in factors]
-        if (factors[:2] != [1.0, 1.0] or any(abs(f - w) > 1e-9 or w < 1
-                                             for f, w in zip(factors[2:], whole[2:]))):
-            return self.unknown(node, f"{node.op_type} by {factors} is not supported (whole "
-                                "factors in height and width only)")
-        name = self.add(Upsample(self.label(node), (self.image(node, x),),
-                                 scale=(whole[2], whole[3]), mode=mode,
-                                 **({"coordinates": rule} if mode == "linear" else {})))
+        full = np.array([1, *x.shape], dtype=np.float64)
+        factors = np.ones(4)
+        factors[axes] = np.asarray(given, dtype=np.float64).reshape(-1)
+        if given is sizes:
+            if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+                return self.unknown(node, "Resize keeping the aspect ratio is not supported")
+            factors[axes] = factors[axes] / full[axes]
+        out = np.floor(full * factors + 1e-9).astype(np.int64)
+        if list(out[:2]) != [1, x.shape[0]] or min(out[2:]) < 1:
+            return self.unknown(node, f"{node.op_type} by {[f'{f:g}' for f in factors]} is "
+                                "not supported (height and width only)")
+        if np.any(np.abs(factors[2:] * full[2:] - out[2:]) > 1e-6 * out[2:]):
+            return self.unknown(node, f"{node.op_type} by {factors[2]:g} x {factors[3]:g} of "
+                                f"{x.shape[1]} x {x.shape[2]} gives no whole size: not "
+                                "supported")
+        if mode == "linear" and attrs.get("antialias", 0) and min(factors[2:]) < 1:
+            return self.unknown(node, "Resize down with antialiasing is not supported")
+        rounding = ("floor" if old else attrs.get("nearest_mode", "round_prefer_floor"))
+        if old and min(factors[2:]) < 1:
+            return self.unknown(node, f"{node.op_type} down at opset {self.opset} is not "
+                                "supported")
+        whole = [int(o) // int(i) for o, i in zip(out[2:], full[2:])]
+        size = ({"scale": tuple(whole)} if all(w >= 1 and w * int(i) == int(o) for w, i, o
+                                               in zip(whole, full[2:], out[2:]))
+                else {"size": (int(out[2]), int(out[3]))})
+        name = self.add(Upsample(self.label(node), (self.image(node, x),), mode=mode,
+                                 coordinates=rule, **size,
+                                 **({"nearest": rounding} if mode == "nearest" else {})))
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
         return None
 
