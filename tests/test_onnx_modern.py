@@ -460,3 +460,35 @@ def test_variadic_max_min_sum_mean_with_constants_and_broadcast(tmp_path):
     functions = [wl.layers[n].function for n in wl.order if wl.layers[n].kind == "elementwise"]
     assert functions == ["max", "min", "add", "add"]
     check_values(model, wl, {"x": normal(1, 3, 4, 5, seed=6)})
+
+
+@pytest.mark.parametrize("shape, pads, attrs", [
+    ([1, 3, 4, 5], [0, 0, 0, 0, 0, 0, 0, 1], {"value": 1.0}),    # EfficientViT's ones column
+    ([1, 6, 5], [0, 0, 0, 0, 0, 1], {}),                          # BoTNet's relative logits
+    ([1, 3, 4, 5], [0, 0, 1, 1, 0, 0, 1, 1], {"mode": "reflect"}),  # TResNet's stem
+    ([1, 3, 4, 5], [0, 0, 2, 0, 0, 0, 1, 3], {"mode": "edge"}),
+    ([1, 3, 4, 5], [0, 0, 1, 2, 0, 0, 2, 1], {"mode": "wrap"}),
+    ([1, 3, 4, 5], [0, 2, 0, -1, 0, 1, -1, 2], {"value": -2.0}),  # channels, and crops
+    ([1, 3, 4, 5], [0, 0, -1, 0, 0, 0, 0, -2], {"mode": "reflect"}),  # crops only
+])
+def test_pad_of_any_axis_value_and_mode(tmp_path, shape, pads, attrs):
+    """Padding other than zeros around an image's height and width: constants concatenated
+    on each side, reflect/edge/wrap (and crops) as a gather of the entries copied."""
+    g = GraphBuilder(11)
+    mode = attrs.get("mode", "constant")
+    inputs = [g.op("Relu", ["x"]), g.const(np.array(pads, dtype=np.int64))]
+    if "value" in attrs:
+        inputs.append(g.const(np.float32(attrs["value"])))
+    y = g.op("Pad", inputs, mode=mode)
+    model = g.model({"x": shape}, [g.op("Mul", [y, g.const(np.float32(2.0))])], opset=19)
+    wl = load_onnx(save(model, tmp_path))
+    assert "pad2d" not in kinds(wl)
+    check_values(model, wl, {"x": normal(*shape, seed=12)})
+
+
+def test_pad_of_the_batch_axis_is_refused(tmp_path):
+    from accelsim import SpecError
+    g = GraphBuilder(11)
+    y = g.op("Pad", [g.op("Relu", ["x"]), g.const(np.array([1, 0, 0, 0, 0, 0]))])
+    with pytest.raises(SpecError, match=r"Pad \[1, 0, 0, 0, 0, 0\] in mode 'constant' is not"):
+        load_onnx(save(g.model({"x": [1, 3, 4]}, [y]), tmp_path))

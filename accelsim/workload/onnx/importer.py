@@ -238,9 +238,14 @@ class Importer(NodeOps, Folding):
         if value.size != count:
             raise SpecError(self.source, where, f"holds {value.size} values, its dimensions "
                             f"{list(tensor.dims)} need {count}")
+        if value.dtype.kind == "V":               # bfloat16 and float8 (ml_dtypes)
+            try:
+                return value.astype(np.float64)
+            except (TypeError, ValueError):
+                pass
         if value.dtype.kind not in "biuf":
-            raise SpecError(self.source, where, "is not a tensor of numbers (strings are not "
-                            "supported)")
+            raise SpecError(self.source, where, f"is not a tensor of numbers ({value.dtype}; "
+                            "strings are not supported)")
         return value.astype(np.float64) if value.dtype.kind == "f" else value
 
     def check_shapes(self, node) -> None:

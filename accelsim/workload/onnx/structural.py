@@ -69,7 +69,10 @@ class StructuralOps:
         return None
 
     def op_Pad(self, node) -> None:
-        """Zero padding of an image's height and width; padding nothing is a copy."""
+        """Zero padding of an image's height and width: a view (pad2d). Any other padding of
+        any axis but the batch: constant values concatenated on each side (a copy), and
+        reflect, edge or wrap padding (or a crop, by negative pads) as a gather of the
+        entries each position copies; padding nothing is a copy."""
         x, attrs = self.act(node), self.attrs(node)
         pads = self.setting(node, 1)
         pads = [int(p) for p in (pads.reshape(-1) if pads is not None
@@ -77,8 +80,8 @@ class StructuralOps:
         value = self.setting(node, 2)
         value = float(value.reshape(-1)[0]) if value is not None and value.size else 0.0
         axes = self.setting(node, 3)
+        rank = len(x.shape) + x.batched
         if axes is not None:
-            rank = len(x.shape) + x.batched
             full = [0] * (2 * rank)
             for i, a in enumerate(int(a) % rank for a in axes.reshape(-1)):
                 full[a], full[a + rank] = pads[i], pads[i + len(axes.reshape(-1))]
@@ -87,15 +90,56 @@ class StructuralOps:
             self.tensors[node.output[0]] = x
             return None
         mode = attrs.get("mode", "constant")
-        rank = len(pads) // 2
-        if (mode != "constant" or value != 0.0 or not x.batched or rank != 4
-                or any(pads[a] or pads[a + 4] for a in (0, 1)) or min(pads) < 0):
-            return self.unknown(node, f"Pad {pads} in mode '{mode}' with value {value:g} is "
-                                "not supported (zero padding of an image's height and width "
-                                "only)")
-        name = self.add(Pad2d(self.label(node), (self.image(node, x),),
-                              pads=(pads[2], pads[3], pads[6], pads[7])))
-        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+        if len(pads) != 2 * rank or mode not in ("constant", "reflect", "edge", "wrap") or (
+                x.batched and (pads[0] or pads[rank])):
+            return self.unknown(node, f"Pad {pads} in mode '{mode}' is not supported (constant, "
+                                "reflect, edge or wrap, of any axis but the batch)")
+        if (mode == "constant" and value == 0.0 and x.batched and rank == 4 and min(pads) >= 0
+                and not any(pads[a] or pads[a + 4] for a in (0, 1))):
+            name = self.add(Pad2d(self.label(node), (self.image(node, x),),
+                                  pads=(pads[2], pads[3], pads[6], pads[7])))
+            self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+            return None
+        return self.padded(node, x, pads, mode, value)
+
+    def padded(self, node, x: Tensor, pads: list[int], mode: str, value: float) -> None:
+        """Pad one axis at a time, through Gather and Concat nodes made here."""
+        from onnx import helper
+        rank, current, out = len(pads) // 2, node.input[0], node.output[0]
+        steps = [a for a in range(rank) if pads[a] or pads[a + rank]]
+        for a in steps:
+            size = self.full_shape(current, node)[a]
+            before, after = pads[a], pads[a + rank]
+            target = out if a == steps[-1] else self.unique(f"{out}#pad{a}")
+            index = np.arange(size)
+            if mode != "constant":
+                if size + min(before, 0) + min(after, 0) < 1 or (
+                        mode == "reflect" and max(before, after) >= size):
+                    raise self.error(node, f"cannot pad an axis of {size} by {before} and "
+                                     f"{after} in mode '{mode}'")
+                index = np.pad(index, (max(before, 0), max(after, 0)),
+                               mode={"edge": "edge", "reflect": "reflect", "wrap": "wrap"}[mode])
+            index = index[max(-before, 0):len(index) - max(-after, 0)]
+            fill = mode == "constant" and (before > 0 or after > 0)
+            if index.size != size or not np.array_equal(index, np.arange(size)):
+                cut = self.unique(f"{out}#cut{a}") if fill else target
+                self.consts[f"{cut}#index"] = index
+                self.op_Gather(helper.make_node("Gather", [current, f"{cut}#index"], [cut],
+                                                name=f"{node.name or out}.pad{a}", axis=a))
+                current = cut
+            if fill:
+                shape = list(self.full_shape(current, node))
+                parts = [current]
+                for side, count in (("before", before), ("after", after)):
+                    if count > 0:
+                        shape[a] = count
+                        self.consts[f"{target}#{side}"] = np.full(shape, value)
+                        parts.insert(0 if side == "before" else len(parts), f"{target}#{side}")
+                self.op_Concat(helper.make_node("Concat", parts, [target],
+                                                name=f"{node.name or out}.fill{a}", axis=a))
+                current = target
+        if current != out:                        # a crop to the same entries: a view
+            self.tensors[out] = self.tensors[current]
         return None
 
     def reduction(self, node, function: str, before: str | None = None,
