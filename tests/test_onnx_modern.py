@@ -492,3 +492,20 @@ def test_pad_of_the_batch_axis_is_refused(tmp_path):
     y = g.op("Pad", [g.op("Relu", ["x"]), g.const(np.array([1, 0, 0, 0, 0, 0]))])
     with pytest.raises(SpecError, match=r"Pad \[1, 0, 0, 0, 0, 0\] in mode 'constant' is not"):
         load_onnx(save(g.model({"x": [1, 3, 4]}, [y]), tmp_path))
+
+
+@pytest.mark.parametrize("a_shape, b_shape, copies", [
+    ([1, 4, 6, 5], [1, 1, 5, 3], 0),     # LambdaNet: one b for every matrix of a (no copy)
+    ([1, 4, 6, 5], [1, 5, 3], 0),        # the same with b of lower rank
+    ([1, 1, 6, 5], [1, 4, 5, 3], 1),     # a shared: copied to each of b's matrices
+    ([1, 4, 1, 6, 5], [1, 3, 5, 2], 2),  # both grow
+])
+def test_matmul_of_activations_with_broadcast_batch_axes(tmp_path, a_shape, b_shape, copies):
+    g = GraphBuilder(13)
+    y = g.op("MatMul", [g.op("Relu", ["a"]), g.op("Sigmoid", ["b"])])
+    model = g.model({"a": a_shape, "b": b_shape}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    out = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    assert wl.macs == int(np.prod(out)) * a_shape[-2] * a_shape[-1] * b_shape[-1]
+    assert kinds(wl).count("take") == copies
+    check_values(model, wl, {"a": normal(*a_shape, seed=14), "b": normal(*b_shape, seed=15)})

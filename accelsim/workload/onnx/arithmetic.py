@@ -1,6 +1,6 @@
 """The ONNX arithmetic operators (Add, Sub, Mul, Div with constants or between activations,
-broadcasting, and Sum, Max, Mean over n inputs), as a mixin of the importer's node
-handlers (see onnx.ops)."""
+broadcasting, Sum, Max, Mean over n inputs, and the product of two activations), as a
+mixin of the importer's node handlers (see onnx.ops)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ import math
 
 import numpy as np
 
-from accelsim.workload.layers import Activation, Affine, Constant, Conv2d, Elementwise, Linear
+from accelsim.workload.layers import (
+    Activation,
+    Affine,
+    Constant,
+    Conv2d,
+    Elementwise,
+    Linear,
+    MatMul,
+)
 from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
     channel_axes,
+    in_same_order,
     per_output_values,
 )
 from accelsim.workload.onnx.reading import INTEGER_TYPES
@@ -48,6 +57,44 @@ class ArithmeticOps:
         name = self.add(Activation(self.unique(f"{self.label(node)}.truncate"), (x.layer,),
                                    function="to_int"))
         self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm, x.batched)
+
+    def matmul(self, node, a: Tensor, b: Tensor) -> None:
+        """a @ b of two activations over their last two axes (attention's products), their
+        batch axes broadcast: a ``b`` shared by every matrix of ``a`` (LambdaNet's keys) is
+        one product over all of a's rows; any other broadcast copies the smaller operand to
+        the full batch (a take) first."""
+        rank = max(len(a.shape), len(b.shape))
+        if min(len(a.shape), len(b.shape)) < 2 or a.shape[-1] != b.shape[-2]:
+            raise self.error(node, f"product of {list(a.shape)} and {list(b.shape)}: needs "
+                             "matching inner sizes")
+        a, b = self.widen(a, rank), self.widen(b, rank)
+        try:
+            batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise self.error(node, f"product of {list(a.shape)} and {list(b.shape)}: the "
+                             "batch axes do not broadcast") from None
+        shared = (math.prod(b.shape[:-2]) == 1 < math.prod(a.shape[:-2])
+                  and a.shape[:-2] == batch_shape)
+        if not shared:
+            for which, t in (("a", a), ("b", b)):
+                if t.shape[:-2] != batch_shape:
+                    full = (*batch_shape, *t.shape[-2:])
+                    t = self.expand(node, t, full, output=f"{node.output[0]}#{which}")
+                    a, b = (t, b) if which == "a" else (a, t)
+        batch = tuple(range(rank - 2))
+        heads = 1 if shared else math.prod(a.shape[:-2])
+        out_perm = (rank - 1, *batch, rank - 2) if shared else (*batch, rank - 1, rank - 2)
+        left = self.materialize(a, out_perm, 1 if shared else len(batch) + 1,
+                                node.name or "matmul")
+        keys = (*batch, rank - 2, rank - 1)        # B held as N vectors of K (transpose_b)
+        values = (*batch, rank - 1, rank - 2)      # B held as K vectors of N
+        transpose_b = not in_same_order(b, values) or in_same_order(b, keys)
+        right = self.materialize(b, keys if transpose_b else values, len(batch) + 1,
+                                 node.name or "matmul")
+        name = self.add(MatMul(self.label(node), (left, right), heads=heads,
+                               transpose_b=transpose_b))
+        self.put(node.output[0], name, (*a.shape[:-1], b.shape[-1]), out_perm)
+        return None
 
     def op_Sum(self, node) -> None:
         self.variadic(node, "add")

@@ -16,7 +16,6 @@ from accelsim.workload.layers import (
     Conv2d,
     LayerNorm,
     Linear,
-    MatMul,
     Pad2d,
     Slice,
     Softmax,
@@ -230,27 +229,6 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             raise self.error(node, "a constant left operand times an activation is not "
                              "supported")
         return self.matmul(node, self.act(node, 0), self.act(node, 1))
-
-    def matmul(self, node, a: Tensor, b: Tensor) -> None:
-        """a @ b of two activations over their last two axes (attention's products)."""
-        ra, rb = len(a.shape), len(b.shape)
-        if ra < 2 or ra != rb or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
-            raise self.error(node, f"product of {list(a.shape)} and {list(b.shape)}: needs "
-                             "equal batch axes and matching inner sizes")
-        batch = tuple(range(ra - 2))
-        heads = math.prod(a.shape[:-2])
-        left = self.materialize(a, (*batch, ra - 1, ra - 2), len(batch) + 1,
-                                node.name or "matmul")
-        keys = (*batch, rb - 2, rb - 1)            # B held as N vectors of K (transpose_b)
-        values = (*batch, rb - 1, rb - 2)          # B held as K vectors of N
-        transpose_b = not in_same_order(b, values) or in_same_order(b, keys)
-        right = self.materialize(b, keys if transpose_b else values, len(batch) + 1,
-                                 node.name or "matmul")
-        name = self.add(MatMul(self.label(node), (left, right), heads=heads,
-                               transpose_b=transpose_b))
-        out = (*a.shape[:-1], b.shape[-1])
-        self.put(node.output[0], name, out, (*batch, ra - 1, ra - 2))
-        return None
 
     def op_BatchNormalization(self, node) -> None:
         if self.attrs(node).get("training_mode", 0):
