@@ -341,11 +341,12 @@ RESIZE_RULES = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric
 @pytest.mark.parametrize("mode, rule, rounding", [
     *(("nearest", rule, rounding) for rule in RESIZE_RULES + ["tf_half_pixel_for_nn"]
       for rounding in ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]),
-    *(("linear", rule, None) for rule in RESIZE_RULES)])
+    *((mode, rule, None) for rule in RESIZE_RULES for mode in ("linear", "cubic"))])
 @pytest.mark.parametrize("size", [(7, 7), (3, 2), (8, 5), (15, 10)])
 def test_resize_to_any_size(tmp_path, mode, rule, rounding, size):
     """GhostNetV2's attention map (3 x 3 up to 7 x 7, PyTorch's size= interpolation), down-
-    and mixed resizes, by every coordinate rule and rounding mode, against onnxruntime.
+    and mixed resizes, by every coordinate rule and rounding mode, nearest, bilinear and
+    bicubic (CrossViT's), against onnxruntime.
     Whole factors (5 x 5 up by 3 and 2) stay factors."""
     g = GraphBuilder(16)
     attrs = {"mode": mode, "coordinate_transformation_mode": rule}
@@ -379,12 +380,13 @@ def test_resize_by_a_scale_that_gives_no_whole_size_is_refused(tmp_path):
         load_onnx(save(g.model({"x": [1, 3, 5, 5]}, [up]), tmp_path))
 
 
-def test_cubic_resize_is_not_modelled(tmp_path):
+@pytest.mark.parametrize("attrs", [{"cubic_coeff_a": -0.5}, {"exclude_outside": 1}])
+def test_cubic_resize_of_another_kernel_is_refused(tmp_path, attrs):
     g = GraphBuilder()
     up = g.op("Resize", [g.op("Relu", ["x"]), "", g.const(np.array([1.0, 1.0, 2.0, 2.0]))],
-              mode="cubic")
+              mode="cubic", **attrs)
     model = g.model({"x": [1, 3, 4, 4]}, [up])
-    with pytest.raises(SpecError, match="Resize in mode 'cubic'"):
+    with pytest.raises(SpecError, match="cubic_coeff_a -0.75 and exclude_outside 0 only"):
         load_onnx(save(model, tmp_path))
 
 

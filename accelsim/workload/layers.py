@@ -436,11 +436,11 @@ class GenericOp(Layer):
 class Upsample(_Pairs, Layer):
     """Resizing by whole factors ``scale`` (a U-Net's 2x) or to any ``size`` [height, width]
     instead: output positions map to input ones by ONNX's ``coordinates`` rule; "nearest"
-    copies the value there (rounded by ``nearest``), "linear" interpolates around it."""
+    copies the value there (by ``nearest``), "linear" and "cubic" interpolate around it."""
 
     scale: Pair = (2, 2)
     size: Pair | None = None
-    mode: Literal["nearest", "linear"] = "nearest"
+    mode: Literal["nearest", "linear", "cubic"] = "nearest"
     coordinates: Literal["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
                          "tf_half_pixel_for_nn"] = "half_pixel"
     nearest: Literal["round_prefer_floor", "round_prefer_ceil", "floor",

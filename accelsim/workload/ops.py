@@ -17,6 +17,7 @@ import numpy as np
 from accelsim.arith import ceil_div
 from accelsim.energy.table import Action
 from accelsim.errors import AccelsimError
+from accelsim.workload import resize
 from accelsim.workload.activations import (
     ONNX_ACTIVATIONS,
     activate,
@@ -214,10 +215,14 @@ def _copy_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
 
 def _upsample_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
     # Nearest: a copy. Bilinear: the four neighbours read, and per element three
-    # interpolations (a multiply and two adds each).
+    # interpolations (a multiply and two adds each). Bicubic: 16 neighbours read, and per
+    # element five 4-tap interpolations (four rows, then the column: 4 multiplies, 3 adds).
+    c = shape[0]
     if layer.mode == "nearest":
         return _copy_cost(layer, in_shapes, shape, words)
-    c = shape[0]
+    if layer.mode == "cubic":
+        return DigitalCost(16 * words(c), 0, {Action.DIGITAL_MUL: 20 * c,
+                                              Action.DIGITAL_ADD: 15 * c})
     return DigitalCost(4 * words(c), 0, {Action.DIGITAL_MUL: 3 * c, Action.DIGITAL_ADD: 6 * c})
 
 
@@ -230,54 +235,8 @@ def _lrn_cost(layer, in_shapes, shape, words: Words) -> DigitalCost:
                                      Action.DIGITAL_ADD: c * (layer.size + 2)})
 
 
-def _source(size_in: int, size_out: int, scale: float, rule: str) -> np.ndarray:
-    """The input coordinate of each output position, by ONNX Resize's coordinate rules."""
-    x = np.arange(size_out, dtype=np.float64)
-    if rule == "align_corners":
-        return x * (size_in - 1) / (size_out - 1) if size_out > 1 else np.zeros_like(x)
-    if rule == "asymmetric":
-        return x / scale
-    if rule == "tf_half_pixel_for_nn":
-        return (x + 0.5) / scale
-    if rule == "pytorch_half_pixel" and size_out == 1:
-        return np.zeros_like(x)
-    return (x + 0.5) / scale - 0.5
-
-
-def _nearest(size_in: int, size_out: int, scale: float, rule: str,
-             rounding: str) -> np.ndarray:
-    """The input index each output position copies (ONNX Resize's nearest modes; an axis
-    not resized is copied as it is, as onnxruntime does, whatever the rule)."""
-    if size_in == size_out:
-        return np.arange(size_out)
-    x = _source(size_in, size_out, scale, rule)
-    index = {"floor": np.floor(x), "ceil": np.ceil(x), "round_prefer_floor": np.ceil(x - 0.5),
-             "round_prefer_ceil": np.floor(x + 0.5)}[rounding]
-    return np.clip(index, 0, size_in - 1).astype(np.int64)
-
-
-def _interpolation(size_in: int, size_out: int, scale: float, rule: str) -> np.ndarray:
-    """[size_out, size_in] weights of 1-D linear interpolation, ONNX Resize's formulas."""
-    source = np.clip(_source(size_in, size_out, scale, rule), 0, size_in - 1)
-    low = np.floor(source).astype(np.int64)
-    high = np.minimum(low + 1, size_in - 1)
-    weights = np.zeros((size_out, size_in))
-    np.add.at(weights, (np.arange(size_out), low), 1.0 - (source - low))
-    np.add.at(weights, (np.arange(size_out), high), source - low)
-    return weights
-
-
 def _upsample(layer: Upsample, xs, workload) -> np.ndarray:
-    x = xs[0]
-    _, _, h, w = x.shape
-    ho, wo = layer.output_shape([x.shape[1:]])[1:]       # the rules divide by out / in
-    if layer.mode == "nearest":
-        rows = _nearest(h, ho, ho / h, layer.coordinates, layer.nearest)
-        cols = _nearest(w, wo, wo / w, layer.coordinates, layer.nearest)
-        return x[:, :, rows][:, :, :, cols]
-    rows = _interpolation(h, ho, ho / h, layer.coordinates)
-    cols = _interpolation(w, wo, wo / w, layer.coordinates)
-    return np.einsum("oh,bchw,pw->bcop", rows, x, cols)
+    return resize.resized(layer, xs[0])
 
 
 def _lrn(layer: LRN, xs, workload) -> np.ndarray:
@@ -562,11 +521,8 @@ def need(workload, name: str, source: str) -> Need:
         out_rows = np.arange(shape[1])
         if isinstance(layer, Col2Im):    # the input rows whose kernels reach the output row
             rows = np.minimum((out_rows + layer.padding[0]) // layer.stride[0], h - 1)
-        elif layer.mode == "nearest":
-            rows = _nearest(h, shape[1], shape[1] / h, layer.coordinates, layer.nearest)
-        else:                            # the last input row an output row interpolates
-            weights = _interpolation(h, shape[1], shape[1] / h, layer.coordinates) != 0
-            rows = h - 1 - np.argmax(weights[:, ::-1], axis=1)
+        else:                            # the last input row an output row reads
+            rows = resize.last_rows(layer, h, shape[1])
         return _rows_needed(rows, shape, workload.shapes[source])
     if rule != NeedRule.WINDOW:
         return Need(rule)

@@ -41,6 +41,7 @@ from accelsim.workload.onnx.reading import FLOAT_TYPES, INTEGER_TYPES
 from accelsim.workload.onnx.recurrent import RecurrentOps
 from accelsim.workload.onnx.structural import StructuralOps
 from accelsim.workload.ops import ONNX_ACTIVATIONS
+from accelsim.workload.resize import CUBIC_A
 
 
 class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps):
@@ -414,7 +415,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
 
     def op_Resize(self, node) -> None:
         """Resizing of an image's height and width to any size (by its scales, or to its
-        sizes): nearest with ONNX's rounding modes, or linear; coordinates half_pixel,
+        sizes): nearest with ONNX's rounding modes, linear, or cubic; coordinates half_pixel,
         pytorch_half_pixel, align_corners, asymmetric, and tf_half_pixel_for_nn for nearest.
         Whole factors are kept as factors."""
         attrs = self.attrs(node)
@@ -426,11 +427,15 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             rule = "half_pixel"
         rules = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
                  *(("tf_half_pixel_for_nn",) if mode == "nearest" else ()))
-        if mode not in ("nearest", "linear") or rule not in rules:
+        if mode not in ("nearest", "linear", "cubic") or rule not in rules:
             return self.unknown(node, f"{node.op_type} in mode '{mode}' with coordinates "
-                                f"'{rule}' is not supported (nearest or linear, with "
+                                f"'{rule}' is not supported (nearest, linear or cubic, with "
                                 "half_pixel, pytorch_half_pixel, align_corners or asymmetric "
                                 "coordinates; tf_half_pixel_for_nn for nearest)")
+        if mode == "cubic" and (attrs.get("exclude_outside", 0) or not math.isclose(
+                attrs.get("cubic_coeff_a", -0.75), CUBIC_A)):
+            return self.unknown(node, "cubic Resize is supported with cubic_coeff_a -0.75 "
+                                "and exclude_outside 0 only")
         x = self.act(node)
         scales = self.setting(node, 1 if old else 2)
         sizes = None if old else self.setting(node, 3)
@@ -454,7 +459,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
             return self.unknown(node, f"{node.op_type} by {factors[2]:g} x {factors[3]:g} of "
                                 f"{x.shape[1]} x {x.shape[2]} gives no whole size: not "
                                 "supported")
-        if mode == "linear" and attrs.get("antialias", 0) and min(factors[2:]) < 1:
+        if mode != "nearest" and attrs.get("antialias", 0) and min(factors[2:]) < 1:
             return self.unknown(node, "Resize down with antialiasing is not supported")
         rounding = ("floor" if old else attrs.get("nearest_mode", "round_prefer_floor"))
         if old and min(factors[2:]) < 1:
