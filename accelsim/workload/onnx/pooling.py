@@ -68,7 +68,10 @@ class PoolingOps:
             raise self.error(node, "MaxPool indices are not supported")
         if any(d != 1 for d in attrs.get("dilations", [1, 1])):
             raise self.error(node, "dilated pooling is not supported")
-        kernel = tuple(int(k) for k in self.required(node, "kernel_shape"))
+        if len(x.shape) == 2 and len(self.required(node, "kernel_shape")) == 1:
+            # a 1-D pool (C, L): the length as the height, as a 1-D conv's (as_column)
+            x, _, attrs = self.as_column(x, np.zeros((1, 1, 1)), attrs)
+        kernel = tuple(int(k) for k in attrs["kernel_shape"])
         stride = tuple(int(s) for s in attrs.get("strides", (1, 1)))
         ceil, counted = bool(attrs.get("ceil_mode", 0)), bool(attrs.get("count_include_pad", 0))
         source = self.image(node, x)
@@ -92,7 +95,14 @@ class PoolingOps:
         name = self.add(Pool2d(self.label(node), (source,), function=function,
                                kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil,
                                count_include_pad=counted))
-        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
+        self.pooled(node, name)
+
+    def pooled(self, node, name: str) -> None:
+        """The node's output: the pool's image, or its (C, L) column for a 1-D pool."""
+        if len(self.per_image(node.output[0], node)) == 2:
+            self.put(node.output[0], name, self.shape_of[name][:2], (0, 1))
+        else:
+            self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
 
     def ceil_reproduces(self, node, source: str, kernel, stride, padding) -> bool:
         """Whether ceil mode's windows give the output ONNX's explicit end padding does."""
@@ -102,7 +112,8 @@ class PoolingOps:
                                [self.shape_of[source]])
         except ValueError:
             return False
-        return tuple(shape) == tuple(self.per_image(node.output[0], node))
+        want = tuple(self.per_image(node.output[0], node))
+        return tuple(shape) in (want, (*want, 1))
 
     def mean_over_real_values(self, node, source: str, kernel, stride, pads) -> None:
         """An average pool whose uneven padding is not counted: zeros padded, the window
@@ -122,4 +133,4 @@ class PoolingOps:
         name = self.add(Affine(self.label(node), (pooled,), scale="full"))
         area = kernel[0] * kernel[1]
         self.weights[name] = np.broadcast_to(area / real, (c, ho, wo)).copy()
-        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2))
+        self.pooled(node, name)
