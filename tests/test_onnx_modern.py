@@ -102,6 +102,25 @@ def test_one_dimensional_convolution(tmp_path, attrs, length_out):
     check_values(model, wl, {"x": normal(1, 4, 20, seed=2)})
 
 
+@pytest.mark.parametrize("op, attrs, length_out", [
+    ("AveragePool", {"kernel_shape": [3], "strides": [1], "pads": [1, 1],
+                     "count_include_pad": 0}, 20),                  # Next-ViT's token pool
+    ("AveragePool", {"kernel_shape": [2], "strides": [2]}, 10),
+    ("AveragePool", {"kernel_shape": [3], "strides": [2], "pads": [0, 1]}, 10),   # uneven
+    ("MaxPool", {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}, 10),
+    ("MaxPool", {"kernel_shape": [4], "strides": [3], "ceil_mode": 1}, 7),
+])
+def test_one_dimensional_pooling(tmp_path, op, attrs, length_out):
+    """A 1-D pool over a (C, L) sequence as a K x 1 window down a (C, L, 1) column, as
+    a 1-D conv is; the output is (C, L') again."""
+    g = GraphBuilder(4)
+    y = g.op("Add", [g.op(op, [g.op("Relu", ["x"])], **attrs), g.const(np.float32(1.0))])
+    model = g.model({"x": [1, 4, 20]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.shapes[wl.order[-1]] == (4, length_out, 1)
+    check_values(model, wl, {"x": normal(1, 4, 20, seed=2)})
+
+
 def test_instance_normalization_of_a_sequence(tmp_path):
     """InstanceNormalization on (N, C, L) (wav2vec2's first group norm, exported as one):
     the statistics over each channel's positions."""
@@ -509,3 +528,20 @@ def test_matmul_of_activations_with_broadcast_batch_axes(tmp_path, a_shape, b_sh
     assert wl.macs == int(np.prod(out)) * a_shape[-2] * a_shape[-1] * b_shape[-1]
     assert kinds(wl).count("take") == copies
     check_values(model, wl, {"a": normal(*a_shape, seed=14), "b": normal(*b_shape, seed=15)})
+
+
+@pytest.mark.parametrize("attrs, blocks", [
+    ({}, (3, 4)),                                                     # 5 x 6 image, 3 x 3
+    ({"strides": [2, 2], "pads": [1, 1, 1, 1]}, (3, 3)),             # VOLO's fold
+    ({"dilations": [2, 1], "pads": [1, 0, 2, 0], "strides": [1, 2]}, (4, 2)),
+])
+def test_col2im_folds_blocks_into_an_image(tmp_path, attrs, blocks):
+    """ONNX's Col2Im (PyTorch's fold): C·kh·kw rows of Lh·Lw blocks added into the image
+    at their places (a col2im layer, as a transposed conv's second half), cropped."""
+    g = GraphBuilder(16)
+    x = g.op("Relu", ["x"])
+    y = g.op("Col2Im", [x, g.const(np.array([5, 6])), g.const(np.array([3, 3]))], **attrs)
+    model = g.model({"x": [1, 2 * 9, blocks[0] * blocks[1]]}, [y], opset=18)
+    wl = load_onnx(save(model, tmp_path))
+    assert kinds(wl)[-1] == "col2im" and wl.shapes[wl.order[-1]] == (2, 5, 6)
+    check_values(model, wl, {"x": normal(1, 18, blocks[0] * blocks[1], seed=17)})

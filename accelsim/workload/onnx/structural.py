@@ -345,6 +345,34 @@ class StructuralOps:
             self.biases[name] = np.asarray(bias, dtype=np.float64).reshape(cout, 1, 1)
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
 
+    def op_Col2Im(self, node) -> None:
+        """ONNX's Col2Im (PyTorch's fold; VOLO's outlook attention): the (C·kh·kw, L) blocks
+        viewed as (C·kh·kw, Lh, Lw) and added into the image, as a transposed conv's second
+        half is (a col2im layer; the image's padding cropped)."""
+        x, attrs = self.act(node), self.attrs(node)
+        image, block = self.const(node, 1), self.const(node, 2)
+        if image is None or block is None or np.size(image) != 2 or np.size(block) != 2:
+            return self.unknown(node, "Col2Im needs constant 2-D image and block shapes")
+        (h, w), (kh, kw) = (tuple(int(v) for v in np.reshape(a, -1)) for a in (image, block))
+        dilation = tuple(int(d) for d in attrs.get("dilations", (1, 1)))
+        stride = tuple(int(s) for s in attrs.get("strides", (1, 1)))
+        pads = [int(p) for p in attrs.get("pads", (0, 0, 0, 0))]
+        full = (h + pads[0] + pads[2], w + pads[1] + pads[3])
+        blocks = [(f - d * (k - 1) - 1) // s + 1 for f, d, k, s in zip(full, dilation,
+                                                                        (kh, kw), stride)]
+        if len(x.shape) != 2 or x.shape[0] % (kh * kw) or min(blocks) < 1 or (
+                x.shape[1] != blocks[0] * blocks[1]):
+            raise self.error(node, f"input {list(x.shape)} is not C·{kh}·{kw} rows of "
+                             f"{blocks[0]} x {blocks[1]} blocks of a {h} x {w} image")
+        source = self.image(node, self.viewed(x, (x.shape[0], *blocks), x.batched,
+                                              node.name or "col2im"))
+        extra = tuple(f - ((b - 1) * s + d * (k - 1) + 1) for f, b, s, d, k in zip(
+            full, blocks, stride, dilation, (kh, kw)))
+        name = self.add(Col2Im(self.label(node), (source,), out_channels=x.shape[0] // (kh * kw),
+                               kernel=(kh, kw), stride=stride, padding=tuple(pads),
+                               output_padding=extra, dilation=dilation))
+        self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+
     def op_LRN(self, node) -> None:
         x, attrs = self.act(node), self.attrs(node)
         name = self.add(LRN(self.label(node), (self.image(node, x),),
