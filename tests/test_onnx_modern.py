@@ -545,3 +545,33 @@ def test_col2im_folds_blocks_into_an_image(tmp_path, attrs, blocks):
     wl = load_onnx(save(model, tmp_path))
     assert kinds(wl)[-1] == "col2im" and wl.shapes[wl.order[-1]] == (2, 5, 6)
     check_values(model, wl, {"x": normal(1, 18, blocks[0] * blocks[1], seed=17)})
+
+
+@pytest.mark.parametrize("op, direction, layout, initial", [
+    ("LSTM", "bidirectional", 0, False),      # Sequencer2D: a BiLSTM along every row
+    ("LSTM", "forward", 0, True),
+    ("GRU", "reverse", 0, True),              # (onnxruntime runs layout 0 only)
+    ("GRU", "bidirectional", 0, False),
+])
+def test_recurrent_layers_over_several_sequences_per_image(tmp_path, op, direction, layout,
+                                                           initial):
+    """An LSTM or GRU over S sequences of one image (the rows of a feature map): each step
+    a layer over S positions; initial states per sequence (S different rows) or shared."""
+    g = GraphBuilder(18)
+    s, t, f, hidden = 3, 4, 5, 6
+    gates, d = (4 if op == "LSTM" else 3), (2 if direction == "bidirectional" else 1)
+    x = g.op("Reshape", ["x", g.const(np.array([s, t, f]))])
+    if layout == 0:
+        x = g.op("Transpose", [x], perm=[1, 0, 2])
+    inputs = [x, g.random(d, gates * hidden, f, scale=0.5),
+              g.random(d, gates * hidden, hidden, scale=0.5),
+              g.const(g.rng.normal(0, 0.3, (d, 2 * gates * hidden))), ""]
+    if initial:
+        inputs += [g.const(g.rng.normal(0, 0.5, (d, s, hidden)))] * (2 if op == "LSTM" else 1)
+    outs = g.op(op, inputs, n_out=2, hidden_size=hidden, direction=direction, layout=layout)
+    model = g.model({"x": [1, s, t, f]}, [outs[0]], opset=14)
+    wl = load_onnx(save(model, tmp_path))
+    # per direction, sequence and step: W·x and R·h (the GRU's reset-gated R_h·(r ⊙ h) apart)
+    recurrent = gates * hidden * hidden if op == "LSTM" else 3 * hidden * hidden
+    assert wl.macs == d * s * t * (f * gates * hidden + recurrent)
+    check_values(model, wl, {"x": normal(1, s, t, f, seed=19)})

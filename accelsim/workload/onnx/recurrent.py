@@ -52,9 +52,6 @@ class RecurrentOps:
             raise self.error(node, f"needs a 3-D sequence, got {list(x.shape)}")
         steps, sequences = (x.shape[0], x.shape[1]) if layout == 0 else (x.shape[1],
                                                                             x.shape[0])
-        if sequences != 1:
-            return self.unknown(node, f"{op} over {sequences} sequences per image is not "
-                                "supported (export one sequence per batch entry)")
         lengths = self.setting(node, 4)
         if lengths is not None and np.any(np.asarray(lengths) != steps):
             return self.unknown(node, f"{op} with sequence_lens shorter than the sequence "
@@ -65,13 +62,14 @@ class RecurrentOps:
         finals = []
         for d in range(directions):
             reverse = attrs.get("direction") == "reverse" or d == 1
-            h0, c0 = (self.initial_state(node, index, d, hidden, f"{base}.d{d}.{which}")
+            h0, c0 = (self.initial_state(node, index, d, hidden, sequences,
+                                         f"{base}.d{d}.{which}")
                       for index, which in ((5, "h0"), (6, "c0")))
             hs, c = self.unroll(node, op, sequence, steps, reverse, w[d], r[d], b[d],
                                 hidden, h0, c0, f"{base}.d{d}")
             outputs[d] = hs if not reverse else hs[::-1]
             finals.append((hs[-1], c))
-        self.recurrent_outputs(node, outputs, finals, steps, hidden, layout, base)
+        self.recurrent_outputs(node, outputs, finals, steps, sequences, hidden, layout, base)
         return None
 
     @staticmethod
@@ -93,23 +91,29 @@ class RecurrentOps:
             return "with peepholes"
         return None
 
-    def initial_state(self, node, index: int, direction: int, hidden: int,
+    def initial_state(self, node, index: int, direction: int, hidden: int, sequences: int,
                       label: str) -> str | None:
-        """A Constant layer for initial_h or initial_c (zeros when absent); None for an
-        absent c of a GRU."""
+        """A Constant layer for initial_h or initial_c (zeros when absent), one column per
+        sequence: (hidden, 1, sequences); None for an absent c of a GRU."""
         if index == 6 and node.op_type == "GRU":
             return None
         if index < len(node.input) and node.input[index] and node.input[index] not in self.consts:
             raise self.error(node, "an initial state computed by the network is not supported "
                              "(it must be a constant or absent)")
         value = self.const(node, index)
-        value = (np.zeros(hidden) if value is None
-                 else np.asarray(value, dtype=np.float64)[direction].reshape(-1))
-        if value.size != hidden:
-            raise self.error(node, f"initial state of {value.size} values for hidden_size "
-                             f"{hidden} (one sequence per image)")
-        name = self.add(Constant(self.unique(label), (), shape=(hidden, 1, 1)))
-        self.weights[name] = value.reshape(hidden, 1, 1)
+        value = np.zeros((1, hidden)) if value is None else np.asarray(
+            value, dtype=np.float64)[direction]
+        if value.size % hidden or value.size // hidden not in (1, sequences):
+            raise self.error(node, f"initial state of shape {list(value.shape)} for "
+                             f"{sequences} sequence(s) of hidden_size {hidden}")
+        value = value.reshape(-1, hidden)
+        if len(value) not in (1, sequences):
+            raise self.error(node, f"initial state of {len(value)} sequences for "
+                             f"{sequences}")
+        # every sequence's state, so that each step's recurrent product counts S vectors
+        value = np.broadcast_to(value, (sequences, hidden))
+        name = self.add(Constant(self.unique(label), (), shape=(hidden, 1, len(value))))
+        self.weights[name] = value.T.reshape(hidden, 1, len(value))
         return name
 
     def unroll(self, node, op: str, sequence: str, steps: int, reverse: bool, w, r, b,
@@ -186,8 +190,10 @@ class RecurrentOps:
             hs.append(h)
         return hs, c
 
-    def recurrent_outputs(self, node, outputs, finals, steps, hidden, layout, base) -> None:
-        """Y [T, D, 1, H] (layout 1: [1, T, D, H]), Y_h and Y_c [D, 1, H] ([1, D, H])."""
+    def recurrent_outputs(self, node, outputs, finals, steps, sequences, hidden, layout,
+                          base) -> None:
+        """Y [T, D, S, H] (layout 1: [S, T, D, H]), Y_h and Y_c [D, S, H] ([S, D, H]), each
+        held as (D·H, T, S) or (D·H, 1, S)."""
         directions = len(outputs)
 
         def joined(parts, axis, stem):
@@ -199,13 +205,14 @@ class RecurrentOps:
         if names[0]:
             per_direction = [joined(hs, "height", f"y{d}") for d, hs in enumerate(outputs)]
             y = joined(per_direction, "channels", "y")
-            shape, perm = (((steps, directions, 1, hidden), (1, 3, 0, 2)) if layout == 0
-                           else ((1, steps, directions, hidden), (2, 3, 1, 0)))
+            shape, perm = (((steps, directions, sequences, hidden), (1, 3, 0, 2))
+                           if layout == 0 else
+                           ((sequences, steps, directions, hidden), (2, 3, 1, 0)))
             self.put(names[0], y, shape, perm)
         for index, pick in ((1, 0), (2, 1)):
             if not names[index] or finals[0][pick] is None:
                 continue
             state = joined([f[pick] for f in finals], "channels", "yh" if pick == 0 else "yc")
-            shape, perm = (((directions, 1, hidden), (0, 2, 1)) if layout == 0
-                           else ((1, directions, hidden), (1, 2, 0)))
+            shape, perm = (((directions, sequences, hidden), (0, 2, 1)) if layout == 0
+                           else ((sequences, directions, hidden), (1, 2, 0)))
             self.put(names[index], state, shape, perm)
