@@ -68,7 +68,7 @@ class PoolingOps:
             raise self.error(node, "MaxPool indices are not supported")
         if any(d != 1 for d in attrs.get("dilations", [1, 1])):
             raise self.error(node, "dilated pooling is not supported")
-        if len(x.shape) == 2 and len(self.required(node, "kernel_shape")) == 1:
+        if len(self.required(node, "kernel_shape")) == 1 and len(x.shape) == 2:
             # a 1-D pool (C, L): the length as the height, as a 1-D conv's (as_column)
             x, _, attrs = self.as_column(x, np.zeros((1, 1, 1)), attrs)
         kernel = tuple(int(k) for k in attrs["kernel_shape"])
