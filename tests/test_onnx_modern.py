@@ -575,3 +575,23 @@ def test_recurrent_layers_over_several_sequences_per_image(tmp_path, op, directi
     recurrent = gates * hidden * hidden if op == "LSTM" else 3 * hidden * hidden
     assert wl.macs == d * s * t * (f * gates * hidden + recurrent)
     check_values(model, wl, {"x": normal(1, s, t, f, seed=19)})
+
+
+def test_resize_and_pad_of_a_batch_of_two(tmp_path):
+    """A batch-2 export: Resize to sizes that name the batch (GhostNetV2's), and a Pad of
+    the last axis of a tensor whose first axis merges the batch (HaloNet's logits, [2·4,
+    3, 5] padded to [2·4, 3, 6]): the constants are one image's."""
+    g = GraphBuilder(20)
+    up = g.op("Resize", [g.op("Relu", ["x"]), "", "", g.const(np.array([2, 4, 7, 7]))],
+              mode="nearest")
+    merged = g.op("Reshape", [g.op("Relu", ["x"]), g.const(np.array([8, 3, 5]))])
+    padded = g.op("Pad", [merged, g.const(np.array([0, 0, 0, 0, 0, 1]))])
+    padded = g.op("Reshape", [padded, g.const(np.array([2, 4, 3, 6]))])
+    y = g.op("Concat", [g.op("Slice", [up, g.const(np.array([0])), g.const(np.array([3])),
+                                      g.const(np.array([2]))]),
+                        g.op("Slice", [padded, g.const(np.array([0])), g.const(np.array([3])),
+                                       g.const(np.array([2]))])], axis=3)
+    model = g.model({"x": [2, 4, 3, 5]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.batch == 2
+    check_values(model, wl, {"x": normal(2, 4, 3, 5, seed=21)})

@@ -444,7 +444,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if given is None or given.size != len(axes) or len(x.shape) != 3:
             return self.unknown(node, f"{node.op_type} needs constant scales or sizes over "
                                 "(N, C, H, W)")
-        full = np.array([1, *x.shape], dtype=np.float64)
+        full = np.array([self.batch if x.batched else 1, *x.shape], dtype=np.float64)
         factors = np.ones(4)
         factors[axes] = np.asarray(given, dtype=np.float64).reshape(-1)
         if given is sizes:
@@ -452,7 +452,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
                 return self.unknown(node, "Resize keeping the aspect ratio is not supported")
             factors[axes] = factors[axes] / full[axes]
         out = np.floor(full * factors + 1e-9).astype(np.int64)
-        if list(out[:2]) != [1, x.shape[0]] or min(out[2:]) < 1:
+        if list(out[:2]) != list(full[:2]) or min(out[2:]) < 1:
             return self.unknown(node, f"{node.op_type} by {[f'{f:g}' for f in factors]} is "
                                 "not supported (height and width only)")
         if np.any(np.abs(factors[2:] * full[2:] - out[2:]) > 1e-6 * out[2:]):

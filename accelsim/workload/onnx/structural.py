@@ -108,7 +108,8 @@ class StructuralOps:
         rank, current, out = len(pads) // 2, node.input[0], node.output[0]
         steps = [a for a in range(rank) if pads[a] or pads[a + rank]]
         for a in steps:
-            size = self.full_shape(current, node)[a]
+            axis = self.axis(node, a, self.tensors[current])     # the axis of one image
+            size = self.tensors[current].shape[axis]
             before, after = pads[a], pads[a + rank]
             target = out if a == steps[-1] else self.unique(f"{out}#pad{a}")
             index = np.arange(size)
@@ -127,12 +128,12 @@ class StructuralOps:
                 self.op_Gather(helper.make_node("Gather", [current, f"{cut}#index"], [cut],
                                                 name=f"{node.name or out}.pad{a}", axis=a))
                 current = cut
-            if fill:
-                shape = list(self.full_shape(current, node))
+            if fill:                              # constants of one image's shape
+                shape = list(self.tensors[current].shape)
                 parts = [current]
                 for side, count in (("before", before), ("after", after)):
                     if count > 0:
-                        shape[a] = count
+                        shape[axis] = count
                         self.consts[f"{target}#{side}"] = np.full(shape, value)
                         parts.insert(0 if side == "before" else len(parts), f"{target}#{side}")
                 self.op_Concat(helper.make_node("Concat", parts, [target],
