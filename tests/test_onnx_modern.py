@@ -595,3 +595,51 @@ def test_resize_and_pad_of_a_batch_of_two(tmp_path):
     wl = load_onnx(save(model, tmp_path))
     assert wl.batch == 2
     check_values(model, wl, {"x": normal(2, 4, 3, 5, seed=21)})
+
+
+def qkv_attention(batch: int, unbind: str):
+    """timm's attention at ``batch``: one qkv projection, reshaped to (B, N, 3, heads, d),
+    permuted to (3, B, heads, N, d) and unbound into q, k and v."""
+    g = GraphBuilder(22)
+    qkv = g.op("MatMul", ["x", g.random(8, 24)])
+    qkv = g.op("Transpose", [g.op("Reshape", [qkv, g.const(np.array([batch, 5, 3, 2, 4]))])],
+               perm=[2, 0, 3, 1, 4])
+    if unbind == "slice":
+        q, k, v = (g.op("Squeeze", [g.op("Slice", [qkv, g.const(np.array([i])),
+                                                   g.const(np.array([i + 1]))]),
+                                    g.const(np.array([0]))]) for i in range(3))
+    elif unbind == "gather":
+        q, k, v = (g.op("Gather", [qkv, g.const(np.array(i))], axis=0) for i in range(3))
+    else:
+        q, k, v = (g.op("Squeeze", [part, g.const(np.array([0]))])
+                   for part in g.op("Split", [qkv, g.const(np.array([1, 1, 1]))], n_out=3))
+    scores = g.op("Softmax", [g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])])],
+                  axis=-1)
+    y = g.op("Transpose", [g.op("MatMul", [scores, v])], perm=[0, 2, 1, 3])
+    return g.model({"x": [batch, 5, 8]}, [g.op("Reshape", [y, g.const(np.array([batch, 5,
+                                                                                 8]))])])
+
+
+@pytest.mark.parametrize("unbind", ["slice", "gather", "split"])
+def test_qkv_unbound_from_a_transpose_that_moves_the_batch(tmp_path, unbind):
+    """At batch 2 the permuted qkv holds the batch second; each of q, k and v is picked
+    before the transpose instead. The batch-2 export costs what the batch-1 export costs
+    at batch 2, and matches onnxruntime."""
+    import accelsim
+    two = load_onnx(save(qkv_attention(2, unbind), tmp_path, "two.onnx"))
+    one = load_onnx(save(qkv_attention(1, unbind), tmp_path, "one.onnx"))
+    assert two.batch == 2 and two.macs == one.macs
+    for device in ("cim-16x16", "eyeriss-like"):
+        a, b = accelsim.simulate(one, device, batch=2), accelsim.simulate(two, device)
+        assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
+    check_values(qkv_attention(2, unbind), two, {"x": normal(2, 5, 8, seed=23)})
+
+
+def test_a_transpose_that_moves_the_batch_for_anything_else_is_refused(tmp_path):
+    from accelsim import SpecError
+    g = GraphBuilder(22)
+    y = g.op("Transpose", [g.op("Reshape", ["x", g.const(np.array([2, 5, 2, 4]))])],
+             perm=[2, 0, 1, 3])
+    y = g.op("ReduceSum", [y, g.const(np.array([0]))], keepdims=0)
+    with pytest.raises(SpecError, match="moves the batch of 2 images inwards; export with"):
+        load_onnx(save(g.model({"x": [2, 5, 8]}, [y]), tmp_path))

@@ -32,6 +32,7 @@ from accelsim.workload.onnx.reading import (
     onnx_module,
     without_weights,
 )
+from accelsim.workload.onnx.unbind import unbound
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 
@@ -130,6 +131,8 @@ class Importer(NodeOps, Folding):
                 self.inferred[info.name] = dims
         # GELU and SiLU written in pieces, as one Gelu or Swish (fusion.fused)
         nodes = fused(list(graph.node), self.consts, {o.name for o in graph.output})
+        if self.batch > 1:       # q, k and v unbound from a transpose that moves the batch
+            nodes = unbound(nodes, self.consts, {o.name for o in graph.output}, self.opset)
         for node in nodes:
             for name in node.input:
                 self.uses[name] = self.uses.get(name, 0) + 1
