@@ -643,3 +643,25 @@ def test_a_transpose_that_moves_the_batch_for_anything_else_is_refused(tmp_path)
     y = g.op("ReduceSum", [y, g.const(np.array([0]))], keepdims=0)
     with pytest.raises(SpecError, match="moves the batch of 2 images inwards; export with"):
         load_onnx(save(g.model({"x": [2, 5, 8]}, [y]), tmp_path))
+
+
+def test_a_stack_of_heads_along_a_new_first_axis_at_batch_one(tmp_path):
+    """CrossViT: two heads' logits unsqueezed to [1, 1, 10], concatenated along axis 0 and
+    averaged over it. At batch 1 that axis is an ordinary one (the batch unbatched); at
+    batch 2 the same graph would mix images and is refused."""
+    from accelsim import SpecError
+
+    def model(batch):
+        g = GraphBuilder(24)
+        heads = [g.op("Unsqueeze", [g.op("MatMul", ["x", g.random(6, 10)]),
+                                    g.const(np.array([0]))]) for _ in range(2)]
+        stacked = g.op("Concat", heads, axis=0)
+        y = g.op("ReduceMean", [stacked, g.const(np.array([0]))], keepdims=0)
+        z = g.op("ReduceMax", ["x", g.const(np.array([0]))], keepdims=1)   # over the batch
+        z = g.op("MatMul", [z, g.random(6, 10)])
+        return g.model({"x": [batch, 6]}, [g.op("Add", [y, z])], opset=18)
+    wl = load_onnx(save(model(1), tmp_path))
+    assert wl.macs == 3 * 6 * 10
+    check_values(model(1), wl, {"x": normal(1, 6, seed=25)})
+    with pytest.raises(SpecError, match="export the model at batch 1"):
+        load_onnx(save(model(2), tmp_path, "two.onnx"))

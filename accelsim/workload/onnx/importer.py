@@ -22,6 +22,7 @@ from accelsim.workload.onnx.layouts import (
     in_same_order,
     onnx_shape,
     rebatched,
+    unbatched,
 )
 from accelsim.workload.onnx.ops import NodeOps
 from accelsim.workload.onnx.reading import (
@@ -384,6 +385,15 @@ class Importer(NodeOps, Folding):
                              "with another axis; an operation along it mixes images "
                              f"{BATCH_HINT}")
         return full - x.batched
+
+    def batch_as_axis(self, axes, x: Tensor) -> Tensor:
+        """``x``, unbatched (its batch an ordinary leading axis of 1) when the model runs one
+        image and one of the ONNX ``axes`` is the batch's (CrossViT's stack of two heads'
+        logits along a new first axis, then their mean)."""
+        rank = len(x.shape) + x.batched
+        if self.batch == 1 and x.batched and any(int(a) % max(rank, 1) == 0 for a in axes):
+            return unbatched(x)
+        return x
 
     def put(self, output: str, layer: str, shape: tuple, perm: tuple,
             like: Tensor | None = None) -> Tensor:

@@ -506,7 +506,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if len(parts) == 1:                   # DenseNet's first dense layer: a copy
             self.tensors[node.output[0]] = parts[0]
             return None
-        axis = self.axis(node, self.required(node, "axis"), parts[0])
+        given = self.required(node, "axis")
+        parts = [self.batch_as_axis([given], p) for p in parts]
+        axis = self.axis(node, given, parts[0])
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)

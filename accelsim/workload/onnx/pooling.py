@@ -42,6 +42,7 @@ class PoolingOps:
         attrs = self.attrs(node)
         axes = self.setting(node, 1)
         axes = list(axes.reshape(-1)) if axes is not None else list(attrs.get("axes", []))
+        x = self.batch_as_axis(axes, x)
         rank = len(x.shape)
         per_image = sorted(self.axis(node, int(a), x) for a in axes)
         if rank != 3 or per_image != [1, 2]:

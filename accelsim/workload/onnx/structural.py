@@ -160,6 +160,7 @@ class StructuralOps:
             given = self.setting(node, 1)
             axes = [int(a) for a in (given.reshape(-1) if given is not None
                                      else attrs.get("axes", []))]
+        x = self.batch_as_axis(axes, x)
         axes = sorted({self.axis(node, a, x) for a in axes})
         if not axes:
             return self.unknown(node, f"{node.op_type} over no axes (all of them, or none) is "
