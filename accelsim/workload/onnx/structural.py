@@ -139,8 +139,6 @@ class StructuralOps:
                 self.op_Concat(helper.make_node("Concat", parts, [target],
                                                 name=f"{node.name or out}.fill{a}", axis=a))
                 current = target
-        if current != out:                        # a crop to the same entries: a view
-            self.tensors[out] = self.tensors[current]
         return None
 
     def reduction(self, node, function: str, before: str | None = None,
