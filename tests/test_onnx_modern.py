@@ -665,3 +665,21 @@ def test_a_stack_of_heads_along_a_new_first_axis_at_batch_one(tmp_path):
     check_values(model(1), wl, {"x": normal(1, 6, seed=25)})
     with pytest.raises(SpecError, match="export the model at batch 1"):
         load_onnx(save(model(2), tmp_path, "two.onnx"))
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_a_constant_folded_with_the_batch_in_it(tmp_path, same):
+    """PyTorch's legacy exporter folds cls_token.expand(B, -1, -1) or a position encoding
+    repeated over the batch into a constant of [B, ...] (CaiT and XCiT at batch 2). Equal
+    for every image, it is one image's constant; different, it is refused."""
+    from accelsim import SpecError
+    g = GraphBuilder(26)
+    table = normal(1, 3, 4, seed=27)
+    folded = np.concatenate([table, table if same else table + 1.0])
+    y = g.op("Add", [g.op("MatMul", ["x", g.random(4, 4)]), g.const(folded)])
+    model = g.model({"x": [2, 3, 4]}, [y])
+    if same:
+        check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(2, 3, 4, seed=28)})
+    else:
+        with pytest.raises(SpecError, match="differs between the images"):
+            load_onnx(save(model, tmp_path))

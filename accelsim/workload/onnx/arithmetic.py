@@ -159,8 +159,8 @@ class ArithmeticOps:
             # a constant over an activation, or a constant larger than the activation
             return self.pointwise(node, op)
         try:
-            if c.ndim > len(x.shape):                  # its batch axis
-                c = c.reshape(c.shape[1:])
+            if c.ndim > len(x.shape) and np.all(c == c[:1]):   # its batch axis, one image's
+                c = c[0]                                     # values repeated (an expand)
             value = np.broadcast_to(c, x.shape)
         except ValueError:
             raise self.error(node, f"a constant of shape {list(c.shape)} does not broadcast "
