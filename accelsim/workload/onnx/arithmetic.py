@@ -96,6 +96,34 @@ class ArithmeticOps:
         self.put(node.output[0], name, (*a.shape[:-1], b.shape[-1]), out_perm)
         return None
 
+    def constant_times(self, node, c: np.ndarray, x: Tensor) -> None:
+        """C @ X of a constant and an activation (learned queries against the keys of an
+        image: DETR's first decoder layer, Perceiver's latents): a linear map of each
+        column of X. One matrix C for all of X's matrices is a linear layer over X's rows as
+        channels; one per matrix (per head) a 1 x 1 convolution grouped by them."""
+        rank = len(x.shape)
+        if rank < 2 or c.ndim < 2 or c.shape[-1] != x.shape[-2] or c.ndim > rank + x.batched:
+            raise self.error(node, f"product of a constant of shape {list(c.shape)} and an "
+                             f"activation of per-image shape {list(x.shape)} is not supported")
+        groups, (m, k) = math.prod(x.shape[:-2]), c.shape[-2:]
+        matrices = c.reshape(-1, m, k)
+        if len(matrices) == 1 or np.all(matrices == matrices[:1]):
+            perm = (rank - 2, *range(rank - 2), rank - 1)
+            source = self.materialize(x, perm, 1, node.name or "matmul")
+            name = self.add(Linear(self.label(node), (source,), out_features=m))
+            self.weights[name] = matrices[0]
+        elif len(matrices) == groups:
+            perm = tuple(range(rank))
+            source = self.materialize(x, perm, rank - 1, node.name or "matmul")
+            name = self.add(Conv2d(self.label(node), (source,), out_channels=groups * m,
+                                   kernel=(1, 1), groups=groups))
+            self.weights[name] = matrices.reshape(groups * m, k, 1, 1)
+        else:
+            raise self.error(node, f"a constant of {len(matrices)} matrices times an "
+                             f"activation of {groups}: not supported")
+        self.put(node.output[0], name, (*x.shape[:-2], m, x.shape[-1]), perm, like=x)
+        return None
+
     def op_Sum(self, node) -> None:
         self.variadic(node, "add")
 

@@ -227,8 +227,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
                 raise self.error(node, "a constant right operand must be a matrix")
             return self.linear(node, self.act(node), b.T, None)
         if self.const(node, 0) is not None:
-            raise self.error(node, "a constant left operand times an activation is not "
-                             "supported")
+            return self.constant_times(node, self.const(node, 0), self.act(node, 1))
         return self.matmul(node, self.act(node, 0), self.act(node, 1))
 
     def op_BatchNormalization(self, node) -> None:
