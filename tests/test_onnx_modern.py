@@ -685,17 +685,20 @@ def test_a_constant_folded_with_the_batch_in_it(tmp_path, same):
             load_onnx(save(model, tmp_path))
 
 
-@pytest.mark.parametrize("c_shape, kind", [
-    ([5, 4], "linear"),              # Perceiver's latents, one matrix for every head
-    ([1, 3, 5, 4], "conv2d"),        # DETR's first decoder queries, one matrix per head
-    ([3, 5, 4], "conv2d"),
+@pytest.mark.parametrize("c_shape, kind, merged", [
+    ([5, 4], "linear", False),       # Perceiver's latents, one matrix for every head
+    ([1, 3, 5, 4], "conv2d", False),  # DETR's first decoder queries, one matrix per head
+    ([3, 5, 4], "conv2d", False),
+    ([1, 3, 5, 4], "conv2d", True),   # Table Transformer: keys as (batch x heads, 4, 7)
 ])
-def test_a_constant_times_an_activation(tmp_path, c_shape, kind):
+def test_a_constant_times_an_activation(tmp_path, c_shape, kind, merged):
     """Learned queries against an image's keys: C @ X with C a constant. Per matrix of C a
     linear map of X's columns; one matrix per head is a grouped 1 x 1 conv."""
     g = GraphBuilder(29)
     keys = g.op("Relu", [g.op("Transpose", [g.op("Reshape", [g.op("MatMul", ["x", g.random(
         6, 12)]), g.const(np.array([1, 7, 3, 4]))])], perm=[0, 2, 3, 1])])   # (1, 3, 4, 7)
+    if merged:
+        keys = g.op("Reshape", [keys, g.const(np.array([3, 4, 7]))])
     y = g.op("Softmax", [g.op("MatMul", [g.const(normal(*c_shape, seed=30)), keys])], axis=-1)
     model = g.model({"x": [1, 7, 6]}, [y])
     wl = load_onnx(save(model, tmp_path))

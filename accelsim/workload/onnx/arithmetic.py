@@ -101,6 +101,9 @@ class ArithmeticOps:
         image: DETR's first decoder layer, Perceiver's latents): a linear map of each
         column of X. One matrix C for all of X's matrices is a linear layer over X's rows as
         channels; one per matrix (per head) a 1 x 1 convolution grouped by them."""
+        extra = c.ndim - len(x.shape) - x.batched       # C's leading ones broadcast X up
+        if extra > 0 and all(d == 1 for d in c.shape[:extra]):
+            x = self.widen(x, len(x.shape) + extra)
         rank = len(x.shape)
         if rank < 2 or c.ndim < 2 or c.shape[-1] != x.shape[-2] or c.ndim > rank + x.batched:
             raise self.error(node, f"product of a constant of shape {list(c.shape)} and an "
