@@ -705,3 +705,28 @@ def test_a_constant_times_an_activation(tmp_path, c_shape, kind, merged):
     assert kind in kinds(wl)
     assert wl.macs == 7 * 6 * 12 + 3 * 5 * 4 * 7
     check_values(model, wl, {"x": normal(1, 7, 6, seed=31)})
+
+
+def test_scatter_nd_of_rows_at_constant_indices(tmp_path):
+    """PyTorch's slice_scatter as exported for Conditional DETR (``tmp[..., :2] +=
+    reference``): the last axis moved first, rows 0 and 1 replaced by the updates, moved
+    back. A concat of data and updates, then a take of each row's source."""
+    g = GraphBuilder(32)
+    data = g.op("Transpose", [g.op("MatMul", ["x", g.random(6, 4)])], perm=[2, 1, 0])
+    updates = g.op("Transpose", [g.op("Sigmoid", [g.op("MatMul", ["x", g.random(6, 2)])])],
+                   perm=[2, 1, 0])
+    y = g.op("ScatterND", [data, g.const(np.array([[3], [1]])), updates])
+    model = g.model({"x": [1, 5, 6]}, [g.op("Transpose", [y], perm=[2, 1, 0])])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(1, 5, 6, seed=33)})
+
+
+def test_padding_two_axes_of_a_tensor_that_merges_the_batch(tmp_path):
+    """Two padded axes of an [8, 3, 5] tensor that holds a batch of 2 in its first axis:
+    the intermediate padded tensor keeps the merged batch."""
+    g = GraphBuilder(34)
+    merged = g.op("Reshape", [g.op("Relu", ["x"]), g.const(np.array([8, 3, 5]))])
+    padded = g.op("Pad", [merged, g.const(np.array([0, 1, 0, 0, 2, 1]))], mode="constant")
+    y = g.op("Reshape", [padded, g.const(np.array([2, 4, 6, 6]))])
+    model = g.model({"x": [2, 4, 3, 5]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(2, 4, 3, 5, seed=35)})

@@ -58,7 +58,7 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",
                 "ReduceSumSquare",
                 "ReduceL2", "ReduceL1", "CumSum", "GatherElements", "QuantizeLinear",
-                "DequantizeLinear", "Col2Im"))
+                "DequantizeLinear", "Col2Im", "ScatterND"))
 
 
 # Operators that function bodies apply to shapes (constants, folded at import): a body that

@@ -136,6 +136,9 @@ class StructuralOps:
                         shape[axis] = count
                         self.consts[f"{target}#{side}"] = np.full(shape, value)
                         parts.insert(0 if side == "before" else len(parts), f"{target}#{side}")
+                grown = list(self.full_shape(current, node))
+                grown[a] += max(before, 0) + max(after, 0)
+                self.inferred.setdefault(target, tuple(grown))     # batched as its input
                 self.op_Concat(helper.make_node("Concat", parts, [target],
                                                 name=f"{node.name or out}.fill{a}", axis=a))
                 current = target
@@ -344,6 +347,35 @@ class StructuralOps:
         if bias is not None:
             self.biases[name] = np.asarray(bias, dtype=np.float64).reshape(cout, 1, 1)
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
+
+    def op_ScatterND(self, node) -> None:
+        """Entries of the first axis replaced by rows of updates at constant indices
+        (PyTorch's slice_scatter: Conditional DETR's ``tmp[..., :2] += reference``): the
+        data and the updates concatenated along that axis, then a take of each entry's
+        source (the data's own, or its update)."""
+        from onnx import helper
+        index = self.const(node, 1)
+        if (index is None or index.ndim != 2 or index.shape[1] != 1 or node.input[2] in
+                self.consts or self.attrs(node).get("reduction", "none") not in ("none",
+                                                                                 b"none")):
+            return self.unknown(node, "ScatterND is supported with constant indices into "
+                                "the first axis, activation updates and no reduction")
+        size = self.full_shape(node.input[0], node)[0]
+        rows = np.asarray(index, dtype=np.int64).reshape(-1) % size
+        if len(set(rows.tolist())) != len(rows):
+            raise self.error(node, "ScatterND writes one entry twice")
+        source = np.arange(size)
+        source[rows] = size + np.arange(len(rows))
+        out = node.output[0]
+        joined = self.unique(f"{out}#joined")
+        full = self.full_shape(node.input[0], node)
+        self.inferred[joined] = (size + len(rows), *full[1:])     # it is batched as the data
+        self.op_Concat(helper.make_node("Concat", [node.input[0], node.input[2]], [joined],
+                                        name=f"{node.name or out}.joined", axis=0))
+        self.consts[f"{out}#source"] = source
+        self.op_Gather(helper.make_node("Gather", [joined, f"{out}#source"], [out],
+                                        name=f"{node.name or out}.scatter", axis=0))
+        return None
 
     def op_Col2Im(self, node) -> None:
         """ONNX's Col2Im (PyTorch's fold; VOLO's outlook attention): the (C·kh·kw, L) blocks
