@@ -464,10 +464,9 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if old and min(factors[2:]) < 1:
             return self.unknown(node, f"{node.op_type} down at opset {self.opset} is not "
                                 "supported")
-        whole = [int(o) // int(i) for o, i in zip(out[2:], full[2:])]
-        size = ({"scale": tuple(whole)} if all(w >= 1 and w * int(i) == int(o) for w, i, o
-                                               in zip(whole, full[2:], out[2:]))
-                else {"size": (int(out[2]), int(out[3]))})
+        (h, w), (ho, wo) = full[2:].astype(int), out[2:]
+        size = ({"scale": (int(ho // h), int(wo // w))} if ho % h == 0 and wo % w == 0
+                else {"size": (int(ho), int(wo))})
         name = self.add(Upsample(self.label(node), (self.image(node, x),), mode=mode,
                                  coordinates=rule, **size,
                                  **({"nearest": rounding} if mode == "nearest" else {})))
@@ -505,16 +504,16 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         if len(parts) == 1:                   # DenseNet's first dense layer: a copy
             self.tensors[node.output[0]] = parts[0]
             return None
-        given = self.required(node, "axis")
-        parts = [self.batch_as_axis([given], p) for p in parts]
-        axis = self.axis(node, given, parts[0])
+        onnx_axis = self.required(node, "axis")
+        parts = [self.batch_as_axis([onnx_axis], p) for p in parts]
+        axis = self.axis(node, onnx_axis, parts[0])
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)
         name = self.add(Concat(self.label(node), sources, axis=kind))
         shape = list(parts[0].shape)
         shape[axis] = sum(p.shape[axis] for p in parts)
-        self.put(node.output[0], name, tuple(shape), perm)
+        self.put(node.output[0], name, tuple(shape), perm, like=parts[0])
         return None
 
     def select(self, node, x: Tensor, axis: int, start: int, stop: int, keep: bool,

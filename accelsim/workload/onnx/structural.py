@@ -136,9 +136,6 @@ class StructuralOps:
                         shape[axis] = count
                         self.consts[f"{target}#{side}"] = np.full(shape, value)
                         parts.insert(0 if side == "before" else len(parts), f"{target}#{side}")
-                grown = list(self.full_shape(current, node))
-                grown[a] += max(before, 0) + max(after, 0)
-                self.inferred.setdefault(target, tuple(grown))     # batched as its input
                 self.op_Concat(helper.make_node("Concat", parts, [target],
                                                 name=f"{node.name or out}.fill{a}", axis=a))
                 current = target
@@ -356,8 +353,7 @@ class StructuralOps:
         from onnx import helper
         index = self.const(node, 1)
         if (index is None or index.ndim != 2 or index.shape[1] != 1 or node.input[2] in
-                self.consts or self.attrs(node).get("reduction", "none") not in ("none",
-                                                                                 b"none")):
+                self.consts or self.attrs(node).get("reduction", "none") != "none"):
             return self.unknown(node, "ScatterND is supported with constant indices into "
                                 "the first axis, activation updates and no reduction")
         size = self.full_shape(node.input[0], node)[0]
@@ -368,8 +364,6 @@ class StructuralOps:
         source[rows] = size + np.arange(len(rows))
         out = node.output[0]
         joined = self.unique(f"{out}#joined")
-        full = self.full_shape(node.input[0], node)
-        self.inferred[joined] = (size + len(rows), *full[1:])     # it is batched as the data
         self.op_Concat(helper.make_node("Concat", [node.input[0], node.input[2]], [joined],
                                         name=f"{node.name or out}.joined", axis=0))
         self.consts[f"{out}#source"] = source
