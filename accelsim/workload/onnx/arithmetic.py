@@ -75,12 +75,10 @@ class ArithmeticOps:
                              "batch axes do not broadcast") from None
         shared = (math.prod(b.shape[:-2]) == 1 < math.prod(a.shape[:-2])
                   and a.shape[:-2] == batch_shape)
-        if not shared:
-            for which, t in (("a", a), ("b", b)):
-                if t.shape[:-2] != batch_shape:
-                    full = (*batch_shape, *t.shape[-2:])
-                    t = self.expand(node, t, full, output=f"{node.output[0]}#{which}")
-                    a, b = (t, b) if which == "a" else (a, t)
+        if not shared:                            # each operand copied to the full batch
+            a, b = (t if t.shape[:-2] == batch_shape else self.expand(
+                node, t, (*batch_shape, *t.shape[-2:]), output=f"{node.output[0]}#{which}")
+                for which, t in (("a", a), ("b", b)))
         batch = tuple(range(rank - 2))
         heads = 1 if shared else math.prod(a.shape[:-2])
         out_perm = (rank - 1, *batch, rank - 2) if shared else (*batch, rank - 1, rank - 2)
@@ -140,33 +138,27 @@ class ArithmeticOps:
     def variadic(self, node, op: str, scale: float | None = None) -> None:
         """Sum, Max, Min or Mean of n operands (a single input passes through). Activations
         of one shape are combined as they are laid out; constants or shapes that broadcast
-        go through pointwise(), and Mean's 1/n scale follows."""
-        names = [n for n in node.input if n]
-        if len(names) > 1 and (any(n in self.consts for n in names) or any(
-                self.act(node, i).shape != self.act(node, 0).shape
-                for i in range(len(node.input)) if node.input[i])):
+        go through pointwise(); Mean's 1/n scale follows either."""
+        given = [i for i, n in enumerate(node.input) if n]
+        constant = any(node.input[i] in self.consts for i in given)
+        parts = [self.act(node, i) for i in given if node.input[i] not in self.consts]
+        if len(given) > 1 and (constant or any(p.shape != parts[0].shape for p in parts)):
             self.pointwise(node, op)
-            x = self.tensors.get(node.output[0])
-            if scale is not None and x is not None:
-                name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (x.layer,),
-                                       scale="scalar"))
-                self.weights[name] = np.full((1, 1, 1), scale)
-                self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm, x.batched)
-            return None
-        parts = [self.act(node, i) for i in range(len(node.input)) if node.input[i]]
-        first = parts[0]
-        if len(parts) == 1:
-            name = first.layer
         else:
-            channels = channel_axes(self.shape_of[first.layer], first)
-            sources = tuple(self.materialize(p, first.perm, channels, node.name or op)
-                            for p in parts)
-            name = self.add(Elementwise(self.label(node), sources, function=op))
-        if scale is not None and len(parts) > 1:
-            name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (name,),
+            first = parts[0]
+            name = first.layer
+            if len(parts) > 1:
+                channels = channel_axes(self.shape_of[first.layer], first)
+                sources = tuple(self.materialize(p, first.perm, channels, node.name or op)
+                                for p in parts)
+                name = self.add(Elementwise(self.label(node), sources, function=op))
+            self.put(node.output[0], name, first.shape, first.perm)
+        x = self.tensors.get(node.output[0])
+        if scale is not None and len(given) > 1 and x is not None:
+            name = self.add(Affine(self.unique(f"{self.label(node)}.mean"), (x.layer,),
                                    scale="scalar"))
             self.weights[name] = np.full((1, 1, 1), scale)
-        self.put(node.output[0], name, first.shape, first.perm)
+            self.tensors[node.output[0]] = Tensor(name, x.shape, x.perm, x.batched)
         return None
 
     def arithmetic(self, node, op: str) -> None:

@@ -106,14 +106,10 @@ class RecurrentOps:
         if value.size % hidden or value.size // hidden not in (1, sequences):
             raise self.error(node, f"initial state of shape {list(value.shape)} for "
                              f"{sequences} sequence(s) of hidden_size {hidden}")
-        value = value.reshape(-1, hidden)
-        if len(value) not in (1, sequences):
-            raise self.error(node, f"initial state of {len(value)} sequences for "
-                             f"{sequences}")
         # every sequence's state, so that each step's recurrent product counts S vectors
-        value = np.broadcast_to(value, (sequences, hidden))
-        name = self.add(Constant(self.unique(label), (), shape=(hidden, 1, len(value))))
-        self.weights[name] = value.T.reshape(hidden, 1, len(value))
+        value = np.broadcast_to(value.reshape(-1, hidden), (sequences, hidden))
+        name = self.add(Constant(self.unique(label), (), shape=(hidden, 1, sequences)))
+        self.weights[name] = value.T.reshape(hidden, 1, sequences)
         return name
 
     def unroll(self, node, op: str, sequence: str, steps: int, reverse: bool, w, r, b,

@@ -25,17 +25,16 @@ def unbound(nodes: list, constants: dict[str, np.ndarray], outputs: set[str],
     onnx = onnx_module()
     helper = onnx.helper
     graph = _Graph(nodes, constants, outputs)
-    graph.values = dict(constants)           # initializers and Constant nodes, as arrays
+    values = dict(constants)                 # initializers and Constant nodes, as arrays
     for node in nodes:
         if node.op_type == "Constant" and _attr(node, "value") is not None:
-            graph.values[node.output[0]] = onnx.numpy_helper.to_array(_attr(node, "value"))
+            values[node.output[0]] = onnx.numpy_helper.to_array(_attr(node, "value"))
     replaced: dict[int, list | None] = {}
     for node in nodes:
-        perm = _perm(node)
-        if perm is None or len(perm) < 3 or perm[0] == 0 or perm[1] != 0 \
-                or node.output[0] in outputs:
+        perm = list(_attr(node, "perm", [])) if node.op_type == "Transpose" else []
+        if len(perm) < 3 or perm[0] == 0 or perm[1] != 0 or node.output[0] in outputs:
             continue
-        picks = [_picks(graph, reader, node.output[0], opset)
+        picks = [_picks(graph, values, reader, node.output[0], opset)
                  for reader in graph.readers.get(node.output[0], [])]
         if not picks or any(p is None for p in picks):
             continue
@@ -63,18 +62,9 @@ def unbound(nodes: list, constants: dict[str, np.ndarray], outputs: set[str],
     return result
 
 
-def _perm(node) -> list[int] | None:
-    if node.op_type != "Transpose":
-        return None
-    for attr in node.attribute:
-        if attr.name == "perm":
-            return list(attr.ints)
-    return None
-
-
-def _ints(graph: _Graph, name: str) -> list[int] | None:
+def _ints(values: dict, name: str) -> list[int] | None:
     """A small constant input as integers (None if absent or computed)."""
-    value = graph.values.get(name) if name else None
+    value = values.get(name) if name else None
     return None if value is None else [int(v) for v in np.asarray(value).reshape(-1)]
 
 
@@ -85,41 +75,41 @@ def _attr(node, name: str, default=None):
     return default
 
 
-def _squeezed(graph: _Graph, name: str, opset: int):
+def _squeezed(graph: _Graph, values: dict, name: str, opset: int):
     """The Squeeze of axis 0 that is the only reader of ``name``, or None."""
     reader = graph.only_reader(name)
     if reader is None or reader.op_type != "Squeeze":
         return None
-    axes = (_ints(graph, reader.input[1]) if opset >= 13 and len(reader.input) > 1
+    axes = (_ints(values, reader.input[1]) if opset >= 13 and len(reader.input) > 1
             else _attr(reader, "axes"))
     return reader if axes is not None and list(axes) == [0] else None
 
 
-def _picks(graph: _Graph, reader, name: str, opset: int) -> list | None:
+def _picks(graph: _Graph, values: dict, reader, name: str, opset: int) -> list | None:
     """[(index, output, pieces)] of the entries of axis 0 that ``reader`` picks from
     ``name``, or None when it does anything else."""
     if reader.input[0] != name or any(i == name for i in reader.input[1:]):
         return None
     if reader.op_type == "Gather":
-        index = _ints(graph, reader.input[1])
+        index = _ints(values, reader.input[1])
         if (_attr(reader, "axis", 0) != 0 or index is None or len(index) != 1
-                or index[0] < 0 or np.ndim(graph.values[reader.input[1]]) != 0):
+                or index[0] < 0 or np.ndim(values[reader.input[1]]) != 0):
             return None
         return [(index[0], reader.output[0], [reader])]
     if reader.op_type == "Slice" and opset >= 10:
-        starts, ends = _ints(graph, reader.input[1]), _ints(graph, reader.input[2])
-        axes = _ints(graph, reader.input[3]) if len(reader.input) > 3 else [0]
-        steps = _ints(graph, reader.input[4]) if len(reader.input) > 4 else [1]
-        squeeze = _squeezed(graph, reader.output[0], opset)
+        starts, ends = _ints(values, reader.input[1]), _ints(values, reader.input[2])
+        axes = _ints(values, reader.input[3]) if len(reader.input) > 3 else [0]
+        steps = _ints(values, reader.input[4]) if len(reader.input) > 4 else [1]
+        squeeze = _squeezed(graph, values, reader.output[0], opset)
         if (starts is None or ends is None or len(starts) != 1 or axes != [0]
                 or steps != [1] or starts[0] < 0 or ends[0] != starts[0] + 1
                 or squeeze is None):
             return None
         return [(starts[0], squeeze.output[0], [reader, squeeze])]
     if reader.op_type == "Split" and _attr(reader, "axis", 0) == 0:
-        sizes = (_ints(graph, reader.input[1]) if len(reader.input) > 1
+        sizes = (_ints(values, reader.input[1]) if len(reader.input) > 1
                  else _attr(reader, "split"))
-        squeezes = [_squeezed(graph, out, opset) for out in reader.output]
+        squeezes = [_squeezed(graph, values, out, opset) for out in reader.output]
         if (sizes is not None and any(s != 1 for s in sizes)) or any(
                 s is None for s in squeezes):
             return None
