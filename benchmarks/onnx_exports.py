@@ -23,7 +23,9 @@ Two steps, in two environments:
        python benchmarks/onnx_exports.py check DIR/*.onnx
 
    One line per file: OK (every output within 1e-3), WRONG, REFUSED (accelsim's one-line
-   reason) or CRASH (a traceback: a bug). A count follows.
+   reason), CRASH (a traceback: a bug), or UNDERFLOW: an output whose values all lie below
+   float32's normal range (random weights that shrink it layer by layer) cannot be compared,
+   and the others matched. A count follows.
 """
 
 from __future__ import annotations
@@ -157,6 +159,11 @@ def check(paths: list[Path]) -> collections.Counter:
             counts["REFUSED"] += 1
             print(f"REFUSED {path.stem}: {str(exc).splitlines()[0][:300]}", flush=True)
             continue
+        except Exception as exc:                         # noqa: BLE001 - a bug: say so
+            counts["CRASH"] += 1
+            traceback.print_exc()
+            print(f"CRASH {path.stem}: {type(exc).__name__}: {exc}", flush=True)
+            continue
         try:
             session = onnxruntime.InferenceSession(str(path),
                                                    providers=["CPUExecutionProvider"])
@@ -169,21 +176,30 @@ def check(paths: list[Path]) -> collections.Counter:
             inputs = {layer: from_onnx_layout(wl, layer, np.asarray(feeds[name], np.float64))
                       for layer, (name, *_) in wl.layouts.items() if name in feeds}
             got = reference_outputs(wl, inputs)
-            errors = {}
+            errors, underflow = {}, []
             for layer, (name, *_) in wl.layouts.items():
-                if name in expected and layer in got:
-                    want = expected[name].astype(np.float64)
-                    have = to_onnx_layout(wl, layer, got[layer])
-                    errors[name] = (float(np.abs(have - want).max() / np.abs(want).max())
-                                    if have.shape == want.shape and np.abs(want).max() > 0
-                                    else float("inf") if have.shape != want.shape else 0.0)
+                if name not in expected or layer not in got:
+                    continue
+                want = expected[name].astype(np.float64)
+                have = to_onnx_layout(wl, layer, got[layer])
+                scale = float(np.abs(want).max(initial=0))
+                if have.shape != want.shape:
+                    errors[name] = float("inf")
+                elif scale < np.finfo(np.float32).tiny:
+                    # below float32's normal range (random weights that shrink every layer):
+                    # onnxruntime's few significant bits there compare with nothing
+                    underflow.append(name)
+                else:
+                    errors[name] = float(np.abs(have - want).max()) / scale
             result = accelsim.simulate(wl, "cim-16x16")
-            worst = max(errors.values(), default=float("inf"))
-            outcome = "OK" if set(errors) == set(expected) and worst <= TOLERANCE else "WRONG"
+            worst = max(errors.values(), default=0.0)
+            outcome = ("WRONG" if worst > TOLERANCE or len(errors) + len(underflow)
+                       < len(expected) else "UNDERFLOW" if underflow else "OK")
             counts[outcome] += 1
             print(f"{outcome} {path.stem}: worst error {worst:.2e} over {len(errors)} of "
-                  f"{len(expected)} outputs; {wl.macs / 1e6:.1f} M MACs, {result.cycles:,} "
-                  "cycles on cim-16x16", flush=True)
+                  f"{len(expected)} outputs ({len(underflow)} underflowed); "
+                  f"{wl.macs / 1e6:.1f} M MACs, {result.cycles:,} cycles on cim-16x16",
+                  flush=True)
         except Exception as exc:                         # noqa: BLE001 - a bug: say so
             counts["CRASH"] += 1
             traceback.print_exc()
@@ -214,7 +230,8 @@ def main() -> None:
         export(names, args.out, **options)
         return
     counts = check(args.paths)
-    print(", ".join(f"{counts[k]} {k.lower()}" for k in ("OK", "REFUSED", "WRONG", "CRASH")))
+    print(", ".join(f"{counts[k]} {k.lower()}"
+                    for k in ("OK", "UNDERFLOW", "REFUSED", "WRONG", "CRASH")))
     sys.exit(1 if counts["WRONG"] or counts["CRASH"] else 0)
 
 
