@@ -33,6 +33,7 @@ from accelsim.workload.onnx.reading import (
     onnx_module,
     without_weights,
 )
+from accelsim.workload.onnx.sinking import Sinking
 from accelsim.workload.onnx.unbind import unbound
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
@@ -73,7 +74,7 @@ BATCH_HINT = ("(export the model at batch 1 and give the batch to simulate(), or
               "on the command line)")
 
 
-class Importer(NodeOps, Folding):
+class Importer(NodeOps, Folding, Sinking):
     def __init__(self, model, path: Path, unsupported: str, input_shapes: dict,
                  on_node=None):
         self.model, self.source, self.unsupported = model, str(path), unsupported
@@ -92,6 +93,7 @@ class Importer(NodeOps, Folding):
         # ONNX element type of each initializer (what folding hands the evaluators)
         self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
+        self.pending, self.substitutes = {}, {}     # sinking.py: transposes held, rewrites
         self.empty: set[str] = set()            # empty slices: only a Concat may take one
         self.quantized: set[str] = set()        # QuantizeLinear outputs (for a Dequantize)
         self.current = None                     # the node being imported
@@ -134,6 +136,7 @@ class Importer(NodeOps, Folding):
         nodes = fused(list(graph.node), self.consts, {o.name for o in graph.output})
         if self.batch > 1:       # q, k and v unbound from a transpose that moves the batch
             nodes = unbound(nodes, self.consts, {o.name for o in graph.output}, self.opset)
+        self.nodes = nodes
         for node in nodes:
             for name in node.input:
                 self.uses[name] = self.uses.get(name, 0) + 1
@@ -521,6 +524,8 @@ class Importer(NodeOps, Folding):
                                 "export the neural network alone")
         if node.domain not in ("", "ai.onnx"):
             return self.unknown(node, f"operator domain '{node.domain}' is not supported")
+        if self.redirect(node):                 # reads a transpose held pending (sinking.py)
+            return None
         if op == "Constant":
             (key, attr), = self.attrs(node).items()
             self.consts[node.output[0]] = (self.array(attr, f"constant '{node.output[0]}'")

@@ -99,10 +99,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         rank = len(x.shape) + x.batched
         order = [int(a) for a in self.attrs(node).get("perm", range(rank - 1, -1, -1))]
         if order[0] != 0:
-            if self.batch > 1:
-                raise self.error(node, f"perm {order} moves the batch of {self.batch} "
-                                 "images inwards; export with batch 1 (the batch is then "
-                                 "given to simulate)")
+            if self.batch > 1:                # held until the batch is first again
+                return self.move_batch(node, order)
             x = unbatched(x)                  # one image: the batch axis is an ordinary one
         elif x.batched:
             order = [a - 1 for a in order[1:]]
