@@ -117,3 +117,36 @@ def test_rows_merged_across_images_outside_a_row_wise_chain_are_refused(tmp_path
     y = g.op("ReduceMean", [y, g.const(np.array([0]))], keepdims=1)
     with pytest.raises(SpecError, match="moves the batch of 2 images inwards"):
         load_onnx(save(g.model({"x": [2, TOKENS, D]}, [y], opset=18), tmp_path))
+
+
+def test_an_activation_of_a_held_tensor_that_another_reader_needs_unchanged(tmp_path):
+    """[B, N] moved to [N, B], then x + sigmoid(x) twice: the sigmoid must not be applied
+    in place to the layer that computes x, which the Add still reads (found by fuzzing)."""
+    g = GraphBuilder(3)
+    x = g.op("Transpose", ["x"], perm=[1, 0])
+    for _ in range(2):
+        x = g.op("Add", [x, g.op("Sigmoid", [x])])
+    y = g.op("Relu", [g.op("Transpose", [x], perm=[1, 0])])
+    model = g.model({"x": [2, 3]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path)), {"x": np.array(
+        [[-1.0, 0.5, 2.0], [0.25, -3.0, 1.0]], dtype=np.float32)})
+
+
+def test_a_gather_from_rows_that_merge_the_batch_after_a_held_transpose(tmp_path):
+    """[3, 2, 2] moved to [2, 3, 2] and reshaped to [2, 6]: the batch merges into the second
+    axis; a gather of one row leaves [6], the batch merged with 2 (found by fuzzing: the
+    rewritten gather was first taken as batched)."""
+    g = GraphBuilder(3)
+    y = g.op("Transpose", ["x"], perm=[2, 0, 1])
+    y = g.op("Reshape", [y, g.const(np.array([2, 6]))])
+    y = g.op("Gather", [y, g.const(np.array(1))], axis=0)                     # [6]
+    y = g.op("Gather", [y, g.const(np.array([5, 2]))], axis=0)
+    with pytest.raises(SpecError, match="merges the batch of 3 images with another axis"):
+        load_onnx(save(g.model({"x": [3, 2, 2]}, [y]), tmp_path))
+    g = GraphBuilder(3)
+    y = g.op("Transpose", ["x"], perm=[2, 0, 1])
+    y = g.op("Reshape", [y, g.const(np.array([2, 6]))])
+    y = g.op("Relu", [g.op("Gather", [y, g.const(np.array(1))], axis=0)])     # [6]
+    model = g.model({"x": [3, 2, 2]}, [y])
+    check_values(model, load_onnx(save(model, tmp_path, "b.onnx")), {"x": np.arange(
+        -6, 6, dtype=np.float32).reshape(3, 2, 2)})

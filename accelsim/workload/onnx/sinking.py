@@ -84,9 +84,7 @@ class Sinking:
         until its readers bring the batch first again (a graph output is refused)."""
         if node.output[0] in self.graph_outputs:
             raise self.moved_error(node, order, None)
-        source = node.input[0]
-        self.uses[source] = self.uses.get(source, 0) - 1     # the transpose reads it no more
-        self.hold(node.output[0], source, list(order), node)
+        self.hold(node.output[0], node.input[0], list(order), node)
 
     def moved_error(self, transpose, order, reader):
         where = "" if reader is None else (
@@ -98,7 +96,13 @@ class Sinking:
                           f"simulate){where}")
 
     def hold(self, name: str, source: str, perm: list[int], transpose) -> None:
+        """``name`` = Transpose(``source``, ``perm``), not imported: each of its readers
+        becomes a node that reads ``source`` in place of that transpose's one read, and the
+        reads are counted now, before any of them is imported (so that an activation is
+        not applied in place to a layer that another reader still needs unchanged). Nodes
+        made here add no reads: each name made here is read once (fresh())."""
         self.pending[name] = (source, perm, transpose)
+        self.uses[source] = self.uses.get(source, 0) + self.uses.get(name, 0) - 1
 
     def shape_held(self, name: str) -> tuple[int, ...]:
         """The ONNX shape of a pending tensor (its source is imported by the time a reader
@@ -132,16 +136,23 @@ class Sinking:
         return True
 
     def emit(self, new) -> None:
-        for name in new.input:
-            if name:
-                self.uses[name] = self.uses.get(name, 0) + 1
-        self.node(new)
-        self.check_shapes(new)
+        """Import a node made here, as the node being imported (its shapes are inferred from
+        it, not from the node it replaces)."""
+        replaced, self.current = self.current, new
+        try:
+            self.node(new)
+            self.check_shapes(new)
+        finally:
+            self.current = replaced
 
     # -- making nodes ------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
+        """A new tensor name, counted as read once: by the next node made here, or by the
+        transpose that hold() replaces with its readers."""
         self.fresh_count = getattr(self, "fresh_count", 0) + 1
-        return f"{base}#batch-first{self.fresh_count}"
+        name = f"{base}#batch-first{self.fresh_count}"
+        self.uses[name] = 1
+        return name
 
     def constant(self, base: str, value) -> str:
         name = self.fresh(base)
@@ -206,7 +217,8 @@ class Sinking:
                 return None
         if op == "Transpose":
             order = self.attrs(node).get("perm", range(rank - 1, -1, -1))
-            return self.result(out, source, [perm[int(a)] for a in order], transpose, out)
+            moved = [perm[int(a)] for a in order]
+            return self.result(out, source, moved, transpose, out)
         if op in UNARY or op in ELEMENTWISE:
             return self.elementwise(node, perm, transpose)
         if any(n in self.pending for n in node.input[1:]):
