@@ -4,6 +4,10 @@ batch is first again (accelsim/workload/onnx/sinking.py)."""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,6 +21,9 @@ import accelsim  # noqa: E402
 from accelsim import SpecError  # noqa: E402
 from accelsim.workload.onnx import load_onnx  # noqa: E402
 from accelsim.workload.onnx.sinking import refined  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from onnx_batch_fuzz import fuzz  # noqa: E402
 
 TOKENS, D, HEADS = 5, 8, 2
 
@@ -150,3 +157,16 @@ def test_a_gather_from_rows_that_merge_the_batch_after_a_held_transpose(tmp_path
     model = g.model({"x": [3, 2, 2]}, [y])
     check_values(model, load_onnx(save(model, tmp_path, "b.onnx")), {"x": np.arange(
         -6, 6, dtype=np.float32).reshape(3, 2, 2)})
+
+
+def test_random_graphs_that_move_the_batch_inwards_match_onnxruntime():
+    """benchmarks/onnx_batch_fuzz.py: each random graph imports with onnxruntime's outputs
+    or is refused in one line (before the rewrite, 2 in 1,000 imported; its first version
+    imported 4-8 in 1,000 wrong and crashed on 1-2)."""
+    outcomes, bad = Counter(), []
+    for index, outcome, detail in fuzz(seed=7, count=300):
+        outcomes[outcome] += 1
+        if outcome in ("crashed", "wrong"):
+            bad.append(f"graph {index}: {outcome}: {detail[:200]}")
+    assert not bad, "\n".join(bad)
+    assert outcomes["imported"] >= 20 and outcomes["invalid"] == 0
