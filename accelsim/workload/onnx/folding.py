@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from accelsim.workload.activations import activate
+from accelsim.workload.onnx.layouts import onnx_shape
 from accelsim.workload.onnx.reading import onnx_module
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
@@ -181,3 +182,19 @@ class Folding:
             dims = self.static_dims(info)
             if dims is not None and info.name in node.output:
                 self.inferred[info.name] = dims
+
+    def check_shapes(self, node) -> None:
+        """Every output the importer made has the shape ONNX's shape inference gives it: a
+        disagreement (a padding or dilation rule read wrong) is an error naming the node,
+        never a silently different network."""
+        for name in node.output:
+            tensor, inferred = self.tensors.get(name), self.inferred.get(name)
+            if tensor is None or inferred is None:
+                continue
+            full = onnx_shape(tensor, self.batch)
+            if len(full) != len(inferred):
+                continue
+            if full != tuple(inferred):
+                raise self.error(node, f"accelsim computes its output '{name}' as "
+                                 f"{list(full)} but ONNX shape inference gives "
+                                 f"{list(inferred)}; this case is not supported")

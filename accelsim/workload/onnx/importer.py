@@ -255,22 +255,6 @@ class Importer(NodeOps, Folding, Sinking):
                             "strings are not supported)")
         return value.astype(np.float64) if value.dtype.kind == "f" else value
 
-    def check_shapes(self, node) -> None:
-        """Every output the importer made has the shape ONNX's shape inference gives it: a
-        disagreement (a padding or dilation rule read wrong) is an error naming the node,
-        never a silently different network."""
-        for name in node.output:
-            tensor, inferred = self.tensors.get(name), self.inferred.get(name)
-            if tensor is None or inferred is None:
-                continue
-            full = onnx_shape(tensor, self.batch)
-            if len(full) != len(inferred):
-                continue
-            if full != tuple(inferred):
-                raise self.error(node, f"accelsim computes its output '{name}' as "
-                                 f"{list(full)} but ONNX shape inference gives "
-                                 f"{list(inferred)}; this case is not supported")
-
     def static_dims(self, info) -> tuple[int, ...] | None:
         kind = info.type.WhichOneof("value")
         if kind != "tensor_type" or not info.type.tensor_type.HasField("shape"):
