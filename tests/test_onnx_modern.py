@@ -730,3 +730,34 @@ def test_padding_two_axes_of_a_tensor_that_merges_the_batch(tmp_path):
     y = g.op("Reshape", [padded, g.const(np.array([2, 4, 6, 6]))])
     model = g.model({"x": [2, 4, 3, 5]}, [y])
     check_values(model, load_onnx(save(model, tmp_path)), {"x": normal(2, 4, 3, 5, seed=35)})
+
+
+@pytest.mark.parametrize("batch, c_shape, kind, same", [
+    (1, [3, 4, 5], "conv2d", True),      # one key matrix per head: a grouped 1 x 1 conv
+    (1, [1, 1, 4, 5], "linear", True),   # one for every head
+    (2, [2, 3, 4, 5], "conv2d", True),   # folded with the batch, the same for both images
+    (2, [2, 3, 4, 5], "", False),        # ... different: refused
+])
+def test_an_activation_times_a_constant_stack(tmp_path, batch, c_shape, kind, same):
+    """Queries against keys that come from a constant (a decoder's cross-attention over a
+    learned memory): X @ K with K a stack of constant matrices, (Kᵀ Xᵀ)ᵀ."""
+    from accelsim import SpecError
+    g = GraphBuilder(36)
+    queries = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", ["x", g.random(6, 12)]),
+                                                  g.const(np.array([batch, 7, 3, 4]))])],
+                   perm=[0, 2, 1, 3])                                  # (B, 3 heads, 7, 4)
+    keys = normal(*c_shape, seed=37)
+    if batch > 1:                                          # the same for every image
+        keys = np.repeat(keys[:1], batch, axis=0)
+    if not same:
+        keys[1] += 1.0
+    y = g.op("Softmax", [g.op("MatMul", [queries, g.const(keys)])], axis=-1)
+    model = g.model({"x": [batch, 7, 6]}, [y])
+    if not same:
+        with pytest.raises(SpecError, match="differs between the images"):
+            load_onnx(save(model, tmp_path))
+        return
+    wl = load_onnx(save(model, tmp_path))
+    assert kind in kinds(wl)
+    assert wl.macs == 7 * 6 * 12 + 3 * 7 * 4 * 5          # projection, then per head N d M
+    check_values(model, wl, {"x": normal(batch, 7, 6, seed=38)})

@@ -23,6 +23,7 @@ from accelsim.workload.onnx.layouts import (
     channel_axes,
     in_same_order,
     per_output_values,
+    transposed,
 )
 from accelsim.workload.onnx.reading import INTEGER_TYPES
 
@@ -124,6 +125,28 @@ class ArithmeticOps:
                              f"activation of {groups}: not supported")
         self.put(node.output[0], name, (*x.shape[:-2], m, x.shape[-1]), perm, like=x)
         return None
+
+    def times_constant(self, node, x: Tensor, b: np.ndarray) -> None:
+        """X @ B of an activation and a stack of constant matrices (attention whose keys
+        come from a constant, as a decoder's over a learned memory): (Bᵀ Xᵀ)ᵀ, a constant
+        times an activation, the two transposes views of the layout. A stack folded with
+        the batch in it is taken as one image's when every image's is the same."""
+        rank = len(x.shape)
+        if b.ndim == rank + 1 and x.batched and b.shape[0] == self.batch:
+            if np.any(b != b[:1]):
+                raise self.error(node, "the constant right operand differs between the "
+                                 "images of the batch (a constant that differs between the "
+                                 "images of a batch is not supported)")
+            b = b[0]
+        if rank < 2:
+            raise self.error(node, f"product of an activation of per-image shape "
+                             f"{list(x.shape)} and a constant of shape {list(b.shape)} is "
+                             "not supported")
+        swap = (*range(rank - 2), rank - 1, rank - 2)
+        self.constant_times(node, np.swapaxes(b, -1, -2), transposed(x, swap))
+        y = self.tensors[node.output[0]]
+        order = (*range(len(y.shape) - 2), len(y.shape) - 1, len(y.shape) - 2)
+        self.tensors[node.output[0]] = transposed(y, order)
 
     def op_Sum(self, node) -> None:
         self.variadic(node, "add")

@@ -222,7 +222,7 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         b = self.const(node, 1)
         if b is not None:
             if b.ndim != 2:
-                raise self.error(node, "a constant right operand must be a matrix")
+                return self.times_constant(node, self.act(node), b)
             return self.linear(node, self.act(node), b.T, None)
         if self.const(node, 0) is not None:
             return self.constant_times(node, self.const(node, 0), self.act(node, 1))
