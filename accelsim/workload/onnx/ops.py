@@ -221,7 +221,10 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
     def op_MatMul(self, node) -> None:
         b = self.const(node, 1)
         if b is not None:
-            if b.ndim != 2:
+            if b.ndim < 2:
+                raise self.error(node, "a constant right operand must be a matrix or a "
+                                 "stack of matrices")
+            if b.ndim > 2:
                 return self.times_constant(node, self.act(node), b)
             return self.linear(node, self.act(node), b.T, None)
         if self.const(node, 0) is not None:
