@@ -761,3 +761,18 @@ def test_an_activation_times_a_constant_stack(tmp_path, batch, c_shape, kind, sa
     assert kind in kinds(wl)
     assert wl.macs == 7 * 6 * 12 + 3 * 7 * 4 * 5          # projection, then per head N d M
     check_values(model, wl, {"x": normal(batch, 7, 6, seed=38)})
+
+
+def test_one_copy_of_a_transposed_tensor_serves_all_its_readers(tmp_path):
+    """Two linear layers read the same transposed tensor (as Swin's, LLaMA's and T5's
+    attention read theirs): the transpose is one copy in the buffer, not one per reader."""
+    g = GraphBuilder(39)
+    moved = g.op("Transpose", [g.op("MatMul", ["x", g.random(6, 6)])], perm=[0, 2, 1])
+    y = g.op("Add", [g.op("MatMul", [moved, g.random(5, 3)]),
+                     g.op("MatMul", [moved, g.random(5, 3)])])                # [1, 6, 3]
+    model = g.model({"x": [1, 5, 6]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    copies = [n for n, layer in wl.layers.items() if layer.kind == "reshape"
+              and not layer.aliases_input]
+    assert len(copies) == 1
+    check_values(model, wl, {"x": normal(1, 5, 6, seed=40)})

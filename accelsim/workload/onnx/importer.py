@@ -94,6 +94,7 @@ class Importer(NodeOps, Folding, Sinking):
         self.declared_types = {t.name: t.data_type for t in model.graph.initializer}
         self.tensors: dict[str, Tensor] = {}
         self.pending, self.substitutes = {}, {}     # sinking.py: transposes held, rewrites
+        self.copies: dict[tuple, str] = {}      # materialize(): layouts made, by source
         self.empty: set[str] = set()            # empty slices: only a Concat may take one
         self.quantized: set[str] = set()        # QuantizeLinear outputs (for a Dequantize)
         self.current = None                     # the node being imported
@@ -451,14 +452,18 @@ class Importer(NodeOps, Folding, Sinking):
         if same_order and self.shape_of[tensor.layer] == shape:
             return tensor.layer
         if same_order:
-            layer = Reshape(self.unique(f"{name}.view"), (tensor.layer,),
-                            source=(math.prod(shape),), perm=(0,), shape=shape)
+            layer = Reshape(f"{name}.view", (tensor.layer,), source=(math.prod(shape),),
+                            perm=(0,), shape=shape)
         else:
             inverse = np.argsort(tensor.perm)
-            layer = Reshape(self.unique(f"{name}.transpose"), (tensor.layer,),
+            layer = Reshape(f"{name}.transpose", (tensor.layer,),
                             source=tuple(tensor.shape[p] for p in tensor.perm),
                             perm=tuple(int(inverse[p]) for p in perm), shape=shape)
-        return self.add(layer)
+        # one copy (or view) of a tensor in a layout serves every reader that asks for it
+        key = (tensor.layer, layer.source, layer.perm, shape)
+        if self.copies.get(key) not in self.layers:
+            self.copies[key] = self.add(replace(layer, name=self.unique(layer.name)))
+        return self.copies[key]
 
     def add_input(self, info) -> None:
         kind = info.type.WhichOneof("value")
