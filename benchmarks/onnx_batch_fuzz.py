@@ -4,10 +4,10 @@ Each graph takes a batch of 2 or 3 images, moves the batch inwards with a Transp
 applies one to five random operations of the kinds the importer carries a held transpose
 past (accelsim/workload/onnx/sinking.py): activations, elementwise operations with
 broadcast constants or with another held tensor, a MatMul by a constant, Softmax along any
-axis, Reshapes that merge or split axes, Transposes, Squeeze and Unsqueeze, Gather, Slice
-and Split. Most end with a random Transpose. Each graph must import with outputs equal to
-onnxruntime's, or be refused in one line; none may crash or import wrong (the cases are
-counted as in onnx_node_sweep.py).
+axis, Reshapes that merge or split axes, Transposes, Squeeze and Unsqueeze, Gather, Slice,
+Split and residual adds. Most end with a random Transpose. Each graph must import with
+outputs equal to onnxruntime's, or be refused in one line; none may crash or import wrong
+(the cases are counted as in onnx_node_sweep.py).
 
     python benchmarks/onnx_batch_fuzz.py [--seed 0] [--count 500]
 """
@@ -65,7 +65,7 @@ def random_graph(rng: np.random.Generator):
         perm = [int(a) for a in rng.permutation(len(shape))]
     x, cur = op("Transpose", ["x"], perm=perm), [shape[a] for a in perm]
     for _ in range(int(rng.integers(1, 6))):
-        rank, kind = len(cur), int(rng.integers(0, 13))
+        rank, kind = len(cur), int(rng.integers(0, 14))
         if kind == 0:
             x = op("Relu", [x])
         elif kind == 1:                  # a constant broadcast along some axes
@@ -119,6 +119,8 @@ def random_graph(rng: np.random.Generator):
                 half = cur[a] // 2
                 x = op("Mul", op("Split", [x, ints([half, half])], n_out=2, axis=a))
                 cur[a] = half
+        elif kind == 13:                 # a residual: x + x W (W square)
+            x = op("Add", [x, op("MatMul", [x, floats(cur[-1], cur[-1])])])
         if not cur:
             break
     if len(cur) > 1 and rng.random() < 0.7:

@@ -170,3 +170,39 @@ def test_random_graphs_that_move_the_batch_inwards_match_onnxruntime():
             bad.append(f"graph {index}: {outcome}: {detail[:200]}")
     assert not bad, "\n".join(bad)
     assert outcomes["imported"] >= 20 and outcomes["invalid"] == 0
+
+
+def detr_layout(batch: int):
+    """facebookresearch/detr's transformer input: features [B, C, H, W] flattened and moved
+    to [HW, B, C] (the channels not last in the source), a residual add of an attention-like
+    projection, a LayerNorm, and learned queries repeated over the batch (a constant with
+    the batch folded into its heads) against the moved keys."""
+    g = GraphBuilder(41)
+    c, hw, q, heads = 8, 6, 3, 2
+    features = g.op("Reshape", [g.op("Conv", ["x", g.random(c, 3, 1, 1)]),
+                                g.const(np.array([batch, c, hw]))])           # [B, C, HW]
+    src = g.op("Transpose", [features], perm=[2, 0, 1])                       # [HW, B, C]
+    src = g.op("Add", [src, g.op("MatMul", [src, g.random(c, c)])])
+    src = g.op("LayerNormalization", [src, g.const(np.ones(c)), g.const(np.zeros(c))],
+               axis=-1)
+    keys = g.op("Reshape", [src, g.const(np.array([hw, batch * heads, c // heads]))])
+    keys = g.op("Transpose", [keys], perm=[1, 2, 0])                          # [B·h, dh, HW]
+    queries = np.repeat(normal(1, heads, q, c // heads), batch, axis=0).reshape(
+        batch * heads, q, c // heads)
+    scores = g.op("Softmax", [g.op("MatMul", [g.const(queries), keys])], axis=-1)
+    y = g.op("Reshape", [scores, g.const(np.array([batch, heads * q, hw]))])
+    return g.model({"x": [batch, 3, 2, 3]}, [y])
+
+
+def normal(*shape, seed=42):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def test_detr_layout_at_batch_two(tmp_path):
+    two = load_onnx(save(detr_layout(2), tmp_path, "two.onnx"))
+    one = load_onnx(save(detr_layout(1), tmp_path, "one.onnx"))
+    assert two.batch == 2 and two.macs == one.macs
+    check_values(detr_layout(2), two, {"x": normal(2, 3, 2, 3, seed=43)})
+    for device in ("cim-16x16", "eyeriss-like"):
+        a, b = accelsim.simulate(one, device, batch=2), accelsim.simulate(two, device)
+        assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)

@@ -109,6 +109,14 @@ class ArithmeticOps:
                              f"activation of per-image shape {list(x.shape)} is not supported")
         groups, (m, k) = math.prod(x.shape[:-2]), c.shape[-2:]
         matrices = c.reshape(-1, m, k)
+        if self.batch > 1 and len(matrices) == self.batch * groups and groups > 1:
+            # folded with the batch (DETR's learned queries repeated over it, at batch 2)
+            per_image = matrices.reshape(self.batch, groups, m, k)
+            if np.any(per_image != per_image[:1]):
+                raise self.error(node, "the constant differs between the images of the "
+                                 "batch (a constant that differs between the images of a "
+                                 "batch is not supported)")
+            matrices = per_image[0]
         if len(matrices) == 1 or np.all(matrices == matrices[:1]):
             perm = (rank - 2, *range(rank - 2), rank - 1)
             source = self.materialize(x, perm, 1, node.name or "matmul")

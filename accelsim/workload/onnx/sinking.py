@@ -226,16 +226,21 @@ class Sinking:
         new = self.fresh(out)
         if op == "MatMul":
             weight = self.consts.get(node.input[1])
-            if weight is None or np.ndim(weight) != 2 or rank < 2 or perm[-1] != rank - 1:
+            if weight is None or np.ndim(weight) != 2 or rank < 2:
                 return None
-            return [self.copied(node, [source, node.input[1]], [new]),
+            made, source, perm = self.in_order(source, perm, perm[-1] != rank - 1, out)
+            if perm[-1] != rank - 1:              # the product would run over the batch
+                return None
+            return [*made, self.copied(node, [source, node.input[1]], [new]),
                     *self.result(out, new, perm, transpose, out)]
         if op in ("Softmax", "LogSoftmax", "LayerNormalization"):
             axis = int(self.attrs(node).get("axis", -1)) % rank
             if op == "LayerNormalization":
+                made, source, perm = self.in_order(
+                    source, perm, any(perm[a] != a for a in range(axis, rank)), out)
                 if any(perm[a] != a for a in range(axis, rank)):
                     return None
-                return [self.copied(node, [source, *node.input[1:]], [new]),
+                return [*made, self.copied(node, [source, *node.input[1:]], [new]),
                         *self.result(out, new, perm, transpose, out)]
             if self.opset < 13:
                 return None
@@ -290,17 +295,41 @@ class Sinking:
             return self.reshaped(node, source, perm, transpose)
         return None
 
+    def in_order(self, source: str, perm: list[int], needed: bool, base: str):
+        """(nodes, source, perm) with the source's axes after its first in the order the held
+        tensor has them, when ``needed`` (DETR's [B, C, HW] moved to [HW, B, C] has C last
+        for a MatMul): a transpose of the source that keeps its first axis first."""
+        order = [0] + [a for a in perm if a != 0]
+        if not needed or order == sorted(order):
+            return [], source, perm
+        name = self.fresh(base)
+        position = {a: n for n, a in enumerate(order)}
+        return ([self.made("Transpose", [source], name, base, perm=order)], name,
+                [position[a] for a in perm])
+
     def elementwise(self, node, perm: list[int], transpose) -> list | None:
+        """Held inputs with different permutations (a residual add of a moved input and a
+        projection of it) are first brought to one order, the source's axes in the held
+        tensors' order (in_order())."""
         rank, unary = len(perm), node.op_type in UNARY
+        held = {n: self.pending[n] for n in node.input if n in self.pending}
+        made = []
+        if any(p != perm for _, p, _ in held.values()):
+            if any(len(p) != rank for _, p, _ in held.values()):
+                return None
+            for name, (source, other, first) in held.items():
+                steps, source, other = self.in_order(source, other, True, node.output[0])
+                made += steps
+                held[name] = (source, other, first)
+            perm = next(iter(held.values()))[1]
+            if any(p != perm for _, p, _ in held.values()):
+                return None
         inputs = []
         for i, name in enumerate(node.input):
             if not name or (unary and i > 0 and name in self.consts):
                 inputs.append(name)
-            elif name in self.pending:
-                source, other, _ = self.pending[name]
-                if other != perm:
-                    return None
-                inputs.append(source)
+            elif name in held:
+                inputs.append(held[name][0])
             elif name in self.consts and not unary:
                 value = np.asarray(self.consts[name])
                 if value.ndim > rank:
@@ -313,7 +342,7 @@ class Sinking:
             else:
                 return None
         new = self.fresh(node.output[0])
-        return [self.copied(node, inputs, [new]),
+        return [*made, self.copied(node, inputs, [new]),
                 *self.result(node.output[0], new, perm, transpose, node.output[0])]
 
     def reshaped(self, node, source: str, perm: list[int], transpose) -> list | None:
