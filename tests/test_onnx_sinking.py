@@ -206,3 +206,13 @@ def test_detr_layout_at_batch_two(tmp_path):
     for device in ("cim-16x16", "eyeriss-like"):
         a, b = accelsim.simulate(one, device, batch=2), accelsim.simulate(two, device)
         assert (a.cycles, a.energy_pj) == (b.cycles, b.energy_pj)
+
+
+def test_a_transpose_without_perm_that_moves_the_batch_is_refused_naming_it(tmp_path):
+    """A Transpose with no perm reverses the axes; refused in one line when a reader cannot
+    be rewritten (the held transpose's order was read back from its attribute: a crash)."""
+    g = GraphBuilder(3)
+    y = g.op("ReduceSum", [g.op("Transpose", ["x"]), g.const(np.array([2]))], keepdims=0)
+    with pytest.raises(SpecError, match=r"perm \[2, 1, 0\] moves the batch of 2 images.*"
+                       r"\(ReduceSum\) reads it"):
+        load_onnx(save(g.model({"x": [2, 3, 4]}, [y]), tmp_path))

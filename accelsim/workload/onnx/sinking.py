@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from accelsim.workload.onnx.fusion import _Graph
 from accelsim.workload.onnx.layouts import reshape_target
 from accelsim.workload.onnx.reading import onnx_module
 from accelsim.workload.ops import ONNX_ACTIVATIONS
@@ -81,12 +82,16 @@ class Sinking:
 
     def move_batch(self, node, order: list[int]) -> None:
         """A Transpose whose ``order`` moves the batch inwards (batch above 1): held pending
-        until its readers bring the batch first again (a graph output is refused)."""
+        until its readers bring the batch first again (a graph output is refused). The
+        transpose and its order (given, or the default reversal) are kept as the held
+        tensor's origin, for the error if a reader cannot be rewritten."""
+        origin = (node, list(order))
         if node.output[0] in self.graph_outputs:
-            raise self.moved_error(node, order, None)
-        self.hold(node.output[0], node.input[0], list(order), node)
+            raise self.moved_error(origin, None)
+        self.hold(node.output[0], node.input[0], list(order), origin)
 
-    def moved_error(self, transpose, order, reader):
+    def moved_error(self, origin, reader):
+        transpose, order = origin
         where = "" if reader is None else (
             f". accelsim follows such a transpose through per-row work until the batch is "
             f"first again, but '{reader.name or reader.output[0]}' ({reader.op_type}) reads "
@@ -95,21 +100,21 @@ class Sinking:
                           "images inwards; export with batch 1 (the batch is then given to "
                           f"simulate){where}")
 
-    def hold(self, name: str, source: str, perm: list[int], transpose) -> None:
+    def hold(self, name: str, source: str, perm: list[int], origin) -> None:
         """``name`` = Transpose(``source``, ``perm``), not imported: each of its readers
         becomes a node that reads ``source`` in place of that transpose's one read, and the
         reads are counted now, before any of them is imported (so that an activation is
         not applied in place to a layer that another reader still needs unchanged). Nodes
         made here add no reads: each name made here is read once (fresh())."""
-        self.pending[name] = (source, perm, transpose)
+        self.pending[name] = (source, perm, origin)
         self.uses[source] = self.uses.get(source, 0) + self.uses.get(name, 0) - 1
 
     def shape_held(self, name: str) -> tuple[int, ...]:
         """The ONNX shape of a pending tensor (its source is imported by the time a reader
         asks)."""
         if name not in self.inferred:
-            source, perm, transpose = self.pending[name]
-            shape = self.full_shape(source, transpose)
+            source, perm, origin = self.pending[name]
+            shape = self.full_shape(source, origin[0])
             self.inferred[name] = tuple(shape[a] for a in perm)
         return self.inferred[name]
 
@@ -127,10 +132,7 @@ class Sinking:
             return False
         new_nodes = self.sunk(node)
         if new_nodes is None:
-            name = next(n for n in node.input if n in self.pending)
-            _, perm, transpose = self.pending[name]
-            order = [int(a) for a in self.attrs(transpose)["perm"]]
-            raise self.moved_error(transpose, order, node)
+            raise self.moved_error(self.pending[held[0]][2], node)
         for new in new_nodes:
             self.emit(new)
         return True
@@ -178,14 +180,14 @@ class Sinking:
         return onnx_module().helper.make_node(op, list(inputs), [output],
                                               name=f"{base}#batch-first", **attrs)
 
-    def result(self, out: str, source: str, perm: list[int], transpose, base: str) -> list:
+    def result(self, out: str, source: str, perm: list[int], origin, base: str) -> list:
         """``out`` = Transpose(``source``, ``perm``): written now when the batch stays first,
         else held pending."""
         if perm == sorted(perm):
             return [self.made("Identity", [source], out, base)]
         if perm[0] == 0:
             return [self.made("Transpose", [source], out, base, perm=perm)]
-        self.hold(out, source, perm, transpose)
+        self.hold(out, source, perm, origin)
         return []
 
     def axes_input(self, node, index: int, attr: str):
@@ -208,8 +210,7 @@ class Sinking:
     def sunk(self, node) -> list | None:
         """The nodes that compute ``node`` from the sources of its pending inputs, or None."""
         op = node.op_type
-        pend = [self.pending[n] for n in node.input if n in self.pending]
-        source, perm, transpose = pend[0]
+        source, perm, origin = next(self.pending[n] for n in node.input if n in self.pending)
         rank, out = len(perm), node.output[0]
         if len(node.output) != 1 and op != "Split":
             if op not in ("Dropout", "LayerNormalization") or any(
@@ -218,9 +219,9 @@ class Sinking:
         if op == "Transpose":
             order = self.attrs(node).get("perm", range(rank - 1, -1, -1))
             moved = [perm[int(a)] for a in order]
-            return self.result(out, source, moved, transpose, out)
+            return self.result(out, source, moved, origin, out)
         if op in UNARY or op in ELEMENTWISE:
-            return self.elementwise(node, perm, transpose)
+            return self.elementwise(node, perm, origin)
         if any(n in self.pending for n in node.input[1:]):
             return None
         new = self.fresh(out)
@@ -232,7 +233,7 @@ class Sinking:
             if perm[-1] != rank - 1:              # the product would run over the batch
                 return None
             return [*made, self.copied(node, [source, node.input[1]], [new]),
-                    *self.result(out, new, perm, transpose, out)]
+                    *self.result(out, new, perm, origin, out)]
         if op in ("Softmax", "LogSoftmax", "LayerNormalization"):
             axis = int(self.attrs(node).get("axis", -1)) % rank
             if op == "LayerNormalization":
@@ -241,11 +242,11 @@ class Sinking:
                 if any(perm[a] != a for a in range(axis, rank)):
                     return None
                 return [*made, self.copied(node, [source, *node.input[1:]], [new]),
-                        *self.result(out, new, perm, transpose, out)]
+                        *self.result(out, new, perm, origin, out)]
             if self.opset < 13:
                 return None
             return [self.copied(node, [source], [new], axis=perm[axis]),
-                    *self.result(out, new, perm, transpose, out)]
+                    *self.result(out, new, perm, origin, out)]
         if op == "Unsqueeze":
             axes = self.axes_input(node, 1, "axes")
             if axes is None:
@@ -256,7 +257,7 @@ class Sinking:
             for position in range(size):
                 moved.append(next(added) if position in axes else next(kept))
             return [self.with_axes(node, source, new, range(rank, size)),
-                    *self.result(out, new, moved, transpose, out)]
+                    *self.result(out, new, moved, origin, out)]
         if op == "Squeeze":
             shape = self.inferred[node.input[0]]
             axes = self.axes_input(node, 1, "axes")
@@ -264,7 +265,7 @@ class Sinking:
                     else {a for a in range(rank) if shape[a] == 1})
             kept = _renumbered([perm[a] for a in range(rank) if a not in axes])
             return [self.with_axes(node, source, new, sorted(perm[a] for a in axes)),
-                    *self.result(out, new, kept, transpose, out)]
+                    *self.result(out, new, kept, origin, out)]
         if op == "Gather":
             indices = self.consts.get(node.input[1])
             axis = int(self.attrs(node).get("axis", 0)) % rank
@@ -273,7 +274,7 @@ class Sinking:
             moved = perm if np.ndim(indices) == 1 else _renumbered(
                 [p for a, p in enumerate(perm) if a != axis])
             return [self.copied(node, [source, node.input[1]], [new], axis=perm[axis]),
-                    *self.result(out, new, moved, transpose, out)]
+                    *self.result(out, new, moved, origin, out)]
         if op == "Slice" and self.opset >= 10:
             starts = self.consts.get(node.input[1])
             axes = self.axes_input(node, 3, "")
@@ -282,17 +283,17 @@ class Sinking:
             axes = axes if axes is not None else list(range(np.size(starts)))
             inputs = [source, *node.input[1:]] + [""] * (4 - len(node.input))
             inputs[3] = self.constant(out, np.array([perm[a % rank] for a in axes]))
-            return [self.copied(node, inputs, [new]), *self.result(out, new, perm, transpose,
+            return [self.copied(node, inputs, [new]), *self.result(out, new, perm, origin,
                                                                    out)]
         if op == "Split":
             axis = int(self.attrs(node).get("axis", 0)) % rank
             news = [self.fresh(o) for o in node.output]
             made = [self.copied(node, [source, *node.input[1:]], news, axis=perm[axis])]
             for o, n in zip(node.output, news):
-                made += self.result(o, n, perm, transpose, o)
+                made += self.result(o, n, perm, origin, o)
             return made
         if op == "Reshape":
-            return self.reshaped(node, source, perm, transpose)
+            return self.reshaped(node, source, perm, origin)
         return None
 
     def in_order(self, source: str, perm: list[int], needed: bool, base: str):
@@ -307,7 +308,7 @@ class Sinking:
         return ([self.made("Transpose", [source], name, base, perm=order)], name,
                 [position[a] for a in perm])
 
-    def elementwise(self, node, perm: list[int], transpose) -> list | None:
+    def elementwise(self, node, perm: list[int], origin) -> list | None:
         """Held inputs with different permutations (a residual add of a moved input and a
         projection of it) are first brought to one order, the source's axes in the held
         tensors' order (in_order())."""
@@ -343,9 +344,9 @@ class Sinking:
                 return None
         new = self.fresh(node.output[0])
         return [*made, self.copied(node, inputs, [new]),
-                *self.result(node.output[0], new, perm, transpose, node.output[0])]
+                *self.result(node.output[0], new, perm, origin, node.output[0])]
 
-    def reshaped(self, node, source: str, perm: list[int], transpose) -> list | None:
+    def reshaped(self, node, source: str, perm: list[int], origin) -> list | None:
         """A Reshape of Transpose(source, perm), from the finest factors of both shapes: the
         source split into them, a transpose that keeps its first factor (the batch's)
         first and brings each output axis's factors together, a reshape that merges them,
@@ -368,7 +369,7 @@ class Sinking:
         first = by_source[0][0]                  # the batch is its outermost part
         batch = next(j for j, factors in enumerate(of_output) if first in factors)
         if of_output[batch][0] != first:
-            return self.rows_apart(node, shape, out, perm)
+            return self.rows_apart(node, shape, out, perm, origin)
         order = [batch] + [j for j in range(len(out)) if j != batch]
         arranged = [f for j in order for f in of_output[j]]
         written = [out[j] for j in order]
@@ -376,7 +377,7 @@ class Sinking:
         steps = (("Reshape", [sizes[f] for f in split]),
                  ("Transpose", [split.index(f) for f in arranged]),
                  ("Reshape", written))
-        current = list(self.full_shape(source, transpose))
+        current = list(self.full_shape(source, origin[0]))
         for op, value in steps:
             if (op == "Transpose" and value == sorted(value)) or (
                     op == "Reshape" and value == current):
@@ -392,10 +393,10 @@ class Sinking:
             name = new
         position = {j: n for n, j in enumerate(order)}
         return made + self.result(base, name, [position[j] for j in range(len(out))],
-                                  transpose, base)
+                                  origin, base)
 
     # -- a row-wise chain, done on the unmerged axes -----------------------------------------
-    def rows_apart(self, node, shape, out, perm) -> list | None:
+    def rows_apart(self, node, shape, out, perm, origin) -> list | None:
         """Reshape to [rows, D] of leading axes that hold the batch inside → row-wise nodes →
         Reshape whose leading axes are those axes again: the first reshape keeps the leading
         axes apart, the row-wise nodes work on them as they are, the last restores the
@@ -404,13 +405,13 @@ class Sinking:
                       if math.prod(shape[:k]) == out[0]), 0)
         if len(out) != 2 or count < 2 or perm.index(0) >= count:
             return None
-        readers = self.readers()
+        if getattr(self, "graph", None) is None:      # who reads what, built once
+            self.graph = _Graph(self.nodes, self.consts, self.graph_outputs)
         chain, name = [], node.output[0]
         while True:
-            after = readers.get(name, [])
-            if len(after) != 1 or name in self.graph_outputs or after[0].input[0] != name:
+            reader = self.graph.only_reader(name)
+            if reader is None or reader.input[0] != name:
                 return None
-            reader = after[0]
             if reader.op_type == "Reshape":
                 break
             if not self.row_wise(reader):
@@ -422,18 +423,10 @@ class Sinking:
         for step in chain:
             renamed[step.output[0]] = self.fresh(step.output[0])
             self.substitutes[id(step)] = self.row_step(step, renamed)
-        self.substitutes[id(reader)] = self.row_end(reader, renamed, lead, node)
+        self.substitutes[id(reader)] = self.row_end(reader, renamed, lead, origin)
         target = self.constant(node.output[0], np.array([*lead, rest], dtype=np.int64))
         return [self.made("Reshape", [node.input[0], target], renamed[node.output[0]],
                           node.output[0])]
-
-    def readers(self) -> dict:
-        if getattr(self, "reader_map", None) is None:
-            self.reader_map = {}
-            for n in self.nodes:
-                for name in set(n.input):
-                    self.reader_map.setdefault(name, []).append(n)
-        return self.reader_map
 
     def row_wise(self, node) -> bool:
         """Works on each row of a [rows, D] tensor alone: a Gemm or MatMul by a constant
@@ -473,21 +466,17 @@ class Sinking:
             return made
         return make
 
-    def row_end(self, node, renamed: dict, lead: tuple, first):
+    def row_end(self, node, renamed: dict, lead: tuple, origin):
         def make():
             target = self.consts.get(node.input[1]) if len(node.input) > 1 else None
             rows = self.inferred.get(node.input[0])
             if target is None or rows is None or (self.attrs(node).get("allowzero", 0)
                                                    and 0 in np.asarray(target)):
-                raise self.moved_error(*self.first_transpose(first), node)
+                raise self.moved_error(origin, node)
             out = reshape_target(tuple(rows), np.asarray(target))
             if tuple(out[:len(lead)]) != lead:
-                raise self.moved_error(*self.first_transpose(first), node)
+                raise self.moved_error(origin, node)
             return [self.made("Reshape", [renamed[node.input[0]], self.constant(
                 node.output[0], np.array(out, dtype=np.int64))], node.output[0],
                 node.output[0])]
         return make
-
-    def first_transpose(self, node):
-        transpose = next(self.pending[n][2] for n in node.input if n in self.pending)
-        return transpose, [int(a) for a in self.attrs(transpose)["perm"]]
