@@ -111,12 +111,7 @@ class ArithmeticOps:
         matrices = c.reshape(-1, m, k)
         if self.batch > 1 and len(matrices) == self.batch * groups and groups > 1:
             # folded with the batch (DETR's learned queries repeated over it, at batch 2)
-            per_image = matrices.reshape(self.batch, groups, m, k)
-            if np.any(per_image != per_image[:1]):
-                raise self.error(node, "the constant differs between the images of the "
-                                 "batch (a constant that differs between the images of a "
-                                 "batch is not supported)")
-            matrices = per_image[0]
+            matrices = self.one_image(node, matrices, "the constant")
         if len(matrices) == 1 or np.all(matrices == matrices[:1]):
             perm = (rank - 2, *range(rank - 2), rank - 1)
             source = self.materialize(x, perm, 1, node.name or "matmul")
@@ -141,11 +136,7 @@ class ArithmeticOps:
         the batch in it is taken as one image's when every image's is the same."""
         rank = len(x.shape)
         if b.ndim == rank + 1 and x.batched and b.shape[0] == self.batch:
-            if np.any(b != b[:1]):
-                raise self.error(node, "the constant right operand differs between the "
-                                 "images of the batch (a constant that differs between the "
-                                 "images of a batch is not supported)")
-            b = b[0]
+            b = self.one_image(node, b, "the constant right operand")[0]
         if rank < 2:
             raise self.error(node, f"product of an activation of per-image shape "
                              f"{list(x.shape)} and a constant of shape {list(b.shape)} is "
@@ -155,6 +146,17 @@ class ArithmeticOps:
         y = self.tensors[node.output[0]]
         order = (*range(len(y.shape) - 2), len(y.shape) - 1, len(y.shape) - 2)
         self.tensors[node.output[0]] = transposed(y, order)
+
+    def one_image(self, node, value: np.ndarray, what: str) -> np.ndarray:
+        """One image's part of a constant whose first axis holds the batch as its outermost
+        factor (an exporter folded a repeat over the batch into it); refused when the
+        images' parts differ."""
+        parts = value.reshape(self.batch, len(value) // self.batch, *value.shape[1:])
+        if np.any(parts != parts[:1]):
+            raise self.error(node, f"{what} differs between the images of the batch (a "
+                             "constant that differs between the images of a batch is not "
+                             "supported)")
+        return parts[0]
 
     def op_Sum(self, node) -> None:
         self.variadic(node, "add")
