@@ -187,6 +187,19 @@ def test_sweep_file_and_cli(tmp_path):
     assert proc.returncode == 2 and "bad.yaml: speed: unknown key" in proc.stderr
 
 
+def test_empty_sweep_keys_take_their_defaults(tmp_path):
+    """``max_points:`` or ``seed:`` left empty (YAML null) mean what leaving them out means:
+    100,000 points at most and seed 0 (an empty max_points was a TypeError from the grid)."""
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\nsample: 2\n"
+                          "grid: {cim.rows: [16, 32, 64]}\nmax_points:\nseed:\n")
+    kwargs = load_sweep(sweep_file)
+    assert kwargs["max_points"] == 100_000 and kwargs["seed"] == 0
+    sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\nsample: 2\n"
+                          "grid: {cim.rows: [16, 32, 64]}\n")
+    assert load_sweep(sweep_file) == kwargs
+
+
 def test_pareto_front_by_hand():
     rows = [{"cycles": 10, "energy_pj": 5}, {"cycles": 5, "energy_pj": 10},
             {"cycles": 12, "energy_pj": 6}, {"cycles": 7, "energy_pj": 7},

@@ -64,6 +64,10 @@ def _doc(*layers):
     ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernl": 3}], SpecError,
      "layers[1] (c).kernl: unknown key"),
     ([{"name": "c", "type": "lstm"}], SpecError, "layers[1].type: unknown layer type 'lstm'"),
+    # a type that is not a name at all (a list or mapping was a TypeError: unhashable)
+    ([{"name": "c", "type": ["conv2d"]}], SpecError,
+     "layers[1].type: unknown layer type ['conv2d']"),
+    ([{"name": "c", "type": {"a": 1}}], SpecError, "layers[1].type: unknown layer type {'a': 1}"),
     ([{"name": "c", "type": "linear", "out_features": "4"}], SpecError,
      "out_features: Input should be a valid integer"),
     ([{"name": "c", "type": "conv2d", "out_channels": 4, "kernel": 9}], WorkloadError,

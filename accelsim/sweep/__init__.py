@@ -172,8 +172,10 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     for key in ("output", "device"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(source, key, f"must be a name or a path (got {data[key]!r})")
-    max_points = data.get("max_points", 100_000)
-    expand(data["grid"], sample=data.get("sample"), seed=data.get("seed", 0), source=source,
+    # An empty value (null) is the default, as if the key were absent.
+    max_points = 100_000 if data.get("max_points") is None else data["max_points"]
+    seed = 0 if data.get("seed") is None else data["seed"]
+    expand(data["grid"], sample=data.get("sample"), seed=seed, source=source,
            max_points=max_points)
     here = Path(source).parent
     device = data["device"]
@@ -182,7 +184,7 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     # Paths in the file are relative to the file, as the device's is.
     workloads = [str(here / w) if looks_like_path(w) else w for w in workloads]
     kwargs = {"device": device, "workloads": workloads, "grid": data["grid"],
-              "sample": data.get("sample"), "seed": data.get("seed", 0),
+              "sample": data.get("sample"), "seed": seed,
               "max_points": max_points, **options}
     if "output" in data:
         kwargs["output"] = str(here / data["output"])

@@ -105,7 +105,7 @@ def _layer(entry: Any, index: int, previous: list[Layer], source: str) -> Layer:
         raise SpecError(source, where, "each layer must be a mapping with name and type")
     params = dict(entry)
     kind = params.pop("type", None)
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise SpecError(source, f"{where}.type", f"unknown layer type {kind!r}; known: "
                         + ", ".join(LAYER_TYPES))
     if "name" in params:
