@@ -1,5 +1,10 @@
-"""The choices simulate() offers, in one light module the command line can read without
-importing the simulator."""
+"""The choices simulate() offers, and the check of its options, in one light module the
+command line and sweep files can read without importing the simulator."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from accelsim.errors import AccelsimError
 
 # Simulation modes (see mapping.lower): steps of vectors, or one event per tile MVM.
 MODES = ("fast", "reference")
@@ -10,3 +15,36 @@ POLICIES = ("rules", "energy", "latency", "edp", "cim", "systolic")
 # Execution orders (see mapping.memory.layer_by_layer): layers pipelined on chip, or one at a
 # time with every activation going through DRAM (as ZigZag and Timeloop assume).
 EXECUTIONS = ("pipelined", "layer_by_layer")
+
+
+# Integer options: (lowest, highest, the highest as shown, whether None means a default).
+_INTEGERS = {"batch": (1, 10 ** 7, "10,000,000", True),
+             "max_steps": (1, 10 ** 7, "10,000,000", False),
+             "seed": (0, 2 ** 63 - 1, "2**63 - 1", False)}
+_FLAGS = ("values", "trace", "preload_weights")
+
+
+def check_options(**options: Any) -> None:
+    """Refuse a simulate() option of the wrong type or range, naming it (AccelsimError). A
+    flag must be a bool (numpy's too): a string such as "no" is not taken for its truth."""
+    for name, value in options.items():
+        if name == "mode" and value not in MODES:
+            raise AccelsimError(f"mode must be one of {', '.join(MODES)}, got {value!r}")
+        if name == "execution" and value not in EXECUTIONS:
+            raise AccelsimError(f"execution must be one of {', '.join(EXECUTIONS)}, "
+                                f"got {value!r}")
+        if name in _INTEGERS:
+            low, high, shown, optional = _INTEGERS[name]
+            if not (optional and value is None) and (
+                    isinstance(value, bool) or not isinstance(value, int)
+                    or not low <= value <= high):
+                raise AccelsimError(f"{name} must be an integer from {low} to {shown}, "
+                                    f"got {value!r}")
+        if name in _FLAGS and not (isinstance(value, bool) or (  # numpy's bool is one too
+                getattr(value, "shape", None) == ()
+                and getattr(getattr(value, "dtype", None), "kind", None) == "b")):
+            raise AccelsimError(f"{name} must be True or False, got {value!r}")
+        if name == "assign" and value is not None and not (isinstance(value, Mapping) and all(
+                isinstance(key, str) and isinstance(unit, str) for key, unit in value.items())):
+            raise AccelsimError("assign must map layer names to unit names "
+                                f"({{'conv1': 'systolic'}}), got {value!r:.80}")

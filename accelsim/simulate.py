@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from accelsim.choices import EXECUTIONS, MODES
+from accelsim.choices import check_options
 from accelsim.errors import AccelsimError, AccelsimWarning
 from accelsim.hardware.plan import LayerPlan
 from accelsim.hardware.pricing import resolve
@@ -85,17 +85,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
     is paused during the call (it resumes as it was; reference counting frees as usual).
     """
     began = time.perf_counter()
-    if mode not in MODES:
-        raise AccelsimError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if execution not in EXECUTIONS:
-        raise AccelsimError(f"execution must be one of {', '.join(EXECUTIONS)}, "
-                            f"got {execution!r}")
-    for name, value, high in (("batch", 1 if batch is None else batch, 10 ** 7),
-                              ("max_steps", max_steps, 10 ** 7)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-            raise AccelsimError(f"{name} must be an integer from 1 to {high:,}, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
-        raise AccelsimError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
+    check_options(mode=mode, execution=execution, batch=batch, max_steps=max_steps, seed=seed,
+                  values=values, trace=trace, preload_weights=preload_weights, assign=assign)
 
     def run() -> Result:
         """The simulation. A function of its own, so that the plans and the program are

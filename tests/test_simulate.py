@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -148,6 +149,25 @@ def test_bad_options():
         simulate("mlp", "cim-16x16", mode="exact")
     with pytest.raises(AccelsimError, match="batch must be an integer from 1 to 10,000,000"):
         simulate("mlp", "cim-16x16", batch=0)
+
+
+@pytest.mark.parametrize("options, fragment", [
+    # a flag that is not a bool was taken for its truth (values="no" ran value mode) or
+    # crashed in arithmetic (values=None, values="x": TypeError in the memory check)
+    ({"values": "no"}, "values must be True or False, got 'no'"),
+    ({"values": None}, "values must be True or False, got None"),
+    ({"trace": 1}, "trace must be True or False, got 1"),
+    ({"preload_weights": "yes"}, "preload_weights must be True or False"),
+    # assign that is not a mapping of names was an AttributeError ('int' has no 'items')
+    ({"assign": 3}, "assign must map layer names to unit names"),
+    ({"assign": [("fc1", "cim")]}, "assign must map layer names to unit names"),
+    ({"assign": {"fc1": 1}}, "assign must map layer names to unit names"),
+])
+def test_bad_flags_and_assignments_are_refused_by_name(options, fragment):
+    with pytest.raises(AccelsimError, match=re.escape(fragment)):
+        simulate("mlp", "hybrid-cim-systolic", **options)
+    # numpy's bool is a bool
+    assert simulate("mlp", "cim-16x16", trace=np.True_).trace is not None
 
 
 def square(n):

@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -198,6 +199,20 @@ def test_empty_sweep_keys_take_their_defaults(tmp_path):
     sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\nsample: 2\n"
                           "grid: {cim.rows: [16, 32, 64]}\n")
     assert load_sweep(sweep_file) == kwargs
+
+
+def test_a_sweep_file_option_of_the_wrong_type_is_refused_before_running(tmp_path):
+    """An option simulate() would refuse at every point is refused once, naming the file and
+    key (a flag given as 1 ran, taken for its truth, before flags had to be bools)."""
+    sweep_file = tmp_path / "s.yaml"
+    for option, fragment in (("preload_weights: 1", "preload_weights must be True or False"),
+                             ("assign: 5", "assign must map layer names to unit names"),
+                             ("max_steps: 0", "max_steps must be an integer from 1")):
+        sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\n"
+                              f"grid: {{cim.rows: [16]}}\noptions: {{{option}}}\n")
+        with pytest.raises(SpecError, match=re.escape(f"options.{option.split(':')[0]}: "
+                                                      f"{fragment}")):
+            load_sweep(sweep_file)
 
 
 def test_pareto_front_by_hand():

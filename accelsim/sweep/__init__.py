@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim._data import looks_like_path
+from accelsim.choices import check_options
 from accelsim.errors import AccelsimError, SpecError
 from accelsim.progress import wanted
 from accelsim.results.pareto import pareto_front
@@ -90,6 +91,7 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
         if name not in _OPTIONS:
             raise AccelsimError(f"unknown sweep option '{name}' (simulate options: "
                                 f"{', '.join(_OPTIONS)})")
+    check_options(**options)
     base, base_name = _device_dict(device)
     workloads = [workloads] if isinstance(workloads, str) else list(workloads)
     if not workloads:
@@ -157,6 +159,10 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
         if key not in _OPTIONS:
             raise SpecError(source, f"options.{key}", f"unknown option (known: "
                             f"{', '.join(_OPTIONS)})")
+        try:
+            check_options(**{key: options[key]})
+        except AccelsimError as exc:
+            raise SpecError(source, f"options.{key}", str(exc)) from None
     workloads = data["workloads"]
     if isinstance(workloads, str):
         workloads = [workloads]
