@@ -143,6 +143,16 @@ def export(names: list[str], out: Path, batch: int, legacy: bool, dynamic: bool,
                   f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", flush=True)
 
 
+def _feed(rng, arg):
+    """A random input for onnxruntime's input ``arg``: normal floats, or for an integer
+    input (token ids) integers from 0 to 99, within any vocabulary; symbolic axes 1."""
+    shape = [d if isinstance(d, int) else 1 for d in arg.shape]
+    if "int" in arg.type:
+        return rng.integers(0, 100, size=shape).astype(
+            np.int32 if arg.type == "tensor(int32)" else np.int64)
+    return rng.normal(size=shape).astype(np.float32)
+
+
 def check(paths: list[Path]) -> collections.Counter:
     import onnxruntime
 
@@ -168,9 +178,7 @@ def check(paths: list[Path]) -> collections.Counter:
             session = onnxruntime.InferenceSession(str(path),
                                                    providers=["CPUExecutionProvider"])
             rng = np.random.default_rng(0)
-            feeds = {i.name: rng.normal(size=[d if isinstance(d, int) else 1
-                                              for d in i.shape]).astype(np.float32)
-                     for i in session.get_inputs()}
+            feeds = {i.name: _feed(rng, i) for i in session.get_inputs()}
             expected = dict(zip([o.name for o in session.get_outputs()],
                                 session.run(None, feeds)))
             inputs = {layer: from_onnx_layout(wl, layer, np.asarray(feeds[name], np.float64))

@@ -451,3 +451,63 @@ def test_min_and_max_over_an_images_height_and_width(tmp_path, op):
     wl = load_onnx(save(model, tmp_path))
     assert ("reduce" if op == "ReduceMin" else "pool2d") in kinds(wl)
     check_values(model, wl, {"x": normal(1, 2, 6, 7)})
+
+
+def relative_positions(tokens, k):
+    """DeBERTa's c2p index: for query i and key j, the bucket of i - j, clipped to 2k."""
+    i, j = np.arange(tokens)[:, None], np.arange(tokens)[None, :]
+    return np.clip(i - j + k, 0, 2 * k - 1)
+
+
+def test_gather_elements_of_scores_by_relative_position(tmp_path):
+    """DeBERTa's relative attention gathers [1, H, T, 2k] scores along the last axis at
+    indices [1, H, T, T] that depend on (i, j) only: one take of T x T entries of each
+    head's (T, 2k) block, the heads riding along. Checked against numpy's
+    take_along_axis by hand and against onnxruntime."""
+    heads, tokens, k = 3, 5, 3
+    index = np.broadcast_to(relative_positions(tokens, k), (1, heads, tokens, tokens))
+    g = GraphBuilder(7)
+    y = g.op("GatherElements", ["x", g.const(np.ascontiguousarray(index, dtype=np.int64))],
+             axis=-1)
+    model = g.model({"x": [1, heads, tokens, 2 * k]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    (take,) = [n for n in wl.order if wl.layers[n].kind == "take"]
+    assert wl.layers[take].count == tokens * tokens
+    x = normal(1, heads, tokens, 2 * k, seed=4)
+    want = np.take_along_axis(x, index, axis=-1)
+    assert want[0, 2, 4, 0] == x[0, 2, 4, 6 - 1]     # i - j + k = 7, clipped to 2k - 1
+    np.testing.assert_array_equal(run_onnxruntime(model, {"x": x}), want)
+    check_values(model, wl, {"x": x})
+
+
+def test_gather_elements_varying_by_head_cut_short_at_batch_two(tmp_path):
+    """Indices that differ per head and take fewer rows than the data has (a cut), the same
+    for both images of a batch of 2; and indices that differ between the images, refused."""
+    heads, rows, width = 2, 4, 6
+    rng = np.random.default_rng(5)
+    one = rng.integers(-width, width, size=(1, heads, rows - 1, 3))   # negative: from the end
+    g = GraphBuilder(8)
+    y = g.op("GatherElements", ["x", g.const(np.concatenate([one, one]))], axis=3)
+    model = g.model({"x": [2, heads, rows, width]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    check_values(model, wl, {"x": normal(2, heads, rows, width, seed=6)})
+    g = GraphBuilder(9)
+    other = one.copy()
+    other[0, 0, 0, 0] = (one[0, 0, 0, 0] + 1) % width
+    y = g.op("GatherElements", ["x", g.const(np.concatenate([one, other]))], axis=3)
+    model = g.model({"x": [2, heads, rows, width]}, [y])
+    with pytest.raises(SpecError, match="indices that differ between the images"):
+        load_onnx(save(model, tmp_path))
+
+
+def test_random_operators_are_not_folded_to_one_draw(tmp_path):
+    """ViT-MAE shuffles its patches by the argsort of RandomUniformLike noise. Folding that
+    node gave a different network at every import (its gather indices changed); a random
+    operator is refused, naming it."""
+    g = GraphBuilder(10)
+    noise = g.op("RandomUniformLike", [g.const(np.zeros((1, 6), np.float32))])
+    y = g.op("Add", ["x", noise])
+    model = g.model({"x": [1, 6]}, [y])
+    with pytest.raises(SpecError, match=r"RandomUniformLike\): RandomUniformLike draws new "
+                                        "random numbers every time the model runs"):
+        load_onnx(save(model, tmp_path))

@@ -17,6 +17,11 @@ MAX_VIEW_ELEMENTS = 1 << 31     # a repeated value (ConstantOfShape) is a view, 
 SIZED_BY_INFERENCE = ("Resize", "Upsample", "Pad", "OneHot", "EyeLike")
 
 
+# Operators whose outputs are random draws: never folded to a constant (seen: ViT-MAE's
+# RandomUniformLike noise, whose argsort shuffles the patches).
+RANDOM_OPS = frozenset({"RandomUniform", "RandomNormal", "RandomUniformLike",
+                        "RandomNormalLike", "Bernoulli", "Multinomial"})
+
 class Folding:
     """The importer provides error(), full_shape(), static_dims() and the tables used."""
 
@@ -25,6 +30,11 @@ class Folding:
         opset-11 Unsqueeze takes its axes as an attribute), after its size is bounded: with
         ONNX's reference evaluator, else with onnxruntime."""
         from onnx.reference import ReferenceEvaluator
+        if node.op_type in RANDOM_OPS:
+            return self.unknown(node, f"{node.op_type} draws new random numbers every time the "
+                                "model runs (a training-time or masking operator): folding it "
+                                "to one draw would make the imported network differ from "
+                                "import to import; export the model for inference")
         inputs = [self.consts[name] if name else None for name in node.input]
         if node.op_type == "ConstantOfShape" and inputs and inputs[0] is not None:
             return self.constant_of_shape(node, np.asarray(inputs[0]))

@@ -55,10 +55,11 @@ class StructuralOps:
     def op_GatherElements(self, node) -> None:
         """GatherElements from a constant that varies along the gathered axis only (Hugging
         Face's buffered token-type ids, picked by position ids): a lookup in that 1-D table,
-        an ``embedding`` of one channel per index."""
+        an ``embedding`` of one channel per index. From an activation at constant indices
+        (DeBERTa's relative-position attention): see gather_elements."""
         table = self.const(node, 0)
         if table is None:
-            return self.unknown(node, "GatherElements is supported from a constant table only")
+            return self.gather_elements(node)
         axis = int(self.attrs(node).get("axis", 0)) % max(table.ndim, 1)
         column = np.moveaxis(np.asarray(table), axis, 0).reshape(table.shape[axis], -1)
         if not np.all(column == column[:, :1]):        # (a buffer expanded to the batch
@@ -66,6 +67,50 @@ class StructuralOps:
                                 "other axes than the gathered one is not supported")
         name, ids = self.lookup(node, column[:, :1].astype(np.float64))
         self.put(node.output[0], name, ids.shape, tuple(range(len(ids.shape))), like=ids)
+        return None
+
+    def gather_elements(self, node) -> None:
+        """GatherElements of an activation at constant indices: out[p] = x[p with its
+        ``axis`` coordinate replaced by indices[p]]. The axes the indices vary along (and
+        the gathered one, and any the output cuts short) become the channels of a copy of
+        x, and one ``take`` copies each output entry from its source there; the other axes
+        ride along as they are (DeBERTa's c2p scores, [heads, T, 2k] gathered along the
+        last axis by relative positions of [T, T]: a take of T x T channels over (T, 2k),
+        the same for every head). Indices that differ between images are refused."""
+        x, index = self.act(node), self.const(node, 1)
+        if index is None:
+            return self.unknown(node, "GatherElements of an activation needs constant "
+                                "indices")
+        axis = self.axis(node, int(self.attrs(node).get("axis", 0)), x)
+        index = np.asarray(index, dtype=np.int64)
+        if x.batched:
+            if index.ndim != len(x.shape) + 1 or np.any(index != index[:1]):
+                return self.unknown(node, "GatherElements with indices that differ between "
+                                    "the images is not supported")
+            index = index[0]
+        if index.ndim != len(x.shape) or any(i > s for d, (i, s) in enumerate(
+                zip(index.shape, x.shape)) if d != axis):
+            raise self.error(node, f"indices of shape {list(index.shape)} do not fit data of "
+                             f"shape {list(x.shape)} (one image's)")
+        size = x.shape[axis]
+        if np.any(index < -size) or np.any(index >= size):
+            raise self.error(node, f"indices go beyond the axis of {size} (ONNX allows "
+                             f"-{size} to {size - 1})")
+        varying = [d for d in range(index.ndim) if d == axis or index.shape[d] != x.shape[d]
+                   or np.any(index != index.take([0], axis=d))]
+        rest = [d for d in x.perm if d not in varying]
+        perm = (*varying, *rest)
+        source = self.materialize(x, perm, len(varying), node.name or "gather_elements")
+        picked = index[tuple(slice(None) if d in varying else slice(0, 1)
+                             for d in range(index.ndim))].reshape(
+            [index.shape[d] for d in varying])
+        grid = np.indices(picked.shape)
+        grid[varying.index(axis)] = picked % size
+        flat = np.ravel_multi_index(grid.reshape(len(varying), -1),
+                                    [x.shape[d] for d in varying])
+        name = self.add(Take(self.label(node), (source,), axis="channels", count=int(flat.size)))
+        self.weights[name] = flat.astype(np.float64)
+        self.put(node.output[0], name, index.shape, perm, like=x)
         return None
 
     def op_Pad(self, node) -> None:
