@@ -511,3 +511,43 @@ def test_random_operators_are_not_folded_to_one_draw(tmp_path):
     with pytest.raises(SpecError, match=r"RandomUniformLike\): RandomUniformLike draws new "
                                         "random numbers every time the model runs"):
         load_onnx(save(model, tmp_path))
+
+
+def test_hashed_token_ids_modulo_the_buckets(tmp_path):
+    """CANINE's hash embedding: ids times a prime, modulo the buckets (Mod, fmod=0, on
+    integers: the remainder takes the divisor's sign), then a table lookup; and fmod=1 on
+    floats (the dividend's sign, C's fmod). Both against onnxruntime."""
+    g = GraphBuilder(11)
+    hashed = g.op("Mul", ["ids", g.const(np.array(31, dtype=np.int64))])
+    bucket = g.op("Mod", [hashed, g.const(np.array(7, dtype=np.int64))])
+    y = g.op("Gather", [g.const(normal(7, 4, seed=12)), bucket], axis=0)
+    model = g.model({"ids": [1, 6]}, [y], types={"ids": TensorProto.INT64})
+    wl = load_onnx(save(model, tmp_path))
+    ids = np.array([[0, 1, 5, 9, 22, 100]], dtype=np.int64)
+    assert (ids * 31 % 7).tolist() == [[0, 3, 1, 6, 3, 6]]             # by hand
+    check_values(model, wl, {"ids": ids})
+    g = GraphBuilder(12)
+    y = g.op("Mod", ["x", g.const(np.array([2.5, -1.5], dtype=np.float32))], fmod=1)
+    model = g.model({"x": [1, 3, 2]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    x = np.array([[[5.0, 5.0], [-5.0, -5.0], [1.25, 0.5]]], dtype=np.float32)
+    np.testing.assert_allclose(run_onnxruntime(model, {"x": x}),
+                               [[[0.0, 0.5], [-0.0, -0.5], [1.25, 0.5]]])    # by hand
+    check_values(model, wl, {"x": x})
+
+
+def test_tile_repeats_an_activation_along_its_axes(tmp_path):
+    """Tile at constant repeats: a gather per repeated axis (CANINE repeats its
+    downsampled characters); the batch axis repeated is refused."""
+    g = GraphBuilder(13)
+    y = g.op("Tile", ["x", g.const(np.array([1, 2, 3], dtype=np.int64))])
+    y = g.op("MatMul", [y, g.random(12, 5)])
+    model = g.model({"x": [1, 3, 4]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    assert wl.macs == 6 * 12 * 5
+    check_values(model, wl, {"x": normal(1, 3, 4, seed=14)})
+    g = GraphBuilder(15)
+    y = g.op("Tile", ["x", g.const(np.array([2, 1, 1], dtype=np.int64))])
+    model = g.model({"x": [1, 3, 4]}, [y])
+    with pytest.raises(SpecError, match="Tile along the batch axis is not supported"):
+        load_onnx(save(model, tmp_path))

@@ -208,8 +208,8 @@ class Elementwise(Layer):
     1 row or column broadcasts over that axis, as in numpy (a squeeze-excite scale of
     (C, 1, 1) times a (C, H, W) feature map)."""
 
-    function: Literal["add", "sub", "mul", "div", "pow", "max", "min", "equal", "greater",
-                      "greater_equal", "less", "less_equal", "and", "or", "xor",
+    function: Literal["add", "sub", "mul", "div", "pow", "mod", "fmod", "max", "min", "equal",
+                      "greater", "greater_equal", "less", "less_equal", "and", "or", "xor",
                       "where"] = "add"
     activation: ActivationName | None = None
     kind: ClassVar[str] = "elementwise"

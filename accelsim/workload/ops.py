@@ -146,6 +146,9 @@ def _compare(function):
 ELEMENTWISE_FUNCTIONS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
     "pow": np.power, "max": np.maximum, "min": np.minimum,
+    # ONNX's Mod: the remainder with the divisor's sign (Python's), or with fmod=1 the
+    # dividend's (C's)
+    "mod": np.mod, "fmod": np.fmod,
     "equal": _compare(np.equal), "greater": _compare(np.greater),
     "greater_equal": _compare(np.greater_equal), "less": _compare(np.less),
     "less_equal": _compare(np.less_equal),
@@ -156,7 +159,8 @@ ELEMENTWISE_FUNCTIONS = {
 ELEMENTWISE_ACTIONS = {
     **{f: Action.DIGITAL_COMPARE for f in ELEMENTWISE_FUNCTIONS},
     "add": Action.DIGITAL_ADD, "sub": Action.DIGITAL_ADD, "mul": Action.DIGITAL_MUL,
-    "div": Action.DIGITAL_MUL, "pow": Action.DIGITAL_MUL, "where": Action.DIGITAL_COMPARE,
+    "div": Action.DIGITAL_MUL, "pow": Action.DIGITAL_MUL, "mod": Action.DIGITAL_MUL,
+    "fmod": Action.DIGITAL_MUL, "where": Action.DIGITAL_COMPARE,
 }
 
 

@@ -304,6 +304,11 @@ class ArithmeticOps:
     def op_Pow(self, node) -> None:
         self.pointwise(node, "pow")
 
+    def op_Mod(self, node) -> None:
+        """The remainder (CANINE's hashed character embeddings: ids times a prime, modulo
+        the buckets): with the divisor's sign, or the dividend's when fmod=1."""
+        self.pointwise(node, "fmod" if int(self.attrs(node).get("fmod", 0)) else "mod")
+
     def op_Min(self, node) -> None:
         self.variadic(node, "min")
 

@@ -55,11 +55,11 @@ SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
                 "Constant", "Shape", "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Pad",
                 "ReduceMin", "ArgMin",
                 "LSTM", "GRU", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
-                "And", "Or", "Xor", "Pow", "Min", "Where", "Expand", "PRelu", "Einsum",
+                "And", "Or", "Xor", "Pow", "Mod", "Min", "Where", "Expand", "PRelu", "Einsum",
                 "ConvTranspose", "LRN", "DepthToSpace", "SpaceToDepth", "CastLike",
                 "ReduceSumSquare",
                 "ReduceL2", "ReduceL1", "CumSum", "GatherElements", "QuantizeLinear",
-                "DequantizeLinear", "Col2Im", "ScatterND"))
+                "DequantizeLinear", "Col2Im", "ScatterND", "Tile"))
 
 
 # Operators that function bodies apply to shapes (constants, folded at import): a body that

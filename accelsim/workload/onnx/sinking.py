@@ -37,7 +37,7 @@ from accelsim.workload.ops import ONNX_ACTIVATIONS
 UNARY = frozenset(ONNX_ACTIVATIONS) | {"Identity", "Dropout", "Cast", "Clip", "LeakyRelu",
                                        "HardSigmoid", "CastLike"}
 # Every input broadcast against the others.
-ELEMENTWISE = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean",
+ELEMENTWISE = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean",
                          "Where", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
                          "And", "Or", "Xor", "PRelu"})
 

@@ -113,6 +113,33 @@ class StructuralOps:
         self.put(node.output[0], name, index.shape, perm, like=x)
         return None
 
+    def op_Tile(self, node) -> None:
+        """An activation repeated along its axes (CANINE's upsampling of its downsampled
+        characters) at constant repeats: along each repeated axis a gather of its entries in
+        turn, index (0, 1, ..., n - 1) r times (a take, a copy); the batch is not repeated."""
+        from onnx import helper
+        x, repeats = self.act(node), self.setting(node, 1)
+        if repeats is None:
+            return self.unknown(node, "Tile needs constant repeats")
+        repeats = [int(r) for r in np.reshape(repeats, -1)]
+        if len(repeats) != len(x.shape) + x.batched or min(repeats) < 1:
+            raise self.error(node, f"repeats {repeats} do not fit a tensor of rank "
+                             f"{len(x.shape) + x.batched} (one whole number from 1 per axis)")
+        if x.batched and repeats[0] != 1:
+            return self.unknown(node, "Tile along the batch axis is not supported")
+        current, out = node.input[0], node.output[0]
+        steps = [a for a, r in enumerate(repeats) if r > 1]
+        if not steps:
+            self.tensors[out] = x
+        for a in steps:
+            size = self.tensors[current].shape[self.axis(node, a, self.tensors[current])]
+            target = out if a == steps[-1] else self.unique(f"{out}#tile{a}")
+            self.consts[f"{target}#index"] = np.tile(np.arange(size), repeats[a])
+            self.op_Gather(helper.make_node("Gather", [current, f"{target}#index"], [target],
+                                            name=f"{node.name or out}.tile{a}", axis=a))
+            current = target
+        return None
+
     def op_Pad(self, node) -> None:
         """Zero padding of an image's height and width: a view (pad2d). Any other padding of
         any axis but the batch: constant values concatenated on each side (a copy), and
