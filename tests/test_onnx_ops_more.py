@@ -551,3 +551,85 @@ def test_tile_repeats_an_activation_along_its_axes(tmp_path):
     model = g.model({"x": [1, 3, 4]}, [y])
     with pytest.raises(SpecError, match="Tile along the batch axis is not supported"):
         load_onnx(save(model, tmp_path))
+
+
+def shift_right(g, batch, tokens, start):
+    """BART's shift_tokens_right as PyTorch exports it: zeros, then [:, 1:] = ids[:, :-1]
+    and [:, 0] = start, two ScatterNDs at (image, position) pairs."""
+    pairs = np.array([[[b, t + 1] for t in range(tokens - 1)] for b in range(batch)])
+    head = np.array([[[b, 0]] for b in range(batch)])
+    body = g.op("Slice", ["ids", g.const(np.array([0])), g.const(np.array([tokens - 1])),
+                          g.const(np.array([1]))])
+    shifted = g.op("ScatterND", [g.const(np.zeros((batch, tokens), np.int64)),
+                                 g.const(pairs), body])
+    return g.op("ScatterND", [shifted, g.const(head),
+                              g.const(np.full((batch, 1), start, np.int64))])
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_token_ids_shifted_right_by_scatters_at_image_position_pairs(tmp_path, batch):
+    """Each image takes the same positions from its own ids: the scatter is one image's
+    (a concat of data and updates, a take of each position's source). The ids then look
+    up a table; the looked-up rows must be the shifted ids' rows, by hand."""
+    g = GraphBuilder(16)
+    ids = shift_right(g, batch, 5, start=2)
+    table = normal(10, 3, seed=17)
+    y = g.op("Gather", [g.const(table), ids], axis=0)
+    model = g.model({"ids": [batch, 5]}, [y], types={"ids": TensorProto.INT64})
+    wl = load_onnx(save(model, tmp_path))
+    given = np.array([[4, 9, 1, 1, 7], [3, 0, 8, 6, 5]][:batch], dtype=np.int64)
+    shifted = np.concatenate([np.full((batch, 1), 2), given[:, :-1]], axis=1)
+    np.testing.assert_array_equal(run_onnxruntime(model, {"ids": given}), table[shifted])
+    check_values(model, wl, {"ids": given})
+
+
+def test_scatter_of_single_entries_into_every_axis(tmp_path):
+    """Longformer's sliding chunks: indices address every axis of a tensor that is not
+    split by image (heads first), each update one number. Against numpy by hand."""
+    rng = np.random.default_rng(18)
+    flat = rng.choice(4 * 3 * 5, size=7, replace=False)
+    index = np.stack(np.unravel_index(flat, (4, 3, 5)), axis=-1)            # [7, 3]
+    index[0] -= np.array([4, 3, 5])                                  # negative: from the end
+    g = GraphBuilder(19)
+    data = g.op("Transpose", [g.op("Reshape", ["x", g.const(np.array([3, 4, 5]))])],
+                perm=[1, 0, 2])                                                # [4, 3, 5]
+    updates = g.op("Reshape", [g.op("Slice", ["x", g.const(np.array([0])),
+                                              g.const(np.array([7])), g.const(np.array([1]))]),
+                               g.const(np.array([7]))])
+    y = g.op("ScatterND", [data, g.const(index), updates])
+    model = g.model({"x": [1, 60]}, [y])
+    wl = load_onnx(save(model, tmp_path))
+    x = normal(1, 60, seed=20)
+    want = x.reshape(3, 4, 5).transpose(1, 0, 2).copy()
+    want[tuple(np.mod(index, (4, 3, 5)).T)] = x[0, :7]
+    np.testing.assert_array_equal(run_onnxruntime(model, {"x": x}), want)
+    check_values(model, wl, {"x": x})
+
+
+@pytest.mark.parametrize("change, message", [
+    ("other_positions", "every image takes the same entries from its own updates"),
+    ("twice", "writes one entry twice"),
+    ("beyond", "go beyond the data's shape"),
+    ("updates", "ONNX needs"),
+])
+def test_scatters_that_mix_images_or_are_malformed_are_refused(tmp_path, change, message):
+    """Image 1 writing other positions than image 0 mixes the batch; writing one entry
+    twice is undefined in ONNX; an index past the axis or updates of the wrong shape are
+    malformed. Each is refused by name (onnxruntime would run the first)."""
+    pairs = np.array([[[0, 1], [0, 3]], [[1, 1], [1, 3]]])
+    updates_shape = [2, 2]
+    if change == "other_positions":
+        pairs[1, 1, 1] = 2
+    elif change == "twice":
+        pairs[:, 1, 1] = 1
+    elif change == "beyond":
+        pairs[1, 1, 1] = 5
+    else:
+        updates_shape = [2, 3]
+    g = GraphBuilder(21)
+    updates = g.op("Slice", ["x", g.const(np.array([0])),
+                             g.const(np.array([updates_shape[1]])), g.const(np.array([1]))])
+    y = g.op("ScatterND", [g.op("Relu", ["x"]), g.const(pairs), updates])
+    model = g.model({"x": [2, 4]}, [y])
+    with pytest.raises(SpecError, match=message):
+        load_onnx(save(model, tmp_path))

@@ -4,6 +4,8 @@ a mixin of the importer's node handlers (see onnx.ops)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from accelsim.workload.layers import (
@@ -418,30 +420,90 @@ class StructuralOps:
         self.put(node.output[0], name, self.shape_of[name], (0, 1, 2), like=x)
 
     def op_ScatterND(self, node) -> None:
-        """Entries of the first axis replaced by rows of updates at constant indices
-        (PyTorch's slice_scatter: Conditional DETR's ``tmp[..., :2] += reference``): the
-        data and the updates concatenated along that axis, then a take of each entry's
-        source (the data's own, or its update)."""
+        """Entries of the leading k axes replaced by updates at constant indices (PyTorch's
+        slice and index assignment: Conditional DETR's ``tmp[..., :2] += reference``,
+        BART's ``shift_tokens_right``): the leading axes viewed as one, the data and the
+        updates concatenated along it, a take of each entry's source (its own, or its
+        update), viewed back. When the first axis is the batch's, each image must take
+        the same entries from its own updates; the scatter is then one image's."""
         from onnx import helper
-        index = self.const(node, 1)
-        if (index is None or index.ndim != 2 or index.shape[1] != 1 or node.input[2] in
-                self.consts or self.attrs(node).get("reduction", "none") != "none"):
-            return self.unknown(node, "ScatterND is supported with constant indices into "
-                                "the first axis, activation updates and no reduction")
-        size = self.full_shape(node.input[0], node)[0]
-        rows = np.asarray(index, dtype=np.int64).reshape(-1) % size
-        if len(set(rows.tolist())) != len(rows):
+        index, full = self.const(node, 1), self.input_shape(node, 0)
+        k = int(np.shape(index)[-1]) if index is not None and np.ndim(index) else 0
+        if not 1 <= k <= len(full) or self.attrs(node).get("reduction", "none") != "none":
+            return self.unknown(node, "ScatterND is supported with constant indices and no "
+                                "reduction")
+        index = np.asarray(index, dtype=np.int64)
+        lead = np.asarray(full[:k])
+        if np.any(index < -lead) or np.any(index >= lead):
+            raise self.error(node, f"indices {index.reshape(-1, k)[:4].tolist()} go beyond "
+                             f"the data's shape {list(full)}")
+        expected = [*index.shape[:-1], *full[k:]]
+        if list(self.input_shape(node, 2)) != expected:
+            raise self.error(node, f"updates of shape {list(self.input_shape(node, 2))} do "
+                             f"not fit indices {list(index.shape)} into data {list(full)}: "
+                             f"ONNX needs {expected}")
+        index = index % lead
+        data, updates = (self.tensors.get(n) for n in (node.input[0], node.input[2]))
+        batched = (data or updates).batched and full[0] == self.batch
+        if batched:                           # each image's entries in turn, the same
+            tuples = index.reshape(-1, k)
+            m = len(tuples) // self.batch
+            if len(tuples) % self.batch or np.any(tuples[:, 0] != np.repeat(
+                    np.arange(self.batch), m)) or np.any(tuples[:, 1:].reshape(
+                        self.batch, m, k - 1) != tuples[:m, 1:]):
+                return self.unknown(node, "ScatterND along the batch axis is supported when "
+                                    "every image takes the same entries from its own updates")
+            index, k = tuples[:m, 1:], k - 1
+        out, start = node.output[0], int(batched)
+        count = math.prod(full[start:start + k])
+        positions = np.ravel_multi_index(tuple(index.reshape(-1, k).T), full[start:start + k]
+                                         ) if k else np.zeros(math.prod(index.shape[:-1]), int)
+        if len(set(positions.tolist())) != len(positions):
             raise self.error(node, "ScatterND writes one entry twice")
-        source = np.arange(size)
-        source[rows] = size + np.arange(len(rows))
-        out = node.output[0]
-        joined = self.unique(f"{out}#joined")
-        self.op_Concat(helper.make_node("Concat", [node.input[0], node.input[2]], [joined],
-                                        name=f"{node.name or out}.joined", axis=0))
+        if len(positions) == 0 or k == 0:     # nothing written; each image's whole tensor
+            whole = self.scatter_view(node, node.input[0 if len(positions) == 0 else 2], list(full),
+                                      f"{out}#whole")
+            if whole in self.consts:
+                self.consts[out] = self.consts[whole]
+            else:
+                self.tensors[out] = self.tensors[whole]
+            return None
+        source = np.arange(count)
+        source[positions] = count + np.arange(len(positions))
+        head, rest = list(full[:start]), list(full[start + k:])
+        flat = [self.scatter_view(node, name, [*head, size, *rest], f"{out}#{role}")
+                for name, size, role in ((node.input[0], count, "data"),
+                                         (node.input[2], len(positions), "updates"))]
+        joined, picked = self.unique(f"{out}#joined"), self.unique(f"{out}#picked")
+        self.op_Concat(helper.make_node("Concat", flat, [joined], axis=start,
+                                        name=f"{node.name or out}.joined"))
         self.consts[f"{out}#source"] = source
-        self.op_Gather(helper.make_node("Gather", [joined, f"{out}#source"], [out],
-                                        name=f"{node.name or out}.scatter", axis=0))
+        self.op_Gather(helper.make_node("Gather", [joined, f"{out}#source"],
+                                        [picked if k > 1 else out], axis=start,
+                                        name=f"{node.name or out}.scatter"))
+        if k > 1:
+            self.scatter_view(node, picked, list(full), out)
         return None
+
+    def scatter_view(self, node, name: str, shape: list, output: str) -> str:
+        """Tensor ``name`` (a constant or an activation) seen as ``shape``, as ``output``;
+        ``name`` itself when it has that shape already."""
+        from onnx import helper
+        if name in self.consts:
+            self.consts[output] = np.reshape(self.consts[name], shape)
+            return output
+        if list(self.full_shape(name, node)) == list(shape):
+            return name
+        self.consts[f"{output}#shape"] = np.asarray(shape, dtype=np.int64)
+        self.op_reshape(helper.make_node("Reshape", [name, f"{output}#shape"], [output],
+                                         name=f"{node.name or output}.view"))
+        return output
+
+    def input_shape(self, node, index: int) -> tuple[int, ...]:
+        """The ONNX shape of the node's input ``index``, a constant or an activation."""
+        name = node.input[index]
+        return np.shape(self.consts[name]) if name in self.consts else self.full_shape(name,
+                                                                                     node)
 
     def op_Col2Im(self, node) -> None:
         """ONNX's Col2Im (PyTorch's fold; VOLO's outlook attention): the (C·kh·kw, L) blocks
