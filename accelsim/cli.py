@@ -32,9 +32,17 @@ def _console() -> Console:
 def _check_output(path: Path | None) -> None:
     """Refuse an output path that exists but is not a regular file: writing to a FIFO blocks
     until someone reads it, and a device or directory is never what was meant."""
-    if path is not None and path.exists() and not path.is_file():
+    from accelsim.errors import SpecError
+    from accelsim.spec.yamlfile import path_kind
+    if path is None:
+        return
+    try:
+        kind = path_kind(path)
+    except SpecError as exc:
+        raise AccelsimError(f"{str(path)[:120]}: cannot write: {exc.message}") from None
+    if kind == "other":
         raise AccelsimError(f"{path}: exists and is not a regular file; choose another output")
-    if path is not None and not path.parent.is_dir():
+    if not path.parent.is_dir():
         # found before a long run, not after it
         raise AccelsimError(f"{path}: cannot write: the directory {path.parent} does not exist")
 
@@ -324,6 +332,12 @@ def plot_command(kind: str, device: str | None, workload: str | None, sweep_csv:
             raise click.UsageError(f"`accelsim plot {kind}` needs --{option}")
     output = output or Path(f"{kind}.png")
     _check_output(output)
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if output.suffix and output.suffix[1:].lower() not in formats:    # before the simulation
+        raise click.BadParameter(f"{output}: matplotlib cannot write '{output.suffix}' files; "
+                                 f"use one of {', '.join('.' + f for f in sorted(formats))}",
+                                 param_hint="'--output'")
     if kind == "mismatch":
         from accelsim.analysis import tile_mismatch_curve
         ax = plots.tile_mismatch(tile_mismatch_curve(device), device)

@@ -139,6 +139,43 @@ def test_an_output_in_a_missing_directory_is_refused_before_the_run(tmp_path):
     assert "MACs" not in proc.stdout          # refused before simulating, not after
 
 
+@pytest.mark.parametrize("name, fragment", [
+    ("a" * 300 + ".yaml", "cannot use this file name: File name too long"),
+    ("a" * 300 + ".onnx", "cannot use this file name: File name too long"),
+    ("x\0.yaml", "cannot use this file name: embedded null byte"),
+    ("x\0.onnx", "cannot use this file name: embedded null byte"),
+], ids=["long-yaml", "long-onnx", "nul-yaml", "nul-onnx"])
+def test_file_names_the_system_refuses_are_spec_errors(name, fragment):
+    """A name longer than the file system allows (255 bytes here), or with a NUL byte,
+    raised OSError or ValueError from deep in pathlib; each loader names it instead. A long
+    plain name is an unknown workload (it is not looked up as a file)."""
+    from accelsim.sweep import load_sweep
+    for load in (accelsim.load_workload, accelsim.load_device, load_sweep):
+        with pytest.raises(accelsim.SpecError, match=fragment):
+            load(name)
+    with pytest.raises(accelsim.SpecError, match="unknown workload"):
+        accelsim.load_workload("a" * 300)
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_run(tmp_path):
+    """A plot file type matplotlib cannot write, an output name too long, a sweep result
+    that is neither .csv nor .parquet, a sweep output where no lock file can be made:
+    each one line, before any simulation."""
+    proc = cli("plot", "breakdown", "-d", "cim-16x16", "-w", "mlp", "-o", tmp_path / "p.xyz")
+    assert_refused(proc, "p.xyz: matplotlib cannot write '.xyz' files", ".png", ".svg")
+    proc = cli("run", "-d", "cim-16x16", "-w", "mlp", "--json", "a" * 300 + ".json")
+    assert_refused(proc, "cannot write: cannot use this file name: File name too long")
+    assert "MACs" not in proc.stdout
+    with pytest.raises(accelsim.AccelsimError, match=r"CSV \(.csv\) or Parquet "
+                                                     r"\(.parquet\), not '.json'"):
+        accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16]}, output=tmp_path / "r.json",
+                       jobs=1, progress=False)
+    assert not (tmp_path / "r.json").exists()
+    with pytest.raises(accelsim.AccelsimError, match="cannot write beside the sweep output"):
+        accelsim.sweep("cim-16x16", "mlp", grid={"cim.rows": [16]}, output="/proc/r.csv",
+                       jobs=1, progress=False)
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("--seed", "-1"), "--seed"),
     (("--batch", "1e20"), "--batch"),

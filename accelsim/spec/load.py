@@ -41,7 +41,7 @@ def load_device(name_or_path: DeviceSpec | str | Path | Mapping[str, Any]) -> De
         path = shipped[text]
     try:
         info = path.stat()
-    except OSError:
+    except (OSError, ValueError):
         return device_from_dict(read_yaml(path), source=str(path))   # raises, naming the file
     return _load(str(path), info.st_mtime_ns, info.st_size, info.st_ino)
 

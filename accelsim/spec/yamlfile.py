@@ -65,11 +65,27 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return parse_yaml(text, source)
 
 
+def path_kind(path: Path) -> str:
+    """"file", "missing" or "other" (a directory, FIFO or device); a name the system
+    refuses (too long, a NUL byte) raises SpecError naming it, not OSError."""
+    import stat
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SpecError(str(path)[:120], "", f"cannot use this file name: {reason}") from None
+    return "file" if stat.S_ISREG(info.st_mode) else "other"
+
+
 def check_regular_file(path: Path, max_bytes: int) -> None:
     """Raise unless ``path`` is a regular file of at most ``max_bytes`` (a FIFO, a device or
     a directory given as a file would block or never end)."""
     import stat
-    info = path.stat()                       # FileNotFoundError for a missing file
+    if path_kind(path) == "missing":
+        raise FileNotFoundError(str(path))
+    info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         raise SpecError(str(path), "", "not a regular file (a directory, FIFO or device?)")
     if info.st_size > max_bytes:

@@ -21,7 +21,7 @@ from accelsim.errors import AccelsimError, SpecError
 from accelsim.progress import wanted
 from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
-from accelsim.spec.yamlfile import read_yaml
+from accelsim.spec.yamlfile import path_kind, read_yaml
 from accelsim.sweep.grid import apply, expand
 from accelsim.sweep.run import (
     METRICS,
@@ -110,6 +110,7 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
               for index, (p, workload) in enumerate((p, w) for p in params for w in workloads)]
     paths = list(grid)
     path = Path(output) if output is not None else None
+    _check_output_type(path)
     journal_path = path
     if path is not None and path.suffix == ".parquet":
         journal_path = path.with_name(path.name + ".journal.csv")
@@ -133,6 +134,24 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     if path is not None and path.suffix == ".parquet":
         SweepResult(rows, path, tuple(paths)).to_dataframe().to_parquet(path)
     return SweepResult(rows, path, tuple(paths))
+
+
+def _check_output_type(path: Path | None) -> None:
+    """Refuse, before any point runs, an output the sweep cannot write: a file type other
+    than .csv and .parquet (CSV rows in results.json would mislead), or Parquet without
+    its libraries (found after the last point, the run would be lost)."""
+    if path is None:
+        return
+    if path.suffix not in (".csv", ".parquet"):
+        raise AccelsimError(f"{path}: a sweep writes its results as CSV (.csv) or Parquet "
+                            f"(.parquet), not '{path.suffix or 'no extension'}'")
+    if path.suffix == ".parquet":
+        try:
+            import pandas  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise AccelsimError(f"{path}: writing Parquet needs pandas and pyarrow: pip "
+                                "install 'accelsim[parquet]' (or write .csv)") from None
 
 
 def load_sweep(path: str | Path) -> dict[str, Any]:
@@ -207,7 +226,7 @@ def load_results(path: str | Path) -> SweepResult:
     from accelsim.spec.yamlfile import check_regular_file
     path = Path(path)
     source = str(path)
-    if not path.exists():
+    if path_kind(path) == "missing":
         raise SpecError(source, "", "file not found")
     check_regular_file(path, 2 ** 34)
     if path.suffix == ".parquet":
@@ -252,7 +271,7 @@ def _identity(base: dict, workload: str) -> str:
     from accelsim import __version__
     from accelsim.sweep.run import content_hash
     text = ""
-    if looks_like_path(workload) and Path(workload).is_file():
+    if looks_like_path(workload) and path_kind(Path(workload)) == "file":
         text = content_hash(Path(workload).read_bytes().hex())
     return content_hash({"device": base, "workload_file": text, "version": __version__,
                          "model": model_fingerprint()})
@@ -266,7 +285,7 @@ def _check_workload(workload) -> None:
         raise AccelsimError(f"sweep: a workload is a name or a path, got {workload!r}")
     text = str(workload)
     if isinstance(workload, Path) or looks_like_path(text):
-        if not Path(text).is_file():
+        if path_kind(Path(text)) != "file":
             raise SpecError(text, "", "file not found")
     elif text not in available_workloads():
         load_workload(text)   # raises the usual "unknown workload" error

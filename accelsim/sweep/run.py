@@ -163,10 +163,14 @@ class Journal:
         import time
         self.path, self.fields = path, fields
         self.done: dict[str, dict] = {}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and not path.is_file():
-            raise AccelsimError(f"{path}: the sweep output is not a regular file")
-        self._lock = open(path.with_name(path.name + ".lock"), "w")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and not path.is_file():
+                raise AccelsimError(f"{path}: the sweep output is not a regular file")
+            self._lock = open(path.with_name(path.name + ".lock"), "w")
+        except OSError as exc:
+            raise AccelsimError(f"{path}: cannot write beside the sweep output: "
+                                f"{exc.strerror}") from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

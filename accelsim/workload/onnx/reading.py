@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.errors import SpecError
+from accelsim.spec.yamlfile import check_regular_file, path_kind
 
 MAX_ELEMENTS = 1 << 31          # per tensor: anything larger is refused as absurd
 
@@ -33,10 +34,9 @@ INTEGER_TYPES = (2, 3, 4, 5, 6, 7, 12, 13)
 
 
 def read_model(path: Path):
-    from accelsim.spec.yamlfile import check_regular_file
     onnx = onnx_module()
     source = str(path)
-    if not path.exists():
+    if path_kind(path) == "missing":
         raise SpecError(source, "", "no such file")
     check_regular_file(path, 2 ** 32)
     try:
@@ -124,9 +124,10 @@ def load_external_data(model, path: Path) -> None:
         if not target.is_relative_to(folder):
             raise SpecError(str(path), where, f"external data {location!r} leads outside the "
                             "model's folder (a symlink?); refused")
-        if not target.exists():
+        kind = path_kind(target)
+        if kind == "missing":
             continue        # not shipped: imported graph-only (see has_no_data)
-        if not target.is_file():
+        if kind != "file":
             raise SpecError(str(path), where, f"external data {location!r} is not a file")
         offset = int(info.get("offset", 0))
         size = target.stat().st_size
