@@ -30,21 +30,11 @@ def _console() -> Console:
 
 
 def _check_output(path: Path | None) -> None:
-    """Refuse an output path that exists but is not a regular file: writing to a FIFO blocks
-    until someone reads it, and a device or directory is never what was meant."""
-    from accelsim.errors import SpecError
-    from accelsim.spec.yamlfile import path_kind
-    if path is None:
-        return
-    try:
-        kind = path_kind(path)
-    except SpecError as exc:
-        raise AccelsimError(f"{str(path)[:120]}: cannot write: {exc.message}") from None
-    if kind == "other":
-        raise AccelsimError(f"{path}: exists and is not a regular file; choose another output")
-    if not path.parent.is_dir():
-        # found before a long run, not after it
-        raise AccelsimError(f"{path}: cannot write: the directory {path.parent} does not exist")
+    """Refuse, before a long run, an output that cannot be written (see
+    results.files.output_path)."""
+    from accelsim.results.files import output_path
+    if path is not None:
+        output_path(path, "output")
 
 
 def _one_line(text: str) -> str:

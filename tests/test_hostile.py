@@ -176,6 +176,47 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_run(tmp_path):
                        jobs=1, progress=False)
 
 
+def test_results_written_from_python_are_checked_and_named(tmp_path):
+    """Result.to_json/to_csv and the trace writer check where they write before writing
+    (as the CLI does): empty, a directory, a missing directory, a non-path are one clear
+    error, never IsADirectoryError from open(); pareto_front, tile_utilization and
+    load_results refuse values of the wrong kind by name."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from accelsim.results import plots
+    from accelsim.results.pareto import pareto_front
+    from accelsim.sweep import load_results
+    result = accelsim.simulate("mlp", "cim-16x16", trace=True)
+    (tmp_path / "d").mkdir()
+    for write in (result.to_json, result.to_csv, result.to_trace):
+        for path, fragment in (("", "the path is empty"),
+                               (tmp_path / "d", "not a regular file"),
+                               (tmp_path / "no" / "r.out", "does not exist")):
+            with pytest.raises(accelsim.AccelsimError, match=fragment):
+                write(path)
+        with pytest.raises(TypeError, match="must be a str or an os.PathLike, got int"):
+            write(3)
+    with pytest.raises(ValueError, match="indent"):
+        result.to_json(tmp_path / "r.json", indent=1.5)
+    assert not (tmp_path / "r.json").exists()
+    rows = [{"cycles": 3, "energy_pj": 2.0}, {"cycles": 2, "energy_pj": 3.0},
+            {"cycles": 3, "energy_pj": 3.0}]
+    assert pareto_front(rows).tolist() == [True, True, False]   # the third is beaten by both
+    with pytest.raises(TypeError, match="got str"):
+        pareto_front("x")
+    with pytest.raises(TypeError, match="sweep row 1 must be a dict"):
+        pareto_front([rows[0], 5])
+    with pytest.raises(KeyError, match="column 'area_mm2' is not in sweep row 0"):
+        pareto_front(rows, x="area_mm2")
+    used = max(layer.first_tile + layer.tiles for layer in result.layers if layer.tiles)
+    for chip_tiles in (math.inf, 10 ** 30, used - 1, 2.5, True):
+        with pytest.raises(ValueError, match="chip_tiles must be a whole number"):
+            plots.tile_utilization(result, chip_tiles=chip_tiles)
+    for path in (None, b"r.csv"):
+        with pytest.raises(TypeError, match="load_results needs a path"):
+            load_results(path)
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("--seed", "-1"), "--seed"),
     (("--batch", "1e20"), "--batch"),

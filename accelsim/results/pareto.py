@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 
 
@@ -12,6 +14,13 @@ def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
     per workload and base device: a small network must not hide a large one). ``rows``: a
     list of dicts, a SweepResult or a pandas DataFrame. Error rows are never on a front."""
     rows = as_rows(rows)
+    for column in (x, y):
+        missing = [i for i, row in enumerate(rows)
+                   if row.get("status", "ok") == "ok" and column not in row]
+        if missing:
+            known = sorted(rows[missing[0]])
+            raise KeyError(f"column {column!r} is not in sweep row {missing[0]} (its columns: "
+                           f"{', '.join(map(str, known[:30]))})")
     groups: dict[tuple, list[int]] = {}
     for i, row in enumerate(rows):
         groups.setdefault(tuple(row.get(column) for column in by), []).append(i)
@@ -34,4 +43,12 @@ def as_rows(rows) -> list[dict]:
         return rows.rows
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
         return rows.to_dict("records")
-    return list(rows)
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+        raise TypeError("sweep rows must be a list of dicts, a SweepResult or a pandas "
+                        f"DataFrame, got {type(rows).__name__}")
+    rows = list(rows)
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"sweep row {i} must be a dict of columns, got "
+                            f"{type(row).__name__}")
+    return rows

@@ -5,6 +5,7 @@ when None) and returns the Axes. Nothing here changes global matplotlib settings
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -99,12 +100,20 @@ def tile_mismatch(rows: list[dict[str, Any]], device: DeviceSpec | str, *, ax=No
     return ax
 
 
+_MAX_MAP_TILES = 1_000_000  # a map of more tiles than this has more cells than a figure pixels
+
+
 def tile_utilization(result: Result, *, group: int = 0, chip_tiles: int | None = None, ax=None):
     """Map of the chip's tiles in one weight group, coloured by the utilization of the layer on
     each tile (grey: unused; layers stacked in one tile's rows add up)."""
     layers = [layer for layer in result.layers if layer.tiles and layer.group == group]
     used = max((layer.first_tile + layer.tiles for layer in layers), default=1)
-    total = chip_tiles or used
+    if chip_tiles is not None and (isinstance(chip_tiles, bool)
+                                   or not isinstance(chip_tiles, numbers.Integral)
+                                   or not used <= chip_tiles <= _MAX_MAP_TILES):
+        raise ValueError(f"chip_tiles must be a whole number from the {used:,} tiles used to "
+                         f"{_MAX_MAP_TILES:,}, got {chip_tiles!r}")
+    total = int(chip_tiles or used)
     side = math.ceil(math.sqrt(total))
     grid = np.full(side * side, np.nan)
     for layer in layers:

@@ -51,5 +51,11 @@ class TaskTrace:
 
     def write(self, path: str | Path) -> None:
         """Write the trace as JSON (Chrome trace event format)."""
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump({"traceEvents": self.events(), "displayTimeUnit": "ns"}, handle)
+        from accelsim.errors import AccelsimError
+        from accelsim.results.files import output_path
+        target = output_path(path, "to_trace")
+        try:
+            with open(target, "w", encoding="utf-8") as handle:     # streamed: traces are big
+                json.dump({"traceEvents": self.events(), "displayTimeUnit": "ns"}, handle)
+        except OSError as exc:
+            raise AccelsimError(f"{target}: cannot write: {exc.strerror or exc}") from None

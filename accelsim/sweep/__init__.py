@@ -224,6 +224,9 @@ def load_results(path: str | Path) -> SweepResult:
     import csv
 
     from accelsim.spec.yamlfile import check_regular_file
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_results needs a path (str or os.PathLike), got "
+                        f"{type(path).__name__}")
     path = Path(path)
     source = str(path)
     if path_kind(path) == "missing":
