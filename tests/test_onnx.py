@@ -707,6 +707,48 @@ def test_truncated_and_garbage_files(tmp_path):
         load_onnx(tmp_path / "missing.onnx")
 
 
+def malformed_node(kind: str):
+    """A (1, 2, 3, 4) input through one node the ONNX schema refuses, then a Relu."""
+    g = GraphBuilder()
+    if kind == "where-with-two-inputs":
+        y = g.op("Where", [g.const_typed(np.ones((1, 2, 3, 4), bool)), "x"])
+    elif kind == "slice-without-ends":
+        y = g.op("Slice", ["x", g.const([0])])
+    elif kind == "slice-with-empty-starts":
+        y = g.op("Slice", ["x", "", g.const([1])])
+    elif kind == "relu-with-two-outputs":
+        y = g.op("Relu", ["x"], n_out=2)[0]
+    elif kind == "transpose-perm-too-short":
+        y = g.op("Transpose", ["x"], perm=[1, 0])
+    elif kind == "constant-with-two-values":
+        c = g.op("Constant", [], value_float=1.0, value_int=1)
+        y = g.op("Add", ["x", c])
+    else:                                       # "attribute-twice"
+        y = g.op("Transpose", ["x"], perm=[0, 1, 3, 2])
+        g.nodes[-1].attribute.append(helper.make_attribute("perm", [0, 1, 2, 3]))
+    return g.model({"x": [1, 2, 3, 4]}, [g.op("Relu", [y])])
+
+
+@pytest.mark.parametrize("kind, fragment", [
+    ("where-with-two-inputs", "Where takes 3 inputs, this one has 2"),
+    ("slice-without-ends", "Slice takes 3 to 5 inputs, this one has 2"),
+    ("slice-with-empty-starts", "Slice's required input 1 \\('starts'\\) is empty"),
+    ("relu-with-two-outputs", "Relu gives 1 outputs, this one has 2"),
+    ("transpose-perm-too-short", "perm \\[1, 0\\] is not an order of the input's 4 axes"),
+    ("constant-with-two-values", "a Constant has exactly one value attribute, this one has 2"),
+    ("attribute-twice", "attribute 'perm' given more than once"),
+])
+def test_nodes_the_schema_refuses_are_named(tmp_path, kind, fragment):
+    """A node with too few or too many inputs or outputs, an empty required input, an
+    attribute twice: the importer indexed past the end (IndexError) or unpacked wrongly
+    (ValueError). Each is now refused naming the node, checked against the operator's ONNX
+    schema at the model's opset. Found by mutating real exports (dropped inputs, duplicated
+    attributes)."""
+    path = save(malformed_node(kind), tmp_path)
+    with pytest.raises(SpecError, match=fragment):
+        load_onnx(path)
+
+
 def external_model(location: str):
     g = GraphBuilder()
     y = g.op("MatMul", ["x", g.random(4, 3)])

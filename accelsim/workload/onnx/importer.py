@@ -28,6 +28,7 @@ from accelsim.workload.onnx.ops import NodeOps
 from accelsim.workload.onnx.reading import (
     FLOAT_TYPES,
     element_count,
+    form_problem,
     has_no_data,
     itemsize,
     onnx_module,
@@ -513,6 +514,8 @@ class Importer(NodeOps, Folding, Sinking):
                                 "export the neural network alone")
         if node.domain not in ("", "ai.onnx"):
             return self.unknown(node, f"operator domain '{node.domain}' is not supported")
+        if problem := form_problem(node, self.opset):      # arity, attributes (reading.py)
+            raise Malformed(problem)
         if self.redirect(node):                 # reads a transpose held pending (sinking.py)
             return None
         if op == "Constant":

@@ -98,6 +98,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         x = self.act(node)
         rank = len(x.shape) + x.batched
         order = [int(a) for a in self.attrs(node).get("perm", range(rank - 1, -1, -1))]
+        if sorted(order) != list(range(rank)):
+            raise self.error(node, f"perm {order} is not an order of the input's {rank} axes")
         if order[0] != 0:
             if self.batch > 1:                # held until the batch is first again
                 return self.move_batch(node, order)

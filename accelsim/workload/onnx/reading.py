@@ -163,3 +163,51 @@ def itemsize(tensor, source: str, where: str) -> int:
     except Exception:
         raise SpecError(source, where, f"unsupported tensor data type {tensor.data_type}") \
             from None
+
+
+def form_problem(node, opset: int) -> str | None:
+    """What makes a node malformed by its operator's schema at the model's opset, before any
+    of its values are read: too few or too many inputs or outputs, a required input left
+    empty, an attribute given twice, a Constant without exactly one value. None if it is
+    well formed or its operator has no schema here (unknown operators are reported by the
+    importer)."""
+    names = [attribute.name for attribute in node.attribute]
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        return f"attribute {', '.join(map(repr, twice))} given more than once"
+    if node.op_type == "Constant" and len(names) != 1:
+        return (f"a Constant has exactly one value attribute, this one has {len(names)} "
+                f"({', '.join(sorted(names)) or 'none'})")
+    schema = _schema(node.op_type, node.domain, opset)
+    if schema is None:
+        return None
+    inputs, outputs = len(node.input), len(node.output)
+    if not schema.min_input <= inputs <= schema.max_input:
+        return (f"{node.op_type} takes {_count(schema.min_input, schema.max_input)} inputs, "
+                f"this one has {inputs}")
+    if not schema.min_output <= outputs <= schema.max_output:
+        return (f"{node.op_type} gives {_count(schema.min_output, schema.max_output)} "
+                f"outputs, this one has {outputs}")
+    for index, formal in enumerate(schema.inputs[:inputs]):
+        if not node.input[index] and formal.option == formal.option.Single:
+            return f"{node.op_type}'s required input {index} ('{formal.name}') is empty"
+    return None
+
+
+def _count(low: int, high: int) -> str:
+    return str(low) if low == high else (f"at least {low}" if high > 1_000 else
+                                         f"{low} to {high}")
+
+
+_SCHEMAS: dict = {}
+
+
+def _schema(op: str, domain: str, opset: int):
+    key = (op, domain, opset)
+    if key not in _SCHEMAS:
+        from onnx import defs
+        try:
+            _SCHEMAS[key] = defs.get_schema(op, opset, "" if domain == "ai.onnx" else domain)
+        except defs.SchemaError:
+            _SCHEMAS[key] = None
+    return _SCHEMAS[key]
