@@ -723,6 +723,14 @@ def malformed_node(kind: str):
     elif kind == "constant-with-two-values":
         c = g.op("Constant", [], value_float=1.0, value_int=1)
         y = g.op("Add", ["x", c])
+    elif kind == "attribute-of-the-wrong-type":
+        y = g.op("Transpose", ["x"], perm="0,1,3,2")
+    elif kind == "input-nobody-gives":
+        y = g.op("Add", ["x", "nowhere"])
+    elif kind == "concat-of-different-ranks":
+        y = g.op("Concat", ["x", g.op("ReduceSum", ["x", g.const([1])], keepdims=0)], axis=1)
+    elif kind == "gemm-by-a-vector":
+        y = g.op("Gemm", [g.op("Flatten", ["x"]), g.random(24)])
     else:                                       # "attribute-twice"
         y = g.op("Transpose", ["x"], perm=[0, 1, 3, 2])
         g.nodes[-1].attribute.append(helper.make_attribute("perm", [0, 1, 2, 3]))
@@ -737,16 +745,46 @@ def malformed_node(kind: str):
     ("transpose-perm-too-short", "perm \\[1, 0\\] is not an order of the input's 4 axes"),
     ("constant-with-two-values", "a Constant has exactly one value attribute, this one has 2"),
     ("attribute-twice", "attribute 'perm' given more than once"),
+    ("attribute-of-the-wrong-type", "attribute 'perm' is STRING, Transpose takes INTS"),
+    ("input-nobody-gives", "uses 'nowhere', which no node, initializer or graph input"),
+    ("concat-of-different-ranks", "do not concatenate along axis 1"),
+    ("gemm-by-a-vector", "B must be a matrix, got shape \\[24\\]"),
 ])
 def test_nodes_the_schema_refuses_are_named(tmp_path, kind, fragment):
     """A node with too few or too many inputs or outputs, an empty required input, an
-    attribute twice: the importer indexed past the end (IndexError) or unpacked wrongly
-    (ValueError). Each is now refused naming the node, checked against the operator's ONNX
-    schema at the model's opset. Found by mutating real exports (dropped inputs, duplicated
-    attributes)."""
+    attribute twice or of the wrong type, an input nothing gives: the importer indexed past
+    the end (IndexError), unpacked or converted wrongly (ValueError, TypeError) or looked up
+    a missing constant (KeyError). Each is now refused naming the node, checked against the
+    operator's ONNX schema at the model's opset (a Concat of unequal ranks and a Gemm by a
+    vector by their handlers). Found by mutating real exports (dropped inputs, duplicated
+    and retyped attributes, changed input ranks)."""
     path = save(malformed_node(kind), tmp_path)
     with pytest.raises(SpecError, match=fragment):
         load_onnx(path)
+
+
+def test_declared_negative_dimensions_and_bad_input_shapes_are_refused(tmp_path):
+    """A graph input declared [1, -1] reached ONNX's shape inference, which aborted the
+    whole process on BART's export (a C++ assertion in onnx 1.23): refused before it now.
+    input_shapes is checked too: names of graph inputs, whole dimensions from 1."""
+    g = GraphBuilder()
+    model = g.model({"x": [1, 2, 3, 4]}, [g.op("Relu", ["x"])])
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_value = -1
+    with pytest.raises(SpecError, match="tensor 'x': declared with a negative dimension"):
+        load_onnx(save(model, tmp_path))
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "rows"
+    path = save(model, tmp_path)
+    wl = load_onnx(path, input_shapes={"x": [1, 2, np.int64(5), 4]})
+    assert [tuple(wl.shapes[name]) for name in wl.order][-1] == (2, 5, 4)
+    for shapes, fragment in [({"y": [1, 2, 3, 4]}, "input_shapes.y: not a graph input"),
+                             ({"x": [1, 2, 0, 4]}, "whole number from 1"),
+                             ({"x": [1, 2, 2.5, 4]}, "whole number from 1"),
+                             ({"x": [1, 2, True, 4]}, "whole number from 1"),
+                             ({"x": [1, 2, 10 ** 30, 4]}, "whole number from 1"),
+                             ({"x": "1,2,3,4"}, "must be a list of dimensions"),
+                             ([1, 2, 3, 4], "must be a dict")]:
+        with pytest.raises(SpecError, match=fragment):
+            load_onnx(path, input_shapes=shapes)
 
 
 def external_model(location: str):
@@ -874,7 +912,7 @@ def test_symbolic_dimensions(tmp_path):
 def test_malformed_nodes_name_the_node(tmp_path):
     model = single("MaxPool", (1, 2, 4, 4))                      # no kernel_shape
     with pytest.raises(SpecError, match=r"node 'maxpool_1' \(MaxPool\): cannot be imported: "
-                       "KeyError"):
+                       "missing required attribute 'kernel_shape'"):
         load_onnx(save(model, tmp_path))
     weight = np.zeros((4, 1, 3, 3), np.float32)                  # 3 channels in 2 groups
     model = single("Conv", (1, 3, 5, 5), weight, group=2)

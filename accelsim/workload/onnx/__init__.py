@@ -34,7 +34,7 @@ import numpy as np
 from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
 from accelsim.workload.onnx.importer import Importer
-from accelsim.workload.onnx.reading import read_model
+from accelsim.workload.onnx.reading import check_graph_form, checked_input_shapes, read_model
 
 __all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
 
@@ -54,10 +54,12 @@ def load_onnx(path: str | Path, *, unsupported: str = "error",
                         f"{unsupported!r}")
     path = Path(path)
     model = read_model(path)
+    check_graph_form(model, str(path))
+    input_shapes = checked_input_shapes(model, str(path), input_shapes)
     from accelsim.progress import Steps
     with Steps(progress) as steps:
         on_node = steps.phase(f"importing {path.name}", len(model.graph.node))
-        return Importer(model, path, unsupported, input_shapes or {}, on_node).run()
+        return Importer(model, path, unsupported, input_shapes, on_node).run()
 
 
 def to_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:

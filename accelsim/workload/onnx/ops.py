@@ -212,6 +212,8 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         x, b, c = self.act(node), self.const(node, 1), self.setting(node, 2)
         if b is None or attrs.get("transA", 0):
             raise self.error(node, "needs a constant B and transA=0")
+        if b.ndim != 2:
+            raise self.error(node, f"B must be a matrix, got shape {list(b.shape)}")
         weight = b if attrs.get("transB", 0) else b.T
         if attrs.get("alpha", 1.0) != 1.0:
             weight = attrs["alpha"] * weight
@@ -510,6 +512,10 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         onnx_axis = self.required(node, "axis")
         parts = [self.batch_as_axis([onnx_axis], p) for p in parts]
         axis = self.axis(node, onnx_axis, parts[0])
+        if len({(len(p.shape), p.batched, *p.shape[:axis], *p.shape[axis + 1:])
+                for p in parts}) > 1:
+            raise self.error(node, f"inputs of per-image shapes {[list(p.shape) for p in parts]}"
+                             f" do not concatenate along axis {onnx_axis}")
         perm, channels, kind = axis_layout(parts[0], axis, prefer="channels")
         sources = tuple(self.materialize(p, perm, channels, node.name or "concat")
                         for p in parts)

@@ -4,6 +4,8 @@ sizes checked against their dimensions before anything is read."""
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -191,6 +193,17 @@ def form_problem(node, opset: int) -> str | None:
     for index, formal in enumerate(schema.inputs[:inputs]):
         if not node.input[index] and formal.option == formal.option.Single:
             return f"{node.op_type}'s required input {index} ('{formal.name}') is empty"
+    from onnx import AttributeProto
+    kind = AttributeProto.AttributeType.Name
+    for attribute in node.attribute:
+        formal = schema.attributes.get(attribute.name)
+        if formal is not None and int(attribute.type) != int(formal.type):
+            return (f"attribute '{attribute.name}' is {kind(attribute.type)}, "
+                    f"{node.op_type} takes {kind(int(formal.type))}")
+    missing = [name for name, formal in schema.attributes.items()
+               if formal.required and name not in names]
+    if missing:
+        return f"missing required attribute {', '.join(map(repr, missing))}"
     return None
 
 
@@ -211,3 +224,53 @@ def _schema(op: str, domain: str, opset: int):
         except defs.SchemaError:
             _SCHEMAS[key] = None
     return _SCHEMAS[key]
+
+
+def checked_input_shapes(model, source: str, input_shapes) -> dict[str, list[int]]:
+    """``input_shapes`` ({graph input: full shape}) with each name a graph input and each
+    dimension a whole number from 1 (no bool, no fraction), or one SpecError naming it."""
+    if input_shapes is None:
+        return {}
+    if not isinstance(input_shapes, Mapping):
+        raise SpecError(source, "input_shapes", "must be a dict {graph input name: shape}, "
+                        f"got {type(input_shapes).__name__}")
+    names = [info.name for info in model.graph.input]
+    shapes = {}
+    for name, shape in input_shapes.items():
+        if name not in names:
+            raise SpecError(source, f"input_shapes.{name}", "not a graph input; the inputs "
+                            f"are {', '.join(names[:20]) or 'none'}")
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+            raise SpecError(source, f"input_shapes.{name}", f"must be a list of dimensions, "
+                            f"got {shape!r}")
+        shape = list(shape)
+        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                   and 1 <= d <= MAX_ELEMENTS for d in shape):
+            raise SpecError(source, f"input_shapes.{name}", f"{shape}: each dimension must "
+                            f"be a whole number from 1 to {MAX_ELEMENTS:,}")
+        shapes[name] = [int(d) for d in shape]
+    return shapes
+
+
+def check_graph_form(model, source: str) -> None:
+    """Refuse, before ONNX's shape inference sees them, a node input that no node,
+    initializer or graph input gives, a node its schema refuses (form_problem) and a
+    negative dimension declared on a graph input, output or value_info (shape inference
+    aborts the process on some: a C++ assertion)."""
+    graph = model.graph
+    given = ({t.name for t in graph.initializer} | {i.name for i in graph.input}
+             | {out for node in graph.node for out in node.output})
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    for node in graph.node:
+        label = f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
+        for name in node.input:
+            if name and name not in given:
+                raise SpecError(source, label, f"uses '{name}', which no node, initializer "
+                                "or graph input gives")
+        if node.domain in ("", "ai.onnx") and (problem := form_problem(node, opset)):
+            raise SpecError(source, label, f"cannot be imported: {problem}")
+    for info in (*graph.input, *graph.output, *graph.value_info):
+        for dim in info.type.tensor_type.shape.dim:
+            if dim.HasField("dim_value") and dim.dim_value < 0:
+                raise SpecError(source, f"tensor '{info.name}'", "declared with a negative "
+                                f"dimension ({dim.dim_value})")
