@@ -731,6 +731,8 @@ def malformed_node(kind: str):
         y = g.op("Concat", ["x", g.op("ReduceSum", ["x", g.const([1])], keepdims=0)], axis=1)
     elif kind == "gemm-by-a-vector":
         y = g.op("Gemm", [g.op("Flatten", ["x"]), g.random(24)])
+    elif kind == "a-shape-of-forty-axes":
+        y = g.op("Add", ["x", g.op("ConstantOfShape", [g.const(np.ones(40, np.int64))])])
     else:                                       # "attribute-twice"
         y = g.op("Transpose", ["x"], perm=[0, 1, 3, 2])
         g.nodes[-1].attribute.append(helper.make_attribute("perm", [0, 1, 2, 3]))
@@ -749,6 +751,7 @@ def malformed_node(kind: str):
     ("input-nobody-gives", "uses 'nowhere', which no node, initializer or graph input"),
     ("concat-of-different-ranks", "do not concatenate along axis 1"),
     ("gemm-by-a-vector", "B must be a matrix, got shape \\[24\\]"),
+    ("a-shape-of-forty-axes", "asks for a tensor of shape of 40 axes"),
 ])
 def test_nodes_the_schema_refuses_are_named(tmp_path, kind, fragment):
     """A node with too few or too many inputs or outputs, an empty required input, an

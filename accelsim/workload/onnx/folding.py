@@ -9,7 +9,7 @@ import numpy as np
 
 from accelsim.workload.activations import activate
 from accelsim.workload.onnx.layouts import onnx_shape
-from accelsim.workload.onnx.reading import onnx_module
+from accelsim.workload.onnx.reading import MAX_RANK, onnx_module
 
 MAX_FOLDED_ELEMENTS = 1 << 24   # constant folding does not build tensors larger than this
 MAX_VIEW_ELEMENTS = 1 << 31     # a repeated value (ConstantOfShape) is a view, up to this
@@ -68,9 +68,12 @@ class Folding:
         elements."""
         from onnx import numpy_helper
         dims = [int(d) for d in shape.reshape(-1)]
-        if any(d < 0 for d in dims) or math.prod(dims) > MAX_VIEW_ELEMENTS:
-            raise self.error(node, f"asks for a tensor of shape {dims}: negative, or more than "
-                             f"{MAX_VIEW_ELEMENTS:,} elements; refused")
+        if any(d < 0 for d in dims) or math.prod(dims) > MAX_VIEW_ELEMENTS \
+                or len(dims) > MAX_RANK:
+            asked = dims if len(dims) <= MAX_RANK else f"of {len(dims)} axes"
+            raise self.error(node, f"asks for a tensor of shape {asked}: negative, more than "
+                             f"{MAX_VIEW_ELEMENTS:,} elements or more than {MAX_RANK} axes; "
+                             "refused")
         attrs = {a.name: a for a in node.attribute}
         value = (numpy_helper.to_array(attrs["value"].t).reshape(-1)[:1] if "value" in attrs
                  else np.zeros(1, dtype=np.float32))

@@ -14,6 +14,7 @@ from accelsim.errors import SpecError
 from accelsim.spec.yamlfile import check_regular_file, path_kind
 
 MAX_ELEMENTS = 1 << 31          # per tensor: anything larger is refused as absurd
+MAX_RANK = 32                   # axes per tensor (numpy's limit is 64; models use up to ~8)
 
 
 def onnx_module():
@@ -270,6 +271,10 @@ def check_graph_form(model, source: str) -> None:
         if node.domain in ("", "ai.onnx") and (problem := form_problem(node, opset)):
             raise SpecError(source, label, f"cannot be imported: {problem}")
     for info in (*graph.input, *graph.output, *graph.value_info):
+        if len(info.type.tensor_type.shape.dim) > MAX_RANK:
+            raise SpecError(source, f"tensor '{info.name}'", f"declared with "
+                            f"{len(info.type.tensor_type.shape.dim)} axes, more than the "
+                            f"{MAX_RANK} accelsim accepts")
         for dim in info.type.tensor_type.shape.dim:
             if dim.HasField("dim_value") and dim.dim_value < 0:
                 raise SpecError(source, f"tensor '{info.name}'", "declared with a negative "
