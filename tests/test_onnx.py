@@ -733,6 +733,8 @@ def malformed_node(kind: str):
         y = g.op("Gemm", [g.op("Flatten", ["x"]), g.random(24)])
     elif kind == "a-shape-of-forty-axes":
         y = g.op("Add", ["x", g.op("ConstantOfShape", [g.const(np.ones(40, np.int64))])])
+    elif kind == "reshape-copying-an-axis-it-lacks":
+        y = g.op("Reshape", ["x", g.const([1, 2, 12, 0, 0])])
     else:                                       # "attribute-twice"
         y = g.op("Transpose", ["x"], perm=[0, 1, 3, 2])
         g.nodes[-1].attribute.append(helper.make_attribute("perm", [0, 1, 2, 3]))
@@ -752,6 +754,8 @@ def malformed_node(kind: str):
     ("concat-of-different-ranks", "do not concatenate along axis 1"),
     ("gemm-by-a-vector", "B must be a matrix, got shape \\[24\\]"),
     ("a-shape-of-forty-axes", "asks for a tensor of shape of 40 axes"),
+    ("reshape-copying-an-axis-it-lacks", "a 0 \\(copy the input's size\\) only where the "
+     "input has that axis"),
 ])
 def test_nodes_the_schema_refuses_are_named(tmp_path, kind, fragment):
     """A node with too few or too many inputs or outputs, an empty required input, an

@@ -16,6 +16,7 @@ from accelsim.workload.onnx.folding import Folding
 from accelsim.workload.onnx.functions import expand_functions
 from accelsim.workload.onnx.fusion import fused
 from accelsim.workload.onnx.layouts import (
+    Malformed,
     Named,
     Tensor,
     accelsim_shape,
@@ -37,12 +38,6 @@ from accelsim.workload.onnx.reading import (
 from accelsim.workload.onnx.sinking import Sinking
 from accelsim.workload.onnx.unbind import unbound
 from accelsim.workload.ops import ONNX_ACTIVATIONS
-
-
-class Malformed(Exception):
-    """A node the ONNX specification would refuse: a missing attribute or input, or shapes
-    that do not fit the layer it becomes (reported naming the node)."""
-
 
 PASS_THROUGH = ("Identity", "Dropout")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")

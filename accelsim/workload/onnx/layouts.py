@@ -135,9 +135,20 @@ def per_output_values(constant: np.ndarray, x: Tensor) -> np.ndarray | None:
     return np.broadcast_to(c.reshape(-1), (x.shape[axis],)).astype(np.float64)
 
 
+class Malformed(Exception):
+    """A node the ONNX specification would refuse: a missing attribute or input, or shapes
+    that do not fit the layer it becomes (reported naming the node)."""
+
+
 def reshape_target(shape: tuple[int, ...], target: np.ndarray) -> tuple[int, ...]:
     """ONNX Reshape's output shape: 0 copies the input's size, -1 takes the rest."""
-    dims = [shape[i] if d == 0 else int(d) for i, d in enumerate(target.reshape(-1))]
+    given = [int(d) for d in target.reshape(-1)]
+    if (any(d < -1 for d in given) or given.count(-1) > 1
+            or any(d == 0 and i >= len(shape) for i, d in enumerate(given))):
+        raise Malformed(f"Reshape of {list(shape)} to {given}: at most one -1, no other "
+                        "negative size, and a 0 (copy the input's size) only where the "
+                        "input has that axis")
+    dims = [shape[i] if d == 0 else d for i, d in enumerate(given)]
     if -1 in dims:
         known = math.prod(d for d in dims if d != -1)
         dims[dims.index(-1)] = math.prod(shape) // max(known, 1)
