@@ -311,14 +311,22 @@ def _view_bounds(part: PartPlan, exits: dict) -> np.ndarray:
     So a view's step is done just when the input steps it needs are, and a consumer reading
     through the view waits for what it would wait for reading the inputs themselves (steps
     of the view's own size would round its needs up a second time)."""
-    vectors = np.arange(part.vectors)
     cuts = [np.array([0, part.vectors])]
     for producer, need in part.needs:
         producer_bounds = exits[producer][1]
-        needed = np.searchsorted(producer_bounds, need.last_needed(
-            vectors, int(producer_bounds[-1])), side="right")
-        cuts.append(np.flatnonzero(np.diff(needed)) + 1)
+        before = None                   # the step needed by the last vector of the last chunk
+        for start in range(0, part.vectors, VIEW_CHUNK):   # (memory bounded by the chunk)
+            vectors = np.arange(start, min(start + VIEW_CHUNK, part.vectors))
+            needed = np.searchsorted(producer_bounds, need.last_needed(
+                vectors, int(producer_bounds[-1])), side="right")
+            if before is not None and needed[0] != before:
+                cuts.append(np.array([start]))
+            cuts.append(np.flatnonzero(np.diff(needed)) + 1 + start)
+            before = needed[-1]
     return np.unique(np.concatenate(cuts))
+
+
+VIEW_CHUNK = 1 << 20                    # vectors of a view examined at once
 
 
 def _lower_part(part: PartPlan, tasks: Tasks, placement: Placement, batch: int, mode: str,

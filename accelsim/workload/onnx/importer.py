@@ -157,6 +157,9 @@ class Importer(NodeOps, Folding, Sinking):
                     if isinstance(exc, Malformed):
                         raise self.error(node, f"cannot be imported: {exc}") from None
                     raise
+            except MemoryError as exc:          # an index or fold over an absurd axis
+                raise self.error(node, f"importing it needs more memory than there is "
+                                 f"({str(exc)[:120]})") from None
         if not any(layer.kind != "input" for layer in self.layers.values()):
             raise SpecError(self.source, "", "the model computes nothing accelsim can simulate")
         missing = [o for o in self.graph_outputs if o not in self.tensors]

@@ -580,11 +580,10 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
         size = x.shape[axis]
         end = int(np.clip(ends.reshape(-1)[0], -2 ** 62, 2 ** 62))
         start, stop, step = slice(int(starts.reshape(-1)[0]), end, step).indices(size)
-        index = np.arange(start, stop, step)
-        if not index.size:        # (Phi-3's pass-through half of a full rotary embedding)
+        if not range(start, stop, step):  # (Phi-3's pass-through half of a full rotary)
             self.empty.add(node.output[0])
             return None
         if step != 1:
-            return self.take(node, x, axis, index)
+            return self.take(node, x, axis, np.arange(start, stop, step))
         self.select(node, x, axis, start, stop, keep=True)
         return None
