@@ -126,6 +126,9 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
               show_default=True,
               help="ONNX: refuse operators accelsim does not model, or count each as one "
                    "digital operation per output element.")
+@click.option("--input-shape", "input_shape_items", multiple=True, metavar="INPUT=D1,D2,...",
+              help="ONNX: the full shape of a graph input with symbolic axes "
+                   "(e.g. input_ids=1,128); repeat for several inputs.")
 @click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=None,
               help="Images to stream through (default: the batch an ONNX file was exported "
                    "with, else 1).")
@@ -169,7 +172,8 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
                    "graph). Default: on when standard error is a terminal.")
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
-def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mode: str,
+def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tuple[str, ...],
+        batch: int | None, mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
         values: bool, seed: int, value_settings: tuple[str, ...],
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
@@ -184,7 +188,8 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
     from accelsim.progress import wanted
     from accelsim.workload.load import load_workload
     progress = wanted(progress)
-    workload = load_workload(workload, unsupported=unsupported_ops, progress=progress)
+    workload = load_workload(workload, unsupported=unsupported_ops, progress=progress,
+                             input_shapes=_input_shapes(input_shape_items))
 
     assign = {}
     for item in assignments:
@@ -221,6 +226,25 @@ def run(device: str, workload: str, unsupported_ops: str, batch: int | None, mod
             except OSError as exc:
                 raise AccelsimError(f"{path}: cannot write: {exc.strerror}") from None
             console.print(f"wrote {path}", highlight=False)
+
+
+def _input_shapes(items: tuple[str, ...]) -> dict[str, list[int]] | None:
+    """--input-shape INPUT=D1,D2,... items as {input: [dims]} (the importer checks them)."""
+    shapes = {}
+    for item in items:
+        name, sep, dims = item.rpartition("=")
+        try:
+            shape = [int(d) for d in dims.replace("x", ",").split(",")]
+        except ValueError:
+            shape = None
+        if not sep or not name or shape is None:
+            raise click.BadParameter(f"'{item}' is not INPUT=D1,D2,... (whole numbers)",
+                                     param_hint="--input-shape")
+        if name in shapes:
+            raise click.BadParameter(f"input '{name}' is given twice",
+                                     param_hint="--input-shape")
+        shapes[name] = shape
+    return shapes or None
 
 
 @main.command("sweep")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -914,6 +915,31 @@ def test_symbolic_dimensions(tmp_path):
         load_onnx(path)
     wl = load_onnx(path, input_shapes={"x": [1, 7, 4]})
     assert wl.macs == 7 * 4 * 3
+
+
+def test_input_shapes_from_the_command_line(tmp_path):
+    """accelsim run --input-shape NAME=D1,D2,... gives an ONNX input's symbolic axes, as
+    input_shapes= does in Python; malformed items are refused naming the option."""
+    from click.testing import CliRunner
+
+    from accelsim.cli import main
+    g = GraphBuilder()
+    path = save(g.model({"x": ["batch", "tokens", 4]}, [g.op("MatMul", ["x", g.random(4, 3)])]),
+                tmp_path)
+    runner = CliRunner()
+    args = ["run", "-d", "cim-16x16", "-w", str(path), "-q"]
+    refused = runner.invoke(main, args)
+    assert refused.exit_code != 0 and "--input-shape NAME=D1,D2" in refused.output
+    ran = runner.invoke(main, [*args, "--input-shape", "x=1,7,4"])
+    assert ran.exit_code == 0, ran.output
+    assert re.search(r"^MACs +84$", ran.output, re.M)       # 7 tokens x 4 x 3
+    for item, fragment in (("x=1,seven,4", "not INPUT=D1,D2"), ("1,7,4", "not INPUT=D1,D2"),
+                           ("y=1,7,4", "input_shapes.y: not a graph input"),
+                           ("x=1,0,4", "whole number from 1")):
+        bad = runner.invoke(main, [*args, "--input-shape", item])
+        assert bad.exit_code == 2 and fragment in bad.output, (item, bad.output)
+    with pytest.raises(SpecError, match="input_shapes: applies to ONNX files only"):
+        accelsim.load_workload("mlp", input_shapes={"x": [1, 4]})
 
 
 def test_malformed_nodes_name_the_node(tmp_path):

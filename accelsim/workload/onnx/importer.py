@@ -289,7 +289,8 @@ class Importer(NodeOps, Folding, Sinking):
                     else:
                         raise SpecError(self.source, f"input '{info.name}'", f"dimension "
                                         f"{position} ('{dim.dim_param}') is symbolic; export "
-                                        "with static shapes or give input_shapes=")
+                                        "with static shapes or give input_shapes= (CLI: "
+                                        "--input-shape NAME=D1,D2,...)")
         self.batch = self.file_batch()
 
     def file_batch(self) -> int:
