@@ -4,6 +4,7 @@ work that fills it, and one error naming the file when writing fails."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from accelsim.errors import AccelsimError, SpecError
@@ -33,10 +34,12 @@ def output_path(path, what: str) -> Path:
     return target
 
 
-def write_text(path, text: str, what: str) -> None:
-    """Write ``text`` to ``path`` (checked by output_path), UTF-8."""
-    target = output_path(path, what)
+@contextmanager
+def writing(target: Path):
+    """``target`` (as output_path returned it) open for writing UTF-8 text; a failure to
+    write is one AccelsimError naming the file."""
     try:
-        target.write_text(text, encoding="utf-8")
+        with open(target, "w", encoding="utf-8") as handle:
+            yield handle
     except OSError as exc:
         raise AccelsimError(f"{target}: cannot write: {exc.strerror or exc}") from None

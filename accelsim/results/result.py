@@ -376,31 +376,31 @@ class Result:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """The result as JSON; written to ``path`` when given."""
-        from accelsim.results.files import output_path, write_text
-        if path is not None:
-            output_path(path, "to_json")            # before the work, not after it
+        from accelsim.results.files import output_path, writing
+        target = None if path is None else output_path(path, "to_json")   # before the work
         if indent is not None and (isinstance(indent, bool) or not isinstance(
                 indent, (int, np.integer)) or not 0 <= indent <= 64):
             raise ValueError(f"to_json: indent must be None or an integer from 0 to 64, got "
                              f"{indent!r}")
         text = json.dumps(self.to_dict(), indent=None if indent is None else int(indent))
-        if path is not None:
-            write_text(path, text + "\n", "to_json")
+        if target is not None:
+            with writing(target) as handle:
+                handle.write(text + "\n")
         return text
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Per-layer rows as CSV (with each component's energy); written to ``path`` when
         given."""
-        from accelsim.results.files import output_path, write_text
-        if path is not None:
-            output_path(path, "to_csv")
+        from accelsim.results.files import output_path, writing
+        target = None if path is None else output_path(path, "to_csv")
         rows = self._layer_rows()
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        if path is not None:
-            write_text(path, buffer.getvalue(), "to_csv")
+        if target is not None:
+            with writing(target) as handle:
+                handle.write(buffer.getvalue())
         return buffer.getvalue()
 
     def to_trace(self, path: str | Path) -> None:

@@ -51,11 +51,6 @@ class TaskTrace:
 
     def write(self, path: str | Path) -> None:
         """Write the trace as JSON (Chrome trace event format)."""
-        from accelsim.errors import AccelsimError
-        from accelsim.results.files import output_path
-        target = output_path(path, "to_trace")
-        try:
-            with open(target, "w", encoding="utf-8") as handle:     # streamed: traces are big
-                json.dump({"traceEvents": self.events(), "displayTimeUnit": "ns"}, handle)
-        except OSError as exc:
-            raise AccelsimError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        from accelsim.results.files import output_path, writing
+        with writing(output_path(path, "to_trace")) as handle:     # streamed: traces are big
+            json.dump({"traceEvents": self.events(), "displayTimeUnit": "ns"}, handle)

@@ -29,9 +29,10 @@ from accelsim.workload.onnx.ops import NodeOps
 from accelsim.workload.onnx.reading import (
     FLOAT_TYPES,
     element_count,
-    form_problem,
     has_no_data,
     itemsize,
+    model_opset,
+    node_label,
     onnx_module,
     without_weights,
 )
@@ -96,12 +97,10 @@ class Importer(NodeOps, Folding, Sinking):
         self.current = None                     # the node being imported
         self.uses: dict[str, int] = {}
         self.graph_outputs = {o.name for o in model.graph.output}
-        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
-                          13)
+        self.opset = model_opset(model)
 
     def error(self, node, message: str) -> SpecError:
-        label = f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
-        return SpecError(self.source, label, message)
+        return SpecError(self.source, node_label(node), message)
 
     # -- set-up ------------------------------------------------------------------------------
     def run(self) -> Workload:
@@ -513,8 +512,6 @@ class Importer(NodeOps, Folding, Sinking):
                                 "export the neural network alone")
         if node.domain not in ("", "ai.onnx"):
             return self.unknown(node, f"operator domain '{node.domain}' is not supported")
-        if problem := form_problem(node, self.opset):      # arity, attributes (reading.py)
-            raise Malformed(problem)
         if self.redirect(node):                 # reads a transpose held pending (sinking.py)
             return None
         if op == "Constant":

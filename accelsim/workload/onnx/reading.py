@@ -168,6 +168,16 @@ def itemsize(tensor, source: str, where: str) -> int:
             from None
 
 
+def model_opset(model) -> int:
+    """The model's version of the default ONNX operator set (13 when it names none)."""
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+
+
+def node_label(node) -> str:
+    """How an error names a node: by its name, else by its operator."""
+    return f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
+
+
 def form_problem(node, opset: int) -> str | None:
     """What makes a node malformed by its operator's schema at the model's opset, before any
     of its values are read: too few or too many inputs or outputs, a required input left
@@ -261,15 +271,14 @@ def check_graph_form(model, source: str) -> None:
     graph = model.graph
     given = ({t.name for t in graph.initializer} | {i.name for i in graph.input}
              | {out for node in graph.node for out in node.output})
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    opset = model_opset(model)
     for node in graph.node:
-        label = f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
         for name in node.input:
             if name and name not in given:
-                raise SpecError(source, label, f"uses '{name}', which no node, initializer "
-                                "or graph input gives")
+                raise SpecError(source, node_label(node), f"uses '{name}', which no node, "
+                                "initializer or graph input gives")
         if node.domain in ("", "ai.onnx") and (problem := form_problem(node, opset)):
-            raise SpecError(source, label, f"cannot be imported: {problem}")
+            raise SpecError(source, node_label(node), f"cannot be imported: {problem}")
     for info in (*graph.input, *graph.output, *graph.value_info):
         if len(info.type.tensor_type.shape.dim) > MAX_RANK:
             raise SpecError(source, f"tensor '{info.name}'", f"declared with "
