@@ -129,6 +129,9 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
 @click.option("--input-shape", "input_shape_items", multiple=True, metavar="INPUT=D1,D2,...",
               help="ONNX: the full shape of a graph input with symbolic axes "
                    "(e.g. input_ids=1,128); repeat for several inputs.")
+@click.option("--onnx-output", "onnx_outputs", multiple=True, metavar="TENSOR",
+              help="ONNX: simulate the graph up to this tensor (e.g. a detector's heads, "
+                   "without its post-processing); repeat for several.")
 @click.option("--batch", type=click.IntRange(min=1, max=10 ** 7), default=None,
               help="Images to stream through (default: the batch an ONNX file was exported "
                    "with, else 1).")
@@ -173,7 +176,7 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tuple[str, ...],
-        batch: int | None, mode: str,
+        onnx_outputs: tuple[str, ...], batch: int | None, mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
         values: bool, seed: int, value_settings: tuple[str, ...],
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
@@ -189,7 +192,8 @@ def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tup
     from accelsim.workload.load import load_workload
     progress = wanted(progress)
     workload = load_workload(workload, unsupported=unsupported_ops, progress=progress,
-                             input_shapes=_input_shapes(input_shape_items))
+                             input_shapes=_input_shapes(input_shape_items),
+                             outputs=list(onnx_outputs) or None)
 
     assign = {}
     for item in assignments:

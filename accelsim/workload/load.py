@@ -42,15 +42,20 @@ def available_workloads() -> dict[str, str]:
 
 def load_workload(name_or_path: str | Path | Workload | Mapping[str, Any], *,
                   unsupported: str = "error", progress: bool = False,
-                  input_shapes: Mapping[str, Any] | None = None) -> Workload:
+                  input_shapes: Mapping[str, Any] | None = None,
+                  outputs: list[str] | None = None) -> Workload:
     """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path, an ONNX
     path or a dict as read from YAML (``workload_from_dict``). ``unsupported``,
-    ``progress`` and ``input_shapes`` apply to ONNX files: see
+    ``progress``, ``input_shapes`` and ``outputs`` apply to ONNX files: see
     :func:`accelsim.workload.onnx.load_onnx`."""
-    if input_shapes and not (isinstance(name_or_path, (str, Path))
-                             and str(name_or_path).endswith(".onnx")):
-        raise SpecError(str(name_or_path)[:120], "input_shapes", "applies to ONNX files "
-                        "only (the shapes of other workloads are in their layers)")
+    onnx_file = isinstance(name_or_path, (str, Path)) and str(name_or_path).endswith(".onnx")
+    for name, given, why in (("input_shapes", input_shapes, "the shapes of other workloads "
+                              "are in their layers"),
+                             ("outputs", outputs, "other workloads end where their layers "
+                              "do")):
+        if given and not onnx_file:
+            raise SpecError(str(name_or_path)[:120], name, f"applies to ONNX files only "
+                            f"({why})")
     if isinstance(name_or_path, Workload):
         return name_or_path
     if isinstance(name_or_path, Mapping):
@@ -65,7 +70,7 @@ def load_workload(name_or_path: str | Path | Workload | Mapping[str, Any], *,
         if path.suffix == ".onnx":
             from accelsim.workload.onnx import load_onnx
             return load_onnx(path, unsupported=unsupported, progress=progress,
-                             input_shapes=input_shapes)
+                             input_shapes=input_shapes, outputs=outputs)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
                             "(expected .yaml or .onnx)")

@@ -41,6 +41,8 @@ from accelsim.workload.onnx.unbind import unbound
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 PASS_THROUGH = ("Identity", "Dropout")
+CUT_HINT = ("to simulate the graph before it (a detector's heads without its post-processing), "
+            "give load_onnx(outputs=[tensor, ...]) (CLI: --onnx-output TENSOR)")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
@@ -196,7 +198,8 @@ class Importer(NodeOps, Folding, Sinking):
         for index, node in enumerate(graph.node):
             for attribute in node.attribute:
                 if attribute.HasField("g") or len(attribute.graphs):
-                    raise self.error(node, "subgraphs (If, Loop, Scan) are not supported")
+                    raise self.error(node, "subgraphs (If, Loop, Scan) are not supported; "
+                                     f"{CUT_HINT}")
             for out in node.output:
                 if not out:                   # an optional output left out
                     continue

@@ -551,11 +551,16 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
     def op_Split(self, node) -> None:
         """Each output a view of its part of the axis (ShuffleNet's channel split)."""
         x, attrs = self.act(node), self.attrs(node)
-        axis = self.axis(node, attrs.get("axis", 0), x)
-        size = x.shape[axis]
+        shape, at = onnx_shape(x, self.batch), attrs.get("axis", 0)
         sizes = self.setting(node, 1)
-        if sizes is None:
-            sizes = attrs.get("split")
+        sizes = attrs.get("split") if sizes is None else sizes
+        if len(node.output) == 1 and -len(shape) <= at < len(shape) and (
+                sizes is None or np.asarray(sizes).reshape(-1).tolist() == [shape[at]]):
+            # One part: the whole axis, whichever it is (a detector's list of one image).
+            self.tensors[node.output[0]] = x
+            return None
+        axis = self.axis(node, at, x)
+        size = x.shape[axis]
         if sizes is None:                     # equal parts, the last one smaller (opset 18)
             parts = len(node.output)
             chunk = -(-size // parts)

@@ -22,6 +22,7 @@ from accelsim.workload.onnx.layouts import (
     Tensor,
     axis_layout,
     grouped_layout,
+    onnx_shape,
     reshaped_perm,
     transposed,
 )
@@ -303,6 +304,10 @@ class StructuralOps:
         local = self.own_rows(node, x, index)
         if local is not None:
             return self.take(node, x, 0, local)
+        shape, at = onnx_shape(x, self.batch), self.attrs(node).get("axis", 0)
+        if (index is not None and index.ndim == 0 and -len(shape) <= at < len(shape)
+                and shape[at] == 1 and int(index) in (0, -1)):
+            return self.op_reshape(node)      # the one entry of an axis: a Squeeze of it
         axis = self.axis(node, self.attrs(node).get("axis", 0), x)
         size = x.shape[axis]
         if index is not None and (np.any(index < -size) or np.any(index >= size)):

@@ -1,0 +1,162 @@
+"""load_onnx(outputs=[...]) / accelsim run --onnx-output: the graph cut at chosen tensors (a
+detector's heads without its data-dependent post-processing), and the one-image forms that a
+detector's input transform exports (a Split of the batch into one part, a Gather of image 0).
+The cut is checked against the same network built without its post-processing, by
+onnxruntime's values and by simulating both."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from click.testing import CliRunner  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
+from onnx_models import GraphBuilder  # noqa: E402
+from test_onnx import check_values, save  # noqa: E402
+
+import accelsim  # noqa: E402
+from accelsim import SpecError  # noqa: E402
+from accelsim.cli import main  # noqa: E402
+from accelsim.workload.load import load_workload  # noqa: E402
+from accelsim.workload.onnx import load_onnx  # noqa: E402
+
+SIZE = 12
+
+
+def detector(post: bool, batch: int = 1):
+    """An image list of one image normalized and re-batched as torchvision's detectors export
+    it (Split into one part, Squeeze, Sub, Div, Unsqueeze, Gather of image 0, Unsqueeze), a
+    conv backbone, two heads and, when ``post``, an If on the boxes (the post-processing).
+    Returns the model and its two heads' tensor names."""
+    g = GraphBuilder(7)
+    (part,) = [g.op("Split", ["images", g.const(np.array([batch]))], axis=0)]
+    x = g.op("Squeeze", [part, g.const(np.array([0]))])
+    x = g.op("Sub", [x, g.const(np.full((3, 1, 1), 0.5))])
+    x = g.op("Div", [x, g.const(np.full((3, 1, 1), 0.25))])
+    x = g.op("Unsqueeze", [x, g.const(np.array([0]))])
+    x = g.op("Gather", [x, g.const(np.array(0))], axis=0)
+    x = g.op("Unsqueeze", [x, g.const(np.array([0]))])
+    x = g.op("Conv", [x, g.random(8, 3, 3, 3)], pads=[1, 1, 1, 1])
+    x = g.op("Relu", [x])
+    boxes = g.op("Conv", [x, g.random(4, 8, 1, 1)])
+    scores = g.op("Conv", [x, g.random(5, 8, 1, 1)])
+    outputs = [boxes, scores]
+    if post:
+        any_box = g.op("Cast", [g.op("ReduceMax", [boxes], keepdims=0)], to=TensorProto.BOOL)
+        then = helper.make_graph([helper.make_node("Identity", [scores], ["kept"])], "then",
+                                 [], [helper.make_tensor_value_info("kept", 1, None)])
+        other = helper.make_graph([helper.make_node("Neg", [scores], ["dropped"])], "else",
+                                  [], [helper.make_tensor_value_info("dropped", 1, None)])
+        outputs = [g.op("If", [any_box], then_branch=then, else_branch=other)]
+    return g.model({"images": [batch, 3, SIZE, SIZE]}, outputs), [boxes, scores]
+
+
+def image(batch=1):
+    return np.random.default_rng(3).normal(size=(batch, 3, SIZE, SIZE)).astype(np.float32)
+
+
+def test_a_detector_cut_at_its_heads_is_the_network_without_its_post_processing(tmp_path):
+    full, heads = detector(post=True)
+    with pytest.raises(SpecError, match="--onnx-output"):
+        load_onnx(save(full, tmp_path, "full.onnx"))
+    cut = load_onnx(save(full, tmp_path, "full.onnx"), outputs=heads)
+    plain, plain_heads = detector(post=False)
+    assert plain_heads == heads
+    alone = load_onnx(save(plain, tmp_path, "plain.onnx"))
+    # 8 x 27 per pixel for the backbone, 4 x 8 and 5 x 8 for the heads
+    assert cut.macs == alone.macs == SIZE * SIZE * (8 * 27 + 4 * 8 + 5 * 8)
+    for device in ("cim-16x16", "eyeriss-like"):
+        a, b = accelsim.simulate(cut, device), accelsim.simulate(alone, device)
+        assert a.cycles == b.cycles and a.energy_pj == pytest.approx(b.energy_pj, rel=1e-12)
+    # the values: onnxruntime runs the network without the post-processing; check_values
+    # compares its first output with the last head accelsim lists (the scores)
+    scores_first = onnx.ModelProto()
+    scores_first.CopyFrom(plain)
+    scores_first.graph.output.reverse()
+    check_values(scores_first, cut, {"images": image()})
+
+
+def test_a_cut_keeps_only_the_inputs_and_weights_it_reads(tmp_path):
+    g = GraphBuilder(2)
+    a = g.op("MatMul", ["x", g.random(6, 4)])
+    b = g.op("MatMul", ["y", g.random(6, 3)])
+    model = g.model({"x": [1, 6], "y": [1, 6]}, [a, b])
+    path = save(model, tmp_path)
+    wl = load_onnx(path, outputs=[a])
+    assert wl.macs == 6 * 4 and [o for o, *_ in wl.layouts.values()].count("y") == 0
+    with pytest.raises(SpecError, match="not a graph input"):
+        load_onnx(path, outputs=[a], input_shapes={"y": [1, 6]})
+
+
+@pytest.mark.parametrize("outputs,message", [
+    ([], "is empty"),
+    (["w_missing"], "no node of the graph gives"),
+    ([3], "is not a tensor name"),
+    (["", "x"], "is not a tensor name"),
+    (None, None),
+])
+def test_outputs_are_checked(tmp_path, outputs, message):
+    g = GraphBuilder(2)
+    a = g.op("MatMul", ["x", g.random(6, 4)])
+    path = save(g.model({"x": [1, 6]}, [a]), tmp_path)
+    if message is None:
+        assert load_onnx(path, outputs=outputs).macs == 24
+        return
+    with pytest.raises(SpecError, match=message):
+        load_onnx(path, outputs=outputs)
+
+
+def test_a_misspelt_output_is_answered_with_the_closest_names(tmp_path):
+    full, heads = detector(post=True)
+    path = save(full, tmp_path)
+    with pytest.raises(SpecError, match=f"did you mean '{heads[0]}'"):
+        load_onnx(path, outputs=[heads[0] + "x"])
+    with pytest.raises(SpecError, match="twice"):
+        load_onnx(path, outputs=[heads[0], heads[0]])
+
+
+def test_outputs_apply_to_onnx_files_only():
+    with pytest.raises(SpecError, match="ONNX files only"):
+        load_workload("resnet18", outputs=["x"])
+
+
+def test_the_cli_cuts_with_onnx_output(tmp_path):
+    full, heads = detector(post=True)
+    path = str(save(full, tmp_path))
+    runner = CliRunner()
+    refused = runner.invoke(main, ["run", "-d", "cim-16x16", "-w", path, "-q"])
+    assert refused.exit_code != 0 and "--onnx-output" in refused.output
+    args = ["run", "-d", "cim-16x16", "-w", path, "-q"]
+    for head in heads:
+        args += ["--onnx-output", head]
+    done = runner.invoke(main, args)
+    assert done.exit_code == 0, done.output
+    macs = SIZE * SIZE * (8 * 27 + 4 * 8 + 5 * 8)
+    assert f"MACs              {macs:,}" in done.output
+    wrong = runner.invoke(main, ["run", "-d", "cim-16x16", "-w", "resnet18", "-q",
+                                 "--onnx-output", "x"])
+    assert wrong.exit_code != 0 and "ONNX files only" in wrong.output
+
+
+def test_the_whole_batch_in_one_part_and_a_gather_of_image_0_at_two_images(tmp_path):
+    """With two images a Split of the batch into one part is still the whole batch (the same
+    network as without it), but a Gather of image 0 would drop the other image: refused."""
+    g = GraphBuilder(4)
+    (part,) = [g.op("Split", ["images", g.const(np.array([2]))], axis=0)]
+    y = g.op("Conv", [part, g.random(4, 3, 3, 3)])
+    split = load_onnx(save(g.model({"images": [2, 3, SIZE, SIZE]}, [y]), tmp_path, "s.onnx"))
+    g = GraphBuilder(4)                          # the same seeded weights as above
+    y = g.op("Conv", ["images", g.random(4, 3, 3, 3)])
+    plain = g.model({"images": [2, 3, SIZE, SIZE]}, [y])
+    alone = load_onnx(save(plain, tmp_path, "p.onnx"))
+    assert split.batch == alone.batch == 2 and split.macs == alone.macs
+    check_values(plain, split, {"images": image(2)})
+    g = GraphBuilder(4)
+    x = g.op("Gather", ["images", g.const(np.array(0))], axis=0)
+    x = g.op("Unsqueeze", [x, g.const(np.array([0]))])
+    y = g.op("Conv", [x, g.random(4, 3, 3, 3)])
+    with pytest.raises(SpecError, match="batch axis"):
+        load_onnx(save(g.model({"images": [2, 3, SIZE, SIZE]}, [y]), tmp_path, "g.onnx"))
