@@ -129,6 +129,9 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
 @click.option("--input-shape", "input_shape_items", multiple=True, metavar="INPUT=D1,D2,...",
               help="ONNX: the full shape of a graph input with symbolic axes "
                    "(e.g. input_ids=1,128); repeat for several inputs.")
+@click.option("--onnx-input", "onnx_inputs", multiple=True, metavar="TENSOR",
+              help="ONNX: start the graph at this tensor, taken as an input (host work on "
+                   "token ids left out); repeat for several.")
 @click.option("--onnx-output", "onnx_outputs", multiple=True, metavar="TENSOR",
               help="ONNX: simulate the graph up to this tensor (e.g. a detector's heads, "
                    "without its post-processing); repeat for several.")
@@ -176,7 +179,8 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
 @click.option("--wide", is_flag=True,
               help="Show every column of the layer table, however wide the terminal.")
 def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tuple[str, ...],
-        onnx_outputs: tuple[str, ...], batch: int | None, mode: str,
+        onnx_inputs: tuple[str, ...], onnx_outputs: tuple[str, ...], batch: int | None,
+        mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
         values: bool, seed: int, value_settings: tuple[str, ...],
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
@@ -193,6 +197,7 @@ def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tup
     progress = wanted(progress)
     workload = load_workload(workload, unsupported=unsupported_ops, progress=progress,
                              input_shapes=_input_shapes(input_shape_items),
+                             inputs=list(onnx_inputs) or None,
                              outputs=list(onnx_outputs) or None)
 
     assign = {}

@@ -160,3 +160,74 @@ def test_the_whole_batch_in_one_part_and_a_gather_of_image_0_at_two_images(tmp_p
     y = g.op("Conv", [x, g.random(4, 3, 3, 3)])
     with pytest.raises(SpecError, match="batch axis"):
         load_onnx(save(g.model({"images": [2, 3, SIZE, SIZE]}, [y]), tmp_path, "g.onnx"))
+
+
+def seq2seq(host: bool):
+    """Token ids, and (when ``host``) mBART's shift of them: each sentence's last id before
+    its padding, found by a data-dependent GatherElements, moved to the front; then an
+    embedding and a projection. Returns the model and the shifted ids' tensor name."""
+    g = GraphBuilder(9)
+    if host:
+        real = g.op("Cast", [g.op("Not", [g.op("Equal", ["ids", g.const(np.array(1))])])],
+                    to=TensorProto.INT64)
+        last = g.op("Sub", [g.op("ReduceSum", [real, g.const(np.array([1]))], keepdims=0),
+                            g.const(np.array(1))])
+        first = g.op("GatherElements", ["ids", g.op("Unsqueeze", [last, g.const(
+            np.array([1]))])], axis=1)
+        rest = g.op("Slice", ["ids", g.const(np.array([0])), g.const(np.array([5])),
+                              g.const(np.array([1]))])
+        ids = g.op("Concat", [first, rest], axis=1)
+    else:
+        ids = "shifted"
+    y = g.op("Gather", [g.const(np.random.default_rng(1).normal(size=(20, 8))), ids], axis=0)
+    y = g.op("MatMul", [y, g.random(8, 4)])
+    inputs = {"ids": [1, 6]} if host else {"shifted": [1, 6]}
+    return g.model(inputs, [y], types={"ids": TensorProto.INT64,
+                                       "shifted": TensorProto.INT64}), ids
+
+
+def test_host_work_on_token_ids_cut_away_with_inputs(tmp_path):
+    full, shifted = seq2seq(host=True)
+    path = save(full, tmp_path, "full.onnx")
+    with pytest.raises(SpecError, match="--onnx-input"):
+        load_onnx(path)
+    cut = load_onnx(path, inputs=[shifted])
+    plain, _ = seq2seq(host=False)
+    alone = load_onnx(save(plain, tmp_path, "plain.onnx"))
+    assert cut.macs == alone.macs == 6 * 8 * 4
+    a, b = accelsim.simulate(cut, "cim-16x16"), accelsim.simulate(alone, "cim-16x16")
+    assert a.cycles == b.cycles and a.energy_pj == pytest.approx(b.energy_pj, rel=1e-12)
+    ids = np.array([[4, 9, 17, 3, 0, 12]], dtype=np.int64)
+    renamed = onnx.ModelProto()
+    renamed.CopyFrom(plain)
+    for node in renamed.graph.node:
+        node.input[:] = [shifted if name == "shifted" else name for name in node.input]
+    renamed.graph.input[0].name = shifted
+    check_values(renamed, cut, {shifted: ids})
+    assert [onnx_name for onnx_name, *_ in cut.layouts.values()][0] == shifted
+    runner = CliRunner()
+    done = runner.invoke(main, ["run", "-d", "cim-16x16", "-w", str(path), "-q",
+                                "--onnx-input", shifted])
+    assert done.exit_code == 0 and "MACs              192" in done.output, done.output
+
+
+def test_inputs_are_checked(tmp_path):
+    full, shifted = seq2seq(host=True)
+    path = save(full, tmp_path)
+    with pytest.raises(SpecError, match="did you mean"):
+        load_onnx(path, inputs=[shifted + "x"])
+    model, heads = detector(post=False)
+    path = save(model, tmp_path, "detector.onnx")
+    with pytest.raises(SpecError, match="not needed by the outputs"):
+        load_onnx(path, inputs=[heads[0]], outputs=[heads[1]])
+    g = GraphBuilder(3)
+    a, b = g.op("Split", ["x", g.const(np.array([2, 2]))], n_out=2, axis=1)
+    ya, yb = g.op("MatMul", [a, g.random(2, 3)]), g.op("MatMul", [b, g.random(2, 3)])
+    split = save(g.model({"x": [1, 4]}, [ya, yb]), tmp_path, "split.onnx")
+    assert load_onnx(split, inputs=[b], outputs=[yb]).macs == 2 * 3
+    with pytest.raises(SpecError, match="also needs for its other outputs"):
+        load_onnx(split, inputs=[b])              # the Split is needed for a, and gives b
+    # an input that already is one changes nothing
+    assert load_onnx(path, inputs=["images"]).macs == load_onnx(path).macs
+    with pytest.raises(SpecError, match="ONNX files only"):
+        load_workload("resnet18", inputs=["x"])

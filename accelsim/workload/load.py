@@ -43,14 +43,17 @@ def available_workloads() -> dict[str, str]:
 def load_workload(name_or_path: str | Path | Workload | Mapping[str, Any], *,
                   unsupported: str = "error", progress: bool = False,
                   input_shapes: Mapping[str, Any] | None = None,
+                  inputs: list[str] | None = None,
                   outputs: list[str] | None = None) -> Workload:
     """A Workload from a zoo name ("resnet18"), a shipped YAML name, a YAML path, an ONNX
     path or a dict as read from YAML (``workload_from_dict``). ``unsupported``,
-    ``progress``, ``input_shapes`` and ``outputs`` apply to ONNX files: see
+    ``progress``, ``input_shapes``, ``inputs`` and ``outputs`` apply to ONNX files: see
     :func:`accelsim.workload.onnx.load_onnx`."""
     onnx_file = isinstance(name_or_path, (str, Path)) and str(name_or_path).endswith(".onnx")
     for name, given, why in (("input_shapes", input_shapes, "the shapes of other workloads "
                               "are in their layers"),
+                             ("inputs", inputs, "other workloads start where their layers "
+                              "do"),
                              ("outputs", outputs, "other workloads end where their layers "
                               "do")):
         if given and not onnx_file:
@@ -70,7 +73,7 @@ def load_workload(name_or_path: str | Path | Workload | Mapping[str, Any], *,
         if path.suffix == ".onnx":
             from accelsim.workload.onnx import load_onnx
             return load_onnx(path, unsupported=unsupported, progress=progress,
-                             input_shapes=input_shapes, outputs=outputs)
+                             input_shapes=input_shapes, inputs=inputs, outputs=outputs)
         if path.suffix not in (".yaml", ".yml"):
             raise SpecError(text, "", f"unsupported workload file type '{path.suffix}' "
                             "(expected .yaml or .onnx)")

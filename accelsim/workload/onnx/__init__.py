@@ -33,7 +33,7 @@ import numpy as np
 
 from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
-from accelsim.workload.onnx.cut import checked_outputs, cut_at
+from accelsim.workload.onnx.cut import checked_names, cut_at
 from accelsim.workload.onnx.importer import Importer
 from accelsim.workload.onnx.reading import check_graph_form, checked_input_shapes, read_model
 
@@ -42,25 +42,29 @@ __all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
 
 def load_onnx(path: str | Path, *, unsupported: str = "error",
               input_shapes: dict[str, list[int]] | None = None,
-              outputs: list[str] | None = None, progress: bool = False) -> Workload:
+              inputs: list[str] | None = None, outputs: list[str] | None = None,
+              progress: bool = False) -> Workload:
     """A Workload from an ONNX file.
 
     unsupported: "error" (default) refuses an operation accelsim does not model, naming it;
     "digital" counts it as one digital operation per output element (value mode then cannot
     run the network). input_shapes: {graph input: full shape} for inputs with symbolic axes.
-    outputs: tensor names to cut the graph at (the network up to them, e.g. a detector's heads
-    without its post-processing); the default is the graph's own outputs.
+    outputs: tensor names to end the graph at (the network up to them, e.g. a detector's heads
+    without its post-processing); the default is the graph's own outputs. inputs: tensor
+    names to start it at, each taken as a graph input of its inferred type and shape (host
+    work on token ids left out); the default is the graph's own inputs.
     progress: a progress bar over the graph's nodes on standard error.
     """
     if unsupported not in ("error", "digital"):
         raise SpecError(str(path), "", f"unsupported must be 'error' or 'digital', got "
                         f"{unsupported!r}")
     path = Path(path)
-    outputs = checked_outputs(outputs, str(path))
+    inputs = checked_names(inputs, "inputs", str(path))
+    outputs = checked_names(outputs, "outputs", str(path))
     model = read_model(path)
     check_graph_form(model, str(path))
-    if outputs is not None:
-        model = cut_at(model, outputs, str(path))
+    if inputs is not None or outputs is not None:
+        model = cut_at(model, str(path), inputs=inputs, outputs=outputs)
     input_shapes = checked_input_shapes(model, str(path), input_shapes)
     from accelsim.progress import Steps
     with Steps(progress) as steps:

@@ -1,11 +1,13 @@
-"""Cutting an ONNX graph at chosen tensors: ``load_onnx(..., outputs=[...])``.
+"""Cutting an ONNX graph at chosen tensors: ``load_onnx(..., inputs=[...], outputs=[...])``.
 
 A detector's exported graph ends in post-processing (box decoding, non-maximum suppression,
 ``If`` branches on how many boxes survived) that depends on the data and that an accelerator
-hands to a host. Cutting the graph at the heads' outputs keeps the network the accelerator
-runs: the nodes those tensors need, in the file's order, and only the inputs and
-initializers those nodes read. The cut model is what the importer then reads; the file is
-not changed.
+hands to a host; a sequence-to-sequence model begins with host work on token ids (mBART
+shifts its decoder's ids to the position of each sentence's end). Cutting the graph keeps the
+network the accelerator runs: the nodes the chosen outputs need, in the file's order, stopping
+at the chosen inputs, which become graph inputs of their inferred type and shape; and only the
+inputs and initializers those nodes read. The cut model is what the importer then reads; the
+file is not changed.
 """
 
 from __future__ import annotations
@@ -18,29 +20,33 @@ from accelsim.errors import SpecError
 MAX_SUGGESTIONS = 3
 
 
-def checked_outputs(outputs, source: str) -> list[str] | None:
-    """``outputs`` as a list of distinct tensor names, or one SpecError naming the argument."""
-    if outputs is None:
+def checked_names(names, what: str, source: str) -> list[str] | None:
+    """``names`` (``inputs`` or ``outputs``) as a list of distinct tensor names, or one
+    SpecError naming the argument."""
+    if names is None:
         return None
-    if isinstance(outputs, str):
-        outputs = [outputs]
-    if isinstance(outputs, bytes) or not isinstance(outputs, Iterable):
-        raise SpecError(source, "outputs", f"must be a list of tensor names, got {outputs!r}")
-    names = list(outputs)
+    if isinstance(names, str):
+        names = [names]
+    if isinstance(names, bytes) or not isinstance(names, Iterable):
+        raise SpecError(source, what, f"must be a list of tensor names, got {names!r}")
+    names = list(names)
     if not names:
-        raise SpecError(source, "outputs", "is empty: name at least one tensor to cut at")
+        raise SpecError(source, what, "is empty: name at least one tensor to cut at")
     for name in names:
         if not isinstance(name, str) or not name:
-            raise SpecError(source, "outputs", f"{name!r} is not a tensor name")
+            raise SpecError(source, what, f"{name!r} is not a tensor name")
     if len(set(names)) != len(names):
-        raise SpecError(source, "outputs", f"names a tensor twice: {names}")
+        raise SpecError(source, what, f"names a tensor twice: {names}")
     return names
 
 
-def cut_at(model, outputs: list[str], source: str):
-    """A copy of ``model`` whose outputs are ``outputs``: the nodes they need (in order) and
-    the graph inputs and initializers those nodes read. Refuses a name that no node gives,
-    suggesting the closest names."""
+def cut_at(model, source: str, *, inputs: list[str] | None = None,
+           outputs: list[str] | None = None):
+    """A copy of ``model`` whose outputs are ``outputs`` (default: its own) and which starts
+    at ``inputs`` (default: its own): the nodes the outputs need (in order) up to the inputs,
+    and the graph inputs and initializers those nodes read. Refuses a name that no node
+    gives (suggesting the closest names), an input the outputs do not need, and an input whose
+    node the cut needs for another of its outputs."""
     import onnx
 
     graph = model.graph
@@ -49,27 +55,36 @@ def cut_at(model, outputs: list[str], source: str):
         for out in node.output:
             if out:
                 producer.setdefault(out, index)
-    inputs = {info.name for info in graph.input}
-    for name in outputs:
-        if name not in producer and name not in inputs:
-            close = difflib.get_close_matches(name, list(producer), n=MAX_SUGGESTIONS)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise SpecError(source, f"outputs: '{name}'",
-                            f"no node of the graph gives this tensor{hint}")
-    needed = set(outputs)
-    keep = [False] * len(graph.node)
+    given = {info.name for info in graph.input}
+    outputs = outputs or [info.name for info in graph.output]
+    starts = [name for name in inputs or () if name not in given]
+    for what, names in (("outputs", outputs), ("inputs", starts)):
+        for name in names:
+            if name not in producer and name not in given:
+                close = difflib.get_close_matches(name, list(producer), n=MAX_SUGGESTIONS)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise SpecError(source, f"{what}: '{name}'",
+                                f"no node of the graph gives this tensor{hint}")
+    needed, keep = set(outputs), [False] * len(graph.node)
     for index in range(len(graph.node) - 1, -1, -1):
         node = graph.node[index]
-        if not any(out in needed for out in node.output if out):
+        if not any(out in needed and out not in starts for out in node.output if out):
             continue
+        if clash := [out for out in node.output if out in starts]:
+            raise SpecError(source, f"inputs: '{clash[0]}'", f"comes from node "
+                            f"'{node.name or node.op_type}', which the cut also needs for "
+                            "its other outputs")
         keep[index] = True
         needed.update(_reads(node))
+    if unused := [name for name in starts if name not in needed]:
+        raise SpecError(source, f"inputs: '{unused[0]}'", "is not needed by the outputs")
     cut = onnx.ModelProto()
     cut.CopyFrom(model)
     nodes = [node for node, kept in zip(graph.node, keep) if kept]
     del cut.graph.node[:]
     cut.graph.node.extend(nodes)
     kept_inputs = [info for info in graph.input if info.name in needed]
+    kept_inputs += _typed(model, starts, source)
     del cut.graph.input[:]
     cut.graph.input.extend(kept_inputs)
     kept_weights = [t for t in graph.initializer if t.name in needed]
@@ -85,6 +100,40 @@ def cut_at(model, outputs: list[str], source: str):
             info.name = name
         cut.graph.output.append(info)
     return cut
+
+
+def _typed(model, names: list[str], source: str) -> list:
+    """Value infos of the tensors ``names`` with their element type and shape: as the file
+    declares them, else as ONNX's shape inference finds them (without the weights' values)."""
+    if not names:
+        return []
+    import onnx
+
+    from accelsim.workload.onnx.reading import without_weights
+    known = {info.name: info for info in model.graph.value_info}
+    if any(not _has_type(known.get(name)) for name in names):
+        try:
+            inferred = onnx.shape_inference.infer_shapes(without_weights(model),
+                                                         strict_mode=False, data_prop=True)
+        except Exception as exc:
+            raise SpecError(source, "inputs", "the inputs' types need ONNX's shape "
+                            f"inference, which failed: {str(exc)[:300]}") from None
+        known.update((info.name, info) for info in inferred.graph.value_info
+                      if _has_type(info))
+    infos = []
+    for name in names:
+        if not _has_type(known.get(name)):
+            raise SpecError(source, f"inputs: '{name}'", "ONNX's shape inference gives no "
+                            "type for this tensor, so it cannot become an input")
+        info = onnx.ValueInfoProto()
+        info.CopyFrom(known[name])
+        infos.append(info)
+    return infos
+
+
+def _has_type(info) -> bool:
+    return (info is not None and info.type.HasField("tensor_type")
+            and info.type.tensor_type.elem_type != 0)
 
 
 def _reads(node) -> set[str]:

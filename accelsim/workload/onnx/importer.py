@@ -41,8 +41,8 @@ from accelsim.workload.onnx.unbind import unbound
 from accelsim.workload.ops import ONNX_ACTIVATIONS
 
 PASS_THROUGH = ("Identity", "Dropout")
-CUT_HINT = ("to simulate the graph before it (a detector's heads without its post-processing), "
-            "give load_onnx(outputs=[tensor, ...]) (CLI: --onnx-output TENSOR)")
+CUT_HINT = ("to leave it to the host, cut the graph before or after it: load_onnx(inputs=[...], "
+            "outputs=[...]) (CLI: --onnx-input, --onnx-output)")
 SHAPE_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
 SUPPORTED = (tuple(ONNX_ACTIVATIONS) + PASS_THROUGH + SHAPE_OPS
              + ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Clip",
@@ -563,7 +563,7 @@ class Importer(NodeOps, Folding, Sinking):
 
     def unknown(self, node, message: str) -> None:
         if self.unsupported == "error":
-            raise self.error(node, message)
+            raise self.error(node, f"{message}; {CUT_HINT}")
         sources = [self.materialize(self.tensors[n], tuple(range(len(self.tensors[n].shape))),
                                     1, node.name or n)
                    for n in node.input if n in self.tensors]
