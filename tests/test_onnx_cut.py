@@ -231,3 +231,25 @@ def test_inputs_are_checked(tmp_path):
     assert load_onnx(path, inputs=["images"]).macs == load_onnx(path).macs
     with pytest.raises(SpecError, match="ONNX files only"):
         load_workload("resnet18", inputs=["x"])
+
+
+def test_a_scalar_activation_is_refused_naming_its_node(tmp_path):
+    """An entry picked from a 1-D tensor (a cut at a Shape's output makes one an input) is a
+    scalar per image: refused, naming the node (it raised an IndexError)."""
+    g = GraphBuilder(1)
+    x = g.op("Gather", ["x", g.const(np.array(0))], axis=0)
+    x = g.op("Unsqueeze", [x, g.const(np.array([0, 1]))])
+    y = g.op("MatMul", [x, g.random(1, 4)])
+    with pytest.raises(SpecError, match="Gather.*scalar"):
+        load_onnx(save(g.model({"x": [3]}, [y]), tmp_path))
+
+
+def test_an_input_of_no_known_shape_takes_the_one_given(tmp_path):
+    g = GraphBuilder(1)
+    y = g.op("MatMul", ["x", g.random(4, 4)])
+    model = g.model({"x": [1, 3, 4]}, [y])
+    model.graph.input[0].type.tensor_type.ClearField("shape")
+    path = save(model, tmp_path)
+    with pytest.raises(SpecError, match="input 'x': has no known shape; give input_shapes"):
+        load_onnx(path)
+    assert load_onnx(path, input_shapes={"x": [1, 3, 4]}).macs == 3 * 4 * 4

@@ -35,7 +35,12 @@ from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
 from accelsim.workload.onnx.cut import checked_names, cut_at
 from accelsim.workload.onnx.importer import Importer
-from accelsim.workload.onnx.reading import check_graph_form, checked_input_shapes, read_model
+from accelsim.workload.onnx.reading import (
+    check_graph_form,
+    checked_input_shapes,
+    declare_unshaped_inputs,
+    read_model,
+)
 
 __all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
 
@@ -66,6 +71,7 @@ def load_onnx(path: str | Path, *, unsupported: str = "error",
     if inputs is not None or outputs is not None:
         model = cut_at(model, str(path), inputs=inputs, outputs=outputs)
     input_shapes = checked_input_shapes(model, str(path), input_shapes)
+    declare_unshaped_inputs(model, str(path), input_shapes)
     from accelsim.progress import Steps
     with Steps(progress) as steps:
         on_node = steps.phase(f"importing {path.name}", len(model.graph.node))

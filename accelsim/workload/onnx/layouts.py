@@ -29,6 +29,8 @@ def onnx_shape(tensor: Tensor, batch: int) -> tuple[int, ...]:
     """The whole ONNX shape of ``tensor`` for a batch of ``batch`` images."""
     if tensor.batched:
         return (batch, *tensor.shape)
+    if not tensor.shape:            # (an entry picked from a 1-D input: a Shape's, say)
+        raise Malformed("it gives a scalar (rank-0) activation, which accelsim does not model")
     return (batch * tensor.shape[0], *tensor.shape[1:])
 
 

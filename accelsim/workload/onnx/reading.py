@@ -263,6 +263,20 @@ def checked_input_shapes(model, source: str, input_shapes) -> dict[str, list[int
     return shapes
 
 
+def declare_unshaped_inputs(model, source: str, input_shapes: dict[str, list[int]]) -> None:
+    """Give each graph input that declares no shape at all (a tensor a cut made an input, whose
+    shape inference found none) the shape ``input_shapes`` gives it, or refuse it."""
+    for info in model.graph.input:
+        tensor_type = info.type.tensor_type
+        if not info.type.HasField("tensor_type") or tensor_type.HasField("shape"):
+            continue
+        if info.name not in input_shapes:
+            raise SpecError(source, f"input '{info.name}'", "has no known shape; give "
+                            "input_shapes= (CLI: --input-shape NAME=D1,D2,...)")
+        for value in input_shapes[info.name]:
+            tensor_type.shape.dim.add().dim_value = int(value)
+
+
 def check_graph_form(model, source: str) -> None:
     """Refuse, before ONNX's shape inference sees them, a node input that no node,
     initializer or graph input gives, a node its schema refuses (form_problem) and a
