@@ -9,11 +9,15 @@ gives, an operator swapped for another, two nodes writing one tensor, a node rem
 initializer's dimensions, element type or raw bytes changed, a graph input's dimension,
 rank or element type changed, the graph output renamed.
 
+With --cuts each case also cuts the graph (load_onnx's inputs= and outputs=) at one to three
+tensors that nodes of the mutated model give, chosen at random: as outputs, as inputs, or
+both.
+
 The cases run in a worker process under a memory limit and a timeout per case; a case that
 kills the worker (a C++ assertion in a library it calls) is counted as aborted and the
 worker restarts after it.
 
-    python benchmarks/onnx_mutation_fuzz.py [--seed 0] [--count 300] [FILE.onnx ...]
+    python benchmarks/onnx_mutation_fuzz.py [--seed 0] [--count 300] [--cuts] [FILE.onnx ...]
 
 Without files the base models are the shipped graph-only exports in tests/data/onnx (all
 but the four largest) and the test suite's resnet-style and transformer-style graphs.
@@ -133,7 +137,21 @@ def mutate(model, rng: random.Random) -> str:
     return ""
 
 
-def worker(seed: int, start: int, count: int, files: list[str]) -> None:
+def cut(model, rng: random.Random) -> dict:
+    """load_onnx's inputs= and outputs= at random tensors that nodes of ``model`` give."""
+    names = [out for node in model.graph.node for out in node.output if out]
+    if not names:
+        return {}
+    pick = rng.randrange(3)
+    chosen = {}
+    if pick in (0, 2):
+        chosen["outputs"] = rng.sample(names, min(len(names), rng.randint(1, 3)))
+    if pick in (1, 2):
+        chosen["inputs"] = rng.sample(names, min(len(names), rng.randint(1, 2)))
+    return chosen
+
+
+def worker(seed: int, start: int, count: int, files: list[str], cuts: bool) -> None:
     """Run cases start..count-1, one JSON line each on stdout ('case' before the work, so
     that a case that kills the process is known)."""
     import resource
@@ -159,12 +177,14 @@ def worker(seed: int, start: int, count: int, files: list[str]) -> None:
         base = rng.choice(files)
         model = copy.deepcopy(models[base])
         what = [m for m in (mutate(model, rng) for _ in range(rng.choice([1, 1, 2, 3]))) if m]
+        kwargs = cut(model, rng) if cuts else {}
+        what += [f"{key}={value}" for key, value in kwargs.items()]
         path = directory / "mutated.onnx"
         path.write_bytes(model.SerializeToString())
         print(json.dumps({"case": case, "base": Path(base).name, "what": what}), flush=True)
         signal.alarm(TIMEOUT)
         try:
-            accelsim.simulate(load_onnx(path), "cim-16x16")
+            accelsim.simulate(load_onnx(path, **kwargs), "cim-16x16")
             outcome, detail = "ran", ""
         except accelsim.AccelsimError as exc:
             outcome, detail = "refused", str(exc).splitlines()[0][:200]
@@ -198,17 +218,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--cuts", action="store_true",
+                        help="also cut each case's graph at random tensors (see the docstring)")
     parser.add_argument("files", nargs="*", help="base models (default: see the docstring)")
     parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.seed, args.worker[0], args.count, args.files)
+        worker(args.seed, args.worker[0], args.count, args.files, args.cuts)
         return 0
     files = args.files or default_files()
     outcomes, examples, start = collections.Counter(), {}, 0
     while start < args.count:
         proc = subprocess.run([sys.executable, __file__, "--seed", str(args.seed), "--count",
-                               str(args.count), "--worker", str(start), "0", *files],
+                               str(args.count), "--worker", str(start), "0",
+                               *(["--cuts"] if args.cuts else []), *files],
                               capture_output=True, text=True, env={**os.environ})
         last = None
         for line in proc.stdout.splitlines():

@@ -736,6 +736,9 @@ def malformed_node(kind: str):
         y = g.op("Add", ["x", g.op("ConstantOfShape", [g.const(np.ones(40, np.int64))])])
     elif kind == "reshape-copying-an-axis-it-lacks":
         y = g.op("Reshape", ["x", g.const([1, 2, 12, 0, 0])])
+    elif kind == "empty-tensors-added":
+        y = g.op("Mul", [g.op("MatMul", ["x", g.const(np.zeros((4, 0)))]), g.const(2.0)])
+        y = g.op("Add", [y, y])
     else:                                       # "attribute-twice"
         y = g.op("Transpose", ["x"], perm=[0, 1, 3, 2])
         g.nodes[-1].attribute.append(helper.make_attribute("perm", [0, 1, 2, 3]))
@@ -757,6 +760,7 @@ def malformed_node(kind: str):
     ("a-shape-of-forty-axes", "asks for a tensor of shape of 40 axes"),
     ("reshape-copying-an-axis-it-lacks", "a 0 \\(copy the input's size\\) only where the "
      "input has that axis"),
+    ("empty-tensors-added", "Add.*do not broadcast"),
 ])
 def test_nodes_the_schema_refuses_are_named(tmp_path, kind, fragment):
     """A node with too few or too many inputs or outputs, an empty required input, an

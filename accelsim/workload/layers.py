@@ -223,7 +223,7 @@ class Elementwise(Layer):
             raise ValueError(f"{self.function} takes two operands")
         out = tuple(max(sizes) for sizes in zip(*shapes))
         if any(s not in (1, o) for shape in shapes for s, o in zip(shape[1:], out[1:])) or any(
-                out[0] % shape[0] for shape in shapes):
+                shape[0] == 0 or out[0] % shape[0] for shape in shapes):
             raise ValueError(f"input shapes {', '.join(map(str, shapes))} do not broadcast "
                              "(each axis must be equal or 1; channels may also divide the "
                              "output's, and repeat)")

@@ -248,6 +248,9 @@ class ArithmeticOps:
     def affine(self, node, x: Tensor, x_name: str, scale, shift) -> None:
         source = x.layer
         shape = self.shape_of[source]
+        if 0 in shape:                    # an empty tensor scaled or shifted is itself
+            self.tensors[node.output[0]] = x
+            return
         kinds, arrays = {}, {}
         for which, value in (("scale", scale), ("shift", shift)):
             if value is None:
