@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from accelsim.choices import EXECUTIONS, MODES, POLICIES
 from accelsim.errors import AccelsimError, AccelsimWarning
@@ -459,6 +460,25 @@ def _figure(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e9:
         return f"{int(value):,}"
     return f"{value:.4g}"
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--match", default="", metavar="TEXT",
+              help="Only tensors whose name, node or operator contains TEXT.")
+def tensors(model: str, match: str) -> None:
+    """List the tensors of an ONNX MODEL: the names --onnx-input and --onnx-output take."""
+    from accelsim.workload.onnx.cut import graph_tensors
+
+    rows = [row for row in graph_tensors(model)
+            if not match or any(match.lower() in field.lower() for field in row[:3])]
+    table = Table(title=f"{model}: {len(rows)} tensor{'s' * (len(rows) != 1)} given by nodes"
+                  + (f" matching '{match}'" if match else ""), title_justify="left")
+    for column in ("operator", "node", "tensor", "shape"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(Text(field) for field in row))     # (shapes are not markup)
+    _console().print(table)
 
 
 @main.command()

@@ -253,3 +253,17 @@ def test_an_input_of_no_known_shape_takes_the_one_given(tmp_path):
     with pytest.raises(SpecError, match="input 'x': has no known shape; give input_shapes"):
         load_onnx(path)
     assert load_onnx(path, input_shapes={"x": [1, 3, 4]}).macs == 3 * 4 * 4
+
+
+def test_the_cli_lists_the_tensors_a_cut_can_name(tmp_path):
+    model, heads = detector(post=True)
+    path = str(save(model, tmp_path))
+    runner = CliRunner()
+    listed = runner.invoke(main, ["tensors", path], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    assert f"{len([o for n in model.graph.node for o in n.output])} tensors" in listed.output
+    one = runner.invoke(main, ["tensors", path, "--match", heads[1]], terminal_width=200)
+    assert "1 tensor given" in one.output and f"{heads[1]}" in one.output
+    assert f"[1, 5, {SIZE}, {SIZE}]" in one.output        # its shape, not read as markup
+    missing = runner.invoke(main, ["tensors", str(tmp_path / "none.onnx")])
+    assert missing.exit_code != 0 and "no such file" in missing.output

@@ -145,3 +145,30 @@ def _reads(node) -> set[str]:
             for inner in sub.node:
                 names.update(_reads(inner))
     return names
+
+
+def graph_tensors(path) -> list[tuple[str, str, str, str]]:
+    """Every tensor a node of the ONNX file ``path`` gives, as (operator, node name, tensor
+    name, shape as ONNX's shape inference finds it, '?' where it finds none): the names that
+    ``inputs=`` and ``outputs=`` take."""
+    from pathlib import Path
+
+    import onnx
+
+    from accelsim.workload.onnx.reading import check_graph_form, read_model, without_weights
+    model = read_model(Path(path))
+    check_graph_form(model, str(path))
+    try:
+        inferred = onnx.shape_inference.infer_shapes(without_weights(model), strict_mode=False,
+                                                     data_prop=True)
+        infos = inferred.graph.value_info
+    except Exception:                   # no shapes, but the names still help
+        infos = []
+    shapes = {}
+    for info in (*infos, *model.graph.output):
+        if info.type.tensor_type.HasField("shape"):
+            dims = [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+                    for d in info.type.tensor_type.shape.dim]
+            shapes[info.name] = f"[{', '.join(dims)}]"
+    return [(node.op_type, node.name, out, shapes.get(out, "?"))
+            for node in model.graph.node for out in node.output if out]
