@@ -194,6 +194,30 @@ def test_recurrent_layers_with_peepholes_are_refused(tmp_path):
         load_onnx(save(g.model({"x": [4, 1, 3]}, [outs]), tmp_path))
 
 
+@pytest.mark.parametrize("which, shape, fragment", [
+    (3, (1, 3), "B \\[1, 3\\] does not fit hidden_size 5"),
+    (3, (0, 40), "B \\[0, 40\\] does not fit"),
+    (5, (0, 1, 5), "initial state of shape \\[0, 1, 5\\]"),
+    (5, (1, 5), "initial state of shape \\[1, 5\\]"),
+])
+def test_recurrent_settings_of_the_wrong_shape_are_refused(tmp_path, which, shape, fragment):
+    """A bias or initial state resized (the mutation fuzz: an IndexError or a broadcasting
+    ValueError from inside the unrolling) is refused naming the node."""
+    model, _ = rnn_model("LSTM", initial=True)
+    node = next(n for n in model.graph.node if n.op_type == "LSTM")
+    init = next(t for t in model.graph.initializer if t.name == node.input[which])
+    init.CopyFrom(onnx.numpy_helper.from_array(np.zeros(shape, np.float32), init.name))
+    with pytest.raises(SpecError, match=f"LSTM.*{fragment}"):
+        load_onnx(save(model, tmp_path))
+
+
+def test_a_conv_of_group_0_is_refused(tmp_path):
+    g = GraphBuilder(9)
+    y = g.op("Conv", ["x", g.random(4, 2, 3, 3)], group=0)
+    with pytest.raises(SpecError, match="Conv.*groups=0 must divide"):
+        load_onnx(save(g.model({"x": [1, 2, 6, 6]}, [y]), tmp_path))
+
+
 def test_batch_first_recurrence_imports_with_the_layout_attribute(tmp_path):
     """layout=1 ([1, T, F] straight in; onnxruntime does not run it, so MACs only)."""
     model, d = rnn_model("LSTM", layout=1)

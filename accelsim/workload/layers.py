@@ -109,7 +109,7 @@ class Conv2d(_Pairs, Layer):
 
     def output_shape(self, shapes: list[Shape]) -> Shape:
         cin, h, w = shapes[0]
-        if cin % self.groups or self.out_channels % self.groups:
+        if self.groups < 1 or cin % self.groups or self.out_channels % self.groups:
             raise ValueError(f"groups={self.groups} must divide the {cin} input channels and "
                              f"the {self.out_channels} output channels (input shape "
                              f"{shapes[0]})")

@@ -46,6 +46,9 @@ class RecurrentOps:
             raise self.error(node, f"W {list(w.shape)} and R {list(r.shape)} do not fit "
                              f"hidden_size {hidden} and {directions} direction(s)")
         b = np.zeros((directions, 2 * gates * hidden)) if b is None else b
+        if np.shape(b) != (directions, 2 * gates * hidden):
+            raise self.error(node, f"B {list(np.shape(b))} does not fit hidden_size {hidden} "
+                             f"and {directions} direction(s)")
         layout = int(attrs.get("layout", 0))
         x = unbatched(self.act(node))
         if len(x.shape) != 3:
@@ -101,6 +104,9 @@ class RecurrentOps:
             raise self.error(node, "an initial state computed by the network is not supported "
                              "(it must be a constant or absent)")
         value = self.const(node, index)
+        if value is not None and (np.ndim(value) != 3 or np.shape(value)[0] <= direction):
+            raise self.error(node, f"initial state of shape {list(np.shape(value))}: one "
+                             f"[sequences, hidden_size] per direction expected")
         value = np.zeros((1, hidden)) if value is None else np.asarray(
             value, dtype=np.float64)[direction]
         if value.size % hidden or value.size // hidden not in (1, sequences):
