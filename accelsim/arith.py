@@ -27,6 +27,10 @@ def window_output(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, in
     """Output height and width of a sliding window (PyTorch's formula, floor rounding). A
     window that does not fit says what a dilated kernel spans and the input its padding
     makes."""
+    if min(*kernel, *stride, *dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"a {what} of {list(kernel)}, stride {list(stride)} and dilation "
+                         f"{list(dilation)} needs each at least 1 (and padding {list(padding)} "
+                         "at least 0)")
     oh, ow = (math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
               for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
     if min(oh, ow) < 1:

@@ -211,10 +211,18 @@ def test_recurrent_settings_of_the_wrong_shape_are_refused(tmp_path, which, shap
         load_onnx(save(model, tmp_path))
 
 
-def test_a_conv_of_group_0_is_refused(tmp_path):
+@pytest.mark.parametrize("op, attrs, fragment", [
+    ("Conv", {"group": 0}, "groups=0 must divide"),
+    ("Conv", {"strides": [0, 1]}, "stride \\[0, 1\\] and dilation \\[1, 1\\] needs each at"),
+    ("Conv", {"dilations": [1, -2]}, "dilation \\[1, -2\\] needs each at least 1"),
+    ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 0]}, "stride \\[2, 0\\]"),
+])
+def test_windows_of_hostile_settings_are_refused(tmp_path, op, attrs, fragment):
+    """A Conv of group 0 (a modulo by zero) or a window of stride 0 (a division by zero):
+    found by the mutation fuzz (hostile integer attributes on ShuffleNet and ResNet-18)."""
     g = GraphBuilder(9)
-    y = g.op("Conv", ["x", g.random(4, 2, 3, 3)], group=0)
-    with pytest.raises(SpecError, match="Conv.*groups=0 must divide"):
+    y = g.op(op, ["x", g.random(4, 2, 3, 3)] if op == "Conv" else ["x"], **attrs)
+    with pytest.raises(SpecError, match=f"{op}.*{fragment}"):
         load_onnx(save(g.model({"x": [1, 2, 6, 6]}, [y]), tmp_path))
 
 
