@@ -308,7 +308,7 @@ class StructuralOps:
         if (index is not None and index.ndim == 0 and -len(shape) <= at < len(shape)
                 and shape[at] == 1 and int(index) in (0, -1)):
             return self.op_reshape(node)      # the one entry of an axis: a Squeeze of it
-        axis = self.axis(node, self.attrs(node).get("axis", 0), x)
+        axis = self.axis(node, at, x)
         size = x.shape[axis]
         if index is not None and (np.any(index < -size) or np.any(index >= size)):
             raise self.error(node, f"indices {np.asarray(index).reshape(-1)[:8].tolist()} go "
