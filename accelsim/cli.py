@@ -482,6 +482,24 @@ def tensors(model: str, match: str) -> None:
 
 
 @main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--input", "inputs", multiple=True, metavar="TENSOR",
+              help="Start the graph at this tensor, taken as an input; repeatable.")
+@click.option("--output", "outputs", multiple=True, metavar="TENSOR",
+              help="End the graph at this tensor; repeatable.")
+def cut(model: str, out: str, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+    """Write the part of an ONNX MODEL between tensors to OUT (.onnx): what --onnx-input
+    and --onnx-output simulate, as a file to sweep or share."""
+    from accelsim.results.files import output_path
+    from accelsim.workload.onnx.cut import write_cut
+
+    kept = write_cut(model, output_path(out, "cut model"), inputs=list(inputs) or None,
+                     outputs=list(outputs) or None)
+    _console().print(f"wrote {out} ({kept:,} nodes)", highlight=False)
+
+
+@main.command()
 def workloads() -> None:
     """List the built-in and shipped workloads."""
     from accelsim.workload.load import available_workloads, load_workload

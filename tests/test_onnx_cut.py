@@ -267,3 +267,30 @@ def test_the_cli_lists_the_tensors_a_cut_can_name(tmp_path):
     assert f"[1, 5, {SIZE}, {SIZE}]" in one.output        # its shape, not read as markup
     missing = runner.invoke(main, ["tensors", str(tmp_path / "none.onnx")])
     assert missing.exit_code != 0 and "no such file" in missing.output
+
+
+def test_the_cli_writes_a_cut_model_that_imports_as_the_cut(tmp_path):
+    full, heads = detector(post=True)
+    path = str(save(full, tmp_path, "full.onnx"))
+    out = tmp_path / "heads.onnx"
+    runner = CliRunner()
+    args = ["cut", path, str(out)] + [arg for head in heads for arg in ("--output", head)]
+    done = runner.invoke(main, args)
+    assert done.exit_code == 0 and "wrote" in done.output, done.output
+    written = onnx.load(str(out))
+    assert [o.name for o in written.graph.output] == heads
+    assert not any(n.op_type == "If" for n in written.graph.node)
+    cut = load_onnx(out)
+    assert cut.macs == load_onnx(path, outputs=heads).macs
+    plain, _ = detector(post=False)
+    scores_first = onnx.ModelProto()
+    scores_first.CopyFrom(plain)
+    scores_first.graph.output.reverse()
+    check_values(scores_first, cut, {"images": image()})
+    for bad, fragment in ((["cut", path, str(tmp_path / "x.txt"), "--output", heads[0]],
+                           "written as ONNX"),
+                          (["cut", path, str(tmp_path / "x.onnx")], "give the tensors"),
+                          (["cut", path, str(tmp_path / "x.onnx"), "--output", "nowhere"],
+                           "no node of the graph gives")):
+        refused = runner.invoke(main, bad)
+        assert refused.exit_code != 0 and fragment in refused.output, refused.output

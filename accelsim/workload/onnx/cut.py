@@ -172,3 +172,37 @@ def graph_tensors(path) -> list[tuple[str, str, str, str]]:
             shapes[info.name] = f"[{', '.join(dims)}]"
     return [(node.op_type, node.name, out, shapes.get(out, "?"))
             for node in model.graph.node for out in node.output if out]
+
+
+PROTOBUF_LIMIT = 2 ** 31 - 1            # bytes: larger models keep their weights beside them
+
+
+def write_cut(path, target, *, inputs: list[str] | None = None,
+              outputs: list[str] | None = None) -> int:
+    """Write the part of the ONNX file ``path`` between ``inputs`` and ``outputs`` (as
+    ``load_onnx`` would import it) to ``target``, a .onnx Path the caller has checked it may
+    write (results.files.output_path); weights beyond protobuf's 2 GB go to ``target``.data
+    beside it. Returns the number of nodes kept."""
+    from pathlib import Path
+
+    import onnx
+
+    from accelsim.errors import AccelsimError
+    from accelsim.workload.onnx.reading import check_graph_form, read_model
+    if target.suffix != ".onnx":
+        raise AccelsimError(f"{target}: a cut model is written as ONNX (.onnx)")
+    source = str(path)
+    inputs = checked_names(inputs, "inputs", source)
+    outputs = checked_names(outputs, "outputs", source)
+    if inputs is None and outputs is None:
+        raise SpecError(source, "", "give the tensors to cut at (inputs, outputs, or both)")
+    model = read_model(Path(path))
+    check_graph_form(model, source)
+    cut = cut_at(model, source, inputs=inputs, outputs=outputs)
+    large = cut.ByteSize() > PROTOBUF_LIMIT
+    try:
+        onnx.save_model(cut, str(target), save_as_external_data=large,
+                        all_tensors_to_one_file=True, location=f"{target.name}.data")
+    except OSError as exc:
+        raise AccelsimError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return len(cut.graph.node)
