@@ -488,14 +488,20 @@ def tensors(model: str, match: str) -> None:
               help="Start the graph at this tensor, taken as an input; repeatable.")
 @click.option("--output", "outputs", multiple=True, metavar="TENSOR",
               help="End the graph at this tensor; repeatable.")
-def cut(model: str, out: str, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
-    """Write the part of an ONNX MODEL between tensors to OUT (.onnx): what --onnx-input
-    and --onnx-output simulate, as a file to sweep or share."""
+@click.option("--input-shape", "input_shape_items", multiple=True, metavar="INPUT=D1,D2,...",
+              help="Write this full shape into a graph input (symbolic axes made static); "
+                   "repeatable.")
+def cut(model: str, out: str, inputs: tuple[str, ...], outputs: tuple[str, ...],
+        input_shape_items: tuple[str, ...]) -> None:
+    """Write the part of an ONNX MODEL between tensors, or of the shapes given, to OUT
+    (.onnx): what --onnx-input, --onnx-output and --input-shape simulate, as a file to sweep
+    or share."""
     from accelsim.results.files import output_path
     from accelsim.workload.onnx.cut import write_cut
 
     kept = write_cut(model, output_path(out, "cut model"), inputs=list(inputs) or None,
-                     outputs=list(outputs) or None)
+                     outputs=list(outputs) or None,
+                     input_shapes=_input_shapes(input_shape_items))
     _console().print(f"wrote {out} ({kept:,} nodes)", highlight=False)
 
 

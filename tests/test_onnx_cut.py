@@ -294,3 +294,23 @@ def test_the_cli_writes_a_cut_model_that_imports_as_the_cut(tmp_path):
                            "no node of the graph gives")):
         refused = runner.invoke(main, bad)
         assert refused.exit_code != 0 and fragment in refused.output, refused.output
+
+
+def test_a_file_of_symbolic_axes_written_static_can_be_swept(tmp_path):
+    """accelsim cut --input-shape writes the shapes into the file; a sweep, which takes
+    workloads by name or path only, then runs it."""
+    g = GraphBuilder(5)
+    y = g.op("MatMul", ["x", g.random(8, 4)])
+    path = str(save(g.model({"x": [1, "tokens", 8]}, [y]), tmp_path, "symbolic.onnx"))
+    with pytest.raises(SpecError, match="'tokens'.* is symbolic"):
+        load_onnx(path)
+    out = tmp_path / "static.onnx"
+    runner = CliRunner()
+    done = runner.invoke(main, ["cut", path, str(out), "--input-shape", "x=1,5,8"])
+    assert done.exit_code == 0, done.output
+    assert load_onnx(out).macs == load_onnx(path, input_shapes={"x": [1, 5, 8]}).macs == 5 * 8 * 4
+    rows = accelsim.sweep("cim-16x16", [str(out)], grid={"cim.adcs_per_tile": [1, 2]},
+                          jobs=1, progress=False).rows
+    assert [row["status"] for row in rows] == ["ok", "ok"]
+    wrong = runner.invoke(main, ["cut", path, str(out), "--input-shape", "x=1,5"])
+    assert wrong.exit_code != 0 and "gives 2 dimensions, the model has 3" in wrong.output

@@ -36,9 +36,9 @@ from accelsim.workload.graph import Workload
 from accelsim.workload.onnx.cut import checked_names, cut_at
 from accelsim.workload.onnx.importer import Importer
 from accelsim.workload.onnx.reading import (
+    apply_input_shapes,
     check_graph_form,
     checked_input_shapes,
-    declare_unshaped_inputs,
     read_model,
 )
 
@@ -71,11 +71,11 @@ def load_onnx(path: str | Path, *, unsupported: str = "error",
     if inputs is not None or outputs is not None:
         model = cut_at(model, str(path), inputs=inputs, outputs=outputs)
     input_shapes = checked_input_shapes(model, str(path), input_shapes)
-    declare_unshaped_inputs(model, str(path), input_shapes)
+    apply_input_shapes(model, str(path), input_shapes)
     from accelsim.progress import Steps
     with Steps(progress) as steps:
         on_node = steps.phase(f"importing {path.name}", len(model.graph.node))
-        return Importer(model, path, unsupported, input_shapes, on_node).run()
+        return Importer(model, path, unsupported, on_node).run()
 
 
 def to_onnx_layout(workload: Workload, layer: str, array: np.ndarray) -> np.ndarray:

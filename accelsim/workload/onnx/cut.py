@@ -178,27 +178,37 @@ PROTOBUF_LIMIT = 2 ** 31 - 1            # bytes: larger models keep their weight
 
 
 def write_cut(path, target, *, inputs: list[str] | None = None,
-              outputs: list[str] | None = None) -> int:
+              outputs: list[str] | None = None, input_shapes=None) -> int:
     """Write the part of the ONNX file ``path`` between ``inputs`` and ``outputs`` (as
-    ``load_onnx`` would import it) to ``target``, a .onnx Path the caller has checked it may
-    write (results.files.output_path); weights beyond protobuf's 2 GB go to ``target``.data
-    beside it. Returns the number of nodes kept."""
+    ``load_onnx`` would import it), its inputs of the shapes ``input_shapes`` gives, to
+    ``target``, a .onnx Path the caller has checked it may write (results.files.output_path);
+    weights beyond protobuf's 2 GB go to ``target``.data beside it. Returns the number of
+    nodes kept."""
     from pathlib import Path
 
     import onnx
 
     from accelsim.errors import AccelsimError
-    from accelsim.workload.onnx.reading import check_graph_form, read_model
+    from accelsim.workload.onnx.reading import (
+        apply_input_shapes,
+        check_graph_form,
+        checked_input_shapes,
+        read_model,
+    )
     if target.suffix != ".onnx":
         raise AccelsimError(f"{target}: a cut model is written as ONNX (.onnx)")
     source = str(path)
     inputs = checked_names(inputs, "inputs", source)
     outputs = checked_names(outputs, "outputs", source)
-    if inputs is None and outputs is None:
-        raise SpecError(source, "", "give the tensors to cut at (inputs, outputs, or both)")
+    if inputs is None and outputs is None and not input_shapes:
+        raise SpecError(source, "", "give the tensors to cut at (inputs, outputs) or the "
+                        "inputs' shapes")
     model = read_model(Path(path))
     check_graph_form(model, source)
-    cut = cut_at(model, source, inputs=inputs, outputs=outputs)
+    cut = model
+    if inputs is not None or outputs is not None:
+        cut = cut_at(model, source, inputs=inputs, outputs=outputs)
+    apply_input_shapes(cut, source, checked_input_shapes(cut, source, input_shapes))
     large = cut.ByteSize() > PROTOBUF_LIMIT
     try:
         onnx.save_model(cut, str(target), save_as_external_data=large,

@@ -74,11 +74,9 @@ BATCH_HINT = ("(export the model at batch 1 and give the batch to simulate(), or
 
 
 class Importer(NodeOps, Folding, Sinking):
-    def __init__(self, model, path: Path, unsupported: str, input_shapes: dict,
-                 on_node=None):
+    def __init__(self, model, path: Path, unsupported: str, on_node=None):
         self.model, self.source, self.unsupported = model, str(path), unsupported
         self.on_node = on_node          # on_node(1, name) after each node (progress)
-        self.input_shapes = input_shapes
         self.name = model.graph.name or path.stem
         self.layers: dict[str, Layer] = {}      # in the order they were added
         self.shape_of: dict[str, tuple[int, int, int]] = {}
@@ -273,16 +271,7 @@ class Importer(NodeOps, Folding, Sinking):
         for info in self.model.graph.input:
             if info.name in self.consts:
                 continue
-            dims = info.type.tensor_type.shape.dim
-            given = self.input_shapes.get(info.name)
-            if given is not None:
-                if len(given) != len(dims):
-                    raise SpecError(self.source, f"input '{info.name}'", f"input_shapes gives "
-                                    f"{len(given)} dimensions, the model has {len(dims)}")
-                for dim, value in zip(dims, given):
-                    dim.Clear()
-                    dim.dim_value = int(value)
-                continue
+            dims = info.type.tensor_type.shape.dim     # (given shapes are in: load_onnx)
             for position, dim in enumerate(dims):
                 if not dim.HasField("dim_value"):
                     if position == 0:

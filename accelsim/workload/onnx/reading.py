@@ -263,17 +263,27 @@ def checked_input_shapes(model, source: str, input_shapes) -> dict[str, list[int
     return shapes
 
 
-def declare_unshaped_inputs(model, source: str, input_shapes: dict[str, list[int]]) -> None:
-    """Give each graph input that declares no shape at all (a tensor a cut made an input, whose
-    shape inference found none) the shape ``input_shapes`` gives it, or refuse it."""
+def apply_input_shapes(model, source: str, input_shapes: dict[str, list[int]]) -> None:
+    """Write each shape ``input_shapes`` gives (checked_input_shapes) into its graph input,
+    which must have as many axes if it declares any; refuse an input that declares no shape
+    at all (a tensor a cut made an input, whose shape inference found none) and is given
+    none."""
+    weights = {t.name for t in model.graph.initializer}
     for info in model.graph.input:
-        tensor_type = info.type.tensor_type
-        if not info.type.HasField("tensor_type") or tensor_type.HasField("shape"):
+        if info.name in weights or not info.type.HasField("tensor_type"):
             continue
-        if info.name not in input_shapes:
-            raise SpecError(source, f"input '{info.name}'", "has no known shape; give "
-                            "input_shapes= (CLI: --input-shape NAME=D1,D2,...)")
-        for value in input_shapes[info.name]:
+        tensor_type, given = info.type.tensor_type, input_shapes.get(info.name)
+        if given is None:
+            if not tensor_type.HasField("shape"):
+                raise SpecError(source, f"input '{info.name}'", "has no known shape; give "
+                                "input_shapes= (CLI: --input-shape NAME=D1,D2,...)")
+            continue
+        dims = tensor_type.shape.dim
+        if tensor_type.HasField("shape") and len(given) != len(dims):
+            raise SpecError(source, f"input '{info.name}'", f"input_shapes gives "
+                            f"{len(given)} dimensions, the model has {len(dims)}")
+        tensor_type.shape.Clear()
+        for value in given:
             tensor_type.shape.dim.add().dim_value = int(value)
 
 
