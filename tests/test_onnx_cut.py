@@ -291,7 +291,9 @@ def test_the_cli_writes_a_cut_model_that_imports_as_the_cut(tmp_path):
                            "written as ONNX"),
                           (["cut", path, str(tmp_path / "x.onnx")], "give the tensors"),
                           (["cut", path, str(tmp_path / "x.onnx"), "--output", "nowhere"],
-                           "no node of the graph gives")):
+                           "no node of the graph gives"),
+                          (["cut", path, str(tmp_path / "x.onnx"), "--output", heads[0],
+                            "--input", heads[0]], "keeps no node")):
         refused = runner.invoke(main, bad)
         assert refused.exit_code != 0 and fragment in refused.output, refused.output
 

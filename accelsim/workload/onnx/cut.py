@@ -208,6 +208,9 @@ def write_cut(path, target, *, inputs: list[str] | None = None,
     cut = model
     if inputs is not None or outputs is not None:
         cut = cut_at(model, source, inputs=inputs, outputs=outputs)
+        if not cut.graph.node:
+            raise SpecError(source, "", "the cut keeps no node (its outputs are graph inputs "
+                            "or among its inputs)")
     apply_input_shapes(cut, source, checked_input_shapes(cut, source, input_shapes))
     large = cut.ByteSize() > PROTOBUF_LIMIT
     try:
