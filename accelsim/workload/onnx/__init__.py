@@ -33,14 +33,8 @@ import numpy as np
 
 from accelsim.errors import SpecError
 from accelsim.workload.graph import Workload
-from accelsim.workload.onnx.cut import checked_names, cut_at
+from accelsim.workload.onnx.cut import prepared
 from accelsim.workload.onnx.importer import Importer
-from accelsim.workload.onnx.reading import (
-    apply_input_shapes,
-    check_graph_form,
-    checked_input_shapes,
-    read_model,
-)
 
 __all__ = ["from_onnx_layout", "load_onnx", "to_onnx_layout"]
 
@@ -64,14 +58,7 @@ def load_onnx(path: str | Path, *, unsupported: str = "error",
         raise SpecError(str(path), "", f"unsupported must be 'error' or 'digital', got "
                         f"{unsupported!r}")
     path = Path(path)
-    inputs = checked_names(inputs, "inputs", str(path))
-    outputs = checked_names(outputs, "outputs", str(path))
-    model = read_model(path)
-    check_graph_form(model, str(path))
-    if inputs is not None or outputs is not None:
-        model = cut_at(model, str(path), inputs=inputs, outputs=outputs)
-    input_shapes = checked_input_shapes(model, str(path), input_shapes)
-    apply_input_shapes(model, str(path), input_shapes)
+    model = prepared(path, inputs=inputs, outputs=outputs, input_shapes=input_shapes)
     from accelsim.progress import Steps
     with Steps(progress) as steps:
         on_node = steps.phase(f"importing {path.name}", len(model.graph.node))

@@ -16,8 +16,29 @@ import difflib
 from collections.abc import Iterable
 
 from accelsim.errors import SpecError
+from accelsim.workload.onnx.reading import (
+    apply_input_shapes,
+    check_graph_form,
+    checked_input_shapes,
+    read_model,
+)
 
 MAX_SUGGESTIONS = 3
+
+
+def prepared(path, *, inputs=None, outputs=None, input_shapes=None):
+    """The ONNX file ``path`` as the importer reads it: its graph checked, cut at ``inputs``
+    and ``outputs`` when given, and its inputs of the shapes ``input_shapes`` gives."""
+    from pathlib import Path
+    source = str(path)
+    inputs = checked_names(inputs, "inputs", source)
+    outputs = checked_names(outputs, "outputs", source)
+    model = read_model(Path(path))
+    check_graph_form(model, source)
+    if inputs is not None or outputs is not None:
+        model = cut_at(model, source, inputs=inputs, outputs=outputs)
+    apply_input_shapes(model, source, checked_input_shapes(model, source, input_shapes))
+    return model
 
 
 def checked_names(names, what: str, source: str) -> list[str] | None:
@@ -155,7 +176,7 @@ def graph_tensors(path) -> list[tuple[str, str, str, str]]:
 
     import onnx
 
-    from accelsim.workload.onnx.reading import check_graph_form, read_model, without_weights
+    from accelsim.workload.onnx.reading import without_weights
     model = read_model(Path(path))
     check_graph_form(model, str(path))
     try:
@@ -184,34 +205,18 @@ def write_cut(path, target, *, inputs: list[str] | None = None,
     ``target``, a .onnx Path the caller has checked it may write (results.files.output_path);
     weights beyond protobuf's 2 GB go to ``target``.data beside it. Returns the number of
     nodes kept."""
-    from pathlib import Path
-
     import onnx
 
     from accelsim.errors import AccelsimError
-    from accelsim.workload.onnx.reading import (
-        apply_input_shapes,
-        check_graph_form,
-        checked_input_shapes,
-        read_model,
-    )
     if target.suffix != ".onnx":
         raise AccelsimError(f"{target}: a cut model is written as ONNX (.onnx)")
-    source = str(path)
-    inputs = checked_names(inputs, "inputs", source)
-    outputs = checked_names(outputs, "outputs", source)
     if inputs is None and outputs is None and not input_shapes:
-        raise SpecError(source, "", "give the tensors to cut at (inputs, outputs) or the "
+        raise SpecError(str(path), "", "give the tensors to cut at (inputs, outputs) or the "
                         "inputs' shapes")
-    model = read_model(Path(path))
-    check_graph_form(model, source)
-    cut = model
-    if inputs is not None or outputs is not None:
-        cut = cut_at(model, source, inputs=inputs, outputs=outputs)
-        if not cut.graph.node:
-            raise SpecError(source, "", "the cut keeps no node (its outputs are graph inputs "
-                            "or among its inputs)")
-    apply_input_shapes(cut, source, checked_input_shapes(cut, source, input_shapes))
+    cut = prepared(path, inputs=inputs, outputs=outputs, input_shapes=input_shapes)
+    if not cut.graph.node:
+        raise SpecError(str(path), "", "the cut keeps no node (its outputs are graph inputs "
+                        "or among its inputs)")
     large = cut.ByteSize() > PROTOBUF_LIMIT
     try:
         onnx.save_model(cut, str(target), save_as_external_data=large,
