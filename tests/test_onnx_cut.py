@@ -58,6 +58,15 @@ def image(batch=1):
     return np.random.default_rng(3).normal(size=(batch, 3, SIZE, SIZE)).astype(np.float32)
 
 
+def check_heads(plain, cut):
+    """onnxruntime runs the detector without its post-processing (``plain``); check_values
+    compares its first output with the last head accelsim lists (the scores)."""
+    scores_first = onnx.ModelProto()
+    scores_first.CopyFrom(plain)
+    scores_first.graph.output.reverse()
+    check_values(scores_first, cut, {"images": image()})
+
+
 def test_a_detector_cut_at_its_heads_is_the_network_without_its_post_processing(tmp_path):
     full, heads = detector(post=True)
     with pytest.raises(SpecError, match="--onnx-output"):
@@ -71,12 +80,7 @@ def test_a_detector_cut_at_its_heads_is_the_network_without_its_post_processing(
     for device in ("cim-16x16", "eyeriss-like"):
         a, b = accelsim.simulate(cut, device), accelsim.simulate(alone, device)
         assert a.cycles == b.cycles and a.energy_pj == pytest.approx(b.energy_pj, rel=1e-12)
-    # the values: onnxruntime runs the network without the post-processing; check_values
-    # compares its first output with the last head accelsim lists (the scores)
-    scores_first = onnx.ModelProto()
-    scores_first.CopyFrom(plain)
-    scores_first.graph.output.reverse()
-    check_values(scores_first, cut, {"images": image()})
+    check_heads(plain, cut)
 
 
 def test_a_cut_keeps_only_the_inputs_and_weights_it_reads(tmp_path):
@@ -283,10 +287,7 @@ def test_the_cli_writes_a_cut_model_that_imports_as_the_cut(tmp_path):
     cut = load_onnx(out)
     assert cut.macs == load_onnx(path, outputs=heads).macs
     plain, _ = detector(post=False)
-    scores_first = onnx.ModelProto()
-    scores_first.CopyFrom(plain)
-    scores_first.graph.output.reverse()
-    check_values(scores_first, cut, {"images": image()})
+    check_heads(plain, cut)
     for bad, fragment in ((["cut", path, str(tmp_path / "x.txt"), "--output", heads[0]],
                            "written as ONNX"),
                           (["cut", path, str(tmp_path / "x.onnx")], "give the tensors"),

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 from accelsim.errors import SpecError
 from accelsim.workload.onnx.reading import (
     apply_input_shapes,
     check_graph_form,
     checked_input_shapes,
+    inferred,
     read_model,
 )
 
@@ -29,7 +31,6 @@ MAX_SUGGESTIONS = 3
 def prepared(path, *, inputs=None, outputs=None, input_shapes=None):
     """The ONNX file ``path`` as the importer reads it: its graph checked, cut at ``inputs``
     and ``outputs`` when given, and its inputs of the shapes ``input_shapes`` gives."""
-    from pathlib import Path
     source = str(path)
     inputs = checked_names(inputs, "inputs", source)
     outputs = checked_names(outputs, "outputs", source)
@@ -130,17 +131,14 @@ def _typed(model, names: list[str], source: str) -> list:
         return []
     import onnx
 
-    from accelsim.workload.onnx.reading import without_weights
     known = {info.name: info for info in model.graph.value_info}
     if any(not _has_type(known.get(name)) for name in names):
         try:
-            inferred = onnx.shape_inference.infer_shapes(without_weights(model),
-                                                         strict_mode=False, data_prop=True)
+            typed = inferred(model)
         except Exception as exc:
             raise SpecError(source, "inputs", "the inputs' types need ONNX's shape "
                             f"inference, which failed: {str(exc)[:300]}") from None
-        known.update((info.name, info) for info in inferred.graph.value_info
-                      if _has_type(info))
+        known.update((info.name, info) for info in typed.graph.value_info if _has_type(info))
     infos = []
     for name in names:
         if not _has_type(known.get(name)):
@@ -172,17 +170,10 @@ def graph_tensors(path) -> list[tuple[str, str, str, str]]:
     """Every tensor a node of the ONNX file ``path`` gives, as (operator, node name, tensor
     name, shape as ONNX's shape inference finds it, '?' where it finds none): the names that
     ``inputs=`` and ``outputs=`` take."""
-    from pathlib import Path
-
-    import onnx
-
-    from accelsim.workload.onnx.reading import without_weights
     model = read_model(Path(path))
     check_graph_form(model, str(path))
     try:
-        inferred = onnx.shape_inference.infer_shapes(without_weights(model), strict_mode=False,
-                                                     data_prop=True)
-        infos = inferred.graph.value_info
+        infos = inferred(model).graph.value_info
     except Exception:                   # no shapes, but the names still help
         infos = []
     shapes = {}

@@ -30,11 +30,10 @@ from accelsim.workload.onnx.reading import (
     FLOAT_TYPES,
     element_count,
     has_no_data,
+    inferred,
     itemsize,
     model_opset,
     node_label,
-    onnx_module,
-    without_weights,
 )
 from accelsim.workload.onnx.sinking import Sinking
 from accelsim.workload.onnx.unbind import unbound
@@ -104,7 +103,6 @@ class Importer(NodeOps, Folding, Sinking):
 
     # -- set-up ------------------------------------------------------------------------------
     def run(self) -> Workload:
-        onnx = onnx_module()
         graph = self.model.graph
         self.check_graph()
         for tensor in graph.initializer:
@@ -116,13 +114,12 @@ class Importer(NodeOps, Folding, Sinking):
             lambda op: op in SUPPORTED or op in SHAPE_ARITHMETIC or hasattr(self, f"op_{op}"))
         graph = self.model.graph
         try:
-            inferred = onnx.shape_inference.infer_shapes(without_weights(self.model),
-                                                         strict_mode=False, data_prop=True)
+            typed = inferred(self.model)
         except Exception as exc:
             raise SpecError(self.source, "", f"shape inference failed: {str(exc)[:300]}") \
                 from None
         self.inferred, self.element_types = {}, {}
-        for info in (*inferred.graph.value_info, *inferred.graph.output, *graph.input):
+        for info in (*typed.graph.value_info, *typed.graph.output, *graph.input):
             if info.type.HasField("tensor_type") and info.type.tensor_type.elem_type:
                 self.element_types[info.name] = info.type.tensor_type.elem_type
             dims = self.static_dims(info)

@@ -34,6 +34,13 @@ def onnx_shape(tensor: Tensor, batch: int) -> tuple[int, ...]:
     return (batch * tensor.shape[0], *tensor.shape[1:])
 
 
+def axis_size(tensor: Tensor, axis: int, batch: int) -> int | None:
+    """The size of ONNX axis ``axis`` (negative from the end) of ``tensor``, the batch's
+    included; None when the tensor has no such axis."""
+    shape = onnx_shape(tensor, batch)
+    return shape[axis] if -len(shape) <= axis < len(shape) else None
+
+
 def transposed(tensor: Tensor, order) -> Tensor:
     """The tensor with its per-image axes in ``order`` (ONNX Transpose's perm): no data
     moves, only the permutation changes."""

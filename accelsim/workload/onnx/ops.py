@@ -27,6 +27,7 @@ from accelsim.workload.onnx.layouts import (
     Tensor,
     accelsim_shape,
     axis_layout,
+    axis_size,
     channel_axes,
     grouped_layout,
     in_same_order,
@@ -551,11 +552,11 @@ class NodeOps(ArithmeticOps, StructuralOps, RecurrentOps, EinsumOps, PoolingOps)
     def op_Split(self, node) -> None:
         """Each output a view of its part of the axis (ShuffleNet's channel split)."""
         x, attrs = self.act(node), self.attrs(node)
-        shape, at = onnx_shape(x, self.batch), attrs.get("axis", 0)
-        sizes = self.setting(node, 1)
+        at, sizes = attrs.get("axis", 0), self.setting(node, 1)
         sizes = attrs.get("split") if sizes is None else sizes
-        if len(node.output) == 1 and -len(shape) <= at < len(shape) and (
-                sizes is None or np.asarray(sizes).reshape(-1).tolist() == [shape[at]]):
+        whole = axis_size(x, at, self.batch)
+        if len(node.output) == 1 and whole is not None and (
+                sizes is None or np.asarray(sizes).reshape(-1).tolist() == [whole]):
             # One part: the whole axis, whichever it is (a detector's list of one image).
             self.tensors[node.output[0]] = x
             return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,13 @@ def itemsize(tensor, source: str, where: str) -> int:
             from None
 
 
+def inferred(model):
+    """``model`` as ONNX's shape inference types it (non-strict, propagating constant shape
+    data), run on a copy without the weights' values; it raises what inference raises."""
+    return onnx_module().shape_inference.infer_shapes(without_weights(model),
+                                                      strict_mode=False, data_prop=True)
+
+
 def model_opset(model) -> int:
     """The model's version of the default ONNX operator set (13 when it names none)."""
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
@@ -223,18 +231,13 @@ def _count(low: int, high: int) -> str:
                                          f"{low} to {high}")
 
 
-_SCHEMAS: dict = {}
-
-
+@cache
 def _schema(op: str, domain: str, opset: int):
-    key = (op, domain, opset)
-    if key not in _SCHEMAS:
-        from onnx import defs
-        try:
-            _SCHEMAS[key] = defs.get_schema(op, opset, "" if domain == "ai.onnx" else domain)
-        except defs.SchemaError:
-            _SCHEMAS[key] = None
-    return _SCHEMAS[key]
+    from onnx import defs
+    try:
+        return defs.get_schema(op, opset, "" if domain == "ai.onnx" else domain)
+    except defs.SchemaError:
+        return None
 
 
 def checked_input_shapes(model, source: str, input_shapes) -> dict[str, list[int]]:

@@ -21,8 +21,8 @@ from accelsim.workload.layers import (
 from accelsim.workload.onnx.layouts import (
     Tensor,
     axis_layout,
+    axis_size,
     grouped_layout,
-    onnx_shape,
     reshaped_perm,
     transposed,
 )
@@ -304,9 +304,9 @@ class StructuralOps:
         local = self.own_rows(node, x, index)
         if local is not None:
             return self.take(node, x, 0, local)
-        shape, at = onnx_shape(x, self.batch), self.attrs(node).get("axis", 0)
-        if (index is not None and index.ndim == 0 and -len(shape) <= at < len(shape)
-                and shape[at] == 1 and int(index) in (0, -1)):
+        at = self.attrs(node).get("axis", 0)
+        if (index is not None and index.ndim == 0 and axis_size(x, at, self.batch) == 1
+                and int(index) in (0, -1)):
             return self.op_reshape(node)      # the one entry of an axis: a Squeeze of it
         axis = self.axis(node, at, x)
         size = x.shape[axis]
