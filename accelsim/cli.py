@@ -168,6 +168,10 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
               help="A value-mode option (accelsim.ValueOptions: adc_full_scale, ideal_adc, "
                    "per_channel, cell_variation, read_noise, adc_offset, zero_threshold), "
                    "e.g. adc_full_scale=0.05; repeatable; needs --values.")
+@click.option("--input-zeros", "zero_items", multiple=True, metavar="[LAYER=]FRACTION",
+              help="Without --values: the share of zero inputs of systolic-array layers, for "
+                   "the array's zero policy (one FRACTION for all, or LAYER=FRACTION, "
+                   "repeatable).")
 @click.option("--memory-limit-gib", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Refuse runs estimated to need more memory (default: 4 GiB or half the "
                    "machine's memory, or $ACCELSIM_MEMORY_LIMIT_GIB).")
@@ -183,7 +187,7 @@ def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tup
         onnx_inputs: tuple[str, ...], onnx_outputs: tuple[str, ...], batch: int | None,
         mode: str,
         execution: str, no_preload: bool, policy: str, assignments: tuple[str, ...],
-        values: bool, seed: int, value_settings: tuple[str, ...],
+        values: bool, seed: int, value_settings: tuple[str, ...], zero_items: tuple[str, ...],
         json_path: Path | None, csv_path: Path | None, trace_path: Path | None,
         quiet: bool, wide: bool, memory_limit_gib: float | None,
         progress: bool | None) -> None:
@@ -220,7 +224,7 @@ def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tup
                           preload_weights=not no_preload, policy=policy, assign=assign,
                           trace=trace_path is not None, values=values, seed=seed,
                           value_options=value_options, memory_limit_gib=memory_limit_gib,
-                          progress=progress)
+                          progress=progress, input_zeros=_input_zeros(zero_items))
     console = _console()
     if quiet:
         for line in totals_lines(result):
@@ -233,6 +237,27 @@ def run(device: str, workload: str, unsupported_ops: str, input_shape_items: tup
         if path is not None:
             write(path)                         # a failure is an AccelsimError naming it
             console.print(f"wrote {path}", highlight=False)
+
+
+def _input_zeros(items: tuple[str, ...]) -> float | dict[str, float] | None:
+    """--input-zeros items: one FRACTION, or LAYER=FRACTION items (simulate checks the range)."""
+    zeros: dict[str, float] = {}
+    for item in items:
+        layer, sep, text = item.rpartition("=")
+        try:
+            fraction = float(text)
+        except ValueError:
+            fraction = None
+        if fraction is None or (sep and not layer):
+            raise click.BadParameter(f"'{item}' is not FRACTION or LAYER=FRACTION",
+                                     param_hint="--input-zeros")
+        if not sep and len(items) > 1:
+            raise click.BadParameter(f"'{item}' covers every layer, so it cannot be given "
+                                     "with other items", param_hint="--input-zeros")
+        if not sep:
+            return fraction
+        zeros[layer] = fraction
+    return zeros or None
 
 
 def _input_shapes(items: tuple[str, ...]) -> dict[str, list[int]] | None:

@@ -30,6 +30,7 @@ from accelsim.results.result import Result, zeroed_message
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.values.measure import measure, value_inputs
+from accelsim.values.zeros import apply_input_zeros, check_input_zeros
 from accelsim.workload.graph import Workload
 from accelsim.workload.load import load_workload
 
@@ -41,7 +42,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
              assign: dict[str, str] | None = None, trace: bool = False,
              values: bool = False, inputs: Any = None, seed: int = 0,
              value_options: ValueOptions | dict | None = None,
-             memory_limit_gib: float | None = None, progress: bool = False) -> Result:
+             memory_limit_gib: float | None = None, progress: bool = False,
+             input_zeros: float | dict[str, float] | None = None) -> Result:
     """Simulate ``batch`` images of ``workload`` on ``device``.
 
     batch: images per run (default: the workload's own, ``Workload.batch``: the batch an
@@ -78,6 +80,11 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         ``Result.output``, and crossbar counts and MVM cycles come from the data (input-zero
         skipping, gating, unmapped zero tiles: the device's policies). ``value_options``: a
         ValueOptions or a dict of its fields (ADC bits, range, noise, ...).
+    input_zeros: without values, the share of zero input values of layers on a systolic
+        array, for its zero policy (gating saves energy, skipping cycles too): one fraction
+        for every such layer, or {layer: fraction}; weights are taken as dense. A published
+        activation statistic, or a what-if; value mode measures zeros from the data instead.
+        The avoided actions are reported as ``Result.skipped``.
     progress: show progress bars on standard error (value mode, lowering, the event loop);
         the command line turns this on on a terminal. Off by default: the library never
         prints unless asked.
@@ -87,6 +94,7 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
     began = time.perf_counter()
     check_options(mode=mode, execution=execution, batch=batch, max_steps=max_steps, seed=seed,
                   values=values, trace=trace, preload_weights=preload_weights, assign=assign)
+    check_input_zeros(input_zeros)
 
     def run() -> Result:
         """The simulation. A function of its own, so that the plans and the program are
@@ -100,6 +108,9 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
+        if values and input_zeros is not None:
+            raise AccelsimError("input_zeros is for runs without values: value mode measures "
+                                "the zeros from the data")
         value_gib = _check_memory_before_planning(wl, dev, batch=batch, values=values,
                                                   limit=memory_limit_gib)
         planned = [plan_workload(wl, dev, policy=policy, assign=assign, batch=batch,
@@ -120,6 +131,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
                         wl, dev, plans, inputs, value_options, seed, batch,
                         on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
                     output = output[0] if single else output
+                elif input_zeros is not None:
+                    plans, skipped = apply_input_zeros(plans, wl, dev, input_zeros, batch)
                 mapping = place_and_route(plans, dev, execution=execution)
                 lowered = lower(mapping.plans, placement=mapping.placement, batch=batch,
                                 mode=run_mode, fans=not keep, max_steps=max_steps,

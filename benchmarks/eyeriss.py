@@ -41,9 +41,9 @@ from accelsim.spec import load_device  # noqa: E402
 from benchmarks._common import per_level  # noqa: E402
 
 # JSSC 2017, Table V (batch 4, 1 V, 200 MHz): power (mW), latency (ms), buffer and DRAM data
-# accessed (MB). Recalled from the paper, not re-read here; consistent with its abstract
-# (278 mW, 34.7 frames/s = 4 / 115.3 ms, 0.0029 DRAM accesses per MAC = 15.4 MB / 2 B /
-# 2,663 M MACs) and with AlexNet's MACs (tests/test_workloads.py).
+# accessed (MB). As transcribed (OCR) in github.com/cucapra/fodlam, data/eyeriss-alexnet.csv;
+# consistent with the abstract (278 mW, 34.7 frames/s = 4 / 115.3 ms, 0.0029 DRAM accesses
+# per MAC = 15.4 MB / 2 B / 2,663 M MACs) and with AlexNet's MACs (tests/test_workloads.py).
 CHIP = {"conv1": (332, 20.9, 18.5, 5.0), "conv2": (288, 41.9, 77.6, 4.0),
         "conv3": (266, 23.6, 50.2, 3.0), "conv4": (235, 18.4, 37.4, 2.1),
         "conv5": (236, 10.5, 24.9, 1.3)}
@@ -51,6 +51,9 @@ CHIP = {"conv1": (332, 20.9, 18.5, 5.0), "conv2": (288, 41.9, 77.6, 4.0),
 # latency above (which adds the chip's I/O). From the table as transcribed (OCR) in
 # github.com/cucapra/fodlam, raw/eyeriss-tableV.txt.
 PROCESSING_MS = {"conv1": 16.5, "conv2": 39.2, "conv3": 21.3, "conv4": 16.0, "conv5": 10.0}
+# Table V's zeros in the input feature maps (the same transcription): the share of each layer's
+# inputs the chip's zero gating acts on, on its real AlexNet data.
+ZEROS = {"conv1": 0.0001, "conv2": 0.387, "conv3": 0.725, "conv4": 0.793, "conv5": 0.776}
 # JSSC 2017, Table VI: VGG-16's CONV layers at batch 3, 200 MHz, 1 V: power (mW), total and
 # processing latency (ms), active PEs, global buffer and DRAM data accessed (MB). As
 # transcribed in github.com/cucapra/fodlam, data/eyeriss-vgg16.csv (OCR of the paper, checked
@@ -98,10 +101,10 @@ def published_costs(device):
 ABSTRACT = {"alexnet": (4, 34.7, 278, 0.0029), "vgg16": (3, 0.7, 236, 0.0035)}
 
 
-def run(name: str, device=None):
+def run(name: str, device=None, input_zeros=None):
     """``name`` on the chip layer by layer, at the batch its abstract figures are for."""
     return accelsim.simulate(name, device or EYERISS, batch=ABSTRACT[name][0],
-                             execution="layer_by_layer")
+                             execution="layer_by_layer", input_zeros=input_zeros)
 
 
 def on_chip_pj(res, row: int) -> float:
@@ -268,6 +271,7 @@ def main() -> None:
     alexnet = run("alexnet")
     rows = chip(alexnet)
     published = chip(run("alexnet", published_costs(EYERISS)))
+    gated = chip(run("alexnet", input_zeros=ZEROS))
     print("| layer | latency ms (chip) | error | array busy ms (chip's processing latency) | "
           "error | power mW (chip) | error | power mW at "
           "published level costs | error | buffer MB (chip) | DRAM MB (chip) | MACs per "
@@ -282,6 +286,13 @@ def main() -> None:
               f"{other['power_mw']:.0f} | {other['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
               f"{r['buffer_mb']:.1f} ({r['chip_buffer_mb']}) | {r['dram_mb']:.2f} "
               f"({r['chip_dram_mb']}) | {r['macs_per_cycle']:.1f} |")
+    print("\n| layer | zeros in inputs (Table V) | power mW, dense (chip) | error | power mW, "
+          "Table V's zeros gated | error |")
+    print("|---|---|---|---|---|---|")
+    for r, g in zip(rows, gated):
+        print(f"| {r['layer']} | {ZEROS[r['layer']]:.1%} | {r['power_mw']:.0f} "
+              f"({r['chip_power_mw']}) | {r['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
+              f"{g['power_mw']:.0f} | {g['power_mw'] / g['chip_power_mw'] - 1:+.0%} |")
     total = sum(r["latency_ms"] for r in rows)
     chip_total = sum(r["chip_latency_ms"] for r in rows)
     print(f"\nCONV1-5: {total:.1f} ms against {chip_total:.1f} ms "

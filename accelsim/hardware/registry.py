@@ -109,6 +109,11 @@ class Unit:
         actions avoided against the dense plan, tiles not mapped)."""
         return plan, np.zeros(0), 0
 
+    def given_zeros(self, plan: LayerPlan, fraction: float, workload, batch: int):
+        """What ``measured`` takes, for a layer whose inputs are zero in the given ``fraction``
+        (simulate's input_zeros, fast and reference mode)."""
+        raise NotImplementedError(f"{self.name} takes no given input zeros")
+
 
 REGISTRY: dict[str, Unit] = {}
 

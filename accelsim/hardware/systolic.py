@@ -315,6 +315,12 @@ class SystolicArray(Unit):
         return ((q_x @ q_w).astype(np.float64) * scale_x * scale_w,
                 SystolicStats(nonzero, macs))
 
+    def given_zeros(self, plan: LayerPlan, fraction: float, workload,
+                    batch: int) -> SystolicStats:
+        """The batch's MACs, of which those meeting a zero input (weights taken as dense)."""
+        macs = workload.layer_macs(plan.name) * batch
+        return SystolicStats(macs - round(macs * fraction), macs)
+
     def measured(self, plan: LayerPlan, stats: SystolicStats, device: DeviceSpec,
                  batch: int) -> tuple[LayerPlan, np.ndarray, int]:
         """The array's zero policy: gating saves the MAC and register-file energy of MACs

@@ -110,10 +110,12 @@ def breakdown_table(result: Result) -> Table:
 
 
 def sparsity_table(result: Result) -> Table | None:
-    """What value mode's sparsity policies avoided, per layer; None without value mode."""
+    """What the sparsity policies avoided, per layer (zeros measured by value mode, or given as
+    simulate's input_zeros); None when nothing was measured or given."""
     if not result.skipped:
         return None
-    table = Table(title="Skipped by sparsity (measured from the data)", title_justify="left")
+    source = "measured from the data" if result.output is not None else "given input zeros"
+    table = Table(title=f"Skipped by sparsity ({source})", title_justify="left")
     for column in ("layer", "rows not driven", "conversions avoided", "tiles not mapped",
                    "MACs gated/skipped", "energy saved"):
         table.add_column(column, justify="left" if column == "layer" else "right")
