@@ -39,6 +39,7 @@ def tpu_like():
         "systolic.operand_bits": 8, "systolic.accumulator_bits": 16, "systolic.mac_pj": 0.04,
         "systolic.rf_access_pj": 0.095, "systolic.pe_hop_pj": 0.021,
         "systolic.leakage_mw": 0.0, "systolic.zero_policy": "none",
+        "systolic.clock_pj": 0.0,            # ZigZag prices no clock network
         "systolic.stationary_per_pe": 128,
         "global_buffer.size_bytes": 2 * 2 ** 20, "global_buffer.word_bits": 2048,
         "global_buffer.banks": 1, "global_buffer.read_pj": 416.16,

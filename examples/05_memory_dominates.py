@@ -3,7 +3,8 @@
 ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
 action) of the energy breakdown is either data movement (DRAM, global and tile buffers,
 interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs,
-ADCs, DACs, the analog array, shift-and-add, digital ops); leakage is counted apart. Weights
+ADCs, DACs, the analog array, shift-and-add, digital ops); the clock of the PEs' flip-flops
+and leakage are counted apart. Weights
 resident in crossbars were written once, before the first image: that one-time write is
 shown apart.
 """
@@ -28,12 +29,15 @@ for device in ("eyeriss-like", "cim-16x16", "cim-128x128-rram"):
     total = result.energy_pj
     moving = sum(v for key, v in result.energy_breakdown().items() if key in MOVEMENT)
     leaking = sum(v for (c, a), v in result.energy_breakdown().items() if a == "leakage")
-    computing = total - moving - leaking
-    split[device] = (100 * moving / total, 100 * computing / total, 100 * leaking / total)
+    clocking = result.energy_breakdown().get(("systolic", "clock"), 0.0)
+    computing = total - moving - leaking - clocking
+    split[device] = (100 * moving / total, 100 * computing / total, 100 * clocking / total,
+                     100 * leaking / total)
     by_component = result.energy_by_component()
     top = max(by_component, key=by_component.get)
     print(f"{device:17s}: {pj(total):>10s} per image; data movement {split[device][0]:5.1f} %,"
-          f" arithmetic {split[device][1]:5.1f} %, leakage {split[device][2]:4.1f} %; "
+          f" arithmetic {split[device][1]:5.1f} %, clock {split[device][2]:4.1f} %, leakage "
+          f"{split[device][3]:4.1f} %; "
           f"largest component {top}")
     if result.one_time_programming_pj:
         once = result.one_time_programming_pj
@@ -41,13 +45,14 @@ for device in ("eyeriss-like", "cim-16x16", "cim-128x128-rram"):
               f"({once / total:.2f} inferences' worth)")
 digital, cim = split["eyeriss-like"][0], split["cim-16x16"][0]
 print(f"answer: moving data is {digital:.0f} % of the digital accelerator's energy (its MACs "
-      f"are the rest); with weights resident in crossbars it falls to {cim:.0f} %, and the "
-      "ADCs become the cost to beat")
+      f"and their clock are the rest); with weights resident in crossbars it falls to "
+      f"{cim:.0f} %, and the ADCs become the cost to beat")
 
 figure, ax = plt.subplots(figsize=(6.5, 4))
 labels = list(split)
 for index, (name, color) in enumerate((("data movement", "tab:orange"),
-                                       ("arithmetic", "tab:blue"), ("leakage", "tab:grey"))):
+                                       ("arithmetic", "tab:blue"), ("clock", "tab:green"),
+                                       ("leakage", "tab:grey"))):
     bottom = [sum(split[d][:index]) for d in labels]
     ax.bar(labels, [split[d][index] for d in labels], bottom=bottom, label=name, color=color)
 ax.set_ylabel("share of energy (%)")

@@ -40,8 +40,11 @@ def test_gating_saves_the_mac_and_register_reads_of_the_given_zeros_by_hand():
     # AlexNet's CONV2: 27 x 27 outputs, 256 filters of 48 channels x 5 x 5 (two groups)
     macs = 27 * 27 * 256 * 48 * 5 * 5 * 4
     zeros = round(macs * 0.387)
-    # row stationary gates the MAC, the weight read and the psum read and write
-    saved = zeros * (dev.systolic.mac_pj + 3 * dev.systolic.rf_access_pj)
+    # row stationary gates the MAC, the weight read (an SRAM pad) and the psum read and write
+    # (a register pad: JSSC 2017, Table IV)
+    assert dev.systolic.register_spads == ("inputs", "psums")
+    saved = zeros * (dev.systolic.mac_pj + dev.systolic.rf_access_pj
+                     + 2 * dev.systolic.register_access_pj)
     assert math.isclose(layer(dense, "conv2").energy_pj - layer(given, "conv2").energy_pj,
                         saved, rel_tol=1e-9)
     assert given.skipped["conv2"]["pe_mac"] == zeros

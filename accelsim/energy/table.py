@@ -71,6 +71,7 @@ class Action(IntEnum):
     PE_HOP_WEIGHTS = 38
     PE_HOP_OUTPUTS = 39
     PE_HOP_PSUMS = 40
+    PE_CLOCK = 41         # one PE's flip-flops clocked for one cycle of the array's compute
 
 
 def buffer_read(operand: Operand) -> Action:
@@ -137,6 +138,7 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     **{action: ("systolic", "register_file") for action in RF_ACCESSES},
     **{action: ("systolic", "pe_to_pe") for action in PE_HOPS},
     Action.PE_INDEX: ("systolic", "index"),
+    Action.PE_CLOCK: ("systolic", "clock"),
     Action.DRAM_ACTIVATE: ("dram", "activate"),
     Action.TILE_BUFFER_READ: ("tile_buffer", "read"),
     Action.TILE_BUFFER_WRITE: ("tile_buffer", "write"),

@@ -115,12 +115,13 @@ class RsMapping:
 
 @dataclass(frozen=True)
 class RsCosts:
-    """What the mapping search weighs: prices (pJ) per MAC, RF access, inter-PE move, buffer
-    word read or write and DRAM bit; widths in bits; and the bits per cycle the network
-    between the buffer and the array and the DRAM channel move."""
+    """What the mapping search weighs: prices (pJ) per MAC, RF access (of inputs, weights and
+    psums), inter-PE move, buffer word read or write and DRAM bit; widths in bits; the bits
+    per cycle the network between the buffer and the array and the DRAM channel move; and
+    the array's clock per cycle of compute."""
 
     mac: float
-    rf: float
+    rf: tuple[float, float, float]
     hop: float
     buffer: float
     dram_bit: float
@@ -129,6 +130,7 @@ class RsCosts:
     word_bits: int
     bus_bits: float
     dram_bits_per_cycle: float
+    clock: float = 0.0
 
 
 def spads(rf_bytes: int, operand_bits: int) -> dict[str, int]:
@@ -269,6 +271,8 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
                                 + tile - quiet),
         "macs": macs,
         "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
+        "rf_inputs": macs + in_deliveries, "rf_weights": macs + w_deliveries,
+        "rf_psums": 2 * macs + psum_moves,
         "pe_hops": in_deliveries + w_deliveries + psum_moves,
         "input_reads": images * n_c * width * filters.count * input_rows,
         "new_inputs": images * n_c * width * input_rows * (1 if m.keep_inputs
@@ -302,7 +306,9 @@ def _energy(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
     if not weights_fit:
         streamed += figures["weight_reads"]
     dram = streamed * bits * costs.dram_bit
-    return (costs.mac * figures["macs"] + costs.rf * figures["rf_accesses"]
+    rf_inputs, rf_weights, rf_psums = costs.rf
+    return (costs.mac * figures["macs"] + rf_inputs * figures["rf_inputs"]
+            + rf_weights * figures["rf_weights"] + rf_psums * figures["rf_psums"]
             + costs.hop * figures["pe_hops"] + costs.buffer * words + dram)
 
 
@@ -406,8 +412,9 @@ def _search(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
                                   accumulator_bits=costs.accumulator_bits,
                                   keep=inputs_in_dram > 0, relaxed=relaxed):
             figures = totals(shape, mapping)
-            energy = _energy(figures, mapping, costs, weights_fit, inputs_in_dram)
             cycles = _cycles(figures, mapping, costs, weights_fit, inputs_in_dram)
+            energy = (_energy(figures, mapping, costs, weights_fit, inputs_in_dram)
+                      + costs.clock * figures["cycles"])
             key = (energy * cycles, cycles)
             if best_key is None or key < best_key:
                 best, best_key = mapping, key

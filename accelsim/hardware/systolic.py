@@ -13,8 +13,6 @@ import numpy as np
 
 from accelsim.arith import ceil_div
 from accelsim.energy.table import (
-    PE_HOPS,
-    RF_ACCESSES,
     Action,
     Operand,
     buffer_read,
@@ -23,14 +21,8 @@ from accelsim.energy.table import (
     rf_access,
 )
 from accelsim.errors import MappingError
+from accelsim.hardware import systolic_figures
 from accelsim.hardware.context import PlanContext, count_dram, count_dram_per_transfer
-from accelsim.hardware.figures import (
-    LEAKAGE_SOURCE,
-    Figures,
-    describe,
-    logic_leakage_mw,
-    tech_of,
-)
 from accelsim.hardware.folds import Folds, fold_schedule, slice_held
 from accelsim.hardware.plan import (
     BUFFER,
@@ -48,21 +40,13 @@ from accelsim.hardware.plan import (
     UnitKind,
 )
 from accelsim.hardware.registry import Unit, register
-from accelsim.hardware.row_stationary import ConvShape, RsCosts, RsMapping, best_mapping, spads
+from accelsim.hardware.row_stationary import ConvShape, RsMapping, best_mapping, spads
 from accelsim.hardware.row_stationary import passes as rs_passes
 from accelsim.kernels.quantize import quantized_inputs, quantized_weights
-from accelsim.models import Estimate, logic
-from accelsim.models import sram as sram_model
+from accelsim.models import Estimate
 from accelsim.spec.device import DeviceSpec
 from accelsim.workload.layers import Conv2d
 from accelsim.workload.ops import DIGITAL_ACTIONS
-
-
-def _pe_um2(device: DeviceSpec) -> float:
-    """Area of one PE: its MAC and its register file."""
-    array, tech = device.systolic, tech_of(device)
-    return (logic.mac_um2(array.operand_bits, array.accumulator_bits, tech)
-            + sram_model.area_mm2(array.rf_bytes, array.operand_bits, tech) * 1e6)
 
 
 @dataclass
@@ -82,41 +66,13 @@ class SystolicArray(Unit):
     weighted = True
 
     def estimates(self, device: DeviceSpec) -> dict[str, Estimate]:
-        f = Figures(device, "systolic")
-        array, tech = device.systolic, tech_of(device)
-        bits, acc = array.operand_bits, array.accumulator_bits
-        where = describe(device)
-        f.add("mac_pj", "pJ", lambda: Estimate(
-            logic.mac_pj(bits, acc, tech), "pJ", "models.logic (Horowitz, scaled)",
-            f"{bits}-bit multiply, {acc}-bit add; {where}"))
-        f.add("rf_access_pj", "pJ", lambda: Estimate(
-            sram_model.read_pj(array.rf_bytes, bits, tech), "pJ", "models.sram (CACTI 7 fit)",
-            f"{array.rf_bytes:g} B register file, {bits}-bit words; {where}"
-            f"{sram_model.coverage(array.rf_bytes, bits, tech.node_nm)}"))
-        pitch_mm = math.sqrt(_pe_um2(device)) * 1e-3
-        f.add("pe_hop_pj", "pJ", lambda: Estimate(
-            bits * (tech.wire_pj_per_bit(pitch_mm) + logic.register_pj(1, tech)), "pJ",
-            "models.technology wires and models.logic registers",
-            f"{bits} bits over one PE pitch ({pitch_mm * 1e3:.3g} µm) into a register; {where}"))
-        f.add("leakage_mw", "mW", lambda: Estimate(
-            logic_leakage_mw(array.rows * array.cols * _pe_um2(device), device), "mW",
-            LEAKAGE_SOURCE, where))
-        return f.out
+        return systolic_figures.estimates(device)
 
     def area(self, device: DeviceSpec) -> dict[str, Estimate]:
-        array = device.systolic
-        return {"systolic": Estimate(
-            array.rows * array.cols * _pe_um2(device) * 1e-6, "mm²",
-            "models.logic and models.sram",
-            f"{array.rows} x {array.cols} PEs: {array.operand_bits}-bit MAC and a "
-            f"{array.rf_bytes:g} B register file each; {describe(device)}"
-            f"{sram_model.coverage(array.rf_bytes, array.operand_bits, tech_of(device).node_nm)}")}
+        return systolic_figures.area(device)
 
     def prices(self, device: DeviceSpec) -> dict[int, float]:
-        array = device.systolic
-        return {Action.PE_MAC: array.mac_pj, Action.PE_INDEX: array.index_pj,
-                **dict.fromkeys(RF_ACCESSES, array.rf_access_pj),
-                **dict.fromkeys(PE_HOPS, array.pe_hop_pj)}
+        return systolic_figures.prices(device)
 
     def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
         return {"systolic": device.systolic.leakage_mw}
@@ -231,6 +187,7 @@ class SystolicArray(Unit):
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
         counts[Action.PE_MAC] = folds.macs.sum()
+        counts[Action.PE_CLOCK] = dev.systolic.rows * dev.systolic.cols * folds.cycles.sum()
         for operand, rf, hop in ((Operand.INPUTS, folds.rf_inputs, folds.hop_inputs),
                                  (Operand.WEIGHTS, folds.rf_weights, folds.hop_weights),
                                  (Operand.PSUMS, folds.rf_psums, folds.hop_psums)):
@@ -356,6 +313,9 @@ class SystolicArray(Unit):
                        if stage.kind == StageKind.COMPUTE][0]
             folds = folds.copy()
             folds[:, compute] = ceil_div(folds[:, compute] * stats.nonzero_macs, stats.macs)
+            array = device.systolic
+            counts[Action.PE_CLOCK] = (array.rows * array.cols * folds[:, compute].sum()
+                                       * (batch // part.images))
         return (replace(plan, parts=(replace(part, measured=Measured(counts), folds=folds),)),
                 dense - counts, 0)
 
@@ -513,11 +473,8 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
     ``inputs_in_dram`` share of its inputs), its passes in execution order, for ``images``
     images at once (default: the batch)."""
     dev = ctx.dev
-    array, buffer = dev.systolic, dev.global_buffer
-    costs = RsCosts(array.mac_pj, array.rf_access_pj, array.pe_hop_pj,
-                    (buffer.read_pj + buffer.write_pj) / 2, dev.dram.read_pj_per_bit,
-                    array.operand_bits, array.accumulator_bits, buffer.word_bits,
-                    dev.interconnect.width_bits, dev.dram_bytes_per_cycle * 8)
+    array = dev.systolic
+    costs = systolic_figures.rs_costs(dev)
     shape = _rs_shape(ctx, name, ctx.batch if images is None else images)
     try:
         shape, mapping = _rs_mapping(shape, array.rows, array.cols,

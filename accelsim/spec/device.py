@@ -151,7 +151,13 @@ class SystolicSpec:
     timing: each MAC reads or updates one register-file entry and passes two operands on to
     neighbouring PEs. ``rs`` is Eyeriss's row stationary (hardware.row_stationary): PE sets
     of filter rows x output rows, register files split into input, weight and psum
-    scratchpads, accesses counted per level from the mapping's reuse.
+    scratchpads, accesses counted per level from the mapping's reuse. ``register_spads``
+    names the scratchpads built of flip-flops rather than SRAM (Eyeriss: inputs and psums):
+    their accesses cost ``register_access_pj``, and their bits are clocked every cycle.
+
+    ``clock_pj``: one PE's flip-flops (its operand and accumulator registers, and any
+    register scratchpads) clocked for one cycle; counted for every PE in every cycle the
+    array computes (an idle array is taken as clock-gated, its PEs as not).
 
     ``stationary_per_pe`` (ws and is): stationary operands each PE holds. SCALE-Sim's array
     holds one, so a reduction longer than the rows adds its partial sums in the buffer fold
@@ -168,8 +174,12 @@ class SystolicSpec:
     mac_pj: Picojoules | Auto = "auto"        # one multiply-accumulate at operand_bits
     rf_access_pj: Picojoules | Auto = "auto"  # one register-file read or write
     pe_hop_pj: Picojoules | Auto = "auto"     # one operand moved to a neighbouring PE
+    clock_pj: Picojoules | Auto = "auto"      # one PE's flip-flops clocked for one cycle
+    register_access_pj: Picojoules | Auto = "auto"  # one register-scratchpad read or write
     leakage_mw: Milliwatts | Auto = "auto"
     rf_bytes: Bytes = 64            # register file (scratchpad) per PE, for 'auto' figures
+    # rs: the scratchpads built of flip-flops (the rest of rf_bytes is SRAM)
+    register_spads: tuple[Literal["inputs", "weights", "psums"], ...] = ()
     # ws and is: stationary operands each PE holds (1: one, as in SCALE-Sim). Up to this many
     # K folds of one output tile run back to back and keep their partial sums in the array.
     stationary_per_pe: Side = 1
@@ -183,6 +193,13 @@ class SystolicSpec:
             raise ValueError(f"accumulator_bits ({self.accumulator_bits}) is narrower than "
                              f"operand_bits ({self.operand_bits}): a partial sum of products "
                              f"needs at least an operand's bits")
+        if self.register_spads and self.dataflow != "rs":
+            raise ValueError(f"register_spads names row-stationary scratchpads (dataflow: "
+                             f"rs); a {self.dataflow} PE's register file is one array "
+                             f"(rf_bytes)")
+        if len(set(self.register_spads)) != len(self.register_spads):
+            raise ValueError(f"register_spads names a scratchpad twice: "
+                             f"{list(self.register_spads)}")
         if self.stationary_per_pe > 1 and self.dataflow not in ("ws", "is"):
             raise ValueError(f"stationary_per_pe applies to the ws and is dataflows (a PE "
                              f"holding several weights or inputs); {self.dataflow} keeps "
