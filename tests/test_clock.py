@@ -87,3 +87,14 @@ def test_skipping_zeros_shortens_the_clocked_cycles_too():
     pes = dev.systolic.rows * dev.systolic.cols
     assert half.action_counts[row][Action.PE_CLOCK] == pes * half.layers[row].compute_cycles
     assert half.layers[row].compute_cycles < 0.6 * dense.layers[row].compute_cycles
+
+
+def test_scratchpads_all_registers_or_tiny_keep_their_own_entries():
+    from accelsim.hardware.systolic_figures import register_bits, sram_bytes
+    every = resolve(load_device("eyeriss").replace(
+        {"systolic.register_spads": ["inputs", "weights", "psums"]})).systolic
+    assert (sram_bytes(every), register_bits(every)) == (0, 260 * 16)
+    assert every.rf_access_pj == 0.0                   # no SRAM pad left to price
+    # 2 B hold one 16-bit entry; each pad still gets one (as the mapping sees them)
+    tiny = resolve(load_device("eyeriss").replace({"systolic.rf_bytes": 2})).systolic
+    assert (sram_bytes(tiny), register_bits(tiny)) == (2, 32)

@@ -32,8 +32,13 @@ def register_bits(array) -> int:
 
 
 def sram_bytes(array) -> float:
-    """Bytes of a PE's register file that are SRAM."""
-    return array.rf_bytes - register_bits(array) / 8
+    """Bytes of a PE's register file that are SRAM: all of ``rf_bytes``, or with register
+    pads, the other scratchpads' entries (as many as the mapping holds in them)."""
+    if not array.register_spads:
+        return array.rf_bytes
+    entries = spads(array.rf_bytes, array.operand_bits)
+    return sum(count for name, count in entries.items()
+               if name not in array.register_spads) * array.operand_bits / 8
 
 
 def flip_flops(array) -> int:
