@@ -3,8 +3,8 @@
 ResNet-18 on the Eyeriss-like digital accelerator and on two CIM chips. Every (component,
 action) of the energy breakdown is either data movement (DRAM, global and tile buffers,
 interconnect, PE register files and PE-to-PE links, writing weights) or arithmetic (MACs,
-ADCs, DACs, the analog array, shift-and-add, digital ops); the clock of the PEs' flip-flops
-and leakage are counted apart. Weights
+ADCs, DACs, the analog array, shift-and-add, digital ops); the clock of flip-flops (PE
+registers, shift-and-add registers) and leakage are counted apart. Weights
 resident in crossbars were written once, before the first image: that one-time write is
 shown apart.
 """
@@ -29,7 +29,7 @@ for device in ("eyeriss-like", "cim-16x16", "cim-128x128-rram"):
     total = result.energy_pj
     moving = sum(v for key, v in result.energy_breakdown().items() if key in MOVEMENT)
     leaking = sum(v for (c, a), v in result.energy_breakdown().items() if a == "leakage")
-    clocking = result.energy_breakdown().get(("systolic", "clock"), 0.0)
+    clocking = sum(v for (c, a), v in result.energy_breakdown().items() if a == "clock")
     computing = total - moving - leaking - clocking
     split[device] = (100 * moving / total, 100 * computing / total, 100 * clocking / total,
                      100 * leaking / total)

@@ -98,3 +98,19 @@ def test_scratchpads_all_registers_or_tiny_keep_their_own_entries():
     # 2 B hold one 16-bit entry; each pad still gets one (as the mapping sees them)
     tiny = resolve(load_device("eyeriss").replace({"systolic.rf_bytes": 2})).systolic
     assert (sram_bytes(tiny), register_bits(tiny)) == (2, 32)
+
+
+def test_a_shift_and_add_register_is_clocked_once_per_converted_value():
+    """A 20 x 20 layer on 16 x 16 tiles: 16 + 4 + 16 + 4 used columns, each converted in 8
+    input cycles, so 320 register updates; each clocks a 24-bit register (enable-gated
+    otherwise), priced as 24 Nangate DFF_X1 clock cycles at 22 nm and 0.8 V."""
+    dev = resolve(load_device("cim-16x16"))
+    wl = Workload.from_layers("fc", [Input("in", shape=(20, 1, 1)), Linear("fc", ("in",), 20)])
+    res = accelsim.simulate(wl, dev)
+    row = [layer.name for layer in res.layers].index("fc")
+    assert res.action_counts[row][Action.TILE_CLOCK] == (16 + 4 + 16 + 4) * 8
+    from accelsim.models import logic
+    from accelsim.models.technology import technology
+    assert dev.cim.clock_pj == pytest.approx(24 * logic.clock_pj(1, technology(22, 0.8)))
+    assert res.energy_breakdown()[("shift_add", "clock")] == pytest.approx(
+        320 * dev.cim.clock_pj, rel=1e-12)

@@ -48,6 +48,7 @@ def test_single_tile_mvm_cycles_and_every_energy_term(cim16):
         ("array", "column"): 16 * 8 * c.column_read_pj,        # 16 columns x 8 cycles
         ("adc", "convert"): 16 * 8 * c.adc_pj,                 # 16 columns x 8 cycles
         ("shift_add", "add"): 16 * 8 * c.shift_add_pj,
+        ("shift_add", "clock"): 16 * 8 * c.clock_pj,           # a register per converted value
         ("global_buffer", "read"): 2 * g.read_pj,              # fc inputs, output store
         ("global_buffer", "write"): 2 * g.write_pj,            # input load, fc outputs
         ("interconnect", "transfer"): (128 + 128) * bus,       # 16 x 8 bits in, 16 x 8 out

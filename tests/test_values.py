@@ -304,7 +304,8 @@ def test_half_zero_inputs_skip_cycles_and_save_the_counted_energy(cim16):
     saved = ((dense_counts[Action.DAC_CONVERT] - driven) * c.dac_pj
              + (2 * 16 * 16 * 8 - 16 * driven) * c.cell_read_pj
              + (0.5 * 2 * 16 * 16 * 8 - signal) * c.cell_signal_pj
-             + 16 * 8 * (c.adc_pj + c.shift_add_pj + c.column_read_pj))
+             + 16 * 8 * (c.adc_pj + c.shift_add_pj + c.column_read_pj + c.clock_pj))
+    assert (dense_counts[Action.TILE_CLOCK], counts[Action.TILE_CLOCK]) == (256, 128)
     assert layer_row(dense)[0].energy_pj - layer_row(sparse)[0].energy_pj == pytest.approx(saved)
     assert sparse.skipped["fc"]["energy_saved_pj"] == pytest.approx(saved)
     assert sparse.skipped["fc"]["adc_convert"] == 16 * 8

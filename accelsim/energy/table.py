@@ -72,6 +72,7 @@ class Action(IntEnum):
     PE_HOP_OUTPUTS = 39
     PE_HOP_PSUMS = 40
     PE_CLOCK = 41         # one PE's flip-flops clocked for one cycle of the array's compute
+    TILE_CLOCK = 42       # one shift-and-add register clocked as it takes a converted value
 
 
 def buffer_read(operand: Operand) -> Action:
@@ -129,6 +130,7 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.ADC_CONVERT: ("adc", "convert"),
     Action.SHIFT_ADD: ("shift_add", "add"),
     Action.ACCUMULATE: ("accumulator", "add"),
+    Action.TILE_CLOCK: ("shift_add", "clock"),
     Action.CELL_WRITE: ("array", "write"),
     Action.BUS_BIT: ("interconnect", "transfer"),
     Action.DIGITAL_ADD: ("digital", "add"),

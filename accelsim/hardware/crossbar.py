@@ -67,7 +67,8 @@ class Crossbars(Unit):
         return {Action.DAC_CONVERT: cim.dac_pj, Action.ARRAY_READ: cim.cell_read_pj,
                 Action.CELL_SIGNAL: cim.cell_signal_pj, Action.COLUMN_READ: cim.column_read_pj,
                 Action.ADC_CONVERT: cim.adc_pj, Action.SHIFT_ADD: cim.shift_add_pj,
-                Action.ACCUMULATE: cim.accumulate_pj, Action.CELL_WRITE: cim.cell_write_pj}
+                Action.ACCUMULATE: cim.accumulate_pj, Action.CELL_WRITE: cim.cell_write_pj,
+                Action.TILE_CLOCK: cim.clock_pj}
 
     def leakage_mw(self, device: DeviceSpec) -> dict[str, float]:
         # All tiles leak for the whole run (no power gating).
@@ -244,6 +245,8 @@ def _part(ctx: PlanContext, name, layer, tiling: CrossbarTiling, index: int,
                               + final.sum() * ctx.out_bits
                               + (carried_in.sum() + carried_out.sum()) * cim.psum_bits)
     tile_cycles = cycles_in * cim.cycles_per_input_cycle(cols_used)
+    # A shift-and-add register is clocked when it takes a converted value (enable-gated).
+    counts[Action.TILE_CLOCK] = counts[Action.SHIFT_ADD]
     flits_in = (math.ceil(fetched * ctx.flits(in_slices, ctx.in_bits))
                 + ctx.flits(carried_in, cim.psum_bits))
     flits_out = ctx.flits(final, ctx.out_bits) + ctx.flits(carried_out, cim.psum_bits)
@@ -425,6 +428,7 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     conversions = float(cycles_run @ cols)
     counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions
     counts[Action.COLUMN_READ] = conversions
+    counts[Action.TILE_CLOCK] = conversions
     programming = part.programming
     if programming is not None and not kept.all():
         # Only mapped tiles are written, and only their weights come from DRAM.

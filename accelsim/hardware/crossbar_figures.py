@@ -137,6 +137,10 @@ def estimates(device: DeviceSpec) -> dict[str, Estimate]:
         logic.add_pj(cim.psum_bits, tech) + logic.register_pj(cim.psum_bits, tech), "pJ",
         "models.logic (Horowitz adder, scaled)",
         f"{cim.psum_bits}-bit adder and register; {where}"))
+    f.add("clock_pj", "pJ", lambda: Estimate(
+        logic.clock_pj(cim.psum_bits, tech), "pJ", "models.logic clock (Nangate DFF_X1)",
+        f"a {cim.psum_bits}-bit shift-and-add register clocked once as it takes a converted "
+        f"value (enable-gated otherwise), without the clock tree's wires; {where}"))
     f.add("accumulate_pj", "pJ", lambda: Estimate(
         logic.add_pj(cim.psum_bits, tech), "pJ", "models.logic (Horowitz adder, scaled)",
         f"{cim.psum_bits}-bit adder; {where}"))

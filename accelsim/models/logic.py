@@ -14,7 +14,8 @@ no figure for it; Nangate 45 nm's DFF_X1 (typical corner, 1.1 V) does: with D eq
 clock cycle draws 6.87 fJ inside the cell (rise 2.42-2.61 plus fall 4.24-4.47 fJ at a 4.7 ps
 clock slew, the two held states averaged), and its clock pin's 0.95 fF is charged by the
 clock driver (1.15 fJ at 1.1 V): 8.02 fJ at 1.1 V, that is 5.37 fJ at the 0.9 V reference
-(C·V²). The clock tree's own wires and buffers are not included.
+(C·V²). The clock tree's own wires and buffers are not included. ``register_pj`` is then the
+data-dependent part of a write, apart from the clock.
 """
 
 from __future__ import annotations

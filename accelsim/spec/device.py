@@ -101,6 +101,7 @@ class CrossbarSpec:
     adc_pj: Picojoules | Auto = "auto"          # per conversion
     shift_add_pj: Picojoules | Auto = "auto"    # per converted column value
     accumulate_pj: Picojoules | Auto = "auto"   # per partial-sum addition across row tiles
+    clock_pj: Picojoules | Auto = "auto"        # a shift-and-add register clocked, per value
     cell_write_pj: Picojoules | Auto = "auto"   # per cell programmed
     tile_leakage_mw: Milliwatts | Auto = "auto"  # per tile
     # Sparsity policies, applied in value mode (simulate(values=True)):
