@@ -95,3 +95,28 @@ def blas_macs_per_second(size: int = 2048, repeats: int = 3) -> float:
     for _ in range(repeats):
         a @ a
     return repeats * size ** 3 / (time.perf_counter() - began)
+
+
+def peer_cycles(figures: dict) -> float:
+    """A ZigZag layer's cycles: loading its data, computing, and storing its results."""
+    return (figures["onloading_cycles"] + figures["computation_cycles"]
+            + figures["offloading_cycles"])
+
+
+def print_level_table(ours: dict, theirs: dict, levels, peer: str, more: str = "") -> None:
+    """The Markdown table of energy by level summed over layers, accelsim against ``peer``
+    ({layer: {level: pJ, "cycles": n}} each), with each level's share and the total's error,
+    then the cycles summed over layers (and ``more``)."""
+    total = {lv: sum(row[lv] for row in ours.values()) for lv in levels}
+    total_p = {lv: sum(row[lv] for row in theirs.values()) for lv in levels}
+    energy, energy_p = sum(total.values()), sum(total_p.values())
+    print(f"| level | accelsim µJ | {peer} µJ | share ({peer}) |")
+    print("|---|---|---|---|")
+    for lv in levels:
+        print(f"| {lv} | {total[lv] / 1e6:.1f} | {total_p[lv] / 1e6:.1f} | "
+              f"{100 * total[lv] / energy:.1f} % ({100 * total_p[lv] / energy_p:.1f} %) |")
+    print(f"| total | {energy / 1e6:.1f} | {energy_p / 1e6:.1f} | {energy / energy_p - 1:+.0%} |")
+    cycles = sum(row["cycles"] for row in ours.values())
+    cycles_p = sum(row["cycles"] for row in theirs.values())
+    print(f"\nCycles, summed over layers: {cycles:,} against {cycles_p:,.0f} "
+          f"({cycles / cycles_p - 1:+.0%}).{more}\n")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import accelsim  # noqa: E402
 from accelsim.spec import load_device  # noqa: E402
-from benchmarks._common import per_level  # noqa: E402
+from benchmarks._common import peer_cycles, per_level, print_level_table  # noqa: E402
 
 LEVELS = ("MAC", "weight RF", "output register", "SRAM", "DRAM")
 ZIGZAG_KEYS = {"MAC": "mac_pj", "weight RF": "weight_rf_pj", "output register": "output_rf_pj",
@@ -70,26 +70,13 @@ def compare() -> tuple[dict, dict]:
                             "cycles": layer.span_cycles}
         z = reference[layer.name]
         theirs[layer.name] = {**{lv: z[ZIGZAG_KEYS[lv]] for lv in LEVELS},
-                              "cycles": z["onloading_cycles"] + z["computation_cycles"]
-                              + z["offloading_cycles"]}
+                              "cycles": peer_cycles(z)}
     return ours, theirs
 
 
 def main() -> None:
     ours, theirs = compare()
-    total = {lv: sum(row[lv] for row in ours.values()) for lv in LEVELS}
-    total_z = {lv: sum(row[lv] for row in theirs.values()) for lv in LEVELS}
-    energy, energy_z = sum(total.values()), sum(total_z.values())
-    print("| level | accelsim µJ | ZigZag µJ | share (ZigZag) |")
-    print("|---|---|---|---|")
-    for lv in LEVELS:
-        print(f"| {lv} | {total[lv] / 1e6:.1f} | {total_z[lv] / 1e6:.1f} | "
-              f"{100 * total[lv] / energy:.1f} % ({100 * total_z[lv] / energy_z:.1f} %) |")
-    cycles = sum(row["cycles"] for row in ours.values())
-    cycles_z = sum(row["cycles"] for row in theirs.values())
-    print(f"| total | {energy / 1e6:.1f} | {energy_z / 1e6:.1f} | {energy / energy_z - 1:+.0%} |")
-    print(f"\nCycles, summed over layers: {cycles:,} against {cycles_z:,.0f} "
-          f"({cycles / cycles_z - 1:+.0%}).\n")
+    print_level_table(ours, theirs, LEVELS, "ZigZag")
     print("| layer | energy µJ (ZigZag) | error | SRAM µJ (ZigZag) | DRAM µJ (ZigZag) "
           "| cycles (ZigZag) | error |")
     print("|---|---|---|---|---|---|---|")

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import accelsim  # noqa: E402
 from accelsim.energy.table import action_label, action_name  # noqa: E402
+from benchmarks._common import peer_cycles, print_level_table  # noqa: E402
 
 VDD = 0.9
 ADC_PJ = (100 * 8 + 0.001 * 4 ** 8) * VDD ** 2 / 1000     # ZigZag imc_array.get_adc_cost
@@ -55,7 +56,7 @@ LEVELS = ("ADC", "DAC", "array (cells, lines, adders)", "weights into cells",
 # accelsim's (component, action) labels and action names -> levels
 LABELS = {"adc/convert": "ADC", "dac/convert": "DAC", "array/read": LEVELS[2],
           "array/signal": LEVELS[2], "array/column": LEVELS[2], "array/leakage": LEVELS[2],
-          "shift_add/add": LEVELS[2], "accumulator/add": LEVELS[2],
+          "shift_add/add": LEVELS[2], "shift_add/clock": LEVELS[2], "accumulator/add": LEVELS[2],
           "array/write": "weights into cells", "global_buffer/read": "SRAM",
           "global_buffer/write": "SRAM"}
 DRAM_OPERANDS = {"weights": "DRAM weights", "inputs": "DRAM inputs", "outputs": "DRAM outputs",
@@ -86,6 +87,9 @@ def compare() -> tuple[dict, dict]:
     device = accelsim.device_from_dict(DEVICE, source="benchmarks/zigzag_aimc.py")
     res = accelsim.simulate("resnet18", device, execution="layer_by_layer")
     levels = {action: level_of(action) for action in range(res.action_counts.shape[1])}
+    spent = res.action_counts.sum(axis=0) * res.prices_pj
+    missing = [action_label(a) for a, level in levels.items() if level is None and spent[a] > 0]
+    assert not missing, f"actions with energy but no level: {missing}"
     convert = [a for a in levels if action_label(a) == ("adc", "convert")][0]
     ours, theirs = {}, {}
     for layer, counts in zip(res.layers, res.action_counts):
@@ -98,31 +102,17 @@ def compare() -> tuple[dict, dict]:
         ours[layer.name] = {**row, "cycles": layer.span_cycles,
                             "conversions": counts[convert]}
         z = reference[layer.name]
-        theirs[layer.name] = {**zigzag_levels(z),
-                              "cycles": z["onloading_cycles"] + z["computation_cycles"]
-                              + z["offloading_cycles"],
+        theirs[layer.name] = {**zigzag_levels(z), "cycles": peer_cycles(z),
                               "conversions": z["array_pj"]["adcs"] / ADC_PJ}
     return ours, theirs
 
 
 def main() -> None:
     ours, theirs = compare()
-    total = {lv: sum(row[lv] for row in ours.values()) for lv in LEVELS}
-    total_z = {lv: sum(row[lv] for row in theirs.values()) for lv in LEVELS}
-    energy, energy_z = sum(total.values()), sum(total_z.values())
-    print("| level | accelsim µJ | ZigZag µJ | share (ZigZag) |")
-    print("|---|---|---|---|")
-    for lv in LEVELS:
-        print(f"| {lv} | {total[lv] / 1e6:.1f} | {total_z[lv] / 1e6:.1f} | "
-              f"{100 * total[lv] / energy:.1f} % ({100 * total_z[lv] / energy_z:.1f} %) |")
-    print(f"| total | {energy / 1e6:.1f} | {energy_z / 1e6:.1f} | {energy / energy_z - 1:+.0%} |")
-    cycles = sum(row["cycles"] for row in ours.values())
-    cycles_z = sum(row["cycles"] for row in theirs.values())
     conv = sum(row["conversions"] for row in ours.values())
     conv_z = sum(row["conversions"] for row in theirs.values())
-    print(f"\nCycles, summed over layers: {cycles:,} against {cycles_z:,.0f} "
-          f"({cycles / cycles_z - 1:+.0%}). ADC conversions: {conv:.4g} against {conv_z:.4g} "
-          f"({conv / conv_z - 1:+.0%}).\n")
+    print_level_table(ours, theirs, LEVELS, "ZigZag", f" ADC conversions: {conv:.4g} against "
+                      f"{conv_z:.4g} ({conv / conv_z - 1:+.0%}).")
     print("| layer | energy µJ (ZigZag) | error | ADC conversions (ZigZag) | DRAM weights µJ "
           "(ZigZag) | DRAM inputs µJ (ZigZag) | cycles (ZigZag) | error |")
     print("|---|---|---|---|---|---|---|---|")
