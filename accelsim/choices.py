@@ -1,6 +1,7 @@
 """The choices simulate() offers, and the check of its options, in one light module the
 command line and sweep files can read without importing the simulator."""
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,3 +49,21 @@ def check_options(**options: Any) -> None:
                 isinstance(key, str) and isinstance(unit, str) for key, unit in value.items())):
             raise AccelsimError("assign must map layer names to unit names "
                                 f"({{'conv1': 'systolic'}}), got {value!r:.80}")
+        if name == "input_zeros":
+            check_input_zeros(value)
+
+
+def check_input_zeros(value: Any) -> None:
+    """Refuse an ``input_zeros`` that is not a fraction, or a mapping of layer names to one."""
+    if value is None:
+        return
+    items = value.items() if isinstance(value, Mapping) else [(None, value)]
+    for name, fraction in items:
+        where = f"input_zeros['{name}']" if name is not None else "input_zeros"
+        if name is not None and not isinstance(name, str):
+            raise AccelsimError(f"input_zeros must map layer names to fractions, got the key "
+                                f"{name!r}")
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
+                math.isfinite(fraction) and 0 <= fraction <= 1):
+            raise AccelsimError(f"{where} must be a fraction from 0 to 1 (the share of the "
+                                f"layer's input values that are zero), got {fraction!r:.60}")

@@ -30,7 +30,7 @@ from accelsim.results.result import Result, zeroed_message
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.values.measure import measure, value_inputs
-from accelsim.values.zeros import apply_input_zeros, check_input_zeros
+from accelsim.values.zeros import apply_input_zeros
 from accelsim.workload.graph import Workload
 from accelsim.workload.load import load_workload
 
@@ -93,8 +93,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
     """
     began = time.perf_counter()
     check_options(mode=mode, execution=execution, batch=batch, max_steps=max_steps, seed=seed,
-                  values=values, trace=trace, preload_weights=preload_weights, assign=assign)
-    check_input_zeros(input_zeros)
+                  values=values, trace=trace, preload_weights=preload_weights, assign=assign,
+                  input_zeros=input_zeros)
 
     def run() -> Result:
         """The simulation. A function of its own, so that the plans and the program are

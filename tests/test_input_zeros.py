@@ -117,3 +117,18 @@ def test_cli_takes_one_fraction_or_layer_items():
     mixed = runner.invoke(main, ["run", "-d", "eyeriss", "-w", "alexnet", "--input-zeros",
                                  "0.5", "--input-zeros", "conv2=0.3"])
     assert mixed.exit_code != 0 and "cannot be given with other items" in mixed.output
+
+
+def test_a_sweep_takes_input_zeros_and_keeps_them_apart_from_dense_points(tmp_path):
+    """The option reaches every point, and the journal tells a run with given zeros from a
+    dense one (options are part of each point's identity)."""
+    from accelsim import sweep
+    out = tmp_path / "s.csv"
+    grid = {"systolic.rows": [12, 16]}
+    dense = sweep("eyeriss", "alexnet", grid=grid, output=out, progress=False,
+                  execution="layer_by_layer")
+    sparse = sweep("eyeriss", "alexnet", grid=grid, output=out, progress=False,
+                   execution="layer_by_layer", input_zeros=0.5)
+    assert len(dense.rows) == len(sparse.rows) == 2
+    for d, s in zip(dense.rows, sparse.rows):
+        assert s["energy_pj"] < d["energy_pj"] and s["cycles"] == d["cycles"]

@@ -207,7 +207,8 @@ def test_a_sweep_file_option_of_the_wrong_type_is_refused_before_running(tmp_pat
     sweep_file = tmp_path / "s.yaml"
     for option, fragment in (("preload_weights: 1", "preload_weights must be True or False"),
                              ("assign: 5", "assign must map layer names to unit names"),
-                             ("max_steps: 0", "max_steps must be an integer from 1")):
+                             ("max_steps: 0", "max_steps must be an integer from 1"),
+                             ("input_zeros: 1.5", "input_zeros must be a fraction from 0 to 1")):
         sweep_file.write_text("version: 1\ndevice: cim-16x16\nworkloads: mlp\n"
                               f"grid: {{cim.rows: [16]}}\noptions: {{{option}}}\n")
         with pytest.raises(SpecError, match=re.escape(f"options.{option.split(':')[0]}: "

@@ -36,7 +36,8 @@ from accelsim.workload.load import available_workloads, load_workload
 
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
-_OPTIONS = ("batch", "mode", "execution", "max_steps", "preload_weights", "policy", "assign")
+_OPTIONS = ("batch", "mode", "execution", "max_steps", "preload_weights", "policy", "assign",
+            "input_zeros")
 def _numeric() -> set[str]:
     return set(METRICS) | {f"energy_{c}_pj" for c in components()} | {"point"}
 

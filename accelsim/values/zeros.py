@@ -8,29 +8,12 @@ Value mode measures the zeros from the data instead; the two are not combined.
 from __future__ import annotations
 
 import difflib
-import math
 import warnings
 from collections.abc import Mapping
 
 from accelsim.errors import AccelsimError, AccelsimWarning
 from accelsim.hardware.plan import UnitKind
 from accelsim.hardware.registry import unit
-
-
-def check_input_zeros(value) -> None:
-    """Refuse an ``input_zeros`` that is not a fraction, or a mapping of layer names to one."""
-    if value is None:
-        return
-    items = value.items() if isinstance(value, Mapping) else [(None, value)]
-    for name, fraction in items:
-        where = f"input_zeros['{name}']" if name is not None else "input_zeros"
-        if name is not None and not isinstance(name, str):
-            raise AccelsimError(f"input_zeros must map layer names to fractions, got the key "
-                                f"{name!r}")
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-                math.isfinite(fraction) and 0 <= fraction <= 1):
-            raise AccelsimError(f"{where} must be a fraction from 0 to 1 (the share of the "
-                                f"layer's input values that are zero), got {fraction!r:.60}")
 
 
 def apply_input_zeros(plans: list, wl, dev, input_zeros, batch: int):
