@@ -160,10 +160,11 @@ def vgg_layers(res) -> list[dict]:
     shapes = load_workload(res.workload).shapes
     rows = []
     word_bytes = EYERISS.global_buffer.word_bits / 8
-    for layer in res.layers:
+    for row, layer in enumerate(res.layers):
         if layer.name not in VGG_CHIP:
             continue
         power, total_ms, busy_ms, pes, buffer_mb, dram_mb = VGG_CHIP[layer.name]
+        seconds = layer.span_cycles / res.clock_hz
         outputs = res.batch * math.prod(shapes[layer.name])
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         rows.append({"layer": layer.name,
@@ -173,7 +174,9 @@ def vgg_layers(res) -> list[dict]:
                      "macs_per_cycle": layer.macs / layer.compute_cycles,
                      "chip_macs_per_cycle": layer.macs / (busy_ms * 1e-3 * res.clock_hz),
                      "buffer_per_output": buffer / outputs,
-                     "chip_buffer_per_output": buffer_mb * 1e6 / outputs})
+                     "chip_buffer_per_output": buffer_mb * 1e6 / outputs,
+                     "power_mw": on_chip_pj(res, row) * 1e-12 / seconds * 1e3,
+                     "chip_power_mw": power})
     return rows
 
 
@@ -323,14 +326,15 @@ def main() -> None:
               f"{w['dram_per_mac'] / per_mac - 1:+.0%} |")
     print("\n| VGG-16 layer | array busy ms (chip's processing latency) | error | span ms "
           "(chip's total latency) | MACs per cycle (chip) | buffer bytes per output value "
-          "(chip) |")
-    print("|---|---|---|---|---|---|")
+          "(chip) | power mW (chip) | error |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in vgg_layers(vgg):
         print(f"| {r['layer']} | {r['busy_ms']:.1f} ({r['chip_busy_ms']}) | "
               f"{r['busy_ms'] / r['chip_busy_ms'] - 1:+.0%} | {r['span_ms']:.1f} "
               f"({r['chip_total_ms']}) | {r['macs_per_cycle']:.0f} "
               f"({r['chip_macs_per_cycle']:.0f}) | {r['buffer_per_output']:.1f} "
-              f"({r['chip_buffer_per_output']:.1f}) |")
+              f"({r['chip_buffer_per_output']:.1f}) | {r['power_mw']:.0f} "
+              f"({r['chip_power_mw']}) | {r['power_mw'] / r['chip_power_mw'] - 1:+.0%} |")
     print("\n| VGG-16 layer | channels per pass, from the chip's buffer traffic | MACs per "
           "cycle, the model's equations: one 256-bit network | 64-bit networks per data type "
           "| chip | buffer bytes per output value (chip) |")
