@@ -8,12 +8,14 @@ nn_dataflow's reproduction of the Eyeriss analysis.
    layer (as the chip does) at batch 4. Latency is the layer's span; power is its on-chip
    energy (dynamic without DRAM's, plus the chip's leakage over the span) over the span, as
    the chip's power is measured at its supply. Nothing is fitted to the
-   table. The chip's figures include run-length compression of activations in DRAM, zero
-   gating on real AlexNet data and its clock network, which the run does not model (dense
-   random data here: no zeros to gate). Power is shown twice: at the device's own prices
-   (the component models), and at Eyeriss's published per-level costs (ISCA 2016: register
-   file 1x, PE-to-PE 2x, buffer 6x a 16-bit MAC, the MAC from the model), which separates
-   the counts and timing from the component models.
+   table. The chip's figures are for real AlexNet data: the runs gate the shares of zero
+   inputs that Table V reports (simulate's input_zeros; the data itself is random), and the
+   PEs' flip-flops are clocked (systolic.clock_pj). The chip's run-length compression of
+   activations in DRAM and its clock tree's wires are not modelled. Power is shown at the
+   device's own prices (the component models), dense as well as with the zeros, and at
+   Eyeriss's published per-level costs (ISCA 2016: register file 1x, PE-to-PE 2x, buffer
+   6x a 16-bit MAC, the MAC from the model; no clock of its own), which separates the
+   counts and timing from the component models.
 2. Whole networks (the abstract: AlexNet's CONV layers at batch 4, VGG-16's at batch 3):
    frames/s, on-chip power and DRAM accesses per MAC. VGG-16 is held out: no decision here
    was made looking at it.
