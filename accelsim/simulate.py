@@ -82,8 +82,10 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         ValueOptions or a dict of its fields (ADC bits, range, noise, ...).
     input_zeros: without values, the share of zero input values of layers on a systolic
         array, for its zero policy (gating saves energy, skipping cycles too): one fraction
-        for every such layer, or {layer: fraction}; weights are taken as dense. A published
-        activation statistic, or a what-if; value mode measures zeros from the data instead.
+        for every such layer, or {layer: fraction}; weights are taken as dense, and the share
+        of MACs that meet a zero input as the share given (a conv's padding, which value
+        mode counts as zeros too, is not added). A published activation statistic, or a
+        what-if; value mode measures zeros from the data instead.
         The avoided actions are reported as ``Result.skipped``.
     progress: show progress bars on standard error (value mode, lowering, the event loop);
         the command line turns this on on a terminal. Off by default: the library never
