@@ -376,3 +376,22 @@ def test_a_spilled_input_too_large_comes_back_as_far_as_it_fits():
         accelsim.simulate(alone, "eyeriss", execution="layer_by_layer"))]
     assert reads[0] >= 64 * 32 * 32 * 2
     assert reads[0] <= 1.03 * reads[1]
+
+
+def test_eyeriss_alexnet_power_and_array_time_against_the_chip():
+    """Eyeriss (JSSC 2017, Table V) on AlexNet's CONV layers at batch 4 with the chip's shares
+    of zero inputs gated: on-chip power within 20 % of the chip's on every layer (issue 18's
+    target), and the array's busy time within 10 % of the chip's processing latency.
+    (The layers' total latency misses 20 % on CONV1: docs/validation.md.)"""
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "eyeriss.py").exists():
+        pytest.skip("runs from a source checkout (benchmarks/ holds the chip's figures)")
+    sys.path.insert(0, str(root))
+    from benchmarks.eyeriss import chip, run
+    rows = chip(run("alexnet"))
+    assert [r["layer"] for r in rows] == ["conv1", "conv2", "conv3", "conv4", "conv5"]
+    for r in rows:
+        assert abs(r["power_mw"] / r["chip_power_mw"] - 1) <= 0.20, r
+        assert abs(r["busy_ms"] / r["chip_busy_ms"] - 1) <= 0.10, r
