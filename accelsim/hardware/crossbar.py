@@ -428,7 +428,7 @@ def _measured_part(part: CrossbarPart, plan: LayerPlan, stats: CrossbarStats,
     conversions = float(cycles_run @ cols)
     counts[Action.ADC_CONVERT] = counts[Action.SHIFT_ADD] = conversions
     counts[Action.COLUMN_READ] = conversions
-    counts[Action.TILE_CLOCK] = conversions
+    counts[Action.TILE_CLOCK] = counts[Action.SHIFT_ADD]   # clocked per converted value
     programming = part.programming
     if programming is not None and not kept.all():
         # Only mapped tiles are written, and only their weights come from DRAM.

@@ -270,7 +270,6 @@ def totals(shape: ConvShape, mapping: RsMapping) -> dict[str, int]:
         "cycles": per_column * (s * channels.sum_ceil(m.channel_sets) * rows.count
                                 + tile - quiet),
         "macs": macs,
-        "rf_accesses": 4 * macs + in_deliveries + w_deliveries + psum_moves,
         "rf_inputs": macs + in_deliveries, "rf_weights": macs + w_deliveries,
         "rf_psums": 2 * macs + psum_moves,
         "pe_hops": in_deliveries + w_deliveries + psum_moves,

@@ -187,7 +187,7 @@ class SystolicArray(Unit):
         bits_out = folds.psum_writes * acc + folds.output_writes * bits
         counts = ctx.counts()
         counts[Action.PE_MAC] = folds.macs.sum()
-        counts[Action.PE_CLOCK] = dev.systolic.rows * dev.systolic.cols * folds.cycles.sum()
+        counts[Action.PE_CLOCK] = systolic_figures.clock_count(dev.systolic, folds.cycles.sum())
         for operand, rf, hop in ((Operand.INPUTS, folds.rf_inputs, folds.hop_inputs),
                                  (Operand.WEIGHTS, folds.rf_weights, folds.hop_weights),
                                  (Operand.PSUMS, folds.rf_psums, folds.hop_psums)):
@@ -313,9 +313,8 @@ class SystolicArray(Unit):
                        if stage.kind == StageKind.COMPUTE][0]
             folds = folds.copy()
             folds[:, compute] = ceil_div(folds[:, compute] * stats.nonzero_macs, stats.macs)
-            array = device.systolic
-            counts[Action.PE_CLOCK] = (array.rows * array.cols * folds[:, compute].sum()
-                                       * (batch // part.images))
+            counts[Action.PE_CLOCK] = systolic_figures.clock_count(
+                device.systolic, folds[:, compute].sum() * (batch // part.images))
         return (replace(plan, parts=(replace(part, measured=Measured(counts), folds=folds),)),
                 dense - counts, 0)
 

@@ -23,22 +23,29 @@ from accelsim.spec.device import DeviceSpec
 SPAD_OPERANDS = {"inputs": Operand.INPUTS, "weights": Operand.WEIGHTS, "psums": Operand.PSUMS}
 
 
+def _pads(array) -> tuple[float, int]:
+    """(bytes of SRAM, bits of flip-flops) of a PE's register file: all of ``rf_bytes`` as
+    SRAM, or with register pads each scratchpad's entries (as many as the mapping holds in
+    them) as what it is built of."""
+    if not array.register_spads:
+        return array.rf_bytes, 0
+    sram = registers = 0
+    for name, count in spads(array.rf_bytes, array.operand_bits).items():
+        if name in array.register_spads:
+            registers += count * array.operand_bits
+        else:
+            sram += count * array.operand_bits
+    return sram / 8, registers
+
+
 def register_bits(array) -> int:
     """Bits of a PE's scratchpads that are flip-flops (register_spads' entries)."""
-    if not array.register_spads:
-        return 0
-    entries = spads(array.rf_bytes, array.operand_bits)
-    return sum(entries[name] for name in array.register_spads) * array.operand_bits
+    return _pads(array)[1]
 
 
 def sram_bytes(array) -> float:
-    """Bytes of a PE's register file that are SRAM: all of ``rf_bytes``, or with register
-    pads, the other scratchpads' entries (as many as the mapping holds in them)."""
-    if not array.register_spads:
-        return array.rf_bytes
-    entries = spads(array.rf_bytes, array.operand_bits)
-    return sum(count for name, count in entries.items()
-               if name not in array.register_spads) * array.operand_bits / 8
+    """Bytes of a PE's register file that are SRAM."""
+    return _pads(array)[0]
 
 
 def flip_flops(array) -> int:
@@ -46,11 +53,16 @@ def flip_flops(array) -> int:
     return 2 * array.operand_bits + array.accumulator_bits + register_bits(array)
 
 
+def clock_count(array, compute_cycles):
+    """PE-cycles clocked (systolic/clock): every PE, used or not, in every compute cycle."""
+    return array.rows * array.cols * compute_cycles
+
+
 def _storage(array) -> str:
-    registers = register_bits(array)
+    sram, registers = _pads(array)
     if not registers:
         return f"a {array.rf_bytes:g} B register file"
-    return (f"{sram_bytes(array):g} B of SRAM scratchpad and {registers // 8:g} B of registers "
+    return (f"{sram:g} B of SRAM scratchpad and {registers // 8:g} B of registers "
             f"({', '.join(array.register_spads)})")
 
 
@@ -58,10 +70,11 @@ def pe_um2(device: DeviceSpec) -> float:
     """Area of one PE: its MAC (with the accumulator register), its operand registers, its
     register scratchpads and its SRAM scratchpads."""
     array, tech = device.systolic, tech_of(device)
+    sram, registers = _pads(array)
     area = (logic.mac_um2(array.operand_bits, array.accumulator_bits, tech)
-            + logic.register_um2(2 * array.operand_bits + register_bits(array), tech))
-    if sram_bytes(array) > 0:
-        area += sram_model.area_mm2(sram_bytes(array), array.operand_bits, tech) * 1e6
+            + logic.register_um2(2 * array.operand_bits + registers, tech))
+    if sram > 0:
+        area += sram_model.area_mm2(sram, array.operand_bits, tech) * 1e6
     return area
 
 
@@ -138,4 +151,4 @@ def rs_costs(device: DeviceSpec) -> RsCosts:
                    array.pe_hop_pj, (buffer.read_pj + buffer.write_pj) / 2,
                    device.dram.read_pj_per_bit, array.operand_bits, array.accumulator_bits,
                    buffer.word_bits, device.interconnect.width_bits,
-                   device.dram_bytes_per_cycle * 8, array.rows * array.cols * array.clock_pj)
+                   device.dram_bytes_per_cycle * 8, clock_count(array, 1) * array.clock_pj)
