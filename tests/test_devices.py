@@ -56,7 +56,7 @@ def test_cim_16x16_holds_16_mib_of_8_bit_weights():
 
 
 def test_ania_reproduces_its_published_throughput():
-    """Peak rate: 2 * 1024 * 512 ops per MVM over (read + one conversion) cycles at 500 MHz."""
+    """Peak rate: 2 * 1024 * 512 ops per MVM over (read + conversion) cycles at 500 MHz."""
     d = resolve(load_device("ania-like"))
     c = d.cim
     cycles = c.input_cycles * (c.read_cycles + math.ceil(c.cols / c.adcs_per_tile) * c.adc_cycles)
