@@ -480,3 +480,16 @@ def test_each_macro_file_loads_and_keeps_its_published_throughput(name):
 
 def test_every_macro_file_is_tested():
     assert sorted(p.name for p in MACROS.glob("*.yaml")) == sorted(MACRO_TOPS)
+
+
+def test_explain_says_when_a_converter_idles_through_the_read(cim16_dict):
+    """cim-16x16 at 500 MHz: 16 columns over 4 ADCs are 4 conversions per input cycle. With a
+    12-cycle read a converter works 4 of 16 cycles: priced at 500 MS/s, used at
+    500 x 4 / 16 = 125 MS/s. With no read (or a read shorter than the conversions) nothing is
+    said."""
+    from accelsim.hardware.pricing import latencies
+    slow = resolve(modified(cim16_dict, **{"cim.read_cycles": 12, "cim.adc_cycles": 1}))
+    note = latencies(slow)["cim: adc conversion"].detail
+    assert "converting 4 of the 16 cycles" in note and "500 MS/s, not the 125 MS/s" in note
+    busy = resolve(modified(cim16_dict, **{"cim.read_cycles": 0, "cim.adc_cycles": 4}))
+    assert "converting" not in latencies(busy)["cim: adc conversion"].detail
