@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -80,7 +80,9 @@ class Need:
     in_height: int = 1
     in_width: int = 1
     offset: int = 0
-    rows: tuple[int, ...] = ()
+    # ROWS: the last input row each output row needs, int64, read-only (an array, not a
+    # tuple: a strided slice of 2^25 rows would be 2^25 Python ints)
+    rows: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def last_needed(self, last_vector: np.ndarray, producer_vectors: int) -> np.ndarray:
         """Index of the last producer vector each consumer vector (array) depends on; -1 where
@@ -91,7 +93,7 @@ class Need:
             return np.minimum(last_vector + self.offset, producer_vectors - 1)
         out_row = last_vector // self.out_width
         if self.rule == NeedRule.ROWS:
-            in_row = np.asarray(self.rows)[np.minimum(out_row, len(self.rows) - 1)]
+            in_row = self.rows[np.minimum(out_row, len(self.rows) - 1)]
         else:
             in_row = out_row * self.stride - self.padding + (self.kernel - 1) * self.dilation
             in_row = np.minimum(in_row, self.in_height - 1)
@@ -539,8 +541,9 @@ def need(workload, name: str, source: str) -> Need:
 def _rows_needed(rows: np.ndarray, shape: Shape, source: Shape) -> Need:
     """Output row r (of ``shape``) reads input row ``rows[r]`` (of ``source``), so it needs
     every row up to the largest of rows[:r + 1]."""
-    return Need(NeedRule.ROWS, out_width=shape[2], in_width=source[2],
-                rows=tuple(int(r) for r in np.maximum.accumulate(rows)))
+    last = np.maximum.accumulate(np.asarray(rows, dtype=np.int64))
+    last.setflags(write=False)
+    return Need(NeedRule.ROWS, out_width=shape[2], in_width=source[2], rows=last)
 
 
 def _keeps_vectors(layer: Reshape, source: Shape, shape: Shape) -> bool:
