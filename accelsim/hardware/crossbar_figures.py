@@ -200,15 +200,15 @@ def area(device: DeviceSpec) -> dict[str, Estimate]:
 def latencies(device: DeviceSpec) -> dict[str, Estimate]:
     cim, tech = device.cim, tech_of(device)
     note = f"limit {1e9 / adc_model.max_rate_hz(cim.adc_bits, tech):.3g} ns per conversion"
-    conversions = math.ceil(cim.cols / cim.adcs_per_tile)
-    if cim.read_cycles > conversions * cim.adc_cycles:
+    period = cim.cycles_per_input_cycle(cim.cols)
+    busy = period - cim.read_cycles
+    if cim.read_cycles > busy:
         # A converter idle through most of each input cycle is priced (speed term, area) at
         # the rate its own cycles give it, not the slower rate the tile uses it at.
-        period = cim.read_cycles + conversions * cim.adc_cycles
-        note += (f"; converting {conversions * cim.adc_cycles} of the {period} cycles of an "
-                 f"input cycle, it is priced at {adc_rate_hz(device) / 1e6:,.0f} MS/s, not the "
-                 f"{device.clock_hz * conversions / period / 1e6:,.0f} MS/s it is used at "
-                 "(docs/models.md: a converter working during the read)")
+        used = device.clock_hz * busy / cim.adc_cycles / period
+        note += (f"; converting {busy} of the {period} cycles of an input cycle, it is priced "
+                 f"at {adc_rate_hz(device) / 1e6:,.0f} MS/s, not the {used / 1e6:,.0f} MS/s it "
+                 "is used at (docs/models.md: a converter working during the read)")
     out = {"adc conversion": Estimate(1e9 / adc_rate_hz(device), "ns", ADC_SOURCE, note)}
     if cim.cell:
         out["array read"] = Estimate(xbar.read_ns(cell_of(cim), cim.rows, tech), "ns",
