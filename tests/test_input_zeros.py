@@ -97,6 +97,10 @@ def test_input_zeros_need_a_systolic_layer_and_no_values():
         accelsim.simulate("lenet5", "hybrid-cim-systolic", input_zeros={"c1": 0.5})
     with pytest.raises(accelsim.AccelsimError, match="value mode measures"):
         accelsim.simulate("lenet5", "eyeriss", values=True, input_zeros=0.5)
+    # an empty mapping names no layer: nothing is given, on any device
+    for dev in ("cim-16x16", "eyeriss"):
+        assert (accelsim.simulate("lenet5", dev, input_zeros={}).energy_pj
+                == accelsim.simulate("lenet5", dev).energy_pj)
 
 
 def test_a_device_without_a_zero_policy_warns_and_changes_nothing():

@@ -44,7 +44,7 @@ def apply_input_zeros(plans: list, wl, dev, input_zeros, batch: int):
                                 "systolic-array layers; crossbar zeros come from values "
                                 "(values=True)")
         fractions = dict.fromkeys(systolic, input_zeros)
-    if dev.systolic.zero_policy == "none" and any(fractions.values()):
+    if any(fractions.values()) and dev.systolic.zero_policy == "none":
         warnings.warn(f"'{dev.name}' has systolic.zero_policy: none, so zero inputs cost what "
                       "other values do and input_zeros changes nothing", AccelsimWarning,
                       stacklevel=4)
