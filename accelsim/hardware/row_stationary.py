@@ -296,7 +296,8 @@ def _energy(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
             inputs_in_dram: float) -> float:
     """Energy of a mapping's totals at ``costs`` (buffer words without per-pass rounding).
     Weights that do not fit are read from DRAM by every pass, and so is the share
-    ``inputs_in_dram`` of each pass's inputs (of each window once, if kept)."""
+    ``inputs_in_dram`` of each pass's inputs (of each window once, if kept). The array's
+    clock is paid in every compute cycle."""
     bits, acc = costs.operand_bits, costs.accumulator_bits
     streamed, staged = _dram_inputs(figures, mapping, inputs_in_dram)
     words = ((figures["input_reads"] + staged + figures["weight_reads"]
@@ -308,7 +309,8 @@ def _energy(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights
     rf_inputs, rf_weights, rf_psums = costs.rf
     return (costs.mac * figures["macs"] + rf_inputs * figures["rf_inputs"]
             + rf_weights * figures["rf_weights"] + rf_psums * figures["rf_psums"]
-            + costs.hop * figures["pe_hops"] + costs.buffer * words + dram)
+            + costs.hop * figures["pe_hops"] + costs.buffer * words + dram
+            + costs.clock * figures["cycles"])
 
 
 def _cycles(figures: dict[str, int], mapping: RsMapping, costs: RsCosts, weights_fit: bool,
@@ -412,8 +414,7 @@ def _search(shape: ConvShape, *, rows: int, cols: int, spad: dict[str, int],
                                   keep=inputs_in_dram > 0, relaxed=relaxed):
             figures = totals(shape, mapping)
             cycles = _cycles(figures, mapping, costs, weights_fit, inputs_in_dram)
-            energy = (_energy(figures, mapping, costs, weights_fit, inputs_in_dram)
-                      + costs.clock * figures["cycles"])
+            energy = _energy(figures, mapping, costs, weights_fit, inputs_in_dram)
             key = (energy * cycles, cycles)
             if best_key is None or key < best_key:
                 best, best_key = mapping, key
