@@ -120,3 +120,23 @@ def print_level_table(ours: dict, theirs: dict, levels, peer: str, more: str = "
     cycles_p = sum(row["cycles"] for row in theirs.values())
     print(f"\nCycles, summed over layers: {cycles:,} against {cycles_p:,.0f} "
           f"({cycles / cycles_p - 1:+.0%}).{more}\n")
+
+
+def microjoules(pj: float) -> str:
+    """pJ as µJ with one decimal, as the per-layer tables print energies."""
+    return f"{pj / 1e6:.1f}"
+
+
+def print_layer_table(ours: dict, theirs: dict, levels, peer: str, columns) -> None:
+    """The Markdown table per layer, accelsim against ``peer``: energy summed over ``levels``
+    and its error, then ``columns`` ((header, key, format) each: row[key] formatted, the peer's
+    in brackets), then cycles and their error."""
+    middle = "".join(f" {header} ({peer}) |" for header, _, _ in columns)
+    print(f"| layer | energy µJ ({peer}) | error |{middle} cycles ({peer}) | error |")
+    print("|---|---|---|" + "---|" * len(columns) + "---|---|")
+    for name, row in ours.items():
+        z = theirs[name]
+        e, ez = sum(row[lv] for lv in levels), sum(z[lv] for lv in levels)
+        cells = "".join(f" {fmt(row[key])} ({fmt(z[key])}) |" for _, key, fmt in columns)
+        print(f"| {name} | {microjoules(e)} ({microjoules(ez)}) | {e / ez - 1:+.0%} |{cells} "
+              f"{row['cycles']:,} ({z['cycles']:,.0f}) | {row['cycles'] / z['cycles'] - 1:+.0%} |")

@@ -26,7 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 import accelsim  # noqa: E402
 from accelsim.spec import load_device  # noqa: E402
-from benchmarks._common import peer_cycles, per_level, print_level_table  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    microjoules,
+    peer_cycles,
+    per_level,
+    print_layer_table,
+    print_level_table,
+)
 
 LEVELS = ("MAC", "weight RF", "output register", "SRAM", "DRAM")
 ZIGZAG_KEYS = {"MAC": "mac_pj", "weight RF": "weight_rf_pj", "output register": "output_rf_pj",
@@ -77,16 +83,8 @@ def compare() -> tuple[dict, dict]:
 def main() -> None:
     ours, theirs = compare()
     print_level_table(ours, theirs, LEVELS, "ZigZag")
-    print("| layer | energy µJ (ZigZag) | error | SRAM µJ (ZigZag) | DRAM µJ (ZigZag) "
-          "| cycles (ZigZag) | error |")
-    print("|---|---|---|---|---|---|---|")
-    for name, row in ours.items():
-        z = theirs[name]
-        e, ez = sum(row[lv] for lv in LEVELS), sum(z[lv] for lv in LEVELS)
-        print(f"| {name} | {e / 1e6:.1f} ({ez / 1e6:.1f}) | {e / ez - 1:+.0%} | "
-              f"{row['SRAM'] / 1e6:.1f} ({z['SRAM'] / 1e6:.1f}) | {row['DRAM'] / 1e6:.1f} "
-              f"({z['DRAM'] / 1e6:.1f}) | {row['cycles']:,} ({z['cycles']:,.0f}) | "
-              f"{row['cycles'] / z['cycles'] - 1:+.0%} |")
+    print_layer_table(ours, theirs, LEVELS, "ZigZag",
+                      [("SRAM µJ", "SRAM", microjoules), ("DRAM µJ", "DRAM", microjoules)])
 
 
 if __name__ == "__main__":

@@ -26,7 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 import accelsim  # noqa: E402
 from accelsim.energy.table import action_label, action_name  # noqa: E402
-from benchmarks._common import peer_cycles, print_level_table  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    microjoules,
+    peer_cycles,
+    print_layer_table,
+    print_level_table,
+)
 
 VDD = 0.9
 ADC_PJ = (100 * 8 + 0.001 * 4 ** 8) * VDD ** 2 / 1000     # ZigZag imc_array.get_adc_cost
@@ -113,17 +118,10 @@ def main() -> None:
     conv_z = sum(row["conversions"] for row in theirs.values())
     print_level_table(ours, theirs, LEVELS, "ZigZag", f" ADC conversions: {conv:.4g} against "
                       f"{conv_z:.4g} ({conv / conv_z - 1:+.0%}).")
-    print("| layer | energy µJ (ZigZag) | error | ADC conversions (ZigZag) | DRAM weights µJ "
-          "(ZigZag) | DRAM inputs µJ (ZigZag) | cycles (ZigZag) | error |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, row in ours.items():
-        z = theirs[name]
-        e, ez = sum(row[lv] for lv in LEVELS), sum(z[lv] for lv in LEVELS)
-        print(f"| {name} | {e / 1e6:.1f} ({ez / 1e6:.1f}) | {e / ez - 1:+.0%} | "
-              f"{row['conversions']:.3g} ({z['conversions']:.3g}) | "
-              f"{row['DRAM weights'] / 1e6:.1f} ({z['DRAM weights'] / 1e6:.1f}) | "
-              f"{row['DRAM inputs'] / 1e6:.1f} ({z['DRAM inputs'] / 1e6:.1f}) | "
-              f"{row['cycles']:,} ({z['cycles']:,.0f}) | {row['cycles'] / z['cycles'] - 1:+.0%} |")
+    print_layer_table(ours, theirs, LEVELS, "ZigZag", [
+        ("ADC conversions", "conversions", lambda v: f"{v:.3g}"),
+        ("DRAM weights µJ", "DRAM weights", microjoules),
+        ("DRAM inputs µJ", "DRAM inputs", microjoules)])
 
 
 if __name__ == "__main__":
