@@ -131,6 +131,12 @@ def on_chip_pj(res, row: int) -> float:
     return layer.energy_pj - dram + leakage_per_cycle * layer.span_cycles
 
 
+def power_mw(res, row: int) -> float:
+    """Layer ``row``'s power as the chip's is measured, at its supply: on_chip_pj over the
+    layer's span."""
+    return on_chip_pj(res, row) * 1e-12 / (res.layers[row].span_cycles / res.clock_hz) * 1e3
+
+
 def chip(res) -> list[dict]:
     """AlexNet's CONV layers (``res``: run("alexnet", ...)) against Table V."""
     rows = []
@@ -139,15 +145,13 @@ def chip(res) -> list[dict]:
             continue
         power, latency, buffer_mb, dram_mb = CHIP[layer.name]
         seconds = layer.span_cycles / res.clock_hz
-        # The chip's power is measured at the chip: DRAM's energy is not in it.
-        ours_power = on_chip_pj(res, row) * 1e-12 / seconds * 1e3
         word_bytes = EYERISS.global_buffer.word_bits / 8
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         dram = sum(v for k, v in layer.traffic.items() if k.startswith("dram_"))
         rows.append({"layer": layer.name, "latency_ms": seconds * 1e3, "chip_latency_ms": latency,
                      "busy_ms": layer.compute_cycles / res.clock_hz * 1e3,
                      "chip_busy_ms": PROCESSING_MS[layer.name],
-                     "power_mw": ours_power, "chip_power_mw": power,
+                     "power_mw": power_mw(res, row), "chip_power_mw": power,
                      "buffer_mb": buffer / 1e6, "chip_buffer_mb": buffer_mb,
                      "dram_mb": dram / 1e6, "chip_dram_mb": dram_mb,
                      "macs_per_cycle": layer.macs / layer.compute_cycles})
@@ -166,7 +170,6 @@ def vgg_layers(res) -> list[dict]:
         if layer.name not in VGG_CHIP:
             continue
         power, total_ms, busy_ms, pes, buffer_mb, dram_mb = VGG_CHIP[layer.name]
-        seconds = layer.span_cycles / res.clock_hz
         outputs = res.batch * math.prod(shapes[layer.name])
         buffer = sum(v for k, v in layer.traffic.items() if k.startswith("buffer_")) * word_bytes
         rows.append({"layer": layer.name,
@@ -177,7 +180,7 @@ def vgg_layers(res) -> list[dict]:
                      "chip_macs_per_cycle": layer.macs / (busy_ms * 1e-3 * res.clock_hz),
                      "buffer_per_output": buffer / outputs,
                      "chip_buffer_per_output": buffer_mb * 1e6 / outputs,
-                     "power_mw": on_chip_pj(res, row) * 1e-12 / seconds * 1e3,
+                     "power_mw": power_mw(res, row),
                      "chip_power_mw": power})
     return rows
 

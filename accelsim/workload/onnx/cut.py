@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-from accelsim.errors import SpecError
+from accelsim.errors import AccelsimError, SpecError
 from accelsim.workload.onnx.reading import (
     apply_input_shapes,
     check_graph_form,
@@ -198,7 +198,6 @@ def write_cut(path, target, *, inputs: list[str] | None = None,
     nodes kept."""
     import onnx
 
-    from accelsim.errors import AccelsimError
     if target.suffix != ".onnx":
         raise AccelsimError(f"{target}: a cut model is written as ONNX (.onnx)")
     if inputs is None and outputs is None and not input_shapes:
