@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +36,14 @@ def modified(data: dict, **changes) -> object:
             node = node[key]
         node[leaf] = value
     return device_from_dict(data, source="test")
+
+
+def benchmark(name: str, why: str):
+    """The module benchmarks/``name``.py of the source checkout, or the test skipped (an
+    installed package has no benchmarks/; ``why``: what the test needs from it)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / f"{name}.py").exists():
+        pytest.skip(f"runs from a source checkout (benchmarks/ holds {why})")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module(f"benchmarks.{name}")

@@ -2,6 +2,7 @@
 
 import pytest
 from click.testing import CliRunner
+from conftest import benchmark
 
 import accelsim
 from accelsim.cli import main
@@ -114,13 +115,8 @@ def test_layer_by_layer_against_zigzag_tpu_like_stored_figures():
     stored with the call that made it in benchmarks/data): accelsim on the same hardware at
     ZigZag's prices, layer by layer, within 15 % in total energy and 10 points in each level's
     share (issue 18's targets; docs/validation.md has the tables)."""
-    import sys
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "benchmarks" / "zigzag.py").exists():
-        pytest.skip("runs from a source checkout (benchmarks/ holds ZigZag's figures)")
-    sys.path.insert(0, str(root))
-    from benchmarks.zigzag import LEVELS, compare
+    zigzag = benchmark("zigzag", "ZigZag's figures")
+    LEVELS, compare = zigzag.LEVELS, zigzag.compare
     ours, theirs = compare()
     total = {lv: sum(row[lv] for row in ours.values()) for lv in LEVELS}
     total_z = {lv: sum(row[lv] for row in theirs.values()) for lv in LEVELS}
@@ -138,13 +134,7 @@ def test_layer_by_layer_against_zigzag_aimc_stored_figures():
     each filter tap as a pass of its own on fewer channels than rows, it converts more. No
     layer reads its weights from DRAM more often in accelsim than in ZigZag, whose cells are
     its only level for weights (docs/validation.md explains both)."""
-    import sys
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "benchmarks" / "zigzag_aimc.py").exists():
-        pytest.skip("runs from a source checkout (benchmarks/ holds ZigZag's figures)")
-    sys.path.insert(0, str(root))
-    from benchmarks.zigzag_aimc import compare
+    compare = benchmark("zigzag_aimc", "ZigZag's figures").compare
     ours, theirs = compare()
     wl = accelsim.load_workload("resnet18")
     same = 0

@@ -3,7 +3,7 @@ against the passes they sum, and the mapping against the published Eyeriss confi
 
 import numpy as np
 import pytest
-from conftest import modified
+from conftest import benchmark, modified
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -383,14 +383,8 @@ def test_eyeriss_alexnet_power_and_array_time_against_the_chip():
     of zero inputs gated: on-chip power within 20 % of the chip's on every layer (issue 18's
     target), and the array's busy time within 10 % of the chip's processing latency.
     (The layers' total latency misses 20 % on CONV1: docs/validation.md.)"""
-    import sys
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "benchmarks" / "eyeriss.py").exists():
-        pytest.skip("runs from a source checkout (benchmarks/ holds the chip's figures)")
-    sys.path.insert(0, str(root))
-    from benchmarks.eyeriss import chip, run
-    rows = chip(run("alexnet"))
+    eyeriss = benchmark("eyeriss", "the chip's figures")
+    rows = eyeriss.chip(eyeriss.run("alexnet"))
     assert [r["layer"] for r in rows] == ["conv1", "conv2", "conv3", "conv4", "conv5"]
     for r in rows:
         assert abs(r["power_mw"] / r["chip_power_mw"] - 1) <= 0.20, r
