@@ -80,7 +80,8 @@ def main() -> None:
 
 def _value_options(settings: tuple[str, ...]) -> dict:
     """--value-option KEY=VALUE pairs as ValueOptions keyword arguments (true/false for the
-    switches, numbers for the rest); ValueOptions checks the names and ranges."""
+    switches, words for the choices, numbers for the rest); ValueOptions checks the names and
+    ranges."""
     from dataclasses import fields
 
     from accelsim.kernels.options import ValueOptions
@@ -99,6 +100,8 @@ def _value_options(settings: tuple[str, ...]) -> dict:
                 raise click.BadParameter(f"{key} is true or false, got '{text}'",
                                          param_hint="--value-option")
             options[key] = text.lower() == "true"
+        elif kinds[key] in (str, "str"):
+            options[key] = text
         else:
             try:
                 options[key] = float(text)
@@ -165,9 +168,10 @@ def _extrapolation_note(console, device: DeviceSpec, given: str) -> None:
 @click.option("--seed", type=click.IntRange(min=0, max=2 ** 63 - 1), default=0,
               show_default=True, help="Seed for --values.")
 @click.option("--value-option", "value_settings", multiple=True, metavar="KEY=VALUE",
-              help="A value-mode option (accelsim.ValueOptions: adc_full_scale, ideal_adc, "
-                   "per_channel, cell_variation, read_noise, adc_offset, zero_threshold), "
-                   "e.g. adc_full_scale=0.05; repeatable; needs --values.")
+              help="A value-mode option (accelsim.ValueOptions: adc_range=array|calibrated, "
+                   "adc_full_scale, ideal_adc, per_channel, cell_variation, read_noise, "
+                   "adc_offset, zero_threshold), e.g. adc_range=calibrated; repeatable; needs "
+                   "--values.")
 @click.option("--input-zeros", "zero_items", multiple=True, metavar="[LAYER=]FRACTION",
               help="Without --values: the share of zero inputs of systolic-array layers, for "
                    "the array's zero policy (one FRACTION for all, or LAYER=FRACTION, "

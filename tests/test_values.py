@@ -13,6 +13,7 @@ from accelsim.kernels.crossbar import COLUMN_CHUNK, VECTOR_GROUP
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import quantized_weights
 from accelsim.workload import Input, Linear, Workload
+from accelsim.workload.weights import random_weights
 
 NO_NOISE = np.zeros((0, 0, 0))
 
@@ -271,6 +272,46 @@ def test_hand_computed_3_bit_adc_on_one_16x16_tile(cim16_dict):
     assert expected[:6] == [260100, 260100, 173400, 0, -86700, -346800]
 
 
+def test_a_calibrated_adc_range_spans_the_largest_column_sum_seen(cim16_dict):
+    """The hand-computed tile above with adc_range calibrated: the largest |column sum| its
+    inputs produce is 16 x 127 = 2032 (every cycle drives all 16 rows), so the 3-bit bipolar
+    ADC's step is 2032 / 3 instead of the array range's 16 x 1 x 255 / 3 = 1360.
+    16 * 127 / (2032/3) = 3;  16 * 85 -> 2.01 -> 2;  16 * 40 -> 0.94 -> 1;  16 * -21 -> -0.50
+    -> 0 (rounded to even);  16 * -127 -> -3."""
+    levels = {127: 3, 85: 2, 40: 1, 0: 0, -21: 0, -127: -3}
+    column_values = [127, 85, 40, 0, -21, -127] * 2 + [0, 0, 0, 0]
+    w = np.array([[value] * 16 for value in column_values], dtype=float)
+    x = np.full((16, 1, 1), 255.0)
+    device = modified(cim16_dict, **{"cim.adc_bits": 3})
+    res = accelsim.simulate(linear(16, 16, w), device, values=True, inputs=x,
+                            value_options={"adc_range": "calibrated", "per_channel": False})
+    step = 16 * 127 / 3
+    expected = [255 * levels[value] * step for value in column_values]
+    assert res.output[:, 0, 0].tolist() == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_calibrated_range_keeps_the_signal_a_fixed_range_loses():
+    """ania-like's fixed range rounds a 3-input Linear's every output to zero (the test below).
+    Calibrated on the layer's own 10 input vectors, no column sum clips and every output lies
+    within half an ADC step (the largest |sum| over 31 levels) of the exact integer product."""
+    wl = Workload.from_layers("tiny", [Input("in", shape=(3, 10, 1)), Linear("fc", ("in",), 4)])
+    x = np.random.default_rng(3).uniform(-1, 1, size=(1, 3, 10, 1))
+    x[0, 0, 0, 0] = 1.0                                   # input scale 1/63: q = round(63 x)
+    calibrated = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1,
+                                   value_options={"adc_range": "calibrated",
+                                                  "per_channel": False})
+    exact = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1,
+                              value_options={"ideal_adc": True, "per_channel": False})
+    assert calibrated.zeroed_layers == () and calibrated.output.any()
+    # the ternary weights' scale: weights quantize to -1, 0, 1 times max|w|; inputs to q / 63
+    w = random_weights(wl, 1)["fc"]
+    scale = np.abs(w).max() / 63
+    sums = exact.output / scale                          # the exact integer column sums
+    assert np.allclose(sums, np.round(sums))
+    step = np.abs(sums).max() / 31
+    assert np.abs(calibrated.output - exact.output).max() / scale <= step / 2 + 1e-9
+
+
 def layer_row(res, name="fc"):
     index = [layer.name for layer in res.layers].index(name)
     return res.layers[index], dict(zip(Action, res.action_counts[index]))
@@ -508,7 +549,10 @@ def test_value_options_on_the_command_line():
     out = CliRunner().invoke(main, [*run, "--value-option", "adc_full_scale=0.01",
                                     "--value-option", "per_channel=false"])
     assert out.exit_code == 0 and "WARNING" not in out.output
+    out = CliRunner().invoke(main, [*run, "--value-option", "adc_range=calibrated"])
+    assert out.exit_code == 0 and "WARNING" not in out.output
     for bad, fragment in (("adc_full_scale=2", "adc_full_scale must be"),
+                          ("adc_range=full", "adc_range must be one of array, calibrated"),
                           ("bogus=1", "unknown option 'bogus'"),
                           ("ideal_adc=yes", "true or false"),
                           ("read_noise", "not KEY=VALUE")):

@@ -115,7 +115,12 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
     bipolar = signed_inputs or cim.signed_weights == "cell"
-    full_scale = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak * options.adc_full_scale
+    if options.adc_range == "calibrated":
+        span = calibrated_span(q_x, cells, blocks, slices, magnitude_bits, cim,
+                               np.float32 if exact else np.float64)
+    else:
+        span = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak
+    full_scale = span * options.adc_full_scale
     if options.ideal_adc:
         step, low, high = 1.0, -np.inf, np.inf
     else:
@@ -170,6 +175,25 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                                      for c in range(cim.input_cycles)], axis=1)
         stats = CrossbarStats.from_cycles(active, signal, level, kept_tiles(q_w, tiling))
     return accumulated * scale_x * scale_w, stats
+
+
+def calibrated_span(q_x: np.ndarray, cells: np.ndarray, blocks: np.ndarray, slices: int,
+                    magnitude_bits: int, cim, dtype) -> float:
+    """The largest |column sum| any ADC of the layer sees on a calibration sample: up to
+    CALIBRATION_VECTORS input vectors, evenly spaced, each input cycle's drives times the
+    cells (before cell variation) of every row block's columns. dtype: float32 when every
+    column sum is an integer below 2**24 (then exact), else float64."""
+    from accelsim.kernels.options import CALIBRATION_VECTORS
+    vectors = q_x.shape[0]
+    sample = q_x[np.linspace(0, vectors - 1, min(vectors, CALIBRATION_VECTORS)).astype(np.int64)
+                 if vectors > CALIBRATION_VECTORS else slice(None)]
+    drives = input_chunks(sample, magnitude_bits, cim.dac_bits, cim.input_cycles)
+    drives = drives.reshape(-1, drives.shape[-1]).astype(dtype)
+    largest = 0.0
+    for r0, r1, o0, o1 in blocks:
+        sums = drives[:, r0:r1] @ cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
+        largest = max(largest, float(np.abs(sums).max(initial=0.0)))
+    return largest
 
 
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:
