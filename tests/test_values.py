@@ -563,17 +563,23 @@ def test_value_options_on_the_command_line():
     assert out.exit_code == 2 and "needs --values" in out.output
 
 
-@pytest.mark.parametrize("device", ["cim-16x16", "cim-128x128-rram", "eyeriss"])
-def test_an_image_does_not_depend_on_the_others_in_its_batch(device):
+@pytest.mark.parametrize("device, adc_range", [
+    ("cim-16x16", "array"), ("cim-128x128-rram", "array"), ("eyeriss", "array"),
+    ("cim-16x16", "calibrated"), ("cim-128x128-rram", "calibrated"), ("ania-like", "calibrated")])
+def test_an_image_does_not_depend_on_the_others_in_its_batch(device, adc_range):
     """Found by a relation check: inputs were quantized on the batch's largest value, so an
     image's output changed with the images beside it (LeNet-5 on cim-128x128-rram by more
     than its own largest output). Each image now has its own scale: its output is the same
-    alone or in a batch, and the batch's counts are the sum of its images'."""
+    alone or in a batch, and the batch's counts are the sum of its images'. A calibrated ADC
+    range is calibrated on each image's own vectors, for the same reason."""
     rng = np.random.default_rng(0)
     shape = accelsim.load_workload("lenet5").shapes["input"]
     x, y = rng.random(shape), 0.3 * rng.random(shape)
-    alone = [accelsim.simulate("lenet5", device, values=True, inputs=v, seed=3) for v in (x, y)]
-    both = accelsim.simulate("lenet5", device, values=True, inputs=np.stack([x, y]), seed=3)
+    options = {"adc_range": adc_range}
+    alone = [accelsim.simulate("lenet5", device, values=True, inputs=v, seed=3,
+                               value_options=options) for v in (x, y)]
+    both = accelsim.simulate("lenet5", device, values=True, inputs=np.stack([x, y]), seed=3,
+                             value_options=options)
     assert np.array_equal(both.output[0], alone[0].output)
     assert np.array_equal(both.output[1], alone[1].output)
     if device != "eyeriss":      # (a systolic batch merges into one GEMM: weights fetched once)

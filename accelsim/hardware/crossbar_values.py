@@ -115,39 +115,54 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     if options.cell_variation > 0:
         cells = cells * (1.0 + options.cell_variation * rng.standard_normal(cells.shape))
     bipolar = signed_inputs or cim.signed_weights == "cell"
-    if options.adc_range == "calibrated":
-        span = calibrated_span(q_x, cells, blocks, slices, magnitude_bits, cim,
-                               np.float32 if exact else np.float64)
+    vectors, count = q_x.shape[0], len(blocks)
+    # The vectors' parts with their own ADC step: the whole layer, or with a calibrated range
+    # each image (calibrated on its own vectors, as its inputs are quantized on their own
+    # scale: an image's result does not depend on the others of its batch).
+    if options.adc_range == "calibrated" and not options.ideal_adc:
+        per_image = max(1, vectors // images if images > 1 and vectors % images == 0
+                        else vectors)
+        bounds = [(v, v + per_image) for v in range(0, vectors, per_image)] or [(0, 0)]
+        spans = [calibrated_span(q_x[v0:v1], cells, blocks, slices, magnitude_bits, cim,
+                                 np.float32 if exact else np.float64) for v0, v1 in bounds]
     else:
-        span = cim.rows * (2 ** cim.dac_bits - 1) * cell_peak
-    full_scale = span * options.adc_full_scale
+        bounds, spans = [(0, vectors)], [cim.rows * (2 ** cim.dac_bits - 1) * cell_peak]
     if options.ideal_adc:
-        step, low, high = 1.0, -np.inf, np.inf
+        steps, low, high = [1.0], -np.inf, np.inf
     else:
         levels = code_levels(cim.adc_bits, bipolar, "column sums")
-        step = max(1.0, full_scale / levels)
+        steps = [max(1.0, span * options.adc_full_scale / levels) for span in spans]
         low, high = (-(levels + 1), levels) if bipolar else (0, levels)
+    parts = list(zip(bounds, steps))
     cycle_weight = (2.0 ** cim.dac_bits) ** np.arange(cim.input_cycles)
-    vectors, count = q_x.shape[0], len(blocks)
     accumulated = np.zeros((vectors, q_w.shape[1]))
     widths = (o1 - o0) * slices
     if options.read_noise == 0:
-        # Every row block in one parallel kernel call, the same sums in the same order as
-        # block by block (below).
-        column_offset = np.zeros((count, int(widths.max(initial=0))))
-        if options.adc_offset > 0:     # drawn block by block, as the per-block path does
-            for b, width in enumerate(widths):
-                column_offset[b, :width] = options.adc_offset * step * rng.standard_normal(width)
+        # Every row block in one parallel kernel call per part, the same sums in the same
+        # order as block by block (below). ADC offsets are drawn block by block, as the
+        # per-block path does, in ADC steps.
+        drawn = ([rng.standard_normal(width) for width in widths]
+                 if options.adc_offset > 0 else [])
         driven = np.empty((count, vectors), dtype=np.int64)
         cycles_run = np.empty((count, vectors), dtype=np.int64)
         signal = np.empty((count, vectors))
         from accelsim.kernels.crossbar import VECTOR_GROUP, crossbar_layer
-        with balanced(ceil_div(vectors, VECTOR_GROUP)):
-            crossbar_layer(q_x, cim.dac_bits,
-                           cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0,
-                           slices, step, low, high, cycle_weight, column_weight, int(offset),
-                           column_offset, row_level, accumulated, driven, cycles_run, signal,
-                           np.empty(0, dtype=np.float32 if exact else np.float64))
+        for (v0, v1), step in parts:
+            column_offset = np.zeros((count, int(widths.max(initial=0))))
+            for b, normal in enumerate(drawn):
+                column_offset[b, :normal.size] = options.adc_offset * step * normal
+            whole = len(parts) == 1
+            out = ((driven, cycles_run, signal) if whole else
+                   (np.empty((count, v1 - v0), dtype=np.int64),
+                    np.empty((count, v1 - v0), dtype=np.int64), np.empty((count, v1 - v0))))
+            with balanced(ceil_div(v1 - v0, VECTOR_GROUP)):
+                crossbar_layer(q_x[v0:v1], cim.dac_bits,
+                               cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0,
+                               slices, step, low, high, cycle_weight, column_weight,
+                               int(offset), column_offset, row_level, accumulated[v0:v1], *out,
+                               np.empty(0, dtype=np.float32 if exact else np.float64))
+            if not whole:
+                driven[:, v0:v1], cycles_run[:, v0:v1], signal[:, v0:v1] = out
         stats = CrossbarStats(driven, cycles_run, signal, level, kept_tiles(q_w, tiling))
     else:
         # Read noise is drawn per row block, interleaved with the ADC offsets: block by block.
@@ -157,17 +172,19 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         from accelsim.kernels.crossbar import crossbar_mvm  # numba: on first use
         for b, (a, z, first, last) in enumerate(blocks):
             width = int(widths[b])
-            offsets = (options.adc_offset * step * rng.standard_normal(width)
-                       if options.adc_offset > 0 else np.zeros(width))
+            normal = rng.standard_normal(width) if options.adc_offset > 0 else None
             noise = options.read_noise * rng.standard_normal((vectors, cim.input_cycles,
                                                               width))
             block = np.zeros((vectors, last - first))
-            with balanced(vectors):
-                crossbar_mvm(np.ascontiguousarray(drives[:, :, a:z]),
-                             np.ascontiguousarray(cells[a:z, first * slices:last * slices]),
-                             step, low, high, cycle_weight, column_weight[:width],
-                             np.repeat(np.arange(last - first), slices), offsets, noise, block,
-                             active[:, b])
+            for (v0, v1), step in parts:
+                offsets = (options.adc_offset * step * normal if normal is not None
+                           else np.zeros(width))
+                with balanced(v1 - v0):
+                    crossbar_mvm(np.ascontiguousarray(drives[v0:v1, :, a:z]),
+                                 np.ascontiguousarray(cells[a:z, first * slices:last * slices]),
+                                 step, low, high, cycle_weight, column_weight[:width],
+                                 np.repeat(np.arange(last - first), slices), offsets,
+                                 noise[v0:v1], block[v0:v1], active[v0:v1, b])
             if offset:
                 block -= offset * q_x[:, a:z].sum(axis=1, keepdims=True)
             accumulated[:, first:last] += block
@@ -181,7 +198,8 @@ def calibrated_span(q_x: np.ndarray, cells: np.ndarray, blocks: np.ndarray, slic
                     magnitude_bits: int, cim, dtype) -> float:
     """The largest |column sum| any ADC of the layer sees on a calibration sample: up to
     CALIBRATION_VECTORS input vectors, evenly spaced, each input cycle's drives times the
-    cells (before cell variation) of every row block's columns. dtype: float32 when every
+    cells as programmed (with their variation, as a calibration run on the chip measures
+    them) of every row block's columns. dtype: float32 when every
     column sum is an integer below 2**24 (then exact), else float64."""
     from accelsim.kernels.options import CALIBRATION_VECTORS
     vectors = q_x.shape[0]
