@@ -3,7 +3,7 @@
     python benchmarks/precision.py [--out benchmarks/out]
 
 A 64-32-10 MLP is trained on scikit-learn's 8x8 digits (1437 training images) and evaluated
-on the other 360 in value mode on cim-16x16 with the ADC resolution varied (full-scale range,
+on the other 360 in value mode on cim-16x16 with the ADC resolution varied (the array's fixed range,
 and a quarter of it), then with weights pruned (unstructured and tile-aligned blocks) at an
 8-bit ADC. Writes precision.csv and precision.png.
 """
@@ -31,7 +31,7 @@ def run(network, x, y, adc_bits: int, full_scale: float = 1.0) -> dict:
     base = shipped()
     base["cim"]["adc_bits"] = adc_bits
     res = accelsim.simulate(network, accelsim.device_from_dict(base), values=True, inputs=x,
-                            value_options={"adc_full_scale": full_scale})
+                            value_options={"adc_range": "array", "adc_full_scale": full_scale})
     accuracy = float((res.output.reshape(len(y), -1).argmax(axis=1) == y).mean())
     return {"accuracy": accuracy, "energy_nj_per_image": res.energy_pj / 1e3 / len(y)}
 

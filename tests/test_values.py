@@ -266,7 +266,8 @@ def test_hand_computed_3_bit_adc_on_one_16x16_tile(cim16_dict):
     x = np.full((16, 1, 1), 255.0)
     device = modified(cim16_dict, **{"cim.adc_bits": 3})
     res = accelsim.simulate(linear(16, 16, w), device, values=True, inputs=x,
-                            value_options={"adc_full_scale": 0.25, "per_channel": False})
+                            value_options={"adc_range": "array", "adc_full_scale": 0.25,
+                                           "per_channel": False})
     expected = [255 * levels[value] * 340 for value in column_values]
     assert res.output[:, 0, 0].tolist() == expected
     assert expected[:6] == [260100, 260100, 173400, 0, -86700, -346800]
@@ -510,17 +511,19 @@ def test_cells_above_half_scale_read_dearer_than_the_dense_plan():
 
 
 def test_a_layer_whose_every_output_quantization_lost_is_named_and_warned():
-    """ania-like's 6-bit ADC spans its 1024 rows' largest column sum (1024 rows x 127 x a
-    2-bit cell's 3, over 31 levels: a step of 12,585), while a 3-input Linear's sums of
-    ternary weights stay within 3 x 127: every output rounds to zero. The run completes,
+    """With the array range, ania-like's 6-bit ADC spans its 1024 rows' largest column sum
+    (1024 rows x 127 x a 2-bit cell's 3, over 31 levels: a step of 12,585), while a 3-input
+    Linear's sums of ternary weights stay within 3 x 127: every output rounds to zero. The
+    run completes,
     but says so: a warning, the result's zeroed_layers, the report and the JSON. A finer ADC
     range keeps the signal (ideal_adc: exact sums)."""
     from accelsim.errors import AccelsimWarning
     from accelsim.results.report import totals_lines
     wl = Workload.from_layers("tiny", [Input("in", shape=(3, 1, 1)), Linear("fc", ("in",), 4)])
     x = np.full((1, 3, 1, 1), 0.5)
-    with pytest.warns(AccelsimWarning, match="1 weighted layer.*'fc'.*adc_full_scale"):
-        res = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1)
+    with pytest.warns(AccelsimWarning, match="1 weighted layer.*'fc'.*adc_range"):
+        res = accelsim.simulate(wl, "ania-like", values=True, inputs=x, seed=1,
+                                value_options={"adc_range": "array"})
     assert res.zeroed_layers == ("fc",)
     assert not res.output.any()
     assert res.to_dict()["zeroed_layers"] == ["fc"]
@@ -544,12 +547,13 @@ def test_value_options_on_the_command_line():
 
     from accelsim.cli import main
     run = ["run", "-d", "ania-like", "-w", "mlp", "--values", "-q"]
-    out = CliRunner().invoke(main, run)
-    assert out.exit_code == 0 and "WARNING" in out.output and "'fc1'" in out.output
-    out = CliRunner().invoke(main, [*run, "--value-option", "adc_full_scale=0.01",
-                                    "--value-option", "per_channel=false"])
+    out = CliRunner().invoke(main, run)                     # the calibrated range, the default
     assert out.exit_code == 0 and "WARNING" not in out.output
-    out = CliRunner().invoke(main, [*run, "--value-option", "adc_range=calibrated"])
+    fixed = [*run, "--value-option", "adc_range=array"]
+    out = CliRunner().invoke(main, fixed)
+    assert out.exit_code == 0 and "WARNING" in out.output and "'fc1'" in out.output
+    out = CliRunner().invoke(main, [*fixed, "--value-option", "adc_full_scale=0.01",
+                                    "--value-option", "per_channel=false"])
     assert out.exit_code == 0 and "WARNING" not in out.output
     for bad, fragment in (("adc_full_scale=2", "adc_full_scale must be"),
                           ("adc_range=full", "adc_range must be one of array, calibrated"),

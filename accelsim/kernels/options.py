@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from accelsim.errors import AccelsimError
 
 ADC_RANGES = ("array", "calibrated")
-CALIBRATION_VECTORS = 64     # input vectors of a layer that set a calibrated ADC range
+CALIBRATION_VECTORS = 16     # input vectors of a layer that set a calibrated ADC range
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,13 @@ class ValueOptions:
     ADC resolution is the device's (cim.adc_bits), which also prices each conversion; to study
     it, vary the device. ideal_adc: enough levels and range for every column sum, so results
     equal the integer computation exactly (values only: energy is still the device's ADC).
-    adc_range: what the ADC's range spans. "array" (the default): the largest column sum
-    the tile could produce, every row driven at full scale with every cell at its peak (a
-    reference fixed at design time). "calibrated": the largest |column sum| the layer's own
-    inputs produce on a calibration sample (up to CALIBRATION_VECTORS of its input vectors,
-    evenly spaced), as a chip whose ADC reference is programmed per layer after a calibration
-    run; without clipping on that sample. adc_full_scale: the ADC range as a fraction of
+    adc_range: what the ADC's range spans. "calibrated" (the default): the largest |column
+    sum| the layer's own inputs produce on a calibration sample (up to CALIBRATION_VECTORS of
+    each image's input vectors, evenly spaced), as a chip whose ADC reference is programmed
+    per layer after a calibration run; no sum of that sample clips. "array": the largest
+    column sum the tile could produce, every row driven at full scale with every cell at its
+    peak (a reference fixed at design time; on large arrays with few ADC bits it loses most
+    of a network's signal). adc_full_scale: the ADC range as a fraction of
     that span (smaller: finer steps, more clipping). per_channel: one weight scale per
     output channel (else one per layer).
     cell_variation: relative std-dev of each programmed cell value. read_noise: std-dev of
@@ -33,7 +34,7 @@ class ValueOptions:
     """
 
     ideal_adc: bool = False
-    adc_range: str = "array"
+    adc_range: str = "calibrated"
     adc_full_scale: float = 1.0
     per_channel: bool = True
     cell_variation: float = 0.0
