@@ -3,8 +3,9 @@
     python benchmarks/adc_range.py [--workloads lenet5 resnet18 mobilenetv2]
 
 For each zoo network (seeded He-normal weights, one seeded image of uniform [0, 1) pixels)
-and each shipped crossbar device, runs value mode with adc_range "array" (the default) and
-"calibrated", and prints how close the network's output comes to the float64 reference on
+and each shipped crossbar device, runs value mode with adc_range "array" and "calibrated" (the
+default), and with an ideal ADC (the ceiling that weight and input quantization leave), and
+prints how close the network's output comes to the float64 reference on
 the same weights and image (Pearson correlation; 1 is exact), the layers whose every output
 rounded to zero, and the energy. Energy follows the signal: outputs rounded to zero are
 zero inputs to the next layer, whose skipped rows and cycles cost nothing.
@@ -23,6 +24,8 @@ from accelsim.values import reference_forward
 from accelsim.workload.weights import random_weights
 
 DEVICES = ("cim-16x16", "cim-128x128-rram", "ania-like")
+RANGES = {"array": {"adc_range": "array"}, "calibrated": {"adc_range": "calibrated"},
+          "ideal ADC": {"ideal_adc": True}}
 
 
 def main() -> None:
@@ -39,12 +42,12 @@ def main() -> None:
         image = np.random.default_rng(5).uniform(0.0, 1.0, size=(1, *shape))
         reference = reference_forward(wl, image).ravel()
         for device in DEVICES:
-            for adc_range in ("array", "calibrated"):
+            for adc_range, options in RANGES.items():
                 start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", accelsim.AccelsimWarning)
                     res = accelsim.simulate(wl, device, values=True, inputs=image, seed=1,
-                                            value_options={"adc_range": adc_range})
+                                            value_options=options)
                 seconds = time.perf_counter() - start
                 out = res.output.ravel()
                 corr = float(np.corrcoef(out, reference)[0, 1]) if out.std() > 0 else 0.0
