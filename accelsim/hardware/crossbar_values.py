@@ -208,14 +208,9 @@ def calibrated_span(q_x: np.ndarray, cells: np.ndarray, blocks: np.ndarray, slic
     drives = input_chunks(sample, magnitude_bits, cim.dac_bits, cim.input_cycles)
     drives = drives.reshape(-1, drives.shape[-1]).astype(dtype)
     largest = 0.0
-    # One BLAS thread: a multi-threaded BLAS's workers spin on after a call and took the
-    # cores from the crossbar kernel that follows (ResNet-18 on cim-128x128-rram: 1.86 s
-    # against 1.17 s with one BLAS thread).
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        for r0, r1, o0, o1 in blocks:
-            sums = drives[:, r0:r1] @ cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
-            largest = max(largest, float(np.abs(sums).max(initial=0.0)))
+    for r0, r1, o0, o1 in blocks:     # (on one BLAS thread: values.measure)
+        sums = drives[:, r0:r1] @ cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
+        largest = max(largest, float(np.abs(sums).max(initial=0.0)))
     return largest
 
 

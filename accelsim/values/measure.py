@@ -33,7 +33,12 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
             "model, or give the weights with Workload.with_weights()")
     if not any(wl.layers[name].weighted for name in wl.weights):
         wl = wl.with_weights({**random_weights(wl, seed), **wl.weights}, wl.biases)
-    run = run_values(wl, dev, plans, inputs, options, seed, on_layer)
+    # One BLAS thread for the forward pass: a multi-threaded BLAS's workers spin on after
+    # each call and take the cores from the numba kernels that follow (value-mode BERT-base
+    # on cim-16x16: 5.6 s with OpenBLAS's two threads, 4.6 s with one).
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        run = run_values(wl, dev, plans, inputs, options, seed, on_layer)
     skipped = {}
     measured = []
     for plan in plans:
