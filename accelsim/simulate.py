@@ -8,6 +8,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from accelsim.results.result import Result, zeroed_message
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
 from accelsim.values.measure import measure, value_inputs
+from accelsim.values.measure import value_options as resolved_options
 from accelsim.values.zeros import apply_input_zeros
 from accelsim.workload.graph import Workload
 from accelsim.workload.load import load_workload
@@ -106,7 +108,9 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         batch = wl.batch if batch is None else batch
         dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
         single = False
+        options = None
         if values:
+            options = resolved_options(value_options)     # refused before any work
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
@@ -130,7 +134,7 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
             with Steps(progress) as steps:
                 if with_values:
                     plans, output, skipped, zeroed = measure(
-                        wl, dev, plans, inputs, value_options, seed, batch,
+                        wl, dev, plans, inputs, options, seed, batch,
                         on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
                     output = output[0] if single else output
                 elif input_zeros is not None:
@@ -146,7 +150,9 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
                 timeline = lowered.program.run()
             return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
                                 mode=run_mode, execution=execution, trace=keep,
-                                output=output, skipped=skipped, began=began, zeroed=zeroed)
+                                output=output, skipped=skipped, began=began, zeroed=zeroed,
+                                value_run={"seed": seed, **asdict(options)} if with_values
+                                else None)
 
         # A batch that systolic layers merge (one pass per fold for every image) may lose more
         # to overlap than the weights it shares save: the batch runs whichever of the merged

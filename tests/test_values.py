@@ -616,3 +616,24 @@ def test_of_several_outputs_value_mode_returns_the_one_listed_last():
         wl = Workload.from_layers("heads", listing)
         res = accelsim.simulate(wl, "cim-16x16", values=True, inputs=image, seed=2)
         assert np.asarray(res.output).shape[0] == last
+
+
+def test_a_value_run_records_its_seed_and_options():
+    """A value-mode result says what produced its numbers: the seed and every value option,
+    in to_dict() (so in the JSON) and in the report; a run without values has none."""
+    from accelsim.results.report import totals_lines
+    res = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=7,
+                            value_options={"adc_range": "array", "read_noise": 0.25})
+    run = res.to_dict()["value_run"]
+    assert run == {"seed": 7, "ideal_adc": False, "adc_range": "array", "adc_full_scale": 1.0,
+                   "per_channel": True, "cell_variation": 0.0, "read_noise": 0.25,
+                   "adc_offset": 0.0, "zero_threshold": 0.0}
+    line = next(line for line in totals_lines(res) if line.startswith("values"))
+    assert "seed 7" in line and "fixed" in line and "read_noise=0.25" in line
+    assert "calibrated" in next(line for line in totals_lines(
+        accelsim.simulate("lenet5", "cim-16x16", values=True)) if line.startswith("values"))
+    fast = accelsim.simulate("lenet5", "cim-16x16")
+    assert fast.value_run is None and "value_run" not in fast.to_dict()
+    assert not any(line.startswith("values") for line in totals_lines(fast))
+    with pytest.raises(accelsim.AccelsimError, match="value_options must be a ValueOptions"):
+        accelsim.simulate("lenet5", "cim-16x16", values=True, value_options=[1])

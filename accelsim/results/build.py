@@ -18,8 +18,10 @@ from accelsim.results.trace import TaskTrace
 
 def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, trace: bool,
                  execution: str = "pipelined",
-                 output, skipped: dict, began: float, zeroed: tuple = ()) -> Result:
-    """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``."""
+                 output, skipped: dict, began: float, zeroed: tuple = (),
+                 value_run: dict | None = None) -> Result:
+    """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``; value_run: a
+    value-mode run's seed and options."""
     prices = energy_per_action(dev)
     ledger = Ledger.of(plans, batch=batch, written_in_run=lowered.written_in_run)
     area = {name: estimate.value for name, estimate in area_by_component(dev).items()}
@@ -82,7 +84,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         area_by_component=area,
         skipped=price_skipped(skipped, prices) if skipped else {},
-        zeroed_layers=tuple(zeroed))
+        zeroed_layers=tuple(zeroed), value_run=value_run)
 
 
 def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:

@@ -228,9 +228,25 @@ def totals_lines(result: Result) -> list[str]:
                 "loop" if result.compile_seconds > 0.05 else "")
     lines.append(f"simulated         {result.events:,} events in {result.engine_seconds:.3f} s "
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
+    if result.value_run:
+        lines.append(f"values            {value_run_line(result.value_run)}")
     if result.zeroed_layers:
         lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
+
+
+def value_run_line(run: dict) -> str:
+    """A value-mode run's seed and its options that differ from the defaults, one line."""
+    from dataclasses import fields
+
+    from accelsim.kernels.options import ValueOptions
+    changed = [f"{f.name}={run[f.name]}" for f in fields(ValueOptions)
+               if f.name not in ("ideal_adc", "adc_range") and f.name in run
+               and run[f.name] != f.default]
+    adc = ("an ideal ADC" if run.get("ideal_adc") else
+           "ADC range calibrated per layer on the data" if run.get("adc_range") == "calibrated"
+           else "ADC range fixed at the array's largest column sum")
+    return f"seed {run.get('seed')}; {adc}" + "".join(f"; {item}" for item in changed)
 
 
 def print_report(result: Result, console: Console | None = None, *,

@@ -147,6 +147,8 @@ class Result:
     skipped: dict[str, dict] = field(default_factory=dict, repr=False)  # value mode sparsity
     # value mode: weighted layers whose every output quantization lost (see zeroed_message)
     zeroed_layers: tuple[str, ...] = field(default=(), repr=False)
+    # value mode: the seed and the ValueOptions the values ran with (None without values)
+    value_run: dict | None = field(default=None, repr=False)
     # Per shared resource: busy cycles, utilization (crossbar tiles: tile-cycles used over
     # tiles x cycles) and waiting cycles (at least one ready task waited for it). Stalls by
     # cause: those waiting cycles, and compute units idle inside their span waiting for data;
@@ -372,6 +374,7 @@ class Result:
             **({"dram": asdict(self.dram)} if self.dram else {}),
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
             **({"zeroed_layers": list(self.zeroed_layers)} if self.zeroed_layers else {}),
+            **({"value_run": dict(self.value_run)} if self.value_run else {}),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:

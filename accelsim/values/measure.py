@@ -12,17 +12,26 @@ from accelsim.values.forward import run_values
 from accelsim.workload.weights import random_weights
 
 
+def value_options(options) -> ValueOptions:
+    """A ValueOptions from what simulate() was given: one, a dict of its fields, or None (the
+    defaults)."""
+    if isinstance(options, dict):
+        try:
+            return ValueOptions(**options)
+        except TypeError as exc:
+            raise AccelsimError(f"value_options: {exc}") from None
+    if options is not None and not isinstance(options, ValueOptions):
+        raise AccelsimError(f"value_options must be a ValueOptions or a dict of its fields, "
+                            f"got {type(options).__name__}")
+    return options or ValueOptions()
+
+
 def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=None):
     """The forward pass, then plans measured by their units.
 
     Returns (plans, output, skipped, zeroed): skipped is {layer: (actions avoided, tiles not
     mapped)}, zeroed the weighted layers whose every output quantization lost (ValueRun)."""
-    if isinstance(options, dict):
-        try:
-            options = ValueOptions(**options)
-        except TypeError as exc:
-            raise AccelsimError(f"value_options: {exc}") from None
-    options = options or ValueOptions()
+    options = value_options(options)
     if wl.missing_weights:
         shown = ", ".join(f"'{name}'" for name in wl.missing_weights[:3])
         more = len(wl.missing_weights) - 3
