@@ -151,8 +151,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
             return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
                                 mode=run_mode, execution=execution, trace=keep,
                                 output=output, skipped=skipped, began=began, zeroed=zeroed,
-                                value_run={"seed": seed, **asdict(options)} if with_values
-                                else None)
+                                value_run={"seed": seed, **asdict(options)}
+                                if with_values and options is not None else None)
 
         # A batch that systolic layers merge (one pass per fold for every image) may lose more
         # to overlap than the weights it shares save: the batch runs whichever of the merged
