@@ -176,15 +176,16 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
             noise = options.read_noise * rng.standard_normal((vectors, cim.input_cycles,
                                                               width))
             block = np.zeros((vectors, last - first))
+            block_cells = np.ascontiguousarray(cells[a:z, first * slices:last * slices])
+            column_output = np.repeat(np.arange(last - first), slices)
             for (v0, v1), step in parts:
                 offsets = (options.adc_offset * step * normal if normal is not None
                            else np.zeros(width))
                 with balanced(v1 - v0):
-                    crossbar_mvm(np.ascontiguousarray(drives[v0:v1, :, a:z]),
-                                 np.ascontiguousarray(cells[a:z, first * slices:last * slices]),
+                    crossbar_mvm(np.ascontiguousarray(drives[v0:v1, :, a:z]), block_cells,
                                  step, low, high, cycle_weight, column_weight[:width],
-                                 np.repeat(np.arange(last - first), slices), offsets,
-                                 noise[v0:v1], block[v0:v1], active[v0:v1, b])
+                                 column_output, offsets, noise[v0:v1], block[v0:v1],
+                                 active[v0:v1, b])
             if offset:
                 block -= offset * q_x[:, a:z].sum(axis=1, keepdims=True)
             accumulated[:, first:last] += block
@@ -199,8 +200,8 @@ def calibrated_span(q_x: np.ndarray, cells: np.ndarray, blocks: np.ndarray, slic
     """The largest |column sum| any ADC of the layer sees on a calibration sample: up to
     CALIBRATION_VECTORS input vectors, evenly spaced, each input cycle's drives times the
     cells as programmed (with their variation, as a calibration run on the chip measures
-    them) of every row block's columns. dtype: float32 when every
-    column sum is an integer below 2**24 (then exact), else float64."""
+    them) of every row block's columns. dtype: float32 when every column sum is an integer
+    below 2**24 (then exact), else float64."""
     from accelsim.kernels.options import CALIBRATION_VECTORS
     vectors = q_x.shape[0]
     sample = q_x[np.linspace(0, vectors - 1, min(vectors, CALIBRATION_VECTORS)).astype(np.int64)

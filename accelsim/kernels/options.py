@@ -24,9 +24,9 @@ class ValueOptions:
     per layer after a calibration run; no sum of that sample clips. "array": the largest
     column sum the tile could produce, every row driven at full scale with every cell at its
     peak (a reference fixed at design time; on large arrays with few ADC bits it loses most
-    of a network's signal). adc_full_scale: the ADC range as a fraction of
-    that span (smaller: finer steps, more clipping). per_channel: one weight scale per
-    output channel (else one per layer).
+    of a network's signal). adc_full_scale: the ADC range as a fraction of that span
+    (smaller: finer steps, more clipping). per_channel: one weight scale per output channel
+    (else one per layer).
     cell_variation: relative std-dev of each programmed cell value. read_noise: std-dev of
     each column sum, in units of one input step times one cell step. adc_offset: std-dev of a
     fixed offset per column, in ADC steps. zero_threshold: inputs with |x| at most this

@@ -446,7 +446,10 @@ def zeroed_message(result: Result) -> str:
             f"{result.device} put out only zeros from inputs that were not all zero ({shown}). "
             "Quantization lost the whole signal there (on crossbars: each ADC step is coarser "
             "than every column sum), so what follows runs on zeros, and the sparsity, cycles "
-            "and energy measured describe zeros, not the network. An ADC range calibrated on "
-            "the data (value_options adc_range='calibrated', or --value-option "
-            "adc_range=calibrated on the command line), a smaller adc_full_scale, or more "
-            "cim.adc_bits keeps the signal.")
+            "and energy measured describe zeros, not the network. "
+            + ("An ADC range calibrated on the data (value_options adc_range='calibrated', the "
+               "default, or --value-option adc_range=calibrated on the command line), a "
+               "smaller adc_full_scale, or more cim.adc_bits keeps the signal."
+               if (result.value_run or {}).get("adc_range") == "array" else
+               "More cim.adc_bits, or a smaller adc_full_scale (value_options, or "
+               "--value-option adc_full_scale=0.5 on the command line), keeps more of it."))
