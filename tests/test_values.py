@@ -637,3 +637,22 @@ def test_a_value_run_records_its_seed_and_options():
     assert not any(line.startswith("values") for line in totals_lines(fast))
     with pytest.raises(accelsim.AccelsimError, match="value_options must be a ValueOptions"):
         accelsim.simulate("lenet5", "cim-16x16", values=True, value_options=[1])
+
+
+@pytest.mark.parametrize("device", ["cim-16x16", "cim-128x128-rram"])
+def test_the_block_by_block_path_calibrates_each_image_as_the_layer_path_does(device):
+    """Read noise sends value mode down the block-by-block path. With noise below the
+    resolution of any column sum (1e-300: even a sum on an exact half step rounds as without
+    it) it must convert every sum as the one-call path does, each image of a batch on its
+    own range (the two paths add some figures in another order: rel 1e-12)."""
+    rng = np.random.default_rng(4)
+    shape = accelsim.load_workload("lenet5").shapes["input"]
+    x = np.stack([rng.random(shape), 0.2 * rng.random(shape)])
+    quiet, noisy = (accelsim.simulate("lenet5", device, values=True, inputs=x, seed=5,
+                                      value_options={"read_noise": noise})
+                    for noise in (0.0, 1e-300))
+    assert np.allclose(quiet.output, noisy.output, rtol=1e-12, atol=1e-12)
+    assert np.allclose(quiet.action_counts, noisy.action_counts, rtol=1e-12)
+    # and on this path too, the second image of the batch gives what it gives alone
+    shared = accelsim.simulate("lenet5", device, values=True, inputs=x[1], seed=5)
+    assert np.allclose(noisy.output[1], shared.output, rtol=1e-12, atol=1e-12)
