@@ -21,7 +21,8 @@ class ValueOptions:
     adc_range: what the ADC's range spans. "calibrated" (the default): the largest |column
     sum| the layer's own inputs produce on a calibration sample (up to CALIBRATION_VECTORS of
     each image's input vectors, evenly spaced), as a chip whose ADC reference is programmed
-    per layer after a calibration run; no sum of that sample clips. "array": the largest
+    per layer after a calibration run; no sum of that sample clips (a layer with one vector
+    per image, fully connected, then ranges on every input: optimistic). "array": the largest
     column sum the tile could produce, every row driven at full scale with every cell at its
     peak (a reference fixed at design time; on large arrays with few ADC bits it loses most
     of a network's signal). adc_full_scale: the ADC range as a fraction of that span
