@@ -30,8 +30,7 @@ from accelsim.results.build import build_result
 from accelsim.results.result import Result, zeroed_message
 from accelsim.spec.device import DeviceSpec
 from accelsim.spec.load import load_device
-from accelsim.values.measure import measure, value_inputs
-from accelsim.values.measure import value_options as resolved_options
+from accelsim.values.measure import measure, resolve_options, value_inputs
 from accelsim.values.zeros import apply_input_zeros
 from accelsim.workload.graph import Workload
 from accelsim.workload.load import load_workload
@@ -108,9 +107,10 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
         batch = wl.batch if batch is None else batch
         dev = resolve(load_device(device))      # every 'auto' figure worked out (and checked)
         single = False
-        options = None
+        options, value_run = None, None
         if values:
-            options = resolved_options(value_options)     # refused before any work
+            options = resolve_options(value_options)      # refused before any work
+            value_run = {"seed": seed, **asdict(options)}
             inputs, batch, single = value_inputs(wl, inputs, batch, seed)
         elif inputs is not None or value_options is not None:
             raise AccelsimError("inputs and value_options need values=True")
@@ -151,8 +151,7 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
             return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
                                 mode=run_mode, execution=execution, trace=keep,
                                 output=output, skipped=skipped, began=began, zeroed=zeroed,
-                                value_run={"seed": seed, **asdict(options)}
-                                if with_values and options is not None else None)
+                                value_run=value_run if with_values else None)
 
         # A batch that systolic layers merge (one pass per fold for every image) may lose more
         # to overlap than the weights it shares save: the batch runs whichever of the merged

@@ -15,6 +15,7 @@ from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
     ENCODINGS,
     code_levels,
+    image_count,
     input_chunks,
     quantized_inputs,
     quantized_weights,
@@ -120,11 +121,11 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     # each image (calibrated on its own vectors, as its inputs are quantized on their own
     # scale: an image's result does not depend on the others of its batch).
     if options.adc_range == "calibrated" and not options.ideal_adc:
-        per_image = max(1, vectors // images if images > 1 and vectors % images == 0
-                        else vectors)
+        parts_of = image_count(vectors, images)
+        per_image = vectors // parts_of or 1
         bounds = [(v, v + per_image) for v in range(0, vectors, per_image)] or [(0, 0)]
-        spans = [calibrated_span(q_x[v0:v1], cells, blocks, slices, magnitude_bits, cim,
-                                 np.float32 if exact else np.float64) for v0, v1 in bounds]
+        spans = calibrated_spans(q_x, parts_of, cells, blocks, slices, magnitude_bits, cim,
+                                 np.float32 if exact else np.float64)
     else:
         bounds, spans = [(0, vectors)], [cim.rows * (2 ** cim.dac_bits - 1) * cell_peak]
     if options.ideal_adc:
@@ -147,11 +148,11 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         cycles_run = np.empty((count, vectors), dtype=np.int64)
         signal = np.empty((count, vectors))
         from accelsim.kernels.crossbar import VECTOR_GROUP, crossbar_layer
+        whole = len(parts) == 1
         for (v0, v1), step in parts:
             column_offset = np.zeros((count, int(widths.max(initial=0))))
             for b, normal in enumerate(drawn):
                 column_offset[b, :normal.size] = options.adc_offset * step * normal
-            whole = len(parts) == 1
             out = ((driven, cycles_run, signal) if whole else
                    (np.empty((count, v1 - v0), dtype=np.int64),
                     np.empty((count, v1 - v0), dtype=np.int64), np.empty((count, v1 - v0))))
@@ -195,23 +196,29 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     return accumulated * scale_x * scale_w, stats
 
 
-def calibrated_span(q_x: np.ndarray, cells: np.ndarray, blocks: np.ndarray, slices: int,
-                    magnitude_bits: int, cim, dtype) -> float:
-    """The largest |column sum| any ADC of the layer sees on a calibration sample: up to
-    CALIBRATION_VECTORS input vectors, evenly spaced, each input cycle's drives times the
-    cells as programmed (with their variation, as a calibration run on the chip measures
-    them) of every row block's columns. dtype: float32 when every column sum is an integer
-    below 2**24 (then exact), else float64."""
+def calibrated_spans(q_x: np.ndarray, images: int, cells: np.ndarray, blocks: np.ndarray,
+                     slices: int, magnitude_bits: int, cim, dtype) -> list[float]:
+    """Per image (``images`` equal runs of the vectors): the largest |column sum| any ADC of
+    the layer sees on its calibration sample, up to CALIBRATION_VECTORS of its input vectors,
+    evenly spaced, each input cycle's drives times the cells as programmed (with their
+    variation, as a calibration run on the chip measures them) of every row block's columns.
+    A block's cells are converted once for every image. dtype: float32 when every column
+    sum is an integer below 2**24 (then exact), else float64."""
     from accelsim.kernels.options import CALIBRATION_VECTORS
-    vectors = q_x.shape[0]
-    sample = q_x[np.linspace(0, vectors - 1, min(vectors, CALIBRATION_VECTORS)).astype(np.int64)
-                 if vectors > CALIBRATION_VECTORS else slice(None)]
+    per_image = q_x.shape[0] // images
+    picked = (np.linspace(0, per_image - 1, CALIBRATION_VECTORS).astype(np.int64)
+              if per_image > CALIBRATION_VECTORS else np.arange(per_image))
+    sample = q_x[(np.arange(images)[:, None] * per_image + picked).ravel()]
     drives = input_chunks(sample, magnitude_bits, cim.dac_bits, cim.input_cycles)
-    drives = drives.reshape(-1, drives.shape[-1]).astype(dtype)
-    largest = 0.0
+    # [images, sample x cycles, K]: each image's product on its own, so that its sums (with
+    # cell variation, not integers) do not depend on how many images share the call
+    drives = drives.reshape(images, -1, drives.shape[-1]).astype(dtype)
+    largest = [0.0] * images
     for r0, r1, o0, o1 in blocks:     # (on one BLAS thread: values.measure)
-        sums = drives[:, r0:r1] @ cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
-        largest = max(largest, float(np.abs(sums).max(initial=0.0)))
+        block_cells = cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
+        for image in range(images):
+            sums = drives[image, :, r0:r1] @ block_cells
+            largest[image] = max(largest[image], float(np.abs(sums).max(initial=0.0)))
     return largest
 
 

@@ -140,6 +140,12 @@ def _rounded(x: np.ndarray, scale: np.ndarray, low: int, high: int, dtype) -> np
     return q
 
 
+def image_count(vectors: int, images: int) -> int:
+    """How many images ``vectors`` input vectors are taken as, each on its own scale:
+    ``images`` when they split evenly into that many, else one."""
+    return images if images > 1 and vectors and vectors % images == 0 else 1
+
+
 def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0,
                      dtype=np.int64, images: int = 1):
     """Input vectors [V, K] quantized for a layer: (integers of ``dtype``, scale, signed), as
@@ -150,9 +156,7 @@ def quantized_inputs(columns: np.ndarray, bits: int, zero_threshold: float = 0.0
     scale (and zero threshold), from its own largest input: an image's result does not
     depend on the other images of its batch. The scale is then a [V, 1] array (a float for
     one image). Whether the code is signed is decided for the whole batch."""
-    if columns.ndim != 2 or not columns.size or images <= 1 \
-            or columns.shape[0] % images:
-        images = 1
+    images = image_count(columns.shape[0], images) if columns.ndim == 2 and columns.size else 1
     if zero_threshold > 0 and columns.size:
         largest = (np.abs(columns).max() if images == 1 else
                    np.repeat(np.abs(columns).reshape(images, -1).max(axis=1),

@@ -12,7 +12,7 @@ from accelsim.values.forward import run_values
 from accelsim.workload.weights import random_weights
 
 
-def value_options(options) -> ValueOptions:
+def resolve_options(options) -> ValueOptions:
     """A ValueOptions from what simulate() was given: one, a dict of its fields, or None (the
     defaults)."""
     if isinstance(options, dict):
@@ -31,7 +31,7 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
 
     Returns (plans, output, skipped, zeroed): skipped is {layer: (actions avoided, tiles not
     mapped)}, zeroed the weighted layers whose every output quantization lost (ValueRun)."""
-    options = value_options(options)
+    options = resolve_options(options)
     if wl.missing_weights:
         shown = ", ".join(f"'{name}'" for name in wl.missing_weights[:3])
         more = len(wl.missing_weights) - 3
