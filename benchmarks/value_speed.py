@@ -1,8 +1,9 @@
 """Value-mode speed: ResNet-18 with seeded inputs and weights on both shipped CIM devices
 (network MACs per second, and a SHA-1 of the outputs and of the result, so two trees can be
 checked bit for bit), and crossbar_layer alone on synthetic layers, with float64 cells and with
-the cells value mode passes when column sums are exact in float32 (int8 summed in float32;
-float32 in a tree before 2026-12-01), against float32 BLAS.
+the cells value mode passes when column sums are exact integers (int8 summed in float32, and
+in int16 as value mode does when the sums stay below 2**15 (since 2026-12-05); float32 cells
+in a tree before 2026-12-01), against float32 BLAS.
 
     python benchmarks/value_speed.py [--tree PATH] [--repeat 3]
 
@@ -25,8 +26,10 @@ from accelsim import simulate
 from accelsim.kernels.crossbar import crossbar_layer
 PARAMETERS = inspect.signature(crossbar_layer.py_func).parameters
 SUMMED = 'driven_rows' in PARAMETERS
-# value mode's cells: int8 summed in float32 (float32 cells in a tree before 2026-12-01)
-EXACT = ((np.int8, np.float32) if 'arithmetic' in PARAMETERS else (np.float32, None))
+# value mode's cells: int8 summed in int16 (when the sums stay below 2**15, as here) or in
+# float32; float32 cells in a tree before 2026-12-01
+EXACT = (((np.int8, np.float32), (np.int8, np.int16)) if 'arithmetic' in PARAMETERS
+         else ((np.float32, None),))
 repeat = int(sys.argv[1])
 for device in ("cim-16x16", "cim-128x128-rram"):
     simulate("lenet5", device, values=True, seed=1)         # kernels compiled or loaded
@@ -53,7 +56,7 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
     integers = rng.integers(-127, 128, size=(k, width))
     r0 = np.arange(0, k, rows)
     blocks = r0.size
-    for dtype, arithmetic in ((np.float64, np.float64), EXACT):
+    for dtype, arithmetic in ((np.float64, np.float64), *EXACT):
         if arithmetic is None:
             arithmetic = dtype
         fixed = (q, 1, 8, integers.astype(dtype), r0, np.minimum(r0 + rows, k),
@@ -80,7 +83,8 @@ for vectors, k, n, rows, slices in ((196, 2304, 256, 16, 1), (784, 1152, 128, 16
                                            key=lambda triple: triple[0])
         driven, conversions = driven * width, conversions * width
         nominal = vectors * 8 * k * width      # every row in every input cycle
-        rows_out.append((f"{vectors} x {k} x {n}, {rows}-row tiles", dtype.__name__,
+        summed = "" if arithmetic in (None, dtype) else f", summed in {arithmetic.__name__}"
+        rows_out.append((f"{vectors} x {k} x {n}, {rows}-row tiles", dtype.__name__ + summed,
                          driven / seconds, nominal / seconds, conversions / seconds))
 sys.path.insert(0, BENCHMARKS)
 from _common import blas_macs_per_second

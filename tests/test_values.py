@@ -114,10 +114,11 @@ def test_layer_kernel_equals_block_by_block_calls(data):
     r0, r1, o0, o1 = np.array(blocks, dtype=np.int64).T
     expected_active = np.stack(expected_active)                  # [blocks, vectors, cycles]
     expected_signal = np.stack(expected_signal)
-    # Integer cells summed in float32 (as value mode passes cells whose column sums stay
-    # below 2**24) must give exactly the float64 results.
+    # Integer cells summed in float32 or int16 (as value mode passes cells whose column sums
+    # stay below 2**24 or 2**15) must give exactly the float64 results.
     for dtype, arithmetic in ((np.float64, np.float64), (np.float32, np.float32),
-                              (np.int8, np.float32), (np.int16, np.float32)):
+                              (np.int8, np.float32), (np.int16, np.float32),
+                              (np.int8, np.int16), (np.int16, np.int16)):
         acc = np.zeros((v, groups * outputs))
         driven = np.zeros((len(blocks), v), dtype=np.int64)
         cycles_run = np.zeros((len(blocks), v), dtype=np.int64)

@@ -94,11 +94,14 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
     # Without cell variation every partial column sum is an integer, at most the rows times
     # the largest drive times the largest |cell|. Below 2**24 float32 adds them exactly, so
     # crossbar_layer sums twice as many columns per vector instruction, with results
-    # identical to float64's, from cells stored as small integers.
+    # identical to float64's, from cells stored as small integers; below 2**15 int16 adds
+    # them exactly too, twice as many again and with no conversion of the cells.
     largest = int((r1 - r0).max(initial=0)) * (2 ** cim.dac_bits - 1) * top
     exact = options.cell_variation == 0 and options.read_noise == 0 and largest < 2 ** 24
     storage = (np.float64 if not exact else np.int8 if top <= 127
                else np.int16 if top <= 32767 else np.float32)
+    arithmetic = (np.float64 if not exact else np.int16 if largest < 2 ** 15
+                  else np.float32)
     # Each row belongs to one block; its stored level is the mean |cell| / cell_peak over
     # that block's columns (before cell variation).
     row_first = np.repeat(o0, r1 - r0)
@@ -161,7 +164,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
                                cim.input_cycles, cells, r0, r1, o0 * slices, o1 * slices, o0,
                                slices, step, low, high, cycle_weight, column_weight,
                                int(offset), column_offset, row_level, accumulated[v0:v1], *out,
-                               np.empty(0, dtype=np.float32 if exact else np.float64))
+                               np.empty(0, dtype=arithmetic))
             if not whole:
                 driven[:, v0:v1], cycles_run[:, v0:v1], signal[:, v0:v1] = out
         stats = CrossbarStats(driven, cycles_run, signal, level, kept_tiles(q_w, tiling))

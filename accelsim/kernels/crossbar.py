@@ -111,7 +111,8 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     arithmetic: an empty array whose dtype the column sums are computed in. float64 with
     float64 cells; or, when every partial column sum is an integer below 2**24, float32
     (then exactly equal, and twice as many columns per vector instruction) with integer
-    cells (int8 or int16: a quarter or half of the memory of float32 cells).
+    cells (int8 or int16: a quarter or half of the memory of float32 cells); or, below
+    2**15, int16 (exactly equal again, twice as many columns again, no conversion).
     column_weight [W]: shift factor of each cell column; column_offset [B, width]: the ADC
     offset of each block's columns, in units of the column sum.
     offset: the digital correction of offset encoding (offset x the block's input sum).
