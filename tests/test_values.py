@@ -13,7 +13,7 @@ from accelsim.kernels.crossbar import COLUMN_CHUNK, VECTOR_GROUP
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import quantized_weights
 from accelsim.workload import Input, Linear, Workload
-from accelsim.workload.weights import random_weights
+from accelsim.workload.weights import random_weights, weight_shape
 
 NO_NOISE = np.zeros((0, 0, 0))
 
@@ -657,3 +657,34 @@ def test_the_block_by_block_path_calibrates_each_image_as_the_layer_path_does(de
     # and on this path too, the second image of the batch gives what it gives alone
     shared = accelsim.simulate("lenet5", device, values=True, inputs=x[1], seed=5)
     assert np.allclose(noisy.output[1], shared.output, rtol=1e-12, atol=1e-12)
+
+
+def test_seeded_weights_are_drawn_once_and_kept_read_only(monkeypatch):
+    """A second value-mode run of the same network and seed reuses the first's random
+    weights: the same draws (numpy's own generator, layer by layer, is the reference), kept
+    read-only; another seed or another network draws its own; a network whose weights
+    exceed the budget is drawn at every run."""
+    from accelsim.values import measure
+    monkeypatch.setattr(measure, "_WEIGHTS", type(measure._WEIGHTS)())
+    wl = accelsim.load_workload("lenet5")
+    rng = np.random.default_rng(5)
+    reference = {}
+    for name in wl.order:
+        if wl.layers[name].weighted:
+            shape = weight_shape(wl, name)
+            reference[name] = rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[1:])), size=shape)
+    first = measure.seeded_weights(wl, 5)
+    assert first.keys() == reference.keys()
+    assert all(np.array_equal(first[name], reference[name]) for name in reference)
+    assert all(not array.flags.writeable for array in first.values())
+    assert measure.seeded_weights(accelsim.load_workload("lenet5"), 5) is first
+    assert measure.seeded_weights(wl, 6) is not first
+    assert measure.seeded_weights(accelsim.load_workload("small-cnn"), 5).keys() != first.keys()
+    one = accelsim.simulate(wl, "cim-16x16", values=True, seed=5)
+    two = accelsim.simulate(wl, "cim-16x16", values=True, seed=5)
+    assert np.array_equal(one.output, two.output) and one.energy_pj == two.energy_pj
+    monkeypatch.setattr(measure, "WEIGHT_CACHE_BYTES", 1000)
+    monkeypatch.setattr(measure, "_WEIGHTS", type(measure._WEIGHTS)())
+    drawn = measure.seeded_weights(wl, 5)
+    assert measure.seeded_weights(wl, 5) is not drawn and not measure._WEIGHTS
+    assert all(array.flags.writeable for array in drawn.values())
