@@ -127,8 +127,7 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
         parts_of = image_count(vectors, images)
         per_image = vectors // parts_of or 1
         bounds = [(v, v + per_image) for v in range(0, vectors, per_image)] or [(0, 0)]
-        spans = calibrated_spans(q_x, parts_of, cells, blocks, slices, magnitude_bits, cim,
-                                 np.float32 if exact else np.float64)
+        spans = calibrated_spans(q_x, parts_of, cells, blocks, slices, cim, arithmetic)
     else:
         bounds, spans = [(0, vectors)], [cim.rows * (2 ** cim.dac_bits - 1) * cell_peak]
     if options.ideal_adc:
@@ -200,29 +199,26 @@ def crossbar_product(columns: np.ndarray, matrix: np.ndarray, tiling: CrossbarTi
 
 
 def calibrated_spans(q_x: np.ndarray, images: int, cells: np.ndarray, blocks: np.ndarray,
-                     slices: int, magnitude_bits: int, cim, dtype) -> list[float]:
+                     slices: int, cim, arithmetic) -> list[float]:
     """Per image (``images`` equal runs of the vectors): the largest |column sum| any ADC of
     the layer sees on its calibration sample, up to CALIBRATION_VECTORS of its input vectors,
-    evenly spaced, each input cycle's drives times the cells as programmed (with their
-    variation, as a calibration run on the chip measures them) of every row block's columns.
-    A block's cells are converted once for every image. dtype: float32 when every column
-    sum is an integer below 2**24 (then exact), else float64."""
+    evenly spaced: the sums crossbar_layer converts (kernels.crossbar.column_peaks), each
+    input cycle's drives times the cells as programmed (with their variation, as a
+    calibration run on the chip measures them), in the arithmetic crossbar_layer uses."""
+    from accelsim._jit import balanced
+    from accelsim.kernels.crossbar import column_peaks
     from accelsim.kernels.options import CALIBRATION_VECTORS
     per_image = q_x.shape[0] // images
     picked = (np.linspace(0, per_image - 1, CALIBRATION_VECTORS).astype(np.int64)
               if per_image > CALIBRATION_VECTORS else np.arange(per_image))
     sample = q_x[(np.arange(images)[:, None] * per_image + picked).ravel()]
-    drives = input_chunks(sample, magnitude_bits, cim.dac_bits, cim.input_cycles)
-    # [images, sample x cycles, K]: each image's product on its own, so that its sums (with
-    # cell variation, not integers) do not depend on how many images share the call
-    drives = drives.reshape(images, -1, drives.shape[-1]).astype(dtype)
-    largest = [0.0] * images
-    for r0, r1, o0, o1 in blocks:     # (on one BLAS thread: values.measure)
-        block_cells = cells[r0:r1, o0 * slices:o1 * slices].astype(dtype)
-        for image in range(images):
-            sums = drives[image, :, r0:r1] @ block_cells
-            largest[image] = max(largest[image], float(np.abs(sums).max(initial=0.0)))
-    return largest
+    r0, r1, o0, o1 = blocks.T
+    peaks = np.zeros((len(blocks), sample.shape[0]))
+    with balanced(sample.shape[0]):
+        column_peaks(sample, cim.dac_bits, cim.input_cycles, cells, r0, r1, o0 * slices,
+                     o1 * slices, peaks, np.empty(0, dtype=arithmetic))
+    return [float(peak) for peak in
+            peaks.reshape(len(blocks), images, picked.size).max(axis=(0, 2), initial=0.0)]
 
 
 def kept_tiles(q_w: np.ndarray, tiling: CrossbarTiling) -> np.ndarray:

@@ -82,6 +82,32 @@ def _column_sums(cells, rows, drives, count, c0, span, sums):
         a += 1
 
 
+@jit
+def _drives(x, r0, r1, dac_bits, cycles, row_level, driven, drives, active, level):
+    """One vector's drives of rows r0:r1 in every input cycle, from its quantized inputs x
+    (sign-magnitude: cycle c drives sign(x) * ((|x| >> c * dac_bits) & (2^dac_bits - 1))):
+    per cycle c, the active[c] rows driven (driven[c, :active[c]], in row order), their
+    drives (drives[c], in its dtype) and their summed stored level (level[c])."""
+    mask = (1 << dac_bits) - 1
+    active[:] = 0
+    level[:] = 0.0
+    for r in range(r0, r1):
+        value = x[r]
+        if value == 0:
+            continue
+        magnitude = value if value >= 0 else -value
+        sign = -1 if value < 0 else 1
+        weight = row_level[r]
+        for c in range(cycles):  # without branches: the slot is kept if driven
+            drive = (magnitude >> (c * dac_bits)) & mask
+            n = active[c]
+            driven[c, n] = r
+            drives[c, n] = sign * drive
+            on = 1 if drive != 0 else 0
+            active[c] = n + on
+            level[c] += weight * on
+
+
 # crossbar_layer's working set: a thread takes this many vectors at a time, so each cell read
 # from memory serves all of them, and this many columns of a row block at a time, so that
 # the block's cells and the vectors' sums stay in the core's caches (256 columns of 128 rows:
@@ -123,7 +149,6 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
     """
     vectors = q.shape[0]
     blocks = row_start.size
-    mask = (1 << dac_bits) - 1
     inverse = 1.0 / step
     width = 0
     height = 0
@@ -147,24 +172,9 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
             columns = col_end[b] - c0
             outputs = columns // slices
             converted[:count, :columns] = 0.0
-            for i in range(count):       # a vector's drives in every input cycle, row by row
-                active[i, :] = 0
-                level[i, :] = 0.0
-                for r in range(r0, r1):
-                    x = q[v0 + i, r]
-                    if x == 0:
-                        continue
-                    magnitude = x if x >= 0 else -x
-                    sign = -1 if x < 0 else 1
-                    weight = row_level[r]
-                    for c in range(cycles):  # without branches: the slot is kept if driven
-                        drive = (magnitude >> (c * dac_bits)) & mask
-                        n = active[i, c]
-                        driven[i, c, n] = r
-                        drives[i, c, n] = sign * drive
-                        on = 1 if drive != 0 else 0
-                        active[i, c] = n + on
-                        level[i, c] += weight * on
+            for i in range(count):
+                _drives(q[v0 + i], r0, r1, dac_bits, cycles, row_level, driven[i], drives[i],
+                        active[i], level[i])
                 rows_driven = 0
                 cycles_driven = 0
                 levels = 0.0
@@ -209,3 +219,38 @@ def crossbar_layer(q, dac_bits, cycles, cells, row_start, row_end, col_start, co
                         k = o * slices + s
                         part += converted[i, k] * step * column_weight[c0 + k]
                     acc[v0 + i, first + o] += part - correction
+
+
+@jit_parallel
+def column_peaks(q, dac_bits, cycles, cells, row_start, row_end, col_start, col_end, peaks,
+                 arithmetic):
+    """peaks[b, v] = the largest |column sum| of block b's columns over vector v's input
+    cycles: the sums crossbar_layer converts (the same rows, drives and order, before any ADC
+    offset), with no conversion. Arguments as crossbar_layer's."""
+    vectors = q.shape[0]
+    blocks = row_start.size
+    height = 0
+    for b in range(blocks):
+        height = max(height, row_end[b] - row_start[b])
+    unused = np.zeros(q.shape[1])
+    for v in prange(vectors):
+        sums = np.empty(COLUMN_CHUNK, dtype=arithmetic.dtype)
+        driven = np.empty((cycles, height), dtype=np.int64)
+        drives = np.empty((cycles, height), dtype=arithmetic.dtype)
+        active = np.empty(cycles, dtype=np.int64)
+        level = np.empty(cycles)
+        for b in range(blocks):
+            _drives(q[v], row_start[b], row_end[b], dac_bits, cycles, unused, driven, drives,
+                    active, level)
+            columns = col_end[b] - col_start[b]
+            peak = 0.0
+            for c in range(cycles):
+                n = active[c]
+                if n == 0:
+                    continue
+                for k0 in range(0, columns, COLUMN_CHUNK):
+                    span = min(COLUMN_CHUNK, columns - k0)
+                    _column_sums(cells, driven[c], drives[c], n, col_start[b] + k0, span, sums)
+                    for k in range(span):
+                        peak = max(peak, abs(float(sums[k])))
+            peaks[b, v] = peak
