@@ -274,6 +274,25 @@ def test_ideal_adc_gives_the_integer_product_exactly(device, encoding, cell_bits
     assert np.array_equal(res.output[:, :, 0, 0], x[:, :, 0, 0] @ w.T)
 
 
+@pytest.mark.parametrize("rows", [258, 259])
+def test_column_sums_at_the_edge_of_int16_are_exact(rows):
+    """258 rows of 8-bit signed cells at +-127 driven by every input bit: column sums reach
+    +-32,766, the largest value mode sums in int16 (259 rows: 32,893, summed in float32).
+    With an ideal ADC the output is exactly x @ W either way, the extreme columns included."""
+    from accelsim._data import data_dir
+    from accelsim.spec.yamlfile import read_yaml
+    d = modified(read_yaml(data_dir("devices") / "cim-16x16.yaml"), **{"cim.rows": rows})
+    rng = np.random.default_rng(9)
+    w = rng.integers(-127, 128, size=(6, rows)).astype(float)
+    w[0], w[1] = 127, -127                  # columns whose every cell is at full scale
+    x = rng.integers(0, 256, size=(2, rows, 1, 1)).astype(float)
+    x[0] = 255                              # every row driven in every input cycle
+    res = accelsim.simulate(linear(rows, 6, w), d, values=True, inputs=x,
+                            value_options={"ideal_adc": True})
+    assert np.array_equal(res.output[:, :, 0, 0], x[:, :, 0, 0] @ w.T)
+    assert res.output[0, 0, 0, 0] == 255 * 127 * rows
+
+
 def test_ternary_weights_and_signed_inputs_on_ania():
     rng = np.random.default_rng(1)
     w = rng.integers(-1, 2, size=(64, 1024)).astype(float)
