@@ -16,8 +16,9 @@ from accelsim.workload.weights import random_weights, weight_shape
 
 # Seeded random weights kept for the next run: a sweep or a notebook that runs value mode
 # again on the same network with the same seed would draw the same weights again (ResNet-18:
-# 11.7 M normal draws, 0.13 s of a 0.9 s run). Kept read-only, the most recent first, up to
-# this many bytes in all (ResNet-50's are 205 MB; larger sets are drawn at every run).
+# 11.7 M normal draws, 0.13 s of a 0.9 s run). Kept read-only, up to this many bytes in all,
+# the least recently used dropped first (ResNet-50's are 205 MB; a set larger than this, such
+# as BERT-base's 0.7 GB, is drawn at every run).
 WEIGHT_CACHE_BYTES = 256 * 2**20
 _WEIGHTS: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
 _WEIGHTS_LOCK = threading.Lock()
