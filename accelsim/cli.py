@@ -323,23 +323,33 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
     for row in result.errors[:5]:
         console.print(f"  error at point {row['point']}: {row['error']}", highlight=False)
     if ok:
-        front = [row for row, best in zip(result.rows, pareto_front(result.rows)) if best]
-        table = Table(title="Pareto fronts (energy vs cycles), one per workload and device",
+        # value mode: energy against the output's error (what fewer converter bits cost)
+        values = ok[0].get("output_error") is not None
+        x = "output_error" if values else "cycles"
+        front = [row for row, best in zip(result.rows, pareto_front(result.rows, x=x))
+                 if best]
+        table = Table(title=f"Pareto fronts (energy vs {'output error' if values else 'cycles'}"
+                            "), one per workload and device"
+                            + ("; output against the float64 reference" if values else ""),
                       title_justify="left")
+        extra = ("corr", "error %") if values else ()
         for column in ("workload", "device", "point", *result.parameters, "cycles", "energy",
-                       "TOPS/W"):
+                       "TOPS/W", *extra):
             table.add_column(column, no_wrap=True,
                              justify="left" if column in ("workload", "device") else "right")
-        for row in sorted(front, key=lambda r: (r["workload"], r["device"], r["cycles"])):
+        for row in sorted(front, key=lambda r: (r["workload"], r["device"], r[x])):
             table.add_row(row["workload"], row["device"], str(row["point"]),
                           *(str(row[p]) for p in result.parameters), f"{row['cycles']:,}",
-                          format_pj(row["energy_pj"]), f"{row['tops_per_watt']:.3f}")
+                          format_pj(row["energy_pj"]), f"{row['tops_per_watt']:.3f}",
+                          *((f"{row['output_correlation']:.4f}",
+                             f"{100 * row['output_error']:.3g}") if values else ()))
         console.print(table)
 
 
 PLOTS = ("breakdown", "mismatch", "utilization", "roofline", "pareto", "area", "timeline")
 # Sweep columns a Pareto plot can put on its axes (each minimized).
-PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw")
+PARETO_AXES = ("cycles", "seconds", "energy_pj", "area_mm2", "average_power_mw",
+               "output_error")
 
 
 @main.command("plot")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -130,13 +131,14 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
                           limit=memory_limit_gib, fans=not trace, value_gib=value_gib)
 
         def finish(plans: list, *, run_mode: str, keep: bool, with_values: bool) -> Result:
-            output, skipped, zeroed = None, {}, ()
+            output, skipped, zeroed, agreement, reference = None, {}, (), {}, None
             with Steps(progress) as steps:
                 if with_values:
-                    plans, output, skipped, zeroed = measure(
+                    plans, output, skipped, zeroed, agreement, reference = measure(
                         wl, dev, plans, inputs, options, seed, batch,
                         on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
-                    output = output[0] if single else output
+                    if single:          # one image given without a batch axis
+                        output, reference = output[0], functools.partial(_first, reference)
                 elif input_zeros is not None:
                     plans, skipped = apply_input_zeros(plans, wl, dev, input_zeros, batch)
                 mapping = place_and_route(plans, dev, execution=execution)
@@ -151,7 +153,8 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
             return build_result(wl, dev, mapping.plans, lowered, timeline, batch=batch,
                                 mode=run_mode, execution=execution, trace=keep,
                                 output=output, skipped=skipped, began=began, zeroed=zeroed,
-                                value_run=value_run if with_values else None)
+                                value_run=value_run if with_values else None,
+                                agreement=agreement, reference=reference)
 
         # A batch that systolic layers merge (one pass per fold for every image) may lose more
         # to overlap than the weights it shares save: the batch runs whichever of the merged
@@ -170,6 +173,11 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
 
     with _collector_paused():
         return run()
+
+
+def _first(function: Callable[[], Any]) -> Any:
+    """The first element of what ``function()`` returns."""
+    return function()[0]
 
 
 @contextmanager

@@ -19,9 +19,11 @@ from accelsim.results.trace import TaskTrace
 def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, trace: bool,
                  execution: str = "pipelined",
                  output, skipped: dict, began: float, zeroed: tuple = (),
-                 value_run: dict | None = None) -> Result:
-    """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``; value_run: a
-    value-mode run's seed and options."""
+                 value_run: dict | None = None, agreement: dict | None = None,
+                 reference=None) -> Result:
+    """The Result of ``plans`` lowered to ``lowered`` and run to ``timeline``. Value mode:
+    value_run the seed and options, agreement each weighted layer's product against the
+    exact one, reference a function that returns the float64 reference's output."""
     prices = energy_per_action(dev)
     ledger = Ledger.of(plans, batch=batch, written_in_run=lowered.written_in_run)
     area = {name: estimate.value for name, estimate in area_by_component(dev).items()}
@@ -44,6 +46,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
             first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
             compute_cycles=sum(_compute_cycles(part, batch) for part in plan.parts),
             busy_cycles=int(timeline.group_busy[index]),
+            **_agreement_fields((agreement or {}).get(plan.name)),
             traffic=dict(zip(_TRAFFIC_KEYS, traffic[index])),
             inputs_fetched=max((part.staging.fetched for part in plan.parts
                                 if part.staging is not None), default=None)))
@@ -84,7 +87,15 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
         image_done_cycles=tuple(int(cycle) for cycle in image_done),
         area_by_component=area,
         skipped=price_skipped(skipped, prices) if skipped else {},
-        zeroed_layers=tuple(zeroed), value_run=value_run)
+        zeroed_layers=tuple(zeroed), value_run=value_run, reference=reference)
+
+
+def _agreement_fields(agreement: dict | None) -> dict:
+    """A layer's product_correlation and product_error from its agreement (value mode)."""
+    if agreement is None:
+        return {}
+    return {"product_correlation": agreement["correlation"],
+            "product_error": agreement["relative_error"]}
 
 
 def _layer_spans(plans, lowered, timeline) -> list[tuple[int, int]]:

@@ -75,12 +75,27 @@ def layer_table(result: Result, width: int | None = None) -> Table:
              f"{layer.macs:,}" if layer.macs else "",
              format_pj(layer.energy_pj), f"{100 * layer.energy_pj / dynamic:.1f}"]
             for layer in result.layers]
+    measured = any(layer.product_correlation is not None for layer in result.layers)
+    if measured:       # value mode: each weighted layer's product against the exact one
+        columns += [("corr", "right", 2), ("error %", "right", 3)]
+        for row, layer in zip(rows, result.layers):
+            row += (["", ""] if layer.product_correlation is None else
+                    [_figure(layer.product_correlation, "{:.3f}"),
+                     _figure(layer.product_error, "{:.1f}", 100)])
     return fitted_table(f"{result.workload} on {result.device} (batch {result.batch}, "
                         f"{result.mode} mode"
                         + (", layer by layer" if result.execution == "layer_by_layer" else "")
                         + "; span: first start to last finish, busy: cycles "
-                        "with a task of the layer running)", columns, rows, width=width,
-                        wrap=("layer",))
+                        "with a task of the layer running"
+                        + ("; corr, error %: the layer's product against the exact product "
+                           "of its inputs" if measured else "") + ")",
+                        columns, rows, width=width, wrap=("layer",))
+
+
+def _figure(value: float | None, form: str, scale: float = 1.0) -> str:
+    """``value`` * ``scale`` in ``form``; "n/a" for None or nan (no spread, or no reference
+    signal to compare with)."""
+    return "n/a" if value is None or value != value else form.format(value * scale)
 
 
 def mapping_table(result: Result) -> Table | None:
@@ -230,9 +245,22 @@ def totals_lines(result: Result) -> list[str]:
                  f"(event loop); {result.wall_seconds:.3f} s in all{compiled}")
     if result.value_run:
         lines.append(f"values            {value_run_line(result.value_run)}")
+    if result.reference is not None:
+        agreement = result.output_agreement()
+        lines.append("output            against the float64 reference (same weights and "
+                     "inputs, no quantization): correlation "
+                     f"{_figure(agreement['correlation'], '{:.4f}')}, error "
+                     f"{_relative(agreement['relative_error'])}")
     if result.zeroed_layers:
         lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
+
+
+def _relative(error: float) -> str:
+    """A relative error as a percentage, or as a multiple of the reference from 10x on."""
+    if error != error:
+        return "n/a"
+    return f"{100 * error:.3g} %" if error < 10 else f"{error:.3g}x its size"
 
 
 def value_run_line(run: dict) -> str:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.energy.table import action_label, action_name
+from accelsim.errors import AccelsimError
 from accelsim.results.trace import TaskTrace
 from accelsim.spec.device import DeviceSpec
 from accelsim.units import format_pj
@@ -60,6 +62,12 @@ class LayerResult:
     # Silicon the layer occupies: its crossbar tiles, or the systolic array or digital unit
     # it runs on (mm²).
     area_mm2: float = 0.0
+    # Value mode, weighted layers: the layer's product (its unit's quantization and
+    # converters, before bias and activation) against the exact float64 product of the same
+    # input vectors, on up to 64 of them: Pearson correlation (1 is exact) and relative
+    # error ||product - exact|| / ||exact||. None otherwise.
+    product_correlation: float | None = None
+    product_error: float | None = None
 
     def __repr__(self) -> str:
         return (f"<LayerResult {self.name} ({self.kind}) on {self.unit}: "
@@ -149,6 +157,10 @@ class Result:
     zeroed_layers: tuple[str, ...] = field(default=(), repr=False)
     # value mode: the seed and the ValueOptions the values ran with (None without values)
     value_run: dict | None = field(default=None, repr=False)
+    # value mode: a function returning the float64 reference's output on the same weights
+    # and inputs, computed on its first call (output_agreement)
+    reference: Callable[[], np.ndarray] | None = field(default=None, repr=False,
+                                                       compare=False)
     # Per shared resource: busy cycles, utilization (crossbar tiles: tile-cycles used over
     # tiles x cycles) and waiting cycles (at least one ready task waited for it). Stalls by
     # cause: those waiting cycles, and compute units idle inside their span waiting for data;
@@ -336,6 +348,20 @@ class Result:
         energy = self.on_chip_energy_pj
         return 2 * self.macs / energy if energy > 0 else 0.0
 
+    # -- value mode --------------------------------------------------------------------
+    def output_agreement(self) -> dict[str, float]:
+        """Value mode: how close the output comes to the float64 reference (no quantization,
+        no converters; accelsim.values.reference_forward) on the same weights and inputs:
+        ``correlation``, Pearson's over every output element (1 is exact), and
+        ``relative_error``, ||output - reference|| / ||reference||. The reference runs on the
+        first call (ResNet-18: 0.2 s) and is kept. Outputs of random weights and inputs say
+        how much signal the converters keep, not a task's accuracy."""
+        if self.reference is None or self.output is None:
+            raise AccelsimError("output_agreement() needs a value-mode run "
+                                "(simulate(..., values=True))")
+        from accelsim.values.forward import output_agreement
+        return output_agreement(self.output, self.reference())
+
     # -- export ------------------------------------------------------------------------
     def summary(self) -> dict:
         """The run's totals as a flat dict (what sweep rows and the CLI's -q print)."""
@@ -375,6 +401,7 @@ class Result:
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
             **({"zeroed_layers": list(self.zeroed_layers)} if self.zeroed_layers else {}),
             **({"value_run": dict(self.value_run)} if self.value_run else {}),
+            **({"output_agreement": self.output_agreement()} if self.reference else {}),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
@@ -409,7 +436,6 @@ class Result:
     def to_trace(self, path: str | Path) -> None:
         """Write the event timeline as a Chrome/Perfetto trace (needs simulate(trace=True))."""
         if self.trace is None:
-            from accelsim.errors import AccelsimError
             raise AccelsimError("this result has no timeline: run simulate(..., trace=True)")
         self.trace.write(path)
 

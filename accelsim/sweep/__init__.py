@@ -25,6 +25,7 @@ from accelsim.spec.yamlfile import path_kind, read_yaml
 from accelsim.sweep.grid import apply, expand
 from accelsim.sweep.run import (
     METRICS,
+    VALUE_METRICS,
     Journal,
     Point,
     columns,
@@ -37,9 +38,10 @@ from accelsim.workload.load import available_workloads, load_workload
 __all__ = ["SweepResult", "load_results", "load_sweep", "pareto_front", "sweep"]
 
 _OPTIONS = ("batch", "mode", "execution", "max_steps", "preload_weights", "policy", "assign",
-            "input_zeros")
+            "input_zeros", "values", "value_options")
 def _numeric() -> set[str]:
-    return set(METRICS) | {f"energy_{c}_pj" for c in components()} | {"point"}
+    return (set(METRICS) | set(VALUE_METRICS) | {f"energy_{c}_pj" for c in components()}
+            | {"point"})
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     retry_errors: on resume, run again the points whose rows in ``output`` are errors
     (False keeps those rows). max_points: a larger grid is refused unless ``sample`` draws
     from it (raise it to run every point anyway).
-    Other keyword options go to simulate(): batch, mode, policy, assign, ...
+    Other keyword options go to simulate(): batch, mode, policy, assign, ... With
+    ``values=True`` (and optionally ``value_options``) every point runs value mode, its
+    random weights and inputs drawn from ``seed``, and its row adds output_correlation and
+    output_error, the output against the float64 reference (Result.output_agreement).
 
     Rows are keyed by everything that defines them (the base device's content, the workload
     and its file, grid values, options, accelsim's version and a fingerprint of its source
@@ -93,6 +98,7 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
             raise AccelsimError(f"unknown sweep option '{name}' (simulate options: "
                                 f"{', '.join(_OPTIONS)})")
     check_options(**options)
+    options = _value_mode(options, seed)
     base, base_name = _device_dict(device)
     workloads = [workloads] if isinstance(workloads, str) else list(workloads)
     if not workloads:
@@ -115,7 +121,8 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     journal_path = path
     if path is not None and path.suffix == ".parquet":
         journal_path = path.with_name(path.name + ".journal.csv")
-    journal = Journal(journal_path, columns(paths)) if journal_path else None
+    journal = (Journal(journal_path, columns(paths, values=bool(options.get("values"))))
+               if journal_path else None)
     owned = None
     try:
         if client is None and scheduler is not None:
@@ -135,6 +142,19 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     if path is not None and path.suffix == ".parquet":
         SweepResult(rows, path, tuple(paths)).to_dataframe().to_parquet(path)
     return SweepResult(rows, path, tuple(paths))
+
+
+def _value_mode(options: dict, seed: int) -> dict:
+    """The simulate() options of a sweep's points: with ``values``, value_options checked
+    now (a wrong one would fail every point) and the sweep's seed for the weights and
+    inputs."""
+    if "value_options" in options and not options.get("values"):
+        raise AccelsimError("value_options need values=True")
+    if not options.get("values"):
+        return options
+    from accelsim.values.measure import resolve_options
+    resolve_options(options.get("value_options"))
+    return {**options, "seed": seed}
 
 
 def _check_output_type(path: Path | None) -> None:
@@ -181,8 +201,12 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
                             f"{', '.join(_OPTIONS)})")
         try:
             check_options(**{key: options[key]})
+            if key == "value_options":
+                _value_mode({"values": True, key: options[key]}, 0)
         except AccelsimError as exc:
             raise SpecError(source, f"options.{key}", str(exc)) from None
+    if "value_options" in options and not options.get("values"):
+        raise SpecError(source, "options.value_options", "needs values: true beside it")
     workloads = data["workloads"]
     if isinstance(workloads, str):
         workloads = [workloads]
@@ -264,7 +288,7 @@ def load_results(path: str | Path) -> SweepResult:
             raise SpecError(source, f"line {number}", f"a value is not a number ({exc})") \
                 from None
     parameters = tuple(column for column in rows[0]
-                       if column not in set(columns([])) and column != "device")
+                       if column not in set(columns([], values=True)) and column != "device")
     return SweepResult(typed, path, parameters)
 
 

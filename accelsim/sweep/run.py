@@ -84,8 +84,13 @@ class Point:
                 "error": error}
 
 
-def columns(paths: list[str]) -> list[str]:
+# Value-mode sweeps: the output against the float64 reference (Result.output_agreement).
+VALUE_METRICS = ["output_correlation", "output_error"]
+
+
+def columns(paths: list[str], values: bool = False) -> list[str]:
     return (["point", "key", "device", "workload", *paths, "status", "error", *METRICS]
+            + (VALUE_METRICS if values else [])
             + [f"energy_{c}_pj" for c in components()]
             + [f"area_{c}_mm2" for c in components()])
 
@@ -137,6 +142,10 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
                 _TIMED.pop(next(iter(_TIMED)))
         summary = result.summary()
         row.update({metric: summary[metric] for metric in METRICS})
+        if result.reference is not None:
+            agreement = result.output_agreement()
+            row.update(output_correlation=agreement["correlation"],
+                       output_error=agreement["relative_error"])
         for component, pj in result.energy_by_component().items():
             row[f"energy_{component}_pj"] = pj
         for component, mm2 in result.area_breakdown().items():

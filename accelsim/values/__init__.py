@@ -11,6 +11,13 @@ Along the way the units measure what the data lets them skip: the statistics the
 """
 
 from accelsim.kernels.options import ValueOptions
-from accelsim.values.forward import ValueRun, reference_forward, reference_outputs, run_values
+from accelsim.values.forward import (
+    ValueRun,
+    output_agreement,
+    reference_forward,
+    reference_outputs,
+    run_values,
+)
 
-__all__ = ["ValueOptions", "ValueRun", "reference_forward", "reference_outputs", "run_values"]
+__all__ = ["ValueOptions", "ValueRun", "output_agreement", "reference_forward",
+           "reference_outputs", "run_values"]

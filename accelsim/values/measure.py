@@ -3,6 +3,7 @@ and cycles come from what the units measured on the data."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
@@ -11,7 +12,7 @@ import numpy as np
 from accelsim.errors import AccelsimError
 from accelsim.hardware.registry import unit
 from accelsim.kernels.options import ValueOptions
-from accelsim.values.forward import run_values
+from accelsim.values.forward import reference_forward, run_values
 from accelsim.workload.weights import random_weights, weight_shape
 
 # Seeded random weights kept for the next run: a sweep or a notebook that runs value mode
@@ -41,8 +42,11 @@ def resolve_options(options) -> ValueOptions:
 def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=None):
     """The forward pass, then plans measured by their units.
 
-    Returns (plans, output, skipped, zeroed): skipped is {layer: (actions avoided, tiles not
-    mapped)}, zeroed the weighted layers whose every output quantization lost (ValueRun)."""
+    Returns (plans, output, skipped, zeroed, agreement, reference): skipped is {layer:
+    (actions avoided, tiles not mapped)}; zeroed the weighted layers whose every output
+    quantization lost and agreement each weighted layer's product against the exact one
+    (ValueRun); reference a function that returns the float64 reference's output on the
+    same weights and inputs (reference_forward), computed on its first call and kept."""
     options = resolve_options(options)
     if wl.missing_weights:
         shown = ", ".join(f"'{name}'" for name in wl.missing_weights[:3])
@@ -67,7 +71,8 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
             plan, *skipped[plan.name] = unit(plan.unit).measured(plan, run.stats[plan.name],
                                                                  dev, batch)
         measured.append(plan)
-    return measured, run.output, skipped, tuple(run.zeroed)
+    return (measured, run.output, skipped, tuple(run.zeroed), run.agreement,
+            functools.lru_cache(maxsize=1)(functools.partial(reference_forward, wl, inputs)))
 
 
 def value_inputs(wl, inputs, batch: int, seed: int):
