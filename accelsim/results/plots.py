@@ -251,7 +251,8 @@ def roofline(result: Result, device: DeviceSpec | str, *, traffic: str = "interc
 
 _AXIS_LABELS = {"cycles": ("cycles", 1.0), "energy_pj": ("energy (µJ)", 1e-6),
                 "seconds": ("time (s)", 1.0), "area_mm2": ("area (mm²)", 1.0),
-                "tops_per_watt": ("TOPS/W", 1.0), "average_power_mw": ("average power (mW)", 1.0)}
+                "tops_per_watt": ("TOPS/W", 1.0), "average_power_mw": ("average power (mW)", 1.0),
+                "output_error": ("output error against the float64 reference (%)", 100.0)}
 
 
 def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,

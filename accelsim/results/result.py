@@ -64,7 +64,7 @@ class LayerResult:
     area_mm2: float = 0.0
     # Value mode, weighted layers: the layer's product (its unit's quantization and
     # converters, before bias and activation) against the exact float64 product of the same
-    # input vectors, on up to 64 of them: Pearson correlation (1 is exact) and relative
+    # input vectors, on up to 32 of them: Pearson correlation (1 is exact) and relative
     # error ||product - exact|| / ||exact||. None otherwise.
     product_correlation: float | None = None
     product_error: float | None = None
