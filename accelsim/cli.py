@@ -299,6 +299,7 @@ def _input_shapes(items: tuple[str, ...]) -> dict[str, list[int]] | None:
 def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, scheduler: str | None,
                   no_progress: bool, keep_errors: bool) -> None:
     """Run the design points of SWEEP_FILE; run it again to resume after an interruption."""
+    from accelsim.results.report import format_figure
     from accelsim.sweep import load_sweep, pareto_front, sweep
     from accelsim.units import format_pj
 
@@ -341,8 +342,8 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
             table.add_row(row["workload"], row["device"], str(row["point"]),
                           *(str(row[p]) for p in result.parameters), f"{row['cycles']:,}",
                           format_pj(row["energy_pj"]), f"{row['tops_per_watt']:.3f}",
-                          *((f"{row['output_correlation']:.4f}",
-                             f"{100 * row['output_error']:.3g}") if values else ()))
+                          *((format_figure(row["output_correlation"], "{:.4f}"),
+                             format_figure(row["output_error"], "{:.3g}", 100)) if values else ()))
         console.print(table)
 
 
@@ -471,7 +472,7 @@ def _explain(device) -> None:
         table.add_column(column, justify=justify, overflow="fold")
     for section, figures in found.items():
         for name, estimate in figures.items():
-            table.add_row(f"{section}.{name}", _figure(estimate.value), estimate.unit,
+            table.add_row(f"{section}.{name}", format_figure(estimate.value), estimate.unit,
                           "given" if estimate.given else estimate.source, estimate.detail)
     console.print(table)
     area = area_by_component(device)
@@ -481,7 +482,7 @@ def _explain(device) -> None:
                             ("source", "left"), ("inputs", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for name, estimate in sorted(area.items(), key=lambda item: -item[1].value):
-        table.add_row(name, _figure(estimate.value),
+        table.add_row(name, format_figure(estimate.value),
                       f"{estimate.value / total:.1%}" if total else "", estimate.source,
                       estimate.detail)
     console.print(table)
@@ -491,11 +492,11 @@ def _explain(device) -> None:
                             ("note", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for name, estimate in latencies(device).items():
-        table.add_row(name, _figure(estimate.value), estimate.source, estimate.detail)
+        table.add_row(name, format_figure(estimate.value), estimate.source, estimate.detail)
     console.print(table)
 
 
-def _figure(value: float) -> str:
+def format_figure(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e9:
         return f"{int(value):,}"
     return f"{value:.4g}"

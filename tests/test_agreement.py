@@ -26,10 +26,10 @@ def test_agreement_by_hand():
 
 def test_agreement_without_spread_or_signal():
     constant = output_agreement(np.ones(4), np.arange(4.0))
-    assert math.isnan(constant["correlation"])
+    assert constant["correlation"] is None
     assert constant["relative_error"] == pytest.approx(math.sqrt(1 + 0 + 1 + 4) / math.sqrt(14))
     silent = output_agreement(np.arange(4.0), np.zeros(4))
-    assert math.isnan(silent["correlation"]) and math.isnan(silent["relative_error"])
+    assert silent == {"correlation": None, "relative_error": None}
     with pytest.raises(ValueError, match="3 elements, the reference 4"):
         output_agreement(np.ones(3), np.ones(4))
 
@@ -149,3 +149,25 @@ def test_sweep_value_options_are_checked_before_any_point(tmp_path):
                     "grid: {cim.adc_bits: [4]}\noptions: {value_options: {ideal_adc: true}}\n")
     with pytest.raises(SpecError, match="options.value_options: needs values: true"):
         load_sweep(path)
+
+
+def test_an_output_of_zeros_is_reported_without_nan(tmp_path):
+    """ania-like with the ADC range fixed at the array's largest sum rounds LeNet-5 to zeros:
+    the correlation is undefined (None, null in JSON, "n/a" in the report), the error 100 %;
+    a sweep's front and the Pareto plot leave the undefined figure out."""
+    import json
+    import warnings
+
+    from accelsim.results.pareto import pareto_front
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", accelsim.AccelsimWarning)
+        result = accelsim.simulate("lenet5", "ania-like", values=True, seed=1,
+                                   value_options={"adc_range": "array"})
+    assert result.output_agreement() == {"correlation": None, "relative_error": 1.0}
+    text = result.to_json()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    line = next(line for line in totals_lines(result) if line.startswith("output"))
+    assert "correlation n/a, error 100 %" in line
+    rows = [{"status": "ok", "workload": "w", "output_error": None, "energy_pj": 1.0},
+            {"status": "ok", "workload": "w", "output_error": 0.5, "energy_pj": 2.0}]
+    assert pareto_front(rows, x="output_error").tolist() == [False, True]

@@ -26,7 +26,7 @@ def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
         groups.setdefault(tuple(row.get(column) for column in by), []).append(i)
     mask = np.zeros(len(rows), dtype=bool)
     for members in groups.values():
-        values = np.array([[float(rows[i][x]), float(rows[i][y])]
+        values = np.array([[_number(rows[i][x]), _number(rows[i][y])]
                            if rows[i].get("status", "ok") == "ok" else [np.inf, np.inf]
                            for i in members]).reshape(-1, 2)
         best_y = np.inf
@@ -34,6 +34,15 @@ def pareto_front(rows, x: str = "cycles", y: str = "energy_pj",
             if np.isfinite(values[j, 0]) and values[j, 1] < best_y:
                 mask[members[j]], best_y = True, values[j, 1]
     return mask
+
+
+def _number(value) -> float:
+    """A row's figure as a float; an undefined one (None, empty or nan) as +inf, never on a
+    front."""
+    if value is None or value == "":
+        return np.inf
+    number = float(value)
+    return np.inf if number != number else number
 
 
 def as_rows(rows) -> list[dict]:

@@ -265,6 +265,8 @@ def pareto(rows, *, x: str = "cycles", y: str = "energy_pj", ax=None,
     from accelsim.results.pareto import pareto_front
 
     ok = [row for row in _as_rows(rows) if row.get("status", "ok") == "ok"]
+    # rows whose figure is undefined (a value-mode output without spread) cannot be placed
+    ok = [row for row in ok if all(row.get(axis) not in (None, "") for axis in (x, y))]
     mask = pareto_front(ok, x, y)
     ax = _axes(ax, (7, 5))
     (x_label, x_scale), (y_label, y_scale) = (_AXIS_LABELS.get(x, (x, 1.0)),

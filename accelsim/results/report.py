@@ -80,8 +80,8 @@ def layer_table(result: Result, width: int | None = None) -> Table:
         columns += [("corr", "right", 2), ("error %", "right", 3)]
         for row, layer in zip(rows, result.layers):
             row += (["", ""] if layer.product_correlation is None else
-                    [_figure(layer.product_correlation, "{:.3f}"),
-                     _figure(layer.product_error, "{:.1f}", 100)])
+                    [format_figure(layer.product_correlation, "{:.3f}"),
+                     format_figure(layer.product_error, "{:.1f}", 100)])
     return fitted_table(f"{result.workload} on {result.device} (batch {result.batch}, "
                         f"{result.mode} mode"
                         + (", layer by layer" if result.execution == "layer_by_layer" else "")
@@ -92,10 +92,10 @@ def layer_table(result: Result, width: int | None = None) -> Table:
                         columns, rows, width=width, wrap=("layer",))
 
 
-def _figure(value: float | None, form: str, scale: float = 1.0) -> str:
-    """``value`` * ``scale`` in ``form``; "n/a" for None or nan (no spread, or no reference
-    signal to compare with)."""
-    return "n/a" if value is None or value != value else form.format(value * scale)
+def format_figure(value: float | None, form: str, scale: float = 1.0) -> str:
+    """``value`` * ``scale`` in ``form``; "n/a" for None (no spread, or no reference signal
+    to compare with)."""
+    return "n/a" if value is None else form.format(value * scale)
 
 
 def mapping_table(result: Result) -> Table | None:
@@ -249,16 +249,16 @@ def totals_lines(result: Result) -> list[str]:
         agreement = result.output_agreement()
         lines.append("output            against the float64 reference (same weights and "
                      "inputs, no quantization): correlation "
-                     f"{_figure(agreement['correlation'], '{:.4f}')}, error "
+                     f"{format_figure(agreement['correlation'], '{:.4f}')}, error "
                      f"{_relative(agreement['relative_error'])}")
     if result.zeroed_layers:
         lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
 
 
-def _relative(error: float) -> str:
+def _relative(error: float | None) -> str:
     """A relative error as a percentage, or as a multiple of the reference from 10x on."""
-    if error != error:
+    if error is None:
         return "n/a"
     return f"{100 * error:.3g} %" if error < 10 else f"{error:.3g}x its size"
 

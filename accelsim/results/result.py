@@ -65,7 +65,8 @@ class LayerResult:
     # Value mode, weighted layers: the layer's product (its unit's quantization and
     # converters, before bias and activation) against the exact float64 product of the same
     # input vectors, on up to 32 of them: Pearson correlation (1 is exact) and relative
-    # error ||product - exact|| / ||exact||. None otherwise.
+    # error ||product - exact|| / ||exact||. None otherwise, or when undefined (a product
+    # without spread, an exact product of zeros).
     product_correlation: float | None = None
     product_error: float | None = None
 
@@ -349,11 +350,12 @@ class Result:
         return 2 * self.macs / energy if energy > 0 else 0.0
 
     # -- value mode --------------------------------------------------------------------
-    def output_agreement(self) -> dict[str, float]:
+    def output_agreement(self) -> dict[str, float | None]:
         """Value mode: how close the output comes to the float64 reference (no quantization,
         no converters; accelsim.values.reference_forward) on the same weights and inputs:
         ``correlation``, Pearson's over every output element (1 is exact), and
-        ``relative_error``, ||output - reference|| / ||reference||. The reference runs on the
+        ``relative_error``, ||output - reference|| / ||reference|| (each None when undefined:
+        an output without spread, a reference of zeros). The reference runs on the
         first call (ResNet-18: 0.2 s) and is kept. Outputs of random weights and inputs say
         how much signal the converters keep, not a task's accuracy."""
         if self.reference is None or self.output is None:

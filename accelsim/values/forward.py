@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +32,7 @@ class ValueRun:
     zeroed: list[str] = field(default_factory=list)
     # Per weighted layer: output_agreement() of its hardware product with the exact float64
     # product of the same input vectors (before bias and activation; see AGREEMENT_VECTORS)
-    agreement: dict[str, dict[str, float]] = field(default_factory=dict)
+    agreement: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
@@ -46,7 +45,7 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
     plan_of = {plan.name: plan for plan in plans}
     stats: dict[str, object] = {}
     zeroed: list[str] = []
-    agreement: dict[str, dict[str, float]] = {}
+    agreement: dict[str, dict[str, float | None]] = {}
     ctx = PlanContext(workload, device)
 
     def hardware_product(name: str, columns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -92,11 +91,12 @@ def reference_outputs(workload: Workload, inputs) -> dict[str, np.ndarray]:
     return _reference(workload, inputs)[1]
 
 
-def output_agreement(output: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+def output_agreement(output: np.ndarray, reference: np.ndarray) -> dict[str, float | None]:
     """How close value mode's ``output`` comes to the float64 ``reference`` of the same
-    shape: ``correlation``, Pearson's over every element (1 is exact; nan when either is
-    constant), and ``relative_error``, ||output - reference|| / ||reference|| (Euclidean
-    norms over every element; nan when the reference is zero)."""
+    size: ``correlation``, Pearson's over every element (1 is exact; None when either is
+    constant, as an output that rounded to zeros is), and ``relative_error``,
+    ||output - reference|| / ||reference|| (Euclidean norms over every element; None when the
+    reference is zero)."""
     y = np.asarray(output, dtype=np.float64).ravel()
     r = np.asarray(reference, dtype=np.float64).ravel()
     if y.shape != r.shape:
@@ -104,8 +104,8 @@ def output_agreement(output: np.ndarray, reference: np.ndarray) -> dict[str, flo
     dy, dr = y - y.mean(), r - r.mean()
     spread = float(np.sqrt(np.dot(dy, dy) * np.dot(dr, dr)))
     norm = float(np.linalg.norm(r))
-    return {"correlation": float(np.dot(dy, dr)) / spread if spread > 0 else math.nan,
-            "relative_error": float(np.linalg.norm(y - r)) / norm if norm > 0 else math.nan}
+    return {"correlation": float(np.dot(dy, dr)) / spread if spread > 0 else None,
+            "relative_error": float(np.linalg.norm(y - r)) / norm if norm > 0 else None}
 
 
 def _reference(workload: Workload, inputs):
