@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 import accelsim
+from accelsim.results.report import format_figure
 from accelsim.values import output_agreement, reference_forward
 from accelsim.workload.weights import random_weights
 
@@ -51,8 +52,9 @@ def main() -> None:
                                             value_options=options)
                 seconds = time.perf_counter() - start
                 agreement = output_agreement(res.output, reference)
-                print(f"| {name} | {device} | {adc_range} | {agreement['correlation']:.3f} | "
-                      f"{100 * agreement['relative_error']:.3g} % | "
+                print(f"| {name} | {device} | {adc_range} | "
+                      f"{format_figure(agreement['correlation'], '{:.3f}')} | "
+                      f"{format_figure(agreement['relative_error'], '{:.3g} %', 100)} | "
                       f"{len(res.zeroed_layers)} | {res.energy_pj / 1e6:.1f} | {seconds:.2f} |")
 
 
