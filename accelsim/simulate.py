@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -138,7 +137,7 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
                         wl, dev, plans, inputs, options, seed, batch,
                         on_layer=steps.phase(f"value mode, {batch} input(s)", len(wl.order)))
                     if single:          # one image given without a batch axis
-                        output, reference = output[0], functools.partial(_first, reference)
+                        output, reference = output[0], reference.of_first_image()
                 elif input_zeros is not None:
                     plans, skipped = apply_input_zeros(plans, wl, dev, input_zeros, batch)
                 mapping = place_and_route(plans, dev, execution=execution)
@@ -173,11 +172,6 @@ def simulate(workload: Workload | str | Path | dict, device: DeviceSpec | str | 
 
     with _collector_paused():
         return run()
-
-
-def _first(function: Callable[[], Any]) -> Any:
-    """The first element of what ``function()`` returns."""
-    return function()[0]
 
 
 @contextmanager

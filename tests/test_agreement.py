@@ -171,3 +171,13 @@ def test_an_output_of_zeros_is_reported_without_nan(tmp_path):
     rows = [{"status": "ok", "workload": "w", "output_error": None, "energy_pj": 1.0},
             {"status": "ok", "workload": "w", "output_error": 0.5, "energy_pj": 2.0}]
     assert pareto_front(rows, x="output_error").tolist() == [False, True]
+
+
+def test_a_value_result_pickles_with_its_reference_output():
+    """A value-mode Result pickles (as before the reference was kept), carrying the reference
+    output rather than the network and its weights; the copy agrees as the original does."""
+    import pickle
+    result = accelsim.simulate("lenet5", "cim-16x16", values=True, seed=3)
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy.output_agreement() == result.output_agreement()
+    assert len(pickle.dumps(result)) < 200_000        # not LeNet-5's 61,470 weights as float64

@@ -91,6 +91,30 @@ def reference_outputs(workload: Workload, inputs) -> dict[str, np.ndarray]:
     return _reference(workload, inputs)[1]
 
 
+class ReferenceOutput:
+    """A value-mode run's float64 reference output (reference_forward of its network, weights
+    and inputs), computed on the first call and kept; the network and inputs are then let go.
+    ``first``: the first image's output only (one image given without a batch axis). Pickles
+    as that output (computing it if it was not yet), not as the network and its weights."""
+
+    def __init__(self, workload: Workload, inputs, first: bool = False) -> None:
+        self._workload, self._inputs, self._first = workload, inputs, first
+        self._output: np.ndarray | None = None
+
+    def of_first_image(self) -> ReferenceOutput:
+        return ReferenceOutput(self._workload, self._inputs, first=True)
+
+    def __call__(self) -> np.ndarray:
+        if self._output is None:
+            output = reference_forward(self._workload, self._inputs)
+            self._output = output[0] if self._first else output
+            self._workload = self._inputs = None
+        return self._output
+
+    def __getstate__(self) -> dict:
+        return {"_output": self(), "_workload": None, "_inputs": None, "_first": self._first}
+
+
 def output_agreement(output: np.ndarray, reference: np.ndarray) -> dict[str, float | None]:
     """How close value mode's ``output`` comes to the float64 ``reference`` of the same
     size: ``correlation``, Pearson's over every element (1 is exact; None when either is

@@ -3,7 +3,6 @@ and cycles come from what the units measured on the data."""
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 
@@ -12,7 +11,7 @@ import numpy as np
 from accelsim.errors import AccelsimError
 from accelsim.hardware.registry import unit
 from accelsim.kernels.options import ValueOptions
-from accelsim.values.forward import reference_forward, run_values
+from accelsim.values.forward import ReferenceOutput, run_values
 from accelsim.workload.weights import random_weights, weight_shape
 
 # Seeded random weights kept for the next run: a sweep or a notebook that runs value mode
@@ -45,8 +44,8 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
     Returns (plans, output, skipped, zeroed, agreement, reference): skipped is {layer:
     (actions avoided, tiles not mapped)}; zeroed the weighted layers whose every output
     quantization lost and agreement each weighted layer's product against the exact one
-    (ValueRun); reference a function that returns the float64 reference's output on the
-    same weights and inputs (reference_forward), computed on its first call and kept."""
+    (ValueRun); reference the float64 reference's output on the same weights and inputs
+    (a ReferenceOutput: computed on its first call and kept)."""
     options = resolve_options(options)
     if wl.missing_weights:
         shown = ", ".join(f"'{name}'" for name in wl.missing_weights[:3])
@@ -72,7 +71,7 @@ def measure(wl, dev, plans, inputs, options, seed: int, batch: int, on_layer=Non
                                                                  dev, batch)
         measured.append(plan)
     return (measured, run.output, skipped, tuple(run.zeroed), run.agreement,
-            functools.lru_cache(maxsize=1)(functools.partial(reference_forward, wl, inputs)))
+            ReferenceOutput(wl, inputs))
 
 
 def value_inputs(wl, inputs, batch: int, seed: int):
