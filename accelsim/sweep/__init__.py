@@ -74,6 +74,7 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     """Simulate every grid point (or ``sample`` random ones) for every workload.
 
     device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...}.
+    seed: draws the ``sample`` points, and value mode's random weights and inputs.
     output: a .csv journal (a .parquet path writes Parquet at the end, journaling beside it).
     jobs: local worker processes (default: all cores). client / scheduler: a
     dask.distributed Client, or a scheduler address, to run the points on a cluster instead.
@@ -178,7 +179,8 @@ def _check_output_type(path: Path | None) -> None:
 def load_sweep(path: str | Path) -> dict[str, Any]:
     """Read a sweep file (version 1) into keyword arguments for :func:`sweep`.
 
-    Keys: device, workloads, grid, and optionally sample, seed, output, jobs, options.
+    Keys: device, workloads, grid, and optionally sample, seed, output, jobs, options
+    (simulate() options, values and value_options among them).
     """
     data = read_yaml(path)
     source = str(path)
