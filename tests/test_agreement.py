@@ -96,6 +96,9 @@ def test_the_report_and_runs_without_values():
     assert "against the float64 reference" in line and "correlation 0." in line
     weighted = [layer for layer in result.layers if layer.macs]
     assert all(0 < layer.product_correlation <= 1 for layer in weighted)
+    worst = max(weighted, key=lambda layer: layer.product_error)
+    assert any(line.startswith(f"weakest layer     {worst.name}: ")
+               for line in totals_lines(result))
     plain = accelsim.simulate("lenet5", "cim-128x128-rram")
     assert all(layer.product_correlation is None for layer in plain.layers)
     assert "output_agreement" not in plain.to_dict()

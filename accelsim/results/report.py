@@ -251,6 +251,13 @@ def totals_lines(result: Result) -> list[str]:
                      "inputs, no quantization): correlation "
                      f"{format_figure(agreement['correlation'], '{:.4f}')}, error "
                      f"{_relative(agreement['relative_error'])}")
+        measured = [layer for layer in result.layers if layer.product_error is not None]
+        if measured:
+            worst = max(measured, key=lambda layer: layer.product_error or 0.0)
+            lines.append(f"weakest layer     {worst.name}: its product against the exact one "
+                         "of its inputs, correlation "
+                         f"{format_figure(worst.product_correlation, '{:.4f}')}, error "
+                         f"{_relative(worst.product_error)}")
     if result.zeroed_layers:
         lines.append(f"WARNING           {zeroed_message(result)}")
     return lines + contention_note(result)
