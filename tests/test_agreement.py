@@ -184,3 +184,26 @@ def test_a_value_result_pickles_with_its_reference_output():
     copy = pickle.loads(pickle.dumps(result))
     assert copy.output_agreement() == result.output_agreement()
     assert len(pickle.dumps(result)) < 200_000        # not LeNet-5's 61,470 weights as float64
+
+
+def test_a_grid_may_vary_value_options(tmp_path):
+    """"value_options.NAME" grid paths go to each point's value options (over the sweep's
+    own), not to the device; they need values=True, and a bad value is refused before any
+    point runs."""
+    from accelsim.sweep import sweep
+    result = sweep("cim-128x128-rram", ["lenet5"], seed=2, jobs=1, progress=False,
+                   grid={"value_options.ideal_adc": [False, True]}, values=True,
+                   value_options={"adc_range": "array"})
+    for row in result.rows:
+        direct = accelsim.simulate("lenet5", "cim-128x128-rram", values=True, seed=2,
+                                   value_options={"adc_range": "array",
+                                                  "ideal_adc": row["value_options.ideal_adc"]})
+        assert row["output_error"] == pytest.approx(
+            direct.output_agreement()["relative_error"], rel=1e-12)
+    assert result.rows[1]["output_error"] < 0.05 < result.rows[0]["output_error"]
+    with pytest.raises(AccelsimError, match="need values=True"):
+        sweep("cim-16x16", ["lenet5"], jobs=1, grid={"value_options.ideal_adc": [True]})
+    with pytest.raises(AccelsimError, match="adc_full_scale"):
+        sweep("cim-16x16", ["lenet5"], jobs=1, values=True, output=tmp_path / "never.csv",
+              grid={"value_options.adc_full_scale": [0.5, -1.0]})
+    assert not (tmp_path / "never.csv").exists()

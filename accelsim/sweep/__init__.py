@@ -22,7 +22,7 @@ from accelsim.progress import wanted
 from accelsim.results.pareto import pareto_front
 from accelsim.spec.load import available_devices, load_device
 from accelsim.spec.yamlfile import path_kind, read_yaml
-from accelsim.sweep.grid import apply, expand
+from accelsim.sweep.grid import apply, expand, split_point
 from accelsim.sweep.run import (
     METRICS,
     VALUE_METRICS,
@@ -73,7 +73,9 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
           max_points: int = 100_000, **options) -> SweepResult:
     """Simulate every grid point (or ``sample`` random ones) for every workload.
 
-    device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...}.
+    device: the base device (shipped name or YAML path); grid: {"cim.rows": [16, 32], ...};
+    with values=True the grid may also vary value options: {"value_options.adc_full_scale":
+    [0.25, 0.5, 1.0]}.
     seed: draws the ``sample`` points, and value mode's random weights and inputs.
     output: a .csv journal (a .parquet path writes Parquet at the end, journaling beside it).
     jobs: local worker processes (default: all cores). client / scheduler: a
@@ -111,7 +113,15 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     for workload in workloads:
         _check_workload(workload)
     # Catch a wrong path before starting workers (each point would fail the same way).
-    apply(base, params[0], source=f"{base_name} with the first grid point")
+    device_params, value_params = split_point(params[0])
+    apply(base, device_params, source=f"{base_name} with the first grid point")
+    if value_params:
+        if not options.get("values"):
+            raise AccelsimError(f"the grid sweeps value options ({', '.join(value_params)}); "
+                                "they need values=True")
+        from accelsim.values.measure import resolve_options
+        for point in params:              # every value given, checked before any point runs
+            resolve_options({**(options.get("value_options") or {}), **split_point(point)[1]})
     identities = {w: _identity(base, w) for w in workloads}
     model = model_fingerprint()
     points = [Point(index, workload, p, options, base_name, identities[workload], model)

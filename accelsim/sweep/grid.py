@@ -1,4 +1,5 @@
-"""Design points: grids and random samples over dotted device-spec paths ("cim.rows")."""
+"""Design points: grids and random samples over dotted device-spec paths ("cim.rows"), and
+in value mode over value options ("value_options.adc_full_scale")."""
 
 from __future__ import annotations
 
@@ -56,3 +57,14 @@ def apply(base: dict, point: dict[str, Any], *, source: str) -> DeviceSpec:
         set_path(data, path, value, source=source,
                  missing=f"no such section in the base device; add one there to sweep {path}")
     return device_from_dict(data, source=source)
+
+
+VALUE_PREFIX = "value_options."
+
+
+def split_point(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A point's device paths, and its value options (paths "value_options.NAME", by NAME)."""
+    device = {path: value for path, value in point.items() if not path.startswith(VALUE_PREFIX)}
+    values = {path[len(VALUE_PREFIX):]: value for path, value in point.items()
+              if path.startswith(VALUE_PREFIX)}
+    return device, values

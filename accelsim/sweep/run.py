@@ -118,7 +118,7 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
     from accelsim.hardware.pricing import resolve
     from accelsim.hardware.registry import prices_decide
     from accelsim.simulate import simulate
-    from accelsim.sweep.grid import apply
+    from accelsim.sweep.grid import apply, split_point
 
     row = point.row()
     try:
@@ -129,14 +129,19 @@ def run_point(base: dict, base_name: str, point: Point) -> dict[str, Any]:
                              f"(model fingerprint {model_fingerprint()}, not {point.model}): "
                              "install the same accelsim on every worker")
         label = f"{base_name} with " + ", ".join(f"{k}={v}" for k, v in point.params.items())
-        device = apply(base, point.params, source=label)
+        params, value_options = split_point(point.params)
+        device = apply(base, params, source=label)
+        options = point.options
+        if value_options:                # value options of the grid over the sweep's own
+            options = {**options, "value_options": {**(options.get("value_options") or {}),
+                                                    **value_options}}
         key = timing_key(point)
         if prices_decide(resolve(device), point.options.get("policy", "rules")):
             key = point.key              # its schedule may move with its prices
         if key in _TIMED:
             result = _TIMED[key].repriced(device)
         else:
-            result = simulate(point.workload, device, **point.options)
+            result = simulate(point.workload, device, **options)
             _TIMED[key] = result
             while len(_TIMED) > _TIMED_KEEP:
                 _TIMED.pop(next(iter(_TIMED)))
