@@ -325,7 +325,7 @@ def sweep_command(sweep_file: Path, output: Path | None, jobs: int | None, sched
         console.print(f"  error at point {row['point']}: {row['error']}", highlight=False)
     if ok:
         # value mode: energy against the output's error (what fewer converter bits cost)
-        values = ok[0].get("output_error") is not None
+        values = "output_error" in ok[0]
         x = "output_error" if values else "cycles"
         front = [row for row, best in zip(result.rows, pareto_front(result.rows, x=x))
                  if best]
@@ -472,7 +472,7 @@ def _explain(device) -> None:
         table.add_column(column, justify=justify, overflow="fold")
     for section, figures in found.items():
         for name, estimate in figures.items():
-            table.add_row(f"{section}.{name}", format_figure(estimate.value), estimate.unit,
+            table.add_row(f"{section}.{name}", _figure(estimate.value), estimate.unit,
                           "given" if estimate.given else estimate.source, estimate.detail)
     console.print(table)
     area = area_by_component(device)
@@ -482,7 +482,7 @@ def _explain(device) -> None:
                             ("source", "left"), ("inputs", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for name, estimate in sorted(area.items(), key=lambda item: -item[1].value):
-        table.add_row(name, format_figure(estimate.value),
+        table.add_row(name, _figure(estimate.value),
                       f"{estimate.value / total:.1%}" if total else "", estimate.source,
                       estimate.detail)
     console.print(table)
@@ -492,11 +492,11 @@ def _explain(device) -> None:
                             ("note", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for name, estimate in latencies(device).items():
-        table.add_row(name, format_figure(estimate.value), estimate.source, estimate.detail)
+        table.add_row(name, _figure(estimate.value), estimate.source, estimate.detail)
     console.print(table)
 
 
-def format_figure(value: float) -> str:
+def _figure(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e9:
         return f"{int(value):,}"
     return f"{value:.4g}"
