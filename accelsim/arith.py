@@ -41,3 +41,11 @@ def window_output(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, in
         raise ValueError(f"a {kh}x{kw} {what}{spans} does not fit the {h + 2 * ph}x{w + 2 * pw}"
                          f"{padded}")
     return oh, ow
+
+
+def evenly_spaced(count: int, most: int) -> np.ndarray:
+    """``most`` indices evenly spaced over ``count`` (0 and count - 1 included, each rounded
+    down), or every index when there are no more than ``most``."""
+    if count <= most:
+        return np.arange(count)
+    return np.linspace(0, count - 1, most).astype(np.int64)

@@ -8,10 +8,10 @@ import pytest
 from conftest import modified
 
 import accelsim
+from accelsim.arith import evenly_spaced
 from accelsim.errors import AccelsimError
 from accelsim.results.report import totals_lines
 from accelsim.values import output_agreement, reference_forward
-from accelsim.values.forward import sampled_rows
 from accelsim.workload import Input, Linear, Workload
 
 
@@ -35,8 +35,8 @@ def test_agreement_without_spread_or_signal():
 
 
 def test_sampled_rows_are_evenly_spaced_and_span_the_rows():
-    assert sampled_rows(5).tolist() == [0, 1, 2, 3, 4]
-    rows = sampled_rows(1000, 64)
+    assert evenly_spaced(5, 32).tolist() == [0, 1, 2, 3, 4]
+    rows = evenly_spaced(1000, 64)
     assert rows.size == 64 and rows[0] == 0 and rows[-1] == 999
     assert (np.diff(rows) >= 15).all() and (np.diff(rows) <= 17).all()
 

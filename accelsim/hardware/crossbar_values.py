@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.arith import ceil_div
+from accelsim.arith import ceil_div, evenly_spaced
 from accelsim.hardware.tiling import CrossbarTiling
 from accelsim.kernels.options import ValueOptions
 from accelsim.kernels.quantize import (
@@ -209,8 +209,7 @@ def calibrated_spans(q_x: np.ndarray, images: int, cells: np.ndarray, blocks: np
     from accelsim.kernels.crossbar import column_peaks
     from accelsim.kernels.options import CALIBRATION_VECTORS
     per_image = q_x.shape[0] // images
-    picked = (np.linspace(0, per_image - 1, CALIBRATION_VECTORS).astype(np.int64)
-              if per_image > CALIBRATION_VECTORS else np.arange(per_image))
+    picked = evenly_spaced(per_image, CALIBRATION_VECTORS)
     sample = q_x[(np.arange(images)[:, None] * per_image + picked).ravel()]
     r0, r1, o0, o1 = blocks.T
     peaks = np.zeros((len(blocks), sample.shape[0]))

@@ -253,7 +253,7 @@ def totals_lines(result: Result) -> list[str]:
                      f"{_relative(agreement['relative_error'])}")
         measured = [layer for layer in result.layers if layer.product_error is not None]
         if measured:
-            worst = max(measured, key=lambda layer: layer.product_error or 0.0)
+            worst = max(measured, key=lambda layer: layer.product_error)
             lines.append(f"weakest layer     {worst.name}: its product against the exact one "
                          "of its inputs, correlation "
                          f"{format_figure(worst.product_correlation, '{:.4f}')}, error "

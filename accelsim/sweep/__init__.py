@@ -101,7 +101,6 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
             raise AccelsimError(f"unknown sweep option '{name}' (simulate options: "
                                 f"{', '.join(_OPTIONS)})")
     check_options(**options)
-    options = _value_mode(options, seed)
     base, base_name = _device_dict(device)
     workloads = [workloads] if isinstance(workloads, str) else list(workloads)
     if not workloads:
@@ -110,18 +109,11 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
                              or not 1 <= jobs <= 1024):
         raise AccelsimError(f"jobs must be an integer from 1 to 1,024, got {jobs!r}")
     params = expand(grid, sample=sample, seed=seed, max_points=max_points)
+    options = _value_mode(options, seed, params)
     for workload in workloads:
         _check_workload(workload)
     # Catch a wrong path before starting workers (each point would fail the same way).
-    device_params, value_params = split_point(params[0])
-    apply(base, device_params, source=f"{base_name} with the first grid point")
-    if value_params:
-        if not options.get("values"):
-            raise AccelsimError(f"the grid sweeps value options ({', '.join(value_params)}); "
-                                "they need values=True")
-        from accelsim.values.measure import resolve_options
-        for point in params:              # every value given, checked before any point runs
-            resolve_options({**(options.get("value_options") or {}), **split_point(point)[1]})
+    apply(base, split_point(params[0])[0], source=f"{base_name} with the first grid point")
     identities = {w: _identity(base, w) for w in workloads}
     model = model_fingerprint()
     points = [Point(index, workload, p, options, base_name, identities[workload], model)
@@ -155,16 +147,21 @@ def sweep(device: str | Path, workloads: str | list[str], *, grid: dict[str, lis
     return SweepResult(rows, path, tuple(paths))
 
 
-def _value_mode(options: dict, seed: int) -> dict:
-    """The simulate() options of a sweep's points: with ``values``, value_options checked
-    now (a wrong one would fail every point) and the sweep's seed for the weights and
-    inputs."""
-    if "value_options" in options and not options.get("values"):
-        raise AccelsimError("value_options need values=True")
+def _value_mode(options: dict, seed: int, params: list[dict]) -> dict:
+    """The simulate() options of a sweep's points: with ``values``, the sweep's seed for the
+    weights and inputs, and the value options of every point (the sweep's, under the grid's
+    value_options.NAME paths) checked now: a wrong one would fail its points."""
+    swept = sorted({name for point in params for name in split_point(point)[1]})
     if not options.get("values"):
+        if "value_options" in options:
+            raise AccelsimError("value_options need values=True")
+        if swept:
+            raise AccelsimError(f"the grid sweeps value options ({', '.join(swept)}); "
+                                "they need values=True")
         return options
     from accelsim.values.measure import resolve_options
-    resolve_options(options.get("value_options"))
+    for point in params if swept else params[:1]:
+        resolve_options({**(options.get("value_options") or {}), **split_point(point)[1]})
     return {**options, "seed": seed}
 
 
@@ -214,7 +211,8 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
         try:
             check_options(**{key: options[key]})
             if key == "value_options":
-                _value_mode({"values": True, key: options[key]}, 0)
+                from accelsim.values.measure import resolve_options
+                resolve_options(options[key])
         except AccelsimError as exc:
             raise SpecError(source, f"options.{key}", str(exc)) from None
     if "value_options" in options and not options.get("values"):

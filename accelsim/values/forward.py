@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from accelsim.arith import evenly_spaced
 from accelsim.errors import AccelsimError
 from accelsim.hardware.context import PlanContext
 from accelsim.hardware.registry import unit
@@ -65,20 +66,12 @@ def run_values(workload: Workload, device: DeviceSpec, plans, inputs,
                 + "or simulate without values") from None
         if not product.any() and columns.any() and matrix.any():
             zeroed.append(name)
-        sample = sampled_rows(columns.shape[0])
+        sample = evenly_spaced(columns.shape[0], AGREEMENT_VECTORS)
         agreement[name] = output_agreement(product[sample], columns[sample] @ matrix)
         return product
 
     output, acts = _forward(workload, inputs, hardware_product, on_layer)
     return ValueRun(output, acts, stats, zeroed, agreement)
-
-
-def sampled_rows(count: int, most: int = AGREEMENT_VECTORS) -> np.ndarray:
-    """``most`` row indices evenly spaced over ``count`` rows, first and last included (every
-    row when there are no more than ``most``)."""
-    if count <= most:
-        return np.arange(count)
-    return np.linspace(0, count - 1, most).round().astype(np.int64)
 
 
 def reference_forward(workload: Workload, inputs) -> np.ndarray:
