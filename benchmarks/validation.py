@@ -77,7 +77,8 @@ class Predicted:
     tops: float
     tops_per_mm2: float
     area_mm2: float
-    breakdown: dict
+    breakdown: dict               # share of energy by component
+    areas: dict                   # mm² by component
 
 
 def device(entry: Published):
@@ -108,14 +109,39 @@ def predict(dev) -> Predicted:
     total = math.fsum(energy.values())
     ops = 2 * layer.macs
     tops = ops / seconds / 1e12
-    area = math.fsum(mm2 for name, mm2 in res.area_breakdown().items()
-                     if name in MACRO_COMPONENTS)
+    areas = {name: mm2 for name, mm2 in res.area_breakdown().items()
+             if name in MACRO_COMPONENTS}
+    area = math.fsum(areas.values())
     return Predicted(ops / total, tops, tops / area, area,
-                     {name: pj / total for name, pj in energy.items()})
+                     {name: pj / total for name, pj in energy.items()}, areas)
 
 
 def error(predicted: float, published: float) -> float:
     return predicted / published - 1
+
+
+# ISAAC's Table 6, one IMA's crossbar parts: (power mW, area mm²) by the model's component
+ISAAC_TABLE = {
+    "adc": (16.0, 0.0096),             # 8 ADCs, 8 bits at 1.28 GS/s
+    "dac": (4.0, 0.00017),             # 8 x 128 1-bit DACs
+    "array": (2.4 + 0.01, 0.0002 + 0.00004),  # 8 crossbars, and 8 x 128 sample-and-holds
+    "shift_add": (0.2, 0.00024),       # 4 shift-and-add units
+}
+
+
+def isaac_components() -> None:
+    """ISAAC's IMA part by part: its Table 6 against the model, at the IMA's throughput."""
+    entry = next(e for e in PUBLISHED if e.file == "isaac_isca2016")
+    p = predict(device(entry))
+    watts = p.tops * 1e12 / p.tops_per_w               # ops/s over ops per pJ: pJ/s
+    print()
+    print("| ISAAC IMA part | power mW (ISAAC) | predicted | area mm² (ISAAC) | predicted |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (mw, mm2) in ISAAC_TABLE.items():
+        print(f"| {name} | {mw:.3g} | {p.breakdown.get(name, 0.0) * watts * 1e-9:.3g} | "
+              f"{mm2:.3g} | {p.areas.get(name, 0.0):.3g} |")
+    print(f"| total | {sum(v[0] for v in ISAAC_TABLE.values()):.4g} | {watts * 1e-9:.3g} | "
+          f"{sum(v[1] for v in ISAAC_TABLE.values()):.4g} | {p.area_mm2:.3g} |")
 
 
 def main() -> int:
@@ -150,6 +176,7 @@ def main() -> int:
     print(f"measured chips only: TOPS/W {statistics.median(w_measured):.0%} over "
           f"{len(w_measured)} points, TOPS/mm² {statistics.median(a_measured):.0%} over "
           f"{len(a_measured)} points")
+    isaac_components()
     return 0
 
 

@@ -467,6 +467,9 @@ MACRO_TOPS = {
     # HERMES publishes no throughput in its abstract: its file assumes a 256 ns window for a
     # 256 x 256 MVM (its header says so)
     "hermes_jssc2022.yaml": 2 * 256 * 256 / 256e-9 / 1e12,
+    # ISAAC's IMA: 8 crossbars x 128 rows x 16 weights of 16 bits per 16 reads of 100 ns
+    # (Shafiee et al., ISCA 2016)
+    "isaac_isca2016.yaml": 2 * 8 * 128 * 16 / 1.6e-6 / 1e12,
 }
 MACROS = Path(__file__).parents[1] / "validation" / "macros"
 
@@ -484,6 +487,20 @@ def test_each_macro_file_loads_and_keeps_its_published_throughput(name):
     tops = 2 * cim.tiles * cim.rows * outputs / (cycles / dev.clock_hz) / 1e12
     assert tops == pytest.approx(MACRO_TOPS[name], rel=0.01)
     assert cim.read_cycles == 0
+
+
+def test_a_read_overlaps_the_conversions_of_its_input_cycle():
+    """read_cycles: 0 overlaps the array read with the input cycle's conversions (ISAAC samples
+    and holds its columns, then one ADC converts 128 of them). The RRAM read takes 2 ns, more
+    than one conversion cycle at 1.28 GHz (0.78 ns) but less than 128 of them (100 ns):
+    accepted. With an ADC per column there is one conversion per input cycle: refused."""
+    from accelsim.spec.yamlfile import read_yaml
+    isaac = read_yaml(MACROS / "isaac_isca2016.yaml")
+    assert resolve(modified(isaac)).cim.read_cycles == 0
+    with pytest.raises(SpecError, match=r"cim.read_cycles: the rram array needs 2 ns per read "
+                                        r"but read_cycles: 0 \(the read within the input "
+                                        r"cycle's 1 cycles of conversions\) gives 0.781 ns"):
+        resolve(modified(isaac, **{"cim.adcs_per_tile": 128}))
 
 
 def test_every_macro_file_is_tested():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from accelsim.arith import ceil_div
 from accelsim.hardware.figures import Figures, describe, logic_leakage_mw, tech_of
 from accelsim.models import Estimate, logic
 from accelsim.models import adc as adc_model
@@ -88,10 +89,14 @@ def estimates(device: DeviceSpec) -> dict[str, Estimate]:
     reads = f.add("read_cycles", "cycles", read_cycles, integer=True)
     if spec_cell is not None:
         read = xbar.read_ns(spec_cell, cim.rows, tech)
-        window = (reads if reads else cycles) * period_ns
+        # read_cycles: 0 overlaps the read with the conversions: a column sampled and held (or
+        # integrated) while the busiest converter converts the input cycle's columns in turn
+        converting = ceil_div(cim.cols, cim.adcs_per_tile) * cycles
+        window = (reads if reads else converting) * period_ns
         if read > window * (1 + 1e-9):
             what = f"read_cycles: {reads}" if reads else \
-                f"read_cycles: 0 (the read within the {cycles}-cycle conversion)"
+                f"read_cycles: 0 (the read within the input cycle's {converting} cycles of " \
+                f"conversions)"
             raise f.refuse("read_cycles", f"the {spec_cell.name} array needs {read:.3g} ns per "
                            f"read but {what} gives {window:.3g} ns at "
                            f"{device.clock_hz / 1e6:,.0f} MHz: use more cycles or 'auto'")

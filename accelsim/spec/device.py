@@ -64,9 +64,11 @@ CapFemto = Number(0, 10000, " fF")
 class CrossbarSpec:
     """Analog compute-in-memory tiles: ``tiles`` crossbars of ``rows`` x ``cols`` cells.
 
-    Timing per input cycle: one array read (``read_cycles``; 0 when the array settles within
-    the ADC's conversion cycle) then the used columns converted by ``adcs_per_tile`` ADCs,
-    columns interleaved across ADCs, ``adc_cycles`` per conversion.
+    Timing per input cycle: one array read (``read_cycles``; 0 when the read overlaps the
+    conversions: a converter that works while the array is read, or columns sampled and held
+    while they are converted in turn; the read must then fit in the input cycle's
+    conversions) then the used columns converted by ``adcs_per_tile`` ADCs, columns
+    interleaved across ADCs, ``adc_cycles`` per conversion.
 
     Every price, the leakage, ``read_cycles``, ``adc_cycles`` and ``cell_area_f2`` may be
     ``auto`` (the default for prices): worked out from ``cell``, the array's shape, node,
