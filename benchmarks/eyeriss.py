@@ -53,6 +53,15 @@ CHIP = {"conv1": (332, 20.9, 18.5, 5.0), "conv2": (288, 41.9, 77.6, 4.0),
 # latency above (which adds the chip's I/O). From the table as transcribed (OCR) in
 # github.com/cucapra/fodlam, raw/eyeriss-tableV.txt.
 PROCESSING_MS = {"conv1": 16.5, "conv2": 39.2, "conv3": 21.3, "conv4": 16.0, "conv5": 10.0}
+# JSSC 2017, Table III: the chip's own mapping of each layer, as transcribed (OCR) in
+# github.com/cucapra/fodlam, raw/eyeriss-tableIII.txt: strip e, filters per PE p, channels per
+# PE q, channel sets r, filter sets t, images per pass n (R' is the filter's height). CONV2's
+# 27-row strip is a 5 x 27 set, folded onto the 14 columns (135 active PEs).
+TABLE_III = {"conv1": dict(e=7, p=16, q=1, r=1, t=2, n=1),
+             "conv2": dict(e=27, p=16, q=2, r=1, t=1, n=1),
+             "conv3": dict(e=13, p=16, q=4, r=1, t=4, n=4),
+             "conv4": dict(e=13, p=16, q=3, r=2, t=2, n=4),
+             "conv5": dict(e=13, p=16, q=3, r=2, t=2, n=4)}
 # Table V's zeros in the input feature maps (the same transcription): the share of each layer's
 # inputs the chip's zero gating acts on, on its real AlexNet data. The runs below apply them
 # (simulate's input_zeros), as the chip's figures were measured with them.
@@ -155,6 +164,38 @@ def chip(res) -> list[dict]:
                      "buffer_mb": buffer / 1e6, "chip_buffer_mb": buffer_mb,
                      "dram_mb": dram / 1e6, "chip_dram_mb": dram_mb,
                      "macs_per_cycle": layer.macs / layer.compute_cycles})
+    return rows
+
+
+def published_mappings(res) -> list[dict]:
+    """The chip's own AlexNet mappings (Table III), timed and counted by the model's equations
+    (row_stationary.totals; ``res``: run("alexnet")), against Table V's processing latency
+    and buffer traffic, beside the mapping the model's search chose (LayerResult.mapping).
+    The buffer traffic counted is the array's: input, weight and psum reads, psum and output
+    writes, 16 bits each."""
+    from accelsim.hardware.row_stationary import ConvShape, RsMapping, totals
+    from accelsim.workload.load import load_workload
+    wl = load_workload(res.workload)
+    rows = []
+    for layer in res.layers:
+        if layer.name not in TABLE_III:
+            continue
+        spec = wl.layers[layer.name]
+        k, filters, groups = spec.matrix(wl.input_shapes(layer.name))
+        (r_full, s), (_, h, w) = spec.kernel, wl.shapes[layer.name]
+        shape = ConvShape(res.batch, filters, k // (r_full * s), (r_full, s), (h, w),
+                          tuple(spec.stride), tuple(spec.dilation))
+        m = TABLE_III[layer.name]
+        figures = totals(shape, RsMapping(m["e"], r_full, m["r"], m["t"], m["p"], m["q"],
+                                          m["n"]))
+        cycles = groups * figures["cycles"]
+        values = groups * sum(figures[key] for key in ("input_reads", "weight_reads",
+                                                       "psum_reads", "psum_writes",
+                                                       "output_writes"))
+        rows.append({"layer": layer.name, "chip_mapping": m, "model_mapping": layer.mapping,
+                     "busy_ms": cycles / res.clock_hz * 1e3,
+                     "chip_busy_ms": PROCESSING_MS[layer.name],
+                     "buffer_mb": 2 * values / 1e6, "chip_buffer_mb": CHIP[layer.name][2]})
     return rows
 
 
@@ -314,6 +355,16 @@ def main() -> None:
         print(f"| {r['layer']} | {ZEROS[r['layer']]:.1%} | {r['power_mw']:.0f} "
               f"({r['chip_power_mw']}) | {r['power_mw'] / r['chip_power_mw'] - 1:+.0%} | "
               f"{d['power_mw']:.0f} | {d['power_mw'] / d['chip_power_mw'] - 1:+.0%} |")
+    print("\n| layer | the chip's mapping (Table III) | array busy ms at the chip's mapping "
+          "(chip's processing latency) | error | buffer MB at the chip's mapping (chip) | "
+          "error | the model's own mapping |")
+    print("|---|---|---|---|---|---|---|")
+    for r in published_mappings(alexnet):
+        chip_m = " ".join(f"{k}={v}" for k, v in r["chip_mapping"].items())
+        print(f"| {r['layer']} | {chip_m} | {r['busy_ms']:.1f} ({r['chip_busy_ms']}) | "
+              f"{r['busy_ms'] / r['chip_busy_ms'] - 1:+.0%} | {r['buffer_mb']:.1f} "
+              f"({r['chip_buffer_mb']}) | {r['buffer_mb'] / r['chip_buffer_mb'] - 1:+.0%} | "
+              f"{r['model_mapping']} |")
     total = sum(r["latency_ms"] for r in rows)
     chip_total = sum(r["chip_latency_ms"] for r in rows)
     print(f"\nCONV1-5: {total:.1f} ms against {chip_total:.1f} ms "

@@ -199,6 +199,54 @@ def test_eyeriss_alexnet_uses_the_published_pe_counts(monkeypatch):
                                     "conv5": 156}, rel=0.02)
 
 
+def test_eyeriss_conv1_on_its_published_mapping():
+    """Eyeriss's own CONV1 mapping (JSSC 2017, Table III: strips of e = 7 output rows,
+    p = 16 filters and q = 1 channel per PE, r = 1 channel set, t = 2 filter sets, n = 1
+    image per pass) at batch 4, by hand:
+    - passes: 4 images x 8 strips (55 rows: 7 x 7 + 6) x 3 filter groups (96 / (16 x 2)) x
+      3 channel groups (3 / 1) = 288, each n p F (q S + 1) = 16 x 55 x 12 = 10,560 cycles
+      (every pass adds psums arriving from the PE below: R' = 11): 3,041,280 cycles, 15.2 ms
+      at 200 MHz, against the chip's processing latency of 16.5 ms (Table V);
+    - buffer: inputs 4 x 3 channels x 227 values x 3 filter groups x 276 input rows (7
+      strips of 6 x 4 + 11 rows, one of 5 x 4 + 11) = 2,255,472; weights 96 x 3 x 121 x
+      4 image groups x 8 strips = 1,115,136; psums read and written 2 x 1,161,600 outputs
+      each (two channel groups after the first); outputs 1,161,600: 9,178,608 16-bit values,
+      18.4 MB, against the chip's 18.5 MB."""
+    shape = ConvShape(4, 96, 3, (11, 11), (55, 55), (4, 4))
+    figures = totals(shape, RsMapping(strip=7, filter_rows=11, channel_sets=1, filter_sets=2,
+                                      filters_per_pe=16, channels_per_pe=1,
+                                      images_per_pass=1))
+    assert figures["passes"] == 288
+    assert figures["cycles"] == 288 * 16 * 55 * 12
+    values = sum(figures[key] for key in ("input_reads", "weight_reads", "psum_reads",
+                                          "psum_writes", "output_writes"))
+    assert values == 2_255_472 + 1_115_136 + 4 * 1_161_600 + 1_161_600
+    assert figures["cycles"] / 200e6 == pytest.approx(16.5e-3, rel=0.10)
+    assert 2 * values / 1e6 == pytest.approx(18.5, rel=0.02)
+
+
+def test_the_report_and_the_rows_show_each_layers_mapping(eyeriss_dict):
+    """The 40-byte buffer of the test below maps the conv in one-row strips: the report's
+    mapping column and the CSV/JSON row carry it; a crossbar device's report has no such
+    column."""
+    import io
+
+    from rich.console import Console
+
+    from accelsim.results.report import layer_table
+    res = accelsim.simulate(one_channel_conv(),
+                            rs_device(eyeriss_dict, **{"global_buffer.size_bytes": 40}))
+    (row,) = [row for row in res.to_dict()["layers"] if row["name"] == "conv"]
+    assert row["mapping"] == "e=1 R=3 r=1 t=1 p=1 q=1 n=1"
+    text = io.StringIO()
+    Console(file=text, width=240).print(layer_table(res, width=240))
+    assert "mapping" in text.getvalue() and "e=1 R=3 r=1 t=1 p=1 q=1 n=1" in text.getvalue()
+    plain = io.StringIO()
+    Console(file=plain, width=240).print(layer_table(accelsim.simulate("lenet5", "cim-16x16"),
+                                                     width=240))
+    assert "mapping" not in plain.getvalue()
+
+
 def test_a_buffer_too_small_for_any_pass_names_the_layer(eyeriss_dict):
     from accelsim.errors import MappingError
     # 16 bytes cannot hold the smallest pass: 3 input rows of 5 values and 3 psums, 16 bits
@@ -222,6 +270,8 @@ def test_a_buffer_too_small_for_the_whole_array_maps_on_fewer_pes(eyeriss_dict):
     (layer,) = [layer for layer in res.layers if layer.name == "conv"]
     assert layer.macs == 81
     assert layer.compute_cycles == 36
+    # one-row strips of one set of the 3 filter rows, one filter, channel and image per pass
+    assert layer.mapping == "e=1 R=3 r=1 t=1 p=1 q=1 n=1"
     # Per pass, each of the 3 PEs receives its 5-value input row and its 3-tap filter row,
     # and the 3 psums climb 2 PEs.
     assert layer.traffic["pe_hop_inputs_moves"] == 3 * 3 * 5

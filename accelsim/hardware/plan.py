@@ -281,6 +281,7 @@ class LayerPlan:
     tiling: object | None = None   # the crossbar tiling (hardware.crossbar.CrossbarTiling)
     parameters: dict = field(default_factory=dict)
     reason: str = ""               # why the layer runs on its unit
+    mapping: str = ""              # a row-stationary layer's mapping (RsMapping.notation)
 
 
 def copied(frozen, **changes):

@@ -112,6 +112,17 @@ class RsMapping:
     def sets(self) -> int:
         return self.channel_sets * self.filter_sets
 
+    @property
+    def notation(self) -> str:
+        """The mapping in the notation of Eyeriss's Table III (JSSC 2017): strip e, filter
+        rows R', channel sets r, filter sets t, filters p and channels q per PE, images n per
+        pass; S'' the taps of a row segment, and whether the strip's window is kept."""
+        text = (f"e={self.strip} R={self.filter_rows} r={self.channel_sets} "
+                f"t={self.filter_sets} p={self.filters_per_pe} q={self.channels_per_pe} "
+                f"n={self.images_per_pass}")
+        return text + (f" S={self.segment}" if self.segment else "") + \
+            (" kept" if self.keep_inputs else "")
+
 
 @dataclass(frozen=True)
 class RsCosts:

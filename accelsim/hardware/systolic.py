@@ -129,8 +129,11 @@ class SystolicArray(Unit):
         k, n, groups = layer.matrix(ctx.wl.input_shapes(name))
         _, h, w = ctx.wl.shapes[name]
         bits, acc = array.operand_bits, array.accumulator_bits
+        mapping = ""
         if array.dataflow == "rs":
-            one = row_stationary_folds(ctx, name, streamed, in_dram - back_share, images)
+            one, chosen = row_stationary_folds(ctx, name, streamed, in_dram - back_share,
+                                               images)
+            mapping = chosen.notation
             unique = 1.0          # its input reads are input tensor elements already
         else:
             one, unique = _gemm_folds(ctx.wl, dev, name, images)
@@ -257,7 +260,7 @@ class SystolicArray(Unit):
                             images=images, folds=np.stack(columns, axis=1), reach=reach,
                             completes=completes)
         return LayerPlan(name, layer.kind, UnitKind.SYSTOLIC, ctx.wl.layer_macs(name), (part,),
-                         parameters=layer.params())
+                         parameters=layer.params(), mapping=mapping)
 
     def product(self, ctx, plan, columns, matrix, options, rng):
         """The exact quantized product, and the MACs whose operands are both nonzero."""
@@ -466,11 +469,12 @@ def _rs_shape(ctx: PlanContext, name: str, images: int) -> ConvShape:
 
 
 def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
-                         inputs_in_dram: float, images: int | None = None) -> Folds:
-    """A layer's row-stationary passes (hardware.row_stationary) as folds: the mapping of
-    least energy at the device's prices (with the DRAM reads of streamed weights and of the
-    ``inputs_in_dram`` share of its inputs), its passes in execution order, for ``images``
-    images at once (default: the batch)."""
+                         inputs_in_dram: float, images: int | None = None
+                         ) -> tuple[Folds, RsMapping]:
+    """A layer's row-stationary passes (hardware.row_stationary) as folds, and the mapping
+    they follow: the mapping of least energy at the device's prices (with the DRAM reads of
+    streamed weights and of the ``inputs_in_dram`` share of its inputs), its passes in
+    execution order, for ``images`` images at once (default: the batch)."""
     dev = ctx.dev
     array = dev.systolic
     costs = systolic_figures.rs_costs(dev)
@@ -483,7 +487,7 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
     except MappingError as exc:
         raise MappingError(f"layer '{name}': {exc}") from None
     figures = rs_passes(shape, mapping)
-    return Folds(**{field: figures[field] for field in Folds.__dataclass_fields__})
+    return Folds(**{field: figures[field] for field in Folds.__dataclass_fields__}), mapping
 
 
 @lru_cache(maxsize=4096)

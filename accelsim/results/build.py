@@ -44,6 +44,7 @@ def build_result(wl, dev, plans, lowered, timeline, *, batch: int, mode: str, tr
                                                           else 1),
             group=lowered.placement.group.get((plan.name, 0)),
             first_tile=lowered.placement.first_tile.get((plan.name, 0)), reason=plan.reason,
+            mapping=plan.mapping,
             compute_cycles=sum(_compute_cycles(part, batch) for part in plan.parts),
             busy_cycles=int(timeline.group_busy[index]),
             **_agreement_fields((agreement or {}).get(plan.name)),

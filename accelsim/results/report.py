@@ -82,14 +82,22 @@ def layer_table(result: Result, width: int | None = None) -> Table:
             row += (["", ""] if layer.product_correlation is None else
                     [format_figure(layer.product_correlation, "{:.3f}"),
                      format_figure(layer.product_error, "{:.1f}", 100)])
+    mapped = any(layer.mapping for layer in result.layers)
+    if mapped:         # row stationary: the mapping each layer's search chose
+        columns.append(("mapping", "left", 2))
+        for row, layer in zip(rows, result.layers):
+            row.append(layer.mapping)
     return fitted_table(f"{result.workload} on {result.device} (batch {result.batch}, "
                         f"{result.mode} mode"
                         + (", layer by layer" if result.execution == "layer_by_layer" else "")
                         + "; span: first start to last finish, busy: cycles "
                         "with a task of the layer running"
                         + ("; corr, error %: the layer's product against the exact product "
-                           "of its inputs" if measured else "") + ")",
-                        columns, rows, width=width, wrap=("layer",))
+                           "of its inputs" if measured else "")
+                        + ("; mapping: row stationary, Eyeriss's notation: strip e, filter "
+                           "rows R, channel and filter sets r and t, filters p and channels "
+                           "q per PE, images n per pass" if mapped else "") + ")",
+                        columns, rows, width=width, wrap=("layer", "mapping"))
 
 
 def format_figure(value: float | None, form: str, scale: float = 1.0) -> str:

@@ -53,6 +53,11 @@ class LayerResult:
     group: int | None           # layer group (tiles are reprogrammed between groups)
     first_tile: int | None      # first physical tile of the layer's (first) part in its group
     reason: str = ""            # why the layer runs on its unit (mapping policy)
+    # A row-stationary layer's mapping, in the notation of Eyeriss's Table III: strip e,
+    # filter rows R, channel sets r, filter sets t, filters p and channels q per PE, images n
+    # per pass (and S, the taps of a row segment; "kept": the strip's input window stays in
+    # the buffer). Empty for other layers.
+    mapping: str = ""
     compute_cycles: int = 0     # cycles its crossbars or systolic array compute (all images)
     # Crossbar layers on a device with tile buffers: the share of their window inputs fetched
     # from the global buffer (1: the window does not fit or the layer reuses no input).
