@@ -1,6 +1,7 @@
 """Predicted against published TOPS/W and TOPS/mm² of compute-in-memory macros.
 
     python benchmarks/validation.py            # prints the Markdown table of docs/validation.md
+    python benchmarks/validation.py --plot benchmarks/validation.png   # and draws it
 
 Each macro is a device file in validation/macros/, written from its published configuration
 only (array, cell, bits, node, supply, clock); every energy and area is 'auto'. Nothing is
@@ -144,7 +145,43 @@ def isaac_components() -> None:
           f"{sum(v[1] for v in ISAAC_TABLE.values()):.4g} | {p.area_mm2:.3g} |")
 
 
-def main() -> int:
+def plot(rows: list[tuple[Published, Predicted]], path: Path) -> None:
+    """Predicted against published TOPS/W and TOPS/mm², log-log, with the ±25 % and ±35 %
+    bands of issue 13's targets; a design estimate (ISAAC) drawn hollow."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
+    for ax, (label, band, of) in zip(axes, (
+            ("TOPS/W", 0.25, lambda e, p: (e.tops_per_w, p.tops_per_w)),
+            ("TOPS/mm²", 0.35, lambda e, p: (e.tops_per_mm2, p.tops_per_mm2)))):
+        points = [(e, *of(e, p)) for e, p in rows if of(e, p)[0] is not None]
+        low = min(min(x, y) for _, x, y in points) / 2
+        high = max(max(x, y) for _, x, y in points) * 2
+        line = [low, high]
+        ax.plot(line, line, color="black", linewidth=0.8)
+        ax.fill_between(line, [v * (1 - band) for v in line], [v * (1 + band) for v in line],
+                        color="tab:green", alpha=0.15, label=f"±{band:.0%}")
+        for entry, published, predicted in points:
+            ax.scatter(published, predicted, s=40, color="tab:blue",
+                       facecolors="tab:blue" if entry.measured else "none")
+            ax.annotate(f"{entry.file.split('_')[0]} {entry.point.split(',')[0]}",
+                        (published, predicted), fontsize=7, xytext=(4, 3),
+                        textcoords="offset points")
+        ax.set(xscale="log", yscale="log", xlim=line, ylim=line, xlabel=f"published {label}",
+               ylabel=f"predicted {label}", title=f"{label}: no per-macro calibration")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle("Compute-in-memory macros predicted from their published configurations "
+                 "(hollow: a design estimate)", fontsize=10)
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plot", type=Path, help="also draw predicted against published")
+    args = parser.parse_args(argv)
+    rows: list[tuple[Published, Predicted]] = []
     print("| macro | point | TOPS/W published | predicted | error | TOPS/mm² published | "
           "predicted | error | largest energy share | area mm² |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -155,6 +192,7 @@ def main() -> int:
         except accelsim.AccelsimError as err:   # a macro file edited into an impossible one
             print(f"error: {err}", file=sys.stderr)
             return 1
+        rows.append((entry, p))
         ew = error(p.tops_per_w, entry.tops_per_w)
         w_errors.append(abs(ew))
         if entry.measured:
@@ -177,6 +215,9 @@ def main() -> int:
           f"{len(w_measured)} points, TOPS/mm² {statistics.median(a_measured):.0%} over "
           f"{len(a_measured)} points")
     isaac_components()
+    if args.plot:
+        plot(rows, args.plot)
+        print(f"\nwrote {args.plot}")
     return 0
 
 
