@@ -173,21 +173,19 @@ def published_mappings(res) -> list[dict]:
     and buffer traffic, beside the mapping the model's search chose (LayerResult.mapping).
     The buffer traffic counted is the array's: input, weight and psum reads, psum and output
     writes, 16 bits each."""
-    from accelsim.hardware.row_stationary import ConvShape, RsMapping, totals
+    from accelsim.hardware.row_stationary import RsMapping, totals
+    from accelsim.hardware.systolic import rs_shape
     from accelsim.workload.load import load_workload
     wl = load_workload(res.workload)
     rows = []
     for layer in res.layers:
         if layer.name not in TABLE_III:
             continue
-        spec = wl.layers[layer.name]
-        k, filters, groups = spec.matrix(wl.input_shapes(layer.name))
-        (r_full, s), (_, h, w) = spec.kernel, wl.shapes[layer.name]
-        shape = ConvShape(res.batch, filters, k // (r_full * s), (r_full, s), (h, w),
-                          tuple(spec.stride), tuple(spec.dilation))
+        groups = wl.layers[layer.name].matrix(wl.input_shapes(layer.name))[2]
+        shape = rs_shape(wl, layer.name, res.batch)
         m = TABLE_III[layer.name]
-        figures = totals(shape, RsMapping(m["e"], r_full, m["r"], m["t"], m["p"], m["q"],
-                                          m["n"]))
+        figures = totals(shape, RsMapping(m["e"], shape.kernel[0], m["r"], m["t"], m["p"],
+                                          m["q"], m["n"]))
         cycles = groups * figures["cycles"]
         values = groups * sum(figures[key] for key in ("input_reads", "weight_reads",
                                                        "psum_reads", "psum_writes",

@@ -130,10 +130,10 @@ ISAAC_TABLE = {
 }
 
 
-def isaac_components() -> None:
-    """ISAAC's IMA part by part: its Table 6 against the model, at the IMA's throughput."""
-    entry = next(e for e in PUBLISHED if e.file == "isaac_isca2016")
-    p = predict(device(entry))
+def isaac_components(rows: list[tuple[Published, Predicted]]) -> None:
+    """ISAAC's IMA part by part (its row of ``rows``): its Table 6 against the model, at the
+    IMA's throughput."""
+    p = next(predicted for entry, predicted in rows if entry.file == "isaac_isca2016")
     watts = p.tops * 1e12 / p.tops_per_w               # ops/s over ops per pJ: pJ/s
     print()
     print("| ISAAC IMA part | power mW (ISAAC) | predicted | area mm² (ISAAC) | predicted |")
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"measured chips only: TOPS/W {statistics.median(w_measured):.0%} over "
           f"{len(w_measured)} points, TOPS/mm² {statistics.median(a_measured):.0%} over "
           f"{len(a_measured)} points")
-    isaac_components()
+    isaac_components(rows)
     if args.plot:
         plot(rows, args.plot)
         print(f"\nwrote {args.plot}")

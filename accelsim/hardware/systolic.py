@@ -456,11 +456,12 @@ def _input_reads(workload, device: DeviceSpec, name: str, images: int) -> float:
     return unique * groups * float(brought.sum()) / elements
 
 
-def _rs_shape(ctx: PlanContext, name: str, images: int) -> ConvShape:
-    """One group of the layer as a conv (a linear layer: 1 x 1 over its positions)."""
-    layer = ctx.wl.layers[name]
-    k, n, _ = layer.matrix(ctx.wl.input_shapes(name))
-    _, h, w = ctx.wl.shapes[name]
+def rs_shape(workload, name: str, images: int) -> ConvShape:
+    """One group of the layer ``name`` as a conv (a linear layer: 1 x 1 over its positions),
+    for ``images`` images: what the row-stationary mapping search maps."""
+    layer = workload.layers[name]
+    k, n, _ = layer.matrix(workload.input_shapes(name))
+    _, h, w = workload.shapes[name]
     if isinstance(layer, Conv2d):
         r, s = layer.kernel
         return ConvShape(images, n, k // (r * s), (r, s), (h, w), tuple(layer.stride),
@@ -478,7 +479,7 @@ def row_stationary_folds(ctx: PlanContext, name: str, weights_streamed: bool,
     dev = ctx.dev
     array = dev.systolic
     costs = systolic_figures.rs_costs(dev)
-    shape = _rs_shape(ctx, name, ctx.batch if images is None else images)
+    shape = rs_shape(ctx.wl, name, ctx.batch if images is None else images)
     try:
         shape, mapping = _rs_mapping(shape, array.rows, array.cols,
                                      tuple(spads(array.rf_bytes, array.operand_bits).items()),

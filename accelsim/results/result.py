@@ -408,7 +408,8 @@ class Result:
             **({"skipped_by_sparsity": self.skipped} if self.skipped else {}),
             **({"zeroed_layers": list(self.zeroed_layers)} if self.zeroed_layers else {}),
             **({"value_run": dict(self.value_run)} if self.value_run else {}),
-            **({"output_agreement": self.output_agreement()} if self.reference else {}),
+            **({"output_agreement": self.output_agreement()}
+               if self.reference is not None else {}),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
